@@ -1,0 +1,29 @@
+"""Typed graph errors. Each carries the ids of the nodes at fault so views can point at them."""
+
+from __future__ import annotations
+
+
+class GraphError(ValueError):
+    def __init__(self, message: str, node_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.node_ids = tuple(node_ids)
+
+
+class UnknownTypeError(GraphError):
+    pass
+
+
+class CycleError(GraphError):
+    pass
+
+
+class PortError(GraphError):
+    """An edge to a port that does not exist, or a second edge into a single-input port."""
+
+
+class DuplicateNameError(GraphError):
+    pass
+
+
+class UnknownNodeError(GraphError):
+    pass

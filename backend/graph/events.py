@@ -1,0 +1,20 @@
+"""A tiny synchronous event: the core announces changes, views subscribe."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+class Event:
+    def __init__(self) -> None:
+        self._handlers: list[Callable[..., Any]] = []
+
+    def connect(self, handler: Callable[..., Any]) -> None:
+        self._handlers.append(handler)
+
+    def disconnect(self, handler: Callable[..., Any]) -> None:
+        self._handlers.remove(handler)
+
+    def emit(self, *args: Any) -> None:
+        for handler in list(self._handlers):
+            handler(*args)

@@ -1,0 +1,226 @@
+"""The document: nodes and edges, changed only through validating methods that emit events."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..registry import LayerSpec, ParamError, get
+from .errors import CycleError, DuplicateNameError, PortError, UnknownNodeError, UnknownTypeError
+from .events import Event
+
+
+@dataclass
+class Node:
+    id: str
+    type_id: str
+    name: str
+    params: dict[str, Any]
+    position: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def spec(self) -> LayerSpec:
+        return get(self.type_id)
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.node_added = Event()  # (node)
+        self.node_removed = Event()  # (node)
+        self.edge_added = Event()  # (edge)
+        self.edge_removed = Event()  # (edge)
+        self.param_changed = Event()  # (node_id, name, value)
+        self.node_renamed = Event()  # (node_id, name)
+        self.node_moved = Event()  # (node_id, position)
+        self.changed = Event()  # () after any change, for views that re-derive everything
+
+    # ---- queries -------------------------------------------------------------------
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise UnknownNodeError(f"no node with id {node_id!r}", (node_id,)) from None
+
+    def by_name(self, name: str) -> Node | None:
+        return next((n for n in self.nodes.values() if n.name == name), None)
+
+    def edges_into(self, node_id: str, port: str | None = None) -> list[Edge]:
+        return [e for e in self.edges if e.dst == node_id and (port is None or e.dst_port == port)]
+
+    def edges_from(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.src == node_id]
+
+    def topological_order(self) -> list[str]:
+        """Node ids, sources first; raises CycleError naming the nodes on a cycle."""
+        indeg = {nid: 0 for nid in self.nodes}
+        succ: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        for e in self.edges:
+            indeg[e.dst] += 1
+            succ[e.src].append(e.dst)
+        ready = [nid for nid, d in indeg.items() if d == 0]
+        order = []
+        while ready:
+            nid = ready.pop()
+            order.append(nid)
+            for s in succ[nid]:
+                indeg[s] -= 1
+                if indeg[s] == 0:
+                    ready.append(s)
+        if len(order) != len(self.nodes):
+            stuck = tuple(nid for nid, d in indeg.items() if d > 0)
+            names = ", ".join(self.nodes[n].name for n in stuck)
+            raise CycleError(f"the graph has a cycle through {names}", stuck)
+        return order
+
+    def unique_name(self, stem: str) -> str:
+        stem = re.sub(r"\W", "_", stem) or "node"
+        if stem[0].isdigit():
+            stem = "_" + stem
+        taken = {n.name for n in self.nodes.values()}
+        i = 1
+        while f"{stem}{i}" in taken:
+            i += 1
+        return f"{stem}{i}"
+
+    def _reaches(self, start: str, target: str) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            nid = stack.pop()
+            if nid == target:
+                return True
+            if nid in seen:
+                continue
+            seen.add(nid)
+            stack.extend(e.dst for e in self.edges if e.src == nid)
+        return False
+
+    # ---- validation used by the mutators and by the editor before it offers a wire ----
+    def check_edge(self, edge: Edge) -> None:
+        src, dst = self.node(edge.src), self.node(edge.dst)
+        if src.spec.output_port(edge.src_port) is None:
+            raise PortError(f"{src.name} has no output port {edge.src_port!r}", (src.id,))
+        port = dst.spec.input_port(edge.dst_port)
+        if port is None:
+            raise PortError(f"{dst.name} has no input port {edge.dst_port!r}", (dst.id,))
+        if edge in self.edges:
+            raise PortError(f"{src.name} is already wired to {dst.name}", (dst.id,))
+        if not port.many and self.edges_into(dst.id, edge.dst_port):
+            raise PortError(f"input {edge.dst_port!r} of {dst.name} takes one connection and "
+                            "already has one", (dst.id,))
+        if edge.src == edge.dst or self._reaches(edge.dst, edge.src):
+            raise CycleError(f"wiring {src.name} → {dst.name} would make a cycle", (src.id, dst.id))
+
+    def check_name(self, name: str, node_id: str | None = None) -> None:
+        if not _NAME_RE.match(name):
+            raise DuplicateNameError(f"name {name!r} must start with a letter or _ and hold only "
+                                     "letters, digits and _", (node_id,) if node_id else ())
+        other = self.by_name(name)
+        if other is not None and other.id != node_id:
+            raise DuplicateNameError(f"another node is already called {name!r}", (other.id,))
+
+    # ---- mutators: validate, change, emit ----------------------------------------
+    def add_node(self, node: Node, index: int | None = None) -> Node:
+        try:
+            spec = get(node.type_id)
+        except KeyError as exc:
+            raise UnknownTypeError(str(exc.args[0]), (node.id,)) from None
+        if node.id in self.nodes:
+            raise DuplicateNameError(f"duplicate node id {node.id!r}", (node.id,))
+        self.check_name(node.name)
+        try:
+            node.params = spec.validate_params(node.params)
+        except ParamError as exc:
+            raise UnknownTypeError(f"{node.name}: {exc}", (node.id,)) from None
+        if index is None:
+            self.nodes[node.id] = node
+        else:  # re-insert where it was, so undo restores the document exactly
+            items = list(self.nodes.items())
+            items.insert(index, (node.id, node))
+            self.nodes = dict(items)
+        self.node_added.emit(node)
+        self.changed.emit()
+        return node
+
+    def remove_node(self, node_id: str) -> Node:
+        node = self.node(node_id)
+        for edge in [e for e in self.edges if node_id in (e.src, e.dst)]:
+            self.remove_edge(edge, notify=False)
+        del self.nodes[node_id]
+        self.node_removed.emit(node)
+        self.changed.emit()
+        return node
+
+    def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
+        self.check_edge(edge)
+        self.edges.insert(len(self.edges) if index is None else index, edge)
+        self.edge_added.emit(edge)
+        self.changed.emit()
+        return edge
+
+    def remove_edge(self, edge: Edge, notify: bool = True) -> None:
+        self.edges.remove(edge)
+        self.edge_removed.emit(edge)
+        if notify:
+            self.changed.emit()
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        node = self.node(node_id)
+        value = node.spec.param(name).validate(value)
+        node.params[name] = value
+        self.param_changed.emit(node_id, name, value)
+        self.changed.emit()
+
+    def rename(self, node_id: str, name: str) -> None:
+        self.check_name(name, node_id)
+        self.node(node_id).name = name
+        self.node_renamed.emit(node_id, name)
+        self.changed.emit()
+
+    def move(self, node_id: str, position: tuple[float, float]) -> None:
+        self.node(node_id).position = (float(position[0]), float(position[1]))
+        self.node_moved.emit(node_id, self.nodes[node_id].position)
+
+    # ---- convenience for code and tests --------------------------------------------
+    def add(self, type_id: str, name: str | None = None, position=(0.0, 0.0), **params) -> Node:
+        spec = get(type_id)
+        node = Node(new_id(), type_id, name or self.unique_name(spec.module_prefix or type_id),
+                    params, position)
+        return self.add_node(node)
+
+    def connect(self, src: Node | str, dst: Node | str, src_port: str | None = None,
+                dst_port: str | None = None) -> Edge:
+        s = self.node(src if isinstance(src, str) else src.id)
+        d = self.node(dst if isinstance(dst, str) else dst.id)
+        return self.add_edge(Edge(s.id, src_port or s.spec.outputs[0].name,
+                                  d.id, dst_port or d.spec.inputs[0].name))
+
+    def to_dict(self) -> dict:
+        return {
+            "nodes": [{"id": n.id, "type": n.type_id, "name": n.name,
+                       "params": {k: list(v) if isinstance(v, tuple) else v
+                                  for k, v in n.params.items()},
+                       "position": list(n.position)} for n in self.nodes.values()],
+            "edges": [{"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
+                      for e in self.edges],
+        }

@@ -1,0 +1,64 @@
+"""Elementwise activations and (log-)softmax."""
+
+from __future__ import annotations
+
+from .. import register
+from ..spec import LayerSpec, Param, Port, ShapeError
+from .common import same_shape, single
+
+
+def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwargs=()):
+    def build(p: dict, inputs: dict):
+        import torch.nn as nn
+
+        return getattr(nn, torch_name)(**{k: p[k] for k in kwargs})
+
+    register(LayerSpec(
+        type_id=type_id, title=title, category="Activation", doc=doc,
+        inputs=(Port("x"),), outputs=(Port("y"),), params=tuple(params),
+        infer_shape=same_shape, build=build, key_params=tuple(kwargs), module_prefix=type_id,
+    ))
+
+
+_simple("relu", "ReLU", "ReLU", "max(0, x). The default hidden activation: cheap, and its "
+        "gradient does not vanish for positive inputs.")
+_simple("leaky_relu", "Leaky ReLU", "LeakyReLU", "x for x > 0, slope·x otherwise, so units "
+        "never die completely.",
+        params=(Param("negative_slope", "float", 0.01, "Slope for x < 0.", min=0.0, max=1.0),),
+        kwargs=("negative_slope",))
+_simple("elu", "ELU", "ELU", "x for x > 0, alpha·(exp(x) − 1) otherwise: smooth, with negative "
+        "outputs that push mean activations towards zero.",
+        params=(Param("alpha", "float", 1.0, "Saturation value for x → −∞.", min=0.0, max=10.0),),
+        kwargs=("alpha",))
+_simple("gelu", "GELU", "GELU", "x·Φ(x), the smooth ReLU used by transformers.")
+_simple("sigmoid", "Sigmoid", "Sigmoid", "1 / (1 + exp(−x)), squashing to (0, 1). Saturates, "
+        "so gradients vanish in deep stacks.")
+_simple("tanh", "Tanh", "Tanh", "Hyperbolic tangent, squashing to (−1, 1), zero-centred.")
+
+
+def _softmax_shape(params: dict, inputs: dict) -> dict:
+    shape = single(inputs)
+    dim = params["dim"]
+    if not -len(shape) - 1 <= dim <= len(shape) or dim == 0:
+        raise ShapeError(f"dim {dim} is out of range for a (N, {', '.join(map(str, shape))}) "
+                         "input, or is the batch dimension")
+    return {"y": shape}
+
+
+for _type_id, _title, _torch, _doc in (
+    ("softmax", "Softmax", "Softmax", "exp(x) normalised to sum to 1 along `dim`: class "
+     "probabilities. Train on logits with cross-entropy instead; use Softmax for inference."),
+    ("log_softmax", "LogSoftmax", "LogSoftmax", "log(softmax(x)), numerically stable; pair it "
+     "with an NLL Output."),
+):
+    def _build(p: dict, inputs: dict, _torch=_torch):
+        import torch.nn as nn
+
+        return getattr(nn, _torch)(dim=p["dim"])
+
+    register(LayerSpec(
+        type_id=_type_id, title=_title, category="Activation", doc=_doc,
+        inputs=(Port("x"),), outputs=(Port("y"),),
+        params=(Param("dim", "int", -1, "Dimension that sums to one (1 = first after batch)."),),
+        infer_shape=_softmax_shape, build=_build, key_params=("dim",), module_prefix=_type_id,
+    ))

@@ -1,0 +1,53 @@
+"""Input and Output nodes: where data enters the graph and where the loss is taken."""
+
+from __future__ import annotations
+
+from .. import register
+from ..spec import LayerSpec, Param, Port, ShapeError
+from .common import single
+
+LOSSES = ("cross_entropy", "mse", "l1", "bce_with_logits", "nll", "none")
+
+
+def _input_shape(params: dict, inputs: dict) -> dict:
+    return {"y": tuple(params["shape"])}
+
+
+def _output_shape(params: dict, inputs: dict) -> dict:
+    shape = single(inputs)
+    if params["loss"] in ("cross_entropy", "nll") and len(shape) != 1:
+        raise ShapeError(
+            f"{params['loss']} loss expects class scores (N, classes), got (N, "
+            + ", ".join(map(str, shape)) + "); add a Flatten and a Linear before the Output"
+        )
+    return {"y": shape}
+
+
+def _identity(params: dict, inputs: dict):
+    import torch.nn as nn
+
+    return nn.Identity()
+
+
+register(LayerSpec(
+    type_id="input", title="Input", category="Input/Output",
+    doc="Where a batch of samples enters the network. `shape` is one sample's shape "
+        "without the batch dimension: 1x8x8 for a grey 8x8 image, 2 for a point in the plane.",
+    inputs=(), outputs=(Port("y"),),
+    params=(Param("shape", "ints", (1, 28, 28), "Shape of one sample, batch excluded.", min=1),),
+    infer_shape=_input_shape, build=None, key_params=("shape",), module_prefix="input",
+))
+
+register(LayerSpec(
+    type_id="output", title="Output", category="Input/Output",
+    doc="A network output and the loss it is trained with. Cross-entropy takes raw class "
+        "scores (logits) and applies softmax itself; label smoothing spreads a little "
+        "probability over the wrong classes. Use `none` for an output that is not trained.",
+    inputs=(Port("x"),), outputs=(Port("y"),),
+    params=(
+        Param("loss", "choice", "cross_entropy", "Loss applied to this output.", choices=LOSSES),
+        Param("label_smoothing", "float", 0.0, "Cross-entropy only.", min=0.0, max=0.99),
+        Param("weight", "float", 1.0, "Weight of this loss when there are several.", min=0.0),
+    ),
+    infer_shape=_output_shape, build=_identity, key_params=("loss",), module_prefix="output",
+))

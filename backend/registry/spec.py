@@ -1,0 +1,154 @@
+"""The declaration of a layer type: ports, typed params, shape rule and builder.
+
+Everything that knows about layers (palette, inspector, shape inference, compiler,
+code export, docs, tests) reads these declarations; nothing else describes a layer.
+Shapes are per-sample tuples of ints: the batch dimension is implied.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Shape = tuple[int, ...]
+# Inputs arrive keyed by port name; a "many" port receives a list of shapes.
+Inputs = dict[str, Any]
+
+
+class ShapeError(ValueError):
+    """An input shape the layer cannot accept; the message is for the user."""
+
+
+class ParamError(ValueError):
+    """A parameter value outside its declaration; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    many: bool = False  # a "many" port accepts any number of edges (Add, Concat)
+    doc: str = ""
+
+
+PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "str")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str
+    default: Any
+    doc: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    length: int | None = None  # fixed length for "ints"; None = any length >= 1
+    optional: bool = False  # "ints"/"int" may be None ("no value")
+
+    def __post_init__(self) -> None:
+        assert self.kind in PARAM_KINDS, f"param {self.name!r}: unknown kind {self.kind!r}"
+        if self.kind == "choice":
+            assert self.default in self.choices, f"param {self.name!r}: default not in choices"
+
+    def validate(self, value: Any) -> Any:
+        """Return `value` coerced to this param's type, or raise ParamError naming the field."""
+        if value is None and self.optional:
+            return None
+        kind = self.kind
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ParamError(f"{self.name}: expected true or false, got {value!r}")
+            return value
+        if kind == "int":
+            return self._check_range(self._as_int(value))
+        if kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParamError(f"{self.name}: expected a number, got {value!r}")
+            value = float(value)
+            if not math.isfinite(value):
+                raise ParamError(f"{self.name}: must be finite, got {value!r}")
+            return self._check_range(value)
+        if kind == "choice":
+            if value not in self.choices:
+                raise ParamError(f"{self.name}: expected one of {', '.join(self.choices)}; got {value!r}")
+            return value
+        if kind == "str":
+            if not isinstance(value, str):
+                raise ParamError(f"{self.name}: expected text, got {value!r}")
+            return value
+        # ints: a tuple of ints; a single int is broadcast to `length`.
+        if isinstance(value, int) and not isinstance(value, bool) and self.length:
+            value = [value] * self.length
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ParamError(f"{self.name}: expected a list of integers, got {value!r}")
+        items = tuple(self._check_range(self._as_int(v)) for v in value)
+        if self.length is not None and len(items) != self.length:
+            raise ParamError(f"{self.name}: expected {self.length} integers, got {len(items)}")
+        return items
+
+    def _as_int(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            raise ParamError(f"{self.name}: expected an integer, got {value!r}")
+        return int(value)
+
+    def _check_range(self, value):
+        if self.min is not None and value < self.min:
+            raise ParamError(f"{self.name}: must be at least {self.min:g}, got {value}")
+        if self.max is not None and value > self.max:
+            raise ParamError(f"{self.name}: must be at most {self.max:g}, got {value}")
+        return value
+
+
+def _no_params(params: dict, inputs: Inputs, outputs: dict) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer type. `infer_shape` and `count_params` are pure Python and fast;
+    `build` returns an nn.Module whose forward takes the inputs in port order
+    (a "many" port contributes *args) and returns one tensor per output port
+    (a tuple when there are several)."""
+
+    type_id: str
+    title: str
+    category: str
+    doc: str
+    inputs: tuple[Port, ...]
+    outputs: tuple[Port, ...]
+    params: tuple[Param, ...]
+    infer_shape: Callable[[dict, Inputs], dict[str, Shape]]
+    build: Callable[[dict, Inputs], Any] | None
+    count_params: Callable[[dict, Inputs, dict], int] = _no_params
+    # Multiply-accumulates per sample; default: one op per output element.
+    flops: Callable[[dict, Inputs, dict], int] | None = None
+    key_params: tuple[str, ...] = ()
+    module_prefix: str = ""  # default node-name stem ("conv" -> conv1, conv2, ...)
+    aliases: tuple[str, ...] = field(default=())
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.type_id} has no parameter {name!r}")
+
+    def input_port(self, name: str) -> Port | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output_port(self, name: str) -> Port | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Full, coerced parameter dict; unknown names and bad values raise ParamError."""
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ParamError(f"{unknown[0]}: {self.title} has no such parameter")
+        out = {}
+        for p in self.params:
+            out[p.name] = p.validate(params[p.name]) if p.name in params else p.default
+        return out
