@@ -1,0 +1,22 @@
+"""`netcanvas`: headless subcommands go to the backend CLI, everything else opens the app."""
+
+from __future__ import annotations
+
+import sys
+
+CLI_COMMANDS = {"check", "code", "export", "train", "--version", "-V", "--help", "-h"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in CLI_COMMANDS:
+        from netcanvas.backend.cli import main as cli_main
+
+        return cli_main(argv)
+    from netcanvas.app.launch import main as app_main
+
+    return app_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
