@@ -29,10 +29,16 @@ class AddNodes(Edit):
     text: str = "Add node"
 
     def apply(self, graph: Graph) -> None:
-        for node in self.nodes:
-            graph.add_node(copy.deepcopy(node))
-        for edge in self.edges:
-            graph.add_edge(edge)
+        added: list[str] = []
+        try:
+            for node in self.nodes:
+                added.append(graph.add_node(copy.deepcopy(node)).id)
+            for edge in self.edges:
+                graph.add_edge(edge)
+        except Exception:  # a rejected paste leaves the graph as it was
+            for nid in reversed(added):
+                graph.remove_node(nid)
+            raise
 
     def revert(self, graph: Graph) -> None:
         for edge in reversed(self.edges):
@@ -52,7 +58,7 @@ class RemoveItems(Edit):
     _edges: list[tuple[int, Edge]] = field(default_factory=list, repr=False)
 
     def apply(self, graph: Graph) -> None:
-        ids = set(self.node_ids)
+        ids = {graph.node(nid).id for nid in self.node_ids}  # unknown ids raise before any change
         doomed = [e for e in graph.edges if e in self.edges or e.src in ids or e.dst in ids]
         self._edges = [(graph.edges.index(e), e) for e in doomed]
         order = list(graph.nodes)

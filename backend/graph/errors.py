@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..registry import ParamError
+
 
 class GraphError(ValueError):
     def __init__(self, message: str, node_ids: tuple[str, ...] = ()) -> None:
@@ -27,3 +29,7 @@ class DuplicateNameError(GraphError):
 
 class UnknownNodeError(GraphError):
     pass
+
+
+class ParamValueError(GraphError, ParamError):
+    """A parameter value or name its layer does not accept (also a registry ParamError)."""

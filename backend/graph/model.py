@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from ..registry import LayerSpec, ParamError, get
-from .errors import CycleError, DuplicateNameError, PortError, UnknownNodeError, UnknownTypeError
+from .errors import (CycleError, DuplicateNameError, ParamValueError, PortError, UnknownNodeError,
+                     UnknownTypeError)
 from .events import Event
 
 
@@ -38,6 +40,46 @@ def new_id() -> str:
 
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def topo_sort(node_ids: Iterable[str], edges: Iterable[Edge]) -> tuple[list[str], list[str]]:
+    """Kahn's algorithm in O(V + E), ready nodes taken in insertion order.
+
+    Returns (order of every node not on or behind a cycle, ids of the nodes on cycles).
+    Nodes only downstream of a cycle are in neither list, so a cycle is reported once."""
+    indeg = dict.fromkeys(node_ids, 0)
+    succ: dict[str, list[str]] = {nid: [] for nid in indeg}
+    for e in edges:
+        indeg[e.dst] += 1
+        succ[e.src].append(e.dst)
+    ready = deque(nid for nid, d in indeg.items() if d == 0)
+    order = []
+    while ready:
+        nid = ready.popleft()
+        order.append(nid)
+        for s in succ[nid]:
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                ready.append(s)
+    if len(order) == len(indeg):
+        return order, []
+    # Peel off the stuck nodes that lead nowhere stuck: what remains sits on cycles.
+    stuck = {nid for nid, d in indeg.items() if d > 0}
+    outdeg = {nid: sum(s in stuck for s in succ[nid]) for nid in stuck}
+    pred: dict[str, list[str]] = {nid: [] for nid in stuck}
+    for nid in stuck:
+        for s in succ[nid]:
+            if s in stuck:
+                pred[s].append(nid)
+    leaves = [nid for nid, d in outdeg.items() if d == 0]
+    while leaves:
+        nid = leaves.pop()
+        stuck.discard(nid)
+        for p in pred[nid]:
+            outdeg[p] -= 1
+            if outdeg[p] == 0:
+                leaves.append(p)
+    return order, [nid for nid in indeg if nid in stuck]
 
 
 @dataclass
@@ -73,28 +115,14 @@ class Graph:
 
     def topological_order(self) -> list[str]:
         """Node ids, sources first; raises CycleError naming the nodes on a cycle."""
-        indeg = {nid: 0 for nid in self.nodes}
-        succ: dict[str, list[str]] = {nid: [] for nid in self.nodes}
-        for e in self.edges:
-            indeg[e.dst] += 1
-            succ[e.src].append(e.dst)
-        ready = [nid for nid, d in indeg.items() if d == 0]
-        order = []
-        while ready:
-            nid = ready.pop()
-            order.append(nid)
-            for s in succ[nid]:
-                indeg[s] -= 1
-                if indeg[s] == 0:
-                    ready.append(s)
-        if len(order) != len(self.nodes):
-            stuck = tuple(nid for nid, d in indeg.items() if d > 0)
-            names = ", ".join(self.nodes[n].name for n in stuck)
-            raise CycleError(f"the graph has a cycle through {names}", stuck)
+        order, cyclic = topo_sort(self.nodes, self.edges)
+        if cyclic:
+            names = ", ".join(self.nodes[n].name for n in cyclic)
+            raise CycleError(f"the graph has a cycle through {names}", tuple(cyclic))
         return order
 
     def unique_name(self, stem: str) -> str:
-        stem = re.sub(r"\W", "_", stem) or "node"
+        stem = re.sub(r"\W", "_", stem, flags=re.ASCII) or "node"
         if stem[0].isdigit():
             stem = "_" + stem
         taken = {n.name for n in self.nodes.values()}
@@ -104,15 +132,18 @@ class Graph:
         return f"{stem}{i}"
 
     def _reaches(self, start: str, target: str) -> bool:
-        stack, seen = [start], set()
+        succ: dict[str, list[str]] = {}
+        for e in self.edges:
+            succ.setdefault(e.src, []).append(e.dst)
+        stack, seen = [start], {start}
         while stack:
             nid = stack.pop()
             if nid == target:
                 return True
-            if nid in seen:
-                continue
-            seen.add(nid)
-            stack.extend(e.dst for e in self.edges if e.src == nid)
+            for s in succ.get(nid, ()):
+                if s not in seen:
+                    seen.add(s)
+                    stack.append(s)
         return False
 
     # ---- validation used by the mutators and by the editor before it offers a wire ----
@@ -132,12 +163,13 @@ class Graph:
             raise CycleError(f"wiring {src.name} → {dst.name} would make a cycle", (src.id, dst.id))
 
     def check_name(self, name: str, node_id: str | None = None) -> None:
-        if not _NAME_RE.match(name):
+        ids = (node_id,) if node_id else ()
+        if not isinstance(name, str) or not _NAME_RE.match(name):
             raise DuplicateNameError(f"name {name!r} must start with a letter or _ and hold only "
-                                     "letters, digits and _", (node_id,) if node_id else ())
+                                     "letters, digits and _", ids)
         other = self.by_name(name)
         if other is not None and other.id != node_id:
-            raise DuplicateNameError(f"another node is already called {name!r}", (other.id,))
+            raise DuplicateNameError(f"another node is already called {name!r}", (other.id, *ids))
 
     # ---- mutators: validate, change, emit ----------------------------------------
     def add_node(self, node: Node, index: int | None = None) -> Node:
@@ -147,11 +179,11 @@ class Graph:
             raise UnknownTypeError(str(exc.args[0]), (node.id,)) from None
         if node.id in self.nodes:
             raise DuplicateNameError(f"duplicate node id {node.id!r}", (node.id,))
-        self.check_name(node.name)
+        self.check_name(node.name, node.id)
         try:
             node.params = spec.validate_params(node.params)
         except ParamError as exc:
-            raise UnknownTypeError(f"{node.name}: {exc}", (node.id,)) from None
+            raise ParamValueError(f"{node.name}: {exc}", (node.id,)) from None
         if index is None:
             self.nodes[node.id] = node
         else:  # re-insert where it was, so undo restores the document exactly
@@ -186,7 +218,10 @@ class Graph:
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         node = self.node(node_id)
-        value = node.spec.param(name).validate(value)
+        try:
+            value = node.spec.param(name).validate(value)
+        except (KeyError, ParamError) as exc:
+            raise ParamValueError(f"{node.name}: {exc.args[0]}", (node_id,)) from None
         node.params[name] = value
         self.param_changed.emit(node_id, name, value)
         self.changed.emit()

@@ -1,0 +1,192 @@
+"""Whole-graph shape analysis: every edge's shape, every node's size and cost, and the
+problems, each pinned to the node at fault.
+
+Pure Python and linear in nodes + edges: the editor re-runs it on every change. A failed
+node stops inference only downstream of itself (those nodes get no shape and no second
+error); everything else is still analysed, so all independent problems show at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .graph import Edge, Graph, topo_sort
+from .registry import REGISTRY, LayerSpec, ParamError, Shape, ShapeError
+
+BYTES_PER_VALUE = 4  # float32
+# A layer past these sizes cannot be built on any ordinary machine: an error, not a crash.
+MAX_PARAMS = 2**31  # 8.6 GB of float32 weights
+MAX_ACTIVATION_VALUES = 2**31  # per sample
+# One node's output for a single sample above this makes an ordinary batch huge: a warning.
+WARN_ACTIVATION_BYTES = 64 * 2**20
+TYPICAL_BATCH = 64
+
+
+@dataclass
+class NodeInfo:
+    output_shapes: dict[str, Shape] = field(default_factory=dict)  # empty when unknown
+    params: int = 0
+    flops: int = 0  # multiply-accumulates per sample
+    activation_bytes: int = 0  # float32 outputs of one sample
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    node_id: str | None  # None for a problem of the whole graph
+    severity: Literal["error", "warning"]
+    message: str
+
+
+@dataclass
+class Analysis:
+    nodes: dict[str, NodeInfo] = field(default_factory=dict)
+    edge_shapes: dict[Edge, Shape] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def total_params(self) -> int:
+        return sum(info.params for info in self.nodes.values())
+
+    @property
+    def total_flops(self) -> int:
+        return sum(info.flops for info in self.nodes.values())
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def human_bytes(n: float) -> str:
+    """Decimal units, as disk and RAM sizes are quoted: 4.0 TB."""
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def sci(n: int) -> str:
+    return f"{n:.1e}".replace("e+", "e")
+
+
+def label(spec: LayerSpec, name: str) -> str:
+    return f"{spec.title} '{name}'"
+
+
+def node_message(spec: LayerSpec, name: str, message: str) -> str:
+    """Put the node's name into a registry message: "Conv2d expects ..." -> "Conv2d 'c3' expects"."""
+    if message.startswith(spec.title + " "):
+        return f"{label(spec, name)} {message[len(spec.title) + 1:]}"
+    return f"{label(spec, name)}: {message}"
+
+
+def analyze(graph: Graph) -> Analysis:
+    result = Analysis()
+    incoming: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
+    outgoing: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
+    for e in graph.edges:
+        incoming[e.dst].append(e)
+        outgoing[e.src].append(e)
+
+    def fail(node_id: str, message: str) -> None:
+        result.nodes[node_id].error = message
+        result.problems.append(Problem(node_id, "error", message))
+
+    order, cyclic = topo_sort(graph.nodes, graph.edges)
+    for nid in graph.nodes:
+        result.nodes[nid] = NodeInfo()
+    for nid in cyclic:
+        fail(nid, f"'{graph.nodes[nid].name}' is on a cycle: data would flow into itself")
+
+    for nid in order:
+        node = graph.nodes[nid]
+        spec = REGISTRY.get(node.type_id)
+        if spec is None:
+            fail(nid, f"'{node.name}' has unknown layer type {node.type_id!r}")
+            continue
+        inputs, missing, blocked = _gather(spec, incoming[nid], result)
+        if missing:
+            fail(nid, f"{label(spec, node.name)} needs an input on port '{missing}'")
+            continue
+        if blocked:  # an upstream node failed: it already carries the error
+            continue
+        info = result.nodes[nid]
+        error = _infer_node(spec, node.name, node.params, inputs, info)
+        if error:
+            fail(nid, error)
+        for e in outgoing[nid]:
+            shape = info.output_shapes.get(e.src_port)
+            if shape is not None:
+                result.edge_shapes[e] = shape
+        if info.activation_bytes > WARN_ACTIVATION_BYTES and info.error is None:
+            result.problems.append(Problem(nid, "warning", (
+                f"{label(spec, node.name)} outputs {human_bytes(info.activation_bytes)} per "
+                f"sample: a batch of {TYPICAL_BATCH} needs "
+                f"{human_bytes(info.activation_bytes * TYPICAL_BATCH)} for it alone")))
+
+    _graph_problems(graph, outgoing, result)
+    return result
+
+
+def _gather(spec: LayerSpec, edges: list[Edge], result: Analysis):
+    """Input shapes by port; (inputs, first unconnected port, whether an input is unknown)."""
+    inputs: dict = {}
+    blocked = False
+    for port in spec.inputs:
+        shapes = []
+        for e in edges:
+            if e.dst_port == port.name:
+                shape = result.edge_shapes.get(e)
+                if shape is None:
+                    blocked = True
+                shapes.append(shape)
+        if not shapes:
+            return inputs, port.name, blocked
+        inputs[port.name] = shapes if port.many else shapes[0]
+    return inputs, None, blocked
+
+
+def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
+                info: NodeInfo) -> str | None:
+    """Fill `info`; return the node's error message, if any."""
+    try:
+        outputs = spec.infer_shape(params, inputs)
+    except (ShapeError, ParamError) as exc:
+        return node_message(spec, name, str(exc))
+    except Exception as exc:  # a bug in a shape rule must not take the editor down
+        return f"{label(spec, name)}: shape rule failed ({type(exc).__name__}: {exc})"
+    values = sum(math.prod(s) for s in outputs.values())
+    if values > MAX_ACTIVATION_VALUES:
+        return (f"{label(spec, name)} would output {sci(values)} values per sample "
+                f"({human_bytes(values * BYTES_PER_VALUE)})")
+    info.output_shapes = {k: tuple(v) for k, v in outputs.items()}
+    info.activation_bytes = values * BYTES_PER_VALUE
+    info.params = spec.count_params(params, inputs, outputs)
+    if spec.flops is not None:
+        info.flops = spec.flops(params, inputs, outputs)
+    elif spec.inputs:  # one op per output element; an Input computes nothing
+        info.flops = math.prod(next(iter(outputs.values()))) if outputs else 0
+    if info.params > MAX_PARAMS:
+        return (f"{label(spec, name)} would hold {sci(info.params)} parameters "
+                f"({human_bytes(info.params * BYTES_PER_VALUE)})")
+    return None
+
+
+def _graph_problems(graph: Graph, outgoing: dict[str, list[Edge]], result: Analysis) -> None:
+    types = {n.type_id for n in graph.nodes.values()}
+    if "input" not in types:
+        result.problems.append(Problem(None, "error", "the graph has no Input node"))
+    if "output" not in types:
+        result.problems.append(Problem(None, "error", "the graph has no Output node"))
+    for nid, node in graph.nodes.items():
+        spec = REGISTRY.get(node.type_id)
+        if spec is not None and spec.outputs and node.type_id != "output" and not outgoing[nid]:
+            result.problems.append(Problem(nid, "warning", (
+                f"{label(spec, node.name)} leads nowhere: its output is not used")))
