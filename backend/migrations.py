@@ -1,0 +1,57 @@
+"""Upgrades of older project files, one step per format version.
+
+Each step takes the parsed JSON of version n and returns version n + 1; `migrate` chains
+them, so a file of any older version loads. A new format adds one step here and bumps
+FORMAT_VERSION.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+FORMAT_VERSION = 1
+
+
+def _is_pair(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2
+
+
+def _v0_to_v1(d: dict[str, Any]) -> dict[str, Any]:
+    """Pre-release files: nodes and edges at the top level, nodes with "type_id" and "pos",
+    edges as {"from": [node, port], "to": [node, port]}, training under "settings" with
+    "learning_rate"."""
+    d = dict(d)
+    d.pop("version", None)
+    nodes = []
+    for node in d.pop("nodes", []):
+        if isinstance(node, dict):
+            node = dict(node)
+            if "type_id" in node:
+                node["type"] = node.pop("type_id")
+            if "pos" in node:
+                node["position"] = node.pop("pos")
+        nodes.append(node)
+    edges = []
+    for edge in d.pop("edges", []):
+        if isinstance(edge, dict) and _is_pair(edge.get("from")) and _is_pair(edge.get("to")):
+            (src, src_port), (dst, dst_port) = edge["from"], edge["to"]
+            edge = {"src": src, "src_port": src_port, "dst": dst, "dst_port": dst_port}
+        edges.append(edge)
+    d["graph"] = {"nodes": nodes, "edges": edges}
+    if "settings" in d:
+        training = dict(d.pop("settings"))
+        if "learning_rate" in training:
+            training["lr"] = training.pop("learning_rate")
+        d["training"] = training
+    return d
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+assert set(MIGRATIONS) == set(range(FORMAT_VERSION)), "one migration per older version"
+
+
+def migrate(d: dict[str, Any], version: int) -> dict[str, Any]:
+    """`d` (format `version`) brought up to FORMAT_VERSION, with "format_version" set."""
+    for v in range(version, FORMAT_VERSION):
+        d = MIGRATIONS[v](d)
+    return {**d, "format_version": FORMAT_VERSION}

@@ -1,0 +1,295 @@
+"""Reading and writing `*.netcanvas` project files.
+
+A project file is plain JSON and nothing in it is ever executed. Loading checks every
+field and raises ProjectFileError naming the one at fault ("nodes[3].params.kernel_size"),
+so a bad file is one clear message, never a crash. Saving is atomic: a crash mid-save
+leaves the previous file as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import types
+import typing
+import uuid
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from .graph import Edge, Graph, GraphError, Node
+from .migrations import FORMAT_VERSION, migrate
+from .project import DatasetConfig, Project, TrainingSettings
+from .registry import REGISTRY, ParamError
+
+__all__ = ["FORMAT_VERSION", "ProjectFileError", "load_project", "save_project",
+           "project_to_dict", "project_from_dict"]
+
+_TOP_KEYS = ("format_version", "description", "graph", "dataset", "training")
+_NODE_KEYS = ("id", "type", "name", "params", "position")
+_EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
+
+
+class ProjectFileError(ValueError):
+    """A project file that cannot be loaded; `field` is the JSON path of the culprit."""
+
+    def __init__(self, reason: str, field: str = "", path: str | os.PathLike | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+        self.path = path
+
+    def __str__(self) -> str:
+        where = [str(self.path)] if self.path is not None else []
+        where += [self.field] if self.field else []
+        return ": ".join([*where, self.reason])
+
+
+# ---- writing ---------------------------------------------------------------------------
+def project_to_dict(project: Project) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "description": project.description,
+        "graph": project.graph.to_dict(),
+        "dataset": _settings_to_dict(project.dataset),
+        "training": _settings_to_dict(project.training),
+    }
+
+
+def _settings_to_dict(settings: Any) -> dict[str, Any]:
+    out = {}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else copy.deepcopy(value)
+    return out
+
+
+def save_project(project: Project, path: str | os.PathLike) -> None:
+    """Write to a temp file in the same folder, fsync it, then rename it over `path`."""
+    path = Path(path)
+    text = json.dumps(project_to_dict(project), indent=2, ensure_ascii=False, allow_nan=False)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(text + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX only; Windows cannot open folders)."""
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---- reading ---------------------------------------------------------------------------
+def load_project(path: str | os.PathLike) -> Project:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ProjectFileError("not a NetCanvas project (not UTF-8 text)", path=path) from None
+    except OSError as exc:
+        raise ProjectFileError(f"cannot read the file: {exc.strerror}", path=path) from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ProjectFileError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                               f"{exc.msg} (truncated or edited by hand?)", path=path) from None
+    except (ValueError, RecursionError) as exc:
+        raise ProjectFileError(f"not valid JSON: {exc}", path=path) from None
+    try:
+        return project_from_dict(data)
+    except ProjectFileError as exc:
+        exc.path = path
+        raise
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in a project file")
+
+
+def project_from_dict(d: Any) -> Project:
+    if not isinstance(d, dict):
+        raise ProjectFileError("expected a JSON object at the top level")
+    version = _version(d)
+    if version < FORMAT_VERSION:
+        d = migrate(d, version)
+    _no_unknown_keys(d, _TOP_KEYS, "")
+    description = d.get("description", "")
+    if not isinstance(description, str):
+        raise ProjectFileError(f"expected text, got {description!r}", "description")
+    if "graph" not in d:
+        raise ProjectFileError("missing: a project needs a graph", "graph")
+    return Project(
+        graph=graph_from_dict(d["graph"]),
+        dataset=_settings_from_dict(DatasetConfig, d.get("dataset", {}), "dataset"),
+        training=_settings_from_dict(TrainingSettings, d.get("training", {}), "training"),
+        description=description,
+    )
+
+
+def _version(d: dict) -> int:
+    if "format_version" not in d:
+        if d.get("version") == 0:  # the pre-release format
+            return 0
+        raise ProjectFileError("missing: this is not a NetCanvas project file", "format_version")
+    version = d["format_version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ProjectFileError(f"expected a whole number, got {version!r}", "format_version")
+    if version > FORMAT_VERSION:
+        raise ProjectFileError(
+            f"this file was made by a newer NetCanvas (format {version}; this version reads "
+            f"formats up to {FORMAT_VERSION}); update NetCanvas to open it", "format_version")
+    return version
+
+
+def _no_unknown_keys(d: dict, known: tuple[str, ...], prefix: str) -> None:
+    for key in d:
+        if key not in known:
+            raise ProjectFileError(f"unknown key (expected {', '.join(known)})",
+                                   f"{prefix}.{key}" if prefix else str(key))
+
+
+def _expect(value: Any, kind: type, field: str, what: str) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ProjectFileError(f"expected {what}, got {value!r}", field)
+    return value
+
+
+def graph_from_dict(g: Any) -> Graph:
+    """A Graph from its `to_dict()` form, every node and edge checked (also used for paste)."""
+    _expect(g, dict, "graph", "an object with nodes and edges")
+    _no_unknown_keys(g, ("nodes", "edges"), "graph")
+    graph = Graph()
+    names: dict[str, str] = {}  # name -> field of its first use
+    for i, raw in enumerate(_expect(g.get("nodes", []), list, "nodes", "a list")):
+        node = _node_from_dict(raw, f"nodes[{i}]", graph, names)
+        try:
+            graph.add_node(node)
+        except GraphError as exc:
+            raise ProjectFileError(str(exc), f"nodes[{i}]") from None
+    for j, raw in enumerate(_expect(g.get("edges", []), list, "edges", "a list")):
+        field = f"edges[{j}]"
+        edge = _edge_from_dict(raw, field, graph)
+        try:
+            graph.add_edge(edge)
+        except GraphError as exc:
+            raise ProjectFileError(str(exc), field) from None
+    return graph
+
+
+def _node_from_dict(raw: Any, field: str, graph: Graph, names: dict[str, str]) -> Node:
+    _expect(raw, dict, field, "an object")
+    _no_unknown_keys(raw, _NODE_KEYS, field)
+    for key in ("id", "type", "name"):
+        if key not in raw:
+            raise ProjectFileError("missing", f"{field}.{key}")
+        _expect(raw[key], str, f"{field}.{key}", "text")
+    node_id, type_id, name = raw["id"], raw["type"], raw["name"]
+    if not node_id:
+        raise ProjectFileError("must not be empty", f"{field}.id")
+    if node_id in graph.nodes:
+        raise ProjectFileError(f"duplicate node id {node_id!r}", f"{field}.id")
+    spec = REGISTRY.get(type_id)
+    if spec is None:
+        raise ProjectFileError(f"unknown layer type {type_id!r}", f"{field}.type")
+    if name in names:
+        raise ProjectFileError(f"duplicate name {name!r} (also {names[name]})", f"{field}.name")
+    try:
+        graph.check_name(name)
+    except GraphError as exc:
+        raise ProjectFileError(str(exc), f"{field}.name") from None
+    names[name] = field
+    params = {}
+    for key, value in _expect(raw.get("params", {}), dict, f"{field}.params", "an object").items():
+        try:
+            params[key] = spec.param(key).validate(value)
+        except KeyError:
+            raise ProjectFileError(f"{spec.title} has no parameter {key!r}",
+                                   f"{field}.params.{key}") from None
+        except ParamError as exc:
+            reason = str(exc).removeprefix(f"{key}: ")
+            raise ProjectFileError(reason, f"{field}.params.{key}") from None
+    position = raw.get("position", [0.0, 0.0])
+    if (not isinstance(position, list) or len(position) != 2
+            or not all(_is_number(v) and math.isfinite(v) for v in position)):
+        raise ProjectFileError(f"expected [x, y], got {position!r}", f"{field}.position")
+    return Node(node_id, type_id, name, params, (float(position[0]), float(position[1])))
+
+
+def _edge_from_dict(raw: Any, field: str, graph: Graph) -> Edge:
+    _expect(raw, dict, field, "an object")
+    _no_unknown_keys(raw, _EDGE_KEYS, field)
+    for key in _EDGE_KEYS:
+        if key not in raw:
+            raise ProjectFileError("missing", f"{field}.{key}")
+        _expect(raw[key], str, f"{field}.{key}", "text")
+    edge = Edge(raw["src"], raw["src_port"], raw["dst"], raw["dst_port"])
+    for end, ports in (("src", "output"), ("dst", "input")):
+        node = graph.nodes.get(raw[end])
+        if node is None:
+            raise ProjectFileError(f"no node with id {raw[end]!r}", f"{field}.{end}")
+        port = raw[f"{end}_port"]
+        spec = node.spec
+        found = spec.output_port(port) if end == "src" else spec.input_port(port)
+        if found is None:
+            raise ProjectFileError(f"{spec.title} '{node.name}' has no {ports} port {port!r}",
+                                   f"{field}.{end}_port")
+    return edge
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _settings_from_dict(cls: type, d: Any, prefix: str) -> Any:
+    """A settings dataclass from JSON: unknown keys and wrong types name the field."""
+    _expect(d, dict, prefix, "an object")
+    hints = typing.get_type_hints(cls)
+    known = tuple(f.name for f in fields(cls))
+    _no_unknown_keys(d, known, prefix)
+    return cls(**{key: _coerce(hints[key], value, f"{prefix}.{key}") for key, value in d.items()})
+
+
+def _coerce(tp: Any, value: Any, field: str) -> Any:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (tp,) = [a for a in args if a is not type(None)]
+        return _coerce(tp, value, field)
+    if tp is bool:
+        return _expect(value, bool, field, "true or false")
+    if tp is int:
+        return _expect(value, int, field, "a whole number")
+    if tp is float:
+        if not _is_number(value) or not math.isfinite(value):
+            raise ProjectFileError(f"expected a number, got {value!r}", field)
+        return float(value)
+    if tp is str:
+        return _expect(value, str, field, "text")
+    if origin is dict:
+        return copy.deepcopy(_expect(value, dict, field, "an object"))
+    if origin is tuple:
+        if not isinstance(value, list) or len(value) != len(args):
+            raise ProjectFileError(f"expected a list of {len(args)}, got {value!r}", field)
+        return tuple(_coerce(a, v, f"{field}[{k}]") for k, (a, v) in enumerate(zip(args, value)))
+    raise AssertionError(f"{field}: settings of type {tp} are not supported")
