@@ -1,0 +1,38 @@
+"""Datasets: built-in, downloadable and the user's own, as normalised train/val/test tensors."""
+
+from __future__ import annotations
+
+from ..project import DatasetConfig
+from .builtin import load_digits
+from .catalogue import DATASETS
+from .compat import check_compatible
+from .images import load_image_folder
+from .remote import REMOTES, load_remote
+from .toy import load_linear, load_toy
+from .transforms import augment
+from .types import (Dataset, DatasetError, DatasetInfo, DatasetMismatchError, DownloadCancelled,
+                    Split)
+from .user import load_csv, load_npz
+
+__all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "DatasetMismatchError",
+           "DownloadCancelled", "Split", "augment", "check_compatible", "load_dataset"]
+
+_LOCAL = {
+    "digits": load_digits, "moons": load_toy, "circles": load_toy, "spirals": load_toy,
+    "xor": load_toy, "blobs": load_toy, "linear": load_linear,
+    "folder": load_image_folder, "csv": load_csv, "npz": load_npz,
+}
+
+
+def load_dataset(config: DatasetConfig, progress=None, cancel=None) -> Dataset:
+    """Load, split and normalise the dataset `config` names.
+
+    progress(done_bytes, total_bytes, message) and cancel() -> bool are used while
+    downloading; a cancelled download raises DownloadCancelled (a DatasetError).
+    """
+    if config.name in REMOTES:
+        return load_remote(config, progress, cancel)
+    if config.name not in _LOCAL:
+        raise DatasetError(f"unknown dataset '{config.name}'; choose one of "
+                           f"{', '.join(DATASETS)}")
+    return _LOCAL[config.name](config)

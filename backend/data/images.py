@@ -1,0 +1,87 @@
+"""A folder of images with one subfolder per class, read with Pillow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..project import DatasetConfig
+from .options import option
+from .assemble import make_dataset
+from .types import Dataset, DatasetError
+from .user import user_path
+
+EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
+_GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+
+
+def _size(config: DatasetConfig) -> tuple[int, int] | None:
+    """Option `size`: N for N x N, or [height, width]; None = the first image's size."""
+    size = config.options.get("size")
+    if size is None:
+        return None
+    if isinstance(size, int):
+        size = (size, size)
+    try:
+        h, w = (int(s) for s in size)
+    except (TypeError, ValueError):
+        raise DatasetError(f"option 'size' must be N or [height, width], got {size!r}") from None
+    if h < 1 or w < 1:
+        raise DatasetError(f"option 'size' must be positive, got {size!r}")
+    return h, w
+
+
+def _mode(config: DatasetConfig) -> str | None:
+    """Option `channels`: 1 (grey) or 3 (RGB); None = decided by the first image."""
+    channels = config.options.get("channels")
+    if channels is None:
+        return None
+    if option(config.options, "channels", 3, int) not in (1, 3):
+        raise DatasetError(f"option 'channels' must be 1 or 3, got {channels!r}")
+    return "L" if int(channels) == 1 else "RGB"
+
+
+def _classes(folder: Path) -> list[tuple[str, list[Path]]]:
+    classes = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = sorted(p for p in sub.iterdir() if p.suffix.lower() in EXTENSIONS)
+        if not files:
+            raise DatasetError(f"class folder {sub} holds no images "
+                               f"({', '.join(sorted(EXTENSIONS))})")
+        classes.append((sub.name, files))
+    if len(classes) < 2:
+        raise DatasetError(f"{folder} needs one subfolder of images per class, at least two; "
+                           f"found {len(classes)}")
+    return classes
+
+
+def load_image_folder(config: DatasetConfig) -> Dataset:
+    """Options: `size` (resize target, default the first image's), `channels` (1 grey,
+    3 RGB; default from the first image), `task` is always classification."""
+    folder = user_path(config, "folder of images")
+    if not folder.is_dir():
+        raise DatasetError(f"{folder} is not a folder")
+    classes = _classes(folder)
+    size, mode = _size(config), _mode(config)
+    images, labels = [], []
+    for label, (_, files) in enumerate(classes):
+        for file in files:
+            try:
+                with Image.open(file) as img:
+                    img.load()
+                    mode = mode or ("L" if img.mode in _GREY_MODES else "RGB")
+                    img = img.convert(mode)
+                    if size is None:
+                        size = (img.height, img.width)
+                    if (img.height, img.width) != size:
+                        img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                    images.append(np.asarray(img, dtype=np.uint8))
+            except (OSError, UnidentifiedImageError, ValueError) as e:
+                raise DatasetError(f"cannot read image {file}: {e}") from None
+            labels.append(label)
+    x = np.stack(images).astype(np.float32) / np.float32(255.0)
+    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+    return make_dataset(folder.name, x, np.array(labels, dtype=np.int64), config,
+                        class_names=[name for name, _ in classes])

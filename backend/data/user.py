@@ -1,0 +1,82 @@
+"""The user's own data: a CSV (feature columns + a target column) or an NPZ (X, y)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from ..project import DatasetConfig
+from .assemble import make_dataset
+from .targets import encode_targets
+from .types import Dataset, DatasetError
+
+
+def user_path(config: DatasetConfig, kind: str) -> Path:
+    if not config.path:
+        raise DatasetError(f"choose a {kind} for the '{config.name}' dataset")
+    path = Path(config.path).expanduser()
+    if not path.exists():
+        raise DatasetError(f"{path} does not exist")
+    return path
+
+
+def load_csv(config: DatasetConfig) -> Dataset:
+    """Options: `target` (column name, default "target" or else the last column),
+    `task` (auto, classification, regression)."""
+    path = user_path(config, "CSV file")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f) if any(cell.strip() for cell in r)]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise DatasetError(f"cannot read {path}: {e}") from None
+    if len(rows) < 2:
+        raise DatasetError(f"{path} needs a header row and at least one data row")
+    header = [h.strip() for h in rows[0]]
+    target = config.options.get("target") or ("target" if "target" in header else header[-1])
+    if target not in header:
+        raise DatasetError(f"{path} has no column '{target}'; columns: {', '.join(header)}")
+    t = header.index(target)
+    features = [i for i in range(len(header)) if i != t]
+    if not features:
+        raise DatasetError(f"{path} has no feature columns besides '{target}'")
+    x = np.empty((len(rows) - 1, len(features)), dtype=np.float32)
+    for r, row in enumerate(rows[1:]):
+        if len(row) != len(header):
+            raise DatasetError(f"{path} line {r + 2}: {len(row)} cells, header has {len(header)}")
+        for j, i in enumerate(features):
+            try:
+                x[r, j] = float(row[i])
+            except ValueError:
+                raise DatasetError(f"{path} line {r + 2}: column '{header[i]}' is not a number: "
+                                   f"{row[i]!r}") from None
+    values = np.array([row[t].strip() for row in rows[1:]])
+    y, classes = encode_targets(values, config.options.get("task", "auto"), str(path))
+    return make_dataset(path.stem, x, y, config, class_names=classes,
+                        extra={"feature_names": [header[i] for i in features], "target": target})
+
+
+def load_npz(config: DatasetConfig) -> Dataset:
+    """Arrays `X` (N, features) or (N, [C,] H, W) images and `y` (N,) or (N, k).
+
+    Option `task` as for CSV; integer `y` with few values are classes.
+    """
+    path = user_path(config, "NPZ file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as e:
+        raise DatasetError(f"cannot read {path}: {e}") from None
+    for key in ("X", "y"):
+        if key not in arrays:
+            raise DatasetError(f"{path} has no array '{key}'; arrays: {', '.join(arrays) or 'none'}")
+    x = arrays["X"].astype(np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    elif x.ndim == 3:
+        x = x[:, None]  # grey images without a channel axis
+    elif x.ndim not in (2, 4):
+        raise DatasetError(f"{path}: X must be (N, features) or images, got shape {x.shape}")
+    y, classes = encode_targets(arrays["y"], config.options.get("task", "auto"), str(path))
+    return make_dataset(path.stem, x, y, config, class_names=classes)
