@@ -1,0 +1,152 @@
+"""The training thread: loads the data, runs the Trainer on a project snapshot, ships plain payloads.
+
+The thread never touches widgets or the live document. Everything it emits is a plain Python
+object (the Trainer's events, or the small dataclasses below holding numpy arrays); Qt queues
+them to the GUI thread because the receivers live there.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+
+from netcanvas.backend.project import Project
+from netcanvas.backend.project_io import project_from_dict, project_to_dict
+
+BOUNDARY_GRID = 80  # grid points per axis for the live decision boundary
+BOUNDARY_EVERY_S = 0.4  # at most this often, plus once at every epoch end
+
+
+@dataclass
+class DataProgress:
+    done: int
+    total: int
+    message: str
+
+
+@dataclass
+class BoundaryUpdated:
+    """Class probabilities (H, W, classes) over the box `extent` = (x0, x1, y0, y1)."""
+
+    probs: np.ndarray
+    extent: tuple[float, float, float, float]
+
+
+@dataclass
+class Predictions:
+    """The trained model's outputs on the test split, for the evaluation views."""
+
+    outputs: np.ndarray  # (N, classes) probabilities, or (N, *target) regression values
+
+
+def snapshot(project: Project) -> Project:
+    """A deep, event-free copy, so the user may edit the graph while the copy trains."""
+    return project_from_dict(project_to_dict(project))
+
+
+class TrainingThread(QThread):
+    event = Signal(object)  # a Trainer event or one of the dataclasses above
+    ended = Signal(object)  # RunResult, or None when the data never loaded
+
+    def __init__(self, project: Project, dataset=None, parent=None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.dataset = dataset
+        self.result = None
+        self._trainer = None
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._last_boundary = 0.0
+        self._grid = None
+
+    # ---- control, from the GUI thread -----------------------------------------------
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._trainer is not None:
+                self._trainer.cancel()
+                self._trainer.resume()  # a paused run must wake up to see the cancel
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._trainer is not None:
+                self._trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            if self._trainer is not None:
+                self._trainer.resume()
+
+    # ---- the thread -----------------------------------------------------------------
+    def run(self) -> None:
+        from netcanvas.backend.data import DatasetError, load_dataset
+        from netcanvas.backend.training import Failed, Trainer
+
+        if self.dataset is None:
+            try:
+                self.dataset = load_dataset(
+                    self.project.dataset, progress=self._progress, cancel=lambda: self._cancelled)
+            except DatasetError as exc:
+                self.event.emit(Failed("data", str(exc)))
+                self.ended.emit(None)
+                return
+        if self.dataset.sample_shape == (2,) and self.dataset.task == "classification":
+            self._grid = _boundary_grid(self.dataset)
+        trainer = Trainer(self.project, self.dataset, on_event=self._on_event)
+        with self._lock:
+            self._trainer = trainer
+            if self._cancelled:
+                trainer.cancel()
+        self.result = trainer.run()
+        if self.result.failed is None and not self.result.cancelled and self.result.model:
+            self.event.emit(Predictions(self._predict(self.dataset.test.x)))
+        self.ended.emit(self.result)
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        self.event.emit(DataProgress(done, total, message))
+
+    def _on_event(self, ev) -> None:
+        """Runs in this thread between steps, so reading the model here is race-free."""
+        self.event.emit(ev)
+        if self._grid is None or type(ev).__name__ not in ("Steps", "EpochEnded"):
+            return
+        now = time.monotonic()
+        if type(ev).__name__ == "Steps" and now - self._last_boundary < BOUNDARY_EVERY_S:
+            return
+        self._last_boundary = now
+        model = getattr(self._trainer, "model", None)
+        if model is not None:
+            points, extent = self._grid
+            probs = self._predict(points, model)
+            self.event.emit(BoundaryUpdated(probs.reshape(BOUNDARY_GRID, BOUNDARY_GRID, -1),
+                                            extent))
+
+    def _predict(self, x, model=None) -> np.ndarray:
+        import torch
+
+        from netcanvas.backend.training import predict
+
+        model = model if model is not None else self.result.model
+        out = predict(model, x, getattr(self._trainer, "device", "cpu"))
+        if self.dataset.task == "classification":
+            out = torch.softmax(out.float(), dim=1)
+        return out.detach().cpu().numpy()
+
+
+def _boundary_grid(dataset):
+    """Grid points covering the training data (in the normalised input space) plus a margin."""
+    import torch
+
+    x = dataset.train.x
+    lo, hi = x.min(0).values, x.max(0).values
+    pad = (hi - lo) * 0.1
+    lo, hi = (lo - pad).tolist(), (hi + pad).tolist()
+    gx = torch.linspace(lo[0], hi[0], BOUNDARY_GRID)
+    gy = torch.linspace(lo[1], hi[1], BOUNDARY_GRID)
+    yy, xx = torch.meshgrid(gy, gx, indexing="ij")
+    points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+    return points, (lo[0], hi[0], lo[1], hi[1])
