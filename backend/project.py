@@ -38,6 +38,7 @@ class TrainingSettings:
     schedule: str = "none"  # none, step, cosine, onecycle, plateau
     step_size: int = 10  # step schedule: epochs between decays
     gamma: float = 0.1  # step/plateau decay factor
+    plateau_patience: int = 2  # plateau schedule: epochs without improvement before a decay
     warmup_epochs: int = 0  # linear warm-up before the schedule
     grad_clip: float = 0.0  # max gradient norm (0 = off)
     early_stopping_patience: int = 0  # epochs without improvement (0 = off)

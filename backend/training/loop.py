@@ -1,0 +1,169 @@
+"""The epoch loop: train steps without per-step host syncs, evaluation, reporting.
+
+Per-step losses go into a device buffer and correct counts accumulate on the device;
+the host reads them in one `.tolist()` at most every REPORT_INTERVAL seconds and at the
+end of the epoch. Cancel and pause are checked between steps.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Callable
+
+import torch
+
+from .batches import DeviceSplit
+from .device import autocast
+from .events import Steps
+from .metrics import Accumulator
+
+REPORT_INTERVAL = 0.2  # seconds between Steps events (~5 per second)
+
+
+class NonFiniteLoss(Exception):
+    def __init__(self, step: int, epoch: int, value: float, lr: float):
+        what = "NaN" if math.isnan(value) else "infinite"
+        super().__init__(
+            f"The loss became {what} at step {step} (epoch {epoch}); training stopped. "
+            f"Try a smaller learning rate (now {lr:g}, e.g. {lr / 10:g}) or gradient clipping.")
+        self.step = step
+
+
+class Stopped(Exception):
+    """Raised between steps when the run is cancelled."""
+
+
+class Loop:
+    """One model, optimizer and schedule; `train_epoch` and `evaluate` do the work."""
+
+    def __init__(self, *, model, loss, optimizer, schedule, settings, device, amp_dtype,
+                 scaler, train: DeviceSplit, task: str, num_classes: int | None,
+                 primary: int, n_outputs: int, generator: torch.Generator, steps: int,
+                 augment: Callable | None, emit: Callable, cancel: threading.Event,
+                 running: threading.Event):
+        self.model, self.loss, self.opt, self.schedule = model, loss, optimizer, schedule
+        self.s, self.device, self.amp_dtype, self.scaler = settings, device, amp_dtype, scaler
+        self.train, self.task, self.classes = train, task, num_classes
+        self.primary, self.multi_out = primary, n_outputs > 1
+        self.gen, self.steps, self.augment, self.emit = generator, steps, augment, emit
+        self.cancel, self.running = cancel, running
+        self.global_step = 0
+        self.total_steps = steps * settings.epochs
+        self.loss_buf = torch.zeros(steps, device=device)
+        self.channels_last = settings.channels_last and device.type == "cuda"
+
+    def _prepare(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+        if self.augment is not None:
+            xs = [self.augment(x, self.gen) if x.dim() == 4 else x for x in xs]
+        if self.channels_last:
+            xs = [x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
+                  for x in xs]
+        return xs
+
+    def _step(self, xs, y, clip: float) -> torch.Tensor:
+        with autocast(self.device, self.amp_dtype):
+            out = self.model(*xs)
+            loss = self.loss(out, y)
+        self.opt.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if clip:
+                self.scaler.unscale_(self.opt)
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+            self.scaler.step(self.opt)
+            self.scaler.update()
+        else:
+            loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+            self.opt.step()
+        return out[self.primary] if self.multi_out else out, loss
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        """Train one epoch (1-based); returns train_loss, train_accuracy."""
+        self.model.train()
+        bs, n, steps = self.s.batch_size, self.train.n, self.steps
+        perm = torch.randperm(n, generator=self.gen, device=self.train.index_device)
+        acc = Accumulator(self.task, self.classes, self.device)
+        count_correct = self.task == "classification"
+        constant_lr = self.schedule.constant
+        groups = self.opt.param_groups
+        clip = self.s.grad_clip
+        losses: list[float] = []
+        self._lrs: list[float] = []
+        self._reported, self._t_report, self._epoch = 0, time.perf_counter(), epoch
+        self._epoch_start = self.global_step
+        lr = groups[0]["lr"]
+        for i in range(steps):
+            if self.cancel.is_set():
+                raise Stopped
+            if not self.running.is_set():
+                losses += self._report(i)
+                self._wait_resumed()
+            if not constant_lr:
+                lr = self.schedule.lr(self.global_step, epoch - 1)
+                for g in groups:
+                    g["lr"] = lr
+            self._lrs.append(lr)
+            xs, y = self.train.batch(perm[i * bs:(i + 1) * bs])
+            out, loss = self._step(self._prepare(xs), y, clip)
+            self.loss_buf[i] = loss.detach()
+            if count_correct:
+                acc.add_correct(out, y if not isinstance(y, tuple) else y[self.primary])
+            self.global_step += 1
+            if time.perf_counter() - self._t_report >= REPORT_INTERVAL:
+                losses += self._report(i + 1)
+        losses += self._report(steps)
+        used = min(steps * bs, n)
+        sizes = [bs] * (steps - 1) + [used - bs * (steps - 1)]
+        metrics = {"train_loss": sum(l * b for l, b in zip(losses, sizes)) / used}
+        if count_correct:
+            metrics["train_accuracy"] = acc.correct.item() / used
+        return metrics
+
+    def _report(self, upto: int) -> list[float]:
+        """Read the losses of steps [reported, upto) in one host sync and emit Steps."""
+        start = self._reported
+        if upto <= start:
+            return []
+        losses = self.loss_buf[start:upto].tolist()
+        now = time.perf_counter()
+        first = self._epoch_start + start + 1
+        for k, value in enumerate(losses):
+            if not math.isfinite(value):
+                raise NonFiniteLoss(first + k, self._epoch, value, self._lrs[start + k])
+        elapsed = max(now - self._t_report, 1e-9)
+        samples = min((upto - start) * self.s.batch_size, self.train.n)
+        self.emit(Steps(steps=list(range(first, first + len(losses))), losses=losses,
+                        lrs=self._lrs[start:upto], epoch=self._epoch,
+                        samples_per_sec=samples / elapsed,
+                        progress=min((first + len(losses) - 1) / max(self.total_steps, 1), 1.0)))
+        self._reported, self._t_report = upto, now
+        return losses
+
+    def _wait_resumed(self) -> None:
+        while not self.running.wait(0.05):
+            if self.cancel.is_set():
+                break
+        if self.cancel.is_set():
+            raise Stopped
+
+    @torch.inference_mode()
+    def evaluate(self, split: DeviceSplit, confusion: bool = False) -> Accumulator:
+        self.model.eval()
+        acc = Accumulator(self.task, self.classes, self.device, confusion=confusion)
+        for xs, y in split.slices(max(self.s.batch_size * 4, 256)):
+            with autocast(self.device, self.amp_dtype):
+                out = self.model(*self._prepare_eval(xs))
+                loss = self.loss(out, y)
+            prim = out[self.primary] if self.multi_out else out
+            acc.add(prim, y if not isinstance(y, tuple) else y[self.primary], loss)
+        return acc
+
+    def _prepare_eval(self, xs):
+        if self.channels_last:
+            return [x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
+                    for x in xs]
+        return xs

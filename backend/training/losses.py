@@ -1,0 +1,84 @@
+"""The training loss from the Output nodes' LossSpecs: a weighted sum when there are several."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+
+class LossError(Exception):
+    """A loss could not be computed (usually target and output shapes); names the Output node."""
+
+    def __init__(self, output: str, exc: Exception):
+        super().__init__(f"loss of Output '{output}': {exc}")
+        self.output = output
+
+
+def _float_target(y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    if not y.is_floating_point():
+        y = y.to(out.dtype)
+    if y.shape != out.shape and y.numel() == out.numel():
+        y = y.reshape(out.shape)
+    return y
+
+
+def _bce_target(y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    if not y.is_floating_point() and out.dim() == 2 and out.shape[1] > 1 and y.dim() == 1:
+        return F.one_hot(y, out.shape[1]).to(out.dtype)
+    return _float_target(y, out)
+
+
+def loss_fn(kind: str, label_smoothing: float = 0.0) -> Callable | None:
+    if kind == "cross_entropy":
+        if label_smoothing:
+            return lambda out, y: F.cross_entropy(out, y, label_smoothing=label_smoothing)
+        return F.cross_entropy
+    if kind == "nll":
+        return F.nll_loss
+    if kind == "mse":
+        return lambda out, y: F.mse_loss(out, _float_target(y, out))
+    if kind == "l1":
+        return lambda out, y: F.l1_loss(out, _float_target(y, out))
+    if kind == "bce_with_logits":
+        return lambda out, y: F.binary_cross_entropy_with_logits(out, _bce_target(y, out))
+    if kind == "none":
+        return None
+    raise ValueError(f"unknown loss {kind!r}")
+
+
+def build_loss(losses, n_outputs: int) -> Callable:
+    """`(outputs, targets) -> loss`; outputs is the forward's result (a tensor, or a tuple
+    in Output order), targets one tensor shared by every output or a tuple, one per output."""
+    terms = [(i, spec.output, loss_fn(spec.loss, spec.label_smoothing), spec.weight)
+             for i, spec in enumerate(losses)]
+    terms = [t for t in terms if t[2] is not None]
+    if not terms:
+        raise ValueError("no Output node has a loss: set a loss on at least one Output")
+    if n_outputs == 1:
+        _, name, fn, w = terms[0]
+
+        def single(out, y):
+            try:
+                loss = fn(out, y)
+            except (RuntimeError, ValueError, IndexError) as exc:
+                raise LossError(name, exc) from exc
+            return loss if w == 1.0 else loss * w
+        return single
+
+    def weighted(outs, ys):
+        total = 0.0
+        for i, name, fn, w in terms:
+            y = ys[i] if isinstance(ys, (tuple, list)) else ys
+            try:
+                total = total + w * fn(outs[i], y)
+            except (RuntimeError, ValueError, IndexError) as exc:
+                raise LossError(name, exc) from exc
+        return total
+    return weighted
+
+
+def primary_output(losses) -> int:
+    """The output the metrics are computed on: the first one with a loss."""
+    return next((i for i, spec in enumerate(losses) if spec.loss != "none"), 0)

@@ -1,0 +1,249 @@
+"""The Trainer: compiles a project, loads its data, trains, evaluates, checkpoints.
+
+Knows nothing of Qt: it reports plain-Python events through `on_event` (see events.py)
+and is driven from any thread; `cancel`, `pause` and `resume` are thread-safe and take
+effect between steps. Exactly one of Finished, Cancelled or Failed ends every run, and
+`run()` never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
+
+import torch
+
+from .batches import DeviceSplit, steps_per_epoch
+from .checkpoint import (load_checkpoint, optimizer_from_parts, prefixed, restore_rng,
+                         save_checkpoint)
+from .device import autocast_dtype, resolve_device
+from .events import (Cancelled, EpochEnded, Evaluated, Failed, Finished, RunResult, Started)
+from .faults import failure
+from .loop import Loop, Stopped
+from .losses import build_loss, primary_output
+from .metrics import per_class_accuracy
+from .optim import build_optimizer
+from .schedules import LRSchedule, improved
+
+MAXIMIZED = ("accuracy", "top5", "r2")
+
+
+def minimized(metric: str) -> bool:
+    return not metric.endswith(MAXIMIZED)
+
+
+class Trainer:
+    def __init__(self, project, dataset=None, *, device: str | None = None,
+                 on_event: Callable | None = None, checkpoint_dir=None, resume_from=None):
+        self.project = project
+        self.dataset = dataset
+        self.device_name = device
+        self.on_event = on_event
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.resume_from = resume_from
+        self._cancel = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._loop: Loop | None = None
+        self._compiled = None
+        self._best_state: dict | None = None
+        self._checkpoint: Path | None = None
+        self._history: list[dict] = []
+        self._best_epoch = 0
+        self._device = "cpu"
+
+    # ---- control, from any thread ------------------------------------------------
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    # ---- the run -------------------------------------------------------------------
+    def _emit(self, event) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def run(self) -> RunResult:
+        try:
+            return self._run()
+        except Stopped:
+            loop = self._loop
+            self._emit(Cancelled(epoch=getattr(loop, "_epoch", 0),
+                                 step=loop.global_step if loop else 0))
+            return self._result(cancelled=True)
+        except Exception as exc:  # every fault becomes a Failed event, never a crash
+            step = self._loop.global_step + 1 if self._loop else None
+            failed = failure(exc, step=step, batch_size=self.project.training.batch_size,
+                             graph=self.project.graph)
+            if failed.kind == "nan" and self._checkpoint is not None:
+                failed.message += (f" The last good checkpoint (epoch {len(self._history)}) "
+                                   f"is kept: {self._checkpoint}")
+            self._restore_best()
+            self._emit(failed)
+            return self._result(failed=failed)
+
+    def _run(self) -> RunResult:
+        from ..compiler import compile_graph
+
+        s = self.project.training
+        device = resolve_device(self.device_name or s.device)
+        self._device = str(device)
+        torch.manual_seed(s.seed)
+        compiled = self._compiled = compile_graph(self.project.graph)
+        dataset = self.dataset
+        if dataset is None:
+            from ..data import load_dataset
+            dataset = load_dataset(self.project.dataset, cancel=self._cancel.is_set)
+        self._check(dataset, compiled)
+        amp = autocast_dtype(device, s.precision)
+        model = compiled.module.to(device)
+        if s.channels_last and device.type == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+        train = DeviceSplit(dataset.train, compiled.input_shapes, device)
+        val = DeviceSplit(dataset.val, compiled.input_shapes, device)
+        test = DeviceSplit(dataset.test, compiled.input_shapes, device)
+        steps = steps_per_epoch(train.n, s.batch_size)
+        if steps == 0:
+            raise _data_error("the training split is empty")
+        optimizer = build_optimizer(model.parameters(), s)
+        schedule = LRSchedule(s, steps)
+        generator = torch.Generator(device=train.index_device)
+        generator.manual_seed(s.seed)
+        cfg = self.project.dataset
+        augment = None
+        if dataset.is_image and (cfg.augment_crop_padding or cfg.augment_flip):
+            from ..data import augment as augment_batch
+            augment = lambda x, g: augment_batch(x, cfg, g)  # noqa: E731
+        self._loop = loop = Loop(
+            model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
+            optimizer=optimizer, schedule=schedule, settings=s, device=device, amp_dtype=amp,
+            scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None,
+            train=train, task=dataset.task, num_classes=dataset.num_classes,
+            primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
+            generator=generator, steps=steps, augment=augment, emit=self._emit,
+            cancel=self._cancel, running=self._running)
+        state = {"epoch": 0, "best_metric": None, "bad_epochs": 0}
+        if self.resume_from:
+            state = self._resume(loop, steps)
+        self._emit(Started(device=str(device), epochs=s.epochs, steps_per_epoch=steps,
+                           num_params=sum(p.numel() for p in model.parameters())))
+        monitor = None
+        for epoch in range(state["epoch"] + 1, s.epochs + 1):
+            t0 = time.perf_counter()
+            metrics = loop.train_epoch(epoch)
+            if val.n:
+                metrics.update({f"val_{k}": v for k, v in loop.evaluate(val).result().items()})
+            metrics["lr"] = optimizer.param_groups[0]["lr"]
+            seconds = time.perf_counter() - t0
+            self._history.append({"epoch": epoch, "seconds": seconds, **metrics})
+            self._emit(EpochEnded(epoch=epoch, seconds=seconds, metrics=metrics))
+            monitor = monitor or self._monitor(metrics)
+            value = metrics[monitor]
+            if math.isfinite(value) and improved(value, state["best_metric"], minimized(monitor)):
+                state.update(best_metric=value, bad_epochs=0)
+                self._best_epoch = epoch
+                self._best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                state["bad_epochs"] += 1
+            schedule.epoch_ended(value, minimized(monitor))
+            state["epoch"] = epoch
+            self._save(loop, state, steps)
+            if s.early_stopping_patience and state["bad_epochs"] >= s.early_stopping_patience:
+                break
+        self._restore_best()
+        test_metrics = self._evaluate_test(loop, test, dataset)
+        result = self._result(test_metrics=test_metrics)
+        self._emit(Finished(result))
+        return result
+
+    # ---- pieces ------------------------------------------------------------------
+    def _check(self, dataset, compiled) -> None:
+        from ..data import check_compatible
+
+        shapes = {tuple(s) for s in compiled.input_shapes}
+        view = compiled
+        if len(compiled.input_names) > 1 and len(shapes) == 1 and not isinstance(
+                dataset.train.x, (list, tuple)):
+            # One dataset tensor feeds every Input of the same shape (two-input examples).
+            view = SimpleNamespace(input_names=compiled.input_names[:1],
+                                   input_shapes=compiled.input_shapes[:1],
+                                   output_names=compiled.output_names,
+                                   output_shapes=compiled.output_shapes, losses=compiled.losses)
+        check_compatible(dataset, view)
+
+    def _monitor(self, metrics: dict) -> str:
+        wanted = self.project.training.monitor
+        for key in (wanted, "val_loss", "train_loss"):
+            if key in metrics:
+                return key
+        return "train_loss"
+
+    def _evaluate_test(self, loop: Loop, test: DeviceSplit, dataset) -> dict:
+        if not test.n:
+            return {}
+        acc = loop.evaluate(test, confusion=dataset.task == "classification")
+        metrics = acc.result()
+        confusion = acc.confusion_matrix()
+        self._emit(Evaluated("test", metrics, confusion,
+                             per_class_accuracy(confusion) if confusion else None))
+        return metrics
+
+    def _restore_best(self) -> None:
+        if self._best_state is not None and self._loop is not None:
+            self._loop.model.load_state_dict(self._best_state)
+
+    def _result(self, **kw) -> RunResult:
+        compiled = self._compiled
+        if compiled is not None:
+            compiled.module.to("cpu", memory_format=torch.contiguous_format).eval()
+        return RunResult(model=compiled, history=self._history, best_epoch=self._best_epoch,
+                         device=self._device,
+                         checkpoint=str(self._checkpoint) if self._checkpoint else None, **kw)
+
+    def _save(self, loop: Loop, state: dict, steps: int) -> None:
+        if self.checkpoint_dir is None:
+            return
+        meta = dict(state, step=loop.global_step, steps_per_epoch=steps,
+                    batch_size=self.project.training.batch_size, best_epoch=self._best_epoch,
+                    history=self._history, schedule=loop.schedule.state_dict(),
+                    scaler=loop.scaler.state_dict() if loop.scaler else None)
+        self._checkpoint = save_checkpoint(
+            self.checkpoint_dir, model_state=loop.model.state_dict(), best_state=self._best_state,
+            optimizer_state=loop.opt.state_dict(), shuffle=loop.gen, meta=meta)
+
+    def _resume(self, loop: Loop, steps: int) -> dict:
+        meta, tensors = load_checkpoint(self.resume_from)
+        if meta["steps_per_epoch"] != steps:
+            raise ValueError(
+                f"the checkpoint was made with {meta['steps_per_epoch']} steps per epoch "
+                f"(batch size {meta['batch_size']}), this run has {steps}: resume needs the "
+                "same dataset and batch size")
+        device = next(iter(loop.model.parameters())).device
+        loop.model.load_state_dict(prefixed(tensors, "model/"))
+        best = prefixed(tensors, "best/")
+        self._best_state = {k: v.to(device) for k, v in best.items()} or None
+        loop.opt.load_state_dict(optimizer_from_parts(meta["optimizer"], tensors))
+        loop.schedule.load_state_dict(meta["schedule"])
+        if loop.scaler is not None and meta.get("scaler"):
+            loop.scaler.load_state_dict(meta["scaler"])
+        restore_rng(tensors, loop.gen)
+        loop.global_step = meta["step"]
+        self._history = list(meta["history"])
+        self._best_epoch = meta["best_epoch"]
+        return {"epoch": meta["epoch"], "best_metric": meta["best_metric"],
+                "bad_epochs": meta["bad_epochs"]}
+
+
+def _data_error(message: str) -> Exception:
+    from ..data import DatasetError
+
+    return DatasetError(message)
