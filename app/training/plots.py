@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPalette, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
                                QWidget)
 
 from .buffers import EmaBuffer, GrowingBuffer
+from .colours import colour, palette_colours, style_plot
 
-# Colours readable on light and dark backgrounds (Tableau 10).
-RUN_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-               "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
 MAX_RUNS = 5
 FRAME_MS = 33
 
@@ -144,11 +142,10 @@ class LivePlotsPanel(QWidget):
             self.run_list.takeItem(0)
         run_id = self._next_id
         self._next_id += 1
-        colour = RUN_COLOURS[(run_id - 1) % len(RUN_COLOURS)]
-        run = RunCurves(run_id, label or f"run {run_id}", colour, self.charts)
+        run = RunCurves(run_id, label or f"run {run_id}", colour(run_id - 1), self.charts)
         self.runs.append(run)
         pix = QPixmap(12, 12)
-        pix.fill(QColor(colour))
+        pix.fill(QColor(run.colour))
         item = QListWidgetItem(QIcon(pix), run.label)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked)
@@ -211,18 +208,11 @@ class LivePlotsPanel(QWidget):
     # ---- palette --------------------------------------------------------------------
     def apply_palette(self) -> None:
         """Follow the system light/dark palette instead of pyqtgraph's fixed black."""
-        pal = self.palette()
-        bg, fg = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+        bg, fg = palette_colours(self)
         self.graphics.setBackground(bg)
         for key, chart in self.charts.items():
-            title, xlabel, ylabel = CHARTS[key]
-            chart.setTitle(title, color=fg.name(), size="9pt")
-            for side, text in (("bottom", xlabel), ("left", ylabel)):
-                axis = chart.getAxis(side)
-                axis.setPen(fg)
-                axis.setTextPen(fg)
-                axis.enableAutoSIPrefix(False)
-                chart.setLabel(side, text, color=fg.name())
+            style_plot(chart, self, *CHARTS[key])
+            chart.getAxis("left").setWidth(64)
             self._crosshairs[key].set_colours(bg, fg)
 
     def changeEvent(self, event) -> None:

@@ -1,0 +1,33 @@
+"""Colours shared by every chart: one per run, one per class, and the system palette's."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QWidget
+
+# Tableau 10: readable on light and dark backgrounds alike.
+TABLEAU = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+
+
+def colour(i: int) -> str:
+    return TABLEAU[i % len(TABLEAU)]
+
+
+def palette_colours(widget: QWidget) -> tuple[QColor, QColor]:
+    """(background, foreground) of the widget's palette, for charts that must follow it."""
+    pal = widget.palette()
+    return pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+
+
+def style_plot(plot: pg.PlotItem, widget: QWidget, title: str, xlabel: str, ylabel: str) -> None:
+    """Axes, labels and title in the palette's text colour; no SI prefixes on the axes."""
+    _bg, fg = palette_colours(widget)
+    plot.setTitle(title, color=fg.name(), size="9pt")
+    for side, text in (("bottom", xlabel), ("left", ylabel)):
+        axis = plot.getAxis(side)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+        axis.enableAutoSIPrefix(False)
+        plot.setLabel(side, text, color=fg.name())
