@@ -48,11 +48,12 @@ def checksum_algorithm(expected: str) -> str:
     return "md5" if len(expected) == 32 else "sha256"
 
 
-def verify(path: Path, expected: str) -> None:
+def verify(path: Path, expected: str, name: str | None = None) -> None:
+    """Raise ChecksumError naming the file (`name`, default the path's) and its folder."""
     got = file_digest(path, checksum_algorithm(expected))
     if got != expected.lower():
-        raise ChecksumError(f"{path.name} is corrupt: {checksum_algorithm(expected)} {got}, "
-                            f"expected {expected} (in {path.parent})")
+        raise ChecksumError(f"{name or path.name} is corrupt: {checksum_algorithm(expected)} "
+                            f"{got}, expected {expected} (in {path.parent})")
 
 
 def _stream(url: str, part: Path, name: str, progress: Progress | None,
@@ -102,7 +103,7 @@ def fetch(urls: list[str], target: Path, expected: str, progress: Progress | Non
             part = Path(tmp)
             try:
                 _stream(url, part, target.name, progress, cancel)
-                verify(part, expected)
+                verify(part, expected, f"{target.name} downloaded from {url}")
                 os.replace(part, target)
                 return target
             except urllib.error.HTTPError as e:
