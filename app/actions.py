@@ -1,0 +1,141 @@
+"""Menus, toolbar and shortcuts of the main window.
+
+Canvas actions (delete, copy, frame, ...) are scoped to the canvas widget so the same keys
+keep working normally in the inspector's text fields and the palette's search box.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar
+
+from .files import example_title, examples
+from .icons import theme_icon
+
+
+def _action(window, text: str, slot, shortcut=None, icon: str | None = None,
+            tip: str | None = None) -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        keys = shortcut if isinstance(shortcut, list) else [shortcut]
+        action.setShortcuts([QKeySequence(k) for k in keys])
+    if icon:
+        action.setIcon(theme_icon(icon))
+    if tip:
+        action.setStatusTip(tip)
+    action.triggered.connect(lambda *_: slot())
+    return action
+
+
+class WindowActions:
+    """Builds every action once; `canvas` ones are re-attached to each new canvas view."""
+
+    def __init__(self, window) -> None:
+        w, files = window, window.files
+        canvas = lambda: w.scene  # the scene changes with the document
+        view = lambda: w.view
+        self.new = _action(w, "&New", files.new, QKeySequence.New, "document-new")
+        self.open = _action(w, "&Open…", files.open, QKeySequence.Open, "document-open")
+        self.save = _action(w, "&Save", files.save, QKeySequence.Save, "document-save")
+        self.save_as = _action(w, "Save &As…", files.save_as, "Ctrl+Shift+S", "document-save-as")
+        self.quit = _action(w, "&Quit", w.close, QKeySequence.Quit)
+        self.undo = w.undo_group.createUndoAction(w, "&Undo")
+        self.undo.setShortcut(QKeySequence.Undo)
+        self.undo.setIcon(theme_icon("edit-undo"))
+        self.redo = w.undo_group.createRedoAction(w, "&Redo")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo.setIcon(theme_icon("edit-redo"))
+        self.cut = _action(w, "Cu&t", lambda: canvas().cut_selection(), QKeySequence.Cut)
+        self.copy = _action(w, "&Copy", lambda: canvas().copy_selection(), QKeySequence.Copy)
+        self.paste = _action(w, "&Paste", lambda: canvas().paste(view().cursor_scene_pos()),
+                             QKeySequence.Paste)
+        self.duplicate = _action(w, "D&uplicate", lambda: canvas().duplicate_selection(), "Ctrl+D")
+        self.delete = _action(w, "&Delete", lambda: canvas().delete_selection(),
+                              [QKeySequence.Delete, "Backspace"], "edit-delete")
+        self.select_all = _action(w, "Select &All", lambda: canvas().select_all(),
+                                  QKeySequence.SelectAll)
+        self.quick_add = _action(w, "&Quick Add Layer…", lambda: view().open_quick_add(), "Tab",
+                                 tip="Search for a layer and add it at the mouse")
+        self.frame = _action(w, "&Frame Selection or All", lambda: view().frame_selection_or_all(),
+                             "F", "zoom-fit-best")
+        self.reset_zoom = _action(w, "&Reset Zoom", lambda: view().reset_zoom(), "Ctrl+0")
+        self.zoom_in = _action(w, "Zoom &In", lambda: view().zoom_by(1.25), QKeySequence.ZoomIn)
+        self.zoom_out = _action(w, "Zoom &Out", lambda: view().zoom_by(0.8), QKeySequence.ZoomOut)
+        self.auto_layout = _action(w, "Auto-&Layout", lambda: canvas().auto_layout(), "Ctrl+L",
+                                   "view-grid", "Arrange the graph in layers, left to right")
+        self.snap = _action(w, "&Snap to Grid", lambda: None)
+        self.snap.setCheckable(True)
+        self.snap.toggled.connect(w.set_snap_to_grid)
+        self.show_code = w.code_dock.toggleViewAction()
+        self.show_code.setText("Show &Code")
+        self.show_code.setShortcut("Ctrl+Shift+K")
+        self.show_code.setIcon(theme_icon("text-x-script"))
+        self.show_code.setStatusTip("The generated PyTorch code for this graph")
+        self.about = _action(w, "&About NetCanvas", w.show_about)
+        self.canvas_actions = [self.cut, self.copy, self.paste, self.duplicate, self.delete,
+                               self.select_all, self.quick_add, self.frame, self.reset_zoom]
+        for action in self.canvas_actions:
+            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+        self._build_menus(w)
+        self._build_toolbar(w)
+
+    def _build_menus(self, w) -> None:
+        bar = w.menuBar()
+        file = bar.addMenu("&File")
+        file.addActions([self.new, self.open])
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(lambda: self._fill_recent(w))
+        self.examples_menu = file.addMenu("&Examples")
+        for path in examples():
+            self.examples_menu.addAction(example_title(path),
+                                         lambda p=path: w.files.open_path(p, example=True))
+        file.addSeparator()
+        file.addActions([self.save, self.save_as])
+        file.addSeparator()
+        file.addAction(self.quit)
+
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo, self.redo])
+        edit.addSeparator()
+        edit.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete])
+        edit.addSeparator()
+        edit.addActions([self.select_all, self.quick_add])
+
+        view = bar.addMenu("&View")
+        view.addActions([self.frame, self.reset_zoom, self.zoom_in, self.zoom_out])
+        view.addSeparator()
+        view.addActions([self.auto_layout, self.snap])
+        view.addSeparator()
+        view.addAction(self.show_code)
+        self.panels_menu = view.addMenu("&Panels")
+        for dock in w.docks():
+            if dock is not w.code_dock:
+                self.panels_menu.addAction(dock.toggleViewAction())
+
+        help_ = bar.addMenu("&Help")
+        help_.addAction(self.about)
+
+    def _fill_recent(self, w) -> None:
+        menu: QMenu = self.recent_menu
+        menu.clear()
+        recent = w.files.recent_files()
+        for path in recent:
+            menu.addAction(path.name, lambda p=path: w.files.open_path(p)).setToolTip(str(path))
+        if not recent:
+            menu.addAction("No recent files").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Clear Recent Files", w.files.clear_recent).setEnabled(bool(recent))
+
+    def _build_toolbar(self, w) -> None:
+        bar = QToolBar("Main toolbar", w)
+        bar.setObjectName("main_toolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        bar.setMovable(False)
+        bar.addActions([self.new, self.open, self.save])
+        bar.addSeparator()
+        bar.addActions([self.undo, self.redo])
+        bar.addSeparator()
+        bar.addActions([self.auto_layout, self.frame, self.show_code])
+        w.addToolBar(bar)
+        self.toolbar = bar

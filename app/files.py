@@ -1,0 +1,248 @@
+"""New, open, save, recent files, the unsaved-changes prompt, autosave and crash recovery.
+
+The dialogs are module-level functions so tests can replace them with monkeypatch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+from netcanvas.backend.graph import GraphError
+from netcanvas.backend.project_io import ProjectFileError, load_project, save_project
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from .document import Document
+from .settings import app_settings, recovery_dir
+
+SUFFIX = ".netcanvas"
+FILE_FILTER = "NetCanvas projects (*.netcanvas);;All files (*)"
+AUTOSAVE_MS = 60_000
+MAX_RECENT = 10
+DEFAULT_EXAMPLE = "lenet_digits"
+
+
+def examples() -> list[Path]:
+    folder = resources.files("netcanvas.resources") / "examples"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(SUFFIX))
+
+
+def example_title(path: Path) -> str:
+    return path.stem.replace("_", " ").capitalize()
+
+
+# ---- dialogs (replaced in tests) ----------------------------------------------------------
+def ask_save_changes(parent: QWidget, name: str) -> str:
+    """'save', 'discard' or 'cancel'."""
+    answer = QMessageBox.warning(
+        parent, "Unsaved changes", f"Save the changes to “{name}” before closing it?",
+        QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+    return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_open_path(parent: QWidget, folder: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open project", folder, FILE_FILTER)
+    return path or None
+
+
+def ask_save_path(parent: QWidget, suggested: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save project as", suggested, FILE_FILTER)
+    return path or None
+
+
+def show_error(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.critical(parent, title, text)
+
+
+def ask_recover(parent: QWidget, name: str, saved_at: str) -> bool:
+    answer = QMessageBox.question(
+        parent, "Recover unsaved work?",
+        f"NetCanvas did not close normally. Unsaved changes to “{name}” from {saved_at} "
+        "were kept. Recover them?", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+    return answer == QMessageBox.Yes
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate it there
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+class FileController(QObject):
+    """File operations on the window's document. `window` has `document` and `set_document`."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.quiet = False  # report errors on stderr instead of a dialog (headless runs)
+        self.recovery_path = recovery_dir() / f"recovery-{os.getpid()}{SUFFIX}"
+        self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+
+    @property
+    def document(self) -> Document:
+        return self.window.document
+
+    # ---- opening -------------------------------------------------------------------------
+    def new(self) -> bool:
+        if not self.maybe_save():
+            return False
+        self.window.set_document(Document())
+        return True
+
+    def open(self) -> bool:
+        if not self.maybe_save():
+            return False
+        folder = str(self.document.path.parent) if self.document.path else str(Path.home())
+        path = ask_open_path(self.window, folder)
+        return bool(path) and self.open_path(path, prompt=False)
+
+    def open_path(self, path: str | Path, *, prompt: bool = True, example: bool = False) -> bool:
+        """Open a project; on failure show why and keep the current document."""
+        path = Path(path)
+        if prompt and not self.maybe_save():
+            return False
+        project = self._load(path)
+        if project is None:
+            return False
+        if example:  # never save over the bundled file: Save asks where
+            doc = Document(project, None, display_name=f"{example_title(path)} (example)")
+        else:
+            doc = Document(project, path)
+            self.add_recent(path)
+        self.window.set_document(doc)
+        return True
+
+    def _load(self, path: Path):
+        try:
+            return load_project(path)
+        except ProjectFileError as exc:
+            detail = str(exc)
+            if exc.field and exc.field not in detail:
+                detail += f"\n(in field “{exc.field}”)"
+        except (OSError, GraphError, ValueError) as exc:
+            detail = str(exc)
+        self._error("Could not open project", f"{path.name} could not be opened:\n\n{detail}"
+                    "\n\nThe current document was left unchanged.")
+        return None
+
+    def _error(self, title: str, text: str) -> None:
+        if self.quiet:
+            print(f"netcanvas: {text}", file=sys.stderr)
+        else:
+            show_error(self.window, title, text)
+
+    # ---- saving --------------------------------------------------------------------------
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._write(self.document.path)
+
+    def save_as(self) -> bool:
+        doc = self.document
+        suggested = doc.path or Path.home() / (doc.name.split(" (")[0].replace(" ", "_") + SUFFIX)
+        path = ask_save_path(self.window, str(suggested))
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix != SUFFIX:
+            path = path.with_name(path.name + SUFFIX)
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        try:
+            save_project(self.document.project, path)
+        except OSError as exc:
+            self._error("Could not save project", f"Saving {path} failed:\n\n{exc}")
+            return False
+        self.document.mark_saved(path)
+        self.add_recent(path)
+        self.discard_recovery()
+        return True
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current document (saved, discarded)."""
+        if not self.document.modified:
+            return True
+        choice = ask_save_changes(self.window, self.document.name)
+        if choice == "save":
+            return self.save()
+        return choice == "discard"
+
+    # ---- recent files --------------------------------------------------------------------
+    def recent_files(self) -> list[Path]:
+        paths = app_settings().value("recent_files", []) or []
+        if isinstance(paths, str):
+            paths = [paths]
+        return [Path(p) for p in paths if Path(p).exists()]
+
+    def add_recent(self, path: Path) -> None:
+        path = str(Path(path).resolve())
+        paths = [str(p) for p in self.recent_files() if str(p) != path]
+        app_settings().setValue("recent_files", [path, *paths][:MAX_RECENT])
+
+    def clear_recent(self) -> None:
+        app_settings().setValue("recent_files", [])
+
+    # ---- autosave and recovery -----------------------------------------------------------
+    def autosave(self) -> None:
+        """Keep a recovery copy of unsaved work; none when there is nothing unsaved."""
+        if not self.document.modified:
+            self.discard_recovery()
+            return
+        save_project(self.document.project, self.recovery_path)
+        meta = {"path": str(self.document.path) if self.document.path else None,
+                "name": self.document.name, "saved_at": time.strftime("%Y-%m-%d %H:%M")}
+        self.recovery_path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+
+    def discard_recovery(self) -> None:
+        self.recovery_path.unlink(missing_ok=True)
+        self.recovery_path.with_suffix(".json").unlink(missing_ok=True)
+
+    def stale_recoveries(self) -> list[Path]:
+        """Recovery files left by instances that are no longer running, newest first."""
+        found = []
+        for path in self.recovery_path.parent.glob(f"recovery-*{SUFFIX}"):
+            pid = path.stem.removeprefix("recovery-")
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                found.append(path)
+        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the newest recovery file; True when it was restored."""
+        stale = self.stale_recoveries()
+        if not stale:
+            return False
+        path = stale[0]
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        restored = False
+        if ask_recover(self.window, meta.get("name", path.name), meta.get("saved_at", "?")):
+            project = self._load(path)
+            if project is not None:
+                doc = Document(project, meta.get("path"),
+                               display_name=None if meta.get("path") else meta.get("name"))
+                doc.mark_modified()
+                self.window.set_document(doc)
+                self.autosave()
+                restored = True
+        for p in stale:
+            p.unlink(missing_ok=True)
+            p.with_suffix(".json").unlink(missing_ok=True)
+        return restored

@@ -1,0 +1,110 @@
+"""`netcanvas [FILE] [--screenshot OUT.png] [--demo]`: start the desktop app.
+
+Importing torch takes seconds, so nothing on this path imports it; the code panel and the
+training dock load it on a worker thread when first needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+SCREENSHOT_SIZE = (1600, 1000)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="netcanvas", description="Design, train and export "
+                                     "neural networks visually.")
+    parser.add_argument("file", nargs="?", help="project to open (default: the LeNet example)")
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="render the window offscreen to a PNG and exit")
+    parser.add_argument("--demo", action="store_true",
+                        help="train the opened project with live plots")
+    return parser.parse_args(argv)
+
+
+def _application():
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from .icons import app_icon
+    from .settings import APP_NAME, ORG_NAME
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([sys.argv[0] if sys.argv else "netcanvas"])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("io.github.netcanvas.NetCanvas")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def save_screenshot(window, path: str | Path) -> bool:
+    """Show the window at a fixed size, let it lay out, frame the graph, grab it."""
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    for _ in range(3):
+        QApplication.processEvents()
+    window.frame_all()
+    QApplication.processEvents()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return window.grab().save(str(path))
+
+
+def _start_demo(window, screenshot: str | None) -> bool:
+    try:
+        from .training.demo import start_demo
+    except ImportError as exc:
+        print(f"netcanvas: --demo is not available in this build ({exc})", file=sys.stderr)
+        return False
+    start_demo(window, screenshot)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parse(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # --help or a bad option: argparse already printed why
+        return int(exc.code or 0)
+    if args.file and not Path(args.file).is_file():
+        print(f"netcanvas: no such file: {args.file}", file=sys.stderr)
+        return 2
+    app = _application()
+    from .files import DEFAULT_EXAMPLE, examples
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    window.files.quiet = bool(args.screenshot)  # no modal dialogs in a headless run
+    if args.file:
+        if not window.files.open_path(args.file, prompt=False) and args.screenshot:
+            return 1
+    else:
+        default = [p for p in examples() if p.stem == DEFAULT_EXAMPLE]
+        if default:
+            window.files.open_path(default[0], prompt=False, example=True)
+    if args.demo:
+        if not _start_demo(window, args.screenshot):
+            return 2
+        return app.exec()
+    if args.screenshot:
+        ok = save_screenshot(window, args.screenshot)
+        window.files.discard_recovery()
+        window.close()
+        if not ok:
+            print(f"netcanvas: could not write {args.screenshot}", file=sys.stderr)
+        return 0 if ok else 1
+    window.restore_state()
+    window.show()
+    app.processEvents()
+    window.frame_all()
+    window.files.offer_recovery()
+    return app.exec()

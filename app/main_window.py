@@ -1,0 +1,197 @@
+"""The main window: canvas in the centre, palette, inspector, problems and code in docks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netcanvas.graph_editor.scene import GraphScene
+from netcanvas.graph_editor.view import GraphView
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QUndoGroup
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
+
+from netcanvas import __version__
+
+from .actions import WindowActions
+from .code_panel import CodePanel
+from .document import Document
+from .files import SUFFIX, FileController
+from .icons import app_icon
+from .inspector import InspectorPanel
+from .palette import PalettePanel
+from .problems import ProblemsPanel
+from .settings import app_settings
+from .status import StatusPanel
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks)
+        self.document: Document | None = None
+        self.scene: GraphScene | None = None
+        self.view: GraphView | None = None
+        self.undo_group = QUndoGroup(self)
+
+        self.palette_panel = PalettePanel()
+        self.palette_panel.layer_activated.connect(self.add_layer_at_center)
+        self.inspector = InspectorPanel()
+        self.problems = ProblemsPanel()
+        self.problems.node_activated.connect(self.go_to_node)
+        self.code_panel = CodePanel()
+        self.palette_dock = self._dock("Layers", self.palette_panel, Qt.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
+        self.code_dock = self._dock("Code", self.code_panel, Qt.RightDockWidgetArea)
+        self.problems_dock = self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
+        self.code_dock.hide()
+        self.code_dock.visibilityChanged.connect(self._code_visibility)
+        self.training_dock = self._install_training_dock()
+
+        self.files = FileController(self)
+        self.actions = WindowActions(self)
+        self.status = StatusPanel(self.statusBar())
+        self.set_document(Document())
+        self.resize(1440, 900)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 320], Qt.Horizontal)
+        self.resizeDocks([self.problems_dock], [130], Qt.Vertical)
+
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.lower() + "_dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _install_training_dock(self) -> QDockWidget | None:
+        """The training panel lives in app/training/ and is optional until it lands."""
+        try:
+            from .training.dock import TrainingDock
+        except ImportError:
+            return None
+        dock = TrainingDock(self)
+        self.addDockWidget(Qt.BottomDockWidgetArea, dock)
+        self.tabifyDockWidget(self.problems_dock, dock)
+        self.problems_dock.raise_()
+        return dock
+
+    def docks(self) -> list[QDockWidget]:
+        return [d for d in (self.palette_dock, self.inspector_dock, self.problems_dock,
+                            self.training_dock, self.code_dock) if d is not None]
+
+    # ---- the document ------------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        """Show another document: a fresh scene and view, every panel rewired."""
+        old, old_scene = self.document, self.scene
+        if old_scene is not None:
+            old_scene.detach()
+        document.setParent(self)
+        self.document = document
+        self.undo_group.addStack(document.undo_stack)
+        self.undo_group.setActiveStack(document.undo_stack)
+        self.scene = GraphScene(document.graph, document.undo_stack, self)
+        self.scene.snap_to_grid = self.actions.snap.isChecked()
+        self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)
+        self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
+        self.view = GraphView(self.scene)
+        self.view.addActions(self.actions.canvas_actions)
+        self.setCentralWidget(self.view)  # deletes the previous view
+        document.analysis_changed.connect(self._analysis_changed)
+        document.title_changed.connect(self.setWindowTitle)
+        document.graph.changed.connect(self.code_panel.schedule)
+        self.inspector.set_document(document)
+        self.code_panel.set_graph(document.graph)
+        self._analysis_changed(document.analysis)
+        self.setWindowTitle(document.title)
+        if old is not None:
+            self.undo_group.removeStack(old.undo_stack)
+            old.deleteLater()
+        if old_scene is not None:
+            old_scene.deleteLater()
+        QTimer.singleShot(0, self.frame_all)
+        if self.training_dock is not None and hasattr(self.training_dock, "set_document"):
+            self.training_dock.set_document(document)
+
+    def _analysis_changed(self, analysis) -> None:
+        self.scene.set_analysis(analysis)
+        self.problems.set_analysis(analysis, self.document.graph)
+        self.status.set_analysis(analysis)
+
+    def frame_all(self) -> None:
+        if self.view is not None and self.document.graph.nodes:
+            self.view.frame(self.scene.nodes_rect())
+
+    # ---- canvas helpers -------------------------------------------------------------
+    def add_layer_at_center(self, type_id: str) -> str | None:
+        center = self.view.mapToScene(self.view.viewport().rect().center())
+        node_id = self.scene.add_layer(type_id, center)
+        self.view.setFocus()
+        return node_id
+
+    def go_to_node(self, node_id: str) -> None:
+        if self.scene.node_item(node_id) is None:
+            return
+        self.scene.select_nodes([node_id])
+        self.view.frame_selection_or_all()
+
+    def set_snap_to_grid(self, on: bool) -> None:
+        self.scene.snap_to_grid = on
+
+    def _code_visibility(self, visible: bool) -> None:
+        if visible:
+            self.code_panel.schedule()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About NetCanvas",
+                          f"<h3>NetCanvas {__version__}</h3><p>Design neural networks by drag "
+                          "and drop, train them live and export them to ONNX or PyTorch.</p>")
+
+    # ---- window state, drops and closing ------------------------------------------------
+    def restore_state(self) -> None:
+        settings = app_settings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_state(self) -> None:
+        settings = app_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+
+    def dragEnterEvent(self, event) -> None:
+        if _project_urls(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if _project_urls(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = _project_urls(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.files.open_path(paths[0]))
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange and self.scene is not None:
+            self.scene.restyle()
+
+    def closeEvent(self, event) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.files.discard_recovery()
+        self.files.autosave_timer.stop()
+        self.save_state()
+        event.accept()
+
+
+def _project_urls(mime) -> list[Path]:
+    if not mime.hasUrls():
+        return []
+    return [Path(u.toLocalFile()) for u in mime.urls()
+            if u.isLocalFile() and u.toLocalFile().endswith(SUFFIX)]

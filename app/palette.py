@@ -1,0 +1,122 @@
+"""The layer palette: every registered layer by category, filtered as you type."""
+
+from __future__ import annotations
+
+from netcanvas.backend.registry import CATEGORIES, REGISTRY, LayerSpec
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .icons import category_icon
+
+LAYER_MIME = "application/x-netcanvas-layer"
+TYPE_ROLE = Qt.UserRole + 1
+
+
+def _matches(spec: LayerSpec, words: list[str]) -> bool:
+    hay = " ".join((spec.title, spec.type_id, spec.category, *spec.aliases)).lower()
+    return all(w in hay for w in words)
+
+
+class LayerTreeWidget(QTreeWidget):
+    """Layers as draggable leaves under category headers; a drag carries the type_id."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragOnly)
+        self.setRootIsDecorated(True)
+        self.setUniformRowHeights(True)
+        self.setAnimated(True)
+
+    def mimeTypes(self) -> list[str]:
+        return [LAYER_MIME]
+
+    def mimeData(self, items) -> QMimeData:
+        data = QMimeData()
+        type_ids = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
+        if type_ids:
+            data.setData(LAYER_MIME, type_ids[0].encode("utf-8"))
+            data.setText(type_ids[0])
+        return data
+
+
+class PalettePanel(QWidget):
+    layer_activated = Signal(str)  # type_id: double-click or Enter adds it to the canvas
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit(placeholderText="Search layers…", clearButtonEnabled=True)
+        self.search.textChanged.connect(self.filter)
+        self.search.returnPressed.connect(self._activate_first_visible)
+        self.tree = LayerTreeWidget()
+        self.tree.itemActivated.connect(self._activated)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self._populate()
+
+    def _populate(self) -> None:
+        bold = QFont(self.tree.font())
+        bold.setBold(True)
+        for category in CATEGORIES:
+            specs = [s for s in REGISTRY.values() if s.category == category]
+            if not specs:
+                continue
+            header = QTreeWidgetItem(self.tree, [category])
+            header.setFont(0, bold)
+            header.setIcon(0, category_icon(category))
+            header.setFlags(Qt.ItemIsEnabled)
+            for spec in specs:
+                item = QTreeWidgetItem(header, [spec.title])
+                item.setData(0, TYPE_ROLE, spec.type_id)
+                item.setIcon(0, category_icon(category))
+                item.setToolTip(0, f"<b>{spec.title}</b> <i>({spec.type_id})</i><br>{spec.doc}")
+                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+        self.tree.expandAll()
+
+    def filter(self, text: str) -> None:
+        words = text.lower().split()
+        for i in range(self.tree.topLevelItemCount()):
+            header = self.tree.topLevelItem(i)
+            shown = 0
+            for j in range(header.childCount()):
+                item = header.child(j)
+                hit = _matches(REGISTRY[item.data(0, TYPE_ROLE)], words)
+                item.setHidden(not hit)
+                shown += hit
+            header.setHidden(shown == 0)
+            if shown:
+                header.setExpanded(True)
+
+    def visible_type_ids(self) -> list[str]:
+        return [item.data(0, TYPE_ROLE) for item in self._leaves() if not item.isHidden()
+                and not item.parent().isHidden()]
+
+    def item_for(self, type_id: str) -> QTreeWidgetItem:
+        return next(i for i in self._leaves() if i.data(0, TYPE_ROLE) == type_id)
+
+    def _leaves(self):
+        for i in range(self.tree.topLevelItemCount()):
+            header = self.tree.topLevelItem(i)
+            for j in range(header.childCount()):
+                yield header.child(j)
+
+    def _activated(self, item: QTreeWidgetItem) -> None:
+        type_id = item.data(0, TYPE_ROLE)
+        if type_id:
+            self.layer_activated.emit(type_id)
+
+    def _activate_first_visible(self) -> None:
+        visible = self.visible_type_ids()
+        if visible:
+            self.layer_activated.emit(visible[0])
