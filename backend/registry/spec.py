@@ -17,7 +17,8 @@ Inputs = dict[str, Any]
 
 
 class ShapeError(ValueError):
-    """An input shape the layer cannot accept; the message is for the user."""
+    """An input shape the layer cannot accept; the message is for the user and starts
+    with the layer's title ("Conv2d expects ..."), so the analysis can insert the node name."""
 
 
 class ParamError(ValueError):
@@ -29,6 +30,9 @@ class Port:
     name: str
     many: bool = False  # a "many" port accepts any number of edges (Add, Concat)
     doc: str = ""
+    # "float" for activations; "index" for int64 positions (MaxPool2d -> MaxUnpool2d),
+    # which only an "index" port accepts.
+    dtype: str = "float"
 
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "str")
@@ -126,6 +130,9 @@ class LayerSpec:
     key_params: tuple[str, ...] = ()
     module_prefix: str = ""  # default node-name stem ("conv" -> conv1, conv2, ...)
     aliases: tuple[str, ...] = field(default=())
+    # A typical per-sample input the layer accepts with default params, by port name
+    # (a list of shapes for a "many" port): used by docs, previews and per-layer tests.
+    example_inputs: Inputs = field(default_factory=dict)
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -1,3 +1,4 @@
-"""Importing this package registers every layer type, one module per family."""
+"""Importing this package registers every layer type, one module per family, in
+palette order within each category."""
 
-from . import activations, dense, io  # noqa: F401
+from . import io, dense, conv, pooling, norm, activations, regularization, reshape, merge  # noqa: F401,I001

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from .. import register
-from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import same_shape, single
+from ..spec import LayerSpec, Param, Port
+from .common import resolve_dim, same_shape, single
 
 
 def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwargs=()):
@@ -17,6 +19,7 @@ def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwar
         type_id=type_id, title=title, category="Activation", doc=doc,
         inputs=(Port("x"),), outputs=(Port("y"),), params=tuple(params),
         infer_shape=same_shape, build=build, key_params=tuple(kwargs), module_prefix=type_id,
+        example_inputs={"x": (8,)},
     ))
 
 
@@ -36,12 +39,9 @@ _simple("sigmoid", "Sigmoid", "Sigmoid", "1 / (1 + exp(−x)), squashing to (0, 
 _simple("tanh", "Tanh", "Tanh", "Hyperbolic tangent, squashing to (−1, 1), zero-centred.")
 
 
-def _softmax_shape(params: dict, inputs: dict) -> dict:
+def _softmax_shape(title: str, params: dict, inputs: dict) -> dict:
     shape = single(inputs)
-    dim = params["dim"]
-    if not -len(shape) - 1 <= dim <= len(shape) or dim == 0:
-        raise ShapeError(f"dim {dim} is out of range for a (N, {', '.join(map(str, shape))}) "
-                         "input, or is the batch dimension")
+    resolve_dim(title, "dim", params["dim"], shape)
     return {"y": shape}
 
 
@@ -59,6 +59,8 @@ for _type_id, _title, _torch, _doc in (
     register(LayerSpec(
         type_id=_type_id, title=_title, category="Activation", doc=_doc,
         inputs=(Port("x"),), outputs=(Port("y"),),
-        params=(Param("dim", "int", -1, "Dimension that sums to one (1 = first after batch)."),),
-        infer_shape=_softmax_shape, build=_build, key_params=("dim",), module_prefix=_type_id,
+        params=(Param("dim", "int", -1, "Dimension that sums to one (1 = first after batch, "
+                      "-1 = last).", min=-8, max=8),),
+        infer_shape=functools.partial(_softmax_shape, _title), build=_build, key_params=("dim",),
+        module_prefix=_type_id, example_inputs={"x": (10,)},
     ))

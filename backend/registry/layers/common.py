@@ -1,10 +1,14 @@
-"""Helpers shared by layer declarations."""
+"""Helpers shared by layer declarations: shape formatting, rank checks and the
+sliding-window arithmetic that convolutions and pooling share."""
 
 from __future__ import annotations
 
 import math
 
 from ..spec import Shape, ShapeError
+
+# Per-sample layouts by number of spatial dims, for messages: "(N, C, H, W)".
+LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)"}
 
 
 def numel(shape: Shape) -> int:
@@ -13,6 +17,11 @@ def numel(shape: Shape) -> int:
 
 def fmt(shape: Shape) -> str:
     return "(N, " + ", ".join(str(d) for d in shape) + ")" if shape else "(N,)"
+
+
+def dims(values) -> str:
+    """Spatial sizes as people write them: 5, 3x3."""
+    return "x".join(str(v) for v in values)
 
 
 def single(inputs: dict, port: str = "x") -> Shape:
@@ -26,5 +35,48 @@ def expect_rank(title: str, shape: Shape, ranks: tuple[int, ...], layout: str) -
         raise ShapeError(f"{title} expects {want} input {layout}, got {fmt(shape)}")
 
 
+def resolve_dim(title: str, name: str, dim: int, shape: tuple[int, ...]) -> int:
+    """A torch-style dim (0 = batch, negative from the end) as a positive index >= 1."""
+    rank = len(shape) + 1
+    index = dim + rank if dim < 0 else dim
+    if not 1 <= index < rank:
+        where = "the batch dimension" if index == 0 else "out of range"
+        raise ShapeError(f"{title} {name} {dim} is {where} for a {fmt(shape)} input; "
+                         f"use 1 to {rank - 1} (or -1 for the last)")
+    return index
+
+
 def same_shape(params: dict, inputs: dict) -> dict:
     return {"y": single(inputs)}
+
+
+def no_flops(params: dict, inputs: dict, outputs: dict) -> int:
+    return 0
+
+
+def window_out(title: str, sizes: Shape, kernel, stride, padding, dilation=None,
+               ceil_mode: bool = False) -> Shape:
+    """Output sizes of a sliding window (convolution or pooling), as torch computes them.
+
+    Raises when the (dilated) kernel does not fit in the padded input.
+    """
+    dilation = dilation or (1,) * len(sizes)
+    padded = tuple(n + 2 * p for n, p in zip(sizes, padding))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(s > n for s, n in zip(span, padded)):
+        dilated = f" (dilated to {dims(span)})" if tuple(span) != tuple(kernel) else ""
+        raise ShapeError(f"{title} kernel {dims(kernel)}{dilated} is larger than the padded "
+                         f"input {dims(padded)}")
+    out = []
+    for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation):
+        room = n + 2 * p - d * (k - 1) - 1
+        o = (room + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= n + p:  # the last window must start inside the input
+            o -= 1
+        out.append(o)
+    return tuple(out)
+
+
+def conv_macs(out_shape: Shape, in_channels: int, groups: int, kernel) -> int:
+    """Multiply-accumulates of a convolution: each output value sums one kernel window."""
+    return numel(out_shape) * (in_channels // groups) * numel(kernel)

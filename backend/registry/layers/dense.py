@@ -44,5 +44,6 @@ register(LayerSpec(
     ),
     infer_shape=_linear_shape, build=_linear_build, count_params=_linear_params,
     flops=_linear_flops, key_params=("out_features",), module_prefix="fc",
+    example_inputs={"x": (16,)},
 ))
 

@@ -17,7 +17,7 @@ def _output_shape(params: dict, inputs: dict) -> dict:
     shape = single(inputs)
     if params["loss"] in ("cross_entropy", "nll") and len(shape) != 1:
         raise ShapeError(
-            f"{params['loss']} loss expects class scores (N, classes), got (N, "
+            f"Output with {params['loss']} loss expects class scores (N, classes), got (N, "
             + ", ".join(map(str, shape)) + "); add a Flatten and a Linear before the Output"
         )
     return {"y": shape}
@@ -50,4 +50,5 @@ register(LayerSpec(
         Param("weight", "float", 1.0, "Weight of this loss when there are several.", min=0.0),
     ),
     infer_shape=_output_shape, build=_identity, key_params=("loss",), module_prefix="output",
+    example_inputs={"x": (10,)},
 ))

@@ -1,0 +1,50 @@
+"""Dropout: random zeroing during training, a no-op at evaluation time."""
+
+from __future__ import annotations
+
+from .. import register
+from ..spec import LayerSpec, Param, Port
+from .common import LAYOUTS, expect_rank, same_shape, single
+
+
+def _p(default: float) -> Param:
+    return Param("p", "float", default, "Probability that a value is zeroed.", min=0.0, max=1.0)
+
+
+def _dropout_build(params: dict, inputs: dict):
+    import torch.nn as nn
+
+    return nn.Dropout(params["p"])
+
+
+register(LayerSpec(
+    type_id="dropout", title="Dropout", category="Regularization",
+    doc="During training, zeroes each value with probability p and scales the survivors by "
+        "1/(1-p), so no unit can rely on any other being present; this curbs overfitting. "
+        "At evaluation time it passes its input through unchanged.",
+    inputs=(Port("x"),), outputs=(Port("y"),), params=(_p(0.5),),
+    infer_shape=same_shape, build=_dropout_build, key_params=("p",), module_prefix="drop",
+    example_inputs={"x": (16,)},
+))
+
+
+def _dropout2d_shape(params: dict, inputs: dict) -> dict:
+    expect_rank("Dropout2d", single(inputs), (4,), LAYOUTS[2])
+    return same_shape(params, inputs)
+
+
+def _dropout2d_build(params: dict, inputs: dict):
+    import torch.nn as nn
+
+    return nn.Dropout2d(params["p"])
+
+
+register(LayerSpec(
+    type_id="dropout2d", title="Dropout2d", category="Regularization",
+    doc="Dropout for feature maps: zeroes whole channels with probability p during "
+        "training. Neighbouring pixels are strongly correlated, so dropping single values "
+        "barely regularises a CNN; dropping an entire channel does. A no-op at evaluation.",
+    inputs=(Port("x"),), outputs=(Port("y"),), params=(_p(0.2),),
+    infer_shape=_dropout2d_shape, build=_dropout2d_build, key_params=("p",),
+    module_prefix="drop", example_inputs={"x": (4, 6, 6)},
+))
