@@ -1,0 +1,199 @@
+"""Graph -> torch.fx.GraphModule, built node by node (no tracing).
+
+Submodule attribute names are the node names, so `gm.code` reads like hand-written
+PyTorch (`conv1 = self.conv1(image)`) and forward hooks, probes and state_dict keys
+are keyed by what the user sees on the canvas.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import keyword
+import operator
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+import torch.fx
+
+from .graph import Graph, GraphError, Node
+from .registry import Shape
+from .shapes import analyze
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    output: str  # Output node name
+    loss: str  # cross_entropy, mse, l1, bce_with_logits, nll, none
+    label_smoothing: float
+    weight: float
+
+
+@dataclass
+class CompiledModel:
+    module: torch.fx.GraphModule
+    input_names: list[str]
+    output_names: list[str]
+    input_shapes: list[Shape]
+    output_shapes: list[Shape]
+    losses: list[LossSpec]
+
+    def example_inputs(self, batch: int = 2, generator: torch.Generator | None = None
+                       ) -> tuple[torch.Tensor, ...]:
+        """Random float inputs of the declared per-sample shapes, on the module's device."""
+        device = next((p.device for p in self.module.parameters()), torch.device("cpu"))
+        return tuple(torch.randn((batch, *shape), generator=generator).to(device)
+                     for shape in self.input_shapes)
+
+
+class CompileError(GraphError):
+    """The graph cannot become a module; `problems` holds (node_id, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str | None, str]]) -> None:
+        lines = [message for _, message in problems]
+        super().__init__("; ".join(lines), tuple(nid for nid, _ in problems if nid))
+        self.problems = problems
+
+
+class _ReadableCodeGen(torch.fx.graph.CodeGen):
+    """fx's code generator minus its `x = None` reference drops, which only clutter the code
+    the user reads (the values are freed when forward returns)."""
+
+    _DROP = re.compile(r";  \S+(?: = \S+)* = None$", re.MULTILINE)
+
+    def _gen_python_code(self, *args, **kwargs):
+        code = super()._gen_python_code(*args, **kwargs)
+        return dataclasses.replace(code, src=self._DROP.sub("", code.src))
+
+
+@lru_cache(maxsize=1)
+def _reserved_names() -> frozenset[str]:
+    gm = torch.fx.GraphModule(torch.nn.Module(), torch.fx.Graph())
+    return frozenset(dir(gm)) | frozenset(keyword.kwlist) | {"self"}
+
+
+def compile_graph(graph: Graph) -> CompiledModel:
+    """Build the module; raises CompileError naming each node at fault."""
+    analysis = analyze(graph)
+    errors = [(p.node_id, p.message) for p in analysis.problems if p.severity == "error"]
+    if errors:
+        raise CompileError(errors)
+    nodes = [graph.nodes[nid] for nid in _execution_order(graph)]
+    reserved = [(n.id, f"{n.spec.title} '{n.name}': the name {n.name!r} is reserved in "
+                 "Python or PyTorch; rename the node") for n in nodes
+                if n.name in _reserved_names()]
+    if reserved:
+        raise CompileError(reserved)
+
+    fx_graph = torch.fx.Graph()
+    fx_graph.set_codegen(_ReadableCodeGen())
+    root = torch.nn.Module()
+    values: dict[tuple[str, str], torch.fx.Node] = {}  # (node id, port) -> value
+    inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
+    for node in inputs:
+        values[(node.id, "y")] = fx_graph.placeholder(node.name)
+    outputs: list[Node] = []
+    for node in nodes:
+        if node.type_id == "input":
+            continue
+        if node.type_id == "output":
+            outputs.append(node)
+            continue
+        _add_layer(graph, node, analysis, fx_graph, root, values)
+    results = [_value(graph, values, graph.edges_into(n.id, "x")[0]) for n in outputs]
+    fx_graph.output(results[0] if len(results) == 1 else tuple(results))
+    module = torch.fx.GraphModule(root, fx_graph, class_name="Net")
+    return CompiledModel(
+        module=module,
+        input_names=[n.name for n in inputs],
+        output_names=[n.name for n in outputs],
+        input_shapes=[tuple(n.params["shape"]) for n in inputs],
+        output_shapes=[analysis.nodes[n.id].output_shapes["y"] for n in outputs],
+        losses=[LossSpec(n.name, n.params["loss"], n.params["label_smoothing"],
+                         n.params["weight"]) for n in outputs],
+    )
+
+
+def _add_layer(graph: Graph, node: Node, analysis, fx_graph: torch.fx.Graph,
+               root: torch.nn.Module, values: dict) -> None:
+    spec = node.spec
+    shapes: dict = {}
+    args: list[torch.fx.Node] = []
+    for port in spec.inputs:
+        edges = graph.edges_into(node.id, port.name)
+        if port.many:
+            shapes[port.name] = [analysis.edge_shapes[e] for e in edges]
+        elif edges:
+            shapes[port.name] = analysis.edge_shapes[edges[0]]
+        args.extend(_value(graph, values, e) for e in edges)
+    try:
+        module = spec.build(node.params, shapes)
+    except Exception as exc:  # a build failure is a user-facing problem on this node
+        raise CompileError([(node.id, f"{spec.title} '{node.name}' cannot be built: {exc}")]
+                           ) from exc
+    root.add_module(node.name, module)
+    call = fx_graph.call_module(node.name, tuple(args))
+    if len(spec.outputs) == 1:
+        values[(node.id, spec.outputs[0].name)] = call
+        return
+    used = {e.src_port for e in graph.edges_from(node.id)}
+    for index, port in enumerate(spec.outputs):
+        if port.name in used:
+            values[(node.id, port.name)] = fx_graph.create_node(
+                "call_function", operator.getitem, (call, index), name=f"{node.name}_{port.name}")
+
+
+def _value(graph: Graph, values: dict, edge) -> torch.fx.Node:
+    return values[(edge.src, edge.src_port)]
+
+
+def _execution_order(graph: Graph) -> list[str]:
+    """Topological order that follows the canvas's node order where it may, so the generated
+    code reads top to bottom as the user built it; only nodes that feed an Output (and
+    every Input) are kept."""
+    live = {nid for nid, n in graph.nodes.items() if n.type_id in ("input", "output")}
+    stack = [nid for nid in live if graph.nodes[nid].type_id == "output"]
+    while stack:
+        for edge in graph.edges_into(stack.pop()):
+            if edge.src not in live:
+                live.add(edge.src)
+                stack.append(edge.src)
+    rank = {nid: i for i, nid in enumerate(graph.nodes)}
+    indeg = {nid: 0 for nid in live}
+    succ: dict[str, list[str]] = {nid: [] for nid in live}
+    for e in graph.edges:
+        if e.src in live and e.dst in live:
+            indeg[e.dst] += 1
+            succ[e.src].append(e.dst)
+    ready = [(rank[nid], nid) for nid, d in indeg.items() if d == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, nid = heapq.heappop(ready)
+        order.append(nid)
+        for s in succ[nid]:
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                heapq.heappush(ready, (rank[s], s))
+    return order
+
+
+def trace_node(exc: BaseException) -> str | None:
+    """Name of the node whose module raised `exc` inside a compiled forward, or None.
+
+    Reads the traceback after the fact: the frame of the GraphModule's forward is followed
+    by the frame of the child module it called. Costs nothing until something fails."""
+    tb = exc.__traceback__
+    graph_module = None
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, torch.fx.GraphModule):
+            graph_module = owner
+        elif graph_module is not None and isinstance(owner, torch.nn.Module):
+            for name, child in graph_module.named_children():
+                if child is owner:
+                    return name
+        tb = tb.tb_next
+    return None
