@@ -10,8 +10,14 @@ from .images import load_image_folder
 from .remote import REMOTES, load_remote
 from .toy import load_linear, load_toy
 from .transforms import augment
-from .types import (Dataset, DatasetError, DatasetInfo, DatasetMismatchError, DownloadCancelled,
-                    Split)
+from .types import (
+    Dataset,
+    DatasetError,
+    DatasetInfo,
+    DatasetMismatchError,
+    DownloadCancelled,
+    Split,
+)
 from .user import load_csv, load_npz
 
 __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "DatasetMismatchError",

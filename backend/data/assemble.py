@@ -29,8 +29,8 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int,
             where = np.flatnonzero(shuffled == cls)
             rank[where] = (np.arange(where.size) + 0.5) / where.size
         order = order[np.argsort(rank, kind="stable")]
-    n_test = int(round(n * test_fraction))
-    n_val = int(round(n * val_fraction))
+    n_test = round(n * test_fraction)
+    n_val = round(n * val_fraction)
     if n - n_test - n_val <= 0:
         raise DatasetError(f"{n} samples leave nothing to train on with these split fractions")
     return order[n_test + n_val:], order[n_test:n_test + n_val], order[:n_test]

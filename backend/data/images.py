@@ -8,8 +8,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..project import DatasetConfig
-from .options import option
 from .assemble import make_dataset
+from .options import option
 from .types import Dataset, DatasetError
 from .user import user_path
 

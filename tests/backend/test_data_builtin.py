@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from netcanvas.backend.data import DATASETS, DatasetError, load_dataset
 from netcanvas.backend.data.assemble import split_indices
 from netcanvas.backend.project import DatasetConfig

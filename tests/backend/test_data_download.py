@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from netcanvas.backend.data import DatasetError, DownloadCancelled, download, load_dataset, remote
 from netcanvas.backend.data.download import ChecksumError
 from netcanvas.backend.data.idx import parse_idx
@@ -127,7 +126,7 @@ def test_download_parses_and_cache_is_reused(mnist, cache):
 
 
 def test_progress_reports_bytes_of_each_file(mnist):
-    server, arrays = mnist
+    server, _ = mnist
     calls = []
     load_dataset(config(server), progress=lambda done, total, msg: calls.append((done, total, msg)))
     finals = {msg: (done, total) for done, total, msg in calls}
@@ -198,7 +197,7 @@ def test_cancel_stops_download_and_leaves_nothing(mnist, cache):
 
 
 def test_hand_placed_files_are_used_and_checked(mnist, cache):
-    server, arrays = mnist
+    server, _ = mnist
     folder = cache / "mnist"
     folder.mkdir(parents=True)
     for name, data in server.files.items():

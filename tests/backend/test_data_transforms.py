@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 
 import pytest
 import torch
-
 from netcanvas.backend.data import DatasetMismatchError, augment, check_compatible, load_dataset
 from netcanvas.backend.project import DatasetConfig
 
@@ -106,3 +105,26 @@ def test_regression_target_shape_and_loss_kind():
         check_compatible(lin, Model([(2,)], [(1,)]))
     with pytest.raises(DatasetMismatchError, match="dataset gives 2, Input 'image' expects 3"):
         check_compatible(lin, Model([(3,)], [(1,)], losses=[Loss("out", "mse")]))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("gen_device", ["cuda", "cpu"])
+def test_augment_on_cuda_batches(gen_device):
+    cfg = DatasetConfig(augment_crop_padding=2, augment_flip=True)
+    x = batch(64).cuda()
+    a = augment(x, cfg, torch.Generator(device=gen_device).manual_seed(3))
+    b = augment(x, cfg, torch.Generator(device=gen_device).manual_seed(3))
+    assert a.device == x.device and torch.equal(a, b)
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2)).cpu()
+    a = a.cpu()
+    for i in range(64):  # a crop of the sample itself, mirrored or not
+        windows = [padded[i, :, dy:dy + 6, dx:dx + 6] for dy in range(5) for dx in range(5)]
+        assert any(torch.equal(a[i], w) or torch.equal(a[i], w.flip(2)) for w in windows)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_dataset_moves_to_cuda(digits):
+    train = digits.train.to("cuda", non_blocking=True)
+    assert train.x.is_cuda and train.y.is_cuda and len(train) == len(digits.train)
+    raw = load_dataset(DatasetConfig(normalize=False)).train.x.cuda()
+    assert torch.allclose(digits.normalize_input(raw).cpu(), digits.train.x, atol=1e-5)

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from netcanvas.backend.data import DatasetError, load_dataset
 from netcanvas.backend.project import DatasetConfig
+from PIL import Image
 
 
 def save(path, array, mode=None):
