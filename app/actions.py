@@ -59,6 +59,7 @@ class WindowActions:
                                  tip="Search for a layer and add it at the mouse")
         self.frame = _action(w, "&Frame Selection or All", lambda: view().frame_selection_or_all(),
                              "F", "zoom-fit-best")
+        self.frame.setIconText("Frame")
         self.reset_zoom = _action(w, "&Reset Zoom", lambda: view().reset_zoom(), "Ctrl+0")
         self.zoom_in = _action(w, "Zoom &In", lambda: view().zoom_by(1.25), QKeySequence.ZoomIn)
         self.zoom_out = _action(w, "Zoom &Out", lambda: view().zoom_by(0.8), QKeySequence.ZoomOut)

@@ -30,6 +30,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks)
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # side docks run full height
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.document: Document | None = None
         self.scene: GraphScene | None = None
         self.view: GraphView | None = None
@@ -40,6 +42,7 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorPanel()
         self.problems = ProblemsPanel()
         self.problems.node_activated.connect(self.go_to_node)
+        self.problems.count_changed.connect(self._problem_count)
         self.code_panel = CodePanel()
         self.palette_dock = self._dock("Layers", self.palette_panel, Qt.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
@@ -117,6 +120,10 @@ class MainWindow(QMainWindow):
         self.scene.set_analysis(analysis)
         self.problems.set_analysis(analysis, self.document.graph)
         self.status.set_analysis(analysis)
+
+    def _problem_count(self, errors: int, warnings: int) -> None:
+        total = errors + warnings
+        self.problems_dock.setWindowTitle(f"Problems ({total})" if total else "Problems")
 
     def frame_all(self) -> None:
         if self.view is not None and self.document.graph.nodes:
