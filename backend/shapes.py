@@ -15,7 +15,7 @@ from typing import Literal
 from .graph import Edge, Graph, topo_sort
 from .registry import REGISTRY, LayerSpec, ParamError, Shape, ShapeError
 
-BYTES_PER_VALUE = 4  # float32
+BYTES_PER_VALUE = {"float": 4, "index": 8}  # float32 activations, int64 pooling indices
 # A layer past these sizes cannot be built on any ordinary machine: an error, not a crash.
 MAX_PARAMS = 2**31  # 8.6 GB of float32 weights
 MAX_ACTIVATION_VALUES = 2**31  # per sample
@@ -29,7 +29,7 @@ class NodeInfo:
     output_shapes: dict[str, Shape] = field(default_factory=dict)  # empty when unknown
     params: int = 0
     flops: int = 0  # multiply-accumulates per sample
-    activation_bytes: int = 0  # float32 outputs of one sample
+    activation_bytes: int = 0  # outputs of one sample (float32; indices int64)
     error: str | None = None
 
 
@@ -73,7 +73,8 @@ def human_bytes(n: float) -> str:
 
 
 def sci(n: int) -> str:
-    return f"{n:.1e}".replace("e+", "e")
+    mantissa, exponent = f"{n:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def label(spec: LayerSpec, name: str) -> str:
@@ -162,20 +163,21 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
         return node_message(spec, name, str(exc))
     except Exception as exc:  # a bug in a shape rule must not take the editor down
         return f"{label(spec, name)}: shape rule failed ({type(exc).__name__}: {exc})"
-    values = sum(math.prod(s) for s in outputs.values())
-    if values > MAX_ACTIVATION_VALUES:
-        return (f"{label(spec, name)} would output {sci(values)} values per sample "
-                f"({human_bytes(values * BYTES_PER_VALUE)})")
+    sizes = {port: math.prod(shape) for port, shape in outputs.items()}
+    nbytes = sum(n * BYTES_PER_VALUE[spec.output_port(port).dtype] for port, n in sizes.items())
+    if sum(sizes.values()) > MAX_ACTIVATION_VALUES:
+        return (f"{label(spec, name)} would output {sci(sum(sizes.values()))} values per sample "
+                f"({human_bytes(nbytes)})")
     info.output_shapes = {k: tuple(v) for k, v in outputs.items()}
-    info.activation_bytes = values * BYTES_PER_VALUE
+    info.activation_bytes = nbytes
     info.params = spec.count_params(params, inputs, outputs)
     if spec.flops is not None:
         info.flops = spec.flops(params, inputs, outputs)
     elif spec.inputs:  # one op per output element; an Input computes nothing
-        info.flops = math.prod(next(iter(outputs.values()))) if outputs else 0
+        info.flops = sizes.get(spec.outputs[0].name, 0)
     if info.params > MAX_PARAMS:
         return (f"{label(spec, name)} would hold {sci(info.params)} parameters "
-                f"({human_bytes(info.params * BYTES_PER_VALUE)})")
+                f"({human_bytes(info.params * BYTES_PER_VALUE['float'])})")
     return None
 
 
@@ -187,6 +189,7 @@ def _graph_problems(graph: Graph, outgoing: dict[str, list[Edge]], result: Analy
         result.problems.append(Problem(None, "error", "the graph has no Output node"))
     for nid, node in graph.nodes.items():
         spec = REGISTRY.get(node.type_id)
-        if spec is not None and spec.outputs and node.type_id != "output" and not outgoing[nid]:
+        if (spec is not None and spec.outputs and node.type_id != "output" and not outgoing[nid]
+                and result.nodes[nid].error is None):
             result.problems.append(Problem(nid, "warning", (
                 f"{label(spec, node.name)} leads nowhere: its output is not used")))

@@ -40,6 +40,7 @@ def new_id() -> str:
 
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CARRIES = {"float": "activations", "index": "pooling indices"}
 
 
 def topo_sort(node_ids: Iterable[str], edges: Iterable[Edge]) -> tuple[list[str], list[str]]:
@@ -149,11 +150,16 @@ class Graph:
     # ---- validation used by the mutators and by the editor before it offers a wire ----
     def check_edge(self, edge: Edge) -> None:
         src, dst = self.node(edge.src), self.node(edge.dst)
-        if src.spec.output_port(edge.src_port) is None:
+        out_port = src.spec.output_port(edge.src_port)
+        if out_port is None:
             raise PortError(f"{src.name} has no output port {edge.src_port!r}", (src.id,))
         port = dst.spec.input_port(edge.dst_port)
         if port is None:
             raise PortError(f"{dst.name} has no input port {edge.dst_port!r}", (dst.id,))
+        if out_port.dtype != port.dtype:
+            raise PortError(f"{src.name}.{edge.src_port} gives {_CARRIES[out_port.dtype]} but "
+                            f"{dst.name}.{edge.dst_port} takes {_CARRIES[port.dtype]}",
+                            (src.id, dst.id))
         if edge in self.edges:
             raise PortError(f"{src.name} is already wired to {dst.name}", (dst.id,))
         if not port.many and self.edges_into(dst.id, edge.dst_port):
