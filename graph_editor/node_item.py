@@ -1,0 +1,231 @@
+"""A node drawn as a card: category-tinted header with name and type, key parameters,
+output shape and parameter count; input ports on the left edge, outputs on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from ..backend.graph import Node
+from ..backend.registry import LayerSpec, get
+from .port_item import PortItem
+from .style import (CARD_WIDTH, FOOTER_H, GRID, HEADER_H, LINE_H, ROW_H, SINGLE_PORT_Y, Style,
+                    format_count, format_shape, format_value)
+
+PAD = 10
+RADIUS = 7
+
+
+def card_size(spec: LayerSpec) -> tuple[float, float]:
+    """Card size for a layer type; known before the item exists (drops centre on it)."""
+    rows = max(len(spec.inputs), len(spec.outputs))
+    port_rows = rows * ROW_H + 4 if rows > 1 else 0
+    lines = min(3, len(spec.key_params))
+    return CARD_WIDTH, HEADER_H + port_rows + lines * LINE_H + FOOTER_H + 8
+
+
+def _port_y(index: int, count: int) -> float:
+    return SINGLE_PORT_Y if count == 1 else HEADER_H + 4 + ROW_H * index + ROW_H / 2
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, node: Node, style: Style) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.spec = get(node.type_id)
+        self.theme = style
+        self.width, self.height = card_size(self.spec)
+        self.shape_text = ""
+        self.params_text = ""
+        self.error: str | None = None
+        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
+                      | QGraphicsItem.ItemSendsGeometryChanges)
+        self.setAcceptHoverEvents(True)
+        self.inputs = self._make_ports(self.spec.inputs, False)
+        self.outputs = self._make_ports(self.spec.outputs, True)
+        self.setPos(*node.position)
+        self.refresh(node)
+
+    def _make_ports(self, ports, is_output: bool) -> dict[str, PortItem]:
+        items = {}
+        for i, port in enumerate(ports):
+            item = PortItem(self, port.name, is_output, port.many)
+            item.setPos(self.width if is_output else 0.0, _port_y(i, len(ports)))
+            items[port.name] = item
+        return items
+
+    def port(self, name: str, is_output: bool) -> PortItem | None:
+        return (self.outputs if is_output else self.inputs).get(name)
+
+    # ---- content -----------------------------------------------------------------
+    def refresh(self, node: Node) -> None:
+        """Re-read name and parameters from the document node."""
+        self.name = node.name
+        self.param_lines = [(k, format_value(node.params.get(k)))
+                            for k in self.spec.key_params[:3]]
+        self.update()
+
+    def set_info(self, info) -> None:
+        """Apply one node's analysis result (NodeInfo or None)."""
+        if info is None:
+            shape_text, params_text, error = "", "", None
+        else:
+            shapes = list(info.output_shapes.values())
+            shape_text = format_shape(shapes[0]) if shapes else ""
+            params_text = f"{format_count(info.params)} params" if info.params else ""
+            error = info.error
+        if (shape_text, params_text, error) == (self.shape_text, self.params_text, self.error):
+            return
+        self.shape_text, self.params_text, self.error = shape_text, params_text, error
+        self.setToolTip(error or "")
+        self.update()
+
+    def set_style(self, style: Style) -> None:
+        self.theme = style
+        self.update()
+
+    # ---- geometry ----------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        m = 12  # room for the selection outline, shadow and error badge
+        return QRectF(-m, -m, self.width + 2 * m, self.height + 2 * m)
+
+    def card_rect(self) -> QRectF:
+        return QRectF(0, 0, self.width, self.height)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self.card_rect(), RADIUS, RADIUS)
+        return path
+
+    def center(self) -> QPointF:
+        return self.pos() + QPointF(self.width / 2, self.height / 2)
+
+    def itemChange(self, change, value):
+        scene = self.scene()
+        if change == QGraphicsItem.ItemPositionChange and scene is not None and scene.snap_to_grid:
+            return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+        if change == QGraphicsItem.ItemPositionHasChanged and scene is not None:
+            scene.node_item_moved(self)
+        elif change == QGraphicsItem.ItemSelectedHasChanged:
+            self.setZValue(1 if value else 0)
+        return super().itemChange(change, value)
+
+    # ---- painting ----------------------------------------------------------------
+    def paint(self, painter, option, widget=None) -> None:
+        s = self.theme
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        rect = self.card_rect()
+        header = s.header(self.spec.category)
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+
+        shadow = QColor(0, 0, 0, 70 if s.dark else 28)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(shadow)
+        painter.drawRoundedRect(rect.translated(1.5, 2.5), RADIUS, RADIUS)
+
+        painter.setBrush(s.card)
+        painter.drawRoundedRect(rect, RADIUS, RADIUS)
+        head = QPainterPath()
+        head.addRoundedRect(QRectF(0, 0, self.width, HEADER_H), RADIUS, RADIUS)
+        head.addRect(QRectF(0, HEADER_H / 2, self.width, HEADER_H / 2))
+        head.setFillRule(Qt.WindingFill)
+        painter.setBrush(header)
+        painter.drawPath(head)
+
+        if lod >= 0.5:
+            self._paint_text(painter, min(1.0, (lod - 0.5) / 0.2))
+        elif lod >= 0.18:
+            self._paint_far_name(painter, lod)
+
+        if self.isSelected():
+            pen = QPen(s.selection, max(2.5, 2.0 / lod))
+        elif self.error:
+            pen = QPen(s.error, max(2.0, 1.5 / lod))
+        else:
+            pen = QPen(s.outline, 1.0)
+            pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(Qt.NoBrush)
+        painter.drawRoundedRect(rect, RADIUS, RADIUS)
+        if self.error:
+            self._paint_badge(painter, lod)
+
+    def _paint_text(self, painter, alpha: float) -> None:
+        s = self.theme
+        painter.setOpacity(alpha)
+        text_w = self.width - 2 * PAD
+        painter.setPen(s.text)
+        painter.setFont(s.name_font)
+        painter.drawText(QRectF(PAD, 4, text_w, 19), Qt.AlignLeft | Qt.AlignVCenter,
+                         _elide(self.name, s.name_font, text_w))
+        painter.setPen(s.text if s.dark else s.muted.darker(130))
+        painter.setFont(s.type_font)
+        painter.drawText(QRectF(PAD, 21, text_w, 15), Qt.AlignLeft | Qt.AlignVCenter,
+                         _elide(self.spec.title, s.type_font, text_w))
+
+        y = HEADER_H + 4
+        painter.setFont(s.small_font)
+        painter.setPen(s.muted)
+        for side, ports, align, x in ((self.spec.inputs, self.inputs, Qt.AlignLeft, PAD),
+                                      (self.spec.outputs, self.outputs, Qt.AlignRight, PAD)):
+            if len(ports) > 1:  # name ports only when a side has several
+                for i, port in enumerate(side):
+                    painter.drawText(QRectF(x, y + i * ROW_H, text_w, ROW_H),
+                                     align | Qt.AlignVCenter, port.name)
+        rows = max(len(self.inputs), len(self.outputs))
+        if rows > 1:
+            y += rows * ROW_H + 4
+        for name, value in self.param_lines:
+            painter.setPen(s.muted)
+            painter.drawText(QRectF(PAD, y, text_w, LINE_H), Qt.AlignLeft | Qt.AlignVCenter, name)
+            painter.setPen(s.text)
+            painter.drawText(QRectF(PAD, y, text_w, LINE_H), Qt.AlignRight | Qt.AlignVCenter,
+                             _elide(value, s.small_font, text_w * 0.6))
+            y += LINE_H
+
+        foot = QRectF(PAD, self.height - FOOTER_H - 3, text_w, FOOTER_H)
+        if y > HEADER_H + 4:  # a rule between parameters and the footer, when there are any
+            painter.setPen(QPen(s.outline, 0))
+            painter.drawLine(QPointF(1, foot.top()), QPointF(self.width - 1, foot.top()))
+        painter.setPen(s.error if self.error else s.text)
+        painter.drawText(foot, Qt.AlignLeft | Qt.AlignVCenter,
+                         "shape error" if self.error else (f"→ {self.shape_text}"
+                                                           if self.shape_text else ""))
+        painter.setPen(s.muted)
+        painter.drawText(foot, Qt.AlignRight | Qt.AlignVCenter, self.params_text)
+        painter.setOpacity(1.0)
+
+    def _paint_far_name(self, painter, lod: float) -> None:
+        """Zoomed out: only the name, drawn larger so it stays legible on screen."""
+        f = QFont(self.theme.name_font)
+        f.setPixelSize(max(13, int(11 / lod)))
+        painter.setFont(f)
+        painter.setPen(self.theme.text)
+        painter.drawText(self.card_rect().adjusted(4, 0, -4, 0), Qt.AlignCenter,
+                         _elide(self.name, f, self.width - 8))
+
+    def _paint_badge(self, painter, lod: float) -> None:
+        r = max(8.0, 5.0 / lod)
+        c = QPointF(self.width - 2, 2)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(QBrush(self.theme.error))
+        painter.drawEllipse(c, r, r)
+        painter.setPen(QColor(255, 255, 255))
+        f = QFont(self.theme.name_font)
+        f.setPixelSize(int(r * 1.5))
+        painter.setFont(f)
+        painter.drawText(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r), Qt.AlignCenter, "!")
+
+
+_elide_cache: dict[tuple, str] = {}
+
+
+def _elide(text: str, font, width: float) -> str:
+    key = (text, font.pixelSize(), font.bold(), int(width))
+    out = _elide_cache.get(key)
+    if out is None:
+        if len(_elide_cache) > 20000:
+            _elide_cache.clear()
+        out = _elide_cache[key] = QFontMetricsF(font).elidedText(text, Qt.ElideRight, width)
+    return out

@@ -1,0 +1,72 @@
+"""A port: a small disc on a card's edge that starts and ends wires."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from .style import PORT_R
+
+HIT_R = 10.0  # generous hit area: ports are small targets
+
+
+class PortItem(QGraphicsItem):
+    """Child of a NodeItem. Pressing it starts a wire; the scene owns the wiring logic."""
+
+    def __init__(self, node_item, name: str, is_output: bool, many: bool) -> None:
+        super().__init__(node_item)
+        self.node_item = node_item
+        self.name = name
+        self.is_output = is_output
+        self.many = many
+        self.highlight = False  # set while a compatible wire is being dragged
+        self.setAcceptedMouseButtons(Qt.LeftButton)
+        self.setCursor(Qt.CrossCursor)
+        self.setZValue(1)
+
+    @property
+    def node_id(self) -> str:
+        return self.node_item.node_id
+
+    def anchor(self) -> QPointF:
+        """Scene position where wires attach."""
+        return self.scenePos()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-HIT_R, -HIT_R, 2 * HIT_R, 2 * HIT_R)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(self.boundingRect())
+        return path
+
+    def set_highlight(self, on: bool) -> None:
+        if on != self.highlight:
+            self.highlight = on
+            self.update()
+
+    def paint(self, painter, option, widget=None) -> None:
+        style = self.node_item.theme
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < 0.3:
+            return
+        r = PORT_R * (1.5 if self.highlight else 1.0)
+        fill = style.ok_port if self.highlight else style.port(self.node_item.spec.category)
+        painter.setPen(QPen(style.card, 1.5))
+        painter.setBrush(QBrush(fill))
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+    # The press is forwarded to the scene, which draws the live wire and decides on release.
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton and self.scene() is not None:
+            self.scene().wiring.begin(self, event.scenePos())
+            event.accept()
+        else:
+            event.ignore()
+
+    def mouseMoveEvent(self, event) -> None:
+        self.scene().wiring.move(event.scenePos())
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.scene().wiring.finish(event.scenePos(), event.screenPos())

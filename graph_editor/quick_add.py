@@ -1,0 +1,74 @@
+"""Tab's quick-add popup: type to filter the layer titles, Enter adds the layer."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
+
+from ..backend.registry import CATEGORIES, REGISTRY
+
+
+def matches(query: str) -> list[str]:
+    """Type ids whose title, id, alias or category contains every word of the query;
+    titles starting with the query come first."""
+    words = query.lower().split()
+    ranked = []
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    for spec in REGISTRY.values():
+        hay = " ".join((spec.title, spec.type_id, spec.category, *spec.aliases)).lower()
+        if all(w in hay for w in words):
+            starts = not spec.title.lower().startswith(query.lower().strip())
+            ranked.append((starts, order.get(spec.category, 99), spec.title, spec.type_id))
+    return [t for *_, t in sorted(ranked)]
+
+
+class QuickAddWidget(QFrame):
+    chosen = Signal(str)  # type_id
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, Qt.Popup)
+        self.setFrameShape(QFrame.StyledPanel)
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("Add layer…")
+        self.edit.setClearButtonEnabled(True)
+        self.list = QListWidget(self)
+        self.list.setMinimumHeight(220)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.list)
+        self.edit.textChanged.connect(self._refilter)
+        self.edit.returnPressed.connect(self._accept)
+        self.list.itemActivated.connect(self._accept)
+        self.edit.installEventFilter(self)
+        self.resize(260, 280)
+        self._refilter("")
+
+    def _refilter(self, text: str) -> None:
+        self.list.clear()
+        for type_id in matches(text):
+            spec = REGISTRY[type_id]
+            item = QListWidgetItem(f"{spec.title}    ·  {spec.category}")
+            item.setData(Qt.UserRole, type_id)
+            item.setToolTip(spec.doc)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.edit and event.type() == event.Type.KeyPress and event.key() in (
+                Qt.Key_Up, Qt.Key_Down, Qt.Key_PageUp, Qt.Key_PageDown):
+            self.list.keyPressEvent(event)  # arrows move through the list while typing
+            return True
+        return super().eventFilter(obj, event)
+
+    def _accept(self, *_) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.hide()
+            self.chosen.emit(item.data(Qt.UserRole))
+
+    def popup(self, global_pos) -> None:
+        self.edit.clear()
+        self.move(global_pos)
+        self.show()
+        self.edit.setFocus()

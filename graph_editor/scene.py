@@ -1,0 +1,316 @@
+"""GraphScene: the QGraphicsScene that mirrors a Qt-free Graph through its events.
+
+Items are never the source of truth. Every gesture becomes a backend edit pushed on the
+undo stack (apply_edit); the graph then announces the change and the scene follows it, so
+undo, redo and edits made elsewhere (the inspector, scripts) all redraw the same way.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QUndoStack
+from PySide6.QtWidgets import QGraphicsScene
+
+from ..backend.graph import (AddNodes, Edge, Graph, GraphError, MoveNodes, Node, RemoveItems,
+                             new_id)
+from ..backend.registry import ParamError, get
+from . import clipboard
+from .commands import EditCommand
+from .edge_item import EdgeItem, is_long
+from .layout import layered_layout
+from .node_item import NodeItem, card_size
+from .style import Style
+from .wiring import Wiring
+
+LAYER_MIME = "application/x-netcanvas-layer"
+SCENE_EXTENT = 100_000.0  # a fixed, huge scene rect: no bounding-rect recomputation on edits
+PASTE_OFFSET = 40.0
+
+
+class GraphScene(QGraphicsScene):
+    selection_changed_nodes = Signal(list)  # selected node ids, document order
+    edit_rejected = Signal(str)  # why a gesture was refused, for the status bar
+
+    def __init__(self, graph: Graph, undo_stack: QUndoStack, parent=None) -> None:
+        super().__init__(parent)
+        self.graph = graph
+        self.undo_stack = undo_stack
+        self.snap_to_grid = False
+        self.theme = Style.from_palette(self.palette())
+        self.wiring = Wiring(self)
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[Edge, EdgeItem] = {}
+        self._node_edges: dict[str, set[EdgeItem]] = {}
+        self._analysis = None
+        self._paste_serial = 0
+        self._reroute_pending = False
+        self.setSceneRect(QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT))
+        self._handlers = [
+            (graph.node_added, self._on_node_added), (graph.node_removed, self._on_node_removed),
+            (graph.edge_added, self._on_edge_added), (graph.edge_removed, self._on_edge_removed),
+            (graph.param_changed, self._on_param_changed),
+            (graph.node_renamed, self._on_node_renamed), (graph.node_moved, self._on_node_moved),
+        ]
+        for event, handler in self._handlers:
+            event.connect(handler)
+        for node in graph.nodes.values():
+            self._on_node_added(node)
+        for edge in graph.edges:
+            self._on_edge_added(edge)
+        self.selectionChanged.connect(self._emit_selection)
+
+    def detach(self) -> None:
+        """Stop following the graph (before the app drops this scene)."""
+        for event, handler in self._handlers:
+            event.disconnect(handler)
+        self._handlers = []
+
+    # ---- lookups ------------------------------------------------------------------
+    def node_item(self, node_id: str) -> NodeItem | None:
+        return self._nodes.get(node_id)
+
+    def edge_item(self, edge: Edge) -> EdgeItem | None:
+        return self._edges.get(edge)
+
+    def node_items(self) -> dict[str, NodeItem]:
+        return self._nodes
+
+    def edge_items(self) -> dict[Edge, EdgeItem]:
+        return self._edges
+
+    def selected_node_ids(self) -> list[str]:
+        """Selected node ids in document order."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [nid for nid in self.graph.nodes if nid in chosen]
+
+    def selected_edges(self) -> list[Edge]:
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def _emit_selection(self) -> None:
+        self.selection_changed_nodes.emit(self.selected_node_ids())
+
+    def nodes_rect(self, node_ids=None) -> QRectF:
+        """Scene rect around the given nodes' cards (all when None)."""
+        rect = QRectF()
+        for nid in self._nodes if node_ids is None else node_ids:
+            item = self._nodes[nid]
+            rect = rect.united(item.mapRectToScene(item.card_rect()))
+        return rect
+
+    def select_nodes(self, node_ids) -> None:
+        wanted = set(node_ids)
+        self.blockSignals(True)
+        self.clearSelection()
+        for nid in wanted:
+            self._nodes[nid].setSelected(True)
+        self.blockSignals(False)
+        self.selection_changed_nodes.emit(self.selected_node_ids())
+
+    def select_all(self) -> None:
+        self.select_nodes(list(self._nodes))
+
+    # ---- the one way gestures change the document ------------------------------------
+    def apply_edit(self, edit, gesture: str | None = None) -> str | None:
+        """Apply a backend edit as one undo step. Returns None, or the refusal reason
+        (also emitted as edit_rejected) when the document refuses it."""
+        try:
+            edit.apply(self.graph)
+        except (GraphError, ParamError) as exc:
+            self.edit_rejected.emit(str(exc))
+            return str(exc)
+        self.undo_stack.push(EditCommand(self.graph, edit, applied=True, gesture=gesture))
+        return None
+
+    def add_layer(self, type_id: str, pos: QPointF | tuple, centered: bool = True) -> str | None:
+        """Add a layer with default params at `pos` (its centre, or top-left); its id."""
+        spec = get(type_id)
+        x, y = (pos.x(), pos.y()) if isinstance(pos, QPointF) else pos
+        if centered:
+            w, h = card_size(spec)
+            x, y = x - w / 2, y - h / 2
+        node = Node(new_id(), type_id, self.graph.unique_name(spec.module_prefix or type_id),
+                    spec.defaults(), (round(x), round(y)))
+        if self.apply_edit(AddNodes([node], text=f"Add {spec.title}")) is not None:
+            return None
+        self.select_nodes([node.id])
+        return node.id
+
+    def delete_selection(self) -> None:
+        ids, edges = self.selected_node_ids(), self.selected_edges()
+        if ids or edges:
+            self.apply_edit(RemoveItems(ids, edges, text="Delete"))
+
+    def copy_selection(self) -> bool:
+        ids = self.selected_node_ids()
+        if not ids:
+            return False
+        QGuiApplication.clipboard().setMimeData(
+            clipboard.to_mime(clipboard.selection_dict(self.graph, ids)))
+        self._paste_serial = 0
+        return True
+
+    def cut_selection(self) -> None:
+        if self.copy_selection():
+            self.delete_selection()
+
+    def paste(self, at: QPointF | None = None) -> list[str]:
+        """Paste the clipboard's nodes, centred on `at` or offset from where they were."""
+        data = clipboard.from_mime(QGuiApplication.clipboard().mimeData())
+        if not data or not data["nodes"]:
+            return []
+        if at is not None:
+            cx, cy = clipboard.bounds_center(data)
+            offset = (at.x() - cx, at.y() - cy)
+        else:
+            self._paste_serial += 1
+            offset = (PASTE_OFFSET * self._paste_serial,) * 2
+        return self._add_payload(data, offset, "Paste")
+
+    def duplicate_selection(self) -> list[str]:
+        ids = self.selected_node_ids()
+        if not ids:
+            return []
+        return self._add_payload(clipboard.selection_dict(self.graph, ids),
+                                 (PASTE_OFFSET, PASTE_OFFSET), "Duplicate")
+
+    def _add_payload(self, data: dict, offset, text: str) -> list[str]:
+        try:
+            edit = clipboard.paste_edit(self.graph, data, offset)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.edit_rejected.emit(f"cannot paste: {exc}")
+            return []
+        edit.text = text
+        if self.apply_edit(edit) is not None:
+            return []
+        ids = [n.id for n in edit.nodes]
+        self.select_nodes(ids)
+        return ids
+
+    def auto_layout(self) -> None:
+        """Layered left-to-right layout of the whole graph, as one undo step."""
+        if not self._nodes:
+            return
+        ids = list(self.graph.nodes)
+        sizes = {nid: (self._nodes[nid].width, self._nodes[nid].height) for nid in ids}
+        top_left = self.nodes_rect().topLeft()
+        pos = layered_layout(ids, [(e.src, e.dst) for e in self.graph.edges], sizes,
+                             origin=(top_left.x(), top_left.y()))
+        moved = {nid: p for nid, p in pos.items() if p != self.graph.nodes[nid].position}
+        if moved:
+            self.apply_edit(MoveNodes(moved, text="Auto-layout"))
+
+    # ---- analysis -------------------------------------------------------------------
+    def set_analysis(self, analysis) -> None:
+        """Show shapes on edges, parameter counts and errors; touches only what changed."""
+        old = self._analysis
+        self._analysis = analysis
+        old_nodes = old.nodes if old is not None else {}
+        old_edges = old.edge_shapes if old is not None else {}
+        for nid, item in self._nodes.items():
+            info = analysis.nodes.get(nid)
+            if old is None or old_nodes.get(nid) != info:
+                item.set_info(info)
+        for edge, item in self._edges.items():
+            shape = analysis.edge_shapes.get(edge)
+            if old is None or old_edges.get(edge) != shape:
+                item.set_shape(shape)
+
+    # ---- graph events -> items ---------------------------------------------------------
+    def _on_node_added(self, node: Node) -> None:
+        item = NodeItem(node, self.theme)
+        self._nodes[node.id] = item
+        self._node_edges[node.id] = set()
+        self.addItem(item)
+        if self._analysis is not None:
+            item.set_info(self._analysis.nodes.get(node.id))
+
+    def _on_node_removed(self, node: Node) -> None:
+        self.wiring.cancel()
+        item = self._nodes.pop(node.id)
+        self._node_edges.pop(node.id, None)
+        self.removeItem(item)
+
+    def _on_edge_added(self, edge: Edge) -> None:
+        src, dst = self._nodes[edge.src], self._nodes[edge.dst]
+        item = EdgeItem(edge, src.port(edge.src_port, True), dst.port(edge.dst_port, False),
+                        self.theme)
+        self._edges[edge] = item
+        self._node_edges[edge.src].add(item)
+        self._node_edges[edge.dst].add(item)
+        self.addItem(item)
+        if self._analysis is not None:
+            item.set_shape(self._analysis.edge_shapes.get(edge))
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        item = self._edges.pop(edge)
+        for nid in (edge.src, edge.dst):
+            self._node_edges.get(nid, set()).discard(item)
+        self.removeItem(item)
+
+    def _on_param_changed(self, node_id: str, name: str, value) -> None:
+        self._nodes[node_id].refresh(self.graph.node(node_id))
+
+    def _on_node_renamed(self, node_id: str, name: str) -> None:
+        self._nodes[node_id].refresh(self.graph.node(node_id))
+
+    def _on_node_moved(self, node_id: str, position) -> None:
+        item = self._nodes[node_id]
+        if (item.x(), item.y()) != tuple(position):
+            item.setPos(*position)
+
+    def node_item_moved(self, item: NodeItem) -> None:
+        for edge in self._node_edges.get(item.node_id, ()):
+            edge.update_path()
+        if not self._reroute_pending:  # a moved card may now block, or free, a long wire
+            self._reroute_pending = True
+            QTimer.singleShot(0, self, self._reroute_long_edges)
+
+    def _reroute_long_edges(self) -> None:
+        self._reroute_pending = False
+        for edge in self._edges.values():
+            if is_long(edge.src_port.anchor(), edge.dst_port.anchor()):
+                edge.update_path()
+
+    # ---- Qt events ----------------------------------------------------------------------
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        moved = {nid: (item.x(), item.y()) for nid, item in self._nodes.items()
+                 if item.isSelected() and (item.x(), item.y()) != self.graph.nodes[nid].position}
+        if moved:  # one drag, however many mouse events, is one step
+            self.apply_edit(MoveNodes(moved, text="Move"))
+
+    def dragEnterEvent(self, event) -> None:
+        event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))
+
+    def dragMoveEvent(self, event) -> None:
+        event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))
+
+    def dropEvent(self, event) -> None:
+        mime = event.mimeData()
+        if not mime.hasFormat(LAYER_MIME):
+            event.ignore()
+            return
+        type_id = bytes(mime.data(LAYER_MIME)).decode("utf-8")
+        try:
+            get(type_id)
+        except KeyError as exc:
+            self.edit_rejected.emit(str(exc.args[0]))
+            event.ignore()
+            return
+        self.add_layer(type_id, event.scenePos())
+        event.acceptProposedAction()
+
+    def event(self, event) -> bool:
+        handled = super().event(event)
+        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
+            self.restyle()
+        return handled
+
+    def restyle(self) -> None:
+        """Re-derive colours from the palette (light/dark switch)."""
+        self.theme = Style.from_palette(self.palette())
+        for item in self._nodes.values():
+            item.set_style(self.theme)
+        for item in self._edges.values():
+            item.set_style(self.theme)
+        self.update()

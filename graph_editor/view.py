@@ -1,0 +1,188 @@
+"""GraphView: zoom under the cursor, pan (middle button or space+drag), frame, grid, keys."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QCursor, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsView
+
+from .quick_add import QuickAddWidget
+from .scene import GraphScene
+from .style import GRID
+
+MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+ZOOM_STEP = 1.15
+
+
+class GraphView(QGraphicsView):
+    """The canvas widget. The app may also bind the same shortcuts to menu actions:
+    a window shortcut wins over keyPressEvent, so nothing fires twice."""
+
+    def __init__(self, scene: GraphScene, parent=None) -> None:
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setFrameShape(QGraphicsView.NoFrame)
+        self.setAcceptDrops(True)
+        self._pan_from: QPointF | None = None
+        self._space = False
+        self.quick_add = QuickAddWidget(self)
+        self.quick_add.hide()
+        self.quick_add.chosen.connect(self._quick_added)
+        self._quick_at = QPointF()
+
+    def graph_scene(self) -> GraphScene:
+        return self.scene()
+
+    # ---- zoom and framing -------------------------------------------------------------
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
+        self.scale(target / self.zoom(), target / self.zoom())
+
+    def reset_zoom(self) -> None:
+        center = self.mapToScene(self.viewport().rect().center())
+        self.resetTransform()
+        self.centerOn(center)
+
+    def frame(self, rect: QRectF) -> None:
+        """Fit `rect` in the view without zooming in past 100%."""
+        if rect.isNull():
+            return
+        rect = rect.adjusted(-40, -40, 40, 40)
+        self.fitInView(rect, Qt.KeepAspectRatio)
+        if self.zoom() > 1.0 or self.zoom() < MIN_ZOOM:
+            z = min(1.0, max(MIN_ZOOM, self.zoom()))
+            self.resetTransform()
+            self.scale(z, z)
+            self.centerOn(rect.center())
+
+    def frame_selection_or_all(self) -> None:
+        scene = self.graph_scene()
+        ids = scene.selected_node_ids()
+        self.frame(scene.nodes_rect(ids or None))
+
+    def cursor_scene_pos(self) -> QPointF:
+        """Mouse position in scene coordinates, or the view centre when it is elsewhere."""
+        local = self.viewport().mapFromGlobal(QCursor.pos())
+        if not self.viewport().rect().contains(local):
+            local = self.viewport().rect().center()
+        return self.mapToScene(local)
+
+    # ---- quick add ------------------------------------------------------------------------
+    def open_quick_add(self, scene_pos: QPointF | None = None) -> None:
+        self._quick_at = self.cursor_scene_pos() if scene_pos is None else scene_pos
+        self.quick_add.popup(self.viewport().mapToGlobal(self.mapFromScene(self._quick_at)))
+
+    def _quick_added(self, type_id: str) -> None:
+        self.graph_scene().add_layer(type_id, self._quick_at)
+        self.setFocus()
+
+    # ---- events ---------------------------------------------------------------------------
+    def event(self, event) -> bool:
+        if event.type() == QEvent.KeyPress and event.key() == Qt.Key_Tab:
+            self.open_quick_add()  # Tab is ours, not focus navigation
+            return True
+        return super().event(event)
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(ZOOM_STEP ** steps)
+        event.accept()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MiddleButton or (self._space and event.button() == Qt.LeftButton):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan_from is not None and event.button() in (Qt.MiddleButton, Qt.LeftButton):
+            self._pan_from = None
+            self.viewport().setCursor(Qt.OpenHandCursor if self._space else Qt.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        scene = self.graph_scene()
+        key, mods = event.key(), event.modifiers()
+        if key == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.OpenHandCursor)
+        elif key in (Qt.Key_Delete, Qt.Key_Backspace):
+            scene.delete_selection()
+        elif key == Qt.Key_F and not mods:
+            self.frame_selection_or_all()
+        elif key == Qt.Key_0 and mods & Qt.ControlModifier:
+            self.reset_zoom()
+        elif key == Qt.Key_Escape:
+            scene.wiring.cancel()
+            scene.clearSelection()
+        elif event.matches(QKeySequence.Copy):
+            scene.copy_selection()
+        elif event.matches(QKeySequence.Cut):
+            scene.cut_selection()
+        elif event.matches(QKeySequence.Paste):
+            scene.paste(self.cursor_scene_pos())
+        elif event.matches(QKeySequence.SelectAll):
+            scene.select_all()
+        elif key == Qt.Key_D and mods & Qt.ControlModifier:
+            scene.duplicate_selection()
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self._pan_from = None
+            self.viewport().setCursor(Qt.ArrowCursor)
+        super().keyReleaseEvent(event)
+
+    # ---- background -------------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        theme = self.graph_scene().theme
+        painter.fillRect(rect, theme.canvas)
+        zoom = self.zoom()
+        for step, strength in ((GRID, 0.55), (GRID * 5, 1.0)):
+            px = step * zoom  # on-screen spacing
+            if px < 6:
+                continue
+            color = QColor(theme.grid)
+            color.setAlphaF(strength * min(1.0, (px - 6) / 14))
+            pen = QPen(color, 0)  # cosmetic: one device pixel at any zoom
+            painter.setPen(pen)
+            left, top = int(rect.left() // step) * step, int(rect.top() // step) * step
+            lines = [QLineF(x, rect.top(), x, rect.bottom())
+                     for x in _frange(left, rect.right(), step)]
+            lines += [QLineF(rect.left(), y, rect.right(), y)
+                      for y in _frange(top, rect.bottom(), step)]
+            painter.drawLines(lines)
+
+
+def _frange(start: float, stop: float, step: float):
+    x = start
+    while x <= stop:
+        yield x
+        x += step

@@ -1,0 +1,140 @@
+"""Wiring by mouse: drag from an output to an input (or backwards from an input).
+
+While dragging, ports that would accept the wire light up; on release the edge is checked
+by the document (graph.check_edge via the edit) and a refused wire reports its reason.
+Dragging from a connected single input picks its wire up: drop it elsewhere to reconnect,
+or on empty canvas to disconnect.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from PySide6.QtWidgets import QToolTip
+
+from ..backend.graph import AddEdge, Compound, Edge, RemoveItems
+from .edge_item import WireItem
+from .node_item import NodeItem
+from .port_item import PortItem
+
+
+class Wiring:
+    def __init__(self, scene) -> None:
+        self.scene = scene
+        self.origin: PortItem | None = None
+        self.detached: Edge | None = None
+        self.wire: WireItem | None = None
+        self.valid: set[PortItem] = set()
+
+    @property
+    def active(self) -> bool:
+        return self.origin is not None
+
+    def begin(self, port: PortItem, pos) -> None:
+        graph = self.scene.graph
+        self.detached = None
+        if not port.is_output and not port.many:
+            existing = graph.edges_into(port.node_id, port.name)
+            if existing:
+                self.detached = existing[0]
+                self.scene.edge_item(self.detached).setVisible(False)
+                port = self.scene.node_item(self.detached.src).port(self.detached.src_port, True)
+        self.origin = port
+        self.valid = self._compatible(port)
+        for p in self.valid:
+            p.set_highlight(True)
+        self.wire = WireItem(port.anchor(), port.is_output, self.scene.theme)
+        self.scene.addItem(self.wire)
+        self.move(pos)
+
+    def move(self, pos) -> None:
+        if self.wire is None:
+            return
+        target = self.target_at(pos)
+        ok = target in self.valid
+        self.wire.follow(target.anchor() if ok else pos, ok)
+
+    def finish(self, pos, screen_pos=None) -> None:
+        if self.origin is None:
+            return
+        target = self.target_at(pos)
+        origin, detached = self.origin, self.detached
+        self._clear()
+        if target is None:
+            if detached is not None:
+                self.scene.apply_edit(RemoveItems([], [detached], text="Disconnect"))
+            return
+        out, inp = (origin, target) if origin.is_output else (target, origin)
+        edge = Edge(out.node_id, out.name, inp.node_id, inp.name)
+        if edge == detached:
+            return
+        edit = AddEdge(edge)
+        if detached is not None:
+            edit = Compound([RemoveItems([], [detached]), AddEdge(edge)], text="Reconnect")
+        reason = self.scene.apply_edit(edit)
+        if reason and screen_pos is not None:
+            QToolTip.showText(screen_pos.toPoint() if hasattr(screen_pos, "toPoint")
+                              else screen_pos, reason)
+
+    def cancel(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        for p in self.valid:
+            p.set_highlight(False)
+        self.valid = set()
+        if self.wire is not None:
+            self.scene.removeItem(self.wire)
+            self.wire = None
+        if self.detached is not None:
+            item = self.scene.edge_item(self.detached)
+            if item is not None:
+                item.setVisible(True)
+        self.origin = self.detached = None
+
+    def target_at(self, pos) -> PortItem | None:
+        """The port under the mouse, or the best port of the card under it."""
+        want_output = not self.origin.is_output
+        for item in self.scene.items(pos):
+            if isinstance(item, PortItem) and item.is_output == want_output:
+                return item
+            node = item if isinstance(item, NodeItem) else None
+            if node is None and isinstance(item.parentItem(), NodeItem):
+                node = item.parentItem()
+            if node is not None:
+                ports = list((node.outputs if want_output else node.inputs).values())
+                return next((p for p in ports if p in self.valid), ports[0] if ports else None)
+        return None
+
+    def _compatible(self, origin: PortItem) -> set[PortItem]:
+        """Ports that would take a wire from `origin`, found in O(nodes + edges)."""
+        graph = self.scene.graph
+        edges = [e for e in graph.edges if e != self.detached]
+        nbrs: dict[str, list[str]] = defaultdict(list)
+        for e in edges:
+            if origin.is_output:
+                nbrs[e.dst].append(e.src)  # walk upstream: ancestors can't be targets
+            else:
+                nbrs[e.src].append(e.dst)  # walk downstream
+        blocked, stack = set(), [origin.node_id]
+        while stack:
+            n = stack.pop()
+            if n not in blocked:
+                blocked.add(n)
+                stack.extend(nbrs[n])
+        full = {(e.dst, e.dst_port) for e in edges}
+        existing = set(edges)
+        out = set()
+        for nid, item in self.scene.node_items().items():
+            if nid in blocked:
+                continue
+            for port in (item.inputs if origin.is_output else item.outputs).values():
+                if origin.is_output:
+                    edge = Edge(origin.node_id, origin.name, nid, port.name)
+                    ok = port.many or (nid, port.name) not in full
+                else:
+                    edge = Edge(nid, port.name, origin.node_id, origin.name)
+                    ok = True
+                if ok and edge not in existing:
+                    out.add(port)
+        return out
