@@ -59,7 +59,7 @@ class GrowingBuffer:
 class EmaBuffer(GrowingBuffer):
     """A debiased exponential moving average of what is appended (TensorBoard-style smoothing)."""
 
-    def __init__(self, smoothing: float = 0.95, capacity: int = 256) -> None:
+    def __init__(self, smoothing: float = 0.9, capacity: int = 256) -> None:
         super().__init__(capacity)
         self.smoothing = smoothing
         self._ema = 0.0

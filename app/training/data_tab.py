@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
                                QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
-from netcanvas.backend.data import DATASETS
 from netcanvas.backend.project import DatasetConfig
 
 from .colours import colour, palette_colours, style_plot
@@ -64,13 +63,8 @@ class DataTab(QWidget):
         self._thread: DatasetLoadThread | None = None
         self._loading = False
 
+        self.catalogue: dict = {}  # DATASETS, once torch has been imported off the GUI thread
         self.combo = QComboBox()
-        for kind, title in KIND_TITLES.items():
-            if self.combo.count():
-                self.combo.insertSeparator(self.combo.count())
-            for info in DATASETS.values():
-                if info.kind == kind:
-                    self.combo.addItem(f"{info.title}  ({title.lower()})", info.name)
         self.combo.currentIndexChanged.connect(self._dataset_chosen)
         self.doc = QLabel(wordWrap=True)
         self.path = QLineEdit(placeholderText="folder or file")
@@ -136,13 +130,28 @@ class DataTab(QWidget):
         self._reload_timer.timeout.connect(self._auto_load)
         self.set_config(config)
 
+    def set_catalogue(self, datasets: dict) -> None:
+        """Fill the dataset list (importing the catalogue imports torch: seconds)."""
+        self.catalogue = datasets
+        self._loading = True
+        self.combo.clear()
+        for kind, title in KIND_TITLES.items():
+            if self.combo.count():
+                self.combo.insertSeparator(self.combo.count())
+            for info in datasets.values():
+                if info.kind == kind:
+                    self.combo.addItem(f"{info.title}  ({title.lower()})", info.name)
+        self._loading = False
+        self.set_config(self.config)
+
     # ---- config <-> widgets ---------------------------------------------------------
     def set_config(self, config: DatasetConfig) -> None:
         self.config = config
         self._loading = True
         try:
-            index = self.combo.findData(config.name)
-            self.combo.setCurrentIndex(max(index, 0))
+            if self.combo.findData(config.name) < 0:
+                self.combo.addItem(config.name, config.name)
+            self.combo.setCurrentIndex(self.combo.findData(config.name))
             self.path.setText(config.path or "")
             self.val_fraction.setValue(config.val_fraction)
             self.test_fraction.setValue(config.test_fraction)
@@ -158,7 +167,7 @@ class DataTab(QWidget):
         while self.options_form.rowCount():
             self.options_form.removeRow(0)
         self.option_widgets.clear()
-        info = DATASETS.get(self.config.name)
+        info = self.catalogue.get(self.config.name)
         self.doc.setText(info.doc if info else "")
         self.form.setRowVisible(self.path_row, bool(info and info.kind == "user"))
         self.load_button.setText("Download and load" if info and info.kind == "download"
@@ -190,7 +199,7 @@ class DataTab(QWidget):
         c.normalize = self.normalize.isChecked()
         c.augment_crop_padding = self.crop.value()
         c.augment_flip = self.flip.isChecked()
-        info = DATASETS.get(c.name)
+        info = self.catalogue.get(c.name)
         defaults = info.options if info else {}
         options = {name: _option_value(w, defaults.get(name))
                    for name, w in self.option_widgets.items()}
@@ -210,7 +219,7 @@ class DataTab(QWidget):
 
     # ---- loading ------------------------------------------------------------------
     def _auto_load_soon(self) -> None:
-        info = DATASETS.get(self.config.name)
+        info = self.catalogue.get(self.config.name)
         if info and (info.kind == "builtin" or (info.kind == "user" and self.config.path)):
             self._reload_timer.start()
 

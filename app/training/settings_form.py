@@ -32,7 +32,8 @@ LABELS = {
 }
 INT_RANGES = {"epochs": (1, 100_000), "batch_size": (1, 65_536), "seed": (0, 2**31 - 1),
               "step_size": (1, 10_000), "warmup_epochs": (0, 10_000),
-              "early_stopping_patience": (0, 10_000)}
+              "early_stopping_patience": (0, 10_000),
+              "plateau_patience": (0, 10_000)}
 FLOAT_RANGES = {"lr": (1e-9, 1e9), "weight_decay": (0.0, 10.0), "momentum": (0.0, 0.9999),
                 "alpha": (0.0, 0.9999), "rho": (0.0, 0.9999), "gamma": (1e-6, 1.0),
                 "grad_clip": (0.0, 1e6), "betas": (0.0, 0.99999)}
@@ -50,6 +51,7 @@ RELEVANT = {
     "rho": lambda s, _gpus: s.optimizer == "adadelta",
     "step_size": lambda s, _gpus: s.schedule == "step",
     "gamma": lambda s, _gpus: s.schedule in ("step", "plateau"),
+    "plateau_patience": lambda s, _gpus: s.schedule == "plateau",
     "precision": _on_cuda,
     "channels_last": _on_cuda,
 }

@@ -7,6 +7,7 @@ them to the GUI thread because the receivers live there.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from PySide6.QtCore import QThread, Signal
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import project_from_dict, project_to_dict
 
+log = logging.getLogger(__name__)
 BOUNDARY_GRID = 80  # grid points per axis for the live decision boundary
 BOUNDARY_EVERY_S = 0.4  # at most this often, plus once at every epoch end
 
@@ -101,9 +103,14 @@ class TrainingThread(QThread):
             self._trainer = trainer
             if self._cancelled:
                 trainer.cancel()
-        self.result = trainer.run()
+        self.result = trainer.run()  # never raises: faults arrive as a Failed event
         if self.result.failed is None and not self.result.cancelled and self.result.model:
-            self.event.emit(Predictions(self._predict(self.dataset.test.x)))
+            try:
+                outputs = self._predict(self.result.model, self.dataset.test.x, "cpu")
+            except Exception:  # the run itself succeeded; only the evaluation views lose out
+                log.exception("predicting the test split failed")
+            else:
+                self.event.emit(Predictions(outputs))
         self.ended.emit(self.result)
 
     def _progress(self, done: int, total: int, message: str) -> None:
@@ -118,23 +125,30 @@ class TrainingThread(QThread):
         if type(ev).__name__ == "Steps" and now - self._last_boundary < BOUNDARY_EVERY_S:
             return
         self._last_boundary = now
-        model = getattr(self._trainer, "model", None)
+        model = self._trainer._compiled  # the live model; sound here, between two steps
         if model is not None:
             points, extent = self._grid
-            probs = self._predict(points, model)
+            try:
+                probs = self._predict(model, points, self._trainer._device)
+            except Exception:  # e.g. a model whose output is not class scores: no boundary
+                self._grid = None
+                return
+            finally:
+                model.module.train()  # predict() switched it to eval mode
             self.event.emit(BoundaryUpdated(probs.reshape(BOUNDARY_GRID, BOUNDARY_GRID, -1),
                                             extent))
 
-    def _predict(self, x, model=None) -> np.ndarray:
+    def _predict(self, model, x, device) -> np.ndarray:
         import torch
 
         from netcanvas.backend.training import predict
 
-        model = model if model is not None else self.result.model
-        out = predict(model, x, getattr(self._trainer, "device", "cpu"))
+        out = predict(model, x, device)
+        if isinstance(out, tuple):
+            out = out[0]
         if self.dataset.task == "classification":
             out = torch.softmax(out.float(), dim=1)
-        return out.detach().cpu().numpy()
+        return out.numpy()
 
 
 def _boundary_grid(dataset):

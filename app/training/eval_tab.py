@@ -1,0 +1,202 @@
+"""The Evaluation tab: test metrics, confusion matrix, per-class accuracy, the test images the
+model gets wrong, predicted-vs-true for regression, the live decision boundary for 2-D data,
+and the export buttons for the trained model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+from .colours import colour, palette_colours, style_plot
+from .export_dialogs import ExportActions
+from .image_grid import ImageGridWidget, to_display
+
+MISTAKES_SHOWN = 48
+MAX_LABELLED_CLASSES = 20  # above this the matrix has no per-cell counts
+
+
+class EvalTab(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.exports = ExportActions(self)
+        buttons = QHBoxLayout()
+        for text, slot in (("Export ONNX…", self.exports.export_onnx),
+                           ("Save weights…", self.exports.save_weights),
+                           ("Export PyTorch code…", self.exports.export_python)):
+            button = QPushButton(text, enabled=False)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        self.export_buttons = [buttons.itemAt(i).widget() for i in range(buttons.count())]
+        buttons.addStretch(1)
+        self.metrics = QLabel("Train a model to evaluate it on the test split.", wordWrap=True)
+
+        self.summary = pg.GraphicsLayoutWidget()
+        self.confusion_plot = self.summary.addPlot(row=0, col=0)
+        self.per_class_plot = self.summary.addPlot(row=0, col=1)
+        for plot in (self.confusion_plot, self.per_class_plot):
+            plot.setMenuEnabled(False)
+        self.mistakes = ImageGridWidget(columns=8, size=56)
+        self.mistakes_note = QLabel(wordWrap=True)
+        mistakes_page = QWidget()
+        box = QVBoxLayout(mistakes_page)
+        box.addWidget(self.mistakes_note)
+        box.addWidget(self.mistakes, 1)
+        self.scatter = pg.PlotWidget()
+        self.boundary_plot = pg.PlotWidget()
+        self.boundary_image = pg.ImageItem(axisOrder="row-major")
+        self.boundary_plot.addItem(self.boundary_image)
+        self.boundary_points: pg.ScatterPlotItem | None = None
+
+        self.views = QTabWidget()
+        self.views.addTab(self.summary, "Confusion matrix")
+        self.views.addTab(mistakes_page, "Mistakes")
+        self.views.addTab(self.scatter, "Predicted vs true")
+        self.views.addTab(self.boundary_plot, "Decision boundary")
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.metrics)
+        layout.addWidget(self.views, 1)
+        self._style()
+        self.run_started()
+
+    def _style(self) -> None:
+        bg, _fg = palette_colours(self)
+        for widget in (self.summary, self.scatter, self.boundary_plot):
+            widget.setBackground(bg)
+        style_plot(self.confusion_plot, self, "Confusion matrix (test)", "predicted", "true")
+        style_plot(self.per_class_plot, self, "Accuracy per class (test)", "class", "accuracy")
+        style_plot(self.scatter.getPlotItem(), self, "Predicted vs true (test)", "true",
+                   "predicted")
+        style_plot(self.boundary_plot.getPlotItem(), self, "Decision boundary (live)",
+                   "x₁ (normalised)", "x₂ (normalised)")
+
+    # ---- lifecycle --------------------------------------------------------------------
+    def run_started(self) -> None:
+        self.confusion_plot.clear()
+        self.per_class_plot.clear()
+        self.scatter.getPlotItem().clear()
+        self.mistakes.set_images([], [])
+        self.mistakes_note.setText("Shown when the run finishes.")
+        self.boundary_image.clear()
+        if self.boundary_points is not None:
+            self.boundary_plot.removeItem(self.boundary_points)
+            self.boundary_points = None
+        self.has_boundary = False
+
+    def set_model(self, model) -> None:
+        self.exports.model = model
+        for button in self.export_buttons:
+            button.setEnabled(model is not None)
+
+    def shutdown(self) -> None:
+        self.exports.shutdown()
+
+    # ---- payloads ---------------------------------------------------------------------
+    def evaluated(self, ev, dataset) -> None:
+        parts = [f"<b>{k.replace('_', ' ')}</b> {v:.4g}" for k, v in ev.metrics.items()]
+        self.metrics.setText(f"Test split: {' · '.join(parts)}")
+        if ev.confusion:
+            names = dataset.class_names if dataset is not None else []
+            self._confusion(np.asarray(ev.confusion, dtype=np.int64), names)
+            self._per_class(ev.per_class_accuracy or [], names)
+            if not self.has_boundary:
+                self.views.setCurrentWidget(self.summary)
+
+    def _confusion(self, matrix: np.ndarray, names: list[str]) -> None:
+        plot = self.confusion_plot
+        plot.clear()
+        k = matrix.shape[0]
+        rows = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        image = pg.ImageItem(rows.astype(np.float32), axisOrder="row-major")
+        image.setColorMap(pg.colormap.get("viridis"))
+        image.setLevels((0.0, 1.0))
+        image.setRect(QRectF(-0.5, -0.5, k, k))
+        plot.addItem(image)
+        if k <= MAX_LABELLED_CLASSES:
+            for t in range(k):
+                for p in range(k):
+                    dark = rows[t, p] > 0.5
+                    text = pg.TextItem(str(matrix[t, p]), anchor=(0.5, 0.5),
+                                       color="#000000" if dark else "#ffffff")
+                    text.setPos(p, t)
+                    plot.addItem(text)
+        ticks = [[(i, names[i] if i < len(names) else str(i)) for i in range(k)]]
+        plot.getAxis("bottom").setTicks(ticks)
+        plot.getAxis("left").setTicks(ticks)
+        plot.invertY(True)
+        plot.setAspectLocked(True)
+        plot.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0.02)
+
+    def _per_class(self, accuracy: list[float], names: list[str]) -> None:
+        plot = self.per_class_plot
+        plot.clear()
+        x = np.arange(len(accuracy))
+        plot.addItem(pg.BarGraphItem(x=x, height=accuracy, width=0.7, brush=colour(0)))
+        plot.getAxis("bottom").setTicks(
+            [[(i, names[i] if i < len(names) else str(i)) for i in x]])
+        plot.setYRange(0.0, 1.0)
+
+    def predictions(self, ev, dataset) -> None:
+        if dataset is None:
+            return
+        y = dataset.test.y.numpy()
+        if dataset.task == "classification":
+            self._mistakes(ev.outputs, y, dataset)
+        else:
+            self._regression(ev.outputs.reshape(len(y), -1)[:, 0], y.reshape(len(y), -1)[:, 0])
+
+    def _mistakes(self, probs: np.ndarray, y: np.ndarray, dataset) -> None:
+        predicted = probs.argmax(axis=1)
+        wrong = np.flatnonzero(predicted != y)
+        confidence = probs[wrong, predicted[wrong]]
+        order = wrong[np.argsort(-confidence)]
+        names = dataset.class_names or [str(i) for i in range(probs.shape[1])]
+        self.mistakes_note.setText(
+            f"{len(wrong)} of {len(y)} test samples misclassified"
+            + (", most confident first (true → predicted, confidence)." if len(wrong) else "."))
+        if not dataset.is_image or not len(order):
+            self.mistakes.set_images([], [])
+            return
+        shown = order[:MISTAKES_SHOWN]
+        images = to_display(dataset.test.x[shown], dataset.mean, dataset.std)
+        captions = [f"{names[y[i]]} → {names[predicted[i]]}\n{probs[i, predicted[i]]:.0%}"
+                    for i in shown]
+        self.mistakes.set_images(images, captions)
+
+    def _regression(self, predicted: np.ndarray, true: np.ndarray) -> None:
+        plot = self.scatter.getPlotItem()
+        plot.clear()
+        lo, hi = float(min(true.min(), predicted.min())), float(max(true.max(), predicted.max()))
+        _bg, fg = palette_colours(self)
+        plot.plot([lo, hi], [lo, hi], pen=pg.mkPen(fg, style=Qt.PenStyle.DashLine))
+        plot.addItem(pg.ScatterPlotItem(true, predicted, size=5, pen=None, brush=colour(0)))
+        self.mistakes_note.setText("Regression: see Predicted vs true.")
+        self.views.setCurrentWidget(self.scatter)
+
+    def boundary(self, ev, dataset) -> None:
+        """Tint each grid point with its predicted class, stronger where the model is sure."""
+        probs = ev.probs
+        k = probs.shape[-1]
+        bg, _fg = palette_colours(self)
+        base = np.array([bg.red(), bg.green(), bg.blue()], dtype=np.float32)
+        colours = np.array([QColor(colour(i)).getRgb()[:3] for i in range(k)], dtype=np.float32)
+        best = probs.argmax(axis=-1)
+        sure = (probs.max(axis=-1) - 1.0 / k) / (1.0 - 1.0 / k)
+        alpha = (0.15 + 0.5 * sure)[..., None]
+        rgb = base * (1 - alpha) + colours[best] * alpha
+        self.boundary_image.setImage(rgb.astype(np.uint8), autoLevels=False, levels=(0, 255))
+        x0, x1, y0, y1 = ev.extent
+        self.boundary_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        if self.boundary_points is None and dataset is not None:
+            x, y = dataset.train.x.numpy(), dataset.train.y.numpy()
+            brushes = [pg.mkBrush(colour(int(c))) for c in y]
+            self.boundary_points = pg.ScatterPlotItem(x[:, 0], x[:, 1], size=5, brush=brushes,
+                                                      pen=pg.mkPen(bg, width=0.5))
+            self.boundary_plot.addItem(self.boundary_points)
+        if not self.has_boundary:
+            self.has_boundary = True
+            self.views.setCurrentWidget(self.boundary_plot)
