@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from netcanvas.app.palette import LAYER_MIME
 from netcanvas.backend.registry import REGISTRY
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -45,15 +46,16 @@ def test_enter_in_search_adds_the_first_match(window, qtbot):
     assert [n.type_id for n in window.document.graph.nodes.values()].count("gelu") == 1
 
 
+@pytest.mark.filterwarnings("ignore:Function.*QDrag.*deprecated:DeprecationWarning")
 def test_drop_from_the_palette_creates_a_node_at_the_drop_point(window, qtbot):
     palette, view = window.palette_panel, window.view
     mime = palette.tree.mimeData([palette.item_for("batch_norm1d")])
     assert bytes(mime.data(LAYER_MIME)).decode() == "batch_norm1d"
     drop_at = QPoint(200, 150)
-    enter = QDragEnterEvent(QPointF(drop_at), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(drop_at, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(view.viewport(), enter)
     assert enter.isAccepted()
-    move = QDragMoveEvent(QPointF(drop_at), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    move = QDragMoveEvent(drop_at, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(view.viewport(), move)
     drop = QDropEvent(QPointF(drop_at), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(view.viewport(), drop)
