@@ -51,24 +51,29 @@ def normalization_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return mean.float(), std.float()
 
 
-def _apply(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+def _normalize_(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> None:
     shape = (1, -1) + (1,) * (x.dim() - 2)
-    return (x - mean.reshape(shape)) / std.reshape(shape)
+    x.sub_(mean.reshape(shape)).div_(std.reshape(shape))
 
 
-def _split(x: np.ndarray, y: np.ndarray, idx: np.ndarray, classification: bool) -> Split:
+def _split(x: np.ndarray, y: np.ndarray, idx: np.ndarray, classification: bool,
+           scale: float) -> Split:
+    """Index first, convert after: a uint8 source never exists whole as float32."""
+    xs = x[idx].astype(np.float32)
+    if scale != 1.0:
+        xs *= np.float32(scale)
     ys = torch.from_numpy(np.ascontiguousarray(y[idx]))
-    return Split(torch.from_numpy(np.ascontiguousarray(x[idx], dtype=np.float32)),
-                 ys.long() if classification else ys.float())
+    return Split(torch.from_numpy(xs), ys.long() if classification else ys.float())
 
 
 def make_dataset(name: str, x: np.ndarray, y: np.ndarray, config: DatasetConfig, *,
                  class_names: list[str] | None, test: tuple[np.ndarray, np.ndarray] | None = None,
-                 extra: dict[str, Any] | None = None) -> Dataset:
+                 scale: float = 1.0, extra: dict[str, Any] | None = None) -> Dataset:
     """Split (x, y), normalise with the training statistics and wrap it as a Dataset.
 
     `class_names` None means regression. `test`, when given, is an official test set:
-    only the validation split is then carved from (x, y).
+    only the validation split is then carved from (x, y). Samples are multiplied by
+    `scale` as they become float32 (e.g. 1/255 for uint8 pixels).
     """
     classification = class_names is not None
     if len(x) != len(y):
@@ -79,16 +84,17 @@ def make_dataset(name: str, x: np.ndarray, y: np.ndarray, config: DatasetConfig,
     labels = y if classification else None
     test_fraction = 0.0 if test is not None else config.test_fraction
     tr, va, te = split_indices(len(x), config.val_fraction, test_fraction, seed, labels)
-    train, val = _split(x, y, tr, classification), _split(x, y, va, classification)
+    train = _split(x, y, tr, classification, scale)
+    val = _split(x, y, va, classification, scale)
     if test is not None:
-        test_split = _split(test[0], test[1], np.arange(len(test[0])), classification)
+        test_split = _split(test[0], test[1], np.arange(len(test[0])), classification, scale)
     else:
-        test_split = _split(x, y, te, classification)
+        test_split = _split(x, y, te, classification, scale)
     mean = std = None
     if config.normalize:
         mean, std = normalization_stats(train.x)
         for s in (train, val, test_split):
-            s.x = _apply(s.x, mean, std)
+            _normalize_(s.x, mean, std)
     y_shape = tuple(y.shape[1:])
     return Dataset(
         name=name, train=train, val=val, test=test_split,

@@ -13,6 +13,7 @@ from .types import Dataset
 def load_digits(config: DatasetConfig) -> Dataset:
     """1797 grey 1x8x8 images, pixel values 0..16 scaled to 0..1, 10 classes."""
     bunch = _sk_digits()
-    x = (bunch.images / 16.0).astype(np.float32)[:, None, :, :]
+    x = bunch.images[:, None, :, :]
     y = bunch.target.astype(np.int64)
-    return make_dataset("digits", x, y, config, class_names=[str(i) for i in range(10)])
+    return make_dataset("digits", x, y, config, class_names=[str(i) for i in range(10)],
+                        scale=1 / 16)

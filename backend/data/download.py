@@ -56,6 +56,17 @@ def verify(path: Path, expected: str, name: str | None = None) -> None:
                             f"{got}, expected {expected} (in {path.parent})")
 
 
+def remove_stale_parts(folder: Path, max_age_s: float = 3600.0) -> None:
+    """Delete `.part` files a killed process left behind (young ones may be in use)."""
+    now = time.time()
+    for part in folder.glob("*.part"):
+        try:
+            if now - part.stat().st_mtime > max_age_s:
+                part.unlink()
+        except OSError:
+            pass
+
+
 def _stream(url: str, part: Path, name: str, progress: Progress | None,
             cancel: Cancel | None) -> None:
     with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, part.open("wb") as out:
@@ -92,6 +103,7 @@ def fetch(urls: list[str], target: Path, expected: str, progress: Progress | Non
     Raises DatasetError (ChecksumError, DownloadCancelled) naming the last cause.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(target.parent)
     last: Exception | None = None
     for url in urls:
         for attempt in range(RETRIES):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from ..project import DatasetConfig
 from .assemble import make_dataset
@@ -58,8 +57,10 @@ def _classes(folder: Path) -> list[tuple[str, list[Path]]]:
 
 
 def load_image_folder(config: DatasetConfig) -> Dataset:
-    """Options: `size` (resize target, default the first image's), `channels` (1 grey,
-    3 RGB; default from the first image), `task` is always classification."""
+    """Options: `size` (resize target, default the first image's) and `channels` (1 grey,
+    3 RGB; default from the first image). Always classification, by subfolder."""
+    from PIL import Image  # imported here: only image folders need Pillow
+
     folder = user_path(config, "folder of images")
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder")
@@ -78,10 +79,10 @@ def load_image_folder(config: DatasetConfig) -> Dataset:
                     if (img.height, img.width) != size:
                         img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
                     images.append(np.asarray(img, dtype=np.uint8))
-            except (OSError, UnidentifiedImageError, ValueError) as e:
+            except (OSError, ValueError) as e:  # UnidentifiedImageError is an OSError
                 raise DatasetError(f"cannot read image {file}: {e}") from None
             labels.append(label)
-    x = np.stack(images).astype(np.float32) / np.float32(255.0)
+    x = np.stack(images)
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
     return make_dataset(folder.name, x, np.array(labels, dtype=np.int64), config,
-                        class_names=[name for name, _ in classes])
+                        class_names=[name for name, _ in classes], scale=1 / 255)

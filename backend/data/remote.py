@@ -97,13 +97,9 @@ def _load_idx(name: str, config: DatasetConfig, progress, cancel) -> Dataset:
     for x, y, f in ((x_train, y_train, _IDX[0]), (x_test, y_test, _IDX[2])):
         if x.ndim != 3 or len(x) != len(y):
             raise DatasetError(f"{folder / f}: {x.shape} images do not match {y.shape} labels")
-    return make_dataset(name, _scaled(x_train[:, None]), y_train.astype(np.int64), config,
+    return make_dataset(name, x_train[:, None], y_train.astype(np.int64), config,
                         class_names=list(REMOTES[name].class_names),
-                        test=(_scaled(x_test[:, None]), y_test.astype(np.int64)))
-
-
-def _scaled(images: np.ndarray) -> np.ndarray:
-    return images.astype(np.float32) / np.float32(255.0)
+                        test=(x_test[:, None], y_test.astype(np.int64)), scale=1 / 255)
 
 
 def _load_cifar(config: DatasetConfig, progress, cancel) -> Dataset:
@@ -116,9 +112,8 @@ def _load_cifar(config: DatasetConfig, progress, cancel) -> Dataset:
     x_test, y_test = cifar.read_batch(folder / cifar.TEST_BATCH)
     x = np.concatenate([t[0] for t in train])
     y = np.concatenate([t[1] for t in train])
-    return make_dataset("cifar10", _scaled(x), y, config,
-                        class_names=list(REMOTES["cifar10"].class_names),
-                        test=(_scaled(x_test), y_test))
+    return make_dataset("cifar10", x, y, config, class_names=list(REMOTES["cifar10"].class_names),
+                        test=(x_test, y_test), scale=1 / 255)
 
 
 def load_remote(config: DatasetConfig, progress: Progress | None = None,

@@ -4,9 +4,11 @@ import gzip
 import hashlib
 import http.server
 import io
+import os
 import socket
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -253,3 +255,15 @@ def test_idx_parser_reads_big_endian_types():
     values = np.array([[1, -2], [300, 4]], ">i4")
     data = bytes([0, 0, 0x0C, 2]) + np.array([2, 2], ">u4").tobytes() + values.tobytes()
     assert parse_idx(data).tolist() == [[1, -2], [300, 4]]
+
+
+def test_stale_part_files_are_cleared(mnist, cache):
+    server, _ = mnist
+    folder = cache / "mnist"
+    folder.mkdir(parents=True)
+    old, young = folder / "x.gz.abc.part", folder / "y.gz.def.part"
+    old.write_bytes(b"half")
+    young.write_bytes(b"in use by another download")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    load_dataset(config(server))
+    assert not old.exists() and young.exists()
