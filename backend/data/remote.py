@@ -56,8 +56,8 @@ REMOTES: dict[str, Remote] = {
 }
 
 
-def ensure_files(name: str, config: DatasetConfig, files: list[str] | None = None,
-                 progress: Progress | None = None, cancel: Cancel | None = None) -> Path:
+def ensure_files(name: str, config: DatasetConfig, progress: Progress | None = None,
+                 cancel: Cancel | None = None) -> Path:
     """Make sure the dataset's files are in its cache folder, downloading what is missing.
 
     `config.options["base_url"]` replaces the mirror list (a local mirror, or tests).
@@ -65,14 +65,17 @@ def ensure_files(name: str, config: DatasetConfig, files: list[str] | None = Non
     """
     remote = REMOTES[name]
     folder = download.data_dir() / name
-    files = list(remote.files) if files is None else files
+    files = list(remote.files)
     base = config.options.get("base_url")
     mirrors = (base,) if base else remote.mirrors
     for i, file in enumerate(files, 1):
         target = folder / file
         expected = remote.files[file]
         if target.exists():
-            download.verify(target, expected)  # a corrupt hand-placed file is reported
+            try:
+                download.verify(target, expected)  # a corrupt hand-placed file is reported
+            except download.ChecksumError as e:
+                raise download.ChecksumError(f"{e}; delete it to download it again") from None
             continue
 
         def report(done: int, total: int, message: str, i: int = i) -> None:
@@ -87,12 +90,13 @@ def ensure_files(name: str, config: DatasetConfig, files: list[str] | None = Non
         except DatasetError as e:
             raise DatasetError(
                 f"{remote.title} could not be downloaded ({e}). Without internet, download "
-                f"{', '.join(files)} from {mirrors[0]} and put them in {folder}") from None
+                f"{', '.join(files)} from {mirrors[0] if mirrors else 'its website'} and put "
+                f"them in {folder}") from None
     return folder
 
 
 def _load_idx(name: str, config: DatasetConfig, progress, cancel) -> Dataset:
-    folder = ensure_files(name, config, progress=progress, cancel=cancel)
+    folder = ensure_files(name, config, progress, cancel)
     x_train, y_train, x_test, y_test = (read_idx(folder / f) for f in _IDX)
     for x, y, f in ((x_train, y_train, _IDX[0]), (x_test, y_test, _IDX[2])):
         if x.ndim != 3 or len(x) != len(y):
@@ -106,7 +110,7 @@ def _load_cifar(config: DatasetConfig, progress, cancel) -> Dataset:
     folder = download.data_dir() / "cifar10"
     batches = cifar.TRAIN_BATCHES + [cifar.TEST_BATCH]
     if not all((folder / b).exists() for b in batches):
-        ensure_files("cifar10", config, progress=progress, cancel=cancel)
+        ensure_files("cifar10", config, progress, cancel)
         cifar.extract_batches(folder / CIFAR_ARCHIVE, folder)
     train = [cifar.read_batch(folder / b) for b in cifar.TRAIN_BATCHES]
     x_test, y_test = cifar.read_batch(folder / cifar.TEST_BATCH)
