@@ -29,4 +29,4 @@ from .commands import EditCommand
 from .scene import LAYER_MIME, GraphScene
 from .view import GraphView
 
-__all__ = ["GraphScene", "GraphView", "EditCommand", "LAYER_MIME", "NODES_MIME"]
+__all__ = ["LAYER_MIME", "NODES_MIME", "EditCommand", "GraphScene", "GraphView"]

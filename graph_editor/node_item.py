@@ -10,8 +10,19 @@ from PySide6.QtWidgets import QGraphicsItem
 from ..backend.graph import Node
 from ..backend.registry import LayerSpec, get
 from .port_item import PortItem
-from .style import (CARD_WIDTH, FOOTER_H, GRID, HEADER_H, LINE_H, ROW_H, SINGLE_PORT_Y, Style,
-                    format_count, format_shape, format_value)
+from .style import (
+    CARD_WIDTH,
+    FOOTER_H,
+    GRID,
+    HEADER_H,
+    LINE_H,
+    ROW_H,
+    SINGLE_PORT_Y,
+    Style,
+    format_count,
+    format_shape,
+    format_value,
+)
 
 PAD = 10
 RADIUS = 7

@@ -11,8 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene
 
-from ..backend.graph import (AddNodes, Edge, Graph, GraphError, MoveNodes, Node, RemoveItems,
-                             new_id)
+from ..backend.graph import AddNodes, Edge, Graph, GraphError, MoveNodes, Node, RemoveItems, new_id
 from ..backend.registry import ParamError, get
 from . import clipboard
 from .commands import EditCommand
