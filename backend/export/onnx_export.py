@@ -1,0 +1,225 @@
+"""ONNX export through torch.export (the `dynamo=True` path), checked and verified.
+
+Every export is verified: ONNX Runtime runs the file on a random batch of a different
+size than the one exported (proving the batch dimension is dynamic) and the outputs are
+compared with PyTorch's. A failure names the node it came from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import logging
+import os
+import re
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..compiler import CompiledModel, trace_node
+from .errors import ExportError
+
+TOLERANCE = 1e-4  # max |onnx - torch| relative to the largest |torch| output value
+EXPORT_BATCH = 2
+VERIFY_BATCH = 3
+_EXTERNAL_DATA_BYTES = 1_500_000_000  # protobuf files stop at 2 GB: weights go beside them
+_QUIET_LOGGERS = ("torch", "onnxscript", "onnx_ir", "onnx")
+
+
+@dataclass(frozen=True)
+class OnnxReport:
+    path: Path
+    max_abs_diff: float
+    rel_diff: float  # max_abs_diff / largest |output| of PyTorch
+    ok: bool  # rel_diff <= TOLERANCE
+    exported_batch: int
+    verified_batch: int
+
+
+def export_onnx(model: CompiledModel, path, opset: int | None = None,
+                dynamic_batch: bool = True) -> OnnxReport:
+    """Write `path` (inputs and outputs named after the Input/Output nodes) and verify it.
+
+    Raises ExportError (with `.node` and the exporter's own output in `.details`) when the
+    model cannot be exported; returns a report whose `ok` is False when ONNX Runtime
+    disagrees with PyTorch beyond TOLERANCE."""
+    import onnx
+
+    path = Path(path)
+    module = model.module
+    if any(t.device.type != "cpu" for t in module.state_dict().values()):
+        module = copy.deepcopy(module).cpu()
+    was_training = module.training
+    module.eval()
+    try:
+        args = _random_inputs(model, EXPORT_BATCH, seed=0)
+        _export(module, model, args, path, opset, dynamic_batch)
+        try:
+            onnx.checker.check_model(str(path), full_check=True)
+        except Exception as exc:
+            raise ExportError(f"the exported file fails the ONNX checker: {exc}") from exc
+        return _verify(module, model, path, VERIFY_BATCH if dynamic_batch else EXPORT_BATCH)
+    finally:
+        module.train(was_training)
+
+
+def _random_inputs(model: CompiledModel, batch: int, seed: int) -> tuple[torch.Tensor, ...]:
+    generator = torch.Generator().manual_seed(seed)
+    return tuple(torch.randn((batch, *s), generator=generator) for s in model.input_shapes)
+
+
+def _export(module, model, args, path: Path, opset, dynamic_batch: bool) -> None:
+    batch = torch.export.Dim("batch")
+    dynamic = tuple({0: batch} for _ in args) if dynamic_batch else None
+    with _captured() as log:
+        try:
+            program = torch.export.export(module, args, dynamic_shapes=dynamic, strict=False)
+        except Exception as exc:
+            node = trace_node(exc) or _isolate(module, args, dynamic_batch, opset)
+            raise _error("cannot be traced for export", exc, node, log) from exc
+        weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
+        try:
+            torch.onnx.export(
+                program, args, str(path), dynamo=True, opset_version=opset,
+                input_names=model.input_names, output_names=model.output_names,
+                external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
+        except Exception as exc:
+            node = (_node_in_message(program, str(exc))
+                    or _isolate(module, args, dynamic_batch, opset))
+            raise _error("cannot be converted to ONNX", exc, node, log) from exc
+
+
+def _error(what: str, exc: Exception, node: str | None, log: io.StringIO) -> ExportError:
+    where = f"node '{node}'" if node else "the model"
+    error = ExportError(f"{where} {what}: {_summary(exc)}", node)
+    error.details = f"{log.getvalue()}\n{type(exc).__name__}: {exc}"
+    return error
+
+
+def _summary(exc: Exception) -> str:
+    """The exporter's errors are pages long; keep the line that says what went wrong."""
+    text = str(exc)
+    causes = re.findall(r"<class '[\w.]+\.(\w+)'>: (.+)", text)
+    line = ": ".join(causes[0]) if causes else (text.strip().splitlines() or [""])[0]
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line)
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _node_in_message(program, message: str) -> str | None:
+    """The exporter names the failing op of the exported program; its nn_module_stack says
+    which of our submodules (= nodes) it came from."""
+    names = set(re.findall(r"translating node %(\w+)", message))
+    for node in program.graph.nodes:
+        if node.name in names:
+            stack = node.meta.get("nn_module_stack") or {}
+            paths = [path for path, _ in stack.values() if path]
+            if paths:
+                return paths[0].split(".")[0]
+    return None
+
+
+def _isolate(module: torch.nn.Module, args, dynamic_batch: bool, opset) -> str | None:
+    """Export each node's module on its own, in execution order; the first that fails is
+    the culprit. Slow, so only run after the whole model failed."""
+    recorded: dict[str, tuple] = {}
+    hooks = [child.register_forward_pre_hook(lambda m, a, name=name: recorded.setdefault(name, a))
+             for name, child in module.named_children()]
+    try:
+        with torch.no_grad():
+            module(*args)
+    except Exception as exc:
+        return trace_node(exc)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    batch = torch.export.Dim("batch")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, child_args in recorded.items():
+            dynamic = tuple({0: batch} for _ in child_args) if dynamic_batch else None
+            try:
+                torch.onnx.export(getattr(module, name), child_args, os.path.join(tmp, "n.onnx"),
+                                  dynamo=True, dynamic_shapes=dynamic, opset_version=opset)
+            except Exception:
+                return name
+    return None
+
+
+def _verify(module, model: CompiledModel, path: Path, batch: int) -> OnnxReport:
+    import onnxruntime as ort
+
+    inputs = _random_inputs(model, batch, seed=1)
+    with torch.no_grad():
+        expected = module(*inputs)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        wanted = {i.name for i in session.get_inputs()}
+        feed = {n: x.numpy() for n, x in zip(model.input_names, inputs) if n in wanted}
+        got = session.run(model.output_names, feed)
+    except Exception as exc:
+        raise ExportError(f"ONNX Runtime cannot run the exported file at batch size {batch}: "
+                          f"{_summary(exc)}") from exc
+    max_abs, scale = 0.0, 0.0
+    for name, want, have in zip(model.output_names, expected, got):
+        want = want.double().numpy()
+        if want.shape != have.shape:
+            raise ExportError(f"ONNX output '{name}' has shape {have.shape}, PyTorch gives "
+                              f"{want.shape}", name)
+        if want.size:
+            max_abs = max(max_abs, float(np.abs(have.astype(np.float64) - want).max()))
+            scale = max(scale, float(np.abs(want).max()))
+    rel = max_abs / max(scale, 1e-6)
+    return OnnxReport(path, max_abs, rel, rel <= TOLERANCE, EXPORT_BATCH, batch)
+
+
+@contextlib.contextmanager
+def _captured():
+    """Silence the exporter, which prints progress, warnings and log lines from Python and
+    C++; what it said is kept for the error message."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    saved_loggers = []
+    for name in _QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        saved_loggers.append((logger, logger.handlers[:], logger.propagate))
+        logger.handlers, logger.propagate = [handler], False
+    with tempfile.TemporaryFile() as native, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        saved_fds = _redirect_fds(native.fileno())
+        try:
+            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+                yield buffer
+        finally:
+            _restore_fds(saved_fds)
+            for logger, handlers, propagate in saved_loggers:
+                logger.handlers, logger.propagate = handlers, propagate
+            native.seek(0)
+            buffer.write(native.read().decode("utf-8", "replace"))
+            buffer.writelines(f"{w.category.__name__}: {w.message}\n" for w in caught)
+
+
+def _redirect_fds(target: int) -> list[tuple[int, int]]:
+    saved = []
+    for fd, stream in ((1, sys.__stdout__), (2, sys.__stderr__)):
+        try:
+            if stream is not None:
+                stream.flush()
+            saved.append((fd, os.dup(fd)))
+            os.dup2(target, fd)
+        except OSError:  # no console (a windowed app): nothing to silence
+            pass
+    return saved
+
+
+def _restore_fds(saved: list[tuple[int, int]]) -> None:
+    for fd, copy_fd in saved:
+        os.dup2(copy_fd, fd)
+        os.close(copy_fd)

@@ -1,0 +1,122 @@
+"""A compiled model as a standalone .py file that needs only torch.
+
+`__init__` rebuilds every submodule as a constructor call read back from the module
+itself (its `__init__` arguments are stored as attributes of the same name), and
+`forward` is the compiled GraphModule's own code. Modules torch lacks (Add, Concat, ...)
+are small self-contained classes and are copied in verbatim.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..graph import Graph
+from .errors import ExportError
+
+# Arguments where torch accepts one int for "the same in every dimension".
+_UNIFORM_ARGS = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
+_SKIPPED_ARGS = {"device", "dtype"}
+_POSITIONAL = 2  # leading required arguments written without their names: nn.Linear(784, 10)
+
+
+def export_python(model_or_graph, path, class_name: str = "Net") -> str:
+    """Write the module's source to `path`; returns the source."""
+    source = python_source(model_or_graph, class_name)
+    Path(path).write_text(source, encoding="utf-8")
+    return source
+
+
+def python_source(model_or_graph, class_name: str = "Net") -> str:
+    if isinstance(model_or_graph, Graph):
+        from ..compiler import compile_graph
+
+        model_or_graph = compile_graph(model_or_graph)
+    model = model_or_graph
+    gm = model.module
+    helpers: dict[str, str] = {}
+    lines = []
+    for name, module in gm.named_children():
+        lines.append(f"        self.{name} = {_constructor(name, module, helpers)}")
+    forward = textwrap.indent(gm.code.strip(), "    ")
+    init = "\n".join(lines) if lines else "        pass"
+    signature = ", ".join(f"{n} {_dims(s)}" for n, s in zip(model.input_names, model.input_shapes))
+    results = ", ".join(f"{n} {_dims(s)}" for n, s in zip(model.output_names, model.output_shapes))
+    example = ", ".join(f"torch.randn(2, {', '.join(map(str, s))})" for s in model.input_shapes)
+    parts = [
+        f'"""{class_name}: a PyTorch model exported by NetCanvas. Needs only torch.\n\n'
+        f"Inputs: {signature}. Outputs: {results} (N = batch size).\n"
+        f'"""\n\nimport torch\nfrom torch import nn\n',
+        *helpers.values(),
+        f"class {class_name}(nn.Module):\n    def __init__(self):\n"
+        f"        super().__init__()\n{init}\n\n{forward}\n",
+        f'if __name__ == "__main__":\n    model = {class_name}().eval()\n'
+        f"    with torch.no_grad():\n        print(model({example}))\n",
+    ]
+    return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
+
+
+def _dims(shape) -> str:
+    return "(N, " + ", ".join(map(str, shape)) + ")"
+
+
+def _constructor(node: str, module: nn.Module, helpers: dict[str, str]) -> str:
+    cls = type(module)
+    if getattr(nn, cls.__name__, None) is cls:
+        prefix = "nn."
+    else:
+        prefix = ""
+        _add_helper(node, cls, helpers)
+    args = []
+    signature = inspect.signature(cls.__init__)
+    for i, param in enumerate(list(signature.parameters.values())[1:]):
+        if (param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+                or param.name in _SKIPPED_ARGS or param.name.startswith("_")):
+            continue
+        if not hasattr(module, param.name):
+            if param.default is param.empty:
+                raise ExportError(f"cannot write '{node}' ({cls.__name__}) as code: its "
+                                  f"argument {param.name!r} is not stored on the module", node)
+            continue
+        value = _argument(param.name, getattr(module, param.name), param.default)
+        if param.default is not param.empty and _same(value, param.default):
+            continue
+        positional = param.default is param.empty and i < _POSITIONAL and len(args) == i
+        args.append(repr(value) if positional else f"{param.name}={value!r}")
+    return f"{prefix}{cls.__name__}({', '.join(args)})"
+
+
+def _argument(name: str, value, default):
+    if name == "bias" and not isinstance(value, bool):  # the Parameter, or None
+        return value is not None
+    if isinstance(value, list):
+        value = tuple(value)
+    if name in _UNIFORM_ARGS and isinstance(value, tuple) and value and len(set(value)) == 1:
+        return value[0]
+    if isinstance(value, torch.Size):
+        return tuple(value)
+    return value
+
+
+def _same(value, default) -> bool:
+    return value is default or (type(value) is type(default) and value == default)
+
+
+def _add_helper(node: str, cls: type, helpers: dict[str, str]) -> None:
+    """Copy a small custom module class into the file; its base must be torch's."""
+    if cls.__name__ in helpers:
+        return
+    for base in cls.__mro__[1:]:
+        if base.__module__.startswith("torch."):
+            break
+        _add_helper(node, base, helpers)
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError) as exc:
+        raise ExportError(f"cannot write '{node}' as code: the source of {cls.__name__} is "
+                          f"not available ({exc})", node) from None
+    helpers[cls.__name__] = source

@@ -1,0 +1,58 @@
+"""Weights as safetensors: plain tensors keyed by `<node name>.<parameter>`, never pickle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .errors import ExportError
+
+
+def _module(model) -> torch.nn.Module:
+    return getattr(model, "module", model)
+
+
+def save_weights(model, path) -> Path:
+    """Write the state dict (parameters and buffers) of a CompiledModel or nn.Module."""
+    state = {k: v.detach().cpu().contiguous() for k, v in _module(model).state_dict().items()}
+    path = Path(path)
+    save_file(state, str(path), metadata={"format": "netcanvas"})
+    return path
+
+
+def load_weights(model, path) -> None:
+    """Load weights saved for the same graph; names and shapes must match exactly, else
+    ExportError says which node differs and how."""
+    module = _module(model)
+    try:
+        tensors = load_file(str(path))
+    except FileNotFoundError:
+        raise ExportError(f"{path}: no such weights file") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ExportError(f"{path}: not a safetensors weights file ({exc})") from None
+    expected = module.state_dict()
+    problems = []  # (rank, key, message): wrong shapes first, they say the most
+    for key in expected.keys() & tensors.keys():
+        want, got = tuple(expected[key].shape), tuple(tensors[key].shape)
+        if want != got:
+            problems.append((0, key, f"{key} has shape {_dims(got)} in the file, "
+                                     f"the model needs {_dims(want)}"))
+    for key in expected.keys() - tensors.keys():
+        problems.append((1, key, f"{key} is missing from the file"))
+    for key in tensors.keys() - expected.keys():
+        problems.append((2, key, f"{key} is in the file but not in the model"))
+    if problems:
+        problems.sort()
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ExportError(f"{path} does not fit this model: "
+                          + "; ".join(m for _, _, m in problems[:3]) + more,
+                          node=problems[0][1].split(".")[0])
+    device = next((t.device for t in expected.values()), torch.device("cpu"))
+    module.load_state_dict({k: v.to(device) for k, v in tensors.items()})
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape)) or "scalar"
