@@ -82,7 +82,7 @@ class Param:
                 raise ParamError(f"{self.name}: expected text, got {value!r}")
             return value
         # ints: a tuple of ints; a single int is broadcast to `length`.
-        if isinstance(value, int) and not isinstance(value, bool) and self.length:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and self.length:
             value = [value] * self.length
         if not isinstance(value, (list, tuple)) or not value:
             raise ParamError(f"{self.name}: expected a list of integers, got {value!r}")

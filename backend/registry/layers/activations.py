@@ -33,10 +33,12 @@ _simple("elu", "ELU", "ELU", "x for x > 0, alpha·(exp(x) − 1) otherwise: smoo
         "outputs that push mean activations towards zero.",
         params=(Param("alpha", "float", 1.0, "Saturation value for x → −∞.", min=0.0, max=10.0),),
         kwargs=("alpha",))
-_simple("gelu", "GELU", "GELU", "x·Φ(x), the smooth ReLU used by transformers.")
+_simple("gelu", "GELU", "GELU", "x·Φ(x), where Φ is the standard normal CDF: a smooth ReLU "
+        "that lets small negative values through. The default activation of transformers.")
 _simple("sigmoid", "Sigmoid", "Sigmoid", "1 / (1 + exp(−x)), squashing to (0, 1). Saturates, "
         "so gradients vanish in deep stacks.")
-_simple("tanh", "Tanh", "Tanh", "Hyperbolic tangent, squashing to (−1, 1), zero-centred.")
+_simple("tanh", "Tanh", "Tanh", "Hyperbolic tangent, squashing to (−1, 1). Zero-centred, "
+        "unlike Sigmoid, but it saturates the same way; common in recurrent networks.")
 
 
 def _softmax_shape(title: str, params: dict, inputs: dict) -> dict:

@@ -58,15 +58,10 @@ def window_out(title: str, sizes: Shape, kernel, stride, padding, dilation=None,
                ceil_mode: bool = False) -> Shape:
     """Output sizes of a sliding window (convolution or pooling), as torch computes them.
 
-    Raises when the (dilated) kernel does not fit in the padded input.
+    Raises when not one window fits: the (dilated) kernel is larger than the padded input
+    (ceil_mode lets a pooling window hang over the border by up to stride - 1).
     """
     dilation = dilation or (1,) * len(sizes)
-    padded = tuple(n + 2 * p for n, p in zip(sizes, padding))
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    if any(s > n for s, n in zip(span, padded)):
-        dilated = f" (dilated to {dims(span)})" if tuple(span) != tuple(kernel) else ""
-        raise ShapeError(f"{title} kernel {dims(kernel)}{dilated} is larger than the padded "
-                         f"input {dims(padded)}")
     out = []
     for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation):
         room = n + 2 * p - d * (k - 1) - 1
@@ -74,6 +69,12 @@ def window_out(title: str, sizes: Shape, kernel, stride, padding, dilation=None,
         if ceil_mode and (o - 1) * s >= n + p:  # the last window must start inside the input
             o -= 1
         out.append(o)
+    if any(o < 1 for o in out):
+        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        dilated = f" (dilated to {dims(span)})" if span != tuple(kernel) else ""
+        padded = (n + 2 * p for n, p in zip(sizes, padding))
+        raise ShapeError(f"{title} kernel {dims(kernel)}{dilated} is larger than the padded "
+                         f"input {dims(padded)}")
     return tuple(out)
 
 

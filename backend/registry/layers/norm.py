@@ -7,7 +7,7 @@ from ..spec import LayerSpec, Param, Port, ShapeError
 from .common import LAYOUTS, expect_rank, fmt, numel, single
 
 EPS = Param("eps", "float", 1e-5, "Added to the variance so it is never divided by zero.",
-            min=0.0, max=1.0)
+            min=1e-12, max=1.0)
 MOMENTUM = Param("momentum", "float", 0.1, "Weight of each new batch in the running mean "
                  "and variance used at evaluation time.", min=0.0, max=1.0)
 AFFINE = Param("affine", "bool", True, "Learn a per-channel scale and shift after normalising.")
