@@ -1,0 +1,207 @@
+"""`netcanvas train FILE`: train a project headless, print progress and the test metrics.
+
+Exit status: 0 trained, 1 the run failed or was cancelled, 2 bad arguments or file.
+Per-epoch lines and the results go to stdout; the progress bar goes to stderr, only when
+stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+
+PROG = "netcanvas train"
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "train", help="train a project file headless",
+        description="Train a .netcanvas project on its dataset with its own settings; the "
+                    "options override those settings.")
+    p.add_argument("file", help="the .netcanvas project")
+    p.add_argument("--epochs", type=int, help="number of epochs (total, when resuming)")
+    p.add_argument("--batch-size", type=int, help="samples per step")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:1 or mps")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--out", metavar="DIR",
+                   help="write the checkpoint, metrics.csv and metrics.json here")
+    p.add_argument("--resume", metavar="CKPT",
+                   help="continue from a checkpoint (its folder or checkpoint.json)")
+    p.set_defaults(run=run)
+    return p
+
+
+class BadArgs(Exception):
+    """Refused before training: exit 2."""
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        project = _load(args)
+    except BadArgs as exc:
+        _error(str(exc))
+        return 2
+    from ..data import DatasetError, load_dataset
+    from ..training import Trainer
+
+    out = Path(args.out) if args.out else None
+    view = ProgressView(sys.stderr.isatty())
+    try:
+        dataset = load_dataset(project.dataset, progress=view.download)
+    except DatasetError as exc:
+        view.clear()
+        _error(str(exc))
+        return 1
+    trainer = Trainer(project, dataset, device=args.device, on_event=view,
+                      checkpoint_dir=out, resume_from=args.resume)
+    previous = signal.signal(signal.SIGINT, lambda *_: trainer.cancel())
+    try:
+        result = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    view.clear()
+    if out is not None:
+        write_metrics(out, result)
+    if result.failed is not None:
+        _error(result.failed.message.replace("\n", " "))
+        return 1
+    if result.cancelled:
+        _error("cancelled")
+        return 1
+    print_test(result.test_metrics)
+    if out is not None:
+        print(f"checkpoint and metrics written to {out}")
+    from ..training.closed_form import is_linear_regression
+    if is_linear_regression(project.graph):
+        print_closed_form(result.model, dataset)
+    return 0
+
+
+def _load(args):
+    from ..project_io import ProjectFileError, load_project
+    from ..training.device import resolve_device
+
+    for name in ("epochs", "batch_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise BadArgs(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise BadArgs(f"--lr must be a positive number, got {args.lr}")
+    if args.resume and not Path(args.resume).exists():
+        raise BadArgs(f"no checkpoint at {args.resume}")
+    if not Path(args.file).is_file():
+        raise BadArgs(f"no such file: {args.file}")
+    try:
+        project = load_project(args.file)
+    except (ProjectFileError, OSError, ValueError) as exc:
+        text = str(exc)
+        raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
+    s = project.training
+    for name in ("epochs", "batch_size", "lr", "seed", "device"):
+        if getattr(args, name) is not None:
+            setattr(s, name, getattr(args, name))
+    try:
+        resolve_device(s.device)
+    except (ValueError, RuntimeError) as exc:
+        raise BadArgs(str(exc)) from None
+    args.device = s.device
+    return project
+
+
+class ProgressView:
+    """Turns Trainer events into terminal output."""
+
+    def __init__(self, tty: bool):
+        self.tty = tty
+        self.epochs = 0
+        self.drawn = False
+
+    def __call__(self, event) -> None:
+        from ..training import EpochEnded, Started, Steps
+
+        if isinstance(event, Started):
+            self.epochs = event.epochs
+            print(f"training on {event.device}: {event.num_params:,} parameters, "
+                  f"{event.steps_per_epoch} steps per epoch", flush=True)
+        elif isinstance(event, Steps) and self.tty and event.losses:
+            self._bar(event.progress, f"epoch {event.epoch}/{self.epochs}  "
+                      f"loss {event.losses[-1]:.4f}  {event.samples_per_sec:,.0f} samples/s")
+        elif isinstance(event, EpochEnded):
+            self.clear()
+            print(f"epoch {event.epoch}/{self.epochs}  {event.seconds:.2f}s  "
+                  + "  ".join(f"{k} {_fmt(k, v)}" for k, v in event.metrics.items()), flush=True)
+
+    def download(self, done: int, total: int, message: str) -> None:
+        if self.tty:
+            self._bar(done / total if total else 0.0, message)
+
+    def _bar(self, fraction: float, text: str, width: int = 30) -> None:
+        filled = int(width * min(max(fraction, 0.0), 1.0))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  {text}\x1b[K")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.drawn = False
+
+
+def _fmt(key: str, value: float) -> str:
+    if "accuracy" in key or key.endswith("top5"):
+        return f"{value:.2%}"
+    return f"{value:.4g}"
+
+
+def print_test(metrics: dict) -> None:
+    if metrics:
+        print("test  " + "  ".join(f"{k} {_fmt(k, v)}" for k, v in metrics.items()))
+
+
+def print_closed_form(model, dataset) -> None:
+    """Trained weights next to w* = (XᵀX)⁻¹XᵀY on the normalised training inputs."""
+    from ..training.closed_form import compare
+
+    linear = next(m for m in model.module.children() if hasattr(m, "weight"))
+    rows = compare(linear, dataset.train.x, dataset.train.y)
+    print("\nlinear regression: trained weights vs the least-squares solution "
+          "w* = (XᵀX)⁻¹XᵀY\n(on the inputs the model sees: normalised training split)")
+    print(f"{'':8}{'trained':>14}{'closed form':>14}{'difference':>14}")
+    for name, trained, best, diff in rows:
+        print(f"{name:8}{trained:14.6f}{best:14.6f}{diff:14.2e}")
+
+
+def _finite(value):
+    return value if not isinstance(value, float) or math.isfinite(value) else None
+
+
+def write_metrics(out: Path, result) -> None:
+    """metrics.json (test metrics, one entry per epoch, device) and metrics.csv (epochs)."""
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"test": {k: _finite(v) for k, v in result.test_metrics.items()},
+           "epochs": [{k: _finite(v) for k, v in h.items()} for h in result.history],
+           "device": result.device, "best_epoch": result.best_epoch,
+           "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    if result.failed is not None:
+        doc["failed"] = {"kind": result.failed.kind, "message": result.failed.message,
+                         "node": result.failed.node, "step": result.failed.step}
+    (out / "metrics.json").write_text(json.dumps(doc, indent=1) + "\n")
+    columns: list[str] = []
+    for h in result.history:
+        columns += [k for k in h if k not in columns]
+    with open(out / "metrics.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows(result.history)
