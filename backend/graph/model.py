@@ -251,10 +251,17 @@ class Graph:
 
     def connect(self, src: Node | str, dst: Node | str, src_port: str | None = None,
                 dst_port: str | None = None) -> Edge:
+        """Ports default to the first output and the first input of a matching dtype
+        (pooling indices go to an "indices" input)."""
         s = self.node(src if isinstance(src, str) else src.id)
         d = self.node(dst if isinstance(dst, str) else dst.id)
-        return self.add_edge(Edge(s.id, src_port or s.spec.outputs[0].name,
-                                  d.id, dst_port or d.spec.inputs[0].name))
+        src_port = src_port or s.spec.outputs[0].name
+        if dst_port is None:
+            out = s.spec.output_port(src_port)
+            dtype = out.dtype if out else "float"
+            dst_port = next((p.name for p in d.spec.inputs if p.dtype == dtype),
+                            d.spec.inputs[0].name if d.spec.inputs else "")
+        return self.add_edge(Edge(s.id, src_port, d.id, dst_port))
 
     def to_dict(self) -> dict:
         return {
