@@ -157,3 +157,26 @@ def test_same_padding_keeps_the_size_for_even_kernels_and_dilation():
     out = spec.infer_shape(params, {"x": (3, 9, 10)})["y"]
     assert out == (16, 9, 10)
     assert spec.build(params, {"x": (3, 9, 10)})(torch.randn(1, 3, 9, 10)).shape[1:] == out
+
+
+@pytest.mark.parametrize("type_id, params, inputs", [
+    # ceil_mode: the last window must start inside the (left-padded) input
+    ("max_pool2d", {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True},
+     {"x": (1, 5, 5)}),
+    ("avg_pool2d", {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True},
+     {"x": (1, 5, 5)}),
+    # ceil_mode lets a window hang over the border: a kernel larger than the input fits
+    ("max_pool2d", {"kernel_size": 4, "stride": 3, "ceil_mode": True}, {"x": (1, 2, 3)}),
+    ("conv1d", {"kernel_size": 4, "padding_mode": "same", "dilation": 3}, {"x": (2, 5)}),
+    ("conv_transpose2d", {"kernel_size": 3, "stride": 3, "dilation": 2, "output_padding": 1,
+                          "padding": 2}, {"x": (2, 4, 3)}),
+    ("upsample", {"scale_factor": 1.7, "mode": "bilinear"}, {"x": (2, 7, 3)}),
+    ("max_unpool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "output_size": (6, 5)},
+     {"x": (2, 3, 3), "indices": (2, 3, 3)}),
+])
+def test_edge_cases_match_torch(type_id, params, inputs):
+    spec = get(type_id)
+    params = spec.validate_params(params)
+    shapes = spec.infer_shape(params, inputs)
+    _, _, outputs = run(spec, params, inputs)
+    assert {k: tuple(v.shape[1:]) for k, v in outputs.items()} == shapes

@@ -63,13 +63,17 @@ def draw_shape(data, rank: int) -> tuple[int, ...]:
 
 
 def draw_many(data, base: tuple[int, ...], axis: int | None) -> list[tuple[int, ...]]:
-    """2-3 shapes equal to `base` except, sometimes, along `axis` (or a random axis)."""
+    """2-3 shapes equal to `base` except, sometimes, along `axis` (or a random axis) or
+    in rank."""
     shapes = []
     for _ in range(data.draw(st.integers(2, 3))):
         shape = list(base)
-        if data.draw(st.integers(0, 3)) == 0:
+        change = data.draw(st.integers(0, 7))
+        if change < 2:
             where = axis if axis is not None else data.draw(st.integers(0, len(base) - 1))
             shape[where] = data.draw(SIZE)
+        elif change == 2:
+            shape.append(1)
         shapes.append(tuple(shape))
     return shapes
 
