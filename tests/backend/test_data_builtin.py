@@ -121,3 +121,14 @@ def test_catalogue_lists_every_kind():
     assert set(kinds) >= {"digits", "moons", "circles", "spirals", "xor", "blobs", "linear",
                           "mnist", "fashion_mnist", "cifar10", "folder", "csv", "npz"}
     assert all(info.title and info.doc for info in DATASETS.values())
+
+
+def test_normalization_stats_in_chunks_match_float64():
+    from netcanvas.backend.data.assemble import normalization_stats
+
+    x = torch.randn(50, 3, 4, 4) * torch.tensor([0.01, 2.0, 0.0])[None, :, None, None] + 1e4
+    mean, std = normalization_stats(x, chunk=7)
+    ref = x.double()
+    assert torch.allclose(mean.double(), ref.mean((0, 2, 3)), rtol=1e-6)
+    assert torch.allclose(std[:2].double(), ref.std((0, 2, 3), correction=0)[:2], rtol=1e-3)
+    assert std[2] == 1.0  # a constant channel is left unscaled
