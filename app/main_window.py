@@ -6,7 +6,7 @@ from pathlib import Path
 
 from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.view import GraphView
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QThread, QTimer
 from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
@@ -194,6 +194,10 @@ class MainWindow(QMainWindow):
         self.files.discard_recovery()
         self.files.autosave_timer.stop()
         self.save_state()
+        if self.training_dock is not None:
+            self.training_dock.shutdown()  # cancels a live run
+        for thread in self.findChildren(QThread):  # helpers (a torch import) must end first
+            thread.wait()
         event.accept()
 
 
