@@ -27,9 +27,9 @@ def get(type_id: str) -> LayerSpec:
         raise KeyError(f"unknown layer type {type_id!r}") from None
 
 
-from . import layers  # noqa: E402,F401  (registers every layer)
+from . import layers  # noqa: F401  (registers every layer)
 
 __all__ = [
-    "REGISTRY", "CATEGORIES", "register", "get", "LayerSpec", "Param", "Port",
-    "Shape", "ShapeError", "ParamError", "Inputs",
+    "CATEGORIES", "REGISTRY", "Inputs", "LayerSpec", "Param", "ParamError", "Port", "Shape",
+    "ShapeError", "get", "register",
 ]

@@ -8,8 +8,9 @@ Shapes are per-sample tuples of ints: the batch dimension is implied.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 Shape = tuple[int, ...]
 # Inputs arrive keyed by port name; a "many" port receives a list of shapes.

@@ -7,9 +7,8 @@ from math import prod as numel
 
 import pytest
 import torch
-from torch.utils.flop_counter import FlopCounterMode
-
 from netcanvas.backend.registry import REGISTRY, get
+from torch.utils.flop_counter import FlopCounterMode
 
 torch.set_num_threads(2)
 BATCH = 2

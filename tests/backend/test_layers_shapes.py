@@ -13,7 +13,6 @@ import pytest
 import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
 from netcanvas.backend.registry import REGISTRY, ShapeError, get
 
 torch.set_num_threads(2)

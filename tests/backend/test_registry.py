@@ -8,9 +8,16 @@ import subprocess
 import sys
 
 import pytest
-
 from netcanvas.backend.registry import (
-    CATEGORIES, REGISTRY, LayerSpec, Param, ParamError, ShapeError, get, register)
+    CATEGORIES,
+    REGISTRY,
+    LayerSpec,
+    Param,
+    ParamError,
+    ShapeError,
+    get,
+    register,
+)
 
 REQUIRED = {
     "input", "output", "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
@@ -53,7 +60,7 @@ def test_declaration_is_complete(spec):
     assert set(spec.key_params) <= set(names)
     assert len(spec.key_params) <= 3
     ports = [p.name for p in spec.inputs] + [p.name for p in spec.outputs]
-    assert len(set(p.name for p in spec.inputs)) == len(spec.inputs)
+    assert len({p.name for p in spec.inputs}) == len(spec.inputs)
     assert all(p.dtype in ("float", "index") for p in spec.inputs + spec.outputs), ports
     for p in spec.params:
         assert p.doc, f"{spec.type_id}.{p.name} has no doc"
@@ -147,16 +154,16 @@ def shape_error(type_id: str, inputs: dict, **params) -> str:
     ("conv2d", {"x": (4, 8, 8)}, {"padding_mode": "same", "stride": 2},
      "Conv2d padding 'same' needs stride 1, got stride 2x2; use explicit padding"),
     ("conv_transpose2d", {"x": (4, 8, 8)}, {"stride": 1, "output_padding": 1},
-     "ConvTranspose2d output_padding 1x1 must be smaller than the stride 1x1 or the "
-     "dilation 1x1"),
+     ("ConvTranspose2d output_padding 1x1 must be smaller than the stride 1x1 or the "
+     "dilation 1x1")),
     ("max_pool2d", {"x": (4, 8, 8)}, {"kernel_size": 2, "padding": 2},
      "MaxPool2d padding 2x2 must be at most half the kernel 2x2"),
     ("max_unpool2d", {"x": (4, 3, 3), "indices": (4, 4, 4)}, {},
-     "MaxUnpool2d indices (N, 4, 4, 4) must have the shape of x (N, 4, 3, 3); take both "
-     "from the same MaxPool2d"),
+     ("MaxUnpool2d indices (N, 4, 4, 4) must have the shape of x (N, 4, 3, 3); take both "
+     "from the same MaxPool2d")),
     ("max_unpool2d", {"x": (4, 3, 3), "indices": (4, 3, 3)}, {"output_size": 9},
-     "MaxUnpool2d output_size 9x9 cannot come from a 3x3 input with stride 2x2: choose "
-     "between 5x5 and 7x7"),
+     ("MaxUnpool2d output_size 9x9 cannot come from a 3x3 input with stride 2x2: choose "
+     "between 5x5 and 7x7")),
     ("upsample", {"x": (4, 3, 3)}, {"scale_factor": 0.2},
      "Upsample would shrink 3x3 to 0x0; use a larger scale_factor"),
     ("batch_norm1d", {"x": (4, 3, 3)}, {},
@@ -165,8 +172,8 @@ def shape_error(type_id: str, inputs: dict, **params) -> str:
      "LayerNorm cannot normalise the last 3 dims of (N, 4, 3): a sample has only 2"),
     ("dropout2d", {"x": (16,)}, {}, "Dropout2d expects 4-D input (N, C, H, W), got (N, 16)"),
     ("flatten", {"x": (4, 3)}, {"start_dim": 0},
-     "Flatten start_dim 0 is the batch dimension for a (N, 4, 3) input; use 1 to 2 (or -1 "
-     "for the last)"),
+     ("Flatten start_dim 0 is the batch dimension for a (N, 4, 3) input; use 1 to 2 (or -1 "
+     "for the last)")),
     ("reshape", {"x": (4, 3)}, {"shape": (5, 2)},
      "Reshape cannot turn (N, 4, 3) (12 values) into (N, 5, 2) (10 values)"),
     ("reshape", {"x": (4, 3)}, {"shape": (5, -1)},
@@ -175,16 +182,16 @@ def shape_error(type_id: str, inputs: dict, **params) -> str:
      "Reshape target (N, -1, -1) may contain -1 only once"),
     ("add", {"x": [(64, 8, 8), (32, 8, 8)]}, {},
      "Add needs inputs of one shape, got (N, 64, 8, 8) and (N, 32, 8, 8)"),
-    ("add", {"x": [(1, 8), (4, 8)]}, {}, "Add needs inputs of one shape, got (N, 1, 8) and "
-     "(N, 4, 8)"),
+    ("add", {"x": [(1, 8), (4, 8)]}, {}, ("Add needs inputs of one shape, got (N, 1, 8) and "
+     "(N, 4, 8)")),
     ("multiply", {"x": [(8,)]}, {}, "Multiply needs at least 2 inputs, got 1"),
     ("concat", {"x": [(4, 8, 8), (2, 4, 4)]}, {},
      "Concat inputs must match except in dim 1, got (N, 4, 8, 8) and (N, 2, 4, 4)"),
     ("softmax", {"x": (10,)}, {"dim": 2},
      "Softmax dim 2 is out of range for a (N, 10) input; use 1 to 1 (or -1 for the last)"),
     ("output", {"x": (10, 4)}, {},
-     "Output with cross_entropy loss expects class scores (N, classes), got (N, 10, 4); "
-     "add a Flatten and a Linear before the Output"),
+     ("Output with cross_entropy loss expects class scores (N, classes), got (N, 10, 4); "
+     "add a Flatten and a Linear before the Output")),
 ])
 def test_shape_errors_are_readable(type_id, inputs, params, message):
     assert shape_error(type_id, inputs, **params) == message

@@ -11,7 +11,7 @@ from .common import resolve_dim, same_shape, single
 
 def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwargs=()):
     def build(p: dict, inputs: dict):
-        import torch.nn as nn
+        from torch import nn
 
         return getattr(nn, torch_name)(**{k: p[k] for k in kwargs})
 
@@ -48,13 +48,13 @@ def _softmax_shape(title: str, params: dict, inputs: dict) -> dict:
 
 
 for _type_id, _title, _torch, _doc in (
-    ("softmax", "Softmax", "Softmax", "exp(x) normalised to sum to 1 along `dim`: class "
-     "probabilities. Train on logits with cross-entropy instead; use Softmax for inference."),
-    ("log_softmax", "LogSoftmax", "LogSoftmax", "log(softmax(x)), numerically stable; pair it "
-     "with an NLL Output."),
+    ("softmax", "Softmax", "Softmax", ("exp(x) normalised to sum to 1 along `dim`: class "
+     "probabilities. Train on logits with cross-entropy instead; use Softmax for inference.")),
+    ("log_softmax", "LogSoftmax", "LogSoftmax", ("log(softmax(x)), numerically stable; pair it "
+     "with an NLL Output.")),
 ):
     def _build(p: dict, inputs: dict, _torch=_torch):
-        import torch.nn as nn
+        from torch import nn
 
         return getattr(nn, _torch)(dim=p["dim"])
 

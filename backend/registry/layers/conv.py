@@ -64,7 +64,7 @@ def _conv(nd: int) -> None:
         return conv_macs(outputs["y"], single(inputs)[0], params["groups"], params["kernel_size"])
 
     def build(params: dict, inputs: dict):
-        import torch.nn as nn
+        from torch import nn
 
         same = params["padding_mode"] == "same"
         return getattr(nn, title)(
@@ -134,7 +134,7 @@ def _deconv_flops(params: dict, inputs: dict, outputs: dict) -> int:
 
 
 def _deconv_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.ConvTranspose2d(
         single(inputs)[0], params["out_channels"], tuple(params["kernel_size"]),

@@ -28,7 +28,7 @@ def _linear_flops(params: dict, inputs: dict, outputs: dict) -> int:
 
 
 def _linear_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.Linear(single(inputs)[-1], params["out_features"], bias=params["bias"])
 

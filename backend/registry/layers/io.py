@@ -24,7 +24,7 @@ def _output_shape(params: dict, inputs: dict) -> dict:
 
 
 def _identity(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.Identity()
 

@@ -35,7 +35,7 @@ def _batch_norm(nd: int, ranks: tuple[int, ...], layout: str, where: str, before
         return 2 * single(inputs)[0] if params["affine"] else 0
 
     def build(params: dict, inputs: dict):
-        import torch.nn as nn
+        from torch import nn
 
         return getattr(nn, title)(single(inputs)[0], eps=params["eps"],
                                   momentum=params["momentum"], affine=params["affine"])
@@ -72,7 +72,7 @@ def _layer_norm_params(params: dict, inputs: dict, outputs: dict) -> int:
 
 
 def _layer_norm_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.LayerNorm(_normalized(params, inputs), eps=params["eps"],
                         elementwise_affine=params["elementwise_affine"])

@@ -57,7 +57,7 @@ def _max_pool_shape(params: dict, inputs: dict) -> dict:
 
 
 def _max_pool_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.MaxPool2d(tuple(params["kernel_size"]), tuple(params["stride"]),
                         tuple(params["padding"]), tuple(params["dilation"]),
@@ -114,7 +114,7 @@ def _unpool_shape(params: dict, inputs: dict) -> dict:
 
 
 def _unpool_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     args = tuple(params["kernel_size"]), tuple(params["stride"]), tuple(params["padding"])
     if params["output_size"] is None:
@@ -148,7 +148,7 @@ register(LayerSpec(
 
 
 def _avg_pool_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.AvgPool2d(tuple(params["kernel_size"]), tuple(params["stride"]),
                         tuple(params["padding"]), ceil_mode=params["ceil_mode"],
@@ -183,7 +183,7 @@ def _input_flops(params: dict, inputs: dict, outputs: dict) -> int:
 
 
 def _adaptive_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.AdaptiveAvgPool2d(tuple(params["output_size"]))
 
@@ -237,7 +237,7 @@ def _upsample_shape(params: dict, inputs: dict) -> dict:
 
 
 def _upsample_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.Upsample(scale_factor=params["scale_factor"], mode=params["mode"])
 

@@ -12,7 +12,7 @@ def _p(default: float) -> Param:
 
 
 def _dropout_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.Dropout(params["p"])
 
@@ -34,7 +34,7 @@ def _dropout2d_shape(params: dict, inputs: dict) -> dict:
 
 
 def _dropout2d_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.Dropout2d(params["p"])
 

@@ -18,7 +18,7 @@ def _flatten_shape(params: dict, inputs: dict) -> dict:
 
 
 def _flatten_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.Flatten(params["start_dim"], params["end_dim"])
 
@@ -77,7 +77,7 @@ register(LayerSpec(
 
 
 def _identity_build(params: dict, inputs: dict):
-    import torch.nn as nn
+    from torch import nn
 
     return nn.Identity()
 
