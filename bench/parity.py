@@ -1,0 +1,136 @@
+"""Seconds per epoch: NetCanvas (project file -> compile -> Trainer) vs a hand-written loop.
+
+Both train the LeNet of resources/examples/lenet_digits.netcanvas on the 8x8 digits with
+the same optimizer, batch size and data (on the device, batched by index), and both
+evaluate the validation split every epoch. Runs alternate in one process; an epoch is
+timed from the end of the previous one (the first epoch of a run is skipped as warm-up).
+Prints the median seconds per epoch of each and their ratio; on a machine with CUDA it
+repeats the comparison there. NetCanvas should be within 5% (ratio <= 1.05) on the CPU.
+
+    python bench/parity.py [--rounds 5] [--epochs 6] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from netcanvas.backend.data import load_dataset
+from netcanvas.backend.project_io import load_project
+from netcanvas.backend.training import EpochEnded, Started, Trainer
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "examples" / "lenet_digits.netcanvas"
+
+
+class LeNet(nn.Module):
+    """The example's graph, written by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.fc1 = nn.Linear(32 * 2 * 2, 64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def hand_written(data, s, device: torch.device, epochs: int) -> list[float]:
+    """A plain, reasonably careful PyTorch loop; returns the seconds of each epoch."""
+    torch.manual_seed(s.seed)
+    model = LeNet().to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=s.lr, betas=tuple(s.betas))
+    x, y = data.train.x.to(device), data.train.y.to(device)
+    vx, vy = data.val.x.to(device), data.val.y.to(device)
+    gen = torch.Generator(device=device).manual_seed(s.seed)
+    bs, n = s.batch_size, x.shape[0]
+    eval_bs = max(bs * 4, 256)
+    times, t = [], time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(n, generator=gen, device=device)
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        for i in range(0, n, bs):
+            idx = perm[i:i + bs]
+            xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+            out = model(xb)
+            loss = F.cross_entropy(out, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.detach() * yb.shape[0]
+            correct += (out.argmax(1) == yb).sum()
+        model.eval()
+        with torch.inference_mode():
+            v_loss, v_correct = 0.0, 0
+            for i in range(0, vx.shape[0], eval_bs):
+                out = model(vx[i:i + eval_bs])
+                v_loss += F.cross_entropy(out, vy[i:i + eval_bs], reduction="sum").item()
+                v_correct += (out.argmax(1) == vy[i:i + eval_bs]).sum().item()
+        _ = (loss_sum.item() / n, correct.item() / n, v_loss / vx.shape[0], v_correct)
+        now = time.perf_counter()
+        times.append(now - t)
+        t = now
+    return times
+
+
+def netcanvas(project, data, device: torch.device, epochs: int) -> list[float]:
+    project.training.epochs = epochs
+    marks: list[float] = []
+
+    def on_event(event):
+        if isinstance(event, (Started, EpochEnded)):
+            marks.append(time.perf_counter())
+    result = Trainer(project, data, device=str(device), on_event=on_event).run()
+    assert result.failed is None, result.failed
+    return [b - a for a, b in zip(marks, marks[1:])]
+
+
+def compare(device: torch.device, rounds: int, epochs: int) -> float:
+    project = load_project(EXAMPLE)
+    data = load_dataset(project.dataset)
+    ours, theirs = [], []
+    for r in range(rounds):
+        pair = [("netcanvas", ours), ("hand", theirs)]
+        for name, bucket in pair if r % 2 == 0 else pair[::-1]:
+            times = (netcanvas(project, data, device, epochs) if name == "netcanvas"
+                     else hand_written(data, project.training, device, epochs))
+            sync(device)
+            bucket.extend(times[1:])  # the first epoch warms up allocators and kernels
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print(f"[{device}] seconds per epoch: NetCanvas {a:.4f}  hand-written {b:.4f}  "
+          f"ratio {a / b:.3f}  ({len(ours)} epochs each, median)")
+    return a / b
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--cpu-only", action="store_true")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    ratio = compare(torch.device("cpu"), args.rounds, args.epochs)
+    print(f"CPU: {'within' if ratio <= 1.05 else 'NOT within'} 5% of the hand-written loop")
+    if torch.cuda.is_available() and not args.cpu_only:
+        compare(torch.device("cuda"), args.rounds, args.epochs)
+
+
+if __name__ == "__main__":
+    main()
