@@ -172,8 +172,8 @@ def shape_error(type_id: str, inputs: dict, **params) -> str:
      "LayerNorm cannot normalise the last 3 dims of (N, 4, 3): a sample has only 2"),
     ("dropout2d", {"x": (16,)}, {}, "Dropout2d expects 4-D input (N, C, H, W), got (N, 16)"),
     ("flatten", {"x": (4, 3)}, {"start_dim": 0},
-     ("Flatten start_dim 0 is the batch dimension for a (N, 4, 3) input; use 1 to 2 (or -1 "
-     "for the last)")),
+     ("Flatten start_dim 0 is the batch dimension for a (N, 4, 3) input; use 1 to 2, or -1 "
+     "for the last")),
     ("reshape", {"x": (4, 3)}, {"shape": (5, 2)},
      "Reshape cannot turn (N, 4, 3) (12 values) into (N, 5, 2) (10 values)"),
     ("reshape", {"x": (4, 3)}, {"shape": (5, -1)},
@@ -188,7 +188,7 @@ def shape_error(type_id: str, inputs: dict, **params) -> str:
     ("concat", {"x": [(4, 8, 8), (2, 4, 4)]}, {},
      "Concat inputs must match except in dim 1, got (N, 4, 8, 8) and (N, 2, 4, 4)"),
     ("softmax", {"x": (10,)}, {"dim": 2},
-     "Softmax dim 2 is out of range for a (N, 10) input; use 1 to 1 (or -1 for the last)"),
+     "Softmax dim 2 is out of range for a (N, 10) input; use 1, or -1 for the last"),
     ("output", {"x": (10, 4)}, {},
      ("Output with cross_entropy loss expects class scores (N, classes), got (N, 10, 4); "
      "add a Flatten and a Linear before the Output")),

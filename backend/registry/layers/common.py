@@ -41,8 +41,9 @@ def resolve_dim(title: str, name: str, dim: int, shape: tuple[int, ...]) -> int:
     index = dim + rank if dim < 0 else dim
     if not 1 <= index < rank:
         where = "the batch dimension" if index == 0 else "out of range"
+        valid = "1" if rank == 2 else f"1 to {rank - 1}"
         raise ShapeError(f"{title} {name} {dim} is {where} for a {fmt(shape)} input; "
-                         f"use 1 to {rank - 1} (or -1 for the last)")
+                         f"use {valid}, or -1 for the last")
     return index
 
 
