@@ -6,10 +6,12 @@ another window (or another NetCanvas process) works, and a text editor shows rea
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 
 from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QGuiApplication
 
 from ..backend.graph import AddNodes, Edge, Graph, Node, new_id
 
@@ -30,6 +32,26 @@ def to_mime(data: dict) -> QMimeData:
     mime.setData(NODES_MIME, text.encode("utf-8"))
     mime.setText(text)
     return mime
+
+
+def put_on_clipboard(data: dict) -> None:
+    QGuiApplication.clipboard().setMimeData(to_mime(data))
+    if not _release_at_exit.registered:
+        atexit.register(_release_at_exit)
+        _release_at_exit.registered = True
+
+
+def _release_at_exit() -> None:
+    """Drop our QMimeData before Python shuts down: PySide 6 crashes (SIGSEGV) when the
+    clipboard deletes a Python-created QMimeData during QApplication's destruction."""
+    app = QGuiApplication.instance()
+    if app is not None:
+        mime = app.clipboard().mimeData()
+        if mime is not None and mime.hasFormat(NODES_MIME):
+            app.clipboard().clear()
+
+
+_release_at_exit.registered = False
 
 
 def from_mime(mime: QMimeData) -> dict | None:

@@ -60,13 +60,16 @@ class EdgeItem(QGraphicsItem):
 
     def update_path(self) -> None:
         """Follow the ports (after a node moved) and re-place the label."""
-        self.prepareGeometryChange()
         p0, p1 = self.src_port.anchor(), self.dst_port.anchor()
-        self.path = curve(p0, p1)
+        path = curve(p0, p1)
         if self.scene() is not None and is_long(p0, p1):
-            lane = self._free_lane(p0, p1)
+            lane = self._free_lane(p0, p1, path)
             if lane is not None:
-                self.path = lane_curve(p0, p1, lane)
+                path = lane_curve(p0, p1, lane)
+        # Only now: querying the scene index between this call and the new bounds
+        # would index the item with stale geometry.
+        self.prepareGeometryChange()
+        self.path = path
         stroker = QPainterPathStroker()
         stroker.setWidth(12)
         self._hit = stroker.createStroke(self.path)
@@ -88,10 +91,10 @@ class EdgeItem(QGraphicsItem):
         points = [path.pointAtPercent(t / 24) for t in range(1, 24)]
         return [r for r in cards if any(r.contains(p) for p in points)]
 
-    def _free_lane(self, p0: QPointF, p1: QPointF) -> float | None:
+    def _free_lane(self, p0: QPointF, p1: QPointF, path: QPainterPath) -> float | None:
         """A y for the wire that clears the cards in the way, nearest to the straight route."""
         ends = (self.src_port.node_item, self.dst_port.node_item)
-        hit = self._cards_hit(self.path, ends)
+        hit = self._cards_hit(path, ends)
         if not hit:
             return None
         mid = (p0.y() + p1.y()) / 2

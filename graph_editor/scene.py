@@ -139,12 +139,19 @@ class GraphScene(QGraphicsScene):
         if ids or edges:
             self.apply_edit(RemoveItems(ids, edges, text="Delete"))
 
+    def nudge_selection(self, dx: float, dy: float) -> None:
+        """Arrow-key move; a run of nudges of the same nodes is one undo step."""
+        moved = {nid: (self.graph.nodes[nid].position[0] + dx,
+                       self.graph.nodes[nid].position[1] + dy)
+                 for nid in self.selected_node_ids()}
+        if moved:
+            self.apply_edit(MoveNodes(moved, text="Move"), gesture="nudge")
+
     def copy_selection(self) -> bool:
         ids = self.selected_node_ids()
         if not ids:
             return False
-        QGuiApplication.clipboard().setMimeData(
-            clipboard.to_mime(clipboard.selection_dict(self.graph, ids)))
+        clipboard.put_on_clipboard(clipboard.selection_dict(self.graph, ids))
         self._paste_serial = 0
         return True
 

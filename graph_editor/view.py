@@ -11,6 +11,7 @@ from .scene import GraphScene
 from .style import GRID
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+_NUDGE = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
 ZOOM_STEP = 1.15
 
 
@@ -156,6 +157,9 @@ class GraphView(QGraphicsView):
             scene.select_all()
         elif key == Qt.Key_D and mods & Qt.ControlModifier:
             scene.duplicate_selection()
+        elif key in _NUDGE and scene.selected_node_ids():
+            step = GRID * (5 if mods & Qt.ShiftModifier else 1)
+            scene.nudge_selection(_NUDGE[key][0] * step, _NUDGE[key][1] * step)
         else:
             super().keyPressEvent(event)
 

@@ -303,3 +303,14 @@ def test_graph_editor_never_imports_torch():
     code = ("import sys; import netcanvas.graph_editor, netcanvas.graph_editor.view; "
             "assert 'torch' not in sys.modules, 'graph_editor pulled in torch'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_arrow_keys_nudge_the_selection_as_one_step(qtbot):
+    ed = make_editor(qtbot)
+    a, b = chain(ed.graph, "relu", "relu")
+    ed.scene.select_nodes([a.id, b.id])
+    for _ in range(3):
+        QTest.keyClick(ed.view.viewport(), Qt.Key_Right)
+    QTest.keyClick(ed.view.viewport(), Qt.Key_Down, Qt.ShiftModifier)
+    assert ed.graph.nodes[b.id].position == (260 + 60, 200)
+    assert ed.stack.count() == 1
