@@ -14,7 +14,7 @@ from test_canvas_support import chain, make_editor
 
 def test_copy_puts_project_json_on_the_system_clipboard(qtbot):
     ed = make_editor(qtbot)
-    a, b, c = chain(ed.graph, "input", "conv2d", "relu")
+    a, b, _c = chain(ed.graph, "input", "conv2d", "relu")
     ed.graph.set_param(b.id, "out_channels", 7)
     ed.scene.select_nodes([a.id, b.id])
     QTest.keyClick(ed.view.viewport(), Qt.Key_C, Qt.ControlModifier)
@@ -57,7 +57,7 @@ def test_paste_at_a_point_centres_the_nodes_there(qtbot):
 
 def test_paste_into_another_window(qtbot):
     first = make_editor(qtbot)
-    a, b = chain(first.graph, "conv2d", "relu")
+    _a, _b = chain(first.graph, "conv2d", "relu")
     first.scene.select_all()
     first.scene.copy_selection()
     second = make_editor(qtbot)

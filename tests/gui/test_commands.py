@@ -26,7 +26,7 @@ def test_redo_applies_and_undo_reverts():
 
 
 def test_consecutive_edits_of_one_parameter_merge_into_one_step():
-    g, a, b = _graph()
+    g, _a, b = _graph()
     stack = QUndoStack()
     for v in (17, 18, 19, 20):
         stack.push(EditCommand(g, SetParam(b.id, "out_channels", v)))

@@ -49,7 +49,7 @@ class EditorMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.graph = Graph()
-        inp, conv, _relu, _out = chain(self.graph, "input", "conv2d", "relu", "output")
+        inp, _conv, _relu, _out = chain(self.graph, "input", "conv2d", "relu", "output")
         self.graph.set_param(inp.id, "shape", (3, 16, 16))
         self.stack = QUndoStack()
         self.scene = GraphScene(self.graph, self.stack)
