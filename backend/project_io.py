@@ -24,7 +24,7 @@ from .migrations import FORMAT_VERSION, migrate
 from .project import DatasetConfig, Project, TrainingSettings
 from .registry import REGISTRY, ParamError
 
-__all__ = ["FORMAT_VERSION", "ProjectFileError", "load_project", "save_project",
+__all__ = ["FORMAT_VERSION", "ProjectFileError", "load_project", "save_project", "graph_from_dict",
            "project_to_dict", "project_from_dict"]
 
 _TOP_KEYS = ("format_version", "description", "graph", "dataset", "training")
@@ -175,7 +175,7 @@ def _expect(value: Any, kind: type, field: str, what: str) -> Any:
 
 
 def graph_from_dict(g: Any) -> Graph:
-    """A Graph from its `to_dict()` form, every node and edge checked (also used for paste)."""
+    """A Graph from its `to_dict()` form, every node and edge checked."""
     _expect(g, dict, "graph", "an object with nodes and edges")
     _no_unknown_keys(g, ("nodes", "edges"), "graph")
     graph = Graph()
@@ -291,5 +291,5 @@ def _coerce(tp: Any, value: Any, field: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list) or len(value) != len(args):
             raise ProjectFileError(f"expected a list of {len(args)}, got {value!r}", field)
-        return tuple(_coerce(a, v, f"{field}[{k}]") for k, (a, v) in enumerate(zip(args, value)))
+        return tuple(_coerce(a, v, f"{field}[{k}]") for k, (a, v) in enumerate(zip(args, value, strict=True)))
     raise AssertionError(f"{field}: settings of type {tp} are not supported")

@@ -82,7 +82,7 @@ def label(spec: LayerSpec, name: str) -> str:
 
 
 def node_message(spec: LayerSpec, name: str, message: str) -> str:
-    """Put the node's name into a registry message: "Conv2d expects ..." -> "Conv2d 'c3' expects"."""
+    """Put the node's name in a registry message: "Conv2d expects" -> "Conv2d 'c3' expects"."""
     if message.startswith(spec.title + " "):
         return f"{label(spec, name)} {message[len(spec.title) + 1:]}"
     return f"{label(spec, name)}: {message}"

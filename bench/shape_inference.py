@@ -98,8 +98,8 @@ def main() -> None:
             inputs_of = {nid: [] for nid in graph.nodes}
             for e in graph.edges:
                 inputs_of[e.dst].append(e)
-            ms = median_ms(lambda: analyze(graph), args.repeat)
-            base = median_ms(lambda: baseline(graph, order, inputs_of), args.repeat)
+            ms = median_ms(lambda g=graph: analyze(g), args.repeat)
+            base = median_ms(lambda g=graph, o=order, i=inputs_of: baseline(g, o, i), args.repeat)
             per_node = ms * 1000 / len(graph.nodes)
             first = first or per_node
             print(f"{kind:>10} {len(graph.nodes):>7} {ms:>11.2f} {per_node:>8.2f} "

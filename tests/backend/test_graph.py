@@ -23,7 +23,7 @@ def chain() -> tuple[Graph, list[Node]]:
 
 
 def test_cycle_is_rejected_with_both_ends():
-    g, (x, fc, act, out) = chain()
+    g, _ = chain()
     a, b, c = g.add("relu"), g.add("tanh"), g.add("sigmoid")
     g.connect(a, b)
     g.connect(b, c)
@@ -37,7 +37,7 @@ def test_cycle_is_rejected_with_both_ends():
 
 
 def test_ports_are_checked():
-    g, (x, fc, act, out) = chain()
+    g, (x, fc, act, _) = chain()
     extra = g.add("input", shape=(4,))
     with pytest.raises(PortError) as info:
         g.connect(extra, fc)  # "x" of a Linear already has its one edge
@@ -53,7 +53,7 @@ def test_ports_are_checked():
 
 
 def test_unknown_type_node_and_param():
-    g, (x, fc, act, out) = chain()
+    g, (_, fc, *_) = chain()
     with pytest.raises(UnknownTypeError) as info:
         g.add_node(Node("n1", "conv9d", "c", {}))
     assert info.value.node_ids == ("n1",)
@@ -73,7 +73,7 @@ def test_unknown_type_node_and_param():
 
 
 def test_names_are_unique_and_valid():
-    g, (x, fc, act, out) = chain()
+    g, (x, fc, act, _) = chain()
     with pytest.raises(DuplicateNameError) as info:
         g.rename(act.id, fc.name)
     assert set(info.value.node_ids) == {fc.id, act.id}
@@ -101,7 +101,7 @@ def test_topological_order_and_cycle_report():
 
 
 def test_events_are_emitted():
-    g, (x, fc, act, out) = chain()
+    g, (_, fc, act, _) = chain()
     seen = []
     for name in ("node_added", "node_removed", "edge_added", "edge_removed", "param_changed",
                  "node_renamed", "node_moved", "changed"):
@@ -165,7 +165,7 @@ def test_remove_several_nodes_restores_original_order():
 
 
 def test_failed_edits_change_nothing():
-    g, (x, fc, act, out) = chain()
+    g, (_, fc, act, out) = chain()
     before = snapshot(g)
     fresh = Node(new_id(), "relu", "fresh", {})
     with pytest.raises(PortError):  # second node's wire is rejected: the first is undone too
