@@ -89,36 +89,30 @@ def node_message(spec: LayerSpec, name: str, message: str) -> str:
 
 
 def analyze(graph: Graph) -> Analysis:
-    result = Analysis()
+    result = Analysis(nodes={nid: NodeInfo() for nid in graph.nodes})
     incoming: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
     outgoing: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
     for e in graph.edges:
         incoming[e.dst].append(e)
         outgoing[e.src].append(e)
 
-    def fail(node_id: str, message: str) -> None:
-        result.nodes[node_id].error = message
+    def fail(node_id: str | None, message: str) -> None:
         result.problems.append(Problem(node_id, "error", message))
+        if node_id is not None and result.nodes[node_id].error is None:
+            result.nodes[node_id].error = message
 
-    order, cyclic = topo_sort(graph.nodes, graph.edges)
-    for nid in graph.nodes:
-        result.nodes[nid] = NodeInfo()
-    for nid in cyclic:
-        fail(nid, f"'{graph.nodes[nid].name}' is on a cycle: data would flow into itself")
+    for error in graph.validate():  # no Input/Output, unwired inputs, cycles
+        fail(error.node_ids[0] if error.node_ids else None, str(error))
 
+    order, _ = topo_sort(graph.nodes, graph.edges)
     for nid in order:
-        node = graph.nodes[nid]
-        spec = REGISTRY.get(node.type_id)
-        if spec is None:
-            fail(nid, f"'{node.name}' has unknown layer type {node.type_id!r}")
+        node, info = graph.nodes[nid], result.nodes[nid]
+        if info.error is not None:
             continue
-        inputs, missing, blocked = _gather(spec, incoming[nid], result)
-        if missing:
-            fail(nid, f"{label(spec, node.name)} needs an input on port '{missing}'")
+        spec = REGISTRY[node.type_id]
+        inputs = _gather(spec, incoming[nid], result.edge_shapes)
+        if inputs is None:  # an upstream node failed: it already carries the error
             continue
-        if blocked:  # an upstream node failed: it already carries the error
-            continue
-        info = result.nodes[nid]
         error = _infer_node(spec, node.name, node.params, inputs, info)
         if error:
             fail(nid, error)
@@ -131,27 +125,25 @@ def analyze(graph: Graph) -> Analysis:
                 f"{label(spec, node.name)} outputs {human_bytes(info.activation_bytes)} per "
                 f"sample: a batch of {TYPICAL_BATCH} needs "
                 f"{human_bytes(info.activation_bytes * TYPICAL_BATCH)} for it alone")))
-
-    _graph_problems(graph, outgoing, result)
+        elif not outgoing[nid] and spec.outputs and node.type_id != "output":
+            result.problems.append(Problem(nid, "warning", (
+                f"{label(spec, node.name)} leads nowhere: its output is not used")))
     return result
 
 
-def _gather(spec: LayerSpec, edges: list[Edge], result: Analysis):
-    """Input shapes by port; (inputs, first unconnected port, whether an input is unknown)."""
+def _gather(spec: LayerSpec, edges: list[Edge], edge_shapes: dict[Edge, Shape]) -> dict | None:
+    """Input shapes by port name (a list for a "many" port); None if one is unknown."""
     inputs: dict = {}
-    blocked = False
     for port in spec.inputs:
         shapes = []
         for e in edges:
             if e.dst_port == port.name:
-                shape = result.edge_shapes.get(e)
+                shape = edge_shapes.get(e)
                 if shape is None:
-                    blocked = True
+                    return None
                 shapes.append(shape)
-        if not shapes:
-            return inputs, port.name, blocked
         inputs[port.name] = shapes if port.many else shapes[0]
-    return inputs, None, blocked
+    return inputs
 
 
 def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
@@ -179,17 +171,3 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
         return (f"{label(spec, name)} would hold {sci(info.params)} parameters "
                 f"({human_bytes(info.params * BYTES_PER_VALUE['float'])})")
     return None
-
-
-def _graph_problems(graph: Graph, outgoing: dict[str, list[Edge]], result: Analysis) -> None:
-    types = {n.type_id for n in graph.nodes.values()}
-    if "input" not in types:
-        result.problems.append(Problem(None, "error", "the graph has no Input node"))
-    if "output" not in types:
-        result.problems.append(Problem(None, "error", "the graph has no Output node"))
-    for nid, node in graph.nodes.items():
-        spec = REGISTRY.get(node.type_id)
-        if (spec is not None and spec.outputs and node.type_id != "output" and not outgoing[nid]
-                and result.nodes[nid].error is None):
-            result.problems.append(Problem(nid, "warning", (
-                f"{label(spec, node.name)} leads nowhere: its output is not used")))

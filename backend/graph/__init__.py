@@ -1,8 +1,9 @@
 """The Qt-free, undoable document model."""
 
 from .edits import AddEdge, AddNodes, Compound, Edit, MoveNodes, RemoveItems, Rename, SetParam
-from .errors import (CycleError, DuplicateNameError, GraphError, ParamValueError, PortError,
-                     UnknownNodeError, UnknownTypeError)
+from .errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
+                     MissingInputError, ParamValueError, PortError, UnknownNodeError,
+                     UnknownTypeError)
 from .events import Event
 from .model import Edge, Graph, Node, new_id, topo_sort
 
@@ -10,5 +11,5 @@ __all__ = [
     "Graph", "Node", "Edge", "new_id", "Event", "Edit", "AddNodes", "RemoveItems", "AddEdge",
     "SetParam", "Rename", "MoveNodes", "Compound", "GraphError", "CycleError",
     "UnknownTypeError", "PortError", "DuplicateNameError", "UnknownNodeError", "ParamValueError",
-    "topo_sort",
+    "MissingInputError", "MissingEndpointError", "topo_sort",
 ]

@@ -31,5 +31,13 @@ class UnknownNodeError(GraphError):
     pass
 
 
+class MissingInputError(GraphError):
+    """A required input port with nothing wired into it."""
+
+
+class MissingEndpointError(GraphError):
+    """A graph without an Input or an Output node (no node ids: nothing to point at)."""
+
+
 class ParamValueError(GraphError, ParamError):
     """A parameter value or name its layer does not accept (also a registry ParamError)."""

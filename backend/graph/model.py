@@ -8,8 +8,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..registry import LayerSpec, ParamError, get
-from .errors import (CycleError, DuplicateNameError, ParamValueError, PortError, UnknownNodeError,
+from ..registry import REGISTRY, LayerSpec, ParamError, get
+from .errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
+                     MissingInputError, ParamValueError, PortError, UnknownNodeError,
                      UnknownTypeError)
 from .events import Event
 
@@ -176,6 +177,37 @@ class Graph:
         other = self.by_name(name)
         if other is not None and other.id != node_id:
             raise DuplicateNameError(f"another node is already called {name!r}", (other.id, *ids))
+
+    def validate(self) -> list[GraphError]:
+        """Every structural reason the graph is not yet a network, as typed errors: no Input
+        or Output node, an unwired input, two wires into a single input or a cycle (the last
+        two only in a graph assembled behind the mutators). Shapes are the analysis's job."""
+        errors: list[GraphError] = []
+        types = {n.type_id for n in self.nodes.values()}
+        for type_id in ("input", "output"):
+            if type_id not in types:
+                errors.append(MissingEndpointError(f"the graph has no {get(type_id).title} node"))
+        wired: dict[tuple[str, str], int] = {}
+        for e in self.edges:
+            wired[e.dst, e.dst_port] = wired.get((e.dst, e.dst_port), 0) + 1
+        for node in self.nodes.values():
+            spec = REGISTRY.get(node.type_id)
+            if spec is None:
+                errors.append(UnknownTypeError(f"'{node.name}' has unknown layer type "
+                                               f"{node.type_id!r}", (node.id,)))
+                continue
+            for port in spec.inputs:
+                count = wired.get((node.id, port.name), 0)
+                if count == 0:
+                    errors.append(MissingInputError(f"{spec.title} '{node.name}' needs an input "
+                                                    f"on port '{port.name}'", (node.id,)))
+                elif count > 1 and not port.many:
+                    errors.append(PortError(f"input '{port.name}' of {spec.title} '{node.name}' "
+                                            f"takes one connection, not {count}", (node.id,)))
+        _, cyclic = topo_sort(self.nodes, self.edges)
+        errors += [CycleError(f"'{self.nodes[nid].name}' is on a cycle: data would flow into "
+                              "itself", (nid,)) for nid in cyclic]
+        return errors
 
     # ---- mutators: validate, change, emit ----------------------------------------
     def add_node(self, node: Node, index: int | None = None) -> Node:

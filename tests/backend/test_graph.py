@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from netcanvas.backend.graph import (AddEdge, AddNodes, Compound, CycleError, DuplicateNameError,
-                                     Edge, Graph, GraphError, MoveNodes, Node, ParamValueError,
+                                     Edge, Graph, GraphError, MissingEndpointError,
+                                     MissingInputError, MoveNodes, Node, ParamValueError,
                                      PortError, RemoveItems, Rename, SetParam, UnknownNodeError,
                                      UnknownTypeError, new_id)
 from netcanvas.backend.registry import ParamError
@@ -98,6 +99,26 @@ def test_topological_order_and_cycle_report():
     with pytest.raises(CycleError) as info:
         g.topological_order()
     assert set(info.value.node_ids) == {a.id, b.id}
+
+
+def test_validate_lists_structural_errors_with_node_ids():
+    g, (x, fc, act, out) = chain()
+    assert g.validate() == []
+    g.remove_node(x.id)
+    unpool = g.add("max_unpool2d")
+    kinds = [(type(e), e.node_ids) for e in g.validate()]
+    assert kinds == [(MissingEndpointError, ()), (MissingInputError, (fc.id,)),
+                     (MissingInputError, (unpool.id,)), (MissingInputError, (unpool.id,))]
+    assert "needs an input on port 'indices'" in str(g.validate()[-1])
+    g = Graph()
+    a, b = g.add("relu"), g.add("tanh")
+    # Assembled behind the mutators, as a hand-edited file might be before it is checked.
+    g.edges += [Edge(a.id, "y", b.id, "x"), Edge(b.id, "y", a.id, "x"), Edge(b.id, "y", b.id, "x")]
+    errors = g.validate()
+    assert [type(e) for e in errors] == [MissingEndpointError, MissingEndpointError, PortError,
+                                         CycleError, CycleError]
+    assert errors[2].node_ids == (b.id,) and "not 2" in str(errors[2])
+    assert {errors[3].node_ids, errors[4].node_ids} == {(a.id,), (b.id,)}
 
 
 def test_events_are_emitted():
