@@ -3,7 +3,8 @@ problems, each pinned to the node at fault.
 
 Pure Python and linear in nodes + edges: the editor re-runs it on every change. A failed
 node stops inference only downstream of itself (those nodes get no shape and no second
-error); everything else is still analysed, so all independent problems show at once.
+error); everything else is still analysed, so all independent problems show at once. A
+layer that is merely too big to allocate is an error too, but its shape still flows on.
 """
 
 from __future__ import annotations
