@@ -13,17 +13,17 @@ repeats the comparison there. NetCanvas should be within 5% (ratio <= 1.05) on t
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from pathlib import Path
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-
 from netcanvas.backend.data import load_dataset
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.training import EpochEnded, Started, Trainer
+from torch import nn
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "examples" / "lenet_digits.netcanvas"
 
@@ -98,7 +98,7 @@ def netcanvas(project, data, device: torch.device, epochs: int) -> list[float]:
             marks.append(time.perf_counter())
     result = Trainer(project, data, device=str(device), on_event=on_event).run()
     assert result.failed is None, result.failed
-    return [b - a for a, b in zip(marks, marks[1:])]
+    return [b - a for a, b in itertools.pairwise(marks)]
 
 
 def compare(device: torch.device, rounds: int, epochs: int) -> float:

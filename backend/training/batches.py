@@ -8,7 +8,7 @@ whose shape matches (documented for the two-input examples).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

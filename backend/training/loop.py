@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -116,10 +116,15 @@ class Loop:
             if time.perf_counter() - self._t_report >= REPORT_INTERVAL:
                 losses += self._report(i + 1)
         losses += self._report(steps)
-        used = min(steps * bs, n)
+        return self._epoch_metrics(losses, acc if count_correct else None)
+
+    def _epoch_metrics(self, losses: list[float], acc: Accumulator | None) -> dict[str, float]:
+        """Mean loss weighted by batch size, and the accuracy: the epoch's one more sync."""
+        bs, steps = self.s.batch_size, self.steps
+        used = min(steps * bs, self.train.n)
         sizes = [bs] * (steps - 1) + [used - bs * (steps - 1)]
-        metrics = {"train_loss": sum(l * b for l, b in zip(losses, sizes)) / used}
-        if count_correct:
+        metrics = {"train_loss": sum(v * b for v, b in zip(losses, sizes)) / used}
+        if acc is not None:
             metrics["train_accuracy"] = acc.correct.item() / used
         return metrics
 

@@ -11,17 +11,22 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
 
 import torch
 
 from .batches import DeviceSplit, steps_per_epoch
-from .checkpoint import (load_checkpoint, optimizer_from_parts, prefixed, restore_rng,
-                         save_checkpoint)
+from .checkpoint import (
+    load_checkpoint,
+    optimizer_from_parts,
+    prefixed,
+    restore_rng,
+    save_checkpoint,
+)
 from .device import autocast_dtype, resolve_device
-from .events import (Cancelled, EpochEnded, Evaluated, Failed, Finished, RunResult, Started)
+from .events import Cancelled, EpochEnded, Evaluated, Finished, RunResult, Started
 from .faults import failure
 from .loop import Loop, Stopped
 from .losses import build_loss, primary_output
@@ -73,14 +78,16 @@ class Trainer:
             self.on_event(event)
 
     def run(self) -> RunResult:
+        from ..data import DownloadCancelled
+
         try:
             return self._run()
-        except Stopped:
+        except (Stopped, DownloadCancelled):
             loop = self._loop
             self._emit(Cancelled(epoch=getattr(loop, "_epoch", 0),
                                  step=loop.global_step if loop else 0))
             return self._result(cancelled=True)
-        except Exception as exc:  # every fault becomes a Failed event, never a crash
+        except Exception as exc:  # noqa: BLE001 -- every fault becomes a Failed event
             step = self._loop.global_step + 1 if self._loop else None
             failed = failure(exc, step=step, batch_size=self.project.training.batch_size,
                              graph=self.project.graph)
@@ -122,7 +129,7 @@ class Trainer:
         augment = None
         if dataset.is_image and (cfg.augment_crop_padding or cfg.augment_flip):
             from ..data import augment as augment_batch
-            augment = lambda x, g: augment_batch(x, cfg, g)  # noqa: E731
+            augment = lambda x, g: augment_batch(x, cfg, g)
         self._loop = loop = Loop(
             model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
             optimizer=optimizer, schedule=schedule, settings=s, device=device, amp_dtype=amp,

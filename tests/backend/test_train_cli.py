@@ -8,10 +8,9 @@ import json
 
 import pytest
 import torch
-from test_training_support import linear_project, mlp_project
-
 from netcanvas.backend.cli import train as train_cli
 from netcanvas.backend.project_io import save_project
+from test_training_support import linear_project, mlp_project
 
 
 def train(*argv: str) -> int:
@@ -40,7 +39,7 @@ def test_metrics_json_and_csv(blobs_file, tmp_path, capsys):
     assert [e["epoch"] for e in doc["epochs"]] == [1, 2, 3]
     assert all({"seconds", "train_loss", "val_loss", "val_accuracy"} <= set(e)
                for e in doc["epochs"])
-    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    rows = list(csv.DictReader((out / "metrics.csv").read_text().splitlines()))
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert (out / "checkpoint.json").exists()
     printed = capsys.readouterr()

@@ -6,14 +6,13 @@ import json
 
 import pytest
 import torch
-from safetensors.torch import load_file
-from test_training_support import Recorder, blobs, mlp_project
-
-import netcanvas.backend.compiler as compiler
+from netcanvas.backend import compiler
 from netcanvas.backend.data import DatasetError
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import Project
 from netcanvas.backend.training import Failed, Finished, Trainer
+from safetensors.torch import load_file
+from test_training_support import Recorder, blobs, mlp_project
 
 
 def hook_node(monkeypatch, node: str, hook):
@@ -119,7 +118,7 @@ def test_unknown_device_is_reported_not_raised():
 
 
 def test_data_error_during_loading_is_caught(monkeypatch):
-    import netcanvas.backend.data as data
+    from netcanvas.backend import data
 
     def broken(config, progress=None, cancel=None):
         raise DatasetError("mnist: train-images-idx3-ubyte.gz is missing from ~/.cache/netcanvas")

@@ -3,15 +3,15 @@ reduce-on-plateau and keeping the best epoch behave as documented."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
-from test_training_support import Recorder, blobs, mlp_project
-
 from netcanvas.backend.training import EpochEnded, Steps, Trainer, predict
 from netcanvas.backend.training.schedules import LRSchedule
+from test_training_support import Recorder, blobs, mlp_project
 
 
 @pytest.mark.parametrize("optimizer,lr", [("sgd", 0.1), ("rmsprop", 0.01), ("adagrad", 0.1),
@@ -45,7 +45,7 @@ def test_every_schedule_with_warmup_trains(schedule):
     if schedule == "cosine":
         after = lrs[per_epoch:]
         assert after[0] == pytest.approx(0.01) and after[-1] < 1e-4
-        assert all(a >= b for a, b in zip(after, after[1:]))
+        assert all(a >= b for a, b in itertools.pairwise(after))
 
 
 def test_onecycle_rises_then_falls():

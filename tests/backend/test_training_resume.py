@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import torch
-from safetensors.torch import load_file
-from test_training_support import blobs, mlp_project
-
 from netcanvas.backend.training import Trainer
 from netcanvas.backend.training.checkpoint import load_checkpoint, prefixed
+from safetensors.torch import load_file
+from test_training_support import blobs, cnn_project, images, mlp_project
 
 
 def _project(epochs: int):
@@ -63,3 +62,32 @@ def test_resume_refuses_another_batch_size(tmp_path):
     project.training.batch_size = 32
     result = Trainer(project, blobs(), resume_from=tmp_path).run()
     assert result.failed is not None and "batch size" in result.failed.message
+
+
+def test_seeded_runs_with_augmentation_repeat_exactly():
+    def run(seed):
+        project = cnn_project(seed=seed, epochs=2, device="cpu")
+        project.dataset.augment_flip = True
+        project.dataset.augment_crop_padding = 1
+        return Trainer(project, images()).run()
+    a, b, c = run(3), run(3), run(4)
+    sa, sb, sc = (r.model.module.state_dict() for r in (a, b, c))
+    assert a.failed is None
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)
+
+
+def test_augmentation_is_applied_to_training_batches(monkeypatch):
+    from netcanvas.backend import data
+
+    seen = []
+    real = data.augment
+
+    def spy(x, config, generator):
+        seen.append(x.shape)
+        return real(x, config, generator)
+    monkeypatch.setattr(data, "augment", spy)
+    project = cnn_project(epochs=1, device="cpu")
+    project.dataset.augment_flip = True
+    assert Trainer(project, images()).run().failed is None
+    assert len(seen) == 8 and seen[0] == (16, 1, 8, 8)

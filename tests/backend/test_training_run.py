@@ -6,13 +6,20 @@ import threading
 
 import pytest
 import torch
-from test_training_faults import hook_node
-from test_training_support import Recorder, blobs, linear_project, mlp_project, regression
-
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import Project
-from netcanvas.backend.training import (Cancelled, EpochEnded, Evaluated, Finished, Started,
-                                        Steps, Trainer, predict)
+from netcanvas.backend.training import (
+    Cancelled,
+    EpochEnded,
+    Evaluated,
+    Finished,
+    Started,
+    Steps,
+    Trainer,
+    predict,
+)
+from test_training_faults import hook_node
+from test_training_support import Recorder, blobs, linear_project, mlp_project, regression
 
 
 def test_events_of_a_classification_run():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import torch
+import itertools
 
+import torch
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.data import Dataset, Split
 from netcanvas.backend.graph import Graph
@@ -21,10 +22,10 @@ def mlp_project(features: int = 2, classes: int = 3, hidden: int = 16, loss="cro
     if dropout:
         nodes.append(g.add("dropout", "drop", p=dropout))
     nodes += [g.add("linear", "fc2", out_features=classes), g.add("output", "out", loss=loss)]
-    for a, b in zip(nodes, nodes[1:]):
+    for a, b in itertools.pairwise(nodes):
         g.connect(a, b)
     project = Project(graph=g)
-    for key, value in dict(dict(epochs=3, batch_size=16, lr=0.01), **training).items():
+    for key, value in dict({"epochs": 3, "batch_size": 16, "lr": 0.01}, **training).items():
         setattr(project.training, key, value)
     return project
 
@@ -37,9 +38,33 @@ def linear_project(features: int = 3, **training) -> Project:
     g.connect(i, fc)
     g.connect(fc, o)
     project = Project(graph=g)
-    for key, value in dict(dict(epochs=3, batch_size=16, lr=0.05), **training).items():
+    for key, value in dict({"epochs": 3, "batch_size": 16, "lr": 0.05}, **training).items():
         setattr(project.training, key, value)
     return project
+
+
+def cnn_project(**training) -> Project:
+    """Input 1x8x8 -> Conv2d -> ReLU -> Flatten -> Linear -> Output."""
+    g = Graph()
+    chain = [g.add("input", "image", shape=(1, 8, 8)),
+             g.add("conv2d", "conv1", out_channels=8, kernel_size=3, padding=1),
+             g.add("relu", "relu1"), g.add("flatten", "flat"),
+             g.add("linear", "fc", out_features=3), g.add("output", "logits")]
+    for a, b in itertools.pairwise(chain):
+        g.connect(a, b)
+    project = Project(graph=g)
+    for key, value in dict({"epochs": 3, "batch_size": 16, "lr": 0.01}, **training).items():
+        setattr(project.training, key, value)
+    return project
+
+
+def images(n: int = 192) -> Dataset:
+    """blobs in 64 dimensions shaped as 1x8x8 images."""
+    data = blobs(n=n, features=64)
+    for split in (data.train, data.val, data.test):
+        split.x = split.x.reshape(-1, 1, 8, 8)
+    data.sample_shape = (1, 8, 8)
+    return data
 
 
 def blobs(n: int = 192, features: int = 2, classes: int = 3, seed: int = 0,
