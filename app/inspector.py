@@ -31,6 +31,13 @@ def _muted(label: QLabel) -> QLabel:
     return label
 
 
+def _bold(font: QFont, scale: float = 1.0) -> QFont:
+    font = QFont(font)
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * scale)
+    return font
+
+
 def _wrapped(text: str = "") -> QLabel:
     label = QLabel(text, wordWrap=True)
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -71,7 +78,8 @@ class InspectorPanel(QScrollArea):
         elif ids:
             self._show_placeholder(f"{len(ids)} nodes selected.")
         else:
-            self._show_placeholder("Select a node to edit its parameters.")
+            self._show_placeholder("Select a node to edit its parameters.",
+                                   self.document.project.description if self.document else "")
 
     # ---- building the form -------------------------------------------------------------
     def _reset(self) -> QVBoxLayout:
@@ -83,8 +91,14 @@ class InspectorPanel(QScrollArea):
         self.setWidget(page)
         return layout
 
-    def _show_placeholder(self, text: str) -> None:
+    def _show_placeholder(self, text: str, description: str = "") -> None:
         layout = self._reset()
+        if description:
+            heading = QLabel("About this project")
+            heading.setFont(_bold(heading.font()))
+            layout.addWidget(heading)
+            layout.addWidget(_wrapped(description))
+            layout.addSpacing(8)
         layout.addWidget(_muted(_wrapped(text)), 0, Qt.AlignTop)
         layout.addStretch()
 
@@ -98,10 +112,7 @@ class InspectorPanel(QScrollArea):
         icon = QLabel()
         icon.setPixmap(category_icon(spec.category).pixmap(24, 24))
         title = QLabel(spec.title)
-        font = QFont(title.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        title.setFont(font)
+        title.setFont(_bold(title.font(), 1.25))
         header.addWidget(icon)
         header.addWidget(title, 1)
         header.addWidget(_muted(QLabel(spec.category)))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.view import GraphView
-from PySide6.QtCore import QEvent, Qt, QThread, QTimer
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThread, QTimer
 from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
@@ -22,6 +22,9 @@ from .palette import PalettePanel
 from .problems import ProblemsPanel
 from .settings import app_settings
 from .status import StatusPanel
+
+READABLE_ZOOM = 0.8  # below this the canvas fades edge shapes and parameter lines
+MARGIN = 40.0
 
 
 class MainWindow(QMainWindow):
@@ -57,8 +60,17 @@ class MainWindow(QMainWindow):
         self.status = StatusPanel(self.statusBar())
         self.set_document(Document())
         self.resize(1440, 900)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 320], Qt.Horizontal)
-        self.resizeDocks([self.problems_dock], [130], Qt.Vertical)
+        self._sized = False
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized:  # once, after layout; a restored state overrides it
+            self._sized = True
+            self.default_dock_sizes()
+
+    def default_dock_sizes(self) -> None:
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 280], Qt.Horizontal)
+        self.resizeDocks([self.problems_dock], [max(150, self.height() // 5)], Qt.Vertical)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -126,8 +138,27 @@ class MainWindow(QMainWindow):
         self.problems_dock.setWindowTitle(f"Problems ({total})" if total else "Problems")
 
     def frame_all(self) -> None:
-        if self.view is not None and self.document.graph.nodes:
-            self.view.frame(self.scene.nodes_rect())
+        """Fit the graph in the view; a graph too big to read whole opens at a readable
+        zoom on its input end instead of as an unreadable strip."""
+        if self.view is None or not self.document.graph.nodes:
+            return
+        view, rect = self.view, self.scene.nodes_rect()
+        port = view.viewport().rect()
+        fit = min(port.width() / (rect.width() + 2 * MARGIN),
+                  port.height() / (rect.height() + 2 * MARGIN))
+        if fit >= READABLE_ZOOM:
+            view.frame(rect)
+            return
+        view.resetTransform()
+        view.scale(READABLE_ZOOM, READABLE_ZOOM)
+        width, height = port.width() / READABLE_ZOOM, port.height() / READABLE_ZOOM
+        strip = QRectF(rect.left() - MARGIN, rect.top(), width, rect.height())
+        ids = [nid for nid, item in self.scene.node_items().items()
+               if item.sceneBoundingRect().intersects(strip)]
+        shown = self.scene.nodes_rect(ids)
+        y = (shown.center().y() if shown.height() + 2 * MARGIN <= height
+             else shown.top() - MARGIN + height / 2)
+        view.centerOn(QPointF(strip.left() + width / 2, y))
 
     # ---- canvas helpers -------------------------------------------------------------
     def add_layer_at_center(self, type_id: str) -> str | None:
@@ -156,6 +187,7 @@ class MainWindow(QMainWindow):
 
     # ---- window state, drops and closing ------------------------------------------------
     def restore_state(self) -> None:
+        self._sized = True
         settings = app_settings()
         geometry, state = settings.value("window/geometry"), settings.value("window/state")
         if geometry is not None:
