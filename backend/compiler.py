@@ -74,6 +74,11 @@ def _reserved_names() -> frozenset[str]:
     return frozenset(dir(gm)) | frozenset(keyword.kwlist) | {"self"}
 
 
+def _reserved_message(node: Node) -> str:
+    return (f"{node.spec.title} '{node.name}': the name {node.name!r} is reserved in Python or "
+            "PyTorch; rename the node")
+
+
 def compile_graph(graph: Graph) -> CompiledModel:
     """Build the module; raises CompileError naming each node at fault."""
     analysis = analyze(graph)
@@ -81,9 +86,7 @@ def compile_graph(graph: Graph) -> CompiledModel:
     if errors:
         raise CompileError(errors)
     nodes = [graph.nodes[nid] for nid in _execution_order(graph)]
-    reserved = [(n.id, f"{n.spec.title} '{n.name}': the name {n.name!r} is reserved in "
-                 "Python or PyTorch; rename the node") for n in nodes
-                if n.name in _reserved_names()]
+    reserved = [(n.id, _reserved_message(n)) for n in nodes if n.name in _reserved_names()]
     if reserved:
         raise CompileError(reserved)
 

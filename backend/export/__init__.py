@@ -6,5 +6,5 @@ from .onnx_export import OnnxReport, export_onnx
 from .python_export import export_python, python_source
 from .weights import load_weights, save_weights
 
-__all__ = ["ExportError", "OnnxReport", "export_onnx", "export_python", "python_source",
-           "save_weights", "load_weights"]
+__all__ = ["ExportError", "OnnxReport", "export_onnx", "export_python", "load_weights",
+           "python_source", "save_weights"]

@@ -52,6 +52,8 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
     import onnx
 
     path = Path(path)
+    if not path.parent.is_dir():
+        raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
     module = model.module
     if any(t.device.type != "cpu" for t in module.state_dict().values()):
         module = copy.deepcopy(module).cpu()
@@ -133,7 +135,7 @@ def _isolate(module: torch.nn.Module, args, dynamic_batch: bool, opset) -> str |
     try:
         with torch.no_grad():
             module(*args)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever forward raises, its node is the answer
         return trace_node(exc)
     finally:
         for hook in hooks:
@@ -145,7 +147,7 @@ def _isolate(module: torch.nn.Module, args, dynamic_batch: bool, opset) -> str |
             try:
                 torch.onnx.export(getattr(module, name), child_args, os.path.join(tmp, "n.onnx"),
                                   dynamo=True, dynamic_shapes=dynamic, opset_version=opset)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure makes this node the culprit
                 return name
     return None
 
@@ -187,8 +189,8 @@ def _captured():
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     saved_loggers = []
-    for name in _QUIET_LOGGERS:
-        logger = logging.getLogger(name)
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in _QUIET_LOGGERS]
+    for logger in map(logging.getLogger, {*names, *_QUIET_LOGGERS}):
         saved_loggers.append((logger, logger.handlers[:], logger.propagate))
         logger.handlers, logger.propagate = [handler], False
     with tempfile.TemporaryFile() as native, warnings.catch_warnings(record=True) as caught:

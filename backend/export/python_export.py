@@ -18,7 +18,7 @@ from torch import nn
 from ..graph import Graph
 from .errors import ExportError
 
-# Arguments where torch accepts one int for "the same in every dimension".
+# Arguments where torch's own modules accept one int for "the same in every dimension".
 _UNIFORM_ARGS = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
 _SKIPPED_ARGS = {"device", "dtype"}
 _POSITIONAL = 2  # leading required arguments written without their names: nn.Linear(784, 10)
@@ -47,16 +47,14 @@ def python_source(model_or_graph, class_name: str = "Net") -> str:
     signature = ", ".join(f"{n} {_dims(s)}" for n, s in zip(model.input_names, model.input_shapes))
     results = ", ".join(f"{n} {_dims(s)}" for n, s in zip(model.output_names, model.output_shapes))
     example = ", ".join(f"torch.randn(2, {', '.join(map(str, s))})" for s in model.input_shapes)
-    parts = [
-        f'"""{class_name}: a PyTorch model exported by NetCanvas. Needs only torch.\n\n'
-        f"Inputs: {signature}. Outputs: {results} (N = batch size).\n"
-        f'"""\n\nimport torch\nfrom torch import nn\n',
-        *helpers.values(),
-        f"class {class_name}(nn.Module):\n    def __init__(self):\n"
-        f"        super().__init__()\n{init}\n\n{forward}\n",
-        f'if __name__ == "__main__":\n    model = {class_name}().eval()\n'
-        f"    with torch.no_grad():\n        print(model({example}))\n",
-    ]
+    header = (f'"""{class_name}: a PyTorch model exported by NetCanvas. Needs only torch.\n\n'
+              f"Inputs: {signature}. Outputs: {results} (N = batch size).\n"
+              f'"""\n\nimport torch\nfrom torch import nn\n')
+    body = (f"class {class_name}(nn.Module):\n    def __init__(self):\n"
+            f"        super().__init__()\n{init}\n\n{forward}\n")
+    main = (f'if __name__ == "__main__":\n    model = {class_name}().eval()\n'
+            f"    with torch.no_grad():\n        print(model({example}))\n")
+    parts = [header, *helpers.values(), body, main]
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
 
 
@@ -82,7 +80,7 @@ def _constructor(node: str, module: nn.Module, helpers: dict[str, str]) -> str:
                 raise ExportError(f"cannot write '{node}' ({cls.__name__}) as code: its "
                                   f"argument {param.name!r} is not stored on the module", node)
             continue
-        value = _argument(param.name, getattr(module, param.name), param.default)
+        value = _argument(param.name, getattr(module, param.name), uniform=bool(prefix))
         if param.default is not param.empty and _same(value, param.default):
             continue
         positional = param.default is param.empty and i < _POSITIONAL and len(args) == i
@@ -90,12 +88,12 @@ def _constructor(node: str, module: nn.Module, helpers: dict[str, str]) -> str:
     return f"{prefix}{cls.__name__}({', '.join(args)})"
 
 
-def _argument(name: str, value, default):
+def _argument(name: str, value, uniform: bool):
     if name == "bias" and not isinstance(value, bool):  # the Parameter, or None
         return value is not None
     if isinstance(value, list):
         value = tuple(value)
-    if name in _UNIFORM_ARGS and isinstance(value, tuple) and value and len(set(value)) == 1:
+    if uniform and name in _UNIFORM_ARGS and isinstance(value, tuple) and len(set(value)) == 1:
         return value[0]
     if isinstance(value, torch.Size):
         return tuple(value)

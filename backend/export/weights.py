@@ -1,4 +1,7 @@
-"""Weights as safetensors: plain tensors keyed by `<node name>.<parameter>`, never pickle."""
+"""Weights as safetensors: plain tensors keyed by `<node name>.<parameter>`, never pickle.
+
+`load_weights` also takes a training checkpoint (its folder, JSON or tensor file) and uses
+its best epoch's weights, else its last."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .errors import ExportError
+
+_CHECKPOINT_PREFIXES = ("best/", "model/")  # a checkpoint's best epoch, else its last one
 
 
 def _module(model) -> torch.nn.Module:
@@ -27,19 +32,18 @@ def load_weights(model, path) -> None:
     """Load weights saved for the same graph; names and shapes must match exactly, else
     ExportError says which node differs and how."""
     module = _module(model)
-    try:
-        tensors = load_file(str(path))
-    except FileNotFoundError:
-        raise ExportError(f"{path}: no such weights file") from None
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ExportError(f"{path}: not a safetensors weights file ({exc})") from None
+    tensors = _read(Path(path))
+    for prefix in _CHECKPOINT_PREFIXES:
+        if any(k.startswith(prefix) for k in tensors):
+            tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            break
     expected = module.state_dict()
     problems = []  # (rank, key, message): wrong shapes first, they say the most
     for key in expected.keys() & tensors.keys():
         want, got = tuple(expected[key].shape), tuple(tensors[key].shape)
         if want != got:
-            problems.append((0, key, f"{key} has shape {_dims(got)} in the file, "
-                                     f"the model needs {_dims(want)}"))
+            message = f"{key} has shape {_dims(got)} in the file, the model needs {_dims(want)}"
+            problems.append((0, key, message))
     for key in expected.keys() - tensors.keys():
         problems.append((1, key, f"{key} is missing from the file"))
     for key in tensors.keys() - expected.keys():
@@ -52,6 +56,20 @@ def load_weights(model, path) -> None:
                           node=problems[0][1].split(".")[0])
     device = next((t.device for t in expected.values()), torch.device("cpu"))
     module.load_state_dict({k: v.to(device) for k, v in tensors.items()})
+
+
+def _read(path: Path) -> dict[str, torch.Tensor]:
+    from ..training.checkpoint import CHECKPOINT_JSON, load_checkpoint
+
+    if not path.exists():
+        raise ExportError(f"{path}: no such weights file")
+    try:
+        if path.is_dir() or path.name == CHECKPOINT_JSON:
+            return load_checkpoint(path)[1]
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, KeyError) as exc:
+        raise ExportError(f"{path}: not a safetensors weights file or checkpoint ({exc})"
+                          ) from None
 
 
 def _dims(shape: tuple[int, ...]) -> str:

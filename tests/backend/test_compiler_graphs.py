@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.shapes import analyze
 
@@ -102,7 +104,7 @@ def two_outputs() -> Graph:
 
 
 def chain(g: Graph, *nodes) -> None:
-    for a, b in zip(nodes, nodes[1:]):
+    for a, b in itertools.pairwise(nodes):
         g.connect(a, b)
 
 

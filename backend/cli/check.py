@@ -1,0 +1,56 @@
+"""`netcanvas check FILE`: every node's output shape, parameters and cost, and the problems."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..shapes import analyze
+from .common import dims, load, si
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("check", help="check shapes and print a summary table",
+                              description="Infer every tensor shape of a project's graph and "
+                              "print each node's output shape, parameters and FLOPs per sample. "
+                              "Exits 1 when a node has an error.")
+    p.add_argument("file", help="the .netcanvas project")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    graph = load(args.file).graph
+    analysis = analyze(graph)
+    rows = [("node", "type", "output", "params", "FLOPs")]
+    for nid, node in graph.nodes.items():
+        info = analysis.nodes[nid]
+        shape = info.output_shapes.get(node.spec.outputs[0].name) if node.spec.outputs else None
+        rows.append((node.name, node.spec.title, "error" if info.error else
+                     dims(shape) if shape is not None else "?", f"{info.params:,}", si(info.flops)))
+    rows.append(("total", f"{len(graph.nodes)} nodes", "", f"{analysis.total_params:,}",
+                 si(analysis.total_flops)))
+    print(table(rows))
+    print(f"{analysis.total_params:,} parameters ({si(analysis.total_params)}), "
+          f"{si(analysis.total_flops)} FLOPs per sample")
+    for problem in analysis.problems:
+        print(f"netcanvas check: {problem.severity}: {problem.message}", file=sys.stderr)
+    if not analysis.ok:
+        names = [graph.nodes[p.node_id].name for p in analysis.errors if p.node_id in graph.nodes]
+        at = f" (at {', '.join(dict.fromkeys(names))})" if names else ""
+        print(f"netcanvas check: {len(analysis.errors)} error(s){at}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    """Text columns left-aligned, number columns right-aligned; a rule under the header and
+    above the totals."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    numeric = [False, False, False, True, True]
+
+    def line(row):
+        cells = (c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric))
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(rows[0]), rule, *map(line, rows[1:-1]), rule, line(rows[-1])])

@@ -1,0 +1,38 @@
+"""What the subcommands share: loading a project and saying what went wrong in one line."""
+
+from __future__ import annotations
+
+import sys
+
+from ..project import Project
+
+
+class UsageError(Exception):
+    """Bad arguments or an unreadable file: one line on stderr, exit 2."""
+
+
+def fail(command: str, message: str, status: int) -> int:
+    print(f"netcanvas {command}: error: {message}", file=sys.stderr)
+    return status
+
+
+def load(path: str) -> Project:
+    from ..project_io import ProjectFileError, load_project
+
+    try:
+        return load_project(path)
+    except ProjectFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def dims(shape) -> str:
+    """A per-sample shape as drawn on the canvas: 64×14×14 (the batch is implied)."""
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
+def si(value: float) -> str:
+    """123, 4.5k, 12.3M, 1.2G."""
+    for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f}{suffix}"
+    return f"{value:.0f}"
