@@ -8,39 +8,21 @@ from PySide6.QtGui import QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from ..backend.graph import Edge
-from .style import CARD_WIDTH, Style, format_shape
+from .routing import CardIndex, curve, route
+from .style import Style, format_shape
 
 
-def curve(p0: QPointF, p1: QPointF) -> QPainterPath:
-    """Horizontal-tangent cubic; loops outward when the target lies behind the source."""
-    dx = max(40.0, abs(p1.x() - p0.x()) * 0.5)
-    path = QPainterPath(p0)
-    path.cubicTo(p0 + QPointF(dx, 0), p1 - QPointF(dx, 0), p1)
-    return path
-
-
-def lane_curve(p0: QPointF, p1: QPointF, lane: float) -> QPainterPath:
-    """Leave p0, run along the horizontal `lane` past the cards in the way, arrive at p1."""
-    bend = max(40.0, min(90.0, abs(p1.x() - p0.x()) / 4))
-    a, b = QPointF(p0.x() + bend, lane), QPointF(p1.x() - bend, lane)
-    path = QPainterPath(p0)
-    path.cubicTo(p0 + QPointF(bend / 2, 0), a - QPointF(bend / 2, 0), a)
-    path.lineTo(b)
-    path.cubicTo(b + QPointF(bend / 2, 0), p1 - QPointF(bend / 2, 0), p1)
-    return path
-
-
-def is_long(p0: QPointF, p1: QPointF) -> bool:
-    """Whether a card could sit between the ends (only then is routing worth a lookup)."""
-    return p1.x() - p0.x() > CARD_WIDTH + 40 or p1.x() < p0.x()
+LABEL_RESERVE = 120.0  # width kept free for a shape label in the item's bounds
 
 
 class EdgeItem(QGraphicsItem):
-    def __init__(self, edge: Edge, src_port, dst_port, style: Style) -> None:
+    def __init__(self, edge: Edge, src_port, dst_port, style: Style,
+                 cards: CardIndex | None = None) -> None:
         super().__init__()
         self.edge = edge
         self.src_port = src_port
         self.dst_port = dst_port
+        self.cards = cards
         self.theme = style
         self.label = ""
         self._label_rect = QRectF()
@@ -49,66 +31,44 @@ class EdgeItem(QGraphicsItem):
         self.update_path()
 
     def set_shape(self, shape) -> None:
-        label = "" if shape is None else format_shape(shape)
-        if label != self.label:
-            self.label = label
-            self.update_path()
+        """Relabel. The bounds reserve a label-sized box above the midpoint, so relabelling
+        (every re-analysis) is a repaint, not a geometry change re-indexing many items."""
+        label = "" if shape is None else format_shape(tuple(shape))
+        if label == self.label:
+            return
+        self.label = label
+        self._label_rect = self._label_box()
+        if self._bounds.contains(self._label_rect):
+            self.update()
+        else:
+            self.prepareGeometryChange()
+            self._bounds = self._bounds.united(self._label_rect)
 
     def set_style(self, style: Style) -> None:
         self.theme = style
         self.update()
 
     def update_path(self) -> None:
-        """Follow the ports (after a node moved) and re-place the label."""
+        """Follow the ports (after a node moved), steering clear of cards in the way."""
         p0, p1 = self.src_port.anchor(), self.dst_port.anchor()
-        path = curve(p0, p1)
-        if self.scene() is not None and is_long(p0, p1):
-            lane = self._free_lane(p0, p1, path)
-            if lane is not None:
-                path = lane_curve(p0, p1, lane)
-        # Only now: querying the scene index between this call and the new bounds
-        # would index the item with stale geometry.
+        ends = (self.src_port.node_item, self.dst_port.node_item)
+        path = curve(p0, p1) if self.cards is None else route(p0, p1, self.cards, ends)
         self.prepareGeometryChange()
         self.path = path
         stroker = QPainterPathStroker()
         stroker.setWidth(12)
-        self._hit = stroker.createStroke(self.path)
-        if self.label:
-            fm = QFontMetricsF(self.theme.edge_font)
-            w, h = fm.horizontalAdvance(self.label) + 8, fm.height() + 2
-            mid = self.path.pointAtPercent(0.5)
-            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h - 3, w, h)
-        else:
-            self._label_rect = QRectF()
-        self._bounds = self._hit.boundingRect().united(self._label_rect).adjusted(-4, -4, 4, 4)
+        self._hit = stroker.createStroke(path)
+        self._mid = path.pointAtPercent(0.5)
+        self._label_rect = self._label_box()
+        reserve = QRectF(self._mid.x() - LABEL_RESERVE / 2, self._mid.y() - 24,
+                         LABEL_RESERVE, 24)
+        self._bounds = self._hit.boundingRect().united(reserve).united(self._label_rect)
 
-    def _cards_hit(self, path: QPainterPath, ends) -> list[QRectF]:
-        """Scene rects of the cards (other than the two ends) that the path runs through."""
-        cards = []
-        for item in self.scene().items(path.boundingRect()):
-            if hasattr(item, "card_rect") and item not in ends:
-                cards.append(item.mapRectToScene(item.card_rect()).adjusted(-6, -6, 6, 6))
-        points = [path.pointAtPercent(t / 24) for t in range(1, 24)]
-        return [r for r in cards if any(r.contains(p) for p in points)]
-
-    def _free_lane(self, p0: QPointF, p1: QPointF, path: QPainterPath) -> float | None:
-        """A y for the wire that clears the cards in the way, nearest to the straight route."""
-        ends = (self.src_port.node_item, self.dst_port.node_item)
-        hit = self._cards_hit(path, ends)
-        if not hit:
-            return None
-        mid = (p0.y() + p1.y()) / 2
-        below, above = max(r.bottom() for r in hit) + 14, min(r.top() for r in hit) - 14
-        for _ in range(4):  # a lane may run into other cards: step past them too
-            lane = below if abs(below - mid) <= abs(above - mid) else above
-            more = self._cards_hit(lane_curve(p0, p1, lane), ends)
-            if not more:
-                return lane
-            if lane == below:
-                below = max(r.bottom() for r in more) + 14
-            else:
-                above = min(r.top() for r in more) - 14
-        return below
+    def _label_box(self) -> QRectF:
+        if not self.label:
+            return QRectF()
+        w, h = _text_size(self.label, self.theme.edge_font)
+        return QRectF(self._mid.x() - w / 2 - 4, self._mid.y() - h - 5, w + 8, h + 2)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -136,6 +96,21 @@ class EdgeItem(QGraphicsItem):
             painter.setFont(s.edge_font)
             painter.drawText(self._label_rect, Qt.AlignCenter, self.label)
             painter.setOpacity(1.0)
+
+
+_sizes: dict[tuple[str, int], tuple[float, float]] = {}
+
+
+def _text_size(text: str, font) -> tuple[float, float]:
+    """Label extent, cached: a re-analysis relabels hundreds of edges with few distinct texts."""
+    key = (text, font.pixelSize())
+    size = _sizes.get(key)
+    if size is None:
+        if len(_sizes) > 10000:
+            _sizes.clear()
+        fm = QFontMetricsF(font)
+        size = _sizes[key] = (fm.horizontalAdvance(text), fm.height())
+    return size
 
 
 class WireItem(QGraphicsItem):

@@ -26,6 +26,9 @@ from .style import (
 
 PAD = 10
 RADIUS = 7
+_POS_CHANGE = QGraphicsItem.ItemPositionChange
+_POS_CHANGED = QGraphicsItem.ItemPositionHasChanged
+_SELECTED_CHANGED = QGraphicsItem.ItemSelectedHasChanged
 
 
 def card_size(spec: LayerSpec) -> tuple[float, float]:
@@ -88,8 +91,9 @@ class NodeItem(QGraphicsItem):
             error = info.error
         if (shape_text, params_text, error) == (self.shape_text, self.params_text, self.error):
             return
+        if error != self.error:
+            self.setToolTip(error or "")
         self.shape_text, self.params_text, self.error = shape_text, params_text, error
-        self.setToolTip(error or "")
         self.update()
 
     def set_style(self, style: Style) -> None:
@@ -113,12 +117,15 @@ class NodeItem(QGraphicsItem):
         return self.pos() + QPointF(self.width / 2, self.height / 2)
 
     def itemChange(self, change, value):
-        scene = self.scene()
-        if change == QGraphicsItem.ItemPositionChange and scene is not None and scene.snap_to_grid:
-            return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
-        if change == QGraphicsItem.ItemPositionHasChanged and scene is not None:
-            scene.node_item_moved(self)
-        elif change == QGraphicsItem.ItemSelectedHasChanged:
+        if change == _POS_CHANGE:
+            scene = self.scene()
+            if scene is not None and scene.snap_to_grid:
+                return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+        elif change == _POS_CHANGED:
+            scene = self.scene()
+            if scene is not None:
+                scene.node_item_moved(self)
+        elif change == _SELECTED_CHANGED:
             self.setZValue(1 if value else 0)
         return super().itemChange(change, value)
 

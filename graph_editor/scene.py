@@ -15,8 +15,9 @@ from ..backend.graph import AddNodes, Edge, Graph, GraphError, MoveNodes, Node, 
 from ..backend.registry import ParamError, get
 from . import clipboard
 from .commands import EditCommand
-from .edge_item import EdgeItem, is_long
+from .edge_item import EdgeItem
 from .layout import layered_layout
+from .routing import CardIndex, is_long
 from .node_item import NodeItem, card_size
 from .style import Style
 from .wiring import Wiring
@@ -37,6 +38,7 @@ class GraphScene(QGraphicsScene):
         self.snap_to_grid = False
         self.theme = Style.from_palette(self.palette())
         self.wiring = Wiring(self)
+        self.cards = CardIndex()  # where the cards are, for routing wires around them
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[Edge, EdgeItem] = {}
         self._node_edges: dict[str, set[EdgeItem]] = {}
@@ -227,6 +229,7 @@ class GraphScene(QGraphicsScene):
         self._nodes[node.id] = item
         self._node_edges[node.id] = set()
         self.addItem(item)
+        self.cards.put(item, item.mapRectToScene(item.card_rect()))
         if self._analysis is not None:
             item.set_info(self._analysis.nodes.get(node.id))
 
@@ -234,12 +237,13 @@ class GraphScene(QGraphicsScene):
         self.wiring.cancel()
         item = self._nodes.pop(node.id)
         self._node_edges.pop(node.id, None)
+        self.cards.remove(item)
         self.removeItem(item)
 
     def _on_edge_added(self, edge: Edge) -> None:
         src, dst = self._nodes[edge.src], self._nodes[edge.dst]
         item = EdgeItem(edge, src.port(edge.src_port, True), dst.port(edge.dst_port, False),
-                        self.theme)
+                        self.theme, self.cards)
         self._edges[edge] = item
         self._node_edges[edge.src].add(item)
         self._node_edges[edge.dst].add(item)
@@ -265,6 +269,8 @@ class GraphScene(QGraphicsScene):
             item.setPos(*position)
 
     def node_item_moved(self, item: NodeItem) -> None:
+        if item.node_id in self._nodes:
+            self.cards.put(item, item.mapRectToScene(item.card_rect()))
         for edge in self._node_edges.get(item.node_id, ()):
             edge.update_path()
         if not self._reroute_pending:  # a moved card may now block, or free, a long wire

@@ -8,6 +8,7 @@ follows the palette.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PySide6.QtGui import QColor, QFont, QPalette
 
@@ -92,11 +93,13 @@ class Style:
         return QColor.fromHslF(hue / 360, 0.55, 0.62 if self.dark else 0.45)
 
 
+@lru_cache(maxsize=4096)
 def format_shape(shape) -> str:
     """Per-sample shape as "64×14×14"; the batch dimension is implied."""
     return "×".join(str(d) for d in shape) if shape else "scalar"
 
 
+@lru_cache(maxsize=4096)
 def format_count(n: int) -> str:
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if n >= scale:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QCursor, QKeySequence, QPainter, QPen
+import math
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QCursor, QKeySequence, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
 from .quick_add import QuickAddWidget
 from .scene import GraphScene
-from .style import GRID
+from .style import GRID, mix
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 _NUDGE = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
@@ -174,21 +176,25 @@ class GraphView(QGraphicsView):
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         theme = self.graph_scene().theme
         painter.fillRect(rect, theme.canvas)
+        # Lines are drawn as 1-device-pixel rectangles in device space: crisp at any zoom or
+        # DPR, and fillRect is far cheaper than stroking long lines through a transform.
+        world = painter.worldTransform()
+        device = world.mapRect(rect).toAlignedRect()
         zoom = self.zoom()
+        painter.save()
+        painter.resetTransform()
         for step, strength in ((GRID, 0.55), (GRID * 5, 1.0)):
             px = step * zoom  # on-screen spacing
             if px < 6:
                 continue
-            color = QColor(theme.grid)
-            color.setAlphaF(strength * min(1.0, (px - 6) / 14))
-            pen = QPen(color, 0)  # cosmetic: one device pixel at any zoom
-            painter.setPen(pen)
-            left, top = int(rect.left() // step) * step, int(rect.top() // step) * step
-            lines = [QLineF(x, rect.top(), x, rect.bottom())
-                     for x in _frange(left, rect.right(), step)]
-            lines += [QLineF(rect.left(), y, rect.right(), y)
-                      for y in _frange(top, rect.bottom(), step)]
-            painter.drawLines(lines)
+            color = mix(theme.canvas, theme.grid, strength * min(1.0, (px - 6) / 14))
+            for x in _frange(math.floor(rect.left() / step) * step, rect.right(), step):
+                painter.fillRect(round(world.map(QPointF(x, 0)).x()), device.top(), 1,
+                                 device.height(), color)
+            for y in _frange(math.floor(rect.top() / step) * step, rect.bottom(), step):
+                painter.fillRect(device.left(), round(world.map(QPointF(0, y)).y()),
+                                 device.width(), 1, color)
+        painter.restore()
 
 
 def _frange(start: float, stop: float, step: float):

@@ -1,0 +1,108 @@
+"""Wire geometry: cubic curves, and lanes that steer a long wire around the cards in its way.
+
+Cards are found through CardIndex, a coarse grid of card rectangles kept by the scene.
+Asking QGraphicsScene.items() instead would rebuild Qt's BSP index (calling every item's
+Python boundingRect) whenever items were just added or moved, which made opening a large
+graph take seconds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QPainterPath
+
+from .style import CARD_WIDTH
+
+CELL = 256.0
+CLEARANCE = 14.0  # gap kept between a routed wire and the cards it passes
+
+
+def curve(p0: QPointF, p1: QPointF) -> QPainterPath:
+    """Horizontal-tangent cubic; loops outward when the target lies behind the source."""
+    dx = max(40.0, abs(p1.x() - p0.x()) * 0.5)
+    path = QPainterPath(p0)
+    path.cubicTo(p0 + QPointF(dx, 0), p1 - QPointF(dx, 0), p1)
+    return path
+
+
+def lane_curve(p0: QPointF, p1: QPointF, lane: float) -> QPainterPath:
+    """Leave p0, run along the horizontal `lane` past the cards in the way, arrive at p1."""
+    bend = max(40.0, min(90.0, abs(p1.x() - p0.x()) / 4))
+    a, b = QPointF(p0.x() + bend, lane), QPointF(p1.x() - bend, lane)
+    path = QPainterPath(p0)
+    path.cubicTo(p0 + QPointF(bend / 2, 0), a - QPointF(bend / 2, 0), a)
+    path.lineTo(b)
+    path.cubicTo(b + QPointF(bend / 2, 0), p1 - QPointF(bend / 2, 0), p1)
+    return path
+
+
+def is_long(p0: QPointF, p1: QPointF) -> bool:
+    """Whether a card could sit between the ends (only then is routing worth a lookup)."""
+    return p1.x() - p0.x() > CARD_WIDTH + 40 or p1.x() < p0.x()
+
+
+class CardIndex:
+    """Scene rects of the cards, bucketed in a coarse grid for rectangle queries."""
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple[int, int], set] = defaultdict(set)
+        self._where: dict[object, tuple[QRectF, list]] = {}
+
+    @staticmethod
+    def _keys(rect: QRectF) -> list[tuple[int, int]]:
+        x0, x1 = int(rect.left() // CELL), int(rect.right() // CELL)
+        y0, y1 = int(rect.top() // CELL), int(rect.bottom() // CELL)
+        return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
+
+    def put(self, key, rect: QRectF) -> None:
+        self.remove(key)
+        cells = self._keys(rect)
+        for c in cells:
+            self._cells[c].add(key)
+        self._where[key] = (rect, cells)
+
+    def remove(self, key) -> None:
+        _, cells = self._where.pop(key, (None, ()))
+        for c in cells:
+            self._cells[c].discard(key)
+
+    def query(self, rect: QRectF) -> list[tuple[object, QRectF]]:
+        found = set()
+        for c in self._keys(rect):
+            found |= self._cells.get(c, set())
+        return [(k, self._where[k][0]) for k in found if self._where[k][0].intersects(rect)]
+
+
+def route(p0: QPointF, p1: QPointF, cards: CardIndex, ends) -> QPainterPath:
+    """The wire from p0 to p1: a plain cubic, or one along a lane clear of the cards."""
+    path = curve(p0, p1)
+    if not is_long(p0, p1):
+        return path
+    hit = _cards_hit(path, cards, ends)
+    if not hit:
+        return path
+    mid = (p0.y() + p1.y()) / 2
+    below = max(r.bottom() for r in hit) + CLEARANCE
+    above = min(r.top() for r in hit) - CLEARANCE
+    for _ in range(4):  # a lane may run into other cards: step past those too
+        lane = below if abs(below - mid) <= abs(above - mid) else above
+        path = lane_curve(p0, p1, lane)
+        more = _cards_hit(path, cards, ends)
+        if not more:
+            break
+        if lane == below:
+            below = max(r.bottom() for r in more) + CLEARANCE
+        else:
+            above = min(r.top() for r in more) - CLEARANCE
+    return path
+
+
+def _cards_hit(path: QPainterPath, cards: CardIndex, ends) -> list[QRectF]:
+    """Rects (with clearance) of the cards, other than the ends, the path runs through."""
+    near = [r.adjusted(-6, -6, 6, 6) for k, r in cards.query(path.boundingRect()) if k not in ends]
+    if not near:
+        return []
+    points = [path.pointAtPercent(t / 24) for t in range(1, 24)]
+    return [r for r in near if any(r.contains(p) for p in points)]
