@@ -14,7 +14,7 @@ Embedding (what the app needs)::
 GraphScene: `apply_edit(edit) -> None | reason` (the one way to change the document: one
 undo step; use it from the inspector too), `add_layer(type_id, pos)`, `delete_selection()`,
 `copy_selection()`, `cut_selection()`, `paste(at=None)`, `duplicate_selection()`,
-`select_all()`, `select_nodes(ids)`, `selected_node_ids()`, `selected_edges()`,
+`nudge_selection(dx, dy)`, `select_all()`, `select_nodes(ids)`, `selected_node_ids()`, `selected_edges()`,
 `auto_layout()`, `nodes_rect(ids=None)`, `node_item(id)`, `edge_item(edge)`,
 `snap_to_grid` (bool attribute), `restyle()` (automatic on palette change).
 GraphView: `frame_selection_or_all()` (F), `frame(rect)`, `reset_zoom()` (Ctrl+0),

@@ -86,7 +86,7 @@ class NodeItem(QGraphicsItem):
             shape_text, params_text, error = "", "", None
         else:
             shapes = list(info.output_shapes.values())
-            shape_text = format_shape(shapes[0]) if shapes else ""
+            shape_text = format_shape(tuple(shapes[0])) if shapes else "?"  # unknown upstream
             params_text = f"{format_count(info.params)} params" if info.params else ""
             error = info.error
         if (shape_text, params_text, error) == (self.shape_text, self.params_text, self.error):
