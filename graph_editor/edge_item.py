@@ -11,7 +11,6 @@ from ..backend.graph import Edge
 from .routing import CardIndex, curve, route
 from .style import Style, format_shape
 
-
 LABEL_RESERVE = 120.0  # width kept free for a shape label in the item's bounds
 
 

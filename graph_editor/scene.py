@@ -17,8 +17,8 @@ from . import clipboard
 from .commands import EditCommand
 from .edge_item import EdgeItem
 from .layout import layered_layout
-from .routing import CardIndex, is_long
 from .node_item import NodeItem, card_size
+from .routing import CardIndex, is_long
 from .style import Style
 from .wiring import Wiring
 
