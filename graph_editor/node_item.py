@@ -53,6 +53,7 @@ class NodeItem(QGraphicsItem):
         self.shape_text = ""
         self.params_text = ""
         self.error: str | None = None
+        self.hovered = False
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
@@ -94,6 +95,14 @@ class NodeItem(QGraphicsItem):
         if error != self.error:
             self.setToolTip(error or "")
         self.shape_text, self.params_text, self.error = shape_text, params_text, error
+        self.update()
+
+    def hoverEnterEvent(self, event) -> None:
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.hovered = False
         self.update()
 
     def set_style(self, style: Style) -> None:
@@ -160,6 +169,9 @@ class NodeItem(QGraphicsItem):
             pen = QPen(s.selection, max(2.5, 2.0 / lod))
         elif self.error:
             pen = QPen(s.error, max(2.0, 1.5 / lod))
+        elif self.hovered:
+            pen = QPen(mix(s.outline, s.selection, 0.6), 1.5)
+            pen.setCosmetic(True)
         else:
             pen = QPen(s.outline, 1.0)
             pen.setCosmetic(True)

@@ -21,6 +21,8 @@ class PortItem(QGraphicsItem):
         self.is_output = is_output
         self.many = many
         self.highlight = False  # set while a compatible wire is being dragged
+        self.hovered = False
+        self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.LeftButton)
         self.setCursor(Qt.CrossCursor)
         self.setZValue(1)
@@ -51,11 +53,19 @@ class PortItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < 0.3:
             return
-        r = PORT_R * (1.5 if self.highlight else 1.0)
+        r = PORT_R * (1.5 if self.highlight else 1.3 if self.hovered else 1.0)
         fill = style.ok_port if self.highlight else style.port(self.node_item.spec.category)
         painter.setPen(QPen(style.card, 1.5))
         painter.setBrush(QBrush(fill))
         painter.drawEllipse(QPointF(0, 0), r, r)
+
+    def hoverEnterEvent(self, event) -> None:
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.hovered = False
+        self.update()
 
     # The press is forwarded to the scene, which draws the live wire and decides on release.
     def mousePressEvent(self, event) -> None:

@@ -314,3 +314,15 @@ def test_arrow_keys_nudge_the_selection_as_one_step(qtbot):
     QTest.keyClick(ed.view.viewport(), Qt.Key_Down, Qt.ShiftModifier)
     assert ed.graph.nodes[b.id].position == (260 + 60, 200)
     assert ed.stack.count() == 1
+
+
+def test_space_and_left_drag_pans_instead_of_selecting(qtbot):
+    ed = make_editor(qtbot)
+    (a,) = chain(ed.graph, "relu")
+    before = ed.view.mapToScene(QPoint(0, 0))
+    ed.view.setFocus()
+    QTest.keyPress(ed.view, Qt.Key_Space)
+    ed.drag(ed.node_at(a), ed.node_at(a) + QPoint(-80, -40))
+    QTest.keyRelease(ed.view, Qt.Key_Space)
+    assert (ed.view.mapToScene(QPoint(0, 0)) - before).toPoint() == QPoint(80, 40)
+    assert ed.graph.nodes[a.id].position == (0.0, 100.0) and ed.stack.count() == 0
