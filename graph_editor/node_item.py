@@ -22,6 +22,7 @@ from .style import (
     format_count,
     format_shape,
     format_value,
+    mix,
 )
 
 PAD = 10

@@ -326,3 +326,17 @@ def test_space_and_left_drag_pans_instead_of_selecting(qtbot):
     QTest.keyRelease(ed.view, Qt.Key_Space)
     assert (ed.view.mapToScene(QPoint(0, 0)) - before).toPoint() == QPoint(80, 40)
     assert ed.graph.nodes[a.id].position == (0.0, 100.0) and ed.stack.count() == 0
+
+
+def test_hovering_a_card_and_a_port_gives_feedback(qtbot):
+    ed = make_editor(qtbot)
+    (a,) = chain(ed.graph, "relu")
+    item = ed.scene.node_item(a.id)
+    QTest.mouseMove(ed.view.viewport(), ed.node_at(a) + QPoint(0, 30))
+    assert item.hovered
+    ed.view.grab()  # paints the hovered card
+    QTest.mouseMove(ed.view.viewport(), ed.port_at(a, "y", True))
+    assert item.port("y", True).hovered
+    ed.view.grab()
+    QTest.mouseMove(ed.view.viewport(), QPoint(5, 5))
+    assert not item.hovered
