@@ -27,6 +27,7 @@ from .style import (
 
 PAD = 10
 RADIUS = 7
+NEAR_LOD = 0.6  # below this zoom a card shows only its name, drawn large
 _POS_CHANGE = QGraphicsItem.ItemPositionChange
 _POS_CHANGED = QGraphicsItem.ItemPositionHasChanged
 _SELECTED_CHANGED = QGraphicsItem.ItemSelectedHasChanged
@@ -161,8 +162,8 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(header)
         painter.drawPath(head)
 
-        if lod >= 0.5:
-            self._paint_text(painter, min(1.0, (lod - 0.5) / 0.2))
+        if lod >= NEAR_LOD:  # details fade in over the next 0.2 of zoom
+            self._paint_text(painter, min(1.0, (lod - NEAR_LOD) / 0.2))
         elif lod >= 0.18:
             self._paint_far_name(painter, lod)
 
@@ -183,8 +184,8 @@ class NodeItem(QGraphicsItem):
             self._paint_badge(painter, lod)
 
     def _paint_text(self, painter, alpha: float) -> None:
+        """Name and type at full strength; ports, parameters and footer at `alpha`."""
         s = self.theme
-        painter.setOpacity(alpha)
         text_w = self.width - 2 * PAD
         painter.setPen(s.text)
         painter.setFont(s.name_font)
@@ -195,6 +196,9 @@ class NodeItem(QGraphicsItem):
         painter.drawText(QRectF(PAD, 21, text_w, 15), Qt.AlignLeft | Qt.AlignVCenter,
                          _elide(self.spec.title, s.type_font, text_w))
 
+        if alpha <= 0.0:
+            return
+        painter.setOpacity(alpha)
         y = HEADER_H + 4
         painter.setFont(s.small_font)
         painter.setPen(s.muted)
