@@ -11,14 +11,15 @@ Embedding (what the app needs)::
     scene.edit_rejected.connect(status_bar.showMessage)            # reason text
     scene.detach()                             # before dropping the scene (new document)
 
-GraphScene: `apply_edit(edit) -> None | reason` (the one way to change the document: one
-undo step; use it from the inspector too), `add_layer(type_id, pos)`, `delete_selection()`,
+GraphScene: `apply_edit(edit, gesture=None) -> None | reason` (the one way to change the document: one
+undo step; use it from the inspector too), `add_layer(type_id, pos, wire_to=None)`, `delete_selection()`,
 `copy_selection()`, `cut_selection()`, `paste(at=None)`, `duplicate_selection()`,
 `nudge_selection(dx, dy)`, `select_all()`, `select_nodes(ids)`, `selected_node_ids()`, `selected_edges()`,
 `auto_layout()`, `nodes_rect(ids=None)`, `node_item(id)`, `edge_item(edge)`,
 `snap_to_grid` (bool attribute), `restyle()` (automatic on palette change).
 GraphView: `frame_selection_or_all()` (F), `frame(rect)`, `reset_zoom()` (Ctrl+0),
-`zoom_by(f)`, `zoom()`, `open_quick_add(scene_pos=None)` (Tab), `cursor_scene_pos()`.
+`zoom_by(f, anchor=None)`, `zoom()`, `open_quick_add(scene_pos=None)` (Tab; also offered
+when a new wire is dropped on empty canvas, wiring the chosen layer in), `cursor_scene_pos()`.
 The view also handles Delete, Ctrl+C/X/V/D/A and Escape itself; menu actions bound to the
 same shortcuts simply take precedence. Palette drags carry LAYER_MIME with the utf-8
 type_id; the clipboard carries NODES_MIME with {nodes, edges} JSON (Graph.to_dict format).

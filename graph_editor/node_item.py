@@ -41,7 +41,8 @@ def card_size(spec: LayerSpec) -> tuple[float, float]:
     return CARD_WIDTH, HEADER_H + port_rows + lines * LINE_H + FOOTER_H + 8
 
 
-def _port_y(index: int, count: int) -> float:
+def port_y(index: int, count: int) -> float:
+    """Port centre below the card's top edge."""
     return SINGLE_PORT_Y if count == 1 else HEADER_H + 4 + ROW_H * index + ROW_H / 2
 
 
@@ -68,7 +69,7 @@ class NodeItem(QGraphicsItem):
         items = {}
         for i, port in enumerate(ports):
             item = PortItem(self, port.name, is_output, port.many)
-            item.setPos(self.width if is_output else 0.0, _port_y(i, len(ports)))
+            item.setPos(self.width if is_output else 0.0, port_y(i, len(ports)))
             items[port.name] = item
         return items
 

@@ -41,6 +41,7 @@ class QuickAddWidget(QFrame):
         self.edit.returnPressed.connect(self._accept)
         self.list.itemActivated.connect(self._accept)
         self.edit.installEventFilter(self)
+        self.accepts = None  # optional LayerSpec -> bool: which layers to offer
         self.resize(260, 280)
         self._refilter("")
 
@@ -48,6 +49,8 @@ class QuickAddWidget(QFrame):
         self.list.clear()
         for type_id in matches(text):
             spec = REGISTRY[type_id]
+            if self.accepts is not None and not self.accepts(spec):
+                continue
             item = QListWidgetItem(f"{spec.title}    ·  {spec.category}")
             item.setData(Qt.UserRole, type_id)
             item.setToolTip(spec.doc)
@@ -67,8 +70,10 @@ class QuickAddWidget(QFrame):
             self.hide()
             self.chosen.emit(item.data(Qt.UserRole))
 
-    def popup(self, global_pos) -> None:
+    def popup(self, global_pos, accepts=None) -> None:
+        self.accepts = accepts
         self.edit.clear()
+        self._refilter("")
         self.move(global_pos)
         self.show()
         self.edit.setFocus()

@@ -17,7 +17,7 @@ from . import clipboard
 from .commands import EditCommand
 from .edge_item import EdgeItem
 from .layout import layered_layout
-from .node_item import NodeItem, card_size
+from .node_item import NodeItem, card_size, port_y
 from .routing import CardIndex, is_long
 from .style import Style
 from .wiring import Wiring
@@ -30,6 +30,9 @@ PASTE_OFFSET = 40.0
 class GraphScene(QGraphicsScene):
     selection_changed_nodes = Signal(list)  # selected node ids, document order
     edit_rejected = Signal(str)  # why a gesture was refused, for the status bar
+    # A new wire released on empty canvas: (node_id, port, is_output, scene_pos); the view
+    # offers quick-add there and wires the chosen layer in.
+    wire_dropped = Signal(str, str, bool, QPointF)
 
     def __init__(self, graph: Graph, undo_stack: QUndoStack, parent=None) -> None:
         super().__init__(parent)
@@ -122,16 +125,32 @@ class GraphScene(QGraphicsScene):
         self.undo_stack.push(EditCommand(self.graph, edit, applied=True, gesture=gesture))
         return None
 
-    def add_layer(self, type_id: str, pos: QPointF | tuple, centered: bool = True) -> str | None:
-        """Add a layer with default params at `pos` (its centre, or top-left); its id."""
+    def add_layer(self, type_id: str, pos: QPointF | tuple, centered: bool = True,
+                  wire_to: tuple[str, str, bool] | None = None) -> str | None:
+        """Add a layer with default params at `pos` (its centre, or top-left); its id.
+
+        `wire_to=(node_id, port, is_output)` also wires the new layer to that port (a wire
+        dropped on empty canvas), placing the new card's port at `pos`; one undo step."""
         spec = get(type_id)
         x, y = (pos.x(), pos.y()) if isinstance(pos, QPointF) else pos
-        if centered:
-            w, h = card_size(spec)
+        w, h = card_size(spec)
+        if wire_to is not None:
+            ports = spec.inputs if wire_to[2] else spec.outputs
+            if not ports:
+                wire_to = None
+            else:
+                y -= port_y(0, len(ports))
+                x -= 0 if wire_to[2] else w
+        if wire_to is None and centered:
             x, y = x - w / 2, y - h / 2
         node = Node(new_id(), type_id, self.graph.unique_name(spec.module_prefix or type_id),
                     spec.defaults(), (round(x), round(y)))
-        if self.apply_edit(AddNodes([node], text=f"Add {spec.title}")) is not None:
+        edges = []
+        if wire_to is not None:
+            other, port, from_output = wire_to
+            edges = [Edge(other, port, node.id, spec.inputs[0].name) if from_output
+                     else Edge(node.id, spec.outputs[0].name, other, port)]
+        if self.apply_edit(AddNodes([node], edges, text=f"Add {spec.title}")) is not None:
             return None
         self.select_nodes([node.id])
         return node.id

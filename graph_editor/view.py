@@ -39,6 +39,8 @@ class GraphView(QGraphicsView):
         self.quick_add.hide()
         self.quick_add.chosen.connect(self._quick_added)
         self._quick_at = QPointF()
+        self._quick_wire: tuple[str, str, bool] | None = None
+        scene.wire_dropped.connect(self._wire_dropped)
 
     def graph_scene(self) -> GraphScene:
         return self.scene()
@@ -87,12 +89,24 @@ class GraphView(QGraphicsView):
         return self.mapToScene(local)
 
     # ---- quick add ------------------------------------------------------------------------
-    def open_quick_add(self, scene_pos: QPointF | None = None) -> None:
+    def open_quick_add(self, scene_pos: QPointF | None = None,
+                       wire_to: tuple[str, str, bool] | None = None) -> None:
+        """Popup to add a layer at `scene_pos` (default: the mouse), wired to `wire_to`."""
         self._quick_at = self.cursor_scene_pos() if scene_pos is None else scene_pos
-        self.quick_add.popup(self.viewport().mapToGlobal(self.mapFromScene(self._quick_at)))
+        self._quick_wire = wire_to
+        accepts = None
+        if wire_to is not None:  # only layers with a port on the side the wire arrives
+            accepts = (lambda spec: bool(spec.inputs)) if wire_to[2] else \
+                (lambda spec: bool(spec.outputs))
+        self.quick_add.popup(self.viewport().mapToGlobal(self.mapFromScene(self._quick_at)),
+                             accepts)
+
+    def _wire_dropped(self, node_id: str, port: str, is_output: bool, pos: QPointF) -> None:
+        self.open_quick_add(pos, (node_id, port, is_output))
 
     def _quick_added(self, type_id: str) -> None:
-        self.graph_scene().add_layer(type_id, self._quick_at)
+        self.graph_scene().add_layer(type_id, self._quick_at, wire_to=self._quick_wire)
+        self._quick_wire = None
         self.setFocus()
 
     # ---- events ---------------------------------------------------------------------------

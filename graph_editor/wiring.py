@@ -63,6 +63,8 @@ class Wiring:
         if target is None:
             if detached is not None:
                 self.scene.apply_edit(RemoveItems([], [detached], text="Disconnect"))
+            elif not self.scene.items(pos):  # empty canvas: offer a layer to wire in
+                self.scene.wire_dropped.emit(origin.node_id, origin.name, origin.is_output, pos)
             return
         out, inp = (origin, target) if origin.is_output else (target, origin)
         edge = Edge(out.node_id, out.name, inp.node_id, inp.name)

@@ -340,3 +340,23 @@ def test_hovering_a_card_and_a_port_gives_feedback(qtbot):
     ed.view.grab()
     QTest.mouseMove(ed.view.viewport(), QPoint(5, 5))
     assert not item.hovered
+
+
+def test_wire_dropped_on_empty_canvas_offers_a_layer_and_wires_it(qtbot):
+    ed = make_editor(qtbot)
+    (a,) = chain(ed.graph, "input")
+    drop = ed.port_at(a, "y", True) + QPoint(300, 150)
+    ed.drag(ed.port_at(a, "y", True), drop)
+    popup = ed.view.quick_add
+    assert popup.isVisible() and not ed.graph.edges
+    offered = {popup.list.item(i).data(Qt.UserRole) for i in range(popup.list.count())}
+    assert "input" not in offered and "relu" in offered  # only layers with an input port
+    QTest.keyClicks(popup.edit, "relu")
+    QTest.keyClick(popup.edit, Qt.Key_Return)
+    (new,) = [n for n in ed.graph.nodes.values() if n.type_id == "relu"]
+    assert [(e.src, e.dst) for e in ed.graph.edges] == [(a.id, new.id)]
+    port = ed.scene.node_item(new.id).port("x", False).anchor()
+    assert (ed.at(port) - drop).manhattanLength() <= 2  # its input sits where the wire ended
+    assert ed.stack.count() == 1
+    ed.stack.undo()
+    assert list(ed.graph.nodes) == [a.id] and not ed.graph.edges
