@@ -26,10 +26,6 @@ class Wiring:
         self.wire: WireItem | None = None
         self.valid: set[PortItem] = set()
 
-    @property
-    def active(self) -> bool:
-        return self.origin is not None
-
     def begin(self, port: PortItem, pos) -> None:
         graph = self.scene.graph
         self.detached = None

@@ -9,7 +9,7 @@ redoing everything the last one.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from netcanvas.backend.graph import AddEdge, Edge, Graph, MoveNodes, Rename, SetParam
@@ -81,13 +81,16 @@ class EditorMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.graph.nodes) >= 2)
     @rule(data=st.data())
     def wire(self, data):
-        src = self.graph.nodes[data.draw(st.sampled_from(self._ids()))]
-        dst = self.graph.nodes[data.draw(st.sampled_from(self._ids()))]
-        if not src.spec.outputs or not dst.spec.inputs:
+        nodes = list(self.graph.nodes.values())
+        sources = [n for n in nodes if n.spec.outputs]
+        sinks = [n for n in nodes if n.spec.inputs]
+        if not sources or not sinks:
             return
+        src, dst = data.draw(st.sampled_from(sources)), data.draw(st.sampled_from(sinks))
         edge = Edge(src.id, data.draw(st.sampled_from([p.name for p in src.spec.outputs])),
                     dst.id, data.draw(st.sampled_from([p.name for p in dst.spec.inputs])))
-        self.scene.apply_edit(AddEdge(edge))  # refused wires are fine: nothing may change
+        refused = self.scene.apply_edit(AddEdge(edge))  # refusals are fine: nothing changes
+        event("wire refused" if refused else "wire added")
 
     @precondition(lambda self: self.graph.edges)
     @rule(data=st.data())
@@ -115,7 +118,8 @@ class EditorMachine(RuleBasedStateMachine):
     def set_param(self, data):
         node = data.draw(st.sampled_from([n for n in self.graph.nodes.values() if n.spec.params]))
         param = data.draw(st.sampled_from(node.spec.params))
-        self.scene.apply_edit(SetParam(node.id, param.name, _value(data, param)))
+        refused = self.scene.apply_edit(SetParam(node.id, param.name, _value(data, param)))
+        event("param refused" if refused else "param set")
 
     @precondition(lambda self: self.graph.nodes)
     @rule(data=st.data(), name=st.sampled_from(NAMES))
@@ -187,6 +191,6 @@ class EditorMachine(RuleBasedStateMachine):
 
 
 EditorMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=25, deadline=None,
+    max_examples=60, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestEditorUndo = EditorMachine.TestCase
