@@ -97,15 +97,13 @@ def compile_graph(graph: Graph) -> CompiledModel:
     inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
     for node in inputs:
         values[(node.id, "y")] = fx_graph.placeholder(node.name)
-    outputs: list[Node] = []
     for node in nodes:
-        if node.type_id == "input":
-            continue
-        if node.type_id == "output":
-            outputs.append(node)
-            continue
-        _add_layer(graph, node, analysis, fx_graph, root, values)
-    results = [_value(graph, values, graph.edges_into(n.id, "x")[0]) for n in outputs]
+        if node.type_id == "output":  # passes its input through: it only names it
+            values[(node.id, "y")] = _value(graph, values, graph.edges_into(node.id, "x")[0])
+        elif node.type_id != "input":
+            _add_layer(graph, node, analysis, fx_graph, root, values)
+    outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
+    results = [values[(n.id, "y")] for n in outputs]
     fx_graph.output(results[0] if len(results) == 1 else tuple(results))
     module = torch.fx.GraphModule(root, fx_graph, class_name="Net")
     return CompiledModel(

@@ -6,11 +6,18 @@ import copy
 
 import pytest
 import torch
-from test_compiler_graphs import GRAPHS, chain, encoder_decoder, lenet, two_inputs, two_outputs
-
 from netcanvas.backend.compiler import CompileError, LossSpec, compile_graph, trace_node
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.shapes import analyze
+from test_compiler_graphs import (
+    GRAPHS,
+    chain,
+    encoder_decoder,
+    lenet,
+    odd_outputs,
+    two_inputs,
+    two_outputs,
+)
 
 torch.set_num_threads(2)
 
@@ -65,6 +72,16 @@ def test_two_outputs_return_a_tuple_in_output_order_with_their_losses():
     category, score = model.module(*model.example_inputs(batch=4))
     assert category.shape == (4, 3) and score.shape == (4, 1)
     assert torch.allclose(category.exp().sum(1), torch.ones(4))
+
+
+def test_outputs_follow_the_node_order_whatever_feeds_them():
+    model = compile_graph(odd_outputs())
+    assert model.output_names == ["late", "early", "same", "passthrough"]
+    assert model.input_names == ["x", "unused"]
+    x, unused = model.example_inputs(batch=2)
+    late, early, same, passthrough = model.module(x, unused)
+    assert torch.equal(early, same) and torch.equal(passthrough, x)
+    assert torch.equal(late, torch.tanh(torch.relu(early)))
 
 
 def test_max_pool_indices_feed_max_unpool():

@@ -103,13 +103,28 @@ def two_outputs() -> Graph:
     return g
 
 
+def odd_outputs() -> Graph:
+    """Outputs listed before the layers feeding them, one tensor behind two Outputs, an
+    Output straight from an Input, and an Input nothing uses."""
+    g = Graph()
+    late = g.add("output", "late", loss="mse")
+    x = g.add("input", "x", shape=(3,))
+    g.add("input", "unused", shape=(2,))
+    fc = g.add("linear", "fc", out_features=3)
+    chain(g, x, fc, g.add("relu"), g.add("tanh"), late)
+    g.connect(fc, g.add("output", "early", loss="mse"))
+    g.connect(fc, g.add("output", "same", loss="mse"))
+    g.connect(x, g.add("output", "passthrough", loss="mse"))
+    return g
+
+
 def chain(g: Graph, *nodes) -> None:
     for a, b in itertools.pairwise(nodes):
         g.connect(a, b)
 
 
 GRAPHS = {f.__name__: f for f in (linear_regression, mlp, lenet, residual, inception,
-                                  two_inputs, encoder_decoder, two_outputs)}
+                                  two_inputs, encoder_decoder, two_outputs, odd_outputs)}
 
 
 def test_every_shared_graph_is_valid():
