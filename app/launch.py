@@ -92,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         if default:
             window.files.open_path(default[0], prompt=False, example=True)
     if args.demo:
+        window.resize(*SCREENSHOT_SIZE)
+        window.show()
+        app.processEvents()
+        window.frame_all()
         if not _start_demo(window, args.screenshot):
+            window.close()
             return 2
         return app.exec()
     if args.screenshot:

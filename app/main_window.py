@@ -8,7 +8,7 @@ from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.view import GraphView
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThread, QTimer
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea, QWidget
 
 from netcanvas import __version__
 
@@ -23,7 +23,8 @@ from .problems import ProblemsPanel
 from .settings import app_settings
 from .status import StatusPanel
 
-READABLE_ZOOM = 0.8  # below this the canvas fades edge shapes and parameter lines
+READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
+FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
 MARGIN = 40.0
 
 
@@ -70,7 +71,7 @@ class MainWindow(QMainWindow):
 
     def default_dock_sizes(self) -> None:
         self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 280], Qt.Horizontal)
-        self.resizeDocks([self.problems_dock], [max(150, self.height() // 5)], Qt.Vertical)
+        self.resizeDocks([self.problems_dock], [max(140, self.height() // 6)], Qt.Vertical)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -86,10 +87,22 @@ class MainWindow(QMainWindow):
         except ImportError:
             return None
         dock = TrainingDock(self)
+        # Scrollable, so the bottom area can stay low while designing; a run makes it tall.
+        scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
+        scroll.setWidget(dock.widget())
+        dock.setWidget(scroll)
+        dock.run_started.connect(self._training_started)
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
         self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
         return dock
+
+    def _training_started(self) -> None:
+        self.training_dock.show()
+        self.training_dock.raise_()
+        wanted = self.training_dock.widget().widget().minimumSizeHint().height() + 40
+        if self.training_dock.height() < wanted:
+            self.resizeDocks([self.training_dock], [wanted], Qt.Vertical)
 
     def docks(self) -> list[QDockWidget]:
         return [d for d in (self.palette_dock, self.inspector_dock, self.problems_dock,
@@ -146,7 +159,7 @@ class MainWindow(QMainWindow):
         port = view.viewport().rect()
         fit = min(port.width() / (rect.width() + 2 * MARGIN),
                   port.height() / (rect.height() + 2 * MARGIN))
-        if fit >= READABLE_ZOOM:
+        if fit >= FIT_ZOOM:
             view.frame(rect)
             return
         view.resetTransform()
