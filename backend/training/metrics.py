@@ -76,23 +76,25 @@ class Accumulator:
             self.sum_y2 = self.sum_y2 + (flat * flat).sum(0)
             self.elements += y.numel()
 
-    def result(self, n_for_accuracy: int | None = None) -> dict[str, float]:
-        """All metrics in one host read; `n_for_accuracy` when only add_correct was used."""
-        n = n_for_accuracy or self.n
-        out: dict[str, float] = {}
-        if self.n:
-            out["loss"] = self.loss_sum.item() / self.n
+    def result(self) -> dict[str, float]:
+        """All metrics, read from the device in one sync."""
+        if not self.n:
+            return {}
+        sums = {"loss": self.loss_sum}
         if self.task == "classification":
-            if n:
-                out["accuracy"] = self.correct.item() / n
-            if self.topk is not None and self.n:
-                out[f"top{TOP_K}"] = self.topk.item() / self.n
-        elif self.n:
-            mse = self.sse.item() / self.elements
-            sst = (self.sum_y2 - self.sum_y * self.sum_y / self.n).sum().item()
-            out.update(mse=mse, mae=self.sae.item() / self.elements,
-                       r2=1 - self.sse.item() / sst if sst > 0 else float("nan"))
-        return out
+            sums["accuracy"] = self.correct
+            if self.topk is not None:
+                sums[f"top{TOP_K}"] = self.topk
+        else:
+            sums.update(sse=self.sse, sae=self.sae,
+                        sst=(self.sum_y2 - self.sum_y * self.sum_y / self.n).sum())
+        values = dict(zip(sums, torch.stack([t.double() for t in sums.values()]).tolist()))
+        if self.task == "classification":
+            return {k: v / self.n for k, v in values.items()}
+        sse, sst = values["sse"], values["sst"]
+        return {"loss": values["loss"] / self.n, "mse": sse / self.elements,
+                "mae": values["sae"] / self.elements,
+                "r2": 1 - sse / sst if sst > 0 else float("nan")}
 
     def confusion_matrix(self) -> list[list[int]] | None:
         if self.task != "classification" or self.confusion is None:

@@ -15,7 +15,7 @@ def _project(epochs: int):
     # Dropout (global RNG), shuffling (generator), Adam state, a step schedule and warm-up:
     # everything resume has to carry.
     return mlp_project(dropout=0.2, epochs=epochs, optimizer="adam", schedule="step",
-                       step_size=1, gamma=0.7, warmup_epochs=1, seed=7)
+                       step_size=1, gamma=0.7, warmup_epochs=1, seed=7, device="cpu")
 
 
 def test_two_plus_two_epochs_equal_four(tmp_path):
