@@ -112,4 +112,6 @@ def main(argv: list[str] | None = None) -> int:
     app.processEvents()
     window.frame_all()
     window.files.offer_recovery()
+    from .testing_hooks import install_test_hooks  # no-op unless a test asks for it
+    install_test_hooks(window)
     return app.exec()

@@ -1,0 +1,94 @@
+"""Test-only hook: with $NETCANVAS_TEST_GEOMETRY_DUMP set, keep a JSON file of where the key
+widgets are on screen, so an end-to-end test can drive the real window with a real mouse
+(xdotool) instead of guessing pixels. Nothing here runs unless that variable is set.
+
+The file is rewritten (atomically, with a rising "seq") shortly after the window is shown,
+moved or resized, and after every change to the open document's graph. All points are global
+screen pixels; a canvas pixel at global g shows scene point scene_origin + (g - global[:2]) / zoom.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
+
+ENV_VAR = "NETCANVAS_TEST_GEOMETRY_DUMP"
+DEBOUNCE_MS = 100
+
+
+def install_test_hooks(window) -> None:
+    """Called by launch.main once the window is shown; a no-op unless the env var is set."""
+    path = os.environ.get(ENV_VAR)
+    if path:
+        window._geometry_dump = GeometryDump(window, Path(path))
+
+
+def _rect(widget, local) -> list[int]:
+    top_left = widget.mapToGlobal(local.topLeft())
+    return [top_left.x(), top_left.y(), local.width(), local.height()]
+
+
+def _point(point: QPoint) -> list[int]:
+    return [point.x(), point.y()]
+
+
+class GeometryDump(QObject):
+    def __init__(self, window, path: Path) -> None:
+        super().__init__(window)
+        self.window, self.path, self.seq = window, path, 0
+        self.timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self.timer.timeout.connect(self.write)
+        window.installEventFilter(self)
+        window.document.graph.changed.connect(lambda *_: self.timer.start())
+        self.timer.start()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() in (QEvent.Move, QEvent.Resize, QEvent.Show):
+            self.timer.start()
+        return False
+
+    def write(self) -> None:
+        self.seq += 1
+        data = {"seq": self.seq, "window": _rect(self.window, self.window.rect()),
+                "palette": self._palette(), "canvas": self._canvas(), "nodes": self._nodes()}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, self.path)
+
+    def _palette(self) -> dict[str, list[int]]:
+        """Visible palette leaves: type_id -> global rect of the row."""
+        panel = self.window.palette_panel
+        tree, port = panel.tree, panel.tree.viewport()
+        out = {}
+        for type_id in panel.visible_type_ids():
+            local = tree.visualItemRect(panel.item_for(type_id))
+            if port.rect().contains(local):
+                out[type_id] = _rect(port, local)
+        return out
+
+    def _canvas(self) -> dict:
+        view = self.window.view
+        port = view.viewport()
+        origin = view.mapToScene(QPoint(0, 0))
+        return {"global": _rect(port, port.rect()), "scene_origin": [origin.x(), origin.y()],
+                "zoom": view.transform().m11()}
+
+    def _nodes(self) -> dict[str, dict]:
+        view = self.window.view
+        port = view.viewport()
+
+        def to_global(scene_point):
+            return _point(port.mapToGlobal(view.mapFromScene(scene_point)))
+
+        out = {}
+        for node_id, item in self.window.scene.node_items().items():
+            card = view.mapFromScene(item.mapRectToScene(item.card_rect())).boundingRect()
+            out[node_id] = {
+                "card": _rect(port, card),
+                "inputs": {n: to_global(p.scenePos()) for n, p in item.inputs.items()},
+                "outputs": {n: to_global(p.scenePos()) for n, p in item.outputs.items()},
+            }
+        return out
