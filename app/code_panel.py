@@ -107,6 +107,7 @@ class CodePanel(QWidget):
             return
         bar = self.editor.verticalScrollBar()
         scroll = bar.value()
+        self.editor.setLineWrapMode(QPlainTextEdit.NoWrap if ok else QPlainTextEdit.WidgetWidth)
         self.editor.setPlainText(text)
         bar.setValue(scroll)
         self._shown_generation = generation

@@ -86,19 +86,53 @@ _STANDARD = {
     "edit-undo": QStyle.SP_ArrowBack,
     "edit-redo": QStyle.SP_ArrowForward,
     "edit-delete": QStyle.SP_TrashIcon,
-    "zoom-fit-best": QStyle.SP_TitleBarMaxButton,
-    "view-grid": QStyle.SP_FileDialogDetailedView,
-    "text-x-script": QStyle.SP_FileDialogContentsView,
     "dialog-error": QStyle.SP_MessageBoxCritical,
     "dialog-warning": QStyle.SP_MessageBoxWarning,
     "dialog-information": QStyle.SP_MessageBoxInformation,
 }
 
 
+def _toolbar_glyph(name: str) -> QPainterPath:
+    """Glyphs on a 16x16 grid for actions no QStyle icon fits."""
+    p = QPainterPath()
+    if name == "zoom-fit-best":  # four corners around a card
+        for x, y, dx, dy in ((2, 2, 1, 1), (14, 2, -1, 1), (2, 14, 1, -1), (14, 14, -1, -1)):
+            p.moveTo(x, y + 4 * dy), p.lineTo(x, y), p.lineTo(x + 4 * dx, y)
+        p.addRect(QRectF(5.5, 6.5, 5, 3))
+    elif name == "view-grid":  # three cards wired left to right
+        p.addRect(QRectF(1.5, 6, 3.5, 4)), p.addRect(QRectF(11, 2, 3.5, 4))
+        p.addRect(QRectF(11, 10, 3.5, 4))
+        p.moveTo(5, 8), p.cubicTo(8, 8, 8, 4, 11, 4), p.moveTo(5, 8), p.cubicTo(8, 8, 8, 12, 11, 12)
+    elif name == "text-x-script":  # </>
+        p.moveTo(5, 4), p.lineTo(1.5, 8), p.lineTo(5, 12)
+        p.moveTo(11, 4), p.lineTo(14.5, 8), p.lineTo(11, 12), p.moveTo(9.5, 3), p.lineTo(6.5, 13)
+    return p
+
+
+def _painted_icon(name: str) -> QIcon:
+    color = QApplication.palette().color(QPalette.WindowText)
+    icon = QIcon()
+    for size in (16, 24, 32):
+        pix = QPixmap(size * 2, size * 2)
+        pix.setDevicePixelRatio(2.0)
+        pix.fill(Qt.transparent)
+        painter = QPainter(pix)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.scale(size / 16, size / 16)
+        painter.setPen(QPen(color, 1.3, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+        painter.drawPath(_toolbar_glyph(name))
+        painter.end()
+        icon.addPixmap(pix)
+    return icon
+
+
 def theme_icon(name: str) -> QIcon:
     icon = QIcon.fromTheme(name)
-    if icon.isNull() and name in _STANDARD:
-        icon = QApplication.style().standardIcon(_STANDARD[name])
+    if icon.isNull():
+        if name in _STANDARD:
+            icon = QApplication.style().standardIcon(_STANDARD[name])
+        elif not _toolbar_glyph(name).isEmpty():
+            icon = _painted_icon(name)
     return icon
 
 

@@ -201,8 +201,11 @@ class InspectorPanel(QScrollArea):
         info = analysis.nodes.get(self.node_id)
         if info is None:
             return
-        shapes = ", ".join(format_shape(s) for s in info.output_shapes.values()) or "—"
-        self.info.setText(f"Output {shapes} · {format_count(info.params)} params · "
-                          f"{format_count(info.flops)} FLOPs")
+        if info.output_shapes:
+            shapes = ", ".join(format_shape(s) for s in info.output_shapes.values())
+            self.info.setText(f"Output {shapes} · {format_count(info.params)} params · "
+                              f"{format_count(info.flops)} FLOPs")
+        else:
+            self.info.setText("Output shape unknown until the problems upstream are fixed.")
         self.node_error.setText(info.error or "")
         self.node_error.setVisible(bool(info.error))

@@ -26,6 +26,7 @@ from .status import StatusPanel
 READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
 MARGIN = 40.0
+CODE_WIDTH = 480  # the right column widens to this when the code is shown
 
 
 class MainWindow(QMainWindow):
@@ -70,7 +71,8 @@ class MainWindow(QMainWindow):
             self.default_dock_sizes()
 
     def default_dock_sizes(self) -> None:
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 280], Qt.Horizontal)
+        right = 280 if self.code_dock.isHidden() else CODE_WIDTH
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, right], Qt.Horizontal)
         self.resizeDocks([self.problems_dock], [max(140, self.height() // 6)], Qt.Vertical)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -192,6 +194,8 @@ class MainWindow(QMainWindow):
     def _code_visibility(self, visible: bool) -> None:
         if visible:
             self.code_panel.schedule()
+            if not self.code_dock.isFloating() and self.code_dock.width() < CODE_WIDTH:
+                self.resizeDocks([self.code_dock], [CODE_WIDTH], Qt.Horizontal)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About NetCanvas",

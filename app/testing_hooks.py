@@ -4,7 +4,7 @@ widgets are on screen, so an end-to-end test can drive the real window with a re
 
 The file is rewritten (atomically, with a rising "seq") shortly after the window is shown,
 moved or resized, and after every change to the open document's graph. All points are global
-screen pixels; a canvas pixel at global g shows scene point scene_origin + (g - global[:2]) / zoom.
+screen pixels ("window_id" is the native window handle, for xdotool); a canvas pixel at global g shows scene point scene_origin + (g - global[:2]) / zoom.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ class GeometryDump(QObject):
 
     def write(self) -> None:
         self.seq += 1
-        data = {"seq": self.seq, "window": _rect(self.window, self.window.rect()),
+        data = {"seq": self.seq, "window_id": int(self.window.winId()),
+                "window": _rect(self.window, self.window.rect()),
                 "palette": self._palette(), "canvas": self._canvas(), "nodes": self._nodes()}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=1))
