@@ -12,7 +12,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from netcanvas.backend.compiler import compile_graph
+from netcanvas.backend.compiler import compile_graph, trace_node
 from netcanvas.backend.export import (
     ExportError,
     export_onnx,
@@ -193,3 +193,22 @@ def test_an_op_onnx_lacks_is_reported_with_the_node_name(tmp_path, unexportable_
     assert info.value.node == "weird"
     assert "zeta" in str(info.value)
     assert "zeta" in info.value.details  # the exporter's own words are kept
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_model_on_the_gpu_exports_reloads_and_traces_errors(tmp_path):
+    model = compile_graph(lenet())
+    model.module.cuda()
+    report = export_onnx(model, tmp_path / "gpu.onnx")
+    assert report.ok
+    assert next(model.module.parameters()).is_cuda  # exported from a CPU copy
+    save_weights(model, tmp_path / "w.safetensors")
+    fresh = compile_graph(lenet())
+    fresh.module.cuda()
+    load_weights(fresh, tmp_path / "w.safetensors")
+    inputs = model.example_inputs(batch=4)
+    assert inputs[0].is_cuda
+    assert torch.equal(outputs_of(model.module, inputs)[0], outputs_of(fresh.module, inputs)[0])
+    with pytest.raises(RuntimeError) as info:
+        model.module(torch.randn(2, 3, 8, 8, device="cuda"))  # conv1 takes 1 channel
+    assert trace_node(info.value) == "conv1"
