@@ -22,6 +22,7 @@ def _action(window, text: str, slot, shortcut=None, icon: str | None = None,
         action.setShortcuts([QKeySequence(k) for k in keys])
     if icon:
         action.setIcon(theme_icon(icon))
+        action.setProperty("icon_name", icon)
     if tip:
         action.setStatusTip(tip)
     action.triggered.connect(lambda *_: slot())
@@ -42,10 +43,10 @@ class WindowActions:
         self.quit = _action(w, "&Quit", w.close, QKeySequence.Quit)
         self.undo = w.undo_group.createUndoAction(w, "&Undo")
         self.undo.setShortcut(QKeySequence.Undo)
-        self.undo.setIcon(theme_icon("edit-undo"))
+        self.undo.setProperty("icon_name", "edit-undo")
         self.redo = w.undo_group.createRedoAction(w, "&Redo")
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.redo.setIcon(theme_icon("edit-redo"))
+        self.redo.setProperty("icon_name", "edit-redo")
         self.cut = _action(w, "Cu&t", lambda: canvas().cut_selection(), QKeySequence.Cut)
         self.copy = _action(w, "&Copy", lambda: canvas().copy_selection(), QKeySequence.Copy)
         self.paste = _action(w, "&Paste", lambda: canvas().paste(view().cursor_scene_pos()),
@@ -71,15 +72,22 @@ class WindowActions:
         self.show_code = w.code_dock.toggleViewAction()
         self.show_code.setText("Show &Code")
         self.show_code.setShortcut("Ctrl+Shift+K")
-        self.show_code.setIcon(theme_icon("text-x-script"))
+        self.show_code.setProperty("icon_name", "text-x-script")
         self.show_code.setStatusTip("The generated PyTorch code for this graph")
         self.about = _action(w, "&About NetCanvas", w.show_about)
         self.canvas_actions = [self.cut, self.copy, self.paste, self.duplicate, self.delete,
                                self.select_all, self.quick_add, self.frame, self.reset_zoom]
         for action in self.canvas_actions:
             action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+        self.refresh_icons()
         self._build_menus(w)
         self._build_toolbar(w)
+
+    def refresh_icons(self) -> None:
+        """(Re)draw icons in the current palette's colours (after a light/dark switch)."""
+        for action in vars(self).values():
+            if isinstance(action, QAction) and action.property("icon_name"):
+                action.setIcon(theme_icon(action.property("icon_name")))
 
     def _build_menus(self, w) -> None:
         bar = w.menuBar()

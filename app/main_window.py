@@ -26,6 +26,7 @@ from .status import StatusPanel
 READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
 MARGIN = 40.0
+PALETTE_EVENTS = (QEvent.PaletteChange, QEvent.ApplicationPaletteChange)
 CODE_WIDTH = 480  # the right column widens to this when the code is shown
 
 
@@ -233,8 +234,10 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.PaletteChange and self.scene is not None:
+        if event.type() in PALETTE_EVENTS and self.scene is not None:
             self.scene.restyle()
+            self.palette_panel.restyle()
+            self.actions.refresh_icons()
 
     def closeEvent(self, event) -> None:
         if not self.files.maybe_save():

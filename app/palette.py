@@ -84,6 +84,15 @@ class PalettePanel(QWidget):
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
         self.tree.expandAll()
 
+    def restyle(self) -> None:
+        """Redraw the category icons for the current (light or dark) palette."""
+        for i in range(self.tree.topLevelItemCount()):
+            header = self.tree.topLevelItem(i)
+            icon = category_icon(header.text(0))
+            header.setIcon(0, icon)
+            for j in range(header.childCount()):
+                header.child(j).setIcon(0, icon)
+
     def filter(self, text: str) -> None:
         words = text.lower().split()
         for i in range(self.tree.topLevelItemCount()):

@@ -3,8 +3,9 @@ widgets are on screen, so an end-to-end test can drive the real window with a re
 (xdotool) instead of guessing pixels. Nothing here runs unless that variable is set.
 
 The file is rewritten (atomically, with a rising "seq") shortly after the window is shown,
-moved or resized, and after every change to the open document's graph. All points are global
-screen pixels ("window_id" is the native window handle, for xdotool); a canvas pixel at global g shows scene point scene_origin + (g - global[:2]) / zoom.
+moved or resized, and after every change to the open document's graph. "window_id" is the
+native window handle (for xdotool). All points are global screen pixels; a canvas pixel at
+global g shows the scene point scene_origin + (g - global[:2]) / zoom.
 """
 
 from __future__ import annotations

@@ -109,3 +109,82 @@ def test_show_code_displays_the_generated_pytorch_code(window, qtbot):
     _break_the_graph(window)
     qtbot.waitUntil(lambda: panel.up_to_date, timeout=60_000)
     assert panel.editor.toPlainText().startswith("# Fix these problems")
+
+
+def test_tab_opens_quick_add_at_the_canvas(window, qtbot):
+    graph = window.document.graph
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key_Tab)
+    popup = window.view.quick_add
+    assert popup.isVisible()
+    qtbot.keyClicks(popup.edit, "dropout2d")  # letters reach the search, not the shortcuts
+    qtbot.keyClick(popup.edit, Qt.Key_Return)
+    assert [n.type_id for n in graph.nodes.values()].count("dropout2d") == 1
+
+
+def test_opening_frames_small_graphs_whole_and_big_ones_readably(window):
+    from netcanvas.app.document import Document
+    from netcanvas.app.main_window import READABLE_ZOOM
+    from netcanvas.backend.graph import Graph
+    from netcanvas.backend.project import Project
+
+    small = Graph()
+    small.connect(small.add("input", shape=(3,)), small.add("linear", position=(260, 0)))
+    window.set_document(Document(Project(graph=small)))
+    window.frame_all()
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert visible.contains(window.scene.nodes_rect())
+    assert window.view.zoom() == pytest.approx(1.0)  # framing never zooms in past 100%
+    g = Graph()
+    prev = g.add("input", "image", shape=(64,), position=(0, 0))
+    for i in range(40):
+        node = g.add("relu", position=(260.0 * (i + 1), 0))
+        g.connect(prev, node)
+        prev = node
+    window.set_document(Document(Project(graph=g)))
+    window.frame_all()
+    assert window.view.zoom() == pytest.approx(READABLE_ZOOM)
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    image = window.scene.node_item(g.by_name("image").id).sceneBoundingRect()
+    assert visible.contains(image)
+    assert not visible.contains(window.scene.nodes_rect())
+
+
+def test_recent_files_menu(window, isolated):
+    from netcanvas.backend.project_io import save_project
+    from test_app_support import mlp_project
+
+    path = isolated / "recent.netcanvas"
+    save_project(mlp_project(), path)
+    assert window.files.open_path(path)
+    menu = window.actions.recent_menu
+    menu.aboutToShow.emit()
+    assert menu.actions()[0].text() == "recent.netcanvas"
+    window.actions.new.trigger()
+    menu.actions()[0].trigger()
+    assert window.document.path == path
+    window.files.clear_recent()
+    menu.aboutToShow.emit()
+    assert not menu.actions()[0].isEnabled()
+
+
+def test_a_dark_palette_redraws_icons_and_canvas(window, qtbot):
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    light = app.palette()
+    header = window.palette_panel.tree.topLevelItem(0)
+    before = header.icon(0).pixmap(16, 16).toImage()
+    frame_before = window.actions.frame.icon().pixmap(16, 16).toImage()
+    dark = QPalette(light)
+    for role, colour in ((QPalette.Window, "#2b2b2b"), (QPalette.WindowText, "#eeeeee"),
+                         (QPalette.Base, "#1e1e1e"), (QPalette.Text, "#eeeeee")):
+        dark.setColor(role, QColor(colour))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: header.icon(0).pixmap(16, 16).toImage() != before)
+        assert window.scene.theme.dark
+        assert window.actions.frame.icon().pixmap(16, 16).toImage() != frame_before
+    finally:
+        app.setPalette(light)
