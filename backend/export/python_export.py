@@ -9,6 +9,7 @@ are small self-contained classes and are copied in verbatim.
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from torch import nn
 from ..graph import Graph
 from .errors import ExportError
 
-# Arguments where torch's own modules accept one int for "the same in every dimension".
-_UNIFORM_ARGS = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
+# Arguments where torch's own modules take one int for "the same in every dimension".
+_UNIFORM_ARGS = ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_size")
+_UNIFORM_REPR = re.compile(rf"\b({'|'.join(_UNIFORM_ARGS)})=\((-?\d+)(?:, \2)+\)")
 _SKIPPED_ARGS = {"device", "dtype"}
 _POSITIONAL = 2  # leading required arguments written without their names: nn.Linear(784, 10)
 
@@ -55,7 +57,23 @@ def python_source(model_or_graph, class_name: str = "Net") -> str:
     main = (f'if __name__ == "__main__":\n    model = {class_name}().eval()\n'
             f"    with torch.no_grad():\n        print(model({example}))\n")
     parts = [header, *helpers.values(), body, main]
-    return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
+    source = "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
+    _check(source, class_name, gm)
+    return source
+
+
+def _check(source: str, class_name: str, gm: nn.Module) -> None:
+    """Build the written class (on the meta device: no memory, no init cost) and require
+    every submodule to print exactly like the compiled one, so a constructor argument that
+    was not read back cannot slip through."""
+    namespace: dict = {"__name__": "netcanvas_export_check"}
+    exec(compile(source, f"<{class_name}>", "exec"), namespace)  # noqa: S102 - code we just wrote
+    with torch.device("meta"):
+        written = dict(namespace[class_name]().named_children())
+    for name, module in gm.named_children():
+        if name not in written or _printed(written[name]) != _printed(module):
+            raise ExportError(f"cannot write '{name}' as code: {module!r} would be rebuilt as "
+                              f"{written.get(name)!r}", name)
 
 
 def _dims(shape) -> str:
@@ -64,11 +82,29 @@ def _dims(shape) -> str:
 
 def _constructor(node: str, module: nn.Module, helpers: dict[str, str]) -> str:
     cls = type(module)
+    if cls is nn.Sequential:
+        children = ", ".join(_constructor(node, m, helpers) for m in module.children())
+        return f"nn.Sequential({children})"
     if getattr(nn, cls.__name__, None) is cls:
-        prefix = "nn."
-    else:
-        prefix = ""
-        _add_helper(node, cls, helpers)
+        short = _call(node, module, "nn.", uniform=True)  # kernel_size=3, not (3, 3)
+        return short if _rebuilds(short, module) else _call(node, module, "nn.", uniform=False)
+    _add_helper(node, cls, helpers)
+    return _call(node, module, "", uniform=False)
+
+
+def _rebuilds(call: str, module: nn.Module) -> bool:
+    with torch.device("meta"):
+        return _printed(eval(call, {"nn": nn})) == _printed(module)  # the code we just wrote
+
+
+def _printed(module: nn.Module) -> str:
+    """The module's repr, with kernel_size=(2, 2) and kernel_size=2 alike (torch treats
+    them alike; pooling modules print whichever they were given)."""
+    return _UNIFORM_REPR.sub(r"\1=\2", repr(module))
+
+
+def _call(node: str, module: nn.Module, prefix: str, uniform: bool) -> str:
+    cls = type(module)
     args = []
     signature = inspect.signature(cls.__init__)
     for i, param in enumerate(list(signature.parameters.values())[1:]):
@@ -80,7 +116,7 @@ def _constructor(node: str, module: nn.Module, helpers: dict[str, str]) -> str:
                 raise ExportError(f"cannot write '{node}' ({cls.__name__}) as code: its "
                                   f"argument {param.name!r} is not stored on the module", node)
             continue
-        value = _argument(param.name, getattr(module, param.name), uniform=bool(prefix))
+        value = _argument(param.name, getattr(module, param.name), uniform)
         if param.default is not param.empty and _same(value, param.default):
             continue
         positional = param.default is param.empty and i < _POSITIONAL and len(args) == i
@@ -91,12 +127,10 @@ def _constructor(node: str, module: nn.Module, helpers: dict[str, str]) -> str:
 def _argument(name: str, value, uniform: bool):
     if name == "bias" and not isinstance(value, bool):  # the Parameter, or None
         return value is not None
-    if isinstance(value, list):
+    if isinstance(value, (list, torch.Size)):
         value = tuple(value)
     if uniform and name in _UNIFORM_ARGS and isinstance(value, tuple) and len(set(value)) == 1:
         return value[0]
-    if isinstance(value, torch.Size):
-        return tuple(value)
     return value
 
 

@@ -78,6 +78,37 @@ def test_constructor_calls_read_like_hand_written_code(tmp_path):
     assert "self.bn1 = nn.BatchNorm2d(8)" in source
 
 
+class Scale(torch.nn.Module):
+    """Stores its argument under another name: code export cannot read it back."""
+
+    def __init__(self, factor: float = 1.0):
+        super().__init__()
+        self.k = factor
+
+    def forward(self, x):
+        return x * self.k
+
+    def extra_repr(self) -> str:
+        return f"k={self.k}"
+
+
+def test_a_module_that_cannot_be_written_back_is_refused_with_its_node(tmp_path):
+    spec = LayerSpec(type_id="test_scale", title="Scale", category="Activation", doc="test",
+                     inputs=(Port("x"),), outputs=(Port("y"),), params=(),
+                     infer_shape=same_shape, build=lambda params, inputs: Scale(2.0))
+    REGISTRY[spec.type_id] = spec
+    try:
+        graph = Graph()
+        chain(graph, graph.add("input", shape=(4,)), graph.add("test_scale", "scale"),
+              graph.add("output", loss="mse"))
+        with pytest.raises(ExportError, match="'scale'") as info:
+            export_python(graph, tmp_path / "scale.py")
+    finally:
+        del REGISTRY[spec.type_id]
+    assert info.value.node == "scale"
+    assert not (tmp_path / "scale.py").exists()
+
+
 # ---- weights --------------------------------------------------------------------------
 
 def test_weights_round_trip_through_safetensors(tmp_path):
