@@ -187,12 +187,13 @@ class DataTab(QWidget):
         self._loading = True
         self._build_options()
         self._loading = False
-        self._edited()
+        self._edited(force=True)
 
-    def _edited(self, *_args) -> None:
+    def _edited(self, *_args, force: bool = False) -> None:
         if self._loading:
             return
         c = self.config
+        before = config_key(c)
         c.path = self.path.text().strip() or None
         c.val_fraction = self.val_fraction.value()
         c.test_fraction = self.test_fraction.value()
@@ -204,6 +205,8 @@ class DataTab(QWidget):
         options = {name: _option_value(w, defaults.get(name))
                    for name, w in self.option_widgets.items()}
         c.options = {k: v for k, v in options.items() if v != defaults.get(k)}
+        if config_key(c) == before and not force:
+            return  # e.g. a line edit losing focus unchanged
         self.changed.emit()
         self._auto_load_soon()
 

@@ -147,18 +147,12 @@ class TrainingDock(QDockWidget):
         self.data_tab.shutdown()
         self.settings_form.shutdown()
         self.eval_tab.shutdown()
+        self._backend.wait()
         thread = self.thread
         if thread is None:
             return True
         thread.cancel()
         return thread.wait(timeout_ms)
-
-    def hideEvent(self, event) -> None:
-        """The main window closing hides us too: stop the run then (not when only we hide)."""
-        super().hideEvent(event)
-        main = self.parentWidget()
-        if main is not None and not main.isVisible() and not event.spontaneous():
-            self.shutdown()
 
     def _update_actions(self) -> None:
         self.train_action.setEnabled(not self.running)

@@ -191,7 +191,7 @@ class SettingsForm(QWidget):
         return w.value()
 
     def _edited(self, name: str) -> None:
-        if self._loading:
+        if self._loading or getattr(self.settings, name) == self.value(name):
             return
         setattr(self.settings, name, self.value(name))
         self._update_visibility()

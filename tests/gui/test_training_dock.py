@@ -1,0 +1,171 @@
+"""The training dock in the real main window: real training on tiny data, driven by its worker's
+signals. No timing asserts: waits are generous upper bounds."""
+
+import pytest
+
+from netcanvas.app.document import Document
+from netcanvas.app.main_window import MainWindow
+from netcanvas.backend.project import Project
+from netcanvas.backend.project_io import project_to_dict
+
+RUN_TIMEOUT_MS = 120_000
+
+
+def mlp_project(dataset="moons", epochs=3, hidden=16, loss="cross_entropy") -> Project:
+    project = Project()
+    g = project.graph
+    shape, out = ((1,), 1) if dataset == "linear" else ((2,), 2)
+    chain = [g.add("input", shape=shape)]
+    if hidden:
+        chain += [g.add("linear", out_features=hidden), g.add("relu")]
+    chain += [g.add("linear", out_features=out), g.add("output", loss=loss)]
+    for i, (a, b) in enumerate(zip(chain, chain[1:])):
+        g.connect(a, b)
+        g.move(b.id, (200.0 * (i + 1), 0.0))
+    project.dataset.name = dataset
+    project.dataset.options = {"n_samples": 400}
+    project.training.epochs = epochs
+    project.training.batch_size = 16
+    return project
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()  # closed here, not by qtbot: it must be saved first (no prompt)
+    win.files.quiet = True
+    win.show()
+    yield win
+    dock = win.training_dock
+    if dock.thread is not None:
+        dock.stop()
+        qtbot.waitUntil(lambda: dock.thread is None, timeout=RUN_TIMEOUT_MS)
+    win.document.mark_saved("/tmp/unused.netcanvas")
+    win.close()
+    win.deleteLater()
+
+
+def open_project(win, project) -> Document:
+    doc = Document(project)
+    win.set_document(doc)
+    return doc
+
+
+def run_to_end(qtbot, dock):
+    with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS) as blocker:
+        dock.train_action.trigger()
+    return blocker.args[0]
+
+
+def test_plots_grow_while_training_and_stop_ends_the_run(qtbot, window):
+    open_project(window, mlp_project(epochs=10_000))
+    dock = window.training_dock
+    plots = dock.run_tab.plots
+    dock.train_action.trigger()
+    assert dock.running and not dock.train_action.isEnabled()
+    qtbot.waitUntil(lambda: plots.current.steps > 0, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(plots.redrawn, timeout=5000):
+        pass
+    first = len(plots.current.items["raw"].getData()[0])
+    assert first > 0
+    qtbot.waitUntil(lambda: len(plots.current.items["raw"].getData()[0]) > first,
+                    timeout=RUN_TIMEOUT_MS)
+    assert plots.current.buffers["ema"].size == plots.current.steps
+
+    with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS) as blocker:
+        dock.stop_action.trigger()
+    result = blocker.args[0]
+    assert result.cancelled and result.failed is None
+    assert not dock.running and dock.train_action.isEnabled()
+    assert "stopped" in dock.run_tab.progress.format()
+
+
+def test_a_finished_run_fills_epochs_and_evaluation(qtbot, window):
+    open_project(window, mlp_project(epochs=3))
+    dock = window.training_dock
+    result = run_to_end(qtbot, dock)
+    assert result.failed is None and not result.cancelled
+    run = dock.run_tab.plots.current
+    assert run.buffers["train_loss"].size == 3 and run.buffers["val_accuracy"].size == 3
+    assert "accuracy" in dock.eval_tab.metrics.text()
+    assert all(button.isEnabled() for button in dock.eval_tab.export_buttons)
+    assert dock.eval_tab.has_boundary  # moons is 2-D: the live decision boundary was drawn
+    assert dock.eval_tab.boundary_image.image is not None
+    # a second run overlays the first in its own colour
+    run_to_end(qtbot, dock)
+    assert len(dock.run_tab.plots.runs) == 2
+    assert dock.run_tab.plots.runs[0].colour != dock.run_tab.plots.runs[1].colour
+
+
+def test_huge_learning_rate_shows_the_nan_message_and_keeps_the_graph(qtbot, window):
+    project = mlp_project("linear", epochs=5, hidden=0, loss="mse")
+    project.training.optimizer = "sgd"
+    project.training.lr = 1e6
+    doc = open_project(window, project)
+    before = project_to_dict(doc.project)
+    dock = window.training_dock
+    result = run_to_end(qtbot, dock)
+    assert result.failed is not None and result.failed.kind == "nan"
+    banner = dock.run_tab.failure_banner
+    assert banner.isVisibleTo(dock) and "NaN" in banner.text()
+    assert "NaN" in window.statusBar().currentMessage()
+    assert project_to_dict(doc.project) == before
+    assert dock.train_action.isEnabled()  # the app carries on: train again
+    assert run_to_end(qtbot, dock).failed.kind == "nan"
+
+
+def test_a_failure_naming_a_node_selects_it_on_the_canvas(qtbot, window):
+    project = mlp_project(epochs=1)
+    g = project.graph
+    linear = next(n for n in g.nodes.values() if n.type_id == "linear")
+    conv = g.add("conv2d", name="conv_bad")  # 2-D convolution on 2-feature vectors
+    edge = g.edges_into(linear.id)[0]
+    g.remove_edge(edge)
+    g.connect(edge.src, conv)
+    g.connect(conv, linear)
+    doc = open_project(window, project)
+    before = project_to_dict(doc.project)
+    result = run_to_end(qtbot, window.training_dock)
+    assert result.failed is not None and result.failed.node == "conv_bad"
+    assert window.scene.selected_node_ids() == [conv.id]
+    assert "conv_bad" in window.training_dock.run_tab.failure_banner.text()
+    assert project_to_dict(doc.project) == before
+
+
+def test_editing_the_graph_during_a_run_marks_it_stale(qtbot, window):
+    doc = open_project(window, mlp_project(epochs=10_000))
+    dock = window.training_dock
+    dock.train_action.trigger()
+    qtbot.waitUntil(lambda: dock.run_tab.plots.current.steps > 0, timeout=RUN_TIMEOUT_MS)
+    assert not dock.run_tab.stale_banner.isVisibleTo(dock)
+    doc.graph.add("relu")
+    assert dock.run_tab.stale_banner.isVisibleTo(dock)
+    dock.stop()
+
+
+def test_settings_edits_are_stored_in_the_project(qtbot, window):
+    doc = open_project(window, mlp_project())
+    dock = window.training_dock
+    form = dock.settings_form
+    form.widgets["optimizer"].setCurrentIndex(form.widgets["optimizer"].findData("sgd"))
+    assert form.form.isRowVisible(form.widgets["momentum"])
+    assert not form.form.isRowVisible(form.widgets["betas"])
+    form.widgets["lr"].setValue(0.05)
+    form.widgets["epochs"].setValue(7)
+    dock.data_tab.val_fraction.setValue(0.25)
+    assert doc.modified
+    saved = project_to_dict(doc.project)
+    assert saved["training"]["optimizer"] == "sgd"
+    assert saved["training"]["lr"] == pytest.approx(0.05)
+    assert saved["training"]["epochs"] == 7
+    assert saved["dataset"]["val_fraction"] == pytest.approx(0.25)
+
+
+def test_closing_the_window_during_a_run_stops_the_worker(qtbot, window):
+    doc = open_project(window, mlp_project(epochs=10_000))
+    dock = window.training_dock
+    dock.train_action.trigger()
+    qtbot.waitUntil(lambda: dock.run_tab.plots.current.steps > 0, timeout=RUN_TIMEOUT_MS)
+    thread = dock.thread
+    doc.mark_saved("/tmp/unused.netcanvas")
+    window.close()
+    assert thread.isFinished()  # closing waited for the cancelled worker

@@ -1,0 +1,65 @@
+"""Live plot panel: growing buffers, one colour per run on every chart, hiding runs."""
+
+import numpy as np
+import pytest
+
+from netcanvas.app.training.buffers import EmaBuffer, GrowingBuffer
+from netcanvas.app.training.plots import CURVES, MAX_RUNS, LivePlotsPanel
+
+
+def test_buffer_grows_by_doubling_and_keeps_every_point():
+    buf = GrowingBuffer(capacity=4)
+    for start in range(0, 1000, 7):
+        xs = np.arange(start, start + 7)
+        buf.extend(xs, xs * 2.0)
+    assert buf.size == len(range(0, 1000, 7)) * 7
+    assert np.array_equal(buf.x, np.arange(buf.size))
+    assert np.array_equal(buf.y, buf.x * 2)
+    assert buf._data.shape[1] < 2 * buf.size + 8  # doubled, not re-allocated per append
+    assert buf.value_at(10.4) == (10.0, 20.0)
+    assert buf.value_at(1e9) == (buf.size - 1, 2.0 * (buf.size - 1))
+
+
+def test_ema_is_debiased_and_skips_nan():
+    ema = EmaBuffer(smoothing=0.9)
+    ema.extend([1, 2, 3], [5.0, 5.0, float("nan")])
+    assert ema.y[0] == pytest.approx(5.0)  # no pull towards zero at the start
+    assert ema.y[1] == pytest.approx(5.0)
+    assert np.isnan(ema.y[2])
+
+
+def test_runs_overlay_with_one_colour_each_and_can_be_hidden(qtbot):
+    panel = LivePlotsPanel()
+    qtbot.addWidget(panel)
+    for run in range(MAX_RUNS + 1):
+        panel.begin_run()
+        panel.add_steps([1, 2, 3], [1.0, 0.8, 0.7], [0.1, 0.1, 0.1])
+        panel.add_epoch(1, {"train_loss": 0.8, "val_loss": 0.9, "train_accuracy": 0.5,
+                            "val_accuracy": 0.4})
+    panel.flush()
+    assert len(panel.runs) == MAX_RUNS == panel.run_list.count()  # the oldest run dropped
+    colours = {run.colour for run in panel.runs}
+    assert len(colours) == MAX_RUNS
+    for run in panel.runs:
+        for name, item in run.items.items():
+            assert item.opts["pen"].color().name() == run.colour, name
+            x, y = item.getData()
+            assert len(x) == run.buffers[name].size > 0
+    first = panel.run_list.item(0)
+    first.setCheckState(first.checkState().Unchecked)
+    assert not any(item.isVisible() for item in panel.runs[0].items.values())
+    assert all(item.isVisible() for item in panel.runs[1].items.values())
+    assert set(CURVES) == set(panel.runs[0].items)
+
+
+def test_only_dirty_curves_are_redrawn(qtbot):
+    panel = LivePlotsPanel()
+    qtbot.addWidget(panel)
+    run = panel.begin_run()
+    panel.add_steps(np.arange(1, 1001), np.linspace(2, 0.1, 1000), np.full(1000, 1e-3))
+    assert run.dirty == {"raw", "ema", "lr"}
+    with qtbot.waitSignal(panel.redrawn, timeout=2000):
+        pass
+    assert not run.dirty
+    x, _y = run.items["raw"].getData()
+    assert len(x) == 1000
