@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     outputs = ", ".join(f"{n} {batch}×{dims(s)}" for n, s in zip(model.output_names,
                                                                  model.output_shapes))
     print(f"wrote {args.onnx} (inputs: {inputs}; outputs: {outputs})")
-    print(f"verified with ONNX Runtime at batch size {report.verified_batch} (exported at "
+    print(f"opset {report.opset}; verified with ONNX Runtime at batch size "
+          f"{report.verified_batch} (exported at "
           f"{report.exported_batch}): max abs difference {report.max_abs_diff:.3g}, "
           f"relative {report.rel_diff:.3g}")
     if not report.ok:

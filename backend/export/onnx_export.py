@@ -40,6 +40,7 @@ class OnnxReport:
     ok: bool  # rel_diff <= TOLERANCE
     exported_batch: int
     verified_batch: int
+    opset: int
 
 
 def export_onnx(model: CompiledModel, path, opset: int | None = None,
@@ -61,12 +62,16 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
     module.eval()
     try:
         args = _random_inputs(model, EXPORT_BATCH, seed=0)
-        _export(module, model, args, path, opset, dynamic_batch)
+        written = _export(module, model, args, path, opset, dynamic_batch)
+        if opset is not None and written != opset:
+            raise ExportError(f"the exporter cannot write opset {opset} for this model (it "
+                              f"wrote opset {written}); leave --opset out or choose {written}")
         try:
             onnx.checker.check_model(str(path), full_check=True)
         except Exception as exc:
             raise ExportError(f"the exported file fails the ONNX checker: {exc}") from exc
-        return _verify(module, model, path, VERIFY_BATCH if dynamic_batch else EXPORT_BATCH)
+        batch = VERIFY_BATCH if dynamic_batch else EXPORT_BATCH
+        return OnnxReport(path, *_verify(module, model, path, batch), EXPORT_BATCH, batch, written)
     finally:
         module.train(was_training)
 
@@ -76,7 +81,8 @@ def _random_inputs(model: CompiledModel, batch: int, seed: int) -> tuple[torch.T
     return tuple(torch.randn((batch, *s), generator=generator) for s in model.input_shapes)
 
 
-def _export(module, model, args, path: Path, opset, dynamic_batch: bool) -> None:
+def _export(module, model, args, path: Path, opset, dynamic_batch: bool) -> int:
+    """Write the file; returns the opset it holds."""
     batch = torch.export.Dim("batch")
     dynamic = tuple({0: batch} for _ in args) if dynamic_batch else None
     with _captured() as log:
@@ -87,7 +93,7 @@ def _export(module, model, args, path: Path, opset, dynamic_batch: bool) -> None
             raise _error("cannot be traced for export", exc, node, log) from exc
         weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
         try:
-            torch.onnx.export(
+            onnx_program = torch.onnx.export(
                 program, args, str(path), dynamo=True, opset_version=opset,
                 input_names=model.input_names, output_names=model.output_names,
                 external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
@@ -95,6 +101,7 @@ def _export(module, model, args, path: Path, opset, dynamic_batch: bool) -> None
             node = (_node_in_message(program, str(exc))
                     or _isolate(module, args, dynamic_batch, opset))
             raise _error("cannot be converted to ONNX", exc, node, log) from exc
+    return onnx_program.model.opset_imports[""]
 
 
 def _error(what: str, exc: Exception, node: str | None, log: io.StringIO) -> ExportError:
@@ -152,7 +159,8 @@ def _isolate(module: torch.nn.Module, args, dynamic_batch: bool, opset) -> str |
     return None
 
 
-def _verify(module, model: CompiledModel, path: Path, batch: int) -> OnnxReport:
+def _verify(module, model: CompiledModel, path: Path, batch: int) -> tuple[float, float, bool]:
+    """(max abs difference, relative difference, within TOLERANCE) at this batch size."""
     import onnxruntime as ort
 
     inputs = _random_inputs(model, batch, seed=1)
@@ -179,7 +187,7 @@ def _verify(module, model: CompiledModel, path: Path, batch: int) -> OnnxReport:
             max_abs = max(max_abs, float(np.abs(have.astype(np.float64) - want).max()))
             scale = max(scale, float(np.abs(want).max()))
     rel = max_abs / max(scale, 1e-6)
-    return OnnxReport(path, max_abs, rel, rel <= TOLERANCE, EXPORT_BATCH, batch)
+    return max_abs, rel, rel <= TOLERANCE
 
 
 @contextlib.contextmanager

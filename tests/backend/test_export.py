@@ -183,8 +183,8 @@ def test_onnx_export_is_verified_at_another_batch_size(name, exported):
 def test_verification_fails_when_onnx_and_torch_disagree(exported):
     report = exported["mlp"][1]
     changed = compile_graph(mlp())  # other random weights than the exported file holds
-    bad = onnx_export._verify(changed.module.eval(), changed, report.path, batch=4)
-    assert not bad.ok and bad.rel_diff > 1e-4
+    _, rel_diff, ok = onnx_export._verify(changed.module.eval(), changed, report.path, batch=4)
+    assert not ok and rel_diff > 1e-4
 
 
 def test_fixed_batch_export_and_training_mode_kept(tmp_path, capfd):
@@ -196,8 +196,14 @@ def test_fixed_batch_export_and_training_mode_kept(tmp_path, capfd):
     proto = onnx.load(str(report.path))
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value == report.exported_batch
     assert any(o.domain in ("", "ai.onnx") and o.version == 18 for o in proto.opset_import)
+    assert report.opset == 18
     out, err = capfd.readouterr()
     assert out == "" and err == ""  # the exporter's chatter is captured, not printed
+
+
+def test_an_opset_the_exporter_cannot_write_is_an_error_not_a_surprise(tmp_path):
+    with pytest.raises(ExportError, match="cannot write opset 99"):
+        export_onnx(compile_graph(mlp()), tmp_path / "m.onnx", opset=99)
 
 
 class Zeta(torch.nn.Module):
