@@ -102,6 +102,7 @@ class Loop:
             if not self.running.is_set():
                 losses += self._report(i)
                 self._wait_resumed()
+                self._t_report = time.perf_counter()
             if not constant_lr:
                 lr = self.schedule.lr(self.global_step, epoch - 1)
                 for g in groups:

@@ -24,10 +24,7 @@ def mlp_project(features: int = 2, classes: int = 3, hidden: int = 16, loss="cro
     nodes += [g.add("linear", "fc2", out_features=classes), g.add("output", "out", loss=loss)]
     for a, b in itertools.pairwise(nodes):
         g.connect(a, b)
-    project = Project(graph=g)
-    for key, value in dict({"epochs": 3, "batch_size": 16, "lr": 0.01}, **training).items():
-        setattr(project.training, key, value)
-    return project
+    return _project(g, **{"lr": 0.01, **training})
 
 
 def linear_project(features: int = 3, **training) -> Project:
@@ -37,10 +34,7 @@ def linear_project(features: int = 3, **training) -> Project:
                 g.add("output", "out", loss="mse"))
     g.connect(i, fc)
     g.connect(fc, o)
-    project = Project(graph=g)
-    for key, value in dict({"epochs": 3, "batch_size": 16, "lr": 0.05}, **training).items():
-        setattr(project.training, key, value)
-    return project
+    return _project(g, **{"lr": 0.05, **training})
 
 
 def cnn_project(**training) -> Project:
@@ -52,10 +46,7 @@ def cnn_project(**training) -> Project:
              g.add("linear", "fc", out_features=3), g.add("output", "logits")]
     for a, b in itertools.pairwise(chain):
         g.connect(a, b)
-    project = Project(graph=g)
-    for key, value in dict({"epochs": 3, "batch_size": 16, "lr": 0.01}, **training).items():
-        setattr(project.training, key, value)
-    return project
+    return _project(g, **{"lr": 0.01, **training})
 
 
 def images(n: int = 192) -> Dataset:
@@ -65,6 +56,14 @@ def images(n: int = 192) -> Dataset:
         split.x = split.x.reshape(-1, 1, 8, 8)
     data.sample_shape = (1, 8, 8)
     return data
+
+
+def _project(graph: Graph, **training) -> Project:
+    """A project on the CPU (tests that want CUDA ask for it) with small-run defaults."""
+    project = Project(graph=graph)
+    for key, value in {"epochs": 3, "batch_size": 16, "device": "cpu", **training}.items():
+        setattr(project.training, key, value)
+    return project
 
 
 def blobs(n: int = 192, features: int = 2, classes: int = 3, seed: int = 0,
