@@ -41,13 +41,13 @@ class OnnxExportDialog(QDialog):
 
     done_exporting = Signal(object)  # OnnxReport, or None after a failure
 
-    def __init__(self, model, parent: QWidget | None = None, path: str = "model.onnx") -> None:
+    def __init__(self, model, parent: QWidget | None = None, path: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export to ONNX")
         self.model = model
         self.thread: OnnxExportThread | None = None
         self.report = None
-        self.path = QLineEdit(str(Path(path).absolute()))
+        self.path = QLineEdit(str(path or Path.home() / "model.onnx"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
