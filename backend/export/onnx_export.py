@@ -81,34 +81,47 @@ def _random_inputs(model: CompiledModel, batch: int, seed: int) -> tuple[torch.T
     return tuple(torch.randn((batch, *s), generator=generator) for s in model.input_shapes)
 
 
+class _Failed(Exception):
+    def __init__(self, what: str, cause: Exception, node: str | None) -> None:
+        super().__init__(what)
+        self.what, self.cause, self.node = what, cause, node
+
+
 def _export(module, model, args, path: Path, opset, dynamic_batch: bool) -> int:
     """Write the file; returns the opset it holds."""
+    try:
+        with _captured() as log:
+            return _convert(module, model, args, path, opset, dynamic_batch)
+    except _Failed as failed:  # raised outside the capture, so `log` holds everything
+        where = f"node '{failed.node}'" if failed.node else "the model"
+        raise ExportError(f"{where} {failed.what}: {_summary(failed.cause)}", failed.node,
+                          f"{log.getvalue()}\n{type(failed.cause).__name__}: {failed.cause}"
+                          ) from failed.cause
+
+
+def _trace(module, args, dynamic_batch: bool):
+    """torch.export with the batch dimension (shared by all inputs) left symbolic."""
     batch = torch.export.Dim("batch")
     dynamic = tuple({0: batch} for _ in args) if dynamic_batch else None
-    with _captured() as log:
-        try:
-            program = torch.export.export(module, args, dynamic_shapes=dynamic, strict=False)
-        except Exception as exc:
-            node = trace_node(exc) or _isolate(module, args, dynamic_batch, opset)
-            raise _error("cannot be traced for export", exc, node, log) from exc
-        weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
-        try:
-            onnx_program = torch.onnx.export(
-                program, args, str(path), dynamo=True, opset_version=opset,
-                input_names=model.input_names, output_names=model.output_names,
-                external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
-        except Exception as exc:
-            node = (_node_in_message(program, str(exc))
-                    or _isolate(module, args, dynamic_batch, opset))
-            raise _error("cannot be converted to ONNX", exc, node, log) from exc
+    return torch.export.export(module, args, dynamic_shapes=dynamic, strict=False)
+
+
+def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int:
+    try:
+        program = _trace(module, args, dynamic_batch)
+    except Exception as exc:
+        node = trace_node(exc) or _isolate(module, args, dynamic_batch, opset)
+        raise _Failed("cannot be traced for export", exc, node) from exc
+    weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
+    try:
+        onnx_program = torch.onnx.export(
+            program, args, str(path), dynamo=True, opset_version=opset,
+            input_names=model.input_names, output_names=model.output_names,
+            external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
+    except Exception as exc:
+        node = _node_in_message(program, str(exc)) or _isolate(module, args, dynamic_batch, opset)
+        raise _Failed("cannot be converted to ONNX", exc, node) from exc
     return onnx_program.model.opset_imports[""]
-
-
-def _error(what: str, exc: Exception, node: str | None, log: io.StringIO) -> ExportError:
-    where = f"node '{node}'" if node else "the model"
-    error = ExportError(f"{where} {what}: {_summary(exc)}", node)
-    error.details = f"{log.getvalue()}\n{type(exc).__name__}: {exc}"
-    return error
 
 
 def _summary(exc: Exception) -> str:
@@ -147,13 +160,12 @@ def _isolate(module: torch.nn.Module, args, dynamic_batch: bool, opset) -> str |
     finally:
         for hook in hooks:
             hook.remove()
-    batch = torch.export.Dim("batch")
     with tempfile.TemporaryDirectory() as tmp:
         for name, child_args in recorded.items():
-            dynamic = tuple({0: batch} for _ in child_args) if dynamic_batch else None
             try:
-                torch.onnx.export(getattr(module, name), child_args, os.path.join(tmp, "n.onnx"),
-                                  dynamo=True, dynamic_shapes=dynamic, opset_version=opset)
+                program = _trace(getattr(module, name), child_args, dynamic_batch)
+                torch.onnx.export(program, child_args, os.path.join(tmp, "node.onnx"),
+                                  dynamo=True, opset_version=opset)
             except Exception:  # noqa: BLE001 - any failure makes this node the culprit
                 return name
     return None
