@@ -12,7 +12,8 @@ Embedding (what the app needs)::
     scene.detach()                             # before dropping the scene (new document)
 
 GraphScene: `apply_edit(edit, gesture=None) -> None | reason` (the one way to change the document: one
-undo step; use it from the inspector too), `add_layer(type_id, pos, wire_to=None)`, `delete_selection()`,
+undo step; use it from the inspector too), `add_layer(type_id, pos, wire_to=None)`,
+`wirable_port(spec, wire_to)`, `delete_selection()`,
 `copy_selection()`, `cut_selection()`, `paste(at=None)`, `duplicate_selection()`,
 `nudge_selection(dx, dy)`, `select_all()`, `select_nodes(ids)`, `selected_node_ids()`, `selected_edges()`,
 `auto_layout()`, `nodes_rect(ids=None)`, `node_item(id)`, `edge_item(edge)`,

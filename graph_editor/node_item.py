@@ -68,7 +68,7 @@ class NodeItem(QGraphicsItem):
     def _make_ports(self, ports, is_output: bool) -> dict[str, PortItem]:
         items = {}
         for i, port in enumerate(ports):
-            item = PortItem(self, port.name, is_output, port.many)
+            item = PortItem(self, port, is_output)
             item.setPos(self.width if is_output else 0.0, port_y(i, len(ports)))
             items[port.name] = item
         return items

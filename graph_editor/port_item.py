@@ -14,12 +14,13 @@ HIT_R = 10.0  # generous hit area: ports are small targets
 class PortItem(QGraphicsItem):
     """Child of a NodeItem. Pressing it starts a wire; the scene owns the wiring logic."""
 
-    def __init__(self, node_item, name: str, is_output: bool, many: bool) -> None:
+    def __init__(self, node_item, port, is_output: bool) -> None:
         super().__init__(node_item)
         self.node_item = node_item
-        self.name = name
+        self.name = port.name
         self.is_output = is_output
-        self.many = many
+        self.many = port.many
+        self.dtype = port.dtype  # only ports of one dtype connect (activations, indices)
         self.highlight = False  # set while a compatible wire is being dragged
         self.hovered = False
         self.setAcceptHoverEvents(True)

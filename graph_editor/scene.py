@@ -134,26 +134,37 @@ class GraphScene(QGraphicsScene):
         spec = get(type_id)
         x, y = (pos.x(), pos.y()) if isinstance(pos, QPointF) else pos
         w, h = card_size(spec)
-        if wire_to is not None:
+        port = self.wirable_port(spec, wire_to) if wire_to is not None else None
+        if port is not None:
             ports = spec.inputs if wire_to[2] else spec.outputs
-            if not ports:
-                wire_to = None
-            else:
-                y -= port_y(0, len(ports))
-                x -= 0 if wire_to[2] else w
+            y -= port_y(ports.index(port), len(ports))
+            x -= 0 if wire_to[2] else w
+        else:
+            wire_to = None
         if wire_to is None and centered:
             x, y = x - w / 2, y - h / 2
         node = Node(new_id(), type_id, self.graph.unique_name(spec.module_prefix or type_id),
                     spec.defaults(), (round(x), round(y)))
         edges = []
         if wire_to is not None:
-            other, port, from_output = wire_to
-            edges = [Edge(other, port, node.id, spec.inputs[0].name) if from_output
-                     else Edge(node.id, spec.outputs[0].name, other, port)]
+            other, other_port, from_output = wire_to
+            edges = [Edge(other, other_port, node.id, port.name) if from_output
+                     else Edge(node.id, port.name, other, other_port)]
         if self.apply_edit(AddNodes([node], edges, text=f"Add {spec.title}")) is not None:
             return None
         self.select_nodes([node.id])
         return node.id
+
+    def wirable_port(self, spec, wire_to: tuple[str, str, bool]):
+        """The first port of a new `spec` layer that could be wired to the port
+        `wire_to=(node_id, port, is_output)`, or None (also quick-add's filter)."""
+        other_id, other_port, from_output = wire_to
+        if other_id not in self.graph.nodes:
+            return None
+        other = self.graph.nodes[other_id].spec
+        theirs = (other.output_port if from_output else other.input_port)(other_port)
+        ours = spec.inputs if from_output else spec.outputs
+        return next((p for p in ours if theirs is not None and p.dtype == theirs.dtype), None)
 
     def delete_selection(self) -> None:
         ids, edges = self.selected_node_ids(), self.selected_edges()

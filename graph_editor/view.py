@@ -95,9 +95,9 @@ class GraphView(QGraphicsView):
         self._quick_at = self.cursor_scene_pos() if scene_pos is None else scene_pos
         self._quick_wire = wire_to
         accepts = None
-        if wire_to is not None:  # only layers with a port on the side the wire arrives
-            accepts = (lambda spec: bool(spec.inputs)) if wire_to[2] else \
-                (lambda spec: bool(spec.outputs))
+        if wire_to is not None:  # only layers with a port that can take this wire
+            def accepts(spec):
+                return self.graph_scene().wirable_port(spec, wire_to) is not None
         self.quick_add.popup(self.viewport().mapToGlobal(self.mapFromScene(self._quick_at)),
                              accepts)
 

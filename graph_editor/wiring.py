@@ -127,6 +127,8 @@ class Wiring:
             if nid in blocked:
                 continue
             for port in (item.inputs if origin.is_output else item.outputs).values():
+                if port.dtype != origin.dtype:
+                    continue
                 if origin.is_output:
                     edge = Edge(origin.node_id, origin.name, nid, port.name)
                     ok = port.many or (nid, port.name) not in full

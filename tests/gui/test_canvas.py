@@ -360,3 +360,34 @@ def test_wire_dropped_on_empty_canvas_offers_a_layer_and_wires_it(qtbot):
     assert ed.stack.count() == 1
     ed.stack.undo()
     assert list(ed.graph.nodes) == [a.id] and not ed.graph.edges
+
+
+def test_pooling_indices_only_wire_into_an_index_port(qtbot):
+    ed = make_editor(qtbot)
+    inp, pool = chain(ed.graph, "input", "max_pool2d")
+    relu = ed.graph.add("relu", position=(600, 100))
+    unpool = ed.graph.add("max_unpool2d", position=(600, 400))
+    vp = ed.view.viewport()
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, ed.port_at(pool, "indices", True))
+    QTest.mouseMove(vp, QPoint(900, 700))
+    lit = {(p.node_id, p.name) for p in ed.scene.wiring.valid}
+    assert lit == {(unpool.id, "indices")}
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, QPoint(900, 700))
+    ed.view.quick_add.hide()
+    with qtbot.waitSignal(ed.scene.edit_rejected) as sig:
+        ed.drag(ed.port_at(pool, "indices", True), ed.port_at(relu, "x", False))
+    assert "pooling indices" in sig.args[0] and len(ed.graph.edges) == 1
+    ed.drag(ed.port_at(pool, "indices", True), ed.node_at(unpool) + QPoint(0, 30))
+    assert ed.graph.edges_into(unpool.id, "indices")  # the card picked its index port
+
+
+def test_quick_add_after_an_index_wire_offers_only_index_takers(qtbot):
+    ed = make_editor(qtbot)
+    _inp, pool = chain(ed.graph, "input", "max_pool2d")
+    ed.view.open_quick_add(QPointF(700, 300), (pool.id, "indices", True))
+    popup = ed.view.quick_add
+    offered = {popup.list.item(i).data(Qt.UserRole) for i in range(popup.list.count())}
+    assert offered == {"max_unpool2d"}
+    QTest.keyClick(popup.edit, Qt.Key_Return)
+    (unpool,) = [n for n in ed.graph.nodes.values() if n.type_id == "max_unpool2d"]
+    assert ed.graph.edges_into(unpool.id, "indices")[0].src == pool.id
