@@ -18,7 +18,7 @@ from functools import lru_cache
 import torch
 import torch.fx
 
-from .graph import Graph, GraphError, Node
+from .graph import Edge, Graph, GraphError, Node
 from .registry import Shape
 from .shapes import analyze
 
@@ -85,7 +85,10 @@ def compile_graph(graph: Graph) -> CompiledModel:
     errors = [(p.node_id, p.message) for p in analysis.problems if p.severity == "error"]
     if errors:
         raise CompileError(errors)
-    nodes = [graph.nodes[nid] for nid in _execution_order(graph)]
+    incoming: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
+    for edge in graph.edges:
+        incoming[edge.dst].append(edge)
+    nodes = [graph.nodes[nid] for nid in _execution_order(graph, incoming)]
     reserved = [(n.id, _reserved_message(n)) for n in nodes if n.name in _reserved_names()]
     if reserved:
         raise CompileError(reserved)
@@ -99,9 +102,10 @@ def compile_graph(graph: Graph) -> CompiledModel:
         values[(node.id, "y")] = fx_graph.placeholder(node.name)
     for node in nodes:
         if node.type_id == "output":  # passes its input through: it only names it
-            values[(node.id, "y")] = _value(graph, values, graph.edges_into(node.id, "x")[0])
+            edge = incoming[node.id][0]
+            values[(node.id, "y")] = values[(edge.src, edge.src_port)]
         elif node.type_id != "input":
-            _add_layer(graph, node, analysis, fx_graph, root, values)
+            _add_layer(graph, node, incoming[node.id], analysis, fx_graph, root, values)
     outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
     results = [values[(n.id, "y")] for n in outputs]
     fx_graph.output(results[0] if len(results) == 1 else tuple(results))
@@ -117,18 +121,18 @@ def compile_graph(graph: Graph) -> CompiledModel:
     )
 
 
-def _add_layer(graph: Graph, node: Node, analysis, fx_graph: torch.fx.Graph,
-               root: torch.nn.Module, values: dict) -> None:
+def _add_layer(graph: Graph, node: Node, incoming: list[Edge], analysis,
+               fx_graph: torch.fx.Graph, root: torch.nn.Module, values: dict) -> None:
     spec = node.spec
     shapes: dict = {}
     args: list[torch.fx.Node] = []
-    for port in spec.inputs:
-        edges = graph.edges_into(node.id, port.name)
+    for port in spec.inputs:  # in port order; a many-port's edges in the order they were made
+        edges = [e for e in incoming if e.dst_port == port.name]
         if port.many:
             shapes[port.name] = [analysis.edge_shapes[e] for e in edges]
         elif edges:
             shapes[port.name] = analysis.edge_shapes[edges[0]]
-        args.extend(_value(graph, values, e) for e in edges)
+        args.extend(values[(e.src, e.src_port)] for e in edges)
     try:
         module = spec.build(node.params, shapes)
     except Exception as exc:  # a build failure is a user-facing problem on this node
@@ -146,18 +150,14 @@ def _add_layer(graph: Graph, node: Node, analysis, fx_graph: torch.fx.Graph,
                 "call_function", operator.getitem, (call, index), name=f"{node.name}_{port.name}")
 
 
-def _value(graph: Graph, values: dict, edge) -> torch.fx.Node:
-    return values[(edge.src, edge.src_port)]
-
-
-def _execution_order(graph: Graph) -> list[str]:
+def _execution_order(graph: Graph, incoming: dict[str, list[Edge]]) -> list[str]:
     """Topological order that follows the canvas's node order where it may, so the generated
     code reads top to bottom as the user built it; only nodes that feed an Output (and
     every Input) are kept."""
     live = {nid for nid, n in graph.nodes.items() if n.type_id in ("input", "output")}
     stack = [nid for nid in live if graph.nodes[nid].type_id == "output"]
     while stack:
-        for edge in graph.edges_into(stack.pop()):
+        for edge in incoming[stack.pop()]:
             if edge.src not in live:
                 live.add(edge.src)
                 stack.append(edge.src)
