@@ -11,19 +11,27 @@ Embedding (what the app needs)::
     scene.edit_rejected.connect(status_bar.showMessage)            # reason text
     scene.detach()                             # before dropping the scene (new document)
 
-GraphScene: `apply_edit(edit, gesture=None) -> None | reason` (the one way to change the document: one
-undo step; use it from the inspector too), `add_layer(type_id, pos, wire_to=None)`,
-`wirable_port(spec, wire_to)`, `delete_selection()`,
-`copy_selection()`, `cut_selection()`, `paste(at=None)`, `duplicate_selection()`,
-`nudge_selection(dx, dy)`, `select_all()`, `select_nodes(ids)`, `selected_node_ids()`, `selected_edges()`,
-`auto_layout()`, `nodes_rect(ids=None)`, `node_item(id)`, `edge_item(edge)`,
-`snap_to_grid` (bool attribute), `restyle()` (automatic on palette change).
-GraphView: `frame_selection_or_all()` (F), `frame(rect)`, `reset_zoom()` (Ctrl+0),
-`zoom_by(f, anchor=None)`, `zoom()`, `open_quick_add(scene_pos=None)` (Tab; also offered
-when a new wire is dropped on empty canvas, wiring the chosen layer in), `cursor_scene_pos()`.
-The view also handles Delete, Ctrl+C/X/V/D/A and Escape itself; menu actions bound to the
-same shortcuts simply take precedence. Palette drags carry LAYER_MIME with the utf-8
-type_id; the clipboard carries NODES_MIME with {nodes, edges} JSON (Graph.to_dict format).
+GraphScene
+    apply_edit(edit, gesture=None) -> None | reason: THE way to change the document (one
+        undo step; the inspector should use it too). A refusal is returned and emitted.
+    add_layer(type_id, pos, centered=True, wire_to=None) -> node id | None
+    delete_selection(), copy_selection(), cut_selection(), paste(at=None),
+    duplicate_selection(), nudge_selection(dx, dy), auto_layout()
+    select_all(), select_nodes(ids), selected_node_ids(), selected_edges()
+    nodes_rect(ids=None), node_item(id), edge_item(edge), wirable_port(spec, wire_to)
+    snap_to_grid (bool attribute); restyle() runs by itself on a palette change
+    signals: selection_changed_nodes(list), edit_rejected(str), wire_dropped(...)
+GraphView
+    frame_selection_or_all() (F), frame(rect), reset_zoom() (Ctrl+0), zoom(),
+    zoom_by(factor, anchor=None), cursor_scene_pos(),
+    open_quick_add(scene_pos=None, wire_to=None) (Tab; also offered when a new wire is
+        dropped on empty canvas, and the chosen layer is wired in)
+    Handles Delete, Ctrl+C/X/V/D/A, arrows and Escape itself; menu actions bound to the
+    same shortcuts take precedence, so nothing fires twice.
+Formats: palette drags carry LAYER_MIME with the utf-8 type_id; the clipboard carries
+NODES_MIME (and text/plain) with {nodes, edges} JSON in Graph.to_dict() format.
+Helpers the app may reuse: style.Style.from_palette, style.format_shape/format_count,
+layout.layered_layout, node_item.card_size.
 """
 
 from .clipboard import NODES_MIME

@@ -364,7 +364,7 @@ def test_wire_dropped_on_empty_canvas_offers_a_layer_and_wires_it(qtbot):
 
 def test_pooling_indices_only_wire_into_an_index_port(qtbot):
     ed = make_editor(qtbot)
-    inp, pool = chain(ed.graph, "input", "max_pool2d")
+    _inp, pool = chain(ed.graph, "input", "max_pool2d")
     relu = ed.graph.add("relu", position=(600, 100))
     unpool = ed.graph.add("max_unpool2d", position=(600, 400))
     vp = ed.view.viewport()
