@@ -4,12 +4,12 @@ tensor shape they carry (batch implied). Also the live wire that follows the mou
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from ..backend.graph import Edge
 from .routing import CardIndex, curve, route
-from .style import Style, format_shape
+from .style import Style, format_shape, text_size
 
 LABEL_RESERVE = 120.0  # width kept free for a shape label in the item's bounds
 
@@ -60,14 +60,23 @@ class EdgeItem(QGraphicsItem):
         self._mid = path.pointAtPercent(0.5)
         self._label_rect = self._label_box()
         reserve = QRectF(self._mid.x() - LABEL_RESERVE / 2, self._mid.y() - 24,
-                         LABEL_RESERVE, 24)
+                         LABEL_RESERVE, 48)
         self._bounds = self._hit.boundingRect().united(reserve).united(self._label_rect)
 
     def _label_box(self) -> QRectF:
+        """Where the label goes: above the wire's midpoint, else below it, else nowhere
+        (a wire too short to hold it between its two cards; the cards show the shape)."""
         if not self.label:
             return QRectF()
-        w, h = _text_size(self.label, self.theme.edge_font)
-        return QRectF(self._mid.x() - w / 2 - 4, self._mid.y() - h - 5, w + 8, h + 2)
+        w, h = text_size(self.label, self.theme.edge_font)
+        ends = [p.node_item.mapRectToScene(p.node_item.card_rect())
+                for p in (self.src_port, self.dst_port)]
+        for top in (self._mid.y() - h - 4, self._mid.y() + 3):
+            box = QRectF(self._mid.x() - w / 2 - 3, top, w + 6, h + 1)
+            # The pill's padding may tuck under a card edge; the text itself may not.
+            if not any(box.adjusted(3, 0, -3, 0).intersects(card) for card in ends):
+                return box
+        return QRectF()
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -86,7 +95,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path)
-        if self.label and lod >= 0.6:
+        if not self._label_rect.isEmpty() and lod >= 0.6:
             painter.setOpacity(min(1.0, (lod - 0.6) / 0.2))
             painter.setPen(Qt.NoPen)
             painter.setBrush(s.canvas)
@@ -95,21 +104,6 @@ class EdgeItem(QGraphicsItem):
             painter.setFont(s.edge_font)
             painter.drawText(self._label_rect, Qt.AlignCenter, self.label)
             painter.setOpacity(1.0)
-
-
-_sizes: dict[tuple[str, int], tuple[float, float]] = {}
-
-
-def _text_size(text: str, font) -> tuple[float, float]:
-    """Label extent, cached: a re-analysis relabels hundreds of edges with few distinct texts."""
-    key = (text, font.pixelSize())
-    size = _sizes.get(key)
-    if size is None:
-        if len(_sizes) > 10000:
-            _sizes.clear()
-        fm = QFontMetricsF(font)
-        size = _sizes[key] = (fm.horizontalAdvance(text), fm.height())
-    return size
 
 
 class WireItem(QGraphicsItem):

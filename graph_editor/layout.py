@@ -11,7 +11,7 @@ from collections import defaultdict
 
 
 def layered_layout(nodes: list[str], edges: list[tuple[str, str]],
-                   sizes: dict[str, tuple[float, float]], *, hgap: float = 70.0,
+                   sizes: dict[str, tuple[float, float]], *, hgap: float = 84.0,
                    vgap: float = 36.0, origin: tuple[float, float] = (0.0, 0.0),
                    sweeps: int = 4) -> dict[str, tuple[float, float]]:
     """Top-left position of each node id. `edges` are (src, dst) pairs among `nodes`."""

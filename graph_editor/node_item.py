@@ -23,6 +23,7 @@ from .style import (
     format_shape,
     format_value,
     mix,
+    text_size,
 )
 
 PAD = 10
@@ -36,14 +37,14 @@ _SELECTED_CHANGED = QGraphicsItem.ItemSelectedHasChanged
 def card_size(spec: LayerSpec) -> tuple[float, float]:
     """Card size for a layer type; known before the item exists (drops centre on it)."""
     rows = max(len(spec.inputs), len(spec.outputs))
-    port_rows = rows * ROW_H + 4 if rows > 1 else 0
+    port_rows = rows * ROW_H + 2 if rows > 1 else 0
     lines = min(3, len(spec.key_params))
-    return CARD_WIDTH, HEADER_H + port_rows + lines * LINE_H + FOOTER_H + 8
+    return CARD_WIDTH, HEADER_H + port_rows + lines * LINE_H + FOOTER_H + 5
 
 
 def port_y(index: int, count: int) -> float:
     """Port centre below the card's top edge."""
-    return SINGLE_PORT_Y if count == 1 else HEADER_H + 4 + ROW_H * index + ROW_H / 2
+    return SINGLE_PORT_Y if count == 1 else HEADER_H + 2 + ROW_H * index + ROW_H / 2
 
 
 class NodeItem(QGraphicsItem):
@@ -56,6 +57,7 @@ class NodeItem(QGraphicsItem):
         self.shape_text = ""
         self.params_text = ""
         self.error: str | None = None
+        self.info = None
         self.hovered = False
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
@@ -86,19 +88,32 @@ class NodeItem(QGraphicsItem):
 
     def set_info(self, info) -> None:
         """Apply one node's analysis result (NodeInfo or None)."""
+        self.info = info
         if info is None:
             shape_text, params_text, error = "", "", None
         else:
             shapes = list(info.output_shapes.values())
             shape_text = format_shape(tuple(shapes[0])) if shapes else "?"  # unknown upstream
-            params_text = f"{format_count(info.params)} params" if info.params else ""
+            params_text = self._params_label(info.params, shape_text)
             error = info.error
         if (shape_text, params_text, error) == (self.shape_text, self.params_text, self.error):
             return
-        if error != self.error:
-            self.setToolTip(error or "")
         self.shape_text, self.params_text, self.error = shape_text, params_text, error
         self.update()
+
+    def tooltip_text(self) -> str:
+        """Built when asked (GraphScene.helpEvent), so re-analyses never pay for it."""
+        lines = [f"{self.name} — {self.spec.title}"]
+        info = self.info
+        if info is not None:
+            for port, shape in info.output_shapes.items():
+                prefix = f"{port}: " if len(info.output_shapes) > 1 else "output "
+                lines.append(prefix + format_shape(tuple(shape)))
+            if info.params:
+                lines.append(f"{info.params:,} parameters")
+            if info.error:
+                lines.append(f"Error: {info.error}")
+        return "\n".join(lines)
 
     def hoverEnterEvent(self, event) -> None:
         self.hovered = True
@@ -107,6 +122,16 @@ class NodeItem(QGraphicsItem):
     def hoverLeaveEvent(self, event) -> None:
         self.hovered = False
         self.update()
+
+    def _params_label(self, count: int, shape_text: str) -> str:
+        """"36.9k params", or just "36.9k" when the footer is too narrow for both."""
+        if not count:
+            return ""
+        font, room = self.theme.small_font, self.width - 2 * PAD - 10
+        full = f"{format_count(count)} params"
+        if text_size(f"→ {shape_text}", font)[0] + text_size(full, font)[0] <= room:
+            return full
+        return format_count(count)
 
     def set_style(self, style: Style) -> None:
         self.theme = style
@@ -190,17 +215,17 @@ class NodeItem(QGraphicsItem):
         text_w = self.width - 2 * PAD
         painter.setPen(s.text)
         painter.setFont(s.name_font)
-        painter.drawText(QRectF(PAD, 4, text_w, 19), Qt.AlignLeft | Qt.AlignVCenter,
+        painter.drawText(QRectF(PAD, 3, text_w, 18), Qt.AlignLeft | Qt.AlignVCenter,
                          _elide(self.name, s.name_font, text_w))
         painter.setPen(s.text if s.dark else s.muted.darker(130))
         painter.setFont(s.type_font)
-        painter.drawText(QRectF(PAD, 21, text_w, 15), Qt.AlignLeft | Qt.AlignVCenter,
+        painter.drawText(QRectF(PAD, 19, text_w, 14), Qt.AlignLeft | Qt.AlignVCenter,
                          _elide(self.spec.title, s.type_font, text_w))
 
         if alpha <= 0.0:
             return
         painter.setOpacity(alpha)
-        y = HEADER_H + 4
+        y = HEADER_H + 2
         painter.setFont(s.small_font)
         painter.setPen(s.muted)
         for side, ports, align, x in ((self.spec.inputs, self.inputs, Qt.AlignLeft, PAD),
@@ -211,7 +236,7 @@ class NodeItem(QGraphicsItem):
                                      align | Qt.AlignVCenter, port.name)
         rows = max(len(self.inputs), len(self.outputs))
         if rows > 1:
-            y += rows * ROW_H + 4
+            y += rows * ROW_H + 2
         for name, value in self.param_lines:
             painter.setPen(s.muted)
             painter.drawText(QRectF(PAD, y, text_w, LINE_H), Qt.AlignLeft | Qt.AlignVCenter, name)
@@ -220,8 +245,8 @@ class NodeItem(QGraphicsItem):
                              _elide(value, s.small_font, text_w * 0.6))
             y += LINE_H
 
-        foot = QRectF(PAD, self.height - FOOTER_H - 3, text_w, FOOTER_H)
-        if y > HEADER_H + 4:  # a rule between parameters and the footer, when there are any
+        foot = QRectF(PAD, self.height - FOOTER_H - 2, text_w, FOOTER_H)
+        if y > HEADER_H + 2:  # a rule between parameters and the footer, when there are any
             painter.setPen(QPen(s.outline, 0))
             painter.drawLine(QPointF(1, foot.top()), QPointF(self.width - 1, foot.top()))
         painter.setPen(s.error if self.error else s.text)

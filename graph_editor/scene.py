@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
 from ..backend.graph import AddNodes, Edge, Graph, GraphError, MoveNodes, Node, RemoveItems, new_id
 from ..backend.registry import ParamError, get
@@ -341,6 +341,14 @@ class GraphScene(QGraphicsScene):
             return
         self.add_layer(type_id, event.scenePos())
         event.acceptProposedAction()
+
+    def helpEvent(self, event) -> None:
+        """Tooltips are composed on demand: name, type, output shape, parameters, error."""
+        for item in self.items(event.scenePos()):
+            if isinstance(item, NodeItem):
+                QToolTip.showText(event.screenPos(), item.tooltip_text(), event.widget())
+                return
+        QToolTip.hideText()
 
     def event(self, event) -> bool:
         handled = super().event(event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 
 # One hue per registry category (degrees); unknown categories fall back to grey.
 CATEGORY_HUES = {
@@ -20,11 +20,12 @@ CATEGORY_HUES = {
 }
 
 GRID = 20  # scene units between minor grid lines; snap-to-grid uses it too
-CARD_WIDTH = 184
-HEADER_H = 40
-ROW_H = 18  # one labelled port row
-LINE_H = 16  # one key-parameter line
-FOOTER_H = 20
+# Sized so cards on a 220 x 130 grid (tools/make_examples.py) leave room for shape labels.
+CARD_WIDTH = 152
+HEADER_H = 36
+ROW_H = 14  # one labelled port row
+LINE_H = 14  # one key-parameter line
+FOOTER_H = 18
 PORT_R = 5.5
 SINGLE_PORT_Y = HEADER_H / 2  # single ports sit level with the header, so rows line up
 
@@ -76,8 +77,8 @@ class Style:
             selection=palette.color(QPalette.Highlight), edge=mix(text, canvas, 0.45),
             error=QColor(240, 80, 70) if dark else QColor(205, 40, 35),
             ok_port=QColor(80, 200, 120) if dark else QColor(30, 150, 70),
-            name_font=_font(13, bold=True), type_font=_font(11), small_font=_font(11),
-            edge_font=_font(10),
+            name_font=_font(13, bold=True), type_font=_font(10), small_font=_font(10),
+            edge_font=_font(9),
         )
 
     def header(self, category: str) -> QColor:
@@ -115,3 +116,19 @@ def format_value(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return "—" if value is None else str(value)
+
+
+_sizes: dict[tuple[str, int, bool], tuple[float, float]] = {}
+
+
+def text_size(text: str, font: QFont) -> tuple[float, float]:
+    """(width, height) of a one-line text, cached: a re-analysis relabels hundreds of
+    items with few distinct texts."""
+    key = (text, font.pixelSize(), font.bold())
+    size = _sizes.get(key)
+    if size is None:
+        if len(_sizes) > 10000:
+            _sizes.clear()
+        fm = QFontMetricsF(font)
+        size = _sizes[key] = (fm.horizontalAdvance(text), fm.height())
+    return size

@@ -273,7 +273,7 @@ def test_analysis_shows_shapes_param_counts_and_errors(qtbot):
     conv_item = ed.scene.node_item(conv.id)
     assert conv_item.shape_text == "16×6×6" and conv_item.params_text == "160 params"
     out_item = ed.scene.node_item(out.id)
-    assert out_item.error and "Output" in out_item.toolTip()  # (N, 16, 6, 10) is not class scores
+    assert out_item.error and "Output" in out_item.tooltip_text()  # (N, 16, 6, 10): not scores
     ed.graph.set_param(conv.id, "out_channels", 4)
     assert conv_item.param_lines[0] == ("out_channels", "4")
     ed.analyze()
@@ -391,3 +391,17 @@ def test_quick_add_after_an_index_wire_offers_only_index_takers(qtbot):
     QTest.keyClick(popup.edit, Qt.Key_Return)
     (unpool,) = [n for n in ed.graph.nodes.values() if n.type_id == "max_unpool2d"]
     assert ed.graph.edges_into(unpool.id, "indices")[0].src == pool.id
+
+
+def test_hovering_a_card_shows_its_tooltip(qtbot):
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    ed = make_editor(qtbot)
+    _inp, conv = chain(ed.graph, "input", "conv2d")
+    ed.analyze()
+    pos = ed.node_at(conv) + QPoint(0, 30)
+    vp = ed.view.viewport()
+    QApplication.sendEvent(vp, QHelpEvent(QHelpEvent.Type.ToolTip, pos, vp.mapToGlobal(pos)))
+    text = QToolTip.text()
+    assert "conv1 — Conv2d" in text and "output 16×26×26" in text and "160 parameters" in text
