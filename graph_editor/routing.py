@@ -101,7 +101,8 @@ def route(p0: QPointF, p1: QPointF, cards: CardIndex, ends) -> QPainterPath:
 
 def _cards_hit(path: QPainterPath, cards: CardIndex, ends) -> list[QRectF]:
     """Rects (with clearance) of the cards, other than the ends, the path runs through."""
-    near = [r.adjusted(-6, -6, 6, 6) for k, r in cards.query(path.boundingRect()) if k not in ends]
+    area = path.boundingRect().adjusted(-8, -8, 8, 8)  # a level wire has a zero-height box
+    near = [r.adjusted(-6, -6, 6, 6) for k, r in cards.query(area) if k not in ends]
     if not near:
         return []
     points = [path.pointAtPercent(t / 24) for t in range(1, 24)]
