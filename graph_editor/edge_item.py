@@ -8,6 +8,7 @@ from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from ..backend.graph import Edge
+from .node_item import NEAR_LOD
 from .routing import CardIndex, curve, route
 from .style import Style, format_shape, text_size
 
@@ -95,8 +96,8 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path)
-        if not self._label_rect.isEmpty() and lod >= 0.6:
-            painter.setOpacity(min(1.0, (lod - 0.6) / 0.2))
+        if not self._label_rect.isEmpty() and lod >= NEAR_LOD:  # readable: 6+ px
+            painter.setOpacity(min(1.0, 0.35 + (lod - NEAR_LOD) / 0.15))
             painter.setPen(Qt.NoPen)
             painter.setBrush(s.canvas)
             painter.drawRoundedRect(self._label_rect, 4, 4)

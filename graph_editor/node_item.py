@@ -28,7 +28,7 @@ from .style import (
 
 PAD = 10
 RADIUS = 7
-NEAR_LOD = 0.6  # below this zoom a card shows only its name, drawn large
+NEAR_LOD = 0.7  # below this zoom a card shows its name and shape only, drawn large
 _POS_CHANGE = QGraphicsItem.ItemPositionChange
 _POS_CHANGED = QGraphicsItem.ItemPositionHasChanged
 _SELECTED_CHANGED = QGraphicsItem.ItemSelectedHasChanged
@@ -188,8 +188,8 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(header)
         painter.drawPath(head)
 
-        if lod >= NEAR_LOD:  # details fade in over the next 0.2 of zoom
-            self._paint_text(painter, min(1.0, (lod - NEAR_LOD) / 0.2))
+        if lod >= NEAR_LOD:  # details fade in over the next 0.15 of zoom
+            self._paint_text(painter, min(1.0, 0.35 + (lod - NEAR_LOD) / 0.15))
         elif lod >= 0.18:
             self._paint_far_name(painter, lod)
 
@@ -258,13 +258,24 @@ class NodeItem(QGraphicsItem):
         painter.setOpacity(1.0)
 
     def _paint_far_name(self, painter, lod: float) -> None:
-        """Zoomed out: only the name, drawn larger so it stays legible on screen."""
-        f = QFont(self.theme.name_font)
-        f.setPixelSize(max(13, int(11 / lod)))
-        painter.setFont(f)
-        painter.setPen(self.theme.text)
-        painter.drawText(self.card_rect().adjusted(4, 0, -4, 0), Qt.AlignCenter,
-                         _elide(self.name, f, self.width - 8))
+        """Zoomed out: the name, and the output shape while there is room, drawn larger so
+        they stay legible on screen (about 12 and 10 device pixels)."""
+        s = self.theme
+        rect = self.card_rect().adjusted(5, 0, -5, 0)
+        name_font = QFont(s.name_font)
+        name_font.setPixelSize(min(28, int(12 / lod)))
+        painter.setFont(name_font)
+        painter.setPen(s.text)
+        painter.drawText(QRectF(rect.x(), 0, rect.width(), HEADER_H), Qt.AlignCenter,
+                         _elide(self.name, name_font, rect.width()))
+        second = "shape error" if self.error else f"→ {self.shape_text}" if self.shape_text else ""
+        if second and lod >= 0.4:
+            small = QFont(s.small_font)
+            small.setPixelSize(min(int(10 / lod), int(self.height - HEADER_H) - 4))
+            painter.setFont(small)
+            painter.setPen(s.error if self.error else s.muted)
+            painter.drawText(QRectF(rect.x(), HEADER_H, rect.width(), self.height - HEADER_H),
+                             Qt.AlignCenter, _elide(second, small, rect.width()))
 
     def _paint_badge(self, painter, lod: float) -> None:
         r = max(8.0, 5.0 / lod)
