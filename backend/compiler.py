@@ -7,6 +7,7 @@ are keyed by what the user sees on the canvas.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import heapq
 import keyword
@@ -79,8 +80,11 @@ def _reserved_message(node: Node) -> str:
             "PyTorch; rename the node")
 
 
-def compile_graph(graph: Graph) -> CompiledModel:
-    """Build the module; raises CompileError naming each node at fault."""
+def compile_graph(graph: Graph, device: str | torch.device | None = None) -> CompiledModel:
+    """Build the module; raises CompileError naming each node at fault.
+
+    `device` creates the weights there directly; "meta" builds the structure alone, with no
+    memory and no initialisation (enough for code and summaries, even for VGG-16)."""
     analysis = analyze(graph)
     errors = [(p.node_id, p.message) for p in analysis.problems if p.severity == "error"]
     if errors:
@@ -100,12 +104,13 @@ def compile_graph(graph: Graph) -> CompiledModel:
     inputs = [n for n in graph.nodes.values() if n.type_id == "input"]
     for node in inputs:
         values[(node.id, "y")] = fx_graph.placeholder(node.name)
-    for node in nodes:
-        if node.type_id == "output":  # passes its input through: it only names it
-            edge = incoming[node.id][0]
-            values[(node.id, "y")] = values[(edge.src, edge.src_port)]
-        elif node.type_id != "input":
-            _add_layer(graph, node, incoming[node.id], analysis, fx_graph, root, values)
+    with torch.device(device) if device is not None else contextlib.nullcontext():
+        for node in nodes:
+            if node.type_id == "output":  # passes its input through: it only names it
+                edge = incoming[node.id][0]
+                values[(node.id, "y")] = values[(edge.src, edge.src_port)]
+            elif node.type_id != "input":
+                _add_layer(graph, node, incoming[node.id], analysis, fx_graph, root, values)
     outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
     results = [values[(n.id, "y")] for n in outputs]
     fx_graph.output(results[0] if len(results) == 1 else tuple(results))

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if not class_name.isidentifier():
         return fail("code", f"--class-name {class_name!r} is not a Python name", 2)
     try:
-        source = python_source(compile_graph(project.graph), class_name)
+        source = python_source(compile_graph(project.graph, device="meta"), class_name)
     except (CompileError, ExportError) as exc:
         return fail("code", str(exc), 1)
     if args.output is None:

@@ -34,10 +34,11 @@ def export_python(model_or_graph, path, class_name: str = "Net") -> str:
 
 
 def python_source(model_or_graph, class_name: str = "Net") -> str:
+    """The file's text. A Graph is compiled on the meta device: code needs no weights."""
     if isinstance(model_or_graph, Graph):
         from ..compiler import compile_graph
 
-        model_or_graph = compile_graph(model_or_graph)
+        model_or_graph = compile_graph(model_or_graph, device="meta")
     model = model_or_graph
     gm = model.module
     helpers: dict[str, str] = {}

@@ -102,6 +102,14 @@ def test_gradients_reach_every_parameter():
     assert "= None" not in clone.code and set(clone.state_dict()) == set(model.module.state_dict())
 
 
+def test_meta_device_builds_the_structure_without_weights():
+    real, meta = compile_graph(lenet()), compile_graph(lenet(), device="meta")
+    assert all(p.is_meta for p in meta.module.parameters())
+    assert meta.module.code == real.module.code
+    assert {k: v.shape for k, v in meta.module.state_dict().items()} == {
+        k: v.shape for k, v in real.module.state_dict().items()}
+
+
 def test_state_dict_keys_are_node_names():
     keys = set(compile_graph(lenet()).module.state_dict())
     assert {"conv1.weight", "conv1.bias", "fc1.weight", "bn1.running_mean"} <= keys
