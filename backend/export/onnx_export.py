@@ -114,14 +114,30 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int
         raise _Failed("cannot be traced for export", exc, node) from exc
     weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
     try:
-        onnx_program = torch.onnx.export(
-            program, args, str(path), dynamo=True, opset_version=opset,
-            input_names=model.input_names, output_names=model.output_names,
-            external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
+        onnx_program = torch.onnx.export(program, args, dynamo=True, opset_version=opset,
+                                         input_names=model.input_names,
+                                         output_names=model.output_names)
     except Exception as exc:
         node = _node_in_message(program, str(exc)) or _isolate(module, args, dynamic_batch, opset)
         raise _Failed("cannot be converted to ONNX", exc, node) from exc
+    if dynamic_batch:
+        _name_batch_dimension(onnx_program.model.graph)
+    onnx_program.save(str(path), external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
     return onnx_program.model.opset_imports[""]
+
+
+def _name_batch_dimension(graph) -> None:
+    """Call the batch dimension "batch" everywhere instead of the tracer's "s40"."""
+    from onnx_ir import Shape, SymbolicDim
+
+    symbol = graph.inputs[0].shape[0].value if graph.inputs else None
+
+    def renamed(dim):
+        return "batch" if isinstance(dim, SymbolicDim) and dim.value == symbol else dim
+
+    for value in [*graph.inputs, *graph.outputs, *(v for node in graph for v in node.outputs)]:
+        if value.shape is not None and symbol is not None:
+            value.shape = Shape([renamed(d) for d in value.shape])
 
 
 def _summary(exc: Exception) -> str:
