@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import CATEGORIES, REGISTRY, LayerSpec
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QFont
+from netcanvas.graph_editor.style import Style
+from PySide6.QtCore import QMimeData, QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import QDrag, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QLineEdit,
     QTreeWidget,
     QTreeWidgetItem,
@@ -25,6 +27,28 @@ def _matches(spec: LayerSpec, words: list[str]) -> bool:
     return all(w in hay for w in words)
 
 
+def _drag_card(spec: LayerSpec, ratio: float) -> QPixmap:
+    """A small card in the category colour that follows the mouse while dragging."""
+    style = Style.from_palette(QApplication.palette())
+    font = QFont(style.name_font)
+    width = QFontMetrics(font).horizontalAdvance(spec.title) + 44
+    pix = QPixmap(int(width * ratio), int(30 * ratio))
+    pix.setDevicePixelRatio(ratio)
+    pix.fill(Qt.transparent)
+    painter = QPainter(pix)
+    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setOpacity(0.9)
+    painter.setPen(style.outline)
+    painter.setBrush(style.header(spec.category))
+    painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, 29), 6, 6)
+    category_icon(spec.category).paint(painter, 6, 7, 16, 16)
+    painter.setPen(style.text)
+    painter.setFont(font)
+    painter.drawText(QRectF(28, 0, width - 28, 30), Qt.AlignVCenter, spec.title)
+    painter.end()
+    return pix
+
+
 class LayerTreeWidget(QTreeWidget):
     """Layers as draggable leaves under category headers; a drag carries the type_id."""
 
@@ -39,6 +63,17 @@ class LayerTreeWidget(QTreeWidget):
 
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME]
+
+    def startDrag(self, actions) -> None:
+        item = self.currentItem()
+        type_id = item.data(0, TYPE_ROLE) if item is not None else None
+        if not type_id:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(self.mimeData([item]))
+        drag.setPixmap(_drag_card(REGISTRY[type_id], self.devicePixelRatioF()))
+        drag.setHotSpot(QPoint(12, 12))
+        drag.exec(Qt.CopyAction)
 
     def mimeData(self, items) -> QMimeData:
         data = QMimeData()
