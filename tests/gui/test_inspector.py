@@ -120,3 +120,32 @@ def test_selection_of_several_or_none(window):
     _select(window, "fc1")
     window.scene.delete_selection()
     assert window.inspector.node_id is None
+
+
+def test_text_parsing_for_every_text_kind():
+    from netcanvas.app.param_editors import parse_text
+    from netcanvas.backend.registry import get
+
+    eps = get("batch_norm2d").param("eps")
+    assert parse_text(eps, "1e-3") == 0.001
+    size = get("max_unpool2d").param("output_size")
+    assert parse_text(size, "") is None
+    assert size.validate(parse_text(size, "(8, 8)")) == (8, 8)
+    assert size.validate(parse_text(size, "8x8")) == (8, 8)
+    assert parse_text(eps, "small") == "small"  # left for validate() to refuse by name
+
+
+def test_float_edits_and_their_limits(window, qtbot):
+    from netcanvas.backend.graph import AddNodes, Node, new_id
+
+    graph = window.document.graph
+    node = Node(new_id(), "dropout", "drop", {}, (0.0, 300.0))
+    window.document.push(AddNodes([node]))
+    _select(window, "drop")
+    p_edit = window.inspector.editors["p"].widget
+    assert p_edit.text() == "0.5"
+    _type_into(qtbot, p_edit, "0.25")
+    assert graph.node(node.id).params["p"] == 0.25
+    _type_into(qtbot, p_edit, "2")
+    assert graph.node(node.id).params["p"] == 0.25 and p_edit.text() == "0.25"
+    assert "p:" in window.inspector.message.text()
