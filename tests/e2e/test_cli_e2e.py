@@ -15,7 +15,7 @@ import onnxruntime as ort
 import pytest
 import torch
 from netcanvas.backend.compiler import compile_graph
-from netcanvas.backend.export import save_weights
+from netcanvas.backend.export import load_weights, save_weights
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.shapes import analyze
 
@@ -64,7 +64,8 @@ def test_check_passes(path):
     result = run("check", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     total = next(line for line in result.stdout.splitlines() if line.startswith("total "))
-    params = sum(p.numel() for p in compile_graph(load_project(path).graph).module.parameters())
+    model = compile_graph(load_project(path).graph, device="meta")
+    params = sum(p.numel() for p in model.module.parameters())
     assert f"{params:,}" in total
 
 
@@ -106,3 +107,25 @@ def test_code_export_reproduces_the_compiled_model(path, tmp_path):
     for w, g in zip(want if isinstance(want, tuple) else (want,),
                     got if isinstance(got, tuple) else (got,)):
         assert torch.equal(w, g)
+
+
+def test_train_then_export_the_trained_weights(tmp_path):
+    if "train" not in run("--help").stdout:
+        pytest.skip("this build has no train command")
+    example = next(p for p in EXAMPLES if p.stem == "lenet_digits")
+    trained = run("train", str(example), "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert trained.returncode == 0, trained.stderr
+    onnx_path = tmp_path / "lenet.onnx"
+    result = run("export", str(example), "--onnx", str(onnx_path), "--weights", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+
+    model = compile_graph(load_project(example).graph)
+    inputs = model.example_inputs(batch=4)
+    with torch.no_grad():
+        untrained = model.module.eval()(*inputs).numpy()
+        load_weights(model, tmp_path / "run")
+        outputs = model.module(*inputs).numpy()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {model.input_names[0]: inputs[0].numpy()})[0]
+    np.testing.assert_allclose(got, outputs, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(got, untrained, atol=1e-3)
