@@ -50,11 +50,12 @@ class CompiledModel:
 
 
 class CompileError(GraphError):
-    """The graph cannot become a module; `problems` holds (node_id, message) pairs."""
+    """The graph cannot become a module; `problems` holds (node_id, message) pairs, and the
+    text is one message per line."""
 
     def __init__(self, problems: list[tuple[str | None, str]]) -> None:
         lines = [message for _, message in problems]
-        super().__init__("; ".join(lines), tuple(nid for nid, _ in problems if nid))
+        super().__init__("\n".join(lines), tuple(nid for nid, _ in problems if nid))
         self.problems = problems
 
 

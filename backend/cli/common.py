@@ -12,7 +12,9 @@ class UsageError(Exception):
 
 
 def fail(command: str, message: str, status: int) -> int:
-    print(f"netcanvas {command}: error: {message}", file=sys.stderr)
+    """Print each line of `message` as an error of `command`; returns `status`."""
+    for line in message.splitlines() or [""]:
+        print(f"netcanvas {command}: error: {line}", file=sys.stderr)
     return status
 
 

@@ -144,5 +144,9 @@ def test_code_and_export_exit_1_on_graph_errors(tmp_path, capsys):
     path.write_text(json.dumps({"format_version": 1, "graph": graph.to_dict()}))
     assert main(["code", str(path)]) == 1
     assert "conv3" in one_line_error(capsys.readouterr().err)
+    graph.add("tanh", "lonely")  # a second problem: one line each
+    path.write_text(json.dumps({"format_version": 1, "graph": graph.to_dict()}))
     assert main(["export", str(path), "--onnx", str(tmp_path / "m.onnx")]) == 1
-    assert "conv3" in one_line_error(capsys.readouterr().err)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and all(ln.startswith("netcanvas export: error: ") for ln in lines)
+    assert any("conv3" in ln for ln in lines) and any("lonely" in ln for ln in lines)
