@@ -23,6 +23,10 @@ class GraphView(QGraphicsView):
 
     def __init__(self, scene: GraphScene, parent=None) -> None:
         super().__init__(scene, parent)
+        if scene.parent() is None:
+            # Qt, not a garbage-collection pass at some random later moment, must delete the
+            # scene: collecting an unparented scene while views repaint crashed PySide.
+            scene.setParent(self)
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setDragMode(QGraphicsView.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.IntersectsItemShape)

@@ -14,8 +14,12 @@ from PySide6.QtWidgets import QApplication
 from test_canvas_support import chain, make_editor
 
 
+_DRAGGED: list[QMimeData] = []  # a real QDrag owns its data until the app ends the drag
+
+
 def drop_layer(editor, type_id: str, pos: QPoint) -> bool:
     mime = QMimeData()
+    _DRAGGED.append(mime)
     mime.setData(LAYER_MIME, QByteArray(type_id.encode("utf-8")))
     vp = editor.view.viewport()
     enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)

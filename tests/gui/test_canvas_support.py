@@ -50,8 +50,9 @@ def make_editor(qtbot, graph: Graph | None = None) -> Editor:
     graph = graph if graph is not None else Graph()
     stack = QUndoStack()
     scene = GraphScene(graph, stack)
-    view = GraphView(scene)
-    qtbot.addWidget(view)
+    stack.setParent(scene)
+    view = GraphView(scene)  # owns the scene: Qt deletes view, scene and stack together,
+    qtbot.addWidget(view)    # not a garbage-collection pass at some random later moment
     view.resize(1200, 800)
     view.show()
     qtbot.waitExposed(view)

@@ -9,6 +9,7 @@ redoing everything the last one.
 from __future__ import annotations
 
 import pytest
+import shiboken6
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -53,6 +54,7 @@ class EditorMachine(RuleBasedStateMachine):
         self.graph.set_param(inp.id, "shape", (3, 16, 16))
         self.stack = QUndoStack()
         self.scene = GraphScene(self.graph, self.stack)
+        self.stack.setParent(self.scene)
         self.initial = self.graph.to_dict()
 
     def _ids(self):
@@ -188,6 +190,7 @@ class EditorMachine(RuleBasedStateMachine):
         assert self.graph.to_dict() == final
         self.scene_matches_graph()
         self.scene.detach()
+        shiboken6.delete(self.scene)  # now, with its items and stack, not in a later GC pass
 
 
 EditorMachine.TestCase.settings = settings(
