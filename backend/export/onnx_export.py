@@ -122,7 +122,10 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int
         raise _Failed("cannot be converted to ONNX", exc, node) from exc
     if dynamic_batch:
         _name_batch_dimension(onnx_program.model.graph)
-    onnx_program.save(str(path), external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
+    try:
+        onnx_program.save(str(path), external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return onnx_program.model.opset_imports[""]
 
 

@@ -135,6 +135,9 @@ def test_export_refuses_weights_of_another_model(lenet_file, tmp_path, capsys):
     argv = ["export", str(lenet_file), "--onnx", str(tmp_path / "nowhere" / "m.onnx")]
     assert main(argv) == 2
     assert "no such folder" in one_line_error(capsys.readouterr().err)
+    argv = ["export", str(lenet_file), "--onnx", str(tmp_path)]  # a folder, not a file
+    assert main(argv) == 1
+    assert "cannot write" in one_line_error(capsys.readouterr().err)
 
 
 def test_code_and_export_exit_1_on_graph_errors(tmp_path, capsys):
