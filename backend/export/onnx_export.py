@@ -56,7 +56,10 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
     module = model.module
-    if any(t.device.type != "cpu" for t in module.state_dict().values()):
+    devices = {t.device.type for t in module.state_dict().values()}
+    if "meta" in devices:
+        raise ExportError("the model has no weights (it was compiled on the meta device)")
+    if devices - {"cpu"}:
         module = copy.deepcopy(module).cpu()
     was_training = module.training
     module.eval()
@@ -65,7 +68,7 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
         written = _export(module, model, args, path, opset, dynamic_batch)
         if opset is not None and written != opset:
             raise ExportError(f"the exporter cannot write opset {opset} for this model (it "
-                              f"wrote opset {written}); leave --opset out or choose {written}")
+                              f"wrote opset {written}); leave the opset unset or choose {written}")
         try:
             onnx.checker.check_model(str(path), full_check=True)
         except Exception as exc:

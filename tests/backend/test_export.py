@@ -205,6 +205,8 @@ def test_fixed_batch_export_and_training_mode_kept(tmp_path, capfd):
 def test_an_opset_the_exporter_cannot_write_is_an_error_not_a_surprise(tmp_path):
     with pytest.raises(ExportError, match="cannot write opset 99"):
         export_onnx(compile_graph(mlp()), tmp_path / "m.onnx", opset=99)
+    with pytest.raises(ExportError, match="no weights"):
+        export_onnx(compile_graph(mlp(), device="meta"), tmp_path / "m.onnx")
 
 
 class Zeta(torch.nn.Module):
