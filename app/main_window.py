@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
 
         self.files = FileController(self)
         self.actions = WindowActions(self)
-        self.status = StatusPanel(self.statusBar())
+        self.status = StatusPanel(self.statusBar(), self.show_problems)
         self.set_document(Document())
         self.resize(1440, 900)
         self._sized = False
@@ -188,6 +188,10 @@ class MainWindow(QMainWindow):
             return
         self.scene.select_nodes([node_id])
         self.view.frame_selection_or_all()
+
+    def show_problems(self) -> None:
+        self.problems_dock.show()
+        self.problems_dock.raise_()
 
     def set_snap_to_grid(self, on: bool) -> None:
         self.scene.snap_to_grid = on

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from netcanvas.graph_editor.style import format_count
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
 
 from .icons import status_color
 
 
 class StatusPanel:
-    def __init__(self, bar: QStatusBar) -> None:
+    def __init__(self, bar: QStatusBar, show_problems) -> None:
         self.params = QLabel()
         self.params.setToolTip("Trainable parameters in the whole network")
         self.flops = QLabel()
         self.flops.setToolTip("Multiply-accumulates for one sample's forward pass")
-        self.validity = QLabel()
-        for label in (self.params, self.flops, self.validity):
+        self.validity = QToolButton(autoRaise=True)
+        self.validity.setToolTip("Show the problems panel")
+        self.validity.clicked.connect(show_problems)
+        for label in (self.params, self.flops):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
+        bar.addPermanentWidget(self.validity)
 
     def set_analysis(self, analysis) -> None:
         self.params.setText(f"{analysis.total_params:,} parameters")
@@ -33,5 +36,5 @@ class StatusPanel:
             text, kind = "✓ valid", "ok"
         self.validity.setText(text)
         pal = self.validity.palette()
-        pal.setColor(QPalette.WindowText, status_color(kind))
+        pal.setColor(QPalette.ButtonText, status_color(kind))
         self.validity.setPalette(pal)

@@ -37,7 +37,7 @@ def test_problems_panel_lists_errors_and_double_click_selects_the_node(window, q
     assert window.problems_dock.windowTitle() == f"Problems ({len(analysis.problems)})"
 
 
-def test_status_bar_shows_totals_and_validity(window):
+def test_status_bar_shows_totals_and_validity(window, qtbot):
     status = window.status
     params = (64 * 32 + 32) + (32 * 10 + 10)
     assert status.params.text() == f"{params:,} parameters"
@@ -45,6 +45,9 @@ def test_status_bar_shows_totals_and_validity(window):
     assert status.validity.text() == "✓ valid"
     _break_the_graph(window)
     assert "error" in status.validity.text()
+    window.training_dock.raise_()
+    qtbot.mouseClick(status.validity, Qt.LeftButton)
+    assert not window.problems_dock.visibleRegion().isEmpty()
     window.document.undo_stack.undo()
     assert status.validity.text() == "✓ valid"
 
