@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar
 
 from .files import example_title, examples
 from .icons import theme_icon
@@ -40,7 +40,7 @@ class WindowActions:
         self.open = _action(w, "&Open…", files.open, QKeySequence.Open, "document-open")
         self.save = _action(w, "&Save", files.save, QKeySequence.Save, "document-save")
         self.save_as = _action(w, "Save &As…", files.save_as, "Ctrl+Shift+S", "document-save-as")
-        self.quit = _action(w, "&Quit", w.close, QKeySequence.Quit)
+        self.quit = _action(w, "&Quit", w.close, "Ctrl+Q")
         self.undo = w.undo_group.createUndoAction(w, "&Undo")
         self.undo.setShortcut(QKeySequence.Undo)
         self.undo.setProperty("icon_name", "edit-undo")
@@ -75,6 +75,8 @@ class WindowActions:
         self.show_code.setProperty("icon_name", "text-x-script")
         self.show_code.setStatusTip("The generated PyTorch code for this graph")
         self.about = _action(w, "&About NetCanvas", w.show_about)
+        self.shortcuts = _action(w, "&Keyboard Shortcuts", lambda: self.show_shortcuts(w),
+                                 QKeySequence.HelpContents)
         self.canvas_actions = [self.cut, self.copy, self.paste, self.duplicate, self.delete,
                                self.select_all, self.quick_add, self.frame, self.reset_zoom]
         for action in self.canvas_actions:
@@ -123,7 +125,23 @@ class WindowActions:
                 self.panels_menu.addAction(dock.toggleViewAction())
 
         help_ = bar.addMenu("&Help")
-        help_.addAction(self.about)
+        help_.addActions([self.shortcuts, self.about])
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for action in vars(self).values():
+            keys = ", ".join(k.toString(QKeySequence.NativeText) for k in action.shortcuts()
+                             if not k.isEmpty()) if isinstance(action, QAction) else ""
+            if keys:
+                rows.append((action.text().replace("&", "").rstrip("…"), keys))
+        return rows
+
+    def show_shortcuts(self, w) -> None:
+        cells = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>"
+                        for name, keys in self.shortcut_rows())
+        QMessageBox.information(w, "Keyboard shortcuts", f"<table>{cells}</table><p>Middle "
+                                "button or Space + drag pans; the wheel zooms under the mouse."
+                                "</p>")
 
     def _fill_recent(self, w) -> None:
         menu: QMenu = self.recent_menu

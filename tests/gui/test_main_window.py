@@ -191,3 +191,9 @@ def test_a_dark_palette_redraws_icons_and_canvas(window, qtbot):
         assert window.actions.frame.icon().pixmap(16, 16).toImage() != frame_before
     finally:
         app.setPalette(light)
+
+
+def test_every_standard_shortcut_is_bound(window):
+    keys = {k for _, ks in window.actions.shortcut_rows() for k in ks.split(", ")}
+    assert {"Ctrl+N", "Ctrl+O", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+Y",
+            "Del", "Ctrl+C", "Ctrl+V", "Ctrl+D", "Ctrl+A", "F", "Ctrl+0", "Tab"} <= keys
