@@ -70,14 +70,17 @@ class EdgeItem(QGraphicsItem):
         if not self.label:
             return QRectF()
         w, h = text_size(self.label, self.theme.edge_font)
-        ends = [p.node_item.mapRectToScene(p.node_item.card_rect())
-                for p in (self.src_port, self.dst_port)]
+        ends = [self._card(p.node_item) for p in (self.src_port, self.dst_port)]
         for top in (self._mid.y() - h - 4, self._mid.y() + 3):
             box = QRectF(self._mid.x() - w / 2 - 3, top, w + 6, h + 1)
             # The pill's padding may tuck under a card edge; the text itself may not.
             if not any(box.adjusted(3, 0, -3, 0).intersects(card) for card in ends):
                 return box
         return QRectF()
+
+    def _card(self, node_item) -> QRectF:
+        rect = self.cards.rect(node_item) if self.cards is not None else None
+        return rect if rect is not None else node_item.mapRectToScene(node_item.card_rect())
 
     def boundingRect(self) -> QRectF:
         return self._bounds

@@ -68,6 +68,10 @@ class CardIndex:
         for c in cells:
             self._cells[c].discard(key)
 
+    def rect(self, key) -> QRectF | None:
+        entry = self._where.get(key)
+        return entry[0] if entry is not None else None
+
     def query(self, rect: QRectF) -> list[tuple[object, QRectF]]:
         found = set()
         for c in self._keys(rect):
