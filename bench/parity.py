@@ -4,8 +4,10 @@ Both train the LeNet of resources/examples/lenet_digits.netcanvas on the 8x8 dig
 the same optimizer, batch size and data (on the device, batched by index), and both
 evaluate the validation split every epoch. Runs alternate in one process; an epoch is
 timed from the end of the previous one (the first epoch of a run is skipped as warm-up).
-Prints the median seconds per epoch of each and their ratio; on a machine with CUDA it
-repeats the comparison there. NetCanvas should be within 5% (ratio <= 1.05) on the CPU.
+Prints the median seconds per epoch of each and their ratio, in wall-clock time and in
+this process's CPU time (steadier when other programs share the cores); on a machine with
+CUDA it repeats the comparison there. NetCanvas should be within 5% (ratio <= 1.05) on the
+CPU.
 
     python bench/parity.py [--rounds 5] [--epochs 6] [--threads 2]
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.data import load_dataset
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.training import EpochEnded, Started, Trainer
@@ -44,22 +47,40 @@ class LeNet(nn.Module):
         return self.fc2(F.relu(self.fc1(x.flatten(1))))
 
 
+def clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def laps(marks: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """(wall, cpu) seconds between consecutive marks."""
+    return [(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(marks)]
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def hand_written(data, s, device: torch.device, epochs: int) -> list[float]:
-    """A plain, reasonably careful PyTorch loop; returns the seconds of each epoch."""
-    torch.manual_seed(s.seed)
-    model = LeNet().to(device)
+def initial_weights(project) -> dict[str, torch.Tensor]:
+    """The compiled model's initial weights: both loops then do the same arithmetic (speed
+    on the CPU can depend on the values, e.g. subnormal floats)."""
+    torch.manual_seed(project.training.seed)
+    return compile_graph(project.graph).module.state_dict()
+
+
+def hand_written(data, s, device: torch.device, epochs: int, weights: dict
+                 ) -> tuple[list[tuple[float, float]], float]:
+    """A plain, reasonably careful PyTorch loop: (wall, cpu) seconds per epoch, last loss."""
+    model = LeNet()
+    model.load_state_dict(weights)
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr, betas=tuple(s.betas))
     x, y = data.train.x.to(device), data.train.y.to(device)
     vx, vy = data.val.x.to(device), data.val.y.to(device)
     gen = torch.Generator(device=device).manual_seed(s.seed)
     bs, n = s.batch_size, x.shape[0]
     eval_bs = max(bs * 4, 256)
-    times, t = [], time.perf_counter()
+    marks = [clock()]
     for _ in range(epochs):
         model.train()
         perm = torch.randperm(n, generator=gen, device=device)
@@ -82,40 +103,49 @@ def hand_written(data, s, device: torch.device, epochs: int) -> list[float]:
                 out = model(vx[i:i + eval_bs])
                 v_loss += F.cross_entropy(out, vy[i:i + eval_bs], reduction="sum").item()
                 v_correct += (out.argmax(1) == vy[i:i + eval_bs]).sum().item()
-        _ = (loss_sum.item() / n, correct.item() / n, v_loss / vx.shape[0], v_correct)
-        now = time.perf_counter()
-        times.append(now - t)
-        t = now
-    return times
+        train_loss = loss_sum.item() / n
+        _ = (correct.item() / n, v_loss / vx.shape[0], v_correct)
+        marks.append(clock())
+    return laps(marks), train_loss
 
 
-def netcanvas(project, data, device: torch.device, epochs: int) -> list[float]:
+def netcanvas(project, data, device: torch.device, epochs: int
+              ) -> tuple[list[tuple[float, float]], float]:
     project.training.epochs = epochs
-    marks: list[float] = []
+    marks: list[tuple[float, float]] = []
 
     def on_event(event):
         if isinstance(event, (Started, EpochEnded)):
-            marks.append(time.perf_counter())
+            marks.append(clock())
     result = Trainer(project, data, device=str(device), on_event=on_event).run()
     assert result.failed is None, result.failed
-    return [b - a for a, b in itertools.pairwise(marks)]
+    return laps(marks), result.history[-1]["train_loss"]
 
 
 def compare(device: torch.device, rounds: int, epochs: int) -> float:
     project = load_project(EXAMPLE)
     data = load_dataset(project.dataset)
+    weights = initial_weights(project)
     ours, theirs = [], []
+    losses = {}
     for r in range(rounds):
         pair = [("netcanvas", ours), ("hand", theirs)]
         for name, bucket in pair if r % 2 == 0 else pair[::-1]:
-            times = (netcanvas(project, data, device, epochs) if name == "netcanvas"
-                     else hand_written(data, project.training, device, epochs))
+            times, losses[name] = (
+                netcanvas(project, data, device, epochs) if name == "netcanvas"
+                else hand_written(data, project.training, device, epochs, weights))
             sync(device)
             bucket.extend(times[1:])  # the first epoch warms up allocators and kernels
-    a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"[{device}] seconds per epoch: NetCanvas {a:.4f}  hand-written {b:.4f}  "
-          f"ratio {a / b:.3f}  ({len(ours)} epochs each, median)")
-    return a / b
+    print(f"[{device}] last train loss: NetCanvas {losses['netcanvas']:.6f}  "
+          f"hand-written {losses['hand']:.6f} (same data order and initial weights)")
+    ratio = 0.0
+    for k, kind in enumerate(("wall", "cpu")):
+        a = statistics.median(t[k] for t in ours)
+        b = statistics.median(t[k] for t in theirs)
+        print(f"[{device}] {kind:4} seconds per epoch: NetCanvas {a:.4f}  hand-written {b:.4f}"
+              f"  ratio {a / b:.3f}  ({len(ours)} epochs each, median)")
+        ratio = ratio or a / b
+    return ratio
 
 
 def main(argv=None) -> None:
