@@ -15,14 +15,13 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtGui import QUndoStack  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from netcanvas.backend.graph import Graph, SetParam  # noqa: E402
-from netcanvas.backend.shapes import analyze  # noqa: E402
-from netcanvas.graph_editor import GraphScene, GraphView  # noqa: E402
-from netcanvas.graph_editor.layout import layered_layout  # noqa: E402
-from netcanvas.graph_editor.node_item import card_size  # noqa: E402
+from netcanvas.backend.graph import Graph, SetParam
+from netcanvas.backend.shapes import analyze
+from netcanvas.graph_editor import GraphScene, GraphView
+from netcanvas.graph_editor.layout import layered_layout
+from netcanvas.graph_editor.node_item import card_size
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QApplication
 
 SIZE = (1400, 900)
 
