@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -128,3 +129,26 @@ def test_two_inputs_share_the_dataset_tensor_and_two_outputs_add_their_losses():
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
     out_main, out_aux = predict(result.model, blobs().test.x, "cpu")
     assert out_main.shape == out_aux.shape == (39, 3)
+
+
+@pytest.mark.parametrize("loss,classes,extra", [
+    ("cross_entropy", 3, {"label_smoothing": 0.1}), ("nll", 3, {}),
+    ("bce_with_logits", 2, {}), ("mse", None, {}), ("l1", None, {})])
+def test_every_loss_trains(loss, classes, extra):
+    g = Graph()
+    chain = [g.add("input", "x", shape=(2,)), g.add("linear", "fc1", out_features=16),
+             g.add("tanh", "act"),
+             g.add("linear", "fc2", out_features=1 if classes in (None, 2) else classes)]
+    if loss == "nll":
+        chain.append(g.add("log_softmax", "logp"))
+    chain.append(g.add("output", "out", loss=loss, **extra))
+    for a, b in itertools.pairwise(chain):
+        g.connect(a, b)
+    project = Project(graph=g)
+    project.training.epochs, project.training.lr, project.training.device = 4, 0.02, "cpu"
+    data = regression(features=2) if classes is None else blobs(classes=classes)
+    result = Trainer(project, data).run()
+    assert result.failed is None, result.failed
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    if classes:
+        assert result.test_metrics["accuracy"] > 0.8
