@@ -149,3 +149,15 @@ def test_float_edits_and_their_limits(window, qtbot):
     _type_into(qtbot, p_edit, "2")
     assert graph.node(node.id).params["p"] == 0.25 and p_edit.text() == "0.25"
     assert "p:" in window.inspector.message.text()
+
+
+def test_repeated_edits_merge_into_one_step_and_each_redraws_at_once(window, qtbot):
+    _select(window, "fc1")
+    spin = window.inspector.editors["out_features"].widget
+    depth = window.document.undo_stack.count()
+    for value in ("40", "41", "42"):
+        _type_into(qtbot, spin.lineEdit(), value)
+        assert _edge_label(window, "fc1", "act") == value  # no event-loop turn needed
+    assert window.document.undo_stack.count() == depth + 1
+    window.document.undo_stack.undo()
+    assert _edge_label(window, "fc1", "act") == "32"
