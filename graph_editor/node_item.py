@@ -263,7 +263,8 @@ class NodeItem(QGraphicsItem):
         s = self.theme
         rect = self.card_rect().adjusted(5, 0, -5, 0)
         name_font = QFont(s.name_font)
-        name_font.setPixelSize(min(28, int(12 / lod)))
+        fit = s.name_font.pixelSize() * rect.width() / max(1.0, text_size(self.name, s.name_font)[0])
+        name_font.setPixelSize(max(8, min(28, int(12 / lod), int(fit))))
         painter.setFont(name_font)
         painter.setPen(s.text)
         painter.drawText(QRectF(rect.x(), 0, rect.width(), HEADER_H), Qt.AlignCenter,
@@ -271,7 +272,9 @@ class NodeItem(QGraphicsItem):
         second = "shape error" if self.error else f"→ {self.shape_text}" if self.shape_text else ""
         if second and lod >= 0.4:
             small = QFont(s.small_font)
-            small.setPixelSize(min(int(10 / lod), int(self.height - HEADER_H) - 4))
+            fit = s.small_font.pixelSize() * rect.width() / text_size(second, s.small_font)[0]
+            small.setPixelSize(max(6, min(int(10 / lod), int(self.height - HEADER_H) - 4,
+                                          int(fit))))
             painter.setFont(small)
             painter.setPen(s.error if self.error else s.muted)
             painter.drawText(QRectF(rect.x(), HEADER_H, rect.width(), self.height - HEADER_H),
