@@ -22,6 +22,7 @@ from .palette import PalettePanel
 from .problems import ProblemsPanel
 from .settings import app_settings
 from .status import StatusPanel
+from .training.dock import TrainingDock
 
 READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
@@ -83,12 +84,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _install_training_dock(self) -> QDockWidget | None:
-        """The training panel lives in app/training/ and is optional until it lands."""
-        try:
-            from .training.dock import TrainingDock
-        except ImportError:
-            return None
+    def _install_training_dock(self) -> QDockWidget:
+        """The training panel (app/training/) shares the bottom area with the problems."""
         dock = TrainingDock(self)
         # Scrollable, so the bottom area can stay low while designing; a run makes it tall.
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
@@ -108,8 +105,8 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.training_dock], [wanted], Qt.Vertical)
 
     def docks(self) -> list[QDockWidget]:
-        return [d for d in (self.palette_dock, self.inspector_dock, self.problems_dock,
-                            self.training_dock, self.code_dock) if d is not None]
+        return [self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock,
+                self.code_dock]
 
     # ---- the document ------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
@@ -141,8 +138,7 @@ class MainWindow(QMainWindow):
         if old_scene is not None:
             old_scene.deleteLater()
         QTimer.singleShot(0, self.frame_all)
-        if self.training_dock is not None and hasattr(self.training_dock, "set_document"):
-            self.training_dock.set_document(document)
+        self.training_dock.set_document(document)
 
     def _analysis_changed(self, analysis) -> None:
         self.scene.set_analysis(analysis)
@@ -250,8 +246,7 @@ class MainWindow(QMainWindow):
         self.files.discard_recovery()
         self.files.autosave_timer.stop()
         self.save_state()
-        if self.training_dock is not None:
-            self.training_dock.shutdown()  # cancels a live run
+        self.training_dock.shutdown()  # cancels a live run
         for thread in self.findChildren(QThread):  # helpers (a torch import) must end first
             thread.wait()
         event.accept()
