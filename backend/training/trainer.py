@@ -99,6 +99,45 @@ class Trainer:
             return self._result(failed=failed)
 
     def _run(self) -> RunResult:
+        loop, dataset, val, test = self._build()
+        s = self.project.training
+        state = {"epoch": 0, "best_metric": None, "bad_epochs": 0}
+        if self.resume_from:
+            state = self._resume(loop)
+        self._emit(Started(device=self._device, epochs=s.epochs, steps_per_epoch=loop.steps,
+                           num_params=sum(p.numel() for p in loop.model.parameters())))
+        monitor = None
+        for epoch in range(state["epoch"] + 1, s.epochs + 1):
+            t0 = time.perf_counter()
+            metrics = loop.train_epoch(epoch)
+            if val.n:
+                metrics.update({f"val_{k}": v for k, v in loop.evaluate(val).result().items()})
+            metrics["lr"] = loop.opt.param_groups[0]["lr"]
+            seconds = time.perf_counter() - t0
+            self._history.append({"epoch": epoch, "seconds": seconds, **metrics})
+            self._emit(EpochEnded(epoch=epoch, seconds=seconds, metrics=metrics))
+            monitor = monitor or self._monitor(metrics)
+            value = metrics[monitor]
+            if math.isfinite(value) and improved(value, state["best_metric"], minimized(monitor)):
+                state.update(best_metric=value, bad_epochs=0)
+                self._best_epoch = epoch
+                self._best_state = {k: v.detach().clone()
+                                    for k, v in loop.model.state_dict().items()}
+            else:
+                state["bad_epochs"] += 1
+            loop.schedule.epoch_ended(value, minimized(monitor))
+            state["epoch"] = epoch
+            self._save(loop, state)
+            if s.early_stopping_patience and state["bad_epochs"] >= s.early_stopping_patience:
+                break
+        self._restore_best()
+        result = self._result(test_metrics=self._evaluate_test(loop, test, dataset))
+        self._emit(Finished(result))
+        return result
+
+    def _build(self) -> tuple[Loop, object, DeviceSplit, DeviceSplit]:
+        """Seed, compile, load and check the data, move it to the device: (loop, dataset,
+        val, test)."""
         from ..compiler import compile_graph
 
         s = self.project.training
@@ -115,14 +154,11 @@ class Trainer:
         model = compiled.module.to(device)
         if s.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
-        train = DeviceSplit(dataset.train, compiled.input_shapes, device)
-        val = DeviceSplit(dataset.val, compiled.input_shapes, device)
-        test = DeviceSplit(dataset.test, compiled.input_shapes, device)
+        train, val, test = (DeviceSplit(split, compiled.input_shapes, device)
+                            for split in (dataset.train, dataset.val, dataset.test))
         steps = steps_per_epoch(train.n, s.batch_size)
         if steps == 0:
             raise _data_error("the training split is empty")
-        optimizer = build_optimizer(model.parameters(), s)
-        schedule = LRSchedule(s, steps)
         generator = torch.Generator(device=train.index_device)
         generator.manual_seed(s.seed)
         cfg = self.project.dataset
@@ -130,47 +166,16 @@ class Trainer:
         if dataset.is_image and (cfg.augment_crop_padding or cfg.augment_flip):
             from ..data import augment as augment_batch
             augment = lambda x, g: augment_batch(x, cfg, g)
-        self._loop = loop = Loop(
+        self._loop = Loop(
             model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
-            optimizer=optimizer, schedule=schedule, settings=s, device=device, amp_dtype=amp,
+            optimizer=build_optimizer(model.parameters(), s), schedule=LRSchedule(s, steps),
+            settings=s, device=device, amp_dtype=amp,
             scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None,
             train=train, task=dataset.task, num_classes=dataset.num_classes,
             primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
             generator=generator, steps=steps, augment=augment, emit=self._emit,
             cancel=self._cancel, running=self._running)
-        state = {"epoch": 0, "best_metric": None, "bad_epochs": 0}
-        if self.resume_from:
-            state = self._resume(loop, steps)
-        self._emit(Started(device=str(device), epochs=s.epochs, steps_per_epoch=steps,
-                           num_params=sum(p.numel() for p in model.parameters())))
-        monitor = None
-        for epoch in range(state["epoch"] + 1, s.epochs + 1):
-            t0 = time.perf_counter()
-            metrics = loop.train_epoch(epoch)
-            if val.n:
-                metrics.update({f"val_{k}": v for k, v in loop.evaluate(val).result().items()})
-            metrics["lr"] = optimizer.param_groups[0]["lr"]
-            seconds = time.perf_counter() - t0
-            self._history.append({"epoch": epoch, "seconds": seconds, **metrics})
-            self._emit(EpochEnded(epoch=epoch, seconds=seconds, metrics=metrics))
-            monitor = monitor or self._monitor(metrics)
-            value = metrics[monitor]
-            if math.isfinite(value) and improved(value, state["best_metric"], minimized(monitor)):
-                state.update(best_metric=value, bad_epochs=0)
-                self._best_epoch = epoch
-                self._best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                state["bad_epochs"] += 1
-            schedule.epoch_ended(value, minimized(monitor))
-            state["epoch"] = epoch
-            self._save(loop, state, steps)
-            if s.early_stopping_patience and state["bad_epochs"] >= s.early_stopping_patience:
-                break
-        self._restore_best()
-        test_metrics = self._evaluate_test(loop, test, dataset)
-        result = self._result(test_metrics=test_metrics)
-        self._emit(Finished(result))
-        return result
+        return self._loop, dataset, val, test
 
     # ---- pieces ------------------------------------------------------------------
     def _check(self, dataset, compiled) -> None:
@@ -216,10 +221,10 @@ class Trainer:
                          device=self._device,
                          checkpoint=str(self._checkpoint) if self._checkpoint else None, **kw)
 
-    def _save(self, loop: Loop, state: dict, steps: int) -> None:
+    def _save(self, loop: Loop, state: dict) -> None:
         if self.checkpoint_dir is None:
             return
-        meta = dict(state, step=loop.global_step, steps_per_epoch=steps,
+        meta = dict(state, step=loop.global_step, steps_per_epoch=loop.steps,
                     batch_size=self.project.training.batch_size, best_epoch=self._best_epoch,
                     history=self._history, schedule=loop.schedule.state_dict(),
                     scaler=loop.scaler.state_dict() if loop.scaler else None)
@@ -227,12 +232,12 @@ class Trainer:
             self.checkpoint_dir, model_state=loop.model.state_dict(), best_state=self._best_state,
             optimizer_state=loop.opt.state_dict(), shuffle=loop.gen, meta=meta)
 
-    def _resume(self, loop: Loop, steps: int) -> dict:
+    def _resume(self, loop: Loop) -> dict:
         meta, tensors = load_checkpoint(self.resume_from)
-        if meta["steps_per_epoch"] != steps:
+        if meta["steps_per_epoch"] != loop.steps:
             raise ValueError(
                 f"the checkpoint was made with {meta['steps_per_epoch']} steps per epoch "
-                f"(batch size {meta['batch_size']}), this run has {steps}: resume needs the "
+                f"(batch size {meta['batch_size']}), this run has {loop.steps}: resume needs the "
                 "same dataset and batch size")
         device = next(iter(loop.model.parameters())).device
         loop.model.load_state_dict(prefixed(tensors, "model/"))
