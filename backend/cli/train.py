@@ -13,6 +13,7 @@ import json
 import math
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -65,11 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     trainer = Trainer(project, dataset, device=args.device, on_event=view,
                       checkpoint_dir=out, resume_from=args.resume)
-    previous = signal.signal(signal.SIGINT, lambda *_: trainer.cancel())
-    try:
-        result = trainer.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    result = run_cancellable(trainer)
     view.clear()
     if out is not None:
         write_metrics(out, result)
@@ -86,6 +83,17 @@ def run(args: argparse.Namespace) -> int:
     if is_linear_regression(project.graph):
         print_closed_form(result.model, dataset)
     return 0
+
+
+def run_cancellable(trainer):
+    """Ctrl-C cancels between steps (a Cancelled run) instead of a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        return trainer.run()
+    previous = signal.signal(signal.SIGINT, lambda *_: trainer.cancel())
+    try:
+        return trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _load(args):

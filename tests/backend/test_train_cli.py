@@ -109,3 +109,21 @@ def test_least_squares_matches_the_normal_equations():
     assert torch.allclose(torch.cat([b, w[0]]), normal[:, 0], atol=1e-9)
     assert is_linear_regression(linear_project().graph)
     assert not is_linear_regression(mlp_project(loss="mse").graph)
+
+
+def test_through_the_netcanvas_command_line(blobs_file, tmp_path, capsys):
+    from netcanvas.backend.cli import main
+
+    assert main(["train", str(blobs_file), "--epochs", "1", "--out", str(tmp_path / "o")]) == 0
+    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["epochs"][0]["epoch"] == 1
+    capsys.readouterr()
+    assert main(["train", str(blobs_file), "--epochs", "many"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_progress_bar_only_on_a_terminal(blobs_file, monkeypatch, capsys):
+    monkeypatch.setattr(train_cli.sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr("netcanvas.backend.training.loop.REPORT_INTERVAL", 0.0)
+    assert train(str(blobs_file), "--epochs", "1") == 0
+    err = capsys.readouterr().err
+    assert "\r[" in err and "samples/s" in err
