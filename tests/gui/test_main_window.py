@@ -98,7 +98,6 @@ def test_auto_layout_is_one_undo_step(window):
     assert {nid: n.position for nid, n in graph.nodes.items()} == before
 
 
-@pytest.mark.slow
 def test_show_code_displays_the_generated_pytorch_code(window, qtbot):
     panel = window.code_panel
     window.actions.show_code.trigger()
