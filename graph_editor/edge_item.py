@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from ..backend.graph import Edge
 from .node_item import NEAR_LOD
 from .routing import CardIndex, curve, route
-from .style import Style, format_shape, text_size
+from .style import Style, format_shape, mix, text_size
 
 LABEL_RESERVE = 120.0  # width kept free for a shape label in the item's bounds
 
@@ -27,6 +27,8 @@ class EdgeItem(QGraphicsItem):
         self.label = ""
         self._label_rect = QRectF()
         self.setFlags(QGraphicsItem.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.hovered = False  # brighter under the mouse: wires can be clicked and deleted
         self.setZValue(-1)
         self.update_path()
 
@@ -78,6 +80,14 @@ class EdgeItem(QGraphicsItem):
                 return box
         return QRectF()
 
+    def hoverEnterEvent(self, event) -> None:
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.hovered = False
+        self.update()
+
     def _card(self, node_item) -> QRectF:
         rect = self.cards.rect(node_item) if self.cards is not None else None
         return rect if rect is not None else node_item.mapRectToScene(node_item.card_rect())
@@ -93,7 +103,9 @@ class EdgeItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(painter.RenderHint.Antialiasing)
         selected = self.isSelected()
-        pen = QPen(s.selection if selected else s.edge, 3.0 if selected else 1.8)
+        colour = s.selection if selected else mix(s.edge, s.selection, 0.6) if self.hovered \
+            else s.edge
+        pen = QPen(colour, 3.0 if selected else 2.4 if self.hovered else 1.8)
         if lod < 0.6:
             pen.setWidthF(pen.widthF() * 0.6 / lod)  # stays visible zoomed out
         painter.setPen(pen)

@@ -53,3 +53,17 @@ def test_wire_follows_a_moved_card(qtbot):
     g.move(b.id, (400, 250))
     end = ed.scene.edge_item(edge).path.pointAtPercent(1.0)
     assert end == ed.scene.node_item(b.id).port("x", False).anchor() == QPointF(400, 250 + 18)
+
+
+def test_hovering_a_wire_highlights_it(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    ed = make_editor(qtbot)
+    a, b = ed.graph.add("relu", position=(0, 0)), ed.graph.add("relu", position=(400, 0))
+    item = ed.scene.edge_item(ed.graph.connect(a, b))
+    QTest.mouseMove(ed.view.viewport(), ed.at(item.path.pointAtPercent(0.5)))
+    assert item.hovered
+    ed.view.grab()
+    QTest.mouseMove(ed.view.viewport(), QPoint(3, 3))
+    assert not item.hovered
