@@ -54,15 +54,17 @@ class Loop:
         self.loss_buf = torch.zeros(steps, device=device)
         self.channels_last = settings.channels_last and device.type == "cuda"
 
-    def _prepare(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
-        if self.augment is not None:
+    def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
+        """Augment (training batches only) and switch image batches to channels-last."""
+        if train and self.augment is not None:
             xs = [self.augment(x, self.gen) if x.dim() == 4 else x for x in xs]
         if self.channels_last:
             xs = [x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
                   for x in xs]
         return xs
 
-    def _step(self, xs, y, clip: float) -> torch.Tensor:
+    def _step(self, xs, y, clip: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward, loss, backward, optimizer step: (primary output, loss), nothing read."""
         with autocast(self.device, self.amp_dtype):
             out = self.model(*xs)
             loss = self.loss(out, y)
@@ -162,14 +164,8 @@ class Loop:
         acc = Accumulator(self.task, self.classes, self.device, confusion=confusion)
         for xs, y in split.slices(max(self.s.batch_size * 4, 256)):
             with autocast(self.device, self.amp_dtype):
-                out = self.model(*self._prepare_eval(xs))
+                out = self.model(*self._prepare(xs, train=False))
                 loss = self.loss(out, y)
             prim = out[self.primary] if self.multi_out else out
             acc.add(prim, y if not isinstance(y, tuple) else y[self.primary], loss)
         return acc
-
-    def _prepare_eval(self, xs):
-        if self.channels_last:
-            return [x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
-                    for x in xs]
-        return xs

@@ -3,7 +3,13 @@
 Knows nothing of Qt: it reports plain-Python events through `on_event` (see events.py)
 and is driven from any thread; `cancel`, `pause` and `resume` are thread-safe and take
 effect between steps. Exactly one of Finished, Cancelled or Failed ends every run, and
-`run()` never raises.
+`run()` never raises. One Trainer per run.
+
+Seeding: torch.manual_seed(seed) before the model is built (initial weights, dropout) and
+a generator of its own for shuffling and augmentation, so CPU runs repeat exactly and a
+resumed run continues bit for bit. A dataset with one input tensor feeds every Input node
+of the same shape (the two-input examples); several outputs train on the weighted sum of
+their losses, and the metrics come from the first Output with a loss.
 """
 
 from __future__ import annotations
