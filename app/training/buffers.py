@@ -14,7 +14,7 @@ class GrowingBuffer:
     def __init__(self, capacity: int = 256) -> None:
         self._data = np.empty((2, capacity), dtype=np.float64)
         self.size = 0
-        self.max = float("-inf")
+        self.min, self.max = float("inf"), float("-inf")
 
     def extend(self, xs, ys) -> None:
         xs = np.asarray(xs, dtype=np.float64)
@@ -24,6 +24,7 @@ class GrowingBuffer:
             return
         finite = ys[np.isfinite(ys)]
         if finite.size:
+            self.min = min(self.min, float(finite.min()))
             self.max = max(self.max, float(finite.max()))
         if self.size + n > self._data.shape[1]:
             capacity = max(self._data.shape[1] * 2, self.size + n)

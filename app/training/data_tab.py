@@ -227,6 +227,8 @@ class DataTab(QWidget):
             self._reload_timer.start()
 
     def _auto_load(self) -> None:
+        if self.loaded_key == config_key(self.config):
+            return  # this very data is loaded already
         if self.isVisible() or self.dataset is not None:
             self.load()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
@@ -12,7 +14,10 @@ from .buffers import EmaBuffer, GrowingBuffer
 from .colours import colour, palette_colours, style_plot
 
 MAX_RUNS = 5
-FRAME_MS = 33
+FRAME_MS = 33  # the fastest redraw (~30 Hz)
+DUTY = 0.04  # at most this share of the GUI thread goes to drawing charts (it holds the GIL)
+SLOWEST_MS = 1000  # ...but the charts move at least once a second
+SLACK = 1.6  # a y range may be this much wider than its data before it is tightened
 
 # chart key -> (title, x label, y label)
 CHARTS = {
@@ -43,6 +48,9 @@ class RunCurves:
             charts[chart].addItem(item)
             self.items[name] = item
         self.dirty: set[str] = set()
+        self.visible = True
+        self.planned_steps = 0  # known once the Trainer has Started
+        self.planned_epochs = 0
 
     @property
     def steps(self) -> int:
@@ -68,6 +76,7 @@ class RunCurves:
         self.dirty.clear()
 
     def set_visible(self, visible: bool) -> None:
+        self.visible = visible
         for item in self.items.values():
             item.setVisible(visible)
 
@@ -105,7 +114,11 @@ class LivePlotsPanel(QWidget):
             chart.setDownsampling(mode="peak", auto=True)
             chart.setClipToView(True)
             chart.showGrid(x=True, y=True, alpha=0.15)
+            for side in ("left", "bottom"):  # major grid lines only: minor ones cost a lot
+                chart.getAxis(side).setStyle(maxTickLevel=0)
             chart.setMenuEnabled(False)
+            chart.vb.disableAutoRange()
+            chart.vb.sigRangeChangedManually.connect(lambda *_a, k=key: self._manual.add(k))
             self.charts[key] = chart
         self._crosshairs = {key: _Crosshair(chart) for key, chart in self.charts.items()}
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -123,6 +136,10 @@ class LivePlotsPanel(QWidget):
         layout.addLayout(side)
 
         self.runs: list[RunCurves] = []
+        self._ranges: dict[tuple[str, str], tuple[float, float]] = {}  # (chart, axis) -> set
+        self._manual: set[str] = set()  # charts the user zoomed or panned: left alone
+        self._next_frame = 0.0
+        self._frame_cost: float | None = None
         self._next_id = 1
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
@@ -151,7 +168,14 @@ class LivePlotsPanel(QWidget):
         item.setCheckState(Qt.CheckState.Checked)
         item.setData(Qt.ItemDataRole.UserRole, run_id)
         self.run_list.addItem(item)
+        self._manual.clear()
         return run
+
+    def set_plan(self, total_steps: int, epochs: int) -> None:
+        """The current run's length: x axes span it from the start, so they stay still."""
+        if self.current is not None:
+            self.current.planned_steps, self.current.planned_epochs = total_steps, epochs
+            self._fit_x()
 
     def add_steps(self, steps, losses, lrs) -> None:
         if self.current is not None:
@@ -162,21 +186,71 @@ class LivePlotsPanel(QWidget):
             self.current.add_epoch(epoch, metrics)
 
     def flush(self) -> None:
-        """Timer tick: redraw only the curves that got data since the last frame."""
+        """Timer tick: redraw the curves that got data since the last frame, if shown.
+
+        Drawing holds the GIL, so it stalls the training thread: frames are spaced so that
+        they take about DUTY of the time (15 ms frames -> two or three a second)."""
         dirty = [run for run in self.runs if run.dirty]
-        if not dirty:
+        now = time.perf_counter()
+        if not dirty or now < self._next_frame or not self.isVisible():
             return
-        if any("lr" in run.dirty for run in dirty):
-            self._fit_lr_axis()
+        cpu = time.thread_time()  # not wall time: that counts waiting for the GIL as well
+        charts = {CURVES[name][0] for run in dirty for name in run.dirty}
+        self._fit_x()
+        for key in charts:
+            self._fit_y(key)
         for run in dirty:
             run.flush()
+        self.graphics.viewport().repaint()  # now, so that its cost is known
+        cost = time.thread_time() - cpu
+        self._frame_cost = cost if self._frame_cost is None else \
+            0.8 * self._frame_cost + 0.2 * cost  # one slow first frame must not stall the rest
+        wait = min(max(FRAME_MS, 1000 * self._frame_cost / DUTY), SLOWEST_MS)
+        self._next_frame = now + wait / 1000
         self.redrawn.emit()
 
-    def _fit_lr_axis(self) -> None:
-        """From zero to the largest rate: a constant rate is a line at its value, not at 0."""
-        top = max((run.buffers["lr"].max for run in self.runs), default=0.0)
-        if top > 0:
-            self.charts["lr"].setYRange(0.0, top * 1.1, padding=0)
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._next_frame = 0.0
+        self.flush()  # what arrived while hidden
+
+    # ---- ranges: set by hand and rarely, since every axis change re-lays out its ticks --
+    def _set_range(self, key: str, axis: str, lo: float, hi: float) -> None:
+        if key in self._manual or self._ranges.get((key, axis)) == (lo, hi):
+            return
+        self._ranges[key, axis] = (lo, hi)
+        vb = self.charts[key].vb
+        (vb.setXRange if axis == "x" else vb.setYRange)(lo, hi, padding=0)
+
+    def _fit_x(self) -> None:
+        shown = [run for run in self.runs if run.visible]
+        steps = max((max(r.planned_steps, r.steps) for r in shown), default=0)
+        epochs = max((max(r.planned_epochs, r.buffers["train_loss"].size) for r in shown),
+                     default=0)
+        for key, (_title, xlabel, _ylabel) in CHARTS.items():
+            if xlabel == "epoch":
+                self._set_range(key, "x", 0.75, max(epochs, 1) + 0.25)
+            elif steps:
+                self._set_range(key, "x", -0.02 * steps, 1.02 * steps)
+
+    def _fit_y(self, key: str) -> None:
+        """Grow to fit the data; shrink only once the data fills less than 1/SLACK of it."""
+        bufs = [run.buffers[name] for run in self.runs if run.visible
+                for name, (chart, _) in CURVES.items() if chart == key and run.buffers[name].size]
+        if not bufs:
+            return
+        lo, hi = min(b.min for b in bufs), max(b.max for b in bufs)
+        if key == "lr":
+            lo = 0.0
+        if not (-float("inf") < lo <= hi < float("inf")):
+            return
+        pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 0.05
+        lo, hi = (0.0 if key == "lr" else lo - pad), hi + pad
+        current = self._ranges.get((key, "y"))
+        if current and current[0] <= lo and hi <= current[1] and \
+                current[1] - current[0] <= SLACK * (hi - lo):
+            return
+        self._set_range(key, "y", lo, hi)
 
     # ---- interaction ----------------------------------------------------------------
     def _run_toggled(self, item: QListWidgetItem) -> None:
@@ -184,6 +258,9 @@ class LivePlotsPanel(QWidget):
         for run in self.runs:
             if run.run_id == run_id:
                 run.set_visible(item.checkState() == Qt.CheckState.Checked)
+        self._fit_x()
+        for key in CHARTS:
+            self._fit_y(key)
 
     def _mouse_moved(self, pos) -> None:
         for key, chart in self.charts.items():

@@ -77,6 +77,7 @@ class RunTab(QWidget):
     def started(self, ev) -> None:
         self._t0 = time.monotonic()
         self._epochs = ev.epochs
+        self.plots.set_plan(ev.epochs * ev.steps_per_epoch, ev.epochs)
         self.info.setText(f"Training on {ev.device} · {ev.num_params:,} parameters · "
                           f"{ev.epochs} epochs of {ev.steps_per_epoch} steps")
         self.progress.setFormat("starting…")

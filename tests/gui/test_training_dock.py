@@ -65,10 +65,10 @@ def test_plots_grow_while_training_and_stop_ends_the_run(qtbot, window):
     qtbot.waitUntil(lambda: plots.current.steps > 0, timeout=RUN_TIMEOUT_MS)
     with qtbot.waitSignal(plots.redrawn, timeout=5000):
         pass
-    first = len(plots.current.items["raw"].getData()[0])
+    raw = plots.current.items["raw"]  # the curve's data (what it draws is downsampled)
+    first = len(raw.xData)
     assert first > 0
-    qtbot.waitUntil(lambda: len(plots.current.items["raw"].getData()[0]) > first,
-                    timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(raw.xData) > first, timeout=RUN_TIMEOUT_MS)
     assert plots.current.buffers["ema"].size == plots.current.steps
 
     with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS) as blocker:
