@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from netcanvas.graph_editor.scene import GraphScene
+from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.view import GraphView
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThread, QTimer
-from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea, QWidget
+from PySide6.QtGui import QPalette, QUndoGroup
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
 from netcanvas import __version__
 
@@ -29,6 +30,35 @@ FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen w
 MARGIN = 40.0
 PALETTE_EVENTS = (QEvent.PaletteChange, QEvent.ApplicationPaletteChange)
 CODE_WIDTH = 480  # the right column widens to this when the code is shown
+
+
+class EmptyHintLabel(QLabel):
+    """A hint centred on an empty canvas: where layers come from."""
+
+    def __init__(self, view: GraphView, graph) -> None:
+        super().__init__("Drag layers here from the palette,\nor press Tab to search for one.",
+                         view.viewport())
+        self.setAlignment(Qt.AlignCenter)
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        pal = self.palette()
+        self.setForegroundRole(QPalette.WindowText)  # not Text, as inside a viewport
+        pal.setColor(QPalette.WindowText, Style.from_palette(pal).muted)
+        self.setPalette(pal)
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.setFont(font)
+        self.graph = graph
+        graph.changed.connect(self.update_visibility)
+        view.viewport().installEventFilter(self)
+        self.update_visibility()
+
+    def update_visibility(self) -> None:
+        self.setVisible(not self.graph.nodes)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Resize:
+            self.setGeometry(obj.rect())
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -114,6 +144,7 @@ class MainWindow(QMainWindow):
         old, old_scene = self.document, self.scene
         if old_scene is not None:
             old_scene.detach()
+            old.graph.changed.disconnect(self.empty_hint.update_visibility)
         document.setParent(self)
         self.document = document
         self.undo_group.addStack(document.undo_stack)
@@ -124,6 +155,7 @@ class MainWindow(QMainWindow):
         self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
         self.view = GraphView(self.scene)
         self.view.addActions(self.actions.canvas_actions)
+        self.empty_hint = EmptyHintLabel(self.view, document.graph)
         self.setCentralWidget(self.view)  # deletes the previous view
         document.analysis_changed.connect(self._analysis_changed)
         document.title_changed.connect(self.setWindowTitle)

@@ -196,3 +196,15 @@ def test_every_standard_shortcut_is_bound(window):
     keys = {k for _, ks in window.actions.shortcut_rows() for k in ks.split(", ")}
     assert {"Ctrl+N", "Ctrl+O", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+Y",
             "Del", "Ctrl+C", "Ctrl+V", "Ctrl+D", "Ctrl+A", "F", "Ctrl+0", "Tab"} <= keys
+
+
+def test_an_empty_canvas_says_where_layers_come_from(window, qtbot):
+    assert not window.empty_hint.isVisible()
+    window.actions.new.trigger()
+    qtbot.waitUntil(window.empty_hint.isVisible)
+    assert "Tab" in window.empty_hint.text()
+    assert window.empty_hint.geometry() == window.view.viewport().rect()
+    window.add_layer_at_center("input")
+    assert not window.empty_hint.isVisible()
+    window.document.undo_stack.undo()
+    assert window.empty_hint.isVisible()
