@@ -3,10 +3,13 @@ signals. No timing asserts: waits are generous upper bounds."""
 
 import pytest
 
+from PySide6.QtCore import QPointF
+
 from netcanvas.app.document import Document
+from netcanvas.app.files import examples
 from netcanvas.app.main_window import MainWindow
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import project_to_dict
+from netcanvas.backend.project_io import load_project, project_to_dict
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -97,12 +100,14 @@ def test_a_finished_run_fills_epochs_and_evaluation(qtbot, window):
 
 
 def test_huge_learning_rate_shows_the_nan_message_and_keeps_the_graph(qtbot, window):
-    project = mlp_project("linear", epochs=5, hidden=0, loss="mse")
-    project.training.optimizer = "sgd"
-    project.training.lr = 1e6
-    doc = open_project(window, project)
-    before = project_to_dict(doc.project)
+    example = next(p for p in examples() if p.stem == "linear_regression")
+    doc = open_project(window, load_project(example))
     dock = window.training_dock
+    form = dock.settings_form
+    form.widgets["optimizer"].setCurrentIndex(form.widgets["optimizer"].findData("sgd"))
+    form.widgets["lr"].setValue(1e6)
+    assert doc.project.training.lr == 1e6
+    before = project_to_dict(doc.project)
     result = run_to_end(qtbot, dock)
     assert result.failed is not None and result.failed.kind == "nan"
     banner = dock.run_tab.failure_banner
@@ -111,6 +116,19 @@ def test_huge_learning_rate_shows_the_nan_message_and_keeps_the_graph(qtbot, win
     assert project_to_dict(doc.project) == before
     assert dock.train_action.isEnabled()  # the app carries on: train again
     assert run_to_end(qtbot, dock).failed.kind == "nan"
+
+
+def test_hovering_a_chart_reads_its_values(qtbot, window):
+    open_project(window, mlp_project(epochs=2))
+    dock = window.training_dock
+    run_to_end(qtbot, dock)
+    plots = dock.run_tab.plots
+    chart = plots.charts["epoch_loss"]
+    (_x0, _x1), (y0, y1) = chart.vb.viewRange()
+    point = chart.vb.mapViewToScene(QPointF(2.0, (y0 + y1) / 2))
+    plots._mouse_moved(point)
+    text = plots._crosshairs["epoch_loss"].text.toPlainText()
+    assert "train loss" in text and "val loss" in text and "@ epoch 2" in text
 
 
 def test_a_failure_naming_a_node_selects_it_on_the_canvas(qtbot, window):
