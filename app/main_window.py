@@ -29,7 +29,9 @@ READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
 MARGIN = 40.0
 PALETTE_EVENTS = (QEvent.PaletteChange, QEvent.ApplicationPaletteChange)
-CODE_WIDTH = 480  # the right column widens to this when the code is shown
+CODE_WIDTH = 480
+DOCK_CHROME = 60  # a dock's title bar and frames around its contents, generously
+RUN_SHARE = 0.45  # of the window's height for the training dock while a run is live  # the right column widens to this when the code is shown
 
 
 class EmptyHintLabel(QLabel):
@@ -128,11 +130,14 @@ class MainWindow(QMainWindow):
         return dock
 
     def _training_started(self) -> None:
-        self.training_dock.show()
-        self.training_dock.raise_()
-        wanted = self.training_dock.widget().widget().minimumSizeHint().height() + 40
-        if self.training_dock.height() < wanted:
-            self.resizeDocks([self.training_dock], [wanted], Qt.Vertical)
+        """Bring the training dock forward, tall enough for readable plots."""
+        dock = self.training_dock
+        dock.show()
+        dock.raise_()
+        wanted = max(dock.widget().widget().minimumSizeHint().height() + DOCK_CHROME,
+                     int(self.height() * RUN_SHARE))
+        if dock.height() < wanted:
+            self.resizeDocks([dock], [wanted], Qt.Vertical)
 
     def docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock,

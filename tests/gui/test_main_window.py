@@ -208,3 +208,14 @@ def test_an_empty_canvas_says_where_layers_come_from(window, qtbot):
     assert not window.empty_hint.isVisible()
     window.document.undo_stack.undo()
     assert window.empty_hint.isVisible()
+
+
+def test_a_run_brings_the_training_dock_forward_and_makes_room(window, qtbot):
+    from netcanvas.app.main_window import RUN_SHARE
+
+    dock = window.training_dock
+    assert dock.visibleRegion().isEmpty()  # behind the problems while designing
+    dock.run_started.emit()
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
+    qtbot.waitUntil(lambda: dock.height() >= int(window.height() * RUN_SHARE) - 30)
+    assert window.view.height() > 200  # the canvas stays in sight
