@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QThread, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from netcanvas.backend.project import DatasetConfig
 
@@ -77,7 +77,6 @@ class DataTab(QWidget):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
 
-        self.options_form = QFormLayout()
         self.option_widgets: dict[str, QWidget] = {}
         self.val_fraction = _fraction_box()
         self.test_fraction = _fraction_box()
@@ -93,8 +92,7 @@ class DataTab(QWidget):
         form = QFormLayout()
         form.addRow("Dataset", self.combo)
         form.addRow("", self.doc)
-        form.addRow("Path", self.path_row)
-        form.addRow(self.options_form)
+        form.addRow("Path", self.path_row)  # the dataset's own options go below this row
         form.addRow("Validation fraction", self.val_fraction)
         form.addRow("Test fraction", self.test_fraction)
         form.addRow("", self.normalize)
@@ -120,10 +118,21 @@ class DataTab(QWidget):
         self.preview.addWidget(self.grid)
         self.preview.addWidget(self.scatter)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(actions)
-        layout.addWidget(self.summary)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addLayout(actions)
+        column.addWidget(self.summary)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(380)
+        scroll.setMaximumWidth(480)
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll)
         layout.addWidget(self.preview, 1)
 
         self._reload_timer = QTimer(self, singleShot=True, interval=300)
@@ -164,8 +173,8 @@ class DataTab(QWidget):
         self._auto_load_soon()
 
     def _build_options(self) -> None:
-        while self.options_form.rowCount():
-            self.options_form.removeRow(0)
+        for widget in self.option_widgets.values():
+            self.form.removeRow(widget)
         self.option_widgets.clear()
         info = self.catalogue.get(self.config.name)
         self.doc.setText(info.doc if info else "")
@@ -177,7 +186,8 @@ class DataTab(QWidget):
             widget = _option_widget(default, value)
             _connect(widget, self._edited)
             self.option_widgets[name] = widget
-            self.options_form.addRow(name.replace("_", " ").capitalize(), widget)
+            row = self.form.getWidgetPosition(self.path_row)[0] + len(self.option_widgets)
+            self.form.insertRow(row, name.replace("_", " ").capitalize(), widget)
 
     def _dataset_chosen(self) -> None:
         if self._loading:
@@ -280,6 +290,8 @@ class DataTab(QWidget):
             return
         self.dataset = dataset
         self.loaded_key = config_key(thread.config)
+        for widget in (self.crop, self.flip):
+            self.form.setRowVisible(widget, dataset.is_image)
         self._show(dataset)
         self.dataset_loaded.emit(dataset)
 

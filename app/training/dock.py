@@ -170,6 +170,7 @@ class TrainingDock(QDockWidget):
             self.run_tab.epoch_ended(ev)
         elif kind == "Started":
             self.run_tab.started(ev)
+            self.eval_tab.prepare(self.thread.dataset)
         elif kind == "Evaluated":
             self.eval_tab.evaluated(ev, self.thread.dataset)
         elif kind == "Failed":

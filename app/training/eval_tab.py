@@ -41,7 +41,7 @@ class EvalTab(QWidget):
             plot.setMenuEnabled(False)
         self.mistakes = ImageGridWidget(columns=8, size=56)
         self.mistakes_note = QLabel(wordWrap=True)
-        mistakes_page = QWidget()
+        self.mistakes_page = mistakes_page = QWidget()
         box = QVBoxLayout(mistakes_page)
         box.addWidget(self.mistakes_note)
         box.addWidget(self.mistakes, 1)
@@ -86,6 +86,16 @@ class EvalTab(QWidget):
             self.boundary_plot.removeItem(self.boundary_points)
             self.boundary_points = None
         self.has_boundary = False
+
+    def prepare(self, dataset) -> None:
+        """Offer only the views that fit the data: classes, a regression, a 2-D plane."""
+        classes = dataset.task == "classification"
+        plane = classes and tuple(dataset.sample_shape) == (2,)
+        for page, shown in ((self.summary, classes), (self.mistakes_page, classes),
+                            (self.scatter, not classes), (self.boundary_plot, plane)):
+            self.views.setTabVisible(self.views.indexOf(page), shown)
+        self.views.setCurrentWidget(self.boundary_plot if plane else
+                                    self.summary if classes else self.scatter)
 
     def set_model(self, model) -> None:
         self.exports.model = model

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from PySide6.QtCore import QThread, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QSpinBox, QWidget)
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QSpinBox, QWidget)
 
 from netcanvas.backend.project import TrainingSettings
 
@@ -42,6 +42,14 @@ FLOAT_RANGES = {"lr": (1e-9, 1e9), "weight_decay": (0.0, 10.0), "momentum": (0.0
 def _on_cuda(s: TrainingSettings, gpus: bool) -> bool:
     return s.device.startswith("cuda") or (s.device == "auto" and gpus)
 
+
+GROUPS = {  # fields not named here go to the last group
+    "Optimizer": ["optimizer", "lr", "momentum", "nesterov", "betas", "alpha", "rho",
+                  "weight_decay", "grad_clip"],
+    "Learning-rate schedule": ["schedule", "step_size", "gamma", "plateau_patience",
+                               "warmup_epochs"],
+    "Run": [],
+}
 
 RELEVANT = {
     "momentum": lambda s, _gpus: s.optimizer in ("sgd", "rmsprop"),
@@ -111,7 +119,14 @@ class SettingsForm(QWidget):
 
     def __init__(self, settings: TrainingSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.form = QFormLayout(self)
+        row = QHBoxLayout(self)
+        group_forms = {}
+        for title in GROUPS:
+            box = QGroupBox(title)
+            group_forms[title] = QFormLayout(box)
+            row.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
+        row.addStretch(1)
+        self.forms: dict[str, QFormLayout] = {}  # field -> the form showing it
         self.widgets: dict[str, QWidget] = {}
         self._loading = False
         self._probe: _DeviceProbe | None = None
@@ -122,7 +137,9 @@ class SettingsForm(QWidget):
                                        else f.default_factory())
             self.widgets[f.name] = widget
             label = LABELS.get(f.name, f.name.replace("_", " ").capitalize())
-            self.form.addRow(label, widget)
+            group = next((t for t, names in GROUPS.items() if f.name in names), "Run")
+            self.forms[f.name] = group_forms[group]
+            group_forms[group].addRow(label, widget)
         self.set_settings(settings)
 
     # ---- building -----------------------------------------------------------------
@@ -199,7 +216,10 @@ class SettingsForm(QWidget):
 
     def _update_visibility(self) -> None:
         for name, relevant in RELEVANT.items():
-            self.form.setRowVisible(self.widgets[name], relevant(self.settings, self._gpus))
+            self.forms[name].setRowVisible(self.widgets[name], relevant(self.settings, self._gpus))
+
+    def row_visible(self, name: str) -> bool:
+        return self.forms[name].isRowVisible(self.widgets[name])
 
     # ---- devices ------------------------------------------------------------------
     def showEvent(self, event) -> None:

@@ -165,8 +165,8 @@ def test_settings_edits_are_stored_in_the_project(qtbot, window):
     dock = window.training_dock
     form = dock.settings_form
     form.widgets["optimizer"].setCurrentIndex(form.widgets["optimizer"].findData("sgd"))
-    assert form.form.isRowVisible(form.widgets["momentum"])
-    assert not form.form.isRowVisible(form.widgets["betas"])
+    assert form.row_visible("momentum") and form.row_visible("nesterov")
+    assert not form.row_visible("betas")
     form.widgets["lr"].setValue(0.05)
     form.widgets["epochs"].setValue(7)
     dock.data_tab.val_fraction.setValue(0.25)
