@@ -2,14 +2,17 @@
 
 Both train the LeNet of resources/examples/lenet_digits.netcanvas on the 8x8 digits with
 the same optimizer, batch size and data (on the device, batched by index), and both
-evaluate the validation split every epoch. Runs alternate in one process; an epoch is
-timed from the end of the previous one (the first epoch of a run is skipped as warm-up).
-Prints the median seconds per epoch of each and their ratio, in wall-clock time and in
+evaluate the validation split every epoch, from the same initial weights in the same data
+order (so they do the same arithmetic). Runs alternate in one process after an uncounted
+warm-up round; an epoch is timed from the end of the previous one (the first epoch of a
+run is skipped as warm-up). Prints the median seconds per epoch of each and their ratio, in wall-clock time and in
 this process's CPU time (steadier when other programs share the cores); on a machine with
 CUDA it repeats the comparison there. NetCanvas should be within 5% (ratio <= 1.05) on the
 CPU.
 
-    python bench/parity.py [--rounds 5] [--epochs 6] [--threads 2]
+    python bench/parity.py [--rounds 6] [--epochs 6] [--threads 2] [--cpu-only]
+
+On a shared machine pin it to two idle cores (taskset -c 2,3) for a steady number.
 """
 
 from __future__ import annotations
@@ -128,8 +131,8 @@ def compare(device: torch.device, rounds: int, epochs: int) -> float:
     weights = initial_weights(project)
     ours, theirs = [], []
     losses = {}
-    for r in range(rounds):
-        pair = [("netcanvas", ours), ("hand", theirs)]
+    for r in range(-1, rounds):  # round -1 warms up the process (lazy CUDA init, allocators)
+        pair = [("netcanvas", ours if r >= 0 else []), ("hand", theirs if r >= 0 else [])]
         for name, bucket in pair if r % 2 == 0 else pair[::-1]:
             times, losses[name] = (
                 netcanvas(project, data, device, epochs) if name == "netcanvas"
