@@ -5,10 +5,10 @@ the same optimizer, batch size and data (on the device, batched by index), and b
 evaluate the validation split every epoch, from the same initial weights in the same data
 order (so they do the same arithmetic). Runs alternate in one process after an uncounted
 warm-up round; an epoch is timed from the end of the previous one (the first epoch of a
-run is skipped as warm-up). Prints the median seconds per epoch of each and their ratio, in wall-clock time and in
-this process's CPU time (steadier when other programs share the cores); on a machine with
-CUDA it repeats the comparison there. NetCanvas should be within 5% (ratio <= 1.05) on the
-CPU.
+run is skipped as warm-up). Prints the median seconds per epoch of each and their ratio,
+in wall-clock time and in this process's CPU time (steadier when other programs share the
+cores); on a machine with CUDA it repeats the comparison there. NetCanvas should be within
+5% (ratio <= 1.05) on the CPU.
 
     python bench/parity.py [--rounds 6] [--epochs 6] [--threads 2] [--cpu-only]
 
