@@ -33,7 +33,7 @@ def _finish(window, result, path: Path) -> None:
     """Run tab forward, charts drawn, window grabbed, app closed (exit 1 if training failed)."""
     dock = window.training_dock
     dock.tabs.setCurrentWidget(dock.run_tab)
-    dock.run_tab.plots.flush()
+    dock.run_tab.plots.flush(force=True)
     for _ in range(3):
         QApplication.processEvents()
     window.frame_all()

@@ -185,14 +185,15 @@ class LivePlotsPanel(QWidget):
         if self.current is not None:
             self.current.add_epoch(epoch, metrics)
 
-    def flush(self) -> None:
+    def flush(self, force: bool = False) -> None:
         """Timer tick: redraw the curves that got data since the last frame, if shown.
 
         Drawing holds the GIL, so it stalls the training thread: frames are spaced so that
-        they take about DUTY of the time (15 ms frames -> two or three a second)."""
+        they take about DUTY of the time (15 ms frames -> two or three a second). `force`
+        draws now regardless: the last frame of a run."""
         dirty = [run for run in self.runs if run.dirty]
         now = time.perf_counter()
-        if not dirty or now < self._next_frame or not self.isVisible():
+        if not dirty or not self.isVisible() or (now < self._next_frame and not force):
             return
         cpu = time.thread_time()  # not wall time: that counts waiting for the GIL as well
         charts = {CURVES[name][0] for run in dirty for name in run.dirty}
@@ -229,7 +230,7 @@ class LivePlotsPanel(QWidget):
                      default=0)
         for key, (_title, xlabel, _ylabel) in CHARTS.items():
             if xlabel == "epoch":
-                self._set_range(key, "x", 0.75, max(epochs, 1) + 0.25)
+                self._set_range(key, "x", 0.5, max(epochs, 1) + 0.5)
             elif steps:
                 self._set_range(key, "x", -0.02 * steps, 1.02 * steps)
 

@@ -101,6 +101,7 @@ class RunTab(QWidget):
 
     def ended(self, result) -> None:
         """The run is over: finished, cancelled or failed."""
+        self.plots.flush(force=True)
         elapsed = _duration(time.monotonic() - self._t0)
         if result is None or result.failed is not None:
             self.progress.setFormat(f"failed after {elapsed}")
