@@ -214,7 +214,8 @@ class DataTab(QWidget):
         defaults = info.options if info else {}
         options = {name: _option_value(w, defaults.get(name))
                    for name, w in self.option_widgets.items()}
-        c.options = {k: v for k, v in options.items() if v != defaults.get(k)}
+        kept = {k: v for k, v in c.options.items() if k not in defaults}  # e.g. base_url
+        c.options = kept | {k: v for k, v in options.items() if v != defaults.get(k)}
         if config_key(c) == before and not force:
             return  # e.g. a line edit losing focus unchanged
         self.changed.emit()

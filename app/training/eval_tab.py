@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
                                QWidget)
@@ -73,6 +73,11 @@ class EvalTab(QWidget):
                    "predicted")
         style_plot(self.boundary_plot.getPlotItem(), self, "Decision boundary (live)",
                    "x₁ (normalised)", "x₂ (normalised)")
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style()
+        super().changeEvent(event)
 
     # ---- lifecycle --------------------------------------------------------------------
     def run_started(self) -> None:

@@ -1,0 +1,83 @@
+"""The Data tab: options stored in the project's DatasetConfig, a threaded preview load, and a
+download with progress and cancel (against a slow local HTTP server, no internet needed)."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from netcanvas.app.training.data_tab import DataTab
+from netcanvas.backend.data import DATASETS
+from netcanvas.backend.project import DatasetConfig
+
+LOAD_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def tab(qtbot):
+    def make(config):
+        widget = DataTab(config)
+        qtbot.addWidget(widget)
+        widget.set_catalogue(DATASETS)
+        widget.show()
+        return widget
+
+    made = []
+    yield lambda config: made.append(make(config)) or made[-1]
+    for widget in made:
+        widget.shutdown()
+
+
+def test_choosing_a_dataset_and_its_options_edits_the_config_and_previews(qtbot, tab):
+    config = DatasetConfig()
+    data = tab(config)
+    with qtbot.waitSignal(data.changed):
+        data.combo.setCurrentIndex(data.combo.findData("blobs"))
+    assert config.name == "blobs" and set(data.option_widgets) >= {"n_samples", "classes"}
+    with qtbot.waitSignal(data.dataset_loaded, timeout=LOAD_TIMEOUT_MS) as loaded:
+        data.option_widgets["classes"].setValue(4)
+    assert config.options == {"classes": 4}
+    assert loaded.args[0].num_classes == 4
+    assert "4 classes" in data.summary.text()
+    assert data.preview.currentWidget() is data.scatter
+    assert len(data.scatter.getPlotItem().listDataItems()) == 4  # one colour per class
+    assert not data.form.isRowVisible(data.crop)  # image augmentation: not for points
+
+
+class _SlowFile(BaseHTTPRequestHandler):
+    """Ten megabytes, a trickle at a time: a download that is still running when cancelled."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(10 << 20))
+        self.end_headers()
+        try:
+            for _ in range(160):
+                self.wfile.write(b"\0" * (64 << 10))
+                self.wfile.flush()
+                threading.Event().wait(0.05)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_download_shows_progress_and_can_be_cancelled(qtbot, tab, tmp_path, monkeypatch):
+    monkeypatch.setenv("NETCANVAS_DATA_DIR", str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowFile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        data = tab(DatasetConfig(name="mnist", options={"base_url": base}))
+        assert data.load_button.text() == "Download and load"
+        data.load_button.click()
+        qtbot.waitUntil(lambda: data.progress.value() > 0, timeout=LOAD_TIMEOUT_MS)
+        assert data.cancel_button.isVisible() and "MNIST" in data.progress.format()
+        data.cancel_button.click()
+        qtbot.waitUntil(lambda: not data.progress.isVisible(), timeout=LOAD_TIMEOUT_MS)
+        assert "cancelled" in data.summary.text()
+        assert data.dataset is None
+        assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing half-written
+    finally:
+        server.shutdown()
