@@ -19,17 +19,16 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import torch  # noqa: E402
-from PySide6.QtCore import QEventLoop  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from netcanvas.app.document import Document  # noqa: E402
-from netcanvas.app.files import examples  # noqa: E402
-from netcanvas.app.main_window import MainWindow  # noqa: E402
-from netcanvas.app.training.data_tab import config_key  # noqa: E402
-from netcanvas.backend.data import load_dataset  # noqa: E402
-from netcanvas.backend.project_io import load_project  # noqa: E402
-from netcanvas.backend.training import EpochEnded, Trainer  # noqa: E402
+import torch
+from netcanvas.app.document import Document
+from netcanvas.app.files import examples
+from netcanvas.app.main_window import MainWindow
+from netcanvas.app.training.data_tab import config_key
+from netcanvas.backend.data import load_dataset
+from netcanvas.backend.project_io import load_project
+from netcanvas.backend.training import EpochEnded, Trainer
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication
 
 EXAMPLE = "lenet_digits"
 

@@ -7,12 +7,25 @@ import json
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QThread, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
-
 from netcanvas.backend.project import DatasetConfig
+from PySide6.QtCore import QThread, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .colours import colour, palette_colours, style_plot
 from .image_grid import ImageGridWidget, to_display
@@ -44,7 +57,7 @@ class DatasetLoadThread(QThread):
                                    cancel=lambda: self.cancelled)
         except DatasetError as exc:
             self.failed.emit(str(exc))
-        except Exception as exc:  # a loader bug must not take the app down
+        except Exception as exc:  # noqa: BLE001 - a loader bug must not take the app down
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
             self.loaded.emit(dataset)

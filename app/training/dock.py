@@ -6,17 +6,16 @@ at Train, so an edit cannot disturb it; the Run tab then shows a "graph changed"
 
 from __future__ import annotations
 
+from netcanvas.backend.project import DatasetConfig, TrainingSettings
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QWidget
-
-from netcanvas.backend.project import DatasetConfig, TrainingSettings
 
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
 from .run_tab import RunTab
 from .settings_form import SettingsForm
-from .worker import (BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot)
+from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
 
 STOP_TIMEOUT_MS = 2000
 
@@ -27,8 +26,8 @@ class _BackendImport(QThread):
     ready = Signal(dict)
 
     def run(self) -> None:
-        from netcanvas.backend.data import DATASETS
         import netcanvas.backend.training  # noqa: F401  (warm: the first Train starts at once)
+        from netcanvas.backend.data import DATASETS
 
         self.ready.emit(dict(DATASETS))
 

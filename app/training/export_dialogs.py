@@ -6,9 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 DEFAULT_OPSET = 0  # 0 = the exporter's default
 
@@ -30,7 +42,7 @@ class OnnxExportThread(QThread):
         except ExportError as exc:
             where = f" (node {exc.node})" if getattr(exc, "node", None) else ""
             self.failed.emit(f"{exc}{where}")
-        except Exception as exc:  # an exporter bug must not take the app down
+        except Exception as exc:  # noqa: BLE001 - an exporter bug must not take the app down
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
             self.exported.emit(report)
@@ -163,7 +175,7 @@ class ExportActions:
     def _run(self, title: str, job) -> bool:
         try:
             job()
-        except Exception as exc:  # report, never crash: the trained model stays usable
+        except Exception as exc:  # noqa: BLE001 - report, never crash: the model stays usable
             QMessageBox.warning(self.parent, title, f"{title} failed: {exc}")
             return False
         return True

@@ -7,8 +7,14 @@ import time
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .buffers import EmaBuffer, GrowingBuffer
 from .colours import colour, palette_colours, style_plot
@@ -327,7 +333,7 @@ class _Crosshair:
         if not lines:
             self.text.hide()
             return
-        (x0, x1), (y0, y1) = self.chart.vb.viewRange()
+        (x0, x1), (_y0, y1) = self.chart.vb.viewRange()
         self.text.setHtml("<br>".join(lines))
         self.text.setAnchor((1, 0) if x > (x0 + x1) / 2 else (0, 0))
         self.text.setPos(x, y1)

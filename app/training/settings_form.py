@@ -10,11 +10,18 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from PySide6.QtCore import Qt, QThread, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QSpinBox, QWidget)
-
 from netcanvas.backend.project import TrainingSettings
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QSpinBox,
+    QWidget,
+)
 
 CHOICES = {
     "optimizer": ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw"],

@@ -13,10 +13,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QThread, Signal
-
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import project_from_dict, project_to_dict
+from PySide6.QtCore import QThread, Signal
 
 log = logging.getLogger(__name__)
 BOUNDARY_GRID = 80  # grid points per axis for the live decision boundary
@@ -107,7 +106,7 @@ class TrainingThread(QThread):
         if self.result.failed is None and not self.result.cancelled and self.result.model:
             try:
                 outputs = self._predict(self.result.model, self.dataset.test.x, "cpu")
-            except Exception:  # the run itself succeeded; only the evaluation views lose out
+            except Exception:
                 log.exception("predicting the test split failed")
             else:
                 self.event.emit(Predictions(outputs))
@@ -130,7 +129,7 @@ class TrainingThread(QThread):
             points, extent = self._grid
             try:
                 probs = self._predict(model, points, self._trainer._device)
-            except Exception:  # e.g. a model whose output is not class scores: no boundary
+            except Exception:  # noqa: BLE001 - e.g. outputs that are not class scores
                 self._grid = None
                 return
             finally:
@@ -140,7 +139,6 @@ class TrainingThread(QThread):
 
     def _predict(self, model, x, device) -> np.ndarray:
         import torch
-
         from netcanvas.backend.training import predict
 
         out = predict(model, x, device)

@@ -2,17 +2,17 @@
 safetensors weights and the standalone PyTorch file."""
 
 import importlib.util
+import itertools
 
 import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
-
 from netcanvas.app.training.export_dialogs import ExportActions, OnnxExportDialog
 from netcanvas.backend.project import Project
 from netcanvas.backend.training import Trainer, predict
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def trained():
     g = project.graph
     chain = [g.add("input", name="point", shape=(2,)), g.add("linear", out_features=8),
              g.add("relu"), g.add("linear", out_features=2), g.add("output", name="label")]
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         g.connect(a, b)
     project.dataset.name = "moons"
     project.dataset.options = {"n_samples": 200}

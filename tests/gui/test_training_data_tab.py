@@ -5,7 +5,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from netcanvas.app.training.data_tab import DataTab
 from netcanvas.backend.data import DATASETS
 from netcanvas.backend.project import DatasetConfig

@@ -1,15 +1,15 @@
 """The training dock in the real main window: real training on tiny data, driven by its worker's
 signals. No timing asserts: waits are generous upper bounds."""
 
+import itertools
+
 import pytest
-
-from PySide6.QtCore import QPointF
-
 from netcanvas.app.document import Document
 from netcanvas.app.files import examples
 from netcanvas.app.main_window import MainWindow
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import load_project, project_to_dict
+from PySide6.QtCore import QPointF
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -22,7 +22,7 @@ def mlp_project(dataset="moons", epochs=3, hidden=16, loss="cross_entropy") -> P
     if hidden:
         chain += [g.add("linear", out_features=hidden), g.add("relu")]
     chain += [g.add("linear", out_features=out), g.add("output", loss=loss)]
-    for i, (a, b) in enumerate(zip(chain, chain[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(chain)):
         g.connect(a, b)
         g.move(b.id, (200.0 * (i + 1), 0.0))
     project.dataset.name = dataset

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from netcanvas.app.training.buffers import EmaBuffer, GrowingBuffer
 from netcanvas.app.training.plots import CURVES, MAX_RUNS, LivePlotsPanel
 
