@@ -186,7 +186,8 @@ class TrainingDock(QDockWidget):
         window = self.window()
         if isinstance(window, QMainWindow):
             window.statusBar().showMessage(message, 15000)
-        node = self.document.graph.by_name(ev.node) if ev.node and self.document else None
+        graph = self._run_graph  # the graph the run was taken from, if still watched
+        node = graph.by_name(ev.node) if ev.node and graph is not None else None
         if node is not None:
             self.node_failed.emit(node.id)
         self.tabs.setCurrentWidget(self.run_tab)
