@@ -94,6 +94,7 @@ def test_dataset_errors_are_kind_data():
     assert mismatch.failed.kind == "data" and "5" in mismatch.failed.message
 
 
+@pytest.mark.filterwarnings("ignore:Using a target size")
 def test_loss_that_does_not_fit_the_targets_names_the_output():
     from netcanvas.backend.compiler import LossSpec
     from netcanvas.backend.training.losses import LossError, build_loss
