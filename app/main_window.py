@@ -242,13 +242,13 @@ class MainWindow(QMainWindow):
 
     # ---- window state, drops and closing ------------------------------------------------
     def restore_state(self) -> None:
-        self._sized = True
+        """Bring back the last session's layout; the first run keeps the default dock sizes."""
         settings = app_settings()
         geometry, state = settings.value("window/geometry"), settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self._sized = self.restoreState(state)
 
     def save_state(self) -> None:
         settings = app_settings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from netcanvas.backend.graph import RemoveItems
 from PySide6.QtCore import Qt
+from netcanvas.app.main_window import MainWindow
 from test_app_support import *  # fixtures: window, isolated
 
 
@@ -219,3 +220,15 @@ def test_a_run_brings_the_training_dock_forward_and_makes_room(window, qtbot):
     qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
     qtbot.waitUntil(lambda: dock.height() >= int(window.height() * RUN_SHARE) - 30)
     assert window.view.height() > 200  # the canvas stays in sight
+
+
+def test_first_start_without_saved_layout_gets_the_default_dock_sizes(qtbot, isolated):
+    w = MainWindow()
+    w.restore_state()  # nothing saved yet: must not cancel the default sizes
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.inspector_dock.width() >= 250)
+    assert w.problems_dock.height() < w.height() // 4
+    w.close()
+    w.deleteLater()
