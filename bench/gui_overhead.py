@@ -3,6 +3,11 @@ with the live plots drawing (offscreen main window, real TrainingDock), against 
 Trainer on the same data and settings, alternating in one process.
 
 Run: QT_QPA_PLATFORM=offscreen python bench/gui_overhead.py [--epochs N] [--rounds R]
+Every torch computation runs off the main (GUI) thread, the headless runs in a plain thread:
+once a thread has run an OpenMP parallel region its worker team stays, and with more OpenMP
+threads alive than cores libgomp stops spinning, which halves the throughput of every other
+thread's parallel regions. The app never runs torch on its GUI thread, so neither does this.
+
 Throughput is training samples per second of epoch time (the Trainer's own EpochEnded
 seconds: every step plus validation; median over epochs, the first of each run skipped as
 warm-up). Process CPU seconds per run are printed too: with other load on the machine they
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import threading
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -33,8 +39,21 @@ from PySide6.QtWidgets import QApplication
 EXAMPLE = "lenet_digits"
 
 
+def off_main(job):
+    """Run job() in a plain thread and return its result (see the docstring: OpenMP teams)."""
+    out = []
+    thread = threading.Thread(target=lambda: out.append(job()))
+    thread.start()
+    thread.join()
+    return out[0]
+
+
 def headless(project, dataset) -> tuple[list[float], float, float]:
     """(epoch seconds, wall seconds, CPU seconds) of one Trainer run, no Qt involved."""
+    return off_main(lambda: _headless(project, dataset))
+
+
+def _headless(project, dataset) -> tuple[list[float], float, float]:
     epochs: list[float] = []
     t0, c0 = time.perf_counter(), time.process_time()
     result = Trainer(project, dataset, on_event=lambda ev: isinstance(ev, EpochEnded)
@@ -82,7 +101,7 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     path = next(p for p in examples() if p.stem == EXAMPLE)
     base = load_project(path)
-    dataset = load_dataset(base.dataset)
+    dataset = off_main(lambda: load_dataset(base.dataset))
     n = len(dataset.train)
     window = MainWindow()
     window.files.quiet = True

@@ -176,7 +176,7 @@ class EvalTab(QWidget):
             self.mistakes.set_images([], [])
             return
         shown = order[:MISTAKES_SHOWN]
-        images = to_display(dataset.test.x[shown], dataset.mean, dataset.std)
+        images = to_display(dataset.test.x.numpy()[shown], dataset.mean, dataset.std)
         captions = [f"{names[y[i]]} → {names[predicted[i]]}\n{probs[i, predicted[i]]:.0%}"
                     for i in shown]
         self.mistakes.set_images(images, captions)

@@ -21,7 +21,8 @@ from .colours import colour, palette_colours, style_plot
 
 MAX_RUNS = 5
 FRAME_MS = 33  # the fastest redraw (~30 Hz)
-DUTY = 0.04  # at most this share of the GUI thread goes to drawing charts (it holds the GIL)
+DUTY = 0.025  # share of the GUI thread for drawing charts: it holds the GIL, and on a
+# machine whose cores all train, every GUI millisecond stalls the training threads as well
 SLOWEST_MS = 1000  # ...but the charts move at least once a second
 SLACK = 1.6  # a y range may be this much wider than its data before it is tightened
 
@@ -147,10 +148,10 @@ class LivePlotsPanel(QWidget):
         self._next_frame = 0.0
         self._frame_cost: float | None = None
         self._next_id = 1
-        self._timer = QTimer(self)
-        self._timer.setInterval(FRAME_MS)
+        # One-shot, armed only when data arrives: an idle chart never wakes the GUI thread,
+        # and a training run on all cores is interrupted once per frame, not 30 times a second.
+        self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self.flush)
-        self._timer.start()
         self.apply_palette()
 
     # ---- data in --------------------------------------------------------------------
@@ -186,20 +187,31 @@ class LivePlotsPanel(QWidget):
     def add_steps(self, steps, losses, lrs) -> None:
         if self.current is not None:
             self.current.add_steps(steps, losses, lrs)
+            self._schedule()
 
     def add_epoch(self, epoch: int, metrics: dict) -> None:
         if self.current is not None:
             self.current.add_epoch(epoch, metrics)
+            self._schedule()
+
+    def _schedule(self) -> None:
+        """Draw at the next frame slot (at most ~30 Hz, fewer when frames are costly)."""
+        if not self._timer.isActive():
+            wait = (self._next_frame - time.perf_counter()) * 1000
+            self._timer.start(max(FRAME_MS, int(wait)))
 
     def flush(self, force: bool = False) -> None:
         """Timer tick: redraw the curves that got data since the last frame, if shown.
 
         Drawing holds the GIL, so it stalls the training thread: frames are spaced so that
-        they take about DUTY of the time (15 ms frames -> two or three a second). `force`
+        they take about DUTY of the time (15 ms frames -> one or two a second). `force`
         draws now regardless: the last frame of a run."""
         dirty = [run for run in self.runs if run.dirty]
         now = time.perf_counter()
-        if not dirty or not self.isVisible() or (now < self._next_frame and not force):
+        if not dirty or not self.isVisible():
+            return  # hidden: showEvent draws what arrived meanwhile
+        if now < self._next_frame and not force:
+            self._schedule()
             return
         cpu = time.thread_time()  # not wall time: that counts waiting for the GIL as well
         charts = {CURVES[name][0] for run in dirty for name in run.dirty}

@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QV
 
 from .plots import LivePlotsPanel
 
+PROGRESS_EVERY_S = 0.5
+
 FAILURE_TITLES = {
     "nan": "The loss became NaN or infinite",
     "oom": "Out of memory",
@@ -61,6 +63,7 @@ class RunTab(QWidget):
         layout.addWidget(self.failure_banner)
         layout.addWidget(self.plots, 1)
         self._t0 = 0.0
+        self._shown = 0.0  # when the progress bar was last updated
         self._epochs = 0
 
     # ---- run lifecycle, driven by the dock --------------------------------------------
@@ -83,7 +86,11 @@ class RunTab(QWidget):
 
     def steps(self, ev) -> None:
         self.plots.add_steps(ev.steps, ev.losses, ev.lrs)
-        elapsed = time.monotonic() - self._t0
+        now = time.monotonic()
+        if now - self._shown < PROGRESS_EVERY_S:
+            return  # the bar's text repaints are not free either
+        self._shown = now
+        elapsed = now - self._t0
         p = max(0.0, min(1.0, ev.progress))
         eta = elapsed * (1 - p) / p if p > 0 else 0.0
         self.progress.setValue(int(p * 1000))

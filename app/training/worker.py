@@ -84,8 +84,14 @@ class TrainingThread(QThread):
 
     # ---- the thread -----------------------------------------------------------------
     def run(self) -> None:
+        import torch
+
         from netcanvas.backend.data import DatasetError, load_dataset
         from netcanvas.backend.training import Failed, Trainer
+
+        # MKL and OpenMP keep their thread count per thread: without this a worker thread's
+        # matrix products run on one core however many the process is set to use.
+        torch.set_num_threads(torch.get_num_threads())
 
         if self.dataset is None:
             try:
