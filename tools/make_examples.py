@@ -17,7 +17,8 @@ from netcanvas.backend.project_io import save_project
 from netcanvas.backend.registry import get
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
-COLUMN, ROW = 220.0, 130.0
+COLUMN, LANE = 220.0, 130.0  # card pitch: 152 x <=117 px cards leave room for shape labels
+ROW_GAP = 40.0  # extra space under a row for the wire that runs back to the next row's start
 
 
 class Net:
@@ -26,6 +27,12 @@ class Net:
     def __init__(self, seed: str) -> None:
         self.graph = Graph()
         self._rng = random.Random(seed)
+        self.rows: dict[str, int] = {}  # node id -> row of the layout it is drawn in
+        self._row = 0
+
+    def wrap(self) -> None:
+        """Lay the layers added from now on out in a new row under the previous one."""
+        self._row += 1
 
     def layer(self, type_id: str, *inputs: Node | tuple[Node, str], name: str | None = None,
               **params) -> Node:
@@ -34,10 +41,17 @@ class Net:
         node = self.graph.add_node(Node(
             node_id, type_id, name or self.graph.unique_name(spec.module_prefix or type_id),
             params))
+        self.rows[node_id] = self._row
         for src in inputs:
             src, port = src if isinstance(src, tuple) else (src, None)
             self.graph.connect(src, node, src_port=port)
         return node
+
+    def project(self, dataset: DatasetConfig, training: TrainingSettings,
+                description: str) -> Project:
+        """The finished example, laid out in the rows `wrap` marked."""
+        layout(self.graph, self.rows)
+        return Project(self.graph, dataset, training, description)
 
     def chain(self, x: Node, *layers: tuple) -> Node:
         """Wire (type_id, params) pairs one after another from `x`."""
@@ -46,18 +60,21 @@ class Net:
         return x
 
 
-def layout(graph: Graph) -> None:
-    """Layered left to right: column = longest path from an Input. Where a node fans out,
-    its farthest successor (a skip connection's merge) stays on its row and the others
-    step down, so a residual shortcut runs straight above its branch; no two nodes share
-    a cell."""
+def layout(graph: Graph, rows: dict[str, int]) -> None:
+    """Rows of layers read left to right, each row starting again at the left, so a long
+    network fills the canvas like lines of text instead of one strip. Within a row: column =
+    longest path from the row's first layers; where a node fans out, its farthest successor
+    (a skip connection's merge), else the branch built first, keeps its lane and the others
+    step down a lane, so a residual shortcut runs straight above its block; no two nodes
+    share a cell; a split or merge of three or more branches is centred on them."""
     order, _ = topo_sort(graph.nodes, graph.edges)
     preds: dict[str, list[str]] = {nid: [] for nid in order}
     succs: dict[str, list[str]] = {nid: [] for nid in order}
     for e in graph.edges:
-        preds[e.dst].append(e.src)
-        if e.dst not in succs[e.src]:
-            succs[e.src].append(e.dst)
+        if rows[e.src] == rows[e.dst]:  # wires between rows do not shape a row
+            preds[e.dst].append(e.src)
+            if e.dst not in succs[e.src]:
+                succs[e.src].append(e.dst)
     column: dict[str, int] = {}
     for nid in order:
         column[nid] = max((column[p] + 1 for p in preds[nid]), default=0)
@@ -65,21 +82,30 @@ def layout(graph: Graph) -> None:
     for nid, after in succs.items():
         farthest_first = sorted(after, key=lambda s: (-column[s], after.index(s)))
         rank.update({(nid, s): k for k, s in enumerate(farthest_first)})
-    row: dict[str, int] = {}
-    taken: dict[int, set[int]] = {}
-    sources = 0
-    for nid in sorted(order, key=lambda n: column[n]):  # stable: document order in a column
+    lane: dict[str, float] = {}
+    taken: dict[tuple[int, int], set[int]] = {}
+    sources: dict[int, int] = {}
+    for nid in sorted(order, key=lambda n: (rows[n], column[n])):  # stable: document order
         if preds[nid]:
-            want = min(row[p] + rank[p, nid] for p in preds[nid])
+            want = min(lane[p] + rank[p, nid] for p in preds[nid])
         else:
-            want, sources = sources, sources + 1
-        used = taken.setdefault(column[nid], set())
+            want = sources.get(rows[nid], 0)
+            sources[rows[nid]] = want + 1
+        used = taken.setdefault((rows[nid], column[nid]), set())
         while want in used:
             want += 1
         used.add(want)
-        row[nid] = want
+        lane[nid] = want
+    for nid in order:  # a wide split or merge sits level with the middle of its branches
+        for branches in (succs[nid], preds[nid]):
+            if len(branches) >= 3 and len(taken[rows[nid], column[nid]]) == 1:
+                lane[nid] = sum(lane[b] for b in branches) / len(branches)
+    top, y = {}, 0.0
+    for r in sorted(set(rows.values())):
+        top[r] = y
+        y += (max(lane[n] for n in order if rows[n] == r) + 1) * LANE + ROW_GAP
     for nid in order:
-        graph.move(nid, (column[nid] * COLUMN, row[nid] * ROW))
+        graph.move(nid, (column[nid] * COLUMN, top[rows[nid]] + lane[nid] * LANE))
 
 
 def conv(out_channels: int, k: int = 3, **params) -> tuple:
@@ -107,73 +133,85 @@ def linear_regression() -> Project:
     x = net.layer("input", name="x", shape=(1,))
     fc = net.layer("linear", x, name="fc", out_features=1)
     net.layer("output", fc, name="y", loss="mse")
-    return Project(net.graph, DatasetConfig(name="linear", normalize=True),
-                   TrainingSettings(optimizer="sgd", lr=0.05, momentum=0.9, epochs=30,
-                                    batch_size=32),
-                   "Linear regression: one Linear layer (y = w·x + b) fitted with the mean "
-                   "squared error. Compare the learned weight and bias with the dataset's.")
+    return net.project(DatasetConfig(name="linear", normalize=True),
+                       TrainingSettings(optimizer="sgd", lr=0.05, momentum=0.9, epochs=30,
+                                        batch_size=32),
+                       "Linear regression: one Linear layer (y = w·x + b) fitted with the mean "
+                       "squared error. Compare the learned weight and bias with the dataset's.")
 
 
 def mlp_moons() -> Project:
     net = Net("mlp_moons")
     x = net.layer("input", name="point", shape=(2,))
     x = net.chain(x, ("linear", {"out_features": 32}), RELU,
-                  ("linear", {"out_features": 32}), RELU, ("linear", {"out_features": 2}))
+                  ("linear", {"out_features": 32}), RELU)
+    net.wrap()
+    x = net.layer("linear", x, out_features=2)
     net.layer("output", x, name="logits", loss="cross_entropy")
-    return Project(net.graph, DatasetConfig(name="moons", options={"n_samples": 1000,
-                                                                  "noise": 0.2}),
-                   TrainingSettings(optimizer="adam", lr=1e-2, batch_size=64, epochs=40),
-                   "A two-hidden-layer perceptron separating the two interleaved moons: "
-                   "no straight line can, two ReLU layers bend the boundary.")
+    return net.project(DatasetConfig(name="moons", options={"n_samples": 1000,
+                                                                      "noise": 0.2}),
+                       TrainingSettings(optimizer="adam", lr=1e-2, batch_size=64, epochs=40),
+                       "A two-hidden-layer perceptron separating the two interleaved moons: "
+                       "no straight line can, two ReLU layers bend the boundary.")
 
 
 def lenet_digits() -> Project:
     net = Net("lenet_digits")
     x = net.layer("input", name="image", shape=(1, 8, 8))
-    x = net.chain(x, conv(16), RELU, ("max_pool2d", {}), conv(32), RELU, ("max_pool2d", {}))
+    x = net.chain(x, conv(16), RELU, ("max_pool2d", {}))
+    net.wrap()
+    x = net.chain(x, conv(32), RELU, ("max_pool2d", {}))
+    net.wrap()
     classifier_head(net, x, hidden=64)
-    return Project(net.graph, DIGITS, DIGITS_TRAINING,
-                   "LeNet-style CNN on scikit-learn's 8x8 handwritten digits: two conv + pool "
-                   "stages, then two fully connected layers. Reaches about 98% test accuracy "
-                   "in well under a minute on a CPU.")
+    return net.project(DIGITS, DIGITS_TRAINING,
+                       "LeNet-style CNN on scikit-learn's 8x8 handwritten digits: two conv + pool "
+                       "stages, then two fully connected layers. Reaches about 98% test accuracy "
+                       "in well under a minute on a CPU.")
 
 
 def residual_block(net: Net, x: Node, channels: int) -> Node:
     y = net.chain(x, conv(channels, bias=False), ("batch_norm2d", {}), RELU,
                   conv(channels, bias=False), ("batch_norm2d", {}))
-    return net.layer("relu", net.layer("add", x, y))
+    x = net.layer("add", x, y)
+    net.wrap()  # a row per block, starting with its input: the shortcut stays in its row
+    return net.layer("relu", x)
 
 
 def residual_cnn() -> Project:
     net = Net("residual_cnn")
     x = net.layer("input", name="image", shape=(1, 8, 8))
-    x = net.chain(x, conv(32, bias=False), ("batch_norm2d", {}), RELU)
+    x = net.chain(x, conv(32, bias=False), ("batch_norm2d", {}))
+    net.wrap()
+    x = net.layer("relu", x)
     x = residual_block(net, x, 32)
     x = residual_block(net, x, 32)
     x = net.layer("global_avg_pool2d", x)
     x = net.layer("linear", x, out_features=10)
     net.layer("output", x, name="logits", loss="cross_entropy")
-    return Project(net.graph, DIGITS, DIGITS_TRAINING,
-                   "Two residual blocks (conv-BN-ReLU-conv-BN, plus the block's input, then "
-                   "ReLU) as in ResNet, then global average pooling and one Linear.")
+    return net.project(DIGITS, DIGITS_TRAINING,
+                       "Two residual blocks (conv-BN-ReLU-conv-BN, plus the block's input, then "
+                       "ReLU) as in ResNet, then global average pooling and one Linear.")
 
 
 def inception_block() -> Project:
     net = Net("inception_block")
     x = net.layer("input", name="image", shape=(1, 8, 8))
-    stem = net.chain(x, conv(32), RELU)
-    b1 = net.chain(stem, conv(16, 1), RELU)
-    b3 = net.chain(stem, conv(16, 1), RELU, conv(24, 3), RELU)
-    b5 = net.chain(stem, conv(8, 1), RELU, conv(8, 5), RELU)
+    x = net.chain(x, conv(32))
+    net.wrap()  # the block in a row of its own, from the stem's output
+    stem = net.layer("relu", x)
+    b1 = net.chain(stem, conv(16, 1), RELU)  # lanes top to bottom in this order
     bp = net.chain(stem, ("max_pool2d", {"kernel_size": 3, "stride": 1, "padding": 1}),
                    conv(8, 1), RELU)
+    b3 = net.chain(stem, conv(16, 1), RELU, conv(24, 3), RELU)
+    b5 = net.chain(stem, conv(8, 1), RELU, conv(8, 5), RELU)
     x = net.layer("concat", b1, b3, b5, bp, dim=1)
+    net.wrap()
     x = net.layer("max_pool2d", x)
     classifier_head(net, x, hidden=64)
-    return Project(net.graph, DIGITS, DIGITS_TRAINING,
-                   "An Inception block: 1x1, 3x3 and 5x5 convolutions and a pooling branch "
-                   "look at the same features in parallel; Concat joins their channels "
-                   "(16 + 24 + 8 + 8 = 56).")
+    return net.project(DIGITS, DIGITS_TRAINING,
+                       "An Inception block: 1x1, 3x3 and 5x5 convolutions and a pooling branch "
+                       "look at the same features in parallel; Concat joins their channels "
+                       "(16 + 24 + 8 + 8 = 56).")
 
 
 def two_stream() -> Project:
@@ -183,13 +221,15 @@ def two_stream() -> Project:
     a = net.chain(a, conv(16), RELU, ("max_pool2d", {}))
     b = net.chain(b, conv(16), RELU, ("max_pool2d", {}))
     x = net.layer("concat", a, b, dim=1)
+    net.wrap()
     x = net.chain(x, conv(32), RELU, ("max_pool2d", {}))
+    net.wrap()
     classifier_head(net, x, hidden=64)
-    return Project(net.graph, DIGITS, DIGITS_TRAINING,
-                   "Two input streams, each with its own convolutions, merged by Concat as "
-                   "FlowNet merges its two frames. With a one-input dataset such as digits, "
-                   "every Input of the same shape is fed the same batch; an npz dataset can "
-                   "give each stream its own tensor.")
+    return net.project(DIGITS, DIGITS_TRAINING,
+                       "Two input streams, each with its own convolutions, merged by Concat as "
+                       "FlowNet merges its two frames. With a one-input dataset such as digits, "
+                       "every Input of the same shape is fed the same batch; an npz dataset can "
+                       "give each stream its own tensor.")
 
 
 def segmentation_unpool() -> Project:
@@ -199,21 +239,23 @@ def segmentation_unpool() -> Project:
     pool1 = net.layer("max_pool2d", e1, name="pool1")  # 8 -> 4, indices kept
     e2 = net.chain(pool1, conv(32), RELU)
     pool2 = net.layer("max_pool2d", e2, name="pool2")  # 4 -> 2
+    net.wrap()
     bottleneck = net.chain(pool2, conv(64), RELU)
     d2 = net.chain(bottleneck, ("conv_transpose2d", {"out_channels": 32}), RELU,  # 2 -> 4
                    conv(16), RELU)
     d1 = net.layer("max_unpool2d", d2, (pool1, "indices"), name="unpool1")  # 4 -> 8
-    mask = net.chain(d1, conv(16), RELU, conv(1, 1))
-    net.layer("output", mask, name="mask", loss="none")
-    g = net.layer("global_avg_pool2d", bottleneck)
+    g = net.layer("global_avg_pool2d", bottleneck)  # a lane under the decoder
     g = net.layer("linear", g, out_features=10)
     net.layer("output", g, name="digit", loss="cross_entropy")
-    return Project(net.graph, DIGITS, DIGITS_TRAINING,
-                   "Encoder-decoder for per-pixel output: MaxPool2d keeps the positions of "
-                   "its maxima, MaxUnpool2d puts values back there, ConvTranspose2d learns to "
-                   "upsample. The 'mask' Output gives one logit per pixel (loss none: train it "
-                   "with per-pixel targets from an npz dataset and bce_with_logits); on "
-                   "digits the 'digit' head trains the encoder.")
+    net.wrap()
+    mask = net.chain(d1, conv(16), RELU, conv(1, 1))
+    net.layer("output", mask, name="mask", loss="none")
+    return net.project(DIGITS, DIGITS_TRAINING,
+                       "Encoder-decoder for per-pixel output: MaxPool2d keeps the positions of "
+                       "its maxima, MaxUnpool2d puts values back there, ConvTranspose2d learns to "
+                       "upsample. The 'mask' Output gives one logit per pixel (loss none: train it "
+                       "with per-pixel targets from an npz dataset and bce_with_logits); on "
+                       "digits the 'digit' head trains the encoder.")
 
 
 def vgg16() -> Project:
@@ -223,45 +265,53 @@ def vgg16() -> Project:
         for _ in range(repeats):
             x = net.chain(x, conv(channels), RELU)
         x = net.layer("max_pool2d", x)
+        net.wrap()  # a row per stage
     x = net.layer("adaptive_avg_pool2d", x, output_size=(7, 7))
     x = net.layer("flatten", x)
-    for _ in range(2):
-        x = net.chain(x, ("linear", {"out_features": 4096}), RELU, ("dropout", {"p": 0.5}))
+    fc = (("linear", {"out_features": 4096}), RELU, ("dropout", {"p": 0.5}))
+    x = net.chain(x, *fc)
+    net.wrap()
+    x = net.chain(x, *fc)
     x = net.layer("linear", x, out_features=1000)
     net.layer("output", x, name="logits", loss="cross_entropy")
-    return Project(net.graph, DatasetConfig(name="folder"),
-                   TrainingSettings(optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=5e-4,
-                                    batch_size=64, epochs=90),
-                   "VGG-16 (Simonyan & Zisserman, 2014) at ImageNet size: 13 3x3 convolutions "
-                   "in five stages and three fully connected layers, 138,357,544 parameters. "
-                   "Point the dataset at an image folder to train it.")
+    return net.project(DatasetConfig(name="folder"),
+                       TrainingSettings(optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=5e-4,
+                                        batch_size=64, epochs=90),
+                       "VGG-16 (Simonyan & Zisserman, 2014) at ImageNet size: 13 3x3 convolutions "
+                       "in five stages and three fully connected layers, 138,357,544 parameters. "
+                       "Point the dataset at an image folder to train it.")
 
 
 def basic_block(net: Net, x: Node, channels: int, stride: int) -> Node:
+    shortcut = x
+    if stride != 1:  # built first so that it takes the lane above the block, as identities do
+        shortcut = net.chain(x, conv(channels, 1, stride=stride, bias=False),
+                             ("batch_norm2d", {}))
     y = net.chain(x, conv(channels, stride=stride, bias=False), ("batch_norm2d", {}), RELU,
                   conv(channels, bias=False), ("batch_norm2d", {}))
-    if stride != 1:
-        x = net.chain(x, conv(channels, 1, stride=stride, bias=False), ("batch_norm2d", {}))
-    return net.layer("relu", net.layer("add", y, x))
+    x = net.layer("add", y, shortcut)
+    net.wrap()  # a row per block, starting with its input: the shortcut stays in its row
+    return net.layer("relu", x)
 
 
 def resnet18() -> Project:
     net = Net("resnet18")
     x = net.layer("input", name="image", shape=(3, 224, 224))
-    x = net.chain(x, conv(64, 7, stride=2, bias=False), ("batch_norm2d", {}), RELU,
-                  ("max_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1}))
+    x = net.chain(x, conv(64, 7, stride=2, bias=False), ("batch_norm2d", {}), RELU)
+    net.wrap()
+    x = net.layer("max_pool2d", x, kernel_size=3, stride=2, padding=1)
     for i, channels in enumerate((64, 128, 256, 512)):
         x = basic_block(net, x, channels, 1 if i == 0 else 2)
         x = basic_block(net, x, channels, 1)
     x = net.layer("global_avg_pool2d", x)
     x = net.layer("linear", x, out_features=1000)
     net.layer("output", x, name="logits", loss="cross_entropy")
-    return Project(net.graph, DatasetConfig(name="folder"),
-                   TrainingSettings(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4,
-                                    batch_size=64, epochs=90, schedule="step", step_size=30),
-                   "ResNet-18 (He et al., 2015) at ImageNet size: a 7x7 stem and four stages "
-                   "of two residual blocks, 11,689,512 parameters. Point the dataset at an "
-                   "image folder to train it.")
+    return net.project(DatasetConfig(name="folder"),
+                       TrainingSettings(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4,
+                                        batch_size=64, epochs=90, schedule="step", step_size=30),
+                       "ResNet-18 (He et al., 2015) at ImageNet size: a 7x7 stem and four stages "
+                       "of two residual blocks, 11,689,512 parameters. Point the dataset at an "
+                       "image folder to train it.")
 
 
 BUILDERS = {f.__name__: f for f in (
@@ -270,9 +320,7 @@ BUILDERS = {f.__name__: f for f in (
 
 
 def build(name: str) -> Project:
-    project = BUILDERS[name]()
-    layout(project.graph)
-    return project
+    return BUILDERS[name]()
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.shapes import analyze
 
@@ -39,10 +38,15 @@ def test_example_loads_and_checks(name):
     assert analysis.problems == []
     assert project.description
     positions = [n.position for n in project.graph.nodes.values()]
-    assert len(set(positions)) == len(positions), "nodes overlap"
-    # Left to right: every wire goes to a later column.
+    for i, (x, y) in enumerate(positions):  # cards (152 x <= 117) apart, room for labels
+        for u, v in positions[:i]:
+            assert abs(x - u) >= 152 + 60 or abs(y - v) >= 125, "cards overlap"
+    # Rows read left to right: a wire goes to a later column or back to a lower row's start.
     for e in project.graph.edges:
-        assert project.graph.nodes[e.src].position[0] < project.graph.nodes[e.dst].position[0]
+        (x0, y0), (x1, y1) = (project.graph.nodes[n].position for n in (e.src, e.dst))
+        assert x0 < x1 or (x1 == 0 and y1 > y0)
+    width = max(x for x, _ in positions) + 152
+    assert width <= 7 * 220, "rows wrap instead of running off the screen"
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED_PARAMS))
