@@ -1,4 +1,5 @@
-"""Wire geometry: cubic curves, and lanes that steer a long wire around the cards in its way.
+"""Wire geometry: cubic curves, lanes that steer a long wire around the cards in its way, and
+the "carriage return" from the end of one row of cards to the start of the next.
 
 Cards are found through CardIndex, a coarse grid of card rectangles kept by the scene.
 Asking QGraphicsScene.items() instead would rebuild Qt's BSP index (calling every item's
@@ -17,6 +18,9 @@ from .style import CARD_WIDTH
 
 CELL = 256.0
 CLEARANCE = 14.0  # gap kept between a routed wire and the cards it passes
+STUB = 24.0  # how far a carriage return runs out of its port before turning
+CORNER = 22.0  # radius of a carriage return's rounded corners
+ROOMY_GAP = 48.0  # a gap between cards this tall or more is a gap between rows
 
 
 def curve(p0: QPointF, p1: QPointF) -> QPainterPath:
@@ -36,6 +40,62 @@ def lane_curve(p0: QPointF, p1: QPointF, lane: float) -> QPainterPath:
     path.lineTo(b)
     path.cubicTo(b + QPointF(bend / 2, 0), p1 - QPointF(bend / 2, 0), p1)
     return path
+
+
+def rounded(points: list[QPointF], radius: float = CORNER) -> QPainterPath:
+    """A polyline through `points` whose corners are rounded (never past a segment's middle)."""
+    path = QPainterPath(points[0])
+    for prev, at, nxt in zip(points, points[1:], points[2:]):
+        a, b = at - prev, nxt - at
+        la, lb = (a.x() ** 2 + a.y() ** 2) ** 0.5, (b.x() ** 2 + b.y() ** 2) ** 0.5
+        r = min(radius, la / 2, lb / 2)
+        if r < 0.5:
+            path.lineTo(at)
+            continue
+        path.lineTo(at - a * (r / la))
+        path.quadTo(at, at + b * (r / lb))
+    path.lineTo(points[-1])
+    return path
+
+
+def carriage_return(p0: QPointF, p1: QPointF, cards: CardIndex, ends) -> QPainterPath | None:
+    """The wire from the last card of a row back to the first card of the next row (the target
+    left of and below the source): out to the right, left along a lane in a gap between the
+    rows, down and into the target from the left. None when the target card is not wholly
+    below the source card or no gap between them is clear across the wire's width."""
+    src, dst = cards.rect(ends[0]), cards.rect(ends[1])
+    if src is None or dst is None or p1.x() >= p0.x() or dst.top() <= src.bottom():
+        return None
+    right, left = p0.x() + STUB, p1.x() - STUB
+    between = QRectF(left - CLEARANCE, src.bottom(), right - left + 2 * CLEARANCE,
+                     dst.top() - src.bottom())
+    lane = _lane(src.bottom(), dst.top(),
+                 sorted((r.top(), r.bottom()) for k, r in cards.query(between) if k not in ends))
+    if lane is None:
+        return None
+    return rounded([p0, QPointF(right, p0.y()), QPointF(right, lane), QPointF(left, lane),
+                    QPointF(left, p1.y()), p1])
+
+
+def _lane(top: float, bottom: float, spans: list[tuple[float, float]]) -> float | None:
+    """The middle of the lowest roomy gap between `top` and `bottom` that no span covers (the
+    one just above the target's row, not a crack between a block's branches), else of the
+    widest gap that still keeps the clearance."""
+    gaps, y = [], top
+    for a, b in spans:  # sorted by their tops
+        if a > y:
+            gaps.append((y, a))
+        y = max(y, b)
+    if bottom > y:
+        gaps.append((y, bottom))
+    roomy = [g for g in gaps if g[1] - g[0] >= ROOMY_GAP]
+    if roomy:
+        a, b = roomy[-1]
+    else:
+        a, b = max(gaps, key=lambda g: g[1] - g[0], default=(0.0, 0.0))
+        if b - a < 2 * CLEARANCE:
+            return None
+    return (a + b) / 2
 
 
 def is_long(p0: QPointF, p1: QPointF) -> bool:
@@ -80,10 +140,14 @@ class CardIndex:
 
 
 def route(p0: QPointF, p1: QPointF, cards: CardIndex, ends) -> QPainterPath:
-    """The wire from p0 to p1: a plain cubic, or one along a lane clear of the cards."""
+    """The wire from p0 to p1: a plain cubic, a carriage return to the next row, or one along
+    a lane clear of the cards."""
     path = curve(p0, p1)
     if not is_long(p0, p1):
         return path
+    back = carriage_return(p0, p1, cards, ends)
+    if back is not None:
+        return back
     hit = _cards_hit(path, cards, ends)
     if not hit:
         return path
