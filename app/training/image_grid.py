@@ -43,7 +43,6 @@ class ImageGridWidget(QScrollArea):
         super().__init__(parent)
         self.columns, self.size = columns, size
         self.setWidgetResizable(True)
-        self.captions: list[str] = []
         self._set_content(QWidget())
 
     def _set_content(self, content: QWidget) -> None:
@@ -75,5 +74,4 @@ class ImageGridWidget(QScrollArea):
             grid.addWidget(cell, i // self.columns, i % self.columns)
         grid.setRowStretch(grid.rowCount(), 1)
         grid.setColumnStretch(self.columns, 1)
-        self.captions = list(captions)
         self._set_content(content)

@@ -85,7 +85,6 @@ class TrainingThread(QThread):
     # ---- the thread -----------------------------------------------------------------
     def run(self) -> None:
         import torch
-
         from netcanvas.backend.data import DatasetError, load_dataset
         from netcanvas.backend.training import Failed, Trainer
 
