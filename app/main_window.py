@@ -27,6 +27,7 @@ from .training.dock import TrainingDock
 
 READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
+WIDTH_ZOOM = 0.7  # ... and one whose rows fit across at this zoom opens at its first rows
 MARGIN = 40.0
 PALETTE_EVENTS = (QEvent.PaletteChange, QEvent.ApplicationPaletteChange)
 CODE_WIDTH = 480
@@ -187,8 +188,9 @@ class MainWindow(QMainWindow):
         self.problems_dock.setWindowTitle(f"Problems ({total})" if total else "Problems")
 
     def frame_all(self) -> None:
-        """Fit the graph in the view; a graph too big to read whole opens at a readable
-        zoom on its input end instead of as an unreadable strip."""
+        """Fit the graph in the view; a graph too tall to read whole but whose rows fit across
+        opens fitted to its width at its first rows; one too big either way opens at a
+        readable zoom on its input end instead of as an unreadable strip."""
         if self.view is None or not self.document.graph.nodes:
             return
         view, rect = self.view, self.scene.nodes_rect()
@@ -197,6 +199,14 @@ class MainWindow(QMainWindow):
                   port.height() / (rect.height() + 2 * MARGIN))
         if fit >= FIT_ZOOM:
             view.frame(rect)
+            return
+        across = port.width() / (rect.width() + 2 * MARGIN)
+        if across >= WIDTH_ZOOM:
+            zoom = min(1.0, across)
+            view.resetTransform()
+            view.scale(zoom, zoom)
+            view.centerOn(QPointF(rect.center().x(),
+                                  rect.top() - MARGIN + port.height() / zoom / 2))
             return
         view.resetTransform()
         view.scale(READABLE_ZOOM, READABLE_ZOOM)

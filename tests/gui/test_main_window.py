@@ -127,7 +127,7 @@ def test_tab_opens_quick_add_at_the_canvas(window, qtbot):
 
 def test_opening_frames_small_graphs_whole_and_big_ones_readably(window):
     from netcanvas.app.document import Document
-    from netcanvas.app.main_window import READABLE_ZOOM
+    from netcanvas.app.main_window import READABLE_ZOOM, WIDTH_ZOOM
     from netcanvas.backend.graph import Graph
     from netcanvas.backend.project import Project
 
@@ -151,6 +151,25 @@ def test_opening_frames_small_graphs_whole_and_big_ones_readably(window):
     image = window.scene.node_item(g.by_name("image").id).sceneBoundingRect()
     assert visible.contains(image)
     assert not visible.contains(window.scene.nodes_rect())
+    # Rows of cards, too tall to read whole, whose rows fit across: fitted to the width,
+    # first rows shown whole.
+    port = window.view.viewport().rect()
+    fit = (WIDTH_ZOOM + READABLE_ZOOM) / 2  # rows fit across at this zoom, not at READABLE
+    step = (port.width() / fit - 2 * 40 - 152) / 4  # five columns (40: framing's margin)
+    rows = Graph()
+    prev = rows.add("input", "image", shape=(64,), position=(0, 0))
+    for i in range(1, 60):
+        node = rows.add("relu", position=(step * (i % 5), 170.0 * (i // 5)))
+        rows.connect(prev, node)
+        prev = node
+    window.set_document(Document(Project(graph=rows)))
+    window.frame_all()
+    everything = window.scene.nodes_rect()
+    assert window.view.zoom() == pytest.approx(fit, abs=0.01)
+    visible = window.view.mapToScene(port).boundingRect()
+    assert visible.left() <= everything.left() and visible.right() >= everything.right()
+    assert visible.top() <= everything.top() < visible.top() + 60
+    assert visible.bottom() < everything.bottom()
 
 
 def test_recent_files_menu(window, isolated):
