@@ -8,7 +8,7 @@ from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from ..backend.graph import Edge
-from .node_item import NEAR_LOD
+from .node_item import FADE_LOD, NEAR_LOD
 from .routing import CardIndex, curve, route
 from .style import Style, format_shape, mix, text_size
 
@@ -112,7 +112,7 @@ class EdgeItem(QGraphicsItem):
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path)
         if not self._label_rect.isEmpty() and lod >= NEAR_LOD:  # readable: 6+ px
-            painter.setOpacity(min(1.0, 0.35 + (lod - NEAR_LOD) / 0.15))
+            painter.setOpacity(min(1.0, 0.35 + (lod - NEAR_LOD) / FADE_LOD))
             painter.setPen(Qt.NoPen)
             painter.setBrush(s.canvas)
             painter.drawRoundedRect(self._label_rect, 4, 4)

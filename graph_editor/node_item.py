@@ -28,7 +28,8 @@ from .style import (
 
 PAD = 10
 RADIUS = 7
-NEAR_LOD = 0.7  # below this zoom a card shows its name and shape only, drawn large
+NEAR_LOD = 0.65  # below this zoom a card shows its name and shape only, drawn large
+FADE_LOD = 0.05  # details fade in over this much zoom above NEAR_LOD
 _POS_CHANGE = QGraphicsItem.ItemPositionChange
 _POS_CHANGED = QGraphicsItem.ItemPositionHasChanged
 _SELECTED_CHANGED = QGraphicsItem.ItemSelectedHasChanged
@@ -188,8 +189,8 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(header)
         painter.drawPath(head)
 
-        if lod >= NEAR_LOD:  # details fade in over the next 0.15 of zoom
-            self._paint_text(painter, min(1.0, 0.35 + (lod - NEAR_LOD) / 0.15))
+        if lod >= NEAR_LOD:
+            self._paint_text(painter, min(1.0, 0.35 + (lod - NEAR_LOD) / FADE_LOD))
         elif lod >= 0.18:
             self._paint_far_name(painter, lod)
 

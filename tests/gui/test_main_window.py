@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from netcanvas.app.main_window import MainWindow
 from netcanvas.backend.graph import RemoveItems
 from PySide6.QtCore import Qt
-from netcanvas.app.main_window import MainWindow
 from test_app_support import *  # fixtures: window, isolated
 
 
