@@ -73,15 +73,14 @@ def in_app(window, project, dataset) -> tuple[list[float], float, float, int]:
     loop = QEventLoop()
     ended = []
 
-    def on_event(ev):
-        if isinstance(ev, EpochEnded):
-            epochs.append(ev.seconds)
+    def on_events(events):
+        epochs.extend(ev.seconds for ev in events if isinstance(ev, EpochEnded))
 
     dock.run_tab.plots.redrawn.connect(lambda: frames.__setitem__(0, frames[0] + 1))
     dock.run_ended.connect(lambda result: (ended.append(result), loop.quit()))
     t0, c0 = time.perf_counter(), time.process_time()
     dock.start_training()
-    dock.thread.event.connect(on_event)
+    dock.thread.events.connect(on_events)
     loop.exec()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     dock.run_ended.disconnect()
@@ -93,8 +92,8 @@ def in_app(window, project, dataset) -> tuple[list[float], float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=20)  # the example's own
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

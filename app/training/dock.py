@@ -113,7 +113,7 @@ class TrainingDock(QDockWidget):
         dataset = (self.data_tab.dataset
                    if self.data_tab.loaded_key == config_key(project.dataset) else None)
         thread = TrainingThread(project, dataset, self)
-        thread.event.connect(self._on_event)
+        thread.events.connect(self._on_events)
         thread.ended.connect(self._on_ended)
         self.thread = thread
         self._run_count += 1
@@ -159,9 +159,13 @@ class TrainingDock(QDockWidget):
         self.stop_action.setEnabled(self.running)
 
     # ---- the worker's payloads ---------------------------------------------------------
-    def _on_event(self, ev) -> None:
+    def _on_events(self, events: list) -> None:
         if self.sender() is not self.thread:
             return  # a late payload of a run already ended
+        for ev in events:
+            self._on_event(ev)
+
+    def _on_event(self, ev) -> None:
         kind = type(ev).__name__
         if kind == "Steps":
             self.run_tab.steps(ev)

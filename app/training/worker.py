@@ -20,6 +20,8 @@ from PySide6.QtCore import QThread, Signal
 log = logging.getLogger(__name__)
 BOUNDARY_GRID = 80  # grid points per axis for the live decision boundary
 BOUNDARY_EVERY_S = 0.4  # at most this often, plus once at every epoch end
+BATCH_EVERY_S = 0.2  # Steps and EpochEnded are sent on together at most this often
+_BATCHED = ("Steps", "EpochEnded", "DataProgress")
 
 
 @dataclass
@@ -50,7 +52,7 @@ def snapshot(project: Project) -> Project:
 
 
 class TrainingThread(QThread):
-    event = Signal(object)  # a Trainer event or one of the dataclasses above
+    events = Signal(list)  # Trainer events and the dataclasses above, in order
     ended = Signal(object)  # RunResult, or None when the data never loaded
 
     def __init__(self, project: Project, dataset=None, parent=None) -> None:
@@ -63,6 +65,8 @@ class TrainingThread(QThread):
         self._cancelled = False
         self._last_boundary = 0.0
         self._grid = None
+        self._pending: list = []
+        self._last_sent = 0.0
 
     # ---- control, from the GUI thread -----------------------------------------------
     def cancel(self) -> None:
@@ -97,7 +101,7 @@ class TrainingThread(QThread):
                 self.dataset = load_dataset(
                     self.project.dataset, progress=self._progress, cancel=lambda: self._cancelled)
             except DatasetError as exc:
-                self.event.emit(Failed("data", str(exc)))
+                self._send(Failed("data", str(exc)))
                 self.ended.emit(None)
                 return
         if self.dataset.sample_shape == (2,) and self.dataset.task == "classification":
@@ -114,15 +118,29 @@ class TrainingThread(QThread):
             except Exception:
                 log.exception("predicting the test split failed")
             else:
-                self.event.emit(Predictions(outputs))
+                self._send(Predictions(outputs))
+        self._send()
         self.ended.emit(self.result)
 
+    def _send(self, ev=None) -> None:
+        """Queue `ev` for the GUI; send the queue unless `ev` is routine and the last send was
+        recent. Short epochs would otherwise wake the GUI thread dozens of times a second,
+        and each wake-up takes a core from a run that uses them all."""
+        if ev is not None:
+            self._pending.append(ev)
+        now = time.monotonic()
+        routine = ev is not None and type(ev).__name__ in _BATCHED
+        if self._pending and (not routine or now - self._last_sent >= BATCH_EVERY_S):
+            self._last_sent = now
+            batch, self._pending = self._pending, []
+            self.events.emit(batch)
+
     def _progress(self, done: int, total: int, message: str) -> None:
-        self.event.emit(DataProgress(done, total, message))
+        self._send(DataProgress(done, total, message))
 
     def _on_event(self, ev) -> None:
         """Runs in this thread between steps, so reading the model here is race-free."""
-        self.event.emit(ev)
+        self._send(ev)
         if self._grid is None or type(ev).__name__ not in ("Steps", "EpochEnded"):
             return
         now = time.monotonic()
@@ -139,8 +157,8 @@ class TrainingThread(QThread):
                 return
             finally:
                 model.module.train()  # predict() switched it to eval mode
-            self.event.emit(BoundaryUpdated(probs.reshape(BOUNDARY_GRID, BOUNDARY_GRID, -1),
-                                            extent))
+            self._send(BoundaryUpdated(probs.reshape(BOUNDARY_GRID, BOUNDARY_GRID, -1),
+                                       extent))
 
     def _predict(self, model, x, device) -> np.ndarray:
         import torch
