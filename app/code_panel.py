@@ -7,9 +7,7 @@ thread, only while the panel is visible, debounced so a burst of edits compiles 
 from __future__ import annotations
 
 import copy
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from netcanvas.backend.graph import Graph
 from PySide6.QtCore import QTimer, Signal
@@ -28,23 +26,31 @@ def snapshot(graph: Graph) -> Graph:
                  edges=list(graph.edges))
 
 
-def generate_code(graph: Graph) -> tuple[str, bool]:
-    """(code, ok): the standalone module export writes, or the errors as comments."""
-    from netcanvas.backend.compiler import CompileError
-    from netcanvas.backend.export import export_python
+def generate_code(graph: Graph) -> tuple[str, str]:
+    """(code, problem): the standalone module export writes and "", or why there is none
+    as comments and a one-line summary for the status bar.
+
+    Built on the meta device: no real torch compute ever runs on this long-lived thread
+    (a thread that once ran an OpenMP op and then idles slows training on small machines)."""
+    from netcanvas.backend.compiler import CompileError, compile_graph
+    from netcanvas.backend.export import ExportError, python_source
 
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "model.py"
-            export_python(graph, path)
-            return path.read_text(encoding="utf-8"), True
+        return python_source(compile_graph(graph, device="meta")), ""
     except CompileError as exc:
-        lines = str(exc).splitlines() or ["the graph cannot be compiled"]
-        return "# Fix these problems to see the code:\n" + "\n".join(f"#   {ln}" for ln in lines), False
+        return (_as_comments("Fix these problems to see the code:",
+                             str(exc) or "the graph cannot be compiled"), "The graph has errors.")
+    except ExportError as exc:
+        return (_as_comments("This graph cannot be written as code:", str(exc)),
+                "Code export cannot write this graph.")
+
+
+def _as_comments(title: str, message: str) -> str:
+    return f"# {title}\n" + "\n".join(f"#   {line}" for line in message.splitlines())
 
 
 class CodePanel(QWidget):
-    _delivered = Signal(int, str, bool)  # generation, text, ok (crosses from the worker)
+    _delivered = Signal(int, str, str)  # generation, text, problem (crosses from the worker)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,21 +100,22 @@ class CodePanel(QWidget):
         if generation != self._generation:
             return  # superseded while queued
         try:
-            text, ok = generate_code(graph)
+            text, problem = generate_code(graph)
         except Exception as exc:  # noqa: BLE001  (an exporter bug must show, not vanish)
-            text, ok = f"# Code generation failed: {type(exc).__name__}: {exc}", False
+            text, problem = (f"# Code generation failed: {type(exc).__name__}: {exc}",
+                             "Code generation failed.")
         try:
-            self._delivered.emit(generation, text, ok)
+            self._delivered.emit(generation, text, problem)
         except RuntimeError:
             pass  # the panel was closed meanwhile
 
-    def _show(self, generation: int, text: str, ok: bool) -> None:
+    def _show(self, generation: int, text: str, problem: str) -> None:
         if generation != self._generation:
             return
         bar = self.editor.verticalScrollBar()
         scroll = bar.value()
-        self.editor.setLineWrapMode(QPlainTextEdit.NoWrap if ok else QPlainTextEdit.WidgetWidth)
+        self.editor.setLineWrapMode(QPlainTextEdit.WidgetWidth if problem else QPlainTextEdit.NoWrap)
         self.editor.setPlainText(text)
         bar.setValue(scroll)
         self._shown_generation = generation
-        self.status.setText("" if ok else "The graph has errors.")
+        self.status.setText(problem)
