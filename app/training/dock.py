@@ -172,7 +172,7 @@ class TrainingDock(QDockWidget):
         elif kind == "EpochEnded":
             self.run_tab.epoch_ended(ev)
         elif kind == "Started":
-            self.run_tab.started(ev)
+            self.run_tab.started(ev, self.thread.dataset.task)
             self.eval_tab.prepare(self.thread.dataset)
         elif kind == "Evaluated":
             self.eval_tab.evaluated(ev, self.thread.dataset)

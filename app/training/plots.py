@@ -30,15 +30,24 @@ SLACK = 1.6  # a y range may be this much wider than its data before it is tight
 CHARTS = {
     "step_loss": ("Training loss per step", "step", "loss"),
     "epoch_loss": ("Loss per epoch (solid train, dashed validation)", "epoch", "loss"),
-    "epoch_acc": ("Accuracy per epoch (solid train, dashed validation)", "epoch", "accuracy"),
+    "epoch_score": ("Accuracy per epoch (solid train, dashed validation)", "epoch", "accuracy"),
     "lr": ("Learning rate", "step", "learning rate"),
 }
+# The score chart shows how good the current run's task is: accuracy, or R² for a regression
+# (the trainer measures R² on the validation split only). Runs of the other task hide there.
+SCORE_CHARTS = {
+    "classification": CHARTS["epoch_score"],
+    "regression": ("Validation R² per epoch", "epoch", "R²"),
+}
+R2_FLOOR = -1.0  # an early R² of -40 would flatten the part of the curve worth reading
 # curve -> (chart, style); epoch metric curves are keyed by the metric name
 CURVES = {
     "raw": ("step_loss", "faint"), "ema": ("step_loss", "solid"), "lr": ("lr", "solid"),
     "train_loss": ("epoch_loss", "marked"), "val_loss": ("epoch_loss", "dashed"),
-    "train_accuracy": ("epoch_acc", "marked"), "val_accuracy": ("epoch_acc", "dashed"),
+    "train_accuracy": ("epoch_score", "marked"), "val_accuracy": ("epoch_score", "dashed"),
+    "val_r2": ("epoch_score", "dashed"),
 }
+EPOCH_CURVES = [name for name, (chart, _) in CURVES.items() if CHARTS[chart][1] == "epoch"]
 
 
 class RunCurves:
@@ -46,6 +55,7 @@ class RunCurves:
 
     def __init__(self, run_id: int, label: str, colour: str, charts: dict[str, pg.PlotItem]):
         self.run_id, self.label, self.colour = run_id, label, colour
+        self.task = "classification"  # known once the data is loaded
         self.buffers: dict[str, GrowingBuffer] = {
             name: EmaBuffer() if name == "ema" else GrowingBuffer() for name in CURVES}
         self.items: dict[str, pg.PlotDataItem] = {}
@@ -69,7 +79,7 @@ class RunCurves:
             self.dirty.add(name)
 
     def add_epoch(self, epoch: int, metrics: dict) -> None:
-        for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        for name in EPOCH_CURVES:
             value = metrics.get(name)
             if isinstance(value, (int, float)):
                 self.buffers[name].append(epoch, value)
@@ -82,10 +92,12 @@ class RunCurves:
             self.items[name].setData(buf.x, buf.y)
         self.dirty.clear()
 
-    def set_visible(self, visible: bool) -> None:
+    def set_visible(self, visible: bool, score_task: str) -> None:
+        """Show or hide everywhere; on the score chart only if it plots this run's task."""
         self.visible = visible
-        for item in self.items.values():
-            item.setVisible(visible)
+        for name, item in self.items.items():
+            item.setVisible(visible and (CURVES[name][0] != "epoch_score"
+                                         or self.task == score_task))
 
     def remove(self) -> None:
         for name, item in self.items.items():
@@ -143,6 +155,7 @@ class LivePlotsPanel(QWidget):
         layout.addLayout(side)
 
         self.runs: list[RunCurves] = []
+        self.task = "classification"  # whose score the score chart shows
         self._ranges: dict[tuple[str, str], tuple[float, float]] = {}  # (chart, axis) -> set
         self._manual: set[str] = set()  # charts the user zoomed or panned: left alone
         self._next_frame = 0.0
@@ -167,6 +180,7 @@ class LivePlotsPanel(QWidget):
         run_id = self._next_id
         self._next_id += 1
         run = RunCurves(run_id, label or f"run {run_id}", colour(run_id - 1), self.charts)
+        run.task = self.task
         self.runs.append(run)
         pix = QPixmap(12, 12)
         pix.fill(QColor(run.colour))
@@ -183,6 +197,18 @@ class LivePlotsPanel(QWidget):
         if self.current is not None:
             self.current.planned_steps, self.current.planned_epochs = total_steps, epochs
             self._fit_x()
+
+    def set_task(self, task: str) -> None:
+        """The current run's task, once its data is loaded: the score chart follows it."""
+        if self.current is not None:
+            self.current.task = task
+        if task != self.task:
+            self.task = task
+            style_plot(self.charts["epoch_score"], self, *SCORE_CHARTS[task])
+            self._ranges.pop(("epoch_score", "y"), None)
+        for run in self.runs:
+            run.set_visible(run.visible, task)
+        self._fit_y("epoch_score")
 
     def add_steps(self, steps, losses, lrs) -> None:
         if self.current is not None:
@@ -254,13 +280,15 @@ class LivePlotsPanel(QWidget):
 
     def _fit_y(self, key: str) -> None:
         """Grow to fit the data; shrink only once the data fills less than 1/SLACK of it."""
-        bufs = [run.buffers[name] for run in self.runs if run.visible
-                for name, (chart, _) in CURVES.items() if chart == key and run.buffers[name].size]
+        bufs = [run.buffers[name] for run in self.runs for name, (chart, _) in CURVES.items()
+                if chart == key and run.items[name].isVisible() and run.buffers[name].size]
         if not bufs:
             return
         lo, hi = min(b.min for b in bufs), max(b.max for b in bufs)
         if key == "lr":
             lo = 0.0
+        elif key == "epoch_score":
+            lo = max(lo, min(R2_FLOOR, hi))
         if not (-float("inf") < lo <= hi < float("inf")):
             return
         pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 0.05
@@ -276,7 +304,7 @@ class LivePlotsPanel(QWidget):
         run_id = item.data(Qt.ItemDataRole.UserRole)
         for run in self.runs:
             if run.run_id == run_id:
-                run.set_visible(item.checkState() == Qt.CheckState.Checked)
+                run.set_visible(item.checkState() == Qt.CheckState.Checked, self.task)
         self._fit_x()
         for key in CHARTS:
             self._fit_y(key)
@@ -291,13 +319,13 @@ class LivePlotsPanel(QWidget):
             curves = [name for name, (c, _) in CURVES.items() if c == key and name != "raw"]
             lines = []
             for run in self.runs:
-                if not run.items[curves[0]].isVisible():
-                    continue
                 for name in curves:
+                    if not run.items[name].isVisible():
+                        continue
                     point = run.buffers[name].value_at(x)
                     if point is not None:
                         lines.append(f"<span style='color:{run.colour}'>{run.label}</span> "
-                                     f"{name.replace('_', ' ')}: {point[1]:.4g} "
+                                     f"{name.replace('_', ' ').replace('r2', 'R²')}: {point[1]:.4g} "
                                      f"@ {CHARTS[key][1]} {point[0]:g}")
             hair.show_at(x, lines)
 
@@ -307,7 +335,8 @@ class LivePlotsPanel(QWidget):
         bg, fg = palette_colours(self)
         self.graphics.setBackground(bg)
         for key, chart in self.charts.items():
-            style_plot(chart, self, *CHARTS[key])
+            style_plot(chart, self, *(SCORE_CHARTS[self.task] if key == "epoch_score"
+                                      else CHARTS[key]))
             chart.getAxis("left").setWidth(64)
             self._crosshairs[key].set_colours(bg, fg)
 

@@ -76,9 +76,10 @@ class RunTab(QWidget):
         self.info.setText("")
         self.plots.begin_run(label)
 
-    def started(self, ev) -> None:
+    def started(self, ev, task: str) -> None:
         self._t0 = time.monotonic()
         self._epochs = ev.epochs
+        self.plots.set_task(task)
         self.plots.set_plan(ev.epochs * ev.steps_per_epoch, ev.epochs)
         self.info.setText(f"Training on {ev.device} · {ev.num_params:,} parameters · "
                           f"{ev.epochs} epochs of {ev.steps_per_epoch} steps")

@@ -99,6 +99,23 @@ def test_a_finished_run_fills_epochs_and_evaluation(qtbot, window):
     assert dock.run_tab.plots.runs[0].colour != dock.run_tab.plots.runs[1].colour
 
 
+def test_a_regression_run_charts_validation_r2_per_epoch(qtbot, window):
+    example = next(p for p in examples() if p.stem == "linear_regression")
+    project = load_project(example)
+    project.training.epochs = 4
+    open_project(window, project)
+    dock = window.training_dock
+    result = run_to_end(qtbot, dock)
+    assert result.failed is None
+    plots = dock.run_tab.plots
+    chart = plots.charts["epoch_score"]
+    assert chart.getAxis("left").labelText == "R²"
+    curve = plots.current.items["val_r2"]
+    assert curve.isVisible()
+    assert list(curve.yData) == [h["val_r2"] for h in result.history]
+    assert curve.yData[-1] > 0.5  # a line fitted to a line
+
+
 def test_huge_learning_rate_shows_the_nan_message_and_keeps_the_graph(qtbot, window):
     example = next(p for p in examples() if p.stem == "linear_regression")
     doc = open_project(window, load_project(example))

@@ -43,7 +43,8 @@ def test_runs_overlay_with_one_colour_each_and_can_be_hidden(qtbot):
     for run in panel.runs:
         for name, item in run.items.items():
             assert item.opts["pen"].color().name() == run.colour, name
-            assert len(item.xData) == run.buffers[name].size > 0
+            if name != "val_r2":  # a regression's score: these runs classify
+                assert len(item.xData) == run.buffers[name].size > 0
     first = panel.run_list.item(0)
     first.setCheckState(first.checkState().Unchecked)
     assert not any(item.isVisible() for item in panel.runs[0].items.values())
@@ -63,3 +64,32 @@ def test_only_dirty_curves_are_redrawn(qtbot):
         panel.show()
     assert not run.dirty
     assert len(run.items["raw"].xData) == 1000
+
+
+def test_a_regression_run_plots_validation_r2_and_hides_other_tasks_scores(qtbot):
+    panel = LivePlotsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.begin_run()
+    panel.set_task("classification")
+    panel.add_epoch(1, {"train_loss": 0.8, "val_loss": 0.9, "train_accuracy": 0.5,
+                        "val_accuracy": 0.4})
+    classifier = panel.current
+    panel.begin_run()
+    panel.set_task("regression")
+    for epoch, r2 in enumerate((-30.0, 0.2, 0.9), 1):
+        panel.add_epoch(epoch, {"train_loss": 1.0, "val_loss": 1.1, "val_mse": 1.1,
+                                "val_r2": r2})
+    panel.flush(force=True)
+    chart = panel.charts["epoch_score"]
+    assert chart.getAxis("left").labelText == "R²"
+    assert list(panel.current.items["val_r2"].yData) == [-30.0, 0.2, 0.9]
+    assert panel.current.items["val_r2"].isVisible()
+    assert not classifier.items["val_accuracy"].isVisible()  # accuracy is not on an R² axis
+    assert classifier.items["val_loss"].isVisible()  # losses still overlay
+    (_x0, _x1), (y0, y1) = chart.vb.viewRange()
+    assert -1.2 < y0 < -0.9 and 0.9 < y1 < 1.1  # an early R² of -30 does not flatten the rest
+    panel.begin_run()
+    panel.set_task("classification")
+    assert chart.getAxis("left").labelText == "accuracy"
+    assert classifier.items["val_accuracy"].isVisible()
