@@ -8,6 +8,7 @@ from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from ..backend.graph import Edge
+from .hover_item import HoverItem
 from .node_item import FADE_LOD, NEAR_LOD
 from .routing import CardIndex, curve, route
 from .style import Style, format_shape, mix, text_size
@@ -15,7 +16,7 @@ from .style import Style, format_shape, mix, text_size
 LABEL_RESERVE = 120.0  # width kept free for a shape label in the item's bounds
 
 
-class EdgeItem(QGraphicsItem):
+class EdgeItem(HoverItem):
     def __init__(self, edge: Edge, src_port, dst_port, style: Style,
                  cards: CardIndex | None = None) -> None:
         super().__init__()
@@ -27,8 +28,6 @@ class EdgeItem(QGraphicsItem):
         self.label = ""
         self._label_rect = QRectF()
         self.setFlags(QGraphicsItem.ItemIsSelectable)
-        self.setAcceptHoverEvents(True)
-        self.hovered = False  # brighter under the mouse: wires can be clicked and deleted
         self.setZValue(-1)
         self.update_path()
 
@@ -79,14 +78,6 @@ class EdgeItem(QGraphicsItem):
             if not any(box.adjusted(3, 0, -3, 0).intersects(card) for card in ends):
                 return box
         return QRectF()
-
-    def hoverEnterEvent(self, event) -> None:
-        self.hovered = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self.hovered = False
-        self.update()
 
     def _card(self, node_item) -> QRectF:
         rect = self.cards.rect(node_item) if self.cards is not None else None

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from ..backend.graph import Node
 from ..backend.registry import LayerSpec, get
+from .hover_item import HoverItem
 from .port_item import PortItem
 from .style import (
     CARD_WIDTH,
@@ -48,7 +49,7 @@ def port_y(index: int, count: int) -> float:
     return SINGLE_PORT_Y if count == 1 else HEADER_H + 2 + ROW_H * index + ROW_H / 2
 
 
-class NodeItem(QGraphicsItem):
+class NodeItem(HoverItem):
     def __init__(self, node: Node, style: Style) -> None:
         super().__init__()
         self.node_id = node.id
@@ -59,10 +60,8 @@ class NodeItem(QGraphicsItem):
         self.params_text = ""
         self.error: str | None = None
         self.info = None
-        self.hovered = False
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
-        self.setAcceptHoverEvents(True)
         self.inputs = self._make_ports(self.spec.inputs, False)
         self.outputs = self._make_ports(self.spec.outputs, True)
         self.setPos(*node.position)
@@ -115,14 +114,6 @@ class NodeItem(QGraphicsItem):
             if info.error:
                 lines.append(f"Error: {info.error}")
         return "\n".join(lines)
-
-    def hoverEnterEvent(self, event) -> None:
-        self.hovered = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self.hovered = False
-        self.update()
 
     def _params_label(self, count: int, shape_text: str) -> str:
         """"36.9k params", or just "36.9k" when the footer is too narrow for both."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem
 
+from .hover_item import HoverItem
 from .style import PORT_R
 
 HIT_R = 10.0  # generous hit area: ports are small targets
 
 
-class PortItem(QGraphicsItem):
+class PortItem(HoverItem):
     """Child of a NodeItem. Pressing it starts a wire; the scene owns the wiring logic."""
 
     def __init__(self, node_item, port, is_output: bool) -> None:
@@ -22,8 +22,6 @@ class PortItem(QGraphicsItem):
         self.many = port.many
         self.dtype = port.dtype  # only ports of one dtype connect (activations, indices)
         self.highlight = False  # set while a compatible wire is being dragged
-        self.hovered = False
-        self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.LeftButton)
         self.setCursor(Qt.CrossCursor)
         self.setZValue(1)
@@ -59,14 +57,6 @@ class PortItem(QGraphicsItem):
         painter.setPen(QPen(style.card, 1.5))
         painter.setBrush(QBrush(fill))
         painter.drawEllipse(QPointF(0, 0), r, r)
-
-    def hoverEnterEvent(self, event) -> None:
-        self.hovered = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self.hovered = False
-        self.update()
 
     # The press is forwarded to the scene, which draws the live wire and decides on release.
     def mousePressEvent(self, event) -> None:

@@ -13,7 +13,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from test_canvas_support import chain, make_editor
 
-
 _DRAGGED: list[QMimeData] = []  # a real QDrag owns its data until the app ends the drag
 
 
