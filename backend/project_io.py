@@ -15,6 +15,7 @@ import os
 import types
 import typing
 import uuid
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,15 @@ def _expect(value: Any, kind: type, field: str, what: str) -> Any:
     return value
 
 
+@contextmanager
+def _graph_error_at(field: str):
+    """Re-raise a GraphError from the block as a ProjectFileError at `field`."""
+    try:
+        yield
+    except GraphError as exc:
+        raise ProjectFileError(str(exc), field) from None
+
+
 def graph_from_dict(g: Any) -> Graph:
     """A Graph from its `to_dict()` form, every node and edge checked."""
     _expect(g, dict, "graph", "an object with nodes and edges")
@@ -182,17 +192,13 @@ def graph_from_dict(g: Any) -> Graph:
     names: dict[str, str] = {}  # name -> field of its first use
     for i, raw in enumerate(_expect(g.get("nodes", []), list, "nodes", "a list")):
         node = _node_from_dict(raw, f"nodes[{i}]", graph, names)
-        try:
+        with _graph_error_at(f"nodes[{i}]"):
             graph.add_node(node)
-        except GraphError as exc:
-            raise ProjectFileError(str(exc), f"nodes[{i}]") from None
     for j, raw in enumerate(_expect(g.get("edges", []), list, "edges", "a list")):
         field = f"edges[{j}]"
         edge = _edge_from_dict(raw, field, graph)
-        try:
+        with _graph_error_at(field):
             graph.add_edge(edge)
-        except GraphError as exc:
-            raise ProjectFileError(str(exc), field) from None
     return graph
 
 
@@ -213,10 +219,8 @@ def _node_from_dict(raw: Any, field: str, graph: Graph, names: dict[str, str]) -
         raise ProjectFileError(f"unknown layer type {type_id!r}", f"{field}.type")
     if name in names:
         raise ProjectFileError(f"duplicate name {name!r} (also {names[name]})", f"{field}.name")
-    try:
+    with _graph_error_at(f"{field}.name"):
         graph.check_name(name)
-    except GraphError as exc:
-        raise ProjectFileError(str(exc), f"{field}.name") from None
     names[name] = field
     params = {}
     for key, value in _expect(raw.get("params", {}), dict, f"{field}.params", "an object").items():

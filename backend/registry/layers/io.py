@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import register
 from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import single
+from .common import identity_build, single
 
 LOSSES = ("cross_entropy", "mse", "l1", "bce_with_logits", "nll", "none")
 
@@ -21,12 +21,6 @@ def _output_shape(params: dict, inputs: dict) -> dict:
             + ", ".join(map(str, shape)) + "); add a Flatten and a Linear before the Output"
         )
     return {"y": shape}
-
-
-def _identity(params: dict, inputs: dict):
-    from torch import nn
-
-    return nn.Identity()
 
 
 register(LayerSpec(
@@ -49,6 +43,6 @@ register(LayerSpec(
         Param("label_smoothing", "float", 0.0, "Cross-entropy only.", min=0.0, max=0.99),
         Param("weight", "float", 1.0, "Weight of this loss when there are several.", min=0.0),
     ),
-    infer_shape=_output_shape, build=_identity, key_params=("loss",), module_prefix="output",
+    infer_shape=_output_shape, build=identity_build, key_params=("loss",), module_prefix="output",
     example_inputs={"x": (10,)},
 ))

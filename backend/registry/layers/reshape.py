@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import register
 from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import fmt, no_flops, numel, resolve_dim, same_shape, single
+from .common import fmt, identity_build, no_flops, numel, resolve_dim, same_shape, single
 
 
 def _flatten_shape(params: dict, inputs: dict) -> dict:
@@ -76,17 +76,11 @@ register(LayerSpec(
 ))
 
 
-def _identity_build(params: dict, inputs: dict):
-    from torch import nn
-
-    return nn.Identity()
-
-
 register(LayerSpec(
     type_id="identity", title="Identity", category="Reshape",
     doc="Passes its input through unchanged. Useful as a named junction in a graph, as a "
         "placeholder while experimenting, or as the shortcut branch of a residual block.",
     inputs=(Port("x"),), outputs=(Port("y"),), params=(),
-    infer_shape=same_shape, build=_identity_build, flops=no_flops,
+    infer_shape=same_shape, build=identity_build, flops=no_flops,
     module_prefix="identity", example_inputs={"x": (8,)},
 ))
