@@ -10,16 +10,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import heapq
-import keyword
 import operator
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
 import torch.fx
 
 from .graph import Edge, Graph, GraphError, Node
+from .graph.names import reserved_reason
 from .registry import Shape
 from .shapes import analyze
 
@@ -70,15 +69,8 @@ class _ReadableCodeGen(torch.fx.graph.CodeGen):
         return dataclasses.replace(code, src=self._DROP.sub("", code.src))
 
 
-@lru_cache(maxsize=1)
-def _reserved_names() -> frozenset[str]:
-    gm = torch.fx.GraphModule(torch.nn.Module(), torch.fx.Graph())
-    return frozenset(dir(gm)) | frozenset(keyword.kwlist) | {"self"}
-
-
-def _reserved_message(node: Node) -> str:
-    return (f"{node.spec.title} '{node.name}': the name {node.name!r} is reserved in Python or "
-            "PyTorch; rename the node")
+def _reserved_message(node: Node, reason: str) -> str:
+    return f"{node.spec.title} '{node.name}': the name is reserved: {reason}; rename the node"
 
 
 def compile_graph(graph: Graph, device: str | torch.device | None = None) -> CompiledModel:
@@ -94,7 +86,9 @@ def compile_graph(graph: Graph, device: str | torch.device | None = None) -> Com
     for edge in graph.edges:
         incoming[edge.dst].append(edge)
     nodes = [graph.nodes[nid] for nid in _execution_order(graph, incoming)]
-    reserved = [(n.id, _reserved_message(n)) for n in nodes if n.name in _reserved_names()]
+    # Graph.check_name refuses these; a name set behind its back (node.name = ...) ends here.
+    reserved = [(n.id, _reserved_message(n, reason)) for n in nodes
+                if (reason := reserved_reason(n.name))]
     if reserved:
         raise CompileError(reserved)
 

@@ -13,6 +13,7 @@ from .errors import (CycleError, DuplicateNameError, GraphError, MissingEndpoint
                      MissingInputError, ParamValueError, PortError, UnknownNodeError,
                      UnknownTypeError)
 from .events import Event
+from .names import reserved_reason
 
 
 @dataclass
@@ -54,15 +55,7 @@ def topo_sort(node_ids: Iterable[str], edges: Iterable[Edge]) -> tuple[list[str]
     for e in edges:
         indeg[e.dst] += 1
         succ[e.src].append(e.dst)
-    ready = deque(nid for nid, d in indeg.items() if d == 0)
-    order = []
-    while ready:
-        nid = ready.popleft()
-        order.append(nid)
-        for s in succ[nid]:
-            indeg[s] -= 1
-            if indeg[s] == 0:
-                ready.append(s)
+    order = _peel(indeg, succ)
     if len(order) == len(indeg):
         return order, []
     # Peel off the stuck nodes that lead nowhere stuck: what remains sits on cycles.
@@ -73,15 +66,23 @@ def topo_sort(node_ids: Iterable[str], edges: Iterable[Edge]) -> tuple[list[str]
         for s in succ[nid]:
             if s in stuck:
                 pred[s].append(nid)
-    leaves = [nid for nid, d in outdeg.items() if d == 0]
-    while leaves:
-        nid = leaves.pop()
-        stuck.discard(nid)
-        for p in pred[nid]:
-            outdeg[p] -= 1
-            if outdeg[p] == 0:
-                leaves.append(p)
+    stuck.difference_update(_peel(outdeg, pred))
     return order, [nid for nid in indeg if nid in stuck]
+
+
+def _peel(count: dict[str, int], links: dict[str, list[str]]) -> list[str]:
+    """Remove the nodes whose count is zero, each lowering the count of the nodes it links
+    to, until none is left at zero; returns the removed nodes in order. Changes `count`."""
+    ready = deque(nid for nid, c in count.items() if c == 0)
+    removed = []
+    while ready:
+        nid = ready.popleft()
+        removed.append(nid)
+        for other in links[nid]:
+            count[other] -= 1
+            if count[other] == 0:
+                ready.append(other)
+    return removed
 
 
 @dataclass
@@ -174,6 +175,10 @@ class Graph:
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise DuplicateNameError(f"name {name!r} must start with a letter or _ and hold only "
                                      "letters, digits and _", ids)
+        reason = reserved_reason(name)
+        if reason:
+            raise DuplicateNameError(f"name {name!r} is reserved: {reason}; choose another, "
+                                     f"e.g. {self.unique_name(name)!r}", ids)
         other = self.by_name(name)
         if other is not None and other.id != node_id:
             raise DuplicateNameError(f"another node is already called {name!r}", (other.id, *ids))
