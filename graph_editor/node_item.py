@@ -56,6 +56,7 @@ class NodeItem(HoverItem):
         self.spec = get(node.type_id)
         self.theme = style
         self.width, self.height = card_size(self.spec)
+        self._header_path = _header_path(self.width)  # built once, not on every repaint
         self.shape_text = ""
         self.params_text = ""
         self.error: str | None = None
@@ -173,12 +174,8 @@ class NodeItem(HoverItem):
 
         painter.setBrush(s.card)
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
-        head = QPainterPath()
-        head.addRoundedRect(QRectF(0, 0, self.width, HEADER_H), RADIUS, RADIUS)
-        head.addRect(QRectF(0, HEADER_H / 2, self.width, HEADER_H / 2))
-        head.setFillRule(Qt.WindingFill)
         painter.setBrush(header)
-        painter.drawPath(head)
+        painter.drawPath(self._header_path)
 
         if lod >= NEAR_LOD:
             self._paint_text(painter, min(1.0, 0.35 + (lod - NEAR_LOD) / FADE_LOD))
@@ -283,6 +280,15 @@ class NodeItem(HoverItem):
         f.setPixelSize(int(r * 1.5))
         painter.setFont(f)
         painter.drawText(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r), Qt.AlignCenter, "!")
+
+
+def _header_path(width: float) -> QPainterPath:
+    """The coloured header: rounded at the top, square where it meets the body."""
+    head = QPainterPath()
+    head.addRoundedRect(QRectF(0, 0, width, HEADER_H), RADIUS, RADIUS)
+    head.addRect(QRectF(0, HEADER_H / 2, width, HEADER_H / 2))
+    head.setFillRule(Qt.WindingFill)
+    return head
 
 
 _elide_cache: dict[tuple, str] = {}

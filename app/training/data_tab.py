@@ -358,8 +358,7 @@ class DataTab(QWidget):
 
 
 def _fraction_box() -> QDoubleSpinBox:
-    box = QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.05, decimals=2)
-    return box
+    return QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.05, decimals=2)
 
 
 def _option_widget(default, value) -> QWidget:
