@@ -44,12 +44,14 @@ class Loop:
                  augment: Callable | None, emit: Callable, cancel: threading.Event,
                  running: threading.Event):
         self.model, self.loss, self.opt, self.schedule = model, loss, optimizer, schedule
-        self.s, self.device, self.amp_dtype, self.scaler = settings, device, amp_dtype, scaler
+        self.settings, self.device, self.amp_dtype = settings, device, amp_dtype
+        self.scaler = scaler
         self.train, self.task, self.classes = train, task, num_classes
         self.primary, self.multi_out = primary, n_outputs > 1
         self.gen, self.steps, self.augment, self.emit = generator, steps, augment, emit
         self.cancel, self.running = cancel, running
         self.global_step = 0
+        self.epoch = 0  # the 1-based epoch being trained; 0 before the first
         self.total_steps = steps * settings.epochs
         self.loss_buf = torch.zeros(steps, device=device)
         self.channels_last = settings.channels_last and device.type == "cuda"
@@ -86,16 +88,16 @@ class Loop:
     def train_epoch(self, epoch: int) -> dict[str, float]:
         """Train one epoch (1-based); returns train_loss, train_accuracy."""
         self.model.train()
-        bs, n, steps = self.s.batch_size, self.train.n, self.steps
+        bs, n, steps = self.settings.batch_size, self.train.n, self.steps
         perm = torch.randperm(n, generator=self.gen, device=self.train.index_device)
         acc = Accumulator(self.task, self.classes, self.device)
         count_correct = self.task == "classification"
         constant_lr = self.schedule.constant
         groups = self.opt.param_groups
-        clip = self.s.grad_clip
+        clip = self.settings.grad_clip
         losses: list[float] = []
         self._lrs: list[float] = []
-        self._reported, self._t_report, self._epoch = 0, time.perf_counter(), epoch
+        self._reported, self._t_report, self.epoch = 0, time.perf_counter(), epoch
         self._epoch_start = self.global_step
         lr = groups[0]["lr"]
         for i in range(steps):
@@ -123,7 +125,7 @@ class Loop:
 
     def _epoch_metrics(self, losses: list[float], acc: Accumulator | None) -> dict[str, float]:
         """Mean loss weighted by batch size, and the accuracy: the epoch's one more sync."""
-        bs, steps = self.s.batch_size, self.steps
+        bs, steps = self.settings.batch_size, self.steps
         used = min(steps * bs, self.train.n)
         sizes = [bs] * (steps - 1) + [used - bs * (steps - 1)]
         metrics = {"train_loss": sum(v * b for v, b in zip(losses, sizes)) / used}
@@ -141,11 +143,11 @@ class Loop:
         first = self._epoch_start + start + 1
         for k, value in enumerate(losses):
             if not math.isfinite(value):
-                raise NonFiniteLoss(first + k, self._epoch, value, self._lrs[start + k])
+                raise NonFiniteLoss(first + k, self.epoch, value, self._lrs[start + k])
         elapsed = max(now - self._t_report, 1e-9)
-        samples = min((upto - start) * self.s.batch_size, self.train.n)
+        samples = min((upto - start) * self.settings.batch_size, self.train.n)
         self.emit(Steps(steps=list(range(first, first + len(losses))), losses=losses,
-                        lrs=self._lrs[start:upto], epoch=self._epoch,
+                        lrs=self._lrs[start:upto], epoch=self.epoch,
                         samples_per_sec=samples / elapsed,
                         progress=min((first + len(losses) - 1) / max(self.total_steps, 1), 1.0)))
         self._reported, self._t_report = upto, now
@@ -162,7 +164,7 @@ class Loop:
     def evaluate(self, split: DeviceSplit, confusion: bool = False) -> Accumulator:
         self.model.eval()
         acc = Accumulator(self.task, self.classes, self.device, confusion=confusion)
-        for xs, y in split.slices(max(self.s.batch_size * 4, 256)):
+        for xs, y in split.slices(max(self.settings.batch_size * 4, 256)):
             with autocast(self.device, self.amp_dtype):
                 out = self.model(*self._prepare(xs, train=False))
                 loss = self.loss(out, y)

@@ -38,6 +38,7 @@ from .loop import Loop, Stopped
 from .losses import build_loss, primary_output
 from .metrics import per_class_accuracy
 from .optim import build_optimizer
+from .predict import predict
 from .schedules import LRSchedule, improved
 
 MAXIMIZED = ("accuracy", "top5", "r2")
@@ -78,6 +79,24 @@ class Trainer:
     def resume(self) -> None:
         self._running.set()
 
+    # ---- the live model, from on_event -------------------------------------------
+    def snapshot_predict(self, x):
+        """Outputs for samples `x` (see `predict`) from the weights as trained so far, on the
+        CPU; None before the model is built. Safe to call from `on_event`, which runs on the
+        training thread between two steps, so no step is writing the weights; not from
+        another thread. Runs in eval mode, draws no random numbers and leaves the model in
+        the mode it found it in, so a run with snapshots trains exactly as one without."""
+        if self._loop is None:
+            return None
+        model = self._compiled
+        module = model.module
+        was_training = module.training
+        device = next((p.device for p in module.parameters()), self._loop.device)
+        try:
+            return predict(model, x, device)
+        finally:
+            module.train(was_training)
+
     # ---- the run -------------------------------------------------------------------
     def _emit(self, event) -> None:
         if self.on_event is not None:
@@ -90,7 +109,7 @@ class Trainer:
             return self._run()
         except (Stopped, DownloadCancelled):
             loop = self._loop
-            self._emit(Cancelled(epoch=getattr(loop, "_epoch", 0),
+            self._emit(Cancelled(epoch=loop.epoch if loop else 0,
                                  step=loop.global_step if loop else 0))
             return self._result(cancelled=True)
         except Exception as exc:  # noqa: BLE001 -- every fault becomes a Failed event

@@ -152,3 +152,24 @@ def test_every_loss_trains(loss, classes, extra):
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
     if classes:
         assert result.test_metrics["accuracy"] > 0.8
+
+
+def test_snapshot_predict_from_on_event_leaves_the_run_unchanged(monkeypatch):
+    monkeypatch.setattr("netcanvas.backend.training.loop.REPORT_INTERVAL", 0.0)  # every step
+    data = blobs()
+    plain = Trainer(mlp_project(dropout=0.5, epochs=2), data).run()
+    snapshots = []
+
+    def on_event(event):
+        if isinstance(event, (Steps, EpochEnded)):
+            first, again = (trainer.snapshot_predict(data.test.x) for _ in range(2))
+            assert torch.equal(first, again)  # eval mode: dropout off
+            snapshots.append(first)
+
+    trainer = Trainer(mlp_project(dropout=0.5, epochs=2), data, on_event=on_event)
+    assert trainer.snapshot_predict(data.test.x) is None  # nothing built yet
+    watched = trainer.run()
+    assert len(snapshots) == 2 * 8 + 2 and snapshots[0].shape == (len(data.test), 3)
+    assert snapshots[0].device.type == "cpu" and not torch.equal(snapshots[0], snapshots[-1])
+    for key, value in plain.model.module.state_dict().items():  # training mode was restored
+        assert torch.equal(value, watched.model.module.state_dict()[key]), key
