@@ -90,7 +90,7 @@ class TrainingThread(QThread):
     def run(self) -> None:
         import torch
         from netcanvas.backend.data import DatasetError, load_dataset
-        from netcanvas.backend.training import Failed, Trainer
+        from netcanvas.backend.training import Failed, Trainer, predict
 
         # MKL and OpenMP keep their thread count per thread: without this a worker thread's
         # matrix products run on one core however many the process is set to use.
@@ -114,7 +114,7 @@ class TrainingThread(QThread):
         self.result = trainer.run()  # never raises: faults arrive as a Failed event
         if self.result.failed is None and not self.result.cancelled and self.result.model:
             try:
-                outputs = self._predict(self.result.model, self.dataset.test.x, "cpu")
+                outputs = self._scores(predict(self.result.model, self.dataset.test.x, "cpu"))
             except Exception:
                 log.exception("predicting the test split failed")
             else:
@@ -139,7 +139,8 @@ class TrainingThread(QThread):
         self._send(DataProgress(done, total, message))
 
     def _on_event(self, ev) -> None:
-        """Runs in this thread between steps, so reading the model here is race-free."""
+        """Runs in this thread between two steps: the one time the Trainer may snapshot its
+        live model for the decision boundary."""
         self._send(ev)
         if self._grid is None or type(ev).__name__ not in ("Steps", "EpochEnded"):
             return
@@ -147,24 +148,21 @@ class TrainingThread(QThread):
         if type(ev).__name__ == "Steps" and now - self._last_boundary < BOUNDARY_EVERY_S:
             return
         self._last_boundary = now
-        model = self._trainer._compiled  # the live model; sound here, between two steps
-        if model is not None:
-            points, extent = self._grid
-            try:
-                probs = self._predict(model, points, self._trainer._device)
-            except Exception:  # noqa: BLE001 - e.g. outputs that are not class scores
-                self._grid = None
-                return
-            finally:
-                model.module.train()  # predict() switched it to eval mode
+        points, extent = self._grid
+        try:
+            out = self._trainer.snapshot_predict(points)
+            probs = None if out is None else self._scores(out)
+        except Exception:  # noqa: BLE001 - e.g. outputs that are not class scores
+            self._grid = None
+            return
+        if probs is not None:
             self._send(BoundaryUpdated(probs.reshape(BOUNDARY_GRID, BOUNDARY_GRID, -1),
                                        extent))
 
-    def _predict(self, model, x, device) -> np.ndarray:
+    def _scores(self, out) -> np.ndarray:
+        """The first output, as class probabilities for a classifier."""
         import torch
-        from netcanvas.backend.training import predict
 
-        out = predict(model, x, device)
         if isinstance(out, tuple):
             out = out[0]
         if self.dataset.task == "classification":
