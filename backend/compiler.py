@@ -133,17 +133,19 @@ def _add_layer(graph: Graph, node: Node, incoming: list[Edge], analysis,
         elif edges:
             shapes[port.name] = analysis.edge_shapes[edges[0]]
         args.extend(values[(e.src, e.src_port)] for e in edges)
+    used = {e.src_port for e in graph.edges_from(node.id)}
+    first_only = spec.build_first_output is not None and used <= {spec.outputs[0].name}
+    build = spec.build_first_output if first_only else spec.build
     try:
-        module = spec.build(node.params, shapes)
+        module = build(node.params, shapes)
     except Exception as exc:  # a build failure is a user-facing problem on this node
         raise CompileError([(node.id, f"{spec.title} '{node.name}' cannot be built: {exc}")]
                            ) from exc
     root.add_module(node.name, module)
     call = fx_graph.call_module(node.name, tuple(args))
-    if len(spec.outputs) == 1:
+    if len(spec.outputs) == 1 or first_only:
         values[(node.id, spec.outputs[0].name)] = call
         return
-    used = {e.src_port for e in graph.edges_from(node.id)}
     for index, port in enumerate(spec.outputs):
         if port.name in used:
             values[(node.id, port.name)] = fx_graph.create_node(

@@ -125,6 +125,9 @@ class LayerSpec:
     params: tuple[Param, ...]
     infer_shape: Callable[[dict, Inputs], dict[str, Shape]]
     build: Callable[[dict, Inputs], Any] | None
+    # For a layer with a secondary output (MaxPool2d's indices): the build to use when only
+    # the first output is wired; its forward returns one tensor and skips the extra work.
+    build_first_output: Callable[[dict, Inputs], Any] | None = None
     count_params: Callable[[dict, Inputs, dict], int] = _no_params
     # Multiply-accumulates per sample; default: one op per output element.
     flops: Callable[[dict, Inputs, dict], int] | None = None

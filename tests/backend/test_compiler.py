@@ -44,7 +44,8 @@ def test_code_reads_like_hand_written_pytorch():
     assert "def forward(self, image):" in code
     assert "conv1 = self.conv1(image)" in code
     assert "relu1 = self.relu1(conv1)" in code
-    assert "pool1_y = pool1[0]" in code
+    assert "pool1 = self.pool1(relu1)" in code  # indices unused: the pool returns one tensor
+    assert "[0]" not in code
     assert "return fc2" in code
     assert "= None" not in code  # fx's reference dropping is left out
 
@@ -88,6 +89,7 @@ def test_max_pool_indices_feed_max_unpool():
     model = compile_graph(encoder_decoder())
     code = model.module.code
     assert "pool_indices = pool[1]" in code
+    assert model.module.pool.return_indices
     assert "unpool = self.unpool(mid, pool_indices)" in code
     model.module.eval()
     assert model.module(*model.example_inputs(batch=2)).shape == (2, 2, 8, 8)

@@ -73,7 +73,7 @@ def test_exported_code_runs_as_a_script_and_takes_a_graph(tmp_path):
 def test_constructor_calls_read_like_hand_written_code(tmp_path):
     source = export_python(GRAPHS["lenet"](), tmp_path / "lenet.py")
     assert "self.conv1 = nn.Conv2d(1, 6, kernel_size=3, padding=1)" in source
-    assert "self.pool1 = nn.MaxPool2d(2, stride=2, return_indices=True)" in source
+    assert "self.pool1 = nn.MaxPool2d(2, stride=2)" in source  # indices unused
     assert "self.fc2 = nn.Linear(32, 10)" in source
     assert "self.bn1 = nn.BatchNorm2d(8)" in source
 

@@ -56,12 +56,16 @@ def _max_pool_shape(params: dict, inputs: dict) -> dict:
     return {"y": y, "indices": y}
 
 
-def _max_pool_build(params: dict, inputs: dict):
+def _max_pool_build(params: dict, inputs: dict, return_indices: bool = True):
     from torch import nn
 
     return nn.MaxPool2d(tuple(params["kernel_size"]), tuple(params["stride"]),
                         tuple(params["padding"]), tuple(params["dilation"]),
-                        return_indices=True, ceil_mode=params["ceil_mode"])
+                        return_indices=return_indices, ceil_mode=params["ceil_mode"])
+
+
+def _max_pool_build_values_only(params: dict, inputs: dict):
+    return _max_pool_build(params, inputs, return_indices=False)
 
 
 register(LayerSpec(
@@ -79,7 +83,8 @@ register(LayerSpec(
             Param("dilation", "ints", (1, 1), "Spacing between the window's taps.",
                   min=1, max=1024, length=2),
             _ceil_mode()),
-    infer_shape=_max_pool_shape, build=_max_pool_build, flops=_pool_flops,
+    infer_shape=_max_pool_shape, build=_max_pool_build,
+    build_first_output=_max_pool_build_values_only, flops=_pool_flops,
     key_params=("kernel_size", "stride"), module_prefix="pool",
     example_inputs={"x": (4, 8, 8)},
 ))
