@@ -64,6 +64,11 @@ class Analysis:
         return [p for p in self.problems if p.severity == "error"]
 
 
+def format_shape(shape) -> str:
+    """A per-sample shape as the canvas draws it: 64×14×14 (the batch is implied)."""
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
 def human_bytes(n: float) -> str:
     """Decimal units, as disk and RAM sizes are quoted: 4.0 TB."""
     for unit in ("B", "kB", "MB", "GB", "TB", "PB"):

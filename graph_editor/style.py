@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from netcanvas.backend import shapes
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 
 # One hue per registry category (degrees); unknown categories fall back to grey.
@@ -94,10 +95,7 @@ class Style:
         return QColor.fromHslF(hue / 360, 0.55, 0.62 if self.dark else 0.45)
 
 
-@lru_cache(maxsize=4096)
-def format_shape(shape) -> str:
-    """Per-sample shape as "64×14×14"; the batch dimension is implied."""
-    return "×".join(str(d) for d in shape) if shape else "scalar"
+format_shape = lru_cache(maxsize=4096)(shapes.format_shape)  # edge labels repaint often
 
 
 @lru_cache(maxsize=4096)

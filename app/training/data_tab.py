@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pyqtgraph as pg
 from netcanvas.backend.project import DatasetConfig
+from netcanvas.backend.shapes import format_shape
 from PySide6.QtCore import QThread, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -316,7 +317,7 @@ class DataTab(QWidget):
 
     # ---- preview ------------------------------------------------------------------
     def _show(self, ds) -> None:
-        shape = "×".join(map(str, ds.sample_shape))
+        shape = format_shape(ds.sample_shape)
         classes = (f"{ds.num_classes} classes: {', '.join(ds.class_names[:12])}"
                    + ("…" if len(ds.class_names) > 12 else "")) if ds.num_classes else \
             f"regression, target shape {ds.target_shape or '(scalar)'}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..shapes import analyze
-from .common import dims, load, si
+from ..shapes import analyze, format_shape
+from .common import load, si
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         info = analysis.nodes[nid]
         shape = info.output_shapes.get(node.spec.outputs[0].name) if node.spec.outputs else None
         rows.append((node.name, node.spec.title, "error" if info.error else
-                     dims(shape) if shape is not None else "?", f"{info.params:,}", si(info.flops)))
+                     format_shape(shape) if shape is not None else "?", f"{info.params:,}", si(info.flops)))
     rows.append(("total", f"{len(graph.nodes)} nodes", "", f"{analysis.total_params:,}",
                  si(analysis.total_flops)))
     print(table(rows))

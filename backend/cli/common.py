@@ -27,11 +27,6 @@ def load(path: str) -> Project:
         raise UsageError(str(exc)) from None
 
 
-def dims(shape) -> str:
-    """A per-sample shape as drawn on the canvas: 64×14×14 (the batch is implied)."""
-    return "×".join(map(str, shape)) if shape else "scalar"
-
-
 def si(value: float) -> str:
     """123, 4.5k, 12.3M, 1.2G."""
     for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import dims, fail, load
+from ..shapes import format_shape
+from .common import fail, load
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -47,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
     except ExportError as exc:
         return fail("export", str(exc), 1)
     batch = "N" if not args.fixed_batch else str(report.exported_batch)
-    inputs = ", ".join(f"{n} {batch}×{dims(s)}" for n, s in zip(model.input_names,
+    inputs = ", ".join(f"{n} {batch}×{format_shape(s)}" for n, s in zip(model.input_names,
                                                                 model.input_shapes))
-    outputs = ", ".join(f"{n} {batch}×{dims(s)}" for n, s in zip(model.output_names,
+    outputs = ", ".join(f"{n} {batch}×{format_shape(s)}" for n, s in zip(model.output_names,
                                                                  model.output_shapes))
     print(f"wrote {args.onnx} (inputs: {inputs}; outputs: {outputs})")
     print(f"opset {report.opset}; verified with ONNX Runtime at batch size "

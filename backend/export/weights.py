@@ -11,6 +11,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from ..shapes import format_shape
 from .errors import ExportError
 
 _CHECKPOINT_PREFIXES = ("best/", "model/")  # a checkpoint's best epoch, else its last one
@@ -42,7 +43,7 @@ def load_weights(model, path) -> None:
     for key in expected.keys() & tensors.keys():
         want, got = tuple(expected[key].shape), tuple(tensors[key].shape)
         if want != got:
-            message = f"{key} has shape {_dims(got)} in the file, the model needs {_dims(want)}"
+            message = f"{key} has shape {format_shape(got)} in the file, the model needs {format_shape(want)}"
             problems.append((0, key, message))
     for key in expected.keys() - tensors.keys():
         problems.append((1, key, f"{key} is missing from the file"))
@@ -72,5 +73,3 @@ def _read(path: Path) -> dict[str, torch.Tensor]:
                           ) from None
 
 
-def _dims(shape: tuple[int, ...]) -> str:
-    return "×".join(map(str, shape)) or "scalar"
