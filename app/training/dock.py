@@ -7,6 +7,7 @@ at Train, so an edit cannot disturb it; the Run tab then shows a "graph changed"
 from __future__ import annotations
 
 from netcanvas.backend.project import DatasetConfig, TrainingSettings
+from netcanvas.backend.training.events import EpochEnded, Evaluated, Failed, Started, Steps
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QWidget
@@ -67,6 +68,16 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.eval_tab, "Evaluation")
         self.setWidget(self.tabs)
 
+        self._handlers = {  # what to do with each kind of event the worker sends
+            Steps: lambda ev, _ds: self.run_tab.steps(ev),
+            EpochEnded: lambda ev, _ds: self.run_tab.epoch_ended(ev),
+            Started: self._started,
+            Evaluated: self.eval_tab.evaluated,
+            Failed: lambda ev, _ds: self._failed(ev),
+            DataProgress: lambda ev, _ds: self.run_tab.data_progress(ev),
+            BoundaryUpdated: self.eval_tab.boundary,
+            Predictions: self.eval_tab.predictions,
+        }
         self.data_tab.changed.connect(self._settings_edited)
         self.settings_form.changed.connect(self._settings_edited)
         if isinstance(parent, QMainWindow):
@@ -166,24 +177,13 @@ class TrainingDock(QDockWidget):
             self._on_event(ev)
 
     def _on_event(self, ev) -> None:
-        kind = type(ev).__name__
-        if kind == "Steps":
-            self.run_tab.steps(ev)
-        elif kind == "EpochEnded":
-            self.run_tab.epoch_ended(ev)
-        elif kind == "Started":
-            self.run_tab.started(ev, self.thread.dataset.task)
-            self.eval_tab.prepare(self.thread.dataset)
-        elif kind == "Evaluated":
-            self.eval_tab.evaluated(ev, self.thread.dataset)
-        elif kind == "Failed":
-            self._failed(ev)
-        elif isinstance(ev, DataProgress):
-            self.run_tab.data_progress(ev)
-        elif isinstance(ev, BoundaryUpdated):
-            self.eval_tab.boundary(ev, self.thread.dataset)
-        elif isinstance(ev, Predictions):
-            self.eval_tab.predictions(ev, self.thread.dataset)
+        handler = self._handlers.get(type(ev))
+        if handler is not None:
+            handler(ev, self.thread.dataset)
+
+    def _started(self, ev, dataset) -> None:
+        self.run_tab.started(ev, dataset.task)
+        self.eval_tab.prepare(dataset)
 
     def _failed(self, ev) -> None:
         message = self.run_tab.failed(ev)
