@@ -9,7 +9,7 @@ from .events import Cancelled, EpochEnded, Evaluated, Failed, Finished, RunResul
 __all__ = ["Cancelled", "EpochEnded", "Evaluated", "Failed", "Finished", "RunResult",
            "Started", "Steps", "Trainer", "predict"]
 
-_LAZY = {"Trainer": ".trainer", "predict": ".predict"}
+_LAZY = {"Trainer": ".trainer", "predict": ".inference"}
 
 
 def __getattr__(name: str):
