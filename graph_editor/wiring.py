@@ -1,7 +1,7 @@
 """Wiring by mouse: drag from an output to an input (or backwards from an input).
 
-While dragging, ports that would accept the wire light up; on release the edge is checked
-by the document (graph.check_edge via the edit) and a refused wire reports its reason.
+While dragging, ports that would accept the wire light up; on release the edge is offered
+to the document (graph.check_edge via the edit) and a refused wire reports its reason.
 Dragging from a connected single input picks its wire up: drop it elsewhere to reconnect,
 or on empty canvas to disconnect.
 """
@@ -58,7 +58,7 @@ class Wiring:
         self._clear()
         if target is None:
             if detached is not None:
-                self.scene.apply_edit(RemoveItems([], [detached], text="Disconnect"))
+                self.scene.document.offer(RemoveItems([], [detached], text="Disconnect"))
             elif not self.scene.items(pos):  # empty canvas: offer a layer to wire in
                 self.scene.wire_dropped.emit(origin.node_id, origin.name, origin.is_output, pos)
             return
@@ -69,7 +69,7 @@ class Wiring:
         edit = AddEdge(edge)
         if detached is not None:
             edit = Compound([RemoveItems([], [detached]), AddEdge(edge)], text="Reconnect")
-        reason = self.scene.apply_edit(edit)
+        reason = self.scene.document.offer(edit)
         if reason and screen_pos is not None:
             QToolTip.showText(screen_pos.toPoint() if hasattr(screen_pos, "toPoint")
                               else screen_pos, reason)
