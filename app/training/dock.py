@@ -6,7 +6,6 @@ at Train, so an edit cannot disturb it; the Run tab then shows a "graph changed"
 
 from __future__ import annotations
 
-from netcanvas.backend.project import DatasetConfig, TrainingSettings
 from netcanvas.backend.training.events import EpochEnded, Evaluated, Failed, Started, Steps
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,7 +26,7 @@ class _BackendImport(QThread):
     ready = Signal(dict)
 
     def run(self) -> None:
-        import netcanvas.backend.training  # noqa: F401  (warm: the first Train starts at once)
+        from netcanvas.backend.training import Trainer  # noqa: F401  (warm: Train starts at once)
         from netcanvas.backend.data import DATASETS
 
         self.ready.emit(dict(DATASETS))
@@ -54,8 +53,8 @@ class TrainingDock(QDockWidget):
         self.stop_action = self._action("Stop", "Shift+F5", self.stop,
                                         "Stop the run after the current step (Shift+F5)")
 
-        self.data_tab = DataTab(DatasetConfig())
-        self.settings_form = SettingsForm(TrainingSettings())
+        self.data_tab = DataTab()
+        self.settings_form = SettingsForm()
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action)
         self.eval_tab = EvalTab()
         settings_scroll = QScrollArea()
@@ -78,8 +77,6 @@ class TrainingDock(QDockWidget):
             BoundaryUpdated: self.eval_tab.boundary,
             Predictions: self.eval_tab.predictions,
         }
-        self.data_tab.changed.connect(self._settings_edited)
-        self.settings_form.changed.connect(self._settings_edited)
         if isinstance(parent, QMainWindow):
             self.node_failed.connect(lambda node_id: parent.go_to_node(node_id)
                                      if hasattr(parent, "go_to_node") else None)
@@ -105,12 +102,8 @@ class TrainingDock(QDockWidget):
     def set_document(self, document) -> None:
         """Edit another document's dataset and settings; a live run keeps its snapshot."""
         self.document = document
-        self.data_tab.set_config(document.project.dataset)
-        self.settings_form.set_settings(document.project.training)
-
-    def _settings_edited(self, *_args) -> None:
-        if self.document is not None:
-            self.document.mark_modified()
+        self.data_tab.set_document(document)
+        self.settings_form.set_document(document)
 
     # ---- run control ----------------------------------------------------------------
     @property
