@@ -155,7 +155,7 @@ class GraphScene(QGraphicsScene):
         other = self.graph.nodes[other_id].spec
         theirs = (other.output_port if from_output else other.input_port)(other_port)
         ours = spec.inputs if from_output else spec.outputs
-        return next((p for p in ours if theirs is not None and p.dtype == theirs.dtype), None)
+        return next((p for p in ours if theirs is not None and p.fits(theirs)), None)
 
     def delete_selection(self) -> None:
         ids, edges = self.selected_node_ids(), self.selected_edges()

@@ -8,8 +8,6 @@ or on empty canvas to disconnect.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from PySide6.QtWidgets import QToolTip
 
 from ..backend.graph import AddEdge, Compound, Edge, RemoveItems
@@ -105,36 +103,9 @@ class Wiring:
         return None
 
     def _compatible(self, origin: PortItem) -> set[PortItem]:
-        """Ports that would take a wire from `origin`, found in O(nodes + edges)."""
-        graph = self.scene.graph
-        edges = [e for e in graph.edges if e != self.detached]
-        nbrs: dict[str, list[str]] = defaultdict(list)
-        for e in edges:
-            if origin.is_output:
-                nbrs[e.dst].append(e.src)  # walk upstream: ancestors can't be targets
-            else:
-                nbrs[e.src].append(e.dst)  # walk downstream
-        blocked, stack = set(), [origin.node_id]
-        while stack:
-            n = stack.pop()
-            if n not in blocked:
-                blocked.add(n)
-                stack.extend(nbrs[n])
-        full = {(e.dst, e.dst_port) for e in edges}
-        existing = set(edges)
-        out = set()
-        for nid, item in self.scene.node_items().items():
-            if nid in blocked:
-                continue
-            for port in (item.inputs if origin.is_output else item.outputs).values():
-                if port.dtype != origin.dtype:
-                    continue
-                if origin.is_output:
-                    edge = Edge(origin.node_id, origin.name, nid, port.name)
-                    ok = port.many or (nid, port.name) not in full
-                else:
-                    edge = Edge(nid, port.name, origin.node_id, origin.name)
-                    ok = True
-                if ok and edge not in existing:
-                    out.add(port)
-        return out
+        """The ports the document would let a wire from `origin` go to."""
+        found = self.scene.graph.connectable(origin.node_id, origin.name, origin.is_output,
+                                             without=self.detached)
+        items = self.scene.node_items()
+        return {(items[nid].inputs if origin.is_output else items[nid].outputs)[port]
+                for nid, port in found}

@@ -36,6 +36,10 @@ class Port:
     # which only an "index" port accepts.
     dtype: str = "float"
 
+    def fits(self, other: Port) -> bool:
+        """Whether a wire may join this port and `other` (the one dtype rule)."""
+        return self.dtype == other.dtype
+
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "floats", "str")
 
