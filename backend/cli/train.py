@@ -100,7 +100,6 @@ def _load(args):
     from ..project_io import ProjectFileError, load_project
     from ..registry import ParamError
     from ..settings import runnable_reason, validate_setting
-    from ..training.device import resolve_device
 
     overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
                                                         "device")
@@ -121,6 +120,8 @@ def _load(args):
         raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
     for name, value in overrides.items():
         project.set_setting("training", name, value)
+    from ..training.device import resolve_device  # torch: seconds, so only now
+
     s = project.training
     try:
         device = resolve_device(s.device)
