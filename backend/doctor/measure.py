@@ -74,3 +74,22 @@ def measure_memory(project: Project, batch_size: int, device: str = "cpu") -> Me
         optimizer_state=sum(v.nbytes for s in optimizer.state.values() for v in s.values()
                             if isinstance(v, torch.Tensor)),
         activations=activations)
+
+
+def device_capacity(device: str) -> tuple[str, int, str] | None:
+    """(what, bytes, "cuda" or "cpu") for the training device setting: the first visible
+    GPU's memory, or this machine's RAM when training would run on the CPU; None if
+    unknown (an MPS device, a GPU that is not here)."""
+    import os
+
+    if device in ("auto", "cuda") or device.startswith("cuda:"):
+        if torch.cuda.is_available():
+            index = int(device.split(":")[1]) if ":" in device else 0
+            props = torch.cuda.get_device_properties(index)
+            return f"this GPU ({props.name})", props.total_memory, "cuda"
+        if device != "auto":
+            return None
+    if device in ("auto", "cpu") and hasattr(os, "sysconf"):
+        ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return "this machine's RAM", ram, "cpu"
+    return None
