@@ -38,14 +38,15 @@ def silence_fix(graph: Graph, finding: Finding) -> Fix:
 
 
 def fixes_for(project: Project, node_id: str, findings: list[Finding],
-              analysis: Analysis | None = None, data: DataFacts | None = None) -> list[Fix]:
-    """What the right-click menu offers for a node: the fixes of its error, then of its
-    lint findings, then a way to silence each finding."""
+              analysis: Analysis | None = None, data: DataFacts | None = None
+              ) -> tuple[list[Fix], list[Fix]]:
+    """What the right-click menu offers for a node: the repairs (of its error, then of its
+    lint findings) and a way to silence each of its findings."""
     graph = project.graph
     mine = [f for f in findings if f.node_id == node_id]
-    return [*error_fixes(graph, node_id, analysis, data),
-            *(f.fix for f in mine if f.fix is not None),
-            *(silence_fix(graph, f) for f in mine)]
+    repairs = [*error_fixes(graph, node_id, analysis, data),
+               *(f.fix for f in mine if f.fix is not None)]
+    return repairs, [silence_fix(graph, f) for f in mine]
 
 
 def fix_all(project: Project, rules: list[str] | None = None,

@@ -94,8 +94,9 @@ def test_no_fix_is_offered_that_does_not_clear_the_error():
 def test_fixes_for_offers_error_fix_then_lint_fix_then_silence():
     project = chain(("flatten", {}), ("linear", {"out_features": 10}), "softmax")
     sm = next(n for n in project.graph.nodes.values() if n.type_id == "softmax")
-    titles = [f.title for f in fixes_for(project, sm.id, lint(project))]
-    assert titles == ["Remove Softmax 'softmax1'", "Silence 'double-softmax' for 'softmax1'"]
+    repairs, silences = fixes_for(project, sm.id, lint(project))
+    assert [f.title for f in repairs] == ["Remove Softmax 'softmax1'"]
+    assert [f.title for f in silences] == ["Silence 'double-softmax' for 'softmax1'"]
 
 
 def test_silenced_rules_save_and_format_1_files_still_load(tmp_path):
