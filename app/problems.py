@@ -14,7 +14,7 @@ ICONS = {"error": "dialog-error", "warning": "dialog-warning", "info": "dialog-i
 
 class ProblemsPanel(QTreeWidget):
     node_activated = Signal(str)  # node id
-    count_changed = Signal(int, int)  # errors, warnings (lint infos are not counted)
+    count_changed = Signal(int, int)  # errors, other rows (warnings and lint infos)
     fixes_requested = Signal(str, QPoint)  # node id, global position: offer its quick fixes
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -40,7 +40,7 @@ class ProblemsPanel(QTreeWidget):
             node = graph.nodes.get(node_id) if node_id else None
             item = QTreeWidgetItem(self, [node.name if node else "(graph)", message, rule])
             errors += severity == "error"
-            warnings += severity == "warning"
+            warnings += severity != "error"
             item.setIcon(0, theme_icon(ICONS[severity]))
             item.setToolTip(1, tip)
             item.setData(0, NODE_ROLE, node_id)

@@ -46,8 +46,9 @@ class MemoryFitLabel(QLabel):
         e = estimate_memory(doc.project, analysis=analysis)
         fits = [(gb, largest_batch(doc.project, gb * GiB, analysis=analysis))
                 for gb in GPU_SIZES_GB]
-        self.setText(f"≈ {human_bytes(e.total)} on a GPU at batch {e.batch_size}\nlargest batch "
-                     "that fits " + ", ".join(f"{gb} GB: {n:,}" if n else f"{gb} GB: none"
-                                              for gb, n in fits))
+        sizes = " / ".join(str(gb) for gb, _ in fits)
+        batches = " / ".join(f"{n:,}" if n else "none" for _, n in fits)
+        self.setText(f"≈ {human_bytes(e.total)} on a GPU at batch {e.batch_size}\n"
+                     f"largest batch on a {sizes} GB GPU: {batches}")
         self.setToolTip(describe(e) + ". The workspace allowance (CUDA context, cuDNN "
                         "workspace, the layer being computed) is an estimate, not a measurement.")

@@ -146,7 +146,7 @@ def test_memory_line_beside_the_batch_size_follows_it(window, qtbot):
     layout = form.forms["batch_size"]
     row, _ = layout.getWidgetPosition(form.widgets["batch_size"])
     assert layout.itemAt(row + 1, layout.ItemRole.FieldRole).widget() is label
-    assert "at batch 64" in label.text() and "3 GB: " in label.text()
+    assert "at batch 64" in label.text() and "largest batch on a 3 / 8 / 24 GB GPU: " in label.text()
     form.widgets["batch_size"].setValue(512)
     assert "at batch 512" in label.text()
     assert "workspace allowance" in label.toolTip()
