@@ -4,8 +4,9 @@ known, the dataset's sample shape and class count. Pure Python; no torch."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from ..graph import Edge, Graph, Node
+from ..graph import Edge, Graph, Node, topo_sort
 from ..project import Project
 from ..shapes import Analysis, analyze
 
@@ -40,8 +41,25 @@ class LintContext:
             self._into[e.dst].append(e)
             self._from[e.src].append(e)
 
+    @cached_property
+    def _by_type(self) -> dict[str, list[Node]]:
+        groups: dict[str, list[Node]] = {}
+        for n in self.graph.nodes.values():
+            groups.setdefault(n.type_id, []).append(n)
+        return groups
+
+    @cached_property
+    def order(self) -> list[str] | None:
+        """Node ids sources first; None while the graph has a cycle."""
+        order, cyclic = topo_sort(self.graph.nodes, self.graph.edges)
+        return None if cyclic else order
+
     def nodes(self, *type_ids: str) -> list[Node]:
-        return [n for n in self.graph.nodes.values() if n.type_id in type_ids]
+        """Nodes of these types, in document order."""
+        if len(type_ids) == 1:
+            return self._by_type.get(type_ids[0], [])
+        ids = {n.id for t in type_ids for n in self._by_type.get(t, ())}
+        return [n for nid, n in self.graph.nodes.items() if nid in ids] if ids else []
 
     def edges_into(self, node: Node) -> list[Edge]:
         return self._into[node.id]

@@ -160,10 +160,9 @@ def big_first_linear(ctx: LintContext):
     if not linears or not total:
         return
     first = linears[0]
-    order = {nid: i for i, nid in enumerate(ctx.graph.topological_order())} \
-        if not ctx.analysis.errors else None
-    if order:
-        first = min(linears, key=lambda n: order[n.id])
+    if ctx.order:
+        rank = {nid: i for i, nid in enumerate(ctx.order)}
+        first = min(linears, key=lambda n: rank[n.id])
     flat = ctx.source(first)
     share = ctx.analysis.nodes[first.id].params / total
     if flat is None or flat.type_id != "flatten" or share <= BIG_SHARE:
@@ -186,10 +185,10 @@ def big_first_linear(ctx: LintContext):
       "when saturated): through a deep stack of them the gradient vanishes before it "
       "reaches the first layers. ReLU-like activations do not shrink it.")
 def deep_saturating(ctx: LintContext):
-    if ctx.analysis.errors:
+    if len(ctx.nodes(*SATURATING)) < DEEP_SATURATING or ctx.analysis.errors or not ctx.order:
         return
     depth: dict[str, int] = {}
-    for nid in ctx.graph.topological_order():
+    for nid in ctx.order:
         node = ctx.graph.nodes[nid]
         before = max((depth[e.src] for e in ctx.edges_into(node)), default=0)
         depth[nid] = before + (node.type_id in SATURATING)
