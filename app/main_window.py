@@ -137,7 +137,8 @@ class MainWindow(QMainWindow):
         dock.run_started.connect(self._training_started)
         dock.data_tab.dataset_loaded.connect(
             lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
-        dock.settings_form.changed.connect(lambda _name: self.summary.refresh())
+        # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
+        dock.settings_form.changed.connect(lambda _name: self.document.refresh())
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
         self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()

@@ -21,6 +21,8 @@ class Row:
     type: str  # the layer's title: "Conv2d"
     type_id: str
     params: dict  # the node's settings
+    position: list[float]
+    silenced: list[str]  # lint rules turned off for this node
     output_shape: list[int] | None  # first output, per sample; None when unknown
     parameters: int
     macs: int  # multiply-accumulates per sample
@@ -45,7 +47,7 @@ def summary_rows(project: Project, batch_size: int | None = None,
         shape = info.output_shapes.get(node.spec.outputs[0].name) if node.spec.outputs else None
         rows.append(Row(nid, node.name, node.spec.title, node.type_id,
                         {k: list(v) if isinstance(v, tuple) else v for k, v in node.params.items()},
-                        list(shape) if shape is not None else None, info.params, info.flops,
+                        list(node.position), list(node.silenced), list(shape) if shape is not None else None, info.params, info.flops,
                         info.activation_bytes * b, info.error))
     return rows
 

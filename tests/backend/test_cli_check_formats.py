@@ -14,8 +14,8 @@ from netcanvas.backend.project_io import load_project, save_project
 from netcanvas.backend.shapes import analyze
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
-FIELDS = {"id", "name", "type", "type_id", "params", "output_shape", "parameters", "macs",
-          "activation_bytes", "error"}
+FIELDS = {"id", "name", "type", "type_id", "params", "position", "silenced", "output_shape",
+          "parameters", "macs", "activation_bytes", "error"}
 
 
 @pytest.mark.parametrize("name", ["lenet_digits", "segmentation_unpool", "vgg16"])
@@ -33,6 +33,7 @@ def test_json_parses_and_holds_every_nodes_fields(name, capsys):
         assert (row["name"], row["type_id"], row["type"]) == (node.name, node.type_id,
                                                               node.spec.title)
         assert row["params"] == json.loads(json.dumps(node.params))
+        assert tuple(row["position"]) == node.position and row["silenced"] == []
         assert row["parameters"] == info.params and row["macs"] == info.flops
         assert row["activation_bytes"] == info.activation_bytes * 8
         assert tuple(row["output_shape"]) == info.output_shapes[node.spec.outputs[0].name]

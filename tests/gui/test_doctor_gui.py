@@ -150,3 +150,16 @@ def test_memory_line_beside_the_batch_size_follows_it(window, qtbot):
     form.widgets["batch_size"].setValue(512)
     assert "at batch 512" in label.text()
     assert "workspace allowance" in label.toolTip()
+
+
+def test_batch_size_1_in_settings_brings_up_the_batchnorm_rule(window):
+    g = Graph()
+    chain = [g.add("input", "x", shape=(4,)), g.add("linear", "fc", out_features=8, bias=False),
+             g.add("batch_norm1d", "bn"), g.add("relu", "act"),
+             g.add("linear", "head", out_features=2), g.add("output", "y")]
+    for a, b in zip(chain, chain[1:]):
+        g.connect(a, b)
+    window.set_document(Document(Project(graph=g)))
+    assert ("bn", "batchnorm-batch-1") not in rows(window)
+    window.training_dock.settings_form.widgets["batch_size"].setValue(1)
+    assert ("bn", "batchnorm-batch-1") in rows(window)
