@@ -41,12 +41,18 @@ def fixes_for(project: Project, node_id: str, findings: list[Finding],
               analysis: Analysis | None = None, data: DataFacts | None = None
               ) -> tuple[list[Fix], list[Fix]]:
     """What the right-click menu offers for a node: the repairs (of its error, then of its
-    lint findings) and a way to silence each of its findings."""
+    lint findings), and a way to silence each of its findings or to hear again from a rule
+    silenced before."""
     graph = project.graph
     mine = [f for f in findings if f.node_id == node_id]
     repairs = [*error_fixes(graph, node_id, analysis, data),
                *(f.fix for f in mine if f.fix is not None)]
-    return repairs, [silence_fix(graph, f) for f in mine]
+    node = graph.node(node_id)
+    unsilence = [Fix(f"Stop silencing '{r}' for '{node.name}'",
+                     lambda g, n=node_id, r=r: [SetSilenced(
+                         n, tuple(x for x in g.node(n).silenced if x != r), text=f"Unsilence '{r}'")])
+                 for r in node.silenced]
+    return repairs, [*(silence_fix(graph, f) for f in mine), *unsilence]
 
 
 def fix_all(project: Project, rules: list[str] | None = None,

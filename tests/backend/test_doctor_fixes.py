@@ -97,6 +97,14 @@ def test_fixes_for_offers_error_fix_then_lint_fix_then_silence():
     repairs, silences = fixes_for(project, sm.id, lint(project))
     assert [f.title for f in repairs] == ["Remove Softmax 'softmax1'"]
     assert [f.title for f in silences] == ["Silence 'double-softmax' for 'softmax1'"]
+    silences[0].edit(project.graph).apply(project.graph)
+    findings = lint(project)
+    assert not findings
+    repairs, silences = fixes_for(project, sm.id, findings)
+    assert not repairs
+    assert [f.title for f in silences] == ["Stop silencing 'double-softmax' for 'softmax1'"]
+    silences[0].edit(project.graph).apply(project.graph)
+    assert [f.rule for f in lint(project)] == ["double-softmax"]
 
 
 def test_silenced_rules_save_and_format_1_files_still_load(tmp_path):
