@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netcanvas.backend.doctor import DataFacts, Finding, lint
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import Analysis, analyze
 from netcanvas.graph_editor import EditDocument
@@ -28,7 +29,9 @@ class Document(EditDocument):
         self.undo_stack.cleanChanged.connect(self._emit_modified)
         self.undo_stack.indexChanged.connect(self._refresh_if_stale)
         self._stale = False
+        self.data_facts: DataFacts | None = None  # the loaded dataset's shape and classes
         self._analysis = analyze(self.graph)
+        self._findings = lint(self.project, self._analysis)
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._refresh_if_stale)
         self.graph.changed.connect(self._graph_changed)
@@ -38,10 +41,21 @@ class Document(EditDocument):
         self._refresh_if_stale()
         return self._analysis
 
+    @property
+    def findings(self) -> list[Finding]:
+        """The lint findings of the current analysis (backend/doctor)."""
+        self._refresh_if_stale()
+        return self._findings
+
+    def set_data_facts(self, facts: DataFacts | None) -> None:
+        self.data_facts = facts
+        self.refresh()
+
     def refresh(self) -> None:
         self._stale = False
         self._timer.stop()
         self._analysis = analyze(self.graph)
+        self._findings = lint(self.project, self._analysis, self.data_facts)
         self.analysis_changed.emit(self._analysis)
 
     def _graph_changed(self) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget,
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
 from .run_tab import RunTab
+from .memory_label import MemoryFitLabel
 from .settings_form import SettingsForm
 from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
 
@@ -55,6 +56,7 @@ class TrainingDock(QDockWidget):
 
         self.data_tab = DataTab()
         self.settings_form = SettingsForm()
+        self.memory_label = MemoryFitLabel.install(self.settings_form)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action)
         self.eval_tab = EvalTab()
         settings_scroll = QScrollArea()
@@ -104,6 +106,7 @@ class TrainingDock(QDockWidget):
         self.document = document
         self.data_tab.set_document(document)
         self.settings_form.set_document(document)
+        self.memory_label.set_document(document)
 
     # ---- run control ----------------------------------------------------------------
     @property
