@@ -12,11 +12,11 @@ from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
 from ..backend.graph import AddNodes, Edge, Graph, GraphError, MoveNodes, Node, RemoveItems, new_id
+from ..backend.graph.layout import layered_layout
 from ..backend.registry import ParamError, get
 from . import clipboard
 from .commands import EditCommand
 from .edge_item import EdgeItem
-from .layout import layered_layout
 from .node_item import NodeItem, card_size, port_y
 from .routing import CardIndex, is_long
 from .style import Style

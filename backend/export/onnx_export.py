@@ -119,7 +119,8 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int
     try:
         onnx_program = torch.onnx.export(program, args, dynamo=True, opset_version=opset,
                                          input_names=model.input_names,
-                                         output_names=model.output_names)
+                                         output_names=model.output_names, optimize=False)
+        _optimize(onnx_program.model)
     except Exception as exc:
         node = _node_in_message(program, str(exc)) or _isolate(module, args, dynamic_batch, opset)
         raise _Failed("cannot be converted to ONNX", exc, node) from exc
@@ -130,6 +131,22 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return onnx_program.model.opset_imports[""]
+
+
+def _optimize(model) -> None:
+    """The exporter's own optimisation, except that BatchNorm stays a layer: folded into
+    the convolution before it, the file would no longer hold the network as designed
+    (its parameters, its training behaviour) and could not be imported back as such."""
+    import onnxscript.optimizer
+    import onnxscript.rewriter
+    from onnxscript.rewriter import _fuse_batchnorm
+
+    rules = [r for r in onnxscript.rewriter._DEFAULT_REWRITE_RULES
+             if r not in _fuse_batchnorm.rules.rules]
+    for _ in range(2):
+        onnxscript.optimizer.fold_constants(model)
+        onnxscript.rewriter.rewrite(model, pattern_rewrite_rules=rules)
+        onnxscript.optimizer.remove_unused_nodes(model)
 
 
 def _name_batch_dimension(graph) -> None:
