@@ -93,8 +93,13 @@ def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
     if len(placeholders) != len(input_shapes):
         raise ImportProblem([("forward", "inputs", f"takes {len(placeholders)} input(s), "
                               f"{len(input_shapes)} shape(s) given")])
-    with torch.no_grad():
-        ShapeProp(gm).propagate(*(torch.randn(EXAMPLE_BATCH, *s) for s in input_shapes))
+    try:
+        with torch.no_grad():
+            ShapeProp(gm).propagate(*(torch.randn(EXAMPLE_BATCH, *s) for s in input_shapes))
+    except Exception as exc:  # noqa: BLE001 - the model's own forward failing on these shapes
+        shapes = ", ".join("×".join(map(str, s)) for s in input_shapes)
+        raise ImportProblem([("forward", type(gm).__name__,
+                              f"fails on input {shapes}: {type(exc).__name__}: {exc}")]) from None
     builder = _Builder(gm, input_shapes)
     for node in gm.graph.nodes:
         builder.visit(node, output_names)
