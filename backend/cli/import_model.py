@@ -65,7 +65,7 @@ def _import(args: argparse.Namespace):
     """The Imported graph, or None when a Python file was not trusted."""
     from ..importer import import_fx
     from ..importer.onnx_fx import onnx_to_fx
-    from ..importer.pytorch import import_class, load_class, split_target
+    from ..importer.pytorch import import_class, load_class, parse_shape, split_target
 
     if args.model.lower().endswith(".onnx"):
         if not Path(args.model).is_file():
@@ -75,15 +75,6 @@ def _import(args: argparse.Namespace):
     path, name = split_target(args.model)
     if not args.trust_code:
         return None
-    shapes = [_shape(text) for text in args.input_shape or []]
+    shapes = [parse_shape(text) for text in args.input_shape or []]
     return import_class(load_class(path, name), args.args, shapes)
 
-
-def _shape(text: str) -> tuple[int, ...]:
-    try:
-        shape = tuple(int(d) for d in text.replace("x", ",").replace("×", ",").split(","))
-    except ValueError:
-        raise ValueError(f"--input-shape {text!r}: expected sizes like 3,32,32") from None
-    if not shape or min(shape) < 1:
-        raise ValueError(f"--input-shape {text!r}: sizes must be at least 1")
-    return shape

@@ -91,8 +91,8 @@ def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
     gm.eval()
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(input_shapes):
-        raise ImportProblem([("forward", "inputs", f"takes {len(placeholders)} input(s), "
-                              f"{len(input_shapes)} shape(s) given")])
+        given = f"takes {len(placeholders)} input(s), {len(input_shapes)} shape(s) given"
+        raise ImportProblem([("forward", "inputs", given)])
     try:
         with torch.no_grad():
             ShapeProp(gm).propagate(*(torch.randn(EXAMPLE_BATCH, *s) for s in input_shapes))
@@ -211,7 +211,7 @@ class _Builder:
             self.tensors[node] = (layer.id, spec.outputs[0].name)
 
     def _find(self, node: torch.fx.Node) -> _Form:
-        classes, functions, methods = _forms()
+        _, functions, methods = _forms()
         if node.op == "call_module":
             found = module_form(self.gm.get_submodule(node.target))
         elif node.op == "call_method":

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..registry import Shape
-from .fx_import import ImportProblem, Imported, import_fx, trace
+from .fx_import import Imported, ImportProblem, import_fx, trace
 
 # `netcanvas code` writes "Inputs: image (N, 1, 8, 8). Outputs: logits (N, 10)" in its docstring.
 _DOC_VALUES = re.compile(r"(\w+) \(N((?:, \d+)*)\)")
@@ -64,6 +64,17 @@ def parse_args(args: list[str]) -> tuple[list, dict]:
         else:
             positional.append(value)
     return positional, named
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """`3,32,32` (or 3x32x32) -> (3, 32, 32)."""
+    try:
+        shape = tuple(int(d) for d in text.replace("x", ",").replace("×", ",").split(","))
+    except ValueError:
+        raise SourceError(f"--input-shape {text!r}: expected sizes like 3,32,32") from None
+    if not shape or min(shape) < 1:
+        raise SourceError(f"--input-shape {text!r}: sizes must be at least 1")
+    return shape
 
 
 def documented_io(cls: type) -> tuple[list[Shape], list[str]]:

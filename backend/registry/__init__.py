@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .spec import (BATCH, ImportForm, Inputs, LayerSpec, Param, ParamError, Port, Shape,
-                   ShapeError)
+from .spec import BATCH, ImportForm, Inputs, LayerSpec, Param, ParamError, Port, Shape, ShapeError
 
 REGISTRY: dict[str, LayerSpec] = {}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from .. import register
-from ..spec import ImportForm, LayerSpec, Param, ParamError, Port, ShapeError
+from ..spec import LayerSpec, Param, ParamError, Port, ShapeError
 from .common import LAYOUTS, dims, expect_rank, fmt, forms, numel, only, single, window_out
 
 IMAGE = LAYOUTS[2]

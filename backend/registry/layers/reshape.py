@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from .. import register
 from ..spec import BATCH, LayerSpec, Param, ParamError, Port, ShapeError
-from .common import (fmt, forms, identity_build, no_flops, numel, resolve_dim, same_shape,
-                     single)
+from .common import fmt, forms, identity_build, no_flops, numel, resolve_dim, same_shape, single
 
 
 def _flatten_shape(params: dict, inputs: dict) -> dict:
