@@ -140,7 +140,7 @@ def _batch_norm_kept():
     (its parameters, its training behaviour) and could not be imported back as such.
     onnxscript reads its default rewrite rules when it optimises, so they are narrowed
     for the duration of the export."""
-    import onnxscript.rewriter as rewriter
+    from onnxscript import rewriter
     from onnxscript.rewriter import _fuse_batchnorm
 
     saved = rewriter._DEFAULT_REWRITE_RULES
