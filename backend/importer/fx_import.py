@@ -22,7 +22,7 @@ from ..graph import Graph, GraphError
 from ..graph.layout import layered_layout
 from ..registry import BATCH, REGISTRY, ImportForm, LayerSpec, ParamError, Shape
 
-EXAMPLE_BATCH = 2
+EXAMPLE_BATCH = 1  # ShapeProp needs sizes only; the batch is found by where it is read
 DEFAULT_CARD = (190.0, 110.0)  # a card's size when the editor's is not at hand (CLI import)
 _NAMESPACES = {"nn": nn, "F": torch.nn.functional, "torch": torch, "operator": operator}
 

@@ -67,7 +67,9 @@ def onnx_to_fx(path) -> tuple[torch.fx.GraphModule, list[tuple[int, ...]], list[
 
     try:
         model = onnx.load(str(path))
-        model = onnx.shape_inference.infer_shapes(model)
+        known = {v.name for v in [*model.graph.value_info, *model.graph.output]}
+        if any(o not in known for n in model.graph.node for o in n.output if o):
+            model = onnx.shape_inference.infer_shapes(model)  # copies the model: only if needed
     except Exception as exc:  # noqa: BLE001 - protobuf and checker errors alike
         raise ValueError(f"{path}: not a readable ONNX file ({exc})") from None
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
@@ -116,6 +118,16 @@ class _Converter:
                                  "batch dimension and fixed sizes for the rest")
             self.env[vi.name] = self.fx.placeholder(_name(vi.name))
             inputs.append(tuple(shape[1:]))
+        with torch.device("meta"):  # modules are built empty; _load fills them
+            self._convert_nodes()
+        if self.problems:
+            raise ImportProblem(self.problems)
+        outputs = [self._tensor(o.name) for o in self.onnx.output]
+        self.fx.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
+        gm = torch.fx.GraphModule(self.root, self.fx, class_name)
+        return gm, inputs, [_name(o.name) for o in self.onnx.output]
+
+    def _convert_nodes(self) -> None:
         for node in self.onnx.node:
             label = node.name or node.output[0]
             if any(i in self.failed for i in node.input):
@@ -129,12 +141,6 @@ class _Converter:
             except _Skip as exc:
                 self.problems.append((node.op_type, label, exc.reason))
                 self.failed.update(node.output)
-        if self.problems:
-            raise ImportProblem(self.problems)
-        outputs = [self._tensor(o.name) for o in self.onnx.output]
-        self.fx.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
-        gm = torch.fx.GraphModule(self.root, self.fx, class_name)
-        return gm, inputs, [_name(o.name) for o in self.onnx.output]
 
     # ---- helpers ------------------------------------------------------------------------
     @staticmethod
@@ -180,7 +186,11 @@ class _Converter:
 
     @staticmethod
     def _load(module: nn.Module, **tensors) -> nn.Module:
+        """Give a module built on the meta device its memory and the file's values."""
+        module.to_empty(device="cpu")
         with torch.no_grad():
+            if getattr(module, "num_batches_tracked", None) is not None:
+                module.num_batches_tracked.zero_()
             for key, value in tensors.items():
                 getattr(module, key).copy_(torch.from_numpy(np.array(value, dtype=np.float32)))
         return module

@@ -48,7 +48,7 @@ def _same_outputs(original, project_path: Path) -> float:
     imported = compile_graph(load_project(project_path).graph)
     load_weights(imported, weights_path(project_path))
     imported.module.eval()
-    inputs = original.example_inputs(3, torch.Generator().manual_seed(1))
+    inputs = original.example_inputs(2, torch.Generator().manual_seed(1))
     with torch.no_grad():
         want, got = original.module(*inputs), imported.module(*inputs)
     want = want if isinstance(want, tuple) else (want,)
