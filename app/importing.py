@@ -1,12 +1,11 @@
 """File > Import: an ONNX file or a PyTorch class becomes a project, saved with its weights
-beside it, then opened. The dialogs are module-level functions so tests can replace them."""
+beside it, then opened. The dialogs are module-level functions so tests can replace them.
+The importer (and with it torch) is only loaded when an import starts, not at start-up."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from netcanvas.backend.importer import ImportProblem
-from netcanvas.backend.importer.save import save_imported
 from netcanvas.graph_editor.node_item import card_size
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
@@ -36,6 +35,9 @@ def ask_text(parent: QWidget, title: str, label: str, default: str = "") -> str 
 
 def import_model(window) -> bool:
     """Ask for a model, import it, save it as a project beside it and open that."""
+    from netcanvas.backend.importer import ImportProblem
+    from netcanvas.backend.importer.save import save_imported
+
     controller = window.files
     if not controller.maybe_save():
         return False
