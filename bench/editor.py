@@ -18,8 +18,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from netcanvas.backend.graph import Graph, SetParam
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import analyze
+from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
-from netcanvas.graph_editor.layout import layered_layout
 from netcanvas.graph_editor.node_item import card_size
 from PySide6.QtWidgets import QApplication
 

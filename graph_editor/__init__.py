@@ -35,7 +35,7 @@ GraphView
 Formats: palette drags carry LAYER_MIME with the utf-8 type_id; the clipboard carries
 NODES_MIME (and text/plain) with {nodes, edges} JSON in Graph.to_dict() format.
 Helpers the app may reuse: style.Style.from_palette, style.format_shape/format_count,
-layout.layered_layout, node_item.card_size.
+backend.graph.layout.layered_layout, node_item.card_size.
 """
 
 from .clipboard import NODES_MIME

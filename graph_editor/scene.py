@@ -13,11 +13,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
 from ..backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems, new_id
+from ..backend.graph.layout import layered_layout
 from ..backend.registry import get
 from . import clipboard
 from .document import EditDocument
 from .edge_item import EdgeItem
-from .layout import layered_layout
 from .node_item import NodeItem, card_size, port_y
 from .routing import CardIndex, is_long
 from .style import Style

@@ -121,6 +121,35 @@ class Param:
         return value
 
 
+class _Batch:
+    """The batch size where an imported call names it (`x.view(x.size(0), -1)`)."""
+
+    def __repr__(self) -> str:
+        return "BATCH"
+
+
+BATCH = _Batch()
+
+
+@dataclass(frozen=True)
+class ImportForm:
+    """A PyTorch form a layer is imported from (backend/importer reads these).
+
+    `target` is an nn class ("nn.Conv2d"), a function ("F.relu", "torch.cat",
+    "operator.add") or a tensor method ("Tensor.view"). An nn class's params are read from
+    the module's attributes of the same names; a call's arguments are named, in order, by
+    `args`: an input port name takes tensors ("x" twice for `x + y` into a many-port), a
+    param name takes that param, "-" is ignored (inplace), "*name" gathers the rest.
+    `defaults` are the call's own defaults where they differ from the layer's (torch.cat's
+    dim 0). `read(values) -> params` replaces reading by name where the forms differ;
+    it raises ParamError naming what has no NetCanvas equivalent."""
+
+    target: str
+    args: tuple[str, ...] = ()
+    defaults: tuple[tuple[str, Any], ...] = ()
+    read: Callable[[dict], dict] | None = None
+
+
 def _no_params(params: dict, inputs: Inputs, outputs: dict) -> int:
     return 0
 
@@ -153,6 +182,8 @@ class LayerSpec:
     # A typical per-sample input the layer accepts with default params, by port name
     # (a list of shapes for a "many" port): used by docs, previews and per-layer tests.
     example_inputs: Inputs = field(default_factory=dict)
+    # What the layer is imported from (torch.fx graphs of PyTorch modules and ONNX files).
+    imports: tuple[ImportForm, ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND = ("registry", "graph", "shapes", "project_io", "migrations", "project", "compiler",
-           "data", "training", "export", "cli")
+           "data", "training", "export", "importer", "cli")
 TORCH_FREE = ("registry", "graph", "shapes", "project_io")
 
 

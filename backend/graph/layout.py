@@ -1,4 +1,5 @@
-"""Layered left-to-right auto-layout (Sugiyama-style, kept small). Pure Python: no Qt.
+"""Layered left-to-right auto-layout (Sugiyama-style, kept small). Pure Python: the editor
+lays out the canvas with it and the importer lays out an imported graph.
 
 Longest-path layering from the sources, barycentre sweeps to reduce crossings, then
 columns spaced by the widest card and rows stacked by card height, each node pulled level
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..backend.graph import topo_sort
+from .model import topo_sort
 
 
 def layered_layout(nodes: list[str], edges: list[tuple[str, str]],
