@@ -16,14 +16,13 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .project import DatasetConfig, Project, TrainingSettings
+from .project import Project
 from .project_io import ProjectFileError, project_from_dict, project_to_dict, save_project
 
-SECTIONS = {"training": TrainingSettings, "dataset": DatasetConfig}
 RANGES = ("log", "float", "int")
 
 
@@ -52,16 +51,24 @@ class SweepParam:
         return trial.suggest_float(self.path, low, high, log=self.kind == "log")
 
 
+KINDS = {"int": int, "float": float, "bool": bool, "choice": str, "str": str}
+
+
 def _field_type(path: str) -> type:
+    """The Python type of a declared setting (backend/settings.py)."""
+    from .registry import ParamError
+    from .settings import SECTIONS, declaration
+
     section, _, name = path.partition(".")
-    cls = SECTIONS.get(section)
-    if cls is None or not name:
+    if section not in SECTIONS or not name:
         raise SweepError(f"{path}: a sweep parameter is training.FIELD or dataset.FIELD")
-    for f in fields(cls):
-        if f.name == name:
-            return type(f.default) if f.default is not None else str
-    known = ", ".join(f.name for f in fields(cls))
-    raise SweepError(f"{path}: no such setting (the {section} settings are {known})")
+    try:
+        kind = declaration(section, name).kind
+    except ParamError as exc:
+        raise SweepError(str(exc)) from None
+    if kind not in KINDS:
+        raise SweepError(f"{path}: settings of kind {kind} cannot be swept")
+    return KINDS[kind]
 
 
 def _parse_value(text: str, tp: type, path: str) -> Any:

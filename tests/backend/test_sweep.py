@@ -65,11 +65,12 @@ def test_bad_params_name_the_parameter(text, needle):
         parse_param(text)
 
 
-@pytest.mark.xfail(strict=True, reason="until settings are declared with ranges (issue 9)")
 def test_values_are_checked_by_the_project_loader():
     project = mlp_project()
     with pytest.raises(SweepError, match="training.optimizer"):
         check_space(project, [parse_param("training.optimizer=adam,lbfgs")])
+    with pytest.raises(SweepError, match="training.batch_size: must be at least 1, got 0"):
+        check_space(project, [parse_param("training.batch_size=int:0:8")])
     assert with_settings(project, {"training.lr": 0.5}).training.lr == 0.5
     assert project.training.lr != 0.5  # a copy
 
