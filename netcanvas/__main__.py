@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = {"check", "code", "export", "import", "lint", "train", "--version", "-V", "--help",
-                "-h"}
+CLI_OPTIONS = {"--version", "-V", "--help", "-h"}
 
 
 def main(argv: list[str] | None = None) -> int:
+    from netcanvas.backend.cli import COMMANDS
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in CLI_COMMANDS:
+    if argv and (argv[0] in COMMANDS or argv[0] in CLI_OPTIONS):
         from netcanvas.backend.cli import main as cli_main
 
         return cli_main(argv)

@@ -17,6 +17,8 @@ import threading
 import time
 from pathlib import Path
 
+from . import launch
+
 PROG = "netcanvas train"
 
 
@@ -35,6 +37,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="write the checkpoint, metrics.csv and metrics.json here")
     p.add_argument("--resume", metavar="CKPT",
                    help="continue from a checkpoint (its folder or checkpoint.json)")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="also write TensorBoard event files here (e.g. OUT/tensorboard)")
+    launch.add_arguments(p)
     p.set_defaults(run=run)
     return p
 
@@ -50,24 +55,51 @@ def _error(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         project = _load(args)
+        if why := launch.check(args):
+            raise BadArgs(why)
     except BadArgs as exc:
         _error(str(exc))
         return 2
+    if launch.wants_launch(args):
+        return launch.launch(args, launch.worker_argv(args))
+    from ..training.world import World
+
+    world = World.from_env()
+    try:
+        return _train(args, project, world)
+    finally:
+        world.leave()
+
+
+def _train(args, project, world) -> int:
     from ..data import DatasetError, load_dataset
     from ..training import Trainer
+    from ..training.device import resolve_device
 
-    out = Path(args.out) if args.out else None
-    view = ProgressView(sys.stderr.isatty())
+    out = Path(args.out) if args.out and world.is_main else None
+    view = ProgressView(sys.stderr.isatty() and world.is_main)
+    world.join(world.device(resolve_device(project.training.device)))
+    if not world.is_main:
+        world.barrier()  # rank 0 downloads the data first
     try:
         dataset = load_dataset(project.dataset, progress=view.download)
     except DatasetError as exc:
         view.clear()
         _error(str(exc))
         return 1
-    trainer = Trainer(project, dataset, device=args.device, on_event=view,
-                      checkpoint_dir=out, resume_from=args.resume)
+    finally:
+        if world.is_main:
+            world.barrier()
+    sinks = [view]
+    if args.tensorboard and world.is_main:
+        from ..training.tensorboard import TensorBoardLog
+        sinks.append(TensorBoardLog(args.tensorboard))
+    trainer = Trainer(project, dataset, device=args.device, on_event=fan_out(sinks),
+                      checkpoint_dir=out, resume_from=args.resume, world=world)
     result = run_cancellable(trainer)
     view.clear()
+    for sink in sinks[1:]:
+        sink.close()
     if out is not None:
         write_metrics(out, result)
     if result.failed is not None:
@@ -76,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
     if result.cancelled:
         _error("cancelled")
         return 1
+    if not world.is_main:
+        return 0
+    if world.distributed:
+        print(f"trained in {world.size} processes")
     print_test(result.test_metrics)
     if out is not None:
         print(f"checkpoint and metrics written to {out}")
@@ -83,6 +119,13 @@ def run(args: argparse.Namespace) -> int:
     if is_linear_regression(project.graph):
         print_closed_form(result.model, dataset)
     return 0
+
+
+def fan_out(sinks: list):
+    """One on_event callback that hands each event to every sink."""
+    if len(sinks) == 1:
+        return sinks[0]
+    return lambda event: [sink(event) for sink in sinks]
 
 
 def run_cancellable(trainer):
