@@ -32,7 +32,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 or mps")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--out", metavar="DIR",
-                   help="write the checkpoint, metrics.csv and metrics.json here")
+                   help="write the checkpoint, metrics.csv, metrics.json and layers.json here")
+    p.add_argument("--layer-stats", type=int, metavar="N",
+                   help="sample per-layer statistics every N steps of an epoch and write them "
+                        "to layers.json (default 10 with --out; 0 = off)")
     p.add_argument("--resume", metavar="CKPT",
                    help="continue from a checkpoint (its folder or checkpoint.json)")
     p.set_defaults(run=run)
@@ -64,8 +67,9 @@ def run(args: argparse.Namespace) -> int:
         view.clear()
         _error(str(exc))
         return 1
+    every = args.layer_stats if args.layer_stats is not None else (10 if out else 0)
     trainer = Trainer(project, dataset, device=args.device, on_event=view,
-                      checkpoint_dir=out, resume_from=args.resume)
+                      checkpoint_dir=out, resume_from=args.resume, layer_stats=every)
     result = run_cancellable(trainer)
     view.clear()
     if out is not None:
@@ -100,6 +104,8 @@ def _load(args):
     from ..project_io import ProjectFileError, load_project
     from ..training.device import resolve_device
 
+    if args.layer_stats is not None and args.layer_stats < 0:
+        raise BadArgs(f"--layer-stats must be 0 (off) or more, got {args.layer_stats}")
     for name in ("epochs", "batch_size"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -206,6 +212,11 @@ def write_metrics(out: Path, result) -> None:
         doc["failed"] = {"kind": result.failed.kind, "message": result.failed.message,
                          "node": result.failed.node, "step": result.failed.step}
     (out / "metrics.json").write_text(json.dumps(doc, indent=1) + "\n")
+    if result.layers:  # per epoch, per node: mean, std, zeros, grad_norm, update_ratio
+        layers = [{"epoch": e["epoch"], "layers": {
+            name: {k: _finite(v) for k, v in stats.items()} for name, stats in e["layers"].items()}}
+            for e in result.layers]
+        (out / "layers.json").write_text(json.dumps(layers, indent=1) + "\n")
     columns: list[str] = []
     for h in result.history:
         columns += [k for k in h if k not in columns]

@@ -39,7 +39,7 @@ def param_value(p):
         return st.sampled_from(p.choices)
     if p.kind == "float":
         caps = [c for c in (p.max, FLOAT_CAPS.get(p.name), 10.0) if c is not None]
-        return st.floats(p.min, min(caps))
+        return st.floats(p.min, min(caps), allow_nan=False, allow_infinity=False)
     low = -5 if p.min is None else max(p.min, -5)
     high = min(8 if p.max is None else p.max, INT_CAPS.get(p.name, 8))
     value = FAVOURED.get(p.name, st.integers(low, high))

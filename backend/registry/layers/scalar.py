@@ -30,7 +30,8 @@ register(LayerSpec(
         "respect to it. It is one number per sample and broadcasts over the batch; made "
         "trainable it becomes a learned scalar.",
     inputs=(), outputs=(Port("y"),),
-    params=(Param("value", "float", 1.0, "The number this node outputs."),
+    params=(Param("value", "float", 1.0, "The number this node outputs.",
+                  min=-1e6, max=1e6),
             Param("trainable", "bool", False, "Learn the value during training.")),
     infer_shape=_constant_shape, build=_constant_build, count_params=_constant_params,
     key_params=("value",), module_prefix="const",
