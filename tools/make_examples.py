@@ -322,12 +322,14 @@ def backprop_circuit() -> Project:
     q = net.layer("add", x, y, name="q")
     f = net.layer("multiply", q, z, name="f")
     net.layer("output", f, name="out", loss="none")
-    return net.project(DIGITS, DIGITS_TRAINING,
+    project = net.project(DIGITS, DIGITS_TRAINING,
                        "The course's circuit f(x, y, z) = z(x + y) with q = x + y. Turn on "
-                       "View > Circuit (or run `netcanvas circuit` on this file) to see each "
+                       "Circuit in the toolbar (or run `netcanvas circuit` on this file) to see each "
                        "wire's value and the gradient of f with respect to it: with x = -2, "
                        "y = 5, z = -4, q = 3 and f = -12; df/dz = q = 3, df/dq = z = -4, and "
                        "the Add passes -4 on to both x and y.")
+    net.graph.move(z.id, (COLUMN, 1.5 * LANE))  # under q, wired straight into f
+    return project
 
 
 DEEP_LAYERS = 9

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget,
 
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
+from .layers_tab import LayersTab
 from .run_tab import RunTab
 from .settings_form import SettingsForm
 from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
@@ -36,6 +37,7 @@ class TrainingDock(QDockWidget):
     run_started = Signal()
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
+    layer_stats = Signal(object)  # a LayerStats event of the live run
 
     def __init__(self, parent: QWidget | None = None, document=None) -> None:
         super().__init__("Training", parent)
@@ -57,6 +59,7 @@ class TrainingDock(QDockWidget):
         self.settings_form = SettingsForm(TrainingSettings())
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action)
         self.eval_tab = EvalTab()
+        self.layers_tab = LayersTab()
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -65,6 +68,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(settings_scroll, "Settings")
         self.tabs.addTab(self.run_tab, "Run")
         self.tabs.addTab(self.eval_tab, "Evaluation")
+        self.tabs.addTab(self.layers_tab, "Layers")
         self.setWidget(self.tabs)
 
         self.data_tab.changed.connect(self._settings_edited)
@@ -112,7 +116,8 @@ class TrainingDock(QDockWidget):
         project = snapshot(self.document.project)
         dataset = (self.data_tab.dataset
                    if self.data_tab.loaded_key == config_key(project.dataset) else None)
-        thread = TrainingThread(project, dataset, self)
+        every = self.layers_tab.prepare(len(project.graph.nodes))
+        thread = TrainingThread(project, dataset, self, layer_stats=every)
         thread.events.connect(self._on_events)
         thread.ended.connect(self._on_ended)
         self.thread = thread
@@ -171,6 +176,9 @@ class TrainingDock(QDockWidget):
             self.run_tab.steps(ev)
         elif kind == "EpochEnded":
             self.run_tab.epoch_ended(ev)
+        elif kind == "LayerStats":
+            self.layers_tab.add(ev)
+            self.layer_stats.emit(ev)
         elif kind == "Started":
             self.run_tab.started(ev, self.thread.dataset.task)
             self.eval_tab.prepare(self.thread.dataset)

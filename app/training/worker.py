@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 BOUNDARY_GRID = 80  # grid points per axis for the live decision boundary
 BOUNDARY_EVERY_S = 0.4  # at most this often, plus once at every epoch end
 BATCH_EVERY_S = 0.2  # Steps and EpochEnded are sent on together at most this often
-_BATCHED = ("Steps", "EpochEnded", "DataProgress")
+_BATCHED = ("Steps", "LayerStats", "EpochEnded", "DataProgress")
 
 
 @dataclass
@@ -55,10 +55,11 @@ class TrainingThread(QThread):
     events = Signal(list)  # Trainer events and the dataclasses above, in order
     ended = Signal(object)  # RunResult, or None when the data never loaded
 
-    def __init__(self, project: Project, dataset=None, parent=None) -> None:
+    def __init__(self, project: Project, dataset=None, parent=None, layer_stats: int = 0) -> None:
         super().__init__(parent)
         self.project = project
         self.dataset = dataset
+        self.layer_stats = layer_stats  # sample per-layer statistics every N steps; 0 = off
         self.result = None
         self._trainer = None
         self._lock = threading.Lock()
@@ -106,7 +107,8 @@ class TrainingThread(QThread):
                 return
         if self.dataset.sample_shape == (2,) and self.dataset.task == "classification":
             self._grid = _boundary_grid(self.dataset)
-        trainer = Trainer(self.project, self.dataset, on_event=self._on_event)
+        trainer = Trainer(self.project, self.dataset, on_event=self._on_event,
+                          layer_stats=self.layer_stats)
         with self._lock:
             self._trainer = trainer
             if self._cancelled:

@@ -35,7 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="write the checkpoint, metrics.csv, metrics.json and layers.json here")
     p.add_argument("--layer-stats", type=int, metavar="N",
                    help="sample per-layer statistics every N steps of an epoch and write them "
-                        "to layers.json (default 10 with --out; 0 = off)")
+                        "to layers.json (default 20 with --out; 0 = off)")
     p.add_argument("--resume", metavar="CKPT",
                    help="continue from a checkpoint (its folder or checkpoint.json)")
     p.set_defaults(run=run)
@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
         view.clear()
         _error(str(exc))
         return 1
-    every = args.layer_stats if args.layer_stats is not None else (10 if out else 0)
+    from ..insight.stats import DEFAULT_EVERY
+
+    every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if out else 0)
     trainer = Trainer(project, dataset, device=args.device, on_event=view,
                       checkpoint_dir=out, resume_from=args.resume, layer_stats=every)
     result = run_cancellable(trainer)
