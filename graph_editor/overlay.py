@@ -5,9 +5,9 @@ is the backend's job (backend/insight/)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QLinearGradient, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from .style import Style
 
@@ -75,37 +75,50 @@ class NoteItem(QGraphicsItem):
             painter.drawText(QRectF(-20, y, width + 40, NOTE_H), Qt.AlignCenter, self.text)
 
 
-class LegendItem(QGraphicsItem):
-    """A colour bar with its title and end labels, kept at one size on screen."""
+class LegendWidget(QWidget):
+    """A colour bar with its title and end labels in the view's bottom-right corner."""
 
-    def __init__(self, style: Style, title: str, low: str, mid: str, high: str) -> None:
-        super().__init__()
+    def __init__(self, view, style: Style, title: str, low: str, mid: str, high: str) -> None:
+        super().__init__(view)
         self.theme = style
         self.labels = (title, low, mid, high)
-        self.setFlag(QGraphicsItem.ItemIgnoresTransformations)
-        self.setZValue(20)
+        self.setFixedSize(250, 46)
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self._place()
+        view.installEventFilter(self)
 
-    def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, 230, 44)
+    def _place(self) -> None:
+        view = self.parentWidget()
+        self.move(max(0, view.width() - self.width() - 24),
+                  max(0, view.height() - self.height() - 24))
 
-    def paint(self, painter, option, widget=None) -> None:
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+    def paintEvent(self, event) -> None:
         s = self.theme
         title, low, mid, high = self.labels
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing)
         painter.setPen(QPen(s.outline, 1))
         painter.setBrush(s.card)
-        painter.drawRoundedRect(self.boundingRect(), 5, 5)
+        painter.drawRoundedRect(QRectF(0.5, 0.5, self.width() - 1, self.height() - 1), 5, 5)
         painter.setFont(s.small_font)
         painter.setPen(s.text)
-        painter.drawText(QRectF(8, 2, 214, 14), Qt.AlignLeft | Qt.AlignVCenter, title)
-        gradient = QLinearGradient(8, 0, 222, 0)
+        inner = self.width() - 16
+        painter.drawText(QRectF(8, 2, inner, 14), Qt.AlignLeft | Qt.AlignVCenter, title)
+        gradient = QLinearGradient(8, 0, 8 + inner, 0)
         for t, c in RAMP:
             gradient.setColorAt(t, c)
         painter.setPen(Qt.NoPen)
         painter.setBrush(gradient)
-        painter.drawRect(QRectF(8, 18, 214, 7))
+        painter.drawRect(QRectF(8, 18, inner, 7))
         painter.setPen(s.muted)
         for text, align in ((low, Qt.AlignLeft), (mid, Qt.AlignHCenter), (high, Qt.AlignRight)):
-            painter.drawText(QRectF(8, 27, 214, 14), align | Qt.AlignVCenter, text)
+            painter.drawText(QRectF(8, 28, inner, 14), align | Qt.AlignVCenter, text)
+        painter.end()
 
 
 class CanvasOverlay:
@@ -114,7 +127,7 @@ class CanvasOverlay:
     def __init__(self, scene) -> None:
         self.scene = scene
         self.notes: dict[str, NoteItem] = {}
-        self.legend: LegendItem | None = None
+        self.legend: LegendWidget | None = None
 
     def show_wires(self, readings: dict[tuple[str, str], tuple[str, str]] | None = None,
                    colours: dict[tuple[str, str], float] | None = None) -> None:
@@ -142,10 +155,10 @@ class CanvasOverlay:
 
     def show_legend(self, title: str, low: str, mid: str, high: str) -> None:
         self._drop_legend()
-        self.legend = LegendItem(self.scene.theme, title, low, mid, high)
-        rect = self.scene.nodes_rect()
-        self.legend.setPos(rect.left(), rect.top() - 60)
-        self.scene.addItem(self.legend)
+        views = self.scene.views()
+        if views:
+            self.legend = LegendWidget(views[0], self.scene.theme, title, low, mid, high)
+            self.legend.show()
 
     def clear(self) -> None:
         self.show_wires()
@@ -159,7 +172,6 @@ class CanvasOverlay:
             note.scene().removeItem(note)
 
     def _drop_legend(self) -> None:
-        if self.legend is not None and self.legend.scene() is not None:
-            self.scene.removeItem(self.legend)
+        if self.legend is not None:
+            self.legend.deleteLater()
         self.legend = None
-
