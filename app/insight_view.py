@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 
+from netcanvas.graph_editor.overlay import CanvasOverlay
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
-
-from netcanvas.graph_editor.overlay import CanvasOverlay
 
 RECOMPUTE_MS = 150  # after an edit, the circuit is recomputed once the edits pause
 SPARK_POINTS = 40

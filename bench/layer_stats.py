@@ -10,6 +10,7 @@ time (steadier on a shared machine). The target is a ratio of at most 1.03.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ def seconds_per_epoch(project, dataset, every: int) -> tuple[float, float]:
             marks.append((time.perf_counter(), time.process_time()))
 
     Trainer(project, dataset, device="cpu", on_event=on_event, layer_stats=every).run()
-    laps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(marks, marks[1:])]
+    laps = [(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(marks)]
     return statistics.median(w for w, _ in laps), statistics.median(c for _, c in laps)
 
 

@@ -5,6 +5,8 @@ is the backend's job (backend/insight/)."""
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QWidget
@@ -26,7 +28,7 @@ def reading_colours(style: Style) -> tuple[QColor, QColor]:
 def ramp(t: float) -> QColor:
     """Blue (0) through green (0.5) to red (1): a wire's statistic on the legend's scale."""
     t = min(max(t, 0.0), 1.0)
-    for (t0, c0), (t1, c1) in zip(RAMP, RAMP[1:]):
+    for (t0, c0), (t1, c1) in itertools.pairwise(RAMP):
         if t <= t1:
             f = (t - t0) / (t1 - t0)
             return QColor(*(round(a + (b - a) * f) for a, b in zip(c0.getRgb()[:3],

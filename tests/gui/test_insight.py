@@ -13,7 +13,8 @@ from netcanvas.backend.graph import Graph
 from netcanvas.backend.graph.edits import SetParam
 from netcanvas.backend.project_io import load_project
 from PySide6.QtCore import Qt
-from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project, run_to_end, window  # noqa: F401
+from test_app_support import *  # fixtures: window, isolated
+from test_training_dock import mlp_project, open_project, run_to_end
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
