@@ -6,7 +6,8 @@ exact zeros (dead ReLUs), over the batch's first SAMPLES samples, and, for each 
 the size of the optimizer's update relative to its weights, ‖Δw‖ / ‖w‖. Everything is
 summed on the device; `read()` brings it to the host in one transfer, so it rides on the
 loop's batched reports and costs no per-step sync. Between sampled steps no hook is
-registered and nothing is computed.
+registered and nothing is computed. Under fp16 mixed precision without gradient clipping
+the gradient norms are those of the loss-scaled gradients the optimizer step received.
 """
 
 from __future__ import annotations
