@@ -6,7 +6,14 @@ at Train, so an edit cannot disturb it; the Run tab then shows a "graph changed"
 
 from __future__ import annotations
 
-from netcanvas.backend.project import DatasetConfig, TrainingSettings
+from netcanvas.backend.training.events import (
+    EpochEnded,
+    Evaluated,
+    Failed,
+    LayerStats,
+    Started,
+    Steps,
+)
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QWidget
@@ -15,6 +22,7 @@ from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
 from .layers_tab import LayersTab
 from .run_tab import RunTab
+from .memory_label import MemoryFitLabel
 from .settings_form import SettingsForm
 from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
 
@@ -27,7 +35,7 @@ class _BackendImport(QThread):
     ready = Signal(dict)
 
     def run(self) -> None:
-        import netcanvas.backend.training  # noqa: F401  (warm: the first Train starts at once)
+        from netcanvas.backend.training import Trainer  # noqa: F401  (warm: Train starts at once)
         from netcanvas.backend.data import DATASETS
 
         self.ready.emit(dict(DATASETS))
@@ -55,8 +63,9 @@ class TrainingDock(QDockWidget):
         self.stop_action = self._action("Stop", "Shift+F5", self.stop,
                                         "Stop the run after the current step (Shift+F5)")
 
-        self.data_tab = DataTab(DatasetConfig())
-        self.settings_form = SettingsForm(TrainingSettings())
+        self.data_tab = DataTab()
+        self.settings_form = SettingsForm()
+        self.memory_label = MemoryFitLabel.install(self.settings_form)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action)
         self.eval_tab = EvalTab()
         self.layers_tab = LayersTab()
@@ -71,8 +80,17 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.layers_tab, "Layers")
         self.setWidget(self.tabs)
 
-        self.data_tab.changed.connect(self._settings_edited)
-        self.settings_form.changed.connect(self._settings_edited)
+        self._handlers = {  # what to do with each kind of event the worker sends
+            Steps: lambda ev, _ds: self.run_tab.steps(ev),
+            EpochEnded: lambda ev, _ds: self.run_tab.epoch_ended(ev),
+            LayerStats: lambda ev, _ds: self._layer_stats(ev),
+            Started: self._started,
+            Evaluated: self.eval_tab.evaluated,
+            Failed: lambda ev, _ds: self._failed(ev),
+            DataProgress: lambda ev, _ds: self.run_tab.data_progress(ev),
+            BoundaryUpdated: self.eval_tab.boundary,
+            Predictions: self.eval_tab.predictions,
+        }
         if isinstance(parent, QMainWindow):
             self.node_failed.connect(lambda node_id: parent.go_to_node(node_id)
                                      if hasattr(parent, "go_to_node") else None)
@@ -98,12 +116,9 @@ class TrainingDock(QDockWidget):
     def set_document(self, document) -> None:
         """Edit another document's dataset and settings; a live run keeps its snapshot."""
         self.document = document
-        self.data_tab.set_config(document.project.dataset)
-        self.settings_form.set_settings(document.project.training)
-
-    def _settings_edited(self, *_args) -> None:
-        if self.document is not None:
-            self.document.mark_modified()
+        self.data_tab.set_document(document)
+        self.settings_form.set_document(document)
+        self.memory_label.set_document(document)
 
     # ---- run control ----------------------------------------------------------------
     @property
@@ -171,27 +186,17 @@ class TrainingDock(QDockWidget):
             self._on_event(ev)
 
     def _on_event(self, ev) -> None:
-        kind = type(ev).__name__
-        if kind == "Steps":
-            self.run_tab.steps(ev)
-        elif kind == "EpochEnded":
-            self.run_tab.epoch_ended(ev)
-        elif kind == "LayerStats":
-            self.layers_tab.add(ev)
-            self.layer_stats.emit(ev)
-        elif kind == "Started":
-            self.run_tab.started(ev, self.thread.dataset.task)
-            self.eval_tab.prepare(self.thread.dataset)
-        elif kind == "Evaluated":
-            self.eval_tab.evaluated(ev, self.thread.dataset)
-        elif kind == "Failed":
-            self._failed(ev)
-        elif isinstance(ev, DataProgress):
-            self.run_tab.data_progress(ev)
-        elif isinstance(ev, BoundaryUpdated):
-            self.eval_tab.boundary(ev, self.thread.dataset)
-        elif isinstance(ev, Predictions):
-            self.eval_tab.predictions(ev, self.thread.dataset)
+        handler = self._handlers.get(type(ev))
+        if handler is not None:
+            handler(ev, self.thread.dataset)
+
+    def _layer_stats(self, ev) -> None:
+        self.layers_tab.add(ev)
+        self.layer_stats.emit(ev)
+
+    def _started(self, ev, dataset) -> None:
+        self.run_tab.started(ev, dataset.task)
+        self.eval_tab.prepare(dataset)
 
     def _failed(self, ev) -> None:
         message = self.run_tab.failed(ev)
