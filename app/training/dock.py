@@ -6,13 +6,21 @@ at Train, so an edit cannot disturb it; the Run tab then shows a "graph changed"
 
 from __future__ import annotations
 
-from netcanvas.backend.training.events import EpochEnded, Evaluated, Failed, Started, Steps
+from netcanvas.backend.training.events import (
+    EpochEnded,
+    Evaluated,
+    Failed,
+    LayerStats,
+    Started,
+    Steps,
+)
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QWidget
 
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
+from .layers_tab import LayersTab
 from .run_tab import RunTab
 from .memory_label import MemoryFitLabel
 from .settings_form import SettingsForm
@@ -37,6 +45,7 @@ class TrainingDock(QDockWidget):
     run_started = Signal()
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
+    layer_stats = Signal(object)  # a LayerStats event of the live run
 
     def __init__(self, parent: QWidget | None = None, document=None) -> None:
         super().__init__("Training", parent)
@@ -59,6 +68,7 @@ class TrainingDock(QDockWidget):
         self.memory_label = MemoryFitLabel.install(self.settings_form)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action)
         self.eval_tab = EvalTab()
+        self.layers_tab = LayersTab()
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -67,11 +77,13 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(settings_scroll, "Settings")
         self.tabs.addTab(self.run_tab, "Run")
         self.tabs.addTab(self.eval_tab, "Evaluation")
+        self.tabs.addTab(self.layers_tab, "Layers")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
             Steps: lambda ev, _ds: self.run_tab.steps(ev),
             EpochEnded: lambda ev, _ds: self.run_tab.epoch_ended(ev),
+            LayerStats: lambda ev, _ds: self._layer_stats(ev),
             Started: self._started,
             Evaluated: self.eval_tab.evaluated,
             Failed: lambda ev, _ds: self._failed(ev),
@@ -119,7 +131,8 @@ class TrainingDock(QDockWidget):
         project = snapshot(self.document.project)
         dataset = (self.data_tab.dataset
                    if self.data_tab.loaded_key == config_key(project.dataset) else None)
-        thread = TrainingThread(project, dataset, self)
+        every = self.layers_tab.prepare(len(project.graph.nodes))
+        thread = TrainingThread(project, dataset, self, layer_stats=every)
         thread.events.connect(self._on_events)
         thread.ended.connect(self._on_ended)
         self.thread = thread
@@ -176,6 +189,10 @@ class TrainingDock(QDockWidget):
         handler = self._handlers.get(type(ev))
         if handler is not None:
             handler(ev, self.thread.dataset)
+
+    def _layer_stats(self, ev) -> None:
+        self.layers_tab.add(ev)
+        self.layer_stats.emit(ev)
 
     def _started(self, ev, dataset) -> None:
         self.run_tab.started(ev, dataset.task)

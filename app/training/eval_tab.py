@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBo
 
 from .colours import colour, palette_colours, style_plot
 from .export_dialogs import ExportActions
+from .features_view import FeatureMapsPanel
 from .image_grid import ImageGridWidget, to_display
 
 MISTAKES_SHOWN = 48
@@ -55,6 +56,8 @@ class EvalTab(QWidget):
         self.views.addTab(mistakes_page, "Mistakes")
         self.views.addTab(self.scatter, "Predicted vs true")
         self.views.addTab(self.boundary_plot, "Decision boundary")
+        self.features = FeatureMapsPanel()
+        self.views.addTab(self.features, "Feature maps")
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.metrics)
@@ -100,11 +103,17 @@ class EvalTab(QWidget):
             self.views.setTabVisible(self.views.indexOf(page), shown)
         self.views.setCurrentWidget(self.boundary_plot if plane else
                                     self.summary if classes else self.scatter)
+        self.features.set_dataset(dataset)
 
     def set_model(self, model) -> None:
         self.exports.model = model
         for button in self.export_buttons:
             button.setEnabled(model is not None)
+        self.features.set_model(model)
+
+    def sample_index(self) -> int:
+        """The test sample chosen on the Feature maps page (also the Circuit view's)."""
+        return self.features.sample.value()
 
     def shutdown(self) -> None:
         self.exports.shutdown()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import project_from_dict, project_to_dict
-from netcanvas.backend.training.events import EpochEnded, Steps
+from netcanvas.backend.training.events import EpochEnded, LayerStats, Steps
 from PySide6.QtCore import QThread, Signal
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,11 @@ class TrainingThread(QThread):
     events = Signal(list)  # Trainer events and the dataclasses above, in order
     ended = Signal(object)  # RunResult, or None when the data never loaded
 
-    def __init__(self, project: Project, dataset=None, parent=None) -> None:
+    def __init__(self, project: Project, dataset=None, parent=None, layer_stats: int = 0) -> None:
         super().__init__(parent)
         self.project = project
         self.dataset = dataset
+        self.layer_stats = layer_stats  # sample per-layer statistics every N steps; 0 = off
         self.result = None
         self._trainer = None
         self._lock = threading.Lock()
@@ -106,7 +107,8 @@ class TrainingThread(QThread):
                 return
         if self.dataset.sample_shape == (2,) and self.dataset.task == "classification":
             self._grid = _boundary_grid(self.dataset)
-        trainer = Trainer(self.project, self.dataset, on_event=self._on_event)
+        trainer = Trainer(self.project, self.dataset, on_event=self._on_event,
+                          layer_stats=self.layer_stats)
         with self._lock:
             self._trainer = trainer
             if self._cancelled:
@@ -129,7 +131,7 @@ class TrainingThread(QThread):
         if ev is not None:
             self._pending.append(ev)
         now = time.monotonic()
-        routine = isinstance(ev, (Steps, EpochEnded, DataProgress))
+        routine = isinstance(ev, (Steps, LayerStats, EpochEnded, DataProgress))
         if self._pending and (not routine or now - self._last_sent >= BATCH_EVERY_S):
             self._last_sent = now
             batch, self._pending = self._pending, []

@@ -54,7 +54,7 @@ def minimized(metric: str) -> bool:
 class Trainer:
     def __init__(self, project, dataset=None, *, device: str | None = None,
                  on_event: Callable | None = None, checkpoint_dir=None, resume_from=None,
-                 world: World = ONE):
+                 world: World = ONE, layer_stats: int = 0):
         self.project = project
         self.world = world
         self.dataset = dataset
@@ -62,6 +62,8 @@ class Trainer:
         self.on_event = on_event
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.resume_from = resume_from
+        self.layer_stats = layer_stats  # sample per-layer statistics every N steps; 0 = off
+        self._layers: list[dict] = []
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -140,6 +142,8 @@ class Trainer:
         for epoch in range(state["epoch"] + 1, s.epochs + 1):
             t0 = time.perf_counter()
             metrics = loop.train_epoch(epoch)
+            if loop.probe is not None:
+                self._layers.append({"epoch": epoch, "layers": loop.probe.epoch_summary()})
             if val.n:
                 metrics.update({f"val_{k}": v for k, v in loop.evaluate(val).result().items()})
             metrics["lr"] = loop.opt.param_groups[0]["lr"]
@@ -211,6 +215,9 @@ class Trainer:
             primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
             generator=generator, steps=steps, augment=augment, emit=self._emit,
             cancel=self._cancel, running=self._running, world=self.world)
+        if self.layer_stats:
+            from ..insight.stats import LayerProbe
+            self._loop.probe = LayerProbe(model, self.layer_stats)
         return self._loop, dataset, val, test
 
     # ---- pieces ------------------------------------------------------------------
@@ -255,7 +262,8 @@ class Trainer:
             compiled.module.to("cpu", memory_format=torch.contiguous_format).eval()
         return RunResult(model=compiled, history=self._history, best_epoch=self._best_epoch,
                          device=self._device,
-                         checkpoint=str(self._checkpoint) if self._checkpoint else None, **kw)
+                         checkpoint=str(self._checkpoint) if self._checkpoint else None,
+                         layers=self._layers, **kw)
 
     def _save(self, loop: Loop, state: dict) -> None:
         if self.checkpoint_dir is None or not self.world.is_main:
