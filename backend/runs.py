@@ -82,16 +82,20 @@ class DataInfo:
         return cls(dataset.task, list(dataset.class_names), tuple(dataset.sample_shape),
                    mean, std)
 
-    def onnx_extras(self, normalize: bool, source: str = "") -> tuple[tuple | None, dict]:
+    def onnx_extras(self, normalize: bool, source: str = "",
+                    input_shapes=None) -> tuple[tuple | None, dict]:
         """(normalization, metadata) for `export_onnx`: with `normalize` the file takes raw
-        samples; either way its metadata names the class labels, layout and normalisation."""
-        baked = normalize and self.mean is not None
+        samples; either way its metadata names the class labels, layout and normalisation.
+        Nothing is baked into a model none of whose `input_shapes` is the data's sample."""
+        fits = input_shapes is None or self.sample_shape in map(tuple, input_shapes)
+        baked = normalize and self.mean is not None and fits
         meta = {"class_labels": json.dumps(self.class_names), "task": self.task,
                 "input_layout": self.layout,
                 "input_shape": "N×" + "×".join(map(str, self.sample_shape)),
                 "input_normalization": (
                     "baked in: feed raw values" if baked else
-                    "none: feed values as the model trained on them" if self.mean is None else
+                    "none: feed values as the model trained on them"
+                    if self.mean is None or not fits else
                     f"not baked in: feed (x - mean) / std with mean={self.mean} std={self.std}")}
         if source:
             meta["netcanvas_source"] = source

@@ -195,7 +195,10 @@ def test_settings_edits_are_stored_in_the_project(qtbot, window):
     assert saved["dataset"]["val_fraction"] == pytest.approx(0.25)
 
 
-def test_closing_the_window_during_a_run_stops_the_worker(qtbot, window):
+def test_closing_the_window_during_a_run_stops_the_worker(qtbot, window, monkeypatch):
+    from netcanvas.app.training import dock as dock_module
+
+    monkeypatch.setattr(dock_module, "ask_stop_run", lambda parent, label: True)
     doc = open_project(window, mlp_project(epochs=10_000))
     dock = window.training_dock
     dock.train_action.trigger()
