@@ -170,6 +170,7 @@ class FileController(QObject):
             self._error("Could not save project", f"Saving {path} failed:\n\n{exc}")
             return False
         self.document.mark_saved(path)
+        self.window.training_dock.document_saved()
         self.add_recent(path)
         self.discard_recovery()
         return True

@@ -172,6 +172,20 @@ class TrainingDock(QDockWidget):
             self.run_tab.show_history(run)
         self.show_run(self.store.latest_usable())
 
+    def document_saved(self) -> None:
+        """A never-saved document got a file: its runs move to that file's run folder, so
+        reopening the file shows them."""
+        store = self.store
+        if self.running or store is None or not store.folder.name.startswith("untitled-"):
+            return
+        target = store.folder.parent / project_key(self.document.path)
+        if not store.folder.is_dir() or target.exists():
+            return
+        store.folder.rename(target)
+        shown = self.shown.number if self.shown is not None else None
+        self.store = RunStore(target.name, target.parent)
+        self.show_run(next((r for r in self.store.runs if r.number == shown), None))
+
     def confirm_close(self) -> bool:
         """True when the document may close: no live run, or the user agreed to stop it."""
         if not self.running:

@@ -7,10 +7,8 @@ import importlib.util
 import pytest
 import torch
 from netcanvas.app.training import dock as dock_module
-from netcanvas.app.training.eval_tab import NO_RUN
 from netcanvas.backend.graph import SetParam
 from netcanvas.backend.project_io import load_project, save_project
-from netcanvas.backend.runs import RunStore
 from netcanvas.backend.training import Trainer
 from PySide6.QtCore import Qt
 from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project, run_to_end, window  # noqa: F401
@@ -34,6 +32,7 @@ def _net(path):
     return module.Net()
 
 
+@pytest.mark.slow
 def test_exports_after_an_edit_write_the_run_graph_and_say_so(qtbot, window, tmp_path):
     """Observation 1: train, change a layer, export: the file is the trained graph (its
     weights fit it), the dialog names the run and says the graph changed since; the
@@ -85,7 +84,8 @@ def test_opening_another_project_shows_its_runs_only(qtbot, window, tmp_path):
                            example=True)
     assert not dock.run_tab.failure_banner.isVisibleTo(dock)
     assert dock.run_tab.plots.runs == [] and dock.run_tab.plots.run_list.count() == 0
-    assert dock.eval_tab.metrics.text() == NO_RUN and not dock.eval_tab.has_boundary
+    assert dock.eval_tab.metrics.text() == "Train a model to evaluate it on the test split."
+    assert not dock.eval_tab.has_boundary
     assert dock.eval_tab.boundary_image.image is None
     assert not dock.export_python_action.isEnabled() and dock.exports.run is None
     assert dock.export_untrained_python_action.isEnabled()
@@ -103,6 +103,7 @@ def _examples():
     return examples()
 
 
+@pytest.mark.slow
 def test_a_stopped_run_keeps_its_epochs_and_resumes_exactly(qtbot, window, tmp_path):
     """Observation 3: Stop after some epochs: evaluation and exports work on the run,
     labelled "stopped at epoch k/30"; Resume finishes it with the same weights as a run
@@ -116,13 +117,13 @@ def test_a_stopped_run_keeps_its_epochs_and_resumes_exactly(qtbot, window, tmp_p
                     timeout=RUN_TIMEOUT_MS)
     with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS):
         dock.stop_action.trigger()
-    run = dock.shown
-    assert run is not None and run.status == "stopped", dock.run_tab.progress.format()
-    stopped_at = run.epochs_done
-    assert 2 <= stopped_at < 30
-    assert f"stopped at epoch {stopped_at}/30" in dock.eval_tab.source.text()
     assert "accuracy" in dock.eval_tab.metrics.text() and dock.eval_tab.has_boundary
     assert all(b.isEnabled() for b in dock.eval_tab.export_buttons)
+    stopped_at = dock.run_tab.plots.current.buffers["train_loss"].size
+    assert 2 <= stopped_at < 30
+    assert f"stopped at epoch {stopped_at}/30" in dock.eval_tab.source.text()
+    run = dock.shown
+    assert run.status == "stopped" and run.epochs_done == stopped_at
     _export(qtbot, dock, dock.export_python_action, tmp_path / "stopped.py")
     assert dock.resume_action.isEnabled()
 
@@ -131,6 +132,8 @@ def test_a_stopped_run_keeps_its_epochs_and_resumes_exactly(qtbot, window, tmp_p
     assert blocker.args[0].failed is None and not blocker.args[0].cancelled
     assert run.status == "finished" and run.epochs_done == 30
     assert not dock.resume_action.isEnabled()
+
+    from netcanvas.backend.runs import RunStore
 
     straight = RunStore("straight", tmp_path).new_run(project)
     Trainer(straight.project, checkpoint_dir=straight.checkpoint_dir).run()
@@ -154,3 +157,19 @@ def test_closing_a_project_with_a_live_run_asks_first(qtbot, window, monkeypatch
     assert dock.running is not agree
     if agree:
         assert dock.run_tab.plots.runs == [] and dock.store.runs == []
+
+
+def test_saving_a_new_project_takes_its_runs_along(qtbot, window, tmp_path, monkeypatch):
+    open_project(window, mlp_project(epochs=1))
+    dock = window.training_dock
+    run_to_end(qtbot, dock)
+    assert dock.store.folder.name.startswith("untitled-")
+    monkeypatch.setattr("netcanvas.app.files.ask_save_path",
+                        lambda parent, suggested: str(tmp_path / "saved.netcanvas"))
+    assert window.files.save()
+    assert dock.store.folder.name.startswith("saved-") and dock.shown.number == 1
+    assert dock.shown.usable  # its checkpoint moved with it
+    window.files.new()
+    assert dock.store.runs == []
+    window.files.open_path(tmp_path / "saved.netcanvas")
+    assert [r.number for r in dock.store.runs] == [1] and dock.shown is not None
