@@ -72,7 +72,7 @@ class ExportDialog(QDialog):
                                    "padding: 4px; }")
         self._describe_source()
         self.path = QLineEdit(str(Path(folder or Path.home()) / name))
-        browse = QPushButton("Browse…")
+        browse = QPushButton("Browse…", autoDefault=False)  # Enter exports, never browses
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
@@ -99,6 +99,7 @@ class ExportDialog(QDialog):
         self.export_button = self.buttons.addButton(
             "Export", QDialogButtonBox.ButtonRole.ActionRole)
         self.export_button.setDefault(True)  # Enter exports
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setAutoDefault(False)
         self.export_button.clicked.connect(self.export)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -201,6 +201,8 @@ class LivePlotsPanel(QWidget):
         self._next_id = 1
         self._ranges.clear()
         self._manual.clear()
+        for chart in self.charts.values():  # empty axes, not the last project's ranges
+            chart.vb.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
 
     def set_history(self, history: list[dict]) -> None:
         """The current run's finished epochs (a reloaded or resumed run)."""

@@ -84,6 +84,8 @@ def test_opening_another_project_shows_its_runs_only(qtbot, window, tmp_path):
                            example=True)
     assert not dock.run_tab.failure_banner.isVisibleTo(dock)
     assert dock.run_tab.plots.runs == [] and dock.run_tab.plots.run_list.count() == 0
+    steps_axis = dock.run_tab.plots.charts["step_loss"].vb.viewRange()[0]
+    assert steps_axis[1] <= 1.0  # no axis keeps the moons run's range either
     assert dock.eval_tab.metrics.text() == "Train a model to evaluate it on the test split."
     assert not dock.eval_tab.has_boundary
     assert dock.eval_tab.boundary_image.image is None
