@@ -27,6 +27,7 @@ from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
 from .export_dialogs import ExportActions
 from .run_tab import RunTab
+from .memory_label import MemoryFitLabel
 from .settings_form import SettingsForm
 from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
 
@@ -115,6 +116,7 @@ class TrainingDock(QDockWidget):
 
         self.data_tab = DataTab(DatasetConfig())
         self.settings_form = SettingsForm(TrainingSettings())
+        self.memory_label = MemoryFitLabel.install(self.settings_form)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action,
                               self.resume_action)
         self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
@@ -165,6 +167,7 @@ class TrainingDock(QDockWidget):
         self.document = document
         self.data_tab.set_config(document.project.dataset)
         self.settings_form.set_settings(document.project.training)
+        self.memory_label.set_document(document)
         self.store = RunStore(project_key(document.path), runs_folder())
         self.run_tab.reset()
         self.eval_tab.set_run(None)

@@ -131,28 +131,26 @@ class ExportDialog(QDialog):
             suffix = Path(KINDS[self.kind][1]).suffix
             self.path.setText(path if path.endswith(suffix) else path + suffix)
 
-    def model(self):
-        """The model this dialog writes: the run's (its snapshot with its weights) or the
-        current graph compiled with fresh weights."""
-        if self.run is not None:
-            return self.run.model()
-        from netcanvas.backend.compiler import compile_graph
-
-        return compile_graph(self.project.graph, device="cpu")
-
     def _job(self):
+        """The export, as a function of plain objects only (it runs in a thread): the run's
+        model (its snapshot with its weights) or the current graph with fresh weights."""
+        from netcanvas.backend.compiler import compile_graph
         from netcanvas.backend.export import export_onnx, export_python, save_weights
 
-        path, kind, run = self.path.text(), self.kind, self.run
+        path, kind, run, graph = self.path.text(), self.kind, self.run, self.project.graph
+
+        def model():
+            return run.model() if run is not None else compile_graph(graph, device="cpu")
+
         if kind == "weights":
-            return lambda: save_weights(self.model(), path)
+            return lambda: save_weights(model(), path)
         if kind == "python":
-            return lambda: Path(path) if export_python(self.model(), path) else None
+            return lambda: export_python(model(), path) and Path(path)
         normalization, metadata = None, {}
         if run is not None and run.data is not None:
             normalization, metadata = run.data.onnx_extras(self.normalize.isChecked(), run.label)
         opset, dynamic = self.opset.value() or None, self.dynamic_batch.isChecked()
-        return lambda: export_onnx(self.model(), path, opset=opset, dynamic_batch=dynamic,
+        return lambda: export_onnx(model(), path, opset=opset, dynamic_batch=dynamic,
                                    normalization=normalization, metadata=metadata)
 
     def export(self) -> None:
