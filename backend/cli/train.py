@@ -98,14 +98,17 @@ def run_cancellable(trainer):
 
 def _load(args):
     from ..project_io import ProjectFileError, load_project
-    from ..training.device import resolve_device
+    from ..registry import ParamError
+    from ..settings import runnable_reason, validate_setting
 
-    for name in ("epochs", "batch_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise BadArgs(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
-        raise BadArgs(f"--lr must be a positive number, got {args.lr}")
+    overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
+                                                        "device")
+                 if getattr(args, name) is not None}
+    for name, value in overrides.items():  # the project's own declarations judge them
+        try:
+            validate_setting("training", name, value)
+        except ParamError as exc:
+            raise BadArgs(f"--{name.replace('_', '-')} ({exc})") from None
     if args.resume and not Path(args.resume).exists():
         raise BadArgs(f"no checkpoint at {args.resume}")
     if not Path(args.file).is_file():
@@ -115,14 +118,18 @@ def _load(args):
     except (ProjectFileError, OSError, ValueError) as exc:
         text = str(exc)
         raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
+    for name, value in overrides.items():
+        project.set_setting("training", name, value)
+    from ..training.device import resolve_device  # torch: seconds, so only now
+
     s = project.training
-    for name in ("epochs", "batch_size", "lr", "seed", "device"):
-        if getattr(args, name) is not None:
-            setattr(s, name, getattr(args, name))
     try:
-        resolve_device(s.device)
+        device = resolve_device(s.device)
     except (ValueError, RuntimeError) as exc:
         raise BadArgs(str(exc)) from None
+    reason = runnable_reason(s.precision, device.type)
+    if reason:
+        raise BadArgs(f"{args.file}: {reason}")
     args.device = s.device
     return project
 

@@ -8,6 +8,7 @@ Shapes are per-sample tuples of ints: the batch dimension is implied.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +36,12 @@ class Port:
     # which only an "index" port accepts.
     dtype: str = "float"
 
+    def fits(self, other: Port) -> bool:
+        """Whether a wire may join this port and `other` (the one dtype rule)."""
+        return self.dtype == other.dtype
 
-PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "str")
+
+PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "floats", "str")
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,10 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] = ()
-    length: int | None = None  # fixed length for "ints"; None = any length >= 1
-    optional: bool = False  # "ints"/"int" may be None ("no value")
+    length: int | None = None  # fixed length for "ints"/"floats"; None = any length >= 1
+    optional: bool = False  # "ints"/"int"/"str" may be None ("no value")
+    label: str = ""  # what a form calls it; "" = the name, capitalised
+    pattern: str | None = None  # "str": the whole text must match this regular expression
 
     def __post_init__(self) -> None:
         assert self.kind in PARAM_KINDS, f"param {self.name!r}: unknown kind {self.kind!r}"
@@ -68,33 +75,42 @@ class Param:
         if kind == "int":
             return self._check_range(self._as_int(value))
         if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParamError(f"{self.name}: expected a number, got {value!r}")
-            value = float(value)
-            if not math.isfinite(value):
-                raise ParamError(f"{self.name}: must be finite, got {value!r}")
-            return self._check_range(value)
+            return self._check_range(self._as_float(value))
         if kind == "choice":
-            if value not in self.choices:
-                raise ParamError(f"{self.name}: expected one of {', '.join(self.choices)}; got {value!r}")
+            if not isinstance(value, str) or value not in self.choices:
+                text = "" if isinstance(value, str) else " as text"
+                raise ParamError(f"{self.name}: expected one of {', '.join(self.choices)}{text}; "
+                                 f"got {value!r}")
             return value
         if kind == "str":
             if not isinstance(value, str):
                 raise ParamError(f"{self.name}: expected text, got {value!r}")
+            if self.pattern is not None and not re.fullmatch(self.pattern, value):
+                raise ParamError(f"{self.name}: {value!r} is not one of {self.doc or self.pattern}")
             return value
-        # ints: a tuple of ints; a single int is broadcast to `length`.
+        # ints / floats: a tuple; a single number is broadcast to `length`.
+        what, item = (("integers", self._as_int) if kind == "ints" else ("numbers", self._as_float))
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.length:
             value = [value] * self.length
         if not isinstance(value, (list, tuple)) or not value:
-            raise ParamError(f"{self.name}: expected a list of integers, got {value!r}")
-        items = tuple(self._check_range(self._as_int(v)) for v in value)
+            raise ParamError(f"{self.name}: expected a list of {what}, got {value!r}")
+        items = tuple(self._check_range(item(v)) for v in value)
         if self.length is not None and len(items) != self.length:
-            raise ParamError(f"{self.name}: expected {self.length} integers, got {len(items)}")
+            count = f"{self.length} {what}" if kind == "ints" else f"a list of {self.length}"
+            raise ParamError(f"{self.name}: expected {count}, got {len(items)}")
         return items
+
+    def _as_float(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(f"{self.name}: expected a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ParamError(f"{self.name}: must be finite, got {value!r}")
+        return value
 
     def _as_int(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            raise ParamError(f"{self.name}: expected an integer, got {value!r}")
+            raise ParamError(f"{self.name}: expected an integer (a whole number), got {value!r}")
         return int(value)
 
     def _check_range(self, value):

@@ -23,6 +23,8 @@ from types import SimpleNamespace
 
 import torch
 
+from ..registry import ParamError
+from ..settings import runnable_reason
 from .batches import DeviceSplit, steps_per_epoch
 from .checkpoint import (
     load_checkpoint,
@@ -38,7 +40,7 @@ from .loop import Loop, Stopped
 from .losses import build_loss, primary_output
 from .metrics import per_class_accuracy
 from .optim import build_optimizer
-from .predict import predict
+from .inference import predict
 from .schedules import LRSchedule, improved
 
 MAXIMIZED = ("accuracy", "top5", "r2")
@@ -173,6 +175,9 @@ class Trainer:
         s = self.project.training
         device = resolve_device(self.device_name or s.device)
         self._device = str(device)
+        reason = runnable_reason(s.precision, device.type)
+        if reason:
+            raise ParamError(reason)
         torch.manual_seed(s.seed)
         compiled = self._compiled = compile_graph(self.project.graph)
         dataset = self.dataset

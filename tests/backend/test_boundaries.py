@@ -44,6 +44,11 @@ def test_editor_side_of_the_backend_never_imports_torch(module):
     assert imported_after([module], ("torch",)) == []
 
 
+def test_training_events_import_without_torch():
+    """The app's dock and the CLI read the events; importing them must not cost torch."""
+    assert imported_after(["netcanvas.backend.training.events"], ("torch",)) == []
+
+
 def _toml_value(value) -> str:
     return str(value).lower() if isinstance(value, bool) else json.dumps(value)
 
