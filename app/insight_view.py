@@ -14,13 +14,6 @@ RECOMPUTE_MS = 150  # after an edit, the circuit is recomputed once the edits pa
 SPARK_POINTS = 40
 
 
-def _structure(graph) -> tuple:
-    """What a trained model depends on: nodes, parameters and wires, not positions."""
-    d = graph.to_dict()
-    return (tuple((n["id"], n["type"], n["name"], repr(n["params"])) for n in d["nodes"]),
-            tuple(tuple(e.values()) for e in d["edges"]))
-
-
 def stats_note(values: dict[str, float]) -> str:
     parts = []
     if "std" in values:
@@ -44,7 +37,6 @@ class InsightController(QObject):
         self.overlay: CanvasOverlay | None = None
         self.graph = None
         self.history: dict[str, list[float]] = {}
-        self._trained_structure = None
         self.circuit = QAction("Circuit", window, checkable=True)
         self.circuit.setStatusTip("Show each wire's value and the gradient of the output with "
                                   "respect to it (one forward and backward pass)")
@@ -118,10 +110,11 @@ class InsightController(QObject):
         dock = self.window.training_dock
         if not any(n.type_id == "input" for n in self.graph.nodes.values()):
             return None, None, None, ""
-        model = None
-        result = dock.result
-        if result is not None and self._trained_structure == _structure(self.graph):
-            model = result.model
+        run = dock.shown
+        trained = None
+        if run is not None and not run.graph_changed(self.window.document.project):
+            trained = run.model()
+        model = trained
         dataset = dock.data_tab.dataset
         sample = target = None
         where = " (random input"
@@ -136,14 +129,13 @@ class InsightController(QObject):
                 where = f" (test sample {index}"
             except (CircuitError, ValueError):
                 sample = target = None
-        where += ", trained weights)" if model is not None and model is getattr(
-            result, "model", None) else ", untrained weights)"
+        where += (", trained weights)" if model is not None and model is trained
+                  else ", untrained weights)")
         return model, sample, target, where
 
     # ---- live statistics -------------------------------------------------------------
     def _run_started(self) -> None:
         self.history.clear()
-        self._trained_structure = _structure(self.graph) if self.graph is not None else None
 
     def show_layer_stats(self, ev) -> None:
         tab = self.window.training_dock.layers_tab

@@ -74,9 +74,14 @@ class Trainer:
         self._history: list[dict] = []
         self._best_epoch = 0
         self._device = "cpu"
+        self._test = None  # (test split, dataset) once built: a stopped run is evaluated too
+        self._keep = True  # a Stop keeps the work (evaluated); closing the app abandons it
 
     # ---- control, from any thread ------------------------------------------------
-    def cancel(self) -> None:
+    def cancel(self, keep: bool = True) -> None:
+        """Stop between two steps. The completed epochs are kept: the best (else last)
+        epoch's weights are restored and, when `keep`, evaluated on the test split."""
+        self._keep = self._keep and keep
         self._cancel.set()
         self._running.set()
 
@@ -118,7 +123,7 @@ class Trainer:
             loop = self._loop
             self._emit(Cancelled(epoch=loop.epoch if loop else 0,
                                  step=loop.global_step if loop else 0))
-            return self._result(cancelled=True)
+            return self._result(cancelled=True, test_metrics=self._kept_work())
         except Exception as exc:  # noqa: BLE001 -- every fault becomes a Failed event
             step = self._loop.global_step + 1 if self._loop else None
             failed = failure(exc, step=step, batch_size=self.project.training.batch_size,
@@ -126,12 +131,12 @@ class Trainer:
             if failed.kind == "nan" and self._checkpoint is not None:
                 failed.message += (f" The last good checkpoint (epoch {len(self._history)}) "
                                    f"is kept: {self._checkpoint}")
-            self._restore_best()
             self._emit(failed)
-            return self._result(failed=failed)
+            return self._result(failed=failed, test_metrics=self._kept_work())
 
     def _run(self) -> RunResult:
         loop, dataset, val, test = self.build()
+        self._test = (test, dataset)
         s = self.project.training
         state = {"epoch": 0, "best_metric": None, "bad_epochs": 0}
         if self.resume_from:
@@ -251,6 +256,21 @@ class Trainer:
         self._emit(Evaluated("test", metrics, confusion,
                              per_class_accuracy(confusion) if confusion else None))
         return metrics
+
+    def _kept_work(self) -> dict:
+        """After a stop or a fault: the weights of the best (else last) completed epoch,
+        evaluated on the test split when it still can be; {} when no epoch completed."""
+        if not self._history or self._loop is None:
+            return {}
+        if self._best_state is None and self._checkpoint is not None:
+            self._best_state = prefixed(load_checkpoint(self._checkpoint)[1], "model/")
+        self._restore_best()
+        if not self._keep or self._test is None:
+            return {}
+        try:
+            return self._evaluate_test(self._loop, *self._test)
+        except Exception:  # noqa: BLE001 - e.g. out of memory again: the weights stay usable
+            return {}
 
     def _restore_best(self) -> None:
         if self._best_state is not None and self._loop is not None:
