@@ -36,11 +36,12 @@ test -s lenet.onnx
 step screenshot "$exe" --screenshot shot.png "$examples/residual_cnn.netcanvas"
 [ "$(head -c 8 shot.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]  # a PNG
 [ "$(stat -c %s shot.png)" -gt 20000 ]
+before=$(find data config -type f 2>/dev/null | sort)  # what the app itself saved
 step "desktop install" "$exe" desktop install
 grep -qxF "Exec=$exe %f" data/applications/io.github.netcanvas.netcanvas.desktop
 if command -v desktop-file-validate >/dev/null; then
     desktop-file-validate data/applications/io.github.netcanvas.netcanvas.desktop
 fi
 step "desktop uninstall" "$exe" desktop uninstall
-[ -z "$(find data config -type f 2>/dev/null)" ]
+[ "$(find data config -type f 2>/dev/null | sort)" = "$before" ]  # nothing left behind
 echo "smoke.sh: all passed ($exe)"
