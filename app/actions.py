@@ -74,6 +74,8 @@ class WindowActions:
         self.show_code.setShortcut("Ctrl+Shift+K")
         self.show_code.setProperty("icon_name", "text-x-script")
         self.show_code.setStatusTip("The generated PyTorch code for this graph")
+        self.reset_layout = _action(w, "Reset &Layout", w.dock_layout.reset,
+                                    tip="Put every panel back where it started, at its size")
         self.about = _action(w, "&About NetCanvas", w.show_about)
         self.shortcuts = _action(w, "&Keyboard Shortcuts", lambda: self.show_shortcuts(w),
                                  QKeySequence.HelpContents)
@@ -123,6 +125,7 @@ class WindowActions:
         for dock in w.docks():
             if dock is not w.code_dock:
                 self.panels_menu.addAction(dock.toggleViewAction())
+        view.addAction(self.reset_layout)
 
         help_ = bar.addMenu("&Help")
         help_.addActions([self.shortcuts, self.about])

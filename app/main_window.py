@@ -9,7 +9,15 @@ from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.view import GraphView
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThread, QTimer
 from PySide6.QtGui import QPalette, QUndoGroup
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from netcanvas import __version__
 
@@ -24,15 +32,15 @@ from .problems import ProblemsPanel
 from .settings import app_settings
 from .status import StatusPanel
 from .training.dock import TrainingDock
+from .window_layout import STATE_VERSION, DockLayout
 
 READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
 WIDTH_ZOOM = 0.7  # ... and one whose rows fit across at this zoom opens at its first rows
 MARGIN = 40.0
 PALETTE_EVENTS = (QEvent.PaletteChange, QEvent.ApplicationPaletteChange)
-CODE_WIDTH = 480
 DOCK_CHROME = 60  # a dock's title bar and frames around its contents, generously
-RUN_SHARE = 0.45  # of the window's height for the training dock while a run is live  # the right column widens to this when the code is shown
+RUN_SHARE = 0.45  # of the window's height for the training dock while a run is live
 
 
 class EmptyHintLabel(QLabel):
@@ -76,6 +84,11 @@ class MainWindow(QMainWindow):
         self.scene: GraphScene | None = None
         self.view: GraphView | None = None
         self.undo_group = QUndoGroup(self)
+        # One central widget for the window's life: replacing it (a view per document) made
+        # QMainWindow re-divide the window, squashing the canvas under the bottom dock.
+        self.canvas_host = QWidget()
+        QVBoxLayout(self.canvas_host).setContentsMargins(0, 0, 0, 0)
+        self.setCentralWidget(self.canvas_host)
 
         self.palette_panel = PalettePanel()
         self.palette_panel.layer_activated.connect(self.add_layer_at_center)
@@ -91,6 +104,7 @@ class MainWindow(QMainWindow):
         self.code_dock.hide()
         self.code_dock.visibilityChanged.connect(self._code_visibility)
         self.training_dock = self._install_training_dock()
+        self.dock_layout = DockLayout(self)
 
         self.files = FileController(self)
         self.actions = WindowActions(self)
@@ -101,14 +115,16 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if self.dock_layout.preferred:
+            return
         if not self._sized:  # once, after layout; a restored state overrides it
             self._sized = True
-            self.default_dock_sizes()
+            self.dock_layout.apply_defaults()
+        QTimer.singleShot(0, self.dock_layout.settled)
 
-    def default_dock_sizes(self) -> None:
-        right = 280 if self.code_dock.isHidden() else CODE_WIDTH
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, right], Qt.Horizontal)
-        self.resizeDocks([self.problems_dock], [max(140, self.height() // 6)], Qt.Vertical)
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.dock_layout.window_resized()
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -138,7 +154,7 @@ class MainWindow(QMainWindow):
         wanted = max(dock.widget().widget().minimumSizeHint().height() + DOCK_CHROME,
                      int(self.height() * RUN_SHARE))
         if dock.height() < wanted:
-            self.resizeDocks([dock], [wanted], Qt.Vertical)
+            self.dock_layout.keep("bottom", wanted)
 
     def docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock,
@@ -159,10 +175,13 @@ class MainWindow(QMainWindow):
         self.scene.snap_to_grid = self.actions.snap.isChecked()
         self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
-        self.view = GraphView(self.scene)
+        old_view, self.view = self.view, GraphView(self.scene)
         self.view.addActions(self.actions.canvas_actions)
         self.empty_hint = EmptyHintLabel(self.view, document.graph)
-        self.setCentralWidget(self.view)  # deletes the previous view
+        self.canvas_host.layout().addWidget(self.view)
+        if old_view is not None:
+            old_view.hide()
+            old_view.deleteLater()
         document.analysis_changed.connect(self._analysis_changed)
         document.title_changed.connect(self.setWindowTitle)
         document.graph.changed.connect(self.code_panel.schedule)
@@ -242,8 +261,6 @@ class MainWindow(QMainWindow):
     def _code_visibility(self, visible: bool) -> None:
         if visible:
             self.code_panel.schedule()
-            if not self.code_dock.isFloating() and self.code_dock.width() < CODE_WIDTH:
-                self.resizeDocks([self.code_dock], [CODE_WIDTH], Qt.Horizontal)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About NetCanvas",
@@ -258,12 +275,12 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self._sized = self.restoreState(state)
+            self._sized = self.restoreState(state, STATE_VERSION)
 
     def save_state(self) -> None:
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.saveState(STATE_VERSION))
 
     def dragEnterEvent(self, event) -> None:
         if _project_urls(event.mimeData()):
