@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pyqtgraph as pg
+from netcanvas.backend.catalogue import DATASETS
 from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.shapes import format_shape
 from PySide6.QtCore import QThread, QTimer, Signal
@@ -77,7 +78,7 @@ class DataTab(QWidget):
         self._thread: DatasetLoadThread | None = None
         self._loading = False
 
-        self.catalogue: dict = {}  # DATASETS, once torch has been imported off the GUI thread
+        self.catalogue = DATASETS  # plain data: the list is complete at once, no torch import
         self.combo = QComboBox()
         self.combo.currentIndexChanged.connect(self._dataset_chosen)
         self.doc = QLabel(wordWrap=True)
@@ -151,21 +152,18 @@ class DataTab(QWidget):
 
         self._reload_timer = QTimer(self, singleShot=True, interval=300)
         self._reload_timer.timeout.connect(self._auto_load)
+        self._fill_list()
         self.set_config(config)
 
-    def set_catalogue(self, datasets: dict) -> None:
-        """Fill the dataset list (importing the catalogue imports torch: seconds)."""
-        self.catalogue = datasets
+    def _fill_list(self) -> None:
         self._loading = True
-        self.combo.clear()
         for kind, title in KIND_TITLES.items():
             if self.combo.count():
                 self.combo.insertSeparator(self.combo.count())
-            for info in datasets.values():
+            for info in self.catalogue.values():
                 if info.kind == kind:
                     self.combo.addItem(f"{info.title}  ({title.lower()})", info.name)
         self._loading = False
-        self.set_config(self.config)
 
     # ---- config <-> widgets ---------------------------------------------------------
     def set_config(self, config: DatasetConfig) -> None:

@@ -21,15 +21,10 @@ STOP_TIMEOUT_MS = 2000
 
 
 class _BackendImport(QThread):
-    """Import torch and the data catalogue off the GUI thread (it takes seconds)."""
-
-    ready = Signal(dict)
+    """Import torch off the GUI thread (it takes seconds), so the first Train starts at once."""
 
     def run(self) -> None:
-        import netcanvas.backend.training  # noqa: F401  (warm: the first Train starts at once)
-        from netcanvas.backend.data import DATASETS
-
-        self.ready.emit(dict(DATASETS))
+        import netcanvas.backend.training  # noqa: F401
 
 
 class TrainingDock(QDockWidget):
@@ -76,7 +71,6 @@ class TrainingDock(QDockWidget):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self._backend = _BackendImport(self)
-        self._backend.ready.connect(self.data_tab.set_catalogue)
         self._backend.start()
         if document is not None:
             self.set_document(document)

@@ -76,13 +76,3 @@ class Dataset:
         std = self.std.to(x.device).reshape(shape)
         return (x - mean) / std
 
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """One entry of the catalogue the UI lists."""
-
-    name: str
-    title: str
-    kind: Literal["builtin", "download", "user"]
-    doc: str
-    options: dict[str, Any] = field(default_factory=dict)  # option name -> default

@@ -1,10 +1,35 @@
-"""The catalogue of datasets the UI offers, with each one's options and defaults."""
+"""The catalogue of datasets the UI offers, with each one's options and defaults.
+
+Plain data, importing neither torch nor scikit-learn: the app lists the datasets the moment
+it starts, while the loaders (backend/data/) are imported off the GUI thread.
+"""
 
 from __future__ import annotations
 
-from .toy import DEFAULTS
-from .types import DatasetInfo
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One entry of the catalogue the UI lists."""
+
+    name: str
+    title: str
+    kind: Literal["builtin", "download", "user"]
+    doc: str
+    options: dict[str, Any] = field(default_factory=dict)  # option name -> default
+
+
+# The generated toy sets' defaults (backend/data/toy.py reads them too).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "moons": {"n_samples": 1000, "noise": 0.1},
+    "circles": {"n_samples": 1000, "noise": 0.05},
+    "spirals": {"n_samples": 1500, "noise": 0.05, "classes": 3},
+    "xor": {"n_samples": 1000, "noise": 0.05},
+    "blobs": {"n_samples": 1000, "noise": 1.0, "classes": 3},
+    "linear": {"n_samples": 500, "n_features": 1, "noise": 0.1},
+}
 _SEED = {"seed": 0}
 
 DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
@@ -46,3 +71,16 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
                 "Arrays X (samples first) and y; `task` auto, classification or regression.",
                 {"task": "auto"} | _SEED),
 )}
+
+# One sample's shape, known without loading (user data: only once loaded).
+SAMPLE_SHAPES: dict[str, tuple[int, ...]] = {
+    "digits": (1, 8, 8), "moons": (2,), "circles": (2,), "spirals": (2,), "xor": (2,),
+    "blobs": (2,), "mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32),
+}
+
+
+def sample_shape(name: str, options: dict[str, Any]) -> tuple[int, ...] | None:
+    """The shape of one sample of dataset `name` with these options, or None if unknown."""
+    if name == "linear":
+        return (int(options.get("n_features", DEFAULTS["linear"]["n_features"])),)
+    return SAMPLE_SHAPES.get(name)
