@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(dock.widget())
         dock.setWidget(scroll)
         dock.run_started.connect(self._training_started)
+        dock.failure_shown.connect(lambda text, node_id: self.status.show_message(text, node_id))
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
         self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
         self.scene.snap_to_grid = self.actions.snap.isChecked()
         self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
+        self.status.clear_message()  # about the previous document
         old_view, self.view = self.view, GraphView(self.scene)
         self.view.addActions(self.actions.canvas_actions)
         self.empty_hint = EmptyHintLabel(self.view, document.graph)

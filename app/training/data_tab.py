@@ -183,6 +183,7 @@ class DataTab(QWidget):
         finally:
             self._loading = False
         self._auto_load_soon()
+        self._refresh_preview()
 
     def _build_options(self) -> None:
         for widget in self.option_widgets.values():
@@ -231,7 +232,9 @@ class DataTab(QWidget):
         if config_key(c) == before and not force:
             return  # e.g. a line edit losing focus unchanged
         self.changed.emit()
-        self._auto_load_soon()
+        reloading = self._auto_load_soon()
+        if force or not reloading:  # another dataset, or one not loaded: no stale picture
+            self._refresh_preview()
 
     def _browse(self) -> None:
         if self.config.name == "folder":
@@ -244,10 +247,13 @@ class DataTab(QWidget):
             self._edited()
 
     # ---- loading ------------------------------------------------------------------
-    def _auto_load_soon(self) -> None:
+    def _auto_load_soon(self) -> bool:
+        """Reload shortly if this data needs no download; whether it will."""
         info = self.catalogue.get(self.config.name)
         if info and (info.kind == "builtin" or (info.kind == "user" and self.config.path)):
             self._reload_timer.start()
+            return True
+        return False
 
     def _auto_load(self) -> None:
         if self.loaded_key == config_key(self.config):
@@ -314,6 +320,20 @@ class DataTab(QWidget):
             self._thread.wait(2000)
 
     # ---- preview ------------------------------------------------------------------
+    def _refresh_preview(self) -> None:
+        """The preview and summary describe the chosen data only, if it is loaded."""
+        if self.loaded_key == config_key(self.config):
+            if self.preview.currentIndex() == 0:
+                self._show(self.dataset)
+            return
+        self.summary.setText("")
+        self.preview.setCurrentIndex(0)
+        info = self.catalogue.get(self.config.name)
+        self.preview.currentWidget().setText(
+            "Choose the file or folder, then Load it to see samples."
+            if info and info.kind == "user" and not self.config.path
+            else "Load the dataset to see samples.")
+
     def _show(self, ds) -> None:
         shape = format_shape(ds.sample_shape)
         classes = (f"{ds.num_classes} classes: {', '.join(ds.class_names[:12])}"

@@ -31,6 +31,7 @@ class TrainingDock(QDockWidget):
     run_started = Signal()
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
+    failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
     def __init__(self, parent: QWidget | None = None, document=None) -> None:
         super().__init__("Training", parent)
@@ -181,11 +182,9 @@ class TrainingDock(QDockWidget):
 
     def _failed(self, ev) -> None:
         message = self.run_tab.failed(ev)
-        window = self.window()
-        if isinstance(window, QMainWindow):
-            window.statusBar().showMessage(message, 15000)
         graph = self._run_graph  # the graph the run was taken from, if still watched
         node = graph.by_name(ev.node) if ev.node and graph is not None else None
+        self.failure_shown.emit(message, node.id if node is not None else "")
         if node is not None:
             self.node_failed.emit(node.id)
         self.tabs.setCurrentWidget(self.run_tab)
