@@ -47,6 +47,13 @@ class WindowActions:
         self.redo = w.undo_group.createRedoAction(w, "&Redo")
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo.setProperty("icon_name", "edit-redo")
+        # The toolbar's own Undo/Redo keep a fixed label ("Undo Add Linear" would shift every
+        # button after them); what they undo is in their tooltip.
+        group = w.undo_group
+        self.undo_button = self._fixed_label(w, "Undo", "edit-undo", group.undo,
+                                             group.canUndoChanged, group.undoTextChanged)
+        self.redo_button = self._fixed_label(w, "Redo", "edit-redo", group.redo,
+                                             group.canRedoChanged, group.redoTextChanged)
         self.cut = _action(w, "Cu&t", lambda: canvas().cut_selection(), QKeySequence.Cut)
         self.copy = _action(w, "&Copy", lambda: canvas().copy_selection(), QKeySequence.Copy)
         self.paste = _action(w, "&Paste", lambda: canvas().paste(view().cursor_scene_pos()),
@@ -64,7 +71,7 @@ class WindowActions:
         self.reset_zoom = _action(w, "&Reset Zoom", lambda: view().reset_zoom(), "Ctrl+0")
         self.zoom_in = _action(w, "Zoom &In", lambda: view().zoom_by(1.25), QKeySequence.ZoomIn)
         self.zoom_out = _action(w, "Zoom &Out", lambda: view().zoom_by(0.8), QKeySequence.ZoomOut)
-        self.auto_layout = _action(w, "Auto-&Layout", lambda: canvas().auto_layout(), "Ctrl+L",
+        self.auto_layout = _action(w, "Auto-&Layout", w.auto_layout, "Ctrl+L",
                                    "view-grid", "Arrange the graph in layers, left to right")
         self.snap = _action(w, "&Snap to Grid", lambda: None)
         self.snap.setCheckable(True)
@@ -86,6 +93,14 @@ class WindowActions:
         self.refresh_icons()
         self._build_menus(w)
         self._build_toolbar(w)
+
+    @staticmethod
+    def _fixed_label(w, text: str, icon: str, slot, can_changed, text_changed) -> QAction:
+        action = _action(w, text, slot, icon=icon)
+        action.setEnabled(False)
+        can_changed.connect(action.setEnabled)
+        text_changed.connect(lambda what: action.setToolTip(f"{text} {what}".strip()))
+        return action
 
     def refresh_icons(self) -> None:
         """(Re)draw icons in the current palette's colours (after a light/dark switch)."""
@@ -164,7 +179,7 @@ class WindowActions:
         bar.setMovable(False)
         bar.addActions([self.new, self.open, self.save])
         bar.addSeparator()
-        bar.addActions([self.undo, self.redo])
+        bar.addActions([self.undo_button, self.redo_button])
         bar.addSeparator()
         bar.addActions([self.auto_layout, self.frame, self.show_code])
         w.addToolBar(bar)

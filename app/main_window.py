@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netcanvas.backend.catalogue import sample_shape
 from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.view import GraphView
@@ -31,6 +32,7 @@ from .palette import PalettePanel
 from .problems import ProblemsPanel
 from .settings import app_settings
 from .status import StatusPanel
+from .training.data_tab import config_key
 from .training.dock import TrainingDock
 from .window_layout import STATE_VERSION, DockLayout
 
@@ -174,6 +176,7 @@ class MainWindow(QMainWindow):
         self.undo_group.setActiveStack(document.undo_stack)
         self.scene = GraphScene(document.graph, document.undo_stack, self)
         self.scene.snap_to_grid = self.actions.snap.isChecked()
+        self.scene.new_node_params = self._new_node_params
         self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
         self.status.clear_message()  # about the previous document
@@ -246,6 +249,21 @@ class MainWindow(QMainWindow):
         node_id = self.scene.add_layer(type_id, center)
         self.view.setFocus()
         return node_id
+
+    def _new_node_params(self, type_id: str) -> dict:
+        """A new Input takes one sample's shape of the project's dataset, when it is known."""
+        if type_id != "input":
+            return {}
+        config = self.document.project.dataset
+        data = self.training_dock.data_tab
+        shape = (data.dataset.sample_shape if data.loaded_key == config_key(config)
+                 else sample_shape(config.name, config.options))
+        return {"shape": tuple(shape)} if shape else {}
+
+    def auto_layout(self) -> None:
+        """Lay the graph out, then show it: the layout may move it out of sight."""
+        self.scene.auto_layout()
+        self.frame_all()
 
     def go_to_node(self, node_id: str) -> None:
         if self.scene.node_item(node_id) is None:

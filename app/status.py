@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
 
 from .icons import status_color
 
-
 MESSAGE_MS = 15_000
 
 

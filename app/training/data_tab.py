@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..settings import last_folder, remember_folder
 from .colours import colour, palette_colours, style_plot
 from .image_grid import ImageGridWidget, to_display
 
@@ -237,12 +238,15 @@ class DataTab(QWidget):
             self._refresh_preview()
 
     def _browse(self) -> None:
+        start = str(last_folder())
         if self.config.name == "folder":
-            path = QFileDialog.getExistingDirectory(self, "Image folder (one subfolder per class)")
+            path = QFileDialog.getExistingDirectory(self, "Image folder (one subfolder per class)",
+                                                    start)
         else:
             pattern = "CSV files (*.csv)" if self.config.name == "csv" else "NumPy (*.npz)"
-            path, _ = QFileDialog.getOpenFileName(self, "Dataset file", "", pattern)
+            path, _ = QFileDialog.getOpenFileName(self, "Dataset file", start, pattern)
         if path:
+            remember_folder(path)
             self.path.setText(path)
             self._edited()
 

@@ -3,8 +3,6 @@ weights, and a standalone PyTorch .py file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,6 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ..settings import last_folder, remember_folder
 
 DEFAULT_OPSET = 0  # 0 = the exporter's default
 
@@ -59,7 +59,7 @@ class OnnxExportDialog(QDialog):
         self.model = model
         self.thread: OnnxExportThread | None = None
         self.report = None
-        self.path = QLineEdit(str(path or Path.home() / "model.onnx"))
+        self.path = QLineEdit(str(path or last_folder() / "model.onnx"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -89,6 +89,7 @@ class OnnxExportDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Export to ONNX", self.path.text(),
                                               "ONNX (*.onnx)")
         if path:
+            remember_folder(path)
             self.path.setText(path if path.endswith(".onnx") else path + ".onnx")
 
     def export(self) -> None:
@@ -169,7 +170,9 @@ class ExportActions:
     def _ask(self, title: str, name: str, pattern: str) -> str | None:
         if self.model is None:
             return None
-        path, _ = QFileDialog.getSaveFileName(self.parent, title, name, pattern)
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, str(last_folder() / name), pattern)
+        if path:
+            remember_folder(path)
         return path or None
 
     def _run(self, title: str, job) -> bool:
