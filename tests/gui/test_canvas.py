@@ -193,7 +193,7 @@ def test_snap_to_grid_rounds_dragged_positions(qtbot):
 
 def test_rubber_band_selects_only_the_cards_it_contains(qtbot):
     ed = make_editor(qtbot)
-    a, b, _c = chain(ed.graph, "relu", "relu", "relu")
+    a, _b, _c = chain(ed.graph, "relu", "relu", "relu")
     card = ed.scene.nodes_rect([a.id])
     with qtbot.waitSignal(ed.scene.selection_changed_nodes) as sig:  # all of a, half of b
         ed.drag(ed.at(card.topLeft() - QPointF(30, 30)),
