@@ -15,7 +15,14 @@ from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
 from .run_tab import RunTab
 from .settings_form import SettingsForm
-from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
+from .worker import (
+    BoundaryUpdated,
+    ClosedForm,
+    DataProgress,
+    Predictions,
+    TrainingThread,
+    snapshot,
+)
 
 STOP_TIMEOUT_MS = 2000
 
@@ -179,6 +186,8 @@ class TrainingDock(QDockWidget):
             self.eval_tab.boundary(ev, self.thread.dataset)
         elif isinstance(ev, Predictions):
             self.eval_tab.predictions(ev, self.thread.dataset)
+        elif isinstance(ev, ClosedForm):
+            self.eval_tab.closed_form(ev.rows)
 
     def _failed(self, ev) -> None:
         message = self.run_tab.failed(ev)
