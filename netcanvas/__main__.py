@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = {"check", "code", "export", "train", "--version", "-V", "--help", "-h"}
+CLI_COMMANDS = {"check", "code", "export", "lint", "train", "--version", "-V", "--help", "-h"}
 
 
 def main(argv: list[str] | None = None) -> int:
