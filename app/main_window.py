@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from netcanvas.backend.catalogue import sample_shape
@@ -123,14 +124,15 @@ class MainWindow(QMainWindow):
         self.status = StatusPanel(self.statusBar(), self.show_problems)
         self.set_document(Document())
         self.resize(1440, 900)
-        self._sized = False
+        self._sized = False  # a saved layout was restored
+        self._shown = False
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self.dock_layout.preferred:
+        if self._shown:
             return
+        self._shown = True
         if not self._sized:  # once, after layout; a restored state overrides it
-            self._sized = True
             self.dock_layout.apply_defaults()
         QTimer.singleShot(0, self.dock_layout.settled)
 
@@ -312,11 +314,15 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self._sized = self.restoreState(state, STATE_VERSION)
+        sizes = settings.value("window/dock_sizes")
+        if self._sized and sizes:
+            self.dock_layout.preferred = {k: int(v) for k, v in json.loads(sizes).items()}
 
     def save_state(self) -> None:
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState(STATE_VERSION))
+        settings.setValue("window/dock_sizes", json.dumps(self.dock_layout.preferred))
 
     def dragEnterEvent(self, event) -> None:
         if _project_urls(event.mimeData()):

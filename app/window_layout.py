@@ -89,10 +89,14 @@ class DockLayout(QObject):
         QTimer.singleShot(0, self.give_back)  # once the restored placement is laid out
 
     def settled(self) -> None:
-        """After the first show (defaults or a restored layout): its sizes are the choice."""
+        """After the first show: the defaults, or the sizes saved with a restored layout, are
+        the choice (a restored window smaller than the saved one squeezes them for now)."""
         self._window_size = self.window.size()
-        self.preferred = self.defaults() | self.preferred
-        self.record()
+        if self.preferred:
+            self.give_back()
+        else:
+            self.preferred = self.defaults()
+            self.record()
 
     def record(self) -> None:
         """The docks' sizes now are the ones to keep (the user dragged a separator)."""

@@ -63,20 +63,25 @@ def test_docks_get_their_sizes_back_after_the_window_was_small(window, qtbot):
     assert shape(window) == before
 
 
-def test_a_dragged_separator_is_the_size_kept(window, qtbot):
-    settle(qtbot)
+def drag_layers_separator(window, qtbot, dx: int) -> None:
+    """Drag the separator right of the Layers dock as a user does (press, moves, release)."""
     edge = window.palette_dock.geometry().right() + 2
     y = window.palette_dock.geometry().center().y()
     for kind, x, buttons in ((QEvent.MouseButtonPress, edge, Qt.LeftButton),
-                             (QEvent.MouseMove, edge + 30, Qt.LeftButton),
-                             (QEvent.MouseMove, edge + 60, Qt.LeftButton),
-                             (QEvent.MouseButtonRelease, edge + 60, Qt.NoButton)):
+                             (QEvent.MouseMove, edge + dx // 2, Qt.LeftButton),
+                             (QEvent.MouseMove, edge + dx, Qt.LeftButton),
+                             (QEvent.MouseButtonRelease, edge + dx, Qt.NoButton)):
         at = QPointF(x, y)
         button = Qt.NoButton if kind == QEvent.MouseMove else Qt.LeftButton
         QApplication.sendEvent(window, QMouseEvent(kind, at, window.mapToGlobal(at), button,
                                                    buttons, Qt.NoModifier))
         settle(qtbot, 30)  # Qt applies separator moves on a timer
     settle(qtbot)
+
+
+def test_a_dragged_separator_is_the_size_kept(window, qtbot):
+    settle(qtbot)
+    drag_layers_separator(window, qtbot, 60)
     chosen = window.palette_dock.width()
     assert chosen > 230
     window.resize(700, 500)
@@ -122,16 +127,17 @@ def test_a_saved_layout_comes_back_and_an_old_format_one_is_ignored(qtbot, isola
     first.show()
     qtbot.waitExposed(first)
     settle(qtbot)
-    first.resizeDocks([first.palette_dock], [320], Qt.Horizontal)
-    settle(qtbot)
+    drag_layers_separator(first, qtbot, 120)
+    first_width = first.palette_dock.width()
     first.save_state()
     first.close()
     second = MainWindow()
     second.restore_state()
+    second.resize(1400, 900)  # the offscreen screen is smaller than the saved geometry
     second.show()
     qtbot.waitExposed(second)
     settle(qtbot)
-    assert second.palette_dock.width() == 320
+    assert second.palette_dock.width() == 320 == first_width
     second.close()
     app_settings().setValue("window/state", second.saveState())  # no version: an old one
     third = MainWindow()
