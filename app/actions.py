@@ -50,6 +50,13 @@ class WindowActions:
         self.redo = w.undo_group.createRedoAction(w, "&Redo")
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo.setProperty("icon_name", "edit-redo")
+        # The toolbar's own Undo/Redo keep a fixed label ("Undo Add Linear" would shift every
+        # button after them); what they undo is in their tooltip.
+        group = w.undo_group
+        self.undo_button = self._fixed_label(w, "Undo", "edit-undo", group.undo,
+                                             group.canUndoChanged, group.undoTextChanged)
+        self.redo_button = self._fixed_label(w, "Redo", "edit-redo", group.redo,
+                                             group.canRedoChanged, group.redoTextChanged)
         self.cut = _action(w, "Cu&t", lambda: canvas().cut_selection(), QKeySequence.Cut)
         self.copy = _action(w, "&Copy", lambda: canvas().copy_selection(), QKeySequence.Copy)
         self.paste = _action(w, "&Paste", lambda: canvas().paste(view().cursor_scene_pos()),
@@ -67,7 +74,7 @@ class WindowActions:
         self.reset_zoom = _action(w, "&Reset Zoom", lambda: view().reset_zoom(), "Ctrl+0")
         self.zoom_in = _action(w, "Zoom &In", lambda: view().zoom_by(1.25), QKeySequence.ZoomIn)
         self.zoom_out = _action(w, "Zoom &Out", lambda: view().zoom_by(0.8), QKeySequence.ZoomOut)
-        self.auto_layout = _action(w, "Auto-&Layout", lambda: canvas().auto_layout(), "Ctrl+L",
+        self.auto_layout = _action(w, "Auto-&Layout", w.auto_layout, "Ctrl+L",
                                    "view-grid", "Arrange the graph in layers, left to right")
         self.quick_fix = _action(w, "Quick &Fix…", lambda: w.quick_fixes.popup_for_selection(),
                                  "Ctrl+.", tip="Fixes for the selected node's problems")
@@ -79,6 +86,8 @@ class WindowActions:
         self.show_code.setShortcut("Ctrl+Shift+K")
         self.show_code.setProperty("icon_name", "text-x-script")
         self.show_code.setStatusTip("The generated PyTorch code for this graph")
+        self.reset_layout = _action(w, "Reset &Layout", w.dock_layout.reset,
+                                    tip="Put every panel back where it started, at its size")
         self.about = _action(w, "&About NetCanvas", w.show_about)
         self.shortcuts = _action(w, "&Keyboard Shortcuts", lambda: self.show_shortcuts(w),
                                  QKeySequence.HelpContents)
@@ -99,6 +108,14 @@ class WindowActions:
         self.refresh_icons()
         self._build_menus(w)
         self._build_toolbar(w)
+
+    @staticmethod
+    def _fixed_label(w, text: str, icon: str, slot, can_changed, text_changed) -> QAction:
+        action = _action(w, text, slot, icon=icon)
+        action.setEnabled(False)
+        can_changed.connect(action.setEnabled)
+        text_changed.connect(lambda what: action.setToolTip(f"{text} {what}".strip()))
+        return action
 
     def refresh_icons(self) -> None:
         """(Re)draw icons in the current palette's colours (after a light/dark switch)."""
@@ -138,6 +155,7 @@ class WindowActions:
         for dock in w.docks():
             if dock is not w.code_dock:
                 self.panels_menu.addAction(dock.toggleViewAction())
+        view.addAction(self.reset_layout)
 
         run = bar.addMenu("&Run")
         run.addActions([self.train, self.pause, self.stop, self.resume])
@@ -189,7 +207,7 @@ class WindowActions:
         bar.setMovable(False)
         bar.addActions([self.new, self.open, self.save])
         bar.addSeparator()
-        bar.addActions([self.undo, self.redo])
+        bar.addActions([self.undo_button, self.redo_button])
         bar.addSeparator()
         bar.addActions([self.auto_layout, self.frame, self.show_code])
         w.addToolBar(bar)

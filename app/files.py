@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from .document import Document
-from .settings import app_settings, recovery_dir
+from .settings import app_settings, last_folder, recovery_dir, remember_folder
 
 SUFFIX = ".netcanvas"
 FILE_FILTER = "NetCanvas projects (*.netcanvas);;All files (*)"
@@ -32,8 +32,12 @@ def examples() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(SUFFIX))
 
 
+EXAMPLE_TITLES = {"vgg16": "VGG-16", "resnet18": "ResNet-18", "mlp_moons": "MLP on moons",
+                  "lenet_digits": "LeNet on digits", "residual_cnn": "Residual CNN"}
+
+
 def example_title(path: Path) -> str:
-    return path.stem.replace("_", " ").capitalize()
+    return EXAMPLE_TITLES.get(path.stem, path.stem.replace("_", " ").capitalize())
 
 
 # ---- dialogs (replaced in tests) ----------------------------------------------------------
@@ -107,8 +111,7 @@ class FileController(QObject):
     def open(self) -> bool:
         if not self.maybe_save():
             return False
-        folder = str(self.document.path.parent) if self.document.path else str(Path.home())
-        path = ask_open_path(self.window, folder)
+        path = ask_open_path(self.window, str(last_folder()))
         return bool(path) and self.open_path(path, prompt=False)
 
     def open_path(self, path: str | Path, *, prompt: bool = True, example: bool = False) -> bool:
@@ -124,6 +127,7 @@ class FileController(QObject):
         else:
             doc = Document(project, path)
             self.add_recent(path)
+            remember_folder(path)
         self.window.set_document(doc)
         return True
 
@@ -154,7 +158,7 @@ class FileController(QObject):
 
     def save_as(self) -> bool:
         doc = self.document
-        suggested = doc.path or Path.home() / (doc.name.split(" (")[0].replace(" ", "_") + SUFFIX)
+        suggested = doc.path or last_folder() / (doc.name.split(" (")[0].replace(" ", "_") + SUFFIX)
         path = ask_save_path(self.window, str(suggested))
         if not path:
             return False
@@ -172,6 +176,7 @@ class FileController(QObject):
         self.document.mark_saved(path)
         self.window.training_dock.document_saved()
         self.add_recent(path)
+        remember_folder(path)
         self.discard_recovery()
         return True
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from netcanvas.backend.catalogue import sample_shape
 from netcanvas.backend.doctor import DataFacts
 from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.view import GraphView
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThread, QTimer
 from PySide6.QtGui import QPalette, QUndoGroup
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from netcanvas import __version__
 
@@ -27,16 +37,17 @@ from .quick_fixes import QuickFixes
 from .settings import app_settings
 from .status import StatusPanel
 from .summary_table import SummaryTablePanel
+from .training.data_tab import config_key
 from .training.dock import TrainingDock
+from .window_layout import STATE_VERSION, DockLayout
 
 READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
 WIDTH_ZOOM = 0.7  # ... and one whose rows fit across at this zoom opens at its first rows
 MARGIN = 40.0
 PALETTE_EVENTS = (QEvent.PaletteChange, QEvent.ApplicationPaletteChange)
-CODE_WIDTH = 480
 DOCK_CHROME = 60  # a dock's title bar and frames around its contents, generously
-RUN_SHARE = 0.45  # of the window's height for the training dock while a run is live  # the right column widens to this when the code is shown
+RUN_SHARE = 0.45  # of the window's height for the training dock while a run is live
 
 
 class EmptyHintLabel(QLabel):
@@ -80,6 +91,11 @@ class MainWindow(QMainWindow):
         self.scene: GraphScene | None = None
         self.view: GraphView | None = None
         self.undo_group = QUndoGroup(self)
+        # One central widget for the window's life: replacing it (a view per document) made
+        # QMainWindow re-divide the window, squashing the canvas under the bottom dock.
+        self.canvas_host = QWidget()
+        QVBoxLayout(self.canvas_host).setContentsMargins(0, 0, 0, 0)
+        self.setCentralWidget(self.canvas_host)
 
         self.palette_panel = PalettePanel()
         self.palette_panel.layer_activated.connect(self.add_layer_at_center)
@@ -102,6 +118,7 @@ class MainWindow(QMainWindow):
         self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.problems_dock.raise_()
+        self.dock_layout = DockLayout(self)
 
         self.files = FileController(self)
         self.actions = WindowActions(self)
@@ -109,18 +126,21 @@ class MainWindow(QMainWindow):
         self.status = StatusPanel(self.statusBar(), self.show_problems)
         self.set_document(Document())
         self.resize(1440, 900)
-        self._sized = False
+        self._sized = False  # a saved layout was restored
+        self._shown = False
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if self._shown:
+            return
+        self._shown = True
         if not self._sized:  # once, after layout; a restored state overrides it
-            self._sized = True
-            self.default_dock_sizes()
+            self.dock_layout.apply_defaults()
+        QTimer.singleShot(0, self.dock_layout.settled)
 
-    def default_dock_sizes(self) -> None:
-        right = 280 if self.code_dock.isHidden() else CODE_WIDTH
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, right], Qt.Horizontal)
-        self.resizeDocks([self.problems_dock], [max(140, self.height() // 6)], Qt.Vertical)
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.dock_layout.window_resized()
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -137,6 +157,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(dock.widget())
         dock.setWidget(scroll)
         dock.run_started.connect(self._training_started)
+        dock.failure_shown.connect(lambda text, node_id: self.status.show_message(text, node_id))
         dock.data_tab.dataset_loaded.connect(
             lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
         # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
@@ -154,7 +175,7 @@ class MainWindow(QMainWindow):
         wanted = max(dock.widget().widget().minimumSizeHint().height() + DOCK_CHROME,
                      int(self.height() * RUN_SHARE))
         if dock.height() < wanted:
-            self.resizeDocks([dock], [wanted], Qt.Vertical)
+            self.dock_layout.keep("bottom", wanted)
 
     def docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock,
@@ -173,13 +194,18 @@ class MainWindow(QMainWindow):
         self.undo_group.setActiveStack(document.undo_stack)
         self.scene = GraphScene(document, self)
         self.scene.snap_to_grid = self.actions.snap.isChecked()
+        self.scene.new_node_params = self._new_node_params
         self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
         self.scene.node_context_menu.connect(self.quick_fixes.popup)
-        self.view = GraphView(self.scene)
+        self.status.clear_message()  # about the previous document
+        old_view, self.view = self.view, GraphView(self.scene)
         self.view.addActions(self.actions.canvas_actions)
         self.empty_hint = EmptyHintLabel(self.view, document.graph)
-        self.setCentralWidget(self.view)  # deletes the previous view
+        self.canvas_host.layout().addWidget(self.view)
+        if old_view is not None:
+            old_view.hide()
+            old_view.deleteLater()
         document.analysis_changed.connect(self._analysis_changed)
         document.title_changed.connect(self.setWindowTitle)
         document.graph.changed.connect(self.code_panel.schedule)
@@ -245,6 +271,21 @@ class MainWindow(QMainWindow):
         self.view.setFocus()
         return node_id
 
+    def _new_node_params(self, type_id: str) -> dict:
+        """A new Input takes one sample's shape of the project's dataset, when it is known."""
+        if type_id != "input":
+            return {}
+        config = self.document.project.dataset
+        data = self.training_dock.data_tab
+        shape = (data.dataset.sample_shape if data.loaded_key == config_key(config)
+                 else sample_shape(config.name, config.options))
+        return {"shape": tuple(shape)} if shape else {}
+
+    def auto_layout(self) -> None:
+        """Lay the graph out, then show it: the layout may move it out of sight."""
+        self.scene.auto_layout()
+        self.frame_all()
+
     def go_to_node(self, node_id: str) -> None:
         if self.scene.node_item(node_id) is None:
             return
@@ -261,8 +302,6 @@ class MainWindow(QMainWindow):
     def _code_visibility(self, visible: bool) -> None:
         if visible:
             self.code_panel.schedule()
-            if not self.code_dock.isFloating() and self.code_dock.width() < CODE_WIDTH:
-                self.resizeDocks([self.code_dock], [CODE_WIDTH], Qt.Horizontal)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About NetCanvas",
@@ -277,12 +316,16 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self._sized = self.restoreState(state)
+            self._sized = self.restoreState(state, STATE_VERSION)
+        sizes = settings.value("window/dock_sizes")
+        if self._sized and sizes:
+            self.dock_layout.preferred = {k: int(v) for k, v in json.loads(sizes).items()}
 
     def save_state(self) -> None:
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.saveState(STATE_VERSION))
+        settings.setValue("window/dock_sizes", json.dumps(self.dock_layout.preferred))
 
     def dragEnterEvent(self, event) -> None:
         if _project_urls(event.mimeData()):

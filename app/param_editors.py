@@ -87,7 +87,7 @@ class TextEditor(ParamEditor):
     def __init__(self, param: Param) -> None:
         edit = QLineEdit()
         if param.kind == "ints":
-            edit.setPlaceholderText("e.g. 3, 3" if param.length != 1 else "e.g. 3")
+            edit.setPlaceholderText("e.g. 3 or 3, 3" if param.length != 1 else "e.g. 3")
         if param.optional:
             edit.setPlaceholderText("none")
         super().__init__(param, edit)
@@ -120,8 +120,8 @@ def parse_text(param: Param, text: str) -> Any:
                 values.append(float(part))
             except ValueError:
                 return text  # let validate() name the field and the bad text
-    if param.kind == "ints":
-        return values
+    if param.kind == "ints":  # one number stands for all of a pair ("3" -> 3, 3)
+        return values[0] if len(values) == 1 and param.length else values
     return values[0] if len(values) == 1 else text
 
 

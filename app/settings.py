@@ -20,6 +20,17 @@ def app_settings() -> QSettings:
     return QSettings(ORG_NAME, APP_NAME)
 
 
+def last_folder() -> Path:
+    """Where the last file the user opened or saved lies: file dialogs start there."""
+    folder = app_settings().value("last_folder")
+    return Path(folder) if folder and Path(folder).is_dir() else Path.home()
+
+
+def remember_folder(path: str | Path) -> None:
+    path = Path(path)
+    app_settings().setValue("last_folder", str(path if path.is_dir() else path.parent))
+
+
 def recovery_dir() -> Path:
     folder = os.environ.get("NETCANVAS_RECOVERY_DIR")
     path = Path(folder) if folder else Path(platformdirs.user_data_dir(APP_NAME, ORG_NAME)) / "recovery"

@@ -1,4 +1,5 @@
-"""Permanent status-bar read-outs: total parameters, FLOPs and whether the graph is valid."""
+"""The status bar: permanent read-outs (total parameters, FLOPs, whether the graph is valid)
+and messages about a node, which go as soon as their cause does."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
 
 from .icons import status_color
 
+MESSAGE_MS = 15_000
+
 
 class StatusPanel:
     def __init__(self, bar: QStatusBar, show_problems) -> None:
+        self.bar = bar
+        self._analysis = None
+        self._cause: tuple[str, bool] | None = None  # (node id, had a static error)
+        bar.messageChanged.connect(lambda text: text or self._forget())
         self.params = QLabel()
         self.params.setToolTip("Trainable parameters in the whole network")
         self.flops = QLabel()
@@ -23,7 +30,26 @@ class StatusPanel:
             bar.addPermanentWidget(label)
         bar.addPermanentWidget(self.validity)
 
+    def show_message(self, text: str, node_id: str | None = None) -> None:
+        """A message about `node_id` (if any): cleared once that node is deleted, or once its
+        error, if the graph had one, is fixed; any message is cleared by another document."""
+        info = self._analysis.nodes.get(node_id) if self._analysis and node_id else None
+        self.bar.showMessage(text, MESSAGE_MS)
+        self._cause = (node_id, bool(info and info.error)) if node_id else None
+
+    def _forget(self) -> None:
+        self._cause = None
+
+    def clear_message(self) -> None:
+        self.bar.clearMessage()
+
     def set_analysis(self, analysis) -> None:
+        self._analysis = analysis
+        if self._cause is not None:
+            node_id, had_error = self._cause
+            info = analysis.nodes.get(node_id)
+            if info is None or (had_error and info.error is None):
+                self.bar.clearMessage()
         self.params.setText(f"{analysis.total_params:,} parameters")
         self.flops.setText(f"{format_count(analysis.total_flops)} FLOPs")
         errors = len(analysis.errors)

@@ -39,7 +39,7 @@ class SummaryTablePanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSortingEnabled(True)
         self.table.cellClicked.connect(self._clicked)
-        self.caption = QLabel()
+        self.caption = QLabel(wordWrap=True)  # a long caption must not widen the window
         self.copy_button = QPushButton("Copy as Markdown")
         self.copy_button.clicked.connect(self.copy_markdown)
         self.save_button = QPushButton("Save CSV…")

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainterPath, QPen
 
 from .hover_item import HoverItem
-from .style import PORT_R
+from .style import PORT_R, format_shape
 
 HIT_R = 10.0  # generous hit area: ports are small targets
 
@@ -41,6 +41,18 @@ class PortItem(HoverItem):
         path = QPainterPath()
         path.addEllipse(self.boundingRect())
         return path
+
+    def tooltip_text(self) -> str:
+        """What the port carries: its declared doc and, for an output, the shape."""
+        spec = self.node_item.spec
+        port = (spec.output_port if self.is_output else spec.input_port)(self.name)
+        lines = [f"{'output' if self.is_output else 'input'} '{self.name}' of "
+                 f"{self.node_item.name}" + (f": {port.doc}" if port and port.doc else "")]
+        info = self.node_item.info
+        shape = info.output_shapes.get(self.name) if info and self.is_output else None
+        if shape is not None:
+            lines.append("shape " + format_shape(tuple(shape)))
+        return "\n".join(lines)
 
     def set_highlight(self, on: bool) -> None:
         if on != self.highlight:

@@ -19,6 +19,7 @@ from . import clipboard
 from .document import EditDocument
 from .edge_item import EdgeItem
 from .node_item import NodeItem, card_size, port_y
+from .port_item import PortItem
 from .routing import CardIndex, is_long
 from .style import Style
 from .wiring import Wiring
@@ -26,6 +27,9 @@ from .wiring import Wiring
 LAYER_MIME = "application/x-netcanvas-layer"
 SCENE_EXTENT = 100_000.0  # a fixed, huge scene rect: no bounding-rect recomputation on edits
 PASTE_OFFSET = 40.0
+FREE_STEP = 40.0  # new cards move in these steps, nearest first, until they overlap nothing
+FREE_RINGS = 12
+FREE_GAP = 12.0  # clear space kept around a placed card
 
 
 class GraphScene(QGraphicsScene):
@@ -42,6 +46,9 @@ class GraphScene(QGraphicsScene):
         self.document = document
         self.graph = graph = document.graph
         self.snap_to_grid = False
+        # type_id -> params overriding the declared defaults of a new node (the app gives an
+        # Input the project dataset's sample shape)
+        self.new_node_params = lambda type_id: {}
         self.theme = Style.from_palette(self.palette())
         self.wiring = Wiring(self)
         self.cards = CardIndex()  # where the cards are, for routing wires around them
@@ -136,8 +143,11 @@ class GraphScene(QGraphicsScene):
             wire_to = None
         if wire_to is None and centered:
             x, y = x - w / 2, y - h / 2
+        if wire_to is None:  # a drop or quick-add lands in free space, not on another card
+            free = self.free_offset(QRectF(x, y, w, h))
+            x, y = x + free.x(), y + free.y()
         node = Node(new_id(), type_id, self.graph.unique_name(spec.module_prefix or type_id),
-                    spec.defaults(), (round(x), round(y)))
+                    spec.defaults() | self.new_node_params(type_id), (round(x), round(y)))
         edges = []
         if wire_to is not None:
             other, other_port, from_output = wire_to
@@ -147,6 +157,17 @@ class GraphScene(QGraphicsScene):
             return None
         self.select_nodes([node.id])
         return node.id
+
+    def free_offset(self, rect: QRectF) -> QPointF:
+        """The smallest shift (nearest first, in FREE_STEP steps) that makes `rect` overlap
+        no card; no shift when there is none within reach."""
+        steps = range(-FREE_RINGS, FREE_RINGS + 1)
+        for dx, dy in sorted(((i, j) for i in steps for j in steps),
+                             key=lambda d: (d[0] ** 2 + d[1] ** 2, abs(d[0]), d[1] < 0)):
+            moved = rect.translated(dx * FREE_STEP, dy * FREE_STEP)
+            if not self.cards.query(moved.adjusted(-FREE_GAP, -FREE_GAP, FREE_GAP, FREE_GAP)):
+                return QPointF(dx * FREE_STEP, dy * FREE_STEP)
+        return QPointF()
 
     def wirable_port(self, spec, wire_to: tuple[str, str, bool]):
         """The first port of a new `spec` layer that could be wired to the port
@@ -207,10 +228,16 @@ class GraphScene(QGraphicsScene):
     def _add_payload(self, data: dict, offset, text: str) -> list[str]:
         try:
             edit = clipboard.paste_edit(self.graph, data, offset)
+            bounds = QRectF()
+            for node in edit.nodes:
+                bounds = bounds.united(QRectF(*node.position, *card_size(get(node.type_id))))
         except (KeyError, TypeError, ValueError) as exc:
             self.edit_rejected.emit(f"cannot paste: {exc}")
             return []
         edit.text = text
+        free = self.free_offset(bounds)  # pasted cards never land on top of others
+        for node in edit.nodes:
+            node.position = (node.position[0] + free.x(), node.position[1] + free.y())
         if self.document.offer(edit) is not None:
             return []
         ids = [n.id for n in edit.nodes]
@@ -348,7 +375,7 @@ class GraphScene(QGraphicsScene):
     def helpEvent(self, event) -> None:
         """Tooltips are composed on demand: name, type, output shape, parameters, error."""
         for item in self.items(event.scenePos()):
-            if isinstance(item, NodeItem):
+            if isinstance(item, (NodeItem, PortItem)):
                 QToolTip.showText(event.screenPos(), item.tooltip_text(), event.widget())
                 return
         QToolTip.hideText()

@@ -6,7 +6,15 @@ import math
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QCursor, QKeySequence, QPainter
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QGraphicsView,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+)
 
 from .quick_add import QuickAddWidget
 from .scene import GraphScene
@@ -15,6 +23,7 @@ from .style import GRID, mix
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 _NUDGE = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
 ZOOM_STEP = 1.15
+TYPING = (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit, QComboBox)
 
 
 class GraphView(QGraphicsView):
@@ -29,7 +38,7 @@ class GraphView(QGraphicsView):
             scene.setParent(self)
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setDragMode(QGraphicsView.RubberBandDrag)
-        self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
+        self.setRubberBandSelectionMode(Qt.ContainsItemShape)  # only what it wholly encloses
         self.setTransformationAnchor(QGraphicsView.NoAnchor)
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
@@ -119,6 +128,14 @@ class GraphView(QGraphicsView):
             self.open_quick_add()  # Tab is ours, not focus navigation
             return True
         return super().event(event)
+
+    def enterEvent(self, event) -> None:
+        """Keys go to the canvas under the mouse (Space+drag pans at once), unless the user
+        is typing somewhere: a text field keeps its focus."""
+        super().enterEvent(event)
+        focus = QApplication.focusWidget()
+        if self.window().isActiveWindow() and not isinstance(focus, TYPING):
+            self.setFocus(Qt.MouseFocusReason)
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120

@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pyqtgraph as pg
 from netcanvas.backend.graph import Compound, SetSetting
+from netcanvas.backend.catalogue import DATASETS
 from netcanvas.backend.project import DatasetConfig, Project
 from netcanvas.backend.settings import DATASET, DATASET_OPTIONS, option_defaults
 from netcanvas.backend.shapes import format_shape
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..settings import last_folder, remember_folder
 from . import setting_widgets as sw
 from .colours import colour, palette_colours, style_plot
 from .image_grid import ImageGridWidget, to_display
@@ -86,7 +88,7 @@ class DataTab(QWidget):
         self._thread: DatasetLoadThread | None = None
         self.document: EditDocument | None = None
 
-        self.catalogue: dict = {}  # DATASETS, once torch has been imported off the GUI thread
+        self.catalogue = DATASETS  # plain data: the list is complete at once, no torch import
         self.combo = QComboBox()
         self.combo.currentIndexChanged.connect(self._dataset_chosen)
         self.doc = QLabel(wordWrap=True)
@@ -156,23 +158,19 @@ class DataTab(QWidget):
 
         self._reload_timer = QTimer(self, singleShot=True, interval=300)
         self._reload_timer.timeout.connect(self._auto_load)
+        self._fill_list()
         self.set_document(document or EditDocument(Project(dataset=config or DatasetConfig()),
                                                    self))
 
-    def set_catalogue(self, datasets: dict) -> None:
-        """Fill the dataset list (importing the catalogue imports torch: seconds)."""
-        self.catalogue = datasets
+    def _fill_list(self) -> None:
         self.combo.blockSignals(True)
-        self.combo.clear()
         for kind, title in KIND_TITLES.items():
             if self.combo.count():
                 self.combo.insertSeparator(self.combo.count())
-            for info in datasets.values():
+            for info in self.catalogue.values():
                 if info.kind == kind:
                     self.combo.addItem(f"{info.title}  ({title.lower()})", info.name)
         self.combo.blockSignals(False)
-        self._show_config()
-        self._auto_load_soon()
 
     # ---- config <-> widgets ---------------------------------------------------------
     @property
@@ -188,6 +186,7 @@ class DataTab(QWidget):
         self.message.say("")
         self._show_config()
         self._auto_load_soon()
+        self._refresh_preview()
 
     def _show_config(self) -> None:
         self._build_options()
@@ -249,22 +248,29 @@ class DataTab(QWidget):
             self._show_values()
         self.changed.emit()
         self._auto_load_soon()
+        self._refresh_preview()  # the loaded data only if it is this data: no stale picture
 
     def _browse(self) -> None:
+        start = str(last_folder())
         if self.config.name == "folder":
-            path = QFileDialog.getExistingDirectory(self, "Image folder (one subfolder per class)")
+            path = QFileDialog.getExistingDirectory(self, "Image folder (one subfolder per class)",
+                                                    start)
         else:
             pattern = "CSV files (*.csv)" if self.config.name == "csv" else "NumPy (*.npz)"
-            path, _ = QFileDialog.getOpenFileName(self, "Dataset file", "", pattern)
+            path, _ = QFileDialog.getOpenFileName(self, "Dataset file", start, pattern)
         if path:
+            remember_folder(path)
             self.path.setText(path)
             self._offer("path", path)
 
     # ---- loading ------------------------------------------------------------------
-    def _auto_load_soon(self) -> None:
+    def _auto_load_soon(self) -> bool:
+        """Reload shortly if this data needs no download; whether it will."""
         info = self.catalogue.get(self.config.name)
         if info and (info.kind == "builtin" or (info.kind == "user" and self.config.path)):
             self._reload_timer.start()
+            return True
+        return False
 
     def _auto_load(self) -> None:
         if self.loaded_key == config_key(self.config):
@@ -331,6 +337,20 @@ class DataTab(QWidget):
             self._thread.wait(2000)
 
     # ---- preview ------------------------------------------------------------------
+    def _refresh_preview(self) -> None:
+        """The preview and summary describe the chosen data only, if it is loaded."""
+        if self.loaded_key == config_key(self.config):
+            if self.preview.currentIndex() == 0:
+                self._show(self.dataset)
+            return
+        self.summary.setText("")
+        self.preview.setCurrentIndex(0)
+        info = self.catalogue.get(self.config.name)
+        self.preview.currentWidget().setText(
+            "Choose the file or folder, then Load it to see samples."
+            if info and info.kind == "user" and not self.config.path
+            else "Load the dataset to see samples.")
+
     def _show(self, ds) -> None:
         shape = format_shape(ds.sample_shape)
         classes = (f"{ds.num_classes} classes: {', '.join(ds.class_names[:12])}"

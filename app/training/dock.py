@@ -37,7 +37,14 @@ from .layers_tab import LayersTab
 from .run_tab import RunTab
 from .memory_label import MemoryFitLabel
 from .settings_form import SettingsForm
-from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
+from .worker import (
+    BoundaryUpdated,
+    ClosedForm,
+    DataProgress,
+    Predictions,
+    TrainingThread,
+    snapshot,
+)
 
 STOP_TIMEOUT_MS = 2000
 RUNS_FOLDER_KEY = "runs/folder"
@@ -64,15 +71,10 @@ def runs_folder() -> str | None:
 
 
 class _BackendImport(QThread):
-    """Import torch and the data catalogue off the GUI thread (it takes seconds)."""
-
-    ready = Signal(dict)
+    """Import torch off the GUI thread (it takes seconds), so the first Train starts at once."""
 
     def run(self) -> None:
-        from netcanvas.backend.training import Trainer  # noqa: F401  (warm: Train starts at once)
-        from netcanvas.backend.data import DATASETS
-
-        self.ready.emit(dict(DATASETS))
+        import netcanvas.backend.training  # noqa: F401
 
 
 class TrainingDock(QDockWidget):
@@ -80,6 +82,7 @@ class TrainingDock(QDockWidget):
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
     layer_stats = Signal(object)  # a LayerStats event of the live run
+    failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
     def __init__(self, parent: QWidget | None = None, document=None) -> None:
         super().__init__("Training", parent)
@@ -152,6 +155,7 @@ class TrainingDock(QDockWidget):
             DataProgress: lambda ev, _ds: self.run_tab.data_progress(ev),
             BoundaryUpdated: self.eval_tab.boundary,
             Predictions: self.eval_tab.predictions,
+            ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
         }
         if isinstance(parent, QMainWindow):
             self.node_failed.connect(lambda node_id: parent.go_to_node(node_id)
@@ -160,7 +164,6 @@ class TrainingDock(QDockWidget):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self._backend = _BackendImport(self)
-        self._backend.ready.connect(self.data_tab.set_catalogue)
         self._backend.start()
         if document is not None:
             self.set_document(document)
@@ -337,11 +340,9 @@ class TrainingDock(QDockWidget):
 
     def _failed(self, ev) -> None:
         message = self.run_tab.failed(ev)
-        window = self.window()
-        if isinstance(window, QMainWindow):
-            window.statusBar().showMessage(message, 15000)
         graph = self._run_graph  # the graph the run was taken from, if still watched
         node = graph.by_name(ev.node) if ev.node and graph is not None else None
+        self.failure_shown.emit(message, node.id if node is not None else "")
         if node is not None:
             self.node_failed.emit(node.id)
         self.tabs.setCurrentWidget(self.run_tab)

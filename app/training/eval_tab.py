@@ -32,6 +32,10 @@ class EvalTab(QWidget):
         buttons.addStretch(1)
         self.source = QLabel(wordWrap=True)  # which run the views show
         self.metrics = QLabel(NO_RUN, wordWrap=True)
+        self.closed_form_table = QLabel(textFormat=Qt.TextFormat.RichText)
+        self.closed_form_table.setToolTip("Least squares on the inputs the model sees (the "
+                                          "normalised training split), as `netcanvas train` "
+                                          "prints it")
 
         self.summary = pg.GraphicsLayoutWidget()
         self.confusion_plot = self.summary.addPlot(row=0, col=0)
@@ -61,6 +65,7 @@ class EvalTab(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.source)
         layout.addWidget(self.metrics)
+        layout.addWidget(self.closed_form_table)
         layout.addWidget(self.views, 1)
         self._style()
         self.run_started()
@@ -83,6 +88,7 @@ class EvalTab(QWidget):
 
     # ---- lifecycle --------------------------------------------------------------------
     def run_started(self) -> None:
+        self.closed_form_table.hide()
         self.confusion_plot.clear()
         self.per_class_plot.clear()
         self.scatter.getPlotItem().clear()
@@ -199,6 +205,17 @@ class EvalTab(QWidget):
         captions = [f"{names[y[i]]} → {names[predicted[i]]}\n{probs[i, predicted[i]]:.0%}"
                     for i in shown]
         self.mistakes.set_images(images, captions)
+
+    def closed_form(self, rows: list[tuple]) -> None:
+        """Linear regression: the learned w, b beside the optimum w* = (XᵀX)⁻¹XᵀY."""
+        cells = "".join(f"<tr><td><b>{name}</b></td><td align=right>{trained:.6f}</td>"
+                        f"<td align=right>{best:.6f}</td><td align=right>{diff:.2e}</td></tr>"
+                        for name, trained, best, diff in rows)
+        self.closed_form_table.setText(
+            "Learned weights beside the least-squares optimum w* = (XᵀX)⁻¹XᵀY:"
+            "<table cellspacing=0 cellpadding=3><tr><th></th><th>learned</th>"
+            f"<th>closed form</th><th>difference</th></tr>{cells}</table>")
+        self.closed_form_table.show()
 
     def _regression(self, predicted: np.ndarray, true: np.ndarray) -> None:
         plot = self.scatter.getPlotItem()

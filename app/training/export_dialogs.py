@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..settings import last_folder, remember_folder
+
 DEFAULT_OPSET = 0  # 0 = the exporter's default
 KINDS = {  # kind -> (title, file name, filter)
     "onnx": ("Export to ONNX", "model.onnx", "ONNX (*.onnx)"),
@@ -71,7 +73,7 @@ class ExportDialog(QDialog):
         self.changed.setStyleSheet("QLabel { border: 2px solid #ff7f0e; border-radius: 4px; "
                                    "padding: 4px; }")
         self._describe_source()
-        self.path = QLineEdit(str(Path(folder or Path.home()) / name))
+        self.path = QLineEdit(str((Path(folder) if folder else last_folder()) / name))
         browse = QPushButton("Browse…", autoDefault=False)  # Enter exports, never browses
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -128,6 +130,7 @@ class ExportDialog(QDialog):
         title, _name, pattern = KINDS[self.kind]
         path, _ = QFileDialog.getSaveFileName(self, title, self.path.text(), pattern)
         if path:
+            remember_folder(path)
             suffix = Path(KINDS[self.kind][1]).suffix
             self.path.setText(path if path.endswith(suffix) else path + suffix)
 
@@ -206,7 +209,6 @@ class ExportActions:
         self.project = project  # the open document's project, to compare with the run's
         self.run = None
         self.dialog: ExportDialog | None = None
-        self.folder: str | None = None  # where the last export went
 
     def open(self, kind: str, trained: bool = True) -> ExportDialog | None:
         if trained and (self.run is None or not self.run.usable):
@@ -214,14 +216,14 @@ class ExportActions:
         if self.dialog is not None:
             self.dialog.shutdown()
         self.dialog = ExportDialog(kind, self.run if trained else None, self.project(),
-                                   self.parent, self.folder)
+                                   self.parent)
         self.dialog.done_exporting.connect(self._remember_folder)
         self.dialog.open()
         return self.dialog
 
     def _remember_folder(self, result) -> None:
         if result is not None and self.dialog is not None:
-            self.folder = str(Path(self.dialog.path.text()).parent)
+            remember_folder(self.dialog.path.text())
 
     def shutdown(self) -> None:
         if self.dialog is not None:

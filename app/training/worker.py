@@ -46,6 +46,13 @@ class Predictions:
     outputs: np.ndarray  # (N, classes) probabilities, or (N, *target) regression values
 
 
+@dataclass
+class ClosedForm:
+    """Linear regression: rows (name, trained, closed form w*, difference)."""
+
+    rows: list[tuple]
+
+
 def snapshot(project: Project) -> Project:
     """A deep, event-free copy, so the user may edit the graph while the copy trains."""
     return project_from_dict(project_to_dict(project))
@@ -128,8 +135,15 @@ class TrainingThread(QThread):
                 log.exception("predicting the test split failed")
             else:
                 self._send(Predictions(outputs))
+            self._send_closed_form()
         self._send()
         self.ended.emit(self.result)
+
+    def _send_closed_form(self) -> None:
+        from netcanvas.backend.training.closed_form import compare_model, is_linear_regression
+
+        if is_linear_regression(self.project.graph):
+            self._send(ClosedForm(compare_model(self.result.model, self.dataset)))
 
     def _send(self, ev=None) -> None:
         """Queue `ev` for the GUI; send the queue unless `ev` is routine and the last send was

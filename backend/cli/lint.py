@@ -27,7 +27,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def data_facts(project):
     """The dataset's sample shape and classes when it loads offline (the built-ins); None
     otherwise, so the dataset rules are skipped rather than a download started."""
-    from ..data.catalogue import DATASETS
+    from ..catalogue import DATASETS
 
     info = DATASETS.get(project.dataset.name)
     if info is None or info.kind != "builtin":

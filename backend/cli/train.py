@@ -239,10 +239,9 @@ def print_test(metrics: dict) -> None:
 
 def print_closed_form(model, dataset) -> None:
     """Trained weights next to w* = (XᵀX)⁻¹XᵀY on the normalised training inputs."""
-    from ..training.closed_form import compare
+    from ..training.closed_form import compare_model
 
-    linear = next(m for m in model.module.children() if hasattr(m, "weight"))
-    rows = compare(linear, dataset.train.x, dataset.train.y)
+    rows = compare_model(model, dataset)
     print("\nlinear regression: trained weights vs the least-squares solution "
           "w* = (XᵀX)⁻¹XᵀY\n(on the inputs the model sees: normalised training split)")
     print(f"{'':8}{'trained':>14}{'closed form':>14}{'difference':>14}")

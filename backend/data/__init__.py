@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..catalogue import DATASETS, DatasetInfo
 from ..project import DatasetConfig
 from .builtin import load_digits
-from .catalogue import DATASETS
 from .compat import check_compatible
 from .images import load_image_folder
 from .remote import REMOTES, load_remote
@@ -13,7 +13,6 @@ from .transforms import augment
 from .types import (
     Dataset,
     DatasetError,
-    DatasetInfo,
     DatasetMismatchError,
     DownloadCancelled,
     Split,

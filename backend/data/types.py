@@ -76,19 +76,3 @@ class Dataset:
         std = self.std.to(x.device).reshape(shape)
         return (x - mean) / std
 
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """One entry of the catalogue the UI lists."""
-
-    name: str
-    title: str
-    kind: Literal["builtin", "download", "user"]
-    doc: str
-
-    @property
-    def options(self) -> dict[str, Any]:
-        """Option name -> default, from the declarations in backend/settings.py."""
-        from ..settings import option_defaults
-
-        return option_defaults(self.name)

@@ -36,6 +36,13 @@ def least_squares(x: torch.Tensor, y: torch.Tensor, bias: bool = True
     return w[1:].T.contiguous(), w[0].clone()
 
 
+def compare_model(model, dataset) -> list[tuple]:
+    """`compare` for a trained Input -> Linear -> Output model on its normalised training
+    split: what `netcanvas train` prints and the app's Evaluation tab shows."""
+    linear = next(m for m in model.module.children() if hasattr(m, "weight"))
+    return compare(linear, dataset.train.x, dataset.train.y)
+
+
 def compare(linear: torch.nn.Linear, x: torch.Tensor, y: torch.Tensor) -> list[tuple]:
     """Rows (name, trained, closed form, difference) for every weight and bias."""
     w_star, b_star = least_squares(x, y, bias=linear.bias is not None)

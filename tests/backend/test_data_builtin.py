@@ -1,5 +1,8 @@
 """Built-in datasets: shapes, splits, determinism, normalisation statistics."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -121,6 +124,24 @@ def test_catalogue_lists_every_kind():
     assert set(kinds) >= {"digits", "moons", "circles", "spirals", "xor", "blobs", "linear",
                           "mnist", "fashion_mnist", "cifar10", "folder", "csv", "npz"}
     assert all(info.title and info.doc for info in DATASETS.values())
+
+
+def test_the_catalogue_imports_neither_torch_nor_scikit_learn():
+    code = ("import sys, netcanvas.backend.catalogue as c; "
+            "print(len(c.DATASETS), *(m in sys.modules for m in ('torch', 'sklearn')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [str(len(DATASETS)), "False", "False"]
+
+
+@pytest.mark.parametrize("name,options", [("digits", {}), ("moons", {}), ("blobs", {}),
+                                          ("linear", {"n_features": 3})])
+def test_the_catalogue_knows_each_builtin_sample_shape_without_loading(name, options):
+    from netcanvas.backend.catalogue import sample_shape
+
+    loaded = load_dataset(DatasetConfig(name=name, options=options | {"n_samples": 100}
+                                        if name != "digits" else {}))
+    assert sample_shape(name, options) == loaded.sample_shape
 
 
 def test_normalization_stats_in_chunks_match_float64():

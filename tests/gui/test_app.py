@@ -34,7 +34,7 @@ def test_no_file_opens_the_default_example(isolated, monkeypatch):
     monkeypatch.setattr(launch, "save_screenshot", capture)
     assert launch.main(["--screenshot", str(isolated / "x.png")]) == 0
     if any(p.stem == "lenet_digits" for p in examples()):
-        assert seen["title"].startswith("Lenet digits (example)") and seen["nodes"] > 5
+        assert seen["title"].startswith("LeNet on digits (example)") and seen["nodes"] > 5
     else:
         assert seen["nodes"] == 0
 

@@ -37,7 +37,11 @@ def test_paste_adds_fresh_nodes_with_internal_edges_in_one_step(qtbot):
     names = [ed.graph.nodes[n].name for n in new]
     assert len(set(names) | {"input1", "conv1", "relu1"}) == 5  # all names unique
     assert ed.graph.edges[-1].src == new[0] and ed.graph.edges[-1].dst == new[1]
-    assert ed.graph.nodes[new[0]].position == (a.position[0] + 40, a.position[1] + 40)
+    pa, pb = (ed.graph.nodes[n].position for n in new)
+    assert (pb[0] - pa[0], pb[1] - pa[1]) == (b.position[0] - a.position[0],
+                                              b.position[1] - a.position[1])
+    pasted = ed.scene.nodes_rect(new)
+    assert not pasted.intersects(ed.scene.nodes_rect([a.id, b.id, c.id]))  # beside, not on
     assert set(ed.scene.selected_node_ids()) == set(new)
     assert ed.stack.count() == 1 and ed.stack.undoText() == "Paste"
     ed.stack.undo()

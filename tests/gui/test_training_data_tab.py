@@ -6,7 +6,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from netcanvas.app.training.data_tab import DataTab
-from netcanvas.backend.data import DATASETS
 from netcanvas.backend.project import DatasetConfig
 
 LOAD_TIMEOUT_MS = 60_000
@@ -17,7 +16,6 @@ def tab(qtbot):
     def make(config):
         widget = DataTab(config)
         qtbot.addWidget(widget)
-        widget.set_catalogue(DATASETS)
         widget.show()
         return widget
 
@@ -80,3 +78,16 @@ def test_a_download_shows_progress_and_can_be_cancelled(qtbot, tab, tmp_path, mo
         assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing half-written
     finally:
         server.shutdown()
+
+
+def test_the_dataset_list_is_complete_the_moment_the_window_exists(qtbot):
+    """The catalogue is plain data: no waiting for torch to import before it is listed."""
+    from netcanvas.app.main_window import MainWindow
+    from netcanvas.backend.catalogue import DATASETS
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    combo = window.training_dock.data_tab.combo
+    listed = {combo.itemData(i) for i in range(combo.count())} - {None}
+    assert listed == set(DATASETS)
+    window.training_dock.shutdown()

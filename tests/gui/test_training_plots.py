@@ -93,3 +93,27 @@ def test_a_regression_run_plots_validation_r2_and_hides_other_tasks_scores(qtbot
     panel.set_task("classification")
     assert chart.getAxis("left").labelText == "accuracy"
     assert classifier.items["val_accuracy"].isVisible()
+
+
+def test_the_r2_axis_reads_r2_after_an_accuracy_chart(qtbot):
+    """Ticks are the data's own numbers: R² 0.5 reads 0.5, not "500" (an SI scale computed
+    from the accuracy chart's range lingered when the chart switched to R²)."""
+    panel = LivePlotsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.begin_run()
+    panel.set_task("classification")
+    for epoch, acc in enumerate([0.84, 0.93, 0.97], 1):
+        panel.add_epoch(epoch, {"train_accuracy": acc, "val_accuracy": acc - 0.01})
+    panel.flush(force=True)
+    panel.begin_run()
+    panel.set_task("regression")
+    for epoch, r2 in enumerate([-1.3, 0.72, 0.89], 1):
+        panel.add_epoch(epoch, {"val_r2": r2})
+    panel.flush(force=True)
+    axis = panel.charts["epoch_score"].getAxis("left")
+    lo, hi = panel.charts["epoch_score"].vb.viewRange()[1]
+    assert -1.2 < lo < -1.0 and 0.89 < hi < 1.2  # the data (early R² below -1 clipped)
+    labels = [float(text.replace("−", "-")) for spacing, values in axis.tickValues(lo, hi, 200)
+              for text in axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)]
+    assert labels and all(lo <= v <= hi for v in labels)

@@ -27,7 +27,7 @@ register(LayerSpec(
     type_id="input", title="Input", category="Input/Output",
     doc="Where a batch of samples enters the network. `shape` is one sample's shape "
         "without the batch dimension: 1x8x8 for a grey 8x8 image, 2 for a point in the plane.",
-    inputs=(), outputs=(Port("y"),),
+    inputs=(), outputs=(Port("y", doc="one batch of samples from the dataset"),),
     params=(Param("shape", "ints", (1, 28, 28), "Shape of one sample, batch excluded.", min=1),),
     infer_shape=_input_shape, build=None, key_params=("shape",), module_prefix="input",
 ))
@@ -37,7 +37,9 @@ register(LayerSpec(
     doc="A network output and the loss it is trained with. Cross-entropy takes raw class "
         "scores (logits) and applies softmax itself; label smoothing spreads a little "
         "probability over the wrong classes. Use `none` for an output that is not trained.",
-    inputs=(Port("x"),), outputs=(Port("y"),),
+    inputs=(Port("x", doc="the network's prediction; the loss compares it with the targets"),),
+    outputs=(Port("y", doc="the prediction, unchanged: what inference and the exported model "
+                          "return (wire it on to use it inside the graph)"),),
     params=(
         Param("loss", "choice", "cross_entropy", "Loss applied to this output.", choices=LOSSES),
         Param("label_smoothing", "float", 0.0, "Cross-entropy only.", min=0.0, max=0.99),

@@ -1,0 +1,31 @@
+"""Linear regression in the app: the learned w, b beside the closed-form optimum, computed by
+the same backend function `netcanvas train` prints with."""
+
+from __future__ import annotations
+
+from netcanvas.app.files import examples
+from netcanvas.backend.data import load_dataset
+from netcanvas.backend.project_io import load_project
+from netcanvas.backend.training.closed_form import compare_model
+from test_training_dock import mlp_project, open_project, run_to_end, window  # noqa: F401
+
+
+def test_a_linear_regression_run_shows_w_and_b_beside_the_closed_form(qtbot, window):  # noqa: F811
+    project = load_project(next(p for p in examples() if p.stem == "linear_regression"))
+    project.training.epochs = 12
+    open_project(window, project)
+    dock = window.training_dock
+    result = run_to_end(qtbot, dock)
+    assert result.failed is None
+    table = dock.eval_tab.closed_form_table
+    assert table.isVisibleTo(dock.eval_tab)
+    text = table.text()
+    assert "w* = (XᵀX)⁻¹XᵀY" in text
+    rows = compare_model(result.model, load_dataset(project.dataset))
+    assert [r[0] for r in rows] == ["b", "w[0]"]
+    for name, trained, best, diff in rows:
+        assert f"{trained:.6f}" in text and f"{best:.6f}" in text
+        assert abs(diff) < 0.05  # trained close to the optimum
+    open_project(window, mlp_project(epochs=1))
+    assert run_to_end(qtbot, dock).failed is None
+    assert not table.isVisibleTo(dock.eval_tab)  # not a linear regression: no table
