@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..echo import brief
+
 Shape = tuple[int, ...]
 # Inputs arrive keyed by port name; a "many" port receives a list of shapes.
 Inputs = dict[str, Any]
@@ -36,6 +38,7 @@ class Port:
     dtype: str = "float"
 
 
+INT_MAX = 2**63 - 1  # an int param without a declared max still fits in int64
 PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "str")
 
 
@@ -63,45 +66,50 @@ class Param:
         kind = self.kind
         if kind == "bool":
             if not isinstance(value, bool):
-                raise ParamError(f"{self.name}: expected true or false, got {value!r}")
+                raise ParamError(f"{self.name}: expected true or false, got {brief(value)}")
             return value
         if kind == "int":
             return self._check_range(self._as_int(value))
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParamError(f"{self.name}: expected a number, got {value!r}")
-            value = float(value)
+                raise ParamError(f"{self.name}: expected a number, got {brief(value)}")
+            try:
+                value = float(value)
+            except OverflowError:  # an int of hundreds of digits
+                value = math.inf
             if not math.isfinite(value):
-                raise ParamError(f"{self.name}: must be finite, got {value!r}")
+                raise ParamError(f"{self.name}: must be finite, got {brief(value)}")
             return self._check_range(value)
         if kind == "choice":
             if value not in self.choices:
-                raise ParamError(f"{self.name}: expected one of {', '.join(self.choices)}; got {value!r}")
+                raise ParamError(f"{self.name}: expected one of {', '.join(self.choices)}; got {brief(value)}")
             return value
         if kind == "str":
             if not isinstance(value, str):
-                raise ParamError(f"{self.name}: expected text, got {value!r}")
+                raise ParamError(f"{self.name}: expected text, got {brief(value)}")
             return value
         # ints: a tuple of ints; a single int is broadcast to `length`.
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.length:
             value = [value] * self.length
         if not isinstance(value, (list, tuple)) or not value:
-            raise ParamError(f"{self.name}: expected a list of integers, got {value!r}")
+            raise ParamError(f"{self.name}: expected a list of integers, got {brief(value)}")
         items = tuple(self._check_range(self._as_int(v)) for v in value)
         if self.length is not None and len(items) != self.length:
             raise ParamError(f"{self.name}: expected {self.length} integers, got {len(items)}")
         return items
 
     def _as_int(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            raise ParamError(f"{self.name}: expected an integer, got {value!r}")
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or isinstance(value, float) and not math.isfinite(value) or int(value) != value):
+            raise ParamError(f"{self.name}: expected an integer, got {brief(value)}")
         return int(value)
 
     def _check_range(self, value):
+        high = self.max if self.max is not None or isinstance(value, float) else INT_MAX
         if self.min is not None and value < self.min:
-            raise ParamError(f"{self.name}: must be at least {self.min:g}, got {value}")
-        if self.max is not None and value > self.max:
-            raise ParamError(f"{self.name}: must be at most {self.max:g}, got {value}")
+            raise ParamError(f"{self.name}: must be at least {self.min:g}, got {brief(value)}")
+        if high is not None and value > high:
+            raise ParamError(f"{self.name}: must be at most {high:g}, got {brief(value)}")
         return value
 
 
@@ -142,7 +150,7 @@ class LayerSpec:
         for p in self.params:
             if p.name == name:
                 return p
-        raise KeyError(f"{self.type_id} has no parameter {name!r}")
+        raise KeyError(f"{self.type_id} has no parameter {brief(name)}")
 
     def input_port(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)
