@@ -18,3 +18,12 @@ _REPR.maxlevel = 3
 def brief(value: object) -> str:
     """repr(value), with long strings, numbers and containers elided in the middle."""
     return _REPR.repr(value)
+
+
+def cut(text: str, limit: int = 300) -> str:
+    """`text` on one line, shortened in the middle to at most about `limit` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]} … {text[-half:]}"

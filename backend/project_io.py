@@ -121,7 +121,8 @@ def load_project(path: str | os.PathLike) -> Project:
         raise ProjectFileError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
                                f"{exc.msg} (truncated or edited by hand?)", path=path) from None
     except RecursionError:
-        raise ProjectFileError(f"nested more than {MAX_DEPTH} levels deep", path=path) from None
+        raise ProjectFileError(f"not valid JSON: nested more than {MAX_DEPTH} levels deep",
+                               path=path) from None
     except ValueError as exc:
         raise ProjectFileError(f"not valid JSON: {exc}", path=path) from None
     try:
@@ -193,7 +194,8 @@ def _version(d: dict) -> int:
     if isinstance(version, bool) or not isinstance(version, int):
         raise ProjectFileError(f"expected a whole number, got {brief(version)}", "format_version")
     if not 1 <= version <= FORMAT_VERSION:
-        newer = "; update NetCanvas to open it" if version > FORMAT_VERSION else ""
+        newer = (" (it was made by a newer NetCanvas: update to open it)"
+                 if version > FORMAT_VERSION else "")
         raise ProjectFileError(f"this file is format {brief(version)}; this NetCanvas reads "
                                f"1..{FORMAT_VERSION}{newer}", "format_version")
     return version

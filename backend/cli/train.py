@@ -68,11 +68,11 @@ def run(args: argparse.Namespace) -> int:
                       checkpoint_dir=out, resume_from=args.resume)
     result = run_cancellable(trainer)
     view.clear()
-    if out is not None:
+    if out is not None and not _refused_resume(result):
         write_metrics(out, result)
     if result.failed is not None:
         _error(result.failed.message.replace("\n", " "))
-        return 1
+        return 2 if _refused_resume(result) else 1
     if result.cancelled:
         _error("cancelled")
         return 1
@@ -83,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
     if is_linear_regression(project.graph):
         print_closed_form(result.model, dataset)
     return 0
+
+
+def _refused_resume(result) -> bool:
+    """A resume refused before training leaves the folder's metrics as they were."""
+    return result.failed is not None and result.failed.kind == "checkpoint"
 
 
 def run_cancellable(trainer):

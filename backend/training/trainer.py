@@ -24,7 +24,10 @@ from types import SimpleNamespace
 import torch
 
 from .batches import DeviceSplit, steps_per_epoch
+from ..echo import cut
 from .checkpoint import (
+    CheckpointError,
+    damaged,
     load_checkpoint,
     optimizer_from_parts,
     prefixed,
@@ -113,7 +116,8 @@ class Trainer:
                                  step=loop.global_step if loop else 0))
             return self._result(cancelled=True)
         except Exception as exc:  # noqa: BLE001 -- every fault becomes a Failed event
-            step = self._loop.global_step + 1 if self._loop else None
+            loop = self._loop  # a step number only once a step has started
+            step = loop.global_step + 1 if loop is not None and loop.epoch else None
             failed = failure(exc, step=step, batch_size=self.project.training.batch_size,
                              graph=self.project.graph)
             if failed.kind == "nan" and self._checkpoint is not None:
@@ -260,12 +264,25 @@ class Trainer:
     def _resume(self, loop: Loop) -> dict:
         meta, tensors = load_checkpoint(self.resume_from)
         if meta["steps_per_epoch"] != loop.steps:
-            raise ValueError(
+            raise CheckpointError(
                 f"the checkpoint was made with {meta['steps_per_epoch']} steps per epoch "
                 f"(batch size {meta['batch_size']}), this run has {loop.steps}: resume needs the "
                 "same dataset and batch size")
+        try:
+            loop.model.load_state_dict(prefixed(tensors, "model/"))
+        except RuntimeError as exc:
+            raise CheckpointError("the checkpoint was made for another graph: "
+                                  + cut(str(exc).removeprefix("Error(s) in loading state_dict "
+                                                              "for GraphModule:"), 2000)) from None
+        try:
+            return self._restore_state(loop, meta, tensors)
+        except CheckpointError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- any inconsistency in the saved state
+            raise damaged(f"{type(exc).__name__}: {cut(str(exc))}") from None
+
+    def _restore_state(self, loop: Loop, meta: dict, tensors: dict) -> dict:
         device = next(iter(loop.model.parameters())).device
-        loop.model.load_state_dict(prefixed(tensors, "model/"))
         best = prefixed(tensors, "best/")
         self._best_state = {k: v.to(device) for k, v in best.items()} or None
         loop.opt.load_state_dict(optimizer_from_parts(meta["optimizer"], tensors))
@@ -276,7 +293,7 @@ class Trainer:
         loop.global_step = meta["step"]
         self._history = list(meta["history"])
         self._best_epoch = meta["best_epoch"]
-        return {"epoch": meta["epoch"], "best_metric": meta["best_metric"],
+        return {"epoch": meta["epoch"], "best_metric": meta.get("best_metric"),
                 "bad_epochs": meta["bad_epochs"]}
 
 
