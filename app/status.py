@@ -1,4 +1,4 @@
-"""Permanent status-bar read-outs: total parameters, FLOPs and whether the graph is valid."""
+"""Permanent status-bar read-outs: total parameters, MACs and whether the graph is valid."""
 
 from __future__ import annotations
 
@@ -13,19 +13,19 @@ class StatusPanel:
     def __init__(self, bar: QStatusBar, show_problems) -> None:
         self.params = QLabel()
         self.params.setToolTip("Trainable parameters in the whole network")
-        self.flops = QLabel()
-        self.flops.setToolTip("Multiply-accumulates for one sample's forward pass")
+        self.macs = QLabel()
+        self.macs.setToolTip("Multiply-accumulates for one sample's forward pass")
         self.validity = QToolButton(autoRaise=True)
         self.validity.setToolTip("Show the problems panel")
         self.validity.clicked.connect(show_problems)
-        for label in (self.params, self.flops):
+        for label in (self.params, self.macs):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
         bar.addPermanentWidget(self.validity)
 
     def set_analysis(self, analysis) -> None:
         self.params.setText(f"{analysis.total_params:,} parameters")
-        self.flops.setText(f"{format_count(analysis.total_flops)} FLOPs")
+        self.macs.setText(f"{format_count(analysis.total_macs)} MACs")
         errors = len(analysis.errors)
         warnings = len(analysis.problems) - errors
         if errors:

@@ -29,7 +29,7 @@ TYPICAL_BATCH = 64
 class NodeInfo:
     output_shapes: dict[str, Shape] = field(default_factory=dict)  # empty when unknown
     params: int = 0
-    flops: int = 0  # multiply-accumulates per sample
+    macs: int = 0  # multiply-accumulates per sample
     activation_bytes: int = 0  # outputs of one sample (float32; indices int64)
     error: str | None = None
 
@@ -52,8 +52,8 @@ class Analysis:
         return sum(info.params for info in self.nodes.values())
 
     @property
-    def total_flops(self) -> int:
-        return sum(info.flops for info in self.nodes.values())
+    def total_macs(self) -> int:
+        return sum(info.macs for info in self.nodes.values())
 
     @property
     def ok(self) -> bool:
@@ -169,10 +169,10 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
     info.output_shapes = {k: tuple(v) for k, v in outputs.items()}
     info.activation_bytes = nbytes
     info.params = spec.count_params(params, inputs, outputs)
-    if spec.flops is not None:
-        info.flops = spec.flops(params, inputs, outputs)
+    if spec.macs is not None:
+        info.macs = spec.macs(params, inputs, outputs)
     elif spec.inputs:  # one op per output element; an Input computes nothing
-        info.flops = sizes.get(spec.outputs[0].name, 0)
+        info.macs = sizes.get(spec.outputs[0].name, 0)
     if info.params > MAX_PARAMS:
         return (f"{label(spec, name)} would hold {sci(info.params)} parameters "
                 f"({human_bytes(info.params * BYTES_PER_VALUE['float'])})")

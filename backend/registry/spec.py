@@ -138,7 +138,7 @@ class LayerSpec:
     build_first_output: Callable[[dict, Inputs], Any] | None = None
     count_params: Callable[[dict, Inputs, dict], int] = _no_params
     # Multiply-accumulates per sample; default: one op per output element.
-    flops: Callable[[dict, Inputs, dict], int] | None = None
+    macs: Callable[[dict, Inputs, dict], int] | None = None
     key_params: tuple[str, ...] = ()
     module_prefix: str = ""  # default node-name stem ("conv" -> conv1, conv2, ...)
     aliases: tuple[str, ...] = field(default=())

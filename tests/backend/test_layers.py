@@ -1,5 +1,5 @@
 """Every registered layer, built with its defaults on its example input, against torch:
-shapes, parameter counts, FLOPs, a training step, and layer-specific behaviour."""
+shapes, parameter counts, MACs, a training step, and layer-specific behaviour."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ def test_defaults_build_and_match_inferred_shapes(type_id):
         k: (BATCH, *s) for k, s in shapes.items()}
     assert spec.count_params(params, inputs, shapes) == sum(
         p.numel() for p in module.parameters())
-    if spec.flops is not None:
-        assert spec.flops(params, inputs, shapes) >= 0
+    if spec.macs is not None:
+        assert spec.macs(params, inputs, shapes) >= 0
 
 
 @pytest.mark.parametrize("type_id", BUILDABLE)

@@ -39,7 +39,7 @@ def _pool_shape(title: str, params: dict, inputs: dict, dilation=None) -> dict:
     return {"y": (channels, *out)}
 
 
-def _pool_flops(params: dict, inputs: dict, outputs: dict) -> int:
+def _pool_macs(params: dict, inputs: dict, outputs: dict) -> int:
     return numel(outputs["y"]) * numel(params["kernel_size"])
 
 
@@ -84,7 +84,7 @@ register(LayerSpec(
                   min=1, max=1024, length=2),
             _ceil_mode()),
     infer_shape=_max_pool_shape, build=_max_pool_build,
-    build_first_output=_max_pool_build_values_only, flops=_pool_flops,
+    build_first_output=_max_pool_build_values_only, macs=_pool_macs,
     key_params=("kernel_size", "stride"), module_prefix="pool",
     example_inputs={"x": (4, 8, 8)},
 ))
@@ -170,7 +170,7 @@ register(LayerSpec(
             _ceil_mode(),
             Param("count_include_pad", "bool", True, "Count padded zeros in the mean.")),
     infer_shape=lambda p, i: _pool_shape("AvgPool2d", p, i), build=_avg_pool_build,
-    flops=_pool_flops, key_params=("kernel_size", "stride"), module_prefix="pool",
+    macs=_pool_macs, key_params=("kernel_size", "stride"), module_prefix="pool",
     example_inputs={"x": (4, 8, 8)},
 ))
 
@@ -183,7 +183,7 @@ def _adaptive_shape(params: dict, inputs: dict) -> dict:
     return {"y": (channels, *params["output_size"])}
 
 
-def _input_flops(params: dict, inputs: dict, outputs: dict) -> int:
+def _input_macs(params: dict, inputs: dict, outputs: dict) -> int:
     return numel(single(inputs))
 
 
@@ -201,7 +201,7 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),),
     params=(Param("output_size", "ints", (1, 1), "Output height and width.",
                   min=1, max=65536, length=2),),
-    infer_shape=_adaptive_shape, build=_adaptive_build, flops=_input_flops,
+    infer_shape=_adaptive_shape, build=_adaptive_build, macs=_input_macs,
     key_params=("output_size",), module_prefix="pool", example_inputs={"x": (4, 7, 7)},
 ))
 
@@ -224,7 +224,7 @@ register(LayerSpec(
         "needed). It replaces large fully connected layers in modern CNNs (ResNet) and "
         "makes the network indifferent to the input size.",
     inputs=(Port("x"),), outputs=(Port("y"),), params=(),
-    infer_shape=_global_shape, build=_global_build, flops=_input_flops,
+    infer_shape=_global_shape, build=_global_build, macs=_input_macs,
     module_prefix="gap", example_inputs={"x": (8, 4, 4)},
 ))
 
