@@ -119,7 +119,8 @@ def analyze(graph: Graph) -> Analysis:
         inputs = _gather(spec, incoming[nid], result.edge_shapes)
         if inputs is None:  # an upstream node failed: it already carries the error
             continue
-        error = _infer_node(spec, node.name, node.params, inputs, info)
+        error = (_infer_node(spec, node.name, node.params, inputs, info)
+                 or _unpool_mismatch(graph, node, incoming, result.edge_shapes, info))
         if error:
             fail(nid, error)
         for e in outgoing[nid]:
@@ -177,3 +178,22 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
         return (f"{label(spec, name)} would hold {sci(info.params)} parameters "
                 f"({human_bytes(info.params * BYTES_PER_VALUE['float'])})")
     return None
+
+
+def _unpool_mismatch(graph: Graph, node, incoming: dict, edge_shapes: dict,
+                     info: NodeInfo) -> str | None:
+    """A MaxUnpool2d must restore exactly the size its indices were taken from: after a
+    pool of an odd size the default output is one smaller, and torch then fails with "Found
+    an invalid max index". Says which output_size fixes it."""
+    if node.type_id != "max_unpool2d":
+        return None
+    source = next((e.src for e in incoming[node.id] if e.dst_port == "indices"), None)
+    pool_in = next((edge_shapes.get(e) for e in incoming.get(source, ()) if e.dst_port == "x"),
+                   None)
+    out = info.output_shapes.get("y")
+    if pool_in is None or out is None or tuple(out[1:]) == tuple(pool_in[1:]):
+        return None
+    pool = graph.nodes[source]
+    return (f"{label(node.spec, node.name)} outputs {format_shape(out[1:])} but the indices of "
+            f"{label(pool.spec, pool.name)} point into its {format_shape(pool_in[1:])} input; "
+            f"set output_size to {format_shape(pool_in[1:])}")

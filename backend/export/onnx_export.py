@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import warnings
@@ -63,19 +64,31 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
         module = copy.deepcopy(module).cpu()
     was_training = module.training
     module.eval()
+    # Written into a hidden folder beside the target (same name, so external weight data
+    # keeps its relative location) and moved over it once checked: a failed export leaves
+    # no file behind, and an earlier file at `path` as it was.
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    tmp = staging / path.name
     try:
         args = _random_inputs(model, EXPORT_BATCH, seed=0)
-        written = _export(module, model, args, path, opset, dynamic_batch)
+        written = _export(module, model, args, tmp, opset, dynamic_batch)
         if opset is not None and written != opset:
             raise ExportError(f"the exporter cannot write opset {opset} for this model (it "
                               f"wrote opset {written}); leave the opset unset or choose {written}")
         try:
-            onnx.checker.check_model(str(path), full_check=True)
+            onnx.checker.check_model(str(tmp), full_check=True)
         except Exception as exc:
             raise ExportError(f"the exported file fails the ONNX checker: {exc}") from exc
         batch = VERIFY_BATCH if dynamic_batch else EXPORT_BATCH
-        return OnnxReport(path, *_verify(module, model, path, batch), EXPORT_BATCH, batch, written)
+        verified = _verify(module, model, tmp, batch)
+        for written_file in staging.iterdir():  # the model, and its weights when external
+            os.replace(written_file, path.parent / written_file.name)
+        return OnnxReport(path, *verified, EXPORT_BATCH, batch, written)
     finally:
+        shutil.rmtree(staging, ignore_errors=True)
         module.train(was_training)
 
 
@@ -128,7 +141,7 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int
     try:
         onnx_program.save(str(path), external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ExportError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
     return onnx_program.model.opset_imports[""]
 
 

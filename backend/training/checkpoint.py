@@ -26,9 +26,9 @@ CHECKPOINT_JSON = "checkpoint.json"
 FORMAT = "netcanvas-checkpoint-2"  # 2: the tensor file's sha256 in the JSON
 
 # The JSON fields resume reads, with their types.
-_FIELDS = {"epoch": int, "step": int, "steps_per_epoch": int, "batch_size": int,
-           "best_epoch": int, "bad_epochs": int, "history": list, "schedule": dict,
-           "optimizer": dict, "tensors": str, "sha256": str}
+_RESUME_FIELDS = {"epoch": int, "step": int, "steps_per_epoch": int, "batch_size": int,
+                  "best_epoch": int, "bad_epochs": int, "history": list, "schedule": dict,
+                  "optimizer": dict}
 
 
 class CheckpointError(ValueError):
@@ -142,15 +142,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tens
                 f"the checkpoint is format {brief(doc['format'])}; this NetCanvas reads "
                 f"{FORMAT} (it adds checksums): train again to make a new one")
         raise CheckpointError(f"{path}: not a NetCanvas checkpoint")
-    for key, kind in _FIELDS.items():
-        value = doc.get(key)
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise damaged(f"{key} should be {kind.__name__}, got {brief(value)}")
-    if not all(isinstance(h, dict) for h in doc["history"]):
-        raise damaged("history should be a list of objects")
-    best = doc.get("best_metric")
-    if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
-        raise damaged(f"best_metric should be a number, got {brief(best)}")
+    _expect_fields(doc, {"tensors": str, "sha256": str})
     tensor_file = _inside(path.parent, doc["tensors"])
     try:
         if _sha256(tensor_file) != doc["sha256"]:
@@ -161,6 +153,23 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tens
         raise damaged(f"cannot read {tensor_file.name}: {exc.strerror}") from None
     except Exception as exc:  # noqa: BLE001 -- safetensors raises its own error types
         raise damaged(f"{tensor_file.name}: {cut(str(exc))}") from None
+
+
+def _expect_fields(doc: dict, kinds: dict[str, type]) -> None:
+    for key, kind in kinds.items():
+        value = doc.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise damaged(f"{key} should be {kind.__name__}, got {brief(value)}")
+
+
+def check_resume_fields(meta: dict) -> None:
+    """What resuming reads from the JSON beyond the tensors, each of the right type."""
+    _expect_fields(meta, _RESUME_FIELDS)
+    if not all(isinstance(h, dict) for h in meta["history"]):
+        raise damaged("history should be a list of objects")
+    best = meta.get("best_metric")
+    if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
+        raise damaged(f"best_metric should be a number, got {brief(best)}")
 
 
 def _inside(folder: Path, name: str) -> Path:

@@ -27,6 +27,7 @@ from .batches import DeviceSplit, steps_per_epoch
 from ..echo import cut
 from .checkpoint import (
     CheckpointError,
+    check_resume_fields,
     damaged,
     load_checkpoint,
     optimizer_from_parts,
@@ -263,6 +264,7 @@ class Trainer:
 
     def _resume(self, loop: Loop) -> dict:
         meta, tensors = load_checkpoint(self.resume_from)
+        check_resume_fields(meta)
         if meta["steps_per_epoch"] != loop.steps:
             raise CheckpointError(
                 f"the checkpoint was made with {meta['steps_per_epoch']} steps per epoch "

@@ -36,7 +36,30 @@ def _pool_shape(title: str, params: dict, inputs: dict, dilation=None) -> dict:
                          f"{dims(kernel)}")
     out = window_out(title, sizes, kernel, params["stride"], padding, dilation,
                      params["ceil_mode"])
+    _ceil_needed(title, params, sizes, dilation)
     return {"y": (channels, *out)}
+
+
+def _ceil_needed(title: str, params: dict, sizes, dilation=None) -> bool:
+    """Whether ceil_mode changes the output. Where its last window would start past the
+    input, torch drops that window but ONNX keeps it, so such a pool is built without
+    ceil_mode when the floor gives the same size; a pool that needs ceil_mode in one
+    dimension and drops a window in the other cannot be exported and is refused."""
+    if not params["ceil_mode"]:
+        return False
+    floor = window_out(title, sizes, params["kernel_size"], params["stride"],
+                       params["padding"], dilation)
+    ceil = window_out(title, sizes, params["kernel_size"], params["stride"],
+                      params["padding"], dilation, ceil_mode=True)
+    spans = [(n + 2 * p - d * (k - 1) - 1) for n, p, k, d in zip(
+        sizes, params["padding"], params["kernel_size"], dilation or (1, 1))]
+    dropped = [-(-room // s) + 1 > c for room, s, c in zip(spans, params["stride"], ceil)]
+    needed = [c > f for c, f in zip(ceil, floor)]
+    if any(dropped) and any(needed):
+        raise ShapeError(f"{title} ceil_mode with stride {dims(params['stride'])} on a "
+                         f"{dims(sizes)} input would start a window past the input, which "
+                         "ONNX computes differently; turn ceil_mode off or change the stride")
+    return any(needed)
 
 
 def _pool_macs(params: dict, inputs: dict, outputs: dict) -> int:
@@ -59,9 +82,10 @@ def _max_pool_shape(params: dict, inputs: dict) -> dict:
 def _max_pool_build(params: dict, inputs: dict, return_indices: bool = True):
     from torch import nn
 
+    ceil = _ceil_needed("MaxPool2d", params, single(inputs)[1:], params["dilation"])
     return nn.MaxPool2d(tuple(params["kernel_size"]), tuple(params["stride"]),
                         tuple(params["padding"]), tuple(params["dilation"]),
-                        return_indices=return_indices, ceil_mode=params["ceil_mode"])
+                        return_indices=return_indices, ceil_mode=ceil)
 
 
 def _max_pool_build_values_only(params: dict, inputs: dict):
@@ -156,7 +180,8 @@ def _avg_pool_build(params: dict, inputs: dict):
     from torch import nn
 
     return nn.AvgPool2d(tuple(params["kernel_size"]), tuple(params["stride"]),
-                        tuple(params["padding"]), ceil_mode=params["ceil_mode"],
+                        tuple(params["padding"]),
+                        ceil_mode=_ceil_needed("AvgPool2d", params, single(inputs)[1:]),
                         count_include_pad=params["count_include_pad"])
 
 
