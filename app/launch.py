@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     window.files.quiet = bool(args.screenshot)  # no modal dialogs in a headless run
     if args.file:
         if not window.files.open_path(args.file, prompt=False) and args.screenshot:
+            window.close()  # ends its helper threads: a QThread destroyed running aborts
             return 1
     else:
         default = [p for p in examples() if p.stem == DEFAULT_EXAMPLE]

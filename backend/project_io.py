@@ -9,10 +9,12 @@ leaves the previous file as it was.
 from __future__ import annotations
 
 import copy
+import glob
 import json
 import math
 import os
 import stat
+import time
 import types
 import typing
 import uuid
@@ -28,7 +30,7 @@ from .project import DatasetConfig, Project, TrainingSettings
 from .registry import REGISTRY, ParamError
 
 __all__ = ["FORMAT_VERSION", "ProjectFileError", "load_project", "save_project", "graph_from_dict",
-           "project_to_dict", "project_from_dict"]
+           "project_to_dict", "project_from_dict", "write_atomic"]
 
 _TOP_KEYS = ("format_version", "description", "graph", "dataset", "training")
 _NODE_KEYS = ("id", "type", "name", "params", "position")
@@ -70,20 +72,53 @@ def _settings_to_dict(settings: Any) -> dict[str, Any]:
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
-    """Write to a temp file in the same folder, fsync it, then rename it over `path`."""
-    path = Path(path)
-    text = json.dumps(project_to_dict(project), indent=2, ensure_ascii=False, allow_nan=False)
+    """Write the project atomically (see `write_atomic`)."""
+    write_atomic(path, json.dumps(project_to_dict(project), indent=2, ensure_ascii=False,
+                                  allow_nan=False) + "\n")
+
+
+STALE_TEMP_SECONDS = 600  # a temp file this old was left by a save that was killed
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write to a temp file in the same folder, fsync it, then rename it over `path`: a
+    crash mid-save leaves the previous file whole. A symlink is followed (its target is
+    replaced, the link stays), the file keeps its permissions, temp files left by killed
+    saves are removed, and an error names `path`, never the temp file."""
+    path = Path(os.path.realpath(path))
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = None  # a new file: the umask decides
+    try:
         with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text + "\n")
+            if mode is not None:
+                os.chmod(f.fileno(), mode)
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.strerror and exc.filename is not None:  # name the user's file, not the temp
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+    _remove_stale_temps(path)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    now = time.time()
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - old.stat().st_mtime > STALE_TEMP_SECONDS:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def _fsync_dir(folder: Path) -> None:
