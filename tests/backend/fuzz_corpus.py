@@ -87,7 +87,7 @@ def mutations(base: dict, rng: random.Random) -> Iterator[tuple[str, str]]:
         cut = rng.randrange(0, len(text))
         yield f"truncated at {cut}", text[:cut]
     # A leaf (or container) replaced by a hostile value.
-    for path in rng.sample(paths, min(len(paths), 120)):
+    for path in rng.sample(paths, min(len(paths), 170)):
         value = rng.choice(HOSTILE)
         d = copy.deepcopy(base)
         _set(d, path, copy.deepcopy(value))
