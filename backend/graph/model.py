@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections import deque
@@ -280,7 +281,19 @@ class Graph:
         self.node_renamed.emit(node_id, name)
         self.changed.emit()
 
+    def check_position(self, node_id: str, position: Any) -> None:
+        """Two finite numbers, or a GraphError naming the node."""
+        try:
+            ok = len(position) == 2 and all(
+                not isinstance(v, bool) and math.isfinite(float(v)) for v in position)
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise GraphError(f"{self.node(node_id).name}: a position is two finite numbers, "
+                             f"got {brief(position)}", (node_id,))
+
     def move(self, node_id: str, position: tuple[float, float]) -> None:
+        self.check_position(node_id, position)
         self.node(node_id).position = (float(position[0]), float(position[1]))
         self.node_moved.emit(node_id, self.nodes[node_id].position)
 
