@@ -7,6 +7,7 @@ training dock load it on a worker thread when first needed.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         if not _start_demo(window, args.screenshot):
             window.close()
             return 2
-        return app.exec()
+        return _exit_status(app.exec())
     if args.screenshot:
         ok = save_screenshot(window, args.screenshot)
         window.files.discard_recovery()
@@ -115,4 +116,16 @@ def main(argv: list[str] | None = None) -> int:
     window.files.offer_recovery()
     from .testing_hooks import install_test_hooks  # no-op unless a test asks for it
     install_test_hooks(window)
-    return app.exec()
+    return _exit_status(app.exec())
+
+
+def _exit_status(status: int) -> int:
+    """The status to return; when a thread is still busy after its window closed (a slow
+    training step), end the process now rather than wait for it or abort on it."""
+    from .main_window import threads_left_running
+
+    if threads_left_running():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
