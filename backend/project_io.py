@@ -339,7 +339,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _finite(value: int | float) -> bool:
+def _finite(value: float) -> bool:
     """Finite and within a float's range (an int of 400 digits is not)."""
     try:
         return math.isfinite(value)

@@ -23,8 +23,8 @@ from types import SimpleNamespace
 
 import torch
 
-from .batches import DeviceSplit, steps_per_epoch
 from ..echo import cut
+from .batches import DeviceSplit, steps_per_epoch
 from .checkpoint import (
     CheckpointError,
     check_resume_fields,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from netcanvas.backend.project_io import save_project
 from netcanvas.backend.training import Trainer
 from netcanvas.backend.training.checkpoint import CheckpointError, load_checkpoint
 from test_train_cli import blobs_file, train  # noqa: F401 -- blobs_file is a fixture

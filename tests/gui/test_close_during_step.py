@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-
 from netcanvas.app import main_window
 from netcanvas.app.main_window import MainWindow
 from netcanvas.backend.training import loop

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 from netcanvas.app import files
 from netcanvas.backend.graph import SetParam
-from netcanvas.backend.project_io import project_to_dict, save_project
+from netcanvas.backend.project_io import project_to_dict
 from test_app_support import *  # fixtures: window, isolated
 from test_app_support import mlp_project
 
@@ -49,8 +50,8 @@ def test_the_app_refuses_a_bad_file_without_aborting(isolated, tmp_path):
     path.write_text(bad_text(BAD_FILES["huge out_features"]))
     run = subprocess.run([sys.executable, "-m", "netcanvas", str(path), "--screenshot",
                           str(tmp_path / "shot.png")], capture_output=True, text=True,
-                         timeout=120, env={**__import__("os").environ,
-                                           "QT_QPA_PLATFORM": "offscreen"})
+                         timeout=120, check=False,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert run.returncode == 1, run.stderr
     assert "out_features" in run.stderr and "Traceback" not in run.stderr
 
