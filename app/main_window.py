@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import time
 from pathlib import Path
 
@@ -319,6 +320,14 @@ def abandon(threads: list[QThread]) -> None:
     for thread in threads:
         thread.setParent(None)
         _ABANDONED.append(thread)
+
+
+@atexit.register
+def _finish_abandoned() -> None:
+    """Where the process ends normally (the app ends with os._exit instead), let busy
+    threads finish: a cancelled run stops after its step, an import completes."""
+    for thread in _ABANDONED:
+        thread.wait()
 
 
 def threads_left_running() -> bool:

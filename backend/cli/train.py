@@ -113,7 +113,7 @@ def _load(args):
         raise BadArgs(f"--lr must be a positive number, got {args.lr}")
     if args.resume and not Path(args.resume).exists():
         raise BadArgs(f"no checkpoint at {args.resume}")
-    if not Path(args.file).is_file():
+    if not Path(args.file).exists():
         raise BadArgs(f"no such file: {args.file}")
     try:
         project = load_project(args.file)

@@ -129,3 +129,24 @@ def test_the_recovery_note_is_written_atomically(window, isolated, monkeypatch):
     window.files.autosave()
     assert written == [window.files.recovery_path.with_suffix(".json")]
     assert json.loads(written[0].read_text())["name"] == window.document.name
+
+
+def test_open_answers_a_sample_of_the_fuzz_corpus(window, isolated, monkeypatch):
+    import random
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+    from fuzz_corpus import corpus
+
+    errors = []
+    monkeypatch.setattr(files, "show_error", lambda parent, title, text: errors.append(text))
+    sample = random.Random(4).sample(corpus(seed=5), 40)
+    for i, (label, text) in enumerate(sample):
+        path = isolated / f"case{i}.netcanvas"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        before = len(errors)
+        opened = window.files.open_path(path, prompt=False)
+        assert len(errors) == before + (not opened), label
+        if not opened:
+            assert "Traceback" not in errors[-1] and len(errors[-1]) < 2000, label
+    assert errors  # most of the corpus cannot be opened
