@@ -29,8 +29,8 @@ from .migrations import FORMAT_VERSION, migrate
 from .project import DatasetConfig, Project, TrainingSettings
 from .registry import REGISTRY, ParamError
 
-__all__ = ["FORMAT_VERSION", "ProjectFileError", "load_project", "save_project", "graph_from_dict",
-           "project_to_dict", "project_from_dict", "write_atomic"]
+__all__ = ["FORMAT_VERSION", "ProjectFileError", "graph_from_dict", "load_project",
+           "project_from_dict", "project_to_dict", "save_project", "write_atomic"]
 
 _TOP_KEYS = ("format_version", "description", "graph", "dataset", "training")
 _NODE_KEYS = ("id", "type", "name", "params", "position")
@@ -172,8 +172,8 @@ def _regular_file(path: Path) -> None:
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode):
         what = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else \
-            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
-        raise ProjectFileError(f"cannot open {what} as a project")
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
+        raise ProjectFileError(f"cannot open {what} as a project", path=path)
 
 
 def _check_depth(data: Any) -> None:

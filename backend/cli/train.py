@@ -1,6 +1,7 @@
 """`netcanvas train FILE`: train a project headless, print progress and the test metrics.
 
-Exit status: 0 trained, 1 the run failed or was cancelled, 2 bad arguments or file.
+Exit status: 0 trained, 1 the run failed or was cancelled, 2 bad arguments, a bad file or
+a checkpoint that cannot be resumed from.
 Per-epoch lines and the results go to stdout; the progress bar goes to stderr, only when
 stderr is a terminal.
 """
@@ -68,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
                       checkpoint_dir=out, resume_from=args.resume)
     result = run_cancellable(trainer)
     view.clear()
-    if out is not None and not _refused_resume(result):
-        write_metrics(out, result)
+    if out is not None and not (args.resume and result.failed is not None and not result.history):
+        write_metrics(out, result)  # a resume that failed before restoring keeps the old ones
     if result.failed is not None:
         _error(result.failed.message.replace("\n", " "))
         return 2 if _refused_resume(result) else 1
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _refused_resume(result) -> bool:
-    """A resume refused before training leaves the folder's metrics as they were."""
+    """The checkpoint could not be resumed from: a bad argument (exit 2)."""
     return result.failed is not None and result.failed.kind == "checkpoint"
 
 
