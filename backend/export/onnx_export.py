@@ -56,6 +56,8 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
     path = Path(path)
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder")
     module = model.module
     devices = {t.device.type for t in module.state_dict().values()}
     if "meta" in devices:
@@ -84,8 +86,11 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
             raise ExportError(f"the exported file fails the ONNX checker: {exc}") from exc
         batch = VERIFY_BATCH if dynamic_batch else EXPORT_BATCH
         verified = _verify(module, model, tmp, batch)
-        for written_file in staging.iterdir():  # the model, and its weights when external
-            os.replace(written_file, path.parent / written_file.name)
+        try:
+            for written_file in staging.iterdir():  # the model, and its weights when external
+                os.replace(written_file, path.parent / written_file.name)
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
         return OnnxReport(path, *verified, EXPORT_BATCH, batch, written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
