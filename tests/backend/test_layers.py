@@ -88,7 +88,7 @@ def test_flops_are_the_macs_torch_counts(type_id, params, inputs):
     with FlopCounterMode(display=False) as counter:
         module(*tensors(spec, inputs))
     shapes = spec.infer_shape(params, inputs)
-    assert spec.flops(params, inputs, shapes) == counter.get_total_flops() // 2 // BATCH
+    assert spec.macs(params, inputs, shapes) == counter.get_total_flops() // 2 // BATCH
 
 
 def test_max_pool_indices_feed_max_unpool_to_an_odd_size():

@@ -47,14 +47,14 @@ def _ceil_needed(title: str, params: dict, sizes, dilation=None) -> bool:
     dimension and drops a window in the other cannot be exported and is refused."""
     if not params["ceil_mode"]:
         return False
-    floor = window_out(title, sizes, params["kernel_size"], params["stride"],
-                       params["padding"], dilation)
-    ceil = window_out(title, sizes, params["kernel_size"], params["stride"],
-                      params["padding"], dilation, ceil_mode=True)
-    spans = [(n + 2 * p - d * (k - 1) - 1) for n, p, k, d in zip(
-        sizes, params["padding"], params["kernel_size"], dilation or (1, 1))]
-    dropped = [-(-room // s) + 1 > c for room, s, c in zip(spans, params["stride"], ceil)]
-    needed = [c > f for c, f in zip(ceil, floor)]
+    needed, dropped = [], []
+    for n, k, st, p, d in zip(sizes, params["kernel_size"], params["stride"],
+                              params["padding"], dilation or (1, 1)):
+        room = n + 2 * p - d * (k - 1) - 1
+        ceil = -(-room // st) + 1
+        kept = ceil - 1 if (ceil - 1) * st >= n + p else ceil  # torch's rule
+        needed.append(kept > room // st + 1)
+        dropped.append(kept < ceil)
     if any(dropped) and any(needed):
         raise ShapeError(f"{title} ceil_mode with stride {dims(params['stride'])} on a "
                          f"{dims(sizes)} input would start a window past the input, which "
