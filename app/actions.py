@@ -66,6 +66,8 @@ class WindowActions:
         self.zoom_out = _action(w, "Zoom &Out", lambda: view().zoom_by(0.8), QKeySequence.ZoomOut)
         self.auto_layout = _action(w, "Auto-&Layout", lambda: canvas().auto_layout(), "Ctrl+L",
                                    "view-grid", "Arrange the graph in layers, left to right")
+        self.quick_fix = _action(w, "Quick &Fix…", lambda: w.quick_fixes.popup_for_selection(),
+                                 "Ctrl+.", tip="Fixes for the selected node's problems")
         self.snap = _action(w, "&Snap to Grid", lambda: None)
         self.snap.setCheckable(True)
         self.snap.toggled.connect(w.set_snap_to_grid)
@@ -78,7 +80,8 @@ class WindowActions:
         self.shortcuts = _action(w, "&Keyboard Shortcuts", lambda: self.show_shortcuts(w),
                                  QKeySequence.HelpContents)
         self.canvas_actions = [self.cut, self.copy, self.paste, self.duplicate, self.delete,
-                               self.select_all, self.quick_add, self.frame, self.reset_zoom]
+                               self.select_all, self.quick_add, self.quick_fix, self.frame,
+                               self.reset_zoom]
         for action in self.canvas_actions:
             action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
         self.refresh_icons()
@@ -111,7 +114,7 @@ class WindowActions:
         edit.addSeparator()
         edit.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete])
         edit.addSeparator()
-        edit.addActions([self.select_all, self.quick_add])
+        edit.addActions([self.select_all, self.quick_add, self.quick_fix])
 
         view = bar.addMenu("&View")
         view.addActions([self.frame, self.reset_zoom, self.zoom_in, self.zoom_out])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netcanvas.backend.doctor import DataFacts, Finding, lint
 from netcanvas.backend.graph import Edit, Graph
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import Analysis, analyze
@@ -32,7 +33,9 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._emit_modified)
         self.undo_stack.indexChanged.connect(self._refresh_if_stale)
         self._stale = False
+        self.data_facts: DataFacts | None = None  # the loaded dataset's shape and classes
         self._analysis = analyze(self.graph)
+        self._findings = lint(self.project, self._analysis)
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._refresh_if_stale)
         self.graph.changed.connect(self._graph_changed)
@@ -46,6 +49,16 @@ class Document(QObject):
         self._refresh_if_stale()
         return self._analysis
 
+    @property
+    def findings(self) -> list[Finding]:
+        """The lint findings of the current analysis (backend/doctor)."""
+        self._refresh_if_stale()
+        return self._findings
+
+    def set_data_facts(self, facts: DataFacts | None) -> None:
+        self.data_facts = facts
+        self.refresh()
+
     def push(self, edit: Edit) -> None:
         """Apply an edit as one undoable step. A refused edit raises GraphError or
         ParamError and leaves the document and the undo stack as they were."""
@@ -56,6 +69,7 @@ class Document(QObject):
         self._stale = False
         self._timer.stop()
         self._analysis = analyze(self.graph)
+        self._findings = lint(self.project, self._analysis, self.data_facts)
         self.analysis_changed.emit(self._analysis)
 
     def _graph_changed(self) -> None:

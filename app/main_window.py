@@ -6,6 +6,7 @@ import atexit
 import time
 from pathlib import Path
 
+from netcanvas.backend.doctor import DataFacts
 from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.view import GraphView
@@ -23,8 +24,10 @@ from .icons import app_icon
 from .inspector import InspectorPanel
 from .palette import PalettePanel
 from .problems import ProblemsPanel
+from .quick_fixes import QuickFixes
 from .settings import app_settings
 from .status import StatusPanel
+from .summary_table import SummaryTablePanel
 from .training.dock import TrainingDock
 
 CLOSE_SECONDS = 2.0  # the longest closing the window may take
@@ -87,7 +90,11 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel()
         self.problems.node_activated.connect(self.go_to_node)
         self.problems.count_changed.connect(self._problem_count)
+        self.quick_fixes = QuickFixes(self)
+        self.problems.fixes_requested.connect(self.quick_fixes.popup)
         self.code_panel = CodePanel()
+        self.summary = SummaryTablePanel()
+        self.summary.node_activated.connect(self.go_to_node)
         self.palette_dock = self._dock("Layers", self.palette_panel, Qt.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
         self.code_dock = self._dock("Code", self.code_panel, Qt.RightDockWidgetArea)
@@ -95,6 +102,9 @@ class MainWindow(QMainWindow):
         self.code_dock.hide()
         self.code_dock.visibilityChanged.connect(self._code_visibility)
         self.training_dock = self._install_training_dock()
+        self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.problems_dock, self.summary_dock)
+        self.problems_dock.raise_()
 
         self.files = FileController(self)
         self.actions = WindowActions(self)
@@ -129,6 +139,10 @@ class MainWindow(QMainWindow):
         scroll.setWidget(dock.widget())
         dock.setWidget(scroll)
         dock.run_started.connect(self._training_started)
+        dock.data_tab.dataset_loaded.connect(
+            lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
+        # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
+        dock.settings_form.changed.connect(lambda _name: self.document.refresh())
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
         self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
@@ -146,7 +160,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock,
-                self.code_dock]
+                self.summary_dock, self.code_dock]
 
     # ---- the document ------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
@@ -163,6 +177,7 @@ class MainWindow(QMainWindow):
         self.scene.snap_to_grid = self.actions.snap.isChecked()
         self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
+        self.scene.node_context_menu.connect(self.quick_fixes.popup)
         self.view = GraphView(self.scene)
         self.view.addActions(self.actions.canvas_actions)
         self.empty_hint = EmptyHintLabel(self.view, document.graph)
@@ -184,8 +199,9 @@ class MainWindow(QMainWindow):
 
     def _analysis_changed(self, analysis) -> None:
         self.scene.set_analysis(analysis)
-        self.problems.set_analysis(analysis, self.document.graph)
+        self.problems.set_analysis(analysis, self.document.graph, self.document.findings)
         self.status.set_analysis(analysis)
+        self.summary.set_document(self.document)
 
     def _problem_count(self, errors: int, warnings: int) -> None:
         total = errors + warnings

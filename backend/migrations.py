@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _is_pair(value: Any) -> bool:
@@ -52,7 +52,13 @@ def _v0_edge(edge: Any) -> Any:
     return edge
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+def _v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 lets a node carry "silenced" (lint rule ids turned off for it); a format 1
+    node has none, so its data is unchanged."""
+    return dict(d)
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 assert set(MIGRATIONS) == set(range(FORMAT_VERSION)), "one migration per older version"
 
 

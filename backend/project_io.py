@@ -33,7 +33,7 @@ __all__ = ["FORMAT_VERSION", "ProjectFileError", "graph_from_dict", "load_projec
            "project_from_dict", "project_to_dict", "save_project", "write_atomic"]
 
 _TOP_KEYS = ("format_version", "description", "graph", "dataset", "training")
-_NODE_KEYS = ("id", "type", "name", "params", "position")
+_NODE_KEYS = ("id", "type", "name", "params", "position", "silenced")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
 
@@ -311,7 +311,12 @@ def _node_from_dict(raw: Any, field: str, graph: Graph, names: dict[str, str]) -
     if (not isinstance(position, list) or len(position) != 2
             or not all(_is_number(v) and _finite(v) for v in position)):
         raise ProjectFileError(f"expected [x, y], got {brief(position)}", f"{field}.position")
-    return Node(node_id, type_id, name, params, (float(position[0]), float(position[1])))
+    silenced = raw.get("silenced", [])
+    if not isinstance(silenced, list) or not all(isinstance(r, str) and r for r in silenced):
+        raise ProjectFileError(f"expected a list of lint rule ids, got {brief(silenced)}",
+                               f"{field}.silenced")
+    return Node(node_id, type_id, name, params, (float(position[0]), float(position[1])),
+                tuple(sorted(set(silenced))))
 
 
 def _edge_from_dict(raw: Any, field: str, graph: Graph) -> Edge:

@@ -7,7 +7,7 @@ undo, redo and edits made elsewhere (the inspector, scripts) all redraw the same
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
@@ -33,6 +33,8 @@ class GraphScene(QGraphicsScene):
     # A new wire released on empty canvas: (node_id, port, is_output, scene_pos); the view
     # offers quick-add there and wires the chosen layer in.
     wire_dropped = Signal(str, str, bool, QPointF)
+    # A right-click on a node: (node_id, screen position); the app offers its quick fixes.
+    node_context_menu = Signal(str, QPoint)
 
     def __init__(self, graph: Graph, undo_stack: QUndoStack, parent=None) -> None:
         super().__init__(parent)
@@ -341,6 +343,16 @@ class GraphScene(QGraphicsScene):
             return
         self.add_layer(type_id, event.scenePos())
         event.acceptProposedAction()
+
+    def contextMenuEvent(self, event) -> None:
+        for item in self.items(event.scenePos()):
+            if isinstance(item, NodeItem):
+                if not item.isSelected():
+                    self.select_nodes([item.node_id])
+                self.node_context_menu.emit(item.node_id, event.screenPos())
+                event.accept()
+                return
+        super().contextMenuEvent(event)
 
     def helpEvent(self, event) -> None:
         """Tooltips are composed on demand: name, type, output shape, parameters, error."""

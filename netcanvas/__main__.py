@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-CLI_COMMANDS = {"check", "code", "export", "train", "--version", "-V", "--help", "-h"}
+CLI_COMMANDS = {"check", "code", "export", "lint", "train", "--version", "-V", "--help", "-h"}
 
 
 def main(argv: list[str] | None = None) -> int:

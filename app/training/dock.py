@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget,
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
 from .run_tab import RunTab
+from .memory_label import MemoryFitLabel
 from .settings_form import SettingsForm
 from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
 
@@ -55,6 +56,7 @@ class TrainingDock(QDockWidget):
 
         self.data_tab = DataTab(DatasetConfig())
         self.settings_form = SettingsForm(TrainingSettings())
+        self.memory_label = MemoryFitLabel.install(self.settings_form)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action)
         self.eval_tab = EvalTab()
         settings_scroll = QScrollArea()
@@ -96,6 +98,7 @@ class TrainingDock(QDockWidget):
         self.document = document
         self.data_tab.set_config(document.project.dataset)
         self.settings_form.set_settings(document.project.training)
+        self.memory_label.set_document(document)
 
     def _settings_edited(self, *_args) -> None:
         if self.document is not None:

@@ -1,4 +1,4 @@
-"""`netcanvas check|code|export|train`: the headless commands.
+"""`netcanvas check|code|export|lint|train`: the headless commands.
 
 Exit status: 0 done, 1 the model has errors or its export failed, 2 bad arguments or a
 file that cannot be read. Every refusal is one line on stderr, never a traceback.
@@ -12,7 +12,7 @@ import sys
 
 from .common import UsageError
 
-COMMANDS = ("check", "code", "export", "train")
+COMMANDS = ("check", "code", "export", "lint", "train")
 
 
 class _Parser(argparse.ArgumentParser):

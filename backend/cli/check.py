@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from ..shapes import analyze, format_shape
-from .common import load, si
+from .check_formats import memory_report, print_summary
+from .common import UsageError, load, si
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -16,12 +17,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                               "(multiply-accumulates) per sample. Exits 1 when a node has an "
                               "error.")
     p.add_argument("file", help="the .netcanvas project")
+    p.add_argument("--format", choices=("table", "json", "csv", "md"), default="table",
+                   help="json: every node's fields; csv/md: the summary table with MACs and "
+                   "activation memory at the batch size")
+    p.add_argument("--batch-size", type=int, metavar="N", help="batch size for activation "
+                   "memory and --memory (default: the project's)")
+    p.add_argument("--memory", action="store_true", help="predict the memory training takes "
+                   "(per layer and total) and the largest batch that fits 3/8/24 GB GPUs")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    graph = load(args.file).graph
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    project = load(args.file)
+    graph = project.graph
     analysis = analyze(graph)
+    if args.format != "table":
+        return print_summary(project, analysis, args)
     rows = [("node", "type", "output", "params", "MACs")]
     for nid, node in graph.nodes.items():
         info = analysis.nodes[nid]
@@ -40,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         at = f" (at {', '.join(dict.fromkeys(names))})" if names else ""
         print(f"netcanvas check: {len(analysis.errors)} error(s){at}", file=sys.stderr)
         return 1
+    if args.memory:
+        print(memory_report(project, analysis, args.batch_size))
     return 0
 
 

@@ -120,6 +120,23 @@ class Rename(Edit):
 
 
 @dataclass
+class SetSilenced(Edit):
+    """Turn lint rules off (or back on) for one node."""
+
+    node_id: str
+    rules: tuple[str, ...]
+    old: tuple[str, ...] = ()
+    text: str = "Silence rule"
+
+    def apply(self, graph: Graph) -> None:
+        self.old = graph.node(self.node_id).silenced
+        graph.set_silenced(self.node_id, self.rules)
+
+    def revert(self, graph: Graph) -> None:
+        graph.set_silenced(self.node_id, self.old)
+
+
+@dataclass
 class MoveNodes(Edit):
     """Move nodes to new positions; also the auto-layout step."""
 

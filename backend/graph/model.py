@@ -25,6 +25,7 @@ class Node:
     name: str
     params: dict[str, Any]
     position: tuple[float, float] = (0.0, 0.0)
+    silenced: tuple[str, ...] = ()  # lint rule ids the user turned off for this node
 
     @property
     def spec(self) -> LayerSpec:
@@ -101,6 +102,7 @@ class Graph:
         self.param_changed = Event()  # (node_id, name, value)
         self.node_renamed = Event()  # (node_id, name)
         self.node_moved = Event()  # (node_id, position)
+        self.silenced_changed = Event()  # (node_id, rule ids)
         self.changed = Event()  # () after any change, for views that re-derive everything
 
     # ---- queries -------------------------------------------------------------------
@@ -292,6 +294,11 @@ class Graph:
             raise GraphError(f"{self.node(node_id).name}: a position is two finite numbers, "
                              f"got {brief(position)}", (node_id,))
 
+    def set_silenced(self, node_id: str, rules: tuple[str, ...]) -> None:
+        self.node(node_id).silenced = tuple(sorted(set(rules)))
+        self.silenced_changed.emit(node_id, self.nodes[node_id].silenced)
+        self.changed.emit()
+
     def move(self, node_id: str, position: tuple[float, float]) -> None:
         self.check_position(node_id, position)
         self.node(node_id).position = (float(position[0]), float(position[1]))
@@ -323,7 +330,9 @@ class Graph:
             "nodes": [{"id": n.id, "type": n.type_id, "name": n.name,
                        "params": {k: list(v) if isinstance(v, tuple) else v
                                   for k, v in n.params.items()},
-                       "position": list(n.position)} for n in self.nodes.values()],
+                       "position": list(n.position),
+                       **({"silenced": list(n.silenced)} if n.silenced else {})}
+                      for n in self.nodes.values()],
             "edges": [{"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
                       for e in self.edges],
         }

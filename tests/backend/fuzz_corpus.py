@@ -136,7 +136,9 @@ def _get(d, path):
 def special_cases() -> Iterator[tuple[str, str]]:
     """The review's named cases, each once."""
     base = source("mlp_moons")
-    for version in (0, -1, 2, 99, 10**6, 1.5, "1", None, True, HUGE_INT):
+    from netcanvas.backend.migrations import FORMAT_VERSION
+
+    for version in (0, -1, FORMAT_VERSION + 1, 99, 10**6, 1.5, "1", None, True, HUGE_INT):
         d = copy.deepcopy(base)
         d["format_version"] = version
         yield f"format_version {version}", dump(d)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -129,3 +130,14 @@ def test_train_then_export_the_trained_weights(tmp_path):
     got = session.run(None, {model.input_names[0]: inputs[0].numpy()})[0]
     np.testing.assert_allclose(got, outputs, rtol=1e-4, atol=1e-5)
     assert not np.allclose(got, untrained, atol=1e-3)
+
+
+@pytest.mark.slow  # two processes that import torch: ~30 s on a loaded 2-core machine
+def test_lint_and_the_json_summary_as_a_user_runs_them():
+    path = next(p for p in EXAMPLES if p.stem == "lenet_digits")
+    result = run("lint", str(path), "--strict")  # bundled examples hold infos, no warnings
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[big-first-linear]" in result.stdout and "0 warning(s)" in result.stderr
+    result = run("check", str(path), "--format", "json", "--batch-size", "16")
+    rows = json.loads(result.stdout)["nodes"]
+    assert [r["name"] for r in rows] == [n.name for n in load_project(path).graph.nodes.values()]

@@ -1,0 +1,72 @@
+"""The quick-fix menu: for a node, the fixes of its error and lint findings and a way to
+silence each finding (backend/doctor). A chosen fix is pushed on the document's undo stack
+as one ordinary edit. Offered on the canvas's right-click menu, on a Problems row and with
+Ctrl+. on the selected node."""
+
+from __future__ import annotations
+
+from netcanvas.backend.doctor import Fix, fixes_for
+from netcanvas.backend.graph import GraphError
+from netcanvas.backend.registry import ParamError
+from PySide6.QtCore import QObject, QPoint
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QMenu
+
+
+class QuickFixes(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.menu: QMenu | None = None  # the last one shown
+
+    def fixes(self, node_id: str) -> tuple[list[Fix], list[Fix]]:
+        doc = self.window.document
+        return fixes_for(doc.project, node_id, doc.findings, doc.analysis, doc.data_facts)
+
+    def build_menu(self, node_id: str) -> QMenu:
+        menu = QMenu(self.window)
+        node = self.window.document.graph.nodes[node_id]
+        menu.setTitle(f"Quick fixes for '{node.name}'")
+        repairs, silences = self.fixes(node_id)
+        for fix in repairs:
+            menu.addAction(fix.title, lambda f=fix: self.apply(f))
+        if repairs and silences:
+            menu.addSeparator()
+        for fix in silences:
+            menu.addAction(fix.title, lambda f=fix: self.apply(f))
+        if not repairs and not silences:
+            menu.addAction("No quick fixes for this node").setEnabled(False)
+        return menu
+
+    def popup(self, node_id: str, at: QPoint | None = None) -> QMenu | None:
+        if node_id not in self.window.document.graph.nodes:
+            return None
+        if self.menu is not None:
+            self.menu.deleteLater()
+        self.menu = self.build_menu(node_id)
+        self.menu.popup(at if at is not None else QCursor.pos())
+        return self.menu
+
+    def popup_for_selection(self) -> QMenu | None:
+        """Ctrl+.: the menu under the first selected node (or the first node with a problem)."""
+        scene, view = self.window.scene, self.window.view
+        ids = scene.selected_node_ids()
+        doc = self.window.document
+        if not ids:
+            ids = [p.node_id for p in doc.analysis.problems if p.node_id] + \
+                  [f.node_id for f in doc.findings]
+        if not ids:
+            self.window.statusBar().showMessage("Nothing to fix: no node has a problem", 4000)
+            return None
+        item = scene.node_item(ids[0])
+        corner = item.mapToScene(item.card_rect().bottomLeft())
+        return self.popup(ids[0], view.viewport().mapToGlobal(view.mapFromScene(corner)))
+
+    def apply(self, fix: Fix) -> None:
+        doc = self.window.document
+        try:
+            doc.push(fix.edit(doc.graph))
+        except (GraphError, ParamError) as exc:
+            self.window.statusBar().showMessage(f"{fix.title}: {exc}", 6000)
+            return
+        self.window.statusBar().showMessage(fix.title, 3000)

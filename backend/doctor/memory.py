@@ -1,0 +1,240 @@
+"""Memory-fit predictor: how much memory training a project takes at a batch size, and the
+largest batch that fits a GPU. Pure Python arithmetic over the shape analysis; no torch.
+
+Training holds, at its peak (the end of the forward pass):
+  weights        parameters + buffers (BatchNorm running statistics)
+  gradients      one per parameter
+  optimizer      Adam/AdamW/Adadelta 2 per parameter, RMSprop/Adagrad 1 (+1 for momentum),
+                 SGD 1 with momentum, 0 without
+  activations    the tensors autograd saves for backward, each counted once even when two
+                 layers save it (a ReLU's output is also the next Conv's input), plus the
+                 extras some layers save (MaxPool's int64 indices, Dropout's mask)
+  workspace      a stated allowance, not measured: WORKSPACE_FIXED (CUDA context, cuDNN and
+                 cuBLAS workspaces) + TRANSIENT_LAYERS x the largest layer output (the output
+                 being computed and the gradient flowing back are alive besides what is saved)
+
+Mixed precision (bf16/fp16, CUDA only) is estimated as half-size activations plus a
+half-size cast copy of the weights; only fp32 is validated (bench/memory_fit.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..graph import Graph
+from ..project import Project
+from ..shapes import Analysis, analyze, human_bytes
+
+GiB = 2**30
+GPU_SIZES_GB = (3, 8, 24)
+WORKSPACE_FIXED = GiB // 2
+TRANSIENT_LAYERS = 2
+FLOAT = 4
+INDEX = 8
+
+SAVES_INPUT = {"linear", "conv1d", "conv2d", "conv_transpose2d", "batch_norm1d", "batch_norm2d",
+               "layer_norm", "max_pool2d", "avg_pool2d", "leaky_relu", "gelu", "elu", "multiply"}
+SAVES_OUTPUT = {"relu", "sigmoid", "tanh", "softmax", "log_softmax"}
+VIEWS = {"flatten", "reshape", "identity", "output"}  # output aliases its input
+OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "adadelta": 2, "adagrad": 1, "rmsprop": 1, "sgd": 0}
+
+
+@dataclass
+class LayerMemory:
+    node_id: str
+    name: str
+    saved_bytes: int  # activations this node's tensors keep for backward, at the batch size
+    param_bytes: int
+
+
+@dataclass
+class MemoryEstimate:
+    batch_size: int
+    device: str
+    precision: str
+    optimizer: str
+    weights: int
+    gradients: int
+    optimizer_state: int
+    activations: int
+    workspace: int
+    layers: list[LayerMemory] = field(default_factory=list)
+
+    @property
+    def measured_part(self) -> int:
+        """What bench/memory_fit.py measures: everything but the workspace allowance."""
+        return self.weights + self.gradients + self.optimizer_state + self.activations
+
+    @property
+    def total(self) -> int:
+        return self.measured_part + self.workspace
+
+
+def _optimizer_slots(project: Project) -> int:
+    s = project.training
+    slots = OPTIMIZER_SLOTS.get(s.optimizer, 2)
+    if s.optimizer in ("sgd", "rmsprop") and s.momentum > 0:
+        slots += 1
+    return slots
+
+
+class _Saved:
+    """Per-sample bytes of each distinct tensor autograd keeps, and which node made it."""
+
+    def __init__(self) -> None:
+        self.bytes: dict[object, int] = {}
+        self.owner: dict[object, str] = {}
+
+    def add(self, key, nbytes: int, owner: str) -> None:
+        if key not in self.bytes:
+            self.bytes[key] = nbytes
+            self.owner[key] = owner
+
+
+def _saved_per_sample(graph: Graph, analysis: Analysis, device: str) -> _Saved:
+    """Follows autograd's rules: a layer with parameters saves its input even when the data
+    needs no gradient; a parameter-free layer saves only when its input needs one."""
+    saved = _Saved()
+    tensor: dict[tuple[str, str], tuple[str, str]] = {}  # (node, port) -> owning tensor
+    grad: dict[tuple[str, str], bool] = {}
+    into = {nid: [] for nid in graph.nodes}
+    for e in graph.edges:
+        into[e.dst].append(e)
+    for nid in graph.topological_order():
+        node, info = graph.nodes[nid], analysis.nodes[nid]
+        ins = [(e.src, e.src_port) for e in into[nid]]
+        in_keys = [tensor[i] for i in ins if i in tensor]
+        needs = any(grad.get(i, False) for i in ins)
+        has_params = info.params > 0
+        for port in node.spec.outputs:
+            key = (nid, port.name)
+            tensor[key] = in_keys[0] if node.type_id in VIEWS and in_keys else key
+            grad[key] = (needs or has_params) and port.dtype == "float"
+        if not (needs or has_params):
+            continue
+        size = {k: _bytes(graph, analysis, k) for k in in_keys}
+        t = node.type_id
+        if t in SAVES_INPUT:
+            for k in in_keys if t == "multiply" else in_keys[:1]:
+                saved.add(k, size[k], k[0])
+        if t in SAVES_OUTPUT:
+            saved.add(tensor[(nid, "y")], _bytes(graph, analysis, (nid, "y")), nid)
+        if t == "max_pool2d":
+            saved.add(tensor[(nid, "indices")], math.prod(info.output_shapes["y"]) * INDEX, nid)
+        elif t == "dropout" and in_keys:  # the mask: float on the CPU, bool on a GPU
+            numel = size[in_keys[0]] // FLOAT
+            saved.add((nid, "mask"), numel * (FLOAT if device == "cpu" else 1), nid)
+        elif t == "dropout2d":
+            saved.add((nid, "mask"), info.output_shapes["y"][0] * FLOAT, nid)
+        elif t == "layer_norm":  # mean and 1/std of every normalised row
+            shape = info.output_shapes["y"]
+            rows = math.prod(shape[: len(shape) - node.params["dims"]])
+            saved.add((nid, "stats"), 2 * rows * FLOAT, nid)
+        elif t == "output" and node.params["loss"] != "none" and in_keys:
+            _loss_saved(saved, node, size[in_keys[0]], nid)
+    return saved
+
+
+def _loss_saved(saved: _Saved, node, logits_bytes: int, nid: str) -> None:
+    """Cross-entropy keeps its log-softmax and the int64 targets; the other losses keep their
+    input and a same-sized float target."""
+    if node.params["loss"] == "cross_entropy":
+        saved.add((nid, "log_softmax"), logits_bytes, nid)
+        saved.add((nid, "target"), INDEX, nid)
+    elif node.params["loss"] == "nll":
+        saved.add((nid, "input"), logits_bytes, nid)
+        saved.add((nid, "target"), INDEX, nid)
+    else:
+        saved.add((nid, "input"), logits_bytes, nid)
+        saved.add((nid, "target"), logits_bytes, nid)
+
+
+def _bytes(graph: Graph, analysis: Analysis, key: tuple[str, str]) -> int:
+    nid, port = key
+    shape = analysis.nodes[nid].output_shapes.get(port, ())
+    dtype = graph.nodes[nid].spec.output_port(port).dtype
+    return math.prod(shape) * (INDEX if dtype == "index" else FLOAT)
+
+
+def _trained_params(graph: Graph, analysis: Analysis) -> int:
+    """Parameters upstream of an Output with a loss: only they get gradients and optimizer
+    state (a branch ending in an Output without a loss never does)."""
+    todo = [n.id for n in graph.nodes.values() if n.type_id == "output"
+            and n.params["loss"] != "none"]
+    seen = set(todo)
+    while todo:
+        for e in graph.edges_into(todo.pop()):
+            if e.src not in seen:
+                seen.add(e.src)
+                todo.append(e.src)
+    return sum(analysis.nodes[nid].params for nid in seen)
+
+
+def _buffer_bytes(graph: Graph, analysis: Analysis) -> int:
+    """BatchNorm's running mean and variance (float per channel) and its int64 step count."""
+    total = 0
+    for node in graph.nodes.values():
+        if node.type_id in ("batch_norm1d", "batch_norm2d"):
+            channels = analysis.nodes[node.id].output_shapes.get("y", (0,))[0]
+            total += 2 * channels * FLOAT + INDEX
+    return total
+
+
+def estimate_memory(project: Project, batch_size: int | None = None, device: str = "cuda",
+                    analysis: Analysis | None = None) -> MemoryEstimate:
+    """The memory training `project` takes; raises ValueError while the graph has errors."""
+    graph = project.graph
+    analysis = analysis or analyze(graph)
+    if analysis.errors:
+        raise ValueError(f"the graph has errors: {analysis.errors[0].message}")
+    b = batch_size or project.training.batch_size
+    precision = project.training.precision if device != "cpu" else "fp32"
+    half = precision in ("bf16", "fp16")
+    params = analysis.total_params * FLOAT
+    trained = _trained_params(graph, analysis) * FLOAT
+    saved = _saved_per_sample(graph, analysis, device)
+    scale = 0.5 if half else 1.0
+    per_node: dict[str, int] = {}
+    for key, nbytes in saved.bytes.items():
+        per_node[saved.owner[key]] = per_node.get(saved.owner[key], 0) + nbytes
+    largest = max((info.activation_bytes for info in analysis.nodes.values()), default=0)
+    layers = [LayerMemory(nid, graph.nodes[nid].name, int(per_node.get(nid, 0) * b * scale),
+                          analysis.nodes[nid].params * FLOAT) for nid in graph.nodes]
+    return MemoryEstimate(
+        batch_size=b, device=device, precision=precision, optimizer=project.training.optimizer,
+        weights=params + _buffer_bytes(graph, analysis) + (params // 2 if half else 0),
+        gradients=trained, optimizer_state=trained * _optimizer_slots(project),
+        activations=sum(layer.saved_bytes for layer in layers),
+        workspace=(WORKSPACE_FIXED if device != "cpu" else 0)
+        + int(TRANSIENT_LAYERS * largest * b * scale),
+        layers=layers)
+
+
+def largest_batch(project: Project, capacity: int, device: str = "cuda",
+                  analysis: Analysis | None = None) -> int:
+    """The largest batch whose estimate fits `capacity` bytes (0 when not even one sample
+    does). The estimate grows linearly with the batch, so two points give it exactly."""
+    one = estimate_memory(project, 1, device, analysis)
+    two = estimate_memory(project, 2, device, analysis)
+    per_sample = two.total - one.total
+    fixed = one.total - per_sample
+    if fixed + per_sample > capacity:
+        return 0
+    return (capacity - fixed) // per_sample if per_sample else 1 << 31
+
+
+def fit_summary(project: Project, analysis: Analysis | None = None) -> str:
+    """"fits a 3 GB GPU up to batch 512 · 8 GB: 1,400 · 24 GB: 4,300"."""
+    parts = []
+    for gb in GPU_SIZES_GB:
+        n = largest_batch(project, gb * GiB, analysis=analysis)
+        parts.append(f"{gb} GB: {'does not fit' if n == 0 else f'batch {n:,}'}")
+    return "largest batch that fits a GPU of " + " · ".join(parts)
+
+
+def describe(e: MemoryEstimate) -> str:
+    return (f"{human_bytes(e.total)} at batch {e.batch_size} = weights "
+            f"{human_bytes(e.weights)} + gradients {human_bytes(e.gradients)} + optimizer "
+            f"({e.optimizer}) {human_bytes(e.optimizer_state)} + activations "
+            f"{human_bytes(e.activations)} + workspace allowance {human_bytes(e.workspace)}")
