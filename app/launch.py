@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     window.files.quiet = bool(args.screenshot)  # no modal dialogs in a headless run
     if args.file:
         if not window.files.open_path(args.file, prompt=False) and args.screenshot:
-            window.close()  # ends its helper threads: a QThread destroyed running aborts
-            return 1
+            window.close()
+            return _exit_status(1)
     else:
         default = [p for p in examples() if p.stem == DEFAULT_EXAMPLE]
         if default:
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         if not ok:
             print(f"netcanvas: could not write {args.screenshot}", file=sys.stderr)
-        return 0 if ok else 1
+        return _exit_status(0 if ok else 1)
     window.restore_state()
     window.show()
     app.processEvents()
@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _exit_status(status: int) -> int:
     """The status to return; when a thread is still busy after its window closed (a slow
-    training step), end the process now rather than wait for it or abort on it."""
+    training step, the torch import), end the process now rather than wait for it or have
+    interpreter shutdown pull modules from under it."""
     from .main_window import threads_left_running
 
     if threads_left_running():
