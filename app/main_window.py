@@ -343,11 +343,20 @@ def _finish_abandoned() -> None:
     """Where the process ends normally (the app ends with os._exit instead), let busy
     threads finish: a cancelled run stops after its step, an import completes."""
     for thread in _ABANDONED:
-        thread.wait()
+        try:
+            thread.wait()
+        except RuntimeError:  # already ended and deleted
+            pass
 
 
 def threads_left_running() -> bool:
-    return any(t.isRunning() for t in _ABANDONED)
+    def running(thread: QThread) -> bool:
+        try:
+            return thread.isRunning()
+        except RuntimeError:  # already ended and deleted
+            return False
+
+    return any(running(t) for t in _ABANDONED)
 
 
 def _project_urls(mime) -> list[Path]:
