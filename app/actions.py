@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar
 
 from .files import example_title, examples
 from .icons import theme_icon
+from .importing import import_model
 
 
 def _action(window, text: str, slot, shortcut=None, icon: str | None = None,
@@ -38,6 +39,8 @@ class WindowActions:
         view = lambda: w.view
         self.new = _action(w, "&New", files.new, QKeySequence.New, "document-new")
         self.open = _action(w, "&Open…", files.open, QKeySequence.Open, "document-open")
+        self.import_model = _action(w, "&Import…", lambda: import_model(w), "Ctrl+I",
+                                    tip="Import an ONNX file or a PyTorch nn.Module class")
         self.save = _action(w, "&Save", files.save, QKeySequence.Save, "document-save")
         self.save_as = _action(w, "Save &As…", files.save_as, "Ctrl+Shift+S", "document-save-as")
         self.quit = _action(w, "&Quit", w.close, "Ctrl+Q")
@@ -97,7 +100,7 @@ class WindowActions:
     def _build_menus(self, w) -> None:
         bar = w.menuBar()
         file = bar.addMenu("&File")
-        file.addActions([self.new, self.open])
+        file.addActions([self.new, self.open, self.import_model])
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(lambda: self._fill_recent(w))
         self.examples_menu = file.addMenu("&Examples")

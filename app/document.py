@@ -5,18 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from netcanvas.backend.doctor import DataFacts, Finding, lint
-from netcanvas.backend.graph import Edit, Graph
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import Analysis, analyze
-from netcanvas.graph_editor.commands import EditCommand
+from netcanvas.graph_editor import EditDocument
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QUndoStack
 
 
-class Document(QObject):
-    """Owns one project. Every graph edit goes through `push` so it can be undone; the
-    analysis is re-run once per undo step (or once per event-loop turn for edits made
-    outside the stack) rather than once per low-level graph event."""
+class Document(EditDocument):
+    """Owns one project. Every edit, of the graph or of the settings, goes through `push`
+    (or `offer`) so it can be undone; the analysis is re-run once per undo step (or once per
+    event-loop turn for edits made outside the stack) rather than once per graph event."""
 
     analysis_changed = Signal(object)  # Analysis
     modified_changed = Signal(bool)
@@ -24,12 +22,10 @@ class Document(QObject):
 
     def __init__(self, project: Project | None = None, path: str | Path | None = None,
                  display_name: str | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.project = project or Project()
+        super().__init__(project, parent)
         self.path = Path(path) if path else None
         self._display_name = display_name
-        self._settings_modified = False
-        self.undo_stack = QUndoStack(self)
+        self._marked_modified = False
         self.undo_stack.cleanChanged.connect(self._emit_modified)
         self.undo_stack.indexChanged.connect(self._refresh_if_stale)
         self._stale = False
@@ -39,10 +35,6 @@ class Document(QObject):
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._refresh_if_stale)
         self.graph.changed.connect(self._graph_changed)
-
-    @property
-    def graph(self) -> Graph:
-        return self.project.graph
 
     @property
     def analysis(self) -> Analysis:
@@ -58,12 +50,6 @@ class Document(QObject):
     def set_data_facts(self, facts: DataFacts | None) -> None:
         self.data_facts = facts
         self.refresh()
-
-    def push(self, edit: Edit) -> None:
-        """Apply an edit as one undoable step. A refused edit raises GraphError or
-        ParamError and leaves the document and the undo stack as they were."""
-        edit.apply(self.graph)
-        self.undo_stack.push(EditCommand(self.graph, edit, applied=True))
 
     def refresh(self) -> None:
         self._stale = False
@@ -83,20 +69,20 @@ class Document(QObject):
     # ---- modified flag and title -------------------------------------------------
     @property
     def modified(self) -> bool:
-        return self._settings_modified or not self.undo_stack.isClean()
+        return self._marked_modified or not self.undo_stack.isClean()
 
     def mark_modified(self) -> None:
-        """For changes outside the undo stack: dataset and training settings, a recovery."""
-        if not self._settings_modified:
+        """For changes outside the undo stack: a recovered document."""
+        if not self._marked_modified:
             was = self.modified
-            self._settings_modified = True
+            self._marked_modified = True
             if not was:
                 self._emit_modified()
 
     def mark_saved(self, path: str | Path) -> None:
         self.path = Path(path)
         self._display_name = None
-        self._settings_modified = False
+        self._marked_modified = False
         self.undo_stack.setClean()
         self._emit_modified()
 

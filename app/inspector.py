@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netcanvas.backend.graph import GraphError, Rename, SetParam
+from netcanvas.backend.graph import Rename, SetParam
 from netcanvas.backend.registry import ParamError
 from netcanvas.graph_editor.style import format_count, format_shape
 from PySide6.QtCore import Qt
@@ -156,26 +156,23 @@ class InspectorPanel(QScrollArea):
         node = self.document.graph.node(self.node_id)
         try:
             value = node.spec.param(name).validate(raw)
-            if value != node.params[name]:
-                self.document.push(SetParam(self.node_id, name, value))
-        except (GraphError, ParamError) as exc:
-            self._refuse(str(exc))
+        except ParamError:
+            value = raw  # the document refuses it below, with the reason
+        unchanged = value == node.params[name]
+        reason = None if unchanged else self.document.offer(SetParam(self.node_id, name, value))
+        if reason:
             self.editors[name].set_value(node.params[name])
-            return
-        self._refuse("")
+        self._refuse(reason or "")
 
     def _rename(self) -> None:
         node = self.document.graph.node(self.node_id)
         name = self.name_edit.text().strip()
         if name == node.name:
             return
-        try:
-            self.document.push(Rename(self.node_id, name))
-        except GraphError as exc:
-            self._refuse(str(exc))
+        reason = self.document.offer(Rename(self.node_id, name))
+        if reason:
             self.name_edit.setText(node.name)
-            return
-        self._refuse("")
+        self._refuse(reason or "")
 
     def _refuse(self, text: str) -> None:
         if self.message is not None:

@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
         self.document = document
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
-        self.scene = GraphScene(document.graph, document.undo_stack, self)
+        self.scene = GraphScene(document, self)
         self.scene.snap_to_grid = self.actions.snap.isChecked()
         self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import heapq
 import operator
 import re
 from dataclasses import dataclass
@@ -82,10 +81,7 @@ def compile_graph(graph: Graph, device: str | torch.device | None = None) -> Com
     errors = [(p.node_id, p.message) for p in analysis.problems if p.severity == "error"]
     if errors:
         raise CompileError(errors)
-    incoming: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
-    for edge in graph.edges:
-        incoming[edge.dst].append(edge)
-    nodes = [graph.nodes[nid] for nid in _execution_order(graph, incoming)]
+    nodes = [graph.nodes[nid] for nid in _execution_order(graph)]
     # Graph.check_name refuses these; a name set behind its back (node.name = ...) ends here.
     reserved = [(n.id, _reserved_message(n, reason)) for n in nodes
                 if (reason := reserved_reason(n.name))]
@@ -102,10 +98,11 @@ def compile_graph(graph: Graph, device: str | torch.device | None = None) -> Com
     with torch.device(device) if device is not None else contextlib.nullcontext():
         for node in nodes:
             if node.type_id == "output":  # passes its input through: it only names it
-                edge = incoming[node.id][0]
+                edge = graph.edges_into(node.id)[0]
                 values[(node.id, "y")] = values[(edge.src, edge.src_port)]
             elif node.type_id != "input":
-                _add_layer(graph, node, incoming[node.id], analysis, fx_graph, root, values)
+                _add_layer(graph, node, graph.edges_into(node.id), analysis, fx_graph, root,
+                           values)
     outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
     results = [values[(n.id, "y")] for n in outputs]
     fx_graph.output(results[0] if len(results) == 1 else tuple(results))
@@ -152,35 +149,14 @@ def _add_layer(graph: Graph, node: Node, incoming: list[Edge], analysis,
                 "call_function", operator.getitem, (call, index), name=f"{node.name}_{port.name}")
 
 
-def _execution_order(graph: Graph, incoming: dict[str, list[Edge]]) -> list[str]:
-    """Topological order that follows the canvas's node order where it may, so the generated
-    code reads top to bottom as the user built it; only nodes that feed an Output (and
-    every Input) are kept."""
-    live = {nid for nid, n in graph.nodes.items() if n.type_id in ("input", "output")}
-    stack = [nid for nid in live if graph.nodes[nid].type_id == "output"]
-    while stack:
-        for edge in incoming[stack.pop()]:
-            if edge.src not in live:
-                live.add(edge.src)
-                stack.append(edge.src)
-    rank = {nid: i for i, nid in enumerate(graph.nodes)}
-    indeg = {nid: 0 for nid in live}
-    succ: dict[str, list[str]] = {nid: [] for nid in live}
-    for e in graph.edges:
-        if e.src in live and e.dst in live:
-            indeg[e.dst] += 1
-            succ[e.src].append(e.dst)
-    ready = [(rank[nid], nid) for nid, d in indeg.items() if d == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, nid = heapq.heappop(ready)
-        order.append(nid)
-        for s in succ[nid]:
-            indeg[s] -= 1
-            if indeg[s] == 0:
-                heapq.heappush(ready, (rank[s], s))
-    return order
+def _execution_order(graph: Graph) -> list[str]:
+    """The graph's one topological order (canvas order where it may, so the generated code
+    reads top to bottom as the user built it), keeping only the nodes that feed an Output
+    and every Input. O(nodes + edges)."""
+    outputs = [nid for nid, n in graph.nodes.items() if n.type_id == "output"]
+    live = graph.reachable(*outputs, downstream=False)
+    live.update(nid for nid, n in graph.nodes.items() if n.type_id == "input")
+    return [nid for nid in graph.order()[0] if nid in live]
 
 
 def trace_node(exc: BaseException) -> str | None:

@@ -1,51 +1,71 @@
-"""A project: the graph plus the dataset choice and training settings saved with it."""
+"""A project: the graph plus the dataset choice and training settings saved with it.
+
+The settings' defaults, ranges, choices and docs are declared in `settings.py`; the
+dataclasses below only name the fields (a test keeps the two in step).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from .graph import Graph
+from .graph import Event, Graph
+from .registry.spec import ParamError
+from .settings import (DATASET, SECTIONS, TRAINING, declaration, validate_options,
+                       validate_setting)
+
+_DEFAULTS = {s: {p.name: p.default for p in params} for s, params in SECTIONS.items()}
+
+
+def _t(name: str) -> Any:
+    return _DEFAULTS["training"][name]
+
+
+def _d(name: str) -> Any:
+    return _DEFAULTS["dataset"][name]
 
 
 @dataclass
 class DatasetConfig:
-    # Built-ins: digits (default), moons, circles, spirals, xor, blobs, linear;
-    # downloadable: mnist, fashion_mnist, cifar10; the user's own: folder, csv, npz.
-    name: str = "digits"
-    path: str | None = None  # folder / csv / npz file
-    options: dict[str, Any] = field(default_factory=dict)  # e.g. {"n_samples": 1000, "noise": 0.2}
-    val_fraction: float = 0.1
-    test_fraction: float = 0.2
-    normalize: bool = True  # per-channel mean/std of the training split
-    augment_crop_padding: int = 0  # random crop after zero padding, images only (0 = off)
-    augment_flip: bool = False  # random horizontal flip, images only
+    name: str = _d("name")
+    path: str | None = _d("path")
+    options: dict[str, Any] = field(default_factory=dict)  # declared per dataset
+    val_fraction: float = _d("val_fraction")
+    test_fraction: float = _d("test_fraction")
+    normalize: bool = _d("normalize")
+    augment_crop_padding: int = _d("augment_crop_padding")
+    augment_flip: bool = _d("augment_flip")
 
 
 @dataclass
 class TrainingSettings:
-    optimizer: str = "adam"  # sgd, rmsprop, adagrad, adadelta, adam, adamw
-    lr: float = 1e-3
-    momentum: float = 0.9  # SGD and RMSprop
-    nesterov: bool = False  # SGD
-    weight_decay: float = 0.0
-    betas: tuple[float, float] = (0.9, 0.999)  # Adam, AdamW
-    alpha: float = 0.99  # RMSprop smoothing
-    rho: float = 0.9  # Adadelta
-    epochs: int = 10
-    batch_size: int = 64
-    seed: int = 0
-    schedule: str = "none"  # none, step, cosine, onecycle, plateau
-    step_size: int = 10  # step schedule: epochs between decays
-    gamma: float = 0.1  # step/plateau decay factor
-    plateau_patience: int = 2  # plateau schedule: epochs without improvement before a decay
-    warmup_epochs: int = 0  # linear warm-up before the schedule
-    grad_clip: float = 0.0  # max gradient norm (0 = off)
-    early_stopping_patience: int = 0  # epochs without improvement (0 = off)
-    monitor: str = "val_loss"  # val_loss or val_accuracy; also picks the best epoch
-    device: str = "auto"  # auto, cpu, cuda, cuda:1, mps
-    precision: str = "fp32"  # fp32, bf16, fp16 (CUDA only)
-    channels_last: bool = False  # CUDA only
+    optimizer: str = _t("optimizer")
+    lr: float = _t("lr")
+    momentum: float = _t("momentum")
+    nesterov: bool = _t("nesterov")
+    weight_decay: float = _t("weight_decay")
+    betas: tuple[float, float] = _t("betas")
+    alpha: float = _t("alpha")
+    rho: float = _t("rho")
+    epochs: int = _t("epochs")
+    batch_size: int = _t("batch_size")
+    seed: int = _t("seed")
+    schedule: str = _t("schedule")
+    step_size: int = _t("step_size")
+    gamma: float = _t("gamma")
+    plateau_patience: int = _t("plateau_patience")
+    warmup_epochs: int = _t("warmup_epochs")
+    grad_clip: float = _t("grad_clip")
+    early_stopping_patience: int = _t("early_stopping_patience")
+    monitor: str = _t("monitor")
+    device: str = _t("device")
+    precision: str = _t("precision")
+    channels_last: bool = _t("channels_last")
+
+
+assert {
+    *TrainingSettings.__dataclass_fields__} == {p.name for p in TRAINING}, "declare every field"
+assert {*DatasetConfig.__dataclass_fields__} == {p.name for p in DATASET} | {"options"}
 
 
 @dataclass
@@ -54,3 +74,25 @@ class Project:
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     description: str = ""
+
+    def __post_init__(self) -> None:
+        self.setting_changed = Event()  # (section, name, value)
+
+    def setting(self, section: str, name: str) -> Any:
+        """The value of one setting; ParamError naming the field when there is no such one."""
+        if section not in SECTIONS:
+            raise ParamError(f"{section}: no such settings (expected training or dataset)")
+        if (section, name) != ("dataset", "options"):
+            declaration(section, name)
+        return getattr(self.training if section == "training" else self.dataset, name)
+
+    def set_setting(self, section: str, name: str, value: Any) -> None:
+        """Change one setting ("training", "lr", 0.01) after checking it against its
+        declaration (ParamError with the field path); `options` is checked per dataset."""
+        if (section, name) == ("dataset", "options"):
+            value = validate_options(self.dataset.name, value)
+        else:
+            value = validate_setting(section, name, value)
+        self.setting(section, name)
+        setattr(self.training if section == "training" else self.dataset, name, value)
+        self.setting_changed.emit(section, name, value)

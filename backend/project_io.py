@@ -15,8 +15,6 @@ import math
 import os
 import stat
 import time
-import types
-import typing
 import uuid
 from contextlib import contextmanager
 from dataclasses import fields
@@ -28,6 +26,7 @@ from .graph import Edge, Graph, GraphError, Node
 from .migrations import FORMAT_VERSION, migrate
 from .project import DatasetConfig, Project, TrainingSettings
 from .registry import REGISTRY, ParamError
+from .settings import declaration, validate_options, validate_setting
 
 __all__ = ["FORMAT_VERSION", "ProjectFileError", "graph_from_dict", "load_project",
            "project_from_dict", "project_to_dict", "save_project", "write_atomic"]
@@ -212,8 +211,8 @@ def project_from_dict(d: Any) -> Project:
         raise ProjectFileError("missing: a project needs a graph", "graph")
     return Project(
         graph=graph_from_dict(d["graph"]),
-        dataset=_settings_from_dict(DatasetConfig, d.get("dataset", {}), "dataset"),
-        training=_settings_from_dict(TrainingSettings, d.get("training", {}), "training"),
+        dataset=_settings_from_dict("dataset", d.get("dataset", {})),
+        training=_settings_from_dict("training", d.get("training", {})),
         description=description,
     )
 
@@ -352,36 +351,34 @@ def _finite(value: float) -> bool:
         return False
 
 
-def _settings_from_dict(cls: type, d: Any, prefix: str) -> Any:
-    """A settings dataclass from JSON: unknown keys and wrong types name the field."""
-    _expect(d, dict, prefix, "an object")
-    hints = typing.get_type_hints(cls)
-    known = tuple(f.name for f in fields(cls))
-    _no_unknown_keys(d, known, prefix)
-    return cls(**{key: _coerce(hints[key], value, f"{prefix}.{key}") for key, value in d.items()})
+def _settings_from_dict(section: str, d: Any) -> Any:
+    """A settings dataclass from JSON, each value checked against its declaration
+    (backend/settings.py); the error names the field ("training.batch_size")."""
+    _expect(d, dict, section, "an object")
+    cls = DatasetConfig if section == "dataset" else TrainingSettings
+    _no_unknown_keys(d, tuple(f.name for f in fields(cls)), section)
+    values = {}
+    try:
+        for key, value in d.items():
+            if key != "options":
+                values[key] = validate_setting(section, key, _first_bad_item(section, key, value))
+        config = cls(**values)
+        if "options" in d:
+            config.options = copy.deepcopy(validate_options(config.name, d["options"]))
+    except ParamError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise ProjectFileError(reason, field) from None
+    return config
 
 
-def _coerce(tp: Any, value: Any, field: str) -> Any:
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (tp,) = [a for a in args if a is not type(None)]
-        return _coerce(tp, value, field)
-    if tp is bool:
-        return _expect(value, bool, field, "true or false")
-    if tp is int:
-        return _expect(value, int, field, "a whole number")
-    if tp is float:
-        if not _is_number(value) or not _finite(value):
-            raise ProjectFileError(f"expected a number, got {brief(value)}", field)
-        return float(value)
-    if tp is str:
-        return _expect(value, str, field, "text")
-    if origin is dict:
-        return copy.deepcopy(_expect(value, dict, field, "an object"))
-    if origin is tuple:
-        if not isinstance(value, list) or len(value) != len(args):
-            raise ProjectFileError(f"expected a list of {len(args)}, got {brief(value)}", field)
-        return tuple(_coerce(a, v, f"{field}[{k}]") for k, (a, v) in enumerate(zip(args, value, strict=True)))
-    raise AssertionError(f"{field}: settings of type {tp} are not supported")
+def _first_bad_item(section: str, key: str, value: Any) -> Any:
+    """A list setting's items one by one, so the error names the item ("betas[1]")."""
+    param = declaration(section, key)
+    if param.kind in ("ints", "floats") and isinstance(value, list):
+        for k, item in enumerate(value):
+            try:
+                param.validate([item] * (param.length or 1))
+            except ParamError as exc:
+                reason = str(exc).partition(": ")[2]
+                raise ParamError(f"{section}.{key}[{k}]: {reason}") from None
+    return value

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .graph import Edge, Graph, topo_sort
+from .graph import Edge, Graph
 from .registry import REGISTRY, LayerSpec, ParamError, Shape, ShapeError
 
 BYTES_PER_VALUE = {"float": 4, "index": 8}  # float32 activations, int64 pooling indices
@@ -96,11 +96,6 @@ def node_message(spec: LayerSpec, name: str, message: str) -> str:
 
 def analyze(graph: Graph) -> Analysis:
     result = Analysis(nodes={nid: NodeInfo() for nid in graph.nodes})
-    incoming: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
-    outgoing: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
-    for e in graph.edges:
-        incoming[e.dst].append(e)
-        outgoing[e.src].append(e)
 
     def fail(node_id: str | None, message: str) -> None:
         result.problems.append(Problem(node_id, "error", message))
@@ -110,20 +105,21 @@ def analyze(graph: Graph) -> Analysis:
     for error in graph.validate():  # no Input/Output, unwired inputs, cycles
         fail(error.node_ids[0] if error.node_ids else None, str(error))
 
-    order, _ = topo_sort(graph.nodes, graph.edges)
+    order, _ = graph.order()
     for nid in order:
         node, info = graph.nodes[nid], result.nodes[nid]
         if info.error is not None:
             continue
         spec = REGISTRY[node.type_id]
-        inputs = _gather(spec, incoming[nid], result.edge_shapes)
+        inputs = _gather(spec, graph.edges_into(nid), result.edge_shapes)
         if inputs is None:  # an upstream node failed: it already carries the error
             continue
         error = (_infer_node(spec, node.name, node.params, inputs, info)
                  or _unpool_mismatch(graph, node, incoming, result.edge_shapes, info))
         if error:
             fail(nid, error)
-        for e in outgoing[nid]:
+        outgoing = graph.edges_from(nid)
+        for e in outgoing:
             shape = info.output_shapes.get(e.src_port)
             if shape is not None:
                 result.edge_shapes[e] = shape
@@ -132,7 +128,7 @@ def analyze(graph: Graph) -> Analysis:
                 f"{label(spec, node.name)} outputs {human_bytes(info.activation_bytes)} per "
                 f"sample: a batch of {TYPICAL_BATCH} needs "
                 f"{human_bytes(info.activation_bytes * TYPICAL_BATCH)} for it alone")))
-        elif not outgoing[nid] and spec.outputs and node.type_id != "output":
+        elif not outgoing and spec.outputs and node.type_id != "output":
             result.problems.append(Problem(nid, "warning", (
                 f"{label(spec, node.name)} leads nowhere: its output is not used")))
     return result

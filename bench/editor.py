@@ -16,11 +16,11 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from netcanvas.backend.graph import Graph, SetParam
+from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import analyze
-from netcanvas.graph_editor import GraphScene, GraphView
-from netcanvas.graph_editor.layout import layered_layout
+from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
 from netcanvas.graph_editor.node_item import card_size
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
 SIZE = (1400, 900)
@@ -58,7 +58,9 @@ def timed(fn, repeat: int = 1) -> float:
 
 
 def make_view(graph: Graph):
-    scene = GraphScene(graph, QUndoStack())
+    document = EditDocument(Project(graph=graph))
+    scene = GraphScene(document)
+    document.setParent(scene)
     view = GraphView(scene)
     view.resize(*SIZE)
     view.show()
@@ -103,7 +105,7 @@ def main() -> None:
     sides = itertools.cycle([24, 32])
 
     def edit_to_pixels():
-        scene.apply_edit(SetParam(inp.id, "shape", (16, next(sides), 32)))
+        scene.document.offer(SetParam(inp.id, "shape", (16, next(sides), 32)))
         scene.set_analysis(analyze(mid))
         view.viewport().repaint()
 

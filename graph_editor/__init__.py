@@ -2,18 +2,22 @@
 
 Embedding (what the app needs)::
 
-    from netcanvas.graph_editor import GraphScene, GraphView, EditCommand, LAYER_MIME
+    from netcanvas.graph_editor import EditDocument, GraphScene, GraphView, LAYER_MIME
 
-    scene = GraphScene(graph, undo_stack)      # mirrors `graph` through its events
+    document = EditDocument(project)           # the project, its one undo stack, push/offer
+    scene = GraphScene(document)               # mirrors document.graph through its events
     view = GraphView(scene)                    # the canvas widget
     document.analysis_changed.connect(scene.set_analysis)   # shapes, param counts, errors
     scene.selection_changed_nodes.connect(inspector.show_nodes)   # list[str] of node ids
-    scene.edit_rejected.connect(status_bar.showMessage)            # reason text
+    scene.edit_rejected.connect(status_bar.showMessage)            # document's refusals
     scene.detach()                             # before dropping the scene (new document)
 
+EditDocument
+    push(edit, gesture=None): THE way to change the document, graph or settings (one undo
+        step); a refusal raises GraphError / ParamError and changes nothing.
+    offer(edit, gesture=None) -> None | reason: push for gestures; the refusal is returned
+        and emitted as edit_refused. The scene, inspector and training forms all use these.
 GraphScene
-    apply_edit(edit, gesture=None) -> None | reason: THE way to change the document (one
-        undo step; the inspector should use it too). A refusal is returned and emitted.
     add_layer(type_id, pos, centered=True, wire_to=None) -> node id | None
     delete_selection(), copy_selection(), cut_selection(), paste(at=None),
     duplicate_selection(), nudge_selection(dx, dy), auto_layout()
@@ -31,12 +35,13 @@ GraphView
 Formats: palette drags carry LAYER_MIME with the utf-8 type_id; the clipboard carries
 NODES_MIME (and text/plain) with {nodes, edges} JSON in Graph.to_dict() format.
 Helpers the app may reuse: style.Style.from_palette, style.format_shape/format_count,
-layout.layered_layout, node_item.card_size.
+backend.graph.layout.layered_layout, node_item.card_size.
 """
 
 from .clipboard import NODES_MIME
 from .commands import EditCommand
+from .document import EditDocument
 from .scene import LAYER_MIME, GraphScene
 from .view import GraphView
 
-__all__ = ["LAYER_MIME", "NODES_MIME", "EditCommand", "GraphScene", "GraphView"]
+__all__ = ["LAYER_MIME", "NODES_MIME", "EditCommand", "EditDocument", "GraphScene", "GraphView"]

@@ -1,7 +1,7 @@
 """QUndoCommand wrapper around the backend's Qt-free edits.
 
 The edits already know how to apply and revert themselves; a command only calls them, and
-merges consecutive parameter edits (a spin box) and consecutive moves of the same nodes
+merges consecutive edits of one parameter or setting (a spin box) and consecutive moves of the same nodes
 that belong to one gesture (arrow-key nudges) into one undo step.
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
-from ..backend.graph import Edit, Graph, MoveNodes, SetParam
+from typing import Any
 
-_MOVE_ID, _PARAM_ID = 1, 2
+from ..backend.graph import Edit, MoveNodes, SetParam, SetSetting
+
+_MOVE_ID, _PARAM_ID, _SETTING_ID = 1, 2, 3
 
 
 class EditCommand(QUndoCommand):
@@ -22,10 +24,10 @@ class EditCommand(QUndoCommand):
     `gesture` names a continuous gesture: moves merge only when both carry the same one.
     """
 
-    def __init__(self, graph: Graph, edit: Edit, text: str | None = None, *,
+    def __init__(self, target: Any, edit: Edit, text: str | None = None, *,
                  applied: bool = False, gesture: str | None = None) -> None:
         super().__init__(text or edit.text)
-        self.graph = graph
+        self.target = target  # the Graph, or the Project for a settings edit
         self.edit = edit
         self.gesture = gesture
         self._skip_redo = applied
@@ -34,22 +36,24 @@ class EditCommand(QUndoCommand):
         if self._skip_redo:
             self._skip_redo = False
             return
-        self.edit.apply(self.graph)
+        self.edit.apply(self.target)
 
     def undo(self) -> None:
-        self.edit.revert(self.graph)
+        self.edit.revert(self.target)
 
     def id(self) -> int:
         if isinstance(self.edit, MoveNodes) and self.gesture is not None:
             return _MOVE_ID
         if isinstance(self.edit, SetParam):
             return _PARAM_ID
+        if isinstance(self.edit, SetSetting):
+            return _SETTING_ID
         return -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         mine, theirs = self.edit, getattr(other, "edit", None)
-        if isinstance(mine, SetParam) and isinstance(theirs, SetParam):
-            if (mine.node_id, mine.name) != (theirs.node_id, theirs.name):
+        if isinstance(mine, (SetParam, SetSetting)) and type(theirs) is type(mine):
+            if _field(mine) != _field(theirs):
                 return False
             mine.value = theirs.value  # keep our `old`: undo goes back to before the first
             self.setObsolete(mine.value == mine.old)
@@ -61,3 +65,8 @@ class EditCommand(QUndoCommand):
             self.setObsolete(mine.positions == mine.old)
             return True
         return False
+
+
+def _field(edit: SetParam | SetSetting) -> tuple[str, str]:
+    """What a value edit changes: (node id, param) or (section, setting)."""
+    return (edit.node_id, edit.name) if isinstance(edit, SetParam) else (edit.section, edit.name)

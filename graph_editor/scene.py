@@ -1,22 +1,23 @@
 """GraphScene: the QGraphicsScene that mirrors a Qt-free Graph through its events.
 
-Items are never the source of truth. Every gesture becomes a backend edit pushed on the
-undo stack (apply_edit); the graph then announces the change and the scene follows it, so
-undo, redo and edits made elsewhere (the inspector, scripts) all redraw the same way.
+Items are never the source of truth. Every gesture becomes a backend edit offered to the
+document (EditDocument.offer, the one front door); the graph then announces the change and
+the scene follows it, so undo, redo and edits made elsewhere (the inspector, scripts) all
+redraw the same way.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QUndoStack
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
-from ..backend.graph import AddNodes, Edge, Graph, GraphError, MoveNodes, Node, RemoveItems, new_id
-from ..backend.registry import ParamError, get
+from ..backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems, new_id
+from ..backend.graph.layout import layered_layout
+from ..backend.registry import get
 from . import clipboard
-from .commands import EditCommand
+from .document import EditDocument
 from .edge_item import EdgeItem
-from .layout import layered_layout
 from .node_item import NodeItem, card_size, port_y
 from .routing import CardIndex, is_long
 from .style import Style
@@ -29,17 +30,17 @@ PASTE_OFFSET = 40.0
 
 class GraphScene(QGraphicsScene):
     selection_changed_nodes = Signal(list)  # selected node ids, document order
-    edit_rejected = Signal(str)  # why a gesture was refused, for the status bar
+    edit_rejected = Signal(str)  # why an edit was refused (the document's), for the status bar
     # A new wire released on empty canvas: (node_id, port, is_output, scene_pos); the view
     # offers quick-add there and wires the chosen layer in.
     wire_dropped = Signal(str, str, bool, QPointF)
     # A right-click on a node: (node_id, screen position); the app offers its quick fixes.
     node_context_menu = Signal(str, QPoint)
 
-    def __init__(self, graph: Graph, undo_stack: QUndoStack, parent=None) -> None:
+    def __init__(self, document: EditDocument, parent=None) -> None:
         super().__init__(parent)
-        self.graph = graph
-        self.undo_stack = undo_stack
+        self.document = document
+        self.graph = graph = document.graph
         self.snap_to_grid = False
         self.theme = Style.from_palette(self.palette())
         self.wiring = Wiring(self)
@@ -59,6 +60,7 @@ class GraphScene(QGraphicsScene):
         ]
         for event, handler in self._handlers:
             event.connect(handler)
+        document.edit_refused.connect(self.edit_rejected)
         for node in graph.nodes.values():
             self._on_node_added(node)
         for edge in graph.edges:
@@ -70,6 +72,7 @@ class GraphScene(QGraphicsScene):
         for event, handler in self._handlers:
             event.disconnect(handler)
         self._handlers = []
+        self.document.edit_refused.disconnect(self.edit_rejected)
 
     # ---- lookups ------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem | None:
@@ -115,18 +118,6 @@ class GraphScene(QGraphicsScene):
     def select_all(self) -> None:
         self.select_nodes(list(self._nodes))
 
-    # ---- the one way gestures change the document ------------------------------------
-    def apply_edit(self, edit, gesture: str | None = None) -> str | None:
-        """Apply a backend edit as one undo step. Returns None, or the refusal reason
-        (also emitted as edit_rejected) when the document refuses it."""
-        try:
-            edit.apply(self.graph)
-        except (GraphError, ParamError) as exc:
-            self.edit_rejected.emit(str(exc))
-            return str(exc)
-        self.undo_stack.push(EditCommand(self.graph, edit, applied=True, gesture=gesture))
-        return None
-
     def add_layer(self, type_id: str, pos: QPointF | tuple, centered: bool = True,
                   wire_to: tuple[str, str, bool] | None = None) -> str | None:
         """Add a layer with default params at `pos` (its centre, or top-left); its id.
@@ -152,7 +143,7 @@ class GraphScene(QGraphicsScene):
             other, other_port, from_output = wire_to
             edges = [Edge(other, other_port, node.id, port.name) if from_output
                      else Edge(node.id, port.name, other, other_port)]
-        if self.apply_edit(AddNodes([node], edges, text=f"Add {spec.title}")) is not None:
+        if self.document.offer(AddNodes([node], edges, text=f"Add {spec.title}")) is not None:
             return None
         self.select_nodes([node.id])
         return node.id
@@ -166,12 +157,12 @@ class GraphScene(QGraphicsScene):
         other = self.graph.nodes[other_id].spec
         theirs = (other.output_port if from_output else other.input_port)(other_port)
         ours = spec.inputs if from_output else spec.outputs
-        return next((p for p in ours if theirs is not None and p.dtype == theirs.dtype), None)
+        return next((p for p in ours if theirs is not None and p.fits(theirs)), None)
 
     def delete_selection(self) -> None:
         ids, edges = self.selected_node_ids(), self.selected_edges()
         if ids or edges:
-            self.apply_edit(RemoveItems(ids, edges, text="Delete"))
+            self.document.offer(RemoveItems(ids, edges, text="Delete"))
 
     def nudge_selection(self, dx: float, dy: float) -> None:
         """Arrow-key move; a run of nudges of the same nodes is one undo step."""
@@ -179,7 +170,7 @@ class GraphScene(QGraphicsScene):
                        self.graph.nodes[nid].position[1] + dy)
                  for nid in self.selected_node_ids()}
         if moved:
-            self.apply_edit(MoveNodes(moved, text="Move"), gesture="nudge")
+            self.document.offer(MoveNodes(moved, text="Move"), gesture="nudge")
 
     def copy_selection(self) -> bool:
         ids = self.selected_node_ids()
@@ -220,7 +211,7 @@ class GraphScene(QGraphicsScene):
             self.edit_rejected.emit(f"cannot paste: {exc}")
             return []
         edit.text = text
-        if self.apply_edit(edit) is not None:
+        if self.document.offer(edit) is not None:
             return []
         ids = [n.id for n in edit.nodes]
         self.select_nodes(ids)
@@ -237,7 +228,7 @@ class GraphScene(QGraphicsScene):
                              origin=(top_left.x(), top_left.y()))
         moved = {nid: p for nid, p in pos.items() if p != self.graph.nodes[nid].position}
         if moved:
-            self.apply_edit(MoveNodes(moved, text="Auto-layout"))
+            self.document.offer(MoveNodes(moved, text="Auto-layout"))
 
     # ---- analysis -------------------------------------------------------------------
     def set_analysis(self, analysis) -> None:
@@ -321,7 +312,7 @@ class GraphScene(QGraphicsScene):
         moved = {nid: (item.x(), item.y()) for nid, item in self._nodes.items()
                  if item.isSelected() and (item.x(), item.y()) != self.graph.nodes[nid].position}
         if moved:  # one drag, however many mouse events, is one step
-            self.apply_edit(MoveNodes(moved, text="Move"))
+            self.document.offer(MoveNodes(moved, text="Move"))
 
     def dragEnterEvent(self, event) -> None:
         event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))

@@ -1,14 +1,12 @@
 """Wiring by mouse: drag from an output to an input (or backwards from an input).
 
-While dragging, ports that would accept the wire light up; on release the edge is checked
-by the document (graph.check_edge via the edit) and a refused wire reports its reason.
+While dragging, ports that would accept the wire light up; on release the edge is offered
+to the document (graph.check_edge via the edit) and a refused wire reports its reason.
 Dragging from a connected single input picks its wire up: drop it elsewhere to reconnect,
 or on empty canvas to disconnect.
 """
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 from PySide6.QtWidgets import QToolTip
 
@@ -58,7 +56,7 @@ class Wiring:
         self._clear()
         if target is None:
             if detached is not None:
-                self.scene.apply_edit(RemoveItems([], [detached], text="Disconnect"))
+                self.scene.document.offer(RemoveItems([], [detached], text="Disconnect"))
             elif not self.scene.items(pos):  # empty canvas: offer a layer to wire in
                 self.scene.wire_dropped.emit(origin.node_id, origin.name, origin.is_output, pos)
             return
@@ -69,7 +67,7 @@ class Wiring:
         edit = AddEdge(edge)
         if detached is not None:
             edit = Compound([RemoveItems([], [detached]), AddEdge(edge)], text="Reconnect")
-        reason = self.scene.apply_edit(edit)
+        reason = self.scene.document.offer(edit)
         if reason and screen_pos is not None:
             QToolTip.showText(screen_pos.toPoint() if hasattr(screen_pos, "toPoint")
                               else screen_pos, reason)
@@ -105,36 +103,9 @@ class Wiring:
         return None
 
     def _compatible(self, origin: PortItem) -> set[PortItem]:
-        """Ports that would take a wire from `origin`, found in O(nodes + edges)."""
-        graph = self.scene.graph
-        edges = [e for e in graph.edges if e != self.detached]
-        nbrs: dict[str, list[str]] = defaultdict(list)
-        for e in edges:
-            if origin.is_output:
-                nbrs[e.dst].append(e.src)  # walk upstream: ancestors can't be targets
-            else:
-                nbrs[e.src].append(e.dst)  # walk downstream
-        blocked, stack = set(), [origin.node_id]
-        while stack:
-            n = stack.pop()
-            if n not in blocked:
-                blocked.add(n)
-                stack.extend(nbrs[n])
-        full = {(e.dst, e.dst_port) for e in edges}
-        existing = set(edges)
-        out = set()
-        for nid, item in self.scene.node_items().items():
-            if nid in blocked:
-                continue
-            for port in (item.inputs if origin.is_output else item.outputs).values():
-                if port.dtype != origin.dtype:
-                    continue
-                if origin.is_output:
-                    edge = Edge(origin.node_id, origin.name, nid, port.name)
-                    ok = port.many or (nid, port.name) not in full
-                else:
-                    edge = Edge(nid, port.name, origin.node_id, origin.name)
-                    ok = True
-                if ok and edge not in existing:
-                    out.add(port)
-        return out
+        """The ports the document would let a wire from `origin` go to."""
+        found = self.scene.graph.connectable(origin.node_id, origin.name, origin.is_output,
+                                             without=self.detached)
+        items = self.scene.node_items()
+        return {(items[nid].inputs if origin.is_output else items[nid].outputs)[port]
+                for nid, port in found}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import sys
 
-CLI_COMMANDS = {"check", "code", "export", "lint", "train", "--version", "-V", "--help", "-h"}
+CLI_OPTIONS = {"--version", "-V", "--help", "-h"}
 
 
 def main(argv: list[str] | None = None) -> int:
+    from netcanvas.backend.cli import COMMANDS
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in CLI_COMMANDS:
+    if argv and (argv[0] in COMMANDS or argv[0] in CLI_OPTIONS):
         from netcanvas.backend.cli import main as cli_main
 
         try:

@@ -11,7 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from netcanvas.backend.graph import Graph, Node, topo_sort
+from netcanvas.backend.graph import Graph, Node
 from netcanvas.backend.project import DatasetConfig, Project, TrainingSettings
 from netcanvas.backend.project_io import save_project
 from netcanvas.backend.registry import get
@@ -67,7 +67,7 @@ def layout(graph: Graph, rows: dict[str, int]) -> None:
     (a skip connection's merge), else the branch built first, keeps its lane and the others
     step down a lane, so a residual shortcut runs straight above its block; no two nodes
     share a cell; a split or merge of three or more branches is centred on them."""
-    order, _ = topo_sort(graph.nodes, graph.edges)
+    order, _ = graph.order()
     preds: dict[str, list[str]] = {nid: [] for nid in order}
     succs: dict[str, list[str]] = {nid: [] for nid in order}
     for e in graph.edges:

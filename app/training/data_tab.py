@@ -1,4 +1,9 @@
-"""The Data tab: choose a dataset, set its options, load it off the GUI thread and preview it."""
+"""The Data tab: choose a dataset, set its options, load it off the GUI thread and preview it.
+
+The rows are generated from the declarations in backend/settings.py (the dataset fields and
+each dataset's own options); every edit is a SetSetting offered to the document, so it is one
+undo step and a value outside its declaration is refused with the reason.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,14 @@ import json
 
 import numpy as np
 import pyqtgraph as pg
-from netcanvas.backend.project import DatasetConfig
+from netcanvas.backend.graph import Compound, SetSetting
+from netcanvas.backend.project import DatasetConfig, Project
+from netcanvas.backend.settings import DATASET, DATASET_OPTIONS, option_defaults
 from netcanvas.backend.shapes import format_shape
+from netcanvas.graph_editor import EditDocument
 from PySide6.QtCore import QThread, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -22,12 +28,12 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from . import setting_widgets as sw
 from .colours import colour, palette_colours, style_plot
 from .image_grid import ImageGridWidget, to_display
 
@@ -65,24 +71,28 @@ class DatasetLoadThread(QThread):
 
 
 class DataTab(QWidget):
-    """Edits the project's DatasetConfig in place; `changed()` after every user edit."""
+    """Shows the document's DatasetConfig and offers each user edit to the document;
+    `changed()` after every change (an edit, its undo or redo). Given a bare config, it edits
+    that config through a document of its own."""
 
     changed = Signal()
     dataset_loaded = Signal(object)
 
-    def __init__(self, config: DatasetConfig, parent: QWidget | None = None) -> None:
+    def __init__(self, config: DatasetConfig | None = None, parent: QWidget | None = None,
+                 document: EditDocument | None = None) -> None:
         super().__init__(parent)
         self.dataset = None
         self.loaded_key: str | None = None
         self._thread: DatasetLoadThread | None = None
-        self._loading = False
+        self.document: EditDocument | None = None
 
         self.catalogue: dict = {}  # DATASETS, once torch has been imported off the GUI thread
         self.combo = QComboBox()
         self.combo.currentIndexChanged.connect(self._dataset_chosen)
         self.doc = QLabel(wordWrap=True)
         self.path = QLineEdit(placeholderText="folder or file")
-        self.path.editingFinished.connect(self._edited)
+        self.path.editingFinished.connect(lambda: self._offer("path", self.path.text().strip()
+                                                              or None))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.path_row = QWidget()
@@ -91,27 +101,21 @@ class DataTab(QWidget):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
 
-        self.option_widgets: dict[str, QWidget] = {}
-        self.val_fraction = _fraction_box()
-        self.test_fraction = _fraction_box()
-        self.normalize = QCheckBox("Normalise (training split mean/std)")
-        self.crop = QSpinBox(minimum=0, maximum=16, toolTip="Random crop after this much zero "
-                             "padding (images only; 0 = off)")
-        self.flip = QCheckBox("Random horizontal flip (images only)")
-        for w in (self.val_fraction, self.test_fraction, self.crop):
-            w.valueChanged.connect(self._edited)
-        for w in (self.normalize, self.flip):
-            w.toggled.connect(self._edited)
-
         form = QFormLayout()
         form.addRow("Dataset", self.combo)
         form.addRow("", self.doc)
         form.addRow("Path", self.path_row)  # the dataset's own options go below this row
-        form.addRow("Validation fraction", self.val_fraction)
-        form.addRow("Test fraction", self.test_fraction)
-        form.addRow("", self.normalize)
-        form.addRow("Crop padding", self.crop)
-        form.addRow("", self.flip)
+        self.fields: dict[str, QWidget] = {}  # the other declared fields
+        for param in DATASET[2:]:
+            widget = sw.make_widget(param)
+            sw.changed(widget, lambda *_a, n=param.name: self._offer(n, sw.value(self.fields[n])))
+            self.fields[param.name] = widget
+            if param.kind == "bool":
+                widget.setText(sw.label(param))
+            form.addRow("" if param.kind == "bool" else sw.label(param), widget)
+        self.crop, self.flip = self.fields["augment_crop_padding"], self.fields["augment_flip"]
+        self.option_widgets: dict[str, QWidget] = {}
+        self.message = sw.RefusalLabel()
         self.form = form
 
         self.load_button = QPushButton("Load")
@@ -136,6 +140,7 @@ class DataTab(QWidget):
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(form)
+        column.addWidget(self.message)
         column.addLayout(actions)
         column.addWidget(self.summary)
         column.addStretch(1)
@@ -151,12 +156,13 @@ class DataTab(QWidget):
 
         self._reload_timer = QTimer(self, singleShot=True, interval=300)
         self._reload_timer.timeout.connect(self._auto_load)
-        self.set_config(config)
+        self.set_document(document or EditDocument(Project(dataset=config or DatasetConfig()),
+                                                   self))
 
     def set_catalogue(self, datasets: dict) -> None:
         """Fill the dataset list (importing the catalogue imports torch: seconds)."""
         self.catalogue = datasets
-        self._loading = True
+        self.combo.blockSignals(True)
         self.combo.clear()
         for kind, title in KIND_TITLES.items():
             if self.combo.count():
@@ -164,27 +170,37 @@ class DataTab(QWidget):
             for info in datasets.values():
                 if info.kind == kind:
                     self.combo.addItem(f"{info.title}  ({title.lower()})", info.name)
-        self._loading = False
-        self.set_config(self.config)
+        self.combo.blockSignals(False)
+        self._show_config()
+        self._auto_load_soon()
 
     # ---- config <-> widgets ---------------------------------------------------------
-    def set_config(self, config: DatasetConfig) -> None:
-        self.config = config
-        self._loading = True
-        try:
-            if self.combo.findData(config.name) < 0:
-                self.combo.addItem(config.name, config.name)
-            self.combo.setCurrentIndex(self.combo.findData(config.name))
-            self.path.setText(config.path or "")
-            self.val_fraction.setValue(config.val_fraction)
-            self.test_fraction.setValue(config.test_fraction)
-            self.normalize.setChecked(config.normalize)
-            self.crop.setValue(config.augment_crop_padding)
-            self.flip.setChecked(config.augment_flip)
-            self._build_options()
-        finally:
-            self._loading = False
+    @property
+    def config(self) -> DatasetConfig:
+        return self.document.project.dataset
+
+    def set_document(self, document: EditDocument) -> None:
+        """Show and edit another document's dataset (after open/new)."""
+        if self.document is not None:
+            self.document.project.setting_changed.disconnect(self._setting_changed)
+        self.document = document
+        document.project.setting_changed.connect(self._setting_changed)
+        self.message.say("")
+        self._show_config()
         self._auto_load_soon()
+
+    def _show_config(self) -> None:
+        self._build_options()
+        self._show_values()
+
+    def _show_values(self) -> None:
+        config = self.config
+        sw.show(self.combo, config.name)
+        self.path.setText(config.path or "")
+        for name, widget in self.fields.items():
+            sw.show(widget, getattr(config, name))
+        for name, widget in self.option_widgets.items():
+            sw.show(widget, config.options.get(name, widget.param.default))
 
     def _build_options(self) -> None:
         for widget in self.option_widgets.values():
@@ -195,43 +211,42 @@ class DataTab(QWidget):
         self.form.setRowVisible(self.path_row, bool(info and info.kind == "user"))
         self.load_button.setText("Download and load" if info and info.kind == "download"
                                  else "Load")
-        for name, default in (info.options if info else {}).items():
-            value = self.config.options.get(name, default)
-            widget = _option_widget(default, value)
-            _connect(widget, self._edited)
-            self.option_widgets[name] = widget
+        for param in DATASET_OPTIONS.get(self.config.name, ()) if info else ():
+            widget = sw.make_widget(param)
+            sw.changed(widget, self._option_edited)
+            self.option_widgets[param.name] = widget
             row = self.form.getWidgetPosition(self.path_row)[0] + len(self.option_widgets)
-            self.form.insertRow(row, name.replace("_", " ").capitalize(), widget)
+            self.form.insertRow(row, sw.label(param), widget)
 
     def _dataset_chosen(self) -> None:
-        if self._loading:
-            return
-        self.config.name = self.combo.currentData()
-        self.config.options = {}
-        self._loading = True
-        self._build_options()
-        self._loading = False
-        self._edited(force=True)
+        name = self.combo.currentData()
+        if name is not None and name != self.config.name:  # a new dataset starts from its own default options
+            self._push(Compound([SetSetting("dataset", "options", {}),
+                                 SetSetting("dataset", "name", name)], text="Choose dataset"))
 
-    def _edited(self, *_args, force: bool = False) -> None:
-        if self._loading:
+    def _option_edited(self, *_args) -> None:
+        defaults = option_defaults(self.config.name)
+        options = {name: sw.value(w) for name, w in self.option_widgets.items()}
+        options = {k: v for k, v in options.items() if v != defaults.get(k)}
+        self._offer("options", options)
+
+    def _offer(self, name: str, value) -> None:
+        if getattr(self.config, name) != value:  # e.g. a line edit losing focus unchanged
+            self._push(SetSetting("dataset", name, value))
+
+    def _push(self, edit) -> None:
+        reason = self.document.offer(edit)
+        if reason:
+            self._show_values()
+        self.message.say(reason or "")
+
+    def _setting_changed(self, section: str, name: str, value) -> None:
+        if section != "dataset":
             return
-        c = self.config
-        before = config_key(c)
-        c.path = self.path.text().strip() or None
-        c.val_fraction = self.val_fraction.value()
-        c.test_fraction = self.test_fraction.value()
-        c.normalize = self.normalize.isChecked()
-        c.augment_crop_padding = self.crop.value()
-        c.augment_flip = self.flip.isChecked()
-        info = self.catalogue.get(c.name)
-        defaults = info.options if info else {}
-        options = {name: _option_value(w, defaults.get(name))
-                   for name, w in self.option_widgets.items()}
-        kept = {k: v for k, v in c.options.items() if k not in defaults}  # e.g. base_url
-        c.options = kept | {k: v for k, v in options.items() if v != defaults.get(k)}
-        if config_key(c) == before and not force:
-            return  # e.g. a line edit losing focus unchanged
+        if name == "name":
+            self._show_config()
+        else:
+            self._show_values()
         self.changed.emit()
         self._auto_load_soon()
 
@@ -243,7 +258,7 @@ class DataTab(QWidget):
             path, _ = QFileDialog.getOpenFileName(self, "Dataset file", "", pattern)
         if path:
             self.path.setText(path)
-            self._edited()
+            self._offer("path", path)
 
     # ---- loading ------------------------------------------------------------------
     def _auto_load_soon(self) -> None:
@@ -356,42 +371,3 @@ class DataTab(QWidget):
             style_plot(plot, self, "Training samples", "x", "target")
             plot.addItem(pg.ScatterPlotItem(x[:, 0], np.asarray(y).reshape(len(y), -1)[:, 0],
                                             size=5, pen=None, brush=colour(0)))
-
-
-def _fraction_box() -> QDoubleSpinBox:
-    return QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.05, decimals=2)
-
-
-def _option_widget(default, value) -> QWidget:
-    if isinstance(default, bool):
-        w = QCheckBox()
-        w.setChecked(bool(value))
-    elif isinstance(default, int):
-        w = QSpinBox(minimum=0, maximum=10**7)
-        w.setValue(int(value))
-    elif isinstance(default, float):
-        w = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=3, singleStep=0.05)
-        w.setValue(float(value))
-    else:  # strings, and None meaning "automatic"
-        w = QLineEdit("" if value is None else str(value), placeholderText="auto")
-    return w
-
-
-def _connect(widget: QWidget, slot) -> None:
-    if isinstance(widget, QCheckBox):
-        widget.toggled.connect(slot)
-    elif isinstance(widget, QLineEdit):
-        widget.editingFinished.connect(slot)
-    else:
-        widget.valueChanged.connect(slot)
-
-
-def _option_value(widget: QWidget, default):
-    if isinstance(widget, QCheckBox):
-        return widget.isChecked()
-    if isinstance(widget, QLineEdit):
-        text = widget.text().strip()
-        if not text:
-            return None if default is None else default
-        return int(text) if text.isdigit() else text
-    return widget.value()

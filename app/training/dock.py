@@ -6,7 +6,7 @@ at Train, so an edit cannot disturb it; the Run tab then shows a "graph changed"
 
 from __future__ import annotations
 
-from netcanvas.backend.project import DatasetConfig, TrainingSettings
+from netcanvas.backend.training.events import EpochEnded, Evaluated, Failed, Started, Steps
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QWidget
@@ -27,7 +27,7 @@ class _BackendImport(QThread):
     ready = Signal(dict)
 
     def run(self) -> None:
-        import netcanvas.backend.training  # noqa: F401  (warm: the first Train starts at once)
+        from netcanvas.backend.training import Trainer  # noqa: F401  (warm: Train starts at once)
         from netcanvas.backend.data import DATASETS
 
         self.ready.emit(dict(DATASETS))
@@ -54,8 +54,8 @@ class TrainingDock(QDockWidget):
         self.stop_action = self._action("Stop", "Shift+F5", self.stop,
                                         "Stop the run after the current step (Shift+F5)")
 
-        self.data_tab = DataTab(DatasetConfig())
-        self.settings_form = SettingsForm(TrainingSettings())
+        self.data_tab = DataTab()
+        self.settings_form = SettingsForm()
         self.memory_label = MemoryFitLabel.install(self.settings_form)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action)
         self.eval_tab = EvalTab()
@@ -69,8 +69,16 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.eval_tab, "Evaluation")
         self.setWidget(self.tabs)
 
-        self.data_tab.changed.connect(self._settings_edited)
-        self.settings_form.changed.connect(self._settings_edited)
+        self._handlers = {  # what to do with each kind of event the worker sends
+            Steps: lambda ev, _ds: self.run_tab.steps(ev),
+            EpochEnded: lambda ev, _ds: self.run_tab.epoch_ended(ev),
+            Started: self._started,
+            Evaluated: self.eval_tab.evaluated,
+            Failed: lambda ev, _ds: self._failed(ev),
+            DataProgress: lambda ev, _ds: self.run_tab.data_progress(ev),
+            BoundaryUpdated: self.eval_tab.boundary,
+            Predictions: self.eval_tab.predictions,
+        }
         if isinstance(parent, QMainWindow):
             self.node_failed.connect(lambda node_id: parent.go_to_node(node_id)
                                      if hasattr(parent, "go_to_node") else None)
@@ -96,13 +104,9 @@ class TrainingDock(QDockWidget):
     def set_document(self, document) -> None:
         """Edit another document's dataset and settings; a live run keeps its snapshot."""
         self.document = document
-        self.data_tab.set_config(document.project.dataset)
-        self.settings_form.set_settings(document.project.training)
+        self.data_tab.set_document(document)
+        self.settings_form.set_document(document)
         self.memory_label.set_document(document)
-
-    def _settings_edited(self, *_args) -> None:
-        if self.document is not None:
-            self.document.mark_modified()
 
     # ---- run control ----------------------------------------------------------------
     @property
@@ -169,24 +173,13 @@ class TrainingDock(QDockWidget):
             self._on_event(ev)
 
     def _on_event(self, ev) -> None:
-        kind = type(ev).__name__
-        if kind == "Steps":
-            self.run_tab.steps(ev)
-        elif kind == "EpochEnded":
-            self.run_tab.epoch_ended(ev)
-        elif kind == "Started":
-            self.run_tab.started(ev, self.thread.dataset.task)
-            self.eval_tab.prepare(self.thread.dataset)
-        elif kind == "Evaluated":
-            self.eval_tab.evaluated(ev, self.thread.dataset)
-        elif kind == "Failed":
-            self._failed(ev)
-        elif isinstance(ev, DataProgress):
-            self.run_tab.data_progress(ev)
-        elif isinstance(ev, BoundaryUpdated):
-            self.eval_tab.boundary(ev, self.thread.dataset)
-        elif isinstance(ev, Predictions):
-            self.eval_tab.predictions(ev, self.thread.dataset)
+        handler = self._handlers.get(type(ev))
+        if handler is not None:
+            handler(ev, self.thread.dataset)
+
+    def _started(self, ev, dataset) -> None:
+        self.run_tab.started(ev, dataset.task)
+        self.eval_tab.prepare(dataset)
 
     def _failed(self, ev) -> None:
         message = self.run_tab.failed(ev)

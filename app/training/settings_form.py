@@ -1,49 +1,30 @@
-"""The training settings form, generated from the TrainingSettings dataclass.
+"""The training settings form, generated from the declarations in backend/settings.py.
 
-Each field's widget follows its default's type; the tables below add what a type cannot say
-(choices, ranges, when a field matters). Only the rows relevant to the chosen optimizer,
-schedule and device are shown.
+Each field's widget, range, choices, label and tooltip come from its `Param`; this module
+only groups the rows and says when a row matters (only the rows relevant to the chosen
+optimizer, schedule and device are shown). An edit is a SetSetting offered to the document:
+one undo step, refused with the reason when the declaration or this machine cannot take it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
-
-from netcanvas.backend.project import TrainingSettings
+from netcanvas.backend.graph import SetSetting
+from netcanvas.backend.project import Project, TrainingSettings
+from netcanvas.backend.settings import TRAINING, runnable_reason
+from netcanvas.graph_editor import EditDocument
 from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
-CHOICES = {
-    "optimizer": ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw"],
-    "schedule": ["none", "step", "cosine", "onecycle", "plateau"],
-    "monitor": ["val_loss", "val_accuracy"],
-    "precision": ["fp32", "bf16", "fp16"],
-    "device": ["auto", "cpu"],  # GPUs are added once detected
-}
-LABELS = {
-    "lr": "Learning rate", "betas": "Betas (β1, β2)", "alpha": "RMSprop α", "rho": "Adadelta ρ",
-    "step_size": "Decay every (epochs)", "gamma": "Decay factor γ", "warmup_epochs": "Warm-up epochs",
-    "grad_clip": "Gradient clip (0 = off)", "early_stopping_patience": "Early stopping patience",
-    "monitor": "Monitor (best epoch)", "precision": "Mixed precision",
-    "channels_last": "Channels last",
-}
-INT_RANGES = {"epochs": (1, 100_000), "batch_size": (1, 65_536), "seed": (0, 2**31 - 1),
-              "step_size": (1, 10_000), "warmup_epochs": (0, 10_000),
-              "early_stopping_patience": (0, 10_000),
-              "plateau_patience": (0, 10_000)}
-FLOAT_RANGES = {"lr": (1e-9, 1e9), "weight_decay": (0.0, 10.0), "momentum": (0.0, 0.9999),
-                "alpha": (0.0, 0.9999), "rho": (0.0, 0.9999), "gamma": (1e-6, 1.0),
-                "grad_clip": (0.0, 1e6), "betas": (0.0, 0.99999)}
+from . import setting_widgets as sw
+
+DEVICES = ("auto", "cpu")  # GPUs are added once detected
 
 
 def _on_cuda(s: TrainingSettings, gpus: bool) -> bool:
@@ -72,37 +53,6 @@ RELEVANT = {
 }
 
 
-class SciSpinBox(QDoubleSpinBox):
-    """A float spin box that shows and accepts 1e-3 style values and steps by decades."""
-
-    def __init__(self, lo: float, hi: float) -> None:
-        super().__init__()
-        self.setDecimals(12)
-        self.setRange(lo, hi)
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:
-        return float(text)
-
-    def validate(self, text, pos):
-        from PySide6.QtGui import QValidator
-
-        try:
-            float(text)
-            return QValidator.State.Acceptable, text, pos
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos
-
-    def stepBy(self, steps: int) -> None:
-        value = self.value()
-        if value > 0:
-            self.setValue(10 ** (math.log10(value) + 0.5 * steps))
-        else:
-            super().stepBy(steps)
-
-
 class _DeviceProbe(QThread):
     """torch.cuda probing can take seconds; do it off the GUI thread."""
 
@@ -120,104 +70,73 @@ class _DeviceProbe(QThread):
 
 
 class SettingsForm(QWidget):
-    """Edits a TrainingSettings in place; `changed(field)` after every user edit."""
+    """Shows the document's TrainingSettings and offers each user edit to the document;
+    follows the settings through undo and redo. `changed(field)` after every change."""
 
     changed = Signal(str)
 
-    def __init__(self, settings: TrainingSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, document: EditDocument | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
+        column = QVBoxLayout(self)
+        row = QHBoxLayout()
+        column.addLayout(row)
         group_forms = {}
         for title in GROUPS:
             box = QGroupBox(title)
             group_forms[title] = QFormLayout(box)
             row.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
         row.addStretch(1)
+        self.message = sw.RefusalLabel()
+        column.addWidget(self.message)
+        column.addStretch(1)
         self.forms: dict[str, QFormLayout] = {}  # field -> the form showing it
         self.widgets: dict[str, QWidget] = {}
-        self._loading = False
+        self.document = None
         self._probe: _DeviceProbe | None = None
         self.devices_probed = False
         self._gpus = False
-        for f in dataclasses.fields(TrainingSettings):
-            widget = self._make_widget(f.name, f.default if f.default is not dataclasses.MISSING
-                                       else f.default_factory())
-            self.widgets[f.name] = widget
-            label = LABELS.get(f.name, f.name.replace("_", " ").capitalize())
-            group = next((t for t, names in GROUPS.items() if f.name in names), "Run")
-            self.forms[f.name] = group_forms[group]
-            group_forms[group].addRow(label, widget)
-        self.set_settings(settings)
-
-    # ---- building -----------------------------------------------------------------
-    def _make_widget(self, name: str, default) -> QWidget:
-        if name in CHOICES:
-            w = QComboBox()
-            for choice in CHOICES[name]:
-                w.addItem(choice, choice)
-            w.currentIndexChanged.connect(lambda _i, n=name: self._edited(n))
-        elif isinstance(default, bool):
-            w = QCheckBox()
-            w.toggled.connect(lambda _v, n=name: self._edited(n))
-        elif isinstance(default, int):
-            w = QSpinBox()
-            w.setRange(*INT_RANGES.get(name, (0, 10**9)))
-            w.valueChanged.connect(lambda _v, n=name: self._edited(n))
-        elif isinstance(default, float):
-            w = SciSpinBox(*FLOAT_RANGES.get(name, (0.0, 1e9)))
-            w.valueChanged.connect(lambda _v, n=name: self._edited(n))
-        elif isinstance(default, tuple):
-            w = QWidget()
-            row = QHBoxLayout(w)
-            row.setContentsMargins(0, 0, 0, 0)
-            w.parts = []
-            for _ in default:
-                part = SciSpinBox(*FLOAT_RANGES.get(name, (0.0, 1e9)))
-                part.valueChanged.connect(lambda _v, n=name: self._edited(n))
-                row.addWidget(part)
-                w.parts.append(part)
-        else:
-            raise TypeError(f"no widget for TrainingSettings.{name} ({type(default).__name__})")
-        w.setObjectName(name)
-        return w
+        for param in TRAINING:
+            widget = sw.make_widget(param, DEVICES if param.name == "device" else ())
+            sw.changed(widget, lambda *_a, n=param.name: self._edited(n))
+            self.widgets[param.name] = widget
+            group = next((t for t, names in GROUPS.items() if param.name in names), "Run")
+            self.forms[param.name] = group_forms[group]
+            group_forms[group].addRow(sw.label(param), widget)
+        self.set_document(document or EditDocument(Project(), self))
 
     # ---- settings <-> widgets ---------------------------------------------------------
-    def set_settings(self, settings: TrainingSettings) -> None:
-        """Show another project's settings (after open/new)."""
-        self.settings = settings
-        self._loading = True
-        try:
-            for name, w in self.widgets.items():
-                value = getattr(settings, name)
-                if isinstance(w, QComboBox):
-                    if w.findData(value) < 0:
-                        w.addItem(value, value)
-                    w.setCurrentIndex(w.findData(value))
-                elif isinstance(w, QCheckBox):
-                    w.setChecked(bool(value))
-                elif hasattr(w, "parts"):
-                    for part, v in zip(w.parts, value):
-                        part.setValue(v)
-                else:
-                    w.setValue(value)
-        finally:
-            self._loading = False
+    def set_document(self, document) -> None:
+        """Show and edit another document's settings (after open/new)."""
+        if self.document is not None:
+            self.document.project.setting_changed.disconnect(self._setting_changed)
+        self.document = document
+        self.settings = document.project.training
+        document.project.setting_changed.connect(self._setting_changed)
+        for name, w in self.widgets.items():
+            sw.show(w, getattr(self.settings, name))
+        self.message.say("")
         self._update_visibility()
 
     def value(self, name: str):
-        w = self.widgets[name]
-        if isinstance(w, QComboBox):
-            return w.currentData()
-        if isinstance(w, QCheckBox):
-            return w.isChecked()
-        if hasattr(w, "parts"):
-            return tuple(p.value() for p in w.parts)
-        return w.value()
+        return sw.value(self.widgets[name])
 
     def _edited(self, name: str) -> None:
-        if self._loading or getattr(self.settings, name) == self.value(name):
+        value = self.value(name)
+        if getattr(self.settings, name) == value:
             return
-        setattr(self.settings, name, self.value(name))
+        reason = runnable_reason(value, "cuda" if _on_cuda(self.settings, self._gpus) else
+                                 "cpu") if name == "precision" else None
+        if reason is None:
+            reason = self.document.offer(SetSetting("training", name, value))
+        if reason:
+            sw.show(self.widgets[name], getattr(self.settings, name))
+        self.message.say(reason or "")
+
+    def _setting_changed(self, section: str, name: str, value) -> None:
+        if section != "training":
+            return
+        sw.show(self.widgets[name], value)
         self._update_visibility()
         self.changed.emit(name)
 
@@ -242,14 +161,14 @@ class SettingsForm(QWidget):
 
     def _devices_found(self, devices: list) -> None:
         combo: QComboBox = self.widgets["device"]
-        self._loading = True
+        combo.blockSignals(True)
         for name, label in devices:
             index = combo.findData(name)
             if index < 0:
                 combo.addItem(label, name)
             else:
                 combo.setItemText(index, label)
-        self._loading = False
+        combo.blockSignals(False)
         self.devices_probed = True
         self._gpus = any(name.startswith("cuda") for name, _label in devices)
         self._update_visibility()

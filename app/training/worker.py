@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import project_from_dict, project_to_dict
+from netcanvas.backend.training.events import EpochEnded, Steps
 from PySide6.QtCore import QThread, Signal
 
 log = logging.getLogger(__name__)
 BOUNDARY_GRID = 80  # grid points per axis for the live decision boundary
 BOUNDARY_EVERY_S = 0.4  # at most this often, plus once at every epoch end
 BATCH_EVERY_S = 0.2  # Steps and EpochEnded are sent on together at most this often
-_BATCHED = ("Steps", "EpochEnded", "DataProgress")
 
 
 @dataclass
@@ -129,7 +129,7 @@ class TrainingThread(QThread):
         if ev is not None:
             self._pending.append(ev)
         now = time.monotonic()
-        routine = ev is not None and type(ev).__name__ in _BATCHED
+        routine = isinstance(ev, (Steps, EpochEnded, DataProgress))
         if self._pending and (not routine or now - self._last_sent >= BATCH_EVERY_S):
             self._last_sent = now
             batch, self._pending = self._pending, []
@@ -142,10 +142,10 @@ class TrainingThread(QThread):
         """Runs in this thread between two steps: the one time the Trainer may snapshot its
         live model for the decision boundary."""
         self._send(ev)
-        if self._grid is None or type(ev).__name__ not in ("Steps", "EpochEnded"):
+        if self._grid is None or not isinstance(ev, (Steps, EpochEnded)):
             return
         now = time.monotonic()
-        if type(ev).__name__ == "Steps" and now - self._last_boundary < BOUNDARY_EVERY_S:
+        if isinstance(ev, Steps) and now - self._last_boundary < BOUNDARY_EVERY_S:
             return
         self._last_boundary = now
         points, extent = self._grid

@@ -1,4 +1,4 @@
-"""`netcanvas check|code|export|lint|train`: the headless commands.
+"""`netcanvas check|code|export|import|lint|train|sweep|lr-find`: the headless commands.
 
 Exit status: 0 done, 1 the model has errors or its export failed, 2 bad arguments or a
 file that cannot be read. Every refusal is one line on stderr, never a traceback.
@@ -12,7 +12,8 @@ import sys
 
 from .common import UsageError
 
-COMMANDS = ("check", "code", "export", "lint", "train")
+COMMANDS = ("check", "code", "export", "import", "lint", "train", "sweep", "lr-find")
+MODULES = {"import": "import_model", "lr-find": "lr_find"}  # not Python names
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,9 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f".{name}", __name__)
+            module = importlib.import_module(f".{MODULES.get(name, name)}", __name__)
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
+            if exc.name != f"{__name__}.{MODULES.get(name, name)}":
                 raise
             continue  # a command not installed in this build
         module.add_parser(subparsers).set_defaults(run=module.run)

@@ -18,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+from . import launch
+
 PROG = "netcanvas train"
 
 
@@ -36,6 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="write the checkpoint, metrics.csv and metrics.json here")
     p.add_argument("--resume", metavar="CKPT",
                    help="continue from a checkpoint (its folder or checkpoint.json)")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="also write TensorBoard event files here (e.g. OUT/tensorboard)")
+    launch.add_arguments(p)
     p.set_defaults(run=run)
     return p
 
@@ -51,25 +56,53 @@ def _error(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         project = _load(args)
+        if why := launch.check(args):
+            raise BadArgs(why)
     except BadArgs as exc:
         _error(str(exc))
         return 2
+    if launch.wants_launch(args):
+        return launch.launch(args, launch.worker_argv(args))
+    from ..training.world import World
+
+    world = World.from_env()
+    try:
+        return _train(args, project, world)
+    finally:
+        world.leave()
+
+
+def _train(args, project, world) -> int:
     from ..data import DatasetError, load_dataset
     from ..training import Trainer
+    from ..training.device import resolve_device
 
-    out = Path(args.out) if args.out else None
-    view = ProgressView(sys.stderr.isatty())
+    out = Path(args.out) if args.out and world.is_main else None
+    view = ProgressView(sys.stderr.isatty() and world.is_main)
+    world.join(world.device(resolve_device(project.training.device)))
+    if not world.is_main:
+        world.barrier()  # rank 0 downloads the data first
     try:
         dataset = load_dataset(project.dataset, progress=view.download)
     except DatasetError as exc:
         view.clear()
         _error(str(exc))
         return 1
-    trainer = Trainer(project, dataset, device=args.device, on_event=view,
-                      checkpoint_dir=out, resume_from=args.resume)
+    finally:
+        if world.is_main:
+            world.barrier()
+    sinks = [view]
+    if args.tensorboard and world.is_main:
+        from ..training.tensorboard import TensorBoardLog
+        sinks.append(TensorBoardLog(args.tensorboard))
+    trainer = Trainer(project, dataset, device=args.device, on_event=fan_out(sinks),
+                      checkpoint_dir=out, resume_from=args.resume, world=world)
     result = run_cancellable(trainer)
     view.clear()
-    if out is not None and not (args.resume and result.failed is not None and not result.history):
+    for sink in sinks[1:]:
+        sink.close()
+    if out is not None and not (args.resume and result.failed is not None
+                                and not result.history):
         write_metrics(out, result)  # a resume that failed before restoring keeps the old ones
     if result.failed is not None:
         _error(result.failed.message.replace("\n", " "))
@@ -77,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
     if result.cancelled:
         _error("cancelled")
         return 1
+    if not world.is_main:
+        return 0
+    if world.distributed:
+        print(f"trained in {world.size} processes")
     print_test(result.test_metrics)
     if out is not None:
         print(f"checkpoint and metrics written to {out}")
@@ -89,6 +126,13 @@ def run(args: argparse.Namespace) -> int:
 def _refused_resume(result) -> bool:
     """The checkpoint could not be resumed from: a bad argument (exit 2)."""
     return result.failed is not None and result.failed.kind == "checkpoint"
+
+
+def fan_out(sinks: list):
+    """One on_event callback that hands each event to every sink."""
+    if len(sinks) == 1:
+        return sinks[0]
+    return lambda event: [sink(event) for sink in sinks]
 
 
 def run_cancellable(trainer):
@@ -104,14 +148,17 @@ def run_cancellable(trainer):
 
 def _load(args):
     from ..project_io import ProjectFileError, load_project
-    from ..training.device import resolve_device
+    from ..registry import ParamError
+    from ..settings import runnable_reason, validate_setting
 
-    for name in ("epochs", "batch_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise BadArgs(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
-        raise BadArgs(f"--lr must be a positive number, got {args.lr}")
+    overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
+                                                        "device")
+                 if getattr(args, name) is not None}
+    for name, value in overrides.items():  # the project's own declarations judge them
+        try:
+            validate_setting("training", name, value)
+        except ParamError as exc:
+            raise BadArgs(f"--{name.replace('_', '-')} ({exc})") from None
     if args.resume and not Path(args.resume).exists():
         raise BadArgs(f"no checkpoint at {args.resume}")
     if not Path(args.file).exists():
@@ -121,14 +168,18 @@ def _load(args):
     except (ProjectFileError, OSError, ValueError) as exc:
         text = str(exc)
         raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
+    for name, value in overrides.items():
+        project.set_setting("training", name, value)
+    from ..training.device import resolve_device  # torch: seconds, so only now
+
     s = project.training
-    for name in ("epochs", "batch_size", "lr", "seed", "device"):
-        if getattr(args, name) is not None:
-            setattr(s, name, getattr(args, name))
     try:
-        resolve_device(s.device)
+        device = resolve_device(s.device)
     except (ValueError, RuntimeError) as exc:
         raise BadArgs(str(exc)) from None
+    reason = runnable_reason(s.precision, device.type)
+    if reason:
+        raise BadArgs(f"{args.file}: {reason}")
     args.device = s.device
     return project
 

@@ -8,18 +8,13 @@ import numpy as np
 from sklearn import datasets as skd
 
 from ..project import DatasetConfig
+from ..settings import option_defaults
 from .assemble import make_dataset
 from .options import option
 from .types import Dataset
 
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "moons": {"n_samples": 1000, "noise": 0.1},
-    "circles": {"n_samples": 1000, "noise": 0.05},
-    "spirals": {"n_samples": 1500, "noise": 0.05, "classes": 3},
-    "xor": {"n_samples": 1000, "noise": 0.05},
-    "blobs": {"n_samples": 1000, "noise": 1.0, "classes": 3},
-    "linear": {"n_samples": 500, "n_features": 1, "noise": 0.1},
-}
+DEFAULTS: dict[str, dict[str, Any]] = {  # declared in backend/settings.py
+    name: option_defaults(name) for name in ("moons", "circles", "spirals", "xor", "blobs", "linear")}
 
 
 def _spirals(n: int, noise: float, arms: int, rng: np.random.Generator):

@@ -85,4 +85,10 @@ class DatasetInfo:
     title: str
     kind: Literal["builtin", "download", "user"]
     doc: str
-    options: dict[str, Any] = field(default_factory=dict)  # option name -> default
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Option name -> default, from the declarations in backend/settings.py."""
+        from ..settings import option_defaults
+
+        return option_defaults(self.name)

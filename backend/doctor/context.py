@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..graph import Edge, Graph, Node, topo_sort
+from ..graph import Edge, Graph, Node
 from ..project import Project
 from ..shapes import Analysis, analyze
 
@@ -35,11 +35,6 @@ class LintContext:
         self.graph: Graph = project.graph
         self.analysis = analysis or analyze(self.graph)
         self.data = data
-        self._into: dict[str, list[Edge]] = {nid: [] for nid in self.graph.nodes}
-        self._from: dict[str, list[Edge]] = {nid: [] for nid in self.graph.nodes}
-        for e in self.graph.edges:
-            self._into[e.dst].append(e)
-            self._from[e.src].append(e)
 
     @cached_property
     def _by_type(self) -> dict[str, list[Node]]:
@@ -51,7 +46,7 @@ class LintContext:
     @cached_property
     def order(self) -> list[str] | None:
         """Node ids sources first; None while the graph has a cycle."""
-        order, cyclic = topo_sort(self.graph.nodes, self.graph.edges)
+        order, cyclic = self.graph.order()  # the graph's one topological order
         return None if cyclic else order
 
     def nodes(self, *type_ids: str) -> list[Node]:
@@ -62,23 +57,23 @@ class LintContext:
         return [n for nid, n in self.graph.nodes.items() if nid in ids] if ids else []
 
     def edges_into(self, node: Node) -> list[Edge]:
-        return self._into[node.id]
+        return self.graph.edges_into(node.id)
 
     def edges_from(self, node: Node) -> list[Edge]:
-        return self._from[node.id]
+        return self.graph.edges_from(node.id)
 
     def source(self, node: Node) -> Node | None:
         """The node feeding a single-input node (None when unwired or several)."""
-        edges = self._into[node.id]
+        edges = self.graph.edges_into(node.id)
         return self.graph.nodes[edges[0].src] if len(edges) == 1 else None
 
     def only_consumer(self, node: Node) -> Node | None:
         """The one node this node's output goes to, if it goes to exactly one."""
-        edges = self._from[node.id]
+        edges = self.graph.edges_from(node.id)
         return self.graph.nodes[edges[0].dst] if len(edges) == 1 else None
 
     def input_shape(self, node: Node) -> tuple[int, ...] | None:
-        edges = self._into[node.id]
+        edges = self.graph.edges_into(node.id)
         return self.analysis.edge_shapes.get(edges[0]) if len(edges) == 1 else None
 
     def output_shape(self, node: Node) -> tuple[int, ...] | None:

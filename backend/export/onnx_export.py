@@ -135,9 +135,10 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int
         raise _Failed("cannot be traced for export", exc, node) from exc
     weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
     try:
-        onnx_program = torch.onnx.export(program, args, dynamo=True, opset_version=opset,
-                                         input_names=model.input_names,
-                                         output_names=model.output_names)
+        with _batch_norm_kept():
+            onnx_program = torch.onnx.export(program, args, dynamo=True, opset_version=opset,
+                                             input_names=model.input_names,
+                                             output_names=model.output_names)
     except Exception as exc:
         node = _node_in_message(program, str(exc)) or _isolate(module, args, dynamic_batch, opset)
         raise _Failed("cannot be converted to ONNX", exc, node) from exc
@@ -148,6 +149,25 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int
     except OSError as exc:
         raise ExportError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
     return onnx_program.model.opset_imports[""]
+
+
+@contextlib.contextmanager
+def _batch_norm_kept():
+    """The exporter's own optimisation, except that BatchNorm stays a layer: folded into
+    the convolution before it, the file would no longer hold the network as designed
+    (its parameters, its training behaviour) and could not be imported back as such.
+    onnxscript reads its default rewrite rules when it optimises, so they are narrowed
+    for the duration of the export."""
+    from onnxscript import rewriter
+    from onnxscript.rewriter import _fuse_batchnorm
+
+    saved = rewriter._DEFAULT_REWRITE_RULES
+    rewriter._DEFAULT_REWRITE_RULES = tuple(r for r in saved
+                                            if r not in _fuse_batchnorm.rules.rules)
+    try:
+        yield
+    finally:
+        rewriter._DEFAULT_REWRITE_RULES = saved
 
 
 def _name_batch_dimension(graph) -> None:

@@ -1,7 +1,7 @@
 """The Qt-free, undoable document model."""
 
 from .edits import (AddEdge, AddNodes, Compound, Edit, MoveNodes, RemoveItems, Rename, SetParam,
-                    SetSilenced)
+                    SetSetting, SetSilenced)
 from .errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
                      MissingInputError, ParamValueError, PortError, UnknownNodeError,
                      UnknownTypeError)
@@ -10,7 +10,8 @@ from .model import Edge, Graph, Node, new_id, topo_sort
 
 __all__ = [
     "Graph", "Node", "Edge", "new_id", "Event", "Edit", "AddNodes", "RemoveItems", "AddEdge",
-    "SetParam", "SetSilenced", "Rename", "MoveNodes", "Compound", "GraphError", "CycleError",
+    "SetParam", "SetSetting", "SetSilenced", "Rename", "MoveNodes", "Compound", "GraphError",
+    "CycleError",
     "UnknownTypeError", "PortError", "DuplicateNameError", "UnknownNodeError", "ParamValueError",
     "MissingInputError", "MissingEndpointError", "topo_sort",
 ]

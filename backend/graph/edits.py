@@ -12,6 +12,8 @@ from .model import Edge, Graph, Node
 
 class Edit:
     text = "edit"
+    # What apply/revert take: "graph" (the Graph) or "project" (the Project, for settings).
+    target = "graph"
 
     def apply(self, graph: Graph) -> None:
         raise NotImplementedError
@@ -157,9 +159,32 @@ class MoveNodes(Edit):
 
 
 @dataclass
+class SetSetting(Edit):
+    """Change one training or dataset setting ("training", "optimizer", "sgd")."""
+
+    section: str
+    name: str
+    value: Any
+    old: Any = None
+    text: str = "Change setting"
+    target = "project"
+
+    def apply(self, project) -> None:
+        self.old = project.setting(self.section, self.name)
+        project.set_setting(self.section, self.name, self.value)
+
+    def revert(self, project) -> None:
+        project.set_setting(self.section, self.name, self.old)
+
+
+@dataclass
 class Compound(Edit):
     edits: list[Edit]
     text: str = "Edit"
+
+    @property
+    def target(self) -> str:  # every part edits the same thing
+        return self.edits[0].target if self.edits else "graph"
 
     def apply(self, graph: Graph) -> None:
         done = []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -49,17 +49,20 @@ MAX_NAME_LENGTH = 100  # a name is shown on its card, in tables and in generated
 _CARRIES = {"float": "activations", "index": "pooling indices"}
 
 
-def topo_sort(node_ids: Iterable[str], edges: Iterable[Edge]) -> tuple[list[str], list[str]]:
-    """Kahn's algorithm in O(V + E), ready nodes taken in insertion order.
+def topo_sort(node_ids: Iterable[str], pairs: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """THE topological order (analysis, compiler, layout): Kahn's algorithm in
+    O((V + E) log V), a ready node taken in the order of `node_ids` (the canvas order), so
+    generated code reads as the user built it. `pairs` are (src, dst) ids.
 
     Returns (order of every node not on or behind a cycle, ids of the nodes on cycles).
     Nodes only downstream of a cycle are in neither list, so a cycle is reported once."""
-    indeg = dict.fromkeys(node_ids, 0)
-    succ: dict[str, list[str]] = {nid: [] for nid in indeg}
-    for e in edges:
-        indeg[e.dst] += 1
-        succ[e.src].append(e.dst)
-    order = _peel(indeg, succ)
+    rank = {nid: i for i, nid in enumerate(node_ids)}
+    indeg = dict.fromkeys(rank, 0)
+    succ: dict[str, list[str]] = {nid: [] for nid in rank}
+    for src, dst in pairs:
+        indeg[dst] += 1
+        succ[src].append(dst)
+    order = _peel(indeg, succ, rank)
     if len(order) == len(indeg):
         return order, []
     # Peel off the stuck nodes that lead nowhere stuck: what remains sits on cycles.
@@ -70,22 +73,24 @@ def topo_sort(node_ids: Iterable[str], edges: Iterable[Edge]) -> tuple[list[str]
         for s in succ[nid]:
             if s in stuck:
                 pred[s].append(nid)
-    stuck.difference_update(_peel(outdeg, pred))
+    stuck.difference_update(_peel(outdeg, pred, rank))
     return order, [nid for nid in indeg if nid in stuck]
 
 
-def _peel(count: dict[str, int], links: dict[str, list[str]]) -> list[str]:
-    """Remove the nodes whose count is zero, each lowering the count of the nodes it links
-    to, until none is left at zero; returns the removed nodes in order. Changes `count`."""
-    ready = deque(nid for nid, c in count.items() if c == 0)
+def _peel(count: dict[str, int], links: dict[str, list[str]], rank: dict[str, int]) -> list[str]:
+    """Remove the nodes whose count is zero, lowest rank first, each lowering the count of
+    the nodes it links to, until none is left at zero; returns the removed nodes in order.
+    Changes `count`."""
+    ready = [(rank[nid], nid) for nid, c in count.items() if c == 0]
+    heapq.heapify(ready)
     removed = []
     while ready:
-        nid = ready.popleft()
+        nid = heapq.heappop(ready)[1]
         removed.append(nid)
         for other in links[nid]:
             count[other] -= 1
             if count[other] == 0:
-                ready.append(other)
+                heapq.heappush(ready, (rank[other], other))
     return removed
 
 
@@ -104,6 +109,30 @@ class Graph:
         self.node_moved = Event()  # (node_id, position)
         self.silenced_changed = Event()  # (node_id, rule ids)
         self.changed = Event()  # () after any change, for views that re-derive everything
+        self._revision = 0  # bumped by every structural change; keys the cached order
+        self._order: tuple | None = None
+        self._reindex()
+
+    # ---- structure: adjacency kept by the mutators, rebuilt if changed behind them ------
+    def _reindex(self) -> None:
+        self._in: dict[str, list[Edge]] = {nid: [] for nid in self.nodes}
+        self._out: dict[str, list[Edge]] = {nid: [] for nid in self.nodes}
+        for e in self.edges:
+            self._in.setdefault(e.dst, []).append(e)
+            self._out.setdefault(e.src, []).append(e)
+        self._indexed = self._shape()
+
+    def _shape(self) -> tuple[int, int, int]:
+        return self._revision, len(self.nodes), len(self.edges)
+
+    def _index(self) -> tuple[dict[str, list[Edge]], dict[str, list[Edge]]]:
+        if self._indexed != self._shape():  # nodes or edges were changed behind the mutators
+            self._reindex()
+        return self._in, self._out
+
+    def _touched(self) -> None:
+        self._revision += 1
+        self._indexed = self._shape()
 
     # ---- queries -------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -116,14 +145,40 @@ class Graph:
         return next((n for n in self.nodes.values() if n.name == name), None)
 
     def edges_into(self, node_id: str, port: str | None = None) -> list[Edge]:
-        return [e for e in self.edges if e.dst == node_id and (port is None or e.dst_port == port)]
+        """The edges into a node (one port's), in the order they were made; O(degree)."""
+        edges = self._index()[0].get(node_id, [])
+        return [e for e in edges if port is None or e.dst_port == port]
 
     def edges_from(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.src == node_id]
+        return list(self._index()[1].get(node_id, []))
+
+    def reachable(self, *starts: str, downstream: bool = True, without: Edge | None = None
+                  ) -> set[str]:
+        """Ids reachable from `starts` (themselves included) along the edges, or against
+        them; `without` is an edge to ignore. O(nodes + edges) at most."""
+        links = self._index()[1 if downstream else 0]
+        seen, stack = set(starts), list(starts)
+        while stack:
+            for e in links.get(stack.pop(), ()):
+                nxt = e.dst if downstream else e.src
+                if nxt not in seen and e != without:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return seen
+
+    def order(self) -> tuple[list[str], list[str]]:
+        """The one topological order (see topo_sort) and the nodes on cycles; cached until
+        the structure changes."""
+        self._index()
+        if self._order is None or self._order[0] != self._indexed:
+            pairs = ((e.src, e.dst) for e in self.edges)
+            self._order = (self._indexed, topo_sort(self.nodes, pairs))
+        order, cyclic = self._order[1]
+        return list(order), list(cyclic)
 
     def topological_order(self) -> list[str]:
         """Node ids, sources first; raises CycleError naming the nodes on a cycle."""
-        order, cyclic = topo_sort(self.nodes, self.edges)
+        order, cyclic = self.order()
         if cyclic:
             names = ", ".join(self.nodes[n].name for n in cyclic)
             raise CycleError(f"the graph has a cycle through {names}", tuple(cyclic))
@@ -139,23 +194,10 @@ class Graph:
             i += 1
         return f"{stem}{i}"
 
-    def _reaches(self, start: str, target: str) -> bool:
-        succ: dict[str, list[str]] = {}
-        for e in self.edges:
-            succ.setdefault(e.src, []).append(e.dst)
-        stack, seen = [start], {start}
-        while stack:
-            nid = stack.pop()
-            if nid == target:
-                return True
-            for s in succ.get(nid, ()):
-                if s not in seen:
-                    seen.add(s)
-                    stack.append(s)
-        return False
-
     # ---- validation used by the mutators and by the editor before it offers a wire ----
-    def check_edge(self, edge: Edge) -> None:
+    def check_edge(self, edge: Edge, without: Edge | None = None) -> None:
+        """Raise the typed error that refuses `edge`; `without` is an edge to count as gone
+        (a wire picked up to reconnect)."""
         src, dst = self.node(edge.src), self.node(edge.dst)
         out_port = src.spec.output_port(edge.src_port)
         if out_port is None:
@@ -163,17 +205,47 @@ class Graph:
         port = dst.spec.input_port(edge.dst_port)
         if port is None:
             raise PortError(f"{dst.name} has no input port {brief(edge.dst_port)}", (dst.id,))
-        if out_port.dtype != port.dtype:
-            raise PortError(f"{src.name}.{edge.src_port} gives {_CARRIES[out_port.dtype]} but "
-                            f"{dst.name}.{edge.dst_port} takes {_CARRIES[port.dtype]}",
-                            (src.id, dst.id))
-        if edge in self.edges:
-            raise PortError(f"{src.name} is already wired to {dst.name}", (dst.id,))
-        if not port.many and self.edges_into(dst.id, edge.dst_port):
-            raise PortError(f"input {brief(edge.dst_port)} of {dst.name} takes one connection and "
-                            "already has one", (dst.id,))
-        if edge.src == edge.dst or self._reaches(edge.dst, edge.src):
+        refusal = self._port_refusal(src, out_port, dst, port, edge, without)
+        if refusal is not None:
+            raise refusal
+        if edge.src == edge.dst or edge.src in self.reachable(edge.dst, without=without):
             raise CycleError(f"wiring {src.name} → {dst.name} would make a cycle", (src.id, dst.id))
+
+    def connectable(self, node_id: str, port: str, output: bool,
+                    without: Edge | None = None) -> list[tuple[str, str]]:
+        """Every (node id, port) a wire from this node's port may go to, judged by the same
+        rules as check_edge, in O(nodes + edges): the editor lights these up while wiring."""
+        node = self.node(node_id)
+        blocked = self.reachable(node_id, downstream=not output, without=without)
+        found = []
+        for other in self.nodes.values():
+            if other.id in blocked:
+                continue
+            for p in other.spec.inputs if output else other.spec.outputs:
+                if output:
+                    edge, ends = Edge(node_id, port, other.id, p.name), (node, other)
+                else:
+                    edge, ends = Edge(other.id, p.name, node_id, port), (other, node)
+                src_port = ends[0].spec.output_port(edge.src_port)
+                dst_port = ends[1].spec.input_port(edge.dst_port)
+                if src_port and dst_port and self._port_refusal(
+                        ends[0], src_port, ends[1], dst_port, edge, without) is None:
+                    found.append((other.id, p.name))
+        return found
+
+    def _port_refusal(self, src: Node, out_port, dst: Node, port, edge: Edge,
+                      without: Edge | None) -> GraphError | None:
+        """The wiring rules short of cycles: dtypes, duplicates, single inputs."""
+        if not out_port.fits(port):
+            return PortError(f"{src.name}.{edge.src_port} gives {_CARRIES[out_port.dtype]} but "
+                             f"{dst.name}.{edge.dst_port} takes {_CARRIES[port.dtype]}",
+                             (src.id, dst.id))
+        if edge != without and edge in self._index()[1].get(src.id, ()):
+            return PortError(f"{src.name} is already wired to {dst.name}", (dst.id,))
+        if not port.many and any(e != without for e in self.edges_into(dst.id, edge.dst_port)):
+            return PortError(f"input {brief(edge.dst_port)} of {dst.name} takes one connection and "
+                             "already has one", (dst.id,))
+        return None
 
     def check_name(self, name: str, node_id: str | None = None) -> None:
         ids = (node_id,) if node_id else ()
@@ -217,7 +289,7 @@ class Graph:
                 elif count > 1 and not port.many:
                     errors.append(PortError(f"input '{port.name}' of {spec.title} '{node.name}' "
                                             f"takes one connection, not {count}", (node.id,)))
-        _, cyclic = topo_sort(self.nodes, self.edges)
+        _, cyclic = self.order()
         errors += [CycleError(f"'{self.nodes[nid].name}' is on a cycle: data would flow into "
                               "itself", (nid,)) for nid in cyclic]
         return errors
@@ -235,34 +307,53 @@ class Graph:
             node.params = spec.validate_params(node.params)
         except ParamError as exc:
             raise ParamValueError(f"{node.name}: {exc}", (node.id,)) from None
+        self._index()
         if index is None:
             self.nodes[node.id] = node
         else:  # re-insert where it was, so undo restores the document exactly
             items = list(self.nodes.items())
             items.insert(index, (node.id, node))
             self.nodes = dict(items)
+        self._in[node.id], self._out[node.id] = [], []
+        self._touched()
         self.node_added.emit(node)
         self.changed.emit()
         return node
 
     def remove_node(self, node_id: str) -> Node:
         node = self.node(node_id)
-        for edge in [e for e in self.edges if node_id in (e.src, e.dst)]:
+        incoming, outgoing = self._index()
+        for edge in [*incoming.get(node_id, ()), *outgoing.get(node_id, ())]:
             self.remove_edge(edge, notify=False)
         del self.nodes[node_id]
+        del self._in[node_id], self._out[node_id]
+        self._touched()
         self.node_removed.emit(node)
         self.changed.emit()
         return node
 
     def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
         self.check_edge(edge)
-        self.edges.insert(len(self.edges) if index is None else index, edge)
+        incoming, outgoing = self._index()
+        if index is None or index >= len(self.edges):
+            self.edges.append(edge)
+            incoming[edge.dst].append(edge)
+            outgoing[edge.src].append(edge)
+        else:  # re-inserted by an undo: keep each node's edges in document order
+            self.edges.insert(index, edge)
+            incoming[edge.dst] = [e for e in self.edges if e.dst == edge.dst]
+            outgoing[edge.src] = [e for e in self.edges if e.src == edge.src]
+        self._touched()
         self.edge_added.emit(edge)
         self.changed.emit()
         return edge
 
     def remove_edge(self, edge: Edge, notify: bool = True) -> None:
+        incoming, outgoing = self._index()
         self.edges.remove(edge)
+        incoming[edge.dst].remove(edge)
+        outgoing[edge.src].remove(edge)
+        self._touched()
         self.edge_removed.emit(edge)
         if notify:
             self.changed.emit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .spec import Inputs, LayerSpec, Param, ParamError, Port, Shape, ShapeError
+from .spec import BATCH, ImportForm, Inputs, LayerSpec, Param, ParamError, Port, Shape, ShapeError
 
 REGISTRY: dict[str, LayerSpec] = {}
 
@@ -30,6 +30,6 @@ def get(type_id: str) -> LayerSpec:
 from . import layers  # noqa: F401  (registers every layer)
 
 __all__ = [
-    "CATEGORIES", "REGISTRY", "Inputs", "LayerSpec", "Param", "ParamError", "Port", "Shape",
-    "ShapeError", "get", "register",
+    "BATCH", "CATEGORIES", "REGISTRY", "ImportForm", "Inputs", "LayerSpec", "Param",
+    "ParamError", "Port", "Shape", "ShapeError", "get", "register",
 ]

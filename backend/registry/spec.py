@@ -8,6 +8,7 @@ Shapes are per-sample tuples of ints: the batch dimension is implied.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,9 +38,13 @@ class Port:
     # which only an "index" port accepts.
     dtype: str = "float"
 
+    def fits(self, other: Port) -> bool:
+        """Whether a wire may join this port and `other` (the one dtype rule)."""
+        return self.dtype == other.dtype
 
 INT_MAX = 2**63 - 1  # an int param without a declared max still fits in int64
-PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "str")
+
+PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "floats", "str")
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,10 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] = ()
-    length: int | None = None  # fixed length for "ints"; None = any length >= 1
-    optional: bool = False  # "ints"/"int" may be None ("no value")
+    length: int | None = None  # fixed length for "ints"/"floats"; None = any length >= 1
+    optional: bool = False  # "ints"/"int"/"str" may be None ("no value")
+    label: str = ""  # what a form calls it; "" = the name, capitalised
+    pattern: str | None = None  # "str": the whole text must match this regular expression
 
     def __post_init__(self) -> None:
         assert self.kind in PARAM_KINDS, f"param {self.name!r}: unknown kind {self.kind!r}"
@@ -71,37 +78,46 @@ class Param:
         if kind == "int":
             return self._check_range(self._as_int(value))
         if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParamError(f"{self.name}: expected a number, got {brief(value)}")
-            try:
-                value = float(value)
-            except OverflowError:  # an int of hundreds of digits
-                value = math.inf
-            if not math.isfinite(value):
-                raise ParamError(f"{self.name}: must be finite, got {brief(value)}")
-            return self._check_range(value)
+            return self._check_range(self._as_float(value))
         if kind == "choice":
-            if value not in self.choices:
-                raise ParamError(f"{self.name}: expected one of {', '.join(self.choices)}; got {brief(value)}")
+            if not isinstance(value, str) or value not in self.choices:
+                text = "" if isinstance(value, str) else " as text"
+                raise ParamError(f"{self.name}: expected one of {', '.join(self.choices)}{text}; "
+                                 f"got {brief(value)}")
             return value
         if kind == "str":
             if not isinstance(value, str):
                 raise ParamError(f"{self.name}: expected text, got {brief(value)}")
+            if self.pattern is not None and not re.fullmatch(self.pattern, value):
+                raise ParamError(f"{self.name}: {brief(value)} is not one of {self.doc or self.pattern}")
             return value
-        # ints: a tuple of ints; a single int is broadcast to `length`.
+        # ints / floats: a tuple; a single number is broadcast to `length`.
+        what, item = (("integers", self._as_int) if kind == "ints" else ("numbers", self._as_float))
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.length:
             value = [value] * self.length
         if not isinstance(value, (list, tuple)) or not value:
-            raise ParamError(f"{self.name}: expected a list of integers, got {brief(value)}")
-        items = tuple(self._check_range(self._as_int(v)) for v in value)
+            raise ParamError(f"{self.name}: expected a list of {what}, got {brief(value)}")
+        items = tuple(self._check_range(item(v)) for v in value)
         if self.length is not None and len(items) != self.length:
-            raise ParamError(f"{self.name}: expected {self.length} integers, got {len(items)}")
+            count = f"{self.length} {what}" if kind == "ints" else f"a list of {self.length}"
+            raise ParamError(f"{self.name}: expected {count}, got {len(items)}")
         return items
+
+    def _as_float(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(f"{self.name}: expected a number, got {brief(value)}")
+        try:
+            value = float(value)
+        except OverflowError:  # an int of hundreds of digits
+            value = math.inf
+        if not math.isfinite(value):
+            raise ParamError(f"{self.name}: must be finite, got {brief(value)}")
+        return value
 
     def _as_int(self, value: Any) -> int:
         if (isinstance(value, bool) or not isinstance(value, (int, float))
                 or isinstance(value, float) and not math.isfinite(value) or int(value) != value):
-            raise ParamError(f"{self.name}: expected an integer, got {brief(value)}")
+            raise ParamError(f"{self.name}: expected an integer (a whole number), got {brief(value)}")
         return int(value)
 
     def _check_range(self, value):
@@ -111,6 +127,35 @@ class Param:
         if high is not None and value > high:
             raise ParamError(f"{self.name}: must be at most {high:g}, got {brief(value)}")
         return value
+
+
+class _Batch:
+    """The batch size where an imported call names it (`x.view(x.size(0), -1)`)."""
+
+    def __repr__(self) -> str:
+        return "BATCH"
+
+
+BATCH = _Batch()
+
+
+@dataclass(frozen=True)
+class ImportForm:
+    """A PyTorch form a layer is imported from (backend/importer reads these).
+
+    `target` is an nn class ("nn.Conv2d"), a function ("F.relu", "torch.cat",
+    "operator.add") or a tensor method ("Tensor.view"). An nn class's params are read from
+    the module's attributes of the same names; a call's arguments are named, in order, by
+    `args`: an input port name takes tensors ("x" twice for `x + y` into a many-port), a
+    param name takes that param, "-" is ignored (inplace), "*name" gathers the rest.
+    `defaults` are the call's own defaults where they differ from the layer's (torch.cat's
+    dim 0). `read(values) -> params` replaces reading by name where the forms differ;
+    it raises ParamError naming what has no NetCanvas equivalent."""
+
+    target: str
+    args: tuple[str, ...] = ()
+    defaults: tuple[tuple[str, Any], ...] = ()
+    read: Callable[[dict], dict] | None = None
 
 
 def _no_params(params: dict, inputs: Inputs, outputs: dict) -> int:
@@ -145,6 +190,8 @@ class LayerSpec:
     # A typical per-sample input the layer accepts with default params, by port name
     # (a list of shapes for a "many" port): used by docs, previews and per-layer tests.
     example_inputs: Inputs = field(default_factory=dict)
+    # What the layer is imported from (torch.fx graphs of PyTorch modules and ONNX files).
+    imports: tuple[ImportForm, ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -1,8 +1,22 @@
-"""Training: a Qt-free Trainer that reports plain-Python events (contract 5)."""
+"""Training: a Qt-free Trainer that reports plain-Python events (contract 5).
+
+The events are plain dataclasses and importing them must stay cheap: the Trainer and
+`predict` (which import torch, seconds) load on first use.
+"""
 
 from .events import Cancelled, EpochEnded, Evaluated, Failed, Finished, RunResult, Started, Steps
-from .predict import predict
-from .trainer import Trainer
 
 __all__ = ["Cancelled", "EpochEnded", "Evaluated", "Failed", "Finished", "RunResult",
            "Started", "Steps", "Trainer", "predict"]
+
+_LAZY = {"Trainer": ".trainer", "predict": ".inference"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,7 +23,7 @@ def _compile_node(exc, graph) -> str | None:
 def failure(exc: BaseException, *, step: int | None, batch_size: int, graph=None) -> Failed:
     from ..compiler import CompileError, trace_node
     from ..data import DatasetError
-    from ..registry.spec import ShapeError
+    from ..registry.spec import ParamError, ShapeError
 
     if isinstance(exc, CheckpointError):
         return Failed("checkpoint", str(exc), None, None)
@@ -32,6 +32,8 @@ def failure(exc: BaseException, *, step: int | None, batch_size: int, graph=None
     if is_oom(exc):
         return Failed("oom", f"Out of memory on the device at batch size {batch_size}; "
                       f"try a batch size of {max(batch_size // 2, 1)}.", trace_node(exc), step)
+    if isinstance(exc, ParamError):  # a setting this machine cannot run
+        return Failed("error", str(exc), None, step)
     if isinstance(exc, DatasetError):
         return Failed("data", str(exc), None, step)
     if isinstance(exc, CompileError):

@@ -18,6 +18,7 @@ from .batches import DeviceSplit
 from .device import autocast
 from .events import Steps
 from .metrics import Accumulator
+from .world import ONE, World
 
 REPORT_INTERVAL = 0.2  # seconds between Steps events (~5 per second)
 
@@ -57,8 +58,10 @@ class Loop:
                  scaler, train: DeviceSplit, task: str, num_classes: int | None,
                  primary: int, n_outputs: int, generator: torch.Generator, steps: int,
                  augment: Callable | None, emit: Callable, cancel: threading.Event,
-                 running: threading.Event):
+                 running: threading.Event, world: World = ONE):
         self.model, self.loss, self.opt, self.schedule = model, loss, optimizer, schedule
+        self.world = world
+        self.forward = world.wrap(model, device)  # what training steps call (DDP across ranks)
         self.settings, self.device, self.amp_dtype = settings, device, amp_dtype
         self.scaler = scaler
         self.train, self.task, self.classes = train, task, num_classes
@@ -81,11 +84,14 @@ class Loop:
                   for x in xs]
         return xs
 
-    def _step(self, xs, y, clip: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """Forward, loss, backward, optimizer step: (primary output, loss), nothing read."""
+    def _step(self, xs, y, clip: float, weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward, loss, backward, optimizer step: (primary output, loss), nothing read.
+        `weight` scales a rank's mean loss to its share of the global batch."""
         with autocast(self.device, self.amp_dtype):
-            out = self.model(*xs)
+            out = self.forward(*xs)
             loss = self.loss(out, y)
+            if weight != 1.0:
+                loss = loss * weight
         self.opt.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -100,6 +106,14 @@ class Loop:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
             self.opt.step()
         return out[self.primary] if self.multi_out else out, loss
+
+    def train_step(self, idx: torch.Tensor, clip: float = 0.0):
+        """One optimizer step on the training samples `idx` (this rank's share of them):
+        (primary output, targets, loss), nothing read from the device."""
+        idx, weight = self.world.share(idx)
+        xs, y = self.train.batch(idx)
+        out, loss = self._step(self._prepare(xs), y, clip, weight)
+        return out, y, loss
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         """Train one epoch (1-based); returns train_loss, train_accuracy."""
@@ -128,8 +142,7 @@ class Loop:
                 for g in groups:
                     g["lr"] = lr
             self._lrs.append(lr)
-            xs, y = self.train.batch(perm[i * bs:(i + 1) * bs])
-            out, loss = self._step(self._prepare(xs), y, clip)
+            out, y, loss = self.train_step(perm[i * bs:(i + 1) * bs], clip)
             self.loss_buf[i] = loss.detach()
             if count_correct:
                 acc.add_correct(out, y if not isinstance(y, tuple) else y[self.primary])
@@ -137,6 +150,9 @@ class Loop:
             if time.perf_counter() - self._t_report >= REPORT_INTERVAL:
                 losses += self._report(i + 1)
         losses += self._report(steps)
+        if self.world.distributed:  # the whole batch's losses and counts, once per epoch
+            losses = (self.world.sum(self.loss_buf[:steps].clone()) / self.world.size).tolist()
+            self.world.sum(acc.correct)
         return self._epoch_metrics(losses, acc if count_correct else None)
 
     def _epoch_metrics(self, losses: list[float], acc: Accumulator | None) -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw")
+from ..settings import OPTIMIZERS
 
 
 def build_optimizer(params, s) -> torch.optim.Optimizer:

@@ -24,6 +24,8 @@ from types import SimpleNamespace
 import torch
 
 from ..echo import cut
+from ..registry import ParamError
+from ..settings import runnable_reason
 from .batches import DeviceSplit, steps_per_epoch
 from .checkpoint import (
     CheckpointError,
@@ -42,8 +44,9 @@ from .loop import Loop, Stopped
 from .losses import build_loss, primary_output
 from .metrics import per_class_accuracy
 from .optim import build_optimizer
-from .predict import predict
+from .inference import predict
 from .schedules import LRSchedule, improved
+from .world import ONE, World
 
 MAXIMIZED = ("accuracy", "top5", "r2")
 
@@ -54,8 +57,10 @@ def minimized(metric: str) -> bool:
 
 class Trainer:
     def __init__(self, project, dataset=None, *, device: str | None = None,
-                 on_event: Callable | None = None, checkpoint_dir=None, resume_from=None):
+                 on_event: Callable | None = None, checkpoint_dir=None, resume_from=None,
+                 world: World = ONE):
         self.project = project
+        self.world = world
         self.dataset = dataset
         self.device_name = device
         self.on_event = on_event
@@ -103,7 +108,7 @@ class Trainer:
 
     # ---- the run -------------------------------------------------------------------
     def _emit(self, event) -> None:
-        if self.on_event is not None:
+        if self.on_event is not None and self.world.is_main:
             self.on_event(event)
 
     def run(self) -> RunResult:
@@ -129,7 +134,7 @@ class Trainer:
             return self._result(failed=failed)
 
     def _run(self) -> RunResult:
-        loop, dataset, val, test = self._build()
+        loop, dataset, val, test = self.build()
         s = self.project.training
         state = {"epoch": 0, "best_metric": None, "bad_epochs": 0}
         if self.resume_from:
@@ -165,14 +170,19 @@ class Trainer:
         self._emit(Finished(result))
         return result
 
-    def _build(self) -> tuple[Loop, object, DeviceSplit, DeviceSplit]:
+    def build(self) -> tuple[Loop, object, DeviceSplit, DeviceSplit]:
         """Seed, compile, load and check the data, move it to the device: (loop, dataset,
-        val, test)."""
+        val, test). `run` calls it; short diagnostics (the LR range test) step the loop
+        themselves."""
         from ..compiler import compile_graph
 
         s = self.project.training
-        device = resolve_device(self.device_name or s.device)
+        device = self.world.device(resolve_device(self.device_name or s.device))
         self._device = str(device)
+        reason = runnable_reason(s.precision, device.type)
+        if reason:
+            raise ParamError(reason)
+        self.world.join(device)
         torch.manual_seed(s.seed)
         compiled = self._compiled = compile_graph(self.project.graph)
         dataset = self.dataset
@@ -186,7 +196,8 @@ class Trainer:
             model = model.to(memory_format=torch.channels_last)
         train, val, test = (DeviceSplit(split, compiled.input_shapes, device)
                             for split in (dataset.train, dataset.val, dataset.test))
-        steps = steps_per_epoch(train.n, s.batch_size)
+        steps = self.world.usable_steps(steps_per_epoch(train.n, s.batch_size), train.n,
+                                        s.batch_size)
         if steps == 0:
             raise _data_error("the training split is empty")
         generator = torch.Generator(device=train.index_device)
@@ -204,7 +215,7 @@ class Trainer:
             train=train, task=dataset.task, num_classes=dataset.num_classes,
             primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
             generator=generator, steps=steps, augment=augment, emit=self._emit,
-            cancel=self._cancel, running=self._running)
+            cancel=self._cancel, running=self._running, world=self.world)
         return self._loop, dataset, val, test
 
     # ---- pieces ------------------------------------------------------------------
@@ -252,7 +263,7 @@ class Trainer:
                          checkpoint=str(self._checkpoint) if self._checkpoint else None, **kw)
 
     def _save(self, loop: Loop, state: dict) -> None:
-        if self.checkpoint_dir is None:
+        if self.checkpoint_dir is None or not self.world.is_main:
             return
         meta = dict(state, step=loop.global_step, steps_per_epoch=loop.steps,
                     batch_size=self.project.training.batch_size, best_epoch=self._best_epoch,

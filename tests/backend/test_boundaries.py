@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND = ("registry", "graph", "shapes", "project_io", "migrations", "project", "compiler",
-           "data", "training", "export", "cli")
+           "data", "training", "export", "importer", "cli")
 TORCH_FREE = ("registry", "graph", "shapes", "project_io")
 
 
@@ -42,6 +42,11 @@ def test_backend_never_imports_qt():
 @pytest.mark.parametrize("module", present(TORCH_FREE))
 def test_editor_side_of_the_backend_never_imports_torch(module):
     assert imported_after([module], ("torch",)) == []
+
+
+def test_training_events_import_without_torch():
+    """The app's dock and the CLI read the events; importing them must not cost torch."""
+    assert imported_after(["netcanvas.backend.training.events"], ("torch",)) == []
 
 
 def _toml_value(value) -> str:

@@ -209,3 +209,26 @@ def test_add_nodes_keeps_its_own_copies():
     edit.revert(g)
     edit.apply(g)
     assert g.node(node.id).params["out_features"] == 4
+
+
+def test_one_topological_order_follows_the_canvas_and_is_shared():
+    """Analysis, compiler and layout read the same order: ready nodes in canvas order."""
+    from netcanvas.backend.graph import topo_sort
+
+    g = Graph()
+    inp = g.add("input", shape=(4,))
+    late = g.add("relu", name="late")
+    early = g.add("sigmoid", name="early")
+    add = g.add("add")
+    out = g.add("output")
+    g.connect(inp, early)  # wired first, but `late` comes first on the canvas
+    g.connect(inp, late)
+    g.connect(late, add)
+    g.connect(early, add)
+    g.connect(add, out)
+    order = g.topological_order()
+    assert order == [inp.id, late.id, early.id, add.id, out.id]  # canvas order among ready
+    assert g.order() == topo_sort(g.nodes, [(e.src, e.dst) for e in g.edges])
+    assert g.reachable(out.id, downstream=False) == set(g.nodes)
+    assert g.reachable(early.id) == {early.id, add.id, out.id}
+    assert g.edges_into(add.id) == [e for e in g.edges if e.dst == add.id]

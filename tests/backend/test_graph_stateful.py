@@ -7,7 +7,7 @@ import copy
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from netcanvas.backend.graph import (AddEdge, AddNodes, Compound, Edge, Graph, GraphError,
                                      MoveNodes, Node, RemoveItems, Rename, SetParam, new_id)
@@ -90,6 +90,30 @@ class EditMachine(RuleBasedStateMachine):
         ids = {self.pick(i) for i in picks} - {None}
         if ids:
             self.do(MoveNodes({nid: position for nid in ids}))
+
+    @invariant()
+    def structure_follows_the_edits(self):
+        """The adjacency kept by the mutators equals one rebuilt from scratch, and the
+        wires the editor would offer are exactly those check_edge accepts."""
+        fresh = Graph(dict(self.graph.nodes), list(self.graph.edges))
+        for nid in self.graph.nodes:
+            assert self.graph.edges_into(nid) == fresh.edges_into(nid)
+            assert self.graph.edges_from(nid) == fresh.edges_from(nid)
+        assert self.graph.order() == fresh.order()
+        for nid, node in self.graph.nodes.items():
+            for port, output in [(p.name, True) for p in node.spec.outputs] + [
+                    (p.name, False) for p in node.spec.inputs]:
+                offered = set(self.graph.connectable(nid, port, output))
+                for other in self.graph.nodes.values():
+                    for p in other.spec.inputs if output else other.spec.outputs:
+                        edge = (Edge(nid, port, other.id, p.name) if output
+                                else Edge(other.id, p.name, nid, port))
+                        try:
+                            self.graph.check_edge(edge)
+                            ok = True
+                        except GraphError:
+                            ok = False
+                        assert ok == ((other.id, p.name) in offered), edge
 
     def teardown(self) -> None:
         end = self.snapshot()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from netcanvas.graph_editor.layout import layered_layout
+from netcanvas.backend.graph.layout import layered_layout
 from PySide6.QtCore import QRectF
 from test_canvas_support import make_editor
 

@@ -6,8 +6,9 @@ import itertools
 from dataclasses import dataclass
 
 from netcanvas.backend.graph import Graph
+from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import analyze
-from netcanvas.graph_editor import GraphScene, GraphView
+from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtTest import QTest
@@ -48,9 +49,10 @@ class Editor:
 
 def make_editor(qtbot, graph: Graph | None = None) -> Editor:
     graph = graph if graph is not None else Graph()
-    stack = QUndoStack()
-    scene = GraphScene(graph, stack)
-    stack.setParent(scene)
+    document = EditDocument(Project(graph=graph))
+    stack = document.undo_stack
+    scene = GraphScene(document)
+    document.setParent(scene)
     view = GraphView(scene)  # owns the scene: Qt deletes view, scene and stack together,
     qtbot.addWidget(view)    # not a garbage-collection pass at some random later moment
     view.resize(1200, 800)

@@ -186,13 +186,62 @@ def test_settings_edits_are_stored_in_the_project(qtbot, window):
     assert not form.row_visible("betas")
     form.widgets["lr"].setValue(0.05)
     form.widgets["epochs"].setValue(7)
-    dock.data_tab.val_fraction.setValue(0.25)
+    dock.data_tab.fields["val_fraction"].setValue(0.25)
     assert doc.modified
     saved = project_to_dict(doc.project)
     assert saved["training"]["optimizer"] == "sgd"
     assert saved["training"]["lr"] == pytest.approx(0.05)
     assert saved["training"]["epochs"] == 7
     assert saved["dataset"]["val_fraction"] == pytest.approx(0.25)
+
+
+def test_a_settings_change_is_one_undo_step_on_the_document_stack(qtbot, window):
+    doc = open_project(window, mlp_project())
+    doc.mark_saved("/tmp/unused.netcanvas")
+    form = window.training_dock.settings_form
+    combo = form.widgets["optimizer"]
+    combo.setCurrentIndex(combo.findData("sgd"))
+    assert doc.project.training.optimizer == "sgd" and doc.modified
+    assert window.windowTitle().startswith("unused.netcanvas*")
+    assert form.row_visible("momentum")
+    window.actions.undo.trigger()  # Ctrl+Z
+    assert doc.project.training.optimizer == "adam" and not doc.modified
+    assert combo.currentData() == "adam" and not form.row_visible("momentum")
+    window.actions.redo.trigger()
+    assert doc.project.training.optimizer == "sgd" and combo.currentData() == "sgd"
+    # The data form goes through the same door: choosing a dataset is one step.
+    data = window.training_dock.data_tab
+    qtbot.waitUntil(lambda: bool(data.catalogue), timeout=RUN_TIMEOUT_MS)
+    data.combo.setCurrentIndex(data.combo.findData("circles"))
+    assert doc.project.dataset.name == "circles" and doc.project.dataset.options == {}
+    window.actions.undo.trigger()
+    assert doc.project.dataset.name == "moons"
+    assert doc.project.dataset.options == {"n_samples": 400}
+    assert data.combo.currentData() == "moons"
+
+
+def test_settings_that_cannot_run_here_are_refused_with_the_reason(qtbot, window):
+    doc = open_project(window, mlp_project())
+    form = window.training_dock.settings_form
+    depth = doc.undo_stack.count()
+    form.widgets["device"].setCurrentIndex(form.widgets["device"].findData("cpu"))
+    form.widgets["precision"].setCurrentIndex(form.widgets["precision"].findData("bf16"))
+    assert doc.project.training.precision == "fp32"
+    assert form.widgets["precision"].currentData() == "fp32"
+    assert form.message.isVisibleTo(form) and "needs a CUDA GPU" in form.message.text()
+    assert doc.undo_stack.count() == depth + 1  # the device change only
+    form.widgets["epochs"].setValue(5)
+    assert not form.message.isVisibleTo(form)  # the next accepted edit clears the reason
+    data = window.training_dock.data_tab
+    qtbot.waitUntil(lambda: bool(data.catalogue), timeout=RUN_TIMEOUT_MS)
+    assert data.option_widgets["n_samples"].minimum() == 4  # the declared range
+    data.combo.setCurrentIndex(data.combo.findData("folder"))
+    size = data.option_widgets["size"]
+    size.setText("0, 0")
+    size.editingFinished.emit()
+    assert doc.project.dataset.options == {}
+    assert "dataset.options.size: must be at least 1" in data.message.text()
+    assert size.text() == ""  # the form shows the document again
 
 
 def test_closing_the_window_during_a_run_stops_the_worker(qtbot, window):

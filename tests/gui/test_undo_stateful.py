@@ -1,24 +1,27 @@
 """Random editing sessions through the real scene and undo stack.
 
 Every rule is a user gesture (add, delete, wire, unwire, move, nudge, parameter, rename,
-paste, duplicate, auto-layout, undo, redo). Throughout, the scene's items must match the
-document; at the end, undoing everything must give back the first document exactly and
-redoing everything the last one.
+training or dataset setting, paste, duplicate, auto-layout, undo, redo). Throughout, the scene's items must match the
+document; at the end, undoing everything must give back the first document (graph and settings)
+exactly and redoing everything the last one.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 import shiboken6
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from netcanvas.backend.graph import AddEdge, Edge, Graph, MoveNodes, Rename, SetParam
+from netcanvas.backend.graph import AddEdge, Edge, Graph, MoveNodes, Rename, SetParam, SetSetting
+from netcanvas.backend.project import Project
 from netcanvas.backend.registry import get
+from netcanvas.backend.settings import SECTIONS
 from netcanvas.backend.shapes import analyze
-from netcanvas.graph_editor import GraphScene
+from netcanvas.graph_editor import EditDocument, GraphScene
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QUndoStack
 from test_canvas_support import chain
 
 TYPES = ["input", "conv2d", "relu", "max_pool2d", "max_unpool2d", "add", "concat", "linear",
@@ -46,16 +49,36 @@ def _value(data, param):
     return data.draw(st.text(max_size=3))
 
 
+def _setting_value(data, param):
+    """A declared value, or one just outside the declaration (refused, nothing changes)."""
+    if param.kind in ("int", "float") and data.draw(st.booleans()):
+        return data.draw(st.sampled_from([param.min, param.max, param.min - 1, param.max + 1]))
+    if param.kind == "floats":
+        return tuple(data.draw(st.lists(st.floats(-0.5, 1.5), min_size=2, max_size=2)))
+    if param.kind == "str":
+        return data.draw(st.sampled_from(["auto", "cpu", "cuda:1", "gpu", "", None]))
+    return _value(data, param)
+
+
+SETTINGS = [(section, p) for section, params in SECTIONS.items() for p in params]
+
+
 class EditorMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.graph = Graph()
         inp, _conv, _relu, _out = chain(self.graph, "input", "conv2d", "relu", "output")
         self.graph.set_param(inp.id, "shape", (3, 16, 16))
-        self.stack = QUndoStack()
-        self.scene = GraphScene(self.graph, self.stack)
-        self.stack.setParent(self.scene)
-        self.initial = self.graph.to_dict()
+        self.document = EditDocument(Project(graph=self.graph))
+        self.stack = self.document.undo_stack
+        self.scene = GraphScene(self.document)
+        self.document.setParent(self.scene)
+        self.project = self.document.project
+        self.initial = self._state()
+
+    def _state(self):
+        return (self.graph.to_dict(), dataclasses.asdict(self.project.training),
+                dataclasses.asdict(self.project.dataset))
 
     def _ids(self):
         return list(self.graph.nodes)
@@ -91,7 +114,7 @@ class EditorMachine(RuleBasedStateMachine):
         src, dst = data.draw(st.sampled_from(sources)), data.draw(st.sampled_from(sinks))
         edge = Edge(src.id, data.draw(st.sampled_from([p.name for p in src.spec.outputs])),
                     dst.id, data.draw(st.sampled_from([p.name for p in dst.spec.inputs])))
-        refused = self.scene.apply_edit(AddEdge(edge))  # refusals are fine: nothing changes
+        refused = self.document.offer(AddEdge(edge))  # refusals are fine: nothing changes
         event("wire refused" if refused else "wire added")
 
     @precondition(lambda self: self.graph.edges)
@@ -107,7 +130,7 @@ class EditorMachine(RuleBasedStateMachine):
                                    unique=True))
         pos = {n: (self.graph.nodes[n].position[0] + dx, self.graph.nodes[n].position[1] + dy)
                for n in nodes}
-        self.scene.apply_edit(MoveNodes(pos))
+        self.document.offer(MoveNodes(pos))
 
     @precondition(lambda self: self.graph.nodes)
     @rule(data=st.data(), dx=st.sampled_from([-20, 20]))
@@ -120,13 +143,26 @@ class EditorMachine(RuleBasedStateMachine):
     def set_param(self, data):
         node = data.draw(st.sampled_from([n for n in self.graph.nodes.values() if n.spec.params]))
         param = data.draw(st.sampled_from(node.spec.params))
-        refused = self.scene.apply_edit(SetParam(node.id, param.name, _value(data, param)))
+        refused = self.document.offer(SetParam(node.id, param.name, _value(data, param)))
         event("param refused" if refused else "param set")
 
     @precondition(lambda self: self.graph.nodes)
     @rule(data=st.data(), name=st.sampled_from(NAMES))
     def rename(self, data, name):
-        self.scene.apply_edit(Rename(data.draw(st.sampled_from(self._ids())), name))
+        self.document.offer(Rename(data.draw(st.sampled_from(self._ids())), name))
+
+    @rule(data=st.data())
+    def set_setting(self, data):
+        section, param = data.draw(st.sampled_from(SETTINGS))
+        refused = self.document.offer(SetSetting(section, param.name,
+                                                 _setting_value(data, param)))
+        event("setting refused" if refused else "setting set")
+
+    @invariant()
+    def settings_inside_their_declarations(self):
+        for section, param in SETTINGS:
+            value = self.project.setting(section, param.name)
+            assert param.validate(value) == value
 
     @precondition(lambda self: self.graph.nodes)
     @rule(data=st.data(), at=st.booleans())
@@ -180,14 +216,14 @@ class EditorMachine(RuleBasedStateMachine):
     def teardown(self):
         while self.stack.canRedo():  # the last document is the end of the redo history
             self.stack.redo()
-        final = self.graph.to_dict()
+        final = self._state()
         while self.stack.canUndo():
             self.stack.undo()
-        assert self.graph.to_dict() == self.initial
+        assert self._state() == self.initial
         self.scene_matches_graph()
         while self.stack.canRedo():
             self.stack.redo()
-        assert self.graph.to_dict() == final
+        assert self._state() == final
         self.scene_matches_graph()
         self.scene.detach()
         shiboken6.delete(self.scene)  # now, with its items and stack, not in a later GC pass

@@ -6,10 +6,11 @@ import functools
 
 from .. import register
 from ..spec import LayerSpec, Param, Port
-from .common import resolve_dim, same_shape, single
+from .common import forms, only, resolve_dim, same_shape, single
 
 
-def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwargs=()):
+def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwargs=(),
+            calls=(), args=("x", "-"), read=None):
     def build(p: dict, inputs: dict):
         from torch import nn
 
@@ -20,25 +21,35 @@ def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwar
         inputs=(Port("x"),), outputs=(Port("y"),), params=tuple(params),
         infer_shape=same_shape, build=build, key_params=tuple(kwargs), module_prefix=type_id,
         example_inputs={"x": (8,)},
+        imports=(*forms(f"nn.{torch_name}", read=read), *forms(*calls, args=args, read=read)),
     ))
 
 
+def _exact_gelu(values: dict) -> dict:
+    only("approximate", values.get("approximate", "none"), ("none",))
+    return {}
+
+
 _simple("relu", "ReLU", "ReLU", "max(0, x). The default hidden activation: cheap, and its "
-        "gradient does not vanish for positive inputs.")
+        "gradient does not vanish for positive inputs.",
+        calls=("F.relu", "torch.relu", "Tensor.relu"))
 _simple("leaky_relu", "Leaky ReLU", "LeakyReLU", "x for x > 0, slope·x otherwise, so units "
         "never die completely.",
         params=(Param("negative_slope", "float", 0.01, "Slope for x < 0.", min=0.0, max=1.0),),
-        kwargs=("negative_slope",))
+        kwargs=("negative_slope",), calls=("F.leaky_relu",), args=("x", "negative_slope", "-"))
 _simple("elu", "ELU", "ELU", "x for x > 0, alpha·(exp(x) − 1) otherwise: smooth, with negative "
         "outputs that push mean activations towards zero.",
         params=(Param("alpha", "float", 1.0, "Saturation value for x → −∞.", min=0.0, max=10.0),),
-        kwargs=("alpha",))
+        kwargs=("alpha",), calls=("F.elu",), args=("x", "alpha", "-"))
 _simple("gelu", "GELU", "GELU", "x·Φ(x), where Φ is the standard normal CDF: a smooth ReLU "
-        "that lets small negative values through. The default activation of transformers.")
+        "that lets small negative values through. The default activation of transformers.",
+        calls=("F.gelu",), args=("x", "approximate"), read=_exact_gelu)
 _simple("sigmoid", "Sigmoid", "Sigmoid", "1 / (1 + exp(−x)), squashing to (0, 1). Saturates, "
-        "so gradients vanish in deep stacks.")
+        "so gradients vanish in deep stacks.",
+        calls=("torch.sigmoid", "F.sigmoid", "Tensor.sigmoid"), args=("x",))
 _simple("tanh", "Tanh", "Tanh", "Hyperbolic tangent, squashing to (−1, 1). Zero-centred, "
-        "unlike Sigmoid, but it saturates the same way; common in recurrent networks.")
+        "unlike Sigmoid, but it saturates the same way; common in recurrent networks.",
+        calls=("torch.tanh", "F.tanh", "Tensor.tanh"), args=("x",))
 
 
 def _softmax_shape(title: str, params: dict, inputs: dict) -> dict:
@@ -65,4 +76,6 @@ for _type_id, _title, _torch, _doc in (
                       "-1 = last).", min=-8, max=8),),
         infer_shape=functools.partial(_softmax_shape, _title), build=_build, key_params=("dim",),
         module_prefix=_type_id, example_inputs={"x": (10,)},
+        imports=forms(f"nn.{_torch}", f"F.{_type_id}", f"torch.{_type_id}",
+                      f"Tensor.{_type_id}", args=("x", "dim")),
     ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..spec import Shape, ShapeError
+from ..spec import ImportForm, ParamError, Shape, ShapeError
 
 # Per-sample layouts by number of spatial dims, for messages: "(N, C, H, W)".
 LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)"}
@@ -88,3 +88,14 @@ def window_out(title: str, sizes: Shape, kernel, stride, padding, dilation=None,
 def conv_macs(out_shape: Shape, in_channels: int, groups: int, kernel) -> int:
     """Multiply-accumulates of a convolution: each output value sums one kernel window."""
     return numel(out_shape) * (in_channels // groups) * numel(kernel)
+
+
+def forms(*targets: str, args: tuple[str, ...] = ("x",), **kwargs) -> tuple[ImportForm, ...]:
+    """The same import declaration for several targets (`F.relu`, `torch.relu`, ...)."""
+    return tuple(ImportForm(t, args, **kwargs) for t in targets)
+
+
+def only(name: str, value, allowed) -> None:
+    """Refuse an imported argument value NetCanvas cannot represent."""
+    if value not in allowed:
+        raise ParamError(f"{name}={value!r} has no NetCanvas equivalent")

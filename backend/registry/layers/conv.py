@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import register
-from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import LAYOUTS, conv_macs, dims, expect_rank, numel, single, window_out
+from ..spec import ImportForm, LayerSpec, Param, Port, ShapeError
+from .common import LAYOUTS, conv_macs, dims, expect_rank, numel, only, single, window_out
 
 BIG = 1_000_000  # generous caps: absurd sizes are reported by the analysis, not refused here
 
@@ -37,6 +37,19 @@ def _check_groups(title: str, params: dict, in_channels: int) -> None:
         raise ShapeError(f"{title} groups {g} must divide the {in_channels} input channels")
     if params["out_channels"] % g:
         raise ShapeError(f"{title} groups {g} must divide out_channels {params['out_channels']}")
+
+
+def _read_conv(values: dict) -> dict:
+    """nn.Conv*d's attributes: padding may be "same" / "valid"; only zero padding."""
+    only("padding_mode", values.get("padding_mode", "zeros"), ("zeros",))
+    params = {k: values[k] for k in ("out_channels", "kernel_size", "stride", "dilation",
+                                     "groups", "bias")}
+    padding = values["padding"]
+    if padding == "same":
+        params["padding_mode"] = "same"
+    else:
+        params["padding"] = 0 if padding == "valid" else padding
+    return params
 
 
 def _conv(nd: int) -> None:
@@ -100,7 +113,7 @@ def _conv(nd: int) -> None:
         ),
         infer_shape=infer, build=build, count_params=count, macs=macs,
         key_params=("out_channels", "kernel_size", "stride"), module_prefix="conv",
-        example_inputs={"x": (3,) + (16,) * nd},
+        example_inputs={"x": (3,) + (16,) * nd}, imports=(ImportForm(f"nn.{title}", read=_read_conv),),
     ))
 
 
@@ -131,6 +144,13 @@ def _deconv_params(params: dict, inputs: dict, outputs: dict) -> int:
 def _deconv_macs(params: dict, inputs: dict, outputs: dict) -> int:
     # Every input value is scattered through a whole kernel into every output channel.
     return numel(single(inputs)) * params["out_channels"] * numel(params["kernel_size"])
+
+
+def _read_deconv(values: dict) -> dict:
+    only("padding_mode", values.get("padding_mode", "zeros"), ("zeros",))
+    only("groups", values.get("groups", 1), (1,))
+    return {k: values[k] for k in ("out_channels", "kernel_size", "stride", "padding",
+                                   "output_padding", "dilation", "bias")}
 
 
 def _deconv_build(params: dict, inputs: dict):
@@ -168,4 +188,5 @@ register(LayerSpec(
     infer_shape=_deconv_shape, build=_deconv_build, count_params=_deconv_params,
     macs=_deconv_macs, key_params=("out_channels", "kernel_size", "stride"),
     module_prefix="deconv", example_inputs={"x": (8, 7, 7)},
+    imports=(ImportForm("nn.ConvTranspose2d", read=_read_deconv),),
 ))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import register
-from ..spec import LayerSpec, Param, Port, ShapeError
+from ..spec import ImportForm, LayerSpec, Param, Port, ShapeError
 from .common import single
 
 
@@ -44,6 +44,6 @@ register(LayerSpec(
     ),
     infer_shape=_linear_shape, build=_linear_build, count_params=_linear_params,
     macs=_linear_macs, key_params=("out_features",), module_prefix="fc",
-    example_inputs={"x": (16,)},
+    example_inputs={"x": (16,)}, imports=(ImportForm("nn.Linear"),),
 ))
 

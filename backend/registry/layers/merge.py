@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import register
 from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import fmt, no_macs, numel, resolve_dim
+from .common import fmt, forms, no_macs, numel, resolve_dim
 
 
 def _shapes(title: str, inputs: dict) -> list[tuple[int, ...]]:
@@ -14,7 +14,8 @@ def _shapes(title: str, inputs: dict) -> list[tuple[int, ...]]:
     return shapes
 
 
-def _elementwise(type_id: str, title: str, module: str, prefix: str, doc: str) -> None:
+def _elementwise(type_id: str, title: str, module: str, prefix: str, doc: str,
+                 calls: tuple[str, ...]) -> None:
     def infer(params: dict, inputs: dict) -> dict:
         shapes = _shapes(title, inputs)
         for s in shapes[1:]:
@@ -36,6 +37,7 @@ def _elementwise(type_id: str, title: str, module: str, prefix: str, doc: str) -
         inputs=(Port("x", many=True, doc="Two or more tensors of one shape."),),
         outputs=(Port("y"),), params=(), infer_shape=infer, build=build, macs=macs,
         module_prefix=prefix, example_inputs={"x": [(4, 5, 5), (4, 5, 5)]},
+        imports=forms(*calls, args=("x", "x")),
     ))
 
 
@@ -44,11 +46,13 @@ _elementwise("add", "Add", "Add", "add",
              "broadcasting, so a mismatch is caught here rather than silently expanded). "
              "Adding a block's input to its output is a residual connection, the idea behind "
              "ResNet: the block only has to learn a correction, and gradients flow straight "
-             "through the sum to early layers.")
+             "through the sum to early layers.",
+             ("operator.add", "operator.iadd", "torch.add", "Tensor.add"))
 _elementwise("multiply", "Multiply", "Multiply", "mul",
              "Multiplies its inputs element by element; all must have the same shape. One "
              "input squashed by a Sigmoid acts as a learned gate on the other, as in LSTMs "
-             "and squeeze-and-excitation blocks.")
+             "and squeeze-and-excitation blocks.",
+             ("operator.mul", "operator.imul", "torch.mul", "Tensor.mul"))
 
 
 def _concat_shape(params: dict, inputs: dict) -> dict:
@@ -82,5 +86,6 @@ register(LayerSpec(
                   "and not allowed, -1 = last.", min=-8, max=8),),
     infer_shape=_concat_shape, build=_concat_build, macs=no_macs,
     key_params=("dim",), module_prefix="cat",
+    imports=forms("torch.cat", "torch.concat", args=("x", "dim"), defaults=(("dim", 0),)),
     example_inputs={"x": [(4, 5, 5), (2, 5, 5)]},
 ))

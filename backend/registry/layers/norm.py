@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import register
-from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import LAYOUTS, expect_rank, fmt, numel, single
+from ..spec import ImportForm, LayerSpec, Param, Port, ShapeError
+from .common import LAYOUTS, expect_rank, fmt, numel, only, single
 
 EPS = Param("eps", "float", 1e-5, "Added to the variance so it is never divided by zero.",
             min=1e-12, max=1.0)
@@ -20,6 +20,17 @@ BATCH_NORM_DOC = (
     "collected during training, so its output no longer depends on the batch. Place it "
     "between a {before} and its activation; the layer before can then drop its bias."
 )
+
+
+def _read_batch_norm(values: dict) -> dict:
+    only("track_running_stats", values.get("track_running_stats", True), (True,))
+    return {k: values[k] for k in ("eps", "momentum", "affine")}
+
+
+def _read_layer_norm(values: dict) -> dict:
+    only("bias", values.get("bias", True), (True,))
+    return {"dims": len(values["normalized_shape"]), "eps": values["eps"],
+            "elementwise_affine": values["elementwise_affine"]}
 
 
 def _batch_norm(nd: int, ranks: tuple[int, ...], layout: str, where: str, before: str,
@@ -46,6 +57,7 @@ def _batch_norm(nd: int, ranks: tuple[int, ...], layout: str, where: str, before
         inputs=(Port("x"),), outputs=(Port("y"),), params=(EPS, MOMENTUM, AFFINE),
         infer_shape=infer, build=build, count_params=count, key_params=(),
         module_prefix="bn", example_inputs={"x": example},
+        imports=(ImportForm(f"nn.{title}", read=_read_batch_norm),),
     ))
 
 
@@ -92,4 +104,5 @@ register(LayerSpec(
             Param("elementwise_affine", "bool", True, "Learn a scale and shift per element.")),
     infer_shape=_layer_norm_shape, build=_layer_norm_build, count_params=_layer_norm_params,
     key_params=("dims",), module_prefix="ln", example_inputs={"x": (4, 8)},
+    imports=(ImportForm("nn.LayerNorm", read=_read_layer_norm),),
 ))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 
 from .. import register
-from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import LAYOUTS, dims, expect_rank, fmt, numel, single, window_out
+from ..spec import LayerSpec, Param, ParamError, Port, ShapeError
+from .common import LAYOUTS, dims, expect_rank, fmt, forms, numel, only, single, window_out
 
 IMAGE = LAYOUTS[2]
 
@@ -71,6 +71,18 @@ def _ceil_mode() -> Param:
                  "at the border still produces an output.")
 
 
+def _read_window(values: dict) -> dict:
+    """Pooling arguments as torch takes them: stride None (or empty) means the kernel."""
+    only("divisor_override", values.get("divisor_override"), (None,))
+    params = {k: v for k, v in values.items() if k != "divisor_override"}
+    params.pop("return_indices", None)
+    if params.get("stride") in (None, (), []):
+        params["stride"] = params["kernel_size"]
+    return params
+
+
+WINDOW_ARGS = ("x", "kernel_size", "stride", "padding")
+
 # ---- MaxPool2d ------------------------------------------------------------------------
 
 
@@ -111,6 +123,9 @@ register(LayerSpec(
     build_first_output=_max_pool_build_values_only, macs=_pool_macs,
     key_params=("kernel_size", "stride"), module_prefix="pool",
     example_inputs={"x": (4, 8, 8)},
+    imports=(*forms("nn.MaxPool2d", read=_read_window),
+             *forms("F.max_pool2d", args=(*WINDOW_ARGS, "dilation", "ceil_mode", "return_indices"),
+                    read=_read_window)),
 ))
 
 
@@ -169,6 +184,7 @@ register(LayerSpec(
                   min=1, max=1_000_000, length=2, optional=True)),
     infer_shape=_unpool_shape, build=_unpool_build,
     key_params=("kernel_size", "stride"), module_prefix="unpool",
+    imports=forms("nn.MaxUnpool2d", read=_read_window),
     example_inputs={"x": (4, 4, 4), "indices": (4, 4, 4)},
 ))
 
@@ -197,6 +213,9 @@ register(LayerSpec(
     infer_shape=lambda p, i: _pool_shape("AvgPool2d", p, i), build=_avg_pool_build,
     macs=_pool_macs, key_params=("kernel_size", "stride"), module_prefix="pool",
     example_inputs={"x": (4, 8, 8)},
+    imports=(*forms("nn.AvgPool2d", read=_read_window),
+             *forms("F.avg_pool2d", args=(*WINDOW_ARGS, "ceil_mode", "count_include_pad",
+                                          "divisor_override"), read=_read_window)),
 ))
 
 
@@ -210,6 +229,14 @@ def _adaptive_shape(params: dict, inputs: dict) -> dict:
 
 def _input_macs(params: dict, inputs: dict, outputs: dict) -> int:
     return numel(single(inputs))
+
+
+def _read_output_size(values: dict) -> dict:
+    size = values["output_size"]
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if None in size:
+        raise ParamError(f"output_size {size!r}: None (keep the input size) is not supported")
+    return {"output_size": size}
 
 
 def _adaptive_build(params: dict, inputs: dict):
@@ -228,12 +255,23 @@ register(LayerSpec(
                   min=1, max=65536, length=2),),
     infer_shape=_adaptive_shape, build=_adaptive_build, macs=_input_macs,
     key_params=("output_size",), module_prefix="pool", example_inputs={"x": (4, 7, 7)},
+    imports=forms("nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", args=("x", "output_size"),
+                  read=_read_output_size),
 ))
 
 
 def _global_shape(params: dict, inputs: dict) -> dict:
     channels, _ = _image("GlobalAvgPool2d", inputs)
     return {"y": (channels,)}
+
+
+def _read_spatial_mean(values: dict) -> dict:
+    """`x.mean(dim=(2, 3))`: a mean over height and width, and nothing else."""
+    dim = values.get("dim")
+    if tuple(dim or ()) not in ((2, 3), (-2, -1), (3, 2), (-1, -2)) or values.get("keepdim"):
+        raise ParamError(f"mean over dim={dim!r} (keepdim={bool(values.get('keepdim'))}) is "
+                         "not a global average pool")
+    return {}
 
 
 def _global_build(params: dict, inputs: dict):
@@ -251,6 +289,8 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),), params=(),
     infer_shape=_global_shape, build=_global_build, macs=_input_macs,
     module_prefix="gap", example_inputs={"x": (8, 4, 4)},
+    imports=forms("Tensor.mean", "torch.mean", args=("x", "dim", "keepdim"),
+                  read=_read_spatial_mean),
 ))
 
 
@@ -264,6 +304,18 @@ def _upsample_shape(params: dict, inputs: dict) -> dict:
         raise ShapeError(f"Upsample would shrink {dims(sizes)} to {dims(out)}; use a larger "
                          "scale_factor")
     return {"y": (channels, *out)}
+
+
+def _read_upsample(values: dict) -> dict:
+    """nn.Upsample / F.interpolate by one scale factor for height and width."""
+    only("size", values.get("size"), (None,))
+    only("align_corners", values.get("align_corners"), (None, False))
+    scale = values.get("scale_factor")
+    if isinstance(scale, (tuple, list)):
+        if len(set(scale)) != 1:
+            raise ParamError(f"scale_factor={scale!r}: one factor for height and width only")
+        scale = scale[0]
+    return {"scale_factor": scale, "mode": values.get("mode", "nearest")}
 
 
 def _upsample_build(params: dict, inputs: dict):
@@ -285,4 +337,7 @@ register(LayerSpec(
                   choices=("nearest", "bilinear"))),
     infer_shape=_upsample_shape, build=_upsample_build,
     key_params=("scale_factor", "mode"), module_prefix="up", example_inputs={"x": (4, 4, 4)},
+    imports=(*forms("nn.Upsample", read=_read_upsample),
+             *forms("F.interpolate", args=("x", "size", "scale_factor", "mode", "align_corners"),
+                    read=_read_upsample)),
 ))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import register
 from ..spec import LayerSpec, Param, Port
-from .common import LAYOUTS, expect_rank, same_shape, single
+from .common import LAYOUTS, expect_rank, forms, same_shape, single
 
 
 def _p(default: float) -> Param:
@@ -25,6 +25,7 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),), params=(_p(0.5),),
     infer_shape=same_shape, build=_dropout_build, key_params=("p",), module_prefix="drop",
     example_inputs={"x": (16,)},
+    imports=(*forms("nn.Dropout"), *forms("F.dropout", args=("x", "p", "-", "-"))),
 ))
 
 
@@ -47,4 +48,5 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),), params=(_p(0.2),),
     infer_shape=_dropout2d_shape, build=_dropout2d_build, key_params=("p",),
     module_prefix="drop", example_inputs={"x": (4, 6, 6)},
+    imports=(*forms("nn.Dropout2d"), *forms("F.dropout2d", args=("x", "p", "-", "-"))),
 ))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import register
-from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import fmt, identity_build, no_macs, numel, resolve_dim, same_shape, single
+from ..spec import BATCH, LayerSpec, Param, ParamError, Port, ShapeError
+from .common import fmt, forms, identity_build, no_macs, numel, resolve_dim, same_shape, single
 
 
 def _flatten_shape(params: dict, inputs: dict) -> dict:
@@ -35,6 +35,9 @@ register(LayerSpec(
             Param("end_dim", "int", -1, f"Last dimension joined, {DIM_DOC}.", min=-8, max=8)),
     infer_shape=_flatten_shape, build=_flatten_build, macs=no_macs,
     key_params=("start_dim",), module_prefix="flatten", example_inputs={"x": (4, 3, 3)},
+    imports=(*forms("nn.Flatten"), *forms("torch.flatten", "Tensor.flatten",
+                                          args=("x", "start_dim", "end_dim"),
+                                          defaults=(("start_dim", 0),))),
 ))
 
 
@@ -56,6 +59,19 @@ def _reshape_shape(params: dict, inputs: dict) -> dict:
     return {"y": target}
 
 
+def _read_reshape(values: dict) -> dict:
+    """`x.view(x.size(0), 16, -1)` or `x.reshape((-1, 64))`: the first entry is the batch."""
+    shape = values["shape"]
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    rest = tuple(shape[1:])
+    if not shape or not (shape[0] is BATCH or (shape[0] == -1 and -1 not in rest)):
+        raise ParamError(f"shape {shape!r} does not keep the batch as its first dimension")
+    if any(d is BATCH for d in rest):
+        raise ParamError(f"shape {shape!r} moves the batch dimension")
+    return {"shape": rest}
+
+
 def _reshape_build(params: dict, inputs: dict):
     from .modules import Reshape
 
@@ -73,6 +89,8 @@ register(LayerSpec(
                   min=-1, max=1_000_000_000),),
     infer_shape=_reshape_shape, build=_reshape_build, macs=no_macs,
     key_params=("shape",), module_prefix="reshape", example_inputs={"x": (4, 3, 3)},
+    imports=(*forms("Tensor.view", "Tensor.reshape", args=("x", "*shape"), read=_read_reshape),
+             *forms("torch.reshape", args=("x", "shape"), read=_read_reshape)),
 ))
 
 
@@ -82,5 +100,5 @@ register(LayerSpec(
         "placeholder while experimenting, or as the shortcut branch of a residual block.",
     inputs=(Port("x"),), outputs=(Port("y"),), params=(),
     infer_shape=same_shape, build=identity_build, macs=no_macs,
-    module_prefix="identity", example_inputs={"x": (8,)},
+    module_prefix="identity", example_inputs={"x": (8,)}, imports=forms("nn.Identity"),
 ))

@@ -1,4 +1,5 @@
-"""Layered left-to-right auto-layout (Sugiyama-style, kept small). Pure Python: no Qt.
+"""Layered left-to-right auto-layout (Sugiyama-style, kept small). Pure Python: the editor
+lays out the canvas with it and the importer lays out an imported graph.
 
 Longest-path layering from the sources, barycentre sweeps to reduce crossings, then
 columns spaced by the widest card and rows stacked by card height, each node pulled level
@@ -8,6 +9,8 @@ with its predecessors so chains come out straight.
 from __future__ import annotations
 
 from collections import defaultdict
+
+from .model import topo_sort
 
 
 def layered_layout(nodes: list[str], edges: list[tuple[str, str]],
@@ -81,26 +84,18 @@ def _mean_y(preds: list[str], pos: dict) -> float | None:
 
 
 def _layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
-    """Longest path from any source; nodes on a cycle (never in a valid graph) go last."""
-    indeg = {n: 0 for n in nodes}
+    """Longest path from any source, along the graph's one topological order; nodes on or
+    behind a cycle (never in a valid graph) go last."""
     succ: dict[str, list[str]] = defaultdict(list)
     for s, d in edges:
-        indeg[d] += 1
         succ[s].append(d)
-    layer = {n: 0 for n in nodes}
-    ready = [n for n in nodes if indeg[n] == 0]
-    seen = 0
-    while ready:
-        n = ready.pop(0)
-        seen += 1
+    order, _ = topo_sort(nodes, edges)
+    layer = dict.fromkeys(nodes, 0)
+    for n in order:
         for d in succ[n]:
             layer[d] = max(layer[d], layer[n] + 1)
-            indeg[d] -= 1
-            if indeg[d] == 0:
-                ready.append(d)
-    if seen < len(nodes):
+    if len(order) < len(nodes):
         last = max(layer.values(), default=0) + 1
-        for n, d in indeg.items():
-            if d > 0:
-                layer[n] = last
+        placed = set(order)
+        layer.update({n: last for n in nodes if n not in placed})
     return layer

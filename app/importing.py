@@ -1,0 +1,97 @@
+"""File > Import: an ONNX file or a PyTorch class becomes a project, saved with its weights
+beside it, then opened. The dialogs are module-level functions so tests can replace them.
+The importer (and with it torch) is only loaded when an import starts, not at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netcanvas.graph_editor.node_item import card_size
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+
+from . import files
+
+MODEL_FILTER = "Models (*.onnx *.py);;ONNX files (*.onnx);;PyTorch files (*.py)"
+
+
+def ask_model_path(parent: QWidget, folder: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Import model", folder, MODEL_FILTER)
+    return path or None
+
+
+def ask_trust(parent: QWidget, path: Path) -> bool:
+    answer = QMessageBox.warning(
+        parent, "Run this Python file?",
+        f"Importing from {path.name} runs that file, and with it any code it holds. "
+        "Run it only if you trust where it came from.",
+        QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+    return answer == QMessageBox.Yes
+
+
+def ask_text(parent: QWidget, title: str, label: str, default: str = "") -> str | None:
+    text, ok = QInputDialog.getText(parent, title, label, text=default)
+    return text.strip() if ok else None
+
+
+def import_model(window) -> bool:
+    """Ask for a model, import it, save it as a project beside it and open that."""
+    from netcanvas.backend.importer import ImportProblem
+    from netcanvas.backend.importer.save import save_imported
+
+    controller = window.files
+    if not controller.maybe_save():
+        return False
+    folder = str(window.document.path.parent) if window.document.path else str(Path.home())
+    chosen = ask_model_path(window, folder)
+    if not chosen:
+        return False
+    path = Path(chosen)
+    try:
+        imported = _import(window, path)
+    except (ImportProblem, ValueError) as exc:
+        controller._error("Could not import model", f"{path.name} could not be imported:\n\n"
+                          f"{exc}\n\nThe current document was left unchanged.")
+        return False
+    if imported is None:
+        return False
+    target = files.ask_save_path(window, str(path.with_suffix(files.SUFFIX)))
+    if not target:
+        return False
+    target = Path(target).with_suffix(files.SUFFIX)
+    try:
+        save_imported(imported, target, path.name)
+    except OSError as exc:
+        controller._error("Could not import model", f"cannot write {target}: {exc}")
+        return False
+    return controller.open_path(target, prompt=False)
+
+
+def _import(window, path: Path):
+    from netcanvas.backend.importer import import_fx
+    from netcanvas.backend.importer.onnx_fx import onnx_to_fx
+    from netcanvas.backend.importer.pytorch import (
+        documented_io,
+        import_class,
+        load_class,
+        parse_shape,
+    )
+
+    if path.suffix.lower() == ".onnx":
+        gm, shapes, outputs = onnx_to_fx(path)
+        return import_fx(gm, shapes, outputs, card_size)
+    if not ask_trust(window, path):
+        return None
+    name = ask_text(window, "Import PyTorch class", "nn.Module class to import:")
+    if not name:
+        return None
+    cls = load_class(path, name)
+    documented = ";".join(",".join(map(str, s)) for s in documented_io(cls)[0])
+    shapes = ask_text(window, "Import PyTorch class", "Input shape of one sample "
+                      "(C,H,W; several inputs separated by ;):", documented)
+    if not shapes:
+        return None
+    args = ask_text(window, "Import PyTorch class", "Constructor arguments (Python "
+                    "literals, space-separated; empty for none):", "")
+    if args is None:
+        return None
+    return import_class(cls, args.split(), [parse_shape(s) for s in shapes.split(";")], card_size)

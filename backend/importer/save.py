@@ -1,0 +1,24 @@
+"""An imported graph saved as a project, with its weights beside it as safetensors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from safetensors.torch import save_file
+
+from ..project import Project
+from ..project_io import save_project
+from .fx_import import Imported
+
+
+def weights_path(project_path) -> Path:
+    """`model.netcanvas` -> `model.safetensors`, where the imported weights are kept."""
+    return Path(project_path).with_suffix(".safetensors")
+
+
+def save_imported(imported: Imported, path, source: str) -> Project:
+    project = Project(graph=imported.graph, description=f"Imported from {source}.")
+    save_project(project, path)
+    if imported.weights:
+        save_file(imported.weights, str(weights_path(path)), metadata={"format": "netcanvas"})
+    return project

@@ -1,0 +1,86 @@
+"""File > Import: an ONNX file chosen through the menu lands on the canvas, laid out, with a
+shape on every wire; a Python file is only run after the user agrees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from netcanvas.app import files, importing
+from onnx import TensorProto, helper, numpy_helper
+from PySide6.QtCore import QRectF
+from test_app_support import *  # fixtures: window, isolated
+
+
+def _residual_onnx(path: Path) -> None:
+    """conv -> bn -> relu -> conv, + the relu as a shortcut, -> global pool -> flatten -> gemm."""
+    rng = np.random.default_rng(0)
+
+    def const(name, *shape):
+        return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+
+    var = numpy_helper.from_array(rng.uniform(0.5, 1.5, 4).astype(np.float32), "bn.var")
+    nodes = [
+        helper.make_node("Conv", ["x", "conv1.weight", "conv1.bias"], ["c1"], name="conv_a",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "bn.scale", "bn.bias", "bn.mean",
+                                                "bn.var"], ["b1"], name="bn_a"),
+        helper.make_node("Relu", ["b1"], ["r1"], name="relu_a"),
+        helper.make_node("Conv", ["r1", "conv2.weight"], ["c2"], name="conv_b", pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["r1", "c2"], ["s"], name="shortcut"),
+        helper.make_node("GlobalAveragePool", ["s"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flat"),
+        helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["logits"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "residual", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
+        [const("conv1.weight", 4, 3, 3, 3), const("conv1.bias", 4), const("bn.scale", 4),
+         const("bn.bias", 4), const("bn.mean", 4), var, const("conv2.weight", 4, 4, 3, 3),
+         const("fc.weight", 10, 4), const("fc.bias", 10)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, path)
+
+
+def _file_menu_action(window, text: str):
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    return next(a for a in menu.actions() if a.text() == text)
+
+
+def test_import_onnx_through_the_file_menu(window, isolated, monkeypatch, qtbot):
+    _residual_onnx(isolated / "residual.onnx")
+    monkeypatch.setattr(importing, "ask_model_path", lambda parent, folder: str(
+        isolated / "residual.onnx"))
+    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: str(
+        isolated / "imported"))
+    _file_menu_action(window, "&Import…").trigger()
+
+    doc = window.document
+    assert doc.path == isolated / "imported.netcanvas"
+    assert (isolated / "imported.safetensors").exists()
+    graph = doc.graph
+    assert sorted(n.type_id for n in graph.nodes.values()) == sorted([
+        "input", "conv2d", "batch_norm2d", "relu", "conv2d", "add", "adaptive_avg_pool2d",
+        "flatten", "linear", "output"])
+    items = window.scene.node_items()
+    rects = [QRectF(item.pos(), item.boundingRect().size()) for item in items.values()]
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    xs = [graph.nodes[e.src].position[0] < graph.nodes[e.dst].position[0] for e in graph.edges]
+    assert all(xs)  # laid out left to right
+    edges = window.scene.edge_items()
+    assert len(edges) == len(graph.edges) and all(item.label for item in edges.values())
+    qtbot.wait(50)  # the new canvas frames the graph on the next event loop turn
+    window.grab().save(str(isolated / "imported.png"))
+
+
+def test_python_import_asks_before_running_the_file(window, isolated, monkeypatch):
+    (isolated / "net.py").write_text("raise SystemExit('must not run')\n", encoding="utf-8")
+    monkeypatch.setattr(importing, "ask_model_path", lambda parent, folder: str(
+        isolated / "net.py"))
+    asked = []
+    monkeypatch.setattr(importing, "ask_trust", lambda parent, path: asked.append(path) or False)
+    before = window.document
+    _file_menu_action(window, "&Import…").trigger()
+    assert asked == [isolated / "net.py"] and window.document is before
