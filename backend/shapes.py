@@ -115,7 +115,7 @@ def analyze(graph: Graph) -> Analysis:
         if inputs is None:  # an upstream node failed: it already carries the error
             continue
         error = (_infer_node(spec, node.name, node.params, inputs, info)
-                 or _unpool_mismatch(graph, node, incoming, result.edge_shapes, info))
+                 or _unpool_mismatch(graph, node, result.edge_shapes, info))
         if error:
             fail(nid, error)
         outgoing = graph.edges_from(nid)
@@ -176,16 +176,15 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
     return None
 
 
-def _unpool_mismatch(graph: Graph, node, incoming: dict, edge_shapes: dict,
-                     info: NodeInfo) -> str | None:
+def _unpool_mismatch(graph: Graph, node, edge_shapes: dict, info: NodeInfo) -> str | None:
     """A MaxUnpool2d must restore exactly the size its indices were taken from: after a
     pool of an odd size the default output is one smaller, and torch then fails with "Found
     an invalid max index". Says which output_size fixes it."""
     if node.type_id != "max_unpool2d":
         return None
-    source = next((e.src for e in incoming[node.id] if e.dst_port == "indices"), None)
-    pool_in = next((edge_shapes.get(e) for e in incoming.get(source, ()) if e.dst_port == "x"),
-                   None)
+    source = next((e.src for e in graph.edges_into(node.id, "indices")), None)
+    pool_in = next((edge_shapes.get(e) for e in graph.edges_into(source, "x")), None) \
+        if source is not None else None
     out = info.output_shapes.get("y")
     if pool_in is None or out is None or tuple(out[1:]) == tuple(pool_in[1:]):
         return None

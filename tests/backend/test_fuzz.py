@@ -146,8 +146,6 @@ def test_code_never_breaks_on_a_loadable_mutation(cases, refused, commands_loade
     assert not problems, "\n".join(problems[:20])
 
 
-@pytest.mark.xfail(strict=False, reason="settings ranges are declared on the `settings` branch "
-                   "(issue 9, item 1); passes once both are merged")
 @pytest.mark.parametrize("section, key, value", SETTINGS_CASES)
 def test_settings_out_of_range_are_refused(section, key, value, tmp_path):
     base = source("mlp_moons")
