@@ -82,6 +82,15 @@ class WindowActions:
         self.about = _action(w, "&About NetCanvas", w.show_about)
         self.shortcuts = _action(w, "&Keyboard Shortcuts", lambda: self.show_shortcuts(w),
                                  QKeySequence.HelpContents)
+        dock = w.training_dock  # the Run menu's actions live with the runs they act on
+        self.train, self.pause, self.stop, self.resume = (
+            dock.train_action, dock.pause_action, dock.stop_action, dock.resume_action)
+        self.run_exports = [dock.export_onnx_action, dock.save_weights_action,
+                            dock.export_python_action]
+        self.export_onnx = dock.export_onnx_action
+        self.untrained_exports = [dock.export_untrained_python_action,
+                                  dock.export_untrained_onnx_action]
+        self.runs_folder = dock.runs_folder_action
         self.canvas_actions = [self.cut, self.copy, self.paste, self.duplicate, self.delete,
                                self.select_all, self.quick_add, self.quick_fix, self.frame,
                                self.reset_zoom]
@@ -130,6 +139,16 @@ class WindowActions:
             if dock is not w.code_dock:
                 self.panels_menu.addAction(dock.toggleViewAction())
 
+        run = bar.addMenu("&Run")
+        run.addActions([self.train, self.pause, self.stop, self.resume])
+        run.addSeparator()
+        run.addActions(self.run_exports)
+        run.addSeparator()
+        run.addActions(self.untrained_exports)
+        run.addSeparator()
+        run.addAction(self.runs_folder)
+        self.run_menu = run
+
         help_ = bar.addMenu("&Help")
         help_.addActions([self.shortcuts, self.about])
 
@@ -147,7 +166,10 @@ class WindowActions:
                         for name, keys in self.shortcut_rows())
         QMessageBox.information(w, "Keyboard shortcuts", f"<table>{cells}</table><p>Middle "
                                 "button or Space + drag pans; the wheel zooms under the mouse."
-                                "</p>")
+                                "</p><p>Run menu: Train trains a snapshot of the graph; Stop "
+                                "keeps the completed epochs; Resume continues a stopped or "
+                                "interrupted run from its checkpoint. Exports come from the "
+                                "run shown in Evaluation and name it.</p>")
 
     def _fill_recent(self, w) -> None:
         menu: QMenu = self.recent_menu

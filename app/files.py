@@ -182,18 +182,19 @@ class FileController(QObject):
             self._error("Could not save project", f"Saving {path} failed:\n\n{exc}")
             return False
         self.document.mark_saved(path)
+        self.window.training_dock.document_saved()
         self.add_recent(path)
         self.discard_recovery()
         return True
 
     def maybe_save(self) -> bool:
-        """True when it is fine to drop the current document (saved, discarded)."""
-        if not self.document.modified:
-            return True
-        choice = ask_save_changes(self.window, self.document.name)
-        if choice == "save":
-            return self.save()
-        return choice == "discard"
+        """True when it is fine to drop the current document (saved or discarded, and its
+        live run, if any, stopped with the user's consent)."""
+        if self.document.modified:
+            choice = ask_save_changes(self.window, self.document.name)
+            if choice == "cancel" or (choice == "save" and not self.save()):
+                return False
+        return self.window.training_dock.confirm_close()
 
     # ---- recent files --------------------------------------------------------------------
     def recent_files(self) -> list[Path]:

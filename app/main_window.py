@@ -21,6 +21,7 @@ from .code_panel import CodePanel
 from .document import Document
 from .files import SUFFIX, FileController
 from .icons import app_icon
+from .insight_view import InsightController
 from .inspector import InspectorPanel
 from .palette import PalettePanel
 from .problems import ProblemsPanel
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
 
         self.files = FileController(self)
         self.actions = WindowActions(self)
+        self.insight = InsightController(self)  # the Circuit toggle, live layer statistics
         self.status = StatusPanel(self.statusBar(), self.show_problems)
         self.set_document(Document())
         self.resize(1440, 900)
@@ -196,6 +198,7 @@ class MainWindow(QMainWindow):
             old_scene.deleteLater()
         QTimer.singleShot(0, self.frame_all)
         self.training_dock.set_document(document)
+        self.insight.set_scene(self.scene, document.graph)
 
     def _analysis_changed(self, analysis) -> None:
         self.scene.set_analysis(analysis)

@@ -44,6 +44,9 @@ class GeometryDump(QObject):
         self.timer.timeout.connect(self.write)
         window.installEventFilter(self)
         window.document.graph.changed.connect(lambda *_: self.timer.start())
+        dock = window.training_dock
+        for signal in (dock.run_started, dock.run_ended, window.undo_group.activeStackChanged):
+            signal.connect(lambda *_: self.timer.start())
         self.timer.start()
 
     def eventFilter(self, watched, event) -> bool:
@@ -55,7 +58,8 @@ class GeometryDump(QObject):
         self.seq += 1
         data = {"seq": self.seq, "window_id": int(self.window.winId()),
                 "window": _rect(self.window, self.window.rect()),
-                "palette": self._palette(), "canvas": self._canvas(), "nodes": self._nodes()}
+                "palette": self._palette(), "canvas": self._canvas(), "nodes": self._nodes(),
+                "title": self.window.windowTitle(), "training": self._training()}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=1))
         os.replace(tmp, self.path)
@@ -70,6 +74,17 @@ class GeometryDump(QObject):
             if port.rect().contains(local):
                 out[type_id] = _rect(port, local)
         return out
+
+    def _training(self) -> dict:
+        """What the training dock shows: the runs plotted, the run evaluated, the banners."""
+        dock = self.window.training_dock
+        return {"running": dock.running,
+                "plotted": [run.label for run in dock.run_tab.plots.runs],
+                "shown": dock.shown.label if dock.shown is not None else None,
+                "eval_source": dock.eval_tab.source.text(),
+                "eval_metrics": dock.eval_tab.metrics.text(),
+                "failure_banner": dock.run_tab.failure_banner.isVisibleTo(dock),
+                "progress": dock.run_tab.progress.format()}
 
     def _canvas(self) -> dict:
         view = self.window.view

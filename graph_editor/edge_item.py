@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from ..backend.graph import Edge
 from .hover_item import HoverItem
 from .node_item import FADE_LOD, NEAR_LOD
+from .overlay import reading_colours
 from .routing import CardIndex, curve, route
 from .style import Style, format_shape, mix, text_size
 
@@ -27,6 +28,8 @@ class EdgeItem(HoverItem):
         self.theme = style
         self.label = ""
         self._label_rect = QRectF()
+        self.reading: tuple[str, str] | None = None  # (value, gradient) text: overlay.py
+        self.tint = None  # a QColor from the overlay, or None
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setZValue(-1)
         self.update_path()
@@ -48,6 +51,12 @@ class EdgeItem(HoverItem):
     def set_style(self, style: Style) -> None:
         self.theme = style
         self.update()
+
+    def set_reading(self, reading: tuple[str, str] | None, tint=None) -> None:
+        """Overlay text (value above the wire, gradient below) and wire colour; None clears."""
+        if (reading, tint) != (self.reading, self.tint):
+            self.reading, self.tint = reading, tint
+            self.update()
 
     def update_path(self) -> None:
         """Follow the ports (after a node moved), steering clear of cards in the way."""
@@ -95,14 +104,16 @@ class EdgeItem(HoverItem):
         painter.setRenderHint(painter.RenderHint.Antialiasing)
         selected = self.isSelected()
         colour = s.selection if selected else mix(s.edge, s.selection, 0.6) if self.hovered \
-            else s.edge
-        pen = QPen(colour, 3.0 if selected else 2.4 if self.hovered else 1.8)
+            else self.tint or s.edge
+        pen = QPen(colour, 3.0 if selected else 2.4 if self.hovered or self.tint else 1.8)
         if lod < 0.6:
             pen.setWidthF(pen.widthF() * 0.6 / lod)  # stays visible zoomed out
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path)
-        if not self._label_rect.isEmpty() and lod >= NEAR_LOD:  # readable: 6+ px
+        if self.reading is not None and lod >= NEAR_LOD:
+            self._paint_reading(painter)
+        elif not self._label_rect.isEmpty() and lod >= NEAR_LOD:  # readable: 6+ px
             painter.setOpacity(min(1.0, 0.35 + (lod - NEAR_LOD) / FADE_LOD))
             painter.setPen(Qt.NoPen)
             painter.setBrush(s.canvas)
@@ -111,6 +122,19 @@ class EdgeItem(HoverItem):
             painter.setFont(s.edge_font)
             painter.drawText(self._label_rect, Qt.AlignCenter, self.label)
             painter.setOpacity(1.0)
+
+
+    def _paint_reading(self, painter) -> None:
+        s = self.theme
+        painter.setFont(s.edge_font)
+        for text, colour, top in zip(self.reading, reading_colours(s), (-17.0, 3.0)):
+            w, h = text_size(text, s.edge_font)
+            box = QRectF(self._mid.x() - w / 2 - 3, self._mid.y() + top, w + 6, h + 1)
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(s.canvas)
+            painter.drawRoundedRect(box, 4, 4)
+            painter.setPen(colour)
+            painter.drawText(box, Qt.AlignCenter, text)
 
 
 class WireItem(QGraphicsItem):

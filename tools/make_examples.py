@@ -314,9 +314,61 @@ def resnet18() -> Project:
                        "image folder to train it.")
 
 
+def backprop_circuit() -> Project:
+    net = Net("backprop_circuit")
+    x = net.layer("constant", name="x", value=-2.0)
+    y = net.layer("constant", name="y", value=5.0)
+    z = net.layer("constant", name="z", value=-4.0)
+    q = net.layer("add", x, y, name="q")
+    f = net.layer("multiply", q, z, name="f")
+    net.layer("output", f, name="out", loss="none")
+    project = net.project(DIGITS, DIGITS_TRAINING,
+                       "The course's circuit f(x, y, z) = z(x + y) with q = x + y. Turn on "
+                       "Circuit in the toolbar (or run `netcanvas circuit` on this file) to see each "
+                       "wire's value and the gradient of f with respect to it: with x = -2, "
+                       "y = 5, z = -4, q = 3 and f = -12; df/dz = q = 3, df/dq = z = -4, and "
+                       "the Add passes -4 on to both x and y.")
+    net.graph.move(z.id, (COLUMN, 1.5 * LANE))  # under q, wired straight into f
+    return project
+
+
+DEEP_LAYERS = 9
+DEEP_TRAINING = TrainingSettings(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=64, epochs=10)
+
+
+def deep_mlp(seed: str, block: tuple, description: str) -> Project:
+    net = Net(seed)
+    x = net.layer("input", name="image", shape=(1, 8, 8))
+    x = net.layer("flatten", x)
+    for i in range(DEEP_LAYERS):
+        if i % 2 == 1:  # rows of two blocks
+            net.wrap()
+        x = net.layer("linear", x, name=f"fc{i + 1}", out_features=64)
+        x = net.chain(x, *block)
+    net.wrap()
+    x = net.layer("linear", x, name=f"fc{DEEP_LAYERS + 1}", out_features=10)
+    net.layer("output", x, name="logits", loss="cross_entropy")
+    return net.project(DIGITS, DEEP_TRAINING, description)
+
+
+def deep_sigmoid() -> Project:
+    return deep_mlp("deep_sigmoid", (("sigmoid", {}),),
+                    "Ten Linear layers with Sigmoid between them on the 8x8 digits: the "
+                    "vanishing gradient. Train it with layer statistics on: the gradient "
+                    "norm of fc1 stays hundreds of times smaller than fc10's, so the first "
+                    "layers barely learn. Compare deep_relu_bn.")
+
+
+def deep_relu_bn() -> Project:
+    return deep_mlp("deep_relu_bn", (("batch_norm1d", {}), RELU),
+                    "The deep_sigmoid network with ReLU and batch norm instead of Sigmoid: "
+                    "gradients reach the first layer at a size like the last one's, and it "
+                    "trains.")
+
+
 BUILDERS = {f.__name__: f for f in (
     linear_regression, mlp_moons, lenet_digits, residual_cnn, inception_block, two_stream,
-    segmentation_unpool, vgg16, resnet18)}
+    segmentation_unpool, vgg16, resnet18, backprop_circuit, deep_sigmoid, deep_relu_bn)}
 
 
 def build(name: str) -> Project:

@@ -1,24 +1,66 @@
-"""The training dock: Data, Settings, Run and Evaluation tabs, and the lifecycle of one run.
+"""The training dock: Data, Settings, Run and Evaluation tabs, and the runs of the open project.
 
 Choice made visible: the graph stays editable during a run. The run trains a snapshot taken
 at Train, so an edit cannot disturb it; the Run tab then shows a "graph changed" banner.
+Each run is a backend `Run` with its own folder of checkpoints; the dock keeps the runs of
+the open document only, and evaluation and exports always name the run they come from.
 """
 
 from __future__ import annotations
 
-from netcanvas.backend.training.events import EpochEnded, Evaluated, Failed, Started, Steps
+from netcanvas.backend.runs import DataInfo, RunStore, project_key
+from netcanvas.backend.training.events import (
+    EpochEnded,
+    Evaluated,
+    Failed,
+    LayerStats,
+    Started,
+    Steps,
+)
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QWidget,
+)
 
+from ..settings import app_settings
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
+from .export_dialogs import ExportActions
+from .layers_tab import LayersTab
 from .run_tab import RunTab
 from .memory_label import MemoryFitLabel
 from .settings_form import SettingsForm
 from .worker import BoundaryUpdated, DataProgress, Predictions, TrainingThread, snapshot
 
 STOP_TIMEOUT_MS = 2000
+RUNS_FOLDER_KEY = "runs/folder"
+
+
+def ask_stop_run(parent: QWidget, label: str) -> bool:
+    """Closing a project whose run is live: True to stop the run (its epochs are kept)."""
+    answer = QMessageBox.question(
+        parent, "A run is in progress",
+        f"{label} is still training. Stop it and close the project? The epochs it completed "
+        "are kept in its run folder and can be resumed later.",
+        QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+    return answer == QMessageBox.Yes
+
+
+def ask_runs_folder(parent: QWidget, current: str) -> str | None:
+    folder = QFileDialog.getExistingDirectory(parent, "Folder for run checkpoints", current)
+    return folder or None
+
+
+def runs_folder() -> str | None:
+    """The folder the user picked for run checkpoints; None: the user data directory."""
+    return app_settings().value(RUNS_FOLDER_KEY) or None
 
 
 class _BackendImport(QThread):
@@ -37,28 +79,58 @@ class TrainingDock(QDockWidget):
     run_started = Signal()
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
+    layer_stats = Signal(object)  # a LayerStats event of the live run
 
     def __init__(self, parent: QWidget | None = None, document=None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_dock")
         self.document = None
         self.thread: TrainingThread | None = None
-        self.result = None  # the last successful RunResult
+        self.store: RunStore | None = None  # the runs of the open document
+        self.run = None  # the live run, while a thread trains it
+        self.shown = None  # the run the Evaluation tab and the exports use
         self._run_graph = None
-        self._run_count = 0
 
         self.train_action = self._action("Train", "F5", self.start_training,
                                          "Train a snapshot of the graph (F5)")
         self.pause_action = self._action("Pause", "F6", self.toggle_pause,
-                                         "Pause or resume the run (F6)")
+                                         "Pause or continue the run (F6)")
         self.stop_action = self._action("Stop", "Shift+F5", self.stop,
-                                        "Stop the run after the current step (Shift+F5)")
+                                        "Stop the run after the current step; its completed "
+                                        "epochs are kept (Shift+F5)")
+        self.resume_action = self._action("Resume", "Ctrl+F5", self.resume_run,
+                                          "Continue a stopped or interrupted run from its last "
+                                          "checkpoint (Ctrl+F5)")
+        self.exports = ExportActions(self, lambda: self.document.project)
+        self.export_onnx_action = self._action(
+            "Export ONNX…", "Ctrl+Shift+E", lambda: self.exports.open("onnx"),
+            "Export the shown run's trained model to ONNX")
+        self.save_weights_action = self._action(
+            "Save Weights…", None, lambda: self.exports.open("weights"),
+            "Save the shown run's weights as safetensors")
+        self.export_python_action = self._action(
+            "Export PyTorch Code…", None, lambda: self.exports.open("python"),
+            "The graph the shown run trained, as a standalone .py file")
+        self.export_untrained_python_action = self._action(
+            "Export Current Graph (Untrained) as PyTorch Code…", None,
+            lambda: self.exports.open("python", trained=False),
+            "The graph on the canvas as a .py file: no run, no trained weights")
+        self.export_untrained_onnx_action = self._action(
+            "Export Current Graph (Untrained) to ONNX…", None,
+            lambda: self.exports.open("onnx", trained=False),
+            "The graph on the canvas with freshly initialised weights")
+        self.runs_folder_action = self._action(
+            "Runs Folder…", None, self.choose_runs_folder,
+            "Where new runs keep their checkpoints (default: the user data folder)")
 
         self.data_tab = DataTab()
         self.settings_form = SettingsForm()
         self.memory_label = MemoryFitLabel.install(self.settings_form)
-        self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action)
-        self.eval_tab = EvalTab()
+        self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action,
+                              self.resume_action)
+        self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
+                                 self.export_python_action])
+        self.layers_tab = LayersTab()
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -67,11 +139,13 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(settings_scroll, "Settings")
         self.tabs.addTab(self.run_tab, "Run")
         self.tabs.addTab(self.eval_tab, "Evaluation")
+        self.tabs.addTab(self.layers_tab, "Layers")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
             Steps: lambda ev, _ds: self.run_tab.steps(ev),
             EpochEnded: lambda ev, _ds: self.run_tab.epoch_ended(ev),
+            LayerStats: lambda ev, _ds: self._layer_stats(ev),
             Started: self._started,
             Evaluated: self.eval_tab.evaluated,
             Failed: lambda ev, _ds: self._failed(ev),
@@ -92,21 +166,73 @@ class TrainingDock(QDockWidget):
             self.set_document(document)
         self._update_actions()
 
-    def _action(self, text: str, shortcut: str, slot, tip: str) -> QAction:
+    def _action(self, text: str, shortcut: str | None, slot, tip: str) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
         action.setToolTip(tip)
+        action.setStatusTip(tip)
         action.triggered.connect(slot)
         self.addAction(action)
         return action
 
     # ---- the document ---------------------------------------------------------------
     def set_document(self, document) -> None:
-        """Edit another document's dataset and settings; a live run keeps its snapshot."""
+        """Show another document: its dataset, settings and runs only. A live run was
+        stopped first (see `confirm_close`); nothing of another project stays on screen."""
+        if self.running:
+            self.thread.cancel(keep=False)
+            self.thread.wait()
+            self._on_ended(self.thread.result, self.thread)
         self.document = document
         self.data_tab.set_document(document)
         self.settings_form.set_document(document)
         self.memory_label.set_document(document)
+        self.store = RunStore(project_key(document.path), runs_folder())
+        self.run_tab.reset()
+        self.eval_tab.set_run(None)
+        for run in self.store.runs:
+            self.run_tab.show_history(run)
+        self.show_run(self.store.latest_usable())
+
+    def document_saved(self) -> None:
+        """A never-saved document got a file: its runs move to that file's run folder, so
+        reopening the file shows them."""
+        store = self.store
+        if self.running or store is None or not store.folder.name.startswith("untitled-"):
+            return
+        target = store.folder.parent / project_key(self.document.path)
+        if not store.folder.is_dir() or target.exists():
+            return
+        store.folder.rename(target)
+        shown = self.shown.number if self.shown is not None else None
+        self.store = RunStore(target.name, target.parent)
+        self.show_run(next((r for r in self.store.runs if r.number == shown), None))
+
+    def confirm_close(self) -> bool:
+        """True when the document may close: no live run, or the user agreed to stop it."""
+        if not self.running:
+            return True
+        if not ask_stop_run(self.window(), self.run.label):
+            return False
+        self.thread.cancel(keep=False)
+        self.thread.wait()
+        self._on_ended(self.thread.result, self.thread)
+        return True
+
+    def show_run(self, run) -> None:
+        """The run the Evaluation tab and the exports use (None: no usable run)."""
+        self.shown = run if run is not None and run.usable else None
+        self.exports.run = self.shown
+        self.eval_tab.set_run(self.shown)
+        self._update_actions()
+
+    def choose_runs_folder(self) -> None:
+        from netcanvas.backend.runs import runs_root
+
+        folder = ask_runs_folder(self.window(), runs_folder() or str(runs_root()))
+        if folder:
+            app_settings().setValue(RUNS_FOLDER_KEY, folder)
 
     # ---- run control ----------------------------------------------------------------
     @property
@@ -116,17 +242,34 @@ class TrainingDock(QDockWidget):
     def start_training(self) -> None:
         if self.running or self.document is None:
             return
-        project = snapshot(self.document.project)
+        self._launch(self.store.new_run(snapshot(self.document.project)), resume=False)
+
+    def resume_run(self) -> None:
+        """Continue the shown run from its last checkpoint, exactly as `netcanvas train
+        --resume` does; its snapshot trains, whatever the canvas holds now."""
+        run = self.shown
+        if self.running or run is None or not run.can_resume:
+            return
+        run.resuming()
+        self._launch(run, resume=True)
+
+    def _launch(self, run, resume: bool) -> None:
+        project = run.project
         dataset = (self.data_tab.dataset
                    if self.data_tab.loaded_key == config_key(project.dataset) else None)
-        thread = TrainingThread(project, dataset, self)
+        every = self.layers_tab.prepare(len(project.graph.nodes))
+        thread = TrainingThread(project, dataset, self, checkpoint_dir=run.checkpoint_dir,
+                                resume_from=run.checkpoint_dir if resume else None,
+                                layer_stats=every)
         thread.events.connect(self._on_events)
         thread.ended.connect(self._on_ended)
-        self.thread = thread
-        self._run_count += 1
+        self.thread, self.run = thread, run
         self._watch_graph(self.document.graph)
-        self.run_tab.run_started(f"run {self._run_count}")
-        self.eval_tab.run_started()
+        self.run_tab.run_started(f"run {run.number}" + (" (resumed)" if resume else ""))
+        if resume:
+            self.run_tab.plots.set_history(run.history)
+        self.eval_tab.set_run(None)
+        self.eval_tab.source.setText(f"run {run.number} is training…")
         self.tabs.setCurrentWidget(self.run_tab)
         self.pause_action.setText("Pause")
         self._update_actions()
@@ -141,7 +284,7 @@ class TrainingDock(QDockWidget):
             self.thread.pause()
         else:
             self.thread.resume()
-        self.pause_action.setText("Resume" if pausing else "Pause")
+        self.pause_action.setText("Continue" if pausing else "Pause")
         self.run_tab.paused(pausing)
 
     def stop(self) -> None:
@@ -152,18 +295,23 @@ class TrainingDock(QDockWidget):
         """Cancel a live run and wait for its thread; True when nothing is left running."""
         self.data_tab.shutdown()
         self.settings_form.shutdown()
-        self.eval_tab.shutdown()
+        self.exports.shutdown()
         self._backend.wait()
         thread = self.thread
         if thread is None:
             return True
-        thread.cancel()
+        thread.cancel(keep=False)
         return thread.wait(timeout_ms)
 
     def _update_actions(self) -> None:
+        trained = self.shown is not None
         self.train_action.setEnabled(not self.running)
         self.pause_action.setEnabled(self.running)
         self.stop_action.setEnabled(self.running)
+        self.resume_action.setEnabled(not self.running and trained and self.shown.can_resume)
+        for action in (self.export_onnx_action, self.save_weights_action,
+                       self.export_python_action):
+            action.setEnabled(trained)
 
     # ---- the worker's payloads ---------------------------------------------------------
     def _on_events(self, events: list) -> None:
@@ -177,7 +325,13 @@ class TrainingDock(QDockWidget):
         if handler is not None:
             handler(ev, self.thread.dataset)
 
+    def _layer_stats(self, ev) -> None:
+        self.layers_tab.add(ev)
+        self.layer_stats.emit(ev)
+
     def _started(self, ev, dataset) -> None:
+        self.run.data = DataInfo.of(dataset)
+        self.run.save()
         self.run_tab.started(ev, dataset.task)
         self.eval_tab.prepare(dataset)
 
@@ -192,18 +346,20 @@ class TrainingDock(QDockWidget):
             self.node_failed.emit(node.id)
         self.tabs.setCurrentWidget(self.run_tab)
 
-    def _on_ended(self, result) -> None:
-        thread = self.thread
-        if self.sender() is not thread:
-            return
+    def _on_ended(self, result, thread=None) -> None:
+        thread = thread or self.sender()
+        if thread is not self.thread or thread is None:
+            return  # a run already ended (stopped when its project closed)
         thread.wait()
-        self.thread = None
+        run, self.thread, self.run = self.run, None, None
         self._watch_graph(None)
-        self.run_tab.ended(result)
-        if result is not None and result.failed is None and not result.cancelled:
-            self.result = result
-            self.eval_tab.set_model(result.model)
-        self._update_actions()
+        if result is None:  # the data never loaded
+            run.status, run.message = "failed", "the data could not be loaded"
+            run.save()
+        else:
+            run.ended(result)
+        self.run_tab.ended(result, run)
+        self.show_run(run if run.usable else self.shown)
         self.run_ended.emit(result)
         thread.deleteLater()
 

@@ -8,30 +8,30 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from .colours import colour, palette_colours, style_plot
-from .export_dialogs import ExportActions
+from .features_view import FeatureMapsPanel
 from .image_grid import ImageGridWidget, to_display
 
 MISTAKES_SHOWN = 48
 MAX_LABELLED_CLASSES = 20  # above this the matrix has no per-cell counts
+NO_RUN = "Train a model to evaluate it on the test split."
 
 
 class EvalTab(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, export_actions=(), parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.exports = ExportActions(self)
         buttons = QHBoxLayout()
-        for text, slot in (("Export ONNX…", self.exports.export_onnx),
-                           ("Save weights…", self.exports.save_weights),
-                           ("Export PyTorch code…", self.exports.export_python)):
-            button = QPushButton(text, enabled=False)
-            button.clicked.connect(slot)
+        self.export_buttons = []
+        for action in export_actions:  # the dock's: enabled while a run has weights
+            button = QToolButton()
+            button.setDefaultAction(action)
             buttons.addWidget(button)
-        self.export_buttons = [buttons.itemAt(i).widget() for i in range(buttons.count())]
+            self.export_buttons.append(button)
         buttons.addStretch(1)
-        self.metrics = QLabel("Train a model to evaluate it on the test split.", wordWrap=True)
+        self.source = QLabel(wordWrap=True)  # which run the views show
+        self.metrics = QLabel(NO_RUN, wordWrap=True)
 
         self.summary = pg.GraphicsLayoutWidget()
         self.confusion_plot = self.summary.addPlot(row=0, col=0)
@@ -55,8 +55,11 @@ class EvalTab(QWidget):
         self.views.addTab(mistakes_page, "Mistakes")
         self.views.addTab(self.scatter, "Predicted vs true")
         self.views.addTab(self.boundary_plot, "Decision boundary")
+        self.features = FeatureMapsPanel()
+        self.views.addTab(self.features, "Feature maps")
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.source)
         layout.addWidget(self.metrics)
         layout.addWidget(self.views, 1)
         self._style()
@@ -100,19 +103,35 @@ class EvalTab(QWidget):
             self.views.setTabVisible(self.views.indexOf(page), shown)
         self.views.setCurrentWidget(self.boundary_plot if plane else
                                     self.summary if classes else self.scatter)
+        self.features.set_dataset(dataset)
 
-    def set_model(self, model) -> None:
-        self.exports.model = model
-        for button in self.export_buttons:
-            button.setEnabled(model is not None)
+    def set_run(self, run) -> None:
+        """Say which run the views show: 'run 2, epoch 19, val acc 0.95 · stopped at epoch
+        19/60'; None clears every view (another project, or no usable run)."""
+        self.features.set_model(run.model() if run is not None and run.usable else None)
+        if run is None:
+            self.run_started()
+            self.source.setText("")
+            self.metrics.setText(NO_RUN)
+            return
+        self.source.setText(f"<b>{run.label}</b> · {run.state}")
+        if run.test_metrics:
+            self._metrics_text(run.test_metrics)
+        elif self.metrics.text() == NO_RUN:
+            self.metrics.setText("Not evaluated on the test split.")
 
-    def shutdown(self) -> None:
-        self.exports.shutdown()
+    def sample_index(self) -> int:
+        """The test sample chosen on the Feature maps page (also the Circuit view's)."""
+        return self.features.sample.value()
 
     # ---- payloads ---------------------------------------------------------------------
-    def evaluated(self, ev, dataset) -> None:
-        parts = [f"<b>{k.replace('_', ' ')}</b> {v:.4g}" for k, v in ev.metrics.items()]
+    def _metrics_text(self, metrics: dict) -> None:
+        parts = [f"<b>{k.replace('_', ' ')}</b> {v:.4g}" for k, v in metrics.items()
+                 if v is not None]
         self.metrics.setText(f"Test split: {' · '.join(parts)}")
+
+    def evaluated(self, ev, dataset) -> None:
+        self._metrics_text(ev.metrics)
         if ev.confusion:
             names = dataset.class_names if dataset is not None else []
             self._confusion(np.asarray(ev.confusion, dtype=np.int64), names)

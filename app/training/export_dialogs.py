@@ -1,5 +1,7 @@
-"""Exporting the trained model: ONNX (in a thread, verified by ONNX Runtime), safetensors
-weights, and a standalone PyTorch .py file."""
+"""Exports, each from a run and saying which: ONNX (in a thread, verified by ONNX Runtime),
+safetensors weights and a standalone PyTorch .py file. A run's export always writes the graph
+that run trained (its snapshot), with its weights; the dialog names the run and warns when the
+canvas has changed since. Exporting the current, untrained graph is a separate choice."""
 
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -23,94 +24,156 @@ from PySide6.QtWidgets import (
 )
 
 DEFAULT_OPSET = 0  # 0 = the exporter's default
+KINDS = {  # kind -> (title, file name, filter)
+    "onnx": ("Export to ONNX", "model.onnx", "ONNX (*.onnx)"),
+    "weights": ("Save weights", "model.safetensors", "safetensors (*.safetensors)"),
+    "python": ("Export PyTorch code", "model.py", "Python (*.py)"),
+}
 
 
-class OnnxExportThread(QThread):
-    exported = Signal(object)  # OnnxReport
+class ExportThread(QThread):
+    exported = Signal(object)  # OnnxReport, or the written Path
     failed = Signal(str)
 
-    def __init__(self, model, path: str, opset: int | None, dynamic_batch: bool, parent=None):
+    def __init__(self, job, parent=None):
         super().__init__(parent)
-        self.model, self.path, self.opset, self.dynamic_batch = model, path, opset, dynamic_batch
+        self.job = job
 
     def run(self) -> None:
-        from netcanvas.backend.export import ExportError, export_onnx
+        from netcanvas.backend.export import ExportError
 
         try:
-            report = export_onnx(self.model, self.path, opset=self.opset,
-                                 dynamic_batch=self.dynamic_batch)
+            result = self.job()
         except ExportError as exc:
             where = f" (node {exc.node})" if getattr(exc, "node", None) else ""
             self.failed.emit(f"{exc}{where}")
         except Exception as exc:  # noqa: BLE001 - an exporter bug must not take the app down
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
-            self.exported.emit(report)
+            self.exported.emit(result)
 
 
-class OnnxExportDialog(QDialog):
-    """File, opset and dynamic batch; Export runs in a thread and shows the verified difference."""
+class ExportDialog(QDialog):
+    """One export of `run` (None: the current graph, untrained). Export runs in a thread."""
 
-    done_exporting = Signal(object)  # OnnxReport, or None after a failure
+    done_exporting = Signal(object)  # OnnxReport or Path, or None after a failure
 
-    def __init__(self, model, parent: QWidget | None = None, path: str | None = None) -> None:
+    def __init__(self, kind: str, run, project, parent: QWidget | None = None,
+                 folder: str | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export to ONNX")
-        self.model = model
-        self.thread: OnnxExportThread | None = None
+        title, name, self._filter = KINDS[kind]
+        self.kind, self.run, self.project = kind, run, project
+        self.setWindowTitle(title + ("" if run is not None else " (untrained graph)"))
+        self.thread: ExportThread | None = None
         self.report = None
-        self.path = QLineEdit(str(path or Path.home() / "model.onnx"))
-        browse = QPushButton("Browse…")
+        self.source = QLabel(wordWrap=True)
+        self.changed = QLabel(wordWrap=True, visible=False)
+        self.changed.setStyleSheet("QLabel { border: 2px solid #ff7f0e; border-radius: 4px; "
+                                   "padding: 4px; }")
+        self._describe_source()
+        self.path = QLineEdit(str(Path(folder or Path.home()) / name))
+        browse = QPushButton("Browse…", autoDefault=False)  # Enter exports, never browses
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("File", row)
         self.opset = QSpinBox(minimum=DEFAULT_OPSET, maximum=25, specialValueText="default")
-        self.opset.setValue(DEFAULT_OPSET)
         self.dynamic_batch = QCheckBox("Dynamic batch size", checked=True)
-        self.result = QLabel("The file is checked and run with ONNX Runtime against PyTorch.",
-                             wordWrap=True)
+        data = run.data if run is not None else None
+        self.normalize = QCheckBox("Bake the input normalisation in (the file takes raw values)",
+                                   checked=data is not None and data.mean is not None)
+        self.normalize.setEnabled(self.normalize.isChecked())
+        if data is not None and data.mean is not None:
+            self.normalize.setToolTip(f"(x − mean) / std with mean {_short(data.mean)}, "
+                                      f"std {_short(data.std)}, in the data files' units")
+        if kind == "onnx":
+            form.addRow("Opset", self.opset)
+            form.addRow("", self.dynamic_batch)
+            form.addRow("", self.normalize)
+        self.result = QLabel(wordWrap=True)
+        self.result.setText("The file is checked and run with ONNX Runtime against PyTorch."
+                            if kind == "onnx" else "")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.export_button = self.buttons.addButton(
             "Export", QDialogButtonBox.ButtonRole.ActionRole)
+        self.export_button.setDefault(True)  # Enter exports
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setAutoDefault(False)
         self.export_button.clicked.connect(self.export)
         self.buttons.rejected.connect(self.reject)
-        form = QFormLayout()
-        form.addRow("File", row)
-        form.addRow("Opset", self.opset)
-        form.addRow("", self.dynamic_batch)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.source)
+        layout.addWidget(self.changed)
         layout.addLayout(form)
         layout.addWidget(self.result)
         layout.addWidget(self.buttons)
-        self.resize(520, 200)
+        self.resize(560, 240)
+
+    def _describe_source(self) -> None:
+        run = self.run
+        if run is None:
+            self.source.setText("<b>The current graph, untrained</b>: freshly initialised "
+                                "weights, no run.")
+            return
+        self.source.setText(f"<b>From {run.label}</b> ({run.state}): the graph this run "
+                            "trained, with its weights.")
+        if run.graph_changed(self.project):
+            self.changed.setText(f"The graph has changed since {run.label.split(',')[0]}: this "
+                                 "writes the graph as that run trained it, not the canvas. "
+                                 "Train again to export the edited graph.")
+            self.changed.show()
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export to ONNX", self.path.text(),
-                                              "ONNX (*.onnx)")
+        title, _name, pattern = KINDS[self.kind]
+        path, _ = QFileDialog.getSaveFileName(self, title, self.path.text(), pattern)
         if path:
-            self.path.setText(path if path.endswith(".onnx") else path + ".onnx")
+            suffix = Path(KINDS[self.kind][1]).suffix
+            self.path.setText(path if path.endswith(suffix) else path + suffix)
+
+    def _job(self):
+        """The export, as a function of plain objects only (it runs in a thread): the run's
+        model (its snapshot with its weights) or the current graph with fresh weights."""
+        from netcanvas.backend.compiler import compile_graph
+        from netcanvas.backend.export import export_onnx, export_python, save_weights
+
+        path, kind, run, graph = self.path.text(), self.kind, self.run, self.project.graph
+
+        def model():
+            return run.model() if run is not None else compile_graph(graph, device="cpu")
+
+        if kind == "weights":
+            return lambda: save_weights(model(), path)
+        if kind == "python":
+            return lambda: export_python(model(), path) and Path(path)
+        normalization, metadata = None, {}
+        if run is not None and run.data is not None:
+            normalization, metadata = run.data.onnx_extras(self.normalize.isChecked(), run.label)
+        opset, dynamic = self.opset.value() or None, self.dynamic_batch.isChecked()
+        return lambda: export_onnx(model(), path, opset=opset, dynamic_batch=dynamic,
+                                   normalization=normalization, metadata=metadata)
 
     def export(self) -> None:
         if self.thread is not None:
             return
-        opset = self.opset.value() or None
-        self.thread = OnnxExportThread(self.model, self.path.text(), opset,
-                                       self.dynamic_batch.isChecked(), self)
+        self.thread = ExportThread(self._job(), self)
         self.thread.exported.connect(self._exported)
         self.thread.failed.connect(self._failed)
         self.thread.finished.connect(self._thread_done)
         self.export_button.setEnabled(False)
-        self.result.setText("Exporting and verifying…")
+        self.result.setText("Exporting and verifying…" if self.kind == "onnx" else "Writing…")
         self.thread.start()
 
     def _exported(self, report) -> None:
         self.report = report
-        verdict = "verified" if report.ok else "<b>differs from PyTorch</b>"
-        self.result.setText(
-            f"Wrote {report.path}: {verdict} with ONNX Runtime on a batch of "
-            f"{report.verified_batch}; max |difference| = {report.max_abs_diff:.3g} "
-            f"(relative {report.rel_diff:.3g}).")
+        if self.kind != "onnx":
+            self.result.setText(f"Wrote {report}.")
+        else:
+            verdict = "verified" if report.ok else "<b>differs from PyTorch</b>"
+            self.result.setText(
+                f"Wrote {report.path}: {verdict} with ONNX Runtime on a batch of "
+                f"{report.verified_batch}; max |difference| = {report.max_abs_diff:.3g} "
+                f"(relative {report.rel_diff:.3g}).")
         self.done_exporting.emit(report)
 
     def _failed(self, message: str) -> None:
@@ -131,54 +194,34 @@ class OnnxExportDialog(QDialog):
         super().done(result)
 
 
+def _short(values: list[float]) -> str:
+    return "[" + ", ".join(f"{v:.3g}" for v in values[:4]) + (", …]" if len(values) > 4 else "]")
+
+
 class ExportActions:
-    """The three exports of the last trained model, for the Evaluation tab's buttons."""
+    """Opens the export dialogs for the shown run, or for the current graph untrained."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, project=lambda: None) -> None:
         self.parent = parent
-        self.model = None
-        self.dialog: OnnxExportDialog | None = None
+        self.project = project  # the open document's project, to compare with the run's
+        self.run = None
+        self.dialog: ExportDialog | None = None
+        self.folder: str | None = None  # where the last export went
 
-    def export_onnx(self) -> OnnxExportDialog | None:
-        if self.model is None:
+    def open(self, kind: str, trained: bool = True) -> ExportDialog | None:
+        if trained and (self.run is None or not self.run.usable):
             return None
-        self.dialog = OnnxExportDialog(self.model, self.parent)
+        if self.dialog is not None:
+            self.dialog.shutdown()
+        self.dialog = ExportDialog(kind, self.run if trained else None, self.project(),
+                                   self.parent, self.folder)
+        self.dialog.done_exporting.connect(self._remember_folder)
         self.dialog.open()
         return self.dialog
 
-    def save_weights(self) -> None:
-        path = self._ask("Save weights", "model.safetensors", "safetensors (*.safetensors)")
-        if path:
-            self.save_weights_to(path)
-
-    def export_python(self) -> None:
-        path = self._ask("Export PyTorch code", "model.py", "Python (*.py)")
-        if path:
-            self.export_python_to(path)
-
-    def save_weights_to(self, path: str) -> bool:
-        from netcanvas.backend.export import save_weights
-
-        return self._run("Save weights", lambda: save_weights(self.model, path))
-
-    def export_python_to(self, path: str) -> bool:
-        from netcanvas.backend.export import export_python
-
-        return self._run("Export PyTorch code", lambda: export_python(self.model, path))
-
-    def _ask(self, title: str, name: str, pattern: str) -> str | None:
-        if self.model is None:
-            return None
-        path, _ = QFileDialog.getSaveFileName(self.parent, title, name, pattern)
-        return path or None
-
-    def _run(self, title: str, job) -> bool:
-        try:
-            job()
-        except Exception as exc:  # noqa: BLE001 - report, never crash: the model stays usable
-            QMessageBox.warning(self.parent, title, f"{title} failed: {exc}")
-            return False
-        return True
+    def _remember_folder(self, result) -> None:
+        if result is not None and self.dialog is not None:
+            self.folder = str(Path(self.dialog.path.text()).parent)
 
     def shutdown(self) -> None:
         if self.dialog is not None:

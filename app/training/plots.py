@@ -192,6 +192,23 @@ class LivePlotsPanel(QWidget):
         self._manual.clear()
         return run
 
+    def clear(self) -> None:
+        """Forget every run: another project is open."""
+        for run in self.runs:
+            run.remove()
+        self.runs.clear()
+        self.run_list.clear()
+        self._next_id = 1
+        self._ranges.clear()
+        self._manual.clear()
+        for chart in self.charts.values():  # empty axes, not the last project's ranges
+            chart.vb.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
+
+    def set_history(self, history: list[dict]) -> None:
+        """The current run's finished epochs (a reloaded or resumed run)."""
+        for metrics in history:
+            self.add_epoch(int(metrics["epoch"]), metrics)
+
     def set_plan(self, total_steps: int, epochs: int) -> None:
         """The current run's length: x axes span it from the start, so they stay still."""
         if self.current is not None:

@@ -36,10 +36,11 @@ def _duration(seconds: float) -> str:
 
 
 class RunTab(QWidget):
-    def __init__(self, train_action, pause_action, stop_action, parent=None) -> None:
+    def __init__(self, train_action, pause_action, stop_action, resume_action,
+                 parent=None) -> None:
         super().__init__(parent)
         buttons = QHBoxLayout()
-        for action in (train_action, pause_action, stop_action):
+        for action in (train_action, pause_action, stop_action, resume_action):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -67,6 +68,22 @@ class RunTab(QWidget):
         self._epochs = 0
 
     # ---- run lifecycle, driven by the dock --------------------------------------------
+    def reset(self) -> None:
+        """Another project: none of this one's runs, banners or progress stays."""
+        self.failure_banner.hide()
+        self.stale_banner.hide()
+        self.progress.setValue(0)
+        self.progress.setFormat("not started")
+        self.info.setText("")
+        self.plots.clear()
+
+    def show_history(self, run) -> None:
+        """A run of this project from an earlier session: its epoch curves."""
+        self.plots.begin_run(f"run {run.number}")
+        self.plots.set_history(run.history)
+        self.plots.flush(force=True)
+        self.info.setText(f"Last run: run {run.number}, {run.state}")
+
     def run_started(self, label: str) -> None:
         self._t0 = time.monotonic()
         self.failure_banner.hide()
@@ -106,14 +123,14 @@ class RunTab(QWidget):
     def epoch_ended(self, ev) -> None:
         self.plots.add_epoch(ev.epoch, ev.metrics)
 
-    def ended(self, result) -> None:
-        """The run is over: finished, cancelled or failed."""
+    def ended(self, result, run) -> None:
+        """The run is over: finished, stopped or failed; `run` says how far it got."""
         self.plots.flush(force=True)
         elapsed = _duration(time.monotonic() - self._t0)
-        if result is None or result.failed is not None:
-            self.progress.setFormat(f"failed after {elapsed}")
-        elif result.cancelled:
-            self.progress.setFormat(f"stopped after {elapsed}")
+        kept = (f" · run {run.number} kept: use Resume to continue" if run.can_resume
+                else "")
+        if result is None or result.failed is not None or result.cancelled:
+            self.progress.setFormat(f"{run.state} · after {elapsed}{kept}")
         else:
             self.progress.setValue(1000)
             test = result.test_metrics

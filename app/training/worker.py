@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import project_from_dict, project_to_dict
-from netcanvas.backend.training.events import EpochEnded, Steps
+from netcanvas.backend.training.events import EpochEnded, LayerStats, Steps
 from PySide6.QtCore import QThread, Signal
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,14 @@ class TrainingThread(QThread):
     events = Signal(list)  # Trainer events and the dataclasses above, in order
     ended = Signal(object)  # RunResult, or None when the data never loaded
 
-    def __init__(self, project: Project, dataset=None, parent=None) -> None:
+    def __init__(self, project: Project, dataset=None, parent=None, *, checkpoint_dir=None,
+                 resume_from=None, layer_stats: int = 0) -> None:
         super().__init__(parent)
         self.project = project
         self.dataset = dataset
+        self.checkpoint_dir, self.resume_from = checkpoint_dir, resume_from
+        self.layer_stats = layer_stats  # sample per-layer statistics every N steps; 0 = off
+        self._keep = True
         self.result = None
         self._trainer = None
         self._lock = threading.Lock()
@@ -69,11 +73,14 @@ class TrainingThread(QThread):
         self._last_sent = 0.0
 
     # ---- control, from the GUI thread -----------------------------------------------
-    def cancel(self) -> None:
+    def cancel(self, keep: bool = True) -> None:
+        """Stop between steps; `keep` evaluates the completed epochs (a Stop), else the run
+        ends as fast as it can (the app is closing)."""
         with self._lock:
             self._cancelled = True
+            self._keep = self._keep and keep
             if self._trainer is not None:
-                self._trainer.cancel()
+                self._trainer.cancel(keep)
                 self._trainer.resume()  # a paused run must wake up to see the cancel
 
     def pause(self) -> None:
@@ -106,13 +113,15 @@ class TrainingThread(QThread):
                 return
         if self.dataset.sample_shape == (2,) and self.dataset.task == "classification":
             self._grid = _boundary_grid(self.dataset)
-        trainer = Trainer(self.project, self.dataset, on_event=self._on_event)
+        trainer = Trainer(self.project, self.dataset, on_event=self._on_event,
+                          checkpoint_dir=self.checkpoint_dir, resume_from=self.resume_from,
+                          layer_stats=self.layer_stats)
         with self._lock:
             self._trainer = trainer
             if self._cancelled:
-                trainer.cancel()
+                trainer.cancel(self._keep)
         self.result = trainer.run()  # never raises: faults arrive as a Failed event
-        if self.result.failed is None and not self.result.cancelled and self.result.model:
+        if self.result.history and self.result.model and self._keep:  # work kept: evaluate
             try:
                 outputs = self._scores(predict(self.result.model, self.dataset.test.x, "cpu"))
             except Exception:
@@ -129,7 +138,7 @@ class TrainingThread(QThread):
         if ev is not None:
             self._pending.append(ev)
         now = time.monotonic()
-        routine = isinstance(ev, (Steps, EpochEnded, DataProgress))
+        routine = isinstance(ev, (Steps, LayerStats, EpochEnded, DataProgress))
         if self._pending and (not routine or now - self._last_sent >= BATCH_EVERY_S):
             self._last_sent = now
             batch, self._pending = self._pending, []

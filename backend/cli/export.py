@@ -23,12 +23,34 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    "exporter's)")
     p.add_argument("--fixed-batch", action="store_true",
                    help="export with a fixed batch size instead of a dynamic one")
+    p.add_argument("--no-normalize", "--no-normalise", dest="normalize", action="store_false",
+                   help="leave the dataset's input normalisation out: the file then takes "
+                        "normalised inputs instead of raw values")
     return p
+
+
+def data_info(project, weights: str | None):
+    """What the file should know of the data: from the run folder the weights come from
+    (its run.json), else from loading the project's dataset."""
+    from ..data import load_dataset
+    from ..runs import RUN_JSON, DataInfo, Run
+
+    if weights:
+        path = Path(weights).resolve()
+        for folder in (path, *path.parents):
+            if (folder / RUN_JSON).is_file():
+                run = Run.load(folder)
+                if run.data is not None:
+                    return run.data
+                break
+    return DataInfo.of(load_dataset(project.dataset))
 
 
 def run(args: argparse.Namespace) -> int:
     from ..compiler import CompileError, compile_graph
+    from ..data import DatasetError
     from ..export import ExportError, export_onnx, load_weights
+    from ..runs import DataInfo
 
     project = load(args.file)
     if not Path(args.onnx).parent.is_dir():
@@ -43,8 +65,18 @@ def run(args: argparse.Namespace) -> int:
         except ExportError as exc:
             return fail("export", str(exc), 2)
     try:
+        data = data_info(project, args.weights)
+    except DatasetError as exc:
+        if args.normalize:
+            return fail("export", f"{exc} (the input normalisation comes from the data; "
+                        "pass --no-normalize to export without it)", 2)
+        data = DataInfo(sample_shape=tuple(model.input_shapes[0]))
+    normalization, metadata = data.onnx_extras(args.normalize, Path(args.file).name,
+                                                model.input_shapes)
+    try:
         report = export_onnx(model, args.onnx, opset=args.opset,
-                             dynamic_batch=not args.fixed_batch)
+                             dynamic_batch=not args.fixed_batch, normalization=normalization,
+                             metadata=metadata)
     except ExportError as exc:
         return fail("export", str(exc), 1)
     batch = "N" if not args.fixed_batch else str(report.exported_batch)
@@ -53,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = ", ".join(f"{n} {batch}×{format_shape(s)}" for n, s in zip(model.output_names,
                                                                  model.output_shapes))
     print(f"wrote {args.onnx} (inputs: {inputs}; outputs: {outputs})")
+    print(f"input normalisation: {metadata['input_normalization']}")
     print(f"opset {report.opset}; verified with ONNX Runtime at batch size "
           f"{report.verified_batch} (exported at "
           f"{report.exported_batch}): max abs difference {report.max_abs_diff:.3g}, "

@@ -76,7 +76,8 @@ def launch(args: argparse.Namespace, worker_argv: list[str]) -> int:
 def worker_argv(args: argparse.Namespace) -> list[str]:
     """`train FILE` and the options the user gave, without the launch options."""
     argv = ["train", args.file]
-    for name in ("epochs", "batch_size", "lr", "device", "seed", "out", "resume", "tensorboard"):
+    for name in ("epochs", "batch_size", "lr", "device", "seed", "out", "resume", "tensorboard",
+                 "layer_stats"):
         value = getattr(args, name, None)
         if value is not None:
             argv += [f"--{name.replace('_', '-')}", str(value)]

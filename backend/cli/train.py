@@ -35,7 +35,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 or mps")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--out", metavar="DIR",
-                   help="write the checkpoint, metrics.csv and metrics.json here")
+                   help="write the checkpoint, metrics.csv, metrics.json and layers.json here")
+    p.add_argument("--layer-stats", type=int, metavar="N",
+                   help="sample per-layer statistics every N steps of an epoch and write them "
+                        "to layers.json (default 20 with --out; 0 = off)")
     p.add_argument("--resume", metavar="CKPT",
                    help="continue from a checkpoint (its folder or checkpoint.json)")
     p.add_argument("--tensorboard", metavar="DIR",
@@ -91,12 +94,16 @@ def _train(args, project, world) -> int:
     finally:
         if world.is_main:
             world.barrier()
+    from ..insight.stats import DEFAULT_EVERY
+
+    every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if out else 0)
     sinks = [view]
     if args.tensorboard and world.is_main:
         from ..training.tensorboard import TensorBoardLog
         sinks.append(TensorBoardLog(args.tensorboard))
     trainer = Trainer(project, dataset, device=args.device, on_event=fan_out(sinks),
-                      checkpoint_dir=out, resume_from=args.resume, world=world)
+                      checkpoint_dir=out, resume_from=args.resume, world=world,
+                      layer_stats=every)
     result = run_cancellable(trainer)
     view.clear()
     for sink in sinks[1:]:
@@ -151,6 +158,8 @@ def _load(args):
     from ..registry import ParamError
     from ..settings import runnable_reason, validate_setting
 
+    if args.layer_stats is not None and args.layer_stats < 0:
+        raise BadArgs(f"--layer-stats must be 0 (off) or more, got {args.layer_stats}")
     overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
                                                         "device")
                  if getattr(args, name) is not None}
@@ -263,6 +272,11 @@ def write_metrics(out: Path, result) -> None:
         doc["failed"] = {"kind": result.failed.kind, "message": result.failed.message,
                          "node": result.failed.node, "step": result.failed.step}
     (out / "metrics.json").write_text(json.dumps(doc, indent=1) + "\n")
+    if result.layers:  # per epoch, per node: mean, std, zeros, grad_norm, update_ratio
+        layers = [{"epoch": e["epoch"], "layers": {
+            name: {k: _finite(v) for k, v in stats.items()} for name, stats in e["layers"].items()}}
+            for e in result.layers]
+        (out / "layers.json").write_text(json.dumps(layers, indent=1) + "\n")
     columns: list[str] = []
     for h in result.history:
         columns += [k for k in h if k not in columns]

@@ -83,7 +83,8 @@ def make_dataset(name: str, x: np.ndarray, y: np.ndarray, config: DatasetConfig,
 
     `class_names` None means regression. `test`, when given, is an official test set:
     only the validation split is then carved from (x, y). Samples are multiplied by
-    `scale` as they become float32 (e.g. 1/255 for uint8 pixels).
+    `scale` as they become float32 (e.g. 1/255 for uint8 pixels); `extra["input_scale"]`
+    keeps it, so an exported model can take the files' raw values.
     """
     classification = class_names is not None
     if len(x) != len(y):
@@ -113,5 +114,5 @@ def make_dataset(name: str, x: np.ndarray, y: np.ndarray, config: DatasetConfig,
         class_names=list(class_names) if classification else [],
         sample_shape=tuple(int(d) for d in x.shape[1:]),
         target_shape=() if classification else y_shape,
-        mean=mean, std=std, extra=dict(extra or {}),
+        mean=mean, std=std, extra=dict(extra or {}, input_scale=scale),
     )

@@ -44,10 +44,30 @@ class OnnxReport:
     opset: int
 
 
+class InputNormalization(torch.nn.Module):
+    """`module` behind (x - mean) / std on every input of the normalised sample shape, so the
+    exported file takes raw values, as the dataset's files hold them."""
+
+    def __init__(self, module: torch.nn.Module, mean, std, sample_shape) -> None:
+        super().__init__()
+        self.module = module
+        self.sample_shape = tuple(sample_shape)
+        shape = (-1,) + (1,) * (len(self.sample_shape) - 1)
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).reshape(shape))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).reshape(shape))
+
+    def forward(self, *xs):
+        return self.module(*((x - self.mean) / self.std if tuple(x.shape[1:]) == self.sample_shape
+                             else x for x in xs))
+
+
 def export_onnx(model: CompiledModel, path, opset: int | None = None,
-                dynamic_batch: bool = True) -> OnnxReport:
+                dynamic_batch: bool = True, normalization=None,
+                metadata: dict[str, str] | None = None) -> OnnxReport:
     """Write `path` (inputs and outputs named after the Input/Output nodes) and verify it.
 
+    `normalization` = (mean, std, sample_shape) bakes the data's input normalisation into the
+    file (it then takes raw samples); `metadata` goes into the file's metadata_props.
     Raises ExportError (with `.node` and the exporter's own output in `.details`) when the
     model cannot be exported; returns a report whose `ok` is False when ONNX Runtime
     disagrees with PyTorch beyond TOLERANCE."""
@@ -66,6 +86,8 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
         module = copy.deepcopy(module).cpu()
     was_training = module.training
     module.eval()
+    if normalization is not None:
+        module = InputNormalization(module, *normalization)
     # Written into a hidden folder beside the target (same name, so external weight data
     # keeps its relative location) and moved over it once checked: a failed export leaves
     # no file behind, and an earlier file at `path` as it was.
@@ -76,7 +98,7 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
     tmp = staging / path.name
     try:
         args = _random_inputs(model, EXPORT_BATCH, seed=0)
-        written = _export(module, model, args, tmp, opset, dynamic_batch)
+        written = _export(module, model, args, tmp, opset, dynamic_batch, metadata or {})
         if opset is not None and written != opset:
             raise ExportError(f"the exporter cannot write opset {opset} for this model (it "
                               f"wrote opset {written}); leave the opset unset or choose {written}")
@@ -108,11 +130,12 @@ class _Failed(Exception):
         self.what, self.cause, self.node = what, cause, node
 
 
-def _export(module, model, args, path: Path, opset, dynamic_batch: bool) -> int:
+def _export(module, model, args, path: Path, opset, dynamic_batch: bool,
+            metadata: dict[str, str]) -> int:
     """Write the file; returns the opset it holds."""
     try:
         with _captured() as log:
-            return _convert(module, model, args, path, opset, dynamic_batch)
+            return _convert(module, model, args, path, opset, dynamic_batch, metadata)
     except _Failed as failed:  # raised outside the capture, so `log` holds everything
         where = f"node '{failed.node}'" if failed.node else "the model"
         raise ExportError(f"{where} {failed.what}: {_summary(failed.cause)}", failed.node,
@@ -124,14 +147,19 @@ def _trace(module, args, dynamic_batch: bool):
     """torch.export with the batch dimension (shared by all inputs) left symbolic."""
     batch = torch.export.Dim("batch")
     dynamic = tuple({0: batch} for _ in args) if dynamic_batch else None
+    if dynamic and isinstance(module, InputNormalization):
+        dynamic = (dynamic,)  # its inputs arrive as one *xs tuple
     return torch.export.export(module, args, dynamic_shapes=dynamic, strict=False)
 
 
-def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int:
+def _convert(module, model, args, path: Path, opset, dynamic_batch: bool,
+             metadata: dict[str, str]) -> int:
+    wrapped = isinstance(module, InputNormalization)
+    inner = module.module if wrapped else module  # its children are the nodes
     try:
         program = _trace(module, args, dynamic_batch)
     except Exception as exc:
-        node = trace_node(exc) or _isolate(module, args, dynamic_batch, opset)
+        node = trace_node(exc) or _isolate(inner, args, dynamic_batch, opset)
         raise _Failed("cannot be traced for export", exc, node) from exc
     weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
     try:
@@ -140,10 +168,12 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool) -> int
                                              input_names=model.input_names,
                                              output_names=model.output_names)
     except Exception as exc:
-        node = _node_in_message(program, str(exc)) or _isolate(module, args, dynamic_batch, opset)
+        node = (_node_in_message(program, str(exc), wrapped)
+                or _isolate(inner, args, dynamic_batch, opset))
         raise _Failed("cannot be converted to ONNX", exc, node) from exc
     if dynamic_batch:
         _name_batch_dimension(onnx_program.model.graph)
+    onnx_program.model.metadata_props.update({k: str(v) for k, v in metadata.items()})
     try:
         onnx_program.save(str(path), external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
     except OSError as exc:
@@ -193,14 +223,15 @@ def _summary(exc: Exception) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
-def _node_in_message(program, message: str) -> str | None:
+def _node_in_message(program, message: str, wrapped: bool = False) -> str | None:
     """The exporter names the failing op of the exported program; its nn_module_stack says
     which of our submodules (= nodes) it came from."""
     names = set(re.findall(r"translating node %(\w+)", message))
     for node in program.graph.nodes:
         if node.name in names:
             stack = node.meta.get("nn_module_stack") or {}
-            paths = [path for path, _ in stack.values() if path]
+            paths = [path.removeprefix("module.") if wrapped else path
+                     for path, _ in stack.values() if path and not (wrapped and path == "module")]
             if paths:
                 return paths[0].split(".")[0]
     return None

@@ -269,9 +269,10 @@ class Graph:
         two only in a graph assembled behind the mutators). Shapes are the analysis's job."""
         errors: list[GraphError] = []
         types = {n.type_id for n in self.nodes.values()}
-        for type_id in ("input", "output"):
-            if type_id not in types:
-                errors.append(MissingEndpointError(f"the graph has no {get(type_id).title} node"))
+        if not types & {"input", "constant"}:  # a circuit's Constants are its inputs
+            errors.append(MissingEndpointError("the graph has no Input node"))
+        if "output" not in types:
+            errors.append(MissingEndpointError("the graph has no Output node"))
         wired: dict[tuple[str, str], int] = {}
         for e in self.edges:
             wired[e.dst, e.dst_port] = wired.get((e.dst, e.dst_port), 0) + 1

@@ -4,9 +4,19 @@ The events are plain dataclasses and importing them must stay cheap: the Trainer
 `predict` (which import torch, seconds) load on first use.
 """
 
-from .events import Cancelled, EpochEnded, Evaluated, Failed, Finished, RunResult, Started, Steps
+from .events import (
+    Cancelled,
+    EpochEnded,
+    Evaluated,
+    Failed,
+    Finished,
+    LayerStats,
+    RunResult,
+    Started,
+    Steps,
+)
 
-__all__ = ["Cancelled", "EpochEnded", "Evaluated", "Failed", "Finished", "RunResult",
+__all__ = ["Cancelled", "EpochEnded", "Evaluated", "Failed", "Finished", "LayerStats", "RunResult",
            "Started", "Steps", "Trainer", "predict"]
 
 _LAZY = {"Trainer": ".trainer", "predict": ".inference"}

@@ -31,6 +31,16 @@ class Steps:
 
 
 @dataclass
+class LayerStats:
+    """Per-layer statistics of the steps sampled since the last report (see
+    backend/insight/stats.py), read in the same batched sync as Steps."""
+
+    step: int  # the global step of the report
+    epoch: int
+    layers: dict[str, dict[str, float]]  # node name -> mean, std, zeros, grad_norm, update_ratio
+
+
+@dataclass
 class EpochEnded:
     epoch: int
     seconds: float
@@ -69,6 +79,8 @@ class RunResult:
     checkpoint: str | None = None  # path of the last checkpoint's JSON
     failed: Failed | None = None
     cancelled: bool = False
+    # With layer statistics on: per epoch {"epoch": n, "layers": {node: {stat: mean}}}
+    layers: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -76,4 +88,4 @@ class Finished:
     result: RunResult
 
 
-Event = Started | Steps | EpochEnded | Evaluated | Finished | Cancelled | Failed
+Event = Started | Steps | LayerStats | EpochEnded | Evaluated | Finished | Cancelled | Failed

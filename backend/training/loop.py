@@ -16,7 +16,7 @@ import torch
 
 from .batches import DeviceSplit
 from .device import autocast
-from .events import Steps
+from .events import LayerStats, Steps
 from .metrics import Accumulator
 from .world import ONE, World
 
@@ -74,6 +74,7 @@ class Loop:
         self.total_steps = steps * settings.epochs
         self.loss_buf = torch.zeros(steps, device=device)
         self.channels_last = settings.channels_last and device.type == "cuda"
+        self.probe = None  # a LayerProbe (backend/insight/stats.py) when statistics are on
 
     def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
         """Augment (training batches only) and switch image batches to channels-last."""
@@ -142,7 +143,12 @@ class Loop:
                 for g in groups:
                     g["lr"] = lr
             self._lrs.append(lr)
+            probing = self.probe is not None and self.probe.wants(i)
+            if probing:
+                self.probe.start()
             out, y, loss = self.train_step(perm[i * bs:(i + 1) * bs], clip)
+            if probing:
+                self.probe.finish()
             self.loss_buf[i] = loss.detach()
             if count_correct:
                 acc.add_correct(out, y if not isinstance(y, tuple) else y[self.primary])
@@ -153,6 +159,7 @@ class Loop:
         if self.world.distributed:  # the whole batch's losses and counts, once per epoch
             losses = (self.world.sum(self.loss_buf[:steps].clone()) / self.world.size).tolist()
             self.world.sum(acc.correct)
+        self._report_layers()
         return self._epoch_metrics(losses, acc if count_correct else None)
 
     def _epoch_metrics(self, losses: list[float], acc: Accumulator | None) -> dict[str, float]:
@@ -185,7 +192,14 @@ class Loop:
                         samples_per_sec=samples / elapsed,
                         progress=min((first + len(losses) - 1) / max(self.total_steps, 1), 1.0)))
         self._reported, self._t_report = upto, now
+        self._report_layers()
         return losses
+
+    def _report_layers(self) -> None:
+        reading = self.probe.read() if self.probe is not None else None
+        if reading is not None:
+            self.emit(LayerStats(step=self.global_step, epoch=self.epoch,
+                                 layers=reading["layers"]))
 
     def _wait_resumed(self) -> None:
         while not self.running.wait(0.05):

@@ -58,7 +58,7 @@ def minimized(metric: str) -> bool:
 class Trainer:
     def __init__(self, project, dataset=None, *, device: str | None = None,
                  on_event: Callable | None = None, checkpoint_dir=None, resume_from=None,
-                 world: World = ONE):
+                 world: World = ONE, layer_stats: int = 0):
         self.project = project
         self.world = world
         self.dataset = dataset
@@ -66,6 +66,8 @@ class Trainer:
         self.on_event = on_event
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.resume_from = resume_from
+        self.layer_stats = layer_stats  # sample per-layer statistics every N steps; 0 = off
+        self._layers: list[dict] = []
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -76,9 +78,14 @@ class Trainer:
         self._history: list[dict] = []
         self._best_epoch = 0
         self._device = "cpu"
+        self._test = None  # (test split, dataset) once built: a stopped run is evaluated too
+        self._keep = True  # a Stop keeps the work (evaluated); closing the app abandons it
 
     # ---- control, from any thread ------------------------------------------------
-    def cancel(self) -> None:
+    def cancel(self, keep: bool = True) -> None:
+        """Stop between two steps. The completed epochs are kept: the best (else last)
+        epoch's weights are restored and, when `keep`, evaluated on the test split."""
+        self._keep = self._keep and keep
         self._cancel.set()
         self._running.set()
 
@@ -120,7 +127,7 @@ class Trainer:
             loop = self._loop
             self._emit(Cancelled(epoch=loop.epoch if loop else 0,
                                  step=loop.global_step if loop else 0))
-            return self._result(cancelled=True)
+            return self._result(cancelled=True, test_metrics=self._kept_work())
         except Exception as exc:  # noqa: BLE001 -- every fault becomes a Failed event
             loop = self._loop  # a step number only once a step has started
             step = loop.global_step + 1 if loop is not None and loop.epoch else None
@@ -129,12 +136,12 @@ class Trainer:
             if failed.kind == "nan" and self._checkpoint is not None:
                 failed.message += (f" The last good checkpoint (epoch {len(self._history)}) "
                                    f"is kept: {self._checkpoint}")
-            self._restore_best()
             self._emit(failed)
-            return self._result(failed=failed)
+            return self._result(failed=failed, test_metrics=self._kept_work())
 
     def _run(self) -> RunResult:
         loop, dataset, val, test = self.build()
+        self._test = (test, dataset)
         s = self.project.training
         state = {"epoch": 0, "best_metric": None, "bad_epochs": 0}
         if self.resume_from:
@@ -145,6 +152,8 @@ class Trainer:
         for epoch in range(state["epoch"] + 1, s.epochs + 1):
             t0 = time.perf_counter()
             metrics = loop.train_epoch(epoch)
+            if loop.probe is not None:
+                self._layers.append({"epoch": epoch, "layers": loop.probe.epoch_summary()})
             if val.n:
                 metrics.update({f"val_{k}": v for k, v in loop.evaluate(val).result().items()})
             metrics["lr"] = loop.opt.param_groups[0]["lr"]
@@ -216,6 +225,9 @@ class Trainer:
             primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
             generator=generator, steps=steps, augment=augment, emit=self._emit,
             cancel=self._cancel, running=self._running, world=self.world)
+        if self.layer_stats:
+            from ..insight.stats import LayerProbe
+            self._loop.probe = LayerProbe(model, self.layer_stats)
         return self._loop, dataset, val, test
 
     # ---- pieces ------------------------------------------------------------------
@@ -250,6 +262,21 @@ class Trainer:
                              per_class_accuracy(confusion) if confusion else None))
         return metrics
 
+    def _kept_work(self) -> dict:
+        """After a stop or a fault: the weights of the best (else last) completed epoch,
+        evaluated on the test split when it still can be; {} when no epoch completed."""
+        if not self._history or self._loop is None:
+            return {}
+        if self._best_state is None and self._checkpoint is not None:
+            self._best_state = prefixed(load_checkpoint(self._checkpoint)[1], "model/")
+        self._restore_best()
+        if not self._keep or self._test is None:
+            return {}
+        try:
+            return self._evaluate_test(self._loop, *self._test)
+        except Exception:  # noqa: BLE001 - e.g. out of memory again: the weights stay usable
+            return {}
+
     def _restore_best(self) -> None:
         if self._best_state is not None and self._loop is not None:
             self._loop.model.load_state_dict(self._best_state)
@@ -260,7 +287,8 @@ class Trainer:
             compiled.module.to("cpu", memory_format=torch.contiguous_format).eval()
         return RunResult(model=compiled, history=self._history, best_epoch=self._best_epoch,
                          device=self._device,
-                         checkpoint=str(self._checkpoint) if self._checkpoint else None, **kw)
+                         checkpoint=str(self._checkpoint) if self._checkpoint else None,
+                         layers=self._layers, **kw)
 
     def _save(self, loop: Loop, state: dict) -> None:
         if self.checkpoint_dir is None or not self.world.is_main:

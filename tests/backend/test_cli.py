@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from netcanvas.backend.cli import main
@@ -153,3 +155,27 @@ def test_code_and_export_exit_1_on_graph_errors(tmp_path, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2 and all(ln.startswith("netcanvas export: error: ") for ln in lines)
     assert any("conv3" in ln for ln in lines) and any("lonely" in ln for ln in lines)
+
+
+def test_export_bakes_the_input_normalisation_unless_told_not_to(tmp_path, capsys):
+    import onnxruntime as ort
+    from netcanvas.backend.data import load_dataset
+    from netcanvas.backend.project_io import load_project
+
+    example = Path(__file__).parents[2] / "resources" / "examples" / "mlp_moons.netcanvas"
+    data = load_dataset(load_project(example).dataset)
+    raw = (data.test.x * data.std + data.mean).numpy()
+    outputs = {}
+    for flag in ([], ["--no-normalize"]):
+        path = tmp_path / f"m{len(flag)}.onnx"
+        torch.manual_seed(0)  # the same fresh weights both times
+        assert main(["export", str(example), "--onnx", str(path), *flag]) == 0
+        out = capsys.readouterr().out
+        assert ("baked in: feed raw values" in out) is not flag
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        meta = session.get_modelmeta().custom_metadata_map
+        assert json.loads(meta["class_labels"]) == data.class_names
+        feed = raw if not flag else data.test.x.numpy()
+        outputs[bool(flag)] = session.run(None, {session.get_inputs()[0].name: feed})[0]
+    # raw samples into the baked file == normalised samples into the plain one
+    np.testing.assert_allclose(outputs[False], outputs[True], atol=1e-4)

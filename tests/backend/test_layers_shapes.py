@@ -39,7 +39,7 @@ def param_value(p):
         return st.sampled_from(p.choices)
     if p.kind == "float":
         caps = [c for c in (p.max, FLOAT_CAPS.get(p.name), 10.0) if c is not None]
-        return st.floats(p.min, min(caps))
+        return st.floats(p.min, min(caps), allow_nan=False, allow_infinity=False)
     low = -5 if p.min is None else max(p.min, -5)
     high = min(8 if p.max is None else p.max, INT_CAPS.get(p.name, 8))
     value = FAVOURED.get(p.name, st.integers(low, high))
@@ -92,6 +92,8 @@ def draw_reshape_target(data, shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def draw_case(data, spec) -> tuple[dict, dict]:
     """Random (params, inputs) for a layer, aimed to hit both valid and invalid cases."""
+    if not spec.inputs:  # a source (Constant)
+        return draw_params(data, spec), {}
     example = spec.example_inputs["x"]
     if spec.inputs[0].many:
         params = draw_params(data, spec)
@@ -103,6 +105,9 @@ def draw_case(data, spec) -> tuple[dict, dict]:
         return spec.validate_params({"shape": draw_reshape_target(data, shape)}), {"x": shape}
     if spec.type_id == "max_unpool2d":
         return draw_unpool(data, spec, shape)
+    if spec.input_port("other"):  # binary elementwise: the same shape, or sometimes not
+        other = shape if data.draw(st.integers(0, 3)) else draw_shape(data, len(example))
+        return draw_params(data, spec), {"x": shape, "other": other}
     return draw_params(data, spec), {"x": shape}
 
 
@@ -156,7 +161,7 @@ def test_infer_shape_agrees_with_torch(type_id, data):
     result = result if isinstance(result, tuple) else (result,)
     got = {port.name: tuple(t.shape[1:]) for port, t in zip(spec.outputs, result)}
     assert got == inferred, f"{params} on {inputs}"
-    assert all(t.shape[0] == BATCH for t in result)
+    assert all(t.shape[0] == (BATCH if spec.inputs else 1) for t in result)
     assert spec.count_params(params, inputs, inferred) == sum(
         p.numel() for p in module.parameters())
     if spec.macs is not None:

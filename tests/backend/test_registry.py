@@ -104,7 +104,7 @@ def test_param_rejects_out_of_range_values_naming_the_field(type_id, param):
     def bad(value):
         return [value] * (param.length or 1) if param.kind == "ints" else value
 
-    step = 1 if param.kind in ("int", "ints") else param.min * 0.5 if param.min else 0.5
+    step = 1 if param.kind in ("int", "ints") else abs(param.min) * 0.5 if param.min else 0.5
     if param.min is not None:
         with pytest.raises(ParamError, match=rf"^{param.name}: must be at least"):
             param.validate(bad(param.min - step))

@@ -6,3 +6,4 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _SANDBOX = tempfile.mkdtemp(prefix="netcanvas-gui-tests-")
 os.environ.setdefault("NETCANVAS_CONFIG_DIR", os.path.join(_SANDBOX, "config"))
 os.environ.setdefault("NETCANVAS_RECOVERY_DIR", os.path.join(_SANDBOX, "recovery"))
+os.environ.setdefault("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # run folders

@@ -244,7 +244,10 @@ def test_settings_that_cannot_run_here_are_refused_with_the_reason(qtbot, window
     assert size.text() == ""  # the form shows the document again
 
 
-def test_closing_the_window_during_a_run_stops_the_worker(qtbot, window):
+def test_closing_the_window_during_a_run_stops_the_worker(qtbot, window, monkeypatch):
+    from netcanvas.app.training import dock as dock_module
+
+    monkeypatch.setattr(dock_module, "ask_stop_run", lambda parent, label: True)
     doc = open_project(window, mlp_project(epochs=10_000))
     dock = window.training_dock
     dock.train_action.trigger()

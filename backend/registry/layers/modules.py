@@ -78,3 +78,59 @@ class MaxUnpool2dTo(nn.MaxUnpool2d):
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, output_size={self.output_size}"
+
+
+class Constant(nn.Module):
+    """A scalar source: one value of shape (1, 1) that broadcasts over the batch. A buffer,
+    or a learned parameter when `trainable`."""
+
+    def __init__(self, value: float = 0.0, trainable: bool = False):
+        super().__init__()
+        self.value = float(value)
+        self.trainable = bool(trainable)
+        scalar = torch.full((1, 1), self.value)
+        if self.trainable:
+            self.scalar = nn.Parameter(scalar)
+        else:
+            self.register_buffer("scalar", scalar)
+
+    def forward(self) -> torch.Tensor:
+        return self.scalar
+
+    def extra_repr(self) -> str:
+        return f"value={self.value}, trainable={self.trainable}"
+
+
+class Subtract(nn.Module):
+    """x - other, element by element."""
+
+    def forward(self, x: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+        return x - other
+
+
+class Divide(nn.Module):
+    """x / other, element by element."""
+
+    def forward(self, x: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+        return x / other
+
+
+class Power(nn.Module):
+    """x ** exponent, element by element."""
+
+    def __init__(self, exponent: float = 2.0):
+        super().__init__()
+        self.exponent = float(exponent)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x ** self.exponent
+
+    def extra_repr(self) -> str:
+        return f"exponent={self.exponent}"
+
+
+class Exp(nn.Module):
+    """e ** x, element by element."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)

@@ -1,0 +1,165 @@
+"""Looking inside on the canvas: the Circuit toggle (values and gradients on every wire,
+from backend/insight/circuit.py) and the live per-layer statistics of a run. Computation
+is the backend's; this turns its plain results into the overlay's texts and colours."""
+
+from __future__ import annotations
+
+import math
+
+from netcanvas.graph_editor.overlay import CanvasOverlay
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction
+
+RECOMPUTE_MS = 150  # after an edit, the circuit is recomputed once the edits pause
+SPARK_POINTS = 40
+
+
+def stats_note(values: dict[str, float]) -> str:
+    parts = []
+    if "std" in values:
+        parts.append(f"σ {values['std']:.2g}")
+    if values.get("zeros", 0) >= 0.005:
+        parts.append(f"{values['zeros']:.0%} zero")
+    if "grad_norm" in values:
+        parts.append(f"‖∇‖ {values['grad_norm']:.1e}")
+    return " · ".join(parts)
+
+
+def std_scale(std: float) -> float:
+    """0 at σ ≤ 0.01, 0.5 at σ = 1, 1 at σ ≥ 100 (log scale), for the wire colours."""
+    return (math.log10(max(std, 1e-12)) + 2) / 4
+
+
+class InsightController(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.overlay: CanvasOverlay | None = None
+        self.graph = None
+        self.history: dict[str, list[float]] = {}
+        self.circuit = QAction("Circuit", window, checkable=True)
+        self.circuit.setStatusTip("Show each wire's value and the gradient of the output with "
+                                  "respect to it (one forward and backward pass)")
+        self.circuit.setShortcut("Ctrl+Shift+B")
+        self.circuit.toggled.connect(self._circuit_toggled)
+        window.actions.toolbar.addSeparator()
+        window.actions.toolbar.addAction(self.circuit)
+        for action in window.menuBar().actions():
+            if action.text() == "&View":
+                action.menu().addSeparator()
+                action.menu().addAction(self.circuit)
+        self._timer = QTimer(self, singleShot=True, interval=RECOMPUTE_MS)
+        self._timer.timeout.connect(self.show_circuit)
+        dock = window.training_dock
+        dock.layer_stats.connect(self.show_layer_stats)
+        dock.run_started.connect(self._run_started)
+        dock.layers_tab.canvas_toggled.connect(lambda on: None if on else self._clear_stats())
+
+    def set_scene(self, scene, graph) -> None:
+        if self.graph is not None:
+            self.graph.changed.disconnect(self._graph_changed)
+        self.overlay, self.graph = CanvasOverlay(scene), graph
+        self.history.clear()
+        graph.changed.connect(self._graph_changed)
+        if self.circuit.isChecked():
+            self.show_circuit()
+
+    # ---- the circuit ---------------------------------------------------------------
+    def _circuit_toggled(self, on: bool) -> None:
+        if on:
+            self.show_circuit()
+        elif self.overlay is not None:
+            self.overlay.clear()
+
+    def _graph_changed(self) -> None:
+        if self.circuit.isChecked():
+            self._timer.start()
+
+    def show_circuit(self) -> None:
+        from netcanvas.backend.compiler import CompileError
+        from netcanvas.backend.insight.circuit import (
+            CircuitError,
+            node_labels,
+            run_circuit,
+            wire_labels,
+        )
+
+        if self.overlay is None or not self.circuit.isChecked():
+            return
+        self.overlay.clear()
+        model, sample, target, where = self._network_inputs()
+        try:
+            result = run_circuit(self.graph, model=model, sample=sample, target=target)
+        except (CircuitError, CompileError) as exc:
+            self.window.statusBar().showMessage(f"Circuit: {str(exc).splitlines()[0]}", 8000)
+            return
+        except Exception as exc:  # noqa: BLE001 - a forward that fails says so, the app lives
+            self.window.statusBar().showMessage(f"Circuit: the forward pass failed: {exc}", 8000)
+            return
+        self.overlay.show_wires(wire_labels(result))
+        self.overlay.show_notes(node_labels(self.graph, result))
+        what = "loss" if result.objective == "loss" else result.output
+        self.window.statusBar().showMessage(
+            f"Circuit: {what} = {result.value:.4g}{where}; green: value (‖·‖ for tensors), "
+            "red: gradient of the output", 15000)
+
+    def _network_inputs(self):
+        """(model, sample, target, description) for a graph with Inputs: the trained model
+        when the graph is still the one trained, and the chosen test sample when the data
+        is loaded; else fresh weights and a random input."""
+        dock = self.window.training_dock
+        if not any(n.type_id == "input" for n in self.graph.nodes.values()):
+            return None, None, None, ""
+        run = dock.shown
+        trained = None
+        if run is not None and not run.graph_changed(self.window.document.project):
+            trained = run.model()
+        model = trained
+        dataset = dock.data_tab.dataset
+        sample = target = None
+        where = " (random input"
+        if dataset is not None and len(dataset.test):
+            from netcanvas.backend.compiler import compile_graph
+            from netcanvas.backend.insight.circuit import CircuitError, split_sample
+
+            try:
+                model = model or compile_graph(self.graph)
+                index = dock.eval_tab.sample_index()
+                sample, target = split_sample(dataset.test, index, model.input_shapes)
+                where = f" (test sample {index}"
+            except (CircuitError, ValueError):
+                sample = target = None
+        where += (", trained weights)" if model is not None and model is trained
+                  else ", untrained weights)")
+        return model, sample, target, where
+
+    # ---- live statistics -------------------------------------------------------------
+    def _run_started(self) -> None:
+        self.history.clear()
+
+    def show_layer_stats(self, ev) -> None:
+        tab = self.window.training_dock.layers_tab
+        if self.overlay is None or self.circuit.isChecked() or not tab.on_canvas.isChecked():
+            return
+        by_name = {n.name: n for n in self.graph.nodes.values()}
+        notes, sparks, colours = {}, {}, {}
+        for name, values in ev.layers.items():
+            node = by_name.get(name)
+            if node is None:
+                continue
+            key = "grad_norm" if "grad_norm" in values else "std"
+            line = self.history.setdefault(name, [])
+            line.append(math.log10(max(values[key], 1e-12)))
+            del line[:-SPARK_POINTS]
+            notes[node.id], sparks[node.id] = stats_note(values), line
+            if "std" in values:
+                colours[(node.id, node.spec.outputs[0].name)] = std_scale(values["std"])
+        self.overlay.show_notes(notes, sparks)
+        self.overlay.show_wires(colours=colours)
+        if self.overlay.legend is None:
+            self.overlay.show_legend("wire colour: output σ · card: ‖∇‖ (σ) over time",
+                                     "≤ 0.01", "1", "≥ 100")
+
+    def _clear_stats(self) -> None:
+        if self.overlay is not None and not self.circuit.isChecked():
+            self.overlay.clear()
