@@ -12,8 +12,9 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from netcanvas.backend.echo import cut
 from netcanvas.backend.graph import GraphError
-from netcanvas.backend.project_io import ProjectFileError, load_project, save_project
+from netcanvas.backend.project_io import ProjectFileError, load_project, save_project, write_atomic
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
@@ -63,6 +64,10 @@ def show_error(parent: QWidget, title: str, text: str) -> None:
     QMessageBox.critical(parent, title, text)
 
 
+def warn(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.warning(parent, title, text)
+
+
 def ask_recover(parent: QWidget, name: str, saved_at: str) -> bool:
     answer = QMessageBox.question(
         parent, "Recover unsaved work?",
@@ -92,6 +97,8 @@ class FileController(QObject):
         super().__init__(window)
         self.window = window
         self.quiet = False  # report errors on stderr instead of a dialog (headless runs)
+        self.last_error = ""  # why the last open failed
+        self.autosave_error: str | None = None  # set while autosave fails (told once)
         self.recovery_path = recovery_dir() / f"recovery-{os.getpid()}{SUFFIX}"
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -131,7 +138,8 @@ class FileController(QObject):
         self.window.set_document(doc)
         return True
 
-    def _load(self, path: Path):
+    def _load(self, path: Path, *, quiet: bool = False):
+        """The project at `path`, or None after saying why (unless `quiet`)."""
         try:
             return load_project(path)
         except ProjectFileError as exc:
@@ -140,8 +148,12 @@ class FileController(QObject):
                 detail += f"\n(in field “{exc.field}”)"
         except (OSError, GraphError, ValueError) as exc:
             detail = str(exc)
-        self._error("Could not open project", f"{path.name} could not be opened:\n\n{detail}"
-                    "\n\nThe current document was left unchanged.")
+        except Exception as exc:  # noqa: BLE001 -- a file must never take the app down
+            detail = f"{type(exc).__name__}: {exc}"
+        self.last_error = cut(detail, 1000)
+        if not quiet:
+            self._error("Could not open project", f"{path.name} could not be opened:\n\n"
+                        f"{self.last_error}\n\nThe current document was left unchanged.")
         return None
 
     def _error(self, title: str, text: str) -> None:
@@ -206,14 +218,31 @@ class FileController(QObject):
 
     # ---- autosave and recovery -----------------------------------------------------------
     def autosave(self) -> None:
-        """Keep a recovery copy of unsaved work; none when there is nothing unsaved."""
+        """Keep a recovery copy of unsaved work; none when there is nothing unsaved. When
+        writing it fails (disk full, folder gone) the user is told once that crash
+        protection is off, and again only after it worked in between."""
         if not self.document.modified:
             self.discard_recovery()
             return
-        save_project(self.document.project, self.recovery_path)
         meta = {"path": str(self.document.path) if self.document.path else None,
                 "name": self.document.name, "saved_at": time.strftime("%Y-%m-%d %H:%M")}
-        self.recovery_path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+        try:
+            save_project(self.document.project, self.recovery_path)
+            write_atomic(self.recovery_path.with_suffix(".json"), json.dumps(meta))
+        except (OSError, ValueError) as exc:
+            if self.autosave_error is None:
+                self.autosave_error = str(exc)
+                self._warn("Autosave failed", f"Your work could not be autosaved:\n\n{exc}\n\n"
+                           "Crash protection is off until autosave works again; save your "
+                           "work with File > Save.")
+            return
+        self.autosave_error = None
+
+    def _warn(self, title: str, text: str) -> None:
+        if self.quiet:
+            print(f"netcanvas: {text}", file=sys.stderr)
+        else:
+            warn(self.window, title, text)
 
     def discard_recovery(self) -> None:
         self.recovery_path.unlink(missing_ok=True)
@@ -229,26 +258,40 @@ class FileController(QObject):
         return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
     def offer_recovery(self) -> bool:
-        """After a crash, offer the newest recovery file; True when it was restored."""
+        """After a crash, offer the newest recovery file; True when it was restored. One
+        that cannot be read is set aside (renamed, never offered again) after saying why."""
         stale = self.stale_recoveries()
         if not stale:
             return False
         path = stale[0]
-        try:
-            meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            meta = {}
+        meta = _recovery_meta(path.with_suffix(".json"))
+        project = self._load(path, quiet=True)
         restored = False
-        if ask_recover(self.window, meta.get("name", path.name), meta.get("saved_at", "?")):
-            project = self._load(path)
-            if project is not None:
-                doc = Document(project, meta.get("path"),
-                               display_name=None if meta.get("path") else meta.get("name"))
-                doc.mark_modified()
-                self.window.set_document(doc)
-                self.autosave()
-                restored = True
+        if project is None:
+            kept = path.with_name(path.name + ".unreadable")
+            path.replace(kept)
+            self._error("Could not recover unsaved work",
+                        f"The unsaved work kept after a crash could not be read:\n\n"
+                        f"{self.last_error}\n\nThe file was set aside as {kept}.")
+        elif ask_recover(self.window, meta["name"] or path.name, meta["saved_at"]):
+            doc = Document(project, meta["path"],
+                           display_name=None if meta["path"] else meta["name"])
+            doc.mark_modified()
+            self.window.set_document(doc)
+            self.autosave()
+            restored = True
         for p in stale:
             p.unlink(missing_ok=True)
             p.with_suffix(".json").unlink(missing_ok=True)
         return restored
+
+
+def _recovery_meta(path: Path) -> dict:
+    """The recovery file's path, name and time; blanks for whatever is missing or bad."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = {}
+    raw = raw if isinstance(raw, dict) else {}
+    return {key: raw[key] if isinstance(raw.get(key), str) else default
+            for key, default in (("path", None), ("name", None), ("saved_at", "?"))}

@@ -201,7 +201,7 @@ class InspectorPanel(QScrollArea):
         if info.output_shapes:
             shapes = ", ".join(format_shape(s) for s in info.output_shapes.values())
             self.info.setText(f"Output {shapes} · {format_count(info.params)} params · "
-                              f"{format_count(info.flops)} FLOPs")
+                              f"{format_count(info.macs)} MACs")
         else:
             self.info.setText("Output shape unknown until the problems upstream are fixed.")
         self.node_error.setText(info.error or "")

@@ -7,6 +7,7 @@ training dock load it on a worker thread when first needed.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -88,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     window.files.quiet = bool(args.screenshot)  # no modal dialogs in a headless run
     if args.file:
         if not window.files.open_path(args.file, prompt=False) and args.screenshot:
-            return 1
+            window.close()
+            return _exit_status(1)
     else:
         default = [p for p in examples() if p.stem == DEFAULT_EXAMPLE]
         if default:
@@ -101,14 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         if not _start_demo(window, args.screenshot):
             window.close()
             return 2
-        return app.exec()
+        return _exit_status(app.exec())
     if args.screenshot:
         ok = save_screenshot(window, args.screenshot)
         window.files.discard_recovery()
         window.close()
         if not ok:
             print(f"netcanvas: could not write {args.screenshot}", file=sys.stderr)
-        return 0 if ok else 1
+        return _exit_status(0 if ok else 1)
     window.restore_state()
     window.show()
     app.processEvents()
@@ -116,4 +118,17 @@ def main(argv: list[str] | None = None) -> int:
     window.files.offer_recovery()
     from .testing_hooks import install_test_hooks  # no-op unless a test asks for it
     install_test_hooks(window)
-    return app.exec()
+    return _exit_status(app.exec())
+
+
+def _exit_status(status: int) -> int:
+    """The status to return; when a thread is still busy after its window closed (a slow
+    training step, the torch import), end the process now rather than wait for it or have
+    interpreter shutdown pull modules from under it."""
+    from .main_window import threads_left_running
+
+    if threads_left_running():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import time
 from pathlib import Path
 
 from netcanvas.backend.catalogue import sample_shape
@@ -40,6 +42,8 @@ from .summary_table import SummaryTablePanel
 from .training.data_tab import config_key
 from .training.dock import TrainingDock
 from .window_layout import STATE_VERSION, DockLayout
+
+CLOSE_SECONDS = 2.0  # the longest closing the window may take
 
 READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
@@ -349,16 +353,56 @@ class MainWindow(QMainWindow):
             self.actions.refresh_icons()
 
     def closeEvent(self, event) -> None:
+        """Closing takes at most CLOSE_SECONDS whatever a training step is doing: a run is
+        cancelled, helper threads get until the deadline, and any still busy are left to
+        end with the process. The recovery file goes last, once the rest went well."""
         if not self.files.maybe_save():
             event.ignore()
             return
-        self.files.discard_recovery()
         self.files.autosave_timer.stop()
         self.save_state()
-        self.training_dock.shutdown()  # cancels a live run
-        for thread in self.findChildren(QThread):  # helpers (a torch import) must end first
-            thread.wait()
+        self.training_dock.stop()  # a live run stops at its next step
+        deadline = time.monotonic() + CLOSE_SECONDS
+        busy = [t for t in self.findChildren(QThread)
+                if not t.wait(max(0, int((deadline - time.monotonic()) * 1000)))]
+        if busy:
+            abandon(busy)
+        else:
+            self.training_dock.shutdown()  # nothing is running: returns at once
+        self.files.discard_recovery()
         event.accept()
+
+
+# Threads still busy when their window closed: kept referenced (a QThread destroyed while
+# running aborts the process) until the process ends without waiting for them.
+_ABANDONED: list[QThread] = []
+
+
+def abandon(threads: list[QThread]) -> None:
+    for thread in threads:
+        thread.setParent(None)
+        _ABANDONED.append(thread)
+
+
+@atexit.register
+def _finish_abandoned() -> None:
+    """Where the process ends normally (the app ends with os._exit instead), let busy
+    threads finish: a cancelled run stops after its step, an import completes."""
+    for thread in _ABANDONED:
+        try:
+            thread.wait()
+        except RuntimeError:  # already ended and deleted
+            pass
+
+
+def threads_left_running() -> bool:
+    def running(thread: QThread) -> bool:
+        try:
+            return thread.isRunning()
+        except RuntimeError:  # already ended and deleted
+            return False
+
+    return any(running(t) for t in _ABANDONED)
 
 
 def _project_urls(mime) -> list[Path]:

@@ -1,4 +1,4 @@
-"""The status bar: permanent read-outs (total parameters, FLOPs, whether the graph is valid)
+"""The status bar: permanent read-outs (total parameters, MACs, whether the graph is valid)
 and messages about a node, which go as soon as their cause does."""
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ class StatusPanel:
         bar.messageChanged.connect(lambda text: text or self._forget())
         self.params = QLabel()
         self.params.setToolTip("Trainable parameters in the whole network")
-        self.flops = QLabel()
-        self.flops.setToolTip("Multiply-accumulates for one sample's forward pass")
+        self.macs = QLabel()
+        self.macs.setToolTip("Multiply-accumulates for one sample's forward pass")
         self.validity = QToolButton(autoRaise=True)
         self.validity.setToolTip("Show the problems panel")
         self.validity.clicked.connect(show_problems)
-        for label in (self.params, self.flops):
+        for label in (self.params, self.macs):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
         bar.addPermanentWidget(self.validity)
@@ -51,7 +51,7 @@ class StatusPanel:
             if info is None or (had_error and info.error is None):
                 self.bar.clearMessage()
         self.params.setText(f"{analysis.total_params:,} parameters")
-        self.flops.setText(f"{format_count(analysis.total_flops)} FLOPs")
+        self.macs.setText(f"{format_count(analysis.total_macs)} MACs")
         errors = len(analysis.errors)
         warnings = len(analysis.problems) - errors
         if errors:

@@ -90,7 +90,7 @@ class SummaryTablePanel(QWidget):
             self.table.sortItems(sort_column, order)
         a = doc.analysis
         self.caption.setText(f"{len(self.rows)} nodes · {a.total_params:,} parameters · "
-                             f"{a.total_flops:,} MACs per sample · activation memory at batch "
+                             f"{a.total_macs:,} MACs per sample · activation memory at batch "
                              f"{batch}")
 
     def _clicked(self, row: int, _column: int) -> None:

@@ -22,28 +22,34 @@ def _v0_to_v1(d: dict[str, Any]) -> dict[str, Any]:
     "learning_rate"."""
     d = dict(d)
     d.pop("version", None)
-    nodes = []
-    for node in d.pop("nodes", []):
-        if isinstance(node, dict):
-            node = dict(node)
-            if "type_id" in node:
-                node["type"] = node.pop("type_id")
-            if "pos" in node:
-                node["position"] = node.pop("pos")
-        nodes.append(node)
-    edges = []
-    for edge in d.pop("edges", []):
-        if isinstance(edge, dict) and _is_pair(edge.get("from")) and _is_pair(edge.get("to")):
-            (src, src_port), (dst, dst_port) = edge["from"], edge["to"]
-            edge = {"src": src, "src_port": src_port, "dst": dst, "dst_port": dst_port}
-        edges.append(edge)
-    d["graph"] = {"nodes": nodes, "edges": edges}
+    nodes, edges = d.pop("nodes", []), d.pop("edges", [])
+    # Malformed parts are passed through unchanged for the loader to refuse by field.
+    d["graph"] = {"nodes": [_v0_node(n) for n in nodes] if isinstance(nodes, list) else nodes,
+                  "edges": [_v0_edge(e) for e in edges] if isinstance(edges, list) else edges}
     if "settings" in d:
-        training = dict(d.pop("settings"))
-        if "learning_rate" in training:
+        training = d.pop("settings")
+        if isinstance(training, dict) and "learning_rate" in training:
+            training = dict(training)
             training["lr"] = training.pop("learning_rate")
         d["training"] = training
     return d
+
+
+def _v0_node(node: Any) -> Any:
+    if isinstance(node, dict):
+        node = dict(node)
+        if "type_id" in node:
+            node["type"] = node.pop("type_id")
+        if "pos" in node:
+            node["position"] = node.pop("pos")
+    return node
+
+
+def _v0_edge(edge: Any) -> Any:
+    if isinstance(edge, dict) and _is_pair(edge.get("from")) and _is_pair(edge.get("to")):
+        (src, src_port), (dst, dst_port) = edge["from"], edge["to"]
+        edge = {"src": src, "src_port": src_port, "dst": dst, "dst_port": dst_port}
+    return edge
 
 
 def _v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:

@@ -9,23 +9,27 @@ leaves the previous file as it was.
 from __future__ import annotations
 
 import copy
+import glob
 import json
 import math
 import os
+import stat
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from .echo import brief
 from .graph import Edge, Graph, GraphError, Node
 from .migrations import FORMAT_VERSION, migrate
 from .project import DatasetConfig, Project, TrainingSettings
 from .registry import REGISTRY, ParamError
 from .settings import declaration, validate_options, validate_setting
 
-__all__ = ["FORMAT_VERSION", "ProjectFileError", "load_project", "save_project", "graph_from_dict",
-           "project_to_dict", "project_from_dict"]
+__all__ = ["FORMAT_VERSION", "ProjectFileError", "graph_from_dict", "load_project",
+           "project_from_dict", "project_to_dict", "save_project", "write_atomic"]
 
 _TOP_KEYS = ("format_version", "description", "graph", "dataset", "training")
 _NODE_KEYS = ("id", "type", "name", "params", "position", "silenced")
@@ -67,20 +71,53 @@ def _settings_to_dict(settings: Any) -> dict[str, Any]:
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
-    """Write to a temp file in the same folder, fsync it, then rename it over `path`."""
-    path = Path(path)
-    text = json.dumps(project_to_dict(project), indent=2, ensure_ascii=False, allow_nan=False)
+    """Write the project atomically (see `write_atomic`)."""
+    write_atomic(path, json.dumps(project_to_dict(project), indent=2, ensure_ascii=False,
+                                  allow_nan=False) + "\n")
+
+
+STALE_TEMP_SECONDS = 600  # a temp file this old was left by a save that was killed
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write to a temp file in the same folder, fsync it, then rename it over `path`: a
+    crash mid-save leaves the previous file whole. A symlink is followed (its target is
+    replaced, the link stays), the file keeps its permissions, temp files left by killed
+    saves are removed, and an error names `path`, never the temp file."""
+    path = Path(os.path.realpath(path))
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = None  # a new file: the umask decides
+    try:
         with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text + "\n")
+            if mode is not None:
+                os.chmod(f.fileno(), mode)
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.strerror and exc.filename is not None:  # name the user's file, not the temp
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+    _remove_stale_temps(path)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    now = time.time()
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - old.stat().st_mtime > STALE_TEMP_SECONDS:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -100,9 +137,13 @@ def _fsync_dir(folder: Path) -> None:
 
 
 # ---- reading ---------------------------------------------------------------------------
+MAX_DEPTH = 64  # nesting levels of JSON objects and lists; real projects use about 6
+
+
 def load_project(path: str | os.PathLike) -> Project:
     path = Path(path)
     try:
+        _regular_file(path)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ProjectFileError("not a NetCanvas project (not UTF-8 text)", path=path) from None
@@ -113,13 +154,42 @@ def load_project(path: str | os.PathLike) -> Project:
     except json.JSONDecodeError as exc:
         raise ProjectFileError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
                                f"{exc.msg} (truncated or edited by hand?)", path=path) from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise ProjectFileError(f"not valid JSON: nested more than {MAX_DEPTH} levels deep",
+                               path=path) from None
+    except ValueError as exc:
         raise ProjectFileError(f"not valid JSON: {exc}", path=path) from None
     try:
         return project_from_dict(data)
     except ProjectFileError as exc:
         exc.path = path
         raise
+
+
+def _regular_file(path: Path) -> None:
+    """Refuse a folder, FIFO or device at once: reading one would fail or block forever."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else \
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
+        raise ProjectFileError(f"cannot open {what} as a project", path=path)
+
+
+def _check_depth(data: Any) -> None:
+    """Nesting beyond MAX_DEPTH is refused with the field where it starts, before any
+    recursive walk (copy, validation) could hit Python's recursion limit."""
+    stack = [(data, "", 0)]
+    while stack:
+        value, field, depth = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value) \
+            if isinstance(value, list) else ()
+        for key, child in items:
+            if isinstance(child, (dict, list)):
+                where = f"{field}[{key}]" if isinstance(key, int) else \
+                    f"{field}.{brief(key)[1:-1]}" if field else brief(key)[1:-1]
+                if depth + 1 > MAX_DEPTH:
+                    raise ProjectFileError(f"nested more than {MAX_DEPTH} levels deep", field)
+                stack.append((child, where, depth + 1))
 
 
 def _reject_constant(name: str) -> None:
@@ -129,13 +199,14 @@ def _reject_constant(name: str) -> None:
 def project_from_dict(d: Any) -> Project:
     if not isinstance(d, dict):
         raise ProjectFileError("expected a JSON object at the top level")
+    _check_depth(d)
     version = _version(d)
     if version < FORMAT_VERSION:
         d = migrate(d, version)
     _no_unknown_keys(d, _TOP_KEYS, "")
     description = d.get("description", "")
     if not isinstance(description, str):
-        raise ProjectFileError(f"expected text, got {description!r}", "description")
+        raise ProjectFileError(f"expected text, got {brief(description)}", "description")
     if "graph" not in d:
         raise ProjectFileError("missing: a project needs a graph", "graph")
     return Project(
@@ -147,30 +218,34 @@ def project_from_dict(d: Any) -> Project:
 
 
 def _version(d: dict) -> int:
+    """The file's format: 0 for the pre-release files (`"version": 0`), else its
+    `format_version`, which must be one this NetCanvas reads (1..FORMAT_VERSION)."""
     if "format_version" not in d:
-        if d.get("version") == 0:  # the pre-release format
+        if type(d.get("version")) is int and d["version"] == 0:  # the pre-release format
             return 0
         raise ProjectFileError("missing: this is not a NetCanvas project file", "format_version")
     version = d["format_version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise ProjectFileError(f"expected a whole number, got {version!r}", "format_version")
-    if version > FORMAT_VERSION:
-        raise ProjectFileError(
-            f"this file was made by a newer NetCanvas (format {version}; this version reads "
-            f"formats up to {FORMAT_VERSION}); update NetCanvas to open it", "format_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProjectFileError(f"expected a whole number, got {brief(version)}", "format_version")
+    if not 1 <= version <= FORMAT_VERSION:
+        newer = (" (it was made by a newer NetCanvas: update to open it)"
+                 if version > FORMAT_VERSION else "")
+        raise ProjectFileError(f"this file is format {brief(version)}; this NetCanvas reads "
+                               f"1..{FORMAT_VERSION}{newer}", "format_version")
     return version
 
 
 def _no_unknown_keys(d: dict, known: tuple[str, ...], prefix: str) -> None:
     for key in d:
         if key not in known:
+            key = brief(key)[1:-1]
             raise ProjectFileError(f"unknown key (expected {', '.join(known)})",
-                                   f"{prefix}.{key}" if prefix else str(key))
+                                   f"{prefix}.{key}" if prefix else key)
 
 
 def _expect(value: Any, kind: type, field: str, what: str) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise ProjectFileError(f"expected {what}, got {value!r}", field)
+        raise ProjectFileError(f"expected {what}, got {brief(value)}", field)
     return value
 
 
@@ -212,12 +287,12 @@ def _node_from_dict(raw: Any, field: str, graph: Graph, names: dict[str, str]) -
     if not node_id:
         raise ProjectFileError("must not be empty", f"{field}.id")
     if node_id in graph.nodes:
-        raise ProjectFileError(f"duplicate node id {node_id!r}", f"{field}.id")
+        raise ProjectFileError(f"duplicate node id {brief(node_id)}", f"{field}.id")
     spec = REGISTRY.get(type_id)
     if spec is None:
-        raise ProjectFileError(f"unknown layer type {type_id!r}", f"{field}.type")
+        raise ProjectFileError(f"unknown layer type {brief(type_id)}", f"{field}.type")
     if name in names:
-        raise ProjectFileError(f"duplicate name {name!r} (also {names[name]})", f"{field}.name")
+        raise ProjectFileError(f"duplicate name {brief(name)} (also {names[name]})", f"{field}.name")
     with _graph_error_at(f"{field}.name"):
         graph.check_name(name)
     names[name] = field
@@ -226,18 +301,18 @@ def _node_from_dict(raw: Any, field: str, graph: Graph, names: dict[str, str]) -
         try:
             params[key] = spec.param(key).validate(value)
         except KeyError:
-            raise ProjectFileError(f"{spec.title} has no parameter {key!r}",
+            raise ProjectFileError(f"{spec.title} has no parameter {brief(key)}",
                                    f"{field}.params.{key}") from None
         except ParamError as exc:
             reason = str(exc).removeprefix(f"{key}: ")
             raise ProjectFileError(reason, f"{field}.params.{key}") from None
     position = raw.get("position", [0.0, 0.0])
     if (not isinstance(position, list) or len(position) != 2
-            or not all(_is_number(v) and math.isfinite(v) for v in position)):
-        raise ProjectFileError(f"expected [x, y], got {position!r}", f"{field}.position")
+            or not all(_is_number(v) and _finite(v) for v in position)):
+        raise ProjectFileError(f"expected [x, y], got {brief(position)}", f"{field}.position")
     silenced = raw.get("silenced", [])
     if not isinstance(silenced, list) or not all(isinstance(r, str) and r for r in silenced):
-        raise ProjectFileError(f"expected a list of lint rule ids, got {silenced!r}",
+        raise ProjectFileError(f"expected a list of lint rule ids, got {brief(silenced)}",
                                f"{field}.silenced")
     return Node(node_id, type_id, name, params, (float(position[0]), float(position[1])),
                 tuple(sorted(set(silenced))))
@@ -254,18 +329,26 @@ def _edge_from_dict(raw: Any, field: str, graph: Graph) -> Edge:
     for end, ports in (("src", "output"), ("dst", "input")):
         node = graph.nodes.get(raw[end])
         if node is None:
-            raise ProjectFileError(f"no node with id {raw[end]!r}", f"{field}.{end}")
+            raise ProjectFileError(f"no node with id {brief(raw[end])}", f"{field}.{end}")
         port = raw[f"{end}_port"]
         spec = node.spec
         found = spec.output_port(port) if end == "src" else spec.input_port(port)
         if found is None:
-            raise ProjectFileError(f"{spec.title} '{node.name}' has no {ports} port {port!r}",
+            raise ProjectFileError(f"{spec.title} '{node.name}' has no {ports} port {brief(port)}",
                                    f"{field}.{end}_port")
     return edge
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: float) -> bool:
+    """Finite and within a float's range (an int of 400 digits is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _settings_from_dict(section: str, d: Any) -> Any:

@@ -29,7 +29,7 @@ TYPICAL_BATCH = 64
 class NodeInfo:
     output_shapes: dict[str, Shape] = field(default_factory=dict)  # empty when unknown
     params: int = 0
-    flops: int = 0  # multiply-accumulates per sample
+    macs: int = 0  # multiply-accumulates per sample
     activation_bytes: int = 0  # outputs of one sample (float32; indices int64)
     error: str | None = None
 
@@ -52,8 +52,8 @@ class Analysis:
         return sum(info.params for info in self.nodes.values())
 
     @property
-    def total_flops(self) -> int:
-        return sum(info.flops for info in self.nodes.values())
+    def total_macs(self) -> int:
+        return sum(info.macs for info in self.nodes.values())
 
     @property
     def ok(self) -> bool:
@@ -114,7 +114,8 @@ def analyze(graph: Graph) -> Analysis:
         inputs = _gather(spec, graph.edges_into(nid), result.edge_shapes)
         if inputs is None:  # an upstream node failed: it already carries the error
             continue
-        error = _infer_node(spec, node.name, node.params, inputs, info)
+        error = (_infer_node(spec, node.name, node.params, inputs, info)
+                 or _unpool_mismatch(graph, node, result.edge_shapes, info))
         if error:
             fail(nid, error)
         outgoing = graph.edges_from(nid)
@@ -165,11 +166,29 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
     info.output_shapes = {k: tuple(v) for k, v in outputs.items()}
     info.activation_bytes = nbytes
     info.params = spec.count_params(params, inputs, outputs)
-    if spec.flops is not None:
-        info.flops = spec.flops(params, inputs, outputs)
+    if spec.macs is not None:
+        info.macs = spec.macs(params, inputs, outputs)
     elif spec.inputs:  # one op per output element; an Input computes nothing
-        info.flops = sizes.get(spec.outputs[0].name, 0)
+        info.macs = sizes.get(spec.outputs[0].name, 0)
     if info.params > MAX_PARAMS:
         return (f"{label(spec, name)} would hold {sci(info.params)} parameters "
                 f"({human_bytes(info.params * BYTES_PER_VALUE['float'])})")
     return None
+
+
+def _unpool_mismatch(graph: Graph, node, edge_shapes: dict, info: NodeInfo) -> str | None:
+    """A MaxUnpool2d must restore exactly the size its indices were taken from: after a
+    pool of an odd size the default output is one smaller, and torch then fails with "Found
+    an invalid max index". Says which output_size fixes it."""
+    if node.type_id != "max_unpool2d":
+        return None
+    source = next((e.src for e in graph.edges_into(node.id, "indices")), None)
+    pool_in = next((edge_shapes.get(e) for e in graph.edges_into(source, "x")), None) \
+        if source is not None else None
+    out = info.output_shapes.get("y")
+    if pool_in is None or out is None or tuple(out[1:]) == tuple(pool_in[1:]):
+        return None
+    pool = graph.nodes[source]
+    return (f"{label(node.spec, node.name)} outputs {format_shape(out[1:])} but the indices of "
+            f"{label(pool.spec, pool.name)} point into its {format_shape(pool_in[1:])} input; "
+            f"set output_size to {format_shape(pool_in[1:])}")

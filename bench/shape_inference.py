@@ -3,7 +3,7 @@
 Prints the median time of `analyze(graph)`, the time per node (flat when growth is
 linear), and the ratio to a hand-written baseline measured in the same run: a bare loop
 calling each layer's `infer_shape` in a precomputed order, with none of the analysis's
-bookkeeping (adjacency, topological sort, params, FLOPs, problems).
+bookkeeping (adjacency, topological sort, params, MACs, problems).
 
     python bench/shape_inference.py [--repeat 7]
 """

@@ -13,8 +13,9 @@ from .common import UsageError, load, si
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("check", help="check shapes and print a summary table",
                               description="Infer every tensor shape of a project's graph and "
-                              "print each node's output shape, parameters and FLOPs per sample. "
-                              "Exits 1 when a node has an error.")
+                              "print each node's output shape, parameters and MACs "
+                              "(multiply-accumulates) per sample. Exits 1 when a node has an "
+                              "error.")
     p.add_argument("file", help="the .netcanvas project")
     p.add_argument("--format", choices=("table", "json", "csv", "md"), default="table",
                    help="json: every node's fields; csv/md: the summary table with MACs and "
@@ -34,17 +35,17 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyze(graph)
     if args.format != "table":
         return print_summary(project, analysis, args)
-    rows = [("node", "type", "output", "params", "FLOPs")]
+    rows = [("node", "type", "output", "params", "MACs")]
     for nid, node in graph.nodes.items():
         info = analysis.nodes[nid]
         shape = info.output_shapes.get(node.spec.outputs[0].name) if node.spec.outputs else None
         rows.append((node.name, node.spec.title, "error" if info.error else
-                     format_shape(shape) if shape is not None else "?", f"{info.params:,}", si(info.flops)))
+                     format_shape(shape) if shape is not None else "?", f"{info.params:,}", si(info.macs)))
     rows.append(("total", f"{len(graph.nodes)} nodes", "", f"{analysis.total_params:,}",
-                 si(analysis.total_flops)))
+                 si(analysis.total_macs)))
     print(table(rows))
     print(f"{analysis.total_params:,} parameters ({si(analysis.total_params)}), "
-          f"{si(analysis.total_flops)} FLOPs per sample")
+          f"{si(analysis.total_macs)} MACs per sample")
     for problem in analysis.problems:
         print(f"netcanvas check: {problem.severity}: {problem.message}", file=sys.stderr)
     if not analysis.ok:

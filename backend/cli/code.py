@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from ..echo import brief
 from .common import fail, load
 
 
@@ -23,11 +24,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..compiler import CompileError, compile_graph
     from ..export import ExportError, python_source
+    from ..export.python_export import class_name_problem, safe_class_name
 
     project = load(args.file)
-    class_name = args.class_name or class_name_for(Path(args.file))
-    if not class_name.isidentifier():
-        return fail("code", f"--class-name {class_name!r} is not a Python name", 2)
+    class_name = args.class_name or safe_class_name(class_name_for(Path(args.file)))
+    problem = class_name_problem(class_name)
+    if problem:
+        return fail("code", f"--class-name {brief(class_name)} {problem}; choose another, e.g. "
+                    f"{safe_class_name(class_name)!r}", 2)
     try:
         source = python_source(compile_graph(project.graph, device="meta"), class_name)
     except (CompileError, ExportError) as exc:

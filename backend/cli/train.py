@@ -1,6 +1,7 @@
 """`netcanvas train FILE`: train a project headless, print progress and the test metrics.
 
-Exit status: 0 trained, 1 the run failed or was cancelled, 2 bad arguments or file.
+Exit status: 0 trained, 1 the run failed or was cancelled, 2 bad arguments, a bad file or
+a checkpoint that cannot be resumed from.
 Per-epoch lines and the results go to stdout; the progress bar goes to stderr, only when
 stderr is a terminal.
 """
@@ -107,11 +108,12 @@ def _train(args, project, world) -> int:
     view.clear()
     for sink in sinks[1:]:
         sink.close()
-    if out is not None:
-        write_metrics(out, result)
+    if out is not None and not (args.resume and result.failed is not None
+                                and not result.history):
+        write_metrics(out, result)  # a resume that failed before restoring keeps the old ones
     if result.failed is not None:
         _error(result.failed.message.replace("\n", " "))
-        return 1
+        return 2 if _refused_resume(result) else 1
     if result.cancelled:
         _error("cancelled")
         return 1
@@ -126,6 +128,11 @@ def _train(args, project, world) -> int:
     if is_linear_regression(project.graph):
         print_closed_form(result.model, dataset)
     return 0
+
+
+def _refused_resume(result) -> bool:
+    """The checkpoint could not be resumed from: a bad argument (exit 2)."""
+    return result.failed is not None and result.failed.kind == "checkpoint"
 
 
 def fan_out(sinks: list):
@@ -163,7 +170,7 @@ def _load(args):
             raise BadArgs(f"--{name.replace('_', '-')} ({exc})") from None
     if args.resume and not Path(args.resume).exists():
         raise BadArgs(f"no checkpoint at {args.resume}")
-    if not Path(args.file).is_file():
+    if not Path(args.file).exists():
         raise BadArgs(f"no such file: {args.file}")
     try:
         project = load_project(args.file)

@@ -47,7 +47,7 @@ def summary_rows(project: Project, batch_size: int | None = None,
         shape = info.output_shapes.get(node.spec.outputs[0].name) if node.spec.outputs else None
         rows.append(Row(nid, node.name, node.spec.title, node.type_id,
                         {k: list(v) if isinstance(v, tuple) else v for k, v in node.params.items()},
-                        list(node.position), list(node.silenced), list(shape) if shape is not None else None, info.params, info.flops,
+                        list(node.position), list(node.silenced), list(shape) if shape is not None else None, info.params, info.macs,
                         info.activation_bytes * b, info.error))
     return rows
 
@@ -57,7 +57,7 @@ def to_json(project: Project, rows: list[Row], batch_size: int, analysis: Analys
         "batch_size": batch_size,
         "nodes": [asdict(r) for r in rows],
         "total_parameters": analysis.total_params,
-        "total_macs": analysis.total_flops,
+        "total_macs": analysis.total_macs,
         "problems": [{"node_id": p.node_id, "severity": p.severity, "message": p.message}
                      for p in analysis.problems],
     }, indent=2, ensure_ascii=False)

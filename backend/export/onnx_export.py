@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import warnings
@@ -75,6 +76,8 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
     path = Path(path)
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder")
     module = model.module
     devices = {t.device.type for t in module.state_dict().values()}
     if "meta" in devices:
@@ -85,19 +88,34 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
     module.eval()
     if normalization is not None:
         module = InputNormalization(module, *normalization)
+    # Written into a hidden folder beside the target (same name, so external weight data
+    # keeps its relative location) and moved over it once checked: a failed export leaves
+    # no file behind, and an earlier file at `path` as it was.
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    tmp = staging / path.name
     try:
         args = _random_inputs(model, EXPORT_BATCH, seed=0)
-        written = _export(module, model, args, path, opset, dynamic_batch, metadata or {})
+        written = _export(module, model, args, tmp, opset, dynamic_batch, metadata or {})
         if opset is not None and written != opset:
             raise ExportError(f"the exporter cannot write opset {opset} for this model (it "
                               f"wrote opset {written}); leave the opset unset or choose {written}")
         try:
-            onnx.checker.check_model(str(path), full_check=True)
+            onnx.checker.check_model(str(tmp), full_check=True)
         except Exception as exc:
             raise ExportError(f"the exported file fails the ONNX checker: {exc}") from exc
         batch = VERIFY_BATCH if dynamic_batch else EXPORT_BATCH
-        return OnnxReport(path, *_verify(module, model, path, batch), EXPORT_BATCH, batch, written)
+        verified = _verify(module, model, tmp, batch)
+        try:
+            for written_file in staging.iterdir():  # the model, and its weights when external
+                os.replace(written_file, path.parent / written_file.name)
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return OnnxReport(path, *verified, EXPORT_BATCH, batch, written)
     finally:
+        shutil.rmtree(staging, ignore_errors=True)
         module.train(was_training)
 
 
@@ -159,7 +177,7 @@ def _convert(module, model, args, path: Path, opset, dynamic_batch: bool,
     try:
         onnx_program.save(str(path), external_data=weight_bytes > _EXTERNAL_DATA_BYTES)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ExportError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
     return onnx_program.model.opset_imports[""]
 
 

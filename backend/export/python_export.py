@@ -8,7 +8,9 @@ are small self-contained classes and are copied in verbatim.
 
 from __future__ import annotations
 
+import builtins
 import inspect
+import keyword
 import re
 import textwrap
 from pathlib import Path
@@ -16,7 +18,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..echo import brief
 from ..graph import Graph
+from ..registry.layers import modules as _layer_modules
 from .errors import ExportError
 
 # Arguments where torch's own modules take one int for "the same in every dimension".
@@ -24,6 +28,32 @@ _UNIFORM_ARGS = ("kernel_size", "stride", "padding", "dilation", "output_padding
 _UNIFORM_REPR = re.compile(rf"\b({'|'.join(_UNIFORM_ARGS)})=\((-?\d+)(?:, \2)+\)")
 _SKIPPED_ARGS = {"device", "dtype"}
 _POSITIONAL = 2  # leading required arguments written without their names: nn.Linear(784, 10)
+_FILE_NAMES = {"torch", "nn"}  # what every generated file imports
+# The module classes torch lacks, which a generated file may define (Add, Concat, ...).
+HELPER_CLASSES = frozenset(
+    name for name, cls in vars(_layer_modules).items()
+    if isinstance(cls, type) and issubclass(cls, nn.Module) and cls.__module__ == _layer_modules.__name__)
+
+
+def class_name_problem(name: str, taken=HELPER_CLASSES) -> str | None:
+    """Why `name` cannot name the generated class ("is a Python keyword"), or None.
+    `taken`: the helper classes the file defines (Add, Concat, ...)."""
+    if not name.isidentifier():
+        return "is not a Python name"
+    if keyword.iskeyword(name):
+        return "is a Python keyword"
+    if name in _FILE_NAMES or name in taken:
+        return "is already used in the generated file"
+    if hasattr(builtins, name):
+        return f"would hide Python's built-in {name}"
+    return None
+
+
+def safe_class_name(name: str, taken=HELPER_CLASSES) -> str:
+    """`name`, or `name` + "Net" when it cannot name the class (None -> NoneNet)."""
+    while class_name_problem(name, taken) is not None:
+        name = (name if name.isidentifier() else "") + "Net"
+    return name
 
 
 def export_python(model_or_graph, path, class_name: str = "Net") -> str:
@@ -45,6 +75,10 @@ def python_source(model_or_graph, class_name: str = "Net") -> str:
     lines = []
     for name, module in gm.named_children():
         lines.append(f"        self.{name} = {_constructor(name, module, helpers)}")
+    problem = class_name_problem(class_name, helpers)
+    if problem:
+        raise ExportError(f"the class name {brief(class_name)} {problem}; choose another, e.g. "
+                          f"{safe_class_name(class_name, helpers)!r}")
     forward = textwrap.indent(gm.code.strip(), "    ")
     init = "\n".join(lines) if lines else "        pass"
     signature = ", ".join(f"{n} {_dims(s)}" for n, s in zip(model.input_names, model.input_shapes))

@@ -60,7 +60,7 @@ def load_weights(model, path) -> None:
 
 
 def _read(path: Path) -> dict[str, torch.Tensor]:
-    from ..training.checkpoint import CHECKPOINT_JSON, load_checkpoint
+    from ..training.checkpoint import CHECKPOINT_JSON, CheckpointError, load_checkpoint
 
     if not path.exists():
         raise ExportError(f"{path}: no such weights file")
@@ -68,6 +68,8 @@ def _read(path: Path) -> dict[str, torch.Tensor]:
         if path.is_dir() or path.name == CHECKPOINT_JSON:
             return load_checkpoint(path)[1]
         return load_file(str(path))
+    except CheckpointError as exc:
+        raise ExportError(f"{path}: {exc}") from None
     except (SafetensorError, OSError, ValueError, KeyError) as exc:
         raise ExportError(f"{path}: not a safetensors weights file or checkpoint ({exc})"
                           ) from None

@@ -98,8 +98,9 @@ class SetParam(Edit):
     text: str = "Change parameter"
 
     def apply(self, graph: Graph) -> None:
-        self.old = graph.node(self.node_id).params[self.name]
-        graph.set_param(self.node_id, self.name, self.value)
+        old = graph.node(self.node_id).params.get(self.name)
+        graph.set_param(self.node_id, self.name, self.value)  # refuses an unknown name
+        self.old = old
 
     def revert(self, graph: Graph) -> None:
         graph.set_param(self.node_id, self.name, self.old)
@@ -147,6 +148,8 @@ class MoveNodes(Edit):
 
     def apply(self, graph: Graph) -> None:
         self.old = {nid: graph.node(nid).position for nid in self.positions}
+        for nid, pos in self.positions.items():  # all checked before any moves
+            graph.check_position(nid, pos)
         for nid, pos in self.positions.items():
             graph.move(nid, pos)
 

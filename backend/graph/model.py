@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import heapq
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..echo import brief
 from ..registry import REGISTRY, LayerSpec, ParamError, get
 from .errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
                      MissingInputError, ParamValueError, PortError, UnknownNodeError,
@@ -43,6 +45,7 @@ def new_id() -> str:
 
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_NAME_LENGTH = 100  # a name is shown on its card, in tables and in generated code
 _CARRIES = {"float": "activations", "index": "pooling indices"}
 
 
@@ -136,7 +139,7 @@ class Graph:
         try:
             return self.nodes[node_id]
         except KeyError:
-            raise UnknownNodeError(f"no node with id {node_id!r}", (node_id,)) from None
+            raise UnknownNodeError(f"no node with id {brief(node_id)}", (node_id,)) from None
 
     def by_name(self, name: str) -> Node | None:
         return next((n for n in self.nodes.values() if n.name == name), None)
@@ -198,10 +201,10 @@ class Graph:
         src, dst = self.node(edge.src), self.node(edge.dst)
         out_port = src.spec.output_port(edge.src_port)
         if out_port is None:
-            raise PortError(f"{src.name} has no output port {edge.src_port!r}", (src.id,))
+            raise PortError(f"{src.name} has no output port {brief(edge.src_port)}", (src.id,))
         port = dst.spec.input_port(edge.dst_port)
         if port is None:
-            raise PortError(f"{dst.name} has no input port {edge.dst_port!r}", (dst.id,))
+            raise PortError(f"{dst.name} has no input port {brief(edge.dst_port)}", (dst.id,))
         refusal = self._port_refusal(src, out_port, dst, port, edge, without)
         if refusal is not None:
             raise refusal
@@ -240,22 +243,25 @@ class Graph:
         if edge != without and edge in self._index()[1].get(src.id, ()):
             return PortError(f"{src.name} is already wired to {dst.name}", (dst.id,))
         if not port.many and any(e != without for e in self.edges_into(dst.id, edge.dst_port)):
-            return PortError(f"input {edge.dst_port!r} of {dst.name} takes one connection and "
+            return PortError(f"input {brief(edge.dst_port)} of {dst.name} takes one connection and "
                              "already has one", (dst.id,))
         return None
 
     def check_name(self, name: str, node_id: str | None = None) -> None:
         ids = (node_id,) if node_id else ()
         if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise DuplicateNameError(f"name {name!r} must start with a letter or _ and hold only "
+            raise DuplicateNameError(f"name {brief(name)} must start with a letter or _ and hold only "
                                      "letters, digits and _", ids)
+        if len(name) > MAX_NAME_LENGTH:
+            raise DuplicateNameError(f"name {brief(name)} is {len(name):,} characters long; "
+                                     f"the limit is {MAX_NAME_LENGTH}", ids)
         reason = reserved_reason(name)
         if reason:
-            raise DuplicateNameError(f"name {name!r} is reserved: {reason}; choose another, "
+            raise DuplicateNameError(f"name {brief(name)} is reserved: {reason}; choose another, "
                                      f"e.g. {self.unique_name(name)!r}", ids)
         other = self.by_name(name)
         if other is not None and other.id != node_id:
-            raise DuplicateNameError(f"another node is already called {name!r}", (other.id, *ids))
+            raise DuplicateNameError(f"another node is already called {brief(name)}", (other.id, *ids))
 
     def validate(self) -> list[GraphError]:
         """Every structural reason the graph is not yet a network, as typed errors: no Input
@@ -274,7 +280,7 @@ class Graph:
             spec = REGISTRY.get(node.type_id)
             if spec is None:
                 errors.append(UnknownTypeError(f"'{node.name}' has unknown layer type "
-                                               f"{node.type_id!r}", (node.id,)))
+                                               f"{brief(node.type_id)}", (node.id,)))
                 continue
             for port in spec.inputs:
                 count = wired.get((node.id, port.name), 0)
@@ -296,7 +302,7 @@ class Graph:
         except KeyError as exc:
             raise UnknownTypeError(str(exc.args[0]), (node.id,)) from None
         if node.id in self.nodes:
-            raise DuplicateNameError(f"duplicate node id {node.id!r}", (node.id,))
+            raise DuplicateNameError(f"duplicate node id {brief(node.id)}", (node.id,))
         self.check_name(node.name, node.id)
         try:
             node.params = spec.validate_params(node.params)
@@ -369,12 +375,24 @@ class Graph:
         self.node_renamed.emit(node_id, name)
         self.changed.emit()
 
+    def check_position(self, node_id: str, position: Any) -> None:
+        """Two finite numbers, or a GraphError naming the node."""
+        try:
+            ok = len(position) == 2 and all(
+                not isinstance(v, bool) and math.isfinite(float(v)) for v in position)
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise GraphError(f"{self.node(node_id).name}: a position is two finite numbers, "
+                             f"got {brief(position)}", (node_id,))
+
     def set_silenced(self, node_id: str, rules: tuple[str, ...]) -> None:
         self.node(node_id).silenced = tuple(sorted(set(rules)))
         self.silenced_changed.emit(node_id, self.nodes[node_id].silenced)
         self.changed.emit()
 
     def move(self, node_id: str, position: tuple[float, float]) -> None:
+        self.check_position(node_id, position)
         self.node(node_id).position = (float(position[0]), float(position[1]))
         self.node_moved.emit(node_id, self.nodes[node_id].position)
 

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..echo import brief
+
 Shape = tuple[int, ...]
 # Inputs arrive keyed by port name; a "many" port receives a list of shapes.
 Inputs = dict[str, Any]
@@ -40,6 +42,7 @@ class Port:
         """Whether a wire may join this port and `other` (the one dtype rule)."""
         return self.dtype == other.dtype
 
+INT_MAX = 2**63 - 1  # an int param without a declared max still fits in int64
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "floats", "str")
 
@@ -70,7 +73,7 @@ class Param:
         kind = self.kind
         if kind == "bool":
             if not isinstance(value, bool):
-                raise ParamError(f"{self.name}: expected true or false, got {value!r}")
+                raise ParamError(f"{self.name}: expected true or false, got {brief(value)}")
             return value
         if kind == "int":
             return self._check_range(self._as_int(value))
@@ -80,20 +83,20 @@ class Param:
             if not isinstance(value, str) or value not in self.choices:
                 text = "" if isinstance(value, str) else " as text"
                 raise ParamError(f"{self.name}: expected one of {', '.join(self.choices)}{text}; "
-                                 f"got {value!r}")
+                                 f"got {brief(value)}")
             return value
         if kind == "str":
             if not isinstance(value, str):
-                raise ParamError(f"{self.name}: expected text, got {value!r}")
+                raise ParamError(f"{self.name}: expected text, got {brief(value)}")
             if self.pattern is not None and not re.fullmatch(self.pattern, value):
-                raise ParamError(f"{self.name}: {value!r} is not one of {self.doc or self.pattern}")
+                raise ParamError(f"{self.name}: {brief(value)} is not one of {self.doc or self.pattern}")
             return value
         # ints / floats: a tuple; a single number is broadcast to `length`.
         what, item = (("integers", self._as_int) if kind == "ints" else ("numbers", self._as_float))
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.length:
             value = [value] * self.length
         if not isinstance(value, (list, tuple)) or not value:
-            raise ParamError(f"{self.name}: expected a list of {what}, got {value!r}")
+            raise ParamError(f"{self.name}: expected a list of {what}, got {brief(value)}")
         items = tuple(self._check_range(item(v)) for v in value)
         if self.length is not None and len(items) != self.length:
             count = f"{self.length} {what}" if kind == "ints" else f"a list of {self.length}"
@@ -102,22 +105,27 @@ class Param:
 
     def _as_float(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParamError(f"{self.name}: expected a number, got {value!r}")
-        value = float(value)
+            raise ParamError(f"{self.name}: expected a number, got {brief(value)}")
+        try:
+            value = float(value)
+        except OverflowError:  # an int of hundreds of digits
+            value = math.inf
         if not math.isfinite(value):
-            raise ParamError(f"{self.name}: must be finite, got {value!r}")
+            raise ParamError(f"{self.name}: must be finite, got {brief(value)}")
         return value
 
     def _as_int(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            raise ParamError(f"{self.name}: expected an integer (a whole number), got {value!r}")
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or isinstance(value, float) and not math.isfinite(value) or int(value) != value):
+            raise ParamError(f"{self.name}: expected an integer (a whole number), got {brief(value)}")
         return int(value)
 
     def _check_range(self, value):
+        high = self.max if self.max is not None or isinstance(value, float) else INT_MAX
         if self.min is not None and value < self.min:
-            raise ParamError(f"{self.name}: must be at least {self.min:g}, got {value}")
-        if self.max is not None and value > self.max:
-            raise ParamError(f"{self.name}: must be at most {self.max:g}, got {value}")
+            raise ParamError(f"{self.name}: must be at least {self.min:g}, got {brief(value)}")
+        if high is not None and value > high:
+            raise ParamError(f"{self.name}: must be at most {high:g}, got {brief(value)}")
         return value
 
 
@@ -175,7 +183,7 @@ class LayerSpec:
     build_first_output: Callable[[dict, Inputs], Any] | None = None
     count_params: Callable[[dict, Inputs, dict], int] = _no_params
     # Multiply-accumulates per sample; default: one op per output element.
-    flops: Callable[[dict, Inputs, dict], int] | None = None
+    macs: Callable[[dict, Inputs, dict], int] | None = None
     key_params: tuple[str, ...] = ()
     module_prefix: str = ""  # default node-name stem ("conv" -> conv1, conv2, ...)
     aliases: tuple[str, ...] = field(default=())
@@ -189,7 +197,7 @@ class LayerSpec:
         for p in self.params:
             if p.name == name:
                 return p
-        raise KeyError(f"{self.type_id} has no parameter {name!r}")
+        raise KeyError(f"{self.type_id} has no parameter {brief(name)}")
 
     def input_port(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)

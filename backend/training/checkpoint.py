@@ -2,12 +2,16 @@
 
 A checkpoint directory holds `checkpoint.json` and the safetensors file it names. The
 tensor file gets a new name per epoch and the JSON is replaced atomically last, so a crash
-leaves the previous checkpoint whole. Tensor keys: `model/<param>`, `best/<param>`,
+leaves the previous checkpoint whole. The JSON holds the SHA-256 of the tensor file, and
+loading refuses a file that does not match it (flipped bytes, a half-copied folder) or a
+JSON of the wrong shape, with a `CheckpointError` ("the checkpoint is damaged: ...").
+Tensor keys: `model/<param>`, `best/<param>`,
 `optim/<index>/<key>`, `rng/cpu`, `rng/cuda/<i>`, `rng/shuffle`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -16,8 +20,31 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..echo import brief, cut
+
 CHECKPOINT_JSON = "checkpoint.json"
-FORMAT = "netcanvas-checkpoint-1"
+FORMAT = "netcanvas-checkpoint-2"  # 2: the tensor file's sha256 in the JSON
+
+# The JSON fields resume reads, with their types.
+_RESUME_FIELDS = {"epoch": int, "step": int, "steps_per_epoch": int, "batch_size": int,
+                  "best_epoch": int, "bad_epochs": int, "history": list, "schedule": dict,
+                  "optimizer": dict}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed from; the message says why, in full."""
+
+
+def damaged(reason: str) -> CheckpointError:
+    return CheckpointError(f"the checkpoint is damaged: {reason}")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _cpu(t: torch.Tensor) -> torch.Tensor:
@@ -85,7 +112,8 @@ def save_checkpoint(directory: str | os.PathLike, *, model_state: dict, best_sta
     tensors.update({k: _cpu(v) for k, v in rng_tensors(shuffle).items()})
     name = f"checkpoint-e{meta['epoch']:04d}.safetensors"
     _write_atomic(directory / name, lambda p: save_file(tensors, str(p), metadata={"format": FORMAT}))
-    doc = dict(meta, format=FORMAT, tensors=name, optimizer=opt_structure)
+    doc = dict(meta, format=FORMAT, tensors=name, sha256=_sha256(directory / name),
+               optimizer=opt_structure)
     json_path = directory / CHECKPOINT_JSON
     _write_atomic(json_path, lambda p: p.write_text(json.dumps(doc, indent=1, allow_nan=True)))
     for old in directory.glob("checkpoint-e*.safetensors"):
@@ -95,14 +123,61 @@ def save_checkpoint(directory: str | os.PathLike, *, model_state: dict, best_sta
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Read a checkpoint (its directory or its JSON): (meta, tensors)."""
+    """Read a checkpoint (its directory or its JSON): (meta, tensors). Raises
+    CheckpointError saying what is wrong with it."""
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT_JSON
-    doc = json.loads(path.read_text())
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, RecursionError) as exc:
+        raise damaged(f"{path.name} is not valid JSON ({cut(str(exc))})") from None
+    if not isinstance(doc, dict):
+        raise damaged(f"{path.name} holds {type(doc).__name__}, not an object")
     if doc.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a NetCanvas checkpoint")
-    return doc, load_file(str(path.parent / doc["tensors"]))
+        if isinstance(doc.get("format"), str) and doc["format"].startswith("netcanvas-checkpoint-"):
+            raise CheckpointError(
+                f"the checkpoint is format {brief(doc['format'])}; this NetCanvas reads "
+                f"{FORMAT} (it adds checksums): train again to make a new one")
+        raise CheckpointError(f"{path}: not a NetCanvas checkpoint")
+    _expect_fields(doc, {"tensors": str, "sha256": str})
+    tensor_file = _inside(path.parent, doc["tensors"])
+    try:
+        if _sha256(tensor_file) != doc["sha256"]:
+            raise damaged(f"{tensor_file.name} does not match its checksum "
+                          "(changed or corrupted since it was written)")
+        return doc, load_file(str(tensor_file))
+    except OSError as exc:
+        raise damaged(f"cannot read {tensor_file.name}: {exc.strerror}") from None
+    except Exception as exc:  # noqa: BLE001 -- safetensors raises its own error types
+        raise damaged(f"{tensor_file.name}: {cut(str(exc))}") from None
+
+
+def _expect_fields(doc: dict, kinds: dict[str, type]) -> None:
+    for key, kind in kinds.items():
+        value = doc.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise damaged(f"{key} should be {kind.__name__}, got {brief(value)}")
+
+
+def check_resume_fields(meta: dict) -> None:
+    """What resuming reads from the JSON beyond the tensors, each of the right type."""
+    _expect_fields(meta, _RESUME_FIELDS)
+    if not all(isinstance(h, dict) for h in meta["history"]):
+        raise damaged("history should be a list of objects")
+    best = meta.get("best_metric")
+    if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
+        raise damaged(f"best_metric should be a number, got {brief(best)}")
+
+
+def _inside(folder: Path, name: str) -> Path:
+    """The tensor file, which must be a plain file name in the checkpoint's own folder."""
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise damaged(f"the tensor file {brief(name)} is not a file name inside the "
+                      "checkpoint folder")
+    return folder / name
 
 
 def prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -63,7 +63,7 @@ class Cancelled:
 
 @dataclass
 class Failed:
-    kind: str  # "nan" | "oom" | "shape" | "data" | "error"
+    kind: str  # "nan" (also a diverged loss) | "oom" | "shape" | "data" | "checkpoint" | "error"
     message: str
     node: str | None = None
     step: int | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .checkpoint import CheckpointError
 from .device import is_oom
 from .events import Failed
 from .loop import NonFiniteLoss
@@ -24,6 +25,8 @@ def failure(exc: BaseException, *, step: int | None, batch_size: int, graph=None
     from ..data import DatasetError
     from ..registry.spec import ParamError, ShapeError
 
+    if isinstance(exc, CheckpointError):
+        return Failed("checkpoint", str(exc), None, None)
     if isinstance(exc, NonFiniteLoss):
         return Failed("nan", str(exc), None, exc.step)
     if is_oom(exc):

@@ -23,13 +23,28 @@ from .world import ONE, World
 REPORT_INTERVAL = 0.2  # seconds between Steps events (~5 per second)
 
 
+# A loss this many times its first value has diverged even if it is still finite
+# (Adam at lr 1e6 reaches 5e27 without a NaN); an absolute floor keeps small starts sane.
+DIVERGED_FACTOR, DIVERGED_FLOOR = 1e6, 1e8
+
+
 class NonFiniteLoss(Exception):
+    """The loss became NaN or infinite, or diverged (grew beyond DIVERGED_FACTOR times its
+    first value): the same advice either way."""
+
     def __init__(self, step: int, epoch: int, value: float, lr: float):
-        what = "NaN" if math.isnan(value) else "infinite"
+        what = ("became NaN" if math.isnan(value) else "became infinite"
+                if math.isinf(value) else f"diverged (reached {value:.3g})")
         super().__init__(
-            f"The loss became {what} at step {step} (epoch {epoch}); training stopped. "
+            f"The loss {what} at step {step} (epoch {epoch}); training stopped. "
             f"Try a smaller learning rate (now {lr:g}, e.g. {lr / 10:g}) or gradient clipping.")
         self.step = step
+
+
+def diverged(value: float, first: float | None) -> bool:
+    if not math.isfinite(value):
+        return True
+    return first is not None and abs(value) > max(DIVERGED_FLOOR, DIVERGED_FACTOR * abs(first))
 
 
 class Stopped(Exception):
@@ -54,6 +69,7 @@ class Loop:
         self.gen, self.steps, self.augment, self.emit = generator, steps, augment, emit
         self.cancel, self.running = cancel, running
         self.global_step = 0
+        self.first_loss: float | None = None  # the run's first reported loss
         self.epoch = 0  # the 1-based epoch being trained; 0 before the first
         self.total_steps = steps * settings.epochs
         self.loss_buf = torch.zeros(steps, device=device)
@@ -164,8 +180,10 @@ class Loop:
         losses = self.loss_buf[start:upto].tolist()
         now = time.perf_counter()
         first = self._epoch_start + start + 1
+        if self.first_loss is None and losses:
+            self.first_loss = losses[0]
         for k, value in enumerate(losses):
-            if not math.isfinite(value):
+            if diverged(value, self.first_loss):
                 raise NonFiniteLoss(first + k, self.epoch, value, self._lrs[start + k])
         elapsed = max(now - self._t_report, 1e-9)
         samples = min((upto - start) * self.settings.batch_size, self.train.n)

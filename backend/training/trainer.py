@@ -23,10 +23,14 @@ from types import SimpleNamespace
 
 import torch
 
+from ..echo import cut
 from ..registry import ParamError
 from ..settings import runnable_reason
 from .batches import DeviceSplit, steps_per_epoch
 from .checkpoint import (
+    CheckpointError,
+    check_resume_fields,
+    damaged,
     load_checkpoint,
     optimizer_from_parts,
     prefixed,
@@ -125,7 +129,8 @@ class Trainer:
                                  step=loop.global_step if loop else 0))
             return self._result(cancelled=True, test_metrics=self._kept_work())
         except Exception as exc:  # noqa: BLE001 -- every fault becomes a Failed event
-            step = self._loop.global_step + 1 if self._loop else None
+            loop = self._loop  # a step number only once a step has started
+            step = loop.global_step + 1 if loop is not None and loop.epoch else None
             failed = failure(exc, step=step, batch_size=self.project.training.batch_size,
                              graph=self.project.graph)
             if failed.kind == "nan" and self._checkpoint is not None:
@@ -298,13 +303,27 @@ class Trainer:
 
     def _resume(self, loop: Loop) -> dict:
         meta, tensors = load_checkpoint(self.resume_from)
+        check_resume_fields(meta)
         if meta["steps_per_epoch"] != loop.steps:
-            raise ValueError(
+            raise CheckpointError(
                 f"the checkpoint was made with {meta['steps_per_epoch']} steps per epoch "
                 f"(batch size {meta['batch_size']}), this run has {loop.steps}: resume needs the "
                 "same dataset and batch size")
+        try:
+            loop.model.load_state_dict(prefixed(tensors, "model/"))
+        except RuntimeError as exc:
+            raise CheckpointError("the checkpoint was made for another graph: "
+                                  + cut(str(exc).removeprefix("Error(s) in loading state_dict "
+                                                              "for GraphModule:"), 2000)) from None
+        try:
+            return self._restore_state(loop, meta, tensors)
+        except CheckpointError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- any inconsistency in the saved state
+            raise damaged(f"{type(exc).__name__}: {cut(str(exc))}") from None
+
+    def _restore_state(self, loop: Loop, meta: dict, tensors: dict) -> dict:
         device = next(iter(loop.model.parameters())).device
-        loop.model.load_state_dict(prefixed(tensors, "model/"))
         best = prefixed(tensors, "best/")
         self._best_state = {k: v.to(device) for k, v in best.items()} or None
         loop.opt.load_state_dict(optimizer_from_parts(meta["optimizer"], tensors))
@@ -315,7 +334,7 @@ class Trainer:
         loop.global_step = meta["step"]
         self._history = list(meta["history"])
         self._best_epoch = meta["best_epoch"]
-        return {"epoch": meta["epoch"], "best_metric": meta["best_metric"],
+        return {"epoch": meta["epoch"], "best_metric": meta.get("best_metric"),
                 "bad_epochs": meta["bad_epochs"]}
 
 

@@ -50,7 +50,7 @@ def test_check_prints_an_aligned_table_with_totals(lenet_file, capsys):
     assert main(["check", str(lenet_file)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split() == ["node", "type", "output", "params", "FLOPs"]
+    assert lines[0].split() == ["node", "type", "output", "params", "MACs"]
     conv1 = next(line for line in lines if line.startswith("conv1 "))
     assert conv1.split() == ["conv1", "Conv2d", "6×8×8", "60", "3.5k"]
     total = next(line for line in lines if line.startswith("total "))

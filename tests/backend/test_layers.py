@@ -1,5 +1,5 @@
 """Every registered layer, built with its defaults on its example input, against torch:
-shapes, parameter counts, FLOPs, a training step, and layer-specific behaviour."""
+shapes, parameter counts, MACs, a training step, and layer-specific behaviour."""
 
 from __future__ import annotations
 
@@ -54,8 +54,8 @@ def test_defaults_build_and_match_inferred_shapes(type_id):
         k: (batch, *s) for k, s in shapes.items()}
     assert spec.count_params(params, inputs, shapes) == sum(
         p.numel() for p in module.parameters())
-    if spec.flops is not None:
-        assert spec.flops(params, inputs, shapes) >= 0
+    if spec.macs is not None:
+        assert spec.macs(params, inputs, shapes) >= 0
 
 
 @pytest.mark.parametrize("type_id", BUILDABLE)
@@ -92,7 +92,7 @@ def test_flops_are_the_macs_torch_counts(type_id, params, inputs):
     with FlopCounterMode(display=False) as counter:
         module(*tensors(spec, inputs))
     shapes = spec.infer_shape(params, inputs)
-    assert spec.flops(params, inputs, shapes) == counter.get_total_flops() // 2 // BATCH
+    assert spec.macs(params, inputs, shapes) == counter.get_total_flops() // 2 // BATCH
 
 
 def test_max_pool_indices_feed_max_unpool_to_an_odd_size():

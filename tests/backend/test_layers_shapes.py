@@ -164,5 +164,5 @@ def test_infer_shape_agrees_with_torch(type_id, data):
     assert all(t.shape[0] == (BATCH if spec.inputs else 1) for t in result)
     assert spec.count_params(params, inputs, inferred) == sum(
         p.numel() for p in module.parameters())
-    if spec.flops is not None:
-        assert spec.flops(params, inputs, inferred) >= 0
+    if spec.macs is not None:
+        assert spec.macs(params, inputs, inferred) >= 0

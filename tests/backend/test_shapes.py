@@ -28,7 +28,7 @@ def lenet() -> tuple[Graph, dict]:
     return g, n
 
 
-def test_shapes_params_and_flops_of_a_chain():
+def test_shapes_params_and_macs_of_a_chain():
     g, n = lenet()
     a = analyze(g)
     assert a.ok and a.problems == []
@@ -38,10 +38,10 @@ def test_shapes_params_and_flops_of_a_chain():
     assert info["conv"].params == 6 * 1 * 9 + 6
     assert info["fc"].params == 96 * 10 + 10
     assert a.total_params == 60 + 970
-    assert info["conv"].flops == 6 * 8 * 8 * 9  # MACs: one 3x3x1 kernel per output value
-    assert info["fc"].flops == 96 * 10
-    assert info["act"].flops == 6 * 8 * 8  # default: one op per output element
-    assert info["x"].flops == 0 and a.total_flops == sum(i.flops for i in info.values())
+    assert info["conv"].macs == 6 * 8 * 8 * 9  # MACs: one 3x3x1 kernel per output value
+    assert info["fc"].macs == 96 * 10
+    assert info["act"].macs == 6 * 8 * 8  # default: one op per output element
+    assert info["x"].macs == 0 and a.total_macs == sum(i.macs for i in info.values())
     assert info["conv"].activation_bytes == 6 * 8 * 8 * 4
     # MaxPool's indices are int64.
     assert info["pool"].output_shapes == {"y": (6, 4, 4), "indices": (6, 4, 4)}

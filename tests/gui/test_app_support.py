@@ -36,7 +36,7 @@ def isolated(tmp_path, monkeypatch):
         raise AssertionError(f"unexpected dialog: {args[1:]}")
 
     for name in ("ask_save_changes", "ask_open_path", "ask_save_path", "show_error",
-                 "ask_recover"):
+                 "ask_recover", "warn"):
         monkeypatch.setattr(files, name, unexpected)
     return tmp_path
 

@@ -42,7 +42,7 @@ def test_status_bar_shows_totals_and_validity(window, qtbot):
     status = window.status
     params = (64 * 32 + 32) + (32 * 10 + 10)
     assert status.params.text() == f"{params:,} parameters"
-    assert "FLOPs" in status.flops.text()
+    assert "MACs" in status.macs.text()
     assert status.validity.text() == "✓ valid"
     _break_the_graph(window)
     assert "error" in status.validity.text()

@@ -73,7 +73,7 @@ def _conv(nd: int) -> None:
         weights = params["out_channels"] * (c_in // params["groups"]) * numel(params["kernel_size"])
         return weights + (params["out_channels"] if params["bias"] else 0)
 
-    def flops(params: dict, inputs: dict, outputs: dict) -> int:
+    def macs(params: dict, inputs: dict, outputs: dict) -> int:
         return conv_macs(outputs["y"], single(inputs)[0], params["groups"], params["kernel_size"])
 
     def build(params: dict, inputs: dict):
@@ -111,7 +111,7 @@ def _conv(nd: int) -> None:
                   "input and output channels.", min=1, max=BIG),
             Param("bias", "bool", True, "Learn one additive bias per output channel."),
         ),
-        infer_shape=infer, build=build, count_params=count, flops=flops,
+        infer_shape=infer, build=build, count_params=count, macs=macs,
         key_params=("out_channels", "kernel_size", "stride"), module_prefix="conv",
         example_inputs={"x": (3,) + (16,) * nd}, imports=(ImportForm(f"nn.{title}", read=_read_conv),),
     ))
@@ -141,7 +141,7 @@ def _deconv_params(params: dict, inputs: dict, outputs: dict) -> int:
     return weights + (params["out_channels"] if params["bias"] else 0)
 
 
-def _deconv_flops(params: dict, inputs: dict, outputs: dict) -> int:
+def _deconv_macs(params: dict, inputs: dict, outputs: dict) -> int:
     # Every input value is scattered through a whole kernel into every output channel.
     return numel(single(inputs)) * params["out_channels"] * numel(params["kernel_size"])
 
@@ -186,7 +186,7 @@ register(LayerSpec(
         Param("bias", "bool", True, "Learn one additive bias per output channel."),
     ),
     infer_shape=_deconv_shape, build=_deconv_build, count_params=_deconv_params,
-    flops=_deconv_flops, key_params=("out_channels", "kernel_size", "stride"),
+    macs=_deconv_macs, key_params=("out_channels", "kernel_size", "stride"),
     module_prefix="deconv", example_inputs={"x": (8, 7, 7)},
     imports=(ImportForm("nn.ConvTranspose2d", read=_read_deconv),),
 ))

@@ -19,7 +19,7 @@ def _linear_params(params: dict, inputs: dict, outputs: dict) -> int:
     return fan_in * params["out_features"] + (params["out_features"] if params["bias"] else 0)
 
 
-def _linear_flops(params: dict, inputs: dict, outputs: dict) -> int:
+def _linear_macs(params: dict, inputs: dict, outputs: dict) -> int:
     shape = single(inputs)
     rows = 1
     for d in shape[:-1]:
@@ -43,7 +43,7 @@ register(LayerSpec(
         Param("bias", "bool", True, "Learn an additive bias."),
     ),
     infer_shape=_linear_shape, build=_linear_build, count_params=_linear_params,
-    flops=_linear_flops, key_params=("out_features",), module_prefix="fc",
+    macs=_linear_macs, key_params=("out_features",), module_prefix="fc",
     example_inputs={"x": (16,)}, imports=(ImportForm("nn.Linear"),),
 ))
 

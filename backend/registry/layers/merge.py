@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import register
 from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import fmt, forms, no_flops, numel, resolve_dim
+from .common import fmt, forms, no_macs, numel, resolve_dim
 
 
 def _shapes(title: str, inputs: dict) -> list[tuple[int, ...]]:
@@ -24,7 +24,7 @@ def _elementwise(type_id: str, title: str, module: str, prefix: str, doc: str,
                                  f"and {fmt(s)}")
         return {"y": shapes[0]}
 
-    def flops(params: dict, inputs: dict, outputs: dict) -> int:
+    def macs(params: dict, inputs: dict, outputs: dict) -> int:
         return (len(inputs["x"]) - 1) * numel(outputs["y"])
 
     def build(params: dict, inputs: dict):
@@ -35,7 +35,7 @@ def _elementwise(type_id: str, title: str, module: str, prefix: str, doc: str,
     register(LayerSpec(
         type_id=type_id, title=title, category="Merge", doc=doc,
         inputs=(Port("x", many=True, doc="Two or more tensors of one shape."),),
-        outputs=(Port("y"),), params=(), infer_shape=infer, build=build, flops=flops,
+        outputs=(Port("y"),), params=(), infer_shape=infer, build=build, macs=macs,
         module_prefix=prefix, example_inputs={"x": [(4, 5, 5), (4, 5, 5)]},
         imports=forms(*calls, args=("x", "x")),
     ))
@@ -84,7 +84,7 @@ register(LayerSpec(
     outputs=(Port("y"),),
     params=(Param("dim", "int", 1, "Dimension to join along: 1 = channels, 0 is the batch "
                   "and not allowed, -1 = last.", min=-8, max=8),),
-    infer_shape=_concat_shape, build=_concat_build, flops=no_flops,
+    infer_shape=_concat_shape, build=_concat_build, macs=no_macs,
     key_params=("dim",), module_prefix="cat",
     imports=forms("torch.cat", "torch.concat", args=("x", "dim"), defaults=(("dim", 0),)),
     example_inputs={"x": [(4, 5, 5), (2, 5, 5)]},

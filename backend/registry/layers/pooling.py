@@ -36,10 +36,33 @@ def _pool_shape(title: str, params: dict, inputs: dict, dilation=None) -> dict:
                          f"{dims(kernel)}")
     out = window_out(title, sizes, kernel, params["stride"], padding, dilation,
                      params["ceil_mode"])
+    _ceil_needed(title, params, sizes, dilation)
     return {"y": (channels, *out)}
 
 
-def _pool_flops(params: dict, inputs: dict, outputs: dict) -> int:
+def _ceil_needed(title: str, params: dict, sizes, dilation=None) -> bool:
+    """Whether ceil_mode changes the output. Where its last window would start past the
+    input, torch drops that window but ONNX keeps it, so such a pool is built without
+    ceil_mode when the floor gives the same size; a pool that needs ceil_mode in one
+    dimension and drops a window in the other cannot be exported and is refused."""
+    if not params["ceil_mode"]:
+        return False
+    needed, dropped = [], []
+    for n, k, st, p, d in zip(sizes, params["kernel_size"], params["stride"],
+                              params["padding"], dilation or (1, 1)):
+        room = n + 2 * p - d * (k - 1) - 1
+        ceil = -(-room // st) + 1
+        kept = ceil - 1 if (ceil - 1) * st >= n + p else ceil  # torch's rule
+        needed.append(kept > room // st + 1)
+        dropped.append(kept < ceil)
+    if any(dropped) and any(needed):
+        raise ShapeError(f"{title} ceil_mode with stride {dims(params['stride'])} on a "
+                         f"{dims(sizes)} input would start a window past the input, which "
+                         "ONNX computes differently; turn ceil_mode off or change the stride")
+    return any(needed)
+
+
+def _pool_macs(params: dict, inputs: dict, outputs: dict) -> int:
     return numel(outputs["y"]) * numel(params["kernel_size"])
 
 
@@ -71,9 +94,10 @@ def _max_pool_shape(params: dict, inputs: dict) -> dict:
 def _max_pool_build(params: dict, inputs: dict, return_indices: bool = True):
     from torch import nn
 
+    ceil = _ceil_needed("MaxPool2d", params, single(inputs)[1:], params["dilation"])
     return nn.MaxPool2d(tuple(params["kernel_size"]), tuple(params["stride"]),
                         tuple(params["padding"]), tuple(params["dilation"]),
-                        return_indices=return_indices, ceil_mode=params["ceil_mode"])
+                        return_indices=return_indices, ceil_mode=ceil)
 
 
 def _max_pool_build_values_only(params: dict, inputs: dict):
@@ -96,7 +120,7 @@ register(LayerSpec(
                   min=1, max=1024, length=2),
             _ceil_mode()),
     infer_shape=_max_pool_shape, build=_max_pool_build,
-    build_first_output=_max_pool_build_values_only, flops=_pool_flops,
+    build_first_output=_max_pool_build_values_only, macs=_pool_macs,
     key_params=("kernel_size", "stride"), module_prefix="pool",
     example_inputs={"x": (4, 8, 8)},
     imports=(*forms("nn.MaxPool2d", read=_read_window),
@@ -172,7 +196,8 @@ def _avg_pool_build(params: dict, inputs: dict):
     from torch import nn
 
     return nn.AvgPool2d(tuple(params["kernel_size"]), tuple(params["stride"]),
-                        tuple(params["padding"]), ceil_mode=params["ceil_mode"],
+                        tuple(params["padding"]),
+                        ceil_mode=_ceil_needed("AvgPool2d", params, single(inputs)[1:]),
                         count_include_pad=params["count_include_pad"])
 
 
@@ -186,7 +211,7 @@ register(LayerSpec(
             _ceil_mode(),
             Param("count_include_pad", "bool", True, "Count padded zeros in the mean.")),
     infer_shape=lambda p, i: _pool_shape("AvgPool2d", p, i), build=_avg_pool_build,
-    flops=_pool_flops, key_params=("kernel_size", "stride"), module_prefix="pool",
+    macs=_pool_macs, key_params=("kernel_size", "stride"), module_prefix="pool",
     example_inputs={"x": (4, 8, 8)},
     imports=(*forms("nn.AvgPool2d", read=_read_window),
              *forms("F.avg_pool2d", args=(*WINDOW_ARGS, "ceil_mode", "count_include_pad",
@@ -202,7 +227,7 @@ def _adaptive_shape(params: dict, inputs: dict) -> dict:
     return {"y": (channels, *params["output_size"])}
 
 
-def _input_flops(params: dict, inputs: dict, outputs: dict) -> int:
+def _input_macs(params: dict, inputs: dict, outputs: dict) -> int:
     return numel(single(inputs))
 
 
@@ -228,7 +253,7 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),),
     params=(Param("output_size", "ints", (1, 1), "Output height and width.",
                   min=1, max=65536, length=2),),
-    infer_shape=_adaptive_shape, build=_adaptive_build, flops=_input_flops,
+    infer_shape=_adaptive_shape, build=_adaptive_build, macs=_input_macs,
     key_params=("output_size",), module_prefix="pool", example_inputs={"x": (4, 7, 7)},
     imports=forms("nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", args=("x", "output_size"),
                   read=_read_output_size),
@@ -262,7 +287,7 @@ register(LayerSpec(
         "needed). It replaces large fully connected layers in modern CNNs (ResNet) and "
         "makes the network indifferent to the input size.",
     inputs=(Port("x"),), outputs=(Port("y"),), params=(),
-    infer_shape=_global_shape, build=_global_build, flops=_input_flops,
+    infer_shape=_global_shape, build=_global_build, macs=_input_macs,
     module_prefix="gap", example_inputs={"x": (8, 4, 4)},
     imports=forms("Tensor.mean", "torch.mean", args=("x", "dim", "keepdim"),
                   read=_read_spatial_mean),

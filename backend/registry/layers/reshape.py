@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import register
 from ..spec import BATCH, LayerSpec, Param, ParamError, Port, ShapeError
-from .common import fmt, forms, identity_build, no_flops, numel, resolve_dim, same_shape, single
+from .common import fmt, forms, identity_build, no_macs, numel, resolve_dim, same_shape, single
 
 
 def _flatten_shape(params: dict, inputs: dict) -> dict:
@@ -33,7 +33,7 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),),
     params=(Param("start_dim", "int", 1, f"First dimension joined, {DIM_DOC}.", min=-8, max=8),
             Param("end_dim", "int", -1, f"Last dimension joined, {DIM_DOC}.", min=-8, max=8)),
-    infer_shape=_flatten_shape, build=_flatten_build, flops=no_flops,
+    infer_shape=_flatten_shape, build=_flatten_build, macs=no_macs,
     key_params=("start_dim",), module_prefix="flatten", example_inputs={"x": (4, 3, 3)},
     imports=(*forms("nn.Flatten"), *forms("torch.flatten", "Tensor.flatten",
                                           args=("x", "start_dim", "end_dim"),
@@ -87,7 +87,7 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),),
     params=(Param("shape", "ints", (-1,), "Target shape of one sample; one -1 allowed.",
                   min=-1, max=1_000_000_000),),
-    infer_shape=_reshape_shape, build=_reshape_build, flops=no_flops,
+    infer_shape=_reshape_shape, build=_reshape_build, macs=no_macs,
     key_params=("shape",), module_prefix="reshape", example_inputs={"x": (4, 3, 3)},
     imports=(*forms("Tensor.view", "Tensor.reshape", args=("x", "*shape"), read=_read_reshape),
              *forms("torch.reshape", args=("x", "shape"), read=_read_reshape)),
@@ -99,6 +99,6 @@ register(LayerSpec(
     doc="Passes its input through unchanged. Useful as a named junction in a graph, as a "
         "placeholder while experimenting, or as the shortcut branch of a residual block.",
     inputs=(Port("x"),), outputs=(Port("y"),), params=(),
-    infer_shape=same_shape, build=identity_build, flops=no_flops,
+    infer_shape=same_shape, build=identity_build, macs=no_macs,
     module_prefix="identity", example_inputs={"x": (8,)}, imports=forms("nn.Identity"),
 ))
