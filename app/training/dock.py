@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..settings import app_settings
+from . import lr_dialog
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
 from .export_dialogs import ExportActions
@@ -126,6 +127,7 @@ class TrainingDock(QDockWidget):
         self.data_tab = DataTab()
         self.settings_form = SettingsForm()
         self.memory_label = MemoryFitLabel.install(self.settings_form)
+        self.lr_find_button = lr_dialog.install_button(self.settings_form, self._loaded_dataset)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action,
                               self.resume_action)
         self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
@@ -253,10 +255,14 @@ class TrainingDock(QDockWidget):
         run.resuming()
         self._launch(run, resume=True)
 
+    def _loaded_dataset(self, project):
+        """The Data tab's dataset when it is the project's, else None (then loaded anew)."""
+        return (self.data_tab.dataset
+                if self.data_tab.loaded_key == config_key(project.dataset) else None)
+
     def _launch(self, run, resume: bool) -> None:
         project = run.project
-        dataset = (self.data_tab.dataset
-                   if self.data_tab.loaded_key == config_key(project.dataset) else None)
+        dataset = self._loaded_dataset(project)
         every = self.layers_tab.prepare(len(project.graph.nodes))
         thread = TrainingThread(project, dataset, self, checkpoint_dir=run.checkpoint_dir,
                                 resume_from=run.checkpoint_dir if resume else None,
