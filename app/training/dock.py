@@ -266,7 +266,7 @@ class TrainingDock(QDockWidget):
         every = self.layers_tab.prepare(len(project.graph.nodes))
         thread = TrainingThread(project, dataset, self, checkpoint_dir=run.checkpoint_dir,
                                 resume_from=run.checkpoint_dir if resume else None,
-                                layer_stats=every)
+                                layer_stats=every, tensorboard_dir=run.folder / "tensorboard")
         thread.events.connect(self._on_events)
         thread.ended.connect(self._on_ended)
         self.thread, self.run = thread, run
