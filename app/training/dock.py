@@ -33,6 +33,7 @@ from ..settings import app_settings
 from . import lr_dialog
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
+from .experiments_tab import ExperimentsTab
 from .export_dialogs import ExportActions
 from .layers_tab import LayersTab
 from .run_tab import RunTab
@@ -133,6 +134,7 @@ class TrainingDock(QDockWidget):
         self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
                                  self.export_python_action])
         self.layers_tab = LayersTab()
+        self.experiments_tab = ExperimentsTab()
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -142,6 +144,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.run_tab, "Run")
         self.tabs.addTab(self.eval_tab, "Evaluation")
         self.tabs.addTab(self.layers_tab, "Layers")
+        self.tabs.addTab(self.experiments_tab, "Experiments")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
@@ -196,6 +199,7 @@ class TrainingDock(QDockWidget):
         for run in self.store.runs:
             self.run_tab.show_history(run)
         self.show_run(self.store.latest_usable())
+        self.experiments_tab.set_runs(self.store.runs)
 
     def document_saved(self) -> None:
         """A never-saved document got a file: its runs move to that file's run folder, so
@@ -209,6 +213,7 @@ class TrainingDock(QDockWidget):
         store.folder.rename(target)
         shown = self.shown.number if self.shown is not None else None
         self.store = RunStore(target.name, target.parent)
+        self.experiments_tab.set_runs(self.store.runs)
         self.show_run(next((r for r in self.store.runs if r.number == shown), None))
 
     def confirm_close(self) -> bool:
@@ -279,6 +284,7 @@ class TrainingDock(QDockWidget):
         self.tabs.setCurrentWidget(self.run_tab)
         self.pause_action.setText("Pause")
         self._update_actions()
+        self.experiments_tab.set_runs(self.store.runs)
         self.run_started.emit()
         thread.start()
 
@@ -366,6 +372,7 @@ class TrainingDock(QDockWidget):
             run.ended(result)
         self.run_tab.ended(result, run)
         self.show_run(run if run.usable else self.shown)
+        self.experiments_tab.set_runs(self.store.runs)
         self.run_ended.emit(result)
         thread.deleteLater()
 
