@@ -29,6 +29,8 @@ def _application():
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from netcanvas import APP_ID
+
     from .icons import app_icon
     from .settings import APP_NAME, ORG_NAME
 
@@ -40,7 +42,7 @@ def _application():
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationDisplayName(APP_NAME)
-    app.setDesktopFileName("io.github.netcanvas.NetCanvas")
+    app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     return app
 

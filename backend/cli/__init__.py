@@ -1,4 +1,4 @@
-"""`netcanvas check|code|export|import|lint|train|sweep|lr-find|circuit`: the headless commands.
+"""`netcanvas COMMAND ...`: the headless commands listed in COMMANDS.
 
 Exit status: 0 done, 1 the model has errors or its export failed, 2 bad arguments or a
 file that cannot be read. Every refusal is one line on stderr, never a traceback.
@@ -12,7 +12,8 @@ import sys
 
 from .common import UsageError
 
-COMMANDS = ("check", "code", "export", "import", "lint", "train", "sweep", "lr-find", "circuit")
+COMMANDS = ("check", "code", "export", "import", "lint", "train", "sweep", "lr-find", "circuit",
+            "desktop")
 MODULES = {"import": "import_model", "lr-find": "lr_find"}  # not Python names
 
 

@@ -58,19 +58,3 @@ def test_start_up_imports_no_torch_on_the_gui_thread():
                          check=True)
     assert out.stdout.strip() == "[]"
 
-
-def test_packaging_metadata_is_well_formed():
-    from configparser import ConfigParser
-    from pathlib import Path
-    from xml.dom import minidom
-
-    folder = Path(__file__).parents[2] / "packaging"
-    app_id = "io.github.netcanvas.NetCanvas"
-    entry = ConfigParser(interpolation=None)
-    entry.read(folder / f"{app_id}.desktop")
-    assert entry["Desktop Entry"]["Exec"].split()[0] == "netcanvas"
-    assert entry["Desktop Entry"]["Icon"] == app_id
-    info = minidom.parse(str(folder / f"{app_id}.metainfo.xml"))
-    assert info.getElementsByTagName("id")[0].firstChild.data == app_id
-    icon = minidom.parse(str(folder / f"{app_id}.svg")).documentElement
-    assert icon.tagName == "svg"
