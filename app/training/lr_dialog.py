@@ -9,7 +9,7 @@ import math
 
 import pyqtgraph as pg
 from netcanvas.backend.graph import SetSetting
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .colours import colour, palette_colours, style_plot
@@ -61,7 +61,7 @@ class LRFindDialog(QDialog):
         self.plot.setLogMode(x=True)
         self.curve = self.plot.plot(pen=pg.mkPen(colour(0), width=2))
         self.marker = pg.InfiniteLine(angle=90, movable=False,
-                                      pen=pg.mkPen(colour(3), style=pg.QtCore.Qt.PenStyle.DashLine))
+                                      pen=pg.mkPen(colour(3), style=Qt.PenStyle.DashLine))
         self.marker.setVisible(False)
         self.plot.addItem(self.marker)
         self.use_button = QPushButton("Use")
