@@ -30,8 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..settings import app_settings
+from . import lr_dialog
 from .data_tab import DataTab, config_key
 from .eval_tab import EvalTab
+from .experiments_tab import ExperimentsTab
 from .export_dialogs import ExportActions
 from .layers_tab import LayersTab
 from .run_tab import RunTab
@@ -129,11 +131,13 @@ class TrainingDock(QDockWidget):
         self.data_tab = DataTab()
         self.settings_form = SettingsForm()
         self.memory_label = MemoryFitLabel.install(self.settings_form)
+        self.lr_find_button = lr_dialog.install_button(self.settings_form, self._loaded_dataset)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action,
                               self.resume_action)
         self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
                                  self.export_python_action])
         self.layers_tab = LayersTab()
+        self.experiments_tab = ExperimentsTab()
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -143,6 +147,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.run_tab, "Run")
         self.tabs.addTab(self.eval_tab, "Evaluation")
         self.tabs.addTab(self.layers_tab, "Layers")
+        self.tabs.addTab(self.experiments_tab, "Experiments")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
@@ -197,6 +202,7 @@ class TrainingDock(QDockWidget):
         for run in self.store.runs:
             self.run_tab.show_history(run)
         self.show_run(self.store.latest_usable())
+        self.experiments_tab.set_runs(self.store.runs)
 
     def document_saved(self) -> None:
         """A never-saved document got a file: its runs move to that file's run folder, so
@@ -210,6 +216,7 @@ class TrainingDock(QDockWidget):
         store.folder.rename(target)
         shown = self.shown.number if self.shown is not None else None
         self.store = RunStore(target.name, target.parent)
+        self.experiments_tab.set_runs(self.store.runs)
         self.show_run(next((r for r in self.store.runs if r.number == shown), None))
 
     def confirm_close(self) -> bool:
@@ -256,14 +263,18 @@ class TrainingDock(QDockWidget):
         run.resuming()
         self._launch(run, resume=True)
 
+    def _loaded_dataset(self, project):
+        """The Data tab's dataset when it is the project's, else None (then loaded anew)."""
+        return (self.data_tab.dataset
+                if self.data_tab.loaded_key == config_key(project.dataset) else None)
+
     def _launch(self, run, resume: bool) -> None:
         project = run.project
-        dataset = (self.data_tab.dataset
-                   if self.data_tab.loaded_key == config_key(project.dataset) else None)
+        dataset = self._loaded_dataset(project)
         every = self.layers_tab.prepare(len(project.graph.nodes))
         thread = TrainingThread(project, dataset, self, checkpoint_dir=run.checkpoint_dir,
                                 resume_from=run.checkpoint_dir if resume else None,
-                                layer_stats=every)
+                                layer_stats=every, tensorboard_dir=run.folder / "tensorboard")
         thread.events.connect(self._on_events)
         thread.ended.connect(self._on_ended)
         self.thread, self.run = thread, run
@@ -276,6 +287,7 @@ class TrainingDock(QDockWidget):
         self.tabs.setCurrentWidget(self.run_tab)
         self.pause_action.setText("Pause")
         self._update_actions()
+        self.experiments_tab.set_runs(self.store.runs)
         self.run_started.emit()
         thread.start()
 
@@ -361,6 +373,7 @@ class TrainingDock(QDockWidget):
             run.ended(result)
         self.run_tab.ended(result, run)
         self.show_run(run if run.usable else self.shown)
+        self.experiments_tab.set_runs(self.store.runs)
         self.run_ended.emit(result)
         thread.deleteLater()
 

@@ -63,8 +63,9 @@ class TrainingThread(QThread):
     ended = Signal(object)  # RunResult, or None when the data never loaded
 
     def __init__(self, project: Project, dataset=None, parent=None, *, checkpoint_dir=None,
-                 resume_from=None, layer_stats: int = 0) -> None:
+                 resume_from=None, layer_stats: int = 0, tensorboard_dir=None) -> None:
         super().__init__(parent)
+        self.tensorboard_dir = tensorboard_dir  # TensorBoard event files go here when set
         self.project = project
         self.dataset = dataset
         self.checkpoint_dir, self.resume_from = checkpoint_dir, resume_from
@@ -78,6 +79,7 @@ class TrainingThread(QThread):
         self._grid = None
         self._pending: list = []
         self._last_sent = 0.0
+        self._tensorboard = None
 
     # ---- control, from the GUI thread -----------------------------------------------
     def cancel(self, keep: bool = True) -> None:
@@ -127,7 +129,12 @@ class TrainingThread(QThread):
             self._trainer = trainer
             if self._cancelled:
                 trainer.cancel(self._keep)
-        self.result = trainer.run()  # never raises: faults arrive as a Failed event
+        self._tensorboard = _tensorboard_log(self.tensorboard_dir)
+        try:
+            self.result = trainer.run()  # never raises: faults arrive as a Failed event
+        finally:
+            if self._tensorboard is not None:
+                self._tensorboard.close()
         if self.result.history and self.result.model and self._keep:  # work kept: evaluate
             try:
                 outputs = self._scores(predict(self.result.model, self.dataset.test.x, "cpu"))
@@ -165,6 +172,8 @@ class TrainingThread(QThread):
         """Runs in this thread between two steps: the one time the Trainer may snapshot its
         live model for the decision boundary."""
         self._send(ev)
+        if self._tensorboard is not None:
+            self._tensorboard(ev)
         if self._grid is None or not isinstance(ev, (Steps, EpochEnded)):
             return
         now = time.monotonic()
@@ -191,6 +200,19 @@ class TrainingThread(QThread):
         if self.dataset.task == "classification":
             out = torch.softmax(out.float(), dim=1)
         return out.numpy()
+
+
+def _tensorboard_log(logdir):
+    """A TensorBoard sink writing into `logdir`, or None (no folder, or no tensorboard)."""
+    from netcanvas.backend.training.tensorboard import TensorBoardLog, TensorBoardLogUnavailable
+
+    if logdir is None:
+        return None
+    try:
+        return TensorBoardLog(logdir)
+    except (TensorBoardLogUnavailable, OSError) as exc:
+        log.info("no TensorBoard log for this run: %s", exc)
+        return None
 
 
 def _boundary_grid(dataset):
