@@ -26,6 +26,7 @@ class DatasetInfo:
         """Option name -> default, from the declarations in backend/settings.py."""
         return option_defaults(self.name)
 
+
 DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     DatasetInfo("digits", "Digits (8x8)", "builtin",
                 "1,797 handwritten digits, grey 8x8 images, 10 classes. Ships with "

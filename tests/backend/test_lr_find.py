@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from netcanvas.backend.cli import main
 from netcanvas.backend.training.lr_find import lr_range_test, suggest
-from test_training_support import blobs, mlp_project
+from test_training_support import blobs, blobs_file, mlp_project
 
 EXAMPLE = Path(__file__).parents[2] / "resources" / "examples" / "lenet_digits.netcanvas"
 
@@ -40,13 +40,10 @@ def test_digits_example_suggests_near_its_own_rate(tmp_path, capsys):
 
 
 def test_apply_saves_the_suggestion(tmp_path, capsys):
-    from netcanvas.backend.project_io import load_project, save_project
+    from netcanvas.backend.project_io import load_project
 
     project = mlp_project()
-    project.dataset.name = "blobs"
-    project.dataset.options = {"n_samples": 150, "classes": 3}
-    path = tmp_path / "p.netcanvas"
-    save_project(project, path)
+    path = blobs_file(tmp_path / "p.netcanvas")
     assert main(["lr-find", str(path), "--device", "cpu", "--steps", "40", "--apply"]) == 0
     saved = load_project(path).training.lr
     assert saved != project.training.lr and saved > 0

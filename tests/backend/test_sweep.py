@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from netcanvas.backend.cli import main
-from netcanvas.backend.project_io import load_project, save_project
+from netcanvas.backend.project_io import load_project
 from netcanvas.backend.sweep import (
     SweepError,
     SweepParam,
@@ -20,6 +20,7 @@ from netcanvas.backend.sweep import (
     shares,
     with_settings,
 )
+from test_training_support import blobs_file as saved_blobs
 from test_training_support import mlp_project
 
 EXAMPLE = Path(__file__).parents[2] / "resources" / "examples" / "lenet_digits.netcanvas"
@@ -27,12 +28,7 @@ EXAMPLE = Path(__file__).parents[2] / "resources" / "examples" / "lenet_digits.n
 
 @pytest.fixture
 def blobs_file(tmp_path):
-    project = mlp_project(epochs=2)
-    project.dataset.name = "blobs"
-    project.dataset.options = {"n_samples": 150, "classes": 3}
-    path = tmp_path / "blobs.netcanvas"
-    save_project(project, path)
-    return path
+    return saved_blobs(tmp_path / "blobs.netcanvas", epochs=2)
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 from netcanvas.backend.cli import train as train_cli
-from netcanvas.backend.project_io import save_project
 from netcanvas.backend.training.tensorboard import scalar_tag
-from test_training_support import mlp_project
+from test_training_support import blobs_file
 
 event_accumulator = pytest.importorskip(
     "tensorboard.backend.event_processing.event_accumulator")
@@ -21,11 +20,7 @@ def test_tags():
 def test_train_writes_event_files(tmp_path):
     from netcanvas.backend.cli import main
 
-    project = mlp_project(epochs=3)
-    project.dataset.name = "blobs"
-    project.dataset.options = {"n_samples": 150, "classes": 3}
-    path = tmp_path / "p.netcanvas"
-    save_project(project, path)
+    path = blobs_file(tmp_path / "p.netcanvas", epochs=3)
     logdir = tmp_path / "run" / "tensorboard"
     assert main(["train", str(path), "--device", "cpu", "--out", str(tmp_path / "run"),
                  "--tensorboard", str(logdir)]) == 0

@@ -10,6 +10,7 @@ import pytest
 import torch
 from netcanvas.backend.cli import train as train_cli
 from netcanvas.backend.project_io import save_project
+from test_training_support import blobs_file as saved_blobs
 from test_training_support import linear_project, mlp_project
 
 
@@ -21,12 +22,7 @@ def train(*argv: str) -> int:
 
 @pytest.fixture
 def blobs_file(tmp_path):
-    project = mlp_project(epochs=2)
-    project.dataset.name = "blobs"
-    project.dataset.options = {"n_samples": 150, "classes": 3}
-    path = tmp_path / "blobs.netcanvas"
-    save_project(project, path)
-    return path
+    return saved_blobs(tmp_path / "blobs.netcanvas", epochs=2)
 
 
 def test_metrics_json_and_csv(blobs_file, tmp_path, capsys):

@@ -27,6 +27,17 @@ def mlp_project(features: int = 2, classes: int = 3, hidden: int = 16, loss="cro
     return _project(g, **{"lr": 0.01, **training})
 
 
+def blobs_file(path, **training):
+    """An MLP project on 150 generated blobs (3 classes), saved at `path`; returns `path`."""
+    from netcanvas.backend.project_io import save_project
+
+    project = mlp_project(**training)
+    project.dataset.name = "blobs"
+    project.dataset.options = {"n_samples": 150, "classes": 3}
+    save_project(project, path)
+    return path
+
+
 def linear_project(features: int = 3, **training) -> Project:
     """Input -> Linear -> Output(mse): linear regression."""
     g = Graph()
