@@ -104,7 +104,7 @@ def test_train_edit_export_and_open_another_project(session, tmp_path):
     time.sleep(1.0)  # let it paint before the screenshot
     _screenshot(app, "runs-export-dialog.png")
     app.mouse.keys_to_window(dialog, "Return")
-    onnx_path = Path(tmp_path / "home" / "model.onnx")
+    onnx_path = app.project.parent / "model.onnx"  # dialogs start in the last folder used
     wait_for(lambda: onnx_path.is_file() and onnx_path.stat().st_size > 0 or None, EXPORT_S,
              "the ONNX file")
     time.sleep(1.0)
