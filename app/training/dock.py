@@ -49,6 +49,7 @@ from .worker import (
 )
 
 STOP_TIMEOUT_MS = 2000
+LET_GO_MS = 200  # closing or switching projects waits this long for a stopped run at most
 RUNS_FOLDER_KEY = "runs/folder"
 
 
@@ -189,9 +190,7 @@ class TrainingDock(QDockWidget):
         """Show another document: its dataset, settings and runs only. A live run was
         stopped first (see `confirm_close`); nothing of another project stays on screen."""
         if self.running:
-            self.thread.cancel(keep=False)
-            self.thread.wait()
-            self._on_ended(self.thread.result, self.thread)
+            self._let_go()
         self.document = document
         self.data_tab.set_document(document)
         self.settings_form.set_document(document)
@@ -225,10 +224,25 @@ class TrainingDock(QDockWidget):
             return True
         if not ask_stop_run(self.window(), self.run.label):
             return False
-        self.thread.cancel(keep=False)
-        self.thread.wait()
-        self._on_ended(self.thread.result, self.thread)
+        self._let_go()
         return True
+
+    def _let_go(self) -> None:
+        """Stop the live run for good, never waiting on a slow step: a thread that ends at
+        once reports as usual; one still inside a step finishes on its own, its late events
+        ignored (the window's close gives it a deadline), and its run is left "interrupted":
+        resumable from its last checkpoint."""
+        thread, run = self.thread, self.run
+        thread.cancel(keep=False)
+        if thread.wait(LET_GO_MS):
+            self._on_ended(thread.result, thread)
+            return
+        self.thread = self.run = None  # _on_ended ignores a thread it no longer holds
+        self._watch_graph(None)
+        run.status = "interrupted"
+        run.save()
+        thread.finished.connect(thread.deleteLater)
+        self._update_actions()
 
     def show_run(self, run) -> None:
         """The run the Evaluation tab and the exports use (None: no usable run)."""

@@ -10,6 +10,7 @@ import time
 import pytest
 from netcanvas.app import main_window
 from netcanvas.app.main_window import MainWindow
+from netcanvas.app.training import dock as dock_module
 from netcanvas.backend.training import loop
 from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project
 
@@ -28,6 +29,7 @@ def test_close_returns_while_a_slow_step_runs(qtbot, monkeypatch):
         return real_step(self, *args)
 
     monkeypatch.setattr(loop.Loop, "_step", slow_step)
+    monkeypatch.setattr(dock_module, "ask_stop_run", lambda parent, label: True)  # "Stop it"
     win = MainWindow()
     win.files.quiet = True
     win.show()
