@@ -28,7 +28,10 @@ def test_every_layer_declares_what_it_imports_from():
     classes, functions, methods = _forms()  # every target resolves to a torch object
     declared = {f.spec.type_id for table in (classes, functions) for f in table.values()}
     declared |= {f.spec.type_id for forms in methods.values() for f in forms}
-    assert declared == set(REGISTRY) - {"input", "output"}
+    # The circuit view's scalar layers (issue 11) landed beside the importer and declare no
+    # import forms yet: an imported torch.sub/div/pow/exp is refused by name, not guessed.
+    circuit = {"constant", "subtract", "divide", "power", "exp"}
+    assert declared == set(REGISTRY) - {"input", "output"} - circuit
 
 
 def _randomized(name: str):
