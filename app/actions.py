@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar
 
-from .files import example_title, examples
-from .icons import theme_icon
-from .importing import import_model
+from netcanvas.app.files import example_title, examples
+from netcanvas.app.icons import theme_icon
+from netcanvas.app.importing import import_model
 
 
 def _action(window, text: str, slot, shortcut=None, icon: str | None = None,

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from .highlighter import PythonHighlighter
+from netcanvas.app.highlighter import PythonHighlighter
 
 DEBOUNCE_MS = 300
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netcanvas-code")

@@ -18,8 +18,8 @@ from netcanvas.backend.project_io import ProjectFileError, load_project, save_pr
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from .document import Document
-from .settings import app_settings, last_folder, recovery_dir, remember_folder
+from netcanvas.app.document import Document
+from netcanvas.app.settings import app_settings, last_folder, recovery_dir, remember_folder
 
 SUFFIX = ".netcanvas"
 FILE_FILTER = "NetCanvas projects (*.netcanvas);;All files (*)"

@@ -9,7 +9,7 @@ from pathlib import Path
 from netcanvas.graph_editor.node_item import card_size
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
-from . import files
+from netcanvas.app import files
 
 MODEL_FILTER = "Models (*.onnx *.py);;ONNX files (*.onnx);;PyTorch files (*.py)"
 

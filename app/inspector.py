@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .document import Document
-from .icons import category_icon, status_color
-from .param_editors import ParamEditor, make_editor
+from netcanvas.app.document import Document
+from netcanvas.app.icons import category_icon, status_color
+from netcanvas.app.param_editors import ParamEditor, make_editor
 
 
 def _muted(label: QLabel) -> QLabel:

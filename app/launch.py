@@ -32,8 +32,8 @@ def _application():
 
     from netcanvas import APP_ID
 
-    from .icons import app_icon
-    from .settings import APP_NAME, ORG_NAME
+    from netcanvas.app.icons import app_icon
+    from netcanvas.app.settings import APP_NAME, ORG_NAME
 
     app = QApplication.instance()
     if app is None:
@@ -65,7 +65,7 @@ def save_screenshot(window, path: str | Path) -> bool:
 
 def _start_demo(window, screenshot: str | None) -> bool:
     try:
-        from .training.demo import start_demo
+        from netcanvas.app.training.demo import start_demo
     except ImportError as exc:
         print(f"netcanvas: --demo is not available in this build ({exc})", file=sys.stderr)
         return False
@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"netcanvas: no such file: {args.file}", file=sys.stderr)
         return 2
     app = _application()
-    from .files import DEFAULT_EXAMPLE, examples
-    from .main_window import MainWindow
+    from netcanvas.app.files import DEFAULT_EXAMPLE, examples
+    from netcanvas.app.main_window import MainWindow
 
     window = MainWindow()
     window.files.quiet = bool(args.screenshot)  # no modal dialogs in a headless run
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     app.processEvents()
     window.frame_all()
     window.files.offer_recovery()
-    from .testing_hooks import install_test_hooks  # no-op unless a test asks for it
+    from netcanvas.app.testing_hooks import install_test_hooks  # no-op unless a test asks for it
     install_test_hooks(window)
     return _exit_status(app.exec())
 
@@ -125,7 +125,7 @@ def _exit_status(status: int) -> int:
     """The status to return; when a thread is still busy after its window closed (a slow
     training step, the torch import), end the process now rather than wait for it or have
     interpreter shutdown pull modules from under it."""
-    from .main_window import threads_left_running
+    from netcanvas.app.main_window import threads_left_running
 
     if threads_left_running():
         sys.stdout.flush()

@@ -26,22 +26,22 @@ from PySide6.QtWidgets import (
 
 from netcanvas import __version__
 
-from .actions import WindowActions
-from .code_panel import CodePanel
-from .document import Document
-from .files import SUFFIX, FileController
-from .icons import app_icon
-from .insight_view import InsightController
-from .inspector import InspectorPanel
-from .palette import PalettePanel
-from .problems import ProblemsPanel
-from .quick_fixes import QuickFixes
-from .settings import app_settings
-from .status import StatusPanel
-from .summary_table import SummaryTablePanel
-from .training.data_tab import config_key
-from .training.dock import TrainingDock
-from .window_layout import STATE_VERSION, DockLayout
+from netcanvas.app.actions import WindowActions
+from netcanvas.app.code_panel import CodePanel
+from netcanvas.app.document import Document
+from netcanvas.app.files import SUFFIX, FileController
+from netcanvas.app.icons import app_icon
+from netcanvas.app.insight_view import InsightController
+from netcanvas.app.inspector import InspectorPanel
+from netcanvas.app.palette import PalettePanel
+from netcanvas.app.problems import ProblemsPanel
+from netcanvas.app.quick_fixes import QuickFixes
+from netcanvas.app.settings import app_settings
+from netcanvas.app.status import StatusPanel
+from netcanvas.app.summary_table import SummaryTablePanel
+from netcanvas.app.training.data_tab import config_key
+from netcanvas.app.training.dock import TrainingDock
+from netcanvas.app.window_layout import STATE_VERSION, DockLayout
 
 CLOSE_SECONDS = 2.0  # the longest closing the window may take
 

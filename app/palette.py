@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .icons import category_icon
+from netcanvas.app.icons import category_icon
 
 LAYER_MIME = "application/x-netcanvas-layer"
 TYPE_ROLE = Qt.UserRole + 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
-from .icons import theme_icon
+from netcanvas.app.icons import theme_icon
 
 NODE_ROLE = Qt.UserRole + 1
 ICONS = {"error": "dialog-error", "warning": "dialog-warning", "info": "dialog-information"}

@@ -7,7 +7,7 @@ from netcanvas.graph_editor.style import format_count
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
 
-from .icons import status_color
+from netcanvas.app.icons import status_color
 
 MESSAGE_MS = 15_000
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .settings import DATASET, option_defaults
+from netcanvas.backend.settings import DATASET, option_defaults
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import torch
 import torch.fx
 
-from .graph import Edge, Graph, GraphError, Node
-from .graph.names import reserved_reason
-from .registry import Shape
-from .shapes import analyze
+from netcanvas.backend.graph import Edge, Graph, GraphError, Node
+from netcanvas.backend.graph.names import reserved_reason
+from netcanvas.backend.registry import Shape
+from netcanvas.backend.shapes import analyze
 
 
 @dataclass(frozen=True)

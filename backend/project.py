@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .graph import Event, Graph
-from .registry.spec import ParamError
-from .settings import (DATASET, SECTIONS, TRAINING, declaration, validate_options,
+from netcanvas.backend.graph import Event, Graph
+from netcanvas.backend.registry.spec import ParamError
+from netcanvas.backend.settings import (DATASET, SECTIONS, TRAINING, declaration, validate_options,
                        validate_setting)
 
 _DEFAULTS = {s: {p.name: p.default for p in params} for s, params in SECTIONS.items()}

@@ -21,12 +21,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from .echo import brief
-from .graph import Edge, Graph, GraphError, Node
-from .migrations import FORMAT_VERSION, migrate
-from .project import DatasetConfig, Project, TrainingSettings
-from .registry import REGISTRY, ParamError
-from .settings import declaration, validate_options, validate_setting
+from netcanvas.backend.echo import brief
+from netcanvas.backend.graph import Edge, Graph, GraphError, Node
+from netcanvas.backend.migrations import FORMAT_VERSION, migrate
+from netcanvas.backend.project import DatasetConfig, Project, TrainingSettings
+from netcanvas.backend.registry import REGISTRY, ParamError
+from netcanvas.backend.settings import declaration, validate_options, validate_setting
 
 __all__ = ["FORMAT_VERSION", "ProjectFileError", "graph_from_dict", "load_project",
            "project_from_dict", "project_to_dict", "save_project", "write_atomic"]

@@ -23,8 +23,8 @@ from typing import Any
 
 import platformdirs
 
-from .project import Project
-from .project_io import load_project, project_from_dict, project_to_dict, save_project
+from netcanvas.backend.project import Project
+from netcanvas.backend.project_io import load_project, project_from_dict, project_to_dict, save_project
 
 RUN_JSON = "run.json"
 SNAPSHOT = "project.netcanvas"
@@ -198,8 +198,8 @@ class Run:
         return self._models[which]
 
     def _load_model(self, which: str):
-        from .compiler import compile_graph
-        from .training.checkpoint import load_checkpoint, prefixed
+        from netcanvas.backend.compiler import compile_graph
+        from netcanvas.backend.training.checkpoint import load_checkpoint, prefixed
 
         if not self.usable:
             raise ValueError(f"{self.label} has no completed epoch: nothing to load")

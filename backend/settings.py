@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry.spec import Param, ParamError
+from netcanvas.backend.registry.spec import Param, ParamError
 
 OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")

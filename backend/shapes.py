@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .graph import Edge, Graph
-from .registry import REGISTRY, LayerSpec, ParamError, Shape, ShapeError
+from netcanvas.backend.graph import Edge, Graph
+from netcanvas.backend.registry import REGISTRY, LayerSpec, ParamError, Shape, ShapeError
 
 BYTES_PER_VALUE = {"float": 4, "index": 8}  # float32 activations, int64 pooling indices
 # A layer past these sizes cannot be built on any ordinary machine: an error, not a crash.

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .project import Project
-from .project_io import ProjectFileError, project_from_dict, project_to_dict, save_project
+from netcanvas.backend.project import Project
+from netcanvas.backend.project_io import ProjectFileError, project_from_dict, project_to_dict, save_project
 
 RANGES = ("log", "float", "int")
 
@@ -56,8 +56,8 @@ KINDS = {"int": int, "float": float, "bool": bool, "choice": str, "str": str}
 
 def _field_type(path: str) -> type:
     """The Python type of a declared setting (backend/settings.py)."""
-    from .registry import ParamError
-    from .settings import SECTIONS, declaration
+    from netcanvas.backend.registry import ParamError
+    from netcanvas.backend.settings import SECTIONS, declaration
 
     section, _, name = path.partition(".")
     if section not in SECTIONS or not name:
@@ -155,7 +155,7 @@ def make_study(*, metric: str, storage: str | None, study_name: str | None,
                params: list[SweepParam], seed: int = 0):
     import optuna
 
-    from .training.trainer import minimized
+    from netcanvas.backend.training.trainer import minimized
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = (optuna.samplers.BruteForceSampler(seed=seed) if is_exhaustive(params)
@@ -175,8 +175,8 @@ def objective(project: Project, params: list[SweepParam], *, metric: str, datase
     """Optuna's objective: one full training run per trial; its best epoch's `metric`."""
     import optuna
 
-    from .training import EpochEnded, Trainer
-    from .training.trainer import minimized
+    from netcanvas.backend.training import EpochEnded, Trainer
+    from netcanvas.backend.training.trainer import minimized
 
     def run(trial) -> float:
         settings = {p.path: p.suggest(trial) for p in params}

@@ -38,10 +38,10 @@ Helpers the app may reuse: style.Style.from_palette, style.format_shape/format_c
 backend.graph.layout.layered_layout, node_item.card_size.
 """
 
-from .clipboard import NODES_MIME
-from .commands import EditCommand
-from .document import EditDocument
-from .scene import LAYER_MIME, GraphScene
-from .view import GraphView
+from netcanvas.graph_editor.clipboard import NODES_MIME
+from netcanvas.graph_editor.commands import EditCommand
+from netcanvas.graph_editor.document import EditDocument
+from netcanvas.graph_editor.scene import LAYER_MIME, GraphScene
+from netcanvas.graph_editor.view import GraphView
 
 __all__ = ["LAYER_MIME", "NODES_MIME", "EditCommand", "EditDocument", "GraphScene", "GraphView"]

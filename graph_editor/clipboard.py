@@ -13,7 +13,7 @@ import re
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from ..backend.graph import AddNodes, Edge, Graph, Node, new_id
+from netcanvas.backend.graph import AddNodes, Edge, Graph, Node, new_id
 
 NODES_MIME = "application/x-netcanvas-nodes"
 

@@ -11,7 +11,7 @@ from PySide6.QtGui import QUndoCommand
 
 from typing import Any
 
-from ..backend.graph import Edit, MoveNodes, SetParam, SetSetting
+from netcanvas.backend.graph import Edit, MoveNodes, SetParam, SetSetting
 
 _MOVE_ID, _PARAM_ID, _SETTING_ID = 1, 2, 3
 

@@ -7,11 +7,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from ..backend.graph import Node
-from ..backend.registry import LayerSpec, get
-from .hover_item import HoverItem
-from .port_item import PortItem
-from .style import (
+from netcanvas.backend.graph import Node
+from netcanvas.backend.registry import LayerSpec, get
+from netcanvas.graph_editor.hover_item import HoverItem
+from netcanvas.graph_editor.port_item import PortItem
+from netcanvas.graph_editor.style import (
     CARD_WIDTH,
     FOOTER_H,
     GRID,

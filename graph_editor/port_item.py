@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainterPath, QPen
 
-from .hover_item import HoverItem
-from .style import PORT_R, format_shape
+from netcanvas.graph_editor.hover_item import HoverItem
+from netcanvas.graph_editor.style import PORT_R, format_shape
 
 HIT_R = 10.0  # generous hit area: ports are small targets
 

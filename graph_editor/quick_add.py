@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
-from ..backend.registry import CATEGORIES, REGISTRY
+from netcanvas.backend.registry import CATEGORIES, REGISTRY
 
 
 def matches(query: str) -> list[str]:

@@ -12,17 +12,17 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
-from ..backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems, new_id
-from ..backend.graph.layout import layered_layout
-from ..backend.registry import get
-from . import clipboard
-from .document import EditDocument
-from .edge_item import EdgeItem
-from .node_item import NodeItem, card_size, port_y
-from .port_item import PortItem
-from .routing import CardIndex, is_long
-from .style import Style
-from .wiring import Wiring
+from netcanvas.backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems, new_id
+from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.registry import get
+from netcanvas.graph_editor import clipboard
+from netcanvas.graph_editor.document import EditDocument
+from netcanvas.graph_editor.edge_item import EdgeItem
+from netcanvas.graph_editor.node_item import NodeItem, card_size, port_y
+from netcanvas.graph_editor.port_item import PortItem
+from netcanvas.graph_editor.routing import CardIndex, is_long
+from netcanvas.graph_editor.style import Style
+from netcanvas.graph_editor.wiring import Wiring
 
 LAYER_MIME = "application/x-netcanvas-layer"
 SCENE_EXTENT = 100_000.0  # a fixed, huge scene rect: no bounding-rect recomputation on edits

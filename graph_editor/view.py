@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QTextEdit,
 )
 
-from .quick_add import QuickAddWidget
-from .scene import GraphScene
-from .style import GRID, mix
+from netcanvas.graph_editor.quick_add import QuickAddWidget
+from netcanvas.graph_editor.scene import GraphScene
+from netcanvas.graph_editor.style import GRID, mix
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 _NUDGE = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QToolTip
 
-from ..backend.graph import AddEdge, Compound, Edge, RemoveItems
-from .edge_item import WireItem
-from .node_item import NodeItem
-from .port_item import PortItem
+from netcanvas.backend.graph import AddEdge, Compound, Edge, RemoveItems
+from netcanvas.graph_editor.edge_item import WireItem
+from netcanvas.graph_editor.node_item import NodeItem
+from netcanvas.graph_editor.port_item import PortItem
 
 
 class Wiring:

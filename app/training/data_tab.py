@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..settings import last_folder, remember_folder
-from . import setting_widgets as sw
-from .colours import colour, palette_colours, style_plot
-from .image_grid import ImageGridWidget, to_display
+from netcanvas.app.settings import last_folder, remember_folder
+from netcanvas.app.training import setting_widgets as sw
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 
 KIND_TITLES = {"builtin": "Built-in", "download": "Download", "user": "Your data"}
 PREVIEW_COUNT = 32

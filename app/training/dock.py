@@ -29,17 +29,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..settings import app_settings
-from . import lr_dialog
-from .data_tab import DataTab, config_key
-from .eval_tab import EvalTab
-from .experiments_tab import ExperimentsTab
-from .export_dialogs import ExportActions
-from .layers_tab import LayersTab
-from .run_tab import RunTab
-from .memory_label import MemoryFitLabel
-from .settings_form import SettingsForm
-from .worker import (
+from netcanvas.app.settings import app_settings
+from netcanvas.app.training import lr_dialog
+from netcanvas.app.training.data_tab import DataTab, config_key
+from netcanvas.app.training.eval_tab import EvalTab
+from netcanvas.app.training.experiments_tab import ExperimentsTab
+from netcanvas.app.training.export_dialogs import ExportActions
+from netcanvas.app.training.layers_tab import LayersTab
+from netcanvas.app.training.run_tab import RunTab
+from netcanvas.app.training.memory_label import MemoryFitLabel
+from netcanvas.app.training.settings_form import SettingsForm
+from netcanvas.app.training.worker import (
     BoundaryUpdated,
     ClosedForm,
     DataProgress,

@@ -10,9 +10,9 @@ from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
-from .colours import colour, palette_colours, style_plot
-from .features_view import FeatureMapsPanel
-from .image_grid import ImageGridWidget, to_display
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.features_view import FeatureMapsPanel
+from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 
 MISTAKES_SHOWN = 48
 MAX_LABELLED_CLASSES = 20  # above this the matrix has no per-cell counts

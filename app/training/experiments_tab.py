@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .colours import colour, palette_colours, style_plot
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
 
 COLUMNS = ("Run", "State", "Optimizer", "LR", "Batch", "Epochs", "Best val", "Saved")
 # the validation score a run is judged by: the first of these its history has

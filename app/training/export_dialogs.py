@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..settings import last_folder, remember_folder
+from netcanvas.app.settings import last_folder, remember_folder
 
 DEFAULT_OPSET = 0  # 0 = the exporter's default
 KINDS = {  # kind -> (title, file name, filter)

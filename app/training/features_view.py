@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from .image_grid import ImageGridWidget, to_display
+from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 
 MAX_CHANNELS = 64
 

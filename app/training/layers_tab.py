@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .colours import colour, palette_colours, style_plot
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
 
 # statistic key -> (menu text, log scale)
 STATISTICS = {

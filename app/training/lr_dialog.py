@@ -12,8 +12,8 @@ from netcanvas.backend.graph import SetSetting
 from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from .colours import colour, palette_colours, style_plot
-from .worker import snapshot
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.worker import snapshot
 
 
 class LRFindThread(QThread):

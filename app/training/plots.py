@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .buffers import EmaBuffer, GrowingBuffer
-from .colours import colour, palette_colours, style_plot
+from netcanvas.app.training.buffers import EmaBuffer, GrowingBuffer
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
 
 MAX_RUNS = 5
 FRAME_MS = 33  # the fastest redraw (~30 Hz)

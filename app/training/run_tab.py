@@ -7,7 +7,7 @@ import time
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
 
-from .plots import LivePlotsPanel
+from netcanvas.app.training.plots import LivePlotsPanel
 
 PROGRESS_EVERY_S = 0.5
 

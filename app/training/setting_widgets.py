@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..icons import status_color
-from ..param_editors import parse_text
+from netcanvas.app.icons import status_color
+from netcanvas.app.param_editors import parse_text
 
 
 class RefusalLabel(QLabel):

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import setting_widgets as sw
+from netcanvas.app.training import setting_widgets as sw
 
 DEVICES = ("auto", "cpu")  # GPUs are added once detected
 

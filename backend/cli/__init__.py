@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from .common import UsageError
+from netcanvas.backend.cli.common import UsageError
 
 COMMANDS = ("check", "code", "export", "import", "lint", "train", "sweep", "lr-find", "circuit",
             "desktop")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..shapes import analyze, format_shape
-from .check_formats import memory_report, print_summary
-from .common import UsageError, load, si
+from netcanvas.backend.shapes import analyze, format_shape
+from netcanvas.backend.cli.check_formats import memory_report, print_summary
+from netcanvas.backend.cli.common import UsageError, load, si
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

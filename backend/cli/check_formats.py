@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..doctor.memory import GPU_SIZES_GB, GiB, estimate_memory, largest_batch
-from ..doctor.summary import summary_rows, to_csv, to_json, to_markdown
-from ..shapes import human_bytes
+from netcanvas.backend.doctor.memory import GPU_SIZES_GB, GiB, estimate_memory, largest_batch
+from netcanvas.backend.doctor.summary import summary_rows, to_csv, to_json, to_markdown
+from netcanvas.backend.shapes import human_bytes
 
 
 def print_summary(project, analysis, args: argparse.Namespace) -> int:
@@ -47,7 +47,7 @@ def memory_report(project, analysis, batch_size: int | None) -> str:
 
 
 def chosen_device(project, analysis) -> str:
-    from ..doctor.measure import device_capacity
+    from netcanvas.backend.doctor.measure import device_capacity
 
     setting = project.training.device
     found = device_capacity(setting)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from .check import table
-from .common import UsageError, load
+from netcanvas.backend.cli.check import table
+from netcanvas.backend.cli.common import UsageError, load
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -38,8 +38,8 @@ def parse_values(items: list[str]) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler import CompileError, compile_graph
-    from ..insight.circuit import CircuitError, number, run_circuit, set_constants, split_sample
+    from netcanvas.backend.compiler import CompileError, compile_graph
+    from netcanvas.backend.insight.circuit import CircuitError, number, run_circuit, set_constants, split_sample
 
     project = load(args.file)
     values = parse_values(args.set)
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         model = compile_graph(graph)
         sample = target = None
         if model.input_names:
-            from ..data import DatasetError, load_dataset
+            from netcanvas.backend.data import DatasetError, load_dataset
 
             try:
                 dataset = load_dataset(project.dataset)

@@ -7,8 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from ..echo import brief
-from .common import fail, load
+from netcanvas.backend.echo import brief
+from netcanvas.backend.cli.common import fail, load
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -22,9 +22,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler import CompileError, compile_graph
-    from ..export import ExportError, python_source
-    from ..export.python_export import class_name_problem, safe_class_name
+    from netcanvas.backend.compiler import CompileError, compile_graph
+    from netcanvas.backend.export import ExportError, python_source
+    from netcanvas.backend.export.python_export import class_name_problem, safe_class_name
 
     project = load(args.file)
     class_name = args.class_name or safe_class_name(class_name_for(Path(args.file)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..project import Project
+from netcanvas.backend.project import Project
 
 
 class UsageError(Exception):
@@ -19,7 +19,7 @@ def fail(command: str, message: str, status: int) -> int:
 
 
 def load(path: str) -> Project:
-    from ..project_io import ProjectFileError, load_project
+    from netcanvas.backend.project_io import ProjectFileError, load_project
 
     try:
         return load_project(path)

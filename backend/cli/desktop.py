@@ -19,7 +19,7 @@ from pathlib import Path
 
 from netcanvas import APP_ID
 
-from .common import UsageError, fail
+from netcanvas.backend.cli.common import UsageError, fail
 
 MIME_TYPE = "application/x-netcanvas"
 DESKTOP_ID = f"{APP_ID}.desktop"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..shapes import format_shape
-from .common import fail, load
+from netcanvas.backend.shapes import format_shape
+from netcanvas.backend.cli.common import fail, load
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -32,8 +32,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def data_info(project, weights: str | None):
     """What the file should know of the data: from the run folder the weights come from
     (its run.json), else from loading the project's dataset."""
-    from ..data import load_dataset
-    from ..runs import RUN_JSON, DataInfo, Run
+    from netcanvas.backend.data import load_dataset
+    from netcanvas.backend.runs import RUN_JSON, DataInfo, Run
 
     if weights:
         path = Path(weights).resolve()
@@ -47,10 +47,10 @@ def data_info(project, weights: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler import CompileError, compile_graph
-    from ..data import DatasetError
-    from ..export import ExportError, export_onnx, load_weights
-    from ..runs import DataInfo
+    from netcanvas.backend.compiler import CompileError, compile_graph
+    from netcanvas.backend.data import DatasetError
+    from netcanvas.backend.export import ExportError, export_onnx, load_weights
+    from netcanvas.backend.runs import DataInfo
 
     project = load(args.file)
     if not Path(args.onnx).parent.is_dir():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import fail, si
+from netcanvas.backend.cli.common import fail, si
 
 TRUST_REFUSAL = ("importing {target} runs that Python file, and with it any code it holds; "
                  "pass --trust-code if you trust it")
@@ -33,9 +33,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..importer import ImportProblem
-    from ..importer.save import save_imported, weights_path
-    from ..shapes import analyze
+    from netcanvas.backend.importer import ImportProblem
+    from netcanvas.backend.importer.save import save_imported, weights_path
+    from netcanvas.backend.shapes import analyze
 
     out = Path(args.output)
     if not out.parent.is_dir():
@@ -63,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace):
     """The Imported graph, or None when a Python file was not trusted."""
-    from ..importer import import_fx
-    from ..importer.onnx_fx import onnx_to_fx
-    from ..importer.pytorch import import_class, load_class, parse_shape, split_target
+    from netcanvas.backend.importer import import_fx
+    from netcanvas.backend.importer.onnx_fx import onnx_to_fx
+    from netcanvas.backend.importer.pytorch import import_class, load_class, parse_shape, split_target
 
     if args.model.lower().endswith(".onnx"):
         if not Path(args.model).is_file():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import UsageError, fail, load
+from netcanvas.backend.cli.common import UsageError, fail, load
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -27,13 +27,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def data_facts(project):
     """The dataset's sample shape and classes when it loads offline (the built-ins); None
     otherwise, so the dataset rules are skipped rather than a download started."""
-    from ..catalogue import DATASETS
+    from netcanvas.backend.catalogue import DATASETS
 
     info = DATASETS.get(project.dataset.name)
     if info is None or info.kind != "builtin":
         return None
-    from ..data import DatasetError, load_dataset
-    from ..doctor import DataFacts
+    from netcanvas.backend.data import DatasetError, load_dataset
+    from netcanvas.backend.doctor import DataFacts
 
     try:
         return DataFacts.of(load_dataset(project.dataset))
@@ -42,9 +42,9 @@ def data_facts(project):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..doctor import RULES, fix_all, lint
-    from ..project_io import save_project
-    from ..shapes import analyze
+    from netcanvas.backend.doctor import RULES, fix_all, lint
+    from netcanvas.backend.project_io import save_project
+    from netcanvas.backend.shapes import analyze
 
     unknown = [r for r in args.fix or () if r not in RULES]
     if unknown:

@@ -11,7 +11,7 @@ import argparse
 import csv
 import math
 
-from .common import fail, load
+from netcanvas.backend.cli.common import fail, load
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -31,8 +31,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import DatasetError
-    from ..training.lr_find import lr_range_test
+    from netcanvas.backend.data import DatasetError
+    from netcanvas.backend.training.lr_find import lr_range_test
 
     project = load(args.file)
     if not (math.isfinite(args.start) and math.isfinite(args.end) and 0 < args.start < args.end):
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"suggested learning rate: {finding.suggestion:.2g} "
           f"(the project has {project.training.lr:g})")
     if args.apply:
-        from ..project_io import save_project
+        from netcanvas.backend.project_io import save_project
 
         project.training.lr = float(f"{finding.suggestion:.2g}")
         save_project(project, args.file)

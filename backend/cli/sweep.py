@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .common import fail, load
+from netcanvas.backend.cli.common import fail, load
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -37,7 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sweep import SweepError, check_space, make_study, optimize, parse_param, shares
+    from netcanvas.backend.sweep import SweepError, check_space, make_study, optimize, parse_param, shares
 
     project = load(args.file)
     try:
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs > 1 and storage is None:
         out.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{(out / 'sweep.db').resolve()}"
-    from ..data import DatasetError, load_dataset
+    from netcanvas.backend.data import DatasetError, load_dataset
 
     try:
         dataset = load_dataset(project.dataset)
@@ -91,7 +91,7 @@ def _worker_argv(args, trials: int, storage: str, name: str, metric: str) -> lis
 
 
 def _report(study, project, params, out: Path, metric: str) -> int:
-    from ..sweep import write_results
+    from netcanvas.backend.sweep import write_results
 
     best = write_results(study, project, params, out, metric)
     states = [t.state.name.lower() for t in study.trials]
@@ -115,7 +115,7 @@ class TrialPrinter:
         self.last: dict[int, float] = {}
 
     def __call__(self, number: int, event) -> None:
-        from ..training import Cancelled, EpochEnded, Failed, Finished
+        from netcanvas.backend.training import Cancelled, EpochEnded, Failed, Finished
 
         if isinstance(event, EpochEnded) and self.metric in event.metrics:
             self.last[number] = event.metrics[self.metric]

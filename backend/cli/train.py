@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import launch
+from netcanvas.backend.cli import launch
 
 PROG = "netcanvas train"
 
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if launch.wants_launch(args):
         return launch.launch(args, launch.worker_argv(args))
-    from ..training.world import World
+    from netcanvas.backend.training.world import World
 
     world = World.from_env()
     try:
@@ -76,9 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args, project, world) -> int:
-    from ..data import DatasetError, load_dataset
-    from ..training import Trainer
-    from ..training.device import resolve_device
+    from netcanvas.backend.data import DatasetError, load_dataset
+    from netcanvas.backend.training import Trainer
+    from netcanvas.backend.training.device import resolve_device
 
     out = Path(args.out) if args.out and world.is_main else None
     view = ProgressView(sys.stderr.isatty() and world.is_main)
@@ -94,12 +94,12 @@ def _train(args, project, world) -> int:
     finally:
         if world.is_main:
             world.barrier()
-    from ..insight.stats import DEFAULT_EVERY
+    from netcanvas.backend.insight.stats import DEFAULT_EVERY
 
     every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if out else 0)
     sinks = [view]
     if args.tensorboard and world.is_main:
-        from ..training.tensorboard import TensorBoardLog
+        from netcanvas.backend.training.tensorboard import TensorBoardLog
         sinks.append(TensorBoardLog(args.tensorboard))
     trainer = Trainer(project, dataset, device=args.device, on_event=fan_out(sinks),
                       checkpoint_dir=out, resume_from=args.resume, world=world,
@@ -124,7 +124,7 @@ def _train(args, project, world) -> int:
     print_test(result.test_metrics)
     if out is not None:
         print(f"checkpoint and metrics written to {out}")
-    from ..training.closed_form import is_linear_regression
+    from netcanvas.backend.training.closed_form import is_linear_regression
     if is_linear_regression(project.graph):
         print_closed_form(result.model, dataset)
     return 0
@@ -154,9 +154,9 @@ def run_cancellable(trainer):
 
 
 def _load(args):
-    from ..project_io import ProjectFileError, load_project
-    from ..registry import ParamError
-    from ..settings import runnable_reason, validate_setting
+    from netcanvas.backend.project_io import ProjectFileError, load_project
+    from netcanvas.backend.registry import ParamError
+    from netcanvas.backend.settings import runnable_reason, validate_setting
 
     if args.layer_stats is not None and args.layer_stats < 0:
         raise BadArgs(f"--layer-stats must be 0 (off) or more, got {args.layer_stats}")
@@ -179,7 +179,7 @@ def _load(args):
         raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
     for name, value in overrides.items():
         project.set_setting("training", name, value)
-    from ..training.device import resolve_device  # torch: seconds, so only now
+    from netcanvas.backend.training.device import resolve_device  # torch: seconds, so only now
 
     s = project.training
     try:
@@ -202,7 +202,7 @@ class ProgressView:
         self.drawn = False
 
     def __call__(self, event) -> None:
-        from ..training import EpochEnded, Started, Steps
+        from netcanvas.backend.training import EpochEnded, Started, Steps
 
         if isinstance(event, Started):
             self.epochs = event.epochs
@@ -246,7 +246,7 @@ def print_test(metrics: dict) -> None:
 
 def print_closed_form(model, dataset) -> None:
     """Trained weights next to w* = (XᵀX)⁻¹XᵀY on the normalised training inputs."""
-    from ..training.closed_form import compare_model
+    from netcanvas.backend.training.closed_form import compare_model
 
     rows = compare_model(model, dataset)
     print("\nlinear regression: trained weights vs the least-squares solution "

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from ..catalogue import DATASETS, DatasetInfo
-from ..project import DatasetConfig
-from .builtin import load_digits
-from .compat import check_compatible
-from .images import load_image_folder
-from .remote import REMOTES, load_remote
-from .toy import load_linear, load_toy
-from .transforms import augment
-from .types import (
+from netcanvas.backend.catalogue import DATASETS, DatasetInfo
+from netcanvas.backend.project import DatasetConfig
+from netcanvas.backend.data.builtin import load_digits
+from netcanvas.backend.data.compat import check_compatible
+from netcanvas.backend.data.images import load_image_folder
+from netcanvas.backend.data.remote import REMOTES, load_remote
+from netcanvas.backend.data.toy import load_linear, load_toy
+from netcanvas.backend.data.transforms import augment
+from netcanvas.backend.data.types import (
     Dataset,
     DatasetError,
     DatasetMismatchError,
     DownloadCancelled,
     Split,
 )
-from .user import load_csv, load_npz
+from netcanvas.backend.data.user import load_csv, load_npz
 
 __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "DatasetMismatchError",
            "DownloadCancelled", "Split", "augment", "check_compatible", "load_dataset"]

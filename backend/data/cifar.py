@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .types import DatasetError
+from netcanvas.backend.data.types import DatasetError
 
 TRAIN_BATCHES = [f"data_batch_{i}.bin" for i in range(1, 6)]
 TEST_BATCH = "test_batch.bin"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .types import Dataset, DatasetMismatchError
+from netcanvas.backend.data.types import Dataset, DatasetMismatchError
 
 _CLASS_LOSSES = ("cross_entropy", "nll")
 _REGRESSION_LOSSES = ("mse", "l1")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .types import Cancel, DatasetError, DownloadCancelled, Progress
+from netcanvas.backend.data.types import Cancel, DatasetError, DownloadCancelled, Progress
 
 RETRIES = 3  # attempts per mirror before giving up
 BACKOFF_S = 1.0  # first wait between attempts, doubled each time

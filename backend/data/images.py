@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..project import DatasetConfig
-from .assemble import make_dataset
-from .options import option
-from .types import Dataset, DatasetError
-from .user import user_path
+from netcanvas.backend.project import DatasetConfig
+from netcanvas.backend.data.assemble import make_dataset
+from netcanvas.backend.data.options import option
+from netcanvas.backend.data.types import Dataset, DatasetError
+from netcanvas.backend.data.user import user_path
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
 _GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .types import DatasetError
+from netcanvas.backend.data.types import DatasetError
 
 
 def option(options: dict[str, Any], name: str, default: Any, kind: type,

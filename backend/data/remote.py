@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..project import DatasetConfig
-from . import cifar, download
-from .assemble import make_dataset
-from .idx import read_idx
-from .types import Cancel, Dataset, DatasetError, Progress
+from netcanvas.backend.project import DatasetConfig
+from netcanvas.backend.data import cifar, download
+from netcanvas.backend.data.assemble import make_dataset
+from netcanvas.backend.data.idx import read_idx
+from netcanvas.backend.data.types import Cancel, Dataset, DatasetError, Progress
 
 
 @dataclass(frozen=True)

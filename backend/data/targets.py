@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .types import DatasetError
+from netcanvas.backend.data.types import DatasetError
 
 MAX_INTEGER_CLASSES = 20  # integer targets with at most this many values are classes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..project import DatasetConfig
+from netcanvas.backend.project import DatasetConfig
 
 
 def _uniform_ints(high: int, n: int, generator: torch.Generator, device) -> torch.Tensor:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..project import DatasetConfig
-from .assemble import make_dataset
-from .targets import encode_targets
-from .types import Dataset, DatasetError
+from netcanvas.backend.project import DatasetConfig
+from netcanvas.backend.data.assemble import make_dataset
+from netcanvas.backend.data.targets import encode_targets
+from netcanvas.backend.data.types import Dataset, DatasetError
 
 
 def user_path(config: DatasetConfig, kind: str) -> Path:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..graph import Edge, Graph, Node
-from ..project import Project
-from ..shapes import Analysis, analyze
+from netcanvas.backend.graph import Edge, Graph, Node
+from netcanvas.backend.project import Project
+from netcanvas.backend.shapes import Analysis, analyze
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax")
 CLASS_LOSSES = ("cross_entropy", "nll")

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import torch
 
-from ..compiler import compile_graph
-from ..project import Project
-from ..training.losses import build_loss
-from ..training.optim import build_optimizer
+from netcanvas.backend.compiler import compile_graph
+from netcanvas.backend.project import Project
+from netcanvas.backend.training.losses import build_loss
+from netcanvas.backend.training.optim import build_optimizer
 
 
 @dataclass

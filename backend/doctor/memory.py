@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..graph import Graph
-from ..project import Project
-from ..shapes import Analysis, analyze, human_bytes
+from netcanvas.backend.graph import Graph
+from netcanvas.backend.project import Project
+from netcanvas.backend.shapes import Analysis, analyze, human_bytes
 
 GiB = 2**30
 GPU_SIZES_GB = (3, 8, 24)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from ..graph import Compound, Edit, Graph
+from netcanvas.backend.graph import Compound, Edit, Graph
 
 Severity = Literal["warning", "info"]
 

@@ -8,8 +8,8 @@ import io
 import json
 from dataclasses import asdict, dataclass
 
-from ..project import Project
-from ..shapes import Analysis, analyze, format_shape, human_bytes
+from netcanvas.backend.project import Project
+from netcanvas.backend.shapes import Analysis, analyze, format_shape, human_bytes
 
 HEADERS = ("Name", "Type", "Output shape", "Parameters", "MACs", "Activation memory")
 

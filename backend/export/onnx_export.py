@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..compiler import CompiledModel, trace_node
-from .errors import ExportError
+from netcanvas.backend.compiler import CompiledModel, trace_node
+from netcanvas.backend.export.errors import ExportError
 
 TOLERANCE = 1e-4  # max |onnx - torch| relative to the largest |torch| output value
 EXPORT_BATCH = 2

@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..echo import brief
-from ..graph import Graph
-from ..registry.layers import modules as _layer_modules
-from .errors import ExportError
+from netcanvas.backend.echo import brief
+from netcanvas.backend.graph import Graph
+from netcanvas.backend.registry.layers import modules as _layer_modules
+from netcanvas.backend.export.errors import ExportError
 
 # Arguments where torch's own modules take one int for "the same in every dimension".
 _UNIFORM_ARGS = ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_size")
@@ -66,7 +66,7 @@ def export_python(model_or_graph, path, class_name: str = "Net") -> str:
 def python_source(model_or_graph, class_name: str = "Net") -> str:
     """The file's text. A Graph is compiled on the meta device: code needs no weights."""
     if isinstance(model_or_graph, Graph):
-        from ..compiler import compile_graph
+        from netcanvas.backend.compiler import compile_graph
 
         model_or_graph = compile_graph(model_or_graph, device="meta")
     model = model_or_graph

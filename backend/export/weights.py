@@ -11,8 +11,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..shapes import format_shape
-from .errors import ExportError
+from netcanvas.backend.shapes import format_shape
+from netcanvas.backend.export.errors import ExportError
 
 _CHECKPOINT_PREFIXES = ("best/", "model/")  # a checkpoint's best epoch, else its last one
 
@@ -60,7 +60,7 @@ def load_weights(model, path) -> None:
 
 
 def _read(path: Path) -> dict[str, torch.Tensor]:
-    from ..training.checkpoint import CHECKPOINT_JSON, CheckpointError, load_checkpoint
+    from netcanvas.backend.training.checkpoint import CHECKPOINT_JSON, CheckpointError, load_checkpoint
 
     if not path.exists():
         raise ExportError(f"{path}: no such weights file")

@@ -1,12 +1,12 @@
 """The Qt-free, undoable document model."""
 
-from .edits import (AddEdge, AddNodes, Compound, Edit, MoveNodes, RemoveItems, Rename, SetParam,
+from netcanvas.backend.graph.edits import (AddEdge, AddNodes, Compound, Edit, MoveNodes, RemoveItems, Rename, SetParam,
                     SetSetting, SetSilenced)
-from .errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
+from netcanvas.backend.graph.errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
                      MissingInputError, ParamValueError, PortError, UnknownNodeError,
                      UnknownTypeError)
-from .events import Event
-from .model import Edge, Graph, Node, new_id, topo_sort
+from netcanvas.backend.graph.events import Event
+from netcanvas.backend.graph.model import Edge, Graph, Node, new_id, topo_sort
 
 __all__ = [
     "Graph", "Node", "Edge", "new_id", "Event", "Edit", "AddNodes", "RemoveItems", "AddEdge",

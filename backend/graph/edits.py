@@ -7,7 +7,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Edge, Graph, Node
+from netcanvas.backend.graph.model import Edge, Graph, Node
 
 
 class Edit:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import ParamError
+from netcanvas.backend.registry import ParamError
 
 
 class GraphError(ValueError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .model import topo_sort
+from netcanvas.backend.graph.model import topo_sort
 
 
 def layered_layout(nodes: list[str], edges: list[tuple[str, str]],

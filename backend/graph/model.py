@@ -9,13 +9,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..echo import brief
-from ..registry import REGISTRY, LayerSpec, ParamError, get
-from .errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
+from netcanvas.backend.echo import brief
+from netcanvas.backend.registry import REGISTRY, LayerSpec, ParamError, get
+from netcanvas.backend.graph.errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
                      MissingInputError, ParamValueError, PortError, UnknownNodeError,
                      UnknownTypeError)
-from .events import Event
-from .names import reserved_reason
+from netcanvas.backend.graph.events import Event
+from netcanvas.backend.graph.names import reserved_reason
 
 
 @dataclass

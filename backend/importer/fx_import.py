@@ -18,9 +18,9 @@ import torch.fx
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
-from ..graph import Graph, GraphError
-from ..graph.layout import layered_layout
-from ..registry import BATCH, REGISTRY, ImportForm, LayerSpec, ParamError, Shape
+from netcanvas.backend.graph import Graph, GraphError
+from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.registry import BATCH, REGISTRY, ImportForm, LayerSpec, ParamError, Shape
 
 EXAMPLE_BATCH = 1  # ShapeProp needs sizes only; the batch is found by where it is read
 DEFAULT_CARD = (190.0, 110.0)  # a card's size when the editor's is not at hand (CLI import)

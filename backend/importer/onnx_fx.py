@@ -19,9 +19,9 @@ import torch.fx
 from torch import nn
 from torch.nn import functional as F
 
-from ..registry import BATCH
-from ..registry.layers.modules import MaxUnpool2dTo
-from .fx_import import ImportProblem
+from netcanvas.backend.registry import BATCH
+from netcanvas.backend.registry.layers.modules import MaxUnpool2dTo
+from netcanvas.backend.importer.fx_import import ImportProblem
 
 SUPPORTED_OPSETS = range(7, 24)
 

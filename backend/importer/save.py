@@ -6,9 +6,9 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
-from ..project import Project
-from ..project_io import save_project
-from .fx_import import Imported
+from netcanvas.backend.project import Project
+from netcanvas.backend.project_io import save_project
+from netcanvas.backend.importer.fx_import import Imported
 
 
 def weights_path(project_path) -> Path:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.fx
 
-from ..graph import Graph
+from netcanvas.backend.graph import Graph
 
 
 class CircuitError(ValueError):
@@ -76,7 +76,7 @@ def _key(n: torch.fx.Node) -> tuple[str, int | None]:
 
 def set_constants(graph: Graph, values: dict[str, float]) -> Graph:
     """A copy of `graph` with the named Constants set to new values."""
-    from ..project_io import graph_from_dict
+    from netcanvas.backend.project_io import graph_from_dict
 
     copy = graph_from_dict(graph.to_dict())
     by_name = {n.name: n for n in copy.nodes.values()}
@@ -96,7 +96,7 @@ def run_circuit(graph: Graph, values: dict[str, float] | None = None, *, model=N
     (trained) model of `graph`, else the graph is compiled here; `sample` holds one tensor
     per Input (batch of one; random when absent). With a `target` and an Output that has a
     loss, the loss is differentiated, else the sum of the first Output."""
-    from ..compiler import compile_graph
+    from netcanvas.backend.compiler import compile_graph
 
     if values:
         graph = set_constants(graph, values)
@@ -113,7 +113,7 @@ def run_circuit(graph: Graph, values: dict[str, float] | None = None, *, model=N
         outs = out if isinstance(out, tuple) else (out,)
         objective, how = outs[0].sum(), "output"
         if target is not None and model.losses[0].loss != "none":
-            from ..training.losses import build_loss
+            from netcanvas.backend.training.losses import build_loss
 
             objective, how = build_loss(model.losses, len(outs))(out, target), "loss"
         objective.backward(retain_graph=True)
@@ -183,7 +183,7 @@ def node_labels(graph: Graph, result: CircuitResult) -> dict[str, str]:
 
 def split_sample(split, index: int, input_shapes) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
     """Sample `index` of a dataset split as (one tensor per Input, target), batch of one."""
-    from ..training.batches import input_tensors
+    from netcanvas.backend.training.batches import input_tensors
 
     n = len(split)
     if not 0 <= index < n:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .spec import BATCH, ImportForm, Inputs, LayerSpec, Param, ParamError, Port, Shape, ShapeError
+from netcanvas.backend.registry.spec import BATCH, ImportForm, Inputs, LayerSpec, Param, ParamError, Port, Shape, ShapeError
 
 REGISTRY: dict[str, LayerSpec] = {}
 
@@ -27,7 +27,7 @@ def get(type_id: str) -> LayerSpec:
         raise KeyError(f"unknown layer type {type_id!r}") from None
 
 
-from . import layers  # noqa: F401  (registers every layer)
+from netcanvas.backend.registry import layers  # noqa: F401  (registers every layer)
 
 __all__ = [
     "BATCH", "CATEGORIES", "REGISTRY", "ImportForm", "Inputs", "LayerSpec", "Param",

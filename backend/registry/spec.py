@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..echo import brief
+from netcanvas.backend.echo import brief
 
 Shape = tuple[int, ...]
 # Inputs arrive keyed by port name; a "many" port receives a list of shapes.

@@ -4,7 +4,7 @@ The events are plain dataclasses and importing them must stay cheap: the Trainer
 `predict` (which import torch, seconds) load on first use.
 """
 
-from .events import (
+from netcanvas.backend.training.events import (
     Cancelled,
     EpochEnded,
     Evaluated,

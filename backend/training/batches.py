@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .device import fits_on_device, to_device
+from netcanvas.backend.training.device import fits_on_device, to_device
 
 
 def input_tensors(x, input_shapes: Sequence[tuple]) -> list[torch.Tensor]:

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..echo import brief, cut
+from netcanvas.backend.echo import brief, cut
 
 CHECKPOINT_JSON = "checkpoint.json"
 FORMAT = "netcanvas-checkpoint-2"  # 2: the tensor file's sha256 in the JSON

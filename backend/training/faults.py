@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .checkpoint import CheckpointError
-from .device import is_oom
-from .events import Failed
-from .loop import NonFiniteLoss
-from .losses import LossError
+from netcanvas.backend.training.checkpoint import CheckpointError
+from netcanvas.backend.training.device import is_oom
+from netcanvas.backend.training.events import Failed
+from netcanvas.backend.training.loop import NonFiniteLoss
+from netcanvas.backend.training.losses import LossError
 
 _SHAPE_WORDS = ("shape", "size mismatch", "sizes", "dimension", "mat1 and mat2",
                 "expected input", "must match the size")
@@ -21,9 +21,9 @@ def _compile_node(exc, graph) -> str | None:
 
 
 def failure(exc: BaseException, *, step: int | None, batch_size: int, graph=None) -> Failed:
-    from ..compiler import CompileError, trace_node
-    from ..data import DatasetError
-    from ..registry.spec import ParamError, ShapeError
+    from netcanvas.backend.compiler import CompileError, trace_node
+    from netcanvas.backend.data import DatasetError
+    from netcanvas.backend.registry.spec import ParamError, ShapeError
 
     if isinstance(exc, CheckpointError):
         return Failed("checkpoint", str(exc), None, None)

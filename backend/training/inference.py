@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from .batches import input_tensors
-from .device import resolve_device
+from netcanvas.backend.training.batches import input_tensors
+from netcanvas.backend.training.device import resolve_device
 
 
 @torch.inference_mode()

@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 import torch
 
-from .batches import DeviceSplit
-from .device import autocast
-from .events import LayerStats, Steps
-from .metrics import Accumulator
-from .world import ONE, World
+from netcanvas.backend.training.batches import DeviceSplit
+from netcanvas.backend.training.device import autocast
+from netcanvas.backend.training.events import LayerStats, Steps
+from netcanvas.backend.training.metrics import Accumulator
+from netcanvas.backend.training.world import ONE, World
 
 REPORT_INTERVAL = 0.2  # seconds between Steps events (~5 per second)
 

@@ -26,7 +26,7 @@ class LRFinding:
 def lr_range_test(project, dataset=None, *, device: str | None = None, start: float = 1e-7,
                   end: float = 10.0, steps: int = 100, beta: float = 0.98,
                   diverge: float = 4.0, cancel=None) -> LRFinding:
-    from .trainer import Trainer
+    from netcanvas.backend.training.trainer import Trainer
 
     if not 0 < start < end:
         raise ValueError(f"the LR range must rise from above 0, got {start:g}..{end:g}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..settings import OPTIMIZERS
+from netcanvas.backend.settings import OPTIMIZERS
 
 
 def build_optimizer(params, s) -> torch.optim.Optimizer:

@@ -36,7 +36,7 @@ class TensorBoardLog:
         self.epoch = 0
 
     def __call__(self, event) -> None:
-        from .events import EpochEnded, Evaluated, Steps
+        from netcanvas.backend.training.events import EpochEnded, Evaluated, Steps
 
         if isinstance(event, Steps):
             for step, loss, lr in zip(event.steps, event.losses, event.lrs):

@@ -23,11 +23,11 @@ from types import SimpleNamespace
 
 import torch
 
-from ..echo import cut
-from ..registry import ParamError
-from ..settings import runnable_reason
-from .batches import DeviceSplit, steps_per_epoch
-from .checkpoint import (
+from netcanvas.backend.echo import cut
+from netcanvas.backend.registry import ParamError
+from netcanvas.backend.settings import runnable_reason
+from netcanvas.backend.training.batches import DeviceSplit, steps_per_epoch
+from netcanvas.backend.training.checkpoint import (
     CheckpointError,
     check_resume_fields,
     damaged,
@@ -37,16 +37,16 @@ from .checkpoint import (
     restore_rng,
     save_checkpoint,
 )
-from .device import autocast_dtype, resolve_device
-from .events import Cancelled, EpochEnded, Evaluated, Finished, RunResult, Started
-from .faults import failure
-from .loop import Loop, Stopped
-from .losses import build_loss, primary_output
-from .metrics import per_class_accuracy
-from .optim import build_optimizer
-from .inference import predict
-from .schedules import LRSchedule, improved
-from .world import ONE, World
+from netcanvas.backend.training.device import autocast_dtype, resolve_device
+from netcanvas.backend.training.events import Cancelled, EpochEnded, Evaluated, Finished, RunResult, Started
+from netcanvas.backend.training.faults import failure
+from netcanvas.backend.training.loop import Loop, Stopped
+from netcanvas.backend.training.losses import build_loss, primary_output
+from netcanvas.backend.training.metrics import per_class_accuracy
+from netcanvas.backend.training.optim import build_optimizer
+from netcanvas.backend.training.inference import predict
+from netcanvas.backend.training.schedules import LRSchedule, improved
+from netcanvas.backend.training.world import ONE, World
 
 MAXIMIZED = ("accuracy", "top5", "r2")
 
@@ -119,7 +119,7 @@ class Trainer:
             self.on_event(event)
 
     def run(self) -> RunResult:
-        from ..data import DownloadCancelled
+        from netcanvas.backend.data import DownloadCancelled
 
         try:
             return self._run()
@@ -183,7 +183,7 @@ class Trainer:
         """Seed, compile, load and check the data, move it to the device: (loop, dataset,
         val, test). `run` calls it; short diagnostics (the LR range test) step the loop
         themselves."""
-        from ..compiler import compile_graph
+        from netcanvas.backend.compiler import compile_graph
 
         s = self.project.training
         device = self.world.device(resolve_device(self.device_name or s.device))
@@ -196,7 +196,7 @@ class Trainer:
         compiled = self._compiled = compile_graph(self.project.graph)
         dataset = self.dataset
         if dataset is None:
-            from ..data import load_dataset
+            from netcanvas.backend.data import load_dataset
             dataset = load_dataset(self.project.dataset, cancel=self._cancel.is_set)
         self._check(dataset, compiled)
         amp = autocast_dtype(device, s.precision)
@@ -214,7 +214,7 @@ class Trainer:
         cfg = self.project.dataset
         augment = None
         if dataset.is_image and (cfg.augment_crop_padding or cfg.augment_flip):
-            from ..data import augment as augment_batch
+            from netcanvas.backend.data import augment as augment_batch
             augment = lambda x, g: augment_batch(x, cfg, g)
         self._loop = Loop(
             model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
@@ -226,13 +226,13 @@ class Trainer:
             generator=generator, steps=steps, augment=augment, emit=self._emit,
             cancel=self._cancel, running=self._running, world=self.world)
         if self.layer_stats:
-            from ..insight.stats import LayerProbe
+            from netcanvas.backend.insight.stats import LayerProbe
             self._loop.probe = LayerProbe(model, self.layer_stats)
         return self._loop, dataset, val, test
 
     # ---- pieces ------------------------------------------------------------------
     def _check(self, dataset, compiled) -> None:
-        from ..data import check_compatible
+        from netcanvas.backend.data import check_compatible
 
         shapes = {tuple(s) for s in compiled.input_shapes}
         view = compiled
@@ -339,6 +339,6 @@ class Trainer:
 
 
 def _data_error(message: str) -> Exception:
-    from ..data import DatasetError
+    from netcanvas.backend.data import DatasetError
 
     return DatasetError(message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..spec import ImportForm, ParamError, Shape, ShapeError
+from netcanvas.backend.registry.spec import ImportForm, ParamError, Shape, ShapeError
 
 # Per-sample layouts by number of spatial dims, for messages: "(N, C, H, W)".
 LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)"}

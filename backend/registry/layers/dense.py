@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import register
-from ..spec import ImportForm, LayerSpec, Param, Port, ShapeError
-from .common import single
+from netcanvas.backend.registry import register
+from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
+from netcanvas.backend.registry.layers.common import single
 
 
 def _linear_shape(params: dict, inputs: dict) -> dict:

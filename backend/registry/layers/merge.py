@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import register
-from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import fmt, forms, no_macs, numel, resolve_dim
+from netcanvas.backend.registry import register
+from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
+from netcanvas.backend.registry.layers.common import fmt, forms, no_macs, numel, resolve_dim
 
 
 def _shapes(title: str, inputs: dict) -> list[tuple[int, ...]]:
@@ -28,7 +28,7 @@ def _elementwise(type_id: str, title: str, module: str, prefix: str, doc: str,
         return (len(inputs["x"]) - 1) * numel(outputs["y"])
 
     def build(params: dict, inputs: dict):
-        from . import modules
+        from netcanvas.backend.registry.layers import modules
 
         return getattr(modules, module)()
 
@@ -68,7 +68,7 @@ def _concat_shape(params: dict, inputs: dict) -> dict:
 
 
 def _concat_build(params: dict, inputs: dict):
-    from .modules import Concat
+    from netcanvas.backend.registry.layers.modules import Concat
 
     return Concat(params["dim"])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from .. import register
-from ..spec import LayerSpec, Param, ParamError, Port, ShapeError
-from .common import LAYOUTS, dims, expect_rank, fmt, forms, numel, only, single, window_out
+from netcanvas.backend.registry import register
+from netcanvas.backend.registry.spec import LayerSpec, Param, ParamError, Port, ShapeError
+from netcanvas.backend.registry.layers.common import LAYOUTS, dims, expect_rank, fmt, forms, numel, only, single, window_out
 
 IMAGE = LAYOUTS[2]
 
@@ -163,7 +163,7 @@ def _unpool_build(params: dict, inputs: dict):
     args = tuple(params["kernel_size"]), tuple(params["stride"]), tuple(params["padding"])
     if params["output_size"] is None:
         return nn.MaxUnpool2d(*args)
-    from .modules import MaxUnpool2dTo
+    from netcanvas.backend.registry.layers.modules import MaxUnpool2dTo
 
     return MaxUnpool2dTo(*args, output_size=tuple(params["output_size"]))
 
@@ -275,7 +275,7 @@ def _read_spatial_mean(values: dict) -> dict:
 
 
 def _global_build(params: dict, inputs: dict):
-    from .modules import GlobalAvgPool2d
+    from netcanvas.backend.registry.layers.modules import GlobalAvgPool2d
 
     return GlobalAvgPool2d()
 

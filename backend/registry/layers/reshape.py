@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import register
-from ..spec import BATCH, LayerSpec, Param, ParamError, Port, ShapeError
-from .common import fmt, forms, identity_build, no_macs, numel, resolve_dim, same_shape, single
+from netcanvas.backend.registry import register
+from netcanvas.backend.registry.spec import BATCH, LayerSpec, Param, ParamError, Port, ShapeError
+from netcanvas.backend.registry.layers.common import fmt, forms, identity_build, no_macs, numel, resolve_dim, same_shape, single
 
 
 def _flatten_shape(params: dict, inputs: dict) -> dict:
@@ -73,7 +73,7 @@ def _read_reshape(values: dict) -> dict:
 
 
 def _reshape_build(params: dict, inputs: dict):
-    from .modules import Reshape
+    from netcanvas.backend.registry.layers.modules import Reshape
 
     return Reshape(tuple(params["shape"]))
 

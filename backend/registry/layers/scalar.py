@@ -4,9 +4,9 @@ Divide, Power, Exp). They work on tensors of any shape as well as on scalars."""
 
 from __future__ import annotations
 
-from .. import register
-from ..spec import LayerSpec, Param, Port, ShapeError
-from .common import fmt, same_shape
+from netcanvas.backend.registry import register
+from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
+from netcanvas.backend.registry.layers.common import fmt, same_shape
 
 
 def _constant_shape(params: dict, inputs: dict) -> dict:
@@ -14,7 +14,7 @@ def _constant_shape(params: dict, inputs: dict) -> dict:
 
 
 def _constant_build(params: dict, inputs: dict):
-    from .modules import Constant
+    from netcanvas.backend.registry.layers.modules import Constant
 
     return Constant(params["value"], params["trainable"])
 
@@ -46,7 +46,7 @@ def _binary(type_id: str, title: str, module: str, prefix: str, doc: str) -> Non
         return {"y": x}
 
     def build(params: dict, inputs: dict):
-        from . import modules
+        from netcanvas.backend.registry.layers import modules
 
         return getattr(modules, module)()
 
@@ -69,7 +69,7 @@ _binary("divide", "Divide", "Divide", "div",
 
 def _unary(type_id: str, title: str, doc: str, params=(), key_params=()) -> None:
     def build(p: dict, inputs: dict):
-        from . import modules
+        from netcanvas.backend.registry.layers import modules
 
         cls = getattr(modules, title)
         return cls(**{k: p[k] for k in key_params})
