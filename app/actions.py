@@ -78,6 +78,18 @@ class WindowActions:
                                    "view-grid", "Arrange the graph in layers, left to right")
         self.quick_fix = _action(w, "Quick &Fix…", lambda: w.quick_fixes.popup_for_selection(),
                                  "Ctrl+.", tip="Fixes for the selected node's problems")
+        blocks = w.blocks
+        self.group = _action(w, "&Group into Block", blocks.group, "Ctrl+G",
+                             tip="Make the selected nodes one block")
+        self.ungroup = _action(w, "U&ngroup Block", blocks.ungroup, "Ctrl+Shift+G",
+                               tip="Put the selected block's nodes back in its place")
+        self.make_unique = _action(w, "Make Block &Unique", blocks.make_unique,
+                                   tip="Give the selected block its own copy of its definition")
+        self.save_block = _action(w, "Save Block to &Library…", blocks.save_to_library,
+                                  tip="Keep the selected block in your library of blocks")
+        self.go_up = _action(w, "Close Block", w.go_up, "Escape",
+                             tip="Back to the graph that holds this block")
+        self.go_up.setEnabled(False)
         self.snap = _action(w, "&Snap to Grid", lambda: None)
         self.snap.setCheckable(True)
         self.snap.toggled.connect(w.set_snap_to_grid)
@@ -102,7 +114,7 @@ class WindowActions:
         self.runs_folder = dock.runs_folder_action
         self.canvas_actions = [self.cut, self.copy, self.paste, self.duplicate, self.delete,
                                self.select_all, self.quick_add, self.quick_fix, self.frame,
-                               self.reset_zoom]
+                               self.reset_zoom, self.group, self.ungroup, self.go_up]
         for action in self.canvas_actions:
             action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
         self.refresh_icons()
@@ -144,6 +156,9 @@ class WindowActions:
         edit.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete])
         edit.addSeparator()
         edit.addActions([self.select_all, self.quick_add, self.quick_fix])
+        edit.addSeparator()
+        edit.addActions([self.group, self.ungroup, self.make_unique, self.save_block,
+                         self.go_up])
 
         view = bar.addMenu("&View")
         view.addActions([self.frame, self.reset_zoom, self.zoom_in, self.zoom_out])

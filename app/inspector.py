@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netcanvas.backend.graph import Rename, SetParam
+from netcanvas.backend.graph import Graph, Rename, SetParam
 from netcanvas.backend.registry import ParamError
 from netcanvas.graph_editor.style import format_count, format_shape
 from PySide6.QtCore import Qt
@@ -50,6 +50,8 @@ class InspectorPanel(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.NoFrame)
         self.document: Document | None = None
+        self.graph: Graph | None = None  # whose nodes are edited: the canvas's graph
+        self.analysis = None
         self.node_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
         self.name_edit: QLineEdit | None = None
@@ -58,21 +60,28 @@ class InspectorPanel(QScrollArea):
 
     # ---- wiring ---------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
-        if self.document is not None:
-            graph = self.document.graph
-            graph.param_changed.disconnect(self._param_changed)
-            graph.node_renamed.disconnect(self._node_renamed)
-            graph.node_removed.disconnect(self._node_removed)
-            self.document.analysis_changed.disconnect(self._update_info)
         self.document = document
-        document.graph.param_changed.connect(self._param_changed)
-        document.graph.node_renamed.connect(self._node_renamed)
-        document.graph.node_removed.connect(self._node_removed)
-        document.analysis_changed.connect(self._update_info)
+        self.set_graph(document.graph, document.analysis)
+
+    def set_graph(self, graph: Graph, analysis) -> None:
+        """Edit the nodes of `graph` (the top level, or the inner graph of an opened block)
+        whose shapes and errors are in `analysis`; the app calls set_analysis on changes."""
+        if self.graph is not None:
+            self.graph.param_changed.disconnect(self._param_changed)
+            self.graph.node_renamed.disconnect(self._node_renamed)
+            self.graph.node_removed.disconnect(self._node_removed)
+        self.graph, self.analysis = graph, analysis
+        graph.param_changed.connect(self._param_changed)
+        graph.node_renamed.connect(self._node_renamed)
+        graph.node_removed.connect(self._node_removed)
         self.set_nodes([])
 
+    def set_analysis(self, analysis) -> None:
+        self.analysis = analysis
+        self._update_info(analysis)
+
     def set_nodes(self, node_ids: list[str]) -> None:
-        ids = [i for i in node_ids if self.document and i in self.document.graph.nodes]
+        ids = [i for i in node_ids if self.graph is not None and i in self.graph.nodes]
         if len(ids) == 1:
             self._show_node(ids[0])
         elif ids:
@@ -103,7 +112,7 @@ class InspectorPanel(QScrollArea):
         layout.addStretch()
 
     def _show_node(self, node_id: str) -> None:
-        node = self.document.graph.node(node_id)
+        node = self.graph.node(node_id)
         spec = node.spec
         layout = self._reset()
         self.node_id = node_id
@@ -143,7 +152,7 @@ class InspectorPanel(QScrollArea):
         layout.addWidget(self.info)
         layout.addWidget(_muted(_wrapped(spec.doc)))
         layout.addStretch()
-        self._update_info(self.document.analysis)
+        self._update_info(self.analysis)
 
     @staticmethod
     def _color(label: QLabel, kind: str) -> None:
@@ -153,23 +162,24 @@ class InspectorPanel(QScrollArea):
 
     # ---- edits -------------------------------------------------------------------------
     def _set_param(self, name: str, raw: Any) -> None:
-        node = self.document.graph.node(self.node_id)
+        node = self.graph.node(self.node_id)
         try:
             value = node.spec.param(name).validate(raw)
         except ParamError:
             value = raw  # the document refuses it below, with the reason
         unchanged = value == node.params[name]
-        reason = None if unchanged else self.document.offer(SetParam(self.node_id, name, value))
+        reason = None if unchanged else self.document.offer(
+            SetParam(self.node_id, name, value), graph=self.graph)
         if reason:
             self.editors[name].set_value(node.params[name])
         self._refuse(reason or "")
 
     def _rename(self) -> None:
-        node = self.document.graph.node(self.node_id)
+        node = self.graph.node(self.node_id)
         name = self.name_edit.text().strip()
         if name == node.name:
             return
-        reason = self.document.offer(Rename(self.node_id, name))
+        reason = self.document.offer(Rename(self.node_id, name), graph=self.graph)
         if reason:
             self.name_edit.setText(node.name)
         self._refuse(reason or "")
@@ -193,7 +203,7 @@ class InspectorPanel(QScrollArea):
             self.set_nodes([])
 
     def _update_info(self, analysis) -> None:
-        if self.node_id is None or self.info is None:
+        if self.node_id is None or self.info is None or analysis is None:
             return
         info = analysis.nodes.get(self.node_id)
         if info is None:

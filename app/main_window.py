@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from netcanvas import __version__
 
 from netcanvas.app.actions import WindowActions
+from netcanvas.app.block_nav import BlockNavigator, Breadcrumb
+from netcanvas.app.blocks import BlockEditing
 from netcanvas.app.code_panel import CodePanel
 from netcanvas.app.document import Document
 from netcanvas.app.files import SUFFIX, FileController
@@ -98,8 +100,14 @@ class MainWindow(QMainWindow):
         # One central widget for the window's life: replacing it (a view per document) made
         # QMainWindow re-divide the window, squashing the canvas under the bottom dock.
         self.canvas_host = QWidget()
-        QVBoxLayout(self.canvas_host).setContentsMargins(0, 0, 0, 0)
+        host = QVBoxLayout(self.canvas_host)
+        host.setContentsMargins(0, 0, 0, 0)
+        host.setSpacing(0)
+        self.breadcrumb = Breadcrumb()
+        host.addWidget(self.breadcrumb)
         self.setCentralWidget(self.canvas_host)
+        self.navigator = BlockNavigator(self, self.breadcrumb)
+        self.blocks = BlockEditing(self)
 
         self.palette_panel = PalettePanel()
         self.palette_panel.layer_activated.connect(self.add_layer_at_center)
@@ -190,31 +198,28 @@ class MainWindow(QMainWindow):
         """Show another document: a fresh scene and view, every panel rewired."""
         old, old_scene = self.document, self.scene
         if old_scene is not None:
+            self.navigator.go_to(0)
+            old_scene = self.scene
             old_scene.detach()
             old.graph.changed.disconnect(self.empty_hint.update_visibility)
         document.setParent(self)
         self.document = document
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
-        self.scene = GraphScene(document, self)
-        self.scene.snap_to_grid = self.actions.snap.isChecked()
-        self.scene.new_node_params = self._new_node_params
-        self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)
-        self.scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
-        self.scene.node_context_menu.connect(self.quick_fixes.popup)
+        document.undo_stack.indexChanged.connect(self.navigator.check)
         self.status.clear_message()  # about the previous document
-        old_view, self.view = self.view, GraphView(self.scene)
-        self.view.addActions(self.actions.canvas_actions)
-        self.empty_hint = EmptyHintLabel(self.view, document.graph)
-        self.canvas_host.layout().addWidget(self.view)
+        old_view = self.view
+        self.inspector.set_document(document)
+        scene, view = self.make_canvas(document.graph)
+        self.empty_hint = EmptyHintLabel(view, document.graph)
         if old_view is not None:
             old_view.hide()
             old_view.deleteLater()
         document.analysis_changed.connect(self._analysis_changed)
         document.title_changed.connect(self.setWindowTitle)
         document.graph.changed.connect(self.code_panel.schedule)
-        self.inspector.set_document(document)
         self.code_panel.set_graph(document.graph)
+        self.navigator.reset(self.blocks.top_label(), scene, view)
         self._analysis_changed(document.analysis)
         self.setWindowTitle(document.title)
         if old is not None:
@@ -224,10 +229,47 @@ class MainWindow(QMainWindow):
             old_scene.deleteLater()
         QTimer.singleShot(0, self.frame_all)
         self.training_dock.set_document(document)
-        self.insight.set_scene(self.scene, document.graph)
+        self.insight.set_scene(scene, document.graph)
+
+    def make_canvas(self, graph) -> tuple[GraphScene, GraphView]:
+        """A scene and view of `graph` (the top level or a block's inner graph), wired to
+        the panels; the navigator shows one at a time."""
+        scene = GraphScene(self.document, self, graph=graph)
+        scene.snap_to_grid = self.actions.snap.isChecked()
+        scene.new_node_params = self._new_node_params
+        scene.selection_changed_nodes.connect(self.inspector.set_nodes)
+        scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
+        scene.node_context_menu.connect(self.quick_fixes.popup)
+        scene.node_opened.connect(self.navigator.open)
+        view = GraphView(scene)
+        view.addActions(self.actions.canvas_actions)
+        self.canvas_host.layout().addWidget(view)
+        return scene, view
+
+    def show_level(self, level) -> None:
+        """Make `level`'s canvas the current one (the navigator calls this)."""
+        self.scene, self.view = level.scene, level.view
+        analysis = self.blocks.level_analysis()
+        self.inspector.set_graph(level.scene.graph, analysis)
+        level.scene.set_analysis(analysis)
+        self.actions.go_up.setEnabled(self.navigator.depth > 0)
+        level.view.show()
+        level.view.setFocus()
+        if level.node_id is not None and not level.view.property("framed"):
+            level.view.setProperty("framed", True)
+            QTimer.singleShot(0, lambda: level.view.frame(level.scene.nodes_rect()))
+
+    def go_up(self) -> None:
+        """Escape inside a block: a wire being drawn is cancelled first, then up a level."""
+        if self.scene.wiring.origin is not None:
+            self.scene.wiring.cancel()
+        else:
+            self.navigator.up()
 
     def _analysis_changed(self, analysis) -> None:
-        self.scene.set_analysis(analysis)
+        level = self.blocks.level_analysis()
+        self.scene.set_analysis(level)
+        self.inspector.set_analysis(level)
         self.problems.set_analysis(analysis, self.document.graph, self.document.findings)
         self.status.set_analysis(analysis)
         self.summary.set_document(self.document)
@@ -291,6 +333,8 @@ class MainWindow(QMainWindow):
         self.frame_all()
 
     def go_to_node(self, node_id: str) -> None:
+        if node_id in self.document.graph.nodes:  # a problem of the top level
+            self.navigator.go_to(0)
         if self.scene.node_item(node_id) is None:
             return
         self.scene.select_nodes([node_id])

@@ -31,17 +31,20 @@ class EditDocument(QObject):
     def graph(self) -> Graph:
         return self.project.graph
 
-    def push(self, edit: Edit, gesture: str | None = None) -> None:
+    def push(self, edit: Edit, gesture: str | None = None, graph: Graph | None = None) -> None:
         """Apply `edit` as one undo step (settings edits apply to the project, the rest to
-        the graph). `gesture` names a continuous gesture whose moves merge into one step."""
-        target = self.project if edit.target == "project" else self.graph
+        `graph`: the top-level graph by default, or a block definition's inner graph that
+        the canvas has open). `gesture` names a continuous gesture whose moves merge into
+        one step."""
+        target = self.project if edit.target == "project" else graph or self.graph
         edit.apply(target)
         self.undo_stack.push(EditCommand(target, edit, applied=True, gesture=gesture))
 
-    def offer(self, edit: Edit, gesture: str | None = None) -> str | None:
+    def offer(self, edit: Edit, gesture: str | None = None,
+              graph: Graph | None = None) -> str | None:
         """`push`, returning None or the reason the document refused the edit."""
         try:
-            self.push(edit, gesture)
+            self.push(edit, gesture, graph)
         except REFUSALS as exc:
             self.edit_refused.emit(str(exc))
             return str(exc)

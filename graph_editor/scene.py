@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
-from netcanvas.backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems, new_id
+from netcanvas.backend.graph import AddNodes, Edge, Graph, MoveNodes, Node, RemoveItems, new_id
 from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.backend.registry import get
 from netcanvas.graph_editor import clipboard
@@ -40,11 +40,15 @@ class GraphScene(QGraphicsScene):
     wire_dropped = Signal(str, str, bool, QPointF)
     # A right-click on a node: (node_id, screen position); the app offers its quick fixes.
     node_context_menu = Signal(str, QPoint)
+    # A double-click on a node: its id (the app opens a block instance's inner graph)
+    node_opened = Signal(str)
 
-    def __init__(self, document: EditDocument, parent=None) -> None:
+    def __init__(self, document: EditDocument, parent=None, graph: Graph | None = None) -> None:
+        """A scene of `graph`: the document's top-level graph by default, or a block
+        definition's inner graph; its edits go to that graph through the document."""
         super().__init__(parent)
         self.document = document
-        self.graph = graph = document.graph
+        self.graph = graph = document.graph if graph is None else graph
         self.snap_to_grid = False
         # type_id -> params overriding the declared defaults of a new node (the app gives an
         # Input the project dataset's sample shape)
@@ -80,6 +84,10 @@ class GraphScene(QGraphicsScene):
             event.disconnect(handler)
         self._handlers = []
         self.document.edit_refused.disconnect(self.edit_rejected)
+
+    def offer(self, edit, gesture: str | None = None) -> str | None:
+        """Offer an edit of this scene's graph to the document (the one front door)."""
+        return self.document.offer(edit, gesture, graph=self.graph)
 
     # ---- lookups ------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem | None:
@@ -153,7 +161,7 @@ class GraphScene(QGraphicsScene):
             other, other_port, from_output = wire_to
             edges = [Edge(other, other_port, node.id, port.name) if from_output
                      else Edge(node.id, port.name, other, other_port)]
-        if self.document.offer(AddNodes([node], edges, text=f"Add {spec.title}")) is not None:
+        if self.offer(AddNodes([node], edges, text=f"Add {spec.title}")) is not None:
             return None
         self.select_nodes([node.id])
         return node.id
@@ -183,7 +191,7 @@ class GraphScene(QGraphicsScene):
     def delete_selection(self) -> None:
         ids, edges = self.selected_node_ids(), self.selected_edges()
         if ids or edges:
-            self.document.offer(RemoveItems(ids, edges, text="Delete"))
+            self.offer(RemoveItems(ids, edges, text="Delete"))
 
     def nudge_selection(self, dx: float, dy: float) -> None:
         """Arrow-key move; a run of nudges of the same nodes is one undo step."""
@@ -191,7 +199,7 @@ class GraphScene(QGraphicsScene):
                        self.graph.nodes[nid].position[1] + dy)
                  for nid in self.selected_node_ids()}
         if moved:
-            self.document.offer(MoveNodes(moved, text="Move"), gesture="nudge")
+            self.offer(MoveNodes(moved, text="Move"), gesture="nudge")
 
     def copy_selection(self) -> bool:
         ids = self.selected_node_ids()
@@ -238,7 +246,7 @@ class GraphScene(QGraphicsScene):
         free = self.free_offset(bounds)  # pasted cards never land on top of others
         for node in edit.nodes:
             node.position = (node.position[0] + free.x(), node.position[1] + free.y())
-        if self.document.offer(edit) is not None:
+        if self.offer(edit) is not None:
             return []
         ids = [n.id for n in edit.nodes]
         self.select_nodes(ids)
@@ -255,7 +263,7 @@ class GraphScene(QGraphicsScene):
                              origin=(top_left.x(), top_left.y()))
         moved = {nid: p for nid, p in pos.items() if p != self.graph.nodes[nid].position}
         if moved:
-            self.document.offer(MoveNodes(moved, text="Auto-layout"))
+            self.offer(MoveNodes(moved, text="Auto-layout"))
 
     # ---- analysis -------------------------------------------------------------------
     def set_analysis(self, analysis) -> None:
@@ -339,7 +347,7 @@ class GraphScene(QGraphicsScene):
         moved = {nid: (item.x(), item.y()) for nid, item in self._nodes.items()
                  if item.isSelected() and (item.x(), item.y()) != self.graph.nodes[nid].position}
         if moved:  # one drag, however many mouse events, is one step
-            self.document.offer(MoveNodes(moved, text="Move"))
+            self.offer(MoveNodes(moved, text="Move"))
 
     def dragEnterEvent(self, event) -> None:
         event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))
@@ -361,6 +369,14 @@ class GraphScene(QGraphicsScene):
             return
         self.add_layer(type_id, event.scenePos())
         event.acceptProposedAction()
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        for item in self.items(event.scenePos()):
+            if isinstance(item, NodeItem):
+                self.node_opened.emit(item.node_id)
+                event.accept()
+                return
+        super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event) -> None:
         for item in self.items(event.scenePos()):

@@ -56,7 +56,7 @@ class Wiring:
         self._clear()
         if target is None:
             if detached is not None:
-                self.scene.document.offer(RemoveItems([], [detached], text="Disconnect"))
+                self.scene.offer(RemoveItems([], [detached], text="Disconnect"))
             elif not self.scene.items(pos):  # empty canvas: offer a layer to wire in
                 self.scene.wire_dropped.emit(origin.node_id, origin.name, origin.is_output, pos)
             return
@@ -67,7 +67,7 @@ class Wiring:
         edit = AddEdge(edge)
         if detached is not None:
             edit = Compound([RemoveItems([], [detached]), AddEdge(edge)], text="Reconnect")
-        reason = self.scene.document.offer(edit)
+        reason = self.scene.offer(edit)
         if reason and screen_pos is not None:
             QToolTip.showText(screen_pos.toPoint() if hasattr(screen_pos, "toPoint")
                               else screen_pos, reason)

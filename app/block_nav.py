@@ -1,0 +1,154 @@
+"""Editing inside blocks: the canvas shows a block definition's inner graph, one level per
+opened instance, with a breadcrumb ("resnet18 › layer2 › BasicBlock") to go back.
+
+Each level keeps its own scene and view (zoom, selection and scroll survive a visit inside);
+every level's edits go through the one document and its one undo stack. An undo or redo
+that takes an opened instance or its definition away closes the levels below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+from netcanvas.graph_editor.scene import GraphScene
+from netcanvas.graph_editor.view import GraphView
+
+SEPARATOR = "›"
+
+
+class Breadcrumb(QWidget):
+    """The path of opened blocks above the canvas; clicking a level goes back to it."""
+
+    level_chosen = Signal(int)  # depth: 0 is the project's top level
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("breadcrumb")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 3, 8, 3)
+        layout.setSpacing(2)
+        self.labels: list[str] = []
+
+    def set_path(self, labels: list[str]) -> None:
+        self.labels = list(labels)
+        layout = self.layout()
+        while layout.count():
+            widget = layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for depth, text in enumerate(labels):
+            if depth:
+                layout.addWidget(QLabel(SEPARATOR))
+            if depth == len(labels) - 1:
+                here = QLabel(text)
+                font = QFont(here.font())
+                font.setBold(True)
+                here.setFont(font)
+                layout.addWidget(here)
+            else:
+                button = QToolButton(text=text, autoRaise=True)
+                button.setToolTip(f"Back to {text} (Esc goes up one level)")
+                button.setCursor(Qt.PointingHandCursor)
+                button.clicked.connect(lambda _=False, d=depth: self.level_chosen.emit(d))
+                layout.addWidget(button)
+        layout.addStretch()
+        self.setVisible(len(labels) > 1)
+
+    def buttons(self) -> list[QToolButton]:
+        return self.findChildren(QToolButton)
+
+
+@dataclass
+class Level:
+    label: str
+    scene: GraphScene
+    view: GraphView
+    node_id: str | None = None  # the instance opened in the level above (None at the top)
+    definition: object = None  # what the instance showed when opened
+
+
+class BlockNavigator(QObject):
+    """The stack of open levels. `window` makes canvases (make_canvas(graph) -> scene,
+    view) and shows the current one (show_level(level)); `blocks` answers what a node
+    opens to (opens(graph, node_id) -> (label, definition, inner graph) or None)."""
+
+    changed = Signal()
+
+    def __init__(self, window, breadcrumb: Breadcrumb) -> None:
+        super().__init__(window)
+        self.window = window
+        self.breadcrumb = breadcrumb
+        self.levels: list[Level] = []
+        breadcrumb.level_chosen.connect(self.go_to)
+
+    @property
+    def depth(self) -> int:
+        return len(self.levels) - 1
+
+    @property
+    def current(self) -> Level:
+        return self.levels[-1]
+
+    def path(self) -> list[str]:
+        """The opened instances' node ids, outermost first."""
+        return [level.node_id for level in self.levels[1:]]
+
+    def reset(self, label: str, scene: GraphScene, view: GraphView) -> None:
+        """A new document: only its top level, whose scene and view the window made."""
+        for level in self.levels[1:]:
+            self._drop(level)
+        self.levels = [Level(label, scene, view)]
+        self._update()
+
+    def open(self, node_id: str) -> bool:
+        """Show the inner graph of the block instance `node_id` of the current level."""
+        found = self.window.blocks.opens(self.current.scene.graph, node_id)
+        if found is None:
+            return False
+        label, definition, inner = found
+        scene, view = self.window.make_canvas(inner)
+        self.current.view.hide()
+        self.levels.append(Level(label, scene, view, node_id, definition))
+        self._update()
+        return True
+
+    def go_to(self, depth: int) -> None:
+        """Back to level `depth` (0: the top), closing the levels below it."""
+        if depth < 0 or depth >= self.depth:
+            return
+        while self.depth > depth:
+            self._drop(self.levels.pop())
+        self.current.view.show()
+        self._update()
+
+    def up(self) -> bool:
+        if self.depth == 0:
+            return False
+        self.go_to(self.depth - 1)
+        return True
+
+    def check(self) -> None:
+        """After an undo or redo: close the levels whose instance or definition is gone."""
+        for depth in range(1, len(self.levels)):
+            level, parent = self.levels[depth], self.levels[depth - 1]
+            found = self.window.blocks.opens(parent.scene.graph, level.node_id)
+            if found is None or found[2] is not level.scene.graph:
+                self.go_to(depth - 1)
+                return
+            if found[0] != level.label:
+                level.label = found[0]
+                self._update()
+
+    def _drop(self, level: Level) -> None:
+        level.scene.detach()
+        level.view.hide()
+        level.view.deleteLater()
+
+    def _update(self) -> None:
+        self.breadcrumb.set_path([level.label for level in self.levels])
+        self.window.show_level(self.current)
+        self.changed.emit()
