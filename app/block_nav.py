@@ -32,9 +32,13 @@ class Breadcrumb(QWidget):
         layout.setContentsMargins(8, 3, 8, 3)
         layout.setSpacing(2)
         self.labels: list[str] = []
+        self.buttons: list[QToolButton] = []  # the levels one can go back to, top first
 
-    def set_path(self, labels: list[str]) -> None:
-        self.labels = list(labels)
+    def set_path(self, labels: list[str], tail: str = "") -> None:
+        """`labels`: the top level, then each opened instance; `tail`: the definition
+        being edited, shown last and bold ("resnet18 › layer2 › BasicBlock")."""
+        labels = list(labels) + ([tail] if tail else [])
+        self.labels, self.buttons = labels, []
         layout = self.layout()
         while layout.count():
             widget = layout.takeAt(0).widget()
@@ -43,10 +47,10 @@ class Breadcrumb(QWidget):
         for depth, text in enumerate(labels):
             if depth:
                 layout.addWidget(QLabel(SEPARATOR))
-            if depth == len(labels) - 1:
+            if depth >= len(labels) - (2 if tail else 1):
                 here = QLabel(text)
                 font = QFont(here.font())
-                font.setBold(True)
+                font.setBold(depth == len(labels) - 1)
                 here.setFont(font)
                 layout.addWidget(here)
             else:
@@ -54,12 +58,10 @@ class Breadcrumb(QWidget):
                 button.setToolTip(f"Back to {text} (Esc goes up one level)")
                 button.setCursor(Qt.PointingHandCursor)
                 button.clicked.connect(lambda _=False, d=depth: self.level_chosen.emit(d))
+                self.buttons.append(button)
                 layout.addWidget(button)
         layout.addStretch()
         self.setVisible(len(labels) > 1)
-
-    def buttons(self) -> list[QToolButton]:
-        return self.findChildren(QToolButton)
 
 
 @dataclass
@@ -68,7 +70,7 @@ class Level:
     scene: GraphScene
     view: GraphView
     node_id: str | None = None  # the instance opened in the level above (None at the top)
-    definition: object = None  # what the instance showed when opened
+    definition: str = ""  # the definition the instance showed when opened
 
 
 class BlockNavigator(QObject):
@@ -139,8 +141,8 @@ class BlockNavigator(QObject):
             if found is None or found[2] is not level.scene.graph:
                 self.go_to(depth - 1)
                 return
-            if found[0] != level.label:
-                level.label = found[0]
+            if found[:2] != (level.label, level.definition):
+                level.label, level.definition = found[:2]
                 self._update()
 
     def _drop(self, level: Level) -> None:
@@ -149,6 +151,7 @@ class BlockNavigator(QObject):
         level.view.deleteLater()
 
     def _update(self) -> None:
-        self.breadcrumb.set_path([level.label for level in self.levels])
+        self.breadcrumb.set_path([level.label for level in self.levels],
+                                 self.current.definition)
         self.window.show_level(self.current)
         self.changed.emit()

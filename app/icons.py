@@ -44,6 +44,8 @@ def _glyph(category: str) -> QPainterPath:
     elif category == "Merge":
         p.moveTo(3, 4), p.cubicTo(7, 4, 7, 8, 10, 8)
         p.moveTo(3, 12), p.cubicTo(7, 12, 7, 8, 10, 8), p.lineTo(13, 8)
+    elif category == "Blocks":  # stacked bricks: a piece made of pieces
+        p.addRect(QRectF(3, 3, 10, 4)), p.addRect(QRectF(3, 9, 4, 4)), p.addRect(QRectF(9, 9, 4, 4))
     else:
         p.addEllipse(QPointF(8, 8), 4, 4)
     return p

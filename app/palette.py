@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import CATEGORIES, REGISTRY, LayerSpec
+from netcanvas.graph_editor.scene import BLOCK_MIME
 from netcanvas.graph_editor.style import Style
 from PySide6.QtCore import QMimeData, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QDrag, QFont, QFontMetrics, QPainter, QPixmap
@@ -20,6 +21,8 @@ from netcanvas.app.icons import category_icon
 
 LAYER_MIME = "application/x-netcanvas-layer"
 TYPE_ROLE = Qt.UserRole + 1
+BLOCK_ROLE = Qt.UserRole + 2  # a block's JSON payload (BLOCK_MIME)
+BLOCKS = "Blocks"
 
 
 def _matches(spec: LayerSpec, words: list[str]) -> bool:
@@ -27,11 +30,11 @@ def _matches(spec: LayerSpec, words: list[str]) -> bool:
     return all(w in hay for w in words)
 
 
-def _drag_card(spec: LayerSpec, ratio: float) -> QPixmap:
+def _drag_card(title: str, category: str, ratio: float) -> QPixmap:
     """A small card in the category colour that follows the mouse while dragging."""
     style = Style.from_palette(QApplication.palette())
     font = QFont(style.name_font)
-    width = QFontMetrics(font).horizontalAdvance(spec.title) + 44
+    width = QFontMetrics(font).horizontalAdvance(title) + 44
     pix = QPixmap(int(width * ratio), int(30 * ratio))
     pix.setDevicePixelRatio(ratio)
     pix.fill(Qt.transparent)
@@ -39,12 +42,12 @@ def _drag_card(spec: LayerSpec, ratio: float) -> QPixmap:
     painter.setRenderHint(QPainter.Antialiasing)
     painter.setOpacity(0.9)
     painter.setPen(style.outline)
-    painter.setBrush(style.header(spec.category))
+    painter.setBrush(style.header(category))
     painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, 29), 6, 6)
-    category_icon(spec.category).paint(painter, 6, 7, 16, 16)
+    category_icon(category).paint(painter, 6, 7, 16, 16)
     painter.setPen(style.text)
     painter.setFont(font)
-    painter.drawText(QRectF(28, 0, width - 28, 30), Qt.AlignVCenter, spec.title)
+    painter.drawText(QRectF(28, 0, width - 28, 30), Qt.AlignVCenter, title)
     painter.end()
     return pix
 
@@ -62,16 +65,19 @@ class LayerTreeWidget(QTreeWidget):
         self.setAnimated(True)
 
     def mimeTypes(self) -> list[str]:
-        return [LAYER_MIME]
+        return [LAYER_MIME, BLOCK_MIME]
 
     def startDrag(self, actions) -> None:
         item = self.currentItem()
         type_id = item.data(0, TYPE_ROLE) if item is not None else None
-        if not type_id:
+        block = item.data(0, BLOCK_ROLE) if item is not None else None
+        if not type_id and not block:
             return
         drag = QDrag(self)
         drag.setMimeData(self.mimeData([item]))
-        drag.setPixmap(_drag_card(REGISTRY[type_id], self.devicePixelRatioF()))
+        title, category = ((REGISTRY[type_id].title, REGISTRY[type_id].category) if type_id
+                           else (item.text(0), BLOCKS))
+        drag.setPixmap(_drag_card(title, category, self.devicePixelRatioF()))
         drag.setHotSpot(QPoint(12, 12))
         drag.exec(Qt.CopyAction)
 
@@ -81,11 +87,15 @@ class LayerTreeWidget(QTreeWidget):
         if type_ids:
             data.setData(LAYER_MIME, type_ids[0].encode("utf-8"))
             data.setText(type_ids[0])
+        blocks = [i.data(0, BLOCK_ROLE) for i in items if i.data(0, BLOCK_ROLE)]
+        if blocks and not type_ids:
+            data.setData(BLOCK_MIME, blocks[0].encode("utf-8"))
         return data
 
 
 class PalettePanel(QWidget):
     layer_activated = Signal(str)  # type_id: double-click or Enter adds it to the canvas
+    block_activated = Signal(str)  # a block's BLOCK_MIME payload, likewise
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +129,33 @@ class PalettePanel(QWidget):
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
         self.tree.expandAll()
 
+    def set_blocks(self, entries: list[tuple[str, str, str]]) -> None:
+        """The Blocks section: (title, tooltip, BLOCK_MIME payload) per block, the
+        course's library then the user's own."""
+        for i in range(self.tree.topLevelItemCount()):
+            if self.tree.topLevelItem(i).text(0) == BLOCKS:
+                self.tree.takeTopLevelItem(i)
+                break
+        if not entries:
+            return
+        bold = QFont(self.tree.font())
+        bold.setBold(True)
+        header = QTreeWidgetItem(self.tree, [BLOCKS])
+        header.setFont(0, bold)
+        header.setIcon(0, category_icon(BLOCKS))
+        header.setFlags(Qt.ItemIsEnabled)
+        for title, tip, payload in entries:
+            item = QTreeWidgetItem(header, [title])
+            item.setData(0, BLOCK_ROLE, payload)
+            item.setIcon(0, category_icon(BLOCKS))
+            item.setToolTip(0, tip)
+            item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+        header.setExpanded(True)
+        self.filter(self.search.text())
+
+    def block_item(self, title: str) -> QTreeWidgetItem:
+        return next(i for i in self._leaves() if i.data(0, BLOCK_ROLE) and i.text(0) == title)
+
     def restyle(self) -> None:
         """Redraw the category icons for the current (light or dark) palette."""
         for i in range(self.tree.topLevelItemCount()):
@@ -135,7 +172,9 @@ class PalettePanel(QWidget):
             shown = 0
             for j in range(header.childCount()):
                 item = header.child(j)
-                hit = _matches(REGISTRY[item.data(0, TYPE_ROLE)], words)
+                hit = (_matches(REGISTRY[item.data(0, TYPE_ROLE)], words)
+                       if item.data(0, TYPE_ROLE) else
+                       all(w in f"{item.text(0)} block {item.toolTip(0)}".lower() for w in words))
                 item.setHidden(not hit)
                 shown += hit
             header.setHidden(shown == 0)
@@ -144,7 +183,7 @@ class PalettePanel(QWidget):
 
     def visible_type_ids(self) -> list[str]:
         return [item.data(0, TYPE_ROLE) for item in self._leaves() if not item.isHidden()
-                and not item.parent().isHidden()]
+                and not item.parent().isHidden() and item.data(0, TYPE_ROLE)]
 
     def item_for(self, type_id: str) -> QTreeWidgetItem:
         return next(i for i in self._leaves() if i.data(0, TYPE_ROLE) == type_id)
@@ -156,9 +195,11 @@ class PalettePanel(QWidget):
                 yield header.child(j)
 
     def _activated(self, item: QTreeWidgetItem) -> None:
-        type_id = item.data(0, TYPE_ROLE)
+        type_id, block = item.data(0, TYPE_ROLE), item.data(0, BLOCK_ROLE)
         if type_id:
             self.layer_activated.emit(type_id)
+        elif block:
+            self.block_activated.emit(block)
 
     def _activate_first_visible(self) -> None:
         visible = self.visible_type_ids()

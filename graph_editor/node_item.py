@@ -7,8 +7,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from netcanvas.backend.graph import Node
-from netcanvas.backend.registry import LayerSpec, get
+from netcanvas.backend.graph import BLOCK, Node
+from netcanvas.backend.registry import LayerSpec
 from netcanvas.graph_editor.hover_item import HoverItem
 from netcanvas.graph_editor.port_item import PortItem
 from netcanvas.graph_editor.style import (
@@ -36,11 +36,17 @@ _POS_CHANGED = QGraphicsItem.ItemPositionHasChanged
 _SELECTED_CHANGED = QGraphicsItem.ItemSelectedHasChanged
 
 
+def card_params(spec: LayerSpec) -> tuple[str, ...]:
+    """The params a card lists: a block's repeat is in its title ("×2") instead."""
+    keys = spec.key_params
+    return tuple(k for k in keys if k != "repeat") if spec.type_id == BLOCK else keys
+
+
 def card_size(spec: LayerSpec) -> tuple[float, float]:
     """Card size for a layer type; known before the item exists (drops centre on it)."""
     rows = max(len(spec.inputs), len(spec.outputs))
     port_rows = rows * ROW_H + 2 if rows > 1 else 0
-    lines = min(3, len(spec.key_params))
+    lines = min(3, len(card_params(spec)))
     return CARD_WIDTH, HEADER_H + port_rows + lines * LINE_H + FOOTER_H + 5
 
 
@@ -53,7 +59,7 @@ class NodeItem(HoverItem):
     def __init__(self, node: Node, style: Style) -> None:
         super().__init__()
         self.node_id = node.id
-        self.spec = get(node.type_id)
+        self.spec = node.spec
         self.theme = style
         self.width, self.height = card_size(self.spec)
         self._header_path = _header_path(self.width)  # built once, not on every repaint
@@ -83,8 +89,11 @@ class NodeItem(HoverItem):
     def refresh(self, node: Node) -> None:
         """Re-read name and parameters from the document node."""
         self.name = node.name
+        repeat = node.params.get("repeat", 1) if node.type_id == BLOCK else 1
+        self.title = self.spec.title + (f" ×{repeat}" if repeat > 1 else "")
+        self.repeat = repeat
         self.param_lines = [(k, format_value(node.params.get(k)))
-                            for k in self.spec.key_params[:3]]
+                            for k in card_params(self.spec)[:3]]
         self.update()
 
     def set_info(self, info) -> None:
@@ -104,7 +113,7 @@ class NodeItem(HoverItem):
 
     def tooltip_text(self) -> str:
         """Built when asked (GraphScene.helpEvent), so re-analyses never pay for it."""
-        lines = [f"{self.name} — {self.spec.title}"]
+        lines = [f"{self.name} — {self.title}"]
         info = self.info
         if info is not None:
             for port, shape in info.output_shapes.items():
@@ -132,7 +141,7 @@ class NodeItem(HoverItem):
 
     # ---- geometry ----------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        m = 12  # room for the selection outline, shadow and error badge
+        m = 12  # room for the selection outline, shadow, error badge and a block's stack
         return QRectF(-m, -m, self.width + 2 * m, self.height + 2 * m)
 
     def card_rect(self) -> QRectF:
@@ -171,6 +180,12 @@ class NodeItem(HoverItem):
         painter.setPen(Qt.NoPen)
         painter.setBrush(shadow)
         painter.drawRoundedRect(rect.translated(1.5, 2.5), RADIUS, RADIUS)
+        if self.repeat > 1:  # a repeated block reads as a stack of cards
+            painter.setPen(QPen(s.outline, 0))
+            painter.setBrush(header)
+            for step in (8, 4):
+                painter.drawRoundedRect(rect.translated(step, -step), RADIUS, RADIUS)
+            painter.setPen(Qt.NoPen)
 
         painter.setBrush(s.card)
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
@@ -209,7 +224,7 @@ class NodeItem(HoverItem):
         painter.setPen(s.text if s.dark else s.muted.darker(130))
         painter.setFont(s.type_font)
         painter.drawText(QRectF(PAD, 19, text_w, 14), Qt.AlignLeft | Qt.AlignVCenter,
-                         _elide(self.spec.title, s.type_font, text_w))
+                         _elide(self.title, s.type_font, text_w))
 
         if alpha <= 0.0:
             return

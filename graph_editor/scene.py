@@ -25,6 +25,7 @@ from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.wiring import Wiring
 
 LAYER_MIME = "application/x-netcanvas-layer"
+BLOCK_MIME = "application/x-netcanvas-block"  # a palette block: utf-8 JSON the app reads
 SCENE_EXTENT = 100_000.0  # a fixed, huge scene rect: no bounding-rect recomputation on edits
 PASTE_OFFSET = 40.0
 FREE_STEP = 40.0  # new cards move in these steps, nearest first, until they overlap nothing
@@ -42,6 +43,8 @@ class GraphScene(QGraphicsScene):
     node_context_menu = Signal(str, QPoint)
     # A double-click on a node: its id (the app opens a block instance's inner graph)
     node_opened = Signal(str)
+    # A palette block dropped on the canvas: (its BLOCK_MIME payload, scene position)
+    block_dropped = Signal(str, QPointF)
 
     def __init__(self, document: EditDocument, parent=None, graph: Graph | None = None) -> None:
         """A scene of `graph`: the document's top-level graph by default, or a block
@@ -350,13 +353,18 @@ class GraphScene(QGraphicsScene):
             self.offer(MoveNodes(moved, text="Move"))
 
     def dragEnterEvent(self, event) -> None:
-        event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))
+        event.setAccepted(_droppable(event.mimeData()))
 
     def dragMoveEvent(self, event) -> None:
-        event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))
+        event.setAccepted(_droppable(event.mimeData()))
 
     def dropEvent(self, event) -> None:
         mime = event.mimeData()
+        if mime.hasFormat(BLOCK_MIME):
+            self.block_dropped.emit(bytes(mime.data(BLOCK_MIME)).decode("utf-8"),
+                                    event.scenePos())
+            event.acceptProposedAction()
+            return
         if not mime.hasFormat(LAYER_MIME):
             event.ignore()
             return
@@ -410,3 +418,7 @@ class GraphScene(QGraphicsScene):
         for item in self._edges.values():
             item.set_style(self.theme)
         self.update()
+
+
+def _droppable(mime) -> bool:
+    return mime.hasFormat(LAYER_MIME) or mime.hasFormat(BLOCK_MIME)

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 CATEGORY_HUES = {
     "Input/Output": 140, "Dense": 215, "Convolution": 265, "Pooling": 190,
     "Normalization": 45, "Activation": 25, "Regularization": 330, "Reshape": 170,
-    "Merge": 300,
+    "Merge": 300, "Blocks": 95,
 }
 
 GRID = 20  # scene units between minor grid lines; snap-to-grid uses it too
