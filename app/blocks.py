@@ -1,21 +1,45 @@
-"""Block editing in the window: group, ungroup, make unique, save to the library, and what
-the navigator needs to open an instance (its label, definition and inner graph) and to show
-the shapes of the instance that was opened."""
+"""Block editing in the window: group, ungroup, make unique, drop from and save to the block
+library, and what the navigator needs to open an instance (its label, definition and inner
+graph) and to show the shapes of the instance that was opened.
+
+Every edit goes through the current canvas's scene (`scene.offer`), so inside an opened
+block it changes that block's definition, as one undo step of the document."""
 
 from __future__ import annotations
 
-from netcanvas.backend.blocks.spec import repetitions
-from netcanvas.backend.graph import BLOCK, Graph
+import json
+
+from netcanvas.backend.blocks.edits import AddBlock, GroupNodes, MakeUnique, Ungroup
+from netcanvas.backend.blocks.inside import instance_analysis
+from netcanvas.backend.blocks.io import blocks_from_dict
+from netcanvas.backend.blocks.library import (builtin_blocks, load_user_library,
+                                              save_to_user_library)
+from netcanvas.backend.graph import BLOCK, Compound, Graph, Node, new_id
+from netcanvas.backend.project_io import ProjectFileError
 from netcanvas.backend.shapes import Analysis
+from netcanvas.graph_editor.node_item import card_size
+from PySide6.QtCore import QPointF
+
+LAST = 1 << 30  # "the last repetition" for instance_analysis
 
 
 class BlockEditing:
     def __init__(self, window) -> None:
         self.window = window
+        self.library: dict[str, dict] = {}  # BLOCK_MIME payload -> "blocks" section
 
     def top_label(self) -> str:
         return self.window.document.name.removesuffix(".netcanvas")
 
+    def _say(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 6000)
+
+    def _selected_blocks(self) -> list[str]:
+        scene = self.window.scene
+        return [nid for nid in scene.selected_node_ids()
+                if scene.graph.nodes[nid].type_id == BLOCK]
+
+    # ---- opening ----------------------------------------------------------------------
     @staticmethod
     def opens(graph: Graph, node_id: str) -> tuple[str, str, Graph] | None:
         """(instance name, definition name, inner graph) of a block instance, else None."""
@@ -29,30 +53,113 @@ class BlockEditing:
 
     def level_analysis(self) -> Analysis:
         """The analysis the current canvas shows: the document's at the top; inside a block,
-        that of the opened instance's run (its first repetition, or the one that failed),
-        keyed by the inner node ids, with the shapes that reach that instance."""
+        that of the opened instance's first repetition (or of the one that fails), keyed by
+        the inner node ids; empty while the shapes reaching the instance are unknown."""
         analysis = self.window.document.analysis
         graph = self.window.document.graph
         for node_id in self.window.navigator.path():
             node = graph.nodes.get(node_id)
-            if node is None or node.type_id != BLOCK:
+            if node is None or self.opens(graph, node_id) is None:
                 return Analysis()
-            shapes = {e.dst_port: analysis.edge_shapes[e] for e in graph.edges_into(node_id)
-                      if e in analysis.edge_shapes}
-            runs = repetitions(graph.blocks, node.params["block"], node.params, shapes)
-            if not runs:
+            first = instance_analysis(graph, node_id, analysis)
+            last = instance_analysis(graph, node_id, analysis, LAST)
+            if first is None:
                 return Analysis()
-            graph, analysis = next(((g, a) for g, a in runs if a.errors), runs[0])
+            graph, analysis = last if last[1].errors else first
         return analysis
 
+    # ---- edits --------------------------------------------------------------------------
     def group(self) -> None:
-        pass
+        """Ctrl+G: the selected nodes become one block instance, one undo step."""
+        scene = self.window.scene
+        ids = scene.selected_node_ids()
+        if not ids:
+            self._say("Select the nodes to group into a block")
+            return
+        edit = GroupNodes(ids)
+        if scene.offer(edit) is None:
+            scene.select_nodes([edit.instance_id])
+            node = scene.graph.nodes[edit.instance_id]
+            self._say(f"Grouped {len(ids)} nodes into {node.params['block']} "
+                      "(double-click it to edit inside; Ctrl+Shift+G ungroups)")
 
     def ungroup(self) -> None:
-        pass
+        """Ctrl+Shift+G: each selected block becomes the nodes it runs, one undo step."""
+        scene = self.window.scene
+        ids = self._selected_blocks()
+        if not ids:
+            self._say("Select a block to ungroup")
+            return
+        edits = [Ungroup(nid) for nid in ids]
+        edit = edits[0] if len(edits) == 1 else Compound(edits, text="Ungroup blocks")
+        before = set(scene.graph.nodes)
+        if scene.offer(edit) is None:
+            scene.select_nodes([nid for nid in scene.graph.nodes if nid not in before])
 
-    def make_unique(self) -> None:
-        pass
+    def make_unique(self, node_id: str | None = None) -> None:
+        """Give a block (default: the selected one) its own copy of its definition."""
+        ids = [node_id] if node_id else self._selected_blocks()[:1]
+        if not ids:
+            self._say("Select a block to make unique")
+            return
+        edit = MakeUnique(ids[0])
+        if self.window.scene.offer(edit) is None:
+            self._say(f"This block now has its own definition, {edit.block_name}")
+
+    # ---- the library -----------------------------------------------------------------------
+    def palette_entries(self) -> list[tuple[str, str, str]]:
+        """(title, tooltip, payload) of the built-in blocks, then the user's own."""
+        try:
+            user = load_user_library()
+        except ProjectFileError as exc:
+            self._say(f"Your block library cannot be read: {exc}")
+            user = {}
+        entries, self.library = [], {}
+        for source, sections in (("builtin", builtin_blocks()), ("user", user)):
+            for name, section in sections.items():
+                payload = json.dumps({"source": source, "name": name})
+                self.library[payload] = section
+                doc = section[name].get("doc", "")
+                mine = " <i>(your library)</i>" if source == "user" else ""
+                entries.append((name, f"<b>{name}</b>{mine}<br>{doc}", payload))
+        return entries
+
+    def refresh_palette(self) -> None:
+        self.window.palette_panel.set_blocks(self.palette_entries())
+
+    def drop(self, payload: str, pos: QPointF | None = None) -> str | None:
+        """Add a library block at `pos` (default: the view's centre), copying its
+        definitions into the project; one undo step. The new instance's id."""
+        window, scene = self.window, self.window.scene
+        section = self.library.get(payload)
+        if section is None:
+            self._say("That block is no longer in the library")
+            return None
+        name = json.loads(payload)["name"]
+        spec = blocks_from_dict(section).spec(name)  # a scratch copy, for the card's size
+        if pos is None:
+            pos = window.view.mapToScene(window.view.viewport().rect().center())
+        x, y = scene.place(card_size(spec), (pos.x(), pos.y()))
+        node = Node(new_id(), BLOCK, scene.graph.unique_name(spec.module_prefix),
+                    {"block": name}, (round(x), round(y)))
+        if scene.offer(AddBlock(section, node, text=f"Add {name}")) is not None:
+            return None
+        scene.select_nodes([node.id])
+        window.view.setFocus()
+        return node.id
 
     def save_to_library(self) -> None:
-        pass
+        """Keep the selected block's definition (and the blocks inside it) in the user's
+        library, for any project."""
+        ids = self._selected_blocks()[:1]
+        if not ids:
+            self._say("Select a block to save to your library")
+            return
+        name = self.window.scene.graph.nodes[ids[0]].params["block"]
+        try:
+            path = save_to_user_library(self.window.document.project.blocks, name)
+        except (OSError, ProjectFileError) as exc:
+            self._say(f"Cannot save {name} to your library: {exc}")
+            return
+        self.refresh_palette()
+        self._say(f"Saved {name} to your block library ({path})")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from netcanvas.backend.graph import Graph, Rename, SetParam
+from netcanvas.backend.graph import BLOCK, Graph, Rename, SetParam
 from netcanvas.backend.registry import ParamError
 from netcanvas.graph_editor.style import format_count, format_shape
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -45,6 +46,9 @@ def _wrapped(text: str = "") -> QLabel:
 
 
 class InspectorPanel(QScrollArea):
+    block_opened = Signal(str)  # a block instance's "Open": its node id
+    block_made_unique = Signal(str)  # its "Make unique"
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
@@ -133,9 +137,13 @@ class InspectorPanel(QScrollArea):
         self.name_edit.setToolTip("Node name; also the attribute name in the generated code.")
         self.name_edit.editingFinished.connect(self._rename)
         form.addRow("name", self.name_edit)
+        if node.type_id == BLOCK:
+            form.addRow("block", self._block_row(node))
         for param in spec.params:
+            if node.type_id == BLOCK and param.name == "block":
+                continue  # shown above, with its actions
             editor = make_editor(param)
-            editor.set_value(node.params[param.name])
+            editor.set_value(node.params.get(param.name, param.default))
             editor.committed.connect(lambda value, n=param.name: self._set_param(n, value))
             self.editors[param.name] = editor
             form.addRow(param.name, editor.widget)
@@ -154,6 +162,29 @@ class InspectorPanel(QScrollArea):
         layout.addStretch()
         self._update_info(self.analysis)
 
+    def _block_row(self, node) -> QWidget:
+        """The definition an instance runs, how many share it, and Open / Make unique."""
+        name = node.params["block"]
+        shared = sum(n.type_id == BLOCK and n.params.get("block") == name
+                     for g in (self.document.graph, *(d.graph for d in self.graph.blocks.values()))
+                     for n in g.nodes.values())
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(f"<b>{name}</b>" + (f" · {shared} instances" if shared > 1 else ""))
+        label.setToolTip("Editing inside changes every instance of this block; "
+                         "Make unique gives this one its own copy.")
+        box.addWidget(label, 1)
+        self.open_button = QPushButton("Open")
+        self.open_button.setToolTip("Edit the block's inside (double-click the card)")
+        self.open_button.clicked.connect(lambda: self.block_opened.emit(node.id))
+        self.unique_button = QPushButton("Make unique")
+        self.unique_button.setEnabled(shared > 1)
+        self.unique_button.clicked.connect(lambda: self.block_made_unique.emit(node.id))
+        box.addWidget(self.open_button)
+        box.addWidget(self.unique_button)
+        return row
+
     @staticmethod
     def _color(label: QLabel, kind: str) -> None:
         pal = label.palette()
@@ -167,11 +198,12 @@ class InspectorPanel(QScrollArea):
             value = node.spec.param(name).validate(raw)
         except ParamError:
             value = raw  # the document refuses it below, with the reason
-        unchanged = value == node.params[name]
+        current = node.params.get(name, node.spec.param(name).default)
+        unchanged = value == current
         reason = None if unchanged else self.document.offer(
             SetParam(self.node_id, name, value), graph=self.graph)
         if reason:
-            self.editors[name].set_value(node.params[name])
+            self.editors[name].set_value(current)
         self._refuse(reason or "")
 
     def _rename(self) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QUndoCommand
 
 from typing import Any
 
+from netcanvas.backend.blocks.edits import EditBlock
 from netcanvas.backend.graph import Edit, MoveNodes, SetParam, SetSetting
 
 _MOVE_ID, _PARAM_ID, _SETTING_ID = 1, 2, 3
@@ -42,16 +43,20 @@ class EditCommand(QUndoCommand):
         self.edit.revert(self.target)
 
     def id(self) -> int:
-        if isinstance(self.edit, MoveNodes) and self.gesture is not None:
+        edit = _unwrapped(self.edit)
+        if isinstance(edit, MoveNodes) and self.gesture is not None:
             return _MOVE_ID
-        if isinstance(self.edit, SetParam):
+        if isinstance(edit, SetParam):
             return _PARAM_ID
-        if isinstance(self.edit, SetSetting):
+        if isinstance(edit, SetSetting):
             return _SETTING_ID
         return -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         mine, theirs = self.edit, getattr(other, "edit", None)
+        if _block(mine) != _block(theirs):  # edits of different graphs never merge
+            return False
+        mine, theirs = _unwrapped(mine), _unwrapped(theirs)
         if isinstance(mine, (SetParam, SetSetting)) and type(theirs) is type(mine):
             if _field(mine) != _field(theirs):
                 return False
@@ -65,6 +70,16 @@ class EditCommand(QUndoCommand):
             self.setObsolete(mine.positions == mine.old)
             return True
         return False
+
+
+def _block(edit: Edit | None) -> str | None:
+    """The block definition an edit changes inside (None: the top level)."""
+    return edit.block if isinstance(edit, EditBlock) else None
+
+
+def _unwrapped(edit: Edit | None) -> Edit | None:
+    """The graph edit itself, also when it is made inside a block definition."""
+    return edit.edit if isinstance(edit, EditBlock) else edit
 
 
 def _field(edit: SetParam | SetSetting) -> tuple[str, str]:

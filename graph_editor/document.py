@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from netcanvas.backend.blocks.edits import EditBlock
 from netcanvas.backend.graph import Edit, Graph, GraphError
 from netcanvas.backend.project import Project
 from netcanvas.backend.registry import ParamError
@@ -34,9 +35,11 @@ class EditDocument(QObject):
     def push(self, edit: Edit, gesture: str | None = None, graph: Graph | None = None) -> None:
         """Apply `edit` as one undo step (settings edits apply to the project, the rest to
         `graph`: the top-level graph by default, or a block definition's inner graph that
-        the canvas has open). `gesture` names a continuous gesture whose moves merge into
+        the canvas has open, as an EditBlock of the top level). `gesture` names a continuous gesture whose moves merge into
         one step."""
-        target = self.project if edit.target == "project" else graph or self.graph
+        if graph is not None and graph.owner is not None:  # inside a block definition
+            edit = EditBlock(graph.owner, edit)
+        target = self.project if edit.target == "project" else self.graph
         edit.apply(target)
         self.undo_stack.push(EditCommand(target, edit, applied=True, gesture=gesture))
 

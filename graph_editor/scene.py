@@ -152,11 +152,8 @@ class GraphScene(QGraphicsScene):
             x -= 0 if wire_to[2] else w
         else:
             wire_to = None
-        if wire_to is None and centered:
-            x, y = x - w / 2, y - h / 2
-        if wire_to is None:  # a drop or quick-add lands in free space, not on another card
-            free = self.free_offset(QRectF(x, y, w, h))
-            x, y = x + free.x(), y + free.y()
+        if wire_to is None:
+            x, y = self.place((w, h), (x, y), centered)
         node = Node(new_id(), type_id, self.graph.unique_name(spec.module_prefix or type_id),
                     spec.defaults() | self.new_node_params(type_id), (round(x), round(y)))
         edges = []
@@ -168,6 +165,16 @@ class GraphScene(QGraphicsScene):
             return None
         self.select_nodes([node.id])
         return node.id
+
+    def place(self, size: tuple[float, float], pos: tuple[float, float],
+              centered: bool = True) -> tuple[float, float]:
+        """Top-left of a new card of `size` at `pos` (its centre, or top-left), moved to
+        free space: a drop or quick-add never lands on another card."""
+        x, y = pos
+        if centered:
+            x, y = x - size[0] / 2, y - size[1] / 2
+        free = self.free_offset(QRectF(x, y, *size))
+        return x + free.x(), y + free.y()
 
     def free_offset(self, rect: QRectF) -> QPointF:
         """The smallest shift (nearest first, in FREE_STEP steps) that makes `rect` overlap
@@ -241,7 +248,10 @@ class GraphScene(QGraphicsScene):
             edit = clipboard.paste_edit(self.graph, data, offset)
             bounds = QRectF()
             for node in edit.nodes:
-                bounds = bounds.united(QRectF(*node.position, *card_size(get(node.type_id))))
+                spec = self.graph.resolve(node.type_id, node.params)
+                if spec is None:
+                    raise KeyError(f"unknown layer type {node.type_id!r}")
+                bounds = bounds.united(QRectF(*node.position, *card_size(spec)))
         except (KeyError, TypeError, ValueError) as exc:
             self.edit_rejected.emit(f"cannot paste: {exc}")
             return []

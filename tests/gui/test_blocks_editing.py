@@ -1,0 +1,154 @@
+"""Blocks in the window: Ctrl+G groups, a double-click opens the block in the same canvas
+with a breadcrumb, edits inside go through the one undo stack, Escape or the breadcrumb
+goes back, Ctrl+Shift+G ungroups to the very same nodes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from test_app_support import *  # fixtures: window, isolated
+
+from netcanvas.app.document import Document
+from netcanvas.backend.graph import BLOCK, Graph
+from netcanvas.backend.project import Project
+
+
+def _state(graph):
+    """Everything group + ungroup must give back, order aside."""
+    nodes = {n.id: (n.type_id, n.name, dict(n.params), tuple(n.position))
+             for n in graph.nodes.values()}
+    return nodes, set(graph.edges)
+
+
+def _group(window, qtbot, *names):
+    graph = window.document.graph
+    window.scene.select_nodes([graph.by_name(n).id for n in names])
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key_G, Qt.ControlModifier)
+    (instance,) = [n for n in graph.nodes.values() if n.type_id == BLOCK]
+    return instance
+
+
+def _double_click(window, qtbot, node_id):
+    view, item = window.view, window.scene.node_item(node_id)
+    at = view.mapFromScene(item.mapToScene(item.card_rect().center()))
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=at)
+
+
+def _inner(window, name):
+    return window.scene.graph.by_name(name)
+
+
+def test_group_open_edit_inside_go_back_ungroup_and_undo(window, qtbot):
+    graph, stack = window.document.graph, window.document.undo_stack
+    before, params = _state(graph), window.document.analysis.total_params
+    instance = _group(window, qtbot, "fc1", "act")
+    assert stack.count() == 1 and len(graph.nodes) == 5
+    assert instance.spec.inputs[0].name == "x" and instance.spec.outputs[0].name == "y"
+    assert window.document.analysis.total_params == params  # same network
+    assert window.scene.selected_node_ids() == [instance.id]
+
+    _double_click(window, qtbot, instance.id)
+    assert window.navigator.depth == 1
+    assert window.breadcrumb.isVisible()
+    assert window.breadcrumb.labels == ["Untitled", "block1", "Block"]
+    inner = window.scene.graph
+    assert inner is window.document.project.blocks["Block"].graph
+    fc1 = _inner(window, "fc1")
+    assert window.scene.node_item(fc1.id).shape_text == "32"  # live shapes of this instance
+    window.scene.select_nodes([fc1.id])
+    assert window.inspector.node_id == fc1.id
+    spin = window.inspector.editors["out_features"].widget
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "16")
+    qtbot.keyClick(spin.lineEdit(), Qt.Key_Return)
+    assert fc1.params["out_features"] == 16
+    assert stack.count() == 2 and "in Block" in stack.undoText()
+    assert window.scene.node_item(fc1.id).shape_text == "16"
+    fc2 = graph.by_name("fc2")
+    assert window.document.analysis.nodes[fc2.id].params == 16 * 10 + 10  # the top follows
+
+    window.breadcrumb.buttons[0].click()  # "Untitled": back to the top
+    assert window.navigator.depth == 0 and not window.breadcrumb.isVisible()
+    assert window.scene.graph is graph
+    stack.undo()  # the inside edit, undone from outside
+    assert fc1.params["out_features"] == 32
+    assert window.document.analysis.nodes[fc2.id].params == 32 * 10 + 10
+
+    window.scene.select_nodes([instance.id])
+    qtbot.keyClick(window.view, Qt.Key_G, Qt.ControlModifier | Qt.ShiftModifier)
+    assert _state(graph) == before
+    assert "Block" not in window.document.project.blocks
+    stack.undo()  # the ungroup
+    assert [n.type_id for n in graph.nodes.values()].count(BLOCK) == 1
+    stack.undo()  # the group
+    assert _state(graph) == before and len(window.document.project.blocks) == 0
+
+
+def test_escape_goes_up_and_an_undo_that_removes_the_open_block_closes_it(window, qtbot):
+    instance = _group(window, qtbot, "fc1", "act")
+    _double_click(window, qtbot, instance.id)
+    assert window.navigator.depth == 1
+    qtbot.keyClick(window.view, Qt.Key_Escape)
+    assert window.navigator.depth == 0
+    assert window.scene.selected_node_ids() == [instance.id]  # the top level as it was left
+    window.navigator.open(instance.id)
+    window.document.undo_stack.undo()  # the group: the open block is gone
+    assert window.navigator.depth == 0 and window.scene.graph is window.document.graph
+    assert window.scene.node_item(window.document.graph.by_name("fc1").id) is not None
+
+
+def test_edits_inside_a_nested_block_and_the_breadcrumb_path(window, qtbot):
+    outer = _group(window, qtbot, "fc1", "act", "fc2")
+    window.navigator.open(outer.id)
+    blocks = window.document.project.blocks
+    window.scene.select_nodes([_inner(window, "fc1").id, _inner(window, "act").id])
+    window.actions.group.trigger()
+    nested = next(n for n in window.scene.graph.nodes.values() if n.type_id == BLOCK)
+    assert blocks["Block"].graph.nodes[nested.id] is nested and "Block2" in blocks
+    window.navigator.open(nested.id)
+    assert window.breadcrumb.labels == ["Untitled", "block1", "block1", "Block2"]
+    assert window.scene.node_item(_inner(window, "fc1").id).shape_text == "32"
+    window.breadcrumb.buttons[1].click()
+    assert window.navigator.depth == 1 and window.breadcrumb.labels[-1] == "Block"
+
+
+def test_a_shape_error_inside_marks_the_instance_and_the_inner_node(window, qtbot):
+    g = Graph()
+    x = g.add("input", "image", shape=(3, 8, 8), position=(0, 0))
+    conv = g.add("conv2d", "conv", out_channels=4, kernel_size=3, position=(240, 0))
+    act = g.add("relu", "act", position=(480, 0))
+    flat = g.add("flatten", "flat", position=(720, 0))
+    out = g.add("output", "y", position=(960, 0))
+    for a, b in ((x, conv), (conv, act), (act, flat), (flat, out)):
+        g.connect(a, b)
+    window.set_document(Document(Project(graph=g)))
+    instance = _group(window, qtbot, "conv", "act")
+    window.navigator.open(instance.id)
+    inner_conv = _inner(window, "conv")
+    window.scene.select_nodes([inner_conv.id])
+    spin = window.inspector.editors["kernel_size"].widget
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "9")
+    qtbot.keyClick(spin, Qt.Key_Return)
+    assert inner_conv.params["kernel_size"] == (9, 9)
+    error = window.document.analysis.nodes[instance.id].error
+    assert error and "'block1'" in error and "conv" in error
+    assert window.scene.node_item(inner_conv.id).error  # marked inside, once opened
+    window.navigator.up()
+    assert window.scene.node_item(instance.id).error == error
+
+
+def test_repeat_and_exposed_params_show_on_the_card_and_in_the_inspector(window, qtbot):
+    instance = _group(window, qtbot, "act")
+    item = window.scene.node_item(instance.id)
+    assert item.title == "Block"
+    editors = window.inspector.editors
+    assert "repeat" in editors and "block" not in editors
+    assert not window.inspector.unique_button.isEnabled()  # one instance: nothing to fork
+    spin = editors["repeat"].widget
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "3")
+    qtbot.keyClick(spin.lineEdit(), Qt.Key_Return)
+    assert instance.params["repeat"] == 3 and item.title == "Block ×3"
+    assert "×3" in item.tooltip_text()
