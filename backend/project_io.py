@@ -144,6 +144,16 @@ MAX_DEPTH = 64  # nesting levels of JSON objects and lists; real projects use ab
 
 def load_project(path: str | os.PathLike) -> Project:
     path = Path(path)
+    data = read_json(path)
+    try:
+        return project_from_dict(data)
+    except ProjectFileError as exc:
+        exc.path = path
+        raise
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's data (a project, the block library), or ProjectFileError naming it."""
     try:
         _regular_file(path)
         text = path.read_text(encoding="utf-8")
@@ -161,11 +171,7 @@ def load_project(path: str | os.PathLike) -> Project:
                                path=path) from None
     except ValueError as exc:
         raise ProjectFileError(f"not valid JSON: {exc}", path=path) from None
-    try:
-        return project_from_dict(data)
-    except ProjectFileError as exc:
-        exc.path = path
-        raise
+    return data
 
 
 def _regular_file(path: Path) -> None:
