@@ -29,8 +29,8 @@ class Breadcrumb(QWidget):
         super().__init__(parent)
         self.setObjectName("breadcrumb")
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 3, 8, 3)
-        layout.setSpacing(2)
+        layout.setContentsMargins(8, 2, 8, 2)
+        layout.setSpacing(4)
         self.labels: list[str] = []
         self.buttons: list[QToolButton] = []  # the levels one can go back to, top first
 
@@ -48,7 +48,7 @@ class Breadcrumb(QWidget):
             if depth:
                 layout.addWidget(QLabel(SEPARATOR))
             if depth >= len(labels) - (2 if tail else 1):
-                here = QLabel(text)
+                here = QLabel(text, margin=3)
                 font = QFont(here.font())
                 font.setBold(depth == len(labels) - 1)
                 here.setFont(font)

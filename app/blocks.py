@@ -51,22 +51,23 @@ class BlockEditing:
             return None
         return node.name, name, graph.blocks[name].graph
 
-    def level_analysis(self) -> Analysis:
-        """The analysis the current canvas shows: the document's at the top; inside a block,
-        that of the opened instance's first repetition (or of the one that fails), keyed by
-        the inner node ids; empty while the shapes reaching the instance are unknown."""
+    def level_analysis(self) -> tuple[Graph | None, Analysis]:
+        """What the current canvas shows: at the top, (None, the document's analysis);
+        inside a block, the graph the opened instance runs (its first repetition, or the
+        one that fails: exposed params set) and its analysis, keyed by the inner node ids;
+        an empty analysis while the shapes reaching the instance are unknown."""
         analysis = self.window.document.analysis
-        graph = self.window.document.graph
+        graph, ran = self.window.document.graph, None
         for node_id in self.window.navigator.path():
-            node = graph.nodes.get(node_id)
-            if node is None or self.opens(graph, node_id) is None:
-                return Analysis()
+            if self.opens(graph, node_id) is None:
+                return None, Analysis()
             first = instance_analysis(graph, node_id, analysis)
-            last = instance_analysis(graph, node_id, analysis, LAST)
             if first is None:
-                return Analysis()
+                return None, Analysis()
+            last = instance_analysis(graph, node_id, analysis, LAST)
             graph, analysis = last if last[1].errors else first
-        return analysis
+            ran = graph
+        return ran, analysis
 
     # ---- edits --------------------------------------------------------------------------
     def group(self) -> None:

@@ -56,6 +56,7 @@ class InspectorPanel(QScrollArea):
         self.document: Document | None = None
         self.graph: Graph | None = None  # whose nodes are edited: the canvas's graph
         self.analysis = None
+        self.ran: Graph | None = None
         self.node_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
         self.name_edit: QLineEdit | None = None
@@ -67,21 +68,22 @@ class InspectorPanel(QScrollArea):
         self.document = document
         self.set_graph(document.graph, document.analysis)
 
-    def set_graph(self, graph: Graph, analysis) -> None:
+    def set_graph(self, graph: Graph, analysis, ran: Graph | None = None) -> None:
         """Edit the nodes of `graph` (the top level, or the inner graph of an opened block)
         whose shapes and errors are in `analysis`; the app calls set_analysis on changes."""
         if self.graph is not None:
             self.graph.param_changed.disconnect(self._param_changed)
             self.graph.node_renamed.disconnect(self._node_renamed)
             self.graph.node_removed.disconnect(self._node_removed)
-        self.graph, self.analysis = graph, analysis
+        self.graph, self.analysis, self.ran = graph, analysis, ran
         graph.param_changed.connect(self._param_changed)
         graph.node_renamed.connect(self._node_renamed)
         graph.node_removed.connect(self._node_removed)
         self.set_nodes([])
 
-    def set_analysis(self, analysis) -> None:
-        self.analysis = analysis
+    def set_analysis(self, analysis, ran: Graph | None = None) -> None:
+        """`ran`: inside a block, the graph the opened instance runs (exposed values set)."""
+        self.analysis, self.ran = analysis, ran
         self._update_info(analysis)
 
     def set_nodes(self, node_ids: list[str]) -> None:
@@ -90,6 +92,12 @@ class InspectorPanel(QScrollArea):
             self._show_node(ids[0])
         elif ids:
             self._show_placeholder(f"{len(ids)} nodes selected.")
+        elif self.graph is not None and self.graph.owner is not None:  # inside a block
+            definition = self.graph.blocks[self.graph.owner]
+            self._show_placeholder("Select a node to edit its parameters. Changes here apply "
+                                   "to every instance of the block; shapes are those of the "
+                                   "instance you opened.", definition.doc,
+                                   f"Inside {definition.name}")
         else:
             self._show_placeholder("Select a node to edit its parameters.",
                                    self.document.project.description if self.document else "")
@@ -104,10 +112,11 @@ class InspectorPanel(QScrollArea):
         self.setWidget(page)
         return layout
 
-    def _show_placeholder(self, text: str, description: str = "") -> None:
+    def _show_placeholder(self, text: str, description: str = "",
+                          title: str = "About this project") -> None:
         layout = self._reset()
         if description:
-            heading = QLabel("About this project")
+            heading = QLabel(title)
             heading.setFont(_bold(heading.font()))
             layout.addWidget(heading)
             layout.addWidget(_wrapped(description))
@@ -139,6 +148,10 @@ class InspectorPanel(QScrollArea):
         form.addRow("name", self.name_edit)
         if node.type_id == BLOCK:
             form.addRow("block", self._block_row(node))
+        exposed = {}  # inside a block: the params its exposed params set, per instance
+        if self.graph.owner is not None:
+            exposed = {target: e.name for e in self.graph.blocks[self.graph.owner].exposed
+                       for target in e.targets}
         for param in spec.params:
             if node.type_id == BLOCK and param.name == "block":
                 continue  # shown above, with its actions
@@ -147,6 +160,13 @@ class InspectorPanel(QScrollArea):
             editor.committed.connect(lambda value, n=param.name: self._set_param(n, value))
             self.editors[param.name] = editor
             form.addRow(param.name, editor.widget)
+            owner = exposed.get((node.name, param.name))
+            if owner is not None:
+                ran = self.ran.nodes.get(node_id) if self.ran is not None else None
+                if ran is not None:  # the value the opened instance runs
+                    editor.set_value(ran.params[param.name])
+                editor.widget.setEnabled(False)
+                editor.widget.setToolTip(f"Set on each instance by the block's '{owner}'")
         layout.addLayout(form)
 
         self.message = _wrapped()
@@ -169,12 +189,14 @@ class InspectorPanel(QScrollArea):
                      for g in (self.document.graph, *(d.graph for d in self.graph.blocks.values()))
                      for n in g.nodes.values())
         row = QWidget()
-        box = QHBoxLayout(row)
-        box.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout(row)
+        column.setContentsMargins(0, 0, 0, 0)
         label = QLabel(f"<b>{name}</b>" + (f" · {shared} instances" if shared > 1 else ""))
         label.setToolTip("Editing inside changes every instance of this block; "
                          "Make unique gives this one its own copy.")
-        box.addWidget(label, 1)
+        column.addWidget(label)
+        box = QHBoxLayout()
+        column.addLayout(box)
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Edit the block's inside (double-click the card)")
         self.open_button.clicked.connect(lambda: self.block_opened.emit(node.id))
@@ -183,6 +205,7 @@ class InspectorPanel(QScrollArea):
         self.unique_button.clicked.connect(lambda: self.block_made_unique.emit(node.id))
         box.addWidget(self.open_button)
         box.addWidget(self.unique_button)
+        box.addStretch()
         return row
 
     @staticmethod

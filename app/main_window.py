@@ -254,15 +254,17 @@ class MainWindow(QMainWindow):
     def show_level(self, level) -> None:
         """Make `level`'s canvas the current one (the navigator calls this)."""
         self.scene, self.view = level.scene, level.view
-        analysis = self.blocks.level_analysis()
-        self.inspector.set_graph(level.scene.graph, analysis)
+        ran, analysis = self.blocks.level_analysis()
+        self.inspector.set_graph(level.scene.graph, analysis, ran)
         level.scene.set_analysis(analysis)
+        if ran is not None:
+            level.scene.show_params_of(ran)
         self.actions.go_up.setEnabled(self.navigator.depth > 0)
         level.view.show()
         level.view.setFocus()
         if level.node_id is not None and not level.view.property("framed"):
-            level.view.setProperty("framed", True)
-            QTimer.singleShot(0, lambda: level.view.frame(level.scene.nodes_rect()))
+            level.view.setProperty("framed", True)  # a block opens framed, once
+            QTimer.singleShot(0, self.frame_all)
 
     def go_up(self) -> None:
         """Escape inside a block: a wire being drawn is cancelled first, then up a level."""
@@ -272,9 +274,11 @@ class MainWindow(QMainWindow):
             self.navigator.up()
 
     def _analysis_changed(self, analysis) -> None:
-        level = self.blocks.level_analysis()
+        ran, level = self.blocks.level_analysis()
         self.scene.set_analysis(level)
-        self.inspector.set_analysis(level)
+        if ran is not None:  # inside a block: its cards show the values the instance runs
+            self.scene.show_params_of(ran)
+        self.inspector.set_analysis(level, ran)
         self.problems.set_analysis(analysis, self.document.graph, self.document.findings)
         self.status.set_analysis(analysis)
         self.summary.set_document(self.document)
@@ -287,7 +291,7 @@ class MainWindow(QMainWindow):
         """Fit the graph in the view; a graph too tall to read whole but whose rows fit across
         opens fitted to its width at its first rows; one too big either way opens at a
         readable zoom on its input end instead of as an unreadable strip."""
-        if self.view is None or not self.document.graph.nodes:
+        if self.view is None or not self.scene.graph.nodes:
             return
         view, rect = self.view, self.scene.nodes_rect()
         port = view.viewport().rect()

@@ -294,6 +294,14 @@ class GraphScene(QGraphicsScene):
             if old is None or old_edges.get(edge) != shape:
                 item.set_shape(shape)
 
+    def show_params_of(self, graph: Graph) -> None:
+        """Cards show the params of `graph`'s nodes of the same ids: inside a block, the
+        values the opened instance runs (its exposed params set)."""
+        for nid, item in self._nodes.items():
+            node = graph.nodes.get(nid)
+            if node is not None:
+                item.refresh(node)
+
     # ---- graph events -> items ---------------------------------------------------------
     def _on_node_added(self, node: Node) -> None:
         item = NodeItem(node, self.theme)

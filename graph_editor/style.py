@@ -17,8 +17,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 CATEGORY_HUES = {
     "Input/Output": 140, "Dense": 215, "Convolution": 265, "Pooling": 190,
     "Normalization": 45, "Activation": 25, "Regularization": 330, "Reshape": 170,
-    "Merge": 300, "Blocks": 95,
+    "Merge": 300,
 }
+BLOCK_HUE = 215  # blocks hold layers of every kind: a quiet slate, not a layer's colour
 
 GRID = 20  # scene units between minor grid lines; snap-to-grid uses it too
 # Sized so cards on a 220 x 130 grid (tools/make_examples.py) leave room for shape labels.
@@ -83,6 +84,8 @@ class Style:
         )
 
     def header(self, category: str) -> QColor:
+        if category == "Blocks":
+            return QColor.fromHslF(BLOCK_HUE / 360, 0.16, 0.34 if self.dark else 0.80)
         hue = CATEGORY_HUES.get(category)
         if hue is None:
             return mix(self.card, self.text, 0.18)
@@ -91,8 +94,9 @@ class Style:
         return QColor.fromHslF(hue / 360, 0.62, 0.82)
 
     def port(self, category: str) -> QColor:
-        hue = CATEGORY_HUES.get(category, 0)
-        return QColor.fromHslF(hue / 360, 0.55, 0.62 if self.dark else 0.45)
+        hue = CATEGORY_HUES.get(category, BLOCK_HUE)
+        saturation = 0.55 if category in CATEGORY_HUES else 0.2
+        return QColor.fromHslF(hue / 360, saturation, 0.62 if self.dark else 0.45)
 
 
 format_shape = lru_cache(maxsize=4096)(shapes.format_shape)  # edge labels repaint often
