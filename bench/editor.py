@@ -1,5 +1,6 @@
-"""Editor benchmark (offscreen): open-and-draw a 1,000-node project, and one parameter
-edit on a 500-node graph through re-analysis to the repainted canvas.
+"""Editor benchmark (offscreen): open-and-draw a 1,000-node project, flat and as 100
+blocks of 10 (then open one of them), and one parameter edit on a 500-node graph through
+re-analysis to the repainted canvas.
 
 Run: QT_QPA_PLATFORM=offscreen python bench/editor.py
 Figures are printed with ratios to a baseline measured in the same run (painting an
@@ -15,10 +16,13 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from netcanvas.backend.blocks.definition import BlockDef, Exposed
+from netcanvas.backend.blocks.inside import instance_analysis, new_instance
 from netcanvas.backend.graph import Graph, SetParam
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import analyze
 from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.registry import get
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
 from netcanvas.graph_editor.node_item import card_size
 from PySide6.QtWidgets import QApplication
@@ -47,6 +51,40 @@ def residual_net(n_nodes: int) -> Graph:
     return g
 
 
+def blocked_net(n_blocks: int) -> Project:
+    """The residual net as `n_blocks` instances of one 10-node block (Input, conv, batch
+    norm, relu, conv, batch norm, dropout, add, relu, Output): 1,000 nodes for 100 blocks.
+    Each instance sets the block's exposed dropout rate to its own value, so no two share
+    an inner analysis (the analysis memoises identical instances)."""
+    project = Project()
+    inner = Graph(blocks=project.blocks, owner="ResBlock")
+    x = inner.add("input", "x", shape=(16, 32, 32))
+    chain = [x, inner.add("conv2d", "conv1", out_channels=16, kernel_size=3, padding=1),
+             inner.add("batch_norm2d", "bn1"), inner.add("relu", "relu1"),
+             inner.add("conv2d", "conv2", out_channels=16, kernel_size=3, padding=1),
+             inner.add("batch_norm2d", "bn2"), inner.add("dropout", "drop"),
+             inner.add("add", "add"), inner.add("relu", "relu2"), inner.add("output", "y", loss="none")]
+    for a, b in zip(chain, chain[1:]):
+        inner.connect(a, b)
+    inner.connect(x, inner.by_name("add"))
+    project.blocks.add(BlockDef("ResBlock", inner,
+                                [Exposed(get("dropout").param("p"), (("drop", "p"),))]))
+    g = project.graph
+    prev = g.add("input", shape=(16, 32, 32))
+    for i in range(n_blocks):
+        block = g.add_node(new_instance(g, "ResBlock", p=round(i / (4 * n_blocks), 4)))
+        g.connect(prev, block)
+        prev = block
+    head = [g.add("global_avg_pool2d"), g.add("flatten"), g.add("linear"), g.add("output")]
+    for a, b in zip([prev, *head], head):
+        g.connect(a, b)
+    sizes = {nid: card_size(node.spec) for nid, node in g.nodes.items()}
+    pos = layered_layout(list(g.nodes), [(e.src, e.dst) for e in g.edges], sizes)
+    for nid, p in pos.items():
+        g.nodes[nid].position = p
+    return project
+
+
 def timed(fn, repeat: int = 1) -> float:
     """Median seconds of `repeat` calls."""
     times = []
@@ -57,8 +95,8 @@ def timed(fn, repeat: int = 1) -> float:
     return statistics.median(times)
 
 
-def make_view(graph: Graph):
-    document = EditDocument(Project(graph=graph))
+def make_view(graph: Graph, project: Project | None = None):
+    document = EditDocument(project or Project(graph=graph))
     scene = GraphScene(document)
     document.setParent(scene)
     view = GraphView(scene)
@@ -95,6 +133,38 @@ def main() -> None:
     print(f"  repaint at 100% zoom: {t_100 * 1e3:.1f} ms ({t_100 / baseline:.1f}x); "
           f"view.grab(): {t_grab * 1e3:.1f} ms")
     scene.detach()
+
+    def open_blocks():
+        project = blocked_net(100)  # built fresh each time: nothing memoised in advance
+        t = time.perf_counter()
+        scene, view = make_view(project.graph, project)
+        analysis = analyze(project.graph)
+        scene.set_analysis(analysis)
+        view.frame_selection_or_all()
+        view.viewport().repaint()
+        state["blocks"] = (time.perf_counter() - t, project, analysis, scene, view)
+
+    open_blocks()
+    t_blocks, project, analysis, blocks_scene, _ = state["blocks"]
+    inner_total = sum(len(d.graph.nodes) for d in project.blocks.values()) * (
+        len(project.graph.nodes) - 5)
+    print(f"open+draw 100 blocks of 10 ({inner_total} nodes inside, {len(project.graph.nodes)} "
+          f"top-level cards, every instance analysed apart): {t_blocks * 1e3:.0f} ms "
+          f"= {t_blocks / baseline:.0f}x baseline   [target < 1000 ms]")
+    last = [n for n in project.graph.nodes.values() if n.type_id == "block"][-1]
+
+    def open_inside():
+        _, inner = instance_analysis(project.graph, last.id, analysis)
+        scene, view = make_view(project.blocks["ResBlock"].graph, project)
+        scene.set_analysis(inner)
+        view.frame_selection_or_all()
+        view.viewport().repaint()
+        scene.detach()
+
+    t_inside = timed(open_inside, repeat=5)
+    print(f"  open one block inside (its own scene, the instance's shapes): "
+          f"{t_inside * 1e3:.0f} ms ({t_inside / baseline:.0f}x)")
+    blocks_scene.detach()
 
     mid = residual_net(500)
     scene, view = make_view(mid)
