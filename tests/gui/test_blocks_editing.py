@@ -152,3 +152,23 @@ def test_repeat_and_exposed_params_show_on_the_card_and_in_the_inspector(window,
     qtbot.keyClick(spin.lineEdit(), Qt.Key_Return)
     assert instance.params["repeat"] == 3 and item.title == "Block ×3"
     assert "×3" in item.tooltip_text()
+
+
+def test_block_actions_are_in_the_edit_menu_and_the_shortcut_list(window):
+    rows = dict(window.actions.shortcut_rows())
+    assert rows["Group into Block"] == "Ctrl+G"
+    assert rows["Ungroup Block"] == "Ctrl+Shift+G"
+    assert rows["Close Block"] == "Esc"
+    edit = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
+    texts = [a.text() for a in edit.actions()]
+    assert {"&Group into Block", "U&ngroup Block", "Make Block &Unique",
+            "Save Block to &Library…"} <= set(texts)
+
+
+def test_a_new_document_closes_the_open_block(window, qtbot):
+    instance = _group(window, qtbot, "fc1", "act")
+    window.navigator.open(instance.id)
+    window.set_document(Document())
+    assert window.navigator.depth == 0 and not window.breadcrumb.isVisible()
+    assert window.scene.graph is window.document.graph
+    window.document.undo_stack.setClean()
