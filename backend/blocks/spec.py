@@ -49,7 +49,20 @@ def block_spec(blocks: BlockSet, definition: BlockDef) -> LayerSpec:
         import torch
 
         from netcanvas.backend.compiler import compile_graph
-        modules = [compile_graph(g, class_name=name).module for g, _ in runs(params, shapes)]
+        values = values_of(definition, params)
+        later = _later(definition, values)
+        modules = []
+        for i, (graph, analysis) in enumerate(runs(params, shapes)):
+            arriving = {n.name: tuple(n.params["shape"]) for n in graph.nodes.values()
+                        if n.type_id == "input"}
+            args = later if i else values
+            # Absent branches compile as nn.Identity, so every instance of a definition has
+            # the same submodules and forward: one class per definition in generated code.
+            runnable = concrete(blocks, definition, args, arriving, absent="identity")
+            module = compile_graph(runnable, class_name=name).module
+            module.block_args = {**_channel_args(arriving), **args}  # what code export writes
+            module.block_branches = branch_conditions(definition, arriving)
+            modules.append(module)
         return modules[0] if len(modules) == 1 else torch.nn.Sequential(*modules)
 
     return LayerSpec(
@@ -96,7 +109,7 @@ def _repetitions(blocks: BlockSet, definition: BlockDef, params: dict, shapes: d
         return [BlockShapeError(f"{definition.name} repeats only with one input and one output "
                                 f"(it has {len(ins)} and {len(outs)}); set repeat to 1")]
     first = values_of(definition, params)
-    later = {**first, **{e.name: e.later for e in definition.exposed if e.later is not None}}
+    later = _later(definition, first)
     runs: list = []
     for i in range(repeat):
         suffix = f".{i}" if repeat > 1 else ""
@@ -115,14 +128,49 @@ def _repetitions(blocks: BlockSet, definition: BlockDef, params: dict, shapes: d
     return runs
 
 
+def _later(definition: BlockDef, first: dict) -> dict:
+    """The exposed values of repetitions after the first."""
+    return {**first, **{e.name: e.later for e in definition.exposed if e.later is not None}}
+
+
+def _channel_args(arriving: dict) -> dict:
+    """Input channel counts as constructor arguments: in_channels (one input) or
+    <port>_channels."""
+    return {("in" if len(arriving) == 1 else port) + "_channels": shape[0]
+            for port, shape in arriving.items() if len(shape) > 0}
+
+
+def branch_conditions(definition: BlockDef, arriving: dict) -> dict[str, tuple[str, set]]:
+    """Each optional node's condition as Python over the constructor arguments
+    ("stride != 1 or in_channels != channels") and the arguments it reads."""
+    def operand(v: Any, names: set) -> str:
+        if isinstance(v, str) and v.endswith(".channels"):
+            port = v[: -len(".channels")]
+            v = ("in" if len(arriving) == 1 else port) + "_channels"
+        elif not isinstance(v, str):
+            return repr(v)
+        names.add(v)
+        return v
+
+    out = {}
+    for branch in definition.branches:
+        names: set[str] = set()
+        text = " or ".join(f"{operand(t.left, names)} {t.op} {operand(t.right, names)}"
+                           for t in branch.when)
+        out.update(dict.fromkeys(branch.nodes, (text, names)))
+    return out
+
+
 def outputs_of(graph: Graph, analysis) -> dict:
     return {n.name: analysis.nodes[n.id].output_shapes["y"]
             for n in graph.nodes.values() if n.type_id == "output"}
 
 
-def concrete(blocks: BlockSet, definition: BlockDef, values: dict, shapes: dict) -> Graph:
+def concrete(blocks: BlockSet, definition: BlockDef, values: dict, shapes: dict,
+             absent: str = "wire") -> Graph:
     """The inner graph one repetition runs: same node ids and names, exposed values set,
-    absent branches replaced by a wire, Input shapes those arriving."""
+    Input shapes those arriving, absent branches replaced by a wire (or, with `absent` =
+    "identity", their nodes by Identity nodes where they are plain x -> y layers)."""
     nodes = {nid: Node(nid, n.type_id, n.name, dict(n.params), n.position, n.silenced, blocks)
              for nid, n in definition.graph.nodes.items()}
     by_name = {n.name: n for n in nodes.values()}
@@ -144,7 +192,12 @@ def concrete(blocks: BlockSet, definition: BlockDef, values: dict, shapes: dict)
     edges = list(definition.graph.edges)
     for branch in definition.branches:
         if not holds(definition, branch, values, shapes):
-            edges = _bypass(definition, branch, by_name, nodes, edges)
+            if absent == "identity" and _plain_chain(branch, by_name, edges):
+                for node_name in branch.nodes:
+                    node = by_name[node_name]
+                    nodes[node.id] = Node(node.id, "identity", node.name, {}, node.position)
+            else:
+                edges = _bypass(definition, branch, by_name, nodes, edges)
     return Graph(nodes=nodes, edges=edges, blocks=blocks, owner=definition.name)
 
 
@@ -171,6 +224,13 @@ def holds(definition: BlockDef, branch: Branch, values: dict, shapes: dict) -> b
     ops = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b,
            ">": lambda a, b: a > b, "<": lambda a, b: a < b}
     return any(ops[t.op](operand(t.left), operand(t.right)) for t in branch.when)
+
+
+def _plain_chain(branch: Branch, by_name: dict, edges: list[Edge]) -> bool:
+    ids = {by_name[n].id for n in branch.nodes if n in by_name}
+    return len(ids) == len(branch.nodes) and all(
+        (e.src not in ids or e.src_port == "y") and (e.dst not in ids or e.dst_port == "x")
+        for e in edges)
 
 
 def _bypass(definition: BlockDef, branch: Branch, by_name: dict, nodes: dict,
