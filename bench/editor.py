@@ -41,14 +41,19 @@ def residual_net(n_nodes: int) -> Graph:
         for a, b in ((x, conv), (conv, bn), (bn, relu), (relu, add), (x, add)):
             g.connect(a, b)
         x = add
+    finish(g, x)
+    return g
+
+
+def finish(g: Graph, last) -> None:
+    """Add the classifier head after `last` and lay the graph out left to right."""
     head = [g.add("global_avg_pool2d"), g.add("flatten"), g.add("linear"), g.add("output")]
-    for a, b in zip([x, *head], head):
+    for a, b in zip([last, *head], head):
         g.connect(a, b)
     sizes = {nid: card_size(node.spec) for nid, node in g.nodes.items()}
     pos = layered_layout(list(g.nodes), [(e.src, e.dst) for e in g.edges], sizes)
     for nid, p in pos.items():
         g.nodes[nid].position = p
-    return g
 
 
 def blocked_net(n_blocks: int) -> Project:
@@ -75,13 +80,7 @@ def blocked_net(n_blocks: int) -> Project:
         block = g.add_node(new_instance(g, "ResBlock", p=round(i / (4 * n_blocks), 4)))
         g.connect(prev, block)
         prev = block
-    head = [g.add("global_avg_pool2d"), g.add("flatten"), g.add("linear"), g.add("output")]
-    for a, b in zip([prev, *head], head):
-        g.connect(a, b)
-    sizes = {nid: card_size(node.spec) for nid, node in g.nodes.items()}
-    pos = layered_layout(list(g.nodes), [(e.src, e.dst) for e in g.edges], sizes)
-    for nid, p in pos.items():
-        g.nodes[nid].position = p
+    finish(g, prev)
     return project
 
 

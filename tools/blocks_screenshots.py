@@ -12,25 +12,14 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "resources" / "examples" / "resnet18.netcanvas"
-
-
-def settle(app: QApplication, rounds: int = 30) -> None:
-    for _ in range(rounds):
-        app.processEvents()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from insight_screenshots import ROOT, example_window, settle  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    from netcanvas.app.main_window import MainWindow
-
     out = Path(argv[0]) if argv else ROOT / "docs"
     app = QApplication.instance() or QApplication([])
-    win = MainWindow()
-    win.files.quiet = True
-    win.resize(1600, 1000)
-    win.show()
-    win.files.open_path(EXAMPLE, prompt=False, example=True)
+    win = example_window("resnet18.netcanvas")
     settle(app)
     win.resizeDocks([win.problems_dock], [150], Qt.Vertical)
     settle(app)

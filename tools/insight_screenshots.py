@@ -21,16 +21,22 @@ def settle(app: QApplication, rounds: int = 30) -> None:
         app.processEvents()
 
 
-def main(argv: list[str]) -> int:
+def example_window(example: str):
+    """The app, shown at 1600x1000, holding `example` (a file in resources/examples)."""
     from netcanvas.app.main_window import MainWindow
 
-    out = Path(argv[0]) if argv else ROOT / "docs"
-    app = QApplication.instance() or QApplication([])
     win = MainWindow()
     win.files.quiet = True
     win.resize(1600, 1000)
     win.show()
-    win.files.open_path(EXAMPLES / "backprop_circuit.netcanvas", prompt=False, example=True)
+    win.files.open_path(EXAMPLES / example, prompt=False, example=True)
+    return win
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else ROOT / "docs"
+    app = QApplication.instance() or QApplication([])
+    win = example_window("backprop_circuit.netcanvas")
     win.insight.circuit.setChecked(True)
     settle(app)
     win.resizeDocks([win.problems_dock], [150], Qt.Vertical)
