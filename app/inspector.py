@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netcanvas.backend.graph import BLOCK, Graph, Rename, SetParam
+from netcanvas.backend.graph import BLOCK, Graph, SetParam
 from netcanvas.backend.registry import ParamError
 from netcanvas.graph_editor.style import format_count, format_shape
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netcanvas.app.blocks import rename_edit
 from netcanvas.app.document import Document
 from netcanvas.app.icons import category_icon, status_color
 from netcanvas.app.param_editors import ParamEditor, make_editor
@@ -234,7 +235,8 @@ class InspectorPanel(QScrollArea):
         name = self.name_edit.text().strip()
         if name == node.name:
             return
-        reason = self.document.offer(Rename(self.node_id, name), graph=self.graph)
+        edit, graph = rename_edit(self.document.graph, self.graph, self.node_id, name)
+        reason = self.document.offer(edit, graph=graph)
         if reason:
             self.name_edit.setText(node.name)
         self._refuse(reason or "")

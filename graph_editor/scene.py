@@ -12,13 +12,14 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
-from netcanvas.backend.graph import AddNodes, Edge, Graph, MoveNodes, Node, RemoveItems, new_id
+from netcanvas.backend.graph import (BLOCK, AddNodes, Edge, Graph, GraphError, MoveNodes, Node,
+                                     RemoveItems, new_id)
 from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.backend.registry import get
 from netcanvas.graph_editor import clipboard
 from netcanvas.graph_editor.document import EditDocument
 from netcanvas.graph_editor.edge_item import EdgeItem
-from netcanvas.graph_editor.node_item import NodeItem, card_size, port_y
+from netcanvas.graph_editor.node_item import NodeItem, card_params, card_size, port_y
 from netcanvas.graph_editor.port_item import PortItem
 from netcanvas.graph_editor.routing import CardIndex, is_long
 from netcanvas.graph_editor.style import Style
@@ -72,6 +73,8 @@ class GraphScene(QGraphicsScene):
             (graph.param_changed, self._on_param_changed),
             (graph.node_renamed, self._on_node_renamed), (graph.node_moved, self._on_node_moved),
         ]
+        if graph.blocks is not None:  # a block's ports or card may change from inside it
+            self._handlers.append((graph.blocks.changed, self._on_blocks_changed))
         for event, handler in self._handlers:
             event.connect(handler)
         document.edit_refused.connect(self.edit_rejected)
@@ -320,6 +323,8 @@ class GraphScene(QGraphicsScene):
         self.removeItem(item)
 
     def _on_edge_added(self, edge: Edge) -> None:
+        if not self._drawable(edge):  # onto a port a block no longer has (see _rebuild)
+            return
         src, dst = self._nodes[edge.src], self._nodes[edge.dst]
         item = EdgeItem(edge, src.port(edge.src_port, True), dst.port(edge.dst_port, False),
                         self.theme, self.cards)
@@ -331,13 +336,51 @@ class GraphScene(QGraphicsScene):
             item.set_shape(self._analysis.edge_shapes.get(edge))
 
     def _on_edge_removed(self, edge: Edge) -> None:
-        item = self._edges.pop(edge)
+        item = self._edges.pop(edge, None)
+        if item is None:  # never drawn
+            return
         for nid in (edge.src, edge.dst):
             self._node_edges.get(nid, set()).discard(item)
         self.removeItem(item)
 
     def _on_param_changed(self, node_id: str, name: str, value) -> None:
-        self._nodes[node_id].refresh(self.graph.node(node_id))
+        node = self.graph.node(node_id)
+        if node.type_id == BLOCK and name == "block":  # now another definition's instance
+            self._rebuild(node)
+        else:
+            self._nodes[node_id].refresh(node)
+
+    def _on_blocks_changed(self) -> None:
+        """Redraw the cards of instances whose definition now has other ports, title or
+        card params (edited inside, Make Unique undone, ...)."""
+        for nid, item in list(self._nodes.items()):
+            node = self.graph.nodes.get(nid)
+            if node is None or node.type_id != BLOCK:
+                continue
+            try:
+                spec = node.spec
+            except GraphError:  # its definition is going away with it
+                continue
+            if _face(spec) != _face(item.spec):
+                self._rebuild(node)
+
+    def _rebuild(self, node: Node) -> None:
+        """A new card for `node`, with its wires (a wire to a port that is gone stays
+        in the document, reported by the analysis, but is not drawn)."""
+        selected = self._nodes[node.id].isSelected()
+        for item in list(self._node_edges.get(node.id, ())):
+            self._on_edge_removed(item.edge)
+        self._on_node_removed(node)
+        self._on_node_added(node)
+        self._nodes[node.id].setSelected(selected)
+        for edge in self.graph.edges_into(node.id) + self.graph.edges_from(node.id):
+            if edge not in self._edges and self._drawable(edge):
+                self._on_edge_added(edge)
+
+    def _drawable(self, edge: Edge) -> bool:
+        src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
+        return (src is not None and dst is not None and src.port(edge.src_port, True) is not None
+                and dst.port(edge.dst_port, False) is not None)
 
     def _on_node_renamed(self, node_id: str, name: str) -> None:
         self._nodes[node_id].refresh(self.graph.node(node_id))
@@ -440,3 +483,9 @@ class GraphScene(QGraphicsScene):
 
 def _droppable(mime) -> bool:
     return mime.hasFormat(LAYER_MIME) or mime.hasFormat(BLOCK_MIME)
+
+
+def _face(spec) -> tuple:
+    """What a card shows of a layer type: title, ports, listed params."""
+    return (spec.title, [p.name for p in spec.inputs], [p.name for p in spec.outputs],
+            card_params(spec))

@@ -172,3 +172,36 @@ def test_a_new_document_closes_the_open_block(window, qtbot):
     assert window.navigator.depth == 0 and not window.breadcrumb.isVisible()
     assert window.scene.graph is window.document.graph
     window.document.undo_stack.setClean()
+
+
+def test_renaming_a_port_inside_renames_it_on_the_card_and_keeps_its_wires(window, qtbot):
+    graph, stack = window.document.graph, window.document.undo_stack
+    instance = _group(window, qtbot, "fc1", "act")
+    window.navigator.open(instance.id)
+    window.scene.select_nodes([_inner(window, "x").id])
+    name = window.inspector.name_edit
+    name.setFocus()
+    name.selectAll()
+    qtbot.keyClicks(name, "features")
+    qtbot.keyClick(name, Qt.Key_Return)
+    assert [p.name for p in instance.spec.inputs] == ["features"]
+    assert [e.dst_port for e in graph.edges_into(instance.id)] == ["features"]
+    assert window.document.analysis.ok
+    window.navigator.up()
+    card = window.scene.node_item(instance.id)
+    assert list(card.inputs) == ["features"]
+    assert len(window.scene.edge_items()) == len(graph.edges)  # every wire drawn
+    stack.undo()
+    assert list(window.scene.node_item(instance.id).inputs) == ["x"]
+    assert [e.dst_port for e in graph.edges_into(instance.id)] == ["x"]
+    assert window.document.analysis.ok
+
+
+def test_a_port_added_inside_appears_on_the_card(window, qtbot):
+    instance = _group(window, qtbot, "fc1", "act")
+    window.navigator.open(instance.id)
+    window.scene.add_layer("input", (0, 400))
+    window.navigator.up()
+    assert len(window.scene.node_item(instance.id).inputs) == 2
+    window.document.undo_stack.undo()
+    assert len(window.scene.node_item(instance.id).inputs) == 1

@@ -30,7 +30,7 @@ def _row_breaks(ed, cards):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_row_break_wires_stay_between_their_rows_and_clear_of_cards(qtbot, path):
-    ed = make_editor(qtbot, load_project(path).graph)
+    ed = make_editor(qtbot, load_project(path))
     cards = _cards(ed)
     stroker = QPainterPathStroker()
     stroker.setWidth(2.0)

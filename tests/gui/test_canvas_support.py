@@ -47,9 +47,11 @@ class Editor:
         QTest.mouseClick(self.view.viewport(), Qt.LeftButton, modifier, p)
 
 
-def make_editor(qtbot, graph: Graph | None = None) -> Editor:
-    graph = graph if graph is not None else Graph()
-    document = EditDocument(Project(graph=graph))
+def make_editor(qtbot, graph: Graph | Project | None = None) -> Editor:
+    """An editor of `graph`, or of a whole project (one with blocks)."""
+    project = graph if isinstance(graph, Project) else Project(graph=graph if graph is not None else Graph())
+    graph = project.graph
+    document = EditDocument(project)
     stack = document.undo_stack
     scene = GraphScene(document)
     document.setParent(scene)
