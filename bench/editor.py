@@ -68,8 +68,9 @@ def blocked_net(n_blocks: int) -> Project:
              inner.add("batch_norm2d", "bn1"), inner.add("relu", "relu1"),
              inner.add("conv2d", "conv2", out_channels=16, kernel_size=3, padding=1),
              inner.add("batch_norm2d", "bn2"), inner.add("dropout", "drop"),
-             inner.add("add", "add"), inner.add("relu", "relu2"), inner.add("output", "y", loss="none")]
-    for a, b in zip(chain, chain[1:]):
+             inner.add("add", "add"), inner.add("relu", "relu2"),
+             inner.add("output", "y", loss="none")]
+    for a, b in itertools.pairwise(chain):
         inner.connect(a, b)
     inner.connect(x, inner.by_name("add"))
     project.blocks.add(BlockDef("ResBlock", inner,

@@ -13,18 +13,25 @@ Embedding (what the app needs)::
     scene.detach()                             # before dropping the scene (new document)
 
 EditDocument
-    push(edit, gesture=None): THE way to change the document, graph or settings (one undo
-        step); a refusal raises GraphError / ParamError and changes nothing.
-    offer(edit, gesture=None) -> None | reason: push for gestures; the refusal is returned
-        and emitted as edit_refused. The scene, inspector and training forms all use these.
-GraphScene
+    push(edit, gesture=None, graph=None): THE way to change the document, graph or settings
+        (one undo step); a refusal raises GraphError / ParamError and changes nothing.
+        `graph` a block definition's inner graph: the edit is made there (as an EditBlock).
+    offer(edit, gesture=None, graph=None) -> None | reason: push for gestures; the refusal
+        is returned and emitted as edit_refused. The scene, inspector and training forms
+        all use these.
+GraphScene(document, parent=None, graph=None)
+    shows document.graph, or `graph` (a block's inside: the app opens one scene per level)
+    offer(edit, gesture=None): the document's offer, for this scene's graph
     add_layer(type_id, pos, centered=True, wire_to=None) -> node id | None
+    place(size, pos, centered=True) -> top-left of a new card in free space
+    show_params_of(graph): cards show the params of the same ids there (a block's run)
     delete_selection(), copy_selection(), cut_selection(), paste(at=None),
     duplicate_selection(), nudge_selection(dx, dy), auto_layout()
     select_all(), select_nodes(ids), selected_node_ids(), selected_edges()
     nodes_rect(ids=None), node_item(id), edge_item(edge), wirable_port(spec, wire_to)
     snap_to_grid (bool attribute); restyle() runs by itself on a palette change
-    signals: selection_changed_nodes(list), edit_rejected(str), wire_dropped(...)
+    signals: selection_changed_nodes(list), edit_rejected(str), wire_dropped(...),
+        node_opened(node_id) (double-click), block_dropped(payload, pos) (BLOCK_MIME drop)
 GraphView
     frame_selection_or_all() (F), frame(rect), reset_zoom() (Ctrl+0), zoom(),
     zoom_by(factor, anchor=None), cursor_scene_pos(),
@@ -32,8 +39,9 @@ GraphView
         dropped on empty canvas, and the chosen layer is wired in)
     Handles Delete, Ctrl+C/X/V/D/A, arrows and Escape itself; menu actions bound to the
     same shortcuts take precedence, so nothing fires twice.
-Formats: palette drags carry LAYER_MIME with the utf-8 type_id; the clipboard carries
-NODES_MIME (and text/plain) with {nodes, edges} JSON in Graph.to_dict() format.
+Formats: palette drags carry LAYER_MIME with the utf-8 type_id (or BLOCK_MIME with the
+app's block payload); the clipboard carries NODES_MIME (and text/plain) with
+{nodes, edges} JSON in Graph.to_dict() format.
 Helpers the app may reuse: style.Style.from_palette, style.format_shape/format_count,
 backend.graph.layout.layered_layout, node_item.card_size.
 """
@@ -41,7 +49,8 @@ backend.graph.layout.layered_layout, node_item.card_size.
 from netcanvas.graph_editor.clipboard import NODES_MIME
 from netcanvas.graph_editor.commands import EditCommand
 from netcanvas.graph_editor.document import EditDocument
-from netcanvas.graph_editor.scene import LAYER_MIME, GraphScene
+from netcanvas.graph_editor.scene import BLOCK_MIME, LAYER_MIME, GraphScene
 from netcanvas.graph_editor.view import GraphView
 
-__all__ = ["LAYER_MIME", "NODES_MIME", "EditCommand", "EditDocument", "GraphScene", "GraphView"]
+__all__ = ["BLOCK_MIME", "LAYER_MIME", "NODES_MIME", "EditCommand", "EditDocument", "GraphScene",
+           "GraphView"]

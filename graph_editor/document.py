@@ -35,8 +35,8 @@ class EditDocument(QObject):
     def push(self, edit: Edit, gesture: str | None = None, graph: Graph | None = None) -> None:
         """Apply `edit` as one undo step (settings edits apply to the project, the rest to
         `graph`: the top-level graph by default, or a block definition's inner graph that
-        the canvas has open, as an EditBlock of the top level). `gesture` names a continuous gesture whose moves merge into
-        one step."""
+        the canvas has open, as an EditBlock of the top level). `gesture` names a
+        continuous gesture whose moves merge into one step."""
         if graph is not None and graph.owner is not None:  # inside a block definition
             edit = EditBlock(graph.owner, edit)
         target = self.project if edit.target == "project" else self.graph

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from insight_screenshots import ROOT, example_window, settle  # noqa: E402
+from insight_screenshots import ROOT, example_window, settle
 
 
 def main(argv: list[str]) -> int:

@@ -49,7 +49,8 @@ class Editor:
 
 def make_editor(qtbot, graph: Graph | Project | None = None) -> Editor:
     """An editor of `graph`, or of a whole project (one with blocks)."""
-    project = graph if isinstance(graph, Project) else Project(graph=graph if graph is not None else Graph())
+    project = graph if isinstance(graph, Project) else Project(
+        graph=graph if graph is not None else Graph())
     graph = project.graph
     document = EditDocument(project)
     stack = document.undo_stack
