@@ -8,7 +8,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QP
 from PySide6.QtWidgets import QGraphicsItem
 
 from netcanvas.backend.graph import Node
-from netcanvas.backend.registry import LayerSpec, get
+from netcanvas.backend.registry import LayerSpec
 from netcanvas.graph_editor.hover_item import HoverItem
 from netcanvas.graph_editor.port_item import PortItem
 from netcanvas.graph_editor.style import (
@@ -53,7 +53,7 @@ class NodeItem(HoverItem):
     def __init__(self, node: Node, style: Style) -> None:
         super().__init__()
         self.node_id = node.id
-        self.spec = get(node.type_id)
+        self.spec = node.spec  # a block instance's spec comes from its definition
         self.theme = style
         self.width, self.height = card_size(self.spec)
         self._header_path = _header_path(self.width)  # built once, not on every repaint
