@@ -79,6 +79,8 @@ class Project:
 
     def __post_init__(self) -> None:
         self.setting_changed = Event()  # (section, name, value)
+        if self.graph.blocks is not None and not self.blocks:  # a graph built with its blocks
+            self.blocks = self.graph.blocks
         attach(self.graph, self.blocks, None)
 
     def setting(self, section: str, name: str) -> Any:

@@ -59,7 +59,7 @@ class NodeItem(HoverItem):
     def __init__(self, node: Node, style: Style) -> None:
         super().__init__()
         self.node_id = node.id
-        self.spec = node.spec
+        self.spec = node.spec  # a block instance's spec comes from its definition
         self.theme = style
         self.width, self.height = card_size(self.spec)
         self._header_path = _header_path(self.width)  # built once, not on every repaint

@@ -76,6 +76,9 @@ class GroupNodes(Edit):
                                  "Input and Output nodes stay outside blocks", (nid,))
         incoming = [e for e in graph.edges if e.dst in chosen and e.src not in chosen]
         outgoing = [e for e in graph.edges if e.src in chosen and e.dst not in chosen]
+        if not outgoing:
+            raise GraphError("the selected nodes lead nowhere: a block needs a wire out "
+                             "(select up to a node whose output is used)", tuple(self.node_ids))
         for e in incoming + outgoing:
             if graph.nodes[e.src].spec.output_port(e.src_port).dtype != "float":
                 raise GraphError(f"pooling indices from '{graph.nodes[e.src].name}' cannot cross "
@@ -134,8 +137,7 @@ class GroupNodes(Edit):
         cx, cy = sum(xs) / len(xs), mid_y
         self._instance = Node(self.instance_id, BLOCK, self.name or graph.unique_name("block"),
                               {"block": block_name}, (cx, cy))
-        self._edges = [Edge(e.src, e.src_port, self.instance_id, ports_in[(e.src, e.src_port)])
-                       for e in incoming]
+        self._edges = [Edge(*src, self.instance_id, port) for src, port in ports_in.items()]
         self._edges += [Edge(self.instance_id, ports_out[(e.src, e.src_port)], e.dst, e.dst_port)
                         for e in outgoing]
 
