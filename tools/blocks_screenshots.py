@@ -26,6 +26,8 @@ def main(argv: list[str]) -> int:
     win.frame_all()
     stage = win.document.graph.by_name(argv[1] if len(argv) > 1 else "layer2")
     win.scene.select_nodes([stage.id])
+    tree = win.palette_panel.tree  # the palette's Blocks section in sight
+    tree.scrollToItem(win.palette_panel.block_item("EncoderDecoder"))
     settle(app)
     win.grab().save(str(out / "blocks-resnet18.png"))
     win.navigator.open(stage.id)
