@@ -267,8 +267,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.frame_all)
 
     def go_up(self) -> None:
-        """Escape inside a block: a wire being drawn is cancelled first, then up a level."""
-        if self.scene.wiring.origin is not None:
+        """Escape inside a block: the quick-add popup closes, or a wire being drawn is
+        cancelled, first; else up a level."""
+        if self.view.quick_add.isVisible():  # the popup is the view's child: its Escape
+            self.view.quick_add.hide()
+        elif self.scene.wiring.origin is not None:
             self.scene.wiring.cancel()
         else:
             self.navigator.up()

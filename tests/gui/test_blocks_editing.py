@@ -205,3 +205,19 @@ def test_a_port_added_inside_appears_on_the_card(window, qtbot):
     assert len(window.scene.node_item(instance.id).inputs) == 2
     window.document.undo_stack.undo()
     assert len(window.scene.node_item(instance.id).inputs) == 1
+
+
+def test_escape_in_the_quick_add_popup_inside_a_block_only_closes_the_popup(window, qtbot):
+    instance = _group(window, qtbot, "fc1", "act")
+    window.navigator.open(instance.id)
+    window.view.open_quick_add()
+    popup = window.view.quick_add
+    qtbot.waitUntil(popup.isVisible)
+    qtbot.keyClick(popup.edit, Qt.Key_Escape)
+    assert not popup.isVisible() and window.navigator.depth == 1
+    window.view.open_quick_add()  # Tab: the chosen layer lands inside the block
+    qtbot.keyClicks(popup.edit, "dropout")
+    qtbot.keyClick(popup.edit, Qt.Key_Return)
+    assert any(n.type_id == "dropout" for n in window.scene.graph.nodes.values())
+    assert not any(n.type_id == "dropout" for n in window.document.graph.nodes.values())
+    assert "in Block" in window.document.undo_stack.undoText()
