@@ -104,9 +104,16 @@ def definition_from_dict(raw: dict, name: str, blocks: BlockSet) -> BlockDef:
     try:
         graph = graph_from_dict(raw["graph"], blocks, name)
     except ProjectFileError as exc:
-        raise ProjectFileError(exc.reason, f"{field}.graph.{exc.field}".rstrip(".")) from None
+        inner = "" if exc.field in ("", "graph") else f".{exc.field}"
+        raise ProjectFileError(exc.reason, f"{field}.graph{inner}") from None
     exposed = [_exposed_from_dict(e, f"{field}.exposed[{i}]")
                for i, e in enumerate(_list(raw.get("exposed", []), f"{field}.exposed"))]
+    names = ["block", "repeat"]
+    for i, e in enumerate(exposed):
+        if e.name in names:
+            raise ProjectFileError(f"the block already has a parameter {brief(e.name)}",
+                                   f"{field}.exposed[{i}].name")
+        names.append(e.name)
     branches = [_branch_from_dict(b, f"{field}.branches[{i}]")
                 for i, b in enumerate(_list(raw.get("branches", []), f"{field}.branches"))]
     return BlockDef(name, graph, exposed, branches, doc)
@@ -132,7 +139,7 @@ def _exposed_from_dict(raw: Any, field: str) -> Exposed:
         param = Param(**declared)
         param.validate(param.default)
         later = None if raw.get("later") is None else param.validate(raw["later"])
-    except (TypeError, AssertionError, ValueError) as exc:
+    except (TypeError, AssertionError, ValueError, ArithmeticError) as exc:
         raise ProjectFileError(f"not a valid param declaration: {exc}", field) from None
     return Exposed(param, tuple(tuple(t) for t in targets), later)
 
@@ -144,7 +151,16 @@ def _branch_from_dict(raw: Any, field: str) -> Branch:
     if not nodes or not all(isinstance(n, str) for n in nodes):
         raise ProjectFileError("expected a list of inner node names", f"{field}.nodes")
     when = _list(raw.get("when", []), f"{field}.when")
-    if not all(isinstance(t, list) and len(t) == 3 and t[1] in OPS for t in when):
-        raise ProjectFileError(f"expected [left, op, right] tests with op one of {OPS}",
-                               f"{field}.when")
+    if not all(isinstance(t, list) and len(t) == 3 and t[1] in OPS
+               and all(_operand(v) for v in (t[0], t[2])) for t in when):
+        raise ProjectFileError(f"expected [left, op, right] tests with op one of {OPS} and "
+                               "each side a number or a name", f"{field}.when")
     return Branch(tuple(nodes), tuple(Test(*t) for t in when))
+
+
+def _operand(value: Any) -> bool:
+    """A number, or the name of an exposed param or "<input>.channels"."""
+    if isinstance(value, str):
+        return bool(value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and abs(value) < float("inf")

@@ -95,38 +95,41 @@ def _vgg_block(blocks: BlockSet) -> None:
            doc="VGG stage: n x (3x3 conv + ReLU), then 2x2 max-pool halving the size.")
 
 
+def _conv_bn(d: _Def, x: Node, i: int, channels: int, k: int = 3, relu: bool = True) -> Node:
+    """conv<i> (no bias) -> bn<i> [-> relu<i>]."""
+    y = d.add("batch_norm2d", d.conv(x, f"conv{i}", channels, k, bias=False), name=f"bn{i}")
+    return d.add("relu", y, name=f"relu{i}") if relu else y
+
+
+def _shortcut_sum(d: _Def, x: Node, y: Node, channels: int, relu: str) -> list[Branch]:
+    """y + the input (through the optional 1x1 conv-BN downsample), ReLU, the output;
+    returns the downsample's branch."""
+    down = d.add("batch_norm2d", d.conv(x, "down_conv", channels, 1, bias=False), name="down_bn")
+    y = d.add("relu", d.add("add", y, down, name="add"), name=relu)
+    d.add("output", y, name="y", loss="none")
+    return [Branch(("down_conv", "down_bn"), SHORTCUT_WHEN)]
+
+
 def _basic_block(blocks: BlockSet) -> None:
     d = _Def("BasicBlock", blocks)
     x = d.add("input", name="x", shape=(64, 56, 56))
-    y = d.conv(x, "conv1", 64, bias=False)
-    y = d.add("relu", d.add("batch_norm2d", y, name="bn1"), name="relu1")
-    y = d.add("batch_norm2d", d.conv(y, "conv2", 64, bias=False), name="bn2")
-    down = d.add("batch_norm2d", d.conv(x, "down_conv", 64, 1, bias=False), name="down_bn")
-    y = d.add("relu", d.add("add", y, down, name="add"), name="relu2")
-    d.add("output", y, name="y", loss="none")
+    y = _conv_bn(d, _conv_bn(d, x, 1, 64), 2, 64, relu=False)
+    shortcut = _shortcut_sum(d, x, y, 64, "relu2")
     d.done([_channels(64, "conv1", "conv2", "down_conv"), _stride("conv1", "down_conv")],
-           [Branch(("down_conv", "down_bn"), SHORTCUT_WHEN)],
-           doc="ResNet basic block: two 3x3 conv-BN, plus the input (through a 1x1 conv-BN "
+           shortcut, doc="ResNet basic block: two 3x3 conv-BN, plus the input (through a 1x1 conv-BN "
                "downsample when the stride or the channels change), then ReLU.")
 
 
 def _bottleneck(blocks: BlockSet) -> None:
     d = _Def("Bottleneck", blocks)
     x = d.add("input", name="x", shape=(256, 56, 56))
-    y = d.add("relu", d.add("batch_norm2d", d.conv(x, "conv1", 64, 1, bias=False), name="bn1"),
-              name="relu1")
-    y = d.add("relu", d.add("batch_norm2d", d.conv(y, "conv2", 64, bias=False), name="bn2"),
-              name="relu2")
-    y = d.add("batch_norm2d", d.conv(y, "conv3", 256, 1, bias=False), name="bn3")
-    down = d.add("batch_norm2d", d.conv(x, "down_conv", 256, 1, bias=False), name="down_bn")
-    y = d.add("relu", d.add("add", y, down, name="add"), name="relu3")
-    d.add("output", y, name="y", loss="none")
+    y = _conv_bn(d, _conv_bn(d, _conv_bn(d, x, 1, 64, 1), 2, 64), 3, 256, 1, relu=False)
+    shortcut = _shortcut_sum(d, x, y, 256, "relu3")
     d.done([Exposed(_int("width", 64, "Channels of the inner 1x1 and 3x3 convolutions."),
                     (("conv1", "out_channels"), ("conv2", "out_channels"))),
             _channels(256, "conv3", "down_conv", doc="Output channels (4 x width in ResNet-50)."),
             _stride("conv2", "down_conv")],
-           [Branch(("down_conv", "down_bn"), SHORTCUT_WHEN)],
-           doc="ResNet bottleneck: 1x1 conv narrows, 3x3 conv, 1x1 conv widens, each with BN; "
+           shortcut, doc="ResNet bottleneck: 1x1 conv narrows, 3x3 conv, 1x1 conv widens, each with BN; "
                "plus the input (1x1 downsample when the stride or the channels change).")
 
 
