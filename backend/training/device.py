@@ -12,15 +12,13 @@ from netcanvas.backend.settings import ALL_GPUS
 def resolve_device(name: str | None) -> torch.device:
     """"auto" (or None) picks CUDA, then Apple MPS, then the CPU. "cuda:all" is CUDA: each
     torchrun rank takes its own GPU (World.device), a lone process the first."""
-    if name == ALL_GPUS:
-        name = "cuda"
     if not name or name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    device = torch.device(name)
+    device = torch.device("cuda" if name == ALL_GPUS else name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but CUDA is not available here")
     if device.type == "mps" and not torch.backends.mps.is_available():

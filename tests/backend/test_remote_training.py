@@ -150,3 +150,25 @@ def test_a_stop_before_the_ranks_start_is_a_cancelled_run(tmp_path):
     assert [type(e) for e in seen] == [Cancelled]
     assert trainer.result.cancelled and trainer.result.history == []
     assert os.path.exists(tmp_path / "ck" / remote.LOG)
+
+
+def test_the_cli_trains_cuda_all_in_one_process_per_gpu(tmp_path, monkeypatch, capsys):
+    from netcanvas.backend.cli import launch, main
+    from netcanvas.backend.project_io import save_project
+
+    path = tmp_path / "blobs.netcanvas"
+    save_project(blobs_project(epochs=1), path)
+    if not torch.cuda.is_available():
+        assert main(["train", str(path), "--device", "cuda:all"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == ("netcanvas train: error: device 'cuda:all' asked for, but CUDA is not "
+                       "available here")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    launched = []
+    monkeypatch.setattr(launch, "launch", lambda args, argv: launched.append(
+        (args.nproc_per_node, argv)) or 0)
+    assert main(["train", str(path), "--device", "cuda:all"]) == 0
+    [(nproc, argv)] = launched
+    assert nproc == 3 and argv[:2] == ["train", str(path)]
+    assert argv[argv.index("--device") + 1] == "cuda:all"
