@@ -124,9 +124,8 @@ class ProcessTrainer:
     def resume(self) -> None:
         """Nothing paused (see `pause`)."""
 
-    def snapshot_predict(self, _x):
+    def snapshot_predict(self, _x) -> None:
         """The live weights are in other processes: None, as before a model is built."""
-        return None
 
     # ---- the run -----------------------------------------------------------------------
     def run(self) -> ev.RunResult:
@@ -241,15 +240,15 @@ class ProcessTrainer:
         except (CheckpointError, KeyError):
             history, best = [], 0
         if self._stop is not None:
-            self.result = self._result(dict(history=history, best_epoch=best, cancelled=True,
-                                            failed=None, device=self.device))
+            self.result = self._result({"history": history, "best_epoch": best, "cancelled": True,
+                                         "failed": None, "device": self.device})
             return self._last
         message = _last_error(self.checkpoint_dir / LOG) or (
             f"the training processes ended with status {proc.returncode} "
             f"(see {self.checkpoint_dir / LOG})")
         failed = ev.Failed("error", message)
-        self.result = self._result(dict(history=history, best_epoch=best, failed=None,
-                                        device=self.device))
+        self.result = self._result({"history": history, "best_epoch": best, "failed": None,
+                                     "device": self.device})
         self.result.failed = failed
         return failed
 

@@ -125,11 +125,13 @@ def test_stop_ends_every_rank_and_leaves_a_resumable_run(tmp_path):
     done = len(result.history)
     assert 2 <= done < 5000 and result.model is not None
     assert json.loads((ck / "checkpoint.json").read_text())["epoch"] == done
-    # Resumable: the next epoch continues from that checkpoint.
+    # Resumable, as the app resumes it: the next epoch continues from that checkpoint.
     project.training.epochs = done + 1
-    resumed = Trainer(project, device="cpu", checkpoint_dir=ck, resume_from=ck).run()
-    assert resumed.failed is None
+    again = ProcessTrainer(project, 2, device="cpu", checkpoint_dir=ck, resume_from=ck)
+    resumed = again.run()
+    assert resumed.failed is None and not resumed.cancelled
     assert [h["epoch"] for h in resumed.history] == list(range(1, done + 2))
+    assert resumed.history[:done] == result.history
 
 
 def test_ranks_that_never_report_end_in_a_failure_naming_the_cause(tmp_path):
