@@ -8,10 +8,9 @@ this CPU (the number of processes patched to 2, the device "cpu"). No timing ass
 import pytest
 import torch
 from netcanvas.app.document import Document
-from netcanvas.app.main_window import MainWindow
 from netcanvas.app.training.settings_form import SettingsForm
 from netcanvas.backend.training import remote
-from test_training_dock import RUN_TIMEOUT_MS, mlp_project
+from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project, window  # noqa: F401 - a fixture
 
 
 def device_items(form) -> dict[str, str]:
@@ -60,35 +59,23 @@ def test_one_gpu_offers_no_all_gpus_choice(qtbot, gpus):
 
 
 @pytest.mark.slow
-def test_a_run_in_two_processes_plots_stops_and_stays_resumable(qtbot, monkeypatch):
+def test_a_run_in_two_processes_plots_stops_and_stays_resumable(qtbot, monkeypatch, window):  # noqa: F811
     monkeypatch.setattr(remote, "processes", lambda _device: 2)
     project = mlp_project(epochs=10_000)
     project.training.device = "cpu"
-    win = MainWindow()
-    win.files.quiet = True
-    win.show()
-    win.set_document(Document(project))
-    dock = win.training_dock
+    open_project(window, project)
+    dock = window.training_dock
     plots = dock.run_tab.plots
-    try:
-        dock.train_action.trigger()
-        run = dock.run
-        qtbot.waitUntil(lambda: plots.current.buffers["train_loss"].size >= 2,
-                        timeout=RUN_TIMEOUT_MS)
-        assert plots.current.steps > 0  # the per-step curve too
-        with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS) as blocker:
-            dock.stop_action.trigger()
-        result = blocker.args[0]
-        assert result.cancelled and result.failed is None
-        assert run.status == "stopped" and run.can_resume and dock.shown is run
-        assert (run.checkpoint_dir / remote.EVENTS).is_file()
-        assert "stopped" in dock.run_tab.progress.format()
-        assert dock.resume_action.isEnabled() and dock.train_action.isEnabled()
-        assert "accuracy" in dock.eval_tab.metrics.text()  # the kept epochs were evaluated
-    finally:
-        if dock.thread is not None:
-            dock.stop()
-            qtbot.waitUntil(lambda: dock.thread is None, timeout=RUN_TIMEOUT_MS)
-        win.document.mark_saved("/tmp/unused.netcanvas")
-        win.close()
-        win.deleteLater()
+    dock.train_action.trigger()
+    run = dock.run
+    qtbot.waitUntil(lambda: plots.current.buffers["train_loss"].size >= 2, timeout=RUN_TIMEOUT_MS)
+    assert plots.current.steps > 0  # the per-step curve too
+    with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS) as blocker:
+        dock.stop_action.trigger()
+    result = blocker.args[0]
+    assert result.cancelled and result.failed is None
+    assert run.status == "stopped" and run.can_resume and dock.shown is run
+    assert (run.checkpoint_dir / remote.EVENTS).is_file()
+    assert "stopped" in dock.run_tab.progress.format()
+    assert dock.resume_action.isEnabled() and dock.train_action.isEnabled()
+    assert "accuracy" in dock.eval_tab.metrics.text()  # the kept epochs were evaluated
