@@ -114,14 +114,13 @@ def _train(args, project, world) -> int:
                       layer_stats=every)
     result = run_cancellable(trainer)
     view.clear()
+    if log is not None:
+        log(result)  # the run's result, last
     for sink in sinks[1:]:
-        if sink is not log:
-            sink.close()
+        sink.close()
     if out is not None and not (args.resume and result.failed is not None
                                 and not result.history):
         write_metrics(out, result)  # a resume that failed before restoring keeps the old ones
-    if log is not None:
-        log.ended(result)
     if result.failed is not None:
         _error(result.failed.message.replace("\n", " "))
         return 2 if _refused_resume(result) else 1

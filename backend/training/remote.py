@@ -73,8 +73,8 @@ def _result_fields(result: ev.RunResult) -> dict:
 
 
 class EventLog:
-    """A Trainer `on_event` sink writing each event as a JSON line, flushed at once; `ended`
-    writes the RunResult last."""
+    """A Trainer `on_event` sink writing each event (and, last, the RunResult) as a JSON
+    line, flushed at once."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - open for the run
@@ -83,8 +83,7 @@ class EventLog:
         self._file.write(encode(event) + "\n")
         self._file.flush()
 
-    def ended(self, result: ev.RunResult) -> None:
-        self(result)
+    def close(self) -> None:
         self._file.close()
 
 
@@ -112,8 +111,10 @@ class ProcessTrainer:
     def cancel(self, keep: bool = True) -> None:
         """Stop every rank between two steps; `keep` evaluates the completed epochs (a Stop),
         else the ranks end at once (the app is closing): the last checkpoint stays."""
+        sig = signal.SIGINT if keep else signal.SIGTERM
         with self._lock:
-            sig = signal.SIGINT if keep and self._stop != signal.SIGTERM else signal.SIGTERM
+            if self._stop in (sig, signal.SIGTERM):
+                return  # asked already: a second signal would cut torchrun's own shutdown short
             self._stop = sig
             if self._proc is not None and self._proc.poll() is None:
                 _send(self._proc, sig)

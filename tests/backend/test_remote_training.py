@@ -69,8 +69,9 @@ def test_events_round_trip_through_json_lines(tmp_path):
     log = remote.EventLog(tmp_path / "events.jsonl")
     log(Steps(steps=[1, 2], losses=[1.5, float("nan")], lrs=[0.1, 0.1], epoch=1,
               samples_per_sec=10.0, progress=0.5))
-    log.ended(RunResult(model=object(), history=[{"epoch": 1, "train_loss": 1.0}],
-                        failed=Failed("nan", "the loss is nan", step=2)))
+    log(RunResult(model=object(), history=[{"epoch": 1, "train_loss": 1.0}],
+                  failed=Failed("nan", "the loss is nan", step=2)))
+    log.close()
     lines = (tmp_path / "events.jsonl").read_text().splitlines()
     trainer = ProcessTrainer(blobs_project(), 2, checkpoint_dir=tmp_path)
     steps = trainer._decode(json.loads(lines[0]))
