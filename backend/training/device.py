@@ -59,3 +59,20 @@ def is_oom(exc: BaseException) -> bool:
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         return True
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def accelerators() -> list[tuple[str, str]]:
+    """(device name, label) of each GPU here: CUDA devices, then Apple MPS. Probing CUDA can
+    take seconds."""
+    names = [f"cuda:{i}" if i else "cuda" for i in range(torch.cuda.device_count())]
+    found = [(n, f"{n} ({torch.cuda.get_device_name(i)})") for i, n in enumerate(names)]
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        found.append(("mps", "mps (Apple GPU)"))
+    return found
+
+
+def use_process_threads() -> None:
+    """Call first on a new thread: MKL and OpenMP keep their thread count per thread, so
+    without this a worker thread's matrix products run on one core however many the process
+    is set to use."""
+    torch.set_num_threads(torch.get_num_threads())
