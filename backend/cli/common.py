@@ -25,11 +25,3 @@ def load(path: str) -> Project:
         return load_project(path)
     except ProjectFileError as exc:
         raise UsageError(str(exc)) from None
-
-
-def si(value: float) -> str:
-    """123, 4.5k, 12.3M, 1.2G."""
-    for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.1f}{suffix}"
-    return f"{value:.0f}"
