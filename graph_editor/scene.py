@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
-from netcanvas.backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems, new_id
+from netcanvas.backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems
 from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.graph_editor import clipboard
 from netcanvas.graph_editor.document import EditDocument

@@ -24,12 +24,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QMessageBox,
     QScrollArea,
     QTabWidget,
     QWidget,
 )
 
+from netcanvas.app.dialogs import confirm
 from netcanvas.app.settings import app_settings
 from netcanvas.app.training import lr_dialog
 from netcanvas.app.training.data_tab import DataTab, config_key
@@ -57,12 +57,9 @@ RUNS_FOLDER_KEY = "runs/folder"
 
 def ask_stop_run(parent: QWidget, label: str) -> bool:
     """Closing a project whose run is live: True to stop the run (its epochs are kept)."""
-    answer = QMessageBox.question(
-        parent, "A run is in progress",
-        f"{label} is still training. Stop it and close the project? The epochs it completed "
-        "are kept in its run folder and can be resumed later.",
-        QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
-    return answer == QMessageBox.Yes
+    return confirm(parent, "A run is in progress",
+                   f"{label} is still training. Stop it and close the project? The epochs it "
+                   "completed are kept in its run folder and can be resumed later.")
 
 
 def ask_runs_folder(parent: QWidget, current: str) -> str | None:

@@ -7,16 +7,15 @@ import sys
 
 from netcanvas.backend.shapes import analyze, format_count, format_shape
 from netcanvas.backend.cli.check_formats import memory_report, print_summary
-from netcanvas.backend.cli.common import UsageError, load
+from netcanvas.backend.cli.common import UsageError, load, project_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("check", help="check shapes and print a summary table",
-                              description="Infer every tensor shape of a project's graph and "
-                              "print each node's output shape, parameters and MACs "
-                              "(multiply-accumulates) per sample. Exits 1 when a node has an "
-                              "error.")
-    p.add_argument("file", help="the .netcanvas project")
+    p = project_command(subparsers, "check", help="check shapes and print a summary table",
+                        description="Infer every tensor shape of a project's graph and "
+                        "print each node's output shape, parameters and MACs "
+                        "(multiply-accumulates) per sample. Exits 1 when a node has an "
+                        "error.")
     p.add_argument("--format", choices=("table", "json", "csv", "md"), default="table",
                    help="json: every node's fields; csv/md: the summary table with MACs and "
                    "activation memory at the batch size")

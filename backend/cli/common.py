@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from netcanvas.backend.project import Project
@@ -25,3 +26,10 @@ def load(path: str) -> Project:
         return load_project(path)
     except ProjectFileError as exc:
         raise UsageError(str(exc)) from None
+
+
+def project_command(subparsers, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    """A subcommand whose first argument is a .netcanvas project file."""
+    p = subparsers.add_parser(name, help=help, description=description)
+    p.add_argument("file", help="the .netcanvas project")
+    return p
