@@ -54,7 +54,7 @@ class Worker(QThread):
                 work = getattr(importlib.import_module(module), name)
             result = work(*args, **kwargs)
             if inspect.isgenerator(result):
-                result = yield_from(result, self.send)
+                result = _send_all(result, self.send)
         except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, never lost
             if not self.isSignalConnected(QMetaMethod.fromSignal(self.errored)):
                 log.exception("work on a worker thread failed")
@@ -81,7 +81,7 @@ def _wait_unowned() -> None:
         worker.wait()
 
 
-def yield_from(generator, send):
+def _send_all(generator, send):
     """Send each value `generator` yields; its return value."""
     while True:
         try:
@@ -90,7 +90,7 @@ def yield_from(generator, send):
             return stop.value
 
 
-def error_line(exc: Exception, expected: tuple = ()) -> str:
+def error_line(exc: Exception, expected: type | tuple[type, ...] = ()) -> str:
     """For the user: an `expected` error's own message, anything else (a bug, which must show,
     not take the app down) with its type named."""
     if isinstance(exc, expected):
