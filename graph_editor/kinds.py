@@ -36,6 +36,11 @@ class NodeKinds(dict[str, NodeKind]):
     def __missing__(self, type_id: str) -> NodeKind:
         raise KeyError(f"unknown layer type {type_id!r}")
 
+    def of(self, node) -> NodeKind:
+        """What a node's card shows: its type's kind (the one place to describe a node by
+        more than its type)."""
+        return self[node.type_id]
+
     def search(self, query: str) -> list[str]:
         """Type ids of the kinds matching `query`; titles starting with it first, then by
         category (in palette order) and title."""

@@ -229,7 +229,7 @@ class GraphScene(QGraphicsScene):
             edit = clipboard.paste_edit(self.graph, data, offset)
             bounds = QRectF()
             for node in edit.nodes:
-                bounds = bounds.united(QRectF(*node.position, *card_size(self.kinds[node.type_id])))
+                bounds = bounds.united(QRectF(*node.position, *card_size(node.spec)))
         except (KeyError, TypeError, ValueError) as exc:
             self.edit_rejected.emit(f"cannot paste: {exc}")
             return []
@@ -274,7 +274,7 @@ class GraphScene(QGraphicsScene):
 
     # ---- graph events -> items ---------------------------------------------------------
     def _on_node_added(self, node: Node) -> None:
-        item = NodeItem(node, self.theme, self.kinds[node.type_id])
+        item = NodeItem(node, self.theme, self.kinds.of(node))
         self._nodes[node.id] = item
         self._node_edges[node.id] = set()
         self.addItem(item)
