@@ -171,7 +171,7 @@ class BlockEditing:
         spec = blocks_from_dict(section).spec(name)  # a scratch copy, for the card's size
         if pos is None:
             pos = window.view.mapToScene(window.view.viewport().rect().center())
-        x, y = scene.place(card_size(spec), (pos.x(), pos.y()))
+        x, y = scene.place(card_size(scene.kinds.block_kind(spec)), (pos.x(), pos.y()))
         node = Node(new_id(), BLOCK, scene.graph.unique_name(spec.module_prefix),
                     {"block": name}, (round(x), round(y)))
         if scene.offer(AddBlock(section, node, text=f"Add {name}")) is not None:

@@ -35,6 +35,7 @@ from netcanvas.app.files import SUFFIX, FileController
 from netcanvas.app.icons import app_icon
 from netcanvas.app.insight_view import InsightController
 from netcanvas.app.inspector import InspectorPanel
+from netcanvas.app.node_kinds import node_kinds
 from netcanvas.app.palette import PalettePanel
 from netcanvas.app.problems import ProblemsPanel
 from netcanvas.app.quick_fixes import QuickFixes
@@ -174,6 +175,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(scroll)
         dock.run_started.connect(self._training_started)
         dock.failure_shown.connect(lambda text, node_id: self.status.show_message(text, node_id))
+        dock.node_failed.connect(self.go_to_node)
         dock.data_tab.dataset_loaded.connect(
             lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
         # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
@@ -238,7 +240,7 @@ class MainWindow(QMainWindow):
     def make_canvas(self, graph) -> tuple[GraphScene, GraphView]:
         """A scene and view of `graph` (the top level or a block's inner graph), wired to
         the panels; the navigator shows one at a time."""
-        scene = GraphScene(self.document, self, graph=graph)
+        scene = GraphScene(self.document, self, graph=graph, kinds=node_kinds())
         scene.snap_to_grid = self.actions.snap.isChecked()
         scene.new_node_params = self._new_node_params
         scene.selection_changed_nodes.connect(self.inspector.set_nodes)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from netcanvas.backend.registry import CATEGORIES, REGISTRY, LayerSpec
-from netcanvas.graph_editor.scene import BLOCK_MIME
+from dataclasses import replace
+
+from netcanvas.graph_editor import BLOCK_MIME, LAYER_MIME, NodeKind
 from netcanvas.graph_editor.style import Style
 from PySide6.QtCore import QMimeData, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QDrag, QFont, QFontMetrics, QPainter, QPixmap
@@ -18,23 +19,17 @@ from PySide6.QtWidgets import (
 )
 
 from netcanvas.app.icons import category_icon
+from netcanvas.app.node_kinds import BLOCKS, node_kinds
 
-LAYER_MIME = "application/x-netcanvas-layer"
 TYPE_ROLE = Qt.UserRole + 1
 BLOCK_ROLE = Qt.UserRole + 2  # a block's JSON payload (BLOCK_MIME)
-BLOCKS = "Blocks"
 
 
-def _matches(spec: LayerSpec, words: list[str]) -> bool:
-    hay = " ".join((spec.title, spec.type_id, spec.category, *spec.aliases)).lower()
-    return all(w in hay for w in words)
-
-
-def _drag_card(title: str, category: str, ratio: float) -> QPixmap:
+def _drag_card(spec: NodeKind, ratio: float) -> QPixmap:
     """A small card in the category colour that follows the mouse while dragging."""
     style = Style.from_palette(QApplication.palette())
     font = QFont(style.name_font)
-    width = QFontMetrics(font).horizontalAdvance(title) + 44
+    width = QFontMetrics(font).horizontalAdvance(spec.title) + 44
     pix = QPixmap(int(width * ratio), int(30 * ratio))
     pix.setDevicePixelRatio(ratio)
     pix.fill(Qt.transparent)
@@ -42,12 +37,12 @@ def _drag_card(title: str, category: str, ratio: float) -> QPixmap:
     painter.setRenderHint(QPainter.Antialiasing)
     painter.setOpacity(0.9)
     painter.setPen(style.outline)
-    painter.setBrush(style.header(category))
+    painter.setBrush(style.header(spec.hue, spec.quiet))
     painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, 29), 6, 6)
-    category_icon(category).paint(painter, 6, 7, 16, 16)
+    category_icon(spec.category).paint(painter, 6, 7, 16, 16)
     painter.setPen(style.text)
     painter.setFont(font)
-    painter.drawText(QRectF(28, 0, width - 28, 30), Qt.AlignVCenter, title)
+    painter.drawText(QRectF(28, 0, width - 28, 30), Qt.AlignVCenter, spec.title)
     painter.end()
     return pix
 
@@ -75,9 +70,9 @@ class LayerTreeWidget(QTreeWidget):
             return
         drag = QDrag(self)
         drag.setMimeData(self.mimeData([item]))
-        title, category = ((REGISTRY[type_id].title, REGISTRY[type_id].category) if type_id
-                           else (item.text(0), BLOCKS))
-        drag.setPixmap(_drag_card(title, category, self.devicePixelRatioF()))
+        kinds = node_kinds()
+        kind = kinds[type_id] if type_id else replace(kinds.block, title=item.text(0))
+        drag.setPixmap(_drag_card(kind, self.devicePixelRatioF()))
         drag.setHotSpot(QPoint(12, 12))
         drag.exec(Qt.CopyAction)
 
@@ -113,10 +108,10 @@ class PalettePanel(QWidget):
     def _populate(self) -> None:
         bold = QFont(self.tree.font())
         bold.setBold(True)
-        for category in CATEGORIES:
-            specs = [s for s in REGISTRY.values() if s.category == category]
-            if not specs:
-                continue
+        categories: dict[str, list[NodeKind]] = {}
+        for kind in node_kinds().values():
+            categories.setdefault(kind.category, []).append(kind)
+        for category, specs in categories.items():
             header = QTreeWidgetItem(self.tree, [category])
             header.setFont(0, bold)
             header.setIcon(0, category_icon(category))
@@ -172,7 +167,7 @@ class PalettePanel(QWidget):
             shown = 0
             for j in range(header.childCount()):
                 item = header.child(j)
-                hit = (_matches(REGISTRY[item.data(0, TYPE_ROLE)], words)
+                hit = (node_kinds()[item.data(0, TYPE_ROLE)].matches(words)
                        if item.data(0, TYPE_ROLE) else
                        all(w in f"{item.text(0)} block {item.toolTip(0)}".lower() for w in words))
                 item.setHidden(not hit)

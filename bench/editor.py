@@ -26,6 +26,7 @@ from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.backend.registry import get
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
 from netcanvas.graph_editor.node_item import card_size
+from netcanvas.app.node_kinds import node_kinds
 from PySide6.QtWidgets import QApplication
 
 SIZE = (1400, 900)
@@ -94,7 +95,7 @@ def timed(fn, repeat: int = 1) -> float:
 
 def make_view(graph: Graph | Project):
     document = EditDocument(graph if isinstance(graph, Project) else Project(graph=graph))
-    scene = GraphScene(document)
+    scene = GraphScene(document, kinds=node_kinds())
     document.setParent(scene)
     view = GraphView(scene)
     view.resize(*SIZE)
@@ -156,7 +157,8 @@ def main() -> None:
 
     def open_inside():  # what double-clicking a block does: a scene of its inner graph
         _, inner = instance_analysis(project.graph, last.id, analysis)
-        inside = GraphScene(state["scene"].document, graph=project.blocks["ResBlock"].graph)
+        inside = GraphScene(state["scene"].document, graph=project.blocks["ResBlock"].graph,
+                            kinds=node_kinds())
         view = state["view"]
         view.setScene(inside)
         inside.set_analysis(inner)

@@ -5,7 +5,8 @@ Embedding (what the app needs)::
     from netcanvas.graph_editor import EditDocument, GraphScene, GraphView, LAYER_MIME
 
     document = EditDocument(project)           # the project, its one undo stack, push/offer
-    scene = GraphScene(document)               # mirrors document.graph through its events
+    scene = GraphScene(document, kinds=kinds)  # mirrors document.graph through its events;
+                                               # kinds: NodeKinds, what the cards show
     view = GraphView(scene)                    # the canvas widget
     document.analysis_changed.connect(scene.set_analysis)   # shapes, param counts, errors
     scene.selection_changed_nodes.connect(inspector.show_nodes)   # list[str] of node ids
@@ -19,7 +20,7 @@ EditDocument
     offer(edit, gesture=None, graph=None) -> None | reason: push for gestures; the refusal
         is returned and emitted as edit_refused. The scene, inspector and training forms
         all use these.
-GraphScene(document, parent=None, graph=None)
+GraphScene(document, parent=None, graph=None, *, kinds)
     shows document.graph, or `graph` (a block's inside: the app opens one scene per level)
     offer(edit, gesture=None): the document's offer, for this scene's graph
     add_layer(type_id, pos, centered=True, wire_to=None) -> node id | None
@@ -28,7 +29,7 @@ GraphScene(document, parent=None, graph=None)
     delete_selection(), copy_selection(), cut_selection(), paste(at=None),
     duplicate_selection(), nudge_selection(dx, dy), auto_layout()
     select_all(), select_nodes(ids), selected_node_ids(), selected_edges()
-    nodes_rect(ids=None), node_item(id), edge_item(edge), wirable_port(spec, wire_to)
+    nodes_rect(ids=None), node_item(id), edge_item(edge), wirable_port(kind, wire_to)
     snap_to_grid (bool attribute); restyle() runs by itself on a palette change
     signals: selection_changed_nodes(list), edit_rejected(str), wire_dropped(...),
         node_opened(node_id) (double-click), block_dropped(payload, pos) (BLOCK_MIME drop)
@@ -42,15 +43,21 @@ GraphView
 Formats: palette drags carry LAYER_MIME with the utf-8 type_id (or BLOCK_MIME with the
 app's block payload); the clipboard carries NODES_MIME (and text/plain) with
 {nodes, edges} JSON in Graph.to_dict() format.
-Helpers the app may reuse: style.Style.from_palette, style.format_shape/format_count,
-backend.graph.layout.layered_layout, node_item.card_size.
+NodeKinds (kinds.py): the editor's descriptor of each type of node (title, category, hue,
+    ports, key params, search text) and the one layer search rule, built by the app from
+    the registry (app/node_kinds.py); the editor never reads the registry. Its `block`
+    kind is the look of block instances; `of(node)` gives one its definition's title,
+    ports and exposed params.
+Helpers the app may reuse: style.Style.from_palette, backend.graph.layout.layered_layout,
+node_item.card_size.
 """
 
 from netcanvas.graph_editor.clipboard import NODES_MIME
 from netcanvas.graph_editor.commands import EditCommand
 from netcanvas.graph_editor.document import EditDocument
-from netcanvas.graph_editor.scene import BLOCK_MIME, LAYER_MIME, GraphScene
+from netcanvas.graph_editor.kinds import BLOCK_MIME, LAYER_MIME, NodeKind, NodeKinds
+from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.view import GraphView
 
 __all__ = ["BLOCK_MIME", "LAYER_MIME", "NODES_MIME", "EditCommand", "EditDocument", "GraphScene",
-           "GraphView"]
+           "GraphView", "NodeKind", "NodeKinds"]

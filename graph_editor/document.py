@@ -12,9 +12,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from netcanvas.backend.blocks.edits import EditBlock
-from netcanvas.backend.graph import Edit, Graph, GraphError
+from netcanvas.backend.graph import Edit, Graph, GraphError, ParamError
 from netcanvas.backend.project import Project
-from netcanvas.backend.registry import ParamError
 from netcanvas.graph_editor.commands import EditCommand
 
 REFUSALS = (GraphError, ParamError)  # what a refused edit raises; anything else is a bug

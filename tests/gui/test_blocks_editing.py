@@ -143,6 +143,10 @@ def test_repeat_and_exposed_params_show_on_the_card_and_in_the_inspector(window,
     instance = _group(window, qtbot, "act")
     item = window.scene.node_item(instance.id)
     assert item.title == "Block"
+    kind = item.kind  # the block look (NodeKinds.of), not a layer category's colour
+    assert (kind.category, kind.quiet, kind.key_params) == ("Blocks", True, ())
+    header, layer = item.theme.header(kind.hue, kind.quiet), item.theme.header(140)
+    assert header.hslSaturationF() < 0.25 < layer.hslSaturationF()
     editors = window.inspector.editors
     assert "repeat" in editors and "block" not in editors
     assert not window.inspector.unique_button.isEnabled()  # one instance: nothing to fork

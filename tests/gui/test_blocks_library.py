@@ -13,7 +13,7 @@ from test_app_support import *  # fixtures: window, isolated
 
 from netcanvas.app import files
 from netcanvas.backend.graph import BLOCK
-from netcanvas.graph_editor.scene import BLOCK_MIME
+from netcanvas.graph_editor import BLOCK_MIME
 
 _DRAGGED = []  # a drag's data lives until the app is done with it
 

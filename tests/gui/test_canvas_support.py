@@ -9,6 +9,7 @@ from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import analyze
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
+from netcanvas.app.node_kinds import node_kinds
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtTest import QTest
@@ -54,10 +55,13 @@ def make_editor(qtbot, graph: Graph | Project | None = None) -> Editor:
     graph = project.graph
     document = EditDocument(project)
     stack = document.undo_stack
-    scene = GraphScene(document)
+    scene = GraphScene(document, kinds=node_kinds())
     document.setParent(scene)
     view = GraphView(scene)  # owns the scene: Qt deletes view, scene and stack together,
-    qtbot.addWidget(view)    # not a garbage-collection pass at some random later moment
+    # not a garbage-collection pass at some random later moment (the view is in reference
+    # cycles, and qtbot holds widgets weakly: collected inside a paint, it crashed). This
+    # closure keeps it until teardown, when Qt deletes it.
+    qtbot.addWidget(view, before_close_func=lambda _: view.deleteLater())
     view.resize(1200, 800)
     view.show()
     qtbot.waitExposed(view)
