@@ -8,7 +8,7 @@ import csv
 import math
 from pathlib import Path
 
-from netcanvas.backend.cli.common import UsageError, fail, load
+from netcanvas.backend.cli.common import UsageError, fail
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -48,34 +48,27 @@ def parse_eps(text: str) -> list[float]:
 
 def run(args: argparse.Namespace) -> int:
     eps = parse_eps(args.eps)
-    from netcanvas.backend.insight.adversarial import PGD_STEPS
-
-    steps = PGD_STEPS if args.steps is None else args.steps
-    if steps < 1:
-        raise UsageError(f"--steps must be at least 1, got {steps}")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if args.out and not Path(args.out).resolve().parent.is_dir():
         raise UsageError(f"cannot write {args.out}: no such folder")
-    project = load(args.file)
-    from netcanvas.backend.compiler import CompileError, compile_graph
-    from netcanvas.backend.data import DatasetError, load_dataset
-    from netcanvas.backend.export import ExportError, load_weights
-    from netcanvas.backend.insight.adversarial import AttackError, accuracy_under_attack
+    from netcanvas.backend.insight.adversarial import (PGD_STEPS, AttackError,
+                                                       accuracy_under_attack)
+    from netcanvas.backend.insight.predict import PredictError, from_file
     from netcanvas.backend.training.device import resolve_device
 
+    methods = ("fgsm", "pgd") if args.method == "both" else (args.method,)
+    steps = args.steps or PGD_STEPS
     try:
-        model = compile_graph(project.graph)
-    except CompileError as exc:
-        return fail("attack", str(exc), 1)
-    try:
-        load_weights(model, args.weights)
         device = resolve_device(args.device)
-        dataset = load_dataset(project.dataset)
-        methods = ("fgsm", "pgd") if args.method == "both" else (args.method,)
+        predictor = from_file(args.file, args.weights)
+        raw, labels = predictor.test_samples()
         rows = [(method, e, acc) for method in methods for e, acc in zip(
-            eps, accuracy_under_attack(model, dataset, eps, method, steps, device=device))]
-    except (ExportError, DatasetError, AttackError, ValueError, RuntimeError) as exc:
+            eps, accuracy_under_attack(predictor, raw, labels, eps, method, steps,
+                                       device=device))]
+    except (PredictError, AttackError, ValueError, RuntimeError) as exc:
         return fail("attack", str(exc).splitlines()[0], 2)
-    print(f"accuracy under attack on the test split ({len(dataset.test)} samples; "
+    print(f"accuracy under attack on the test split ({len(labels)} samples; "
           "ε in raw-input units, before normalisation)")
     print(f"{'method':<8}{'eps':>8}{'accuracy':>10}")
     for method, e, acc in rows:

@@ -1,44 +1,47 @@
 """Adversarial training: part of each training batch replaced by its FGSM or PGD attack.
 
 The settings `adversarial` (none, fgsm, pgd), `adversarial_eps` (raw-input units, as the
-attack views and `netcanvas attack` take it) and `adversarial_ratio` (the share of each
-batch) choose it. The examples are made against the weights of the moment, in eval mode (no
-BatchNorm statistics move and no dropout while attacking), then the step trains on the mixed
-batch as usual.
+attack view and `netcanvas attack` take it) and `adversarial_ratio` (the share of each
+batch) choose it. The examples are made against the weights of the moment in eval mode (no
+BatchNorm statistics move and no dropout while attacking); the step then trains on the
+mixed batch as usual.
 """
 
 from __future__ import annotations
 
 import torch
 
-from netcanvas.backend.insight.adversarial import AttackError, InputSpace, check_model, perturb
+from netcanvas.backend.insight.adversarial import AttackError, Bounds, check_model, perturb
+from netcanvas.backend.insight.predict import RawInput
 from netcanvas.backend.registry import ParamError
 
 
 class AdversarialBatches:
-    """Called with a batch's inputs and targets; returns the inputs, the first
-    `ratio` of the samples attacked (the batch order is already random)."""
+    """Called with a batch's (normalised) inputs and its targets; returns the inputs with
+    the first `ratio` of the samples attacked (the batch order is already random)."""
 
-    def __init__(self, method: str, eps: float, ratio: float, space: InputSpace,
-                 module: torch.nn.Module) -> None:
+    def __init__(self, method: str, eps: float, ratio: float, raw_module: RawInput,
+                 bounds: Bounds) -> None:
         self.method, self.eps, self.ratio = method, eps, ratio
-        self.space, self.module = space, module
+        self.raw_module, self.bounds = raw_module, bounds
         self.fed = 0  # adversarial samples fed so far
 
     def __call__(self, xs: list[torch.Tensor], y: torch.Tensor) -> list[torch.Tensor]:
         k = round(self.ratio * len(y))
         if k == 0 or self.eps == 0:
             return xs
-        x = xs[0]
-        was = self.module.training
-        self.module.eval()
+        x, wrapper = xs[0], self.raw_module.to(xs[0].device)
+        mean, std = (wrapper.mean, wrapper.std) if wrapper.normalised else (0.0, 1.0)
+        module = wrapper.module
+        was = module.training
+        module.eval()
         try:
-            adv = perturb(self.method, self.module, self.space.raw(x[:k].float()), y[:k],
-                          self.eps, self.space)
+            adv = perturb(self.method, wrapper, x[:k].float() * std + mean, y[:k], self.eps,
+                          self.bounds)
         finally:
-            self.module.train(was)
+            module.train(was)
         x = x.clone()
-        x[:k] = self.space.normalize(adv).to(x.dtype)
+        x[:k] = ((adv - mean) / std).to(x.dtype)
         self.fed += k
         return [x]
 
@@ -50,8 +53,15 @@ def adversarial_batches(settings, dataset, compiled, module) -> AdversarialBatch
         return None
     try:
         check_model(compiled)
-        space = InputSpace.of(dataset)
+        if isinstance(dataset.train.x, (list, tuple)):
+            raise AttackError("attacks take one input tensor; this dataset has "
+                              f"{len(dataset.train.x)}")
     except AttackError as exc:
         raise ParamError(f"training.adversarial: {exc}") from None
+    mean = std = None
+    if dataset.mean is not None:
+        shape = (-1,) + (1,) * (len(dataset.sample_shape) - 1)
+        mean, std = dataset.mean.reshape(shape).float(), dataset.std.reshape(shape).float()
+    bounds = (0.0, 1.0) if dataset.is_image else None  # as Predictor.valid_range
     return AdversarialBatches(settings.adversarial, settings.adversarial_eps,
-                              settings.adversarial_ratio, space, module)
+                              settings.adversarial_ratio, RawInput(module, mean, std), bounds)
