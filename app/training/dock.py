@@ -34,6 +34,7 @@ from netcanvas.app.training import lr_dialog
 from netcanvas.app.training.data_tab import DataTab, config_key
 from netcanvas.app.training.eval_tab import EvalTab
 from netcanvas.app.training.experiments_tab import ExperimentsTab
+from netcanvas.app.training.fool_tab import FoolTab
 from netcanvas.app.training.export_dialogs import ExportActions
 from netcanvas.app.training.layers_tab import LayersTab
 from netcanvas.app.training.run_tab import RunTab
@@ -139,6 +140,7 @@ class TrainingDock(QDockWidget):
                                  self.export_python_action])
         self.layers_tab = LayersTab()
         self.experiments_tab = ExperimentsTab()
+        self.fool_tab = FoolTab()
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -149,6 +151,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.eval_tab, "Evaluation")
         self.tabs.addTab(self.layers_tab, "Layers")
         self.tabs.addTab(self.experiments_tab, "Experiments")
+        self.tabs.addTab(self.fool_tab, "Fool it")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
@@ -249,6 +252,8 @@ class TrainingDock(QDockWidget):
         self.shown = run if run is not None and run.usable else None
         self.exports.run = self.shown
         self.eval_tab.set_run(self.shown)
+        self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
+                              self._loaded_dataset(self.shown.project) if self.shown else None)
         self._update_actions()
 
     def choose_runs_folder(self) -> None:
@@ -325,6 +330,7 @@ class TrainingDock(QDockWidget):
         self.data_tab.shutdown()
         self.settings_form.shutdown()
         self.exports.shutdown()
+        self.fool_tab.shutdown()
         self._backend.wait()
         thread = self.thread
         if thread is None:
