@@ -266,10 +266,9 @@ class FoolTab(QWidget):
         if not predictor.is_image:
             return "ε is in the units of the input features, before normalisation."
         scale = predictor.data.input_scale
-        files = (f" (1 = {1 / scale:g} levels in the data's files)" if scale and scale != 1
-                 else "")
-        return (f"ε in raw-input units, before normalisation: pixels in [0, 1]{files}; "
-                "attacked pixels stay in [0, 1].")
+        files = f"; 1 = {1 / scale:g} levels in the data's files" if scale and scale != 1 else ""
+        return (f"ε in raw-input units (pixels in [0,\u00a01]{files}), before "
+                "normalisation; attacked pixels stay in [0,\u00a01].")
 
     # ---- one sample --------------------------------------------------------------------
     def attack(self) -> None:

@@ -57,7 +57,7 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
     assert tab.result is None  # nothing is computed while the tab is hidden
     tab.show()
     qtbot.waitUntil(lambda: tab.result is not None, timeout=20000)
-    assert "pixels in [0, 1]" in tab.units.text() and "16" in tab.units.text()
+    assert "pixels in [0,\u00a01]" in tab.units.text() and "16" in tab.units.text()
     assert "run 1" in tab.source.text() and "(plain)" in tab.source.text()
 
     qtbot.keyClick(tab.slider, Qt.Key_Home)  # ε = 0: x' = x, same prediction
