@@ -313,11 +313,11 @@ class FoolTab(QWidget):
                                            max(a.x.max(), a.x_adv.max()))
         step = ("(x′ − x) / ε, PGD's perturbation" if method == "pgd" else
                 "−sign(∇ₓJ(x, target))" if target is not None else "sign(∇ₓJ(θ, x, y))")
-        texts = [f"<b>x</b>: test sample {index}, label {names[label]}<br>"
-                 f"predicted <b>{names[a.predicted]}</b> ({a.probs.max():.1%})",
+        texts = [(f"<b>x</b>: test sample {index}, label {names[label]}<br>"
+                 f"predicted <b>{names[a.predicted]}</b> ({a.probs.max():.1%})"),
                  f"<b>{step}</b><br>−1 black · 0 grey · +1 white",
-                 f"<b>x + ε·step</b>, ε = {eps:g}<br>predicted "
-                 f"<b>{names[a.predicted_adv]}</b> ({a.probs_adv.max():.1%})"]
+                 (f"<b>x + ε·step</b>, ε = {eps:g}<br>predicted "
+                 f"<b>{names[a.predicted_adv]}</b> ({a.probs_adv.max():.1%})")]
         if target is not None:
             texts[2] += f"<br>target {names[target]}: {a.probs[target]:.1%} → " \
                         f"{a.probs_adv[target]:.1%}"

@@ -52,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if args.out and not Path(args.out).resolve().parent.is_dir():
         raise UsageError(f"cannot write {args.out}: no such folder")
-    from netcanvas.backend.insight.adversarial import (PGD_STEPS, AttackError,
-                                                       accuracy_under_attack)
+    from netcanvas.backend.insight.adversarial import PGD_STEPS, AttackError, accuracy_under_attack
     from netcanvas.backend.insight.predict import PredictError, from_file
     from netcanvas.backend.training.device import resolve_device
 

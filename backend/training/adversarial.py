@@ -10,7 +10,6 @@ mixed batch as usual.
 from __future__ import annotations
 
 import torch
-
 from netcanvas.backend.insight.adversarial import AttackError, Bounds, check_model, perturb
 from netcanvas.backend.insight.predict import RawInput
 from netcanvas.backend.registry import ParamError
