@@ -103,7 +103,8 @@ def check_model(model) -> None:
 def accuracy_under_attack(predictor, raw: torch.Tensor, labels: torch.Tensor, eps_list,
                           method: str = "fgsm", steps: int = PGD_STEPS,
                           batch_size: int = 512, device="cpu") -> list[float]:
-    """Accuracy (a fraction) on the raw samples `raw` attacked with each ε of `eps_list`."""
+    """Accuracy (a fraction) on the raw samples `raw` attacked with each ε of `eps_list`,
+    computed on `device` (the predictor's model moves there)."""
     check_model(predictor.model)
     if len(labels) == 0:
         raise AttackError("no samples to attack (the test split is empty)")

@@ -29,7 +29,7 @@ class AdversarialBatches:
         k = round(self.ratio * len(y))
         if k == 0 or self.eps == 0:
             return xs
-        x, wrapper = xs[0], self.raw_module.to(xs[0].device)
+        x, wrapper = xs[0], self.raw_module
         mean, std = (wrapper.mean, wrapper.std) if wrapper.normalised else (0.0, 1.0)
         module = wrapper.module
         was = module.training
@@ -60,7 +60,8 @@ def adversarial_batches(settings, dataset, compiled, module) -> AdversarialBatch
     mean = std = None
     if dataset.mean is not None:
         shape = (-1,) + (1,) * (len(dataset.sample_shape) - 1)
-        mean, std = dataset.mean.reshape(shape).float(), dataset.std.reshape(shape).float()
+        device = next((p.device for p in module.parameters()), torch.device("cpu"))
+        mean, std = (t.reshape(shape).float().to(device) for t in (dataset.mean, dataset.std))
     bounds = (0.0, 1.0) if dataset.is_image else None  # as Predictor.valid_range
     return AdversarialBatches(settings.adversarial, settings.adversarial_eps,
                               settings.adversarial_ratio, RawInput(module, mean, std), bounds)

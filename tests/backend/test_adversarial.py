@@ -213,3 +213,15 @@ def test_train_cli_takes_the_adversarial_options(tmp_path, capsys):
     assert losses[1] > losses[0]  # the same seed, trained on attacked samples
     assert main(["train", str(path), "--adversarial-ratio", "2"]) == 2
     assert "--adversarial-ratio" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_adversarial_training_and_attacks_on_cuda(digits_predictor):
+    project = mlp_project(epochs=1, device="cuda", adversarial="pgd", adversarial_eps=0.5)
+    trainer = Trainer(project, blobs(n=150))
+    assert trainer.run().failed is None and trainer._loop.adversary.fed > 0
+    predictor, raw, labels = digits_predictor
+    on_gpu = accuracy_under_attack(predictor, raw, labels, [0.0, 0.1], "pgd", device="cuda")
+    predictor.model.module.to("cpu")
+    assert on_gpu == pytest.approx(accuracy_under_attack(predictor, raw, labels, [0.0, 0.1],
+                                                         "pgd"), abs=0.01)

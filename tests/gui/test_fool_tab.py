@@ -16,7 +16,7 @@ from netcanvas.backend.runs import DataInfo, RunStore
 from netcanvas.backend.training import Trainer
 from PySide6.QtCore import Qt
 from test_app_support import *  # fixtures: window, isolated
-from test_training_dock import open_project, run_to_end
+from test_training_dock import train_example
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -100,12 +100,9 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
 
 @pytest.mark.slow
 def test_the_dock_attacks_the_run_it_shows(qtbot, window):
-    project = load_project(EXAMPLES / "lenet_digits.netcanvas")
-    project.training.epochs, project.training.device = 1, "cpu"
-    open_project(window, project)
     dock = window.training_dock
     assert dock.tabs.tabText(dock.tabs.indexOf(dock.fool_tab)) == "Fool it"
-    result = run_to_end(qtbot, dock)
+    _project, result = train_example(qtbot, window, "lenet_digits", epochs=1)
     assert result is not None and result.failed is None
     tab = dock.fool_tab
     assert tab.run is dock.shown and tab.result is None  # waits until shown
