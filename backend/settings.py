@@ -58,12 +58,12 @@ TRAINING: tuple[Param, ...] = (
           label="Channels last"),
     Param("adversarial", "choice", "none", "Adversarial training: replace part of each batch "
           "by its FGSM or PGD attack (classifiers with one Input).", choices=ADVERSARIAL,
-          label="Adversarial examples"),
+          label="Attack"),
     Param("adversarial_eps", "float", 0.1, "The attack's ε in raw-input units, before "
           "normalisation (pixels in [0, 1]; digits: 1 = 16 grey levels).", min=0.0, max=1e6,
-          label="Adversarial ε (raw units)"),
+          label="ε (raw-input units)"),
     Param("adversarial_ratio", "float", 0.5, "Share of each batch replaced by its "
-          "adversarial version.", min=0.0, max=1.0, label="Adversarial share of a batch"),
+          "adversarial version.", min=0.0, max=1.0, label="Share of each batch"),
 )
 
 # The dataset names, by kind: built-in, downloaded, the user's own.

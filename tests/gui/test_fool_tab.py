@@ -131,7 +131,6 @@ def test_the_settings_form_shows_the_adversarial_settings(qtbot):
     qtbot.addWidget(form)
     assert form.row_visible("adversarial") and not form.row_visible("adversarial_eps")
     combo = form.widgets["adversarial"]
-    combo.setCurrentIndex(combo.findData("pgd") if combo.findData("pgd") >= 0
-                          else combo.findText("pgd"))
+    combo.setCurrentIndex(combo.findData("pgd"))
     assert document.project.training.adversarial == "pgd"
     assert form.row_visible("adversarial_eps") and form.row_visible("adversarial_ratio")
