@@ -66,6 +66,12 @@ def prepare(run, dataset=None):
     return predictor, raw, labels
 
 
+def key(run) -> tuple:
+    """What the caches know a run by: its folder and how far it trained (a resumed run's
+    weights differ; another project's run 2 is another run)."""
+    return str(run.folder), run.epochs_done, run.best_epoch
+
+
 def _image(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """(C, H, W) values in [lo, hi] -> uint8 (H, W, C), the same scale for every image."""
     scaled = (np.asarray(x, dtype=np.float32) - lo) / (hi - lo)
@@ -78,8 +84,8 @@ class FoolTab(QWidget):
         self.run = None
         self.runs: list = []
         self.dataset = None  # the run's dataset when the dock has it loaded
-        self.prepared: dict[int, tuple] = {}  # run number -> (predictor, raw, labels)
-        self.curves: dict[int, dict[str, list[float]]] = {}  # run number -> method -> accuracy
+        self.prepared: dict[tuple, tuple] = {}  # run key -> (predictor, raw, labels)
+        self.curves: dict[tuple, dict[str, list[float]]] = {}  # run key -> method -> accuracy
         self.result = None  # the last SampleAttack shown
         self._stale = False
         self._sample_thread: JobThread | None = None
@@ -186,15 +192,15 @@ class FoolTab(QWidget):
         Work starts when the tab is shown."""
         self.run, self.dataset = run, dataset
         self.runs = [r for r in runs if r.usable]
-        self.prepared = {n: p for n, p in self.prepared.items()
-                         if any(r.number == n for r in self.runs)}
-        self.curves = {n: c for n, c in self.curves.items() if n in self.prepared}
+        keys = {key(r) for r in self.runs}
+        self.prepared = {k: p for k, p in self.prepared.items() if k in keys}
+        self.curves = {k: c for k, c in self.curves.items() if k in keys}
         self.compare.blockSignals(True)
         self.compare.clear()
         self.compare.addItem("no other run", None)
         others = [r for r in self.runs if run is None or r.number != run.number]
         for other in reversed(others):
-            self.compare.addItem(self._name(other.number), other.number)
+            self.compare.addItem(self._name(other), key(other))
             self.compare.setItemData(self.compare.count() - 1, other.label,
                                      Qt.ItemDataRole.ToolTipRole)
         self.compare.setCurrentIndex(1 if others else 0)
@@ -231,8 +237,8 @@ class FoolTab(QWidget):
         run = self.run
         if run is None:
             return
-        if run.number in self.prepared:
-            self._prepared(run, self.prepared[run.number])
+        if key(run) in self.prepared:
+            self._prepared(run, self.prepared[key(run)])
             return
         dataset = self.dataset
         thread = JobThread(lambda _t: prepare(run, dataset), run, self)
@@ -245,7 +251,7 @@ class FoolTab(QWidget):
             self.status.setText(f"Cannot attack {run.label}: {text}")
 
     def _prepared(self, run, prepared) -> None:
-        self.prepared[run.number] = prepared
+        self.prepared[key(run)] = prepared
         if run is not self.run:
             return
         predictor, _raw, labels = prepared
@@ -275,14 +281,14 @@ class FoolTab(QWidget):
         """Attack the chosen sample with the chosen ε, method and target (in a thread; a
         change while one runs is attacked as soon as it ends)."""
         self._show_eps()
-        if self.run is None or self.run.number not in self.prepared:
+        if self.run is None or key(self.run) not in self.prepared:
             return
         if self._sample_thread is not None:
             self._sample_again = True
             return
         from netcanvas.backend.insight.adversarial import attack_sample
 
-        predictor, raw, labels = self.prepared[self.run.number]
+        predictor, raw, labels = self.prepared[key(self.run)]
         index, eps = self.sample.value(), self.eps
         method, target = self.method.currentData(), self.target.currentData()
         thread = JobThread(lambda _t: attack_sample(predictor, raw[index], int(labels[index]),
@@ -306,7 +312,7 @@ class FoolTab(QWidget):
     def _show(self, context, a) -> None:
         index, eps, method, target = context
         self.result = a
-        predictor, _raw, labels = self.prepared[self.run.number]
+        predictor, _raw, labels = self.prepared[key(self.run)]
         names = predictor.class_names
         label = int(labels[index])
         lo, hi = predictor.valid_range or (min(a.x.min(), a.x_adv.min()),
@@ -343,17 +349,17 @@ class FoolTab(QWidget):
     # ---- accuracy under attack ---------------------------------------------------------
     def update_chart(self) -> None:
         """Accuracy against ε, FGSM and PGD, for the shown run and the one compared."""
-        if self.run is None or self.run.number not in self.prepared:
+        if self.run is None or key(self.run) not in self.prepared:
             return
-        numbers = [self.run.number] + ([self.compare.currentData()]
-                                       if self.compare.currentData() is not None else [])
+        shown = [key(self.run)] + ([self.compare.currentData()]
+                                   if self.compare.currentData() is not None else [])
         self._draw()
-        missing = [n for n in numbers if n not in self.curves]
+        missing = [k for k in shown if k not in self.curves]
         if not missing:
             return
         if self._chart_thread is not None:
             self._chart_thread.cancelled = True
-        runs = {r.number: r for r in self.runs}
+        runs = {key(r): r for r in (*self.runs, self.run)}
         prepared = dict(self.prepared)
         dataset = self.dataset
 
@@ -361,15 +367,15 @@ class FoolTab(QWidget):
             from netcanvas.backend.insight.adversarial import accuracy_under_attack
 
             found = {}
-            for n in missing:
-                parts = prepared.get(n) or prepare(runs[n], dataset)
+            for k in missing:
+                parts = prepared.get(k) or prepare(runs[k], dataset)
                 curves = {m: [] for m in ("fgsm", "pgd")}
                 for method, accuracy in curves.items():
                     for eps in CHART_EPS:
                         if thread.cancelled:
                             return None
                         accuracy += accuracy_under_attack(*parts, [eps], method)
-                found[n] = (parts, curves)
+                found[k] = (parts, curves)
             return found
 
         self._chart_serial += 1
@@ -390,9 +396,9 @@ class FoolTab(QWidget):
             self._chart_thread = None
         if found is None:  # cancelled: a newer computation is under way
             return
-        for n, (parts, curves) in found.items():
-            self.prepared.setdefault(n, parts)
-            self.curves[n] = curves
+        for k, (parts, curves) in found.items():
+            self.prepared.setdefault(k, parts)
+            self.curves[k] = curves
         self._draw()
 
     def _draw(self) -> None:
@@ -400,27 +406,28 @@ class FoolTab(QWidget):
         self.legend.clear()
         self.plot.addItem(self.marker)
         self._move_marker()
-        compared = self.compare.currentData()
-        for number in (self.run.number, compared):
-            curves = self.curves.get(number)
-            if number is None or curves is None:
+        shown = [key(self.run), self.compare.currentData()]
+        runs = {key(r): r for r in (*self.runs, self.run)}
+        for k in shown:
+            curves = self.curves.get(k)
+            if curves is None:
                 continue
+            run = runs[k]
             for method, style in (("fgsm", Qt.PenStyle.SolidLine), ("pgd", Qt.PenStyle.DashLine)):
-                pen = pg.mkPen(colour(number - 1), width=2, style=style)
+                pen = pg.mkPen(colour(run.number - 1), width=2, style=style)
                 self.plot.plot(CHART_EPS, curves[method], pen=pen, symbol="o", symbolSize=4,
-                               symbolBrush=colour(number - 1),
-                               name=f"{self._name(number)} {method.upper()}")
+                               symbolBrush=colour(run.number - 1),
+                               name=f"{self._name(run)} {method.upper()}")
         self.plot.setYRange(0.0, 1.0, padding=0.02)
         self.plot.setXRange(0.0, EPS_MAX, padding=0.02)
-        waiting = any(n is not None and n not in self.curves for n in (self.run.number,
-                                                                       compared))
+        waiting = any(k is not None and k not in self.curves for k in shown)
         _bg, fg = palette_colours(self)
         self.plot.setTitle("Test accuracy under attack" + (" (computing…)" if waiting else ""),
                            color=fg.name(), size="9pt")
 
-    def _name(self, number: int) -> str:
+    def _name(self, run) -> str:
         """'run 2 (plain)', 'run 3 (FGSM-trained, ε 0.1)'."""
-        return f"run {number} ({self._how(next(r for r in self.runs if r.number == number))})"
+        return f"run {run.number} ({self._how(run)})"
 
     @staticmethod
     def _how(run) -> str:

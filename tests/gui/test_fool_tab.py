@@ -46,8 +46,8 @@ def pixels(label) -> np.ndarray:
                      for y in range(0, image.height(), 7)])
 
 
-@pytest.mark.slow
-def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypatch):
+def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypatch,
+                                                            tmp_path):
     monkeypatch.setattr(fool_tab, "CHART_EPS", [0.0, 0.15, 0.3])
     store, dataset = runs
     tab = FoolTab()
@@ -87,7 +87,7 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
     assert "PGD" in tab.captions[1].text()
 
     # The chart: FGSM and PGD for this run and the one compared (the FGSM-trained run)
-    assert tab.compare.currentData() == store.runs[1].number
+    assert tab.compare.currentData() == fool_tab.key(store.runs[1])
     qtbot.waitUntil(lambda: len(tab.curves) == 2, timeout=60000)
     for curves in tab.curves.values():
         for accuracy in curves.values():
@@ -95,6 +95,13 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
     names = [item.name() for item in tab.plot.listDataItems()]
     assert names == ["run 1 (plain) FGSM", "run 1 (plain) PGD",
                      "run 2 (FGSM-trained, ε 0.1) FGSM", "run 2 (FGSM-trained, ε 0.1) PGD"]
+
+    # Another project's run 1 is another run: nothing cached for it is reused
+    other, _dataset = trained_runs(tmp_path, epochs=1)
+    tab.set_run(other.runs[0], other.runs[:1], dataset)
+    assert tab.prepared == {} and tab.curves == {} and tab.compare.currentData() is None
+    qtbot.waitUntil(lambda: tab.result is not None, timeout=20000)
+    assert tab.prepared[fool_tab.key(other.runs[0])][0].label == other.runs[0].label
     tab.shutdown()
 
 
@@ -109,7 +116,7 @@ def test_the_dock_attacks_the_run_it_shows(qtbot, window):
     dock.tabs.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: tab.result is not None, timeout=30000)
     assert tab.compare.currentData() is None  # the project's only run
-    qtbot.waitUntil(lambda: dock.shown.number in tab.curves, timeout=60000)
+    qtbot.waitUntil(lambda: fool_tab.key(dock.shown) in tab.curves, timeout=60000)
 
 
 def test_no_run_says_so_and_disables_the_controls(qtbot):
