@@ -228,7 +228,7 @@ def read_image_sample(predictor: Predictor, path: str | os.PathLike) -> torch.Te
         pixels = read_image(Path(path), "L" if channels == 1 else "RGB", (h, w))
     except DatasetError as exc:
         raise PredictError(str(exc)) from None
-    x = torch.from_numpy(pixels.astype(np.float32) / 255.0)
+    x = torch.from_numpy(pixels.astype(np.float32) * np.float32(1 / 255))  # as assemble.py
     return x[None] if x.dim() == 2 else x.permute(2, 0, 1).contiguous()
 
 
