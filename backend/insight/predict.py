@@ -274,3 +274,16 @@ def top_classes(probs: torch.Tensor, names: list[str], k: int = 3) -> list[tuple
     """The k most probable classes of one sample, most probable first."""
     values, indices = torch.topk(probs, min(k, len(names)))
     return [(names[int(i)], float(v)) for v, i in zip(values, indices)]
+
+
+def plane_probabilities(predictor: Predictor, extent: tuple[float, float, float, float],
+                        n: int = 100) -> np.ndarray:
+    """Class probabilities over an n × n grid of a 2-feature model's raw input plane,
+    extent (x0, x1, y0, y1): (n, n, classes), row i at y = y0 + i·(y1 − y0)/(n − 1)."""
+    if predictor.sample_shape != (2,):
+        raise PredictError(f"the model takes {_shape(predictor.sample_shape)} values, not a "
+                           "point of a plane")
+    x0, x1, y0, y1 = extent
+    ys, xs = torch.meshgrid(torch.linspace(y0, y1, n), torch.linspace(x0, x1, n), indexing="ij")
+    points = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)
+    return predictor.probabilities(points).reshape(n, n, -1).numpy()

@@ -1,11 +1,16 @@
-"""A LeNet digits run trained for a few epochs, for the predict, attribution and attack tests."""
+"""A LeNet digits run trained for a few epochs, and a linear classifier with known weights,
+for the predict, attribution and attack tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
+from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.data import load_dataset
+from netcanvas.backend.graph import Graph
+from netcanvas.backend.insight.predict import Predictor
+from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.runs import DataInfo, RunStore
 from netcanvas.backend.training import Trainer
@@ -25,3 +30,16 @@ def trained_digits_run(root: Path, epochs: int = 3):
     run.data = DataInfo.of(data)
     run.ended(Trainer(run.project, data, checkpoint_dir=run.checkpoint_dir).run())
     return run, data
+
+
+def linear_predictor(features: int = 4, mean=None, std=None, scale: float = 1.0) -> Predictor:
+    """Input(features) -> Linear(3) -> Output, seeded, its data normalised by mean and std."""
+    g = Graph()
+    x, fc, out = (g.add("input", "x", shape=(features,)), g.add("linear", "fc", out_features=3),
+                  g.add("output", "out"))
+    g.connect(x, fc)
+    g.connect(fc, out)
+    torch.manual_seed(0)
+    model = compile_graph(g, device="cpu")
+    data = DataInfo("classification", ["a", "b", "c"], (features,), mean, std, scale)
+    return Predictor(model, data, "linear", Project(graph=g))

@@ -6,26 +6,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from insight_support import trained_digits_run
-from netcanvas.backend.compiler import compile_graph
-from netcanvas.backend.graph import Graph
+from insight_support import linear_predictor, trained_digits_run
 from netcanvas.backend.insight.attribution import attribute, baseline, occlusion_window
-from netcanvas.backend.insight.predict import Predictor, from_run
-from netcanvas.backend.project import Project
-from netcanvas.backend.runs import DataInfo
-
-
-def linear_predictor(mean=None, std=None, scale: float = 1.0) -> Predictor:
-    """Input(4) -> Linear(3) -> Output, with seeded weights."""
-    g = Graph()
-    x, fc, out = g.add("input", "x", shape=(4,)), g.add("linear", "fc", out_features=3), \
-        g.add("output", "out")
-    g.connect(x, fc)
-    g.connect(fc, out)
-    torch.manual_seed(0)
-    model = compile_graph(g, device="cpu")
-    data = DataInfo("classification", ["a", "b", "c"], (4,), mean, std, scale)
-    return Predictor(model, data, "linear", Project(graph=g))
+from netcanvas.backend.insight.predict import from_run
 
 
 @pytest.mark.parametrize("target", [0, 2])
@@ -39,7 +22,7 @@ def test_saliency_of_a_linear_model_is_its_weights(target):
 
 def test_saliency_is_taken_in_raw_units_through_the_normalisation():
     mean, std, scale = [1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 0.5, 1.0], 0.5
-    predictor = linear_predictor(mean, std, scale)
+    predictor = linear_predictor(4, mean, std, scale)
     weights = predictor.model.module.fc.weight.detach()
     result = attribute(predictor, torch.randn(4), "saliency", 1)
     expected = weights[1] / (torch.tensor(std) * scale)  # d/dx of w·(x − m·s)/(σ·s)
@@ -47,7 +30,7 @@ def test_saliency_is_taken_in_raw_units_through_the_normalisation():
 
 
 def test_occlusion_of_a_linear_model_is_each_values_contribution():
-    predictor = linear_predictor([0.5] * 4, [2.0] * 4)
+    predictor = linear_predictor(4, [0.5] * 4, [2.0] * 4)
     x = torch.randn(4)
     weights = predictor.model.module.fc.weight.detach()
     result = attribute(predictor, x, "occlusion", 0)

@@ -8,13 +8,14 @@ import csv
 import numpy as np
 import pytest
 import torch
-from insight_support import LENET, trained_digits_run
+from insight_support import LENET, linear_predictor, trained_digits_run
 from netcanvas.backend.cli import main
 from netcanvas.backend.data import load_dataset
 from netcanvas.backend.insight.predict import (
     PredictError,
     from_file,
     from_run,
+    plane_probabilities,
     read_inputs,
     top_classes,
 )
@@ -138,3 +139,14 @@ def test_bad_weights_and_missing_inputs_are_one_line(tmp_path, capsys):
     assert "no such weights file" in capsys.readouterr().err
     with pytest.raises(PredictError, match="no such file"):
         read_inputs(None, [tmp_path / "missing.png"])
+
+
+def test_plane_probabilities_tile_a_two_feature_models_input_plane():
+    predictor = linear_predictor(features=2, mean=[1.0, -1.0], std=[2.0, 0.5])
+    grid = plane_probabilities(predictor, (-3.0, 3.0, 0.0, 2.0), n=7)
+    assert grid.shape == (7, 7, 3)
+    for (i, j), point in (((0, 0), [-3.0, 0.0]), ((6, 0), [-3.0, 2.0]), ((3, 5), [2.0, 1.0])):
+        assert np.allclose(grid[i, j], predictor.probabilities(torch.tensor(point))[0],
+                           atol=1e-6)
+    with pytest.raises(PredictError, match="not a point of a plane"):
+        plane_probabilities(linear_predictor(features=4), (0, 1, 0, 1))
