@@ -39,6 +39,7 @@ from netcanvas.app.training.layers_tab import LayersTab
 from netcanvas.app.training.run_tab import RunTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
 from netcanvas.app.training.settings_form import SettingsForm
+from netcanvas.app.training.try_tab import TryTab
 from netcanvas.app.training.worker import (
     BoundaryUpdated,
     ClosedForm,
@@ -137,6 +138,7 @@ class TrainingDock(QDockWidget):
                               self.resume_action)
         self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
                                  self.export_python_action])
+        self.try_tab = TryTab(self._loaded_dataset)
         self.layers_tab = LayersTab()
         self.experiments_tab = ExperimentsTab()
         settings_scroll = QScrollArea()
@@ -147,6 +149,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(settings_scroll, "Settings")
         self.tabs.addTab(self.run_tab, "Run")
         self.tabs.addTab(self.eval_tab, "Evaluation")
+        self.tabs.addTab(self.try_tab, "Try it")
         self.tabs.addTab(self.layers_tab, "Layers")
         self.tabs.addTab(self.experiments_tab, "Experiments")
         self.setWidget(self.tabs)
@@ -249,6 +252,7 @@ class TrainingDock(QDockWidget):
         self.shown = run if run is not None and run.usable else None
         self.exports.run = self.shown
         self.eval_tab.set_run(self.shown)
+        self.try_tab.set_run(self.shown)
         self._update_actions()
 
     def choose_runs_folder(self) -> None:

@@ -1,0 +1,126 @@
+"""Why: attribution maps of the Try-it input for the predicted or a chosen class, side by side
+for saliency, Integrated Gradients and occlusion (computed by backend/insight/attribution.py),
+overlaid on the input: red where a value raises the class's score, blue where it lowers it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from netcanvas.app.training.image_grid import pixmap
+
+REFRESH_MS = 200  # the maps follow the input once drawing pauses
+PICTURE = 150
+PREDICTED = "predicted class"
+RAISES = np.array([230, 50, 30], dtype=np.float32)
+LOWERS = np.array([30, 110, 240], dtype=np.float32)
+
+
+def overlay(values: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """A (C, H, W) input in [0, 1] (grey unless RGB) with a signed (H, W) map over it: uint8
+    (H, W, 3), red for positive, blue for negative, more opaque the larger |map|."""
+    rgb = values.transpose(1, 2, 0) if values.shape[0] == 3 else np.repeat(
+        values.mean(axis=0)[..., None], 3, axis=2)
+    rgb = 25 + rgb * 200
+    peak = float(np.abs(heat).max())
+    scaled = heat / peak if peak > 0 else heat
+    alpha = (np.abs(scaled) * 0.75)[..., None]
+    colour = np.where(scaled[..., None] >= 0, RAISES, LOWERS)
+    return (rgb * (1 - alpha) + colour * alpha).clip(0, 255).astype(np.uint8)
+
+
+class WhyPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from netcanvas.backend.insight.attribution import METHODS
+
+        self.methods = METHODS
+        self.predictor = None
+        self.input: np.ndarray | None = None
+        self.results: dict[str, object] = {}  # method -> the backend's Attribution
+        self.target = QComboBox()
+        self.target.setToolTip("The class whose score the maps explain")
+        self.target.currentIndexChanged.connect(self._schedule)
+        self.pictures: dict[str, QLabel] = {}
+        self.maps = QWidget()  # image inputs: one overlay per method
+        grid = QGridLayout(self.maps)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for col, (method, title) in enumerate(METHODS.items()):
+            picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+            picture.setMinimumSize(PICTURE, PICTURE)
+            grid.addWidget(QLabel(title, alignment=Qt.AlignmentFlag.AlignCenter), 0, col)
+            grid.addWidget(picture, 1, col)
+            self.pictures[method] = picture
+        self.table = QLabel(textFormat=Qt.TextFormat.RichText)  # vector inputs
+        self.caption = QLabel(wordWrap=True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("<b>Why</b> — explain"))
+        row.addWidget(self.target, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.maps)
+        layout.addWidget(self.table)
+        layout.addWidget(self.caption)
+        layout.addStretch(1)
+        self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    def set_predictor(self, predictor) -> None:
+        self.predictor, self.input, self.results = predictor, None, {}
+        self.target.blockSignals(True)
+        self.target.clear()
+        if predictor is not None:
+            self.target.addItems([PREDICTED, *predictor.class_names])
+        self.target.blockSignals(False)
+        image = predictor is not None and predictor.is_image
+        for picture in self.pictures.values():
+            picture.clear()
+        self.maps.setVisible(image)
+        self.table.setVisible(not image)
+        self.table.clear()
+        self.caption.clear()
+
+    def set_input(self, values: np.ndarray) -> None:
+        self.input = values
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self.predictor is not None and self.input is not None:
+            self._timer.start()
+
+    def refresh(self) -> None:
+        """Compute the three maps for the current input and class now."""
+        from netcanvas.backend.insight.attribution import attribute
+
+        if self.predictor is None or self.input is None:
+            return
+        index = self.target.currentIndex()
+        target = None if index <= 0 else index - 1
+        self.results = {m: attribute(self.predictor, self.input, m, target) for m in self.methods}
+        explained = next(iter(self.results.values())).target
+        name = self.predictor.class_names[explained]
+        if self.predictor.is_image:
+            for method, result in self.results.items():
+                self.pictures[method].setPixmap(pixmap(overlay(self.input, result.map()),
+                                                       PICTURE))
+        else:
+            self._table(explained)
+        which = "the predicted class" if target is None else "the chosen class"
+        self.caption.setText(
+            f"Class <b>{name}</b> ({which}). Red: the value raises the class's score (its "
+            "logit), blue: lowers it; each map is scaled to its own peak. Integrated "
+            "Gradients and occlusion compare with a baseline input ("
+            + ("black" if self.predictor.is_image else "the training mean") + ").")
+
+    def _table(self, explained: int) -> None:
+        shape = self.predictor.sample_shape
+        names = [f"x{i + 1}" for i in range(int(np.prod(shape)))]
+        rows = "".join(
+            f"<tr><td><b>{name}</b></td><td align=right>{self.input.reshape(-1)[i]:.3g}</td>"
+            + "".join(f"<td align=right>{r.map()[i]:+.3g}</td>" for r in self.results.values())
+            + "</tr>" for i, name in enumerate(names))
+        heads = "".join(f"<th>{title}</th>" for title in self.methods.values())
+        self.table.setText(f"<table cellspacing=0 cellpadding=3><tr><th></th><th>value</th>"
+                           f"{heads}</tr>{rows}</table>")

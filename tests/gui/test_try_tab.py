@@ -1,0 +1,117 @@
+"""Try it and Why (app/training/try_tab.py, why_view.py): drawing on the pixel grid with the
+mouse changes the model's input and its probability bars; test samples, image files and the
+2-D decision boundary feed it too; the Why maps follow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+
+from netcanvas.app.training.try_tab import TryTab
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+from insight_support import trained_digits_run  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    return trained_digits_run(tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture
+def tab(qtbot, digits):
+    run, data = digits
+    widget = TryTab(lambda project: data)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 420)
+    widget.show()
+    widget.set_run(run)
+    return widget
+
+
+def drag(qtbot, canvas, cells, button=Qt.MouseButton.LeftButton):
+    """Press on the first cell, move through the others, release on the last."""
+    points = [canvas.cell_centre(r, c) for r, c in cells]
+    qtbot.mousePress(canvas, button, pos=points[0])
+    for point in points[1:]:
+        qtbot.mouseMove(canvas, point)  # offscreen: moves carry no buttons, so send them
+        canvas.mouseMoveEvent(_move(point, button))
+    qtbot.mouseRelease(canvas, button, pos=points[-1])
+
+
+def _move(point: QPoint, button):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+
+    return QMouseEvent(QMouseEvent.Type.MouseMove, QPointF(point), QPointF(point), button,
+                       button, Qt.KeyboardModifier.NoModifier)
+
+
+def test_drawing_changes_the_input_and_the_bars(qtbot, tab):
+    canvas = tab.canvas
+    qtbot.waitUntil(lambda: tab.probs is not None)
+    blank = tab.bars.shown
+    assert not tab.input.any() and len(blank) == 10
+    drag(qtbot, canvas, [(1, 4), (2, 4), (3, 4), (4, 4), (5, 4), (6, 4)])  # a "1"
+    qtbot.waitUntil(lambda: tab.bars.shown != blank)
+    assert tab.input[0, 1:7, 4].min() > 0.9 and tab.input[0, :, 0].max() < 0.05
+    assert np.array_equal(tab.input, canvas.values)
+    expected = tab.predictor.probabilities(tab.input)[0].numpy()
+    assert np.allclose([p for _, p in tab.bars.shown], expected, atol=1e-6)
+    assert [bar.value() for bar in tab.bars.bars] == [round(p * 1000) for p in expected]
+    drawn = tab.input.copy()
+    drag(qtbot, canvas, [(3, 4), (4, 4)], Qt.MouseButton.RightButton)  # erase the middle
+    qtbot.waitUntil(lambda: not np.array_equal(tab.input, drawn))
+    assert tab.input[0, 3:5, 4].max() < 0.05 and tab.input[0, 1, 4] > 0.9
+    tab.clear_button.click()
+    qtbot.waitUntil(lambda: not tab.input.any())
+
+
+def test_the_eraser_tool_erases_with_the_left_button(qtbot, tab):
+    drag(qtbot, tab.canvas, [(2, 2), (2, 3)])
+    qtbot.waitUntil(lambda: tab.input[0, 2, 2] > 0.9)
+    tab.eraser.click()
+    drag(qtbot, tab.canvas, [(2, 2), (2, 3)])
+    qtbot.waitUntil(lambda: tab.input[0, 2, 2] < 0.05)
+
+
+def test_test_samples_and_image_files_feed_the_model(qtbot, tab, digits, tmp_path):
+    run, data = digits
+    tab.sample.setValue(5)
+    tab.sample_button.click()
+    x, y = tab.predictor.test_samples(data)
+    qtbot.waitUntil(lambda: tab.input is not None and np.allclose(tab.input, x[5].numpy()))
+    assert f"true class {int(y[5])}" in tab.note.text()
+    pixels = (x[7, 0].numpy() * 255).round().astype(np.uint8)
+    Image.fromarray(pixels).convert("RGB").save(tmp_path / "mine.png")  # made grey again
+    tab.load_image(str(tmp_path / "mine.png"))
+    qtbot.waitUntil(lambda: np.abs(tab.input - x[7].numpy()).max() < 1 / 255)
+    (tmp_path / "bad.png").write_text("no image")
+    tab.load_image(str(tmp_path / "bad.png"))
+    assert "cannot read image" in tab.note.text()
+
+
+def test_why_maps_follow_the_input_for_the_chosen_class(qtbot, tab, digits):
+    run, data = digits
+    x, _ = tab.predictor.test_samples(data)
+    tab.canvas.set_values(x[0].numpy())
+    qtbot.waitUntil(lambda: bool(tab.why.results), timeout=5000)
+    predicted = int(tab.probs.argmax())
+    assert {r.target for r in tab.why.results.values()} == {predicted}
+    assert all(not p.pixmap().isNull() for p in tab.why.pictures.values())
+    other = (predicted + 1) % 10
+    tab.why.target.setCurrentIndex(other + 1)
+    qtbot.waitUntil(lambda: {r.target for r in tab.why.results.values()} == {other})
+    assert f"<b>{other}</b>" in tab.why.caption.text()
+
+
+def test_no_run_leaves_nothing_to_try(qtbot):
+    widget = TryTab()
+    qtbot.addWidget(widget)
+    assert "Train a classifier" in widget.source.text()
+    assert not widget.canvas.isEnabled() and not widget.bars.isEnabled()
