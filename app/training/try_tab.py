@@ -88,6 +88,7 @@ class VectorEditor(QWidget):
         self.spins: list[QDoubleSpinBox] = []
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
         self.plot.setMinimumSize(220, 200)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
@@ -138,8 +139,8 @@ class VectorEditor(QWidget):
         lo, hi = (x.min(0), x.max(0)) if x is not None and len(x) else (np.full(2, -3.0),
                                                                          np.full(2, 3.0))
         margin = (hi - lo) * 0.1 + 1e-3
-        x0, y0 = lo - margin
-        x1, y1 = hi + margin
+        x0, y0 = map(float, lo - margin)
+        x1, y1 = map(float, hi + margin)
         bg, _fg = palette_colours(self)
         probs = plane_probabilities(predictor, (x0, x1, y0, y1), BOUNDARY_GRID)
         self.image.setImage(class_tint(probs, bg), autoLevels=False, levels=(0, 255))

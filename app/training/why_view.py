@@ -13,6 +13,7 @@ from netcanvas.app.training.image_grid import pixmap
 REFRESH_MS = 200  # the maps follow the input once drawing pauses
 PICTURE = 150
 PREDICTED = "predicted class"
+SHORT = {"saliency": "gradient", "integrated_gradients": "IG", "occlusion": "occlusion"}
 RAISES = np.array([230, 50, 30], dtype=np.float32)
 LOWERS = np.array([30, 110, 240], dtype=np.float32)
 
@@ -39,6 +40,7 @@ class WhyPanel(QWidget):
         self.predictor = None
         self.input: np.ndarray | None = None
         self.results: dict[str, object] = {}  # method -> the backend's Attribution
+        self.explained: np.ndarray | None = None  # the input the results explain
         self.target = QComboBox()
         self.target.setToolTip("The class whose score the maps explain")
         self.target.currentIndexChanged.connect(self._schedule)
@@ -68,7 +70,7 @@ class WhyPanel(QWidget):
         self._timer.timeout.connect(self.refresh)
 
     def set_predictor(self, predictor) -> None:
-        self.predictor, self.input, self.results = predictor, None, {}
+        self.predictor, self.input, self.results, self.explained = predictor, None, {}, None
         self.target.blockSignals(True)
         self.target.clear()
         if predictor is not None:
@@ -99,6 +101,7 @@ class WhyPanel(QWidget):
         index = self.target.currentIndex()
         target = None if index <= 0 else index - 1
         self.results = {m: attribute(self.predictor, self.input, m, target) for m in self.methods}
+        self.explained = self.input
         explained = next(iter(self.results.values())).target
         name = self.predictor.class_names[explained]
         if self.predictor.is_image:
@@ -108,11 +111,12 @@ class WhyPanel(QWidget):
         else:
             self._table(explained)
         which = "the predicted class" if target is None else "the chosen class"
-        self.caption.setText(
-            f"Class <b>{name}</b> ({which}). Red: the value raises the class's score (its "
-            "logit), blue: lowers it; each map is scaled to its own peak. Integrated "
-            "Gradients and occlusion compare with a baseline input ("
-            + ("black" if self.predictor.is_image else "the training mean") + ").")
+        how = ("Red: the pixel raises the class's score (its logit), blue: lowers it; each "
+               "map is scaled to its own peak. Integrated Gradients and occlusion compare "
+               "with a black image." if self.predictor.is_image else
+               "Positive: the value raises the class's score (its logit), negative: lowers it. "
+               "Integrated Gradients and occlusion compare with the training mean.")
+        self.caption.setText(f"Class <b>{name}</b> ({which}). {how}")
 
     def _table(self, explained: int) -> None:
         shape = self.predictor.sample_shape
@@ -121,6 +125,6 @@ class WhyPanel(QWidget):
             f"<tr><td><b>{name}</b></td><td align=right>{self.input.reshape(-1)[i]:.3g}</td>"
             + "".join(f"<td align=right>{r.map()[i]:+.3g}</td>" for r in self.results.values())
             + "</tr>" for i, name in enumerate(names))
-        heads = "".join(f"<th>{title}</th>" for title in self.methods.values())
+        heads = "".join(f"<th>{SHORT[method]}</th>" for method in self.methods)
         self.table.setText(f"<table cellspacing=0 cellpadding=3><tr><th></th><th>value</th>"
                            f"{heads}</tr>{rows}</table>")

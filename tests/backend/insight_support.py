@@ -17,12 +17,18 @@ from netcanvas.backend.training import Trainer
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
 LENET = EXAMPLES / "lenet_digits.netcanvas"
+MOONS = EXAMPLES / "mlp_moons.netcanvas"
 
 
 def trained_digits_run(root: Path, epochs: int = 3):
     """(run, dataset): lenet_digits.netcanvas trained on the CPU, saved under `root`."""
+    return trained_run(root, LENET, epochs)
+
+
+def trained_run(root: Path, example: Path, epochs: int):
+    """(run, dataset): an example project trained on the CPU, saved under `root`."""
     torch.set_num_threads(1)
-    project = load_project(LENET)
+    project = load_project(example)
     project.training.epochs = epochs
     project.training.device = "cpu"
     data = load_dataset(project.dataset)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
@@ -100,7 +101,8 @@ def test_why_maps_follow_the_input_for_the_chosen_class(qtbot, tab, digits):
     run, data = digits
     x, _ = tab.predictor.test_samples(data)
     tab.canvas.set_values(x[0].numpy())
-    qtbot.waitUntil(lambda: bool(tab.why.results), timeout=5000)
+    qtbot.waitUntil(lambda: tab.why.explained is not None
+                    and np.array_equal(tab.why.explained, x[0].numpy()), timeout=5000)
     predicted = int(tab.probs.argmax())
     assert {r.target for r in tab.why.results.values()} == {predicted}
     assert all(not p.pixmap().isNull() for p in tab.why.pictures.values())
@@ -115,3 +117,55 @@ def test_no_run_leaves_nothing_to_try(qtbot):
     qtbot.addWidget(widget)
     assert "Train a classifier" in widget.source.text()
     assert not widget.canvas.isEnabled() and not widget.bars.isEnabled()
+
+
+def test_a_click_on_the_decision_boundary_places_a_moons_point(qtbot, tmp_path):
+    from insight_support import MOONS, trained_run
+
+    run, data = trained_run(tmp_path, MOONS, epochs=3)
+    tab = TryTab(lambda project: data)
+    qtbot.addWidget(tab)
+    tab.resize(1100, 420)
+    tab.show()
+    tab.set_run(run)
+    editor = tab.vector
+    assert tab.editor.currentWidget() is editor and len(editor.spins) == 2
+    assert editor.plot.isVisible() and editor.image.image is not None
+    assert not tab.brush.isVisible()
+    x, _ = tab.predictor.test_samples(data)
+    qtbot.waitUntil(lambda: tab.probs is not None)
+    assert np.allclose(tab.input, x[0].numpy(), atol=1e-3)  # the first test sample to start
+    view = editor.plot.getPlotItem().vb
+    target = (float(x[:, 0].min()), float(x[:, 1].max()))
+    scene = view.mapViewToScene(pg.Point(*target))
+    pos = editor.plot.mapFromScene(scene)
+    qtbot.mouseClick(editor.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: abs(tab.input[0] - target[0]) < 0.05)
+    assert abs(tab.input[1] - target[1]) < 0.05
+    expected = tab.predictor.probabilities(tab.input)[0].numpy()
+    qtbot.waitUntil(lambda: np.allclose([p for _, p in tab.bars.shown], expected, atol=1e-6))
+    editor.spins[0].setValue(1.5)  # typing a value moves the point too
+    qtbot.waitUntil(lambda: tab.input[0] == pytest.approx(1.5))
+    assert list(editor.marker.getData()[0]) == [pytest.approx(1.5)]
+    qtbot.waitUntil(lambda: bool(tab.why.results), timeout=5000)
+    qtbot.waitUntil(lambda: tab.why.explained is not None and tab.why.explained[0] == 1.5,
+                    timeout=5000)
+    assert "x1" in tab.why.table.text() and "occlusion" in tab.why.table.text()
+    qtbot.wait(300)
+    tab.grab().save(str(tmp_path / "moons.png"))
+
+
+def test_the_training_dock_offers_the_shown_run_beside_evaluation(qtbot, digits):
+    from netcanvas.app.training.dock import TrainingDock
+
+    run, _data = digits
+    dock = TrainingDock()
+    qtbot.addWidget(dock)
+    tabs = [dock.tabs.tabText(i) for i in range(dock.tabs.count())]
+    assert tabs.index("Try it") == tabs.index("Evaluation") + 1
+    dock.show_run(run)
+    assert dock.try_tab.predictor is not None and dock.try_tab.predictor.label == run.label
+    assert run.label in dock.try_tab.source.text()
+    dock.show_run(None)
+    assert dock.try_tab.predictor is None and not dock.try_tab.canvas.isEnabled()
+    dock.shutdown()
