@@ -183,15 +183,18 @@ class TryTab(QWidget):
         self.load_button = QPushButton("Load image…")
         self.sample = QSpinBox(minimum=0, maximum=0)
         self.sample_button = QPushButton("Use test sample")
+        self.sample.setToolTip("Index of a sample of the test split")
         self.clear_button.clicked.connect(self.clear)
         self.load_button.clicked.connect(self.load_image)
         self.sample_button.clicked.connect(lambda: self.use_sample(self.sample.value()))
         self.tools = QHBoxLayout()
-        for w in (self.brush, self.eraser, self.clear_button, self.load_button):
+        for w in (self.brush, self.eraser, self.clear_button):
             self.tools.addWidget(w)
         self.tools.addStretch(1)
-        self.tools.addWidget(self.sample)
-        self.tools.addWidget(self.sample_button)
+        sources = QHBoxLayout()
+        for w in (self.load_button, self.sample, self.sample_button):
+            sources.addWidget(w)
+        sources.addStretch(1)
 
         self.canvas = DrawCanvas()
         self.canvas.changed.connect(lambda: self.set_input(self.canvas.values))
@@ -205,6 +208,7 @@ class TryTab(QWidget):
 
         left = QVBoxLayout()
         left.addLayout(self.tools)
+        left.addLayout(sources)
         left.addWidget(self.editor, 1)
         middle = QVBoxLayout()
         middle.addWidget(self.answer)
@@ -316,6 +320,7 @@ class TryTab(QWidget):
             return
         x, y = samples
         index = min(max(index, 0), len(x) - 1)
+        self.sample.setValue(index)
         self.note.setText(f"Test sample {index}: true class "
                           f"{self.predictor.class_names[int(y[index])]}.")
         if self.predictor.is_image:

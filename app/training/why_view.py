@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 from netcanvas.app.training.image_grid import pixmap
 
 REFRESH_MS = 200  # the maps follow the input once drawing pauses
-PICTURE = 150
+PICTURE = 128
 PREDICTED = "predicted class"
 SHORT = {"saliency": "gradient", "integrated_gradients": "IG", "occlusion": "occlusion"}
 RAISES = np.array([230, 50, 30], dtype=np.float32)
