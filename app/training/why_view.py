@@ -100,7 +100,13 @@ class WhyPanel(QWidget):
             return
         index = self.target.currentIndex()
         target = None if index <= 0 else index - 1
-        self.results = {m: attribute(self.predictor, self.input, m, target) for m in self.methods}
+        try:
+            self.results = {m: attribute(self.predictor, self.input, m, target)
+                            for m in self.methods}
+        except (RuntimeError, ValueError) as exc:  # a layer Captum cannot differentiate
+            self.results = {}
+            self.caption.setText(f"Cannot explain this model: {str(exc).splitlines()[0]}")
+            return
         self.explained = self.input
         explained = next(iter(self.results.values())).target
         name = self.predictor.class_names[explained]

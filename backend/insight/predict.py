@@ -179,6 +179,10 @@ def _checked(predictor: Predictor) -> Predictor:
     if len(model.input_shapes) != 1:
         raise PredictError(f"the model has {len(model.input_shapes)} inputs; predict takes "
                            "models with one")
+    out = tuple(model.output_shapes[0])
+    if predictor.classifies and len(out) != 1:
+        raise PredictError(f"the model outputs {_shape(out)} per sample; predict takes "
+                           "classifiers with one score per class")
     data_shape = tuple(predictor.data.sample_shape)
     if data_shape and data_shape != predictor.sample_shape:
         raise PredictError(f"the model takes {_shape(predictor.sample_shape)} samples but its "

@@ -13,6 +13,8 @@ from netcanvas.backend.cli import main
 from netcanvas.backend.data import load_dataset
 from netcanvas.backend.insight.predict import (
     PredictError,
+    Predictor,
+    _checked,
     from_file,
     from_run,
     plane_probabilities,
@@ -150,3 +152,40 @@ def test_plane_probabilities_tile_a_two_feature_models_input_plane():
                            atol=1e-6)
     with pytest.raises(PredictError, match="not a point of a plane"):
         plane_probabilities(linear_predictor(features=4), (0, 1, 0, 1))
+
+
+def test_a_regression_prints_its_predicted_values(tmp_path, capsys):
+    from insight_support import EXAMPLES
+    from netcanvas.backend.compiler import compile_graph
+    from netcanvas.backend.export import save_weights
+    from netcanvas.backend.project_io import load_project
+
+    path = EXAMPLES / "linear_regression.netcanvas"
+    model = compile_graph(load_project(path).graph, device="cpu")
+    save_weights(model, tmp_path / "w.safetensors")
+    rows = tmp_path / "x.csv"
+    rows.write_text("x\n1.5\n-2\n")
+    assert main(["predict", str(path), "--weights", str(tmp_path / "w.safetensors"),
+                 str(rows)]) == 0
+    predictor = from_file(path, tmp_path / "w.safetensors")
+    values = predictor.outputs(torch.tensor([[1.5], [-2.0]])).reshape(-1).tolist()
+    assert capsys.readouterr().out.splitlines() == [f"x.csv row {i + 1}: {v:.4g}"
+                                                    for i, v in enumerate(values)]
+    with pytest.raises(PredictError, match="is a regression"):
+        predictor.probabilities(torch.tensor([[1.5]]))
+
+
+def test_models_that_do_not_classify_one_sample_are_refused_by_name():
+    from insight_support import EXAMPLES
+    from netcanvas.backend.compiler import compile_graph
+    from netcanvas.backend.project_io import load_project
+    from netcanvas.backend.runs import DataInfo
+
+    project = load_project(EXAMPLES / "two_stream.netcanvas")
+    model = compile_graph(project.graph, device="cpu")
+    with pytest.raises(PredictError, match="inputs; predict takes models with one"):
+        _checked(Predictor(model, DataInfo(input_scale=1.0), "two", project))
+    predictor = linear_predictor()
+    predictor.model.output_shapes = [(3, 4)]
+    with pytest.raises(PredictError, match="outputs 3×4 per sample"):
+        _checked(predictor)
