@@ -12,6 +12,7 @@ import pyqtgraph as pg
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 
 from netcanvas.app.training.try_tab import TryTab
 
@@ -39,9 +40,8 @@ def drag(qtbot, canvas, cells, button=Qt.MouseButton.LeftButton):
     """Press on the first cell, move through the others, release on the last."""
     points = [canvas.cell_centre(r, c) for r, c in cells]
     qtbot.mousePress(canvas, button, pos=points[0])
-    for point in points[1:]:
-        qtbot.mouseMove(canvas, point)  # offscreen: moves carry no buttons, so send them
-        canvas.mouseMoveEvent(_move(point, button))
+    for point in points[1:]:  # qtbot.mouseMove carries no buttons: a drag is sent as one
+        QApplication.sendEvent(canvas, _move(point, button))
     qtbot.mouseRelease(canvas, button, pos=points[-1])
 
 
