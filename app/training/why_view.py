@@ -55,7 +55,10 @@ class WhyPanel(QWidget):
             grid.addWidget(picture, 1, col)
             self.pictures[method] = picture
         self.table = QLabel(textFormat=Qt.TextFormat.RichText)  # vector inputs
-        self.caption = QLabel(wordWrap=True)
+        self.caption = QLabel(wordWrap=True, alignment=Qt.AlignmentFlag.AlignTop)
+        # room for four wrapped lines: the side-by-side columns give a wrapped label no
+        # height-for-width, so it would otherwise keep the height of its first text
+        self.caption.setMinimumHeight(self.caption.fontMetrics().lineSpacing() * 4 + 4)
         row = QHBoxLayout()
         row.addWidget(QLabel("<b>Why</b> — explain"))
         row.addWidget(self.target, 1)
