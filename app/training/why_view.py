@@ -4,6 +4,8 @@ overlaid on the input: red where a value raises the class's score, blue where it
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -11,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 from netcanvas.app.training.image_grid import pixmap
 
 REFRESH_MS = 200  # the maps follow the input once drawing pauses
+POLL_MS = 30  # how often a running computation is looked at
 PICTURE = 128
 PREDICTED = "predicted class"
 SHORT = {"saliency": "gradient", "integrated_gradients": "IG", "occlusion": "occlusion"}
@@ -29,6 +32,13 @@ def overlay(values: np.ndarray, heat: np.ndarray) -> np.ndarray:
     alpha = (np.abs(scaled) * 0.75)[..., None]
     colour = np.where(scaled[..., None] >= 0, RAISES, LOWERS)
     return (rgb * (1 - alpha) + colour * alpha).clip(0, 255).astype(np.uint8)
+
+
+def _explain(predictor, values: np.ndarray, target: int | None, methods) -> dict:
+    """The backend's attribution of `values` by each method (runs in the worker thread)."""
+    from netcanvas.backend.insight.attribution import attribute
+
+    return {m: attribute(predictor, values, m, target) for m in methods}
 
 
 class WhyPanel(QWidget):
@@ -71,6 +81,11 @@ class WhyPanel(QWidget):
         layout.addStretch(1)
         self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="why")
+        self._job = None  # (predictor, input, target, future) being computed
+        self._pending = False  # the input or class changed while a job ran
+        self._poll = QTimer(self, interval=POLL_MS)
+        self._poll.timeout.connect(self._collect)
 
     def set_predictor(self, predictor) -> None:
         self.predictor, self.input, self.results, self.explained = predictor, None, {}, None
@@ -96,29 +111,44 @@ class WhyPanel(QWidget):
             self._timer.start()
 
     def refresh(self) -> None:
-        """Compute the three maps for the current input and class now."""
-        from netcanvas.backend.insight.attribution import attribute
-
+        """Compute the three maps for the current input and class, off the GUI thread (a
+        ResNet-18 at 224×224 takes seconds); a change meanwhile is computed next."""
         if self.predictor is None or self.input is None:
+            return
+        if self._job is not None:
+            self._pending = True
             return
         index = self.target.currentIndex()
         target = None if index <= 0 else index - 1
-        try:
-            self.results = {m: attribute(self.predictor, self.input, m, target)
-                            for m in self.methods}
-        except (RuntimeError, ValueError) as exc:  # a layer Captum cannot differentiate
-            self.results = {}
-            self.caption.setText(f"Cannot explain this model: {str(exc).splitlines()[0]}")
+        job = (self.predictor, self.input, target)
+        self._job = (*job, self._pool.submit(_explain, *job, tuple(self.methods)))
+        self._poll.start()
+
+    def _collect(self) -> None:
+        predictor, values, target, future = self._job
+        if not future.done():
             return
-        self.explained = self.input
-        explained = next(iter(self.results.values())).target
+        self._poll.stop()
+        self._job = None
+        if predictor is self.predictor:  # not a run shown before
+            try:
+                self._show(values, target, future.result())
+            except (RuntimeError, ValueError) as exc:  # a layer Captum cannot differentiate
+                self.results = {}
+                self.caption.setText(f"Cannot explain this model: {str(exc).splitlines()[0]}")
+        if self._pending:
+            self._pending = False
+            self.refresh()
+
+    def _show(self, values: np.ndarray, target: int | None, results: dict) -> None:
+        self.results, self.explained = results, values
+        explained = next(iter(results.values())).target
         name = self.predictor.class_names[explained]
         if self.predictor.is_image:
-            for method, result in self.results.items():
-                self.pictures[method].setPixmap(pixmap(overlay(self.input, result.map()),
-                                                       PICTURE))
+            for method, result in results.items():
+                self.pictures[method].setPixmap(pixmap(overlay(values, result.map()), PICTURE))
         else:
-            self._table(explained)
+            self._table(values, explained)
         which = "the predicted class" if target is None else "the chosen class"
         how = ("Red: the pixel raises the class's score (its logit), blue: lowers it; each "
                "map is scaled to its own peak. Integrated Gradients and occlusion compare "
@@ -127,11 +157,11 @@ class WhyPanel(QWidget):
                "Integrated Gradients and occlusion compare with the training mean.")
         self.caption.setText(f"Class <b>{name}</b> ({which}). {how}")
 
-    def _table(self, explained: int) -> None:
+    def _table(self, values: np.ndarray, explained: int) -> None:
         shape = self.predictor.sample_shape
         names = [f"x{i + 1}" for i in range(int(np.prod(shape)))]
         rows = "".join(
-            f"<tr><td><b>{name}</b></td><td align=right>{self.input.reshape(-1)[i]:.3g}</td>"
+            f"<tr><td><b>{name}</b></td><td align=right>{values.reshape(-1)[i]:.3g}</td>"
             + "".join(f"<td align=right>{r.map()[i]:+.3g}</td>" for r in self.results.values())
             + "</tr>" for i, name in enumerate(names))
         heads = "".join(f"<th>{SHORT[method]}</th>" for method in self.methods)

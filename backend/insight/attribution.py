@@ -83,5 +83,5 @@ def attribute(predictor: Predictor, x_raw: torch.Tensor, method: str,
             window, strides = occlusion_window(predictor.sample_shape)
             values = Occlusion(forward).attribute(x, sliding_window_shapes=window,
                                                   strides=strides, baselines=base,
-                                                  target=target)
+                                                  target=target, perturbations_per_eval=64)
     return Attribution(method, target, values.detach()[0].numpy(), delta)
