@@ -20,11 +20,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backend"))
 
 
-def settle(app: QApplication, seconds: float = 1.5) -> None:
-    end = time.monotonic() + seconds
+def settle(app: QApplication, tab, timeout: float = 60.0) -> None:
+    """Let the bars and the Why maps (computed in a worker thread) catch up with the input."""
+    import numpy as np
+
+    end = time.monotonic() + timeout
     while time.monotonic() < end:
         app.processEvents()
+        why = tab.why
+        if (tab.input is not None and why.explained is not None and why._job is None
+                and np.array_equal(why.explained, tab.input)):
+            break
         time.sleep(0.02)
+    for _ in range(20):
+        app.processEvents()
 
 
 def stroke(app: QApplication, canvas, cells) -> None:
@@ -51,10 +60,10 @@ def main(argv: list[str]) -> int:
     tab.set_run(run)
     stroke(app, tab.canvas, [(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6)])
     stroke(app, tab.canvas, [(1, 6), (2, 5.6), (3, 5), (4, 4.4), (5, 4), (6, 3.5)])
-    settle(app)
+    settle(app, tab)
     tab.grab().save(str(out / "tryit-drawing.png"))
     tab.use_sample(3)
-    settle(app)
+    settle(app, tab)
     tab.grab().save(str(out / "why-saliency.png"))
     print(f"wrote {out / 'tryit-drawing.png'} and {out / 'why-saliency.png'}")
     return 0

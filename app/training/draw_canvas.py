@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtGui import QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -113,14 +113,13 @@ class DrawCanvas(QWidget):
         channels, h, w = self.values.shape
         cell = rect.width() / w
         pixels = (self.values * 255).round().astype(np.uint8)
-        for r in range(h):
-            for c in range(w):
-                if channels == 3:
-                    colour = QColor(*(int(v) for v in pixels[:, r, c]))
-                else:
-                    colour = QColor(*([int(pixels[:, r, c].mean())] * 3))
-                painter.fillRect(QRectF(rect.left() + c * cell, rect.top() + r * cell,
-                                        cell, cell), colour)
+        if channels == 3:
+            rgb = np.ascontiguousarray(pixels.transpose(1, 2, 0))
+            image = QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888)
+        else:
+            grey = np.ascontiguousarray(pixels.mean(axis=0).astype(np.uint8))
+            image = QImage(grey.tobytes(), w, h, w, QImage.Format.Format_Grayscale8)
+        painter.drawImage(rect, image)  # no smoothing: each value stays one crisp cell
         if cell >= 6:  # the grid, where cells are big enough to see it
             grid = self.palette().color(QPalette.ColorRole.Mid)
             grid.setAlpha(110)
