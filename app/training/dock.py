@@ -42,6 +42,7 @@ from netcanvas.app.training.layers_tab import LayersTab
 from netcanvas.app.training.run_tab import RunTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
 from netcanvas.app.training.settings_form import SettingsForm
+from netcanvas.app.training.try_tab import TryTab
 from netcanvas.app.training.worker import (
     BoundaryUpdated,
     ClosedForm,
@@ -132,6 +133,7 @@ class TrainingDock(QDockWidget):
                               self.resume_action)
         self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
                                  self.export_python_action])
+        self.try_tab = TryTab(self._loaded_dataset)
         self.layers_tab = LayersTab()
         self.experiments_tab = ExperimentsTab()
         self.fool_tab = FoolTab()
@@ -143,6 +145,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(settings_scroll, "Settings")
         self.tabs.addTab(self.run_tab, "Run")
         self.tabs.addTab(self.eval_tab, "Evaluation")
+        self.tabs.addTab(self.try_tab, "Try it")
         self.tabs.addTab(self.layers_tab, "Layers")
         self.tabs.addTab(self.experiments_tab, "Experiments")
         self.tabs.addTab(self.fool_tab, "Fool it")
@@ -244,6 +247,7 @@ class TrainingDock(QDockWidget):
         self.shown = run if run is not None and run.usable else None
         self.exports.run = self.shown
         self.eval_tab.set_run(self.shown)
+        self.try_tab.set_run(self.shown)
         self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
                               self._loaded_dataset(self.shown.project) if self.shown else None)
         self._update_actions()

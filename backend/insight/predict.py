@@ -179,6 +179,10 @@ def _checked(predictor: Predictor) -> Predictor:
     if len(model.input_shapes) != 1:
         raise PredictError(f"the model has {len(model.input_shapes)} inputs; predict takes "
                            "models with one")
+    out = tuple(model.output_shapes[0])
+    if predictor.classifies and len(out) != 1:
+        raise PredictError(f"the model outputs {_shape(out)} per sample; predict takes "
+                           "classifiers with one score per class")
     data_shape = tuple(predictor.data.sample_shape)
     if data_shape and data_shape != predictor.sample_shape:
         raise PredictError(f"the model takes {_shape(predictor.sample_shape)} samples but its "
@@ -228,7 +232,7 @@ def read_image_sample(predictor: Predictor, path: str | os.PathLike) -> torch.Te
         pixels = read_image(Path(path), "L" if channels == 1 else "RGB", (h, w))
     except DatasetError as exc:
         raise PredictError(str(exc)) from None
-    x = torch.from_numpy(pixels.astype(np.float32) / 255.0)
+    x = torch.from_numpy(pixels.astype(np.float32) * np.float32(1 / 255))  # as assemble.py
     return x[None] if x.dim() == 2 else x.permute(2, 0, 1).contiguous()
 
 
@@ -274,3 +278,16 @@ def top_classes(probs: torch.Tensor, names: list[str], k: int = 3) -> list[tuple
     """The k most probable classes of one sample, most probable first."""
     values, indices = torch.topk(probs, min(k, len(names)))
     return [(names[int(i)], float(v)) for v, i in zip(values, indices)]
+
+
+def plane_probabilities(predictor: Predictor, extent: tuple[float, float, float, float],
+                        n: int = 100) -> np.ndarray:
+    """Class probabilities over an n × n grid of a 2-feature model's raw input plane,
+    extent (x0, x1, y0, y1): (n, n, classes), row i at y = y0 + i·(y1 − y0)/(n − 1)."""
+    if predictor.sample_shape != (2,):
+        raise PredictError(f"the model takes {_shape(predictor.sample_shape)} values, not a "
+                           "point of a plane")
+    x0, x1, y0, y1 = extent
+    ys, xs = torch.meshgrid(torch.linspace(y0, y1, n), torch.linspace(x0, x1, n), indexing="ij")
+    points = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)
+    return predictor.probabilities(points).reshape(n, n, -1).numpy()
