@@ -21,6 +21,7 @@ from netcanvas.backend.shapes import analyze
 from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
 from netcanvas.graph_editor.node_item import card_size
+from netcanvas.app.node_kinds import node_kinds
 from PySide6.QtWidgets import QApplication
 
 SIZE = (1400, 900)
@@ -59,7 +60,7 @@ def timed(fn, repeat: int = 1) -> float:
 
 def make_view(graph: Graph):
     document = EditDocument(Project(graph=graph))
-    scene = GraphScene(document)
+    scene = GraphScene(document, kinds=node_kinds())
     document.setParent(scene)
     view = GraphView(scene)
     view.resize(*SIZE)
