@@ -110,7 +110,7 @@ class VectorEditor(QWidget):
         for i in range(size):
             spin = QDoubleSpinBox(minimum=-1e6, maximum=1e6, decimals=3, singleStep=0.1)
             spin.valueChanged.connect(self._edited)
-            self.form.addRow(names[i] if i < len(names) else f"x{i + 1}", spin)
+            self.form.addRow(names[i], spin)
             self.spins.append(spin)
 
     def values(self) -> np.ndarray:
@@ -261,7 +261,12 @@ class TryTab(QWidget):
             self.canvas.set_values(np.zeros(shape, dtype=np.float32))
         else:
             self.editor.setCurrentWidget(self.vector)
-            self.vector.setup(int(np.prod(shape)), [])
+            loaded = self.dataset_for(self.predictor.project)  # a CSV's column names
+            size = int(np.prod(shape))
+            names = list(loaded.extra.get("feature_names", [])) if loaded else []
+            names = names if len(names) == size else [f"x{i + 1}" for i in range(size)]
+            self.vector.setup(size, names)
+            self.why.feature_names = names
             samples = self._test_samples()
             x, y = samples if samples is not None else (None, None)
             if x is not None:

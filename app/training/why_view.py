@@ -51,6 +51,7 @@ class WhyPanel(QWidget):
         self.input: np.ndarray | None = None
         self.results: dict[str, object] = {}  # method -> the backend's Attribution
         self.explained: np.ndarray | None = None  # the input the results explain
+        self.feature_names: list[str] = []  # vector inputs: one per value
         self.target = QComboBox()
         self.target.setToolTip("The class whose score the maps explain")
         self.target.currentIndexChanged.connect(self._schedule)
@@ -158,8 +159,9 @@ class WhyPanel(QWidget):
         self.caption.setText(f"Class <b>{name}</b> ({which}). {how}")
 
     def _table(self, values: np.ndarray, explained: int) -> None:
-        shape = self.predictor.sample_shape
-        names = [f"x{i + 1}" for i in range(int(np.prod(shape)))]
+        size = int(np.prod(self.predictor.sample_shape))
+        names = self.feature_names if len(self.feature_names) == size else [
+            f"x{i + 1}" for i in range(size)]
         rows = "".join(
             f"<tr><td><b>{name}</b></td><td align=right>{values.reshape(-1)[i]:.3g}</td>"
             + "".join(f"<td align=right>{r.map()[i]:+.3g}</td>" for r in self.results.values())

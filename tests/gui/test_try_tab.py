@@ -123,6 +123,7 @@ def test_a_click_on_the_decision_boundary_places_a_moons_point(qtbot, tmp_path):
     from insight_support import MOONS, trained_run
 
     run, data = trained_run(tmp_path, MOONS, epochs=3)
+    data.extra["feature_names"] = ["width", "height"]  # as a CSV dataset names its columns
     tab = TryTab(lambda project: data)
     qtbot.addWidget(tab)
     tab.resize(1100, 420)
@@ -150,7 +151,8 @@ def test_a_click_on_the_decision_boundary_places_a_moons_point(qtbot, tmp_path):
     qtbot.waitUntil(lambda: bool(tab.why.results), timeout=5000)
     qtbot.waitUntil(lambda: tab.why.explained is not None and tab.why.explained[0] == 1.5,
                     timeout=5000)
-    assert "x1" in tab.why.table.text() and "occlusion" in tab.why.table.text()
+    assert "<b>width</b>" in tab.why.table.text() and "occlusion" in tab.why.table.text()
+    assert editor.form.labelForField(editor.spins[1]).text() == "height"
     qtbot.wait(300)
     tab.grab().save(str(tmp_path / "moons.png"))
 
