@@ -8,19 +8,16 @@ import csv
 import math
 from pathlib import Path
 
-from netcanvas.backend.cli.common import UsageError, fail
+from netcanvas.backend.cli.common import UsageError, fail, trained_model_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "attack", help="test accuracy under adversarial attack (FGSM, PGD) for each ε",
+    p = trained_model_command(
+        subparsers, "attack", help="test accuracy under adversarial attack (FGSM, PGD) for each ε",
         description="Attack every test sample with FGSM (x + ε·sign(∇ₓJ)) or PGD (iterated "
                     "and projected onto the ε-ball) and print the test accuracy for each ε. "
                     "ε is in raw-input units, before the dataset's normalisation (pixels in "
                     "[0, 1]; for the 8×8 digits 1 = 16 grey levels).")
-    p.add_argument("file", help="the .netcanvas project")
-    p.add_argument("--weights", required=True, metavar="W",
-                   help="trained weights: a .safetensors file, a checkpoint or a run folder")
     p.add_argument("--eps", default="0,0.05,0.1,0.2", metavar="E1,E2,...",
                    help="the ε values, comma-separated (default 0,0.05,0.1,0.2)")
     p.add_argument("--method", choices=("fgsm", "pgd", "both"), default="fgsm",

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import argparse
 
+from netcanvas.backend.cli.common import fail, trained_model_command
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "predict", help="classify image files or CSV rows with trained weights",
+    p = trained_model_command(
+        subparsers, "predict", help="classify image files or CSV rows with trained weights",
         description="Load the project's network with trained weights and print the most "
         "probable classes for each input. Image files are converted, resized and scaled to "
         "[0, 1] as the dataset pipeline does; each CSV row holds one sample's raw values "
         "(a target column, if present, is ignored). The data's normalisation is applied.")
-    p.add_argument("file", help="the .netcanvas project")
-    p.add_argument("--weights", required=True, metavar="W",
-                   help="trained weights: a .safetensors file or a run's checkpoint")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or .csv files")
     p.add_argument("--top", type=int, default=3, metavar="K",
                    help="how many classes to print per input (default 3)")
@@ -23,7 +22,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from netcanvas.backend.cli.common import fail
     from netcanvas.backend.insight.predict import PredictError, from_file, read_inputs, top_classes
 
     if args.top < 1:
