@@ -202,18 +202,11 @@ class Run:
         return self._models[which]
 
     def _load_model(self, which: str):
-        from netcanvas.backend.compiler import compile_graph
-        from netcanvas.backend.training.checkpoint import load_checkpoint, prefixed
+        from netcanvas.backend.training.checkpoint import load_model
 
         if not self.usable:
             raise ValueError(f"{self.label} has no completed epoch: nothing to load")
-        _meta, tensors = load_checkpoint(self.checkpoint_dir)
-        state = prefixed(tensors, "best/") if which == "best" else {}
-        state = state or prefixed(tensors, "model/")
-        model = compile_graph(self.project.graph, device="cpu")
-        model.module.load_state_dict(state)
-        model.module.eval()
-        return model
+        return load_model(self.project.graph, self.checkpoint_dir, which)
 
     def adopt(self, model) -> None:
         """Use `model` (a trained CompiledModel of this snapshot) as the best weights."""

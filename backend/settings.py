@@ -15,7 +15,8 @@ from netcanvas.backend.registry.spec import Param, ParamError
 OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
 PRECISIONS = ("fp32", "bf16", "fp16")
-DEVICE_PATTERN = r"auto|cpu|mps|cuda(:\d{1,3})?"
+ALL_GPUS = "cuda:all"  # every GPU of this machine, one torchrun process each
+DEVICE_PATTERN = r"auto|cpu|mps|cuda(:\d{1,3}|:all)?"
 SEED_MAX = 2**31 - 1
 
 TRAINING: tuple[Param, ...] = (
@@ -50,7 +51,8 @@ TRAINING: tuple[Param, ...] = (
           "improvement; 0 = off.", min=0, max=10_000, label="Early stopping patience"),
     Param("monitor", "choice", "val_loss", "The metric that picks the best epoch.",
           choices=("val_loss", "val_accuracy"), label="Monitor (best epoch)"),
-    Param("device", "str", "auto", "auto, cpu, cuda, cuda:N or mps", pattern=DEVICE_PATTERN),
+    Param("device", "str", "auto", "auto, cpu, cuda, cuda:N, cuda:all (every GPU, one "
+          "process each) or mps", pattern=DEVICE_PATTERN),
     Param("precision", "choice", "fp32", "Mixed precision: bf16 and fp16 need CUDA.",
           choices=PRECISIONS, label="Mixed precision"),
     Param("channels_last", "bool", False, "Channels-last memory layout (CUDA only).",

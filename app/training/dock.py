@@ -9,6 +9,7 @@ the open document only, and evaluation and exports always name the run they come
 from __future__ import annotations
 
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
+from netcanvas.backend.settings import ALL_GPUS
 from netcanvas.backend.training.events import (
     EpochEnded,
     Evaluated,
@@ -335,7 +336,8 @@ class TrainingDock(QDockWidget):
     def _update_actions(self) -> None:
         trained = self.shown is not None
         self.train_action.setEnabled(not self.running)
-        self.pause_action.setEnabled(self.running)
+        # A run on every GPU trains in torchrun's processes, which do not pause.
+        self.pause_action.setEnabled(self.running and self.run.project.training.device != ALL_GPUS)
         self.stop_action.setEnabled(self.running)
         self.resume_action.setEnabled(not self.running and trained and self.shown.can_resume)
         for action in (self.export_onnx_action, self.save_weights_action,

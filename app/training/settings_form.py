@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from netcanvas.backend.graph import SetSetting
 from netcanvas.backend.project import Project, TrainingSettings
-from netcanvas.backend.settings import TRAINING, runnable_reason
+from netcanvas.backend.settings import ALL_GPUS, TRAINING, runnable_reason
 from netcanvas.graph_editor import EditDocument
 from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import (
@@ -61,8 +61,12 @@ class _DeviceProbe(QThread):
     def run(self) -> None:
         import torch
 
-        names = [f"cuda:{i}" if i else "cuda" for i in range(torch.cuda.device_count())]
+        count = torch.cuda.device_count()
+        names = [f"cuda:{i}" if i else "cuda" for i in range(count)]
         labels = [f"{n} ({torch.cuda.get_device_name(i)})" for i, n in enumerate(names)]
+        if count > 1:  # data-parallel: one torchrun process per GPU
+            names.append(ALL_GPUS)
+            labels.append(f"all {count} GPUs of this machine")
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             names.append("mps")
             labels.append("mps (Apple GPU)")

@@ -106,7 +106,8 @@ class TrainingThread(QThread):
     def run(self) -> None:
         import torch
         from netcanvas.backend.data import DatasetError, load_dataset
-        from netcanvas.backend.training import Failed, Trainer, predict
+        from netcanvas.backend.training import Failed, predict
+        from netcanvas.backend.training.remote import trainer_for
 
         # MKL and OpenMP keep their thread count per thread: without this a worker thread's
         # matrix products run on one core however many the process is set to use.
@@ -122,9 +123,9 @@ class TrainingThread(QThread):
                 return
         if self.dataset.sample_shape == (2,) and self.dataset.task == "classification":
             self._grid = _boundary_grid(self.dataset)
-        trainer = Trainer(self.project, self.dataset, on_event=self._on_event,
-                          checkpoint_dir=self.checkpoint_dir, resume_from=self.resume_from,
-                          layer_stats=self.layer_stats)
+        trainer = trainer_for(self.project, self.dataset, on_event=self._on_event,
+                              checkpoint_dir=self.checkpoint_dir, resume_from=self.resume_from,
+                              layer_stats=self.layer_stats)
         with self._lock:
             self._trainer = trainer
             if self._cancelled:

@@ -32,7 +32,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="number of epochs (total, when resuming)")
     p.add_argument("--batch-size", type=int, help="samples per step")
     p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--device", help="auto, cpu, cuda, cuda:1 or mps")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:1, mps, or cuda:all (every GPU of "
+                                    "this machine: --nproc-per-node N GPUs)")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--out", metavar="DIR",
                    help="write the checkpoint, metrics.csv, metrics.json and layers.json here")
@@ -43,6 +44,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="continue from a checkpoint (its folder or checkpoint.json)")
     p.add_argument("--tensorboard", metavar="DIR",
                    help="also write TensorBoard event files here (e.g. OUT/tensorboard)")
+    p.add_argument("--events", metavar="FILE",
+                   help="also write every training event to FILE, one JSON line each, and the "
+                        "run's result last (what the app follows in a multi-process run)")
     launch.add_arguments(p)
     p.set_defaults(run=run)
     return p
@@ -101,11 +105,17 @@ def _train(args, project, world) -> int:
     if args.tensorboard and world.is_main:
         from netcanvas.backend.training.tensorboard import TensorBoardLog
         sinks.append(TensorBoardLog(args.tensorboard))
+    log = None
+    if args.events and world.is_main:
+        from netcanvas.backend.training.remote import EventLog
+        sinks.append(log := EventLog(args.events))
     trainer = Trainer(project, dataset, device=args.device, on_event=fan_out(sinks),
                       checkpoint_dir=out, resume_from=args.resume, world=world,
                       layer_stats=every)
     result = run_cancellable(trainer)
     view.clear()
+    if log is not None:
+        log(result)  # the run's result, last
     for sink in sinks[1:]:
         sink.close()
     if out is not None and not (args.resume and result.failed is not None
@@ -179,7 +189,7 @@ def _load(args):
         raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
     for name, value in overrides.items():
         project.set_setting("training", name, value)
-    from netcanvas.backend.training.device import resolve_device  # torch: seconds, so only now
+    from netcanvas.backend.training.device import processes, resolve_device  # torch: seconds
 
     s = project.training
     try:
@@ -190,6 +200,8 @@ def _load(args):
     if reason:
         raise BadArgs(f"{args.file}: {reason}")
     args.device = s.device
+    if args.nproc_per_node is None and processes(s.device) > 1:
+        args.nproc_per_node = processes(s.device)  # cuda:all: one process per GPU
     return project
 
 

@@ -84,7 +84,7 @@ def device_capacity(device: str) -> tuple[str, int, str] | None:
 
     if device in ("auto", "cuda") or device.startswith("cuda:"):
         if torch.cuda.is_available():
-            index = int(device.split(":")[1]) if ":" in device else 0
+            index = int(device[5:]) if device[5:].isdigit() else 0  # cuda, cuda:all: the first
             props = torch.cuda.get_device_properties(index)
             return f"this GPU ({props.name})", props.total_memory, "cuda"
         if device != "auto":

@@ -182,3 +182,17 @@ def _inside(folder: Path, name: str) -> Path:
 
 def prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def load_model(graph, path: str | os.PathLike, which: str = "best"):
+    """`graph` compiled with a checkpoint's weights, on the CPU, in eval mode: "best" (the best
+    epoch's where tracked, else the last) or "last"."""
+    from netcanvas.backend.compiler import compile_graph
+
+    _meta, tensors = load_checkpoint(path)
+    state = prefixed(tensors, "best/") if which == "best" else {}
+    state = state or prefixed(tensors, "model/")
+    model = compile_graph(graph, device="cpu")
+    model.module.load_state_dict(state)
+    model.module.eval()
+    return model

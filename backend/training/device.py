@@ -6,21 +6,32 @@ import contextlib
 
 import torch
 
+from netcanvas.backend.settings import ALL_GPUS
+
 
 def resolve_device(name: str | None) -> torch.device:
-    """"auto" (or None) picks CUDA, then Apple MPS, then the CPU."""
+    """"auto" (or None) picks CUDA, then Apple MPS, then the CPU. "cuda:all" is CUDA: each
+    torchrun rank takes its own GPU (World.device), a lone process the first."""
     if not name or name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    device = torch.device(name)
+    device = torch.device("cuda" if name == ALL_GPUS else name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but CUDA is not available here")
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device {name!r} asked for, but Apple MPS is not available here")
     return device
+
+
+def processes(name: str | None) -> int:
+    """How many processes a run with this device setting trains in on this machine: one per
+    GPU for "cuda:all", else one."""
+    if name == ALL_GPUS:
+        return max(1, torch.cuda.device_count())
+    return 1
 
 
 def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:

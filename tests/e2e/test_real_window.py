@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,26 @@ class RunningApp:
         return wait_for(ready, STARTUP_S, what)
 
 
+@contextmanager
+def running_app(display: str, tmp_path: Path, project: Path, **env_extra: str):
+    """`netcanvas PROJECT` on the virtual screen with its settings, recovery and runtime
+    folders under tmp_path; stopped on exit."""
+    env = {k: v for k, v in os.environ.items() if k not in SCALING_VARS}
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_ENABLE_HIGHDPI_SCALING="0",
+               NETCANVAS_TEST_GEOMETRY_DUMP=str(tmp_path / "geometry.json"),
+               NETCANVAS_CONFIG_DIR=str(tmp_path / "config"),
+               NETCANVAS_RECOVERY_DIR=str(tmp_path / "recovery"),
+               XDG_RUNTIME_DIR=str(tmp_path), OMP_NUM_THREADS="2", **env_extra)
+    log = tmp_path / "app.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([*netcanvas(), str(project)], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        yield RunningApp(proc, project, tmp_path / "geometry.json", log, Mouse(display))
+    finally:
+        stop(proc)
+
+
 @pytest.fixture
 def app(x_display, tmp_path):  # noqa: F811 - the fixture imported above
     """`netcanvas COPY_OF_EXAMPLE` on the virtual screen; the screen is grabbed to
@@ -64,24 +85,12 @@ def app(x_display, tmp_path):  # noqa: F811 - the fixture imported above
     project = tmp_path / f"{EXAMPLE}.netcanvas"
     examples = importlib.resources.files("netcanvas.resources") / "examples"
     shutil.copyfile(str(examples / f"{EXAMPLE}.netcanvas"), project)
-    env = {k: v for k, v in os.environ.items() if k not in SCALING_VARS}
-    env.update(DISPLAY=x_display, QT_QPA_PLATFORM="xcb", QT_ENABLE_HIGHDPI_SCALING="0",
-               NETCANVAS_TEST_GEOMETRY_DUMP=str(tmp_path / "geometry.json"),
-               NETCANVAS_CONFIG_DIR=str(tmp_path / "config"),
-               NETCANVAS_RECOVERY_DIR=str(tmp_path / "recovery"),
-               XDG_RUNTIME_DIR=str(tmp_path), OMP_NUM_THREADS="2")
-    log = tmp_path / "app.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([*netcanvas(), str(project)], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    try:
-        yield RunningApp(proc, project, tmp_path / "geometry.json", log, Mouse(x_display))
-    finally:
+    with running_app(x_display, tmp_path, project) as running:
         try:
+            yield running
+        finally:
             grab_screen(x_display, tmp_path / "screen.png")
             print(f"screen: {tmp_path / 'screen.png'}")
-        finally:
-            stop(proc)
 
 
 def _rect_distance(point, rect) -> float:

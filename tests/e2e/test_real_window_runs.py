@@ -17,8 +17,8 @@ from pathlib import Path
 
 import onnx
 import pytest
-from test_real_window import SCALING_VARS, STARTUP_S, RunningApp, netcanvas
-from xvfb_helpers import Mouse, grab_screen, read_json, stop, wait_for, x_display  # noqa: F401
+from test_real_window import STARTUP_S, RunningApp, running_app
+from xvfb_helpers import grab_screen, read_json, wait_for, x_display  # noqa: F401
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
 EXPORT_S = 120  # exporting and verifying in ONNX Runtime on a loaded 2-core machine
@@ -41,21 +41,9 @@ def session(x_display, tmp_path):  # noqa: F811 - the fixture imported above
     _copy("linear_regression", projects, epochs=2)
     home = tmp_path / "home"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in SCALING_VARS}
-    env.update(DISPLAY=x_display, QT_QPA_PLATFORM="xcb", QT_ENABLE_HIGHDPI_SCALING="0",
-               NETCANVAS_TEST_GEOMETRY_DUMP=str(tmp_path / "geometry.json"),
-               NETCANVAS_CONFIG_DIR=str(tmp_path / "config"),
-               NETCANVAS_RECOVERY_DIR=str(tmp_path / "recovery"),
-               NETCANVAS_DATA_DIR=str(tmp_path / "data"), HOME=str(home),
-               XDG_RUNTIME_DIR=str(tmp_path), OMP_NUM_THREADS="2")
-    log = tmp_path / "app.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([*netcanvas(), str(moons)], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    try:
-        yield RunningApp(proc, moons, tmp_path / "geometry.json", log, Mouse(x_display))
-    finally:
-        stop(proc)
+    with running_app(x_display, tmp_path, moons, NETCANVAS_DATA_DIR=str(tmp_path / "data"),
+                     HOME=str(home)) as running:
+        yield running
 
 
 def _screenshot(app: RunningApp, name: str) -> None:
@@ -91,7 +79,7 @@ def test_train_edit_export_and_open_another_project(session, tmp_path):
     _screenshot(app, "runs-trained.png")
 
     relu = next(n for n in original["nodes"] if n["name"] == "relu1")
-    x, y, w, h = trained["nodes"][relu["id"]]["card"]  # the dock grew: cards moved
+    x, y, w, _h = trained["nodes"][relu["id"]]["card"]  # the dock grew: cards moved
     app.mouse.xdo("mousemove", x + w // 2, y + 8, "click", 1)  # on the card's header
     app.mouse.keys_to_window(window, "Delete")
     app.geometry(lambda g: relu["id"] not in g["nodes"], "Delete to remove relu1")

@@ -3,19 +3,14 @@ the same backend function `netcanvas train` prints with."""
 
 from __future__ import annotations
 
-from netcanvas.app.files import examples
 from netcanvas.backend.data import load_dataset
-from netcanvas.backend.project_io import load_project
 from netcanvas.backend.training.closed_form import compare_model
-from test_training_dock import mlp_project, open_project, run_to_end, window  # noqa: F401
+from test_training_dock import mlp_project, open_project, run_to_end, train_example, window  # noqa: F401
 
 
 def test_a_linear_regression_run_shows_w_and_b_beside_the_closed_form(qtbot, window):  # noqa: F811
-    project = load_project(next(p for p in examples() if p.stem == "linear_regression"))
-    project.training.epochs = 12
-    open_project(window, project)
+    project, result = train_example(qtbot, window, "linear_regression", epochs=12)
     dock = window.training_dock
-    result = run_to_end(qtbot, dock)
     assert result.failed is None
     table = dock.eval_tab.closed_form_table
     assert table.isVisibleTo(dock.eval_tab)

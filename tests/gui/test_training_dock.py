@@ -59,6 +59,14 @@ def run_to_end(qtbot, dock):
     return blocker.args[0]
 
 
+def train_example(qtbot, win, stem: str, epochs: int):
+    """Open the bundled example `stem` with `epochs` and train it to the end: (project, result)."""
+    project = load_project(next(p for p in examples() if p.stem == stem))
+    project.training.epochs = epochs
+    open_project(win, project)
+    return project, run_to_end(qtbot, win.training_dock)
+
+
 def test_plots_grow_while_training_and_stop_ends_the_run(qtbot, window):
     open_project(window, mlp_project(epochs=10_000))
     dock = window.training_dock
@@ -100,12 +108,8 @@ def test_a_finished_run_fills_epochs_and_evaluation(qtbot, window):
 
 
 def test_a_regression_run_charts_validation_r2_per_epoch(qtbot, window):
-    example = next(p for p in examples() if p.stem == "linear_regression")
-    project = load_project(example)
-    project.training.epochs = 4
-    open_project(window, project)
+    _, result = train_example(qtbot, window, "linear_regression", epochs=4)
     dock = window.training_dock
-    result = run_to_end(qtbot, dock)
     assert result.failed is None
     plots = dock.run_tab.plots
     chart = plots.charts["epoch_score"]
