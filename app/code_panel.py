@@ -1,26 +1,26 @@
 """'Show code': the PyTorch code generated for the current graph, kept up to date.
 
-Code generation needs torch, which takes seconds to import, so it runs on a worker
-thread, only while the panel is visible, debounced so a burst of edits compiles once.
+Code generation needs torch, which takes seconds to import, so it runs on a `Worker`
+(app/workers.py), one at a time, only while the panel is visible, debounced so a burst of
+edits compiles once.
 """
 
 from __future__ import annotations
 
 import copy
-from concurrent.futures import ThreadPoolExecutor
 
 from netcanvas.backend.graph import Graph
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from netcanvas.app.highlighter import PythonHighlighter
+from netcanvas.app.workers import Worker, start_unowned
 
 DEBOUNCE_MS = 300
-_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netcanvas-code")
 
 
-def snapshot(graph: Graph) -> Graph:
+def detached_graph(graph: Graph) -> Graph:
     """A detached copy the worker can read while the user keeps editing the original."""
     return Graph(nodes={nid: copy.deepcopy(n) for nid, n in graph.nodes.items()},
                  edges=list(graph.edges))
@@ -30,8 +30,8 @@ def generate_code(graph: Graph) -> tuple[str, str]:
     """(code, problem): the standalone module export writes and "", or why there is none
     as comments and a one-line summary for the status bar.
 
-    Built on the meta device: no real torch compute ever runs on this long-lived thread
-    (a thread that once ran an OpenMP op and then idles slows training on small machines)."""
+    Built on the meta device: no real torch compute runs for it (a thread that once ran an
+    OpenMP op and then idles slows training on small machines)."""
     from netcanvas.backend.compiler import CompileError, compile_graph
     from netcanvas.backend.export import ExportError, python_source
 
@@ -49,9 +49,16 @@ def _as_comments(title: str, message: str) -> str:
     return f"# {title}\n" + "\n".join(f"#   {line}" for line in message.splitlines())
 
 
-class CodePanel(QWidget):
-    _delivered = Signal(int, str, str)  # generation, text, problem (crosses from the worker)
+def _generate(generation: int, graph: Graph) -> tuple[int, str, str]:
+    try:
+        text, problem = generate_code(graph)
+    except Exception as exc:  # noqa: BLE001  (an exporter bug must show, not vanish)
+        text, problem = (f"# Code generation failed: {type(exc).__name__}: {exc}",
+                         "Code generation failed.")
+    return generation, text, problem
 
+
+class CodePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editor = QPlainTextEdit(readOnly=True)
@@ -68,7 +75,7 @@ class CodePanel(QWidget):
         self._shown_generation = 0
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._start)
-        self._delivered.connect(self._show)
+        self._worker: Worker | None = None  # the one generating, if any
 
     def set_graph(self, graph: Graph) -> None:
         self._graph = graph
@@ -92,24 +99,22 @@ class CodePanel(QWidget):
     def _start(self) -> None:
         if self._graph is None:
             return
-        generation, graph = self._generation, snapshot(self._graph)
+        if self._worker is not None:
+            return  # the running one starts the next when it ends
+        generation, graph = self._generation, detached_graph(self._graph)
         self.status.setText("Generating code…")
-        _EXECUTOR.submit(self._work, generation, graph)
+        worker = self._worker = Worker(_generate, generation, graph)
+        worker.returned.connect(self._show)
+        worker.finished.connect(self._worker_ended)
+        start_unowned(worker)
 
-    def _work(self, generation: int, graph: Graph) -> None:
-        if generation != self._generation:
-            return  # superseded while queued
-        try:
-            text, problem = generate_code(graph)
-        except Exception as exc:  # noqa: BLE001  (an exporter bug must show, not vanish)
-            text, problem = (f"# Code generation failed: {type(exc).__name__}: {exc}",
-                             "Code generation failed.")
-        try:
-            self._delivered.emit(generation, text, problem)
-        except RuntimeError:
-            pass  # the panel was closed meanwhile
+    def _worker_ended(self) -> None:
+        self._worker = None
+        if not self.up_to_date and self.isVisible():
+            self._start()  # edits arrived while it worked
 
-    def _show(self, generation: int, text: str, problem: str) -> None:
+    def _show(self, delivered: tuple[int, str, str]) -> None:
+        generation, text, problem = delivered
         if generation != self._generation:
             return
         bar = self.editor.verticalScrollBar()

@@ -156,11 +156,12 @@ class FileController(QObject):
                         f"{self.last_error}\n\nThe current document was left unchanged.")
         return None
 
-    def _error(self, title: str, text: str) -> None:
+    def _error(self, title: str, text: str, warning: bool = False) -> None:
+        """Tell the user in a dialog (on stderr when quiet): an error, or a `warning`."""
         if self.quiet:
             print(f"netcanvas: {text}", file=sys.stderr)
         else:
-            show_error(self.window, title, text)
+            (warn if warning else show_error)(self.window, title, text)
 
     # ---- saving --------------------------------------------------------------------------
     def save(self) -> bool:
@@ -232,17 +233,11 @@ class FileController(QObject):
         except (OSError, ValueError) as exc:
             if self.autosave_error is None:
                 self.autosave_error = str(exc)
-                self._warn("Autosave failed", f"Your work could not be autosaved:\n\n{exc}\n\n"
-                           "Crash protection is off until autosave works again; save your "
-                           "work with File > Save.")
+                self._error("Autosave failed", f"Your work could not be autosaved:\n\n{exc}\n\n"
+                            "Crash protection is off until autosave works again; save your "
+                            "work with File > Save.", warning=True)
             return
         self.autosave_error = None
-
-    def _warn(self, title: str, text: str) -> None:
-        if self.quiet:
-            print(f"netcanvas: {text}", file=sys.stderr)
-        else:
-            warn(self.window, title, text)
 
     def discard_recovery(self) -> None:
         self.recovery_path.unlink(missing_ok=True)

@@ -10,6 +10,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
+from netcanvas.app.node_kinds import CATEGORY_HUES
+
 
 def app_icon() -> QIcon:
     return QIcon(str(resources.files("netcanvas.resources") / "icons" / "netcanvas.svg"))
@@ -61,8 +63,8 @@ def _category_icon(category: str, dark: bool) -> QIcon:
             painter = QPainter(pix)
             painter.setRenderHint(QPainter.Antialiasing)
             painter.scale(size / 16, size / 16)
-            painter.setPen(QPen(style.header(category).darker(130), 0.8))
-            painter.setBrush(style.header(category))
+            painter.setPen(QPen(style.header(CATEGORY_HUES.get(category)).darker(130), 0.8))
+            painter.setBrush(style.header(CATEGORY_HUES.get(category)))
             painter.drawRoundedRect(QRectF(0.5, 0.5, 15, 15), 3.5, 3.5)
             painter.setPen(QPen(style.text, 1.4, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
             painter.setBrush(Qt.NoBrush)

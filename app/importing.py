@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from netcanvas.graph_editor.node_item import card_size
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from netcanvas.app import files
+from netcanvas.app.dialogs import confirm
 
 MODEL_FILTER = "Models (*.onnx *.py);;ONNX files (*.onnx);;PyTorch files (*.py)"
 
@@ -20,12 +21,9 @@ def ask_model_path(parent: QWidget, folder: str) -> str | None:
 
 
 def ask_trust(parent: QWidget, path: Path) -> bool:
-    answer = QMessageBox.warning(
-        parent, "Run this Python file?",
-        f"Importing from {path.name} runs that file, and with it any code it holds. "
-        "Run it only if you trust where it came from.",
-        QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
-    return answer == QMessageBox.Yes
+    return confirm(parent, "Run this Python file?",
+                   f"Importing from {path.name} runs that file, and with it any code it holds. "
+                   "Run it only if you trust where it came from.", warning=True)
 
 
 def ask_text(parent: QWidget, title: str, label: str, default: str = "") -> str | None:

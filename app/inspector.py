@@ -6,7 +6,7 @@ from typing import Any
 
 from netcanvas.backend.graph import Rename, SetParam
 from netcanvas.backend.registry import ParamError
-from netcanvas.graph_editor.style import format_count, format_shape
+from netcanvas.backend.shapes import format_count, format_shape
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (

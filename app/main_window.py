@@ -33,6 +33,7 @@ from netcanvas.app.files import SUFFIX, FileController
 from netcanvas.app.icons import app_icon
 from netcanvas.app.insight_view import InsightController
 from netcanvas.app.inspector import InspectorPanel
+from netcanvas.app.node_kinds import node_kinds
 from netcanvas.app.palette import PalettePanel
 from netcanvas.app.problems import ProblemsPanel
 from netcanvas.app.quick_fixes import QuickFixes
@@ -162,6 +163,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(scroll)
         dock.run_started.connect(self._training_started)
         dock.failure_shown.connect(lambda text, node_id: self.status.show_message(text, node_id))
+        dock.node_failed.connect(self.go_to_node)
         dock.data_tab.dataset_loaded.connect(
             lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
         # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
@@ -196,7 +198,7 @@ class MainWindow(QMainWindow):
         self.document = document
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
-        self.scene = GraphScene(document, self)
+        self.scene = GraphScene(document, self, kinds=node_kinds())
         self.scene.snap_to_grid = self.actions.snap.isChecked()
         self.scene.new_node_params = self._new_node_params
         self.scene.selection_changed_nodes.connect(self.inspector.set_nodes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netcanvas.backend.registry import CATEGORIES, REGISTRY, LayerSpec
+from netcanvas.graph_editor import LAYER_MIME, NodeKind
 from netcanvas.graph_editor.style import Style
 from PySide6.QtCore import QMimeData, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QDrag, QFont, QFontMetrics, QPainter, QPixmap
@@ -17,17 +17,12 @@ from PySide6.QtWidgets import (
 )
 
 from netcanvas.app.icons import category_icon
+from netcanvas.app.node_kinds import node_kinds
 
-LAYER_MIME = "application/x-netcanvas-layer"
 TYPE_ROLE = Qt.UserRole + 1
 
 
-def _matches(spec: LayerSpec, words: list[str]) -> bool:
-    hay = " ".join((spec.title, spec.type_id, spec.category, *spec.aliases)).lower()
-    return all(w in hay for w in words)
-
-
-def _drag_card(spec: LayerSpec, ratio: float) -> QPixmap:
+def _drag_card(spec: NodeKind, ratio: float) -> QPixmap:
     """A small card in the category colour that follows the mouse while dragging."""
     style = Style.from_palette(QApplication.palette())
     font = QFont(style.name_font)
@@ -39,7 +34,7 @@ def _drag_card(spec: LayerSpec, ratio: float) -> QPixmap:
     painter.setRenderHint(QPainter.Antialiasing)
     painter.setOpacity(0.9)
     painter.setPen(style.outline)
-    painter.setBrush(style.header(spec.category))
+    painter.setBrush(style.header(spec.hue))
     painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, 29), 6, 6)
     category_icon(spec.category).paint(painter, 6, 7, 16, 16)
     painter.setPen(style.text)
@@ -71,7 +66,7 @@ class LayerTreeWidget(QTreeWidget):
             return
         drag = QDrag(self)
         drag.setMimeData(self.mimeData([item]))
-        drag.setPixmap(_drag_card(REGISTRY[type_id], self.devicePixelRatioF()))
+        drag.setPixmap(_drag_card(node_kinds()[type_id], self.devicePixelRatioF()))
         drag.setHotSpot(QPoint(12, 12))
         drag.exec(Qt.CopyAction)
 
@@ -103,10 +98,10 @@ class PalettePanel(QWidget):
     def _populate(self) -> None:
         bold = QFont(self.tree.font())
         bold.setBold(True)
-        for category in CATEGORIES:
-            specs = [s for s in REGISTRY.values() if s.category == category]
-            if not specs:
-                continue
+        categories: dict[str, list[NodeKind]] = {}
+        for kind in node_kinds().values():
+            categories.setdefault(kind.category, []).append(kind)
+        for category, specs in categories.items():
             header = QTreeWidgetItem(self.tree, [category])
             header.setFont(0, bold)
             header.setIcon(0, category_icon(category))
@@ -135,7 +130,7 @@ class PalettePanel(QWidget):
             shown = 0
             for j in range(header.childCount()):
                 item = header.child(j)
-                hit = _matches(REGISTRY[item.data(0, TYPE_ROLE)], words)
+                hit = node_kinds()[item.data(0, TYPE_ROLE)].matches(words)
                 item.setHidden(not hit)
                 shown += hit
             header.setHidden(shown == 0)

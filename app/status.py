@@ -3,7 +3,7 @@ and messages about a node, which go as soon as their cause does."""
 
 from __future__ import annotations
 
-from netcanvas.graph_editor.style import format_count
+from netcanvas.backend.shapes import format_count
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from netcanvas.backend.graph import Edge, Graph
@@ -64,9 +65,21 @@ class Analysis:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def format_shape(shape) -> str:
-    """A per-sample shape as the canvas draws it: 64×14×14 (the batch is implied)."""
-    return "×".join(map(str, shape)) if shape else "scalar"
+def format_shape(shape, sep: str = "×", scalar: str = "scalar") -> str:
+    """A per-sample shape as the canvas draws it: 64×14×14 (the batch is implied); plain
+    text messages pass sep="x"."""
+    return sep.join(map(str, shape)) if shape is not None and len(shape) else scalar
+
+
+@lru_cache(maxsize=4096)  # card footers repaint often
+def format_count(n: float, decimals: int | None = None) -> str:
+    """A count with a k, M or G suffix: 3 significant figures (36.9k, the canvas), or a
+    fixed number of `decimals` (36.9k, 123.5k: the CLI's tables)."""
+    digits = ".3g" if decimals is None else f".{decimals}f"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:{digits}}{unit}"
+    return str(n) if decimals is None else f"{n:.0f}"
 
 
 def human_bytes(n: float) -> str:

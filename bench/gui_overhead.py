@@ -80,7 +80,7 @@ def in_app(window, project, dataset) -> tuple[list[float], float, float, int]:
     dock.run_ended.connect(lambda result: (ended.append(result), loop.quit()))
     t0, c0 = time.perf_counter(), time.process_time()
     dock.start_training()
-    dock.thread.events.connect(on_events)
+    dock.thread.yielded.connect(on_events)
     loop.exec()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     dock.run_ended.disconnect()

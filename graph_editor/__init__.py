@@ -5,7 +5,8 @@ Embedding (what the app needs)::
     from netcanvas.graph_editor import EditDocument, GraphScene, GraphView, LAYER_MIME
 
     document = EditDocument(project)           # the project, its one undo stack, push/offer
-    scene = GraphScene(document)               # mirrors document.graph through its events
+    scene = GraphScene(document, kinds=kinds)  # mirrors document.graph through its events;
+                                               # kinds: NodeKinds, what the cards show
     view = GraphView(scene)                    # the canvas widget
     document.analysis_changed.connect(scene.set_analysis)   # shapes, param counts, errors
     scene.selection_changed_nodes.connect(inspector.show_nodes)   # list[str] of node ids
@@ -22,7 +23,7 @@ GraphScene
     delete_selection(), copy_selection(), cut_selection(), paste(at=None),
     duplicate_selection(), nudge_selection(dx, dy), auto_layout()
     select_all(), select_nodes(ids), selected_node_ids(), selected_edges()
-    nodes_rect(ids=None), node_item(id), edge_item(edge), wirable_port(spec, wire_to)
+    nodes_rect(ids=None), node_item(id), edge_item(edge), wirable_port(kind, wire_to)
     snap_to_grid (bool attribute); restyle() runs by itself on a palette change
     signals: selection_changed_nodes(list), edit_rejected(str), wire_dropped(...)
 GraphView
@@ -34,14 +35,19 @@ GraphView
     same shortcuts take precedence, so nothing fires twice.
 Formats: palette drags carry LAYER_MIME with the utf-8 type_id; the clipboard carries
 NODES_MIME (and text/plain) with {nodes, edges} JSON in Graph.to_dict() format.
-Helpers the app may reuse: style.Style.from_palette, style.format_shape/format_count,
-backend.graph.layout.layered_layout, node_item.card_size.
+NodeKinds (kinds.py): the editor's descriptor of each type of node (title, category, hue,
+    ports, key params, search text) and the one layer search rule, built by the app from
+    the registry (app/node_kinds.py); the editor never reads the registry.
+Helpers the app may reuse: style.Style.from_palette, backend.graph.layout.layered_layout,
+node_item.card_size.
 """
 
 from netcanvas.graph_editor.clipboard import NODES_MIME
 from netcanvas.graph_editor.commands import EditCommand
 from netcanvas.graph_editor.document import EditDocument
-from netcanvas.graph_editor.scene import LAYER_MIME, GraphScene
+from netcanvas.graph_editor.kinds import LAYER_MIME, NodeKind, NodeKinds
+from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.view import GraphView
 
-__all__ = ["LAYER_MIME", "NODES_MIME", "EditCommand", "EditDocument", "GraphScene", "GraphView"]
+__all__ = ["LAYER_MIME", "NODES_MIME", "EditCommand", "EditDocument", "GraphScene", "GraphView",
+           "NodeKind", "NodeKinds"]

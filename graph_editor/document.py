@@ -11,9 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from netcanvas.backend.graph import Edit, Graph, GraphError
+from netcanvas.backend.graph import Edit, Graph, GraphError, ParamError
 from netcanvas.backend.project import Project
-from netcanvas.backend.registry import ParamError
 from netcanvas.graph_editor.commands import EditCommand
 
 REFUSALS = (GraphError, ParamError)  # what a refused edit raises; anything else is a bug

@@ -4,12 +4,15 @@ output shape and parameter count; input ports on the left edge, outputs on the r
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
+from functools import lru_cache
+
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from netcanvas.backend.graph import Node
-from netcanvas.backend.registry import LayerSpec
+from netcanvas.backend.shapes import format_count
 from netcanvas.graph_editor.hover_item import HoverItem
+from netcanvas.graph_editor.kinds import NodeKind
 from netcanvas.graph_editor.port_item import PortItem
 from netcanvas.graph_editor.style import (
     CARD_WIDTH,
@@ -20,9 +23,9 @@ from netcanvas.graph_editor.style import (
     ROW_H,
     SINGLE_PORT_Y,
     Style,
-    format_count,
     format_shape,
     format_value,
+    make_font,
     mix,
     text_size,
 )
@@ -36,8 +39,9 @@ _POS_CHANGED = QGraphicsItem.ItemPositionHasChanged
 _SELECTED_CHANGED = QGraphicsItem.ItemSelectedHasChanged
 
 
-def card_size(spec: LayerSpec) -> tuple[float, float]:
-    """Card size for a layer type; known before the item exists (drops centre on it)."""
+def card_size(spec: NodeKind) -> tuple[float, float]:
+    """Card size for a kind of node (or a layer spec: anything with inputs, outputs and
+    key_params); known before the item exists (drops centre on it)."""
     rows = max(len(spec.inputs), len(spec.outputs))
     port_rows = rows * ROW_H + 2 if rows > 1 else 0
     lines = min(3, len(spec.key_params))
@@ -50,10 +54,11 @@ def port_y(index: int, count: int) -> float:
 
 
 class NodeItem(HoverItem):
-    def __init__(self, node: Node, style: Style) -> None:
+    def __init__(self, node: Node, style: Style, kind: NodeKind) -> None:
         super().__init__()
         self.node_id = node.id
-        self.spec = node.spec  # a block instance's spec comes from its definition
+        self.spec = node.spec  # the node's ports
+        self.kind = kind  # what its card shows
         self.theme = style
         self.width, self.height = card_size(self.spec)
         self._header_path = _header_path(self.width)  # built once, not on every repaint
@@ -84,7 +89,7 @@ class NodeItem(HoverItem):
         """Re-read name and parameters from the document node."""
         self.name = node.name
         self.param_lines = [(k, format_value(node.params.get(k)))
-                            for k in self.spec.key_params[:3]]
+                            for k in self.kind.key_params[:3]]
         self.update()
 
     def set_info(self, info) -> None:
@@ -104,7 +109,7 @@ class NodeItem(HoverItem):
 
     def tooltip_text(self) -> str:
         """Built when asked (GraphScene.helpEvent), so re-analyses never pay for it."""
-        lines = [f"{self.name} — {self.spec.title}"]
+        lines = [f"{self.name} — {self.kind.title}"]
         info = self.info
         if info is not None:
             for port, shape in info.output_shapes.items():
@@ -164,7 +169,7 @@ class NodeItem(HoverItem):
         s = self.theme
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         rect = self.card_rect()
-        header = s.header(self.spec.category)
+        header = s.header(self.kind.hue)
         painter.setRenderHint(painter.RenderHint.Antialiasing)
 
         shadow = QColor(0, 0, 0, 70 if s.dark else 28)
@@ -209,7 +214,7 @@ class NodeItem(HoverItem):
         painter.setPen(s.text if s.dark else s.muted.darker(130))
         painter.setFont(s.type_font)
         painter.drawText(QRectF(PAD, 19, text_w, 14), Qt.AlignLeft | Qt.AlignVCenter,
-                         _elide(self.spec.title, s.type_font, text_w))
+                         _elide(self.kind.title, s.type_font, text_w))
 
         if alpha <= 0.0:
             return
@@ -291,14 +296,10 @@ def _header_path(width: float) -> QPainterPath:
     return head
 
 
-_elide_cache: dict[tuple, str] = {}
-
-
 def _elide(text: str, font, width: float) -> str:
-    key = (text, font.pixelSize(), font.bold(), int(width))
-    out = _elide_cache.get(key)
-    if out is None:
-        if len(_elide_cache) > 20000:
-            _elide_cache.clear()
-        out = _elide_cache[key] = QFontMetricsF(font).elidedText(text, Qt.ElideRight, width)
-    return out
+    return _elided(text, font.pixelSize(), font.bold(), width)
+
+
+@lru_cache(maxsize=20000)
+def _elided(text: str, px: int, bold: bool, width: float) -> str:
+    return QFontMetricsF(make_font(px, bold)).elidedText(text, Qt.ElideRight, width)

@@ -65,7 +65,7 @@ class PortItem(HoverItem):
         if lod < 0.3:
             return
         r = PORT_R * (1.5 if self.highlight else 1.3 if self.hovered else 1.0)
-        fill = style.ok_port if self.highlight else style.port(self.node_item.spec.category)
+        fill = style.ok_port if self.highlight else style.port(self.node_item.kind.hue)
         painter.setPen(QPen(style.card, 1.5))
         painter.setBrush(QBrush(fill))
         painter.drawEllipse(QPointF(0, 0), r, r)

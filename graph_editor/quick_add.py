@@ -5,21 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
-from netcanvas.backend.registry import CATEGORIES, REGISTRY
-
-
-def matches(query: str) -> list[str]:
-    """Type ids whose title, id, alias or category contains every word of the query;
-    titles starting with the query come first."""
-    words = query.lower().split()
-    ranked = []
-    order = {c: i for i, c in enumerate(CATEGORIES)}
-    for spec in REGISTRY.values():
-        hay = " ".join((spec.title, spec.type_id, spec.category, *spec.aliases)).lower()
-        if all(w in hay for w in words):
-            starts = not spec.title.lower().startswith(query.lower().strip())
-            ranked.append((starts, order.get(spec.category, 99), spec.title, spec.type_id))
-    return [t for *_, t in sorted(ranked)]
+from netcanvas.graph_editor.kinds import NodeKinds
 
 
 class QuickAddWidget(QFrame):
@@ -41,19 +27,20 @@ class QuickAddWidget(QFrame):
         self.edit.returnPressed.connect(self._accept)
         self.list.itemActivated.connect(self._accept)
         self.edit.installEventFilter(self)
-        self.accepts = None  # optional LayerSpec -> bool: which layers to offer
+        self.kinds = NodeKinds()  # what to offer: the scene's, given at each popup
+        self.accepts = None  # optional NodeKind -> bool: which of them to offer
         self.resize(260, 280)
         self._refilter("")
 
     def _refilter(self, text: str) -> None:
         self.list.clear()
-        for type_id in matches(text):
-            spec = REGISTRY[type_id]
-            if self.accepts is not None and not self.accepts(spec):
+        for type_id in self.kinds.search(text):
+            kind = self.kinds[type_id]
+            if self.accepts is not None and not self.accepts(kind):
                 continue
-            item = QListWidgetItem(f"{spec.title}    ·  {spec.category}")
+            item = QListWidgetItem(f"{kind.title}    ·  {kind.category}")
             item.setData(Qt.UserRole, type_id)
-            item.setToolTip(spec.doc)
+            item.setToolTip(kind.doc)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
 
@@ -70,8 +57,8 @@ class QuickAddWidget(QFrame):
             self.hide()
             self.chosen.emit(item.data(Qt.UserRole))
 
-    def popup(self, global_pos, accepts=None) -> None:
-        self.accepts = accepts
+    def popup(self, global_pos, kinds: NodeKinds, accepts=None) -> None:
+        self.kinds, self.accepts = kinds, accepts
         self.edit.clear()
         self._refilter("")
         self.move(global_pos)

@@ -12,19 +12,18 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
-from netcanvas.backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems, new_id
+from netcanvas.backend.graph import AddNodes, Edge, MoveNodes, Node, RemoveItems
 from netcanvas.backend.graph.layout import layered_layout
-from netcanvas.backend.registry import get
 from netcanvas.graph_editor import clipboard
 from netcanvas.graph_editor.document import EditDocument
 from netcanvas.graph_editor.edge_item import EdgeItem
+from netcanvas.graph_editor.kinds import LAYER_MIME, NodeKinds
 from netcanvas.graph_editor.node_item import NodeItem, card_size, port_y
 from netcanvas.graph_editor.port_item import PortItem
 from netcanvas.graph_editor.routing import CardIndex, is_long
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.wiring import Wiring
 
-LAYER_MIME = "application/x-netcanvas-layer"
 SCENE_EXTENT = 100_000.0  # a fixed, huge scene rect: no bounding-rect recomputation on edits
 PASTE_OFFSET = 40.0
 FREE_STEP = 40.0  # new cards move in these steps, nearest first, until they overlap nothing
@@ -41,9 +40,10 @@ class GraphScene(QGraphicsScene):
     # A right-click on a node: (node_id, screen position); the app offers its quick fixes.
     node_context_menu = Signal(str, QPoint)
 
-    def __init__(self, document: EditDocument, parent=None) -> None:
+    def __init__(self, document: EditDocument, parent=None, *, kinds: NodeKinds) -> None:
         super().__init__(parent)
         self.document = document
+        self.kinds = kinds  # what a card and the quick add show of each type (the app's)
         self.graph = graph = document.graph
         self.snap_to_grid = False
         # type_id -> params overriding the declared defaults of a new node (the app gives an
@@ -131,12 +131,12 @@ class GraphScene(QGraphicsScene):
 
         `wire_to=(node_id, port, is_output)` also wires the new layer to that port (a wire
         dropped on empty canvas), placing the new card's port at `pos`; one undo step."""
-        spec = get(type_id)
+        kind = self.kinds[type_id]
         x, y = (pos.x(), pos.y()) if isinstance(pos, QPointF) else pos
-        w, h = card_size(spec)
-        port = self.wirable_port(spec, wire_to) if wire_to is not None else None
+        w, h = card_size(kind)
+        port = self.wirable_port(kind, wire_to) if wire_to is not None else None
         if port is not None:
-            ports = spec.inputs if wire_to[2] else spec.outputs
+            ports = kind.inputs if wire_to[2] else kind.outputs
             y -= port_y(ports.index(port), len(ports))
             x -= 0 if wire_to[2] else w
         else:
@@ -146,14 +146,13 @@ class GraphScene(QGraphicsScene):
         if wire_to is None:  # a drop or quick-add lands in free space, not on another card
             free = self.free_offset(QRectF(x, y, w, h))
             x, y = x + free.x(), y + free.y()
-        node = Node(new_id(), type_id, self.graph.unique_name(spec.module_prefix or type_id),
-                    spec.defaults() | self.new_node_params(type_id), (round(x), round(y)))
+        node = self.graph.new_node(type_id, (round(x), round(y)), self.new_node_params(type_id))
         edges = []
         if wire_to is not None:
             other, other_port, from_output = wire_to
             edges = [Edge(other, other_port, node.id, port.name) if from_output
                      else Edge(node.id, port.name, other, other_port)]
-        if self.document.offer(AddNodes([node], edges, text=f"Add {spec.title}")) is not None:
+        if self.document.offer(AddNodes([node], edges, text=f"Add {kind.title}")) is not None:
             return None
         self.select_nodes([node.id])
         return node.id
@@ -169,15 +168,15 @@ class GraphScene(QGraphicsScene):
                 return QPointF(dx * FREE_STEP, dy * FREE_STEP)
         return QPointF()
 
-    def wirable_port(self, spec, wire_to: tuple[str, str, bool]):
-        """The first port of a new `spec` layer that could be wired to the port
+    def wirable_port(self, kind, wire_to: tuple[str, str, bool]):
+        """The first port of a new node of `kind` that could be wired to the port
         `wire_to=(node_id, port, is_output)`, or None (also quick-add's filter)."""
         other_id, other_port, from_output = wire_to
         if other_id not in self.graph.nodes:
             return None
         other = self.graph.nodes[other_id].spec
         theirs = (other.output_port if from_output else other.input_port)(other_port)
-        ours = spec.inputs if from_output else spec.outputs
+        ours = kind.inputs if from_output else kind.outputs
         return next((p for p in ours if theirs is not None and p.fits(theirs)), None)
 
     def delete_selection(self) -> None:
@@ -230,7 +229,7 @@ class GraphScene(QGraphicsScene):
             edit = clipboard.paste_edit(self.graph, data, offset)
             bounds = QRectF()
             for node in edit.nodes:
-                bounds = bounds.united(QRectF(*node.position, *card_size(get(node.type_id))))
+                bounds = bounds.united(QRectF(*node.position, *card_size(node.spec)))
         except (KeyError, TypeError, ValueError) as exc:
             self.edit_rejected.emit(f"cannot paste: {exc}")
             return []
@@ -275,7 +274,7 @@ class GraphScene(QGraphicsScene):
 
     # ---- graph events -> items ---------------------------------------------------------
     def _on_node_added(self, node: Node) -> None:
-        item = NodeItem(node, self.theme)
+        item = NodeItem(node, self.theme, self.kinds.of(node))
         self._nodes[node.id] = item
         self._node_edges[node.id] = set()
         self.addItem(item)
@@ -353,10 +352,8 @@ class GraphScene(QGraphicsScene):
             event.ignore()
             return
         type_id = bytes(mime.data(LAYER_MIME)).decode("utf-8")
-        try:
-            get(type_id)
-        except KeyError as exc:
-            self.edit_rejected.emit(str(exc.args[0]))
+        if type_id not in self.kinds:
+            self.edit_rejected.emit(f"unknown layer type {type_id!r}")
             event.ignore()
             return
         self.add_layer(type_id, event.scenePos())

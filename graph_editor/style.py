@@ -1,8 +1,8 @@
 """Colours, fonts and card metrics, derived from the current QPalette.
 
 Nothing here hard-codes black-on-white: every colour is computed from the palette so the
-canvas reads well in light and dark themes alike. Category hues are fixed; their lightness
-follows the palette.
+canvas reads well in light and dark themes alike. Category hues come with each node kind
+(the app's theme, app/node_kinds.py); their lightness follows the palette.
 """
 
 from __future__ import annotations
@@ -12,13 +12,6 @@ from functools import lru_cache
 
 from netcanvas.backend import shapes
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
-
-# One hue per registry category (degrees); unknown categories fall back to grey.
-CATEGORY_HUES = {
-    "Input/Output": 140, "Dense": 215, "Convolution": 265, "Pooling": 190,
-    "Normalization": 45, "Activation": 25, "Regularization": 330, "Reshape": 170,
-    "Merge": 300,
-}
 
 GRID = 20  # scene units between minor grid lines; snap-to-grid uses it too
 # Sized so cards on a 220 x 130 grid (tools/make_examples.py) leave room for shape labels.
@@ -38,7 +31,7 @@ def mix(a: QColor, b: QColor, t: float) -> QColor:
                            a.blueF() + (b.blueF() - a.blueF()) * t)
 
 
-def _font(px: int, bold: bool = False) -> QFont:
+def make_font(px: int, bold: bool = False) -> QFont:
     f = QFont()
     f.setPixelSize(px)
     f.setBold(bold)
@@ -78,32 +71,24 @@ class Style:
             selection=palette.color(QPalette.Highlight), edge=mix(text, canvas, 0.45),
             error=QColor(240, 80, 70) if dark else QColor(205, 40, 35),
             ok_port=QColor(80, 200, 120) if dark else QColor(30, 150, 70),
-            name_font=_font(13, bold=True), type_font=_font(10), small_font=_font(10),
-            edge_font=_font(9),
+            name_font=make_font(13, bold=True), type_font=make_font(10), small_font=make_font(10),
+            edge_font=make_font(9),
         )
 
-    def header(self, category: str) -> QColor:
-        hue = CATEGORY_HUES.get(category)
+    def header(self, hue: int | None) -> QColor:
+        """A card header of `hue` (degrees; None: grey)."""
         if hue is None:
             return mix(self.card, self.text, 0.18)
         if self.dark:
             return QColor.fromHslF(hue / 360, 0.42, 0.32)
         return QColor.fromHslF(hue / 360, 0.62, 0.82)
 
-    def port(self, category: str) -> QColor:
-        hue = CATEGORY_HUES.get(category, 0)
+    def port(self, hue: int | None) -> QColor:
+        hue = hue or 0
         return QColor.fromHslF(hue / 360, 0.55, 0.62 if self.dark else 0.45)
 
 
 format_shape = lru_cache(maxsize=4096)(shapes.format_shape)  # edge labels repaint often
-
-
-@lru_cache(maxsize=4096)
-def format_count(n: int) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.3g}{unit}"
-    return str(n)
 
 
 def format_value(value) -> str:
@@ -116,17 +101,13 @@ def format_value(value) -> str:
     return "—" if value is None else str(value)
 
 
-_sizes: dict[tuple[str, int, bool], tuple[float, float]] = {}
-
-
 def text_size(text: str, font: QFont) -> tuple[float, float]:
-    """(width, height) of a one-line text, cached: a re-analysis relabels hundreds of
-    items with few distinct texts."""
-    key = (text, font.pixelSize(), font.bold())
-    size = _sizes.get(key)
-    if size is None:
-        if len(_sizes) > 10000:
-            _sizes.clear()
-        fm = QFontMetricsF(font)
-        size = _sizes[key] = (fm.horizontalAdvance(text), fm.height())
-    return size
+    """(width, height) of a one-line text in one of the fonts above: a re-analysis relabels
+    hundreds of items with few distinct texts."""
+    return _text_size(text, font.pixelSize(), font.bold())
+
+
+@lru_cache(maxsize=10000)
+def _text_size(text: str, px: int, bold: bool) -> tuple[float, float]:
+    fm = QFontMetricsF(make_font(px, bold))
+    return fm.horizontalAdvance(text), fm.height()

@@ -109,10 +109,10 @@ class GraphView(QGraphicsView):
         self._quick_wire = wire_to
         accepts = None
         if wire_to is not None:  # only layers with a port that can take this wire
-            def accepts(spec):
-                return self.graph_scene().wirable_port(spec, wire_to) is not None
+            def accepts(kind):
+                return self.graph_scene().wirable_port(kind, wire_to) is not None
         self.quick_add.popup(self.viewport().mapToGlobal(self.mapFromScene(self._quick_at)),
-                             accepts)
+                             self.graph_scene().kinds, accepts)
 
     def _wire_dropped(self, node_id: str, port: str, is_output: bool, pos: QPointF) -> None:
         self.open_quick_add(pos, (node_id, port, is_output))

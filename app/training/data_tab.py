@@ -18,7 +18,7 @@ from netcanvas.backend.project import DatasetConfig, Project
 from netcanvas.backend.settings import DATASET, DATASET_OPTIONS, option_defaults
 from netcanvas.backend.shapes import format_shape
 from netcanvas.graph_editor import EditDocument
-from PySide6.QtCore import QThread, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -38,6 +38,7 @@ from netcanvas.app.settings import last_folder, remember_folder
 from netcanvas.app.training import setting_widgets as sw
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
+from netcanvas.app.workers import Worker, error_line
 
 KIND_TITLES = {"builtin": "Built-in", "download": "Download", "user": "Your data"}
 PREVIEW_COUNT = 32
@@ -46,30 +47,6 @@ PREVIEW_COUNT = 32
 def config_key(config: DatasetConfig) -> str:
     """Equal keys mean the same data: a loaded dataset is reused for training."""
     return json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
-
-
-class DatasetLoadThread(QThread):
-    progress = Signal(int, int, str)
-    loaded = Signal(object)  # Dataset
-    failed = Signal(str)
-
-    def __init__(self, config: DatasetConfig, parent=None) -> None:
-        super().__init__(parent)
-        self.config = dataclasses.replace(config, options=dict(config.options))
-        self.cancelled = False
-
-    def run(self) -> None:
-        from netcanvas.backend.data import DatasetError, load_dataset
-
-        try:
-            dataset = load_dataset(self.config, progress=self.progress.emit,
-                                   cancel=lambda: self.cancelled)
-        except DatasetError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a loader bug must not take the app down
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.loaded.emit(dataset)
 
 
 class DataTab(QWidget):
@@ -85,7 +62,7 @@ class DataTab(QWidget):
         super().__init__(parent)
         self.dataset = None
         self.loaded_key: str | None = None
-        self._thread: DatasetLoadThread | None = None
+        self._thread: Worker | None = None
         self.document: EditDocument | None = None
 
         self.catalogue = DATASETS  # plain data: the list is complete at once, no torch import
@@ -286,11 +263,14 @@ class DataTab(QWidget):
     def load(self) -> None:
         """Load (downloading if needed) the configured dataset in a thread."""
         if self._thread is not None:
-            self._thread.cancelled = True
-        thread = DatasetLoadThread(self.config, self)
-        thread.progress.connect(self._progress)
-        thread.loaded.connect(lambda ds, t=thread: self._loaded(t, ds))
-        thread.failed.connect(lambda msg, t=thread: self._failed(t, msg))
+            self._thread.cancel()
+        config = dataclasses.replace(self.config, options=dict(self.config.options))
+        thread = Worker("netcanvas.backend.data:load_dataset", config,
+                        progress=lambda *p: thread.send(p), cancel=lambda: thread.cancelled,
+                        parent=self)
+        thread.yielded.connect(lambda p: self._progress(*p))
+        thread.returned.connect(lambda ds, t=thread: self._loaded(t, ds, config))
+        thread.errored.connect(lambda exc, t=thread: self._failed(t, exc))
         thread.finished.connect(thread.deleteLater)
         self._thread = thread
         self.progress.setRange(0, 0)
@@ -301,7 +281,7 @@ class DataTab(QWidget):
 
     def cancel_load(self) -> None:
         if self._thread is not None:
-            self._thread.cancelled = True
+            self._thread.cancel()
 
     def _progress(self, done: int, total: int, message: str) -> None:
         if total > 0:
@@ -317,15 +297,17 @@ class DataTab(QWidget):
         self.cancel_button.setVisible(False)
         return True
 
-    def _failed(self, thread, message: str) -> None:
-        if self._finish(thread):
-            self.summary.setText(f"<b>Could not load the data:</b> {message}")
+    def _failed(self, thread, exc: Exception) -> None:
+        from netcanvas.backend.data import DatasetError
 
-    def _loaded(self, thread, dataset) -> None:
+        if self._finish(thread):  # a loader bug must not take the app down: it is named
+            self.summary.setText(f"<b>Could not load the data:</b> {error_line(exc, DatasetError)}")
+
+    def _loaded(self, thread, dataset, config) -> None:
         if not self._finish(thread):
             return
         self.dataset = dataset
-        self.loaded_key = config_key(thread.config)
+        self.loaded_key = config_key(config)
         for widget in (self.crop, self.flip):
             self.form.setRowVisible(widget, dataset.is_image)
         self._show(dataset)
@@ -333,7 +315,7 @@ class DataTab(QWidget):
 
     def shutdown(self) -> None:
         if self._thread is not None:
-            self._thread.cancelled = True
+            self._thread.cancel()
             self._thread.wait(2000)
 
     # ---- preview ------------------------------------------------------------------

@@ -8,6 +8,8 @@ the open document only, and evaluation and exports always name the run they come
 
 from __future__ import annotations
 
+import importlib
+
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
 from netcanvas.backend.settings import ALL_GPUS
 from netcanvas.backend.training.events import (
@@ -18,18 +20,17 @@ from netcanvas.backend.training.events import (
     Started,
     Steps,
 )
-from PySide6.QtCore import QCoreApplication, QThread, Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QMainWindow,
-    QMessageBox,
     QScrollArea,
     QTabWidget,
     QWidget,
 )
 
+from netcanvas.app.dialogs import confirm
 from netcanvas.app.settings import app_settings
 from netcanvas.app.training import lr_dialog
 from netcanvas.app.training.data_tab import DataTab, config_key
@@ -45,9 +46,10 @@ from netcanvas.app.training.worker import (
     ClosedForm,
     DataProgress,
     Predictions,
-    TrainingThread,
-    snapshot,
+    TrainingJob,
+    detached_project,
 )
+from netcanvas.app.workers import Worker
 
 STOP_TIMEOUT_MS = 2000
 LET_GO_MS = 200  # closing or switching projects waits this long for a stopped run at most
@@ -56,12 +58,9 @@ RUNS_FOLDER_KEY = "runs/folder"
 
 def ask_stop_run(parent: QWidget, label: str) -> bool:
     """Closing a project whose run is live: True to stop the run (its epochs are kept)."""
-    answer = QMessageBox.question(
-        parent, "A run is in progress",
-        f"{label} is still training. Stop it and close the project? The epochs it completed "
-        "are kept in its run folder and can be resumed later.",
-        QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
-    return answer == QMessageBox.Yes
+    return confirm(parent, "A run is in progress",
+                   f"{label} is still training. Stop it and close the project? The epochs it "
+                   "completed are kept in its run folder and can be resumed later.")
 
 
 def ask_runs_folder(parent: QWidget, current: str) -> str | None:
@@ -72,13 +71,6 @@ def ask_runs_folder(parent: QWidget, current: str) -> str | None:
 def runs_folder() -> str | None:
     """The folder the user picked for run checkpoints; None: the user data directory."""
     return app_settings().value(RUNS_FOLDER_KEY) or None
-
-
-class _BackendImport(QThread):
-    """Import torch off the GUI thread (it takes seconds), so the first Train starts at once."""
-
-    def run(self) -> None:
-        import netcanvas.backend.training  # noqa: F401
 
 
 class TrainingDock(QDockWidget):
@@ -92,7 +84,8 @@ class TrainingDock(QDockWidget):
         super().__init__("Training", parent)
         self.setObjectName("training_dock")
         self.document = None
-        self.thread: TrainingThread | None = None
+        self.thread: Worker | None = None  # runs `job`, the live run's TrainingJob
+        self.job: TrainingJob | None = None
         self.store: RunStore | None = None  # the runs of the open document
         self.run = None  # the live run, while a thread trains it
         self.shown = None  # the run the Evaluation tab and the exports use
@@ -164,13 +157,11 @@ class TrainingDock(QDockWidget):
             Predictions: self.eval_tab.predictions,
             ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
         }
-        if isinstance(parent, QMainWindow):
-            self.node_failed.connect(lambda node_id: parent.go_to_node(node_id)
-                                     if hasattr(parent, "go_to_node") else None)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        self._backend = _BackendImport(self)
+        # Import torch off the GUI thread (it takes seconds), so the first Train starts at once.
+        self._backend = Worker(importlib.import_module, "netcanvas.backend.training", parent=self)
         self._backend.start()
         if document is not None:
             self.set_document(document)
@@ -234,11 +225,11 @@ class TrainingDock(QDockWidget):
         ignored (the window's close gives it a deadline), and its run is left "interrupted":
         resumable from its last checkpoint."""
         thread, run = self.thread, self.run
-        thread.cancel(keep=False)
+        self.job.cancel(keep=False)
         if thread.wait(LET_GO_MS):
             self._on_ended(thread.result, thread)
             return
-        self.thread = self.run = None  # _on_ended ignores a thread it no longer holds
+        self.thread = self.job = self.run = None  # _on_ended ignores a thread it no longer holds
         self._watch_graph(None)
         run.status = "interrupted"
         run.save()
@@ -267,7 +258,7 @@ class TrainingDock(QDockWidget):
     def start_training(self) -> None:
         if self.running or self.document is None:
             return
-        self._launch(self.store.new_run(snapshot(self.document.project)), resume=False)
+        self._launch(self.store.new_run(detached_project(self.document.project)), resume=False)
 
     def resume_run(self) -> None:
         """Continue the shown run from its last checkpoint, exactly as `netcanvas train
@@ -287,12 +278,13 @@ class TrainingDock(QDockWidget):
         project = run.project
         dataset = self._loaded_dataset(project)
         every = self.layers_tab.prepare(len(project.graph.nodes))
-        thread = TrainingThread(project, dataset, self, checkpoint_dir=run.checkpoint_dir,
-                                resume_from=run.checkpoint_dir if resume else None,
-                                layer_stats=every, tensorboard_dir=run.folder / "tensorboard")
-        thread.events.connect(self._on_events)
-        thread.ended.connect(self._on_ended)
-        self.thread, self.run = thread, run
+        job = TrainingJob(project, dataset, checkpoint_dir=run.checkpoint_dir,
+                          resume_from=run.checkpoint_dir if resume else None,
+                          layer_stats=every, tensorboard_dir=run.folder / "tensorboard")
+        thread = Worker(lambda: job.run(thread.send), parent=self)
+        thread.yielded.connect(self._on_events)
+        thread.returned.connect(self._on_ended)
+        self.thread, self.job, self.run = thread, job, run
         self._watch_graph(self.document.graph)
         self.run_tab.run_started(f"run {run.number}" + (" (resumed)" if resume else ""))
         if resume:
@@ -311,15 +303,15 @@ class TrainingDock(QDockWidget):
             return
         pausing = self.pause_action.text() == "Pause"
         if pausing:
-            self.thread.pause()
+            self.job.pause()
         else:
-            self.thread.resume()
+            self.job.resume()
         self.pause_action.setText("Continue" if pausing else "Pause")
         self.run_tab.paused(pausing)
 
     def stop(self) -> None:
         if self.running:
-            self.thread.cancel()
+            self.job.cancel()
 
     def shutdown(self, timeout_ms: int = STOP_TIMEOUT_MS) -> bool:
         """Cancel a live run and wait for its thread; True when nothing is left running."""
@@ -330,7 +322,7 @@ class TrainingDock(QDockWidget):
         thread = self.thread
         if thread is None:
             return True
-        thread.cancel(keep=False)
+        self.job.cancel(keep=False)
         return thread.wait(timeout_ms)
 
     def _update_actions(self) -> None:
@@ -354,7 +346,7 @@ class TrainingDock(QDockWidget):
     def _on_event(self, ev) -> None:
         handler = self._handlers.get(type(ev))
         if handler is not None:
-            handler(ev, self.thread.dataset)
+            handler(ev, self.job.dataset)
 
     def _layer_stats(self, ev) -> None:
         self.layers_tab.add(ev)
@@ -380,7 +372,7 @@ class TrainingDock(QDockWidget):
         if thread is not self.thread or thread is None:
             return  # a run already ended (stopped when its project closed)
         thread.wait()
-        run, self.thread, self.run = self.run, None, None
+        run, self.thread, self.job, self.run = self.run, None, None, None
         self._watch_graph(None)
         if result is None:  # the data never loaded
             run.status, run.message = "failed", "the data could not be loaded"

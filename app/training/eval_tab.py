@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBo
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from netcanvas.app.training.features_view import FeatureMapsPanel
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
+from netcanvas.app.training.run_tab import tab_column
 
 MISTAKES_SHOWN = 48
 MAX_LABELLED_CLASSES = 20  # above this the matrix has no per-cell counts
@@ -61,12 +62,7 @@ class EvalTab(QWidget):
         self.views.addTab(self.boundary_plot, "Decision boundary")
         self.features = FeatureMapsPanel()
         self.views.addTab(self.features, "Feature maps")
-        layout = QVBoxLayout(self)
-        layout.addLayout(buttons)
-        layout.addWidget(self.source)
-        layout.addWidget(self.metrics)
-        layout.addWidget(self.closed_form_table)
-        layout.addWidget(self.views, 1)
+        tab_column(self, buttons, self.source, self.metrics, self.closed_form_table, self.views)
         self._style()
         self.run_started()
 

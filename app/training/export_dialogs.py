@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from netcanvas.app.settings import last_folder, remember_folder
+from netcanvas.app.workers import Worker, error_line
 
 DEFAULT_OPSET = 0  # 0 = the exporter's default
 KINDS = {  # kind -> (title, file name, filter)
@@ -31,28 +32,6 @@ KINDS = {  # kind -> (title, file name, filter)
     "weights": ("Save weights", "model.safetensors", "safetensors (*.safetensors)"),
     "python": ("Export PyTorch code", "model.py", "Python (*.py)"),
 }
-
-
-class ExportThread(QThread):
-    exported = Signal(object)  # OnnxReport, or the written Path
-    failed = Signal(str)
-
-    def __init__(self, job, parent=None):
-        super().__init__(parent)
-        self.job = job
-
-    def run(self) -> None:
-        from netcanvas.backend.export import ExportError
-
-        try:
-            result = self.job()
-        except ExportError as exc:
-            where = f" (node {exc.node})" if getattr(exc, "node", None) else ""
-            self.failed.emit(f"{exc}{where}")
-        except Exception as exc:  # noqa: BLE001 - an exporter bug must not take the app down
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.exported.emit(result)
 
 
 class ExportDialog(QDialog):
@@ -66,7 +45,7 @@ class ExportDialog(QDialog):
         title, name, self._filter = KINDS[kind]
         self.kind, self.run, self.project = kind, run, project
         self.setWindowTitle(title + ("" if run is not None else " (untrained graph)"))
-        self.thread: ExportThread | None = None
+        self.thread: Worker | None = None
         self.report = None
         self.source = QLabel(wordWrap=True)
         self.changed = QLabel(wordWrap=True, visible=False)
@@ -159,9 +138,9 @@ class ExportDialog(QDialog):
     def export(self) -> None:
         if self.thread is not None:
             return
-        self.thread = ExportThread(self._job(), self)
-        self.thread.exported.connect(self._exported)
-        self.thread.failed.connect(self._failed)
+        self.thread = Worker(self._job(), parent=self)
+        self.thread.returned.connect(self._exported)
+        self.thread.errored.connect(self._failed)
         self.thread.finished.connect(self._thread_done)
         self.export_button.setEnabled(False)
         self.result.setText("Exporting and verifying…" if self.kind == "onnx" else "Writing…")
@@ -179,7 +158,11 @@ class ExportDialog(QDialog):
                 f"(relative {report.rel_diff:.3g}).")
         self.done_exporting.emit(report)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, exc: Exception) -> None:
+        from netcanvas.backend.export import ExportError
+
+        where = f" (node {exc.node})" if getattr(exc, "node", None) else ""
+        message = error_line(exc, ExportError) + (where if isinstance(exc, ExportError) else "")
         self.result.setText(f"<b>Export failed:</b> {message}")
         self.done_exporting.emit(None)
 

@@ -9,37 +9,21 @@ import math
 
 import pyqtgraph as pg
 from netcanvas.backend.graph import SetSetting
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
-from netcanvas.app.training.worker import snapshot
+from netcanvas.app.training.worker import detached_project
+from netcanvas.app.workers import Worker, error_line
 
 
-class LRFindThread(QThread):
-    """Runs the range test off the GUI thread; emits plain lists."""
+def range_test(project, dataset, steps: int, cancelled):
+    """The LR range test on `project` (a detached copy): lrs, smoothed losses, suggestion."""
+    from netcanvas.backend.training.lr_find import lr_range_test
 
-    found = Signal(list, list, object)  # lrs, smoothed losses, suggestion or None
-    failed = Signal(str)
-
-    def __init__(self, project, dataset=None, parent=None, *, steps: int = 100) -> None:
-        super().__init__(parent)
-        self.project, self.dataset, self.steps = snapshot(project), dataset, steps
-        self.cancelled = False
-
-    def run(self) -> None:
-        from netcanvas.backend.data import DatasetError
-        from netcanvas.backend.training.lr_find import lr_range_test
-
-        try:
-            f = lr_range_test(self.project, self.dataset, device=self.project.training.device,
-                              steps=self.steps, cancel=lambda: self.cancelled)
-        except (DatasetError, ValueError, RuntimeError) as exc:
-            self.failed.emit(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 - a model bug must not take the app down
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.found.emit(list(f.lrs), list(f.smoothed), f.suggestion)
+    f = lr_range_test(project, dataset, device=project.training.device, steps=steps,
+                      cancel=cancelled)
+    return list(f.lrs), list(f.smoothed), f.suggestion
 
 
 class LRFindDialog(QDialog):
@@ -78,16 +62,18 @@ class LRFindDialog(QDialog):
         column.addWidget(self.graph, 1)
         column.addLayout(buttons)
         self.resize(520, 380)
-        self.thread = LRFindThread(document.project, dataset, self, steps=steps)
-        self.thread.found.connect(self._found)
-        self.thread.failed.connect(self._failed)
-        self.thread.finished.connect(self._ended)
-        self.thread.start()
+        worker = Worker(range_test, detached_project(document.project), dataset, steps,
+                        lambda: worker.cancelled, parent=self)
+        worker.returned.connect(lambda found: self._found(*found))
+        worker.errored.connect(self._failed)
+        worker.finished.connect(self._ended)
+        self.thread = worker
+        worker.start()
 
     def cancel(self) -> None:
         """Stop a running test (its partial curve stays); close once it has ended."""
         if self.thread is not None and self.thread.isRunning():
-            self.thread.cancelled = True
+            self.thread.cancel()
             self.status.setText("Stopping…")
         else:
             self.reject()
@@ -107,7 +93,10 @@ class LRFindDialog(QDialog):
         self.use_button.setText(f"Use {suggestion:.1e}")
         self.use_button.setEnabled(True)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, exc: Exception) -> None:
+        from netcanvas.backend.data import DatasetError
+
+        message = error_line(exc, (DatasetError, ValueError, RuntimeError)).splitlines()[0]
         self.status.setText(f"<b>The test failed:</b> {message}")
 
     def _ended(self) -> None:
@@ -126,7 +115,7 @@ class LRFindDialog(QDialog):
 
     def done(self, result: int) -> None:
         if self.thread is not None:
-            self.thread.cancelled = True
+            self.thread.cancel()
             self.thread.wait(10_000)
         super().done(result)
 

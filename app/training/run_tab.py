@@ -28,6 +28,16 @@ def _banner(border: str) -> QLabel:
     return label
 
 
+def tab_column(tab: QWidget, top, *rows: QWidget) -> QVBoxLayout:
+    """A tab's column: the `top` row (its buttons), then `rows`, the last taking the height."""
+    layout = QVBoxLayout(tab)
+    layout.addLayout(top)
+    for row in rows[:-1]:
+        layout.addWidget(row)
+    layout.addWidget(rows[-1], 1)
+    return layout
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds + 0.5)
     h, rest = divmod(seconds, 3600)
@@ -57,12 +67,7 @@ class RunTab(QWidget):
                                   "graph as it was when you pressed Train.")
         self.failure_banner = _banner("#d62728")
         self.plots = LivePlotsPanel()
-        layout = QVBoxLayout(self)
-        layout.addLayout(buttons)
-        layout.addWidget(self.info)
-        layout.addWidget(self.stale_banner)
-        layout.addWidget(self.failure_banner)
-        layout.addWidget(self.plots, 1)
+        tab_column(self, buttons, self.info, self.stale_banner, self.failure_banner, self.plots)
         self._t0 = 0.0
         self._shown = 0.0  # when the progress bar was last updated
         self._epochs = 0

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from netcanvas.backend.graph import SetSetting
 from netcanvas.backend.project import Project, TrainingSettings
-from netcanvas.backend.settings import ALL_GPUS, TRAINING, runnable_reason
+from netcanvas.backend.settings import TRAINING, runnable_reason
 from netcanvas.graph_editor import EditDocument
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from netcanvas.app.training import setting_widgets as sw
+from netcanvas.app.workers import Worker
 
 DEVICES = ("auto", "cpu")  # GPUs are added once detected
 
@@ -53,26 +54,6 @@ RELEVANT = {
 }
 
 
-class _DeviceProbe(QThread):
-    """torch.cuda probing can take seconds; do it off the GUI thread."""
-
-    found = Signal(list)
-
-    def run(self) -> None:
-        import torch
-
-        count = torch.cuda.device_count()
-        names = [f"cuda:{i}" if i else "cuda" for i in range(count)]
-        labels = [f"{n} ({torch.cuda.get_device_name(i)})" for i, n in enumerate(names)]
-        if count > 1:  # data-parallel: one torchrun process per GPU
-            names.append(ALL_GPUS)
-            labels.append(f"all {count} GPUs of this machine")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            names.append("mps")
-            labels.append("mps (Apple GPU)")
-        self.found.emit(list(zip(names, labels)))
-
-
 class SettingsForm(QWidget):
     """Shows the document's TrainingSettings and offers each user edit to the document;
     follows the settings through undo and redo. `changed(field)` after every change."""
@@ -97,7 +78,7 @@ class SettingsForm(QWidget):
         self.forms: dict[str, QFormLayout] = {}  # field -> the form showing it
         self.widgets: dict[str, QWidget] = {}
         self.document = None
-        self._probe: _DeviceProbe | None = None
+        self._probe: Worker | None = None
         self.devices_probed = False
         self._gpus = False
         for param in TRAINING:
@@ -159,8 +140,8 @@ class SettingsForm(QWidget):
     def probe_devices(self) -> None:
         """Ask torch which GPUs there are, once, in a thread (first time the form is shown)."""
         if self._probe is None:
-            self._probe = _DeviceProbe(self)
-            self._probe.found.connect(self._devices_found)
+            self._probe = Worker("netcanvas.backend.training.device:accelerators", parent=self)
+            self._probe.returned.connect(self._devices_found)
             self._probe.start()
 
     def _devices_found(self, devices: list) -> None:

@@ -6,18 +6,17 @@ import argparse
 import sys
 
 from netcanvas.backend.graph import BLOCK
-from netcanvas.backend.shapes import analyze, format_shape
+from netcanvas.backend.shapes import analyze, format_count, format_shape
 from netcanvas.backend.cli.check_formats import memory_report, print_summary
-from netcanvas.backend.cli.common import UsageError, load, si
+from netcanvas.backend.cli.common import UsageError, load, project_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("check", help="check shapes and print a summary table",
-                              description="Infer every tensor shape of a project's graph and "
-                              "print each node's output shape, parameters and MACs "
-                              "(multiply-accumulates) per sample. Exits 1 when a node has an "
-                              "error.")
-    p.add_argument("file", help="the .netcanvas project")
+    p = project_command(subparsers, "check", help="check shapes and print a summary table",
+                        description="Infer every tensor shape of a project's graph and "
+                        "print each node's output shape, parameters and MACs "
+                        "(multiply-accumulates) per sample. Exits 1 when a node has an "
+                        "error.")
     p.add_argument("--format", choices=("table", "json", "csv", "md"), default="table",
                    help="json: every node's fields; csv/md: the summary table with MACs and "
                    "activation memory at the batch size")
@@ -43,12 +42,14 @@ def run(args: argparse.Namespace) -> int:
         repeat = node.params.get("repeat", 1) if node.type_id == BLOCK else 1
         kind = node.spec.title + (f" ×{repeat}" if repeat > 1 else "")
         rows.append((node.name, kind, "error" if info.error else
-                     format_shape(shape) if shape is not None else "?", f"{info.params:,}", si(info.macs)))
+                     format_shape(shape) if shape is not None else "?", f"{info.params:,}",
+                     format_count(info.macs, decimals=1)))
     rows.append(("total", f"{len(graph.nodes)} nodes", "", f"{analysis.total_params:,}",
-                 si(analysis.total_macs)))
+                 format_count(analysis.total_macs, decimals=1)))
     print(table(rows))
-    print(f"{analysis.total_params:,} parameters ({si(analysis.total_params)}), "
-          f"{si(analysis.total_macs)} MACs per sample")
+    print(f"{analysis.total_params:,} parameters "
+          f"({format_count(analysis.total_params, decimals=1)}), "
+          f"{format_count(analysis.total_macs, decimals=1)} MACs per sample")
     if project.blocks:
         print("blocks: " + ", ".join(project.blocks))
     for problem in analysis.problems:

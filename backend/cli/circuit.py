@@ -6,17 +6,16 @@ from __future__ import annotations
 import argparse
 
 from netcanvas.backend.cli.check import table
-from netcanvas.backend.cli.common import UsageError, load
+from netcanvas.backend.cli.common import UsageError, load, project_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "circuit", help="values and gradients on every wire (backprop)",
+    p = project_command(
+        subparsers, "circuit", help="values and gradients on every wire (backprop)",
         description="Run one forward and one backward pass with autograd and print, for every "
                     "wire, its value and the gradient of the output with respect to it, and "
                     "each scalar node's local derivatives. On a network that takes data, one "
                     "test sample is fed and the wires show norms; the loss is differentiated.")
-    p.add_argument("file", help="the .netcanvas project")
     p.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
                    help="set Constant nodes by name, e.g. --set x=-2 y=5 z=-4")
     p.add_argument("--sample", type=int, default=0, metavar="N",

@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 from netcanvas.backend.echo import brief
-from netcanvas.backend.cli.common import fail, load
+from netcanvas.backend.cli.common import fail, load, project_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("code", help="write the network as a standalone PyTorch module",
-                              description="Print (or write) a .py file defining the network as "
-                              "an nn.Module that needs only torch.")
-    p.add_argument("file", help="the .netcanvas project")
+    p = project_command(subparsers, "code", help="write the network as a standalone PyTorch module",
+                        description="Print (or write) a .py file defining the network as "
+                        "an nn.Module that needs only torch.")
     p.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of stdout")
     p.add_argument("--class-name", help="name of the nn.Module class (default: from FILE)")
     return p

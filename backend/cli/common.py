@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from netcanvas.backend.project import Project
@@ -27,9 +28,8 @@ def load(path: str) -> Project:
         raise UsageError(str(exc)) from None
 
 
-def si(value: float) -> str:
-    """123, 4.5k, 12.3M, 1.2G."""
-    for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.1f}{suffix}"
-    return f"{value:.0f}"
+def project_command(subparsers, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    """A subcommand whose first argument is a .netcanvas project file."""
+    p = subparsers.add_parser(name, help=help, description=description)
+    p.add_argument("file", help="the .netcanvas project")
+    return p

@@ -6,15 +6,14 @@ import argparse
 from pathlib import Path
 
 from netcanvas.backend.shapes import format_shape
-from netcanvas.backend.cli.common import fail, load
+from netcanvas.backend.cli.common import fail, load, project_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("export", help="export to ONNX and verify it with ONNX Runtime",
-                              description="Export the network to ONNX with a dynamic batch "
-                              "dimension, check it, run it in ONNX Runtime on a batch of another "
-                              "size and print the largest difference from PyTorch.")
-    p.add_argument("file", help="the .netcanvas project")
+    p = project_command(subparsers, "export", help="export to ONNX and verify it with ONNX Runtime",
+                        description="Export the network to ONNX with a dynamic batch "
+                        "dimension, check it, run it in ONNX Runtime on a batch of another "
+                        "size and print the largest difference from PyTorch.")
     p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="the ONNX file to write")
     p.add_argument("--weights", metavar="W",
                    help="trained weights: a .safetensors file or a training checkpoint "

@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netcanvas.backend.cli.common import fail, si
+from netcanvas.backend.cli.common import fail
+from netcanvas.backend.shapes import format_count
 
 TRUST_REFUSAL = ("importing {target} runs that Python file, and with it any code it holds; "
                  "pass --trust-code if you trust it")
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyze(imported.graph)
     saved = f" and {weights_path(out)}" if imported.weights else ""
     print(f"wrote {out}{saved}: {len(imported.graph.nodes)} nodes, "
-          f"{analysis.total_params:,} parameters ({si(analysis.total_params)})")
+          f"{analysis.total_params:,} parameters "
+          f"({format_count(analysis.total_params, decimals=1)})")
     for problem in analysis.problems:
         print(f"netcanvas import: {problem.severity}: {problem.message}")
     return 0 if analysis.ok else 1

@@ -6,16 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netcanvas.backend.cli.common import UsageError, fail, load
+from netcanvas.backend.cli.common import UsageError, fail, load, project_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("lint", help="find likely mistakes (double softmax, bias before "
-                              "BatchNorm, ...) and fix them",
-                              description="Print each lint finding as 'severity: message "
-                              "[rule]'. Exits 1 when the graph has errors, or with --strict "
-                              "when a warning remains.")
-    p.add_argument("file", help="the .netcanvas project")
+    p = project_command(subparsers, "lint", help="find likely mistakes (double softmax, bias "
+                        "before BatchNorm, ...) and fix them",
+                        description="Print each lint finding as 'severity: message "
+                        "[rule]'. Exits 1 when the graph has errors, or with --strict "
+                        "when a warning remains.")
     p.add_argument("--fix", nargs="*", metavar="RULE", help="apply the fixes of these rules "
                    "(of every warning when none is named; infos only when named) and save")
     p.add_argument("-o", "--output", metavar="OUT", help="with --fix: write the fixed project "

@@ -11,15 +11,14 @@ import argparse
 import csv
 import math
 
-from netcanvas.backend.cli.common import fail, load
+from netcanvas.backend.cli.common import fail, load, project_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "lr-find", help="find a learning rate with the LR range test",
+    p = project_command(
+        subparsers, "lr-find", help="find a learning rate with the LR range test",
         description="Train a fresh copy of the model for a few steps while the learning rate "
                     "rises exponentially; suggest the rate where the loss falls fastest.")
-    p.add_argument("file", help="the .netcanvas project")
     p.add_argument("--start", type=float, default=1e-7, help="first learning rate (1e-7)")
     p.add_argument("--end", type=float, default=10.0, help="last learning rate (10)")
     p.add_argument("--steps", type=int, default=100, help="steps over the range (100)")

@@ -13,15 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from netcanvas.backend.cli.common import fail, load
+from netcanvas.backend.cli.common import fail, load, project_command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "sweep", help="search training settings with Optuna",
+    p = project_command(
+        subparsers, "sweep", help="search training settings with Optuna",
         description="Train the project once per trial with settings drawn from the given "
                     "ranges; print a row per trial and write the table and the best project.")
-    p.add_argument("file", help="the .netcanvas project")
     p.add_argument("--trials", type=int, default=20, help="trials in all (default 20)")
     p.add_argument("--param", action="append", default=[], metavar="SECTION.FIELD=SPEC",
                    help="log:LOW:HIGH, float:LOW:HIGH, int:LOW:HIGH, A,B,C, or one fixed value")

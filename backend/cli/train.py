@@ -19,16 +19,16 @@ import time
 from pathlib import Path
 
 from netcanvas.backend.cli import launch
+from netcanvas.backend.cli.common import project_command
 
 PROG = "netcanvas train"
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "train", help="train a project file headless",
+    p = project_command(
+        subparsers, "train", help="train a project file headless",
         description="Train a .netcanvas project on its dataset with its own settings; the "
                     "options override those settings.")
-    p.add_argument("file", help="the .netcanvas project")
     p.add_argument("--epochs", type=int, help="number of epochs (total, when resuming)")
     p.add_argument("--batch-size", type=int, help="samples per step")
     p.add_argument("--lr", type=float, help="learning rate")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from netcanvas.backend.data.types import Dataset, DatasetMismatchError
+from netcanvas.backend.shapes import format_shape
 
 _CLASS_LOSSES = ("cross_entropy", "nll")
 _REGRESSION_LOSSES = ("mse", "l1")
 
 
 def fmt(shape) -> str:
-    return "x".join(str(d) for d in shape) if len(shape) else "a scalar"
+    return format_shape(shape, sep="x", scalar="a scalar")
 
 
 def _same(a, b) -> bool:

@@ -2,9 +2,9 @@
 
 from netcanvas.backend.graph.edits import (AddEdge, AddNodes, Compound, Edit, MoveNodes, RemoveItems, Rename, SetParam,
                     SetSetting, SetSilenced)
-from netcanvas.backend.graph.errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
+from netcanvas.backend.graph.errors import (CycleError, NodeNameError, GraphError, MissingEndpointError,
                      MissingInputError, ParamValueError, PortError, UnknownNodeError,
-                     UnknownTypeError)
+                     ParamError, UnknownTypeError)
 from netcanvas.backend.graph.events import Event
 from netcanvas.backend.graph.model import BLOCK, Edge, Graph, Node, new_id, topo_sort
 
@@ -12,6 +12,6 @@ __all__ = [
     "BLOCK", "Graph", "Node", "Edge", "new_id", "Event", "Edit", "AddNodes", "RemoveItems", "AddEdge",
     "SetParam", "SetSetting", "SetSilenced", "Rename", "MoveNodes", "Compound", "GraphError",
     "CycleError",
-    "UnknownTypeError", "PortError", "DuplicateNameError", "UnknownNodeError", "ParamValueError",
-    "MissingInputError", "MissingEndpointError", "topo_sort",
+    "UnknownTypeError", "PortError", "NodeNameError", "UnknownNodeError", "ParamValueError",
+    "MissingInputError", "MissingEndpointError", "ParamError", "topo_sort",
 ]

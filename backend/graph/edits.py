@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from netcanvas.backend.graph.model import Edge, Graph, Node
@@ -22,6 +23,21 @@ class Edit:
         raise NotImplementedError
 
 
+def all_or_nothing(steps) -> None:
+    """Run each (step, its undo or None) in order; a failing step undoes the steps done,
+    newest first, and raises."""
+    undos = []
+    try:
+        for step, undo in steps:
+            step()
+            undos.append(undo)
+    except Exception:
+        for undo in reversed(undos):
+            if undo is not None:
+                undo()
+        raise
+
+
 @dataclass
 class AddNodes(Edit):
     """Add nodes and the edges among them (a drop, a paste, a duplicate)."""
@@ -31,16 +47,10 @@ class AddNodes(Edit):
     text: str = "Add node"
 
     def apply(self, graph: Graph) -> None:
-        added: list[str] = []
-        try:
-            for node in self.nodes:
-                added.append(graph.add_node(copy.deepcopy(node)).id)
-            for edge in self.edges:
-                graph.add_edge(edge)
-        except Exception:  # a rejected paste leaves the graph as it was
-            for nid in reversed(added):
-                graph.remove_node(nid)
-            raise
+        # a rejected paste leaves the graph as it was (removing a node removes its edges)
+        all_or_nothing([(partial(graph.add_node, copy.deepcopy(node)),
+                         partial(graph.remove_node, node.id)) for node in self.nodes]
+                       + [(partial(graph.add_edge, edge), None) for edge in self.edges])
 
     def revert(self, graph: Graph) -> None:
         for edge in reversed(self.edges):
@@ -89,40 +99,49 @@ class AddEdge(Edit):
         graph.remove_edge(self.edge)
 
 
+class _Swap(Edit):
+    """Set one value through the method that checks it, keeping the old one for undo.
+    A subclass's `_value(target)` says (read, write, new): how to read the value, how to set
+    it, and the value the edit sets."""
+
+    old: Any
+
+    def apply(self, target) -> None:
+        read, write, new = self._value(target)
+        old = read()
+        write(new)  # a refused value raises before anything changed
+        self.old = old
+
+    def revert(self, target) -> None:
+        self._value(target)[1](self.old)
+
+
 @dataclass
-class SetParam(Edit):
+class SetParam(_Swap):
     node_id: str
     name: str
     value: Any
     old: Any = None
     text: str = "Change parameter"
 
-    def apply(self, graph: Graph) -> None:
-        old = graph.node(self.node_id).params.get(self.name)
-        graph.set_param(self.node_id, self.name, self.value)  # refuses an unknown name
-        self.old = old
-
-    def revert(self, graph: Graph) -> None:
-        graph.set_param(self.node_id, self.name, self.old)
+    def _value(self, graph: Graph):
+        return (lambda: graph.node(self.node_id).params.get(self.name),
+                lambda v: graph.set_param(self.node_id, self.name, v), self.value)
 
 
 @dataclass
-class Rename(Edit):
+class Rename(_Swap):
     node_id: str
     name: str
     old: str = ""
     text: str = "Rename"
 
-    def apply(self, graph: Graph) -> None:
-        self.old = graph.node(self.node_id).name
-        graph.rename(self.node_id, self.name)
-
-    def revert(self, graph: Graph) -> None:
-        graph.rename(self.node_id, self.old)
+    def _value(self, graph: Graph):
+        return lambda: graph.node(self.node_id).name, partial(graph.rename, self.node_id), self.name
 
 
 @dataclass
-class SetSilenced(Edit):
+class SetSilenced(_Swap):
     """Turn lint rules off (or back on) for one node."""
 
     node_id: str
@@ -130,12 +149,9 @@ class SetSilenced(Edit):
     old: tuple[str, ...] = ()
     text: str = "Silence rule"
 
-    def apply(self, graph: Graph) -> None:
-        self.old = graph.node(self.node_id).silenced
-        graph.set_silenced(self.node_id, self.rules)
-
-    def revert(self, graph: Graph) -> None:
-        graph.set_silenced(self.node_id, self.old)
+    def _value(self, graph: Graph):
+        return (lambda: graph.node(self.node_id).silenced,
+                partial(graph.set_silenced, self.node_id), self.rules)
 
 
 @dataclass
@@ -159,22 +175,19 @@ class MoveNodes(Edit):
 
 
 @dataclass
-class SetSetting(Edit):
+class SetSetting(_Swap):
     """Change one training or dataset setting ("training", "optimizer", "sgd")."""
 
+    target = "project"
     section: str
     name: str
     value: Any
     old: Any = None
     text: str = "Change setting"
-    target = "project"
 
-    def apply(self, project) -> None:
-        self.old = project.setting(self.section, self.name)
-        project.set_setting(self.section, self.name, self.value)
-
-    def revert(self, project) -> None:
-        project.set_setting(self.section, self.name, self.old)
+    def _value(self, project):
+        return (partial(project.setting, self.section, self.name),
+                partial(project.set_setting, self.section, self.name), self.value)
 
 
 @dataclass
@@ -187,15 +200,8 @@ class Compound(Edit):
         return self.edits[0].target if self.edits else "graph"
 
     def apply(self, graph: Graph) -> None:
-        done = []
-        try:
-            for edit in self.edits:
-                edit.apply(graph)
-                done.append(edit)
-        except Exception:
-            for edit in reversed(done):
-                edit.revert(graph)
-            raise
+        all_or_nothing([(partial(edit.apply, graph), partial(edit.revert, graph))
+                        for edit in self.edits])
 
     def revert(self, graph: Graph) -> None:
         for edit in reversed(self.edits):

@@ -23,8 +23,9 @@ class PortError(GraphError):
     """An edge to a port that does not exist, or a second edge into a single-input port."""
 
 
-class DuplicateNameError(GraphError):
-    pass
+class NodeNameError(GraphError):
+    """A node name refused: not an identifier, too long, reserved or taken (or a node id
+    taken)."""
 
 
 class UnknownNodeError(GraphError):

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from netcanvas.backend.echo import brief
 from netcanvas.backend.registry import REGISTRY, LayerSpec, ParamError, get
-from netcanvas.backend.graph.errors import (CycleError, DuplicateNameError, GraphError, MissingEndpointError,
+from netcanvas.backend.graph.errors import (CycleError, NodeNameError, GraphError, MissingEndpointError,
                      MissingInputError, ParamValueError, PortError, UnknownNodeError,
                      UnknownTypeError)
 from netcanvas.backend.graph.events import Event
@@ -286,18 +286,18 @@ class Graph:
     def check_name(self, name: str, node_id: str | None = None) -> None:
         ids = (node_id,) if node_id else ()
         if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise DuplicateNameError(f"name {brief(name)} must start with a letter or _ and hold only "
+            raise NodeNameError(f"name {brief(name)} must start with a letter or _ and hold only "
                                      "letters, digits and _", ids)
         if len(name) > MAX_NAME_LENGTH:
-            raise DuplicateNameError(f"name {brief(name)} is {len(name):,} characters long; "
+            raise NodeNameError(f"name {brief(name)} is {len(name):,} characters long; "
                                      f"the limit is {MAX_NAME_LENGTH}", ids)
         reason = reserved_reason(name)
         if reason:
-            raise DuplicateNameError(f"name {brief(name)} is reserved: {reason}; choose another, "
+            raise NodeNameError(f"name {brief(name)} is reserved: {reason}; choose another, "
                                      f"e.g. {self.unique_name(name)!r}", ids)
         other = self.by_name(name)
         if other is not None and other.id != node_id:
-            raise DuplicateNameError(f"another node is already called {brief(name)}", (other.id, *ids))
+            raise NodeNameError(f"another node is already called {brief(name)}", (other.id, *ids))
 
     def validate(self) -> list[GraphError]:
         """Every structural reason the graph is not yet a network, as typed errors: no Input
@@ -343,7 +343,7 @@ class Graph:
         if node.type_id == BLOCK:
             self.blocks.check_nesting(self.owner, node.params.get("block"), node.id)
         if node.id in self.nodes:
-            raise DuplicateNameError(f"duplicate node id {brief(node.id)}", (node.id,))
+            raise NodeNameError(f"duplicate node id {brief(node.id)}", (node.id,))
         self.check_name(node.name, node.id)
         try:
             node.params = spec.validate_params(node.params)
@@ -441,10 +441,16 @@ class Graph:
         self.node_moved.emit(node_id, self.nodes[node_id].position)
 
     # ---- convenience for code and tests --------------------------------------------
-    def add(self, type_id: str, name: str | None = None, position=(0.0, 0.0), **params) -> Node:
+    def new_node(self, type_id: str, position=(0.0, 0.0), params=None) -> Node:
+        """A node of `type_id` with a free name and its declared default params, updated by
+        `params`; not added."""
         spec = get(type_id)
-        node = Node(new_id(), type_id, name or self.unique_name(spec.module_prefix or type_id),
-                    params, position)
+        return Node(new_id(), type_id, self.unique_name(spec.module_prefix or type_id),
+                    spec.defaults() | dict(params or {}), position)
+
+    def add(self, type_id: str, name: str | None = None, position=(0.0, 0.0), **params) -> Node:
+        node = self.new_node(type_id, position, params)
+        node.name = name or node.name
         return self.add_node(node)
 
     def connect(self, src: Node | str, dst: Node | str, src_port: str | None = None,

@@ -1,4 +1,4 @@
-"""Training: a Qt-free Trainer that reports plain-Python events (contract 5).
+"""Training: a Qt-free Trainer that reports plain-Python events (backend/training/events.py).
 
 The events are plain dataclasses and importing them must stay cheap: the Trainer and
 `predict` (which import torch, seconds) load on first use.

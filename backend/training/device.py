@@ -70,3 +70,23 @@ def is_oom(exc: BaseException) -> bool:
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         return True
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def accelerators() -> list[tuple[str, str]]:
+    """(device name, label) of each GPU here: CUDA devices, all of them together when there
+    are several, then Apple MPS. Probing CUDA can take seconds."""
+    count = torch.cuda.device_count()
+    names = [f"cuda:{i}" if i else "cuda" for i in range(count)]
+    found = [(n, f"{n} ({torch.cuda.get_device_name(i)})") for i, n in enumerate(names)]
+    if count > 1:  # data-parallel: one torchrun process per GPU
+        found.append((ALL_GPUS, f"all {count} GPUs of this machine"))
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        found.append(("mps", "mps (Apple GPU)"))
+    return found
+
+
+def use_process_threads() -> None:
+    """Call first on a new thread: MKL and OpenMP keep their thread count per thread, so
+    without this a worker thread's matrix products run on one core however many the process
+    is set to use."""
+    torch.set_num_threads(torch.get_num_threads())

@@ -1,7 +1,8 @@
 """Plain-Python events a Trainer reports through `on_event`; no torch tensors, no Qt.
 
 The GUI worker forwards them through signals and the CLI prints them, so every field
-is a number, a string, a list or a dict of those.
+is a number, a string, a list or a dict of those. `RunResult`, what `Trainer.run` returns,
+is not an event: it holds the trained model.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ class RunResult:
 
 @dataclass
 class Finished:
-    result: RunResult
+    """The run ended normally; its RunResult (with the model) is what `Trainer.run` returns."""
+
+    best_epoch: int
+    test_metrics: dict[str, float]
 
 
 Event = Started | Steps | LayerStats | EpochEnded | Evaluated | Finished | Cancelled | Failed

@@ -176,7 +176,7 @@ class Trainer:
                 break
         self._restore_best()
         result = self._result(test_metrics=self._evaluate_test(loop, test, dataset))
-        self._emit(Finished(result))
+        self._emit(Finished(result.best_epoch, dict(result.test_metrics)))
         return result
 
     def build(self) -> tuple[Loop, object, DeviceSplit, DeviceSplit]:

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from netcanvas.backend.graph import (AddEdge, AddNodes, Compound, CycleError, DuplicateNameError,
+from netcanvas.backend.graph import (AddEdge, AddNodes, Compound, CycleError, NodeNameError,
                                      Edge, Graph, GraphError, MissingEndpointError,
                                      MissingInputError, MoveNodes, Node, ParamValueError,
                                      PortError, RemoveItems, Rename, SetParam, UnknownNodeError,
@@ -75,15 +75,15 @@ def test_unknown_type_node_and_param():
 
 def test_names_are_unique_and_valid():
     g, (x, fc, act, _) = chain()
-    with pytest.raises(DuplicateNameError) as info:
+    with pytest.raises(NodeNameError) as info:
         g.rename(act.id, fc.name)
     assert set(info.value.node_ids) == {fc.id, act.id}
-    with pytest.raises(DuplicateNameError) as info:
+    with pytest.raises(NodeNameError) as info:
         g.rename(act.id, "1st layer")
     assert info.value.node_ids == (act.id,)
-    with pytest.raises(DuplicateNameError):
+    with pytest.raises(NodeNameError):
         g.add_node(Node(new_id(), "relu", fc.name, {}))
-    with pytest.raises(DuplicateNameError):
+    with pytest.raises(NodeNameError):
         g.add_node(Node(x.id, "relu", "fresh", {}))  # duplicate id
     g.rename(act.id, act.name)  # renaming to its own name is fine
     assert g.unique_name("fc") == "fc2" and g.unique_name("déjà vu") == "d_j__vu1"

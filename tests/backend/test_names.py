@@ -7,7 +7,7 @@ import keyword
 import pytest
 import torch
 import torch.fx
-from netcanvas.backend.graph import DuplicateNameError, Graph
+from netcanvas.backend.graph import NodeNameError, Graph
 from netcanvas.backend.graph.names import MODULE_ATTRIBUTES, reserved_reason
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import ProjectFileError, project_from_dict, project_to_dict
@@ -29,11 +29,11 @@ def test_the_list_covers_every_attribute_of_the_installed_torch():
 ])
 def test_add_and_rename_refuse_reserved_names(name, reason):
     graph = Graph()
-    with pytest.raises(DuplicateNameError, match=f"{name!r} is reserved: .*{reason}"):
+    with pytest.raises(NodeNameError, match=f"{name!r} is reserved: .*{reason}"):
         graph.add("linear", name)
     assert graph.nodes == {}
     fc = graph.add("linear", "fc")
-    with pytest.raises(DuplicateNameError, match="choose another") as info:
+    with pytest.raises(NodeNameError, match="choose another") as info:
         graph.rename(fc.id, name)
     assert info.value.node_ids == (fc.id,) and fc.name == "fc"
 

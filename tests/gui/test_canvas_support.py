@@ -9,6 +9,7 @@ from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import analyze
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
+from netcanvas.app.node_kinds import node_kinds
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtTest import QTest
@@ -51,7 +52,7 @@ def make_editor(qtbot, graph: Graph | None = None) -> Editor:
     graph = graph if graph is not None else Graph()
     document = EditDocument(Project(graph=graph))
     stack = document.undo_stack
-    scene = GraphScene(document)
+    scene = GraphScene(document, kinds=node_kinds())
     document.setParent(scene)
     view = GraphView(scene)  # owns the scene: Qt deletes view, scene and stack together,
     qtbot.addWidget(view)    # not a garbage-collection pass at some random later moment

@@ -21,6 +21,7 @@ from netcanvas.backend.registry import get
 from netcanvas.backend.settings import SECTIONS
 from netcanvas.backend.shapes import analyze
 from netcanvas.graph_editor import EditDocument, GraphScene
+from netcanvas.app.node_kinds import node_kinds
 from PySide6.QtCore import QPointF
 from test_canvas_support import chain
 
@@ -71,7 +72,7 @@ class EditorMachine(RuleBasedStateMachine):
         self.graph.set_param(inp.id, "shape", (3, 16, 16))
         self.document = EditDocument(Project(graph=self.graph))
         self.stack = self.document.undo_stack
-        self.scene = GraphScene(self.document)
+        self.scene = GraphScene(self.document, kinds=node_kinds())
         self.document.setParent(self.scene)
         self.project = self.document.project
         self.initial = self._state()

@@ -187,6 +187,6 @@ register(LayerSpec(
     ),
     infer_shape=_deconv_shape, build=_deconv_build, count_params=_deconv_params,
     macs=_deconv_macs, key_params=("out_channels", "kernel_size", "stride"),
-    module_prefix="deconv", example_inputs={"x": (8, 7, 7)},
+    module_prefix="deconv", aliases=("deconv", "upconv"), example_inputs={"x": (8, 7, 7)},
     imports=(ImportForm("nn.ConvTranspose2d", read=_read_deconv),),
 ))

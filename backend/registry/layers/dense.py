@@ -43,7 +43,7 @@ register(LayerSpec(
         Param("bias", "bool", True, "Learn an additive bias."),
     ),
     infer_shape=_linear_shape, build=_linear_build, count_params=_linear_params,
-    macs=_linear_macs, key_params=("out_features",), module_prefix="fc",
+    macs=_linear_macs, key_params=("out_features",), module_prefix="fc", aliases=("fc", "dense"),
     example_inputs={"x": (16,)}, imports=(ImportForm("nn.Linear"),),
 ))
 

@@ -56,7 +56,7 @@ def _batch_norm(nd: int, ranks: tuple[int, ...], layout: str, where: str, before
         doc=BATCH_NORM_DOC.format(where=where, before=before),
         inputs=(Port("x"),), outputs=(Port("y"),), params=(EPS, MOMENTUM, AFFINE),
         infer_shape=infer, build=build, count_params=count, key_params=(),
-        module_prefix="bn", example_inputs={"x": example},
+        module_prefix="bn", aliases=("bn",), example_inputs={"x": example},
         imports=(ImportForm(f"nn.{title}", read=_read_batch_norm),),
     ))
 
