@@ -72,11 +72,13 @@ def _reserved_message(node: Node, reason: str) -> str:
     return f"{node.spec.title} '{node.name}': the name is reserved: {reason}; rename the node"
 
 
-def compile_graph(graph: Graph, device: str | torch.device | None = None) -> CompiledModel:
+def compile_graph(graph: Graph, device: str | torch.device | None = None,
+                  class_name: str = "Net") -> CompiledModel:
     """Build the module; raises CompileError naming each node at fault.
 
     `device` creates the weights there directly; "meta" builds the structure alone, with no
-    memory and no initialisation (enough for code and summaries, even for VGG-16)."""
+    memory and no initialisation (enough for code and summaries, even for VGG-16). Block
+    instances become submodules (their definition's `class_name`)."""
     analysis = analyze(graph)
     errors = [(p.node_id, p.message) for p in analysis.problems if p.severity == "error"]
     if errors:
@@ -106,7 +108,7 @@ def compile_graph(graph: Graph, device: str | torch.device | None = None) -> Com
     outputs = [n for n in graph.nodes.values() if n.type_id == "output"]
     results = [values[(n.id, "y")] for n in outputs]
     fx_graph.output(results[0] if len(results) == 1 else tuple(results))
-    module = torch.fx.GraphModule(root, fx_graph, class_name="Net")
+    module = torch.fx.GraphModule(root, fx_graph, class_name=class_name)
     return CompiledModel(
         module=module,
         input_names=[n.name for n in inputs],
@@ -168,8 +170,8 @@ def trace_node(exc: BaseException) -> str | None:
     graph_module = None
     while tb is not None:
         owner = tb.tb_frame.f_locals.get("self")
-        if isinstance(owner, torch.fx.GraphModule):
-            graph_module = owner
+        if graph_module is None and isinstance(owner, torch.fx.GraphModule):
+            graph_module = owner  # the outermost: a block's own forward names the block
         elif graph_module is not None and isinstance(owner, torch.nn.Module):
             for name, child in graph_module.named_children():
                 if child is owner:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def _is_pair(value: Any) -> bool:
@@ -58,7 +58,14 @@ def _v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
     return dict(d)
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
+def _v2_to_v3(d: dict[str, Any]) -> dict[str, Any]:
+    """Format 3 adds the top-level "blocks" section (block definitions by name); a format 2
+    project has none, so its graph is unchanged."""
+    return {**d, "blocks": {}}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3}
 assert set(MIGRATIONS) == set(range(FORMAT_VERSION)), "one migration per older version"
 
 

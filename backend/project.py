@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from netcanvas.backend.blocks.definition import BlockSet, attach
 from netcanvas.backend.graph import Event, Graph
 from netcanvas.backend.registry.spec import ParamError
 from netcanvas.backend.settings import (DATASET, SECTIONS, TRAINING, declaration, validate_options,
@@ -77,9 +78,13 @@ class Project:
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     description: str = ""
+    blocks: BlockSet = field(default_factory=BlockSet)  # block definitions, by name
 
     def __post_init__(self) -> None:
         self.setting_changed = Event()  # (section, name, value)
+        if self.graph.blocks is not None and not self.blocks:  # a graph built with its blocks
+            self.blocks = self.graph.blocks
+        attach(self.graph, self.blocks, None)
 
     def setting(self, section: str, name: str) -> Any:
         """The value of one setting; ParamError naming the field when there is no such one."""

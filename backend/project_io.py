@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from netcanvas.backend.echo import brief
-from netcanvas.backend.graph import Edge, Graph, GraphError, Node
+from netcanvas.backend.graph import BLOCK, Edge, Graph, GraphError, Node
 from netcanvas.backend.migrations import FORMAT_VERSION, migrate
 from netcanvas.backend.project import DatasetConfig, Project, TrainingSettings
-from netcanvas.backend.registry import REGISTRY, ParamError
+from netcanvas.backend.registry import ParamError
 from netcanvas.backend.settings import declaration, validate_options, validate_setting
 
 __all__ = ["FORMAT_VERSION", "ProjectFileError", "graph_from_dict", "load_project",
            "project_from_dict", "project_to_dict", "save_project", "write_atomic"]
 
-_TOP_KEYS = ("format_version", "description", "graph", "dataset", "training")
+_TOP_KEYS = ("format_version", "description", "blocks", "graph", "dataset", "training")
 _NODE_KEYS = ("id", "type", "name", "params", "position", "silenced")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
@@ -53,9 +53,11 @@ class ProjectFileError(ValueError):
 
 # ---- writing ---------------------------------------------------------------------------
 def project_to_dict(project: Project) -> dict[str, Any]:
+    from netcanvas.backend.blocks.io import blocks_to_dict  # it reads graphs with this module
     return {
         "format_version": FORMAT_VERSION,
         "description": project.description,
+        "blocks": blocks_to_dict(project.blocks),
         "graph": project.graph.to_dict(),
         "dataset": _settings_to_dict(project.dataset),
         "training": _settings_to_dict(project.training),
@@ -142,6 +144,16 @@ MAX_DEPTH = 64  # nesting levels of JSON objects and lists; real projects use ab
 
 def load_project(path: str | os.PathLike) -> Project:
     path = Path(path)
+    data = read_json(path)
+    try:
+        return project_from_dict(data)
+    except ProjectFileError as exc:
+        exc.path = path
+        raise
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's data (a project, the block library), or ProjectFileError naming it."""
     try:
         _regular_file(path)
         text = path.read_text(encoding="utf-8")
@@ -159,11 +171,7 @@ def load_project(path: str | os.PathLike) -> Project:
                                path=path) from None
     except ValueError as exc:
         raise ProjectFileError(f"not valid JSON: {exc}", path=path) from None
-    try:
-        return project_from_dict(data)
-    except ProjectFileError as exc:
-        exc.path = path
-        raise
+    return data
 
 
 def _regular_file(path: Path) -> None:
@@ -209,11 +217,14 @@ def project_from_dict(d: Any) -> Project:
         raise ProjectFileError(f"expected text, got {brief(description)}", "description")
     if "graph" not in d:
         raise ProjectFileError("missing: a project needs a graph", "graph")
+    from netcanvas.backend.blocks.io import blocks_from_dict  # it reads graphs with this module
+    blocks = blocks_from_dict(d.get("blocks", {}))
     return Project(
-        graph=graph_from_dict(d["graph"]),
+        graph=graph_from_dict(d["graph"], blocks),
         dataset=_settings_from_dict("dataset", d.get("dataset", {})),
         training=_settings_from_dict("training", d.get("training", {})),
         description=description,
+        blocks=blocks,
     )
 
 
@@ -258,11 +269,12 @@ def _graph_error_at(field: str):
         raise ProjectFileError(str(exc), field) from None
 
 
-def graph_from_dict(g: Any) -> Graph:
-    """A Graph from its `to_dict()` form, every node and edge checked."""
+def graph_from_dict(g: Any, blocks: Any = None, owner: str | None = None) -> Graph:
+    """A Graph from its `to_dict()` form, every node and edge checked; block instances
+    resolve from `blocks` (a BlockSet), and `owner` names the definition it is inside."""
     _expect(g, dict, "graph", "an object with nodes and edges")
     _no_unknown_keys(g, ("nodes", "edges"), "graph")
-    graph = Graph()
+    graph = Graph(blocks=blocks, owner=owner)
     names: dict[str, str] = {}  # name -> field of its first use
     for i, raw in enumerate(_expect(g.get("nodes", []), list, "nodes", "a list")):
         node = _node_from_dict(raw, f"nodes[{i}]", graph, names)
@@ -288,9 +300,12 @@ def _node_from_dict(raw: Any, field: str, graph: Graph, names: dict[str, str]) -
         raise ProjectFileError("must not be empty", f"{field}.id")
     if node_id in graph.nodes:
         raise ProjectFileError(f"duplicate node id {brief(node_id)}", f"{field}.id")
-    spec = REGISTRY.get(type_id)
+    spec = graph.resolve(type_id, _expect(raw.get("params", {}), dict, f"{field}.params",
+                                          "an object"))
     if spec is None:
-        raise ProjectFileError(f"unknown layer type {brief(type_id)}", f"{field}.type")
+        what = (f"block {brief(raw['params'].get('block'))}, which is not defined"
+                if type_id == BLOCK else f"layer type {brief(type_id)}")
+        raise ProjectFileError(f"unknown {what}", f"{field}.type")
     if name in names:
         raise ProjectFileError(f"duplicate name {brief(name)} (also {names[name]})", f"{field}.name")
     with _graph_error_at(f"{field}.name"):

@@ -34,11 +34,15 @@ _SCORES = (("val_accuracy", "val acc"), ("val_r2", "val R²"), ("val_loss", "val
            ("train_loss", "train loss"))
 
 
-def runs_root() -> Path:
-    """Where run folders live: $NETCANVAS_DATA_DIR/runs, else the user data directory."""
+def data_dir() -> Path:
+    """$NETCANVAS_DATA_DIR, else the user data directory (runs, the block library)."""
     env = os.environ.get("NETCANVAS_DATA_DIR")
-    base = Path(env) if env else Path(platformdirs.user_data_dir("NetCanvas", "NetCanvas"))
-    return base / "runs"
+    return Path(env) if env else Path(platformdirs.user_data_dir("NetCanvas", "NetCanvas"))
+
+
+def runs_root() -> Path:
+    """Where run folders live: <data_dir>/runs."""
+    return data_dir() / "runs"
 
 
 def project_key(path: str | os.PathLike | None) -> str:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Literal
 
 from netcanvas.backend.graph import Edge, Graph
-from netcanvas.backend.registry import REGISTRY, LayerSpec, ParamError, Shape, ShapeError
+from netcanvas.backend.registry import LayerSpec, ParamError, Shape, ShapeError
 
 BYTES_PER_VALUE = {"float": 4, "index": 8}  # float32 activations, int64 pooling indices
 # A layer past these sizes cannot be built on any ordinary machine: an error, not a crash.
@@ -123,7 +123,7 @@ def analyze(graph: Graph) -> Analysis:
         node, info = graph.nodes[nid], result.nodes[nid]
         if info.error is not None:
             continue
-        spec = REGISTRY[node.type_id]
+        spec = node.spec
         inputs = _gather(spec, graph.edges_into(nid), result.edge_shapes)
         if inputs is None:  # an upstream node failed: it already carries the error
             continue
@@ -167,8 +167,8 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
     """Fill `info`; return the node's error message, if any."""
     try:
         outputs = spec.infer_shape(params, inputs)
-    except (ShapeError, ParamError) as exc:
-        return node_message(spec, name, str(exc))
+    except (ShapeError, ParamError) as exc:  # inside a repeated block: "layer2.0"
+        return node_message(spec, name + getattr(exc, "suffix", ""), str(exc))
     except Exception as exc:  # a bug in a shape rule must not take the editor down
         return f"{label(spec, name)}: shape rule failed ({type(exc).__name__}: {exc})"
     sizes = {port: math.prod(shape) for port, shape in outputs.items()}

@@ -1,5 +1,6 @@
-"""Editor benchmark (offscreen): open-and-draw a 1,000-node project, and one parameter
-edit on a 500-node graph through re-analysis to the repainted canvas.
+"""Editor benchmark (offscreen): open-and-draw a 1,000-node project, flat and as 100
+blocks of 10 (load from the file's JSON, analyse, draw), and one parameter edit on a
+500-node graph through re-analysis to the repainted canvas.
 
 Run: QT_QPA_PLATFORM=offscreen python bench/editor.py
 Figures are printed with ratios to a baseline measured in the same run (painting an
@@ -15,8 +16,11 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from netcanvas.backend.blocks.definition import BlockDef, BlockSet
+from netcanvas.backend.blocks.inside import new_instance
 from netcanvas.backend.graph import Graph, SetParam
 from netcanvas.backend.project import Project
+from netcanvas.backend.project_io import project_from_dict, project_to_dict
 from netcanvas.backend.shapes import analyze
 from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
@@ -48,6 +52,31 @@ def residual_net(n_nodes: int) -> Graph:
     return g
 
 
+def blocked_net(n_blocks: int = 100) -> Project:
+    """Input -> n_blocks instances of one 10-node residual block definition -> Output:
+    1,000 nodes inside blocks, ~100 cards on the canvas."""
+    blocks = BlockSet()
+    inner = Graph(blocks=blocks, owner="ResBlock")
+    x = inner.add("input", name="x", shape=(16, 32, 32))
+    conv1 = inner.add("conv2d", out_channels=16, kernel_size=3, padding=1)
+    conv2 = inner.add("conv2d", out_channels=16, kernel_size=3, padding=1)
+    chain = [x, conv1, inner.add("batch_norm2d"), inner.add("relu"), conv2,
+             inner.add("batch_norm2d"), inner.add("dropout"), inner.add("add")]
+    for a, b in zip(chain, chain[1:]):
+        inner.connect(a, b)
+    inner.connect(x, chain[-1])
+    inner.connect(inner.connect(chain[-1], inner.add("relu")).dst,
+                  inner.add("output", name="y", loss="none"))
+    assert len(inner.nodes) == 10
+    blocks.add(BlockDef("ResBlock", inner))
+    g = Graph(blocks=blocks)
+    x = g.add("input", shape=(16, 32, 32))
+    for i in range(n_blocks):
+        x = g.connect(x, g.add_node(new_instance(g, "ResBlock", position=(220.0 * i, 0)))).dst
+    g.connect(x, g.add("output", loss="none", position=(220.0 * n_blocks, 0)))
+    return Project(graph=g)
+
+
 def timed(fn, repeat: int = 1) -> float:
     """Median seconds of `repeat` calls."""
     times = []
@@ -58,8 +87,8 @@ def timed(fn, repeat: int = 1) -> float:
     return statistics.median(times)
 
 
-def make_view(graph: Graph):
-    document = EditDocument(Project(graph=graph))
+def make_view(graph: Graph | Project):
+    document = EditDocument(graph if isinstance(graph, Project) else Project(graph=graph))
     scene = GraphScene(document, kinds=node_kinds())
     document.setParent(scene)
     view = GraphView(scene)
@@ -96,6 +125,29 @@ def main() -> None:
     print(f"  repaint at 100% zoom: {t_100 * 1e3:.1f} ms ({t_100 / baseline:.1f}x); "
           f"view.grab(): {t_grab * 1e3:.1f} ms")
     scene.detach()
+
+    data = project_to_dict(blocked_net(100))
+
+    def open_blocked():
+        project = project_from_dict(data)
+        analysis = analyze(project.graph)
+        state["load"] = project, analysis
+        state["scene"], state["view"] = make_view(project)
+        state["scene"].set_analysis(analysis)
+        state["view"].frame_selection_or_all()
+        state["view"].viewport().repaint()
+
+    t_load = timed(lambda: analyze(project_from_dict(data).graph), repeat=3)
+    print(f"load 100 blocks of 10 from the file's JSON + analyze: {t_load * 1e3:.0f} ms "
+          f"({t_load / baseline:.1f}x baseline)")
+    t_blocked = timed(open_blocked)
+    project, analysis = state["load"]
+    inside = sum(len(project.blocks[n.params["block"]].graph.nodes)
+                 for n in project.graph.nodes.values() if n.type_id == "block")
+    print(f"open+draw 100 blocks of 10 ({inside:,} nodes inside, {len(project.graph.nodes)} "
+          f"cards, {analysis.total_params:,} params): {t_blocked * 1e3:.0f} ms "
+          f"= {t_blocked / baseline:.0f}x baseline   [target < 1000 ms]")
+    state["scene"].detach()
 
     mid = residual_net(500)
     scene, view = make_view(mid)

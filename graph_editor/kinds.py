@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from netcanvas.backend.graph import BLOCK
+
 LAYER_MIME = "application/x-netcanvas-layer"  # a drag of a kind of node carries its type id
 
 
@@ -38,8 +40,13 @@ class NodeKinds(dict[str, NodeKind]):
 
     def of(self, node) -> NodeKind:
         """What a node's card shows: its type's kind (the one place to describe a node by
-        more than its type)."""
-        return self[node.type_id]
+        more than its type); a block instance's comes from its definition (node.spec)."""
+        if node.type_id != BLOCK:
+            return self[node.type_id]
+        spec = node.spec
+        return NodeKind(spec.type_id, spec.title, spec.category, spec.doc, tuple(spec.inputs),
+                        tuple(spec.outputs), tuple(spec.key_params), None,
+                        f"{spec.title} block".lower())
 
     def search(self, query: str) -> list[str]:
         """Type ids of the kinds matching `query`; titles starting with it first, then by

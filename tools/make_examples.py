@@ -11,7 +11,9 @@ import sys
 import uuid
 from pathlib import Path
 
-from netcanvas.backend.graph import Graph, Node
+from netcanvas.backend.blocks.definition import BlockSet
+from netcanvas.backend.blocks.library import add_builtin
+from netcanvas.backend.graph import BLOCK, Graph, Node
 from netcanvas.backend.project import DatasetConfig, Project, TrainingSettings
 from netcanvas.backend.project_io import save_project
 from netcanvas.backend.registry import get
@@ -25,7 +27,8 @@ class Net:
     """A Graph under construction: `net.layer(...)` adds a node wired from its inputs."""
 
     def __init__(self, seed: str) -> None:
-        self.graph = Graph()
+        self.blocks = BlockSet()  # the built-in blocks `block` used, copied in
+        self.graph = Graph(blocks=self.blocks)
         self._rng = random.Random(seed)
         self.rows: dict[str, int] = {}  # node id -> row of the layout it is drawn in
         self._row = 0
@@ -36,7 +39,7 @@ class Net:
 
     def layer(self, type_id: str, *inputs: Node | tuple[Node, str], name: str | None = None,
               **params) -> Node:
-        spec = get(type_id)
+        spec = self.graph.resolve(type_id, params) or get(type_id)
         node_id = uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
         node = self.graph.add_node(Node(
             node_id, type_id, name or self.graph.unique_name(spec.module_prefix or type_id),
@@ -47,11 +50,17 @@ class Net:
             self.graph.connect(src, node, src_port=port)
         return node
 
+    def block(self, block: str, *inputs: Node, name: str, **params) -> Node:
+        """An instance of built-in block `block` (its definition copied into the project)."""
+        if block not in self.blocks:
+            add_builtin(self.blocks, block)
+        return self.layer(BLOCK, *inputs, name=name, block=block, **params)
+
     def project(self, dataset: DatasetConfig, training: TrainingSettings,
                 description: str) -> Project:
         """The finished example, laid out in the rows `wrap` marked."""
         layout(self.graph, self.rows)
-        return Project(self.graph, dataset, training, description)
+        return Project(self.graph, dataset, training, description, self.blocks)
 
     def chain(self, x: Node, *layers: tuple) -> Node:
         """Wire (type_id, params) pairs one after another from `x`."""
@@ -199,19 +208,15 @@ def inception_block() -> Project:
     x = net.chain(x, conv(32))
     net.wrap()  # the block in a row of its own, from the stem's output
     stem = net.layer("relu", x)
-    b1 = net.chain(stem, conv(16, 1), RELU)  # lanes top to bottom in this order
-    bp = net.chain(stem, ("max_pool2d", {"kernel_size": 3, "stride": 1, "padding": 1}),
-                   conv(8, 1), RELU)
-    b3 = net.chain(stem, conv(16, 1), RELU, conv(24, 3), RELU)
-    b5 = net.chain(stem, conv(8, 1), RELU, conv(8, 5), RELU)
-    x = net.layer("concat", b1, b3, b5, bp, dim=1)
+    x = net.block("Inception", stem, name="inception", c1=16, c3_reduce=16, c3=24,
+                  c5_reduce=8, c5=8, pool_proj=8)
     net.wrap()
     x = net.layer("max_pool2d", x)
     classifier_head(net, x, hidden=64)
     return net.project(DIGITS, DIGITS_TRAINING,
                        "An Inception block: 1x1, 3x3 and 5x5 convolutions and a pooling branch "
                        "look at the same features in parallel; Concat joins their channels "
-                       "(16 + 24 + 8 + 8 = 56).")
+                       "(16 + 24 + 8 + 8 = 56). Double-click the block to see inside it.")
 
 
 def two_stream() -> Project:
@@ -235,37 +240,27 @@ def two_stream() -> Project:
 def segmentation_unpool() -> Project:
     net = Net("segmentation_unpool")
     x = net.layer("input", name="image", shape=(1, 8, 8))
-    e1 = net.chain(x, conv(16), RELU)
-    pool1 = net.layer("max_pool2d", e1, name="pool1")  # 8 -> 4, indices kept
-    e2 = net.chain(pool1, conv(32), RELU)
-    pool2 = net.layer("max_pool2d", e2, name="pool2")  # 4 -> 2
-    net.wrap()
-    bottleneck = net.chain(pool2, conv(64), RELU)
-    d2 = net.chain(bottleneck, ("conv_transpose2d", {"out_channels": 32}), RELU,  # 2 -> 4
-                   conv(16), RELU)
-    d1 = net.layer("max_unpool2d", d2, (pool1, "indices"), name="unpool1")  # 4 -> 8
-    g = net.layer("global_avg_pool2d", bottleneck)  # a lane under the decoder
+    stage = net.block("EncoderDecoder", x, name="stage", channels=16, mid_channels=32)
+    mask = net.chain((stage, "y"), conv(16), RELU, conv(1, 1))  # one row, two lanes
+    net.layer("output", mask, name="mask", loss="none")
+    g = net.layer("global_avg_pool2d", (stage, "features"))  # the encoder's code: a digit
     g = net.layer("linear", g, out_features=10)
     net.layer("output", g, name="digit", loss="cross_entropy")
-    net.wrap()
-    mask = net.chain(d1, conv(16), RELU, conv(1, 1))
-    net.layer("output", mask, name="mask", loss="none")
     return net.project(DIGITS, DIGITS_TRAINING,
-                       "Encoder-decoder for per-pixel output: MaxPool2d keeps the positions of "
-                       "its maxima, MaxUnpool2d puts values back there, ConvTranspose2d learns to "
-                       "upsample. The 'mask' Output gives one logit per pixel (loss none: train it "
-                       "with per-pixel targets from an npz dataset and bce_with_logits); on "
-                       "digits the 'digit' head trains the encoder.")
+                       "Encoder-decoder for per-pixel output, as one block (double-click it): "
+                       "MaxPool2d keeps the positions of its maxima and MaxUnpool2d puts values "
+                       "back there. The 'mask' Output gives one logit per pixel (loss none: train "
+                       "it with per-pixel targets from an npz dataset and bce_with_logits); on "
+                       "digits the 'digit' head, fed by the block's middle features, trains the "
+                       "encoder.")
 
 
 def vgg16() -> Project:
     net = Net("vgg16")
     x = net.layer("input", name="image", shape=(3, 224, 224))
-    for channels, repeats in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
-        for _ in range(repeats):
-            x = net.chain(x, conv(channels), RELU)
-        x = net.layer("max_pool2d", x)
-        net.wrap()  # a row per stage
+    for i, (channels, convs) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))):
+        x = net.block("VGGBlock", x, name=f"stage{i + 1}", channels=channels, convs=convs)
+    net.wrap()
     x = net.layer("adaptive_avg_pool2d", x, output_size=(7, 7))
     x = net.layer("flatten", x)
     fc = (("linear", {"out_features": 4096}), RELU, ("dropout", {"p": 0.5}))
@@ -278,40 +273,36 @@ def vgg16() -> Project:
                        TrainingSettings(optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=5e-4,
                                         batch_size=64, epochs=90),
                        "VGG-16 (Simonyan & Zisserman, 2014) at ImageNet size: 13 3x3 convolutions "
-                       "in five stages and three fully connected layers, 138,357,544 parameters. "
-                       "Point the dataset at an image folder to train it.")
-
-
-def basic_block(net: Net, x: Node, channels: int, stride: int) -> Node:
-    shortcut = x
-    if stride != 1:  # built first so that it takes the lane above the block, as identities do
-        shortcut = net.chain(x, conv(channels, 1, stride=stride, bias=False),
-                             ("batch_norm2d", {}))
-    y = net.chain(x, conv(channels, stride=stride, bias=False), ("batch_norm2d", {}), RELU,
-                  conv(channels, bias=False), ("batch_norm2d", {}))
-    x = net.layer("add", y, shortcut)
-    net.wrap()  # a row per block, starting with its input: the shortcut stays in its row
-    return net.layer("relu", x)
+                       "in five VGG blocks (n x conv-ReLU, then max-pool) and three fully "
+                       "connected layers, 138,357,544 parameters. Point the dataset at an image "
+                       "folder to train it.")
 
 
 def resnet18() -> Project:
     net = Net("resnet18")
     x = net.layer("input", name="image", shape=(3, 224, 224))
-    x = net.chain(x, conv(64, 7, stride=2, bias=False), ("batch_norm2d", {}), RELU)
+    x = net.layer("conv2d", x, name="conv1", out_channels=64, kernel_size=7, stride=2,
+                  padding=3, bias=False)
+    x = net.layer("batch_norm2d", x, name="bn1")
+    x = net.layer("relu", x, name="relu")
+    x = net.layer("max_pool2d", x, name="maxpool", kernel_size=3, stride=2, padding=1)
     net.wrap()
-    x = net.layer("max_pool2d", x, kernel_size=3, stride=2, padding=1)
     for i, channels in enumerate((64, 128, 256, 512)):
-        x = basic_block(net, x, channels, 1 if i == 0 else 2)
-        x = basic_block(net, x, channels, 1)
-    x = net.layer("global_avg_pool2d", x)
-    x = net.layer("linear", x, out_features=1000)
+        x = net.block("BasicBlock", x, name=f"layer{i + 1}", repeat=2, channels=channels,
+                      stride=1 if i == 0 else 2)
+    net.wrap()
+    x = net.layer("global_avg_pool2d", x, name="avgpool")
+    x = net.layer("linear", x, name="fc", out_features=1000)
     net.layer("output", x, name="logits", loss="cross_entropy")
     return net.project(DatasetConfig(name="folder"),
                        TrainingSettings(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4,
                                         batch_size=64, epochs=90, schedule="step", step_size=30),
                        "ResNet-18 (He et al., 2015) at ImageNet size: a 7x7 stem and four stages "
-                       "of two residual blocks, 11,689,512 parameters. Point the dataset at an "
-                       "image folder to train it.")
+                       "of two residual blocks, 11,689,512 parameters. Each stage is one "
+                       "BasicBlock card repeated x2 (the first repetition strides and, where the "
+                       "channels change, adds the 1x1 downsample); double-click one to edit the "
+                       "block every stage shares. Point the dataset at an image folder to train "
+                       "it.")
 
 
 def backprop_circuit() -> Project:

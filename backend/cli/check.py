@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from netcanvas.backend.graph import BLOCK
 from netcanvas.backend.shapes import analyze, format_count, format_shape
 from netcanvas.backend.cli.check_formats import memory_report, print_summary
 from netcanvas.backend.cli.common import UsageError, load, project_command
@@ -38,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     for nid, node in graph.nodes.items():
         info = analysis.nodes[nid]
         shape = info.output_shapes.get(node.spec.outputs[0].name) if node.spec.outputs else None
-        rows.append((node.name, node.spec.title, "error" if info.error else
+        repeat = node.params.get("repeat", 1) if node.type_id == BLOCK else 1
+        kind = node.spec.title + (f" ×{repeat}" if repeat > 1 else "")
+        rows.append((node.name, kind, "error" if info.error else
                      format_shape(shape) if shape is not None else "?", f"{info.params:,}",
                      format_count(info.macs, decimals=1)))
     rows.append(("total", f"{len(graph.nodes)} nodes", "", f"{analysis.total_params:,}",
@@ -47,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{analysis.total_params:,} parameters "
           f"({format_count(analysis.total_params, decimals=1)}), "
           f"{format_count(analysis.total_macs, decimals=1)} MACs per sample")
+    if project.blocks:
+        print("blocks: " + ", ".join(project.blocks))
     for problem in analysis.problems:
         print(f"netcanvas check: {problem.severity}: {problem.message}", file=sys.stderr)
     if not analysis.ok:

@@ -21,6 +21,7 @@ from torch import nn
 from netcanvas.backend.echo import brief
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.registry.layers import modules as _layer_modules
+from netcanvas.backend.export.block_classes import BlockClasses, is_block
 from netcanvas.backend.export.errors import ExportError
 
 # Arguments where torch's own modules take one int for "the same in every dimension".
@@ -72,13 +73,15 @@ def python_source(model_or_graph, class_name: str = "Net") -> str:
     model = model_or_graph
     gm = model.module
     helpers: dict[str, str] = {}
+    blocks = _block_classes(gm, helpers)
     lines = []
     for name, module in gm.named_children():
-        lines.append(f"        self.{name} = {_constructor(name, module, helpers)}")
-    problem = class_name_problem(class_name, helpers)
+        lines.append(f"        self.{name} = {_constructor(name, module, helpers, blocks)}")
+    taken = {**helpers, **blocks.sources}
+    problem = class_name_problem(class_name, taken)
     if problem:
         raise ExportError(f"the class name {brief(class_name)} {problem}; choose another, e.g. "
-                          f"{safe_class_name(class_name, helpers)!r}")
+                          f"{safe_class_name(class_name, taken)!r}")
     forward = textwrap.indent(gm.code.strip(), "    ")
     init = "\n".join(lines) if lines else "        pass"
     signature = ", ".join(f"{n} {_dims(s)}" for n, s in zip(model.input_names, model.input_shapes))
@@ -91,13 +94,13 @@ def python_source(model_or_graph, class_name: str = "Net") -> str:
             f"        super().__init__()\n{init}\n\n{forward}\n")
     main = (f'if __name__ == "__main__":\n    model = {class_name}().eval()\n'
             f"    with torch.no_grad():\n        print(model({example}))\n")
-    parts = [header, *helpers.values(), body, main]
+    parts = [header, *helpers.values(), *blocks.sources.values(), body, main]
     source = "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
-    _check(source, class_name, gm)
+    _check(source, class_name, gm, blocks.aliases)
     return source
 
 
-def _check(source: str, class_name: str, gm: nn.Module) -> None:
+def _check(source: str, class_name: str, gm: nn.Module, aliases: dict[str, str]) -> None:
     """Build the written class (on the meta device: no memory, no init cost) and require
     every submodule to print exactly like the compiled one, so a constructor argument that
     was not read back cannot slip through."""
@@ -106,7 +109,10 @@ def _check(source: str, class_name: str, gm: nn.Module) -> None:
     with torch.device("meta"):
         written = dict(namespace[class_name]().named_children())
     for name, module in gm.named_children():
-        if name not in written or _printed(written[name]) != _printed(module):
+        rebuilt = _printed(written[name]) if name in written else ""
+        for alias, cls in aliases.items():  # a block written as a class per instance
+            rebuilt = re.sub(rf"\b{alias}\(", f"{cls}(", rebuilt)
+        if name not in written or rebuilt != _printed(module):
             raise ExportError(f"cannot write '{name}' as code: {module!r} would be rebuilt as "
                               f"{written.get(name)!r}", name)
 
@@ -115,16 +121,43 @@ def _dims(shape) -> str:
     return "(N, " + ", ".join(map(str, shape)) + ")"
 
 
-def _constructor(node: str, module: nn.Module, helpers: dict[str, str]) -> str:
+def _constructor(node: str, module: nn.Module, helpers: dict[str, str],
+                 blocks: BlockClasses | None = None) -> str:
     cls = type(module)
+    if blocks is not None and is_block(module):
+        return blocks.call(module)
     if cls is nn.Sequential:
-        children = ", ".join(_constructor(node, m, helpers) for m in module.children())
+        children = ", ".join(_constructor(node, m, helpers, blocks) for m in module.children())
         return f"nn.Sequential({children})"
     if getattr(nn, cls.__name__, None) is cls:
         short = _call(node, module, "nn.", uniform=True)  # kernel_size=3, not (3, 3)
         return short if _rebuilds(short, module) else _call(node, module, "nn.", uniform=False)
     _add_helper(node, cls, helpers)
     return _call(node, module, "", uniform=False)
+
+
+def _block_classes(gm: nn.Module, helpers: dict[str, str]) -> BlockClasses:
+    """Collect the model's block instances and write one class per definition."""
+    def arguments(module: nn.Module, uniform: bool) -> list[tuple]:
+        if not (getattr(nn, type(module).__name__, None) is type(module)):
+            _add_helper("", type(module), helpers)
+            uniform = False
+        return [(i, name, value, default, positional)
+                for i, name, value, default, positional in _arguments("", module, uniform)]
+
+    def literal(node: str, module: nn.Module) -> str:
+        return _constructor(node, module, helpers, blocks)
+
+    blocks = BlockClasses(arguments, literal, _rebuilds_any)
+    blocks.collect(gm)
+    blocks.write()
+    return blocks
+
+
+def _rebuilds_any(call: str, module: nn.Module) -> bool:
+    """`_rebuilds` for torch's modules and the helper classes alike."""
+    with torch.device("meta"):
+        return _printed(eval(call, {"nn": nn, **vars(_layer_modules)})) == _printed(module)
 
 
 def _rebuilds(call: str, module: nn.Module) -> bool:
@@ -139,8 +172,20 @@ def _printed(module: nn.Module) -> str:
 
 
 def _call(node: str, module: nn.Module, prefix: str, uniform: bool) -> str:
-    cls = type(module)
     args = []
+    for i, name, value, default, positional in _arguments(node, module, uniform):
+        if _same(value, default):
+            continue
+        positional = positional and len(args) == i
+        args.append(repr(value) if positional else f"{name}={value!r}")
+    return f"{prefix}{type(module).__name__}({', '.join(args)})"
+
+
+def _arguments(node: str, module: nn.Module, uniform: bool) -> list[tuple]:
+    """(index, name, value, default, positional) of each constructor argument stored on
+    the module, read back from it; index counts the signature's parameters."""
+    cls = type(module)
+    out = []
     signature = inspect.signature(cls.__init__)
     for i, param in enumerate(list(signature.parameters.values())[1:]):
         if (param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
@@ -152,11 +197,9 @@ def _call(node: str, module: nn.Module, prefix: str, uniform: bool) -> str:
                                   f"argument {param.name!r} is not stored on the module", node)
             continue
         value = _argument(param.name, getattr(module, param.name), uniform)
-        if param.default is not param.empty and _same(value, param.default):
-            continue
-        positional = param.default is param.empty and i < _POSITIONAL and len(args) == i
-        args.append(repr(value) if positional else f"{param.name}={value!r}")
-    return f"{prefix}{cls.__name__}({', '.join(args)})"
+        positional = param.default is param.empty and i < _POSITIONAL
+        out.append((i, param.name, value, param.default, positional))
+    return out
 
 
 def _argument(name: str, value, uniform: bool):

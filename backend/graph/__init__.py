@@ -6,10 +6,10 @@ from netcanvas.backend.graph.errors import (CycleError, NodeNameError, GraphErro
                      MissingInputError, ParamValueError, PortError, UnknownNodeError,
                      ParamError, UnknownTypeError)
 from netcanvas.backend.graph.events import Event
-from netcanvas.backend.graph.model import Edge, Graph, Node, new_id, topo_sort
+from netcanvas.backend.graph.model import BLOCK, Edge, Graph, Node, new_id, topo_sort
 
 __all__ = [
-    "Graph", "Node", "Edge", "new_id", "Event", "Edit", "AddNodes", "RemoveItems", "AddEdge",
+    "BLOCK", "Graph", "Node", "Edge", "new_id", "Event", "Edit", "AddNodes", "RemoveItems", "AddEdge",
     "SetParam", "SetSetting", "SetSilenced", "Rename", "MoveNodes", "Compound", "GraphError",
     "CycleError",
     "UnknownTypeError", "PortError", "NodeNameError", "UnknownNodeError", "ParamValueError",

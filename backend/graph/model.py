@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 import re
@@ -18,6 +19,9 @@ from netcanvas.backend.graph.events import Event
 from netcanvas.backend.graph.names import reserved_reason
 
 
+BLOCK = "block"  # the type of a block instance; params["block"] names its definition
+
+
 @dataclass
 class Node:
     id: str
@@ -26,10 +30,27 @@ class Node:
     params: dict[str, Any]
     position: tuple[float, float] = (0.0, 0.0)
     silenced: tuple[str, ...] = ()  # lint rule ids the user turned off for this node
+    # The block definitions a block instance resolves its spec from: set by the Graph it is
+    # added to, shared (never copied) by deepcopy, not part of the document.
+    blocks: Any = field(default=None, compare=False, repr=False)
 
     @property
     def spec(self) -> LayerSpec:
-        return get(self.type_id)
+        if self.type_id != BLOCK:
+            return get(self.type_id)
+        return resolve_block(self.blocks, self.params.get("block"), self.name)
+
+    def __deepcopy__(self, memo: dict) -> Node:
+        return Node(self.id, self.type_id, self.name, copy.deepcopy(self.params, memo),
+                    self.position, self.silenced, self.blocks)
+
+
+def resolve_block(blocks: Any, name: Any, node_name: str) -> LayerSpec:
+    """The spec of a block instance: its definition's ports and exposed params."""
+    if blocks is None or not isinstance(name, str) or name not in blocks:
+        raise UnknownTypeError(f"'{node_name}' is an instance of block {brief(name)}, which is "
+                               "not defined in this project")
+    return blocks.spec(name)
 
 
 @dataclass(frozen=True)
@@ -98,6 +119,10 @@ def _peel(count: dict[str, int], links: dict[str, list[str]], rank: dict[str, in
 class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    # The project's block definitions (a netcanvas.backend.blocks.BlockSet), shared by the
+    # top-level graph and every definition's inner graph; None: no blocks.
+    blocks: Any = field(default=None, compare=False, repr=False)
+    owner: str | None = None  # the definition whose inner graph this is; None: top level
 
     def __post_init__(self) -> None:
         self.node_added = Event()  # (node)
@@ -111,7 +136,18 @@ class Graph:
         self.changed = Event()  # () after any change, for views that re-derive everything
         self._revision = 0  # bumped by every structural change; keys the cached order
         self._order: tuple | None = None
+        for node in self.nodes.values():
+            node.blocks = self.blocks
         self._reindex()
+
+    def resolve(self, type_id: str, params: dict) -> LayerSpec | None:
+        """The spec a node of this type (and params) would have here; None if unknown."""
+        if type_id != BLOCK:
+            return REGISTRY.get(type_id)
+        try:
+            return resolve_block(self.blocks, params.get("block"), "")
+        except UnknownTypeError:
+            return None
 
     # ---- structure: adjacency kept by the mutators, rebuilt if changed behind them ------
     def _reindex(self) -> None:
@@ -277,7 +313,7 @@ class Graph:
         for e in self.edges:
             wired[e.dst, e.dst_port] = wired.get((e.dst, e.dst_port), 0) + 1
         for node in self.nodes.values():
-            spec = REGISTRY.get(node.type_id)
+            spec = self.resolve(node.type_id, node.params)
             if spec is None:
                 errors.append(UnknownTypeError(f"'{node.name}' has unknown layer type "
                                                f"{brief(node.type_id)}", (node.id,)))
@@ -297,10 +333,15 @@ class Graph:
 
     # ---- mutators: validate, change, emit ----------------------------------------
     def add_node(self, node: Node, index: int | None = None) -> Node:
+        node.blocks = self.blocks
         try:
-            spec = get(node.type_id)
+            spec = node.spec
         except KeyError as exc:
             raise UnknownTypeError(str(exc.args[0]), (node.id,)) from None
+        except GraphError as exc:
+            raise UnknownTypeError(str(exc), (node.id,)) from None
+        if node.type_id == BLOCK:
+            self.blocks.check_nesting(self.owner, node.params.get("block"), node.id)
         if node.id in self.nodes:
             raise NodeNameError(f"duplicate node id {brief(node.id)}", (node.id,))
         self.check_name(node.name, node.id)
@@ -365,6 +406,9 @@ class Graph:
             value = node.spec.param(name).validate(value)
         except (KeyError, ParamError) as exc:
             raise ParamValueError(f"{node.name}: {exc.args[0]}", (node_id,)) from None
+        if node.type_id == BLOCK and name == "block":
+            resolve_block(self.blocks, value, node.name)
+            self.blocks.check_nesting(self.owner, value, node_id)
         node.params[name] = value
         self.param_changed.emit(node_id, name, value)
         self.changed.emit()

@@ -1,0 +1,1 @@
+"""Composite blocks: definitions stored once per project, instances in any graph."""

@@ -1,0 +1,269 @@
+"""The block library: the course's "Lego pieces" built in, and the user's own blocks in a
+file in the user data directory.
+
+A library entry is a "blocks" section (`{name: definition dict, ...}`, the definition and
+every block it contains), what `AddBlock` copies into a project, so a project file stays
+self-contained.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import random
+import uuid
+from pathlib import Path
+from typing import Any
+
+from netcanvas.backend.blocks.definition import BlockDef, BlockSet, Branch, Exposed, Test
+from netcanvas.backend.blocks.io import blocks_from_dict, blocks_to_dict
+from netcanvas.backend.graph import BLOCK, Graph, Node
+from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.registry import Param
+
+CARD = (152.0, 117.0)  # the editor's card size, for laying out inner graphs
+LIBRARY_FILE = "blocks.json"
+_BIG = 1 << 16
+
+
+class _Def:
+    """An inner graph under construction, with seeded ids so the library is stable."""
+
+    def __init__(self, name: str, blocks: BlockSet) -> None:
+        self.name, self.blocks = name, blocks
+        self.graph = Graph(blocks=blocks, owner=name)
+        self._rng = random.Random(name)
+
+    def add(self, type_id: str, *inputs: Node | tuple[Node, str], name: str | None = None,
+            **params) -> Node:
+        stem = self.graph.resolve(type_id, params).module_prefix or type_id
+        node = self.graph.add_node(Node(uuid.UUID(int=self._rng.getrandbits(128), version=4).hex,
+                                        type_id, name or self.graph.unique_name(stem), params))
+        for src in inputs:
+            src, port = src if isinstance(src, tuple) else (src, None)
+            self.graph.connect(src, node, src_port=port)
+        return node
+
+    def conv(self, x: Node, name: str, channels: int, k: int = 3, **params) -> Node:
+        return self.add("conv2d", x, name=name, out_channels=channels, kernel_size=k,
+                        padding=k // 2, **params)
+
+    def done(self, exposed: list[Exposed], branches: list[Branch] = (), doc: str = "") -> None:
+        edges = [(e.src, e.dst) for e in self.graph.edges]
+        spots = layered_layout(list(self.graph.nodes), edges, dict.fromkeys(self.graph.nodes, CARD))
+        for nid, spot in spots.items():
+            self.graph.move(nid, spot)
+        self.blocks.add(BlockDef(self.name, self.graph, list(exposed), list(branches), doc))
+
+
+def _int(name: str, default: int, doc: str, lo: int = 1) -> Param:
+    return Param(name, "int", default, doc, min=lo, max=_BIG)
+
+
+def _channels(default: int, *targets: str, doc: str = "Output channels.") -> Exposed:
+    return Exposed(_int("channels", default, doc), tuple((t, "out_channels") for t in targets))
+
+
+def _stride(*targets: str) -> Exposed:
+    return Exposed(_int("stride", 1, "Stride of the first repetition (2 halves the size); later "
+                                     "repetitions use 1."),
+                   tuple((t, "stride") for t in targets), later=1)
+
+
+SHORTCUT_WHEN = (Test("stride", "!=", 1), Test("x.channels", "!=", "channels"))
+
+
+def _conv_relu(blocks: BlockSet) -> None:
+    d = _Def("ConvReLU", blocks)
+    x = d.add("input", name="x", shape=(3, 32, 32))
+    y = d.add("relu", d.conv(x, "conv", 64), name="relu")
+    d.add("output", y, name="y", loss="none")
+    d.done([_channels(64, "conv")], doc="A 3x3 convolution (padding 1) and a ReLU: VGG's unit.")
+
+
+def _vgg_block(blocks: BlockSet) -> None:
+    d = _Def("VGGBlock", blocks)
+    x = d.add("input", name="x", shape=(3, 32, 32))
+    y = d.add(BLOCK, x, name="convs", block="ConvReLU", repeat=2, channels=64)
+    y = d.add("max_pool2d", y, name="pool")
+    d.add("output", y, name="y", loss="none")
+    d.done([Exposed(_int("channels", 64, "Channels of every convolution."),
+                    (("convs", "channels"),)),
+            Exposed(_int("convs", 2, "How many conv-ReLU pairs before the pool."),
+                    (("convs", "repeat"),))],
+           doc="VGG stage: n x (3x3 conv + ReLU), then 2x2 max-pool halving the size.")
+
+
+def _conv_bn(d: _Def, x: Node, i: int, channels: int, k: int = 3, relu: bool = True) -> Node:
+    """conv<i> (no bias) -> bn<i> [-> relu<i>]."""
+    y = d.add("batch_norm2d", d.conv(x, f"conv{i}", channels, k, bias=False), name=f"bn{i}")
+    return d.add("relu", y, name=f"relu{i}") if relu else y
+
+
+def _shortcut_sum(d: _Def, x: Node, y: Node, channels: int, relu: str) -> list[Branch]:
+    """y + the input (through the optional 1x1 conv-BN downsample), ReLU, the output;
+    returns the downsample's branch."""
+    down = d.add("batch_norm2d", d.conv(x, "down_conv", channels, 1, bias=False), name="down_bn")
+    y = d.add("relu", d.add("add", y, down, name="add"), name=relu)
+    d.add("output", y, name="y", loss="none")
+    return [Branch(("down_conv", "down_bn"), SHORTCUT_WHEN)]
+
+
+def _basic_block(blocks: BlockSet) -> None:
+    d = _Def("BasicBlock", blocks)
+    x = d.add("input", name="x", shape=(64, 56, 56))
+    y = _conv_bn(d, _conv_bn(d, x, 1, 64), 2, 64, relu=False)
+    shortcut = _shortcut_sum(d, x, y, 64, "relu2")
+    d.done([_channels(64, "conv1", "conv2", "down_conv"), _stride("conv1", "down_conv")],
+           shortcut, doc="ResNet basic block: two 3x3 conv-BN, plus the input (through a 1x1 conv-BN "
+               "downsample when the stride or the channels change), then ReLU.")
+
+
+def _bottleneck(blocks: BlockSet) -> None:
+    d = _Def("Bottleneck", blocks)
+    x = d.add("input", name="x", shape=(256, 56, 56))
+    y = _conv_bn(d, _conv_bn(d, _conv_bn(d, x, 1, 64, 1), 2, 64), 3, 256, 1, relu=False)
+    shortcut = _shortcut_sum(d, x, y, 256, "relu3")
+    d.done([Exposed(_int("width", 64, "Channels of the inner 1x1 and 3x3 convolutions."),
+                    (("conv1", "out_channels"), ("conv2", "out_channels"))),
+            _channels(256, "conv3", "down_conv", doc="Output channels (4 x width in ResNet-50)."),
+            _stride("conv2", "down_conv")],
+           shortcut, doc="ResNet bottleneck: 1x1 conv narrows, 3x3 conv, 1x1 conv widens, each with BN; "
+               "plus the input (1x1 downsample when the stride or the channels change).")
+
+
+def _inception(blocks: BlockSet) -> None:
+    d = _Def("Inception", blocks)
+    x = d.add("input", name="x", shape=(32, 8, 8))
+    b1 = d.add("relu", d.conv(x, "b1_conv", 16, 1), name="b1_relu")
+    b3 = d.add("relu", d.conv(x, "b3_reduce", 16, 1), name="b3_relu1")
+    b3 = d.add("relu", d.conv(b3, "b3_conv", 24), name="b3_relu2")
+    b5 = d.add("relu", d.conv(x, "b5_reduce", 8, 1), name="b5_relu1")
+    b5 = d.add("relu", d.conv(b5, "b5_conv", 8, 5), name="b5_relu2")
+    bp = d.add("max_pool2d", x, name="pool", kernel_size=3, stride=1, padding=1)
+    bp = d.add("relu", d.conv(bp, "pool_proj", 8, 1), name="pool_relu")
+    y = d.add("concat", b1, b3, b5, bp, name="concat", dim=1)
+    d.add("output", y, name="y", loss="none")
+
+    def width(name: str, default: int, target: str, doc: str) -> Exposed:
+        return Exposed(_int(name, default, doc), ((target, "out_channels"),))
+
+    d.done([width("c1", 16, "b1_conv", "1x1 branch channels."),
+            width("c3_reduce", 16, "b3_reduce", "1x1 reduction before the 3x3."),
+            width("c3", 24, "b3_conv", "3x3 branch channels."),
+            width("c5_reduce", 8, "b5_reduce", "1x1 reduction before the 5x5."),
+            width("c5", 8, "b5_conv", "5x5 branch channels."),
+            width("pool_proj", 8, "pool_proj", "Pooling branch channels.")],
+           doc="Inception (v1): 1x1, 3x3 and 5x5 convolutions and a pooling branch side by "
+               "side, joined by Concat along the channels.")
+
+
+def _two_stream(blocks: BlockSet) -> None:
+    d = _Def("TwoStreamStem", blocks)
+    streams = []
+    for s in ("a", "b"):
+        x = d.add("input", name=s, shape=(1, 8, 8))
+        x = d.add("relu", d.conv(x, f"{s}_conv", 16), name=f"{s}_relu")
+        streams.append(d.add("max_pool2d", x, name=f"{s}_pool"))
+    d.add("output", d.add("concat", *streams, name="concat", dim=1), name="y", loss="none")
+    d.done([_channels(16, "a_conv", "b_conv", doc="Channels of each stream.")],
+           doc="FlowNet-style stem: two inputs, each through its own conv-ReLU-pool, joined "
+               "by Concat.")
+
+
+def _encoder_decoder(blocks: BlockSet) -> None:
+    d = _Def("EncoderDecoder", blocks)
+    x = d.add("input", name="x", shape=(1, 8, 8))
+    x = d.add("relu", d.conv(x, "enc_conv", 16), name="enc_relu")
+    pool = d.add("max_pool2d", x, name="pool")
+    code = d.add("relu", d.conv(pool, "mid_conv", 32), name="mid_relu")
+    y = d.add("relu", d.conv(code, "mid_out", 16), name="mid_out_relu")
+    y = d.add("max_unpool2d", y, (pool, "indices"), name="unpool")
+    y = d.add("relu", d.conv(y, "dec_conv", 16), name="dec_relu")
+    d.add("output", y, name="y", loss="none")
+    d.add("output", code, name="features", loss="none")
+    d.done([_channels(16, "enc_conv", "mid_out", "dec_conv", doc="Encoder/decoder channels."),
+            Exposed(_int("mid_channels", 32, "Channels at the bottom (the features output)."),
+                    (("mid_conv", "out_channels"),))],
+           doc="Encoder-decoder stage: conv, max-pool keeping its indices, a middle conv, "
+               "max-unpool back to the pooled positions, conv. Outputs the decoded map and "
+               "the middle features.")
+
+
+BUILTIN = (_conv_relu, _vgg_block, _basic_block, _bottleneck, _inception, _two_stream,
+           _encoder_decoder)
+
+
+@functools.cache
+def _builtin_json() -> str:
+    blocks = BlockSet()
+    for make in BUILTIN:
+        make(blocks)
+    return json.dumps(blocks_to_dict(blocks))
+
+
+def builtin_blocks() -> dict[str, dict[str, Any]]:
+    """Each built-in block by name, as the "blocks" section it needs (itself and the
+    blocks inside it). A fresh copy on every call."""
+    everything = json.loads(_builtin_json())
+    return {name: section(everything, name) for name in everything}
+
+
+def section(raw_blocks: dict[str, Any], name: str) -> dict[str, Any]:
+    """`name` and every definition it contains, at any depth, from a "blocks" section."""
+    out, stack = {}, [name]
+    while stack:
+        current = stack.pop()
+        if current in out:
+            continue
+        out[current] = raw_blocks[current]
+        stack += [n["params"]["block"] for n in raw_blocks[current]["graph"]["nodes"]
+                  if n["type"] == BLOCK]
+    return dict(reversed(list(out.items())))
+
+
+def add_builtin(blocks: BlockSet, name: str) -> None:
+    """Copy built-in block `name` (and what it contains) into `blocks` where missing."""
+    missing = {k: v for k, v in builtin_blocks()[name].items() if k not in blocks}
+    blocks_from_dict(missing, into=blocks)
+
+
+# ---- the user's library ---------------------------------------------------------------
+def user_library_path() -> Path:
+    """$NETCANVAS_DATA_DIR/blocks.json, else the user data directory's."""
+    from netcanvas.backend.runs import data_dir
+    return data_dir() / LIBRARY_FILE
+
+
+def load_user_library(path: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
+    """The user's blocks by name, each as its "blocks" section; {} when there is no file.
+    A damaged file raises ProjectFileError naming it and the field."""
+    from netcanvas.backend.project_io import ProjectFileError, read_json
+    path = Path(path) if path is not None else user_library_path()
+    if not path.exists():
+        return {}
+    raw = read_json(path)
+    try:
+        if not isinstance(raw, dict) or not isinstance(raw.get("blocks"), dict):
+            raise ProjectFileError("expected {\"blocks\": {...}}", "blocks")
+        blocks_from_dict(raw["blocks"])  # every definition checked
+    except ProjectFileError as exc:
+        exc.path = path
+        raise
+    return {name: section(raw["blocks"], name) for name in raw["blocks"]}
+
+
+def save_to_user_library(blocks: BlockSet, name: str,
+                         path: str | os.PathLike | None = None) -> Path:
+    """Add (or replace) block `name` of a project, with the blocks inside it, in the
+    user's library file; returns the file."""
+    from netcanvas.backend.project_io import write_atomic
+    path = Path(path) if path is not None else user_library_path()
+    current = {}
+    for entry in load_user_library(path).values():
+        current.update(entry)
+    current.update(section(blocks_to_dict(blocks), name))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps({"blocks": current}, indent=2, ensure_ascii=False) + "\n")
+    return path
