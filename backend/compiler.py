@@ -170,8 +170,8 @@ def trace_node(exc: BaseException) -> str | None:
     graph_module = None
     while tb is not None:
         owner = tb.tb_frame.f_locals.get("self")
-        if isinstance(owner, torch.fx.GraphModule):
-            graph_module = owner
+        if graph_module is None and isinstance(owner, torch.fx.GraphModule):
+            graph_module = owner  # the outermost: a block's own forward names the block
         elif graph_module is not None and isinstance(owner, torch.nn.Module):
             for name, child in graph_module.named_children():
                 if child is owner:

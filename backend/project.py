@@ -62,6 +62,9 @@ class TrainingSettings:
     device: str = _t("device")
     precision: str = _t("precision")
     channels_last: bool = _t("channels_last")
+    adversarial: str = _t("adversarial")
+    adversarial_eps: float = _t("adversarial_eps")
+    adversarial_ratio: float = _t("adversarial_ratio")
 
 
 assert {

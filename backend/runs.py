@@ -69,6 +69,7 @@ class DataInfo:
     sample_shape: tuple[int, ...] = ()
     mean: list[float] | None = None  # per channel (images) or feature; None: not normalised
     std: list[float] | None = None
+    input_scale: float | None = None  # file units -> the loader's (1/255 for pixels); None: unknown
 
     @classmethod
     def of(cls, dataset) -> DataInfo:
@@ -84,7 +85,7 @@ class DataInfo:
         if mean is not None:
             mean, std = [m / scale for m in mean], [s / scale for s in std]
         return cls(dataset.task, list(dataset.class_names), tuple(dataset.sample_shape),
-                   mean, std)
+                   mean, std, scale)
 
     def onnx_extras(self, normalize: bool, source: str = "",
                     input_shapes=None) -> tuple[tuple | None, dict]:
@@ -280,7 +281,25 @@ def _finite(value):
 
 def _data_dict(data: DataInfo) -> dict:
     return {"task": data.task, "class_names": data.class_names,
-            "sample_shape": list(data.sample_shape), "mean": data.mean, "std": data.std}
+            "sample_shape": list(data.sample_shape), "mean": data.mean, "std": data.std,
+            "input_scale": data.input_scale}
+
+
+def data_info(project: Project, weights: str | os.PathLike | None = None) -> DataInfo:
+    """What a model with `weights` knows of its data: from the run folder the weights come
+    from (its run.json), else from loading the project's dataset (a DatasetError when it
+    cannot be loaded)."""
+    from netcanvas.backend.data import load_dataset
+
+    if weights:
+        path = Path(weights).resolve()
+        for folder in (path, *path.parents):
+            if (folder / RUN_JSON).is_file():
+                run = Run.load(folder)
+                if run.data is not None:
+                    return run.data
+                break
+    return DataInfo.of(load_dataset(project.dataset))
 
 
 class RunStore:

@@ -15,6 +15,7 @@ from netcanvas.backend.registry.spec import Param, ParamError
 OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
 PRECISIONS = ("fp32", "bf16", "fp16")
+ADVERSARIAL = ("none", "fgsm", "pgd")
 ALL_GPUS = "cuda:all"  # every GPU of this machine, one torchrun process each
 DEVICE_PATTERN = r"auto|cpu|mps|cuda(:\d{1,3}|:all)?"
 SEED_MAX = 2**31 - 1
@@ -57,6 +58,14 @@ TRAINING: tuple[Param, ...] = (
           choices=PRECISIONS, label="Mixed precision"),
     Param("channels_last", "bool", False, "Channels-last memory layout (CUDA only).",
           label="Channels last"),
+    Param("adversarial", "choice", "none", "Adversarial training: replace part of each batch "
+          "by its FGSM or PGD attack (classifiers with one Input).", choices=ADVERSARIAL,
+          label="Attack"),
+    Param("adversarial_eps", "float", 0.1, "The attack's ε in raw-input units, before "
+          "normalisation (pixels in [0, 1]; digits: 1 = 16 grey levels).", min=0.0, max=1e6,
+          label="ε (raw-input units)"),
+    Param("adversarial_ratio", "float", 0.5, "Share of each batch replaced by its "
+          "adversarial version.", min=0.0, max=1.0, label="Share of each batch"),
 )
 
 # The dataset names, by kind: built-in, downloaded, the user's own.

@@ -33,6 +33,9 @@ test -f run/checkpoint.json
 step export "$exe" export --onnx lenet.onnx --weights run "$examples/lenet_digits.netcanvas"
 expect "verified with ONNX Runtime"
 test -s lenet.onnx
+{ seq -s, 1 64 | tr -d '\n'; echo; } | sed 's/[0-9][0-9]*/0.5/g' > rows.csv  # 64 grey pixels
+step predict "$exe" predict --weights run "$examples/lenet_digits.netcanvas" rows.csv
+expect "rows.csv row 1"
 step screenshot "$exe" --screenshot shot.png "$examples/residual_cnn.netcanvas"
 [ "$(head -c 8 shot.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]  # a PNG
 [ "$(stat -c %s shot.png)" -gt 20000 ]

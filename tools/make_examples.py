@@ -241,12 +241,11 @@ def segmentation_unpool() -> Project:
     net = Net("segmentation_unpool")
     x = net.layer("input", name="image", shape=(1, 8, 8))
     stage = net.block("EncoderDecoder", x, name="stage", channels=16, mid_channels=32)
+    mask = net.chain((stage, "y"), conv(16), RELU, conv(1, 1))  # one row, two lanes
+    net.layer("output", mask, name="mask", loss="none")
     g = net.layer("global_avg_pool2d", (stage, "features"))  # the encoder's code: a digit
     g = net.layer("linear", g, out_features=10)
     net.layer("output", g, name="digit", loss="cross_entropy")
-    net.wrap()
-    mask = net.chain((stage, "y"), conv(16), RELU, conv(1, 1))
-    net.layer("output", mask, name="mask", loss="none")
     return net.project(DIGITS, DIGITS_TRAINING,
                        "Encoder-decoder for per-pixel output, as one block (double-click it): "
                        "MaxPool2d keeps the positions of its maxima and MaxUnpool2d puts values "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
@@ -34,3 +35,15 @@ def style_plot(plot: pg.PlotItem, widget: QWidget, title: str, xlabel: str, ylab
         axis.setSIPrefixEnableRanges(())
         axis.enableAutoSIPrefix(False)
         plot.setLabel(side, text, color=fg.name())
+
+
+def class_tint(probs: np.ndarray, background: QColor) -> np.ndarray:
+    """(..., classes) probabilities -> uint8 RGB: each point tinted with its predicted class's
+    colour over the background, stronger where the model is sure (decision boundaries)."""
+    k = probs.shape[-1]
+    base = np.array([background.red(), background.green(), background.blue()], dtype=np.float32)
+    colours = np.array([QColor(colour(i)).getRgb()[:3] for i in range(k)], dtype=np.float32)
+    best = probs.argmax(axis=-1)
+    sure = (probs.max(axis=-1) - 1.0 / k) / (1.0 - 1.0 / k)
+    alpha = (0.15 + 0.5 * sure)[..., None]
+    return (base * (1 - alpha) + colours[best] * alpha).astype(np.uint8)

@@ -36,11 +36,13 @@ from netcanvas.app.training import lr_dialog
 from netcanvas.app.training.data_tab import DataTab, config_key
 from netcanvas.app.training.eval_tab import EvalTab
 from netcanvas.app.training.experiments_tab import ExperimentsTab
+from netcanvas.app.training.fool_tab import FoolTab
 from netcanvas.app.training.export_dialogs import ExportActions
 from netcanvas.app.training.layers_tab import LayersTab
 from netcanvas.app.training.run_tab import RunTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
 from netcanvas.app.training.settings_form import SettingsForm
+from netcanvas.app.training.try_tab import TryTab
 from netcanvas.app.training.worker import (
     BoundaryUpdated,
     ClosedForm,
@@ -131,8 +133,10 @@ class TrainingDock(QDockWidget):
                               self.resume_action)
         self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
                                  self.export_python_action])
+        self.try_tab = TryTab(self._loaded_dataset)
         self.layers_tab = LayersTab()
         self.experiments_tab = ExperimentsTab()
+        self.fool_tab = FoolTab()
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -141,8 +145,10 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(settings_scroll, "Settings")
         self.tabs.addTab(self.run_tab, "Run")
         self.tabs.addTab(self.eval_tab, "Evaluation")
+        self.tabs.addTab(self.try_tab, "Try it")
         self.tabs.addTab(self.layers_tab, "Layers")
         self.tabs.addTab(self.experiments_tab, "Experiments")
+        self.tabs.addTab(self.fool_tab, "Fool it")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
@@ -241,6 +247,9 @@ class TrainingDock(QDockWidget):
         self.shown = run if run is not None and run.usable else None
         self.exports.run = self.shown
         self.eval_tab.set_run(self.shown)
+        self.try_tab.set_run(self.shown)
+        self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
+                              self._loaded_dataset(self.shown.project) if self.shown else None)
         self._update_actions()
 
     def choose_runs_folder(self) -> None:
@@ -318,6 +327,7 @@ class TrainingDock(QDockWidget):
         self.data_tab.shutdown()
         self.settings_form.shutdown()
         self.exports.shutdown()
+        self.fool_tab.shutdown()
         self._backend.wait()
         thread = self.thread
         if thread is None:

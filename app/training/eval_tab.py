@@ -7,10 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
-from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
 from netcanvas.app.training.features_view import FeatureMapsPanel
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 from netcanvas.app.training.run_tab import tab_column
@@ -225,16 +224,8 @@ class EvalTab(QWidget):
 
     def boundary(self, ev, dataset) -> None:
         """Tint each grid point with its predicted class, stronger where the model is sure."""
-        probs = ev.probs
-        k = probs.shape[-1]
         bg, _fg = palette_colours(self)
-        base = np.array([bg.red(), bg.green(), bg.blue()], dtype=np.float32)
-        colours = np.array([QColor(colour(i)).getRgb()[:3] for i in range(k)], dtype=np.float32)
-        best = probs.argmax(axis=-1)
-        sure = (probs.max(axis=-1) - 1.0 / k) / (1.0 - 1.0 / k)
-        alpha = (0.15 + 0.5 * sure)[..., None]
-        rgb = base * (1 - alpha) + colours[best] * alpha
-        self.boundary_image.setImage(rgb.astype(np.uint8), autoLevels=False, levels=(0, 255))
+        self.boundary_image.setImage(class_tint(ev.probs, bg), autoLevels=False, levels=(0, 255))
         x0, x1, y0, y1 = ev.extent
         self.boundary_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         if self.boundary_points is None and dataset is not None:

@@ -38,6 +38,7 @@ GROUPS = {  # fields not named here go to the last group
     "Learning-rate schedule": ["schedule", "step_size", "gamma", "plateau_patience",
                                "warmup_epochs"],
     "Run": [],
+    "Adversarial training": ["adversarial", "adversarial_eps", "adversarial_ratio"],
 }
 
 RELEVANT = {
@@ -51,6 +52,8 @@ RELEVANT = {
     "plateau_patience": lambda s, _gpus: s.schedule == "plateau",
     "precision": _on_cuda,
     "channels_last": _on_cuda,
+    "adversarial_eps": lambda s, _gpus: s.adversarial != "none",
+    "adversarial_ratio": lambda s, _gpus: s.adversarial != "none",
 }
 
 

@@ -10,7 +10,8 @@ resolve to (see netcanvas.backend.blocks.spec).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from netcanvas.backend.echo import brief
 from netcanvas.backend.graph import BLOCK, Event, Graph, GraphError

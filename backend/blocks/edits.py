@@ -339,3 +339,40 @@ class AddBlock(Edit):
     def _remove(self, graph: Graph) -> None:
         for name in reversed(self._added):
             graph.blocks.remove(name)
+
+
+@dataclass
+class RenamePort(Edit):
+    """Rename a block's port (its inner Input or Output node), rewiring every instance."""
+
+    block: str
+    old: str
+    new: str
+    text: str = "Rename port"
+
+    def apply(self, graph: Graph) -> None:
+        self._rename(graph, self.old, self.new)
+
+    def revert(self, graph: Graph) -> None:
+        self._rename(graph, self.new, self.old)
+
+    def _rename(self, graph: Graph, old: str, new: str) -> None:
+        inner = _blocks(graph)[self.block].graph
+        port = inner.by_name(old)
+        if port is None or port.type_id not in ("input", "output"):
+            raise GraphError(f"{self.block} has no port {old!r}")
+        inner.check_name(new, port.id)
+        output = port.type_id == "output"
+        graphs = [graph, *(d.graph for d in graph.blocks.values())]
+        wires = []  # (graph, index, edge) of every wire on that port of an instance
+        for g in graphs:
+            ids = {n.id for n in _instances(g, self.block) if n.id in g.nodes}
+            wires += [(g, i, e) for i, e in enumerate(g.edges)
+                      if ((e.src, e.src_port) if output else (e.dst, e.dst_port)) in
+                      {(nid, old) for nid in ids}]
+        for g, _, e in reversed(wires):
+            g.remove_edge(e)
+        inner.rename(port.id, new)
+        for g, i, e in wires:
+            g.add_edge(Edge(e.src, new, e.dst, e.dst_port) if output
+                       else Edge(e.src, e.src_port, e.dst, new), i)

@@ -102,13 +102,16 @@ def _offset(inner: tuple[float, float], at: tuple[float, float], repetition: int
     return (inner[0] + repetition * 600.0, inner[1]) if repetition else inner
 
 
-def flatten(project):
+def flatten(project, origins: dict[str, str] | None = None):
     """A copy of `project` with every block instance replaced, at every depth, by the nodes
     it runs (named by path: layer2_0_conv1), and no block definitions. Same parameters,
-    same function: `flat_state_dict` maps the blocked model's weights onto it."""
+    same function: `flat_state_dict` maps the blocked model's weights onto it. `origins`,
+    when given, is filled with each flat node's top-level node id."""
     from netcanvas.backend.project_io import project_from_dict, project_to_dict
     flat = project_from_dict(project_to_dict(project))
     graph = flat.graph
+    origins = {} if origins is None else origins
+    origins.update({nid: nid for nid in graph.nodes})
     while True:
         instance = next((n for n in graph.nodes.values() if n.type_id == BLOCK), None)
         if instance is None:
@@ -118,6 +121,7 @@ def flatten(project):
         graph.remove_node(instance.id)
         for k, n in enumerate(expansion.nodes):
             graph.add_node(n, index + k)
+            origins[n.id] = origins[instance.id]
         for e in expansion.edges:
             graph.add_edge(e)
     for name in list(flat.blocks):

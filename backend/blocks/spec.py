@@ -17,6 +17,7 @@ from netcanvas.backend.graph import Edge, Graph, Node
 from netcanvas.backend.registry import LayerSpec, Param, ParamError, Port, ShapeError
 
 MAX_REPEAT = 1000
+MAX_CACHED = 4096  # instance analyses kept per BlockSet version
 
 
 class BlockShapeError(ShapeError):
@@ -95,6 +96,8 @@ def repetitions(blocks: BlockSet, name: str, params: dict, shapes: dict,
     key = (name, _frozen(params), _frozen(shapes))
     runs = blocks.cache.get(key)
     if runs is None:
+        if len(blocks.cache) > MAX_CACHED:  # shapes tried over a long session
+            blocks.cache.clear()
         runs = blocks.cache[key] = _repetitions(blocks, blocks[name], params, shapes)
     if strict and isinstance(runs[-1], BlockShapeError):
         raise runs[-1]

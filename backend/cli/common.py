@@ -33,3 +33,12 @@ def project_command(subparsers, name: str, help: str, description: str) -> argpa
     p = subparsers.add_parser(name, help=help, description=description)
     p.add_argument("file", help="the .netcanvas project")
     return p
+
+
+def trained_model_command(subparsers, name: str, help: str,
+                          description: str) -> argparse.ArgumentParser:
+    """A subcommand on a project file and the trained weights given by --weights."""
+    p = project_command(subparsers, name, help=help, description=description)
+    p.add_argument("--weights", required=True, metavar="W",
+                   help="trained weights: a .safetensors file, a checkpoint or a run folder")
+    return p

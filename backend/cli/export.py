@@ -28,28 +28,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def data_info(project, weights: str | None):
-    """What the file should know of the data: from the run folder the weights come from
-    (its run.json), else from loading the project's dataset."""
-    from netcanvas.backend.data import load_dataset
-    from netcanvas.backend.runs import RUN_JSON, DataInfo, Run
-
-    if weights:
-        path = Path(weights).resolve()
-        for folder in (path, *path.parents):
-            if (folder / RUN_JSON).is_file():
-                run = Run.load(folder)
-                if run.data is not None:
-                    return run.data
-                break
-    return DataInfo.of(load_dataset(project.dataset))
-
-
 def run(args: argparse.Namespace) -> int:
     from netcanvas.backend.compiler import CompileError, compile_graph
     from netcanvas.backend.data import DatasetError
     from netcanvas.backend.export import ExportError, export_onnx, load_weights
-    from netcanvas.backend.runs import DataInfo
+    from netcanvas.backend.runs import DataInfo, data_info
 
     project = load(args.file)
     if not Path(args.onnx).parent.is_dir():

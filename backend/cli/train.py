@@ -20,8 +20,12 @@ from pathlib import Path
 
 from netcanvas.backend.cli import launch
 from netcanvas.backend.cli.common import project_command
+from netcanvas.backend.settings import declaration
 
 PROG = "netcanvas train"
+# Settings whose option is made from their declaration (name, type, choices, help).
+DECLARED_OPTIONS = ("adversarial", "adversarial_eps", "adversarial_ratio")
+_ARG_TYPES = {"float": float, "int": int, "choice": str, "str": str}
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -35,6 +39,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1, mps, or cuda:all (every GPU of "
                                     "this machine: --nproc-per-node N GPUs)")
     p.add_argument("--seed", type=int, help="random seed")
+    for name in DECLARED_OPTIONS:
+        param = declaration("training", name)
+        p.add_argument(f"--{name.replace('_', '-')}", type=_ARG_TYPES[param.kind],
+                       choices=param.choices or None, help=param.doc)
     p.add_argument("--out", metavar="DIR",
                    help="write the checkpoint, metrics.csv, metrics.json and layers.json here")
     p.add_argument("--layer-stats", type=int, metavar="N",
@@ -171,7 +179,7 @@ def _load(args):
     if args.layer_stats is not None and args.layer_stats < 0:
         raise BadArgs(f"--layer-stats must be 0 (off) or more, got {args.layer_stats}")
     overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
-                                                        "device")
+                                                        "device", *DECLARED_OPTIONS)
                  if getattr(args, name) is not None}
     for name, value in overrides.items():  # the project's own declarations judge them
         try:

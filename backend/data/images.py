@@ -56,11 +56,27 @@ def _classes(folder: Path) -> list[tuple[str, list[Path]]]:
     return classes
 
 
+def read_image(file: Path, mode: str | None = None,
+               size: tuple[int, int] | None = None) -> np.ndarray:
+    """One image file as uint8 (H, W) grey or (H, W, 3) RGB: converted to `mode` ("L" or
+    "RGB"; None keeps grey grey and makes the rest RGB), resized bilinearly to `size`
+    (height, width; None keeps it). Unreadable files raise DatasetError naming them."""
+    from PIL import Image  # imported here: only image files need Pillow
+
+    try:
+        with Image.open(file) as img:
+            img.load()
+            img = img.convert(mode or ("L" if img.mode in _GREY_MODES else "RGB"))
+            if size is not None and (img.height, img.width) != tuple(size):
+                img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            return np.asarray(img, dtype=np.uint8)
+    except (OSError, ValueError) as e:  # UnidentifiedImageError is an OSError
+        raise DatasetError(f"cannot read image {file}: {e}") from None
+
+
 def load_image_folder(config: DatasetConfig) -> Dataset:
     """Options: `size` (resize target, default the first image's) and `channels` (1 grey,
     3 RGB; default from the first image). Always classification, by subfolder."""
-    from PIL import Image  # imported here: only image folders need Pillow
-
     folder = user_path(config, "folder of images")
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder")
@@ -69,18 +85,10 @@ def load_image_folder(config: DatasetConfig) -> Dataset:
     images, labels = [], []
     for label, (_, files) in enumerate(classes):
         for file in files:
-            try:
-                with Image.open(file) as img:
-                    img.load()
-                    mode = mode or ("L" if img.mode in _GREY_MODES else "RGB")
-                    img = img.convert(mode)
-                    if size is None:
-                        size = (img.height, img.width)
-                    if (img.height, img.width) != size:
-                        img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-                    images.append(np.asarray(img, dtype=np.uint8))
-            except (OSError, ValueError) as e:  # UnidentifiedImageError is an OSError
-                raise DatasetError(f"cannot read image {file}: {e}") from None
+            image = read_image(file, mode, size)
+            mode = mode or ("L" if image.ndim == 2 else "RGB")
+            size = size or image.shape[:2]
+            images.append(image)
             labels.append(label)
     x = np.stack(images)
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)

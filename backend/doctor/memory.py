@@ -20,9 +20,10 @@ half-size cast copy of the weights; only fp32 is validated (bench/memory_fit.py)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from netcanvas.backend.graph import Graph
+from netcanvas.backend.blocks.expand import flatten
+from netcanvas.backend.graph import BLOCK, Graph
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import Analysis, analyze, human_bytes
 
@@ -183,8 +184,11 @@ def _buffer_bytes(graph: Graph, analysis: Analysis) -> int:
 
 def estimate_memory(project: Project, batch_size: int | None = None, device: str = "cuda",
                     analysis: Analysis | None = None) -> MemoryEstimate:
-    """The memory training `project` takes; raises ValueError while the graph has errors."""
+    """The memory training `project` takes; raises ValueError while the graph has errors.
+    Blocks are measured flattened, each layer's share summed onto its top-level node."""
     graph = project.graph
+    if any(n.type_id == BLOCK for n in graph.nodes.values()):
+        return _through_blocks(project, batch_size, device)
     analysis = analysis or analyze(graph)
     if analysis.errors:
         raise ValueError(f"the graph has errors: {analysis.errors[0].message}")
@@ -209,6 +213,23 @@ def estimate_memory(project: Project, batch_size: int | None = None, device: str
         workspace=(WORKSPACE_FIXED if device != "cpu" else 0)
         + int(TRANSIENT_LAYERS * largest * b * scale),
         layers=layers)
+
+
+def _through_blocks(project: Project, batch_size: int | None, device: str) -> MemoryEstimate:
+    origins: dict[str, str] = {}
+    errors = analyze(project.graph).errors
+    if errors:
+        raise ValueError(f"the graph has errors: {errors[0].message}")
+    estimate = estimate_memory(flatten(project, origins), batch_size, device)
+    saved: dict[str, int] = {}
+    params: dict[str, int] = {}
+    for layer in estimate.layers:
+        top = origins[layer.node_id]
+        saved[top] = saved.get(top, 0) + layer.saved_bytes
+        params[top] = params.get(top, 0) + layer.param_bytes
+    layers = [LayerMemory(nid, node.name, saved.get(nid, 0), params.get(nid, 0))
+              for nid, node in project.graph.nodes.items()]
+    return replace(estimate, layers=layers)
 
 
 def largest_batch(project: Project, capacity: int, device: str = "cuda",

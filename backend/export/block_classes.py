@@ -13,7 +13,7 @@ BasicBlock2, ...).
 from __future__ import annotations
 
 import textwrap
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -178,9 +178,9 @@ class BlockClasses:
         return self._literal(node, module)
 
     @staticmethod
-    def _class(cls: str, params: str, lines: list[str], module: nn.Module) -> str:
+    def _class(name: str, params: str, lines: list[str], module: nn.Module) -> str:
         forward = textwrap.indent(module.code.strip(), "    ")
-        return (f"class {cls}(nn.Module):\n    def __init__(self{params}):\n"
+        return (f"class {name}(nn.Module):\n    def __init__(self{params}):\n"
                 f"        super().__init__()\n" + "\n".join(lines) + f"\n\n{forward}\n")
 
 

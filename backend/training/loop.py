@@ -58,7 +58,8 @@ class Loop:
                  scaler, train: DeviceSplit, task: str, num_classes: int | None,
                  primary: int, n_outputs: int, generator: torch.Generator, steps: int,
                  augment: Callable | None, emit: Callable, cancel: threading.Event,
-                 running: threading.Event, world: World = ONE):
+                 running: threading.Event, world: World = ONE,
+                 adversary: Callable | None = None):
         self.model, self.loss, self.opt, self.schedule = model, loss, optimizer, schedule
         self.world = world
         self.forward = world.wrap(model, device)  # what training steps call (DDP across ranks)
@@ -75,6 +76,7 @@ class Loop:
         self.loss_buf = torch.zeros(steps, device=device)
         self.channels_last = settings.channels_last and device.type == "cuda"
         self.probe = None  # a LayerProbe (backend/insight/stats.py) when statistics are on
+        self.adversary = adversary  # (xs, y) -> xs with adversarial samples mixed in, or None
 
     def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
         """Augment (training batches only) and switch image batches to channels-last."""
@@ -113,7 +115,10 @@ class Loop:
         (primary output, targets, loss), nothing read from the device."""
         idx, weight = self.world.share(idx)
         xs, y = self.train.batch(idx)
-        out, loss = self._step(self._prepare(xs), y, clip, weight)
+        xs = self._prepare(xs)
+        if self.adversary is not None:
+            xs = self.adversary(xs, y)
+        out, loss = self._step(xs, y, clip, weight)
         return out, y, loss
 
     def train_epoch(self, epoch: int) -> dict[str, float]:

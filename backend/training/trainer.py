@@ -26,6 +26,7 @@ import torch
 from netcanvas.backend.echo import cut
 from netcanvas.backend.registry import ParamError
 from netcanvas.backend.settings import runnable_reason
+from netcanvas.backend.training.adversarial import adversarial_batches
 from netcanvas.backend.training.batches import DeviceSplit, steps_per_epoch
 from netcanvas.backend.training.checkpoint import (
     CheckpointError,
@@ -224,7 +225,8 @@ class Trainer:
             train=train, task=dataset.task, num_classes=dataset.num_classes,
             primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
             generator=generator, steps=steps, augment=augment, emit=self._emit,
-            cancel=self._cancel, running=self._running, world=self.world)
+            cancel=self._cancel, running=self._running, world=self.world,
+            adversary=adversarial_batches(s, dataset, compiled, model))
         if self.layer_stats:
             from netcanvas.backend.insight.stats import LayerProbe
             self._loop.probe = LayerProbe(model, self.layer_stats)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from netcanvas.backend.blocks.edits import (AddBlock, EditBlock, ExposeParam, GroupNodes,
-                                            MakeUnique, Ungroup)
+                                            MakeUnique, RenamePort, Ungroup)
 from netcanvas.backend.blocks.inside import instance_analysis, new_instance
 from netcanvas.backend.blocks.library import add_builtin, builtin_blocks
 from netcanvas.backend.graph import AddNodes, GraphError, Rename, SetParam
@@ -213,6 +213,21 @@ def test_rename_inside_a_definition_is_one_undoable_edit():
     assert edit.text == "Rename in BasicBlock"
     edit.revert(p.graph)
     assert p.blocks["BasicBlock"].graph.by_name("relu1") is not None
+
+
+def test_renaming_a_port_rewires_every_instance():
+    p, layer = resnet_stage()
+    before = project_to_dict(p)
+    edit = RenamePort("BasicBlock", "x", "features")
+    edit.apply(p.graph)
+    assert [port.name for port in p.graph.node(layer.id).spec.inputs] == ["features"]
+    assert [e.dst_port for e in p.graph.edges_into(layer.id)] == ["features"]
+    assert analyze(p.graph).ok
+    edit.revert(p.graph)
+    assert project_to_dict(p) == before
+    with pytest.raises(GraphError, match="another node is already called 'conv1'"):
+        RenamePort("BasicBlock", "y", "conv1").apply(p.graph)
+    assert project_to_dict(p) == before
 
 
 def test_blocks_section_round_trips_and_old_files_migrate():

@@ -1,0 +1,441 @@
+"""The "Fool it" tab: FGSM as in the course on the shown run, x + ε·sign(∇ₓJ) beside x and the
+step, each with its prediction; PGD and targeted attacks; and test accuracy under attack
+against ε for the shown run and another (plain vs adversarially trained).
+
+All the work is backend/insight/adversarial.py's, done in worker threads; this module only
+shows its results. Nothing is computed until the tab is shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.image_grid import pixmap
+
+EPS_STEP = 0.005  # the slider's resolution, raw units
+EPS_MAX = 0.3
+CHART_EPS = [round(i * 0.05, 2) for i in range(7)]  # 0 … 0.3
+IMAGE_SIZE = 150
+NO_RUN = "Train a classifier to see how easily it is fooled."
+
+
+class JobThread(QThread):
+    """Runs `job(thread)` off the GUI thread; emits (context, result), or (context, one line
+    saying why it failed). Slots are bound methods, so nothing reaches a deleted tab."""
+
+    done = Signal(object, object)
+    failed = Signal(object, str)
+
+    def __init__(self, job, context, parent) -> None:
+        super().__init__(parent)
+        self.job, self.context = job, context
+        self.cancelled = False
+        self.finished.connect(self.deleteLater)
+
+    def run(self) -> None:
+        try:
+            result = self.job(self)
+        except Exception as exc:  # noqa: BLE001 - a model the attack cannot take: say so
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.failed.emit(self.context, text)
+        else:
+            self.done.emit(self.context, result)
+
+
+def prepare(run, dataset=None):
+    """(predictor, raw test samples, labels) of a run: what every attack here needs."""
+    from netcanvas.backend.insight.adversarial import check_model
+    from netcanvas.backend.insight.predict import from_run
+
+    predictor = from_run(run)
+    check_model(predictor.model)
+    raw, labels = predictor.test_samples(dataset)
+    return predictor, raw, labels
+
+
+def key(run) -> tuple:
+    """What the caches know a run by: its folder and how far it trained (a resumed run's
+    weights differ; another project's run 2 is another run)."""
+    return str(run.folder), run.epochs_done, run.best_epoch
+
+
+def _image(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """(C, H, W) values in [lo, hi] -> uint8 (H, W, C), the same scale for every image."""
+    scaled = (np.asarray(x, dtype=np.float32) - lo) / (hi - lo)
+    return np.ascontiguousarray((scaled.transpose(1, 2, 0) * 255).clip(0, 255).astype(np.uint8))
+
+
+class FoolTab(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run = None
+        self.runs: list = []
+        self.dataset = None  # the run's dataset when the dock has it loaded
+        self.prepared: dict[tuple, tuple] = {}  # run key -> (predictor, raw, labels)
+        self.curves: dict[tuple, dict[str, list[float]]] = {}  # run key -> method -> accuracy
+        self.result = None  # the last SampleAttack shown
+        self._stale = False
+        self._sample_thread: JobThread | None = None
+        self._sample_again = False
+        self._chart_thread: JobThread | None = None
+        self._chart_serial = 0
+
+        self.sample = QSpinBox(minimum=0, maximum=0)
+        self.method = QComboBox()
+        self.method.addItem("FGSM (one step)", "fgsm")
+        self.method.addItem("PGD (10 projected steps)", "pgd")
+        self.target = QComboBox()
+        self.target.setToolTip("Untargeted: push away from the true class. A class: pull the "
+                               "prediction toward it (−ε·sign of its loss gradient)")
+        self.target.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.slider = QSlider(Qt.Orientation.Horizontal, minimum=0,
+                              maximum=round(EPS_MAX / EPS_STEP), value=round(0.1 / EPS_STEP))
+        self.eps_label = QLabel()
+        self.units = QLabel(wordWrap=True)
+        self.compare = QComboBox()
+        self.compare.setToolTip("Another run of this project to compare under attack, e.g. "
+                                "one trained with adversarial examples (Settings)")
+        for widget in (self.sample, self.slider):
+            widget.valueChanged.connect(self.attack)
+        for combo in (self.method, self.target):
+            combo.currentIndexChanged.connect(self.attack)
+        self.slider.valueChanged.connect(self._move_marker)
+        self.compare.currentIndexChanged.connect(self.update_chart)
+        self.status = QLabel(NO_RUN, wordWrap=True)
+        self.source = QLabel(wordWrap=True)  # which run is attacked
+
+        self.pictures = [QLabel(alignment=Qt.AlignmentFlag.AlignCenter) for _ in range(3)]
+        self.captions = [QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+                         for _ in range(3)]
+        images = QGridLayout()
+        for i, (picture, caption) in enumerate(zip(self.pictures, self.captions)):
+            picture.setMinimumSize(IMAGE_SIZE, IMAGE_SIZE)
+            images.addWidget(picture, 0, 2 * i)
+            images.addWidget(caption, 1, 2 * i, Qt.AlignmentFlag.AlignTop)
+            caption.setMinimumWidth(IMAGE_SIZE + 40)
+        for col, sign in ((1, "+ ε ·"), (3, "=")):
+            images.addWidget(QLabel(sign, alignment=Qt.AlignmentFlag.AlignCenter), 0, col)
+
+        self.graph = pg.PlotWidget()
+        self.plot = self.graph.getPlotItem()
+        self.plot.setMenuEnabled(False)
+        self.legend = self.plot.addLegend(offset=(10, -10))  # bottom left: the curves fall
+        self.marker = pg.InfiniteLine(angle=90, movable=False)
+        self._style()
+
+        controls = QHBoxLayout()
+        for w in (QLabel("Test sample"), self.sample, QLabel("Attack"), self.method,
+                  QLabel("Target class"), self.target):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        eps_row = QHBoxLayout()
+        eps_row.addWidget(QLabel("ε"))
+        eps_row.addWidget(self.slider, 1)
+        eps_row.addWidget(self.eps_label)
+        left = QVBoxLayout()
+        left.addWidget(self.source)
+        left.addLayout(controls)
+        left.addLayout(eps_row)
+        left.addWidget(self.units)
+        left.addLayout(images)
+        left.addWidget(self.status)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(QLabel("Compare with"))
+        compare_row.addWidget(self.compare, 1)
+        right.addLayout(compare_row)
+        right.addWidget(self.graph, 1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
+        self._show_eps()
+        self._enable(False)
+
+    def _style(self) -> None:
+        bg, fg = palette_colours(self)
+        self.graph.setBackground(bg)
+        style_plot(self.plot, self, "Test accuracy under attack", "ε (raw-input units)",
+                   "accuracy")
+        self.marker.setPen(pg.mkPen(fg, style=Qt.PenStyle.DotLine))
+        self.legend.setLabelTextColor(fg)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style()
+        super().changeEvent(event)
+
+    @property
+    def eps(self) -> float:
+        return round(self.slider.value() * EPS_STEP, 6)
+
+    def _enable(self, on: bool) -> None:
+        for w in (self.sample, self.method, self.target, self.slider, self.compare):
+            w.setEnabled(on)
+
+    # ---- which run -------------------------------------------------------------------
+    def set_run(self, run, runs=(), dataset=None) -> None:
+        """Attack `run` (None: nothing to attack); `runs` are the project's, to compare with.
+        Work starts when the tab is shown."""
+        self.run, self.dataset = run, dataset
+        self.runs = [r for r in runs if r.usable]
+        keys = {key(r) for r in self.runs}
+        self.prepared = {k: p for k, p in self.prepared.items() if k in keys}
+        self.curves = {k: c for k, c in self.curves.items() if k in keys}
+        self.compare.blockSignals(True)
+        self.compare.clear()
+        self.compare.addItem("no other run", None)
+        others = [r for r in self.runs if run is None or r.number != run.number]
+        for other in reversed(others):
+            self.compare.addItem(self._name(other), key(other))
+            self.compare.setItemData(self.compare.count() - 1, other.label,
+                                     Qt.ItemDataRole.ToolTipRole)
+        self.compare.setCurrentIndex(1 if others else 0)
+        self.compare.blockSignals(False)
+        self.result = None
+        for picture, caption in zip(self.pictures, self.captions):
+            picture.clear()
+            caption.clear()
+        self.plot.clear()
+        self.plot.addItem(self.marker)
+        self._enable(False)
+        self.status.setText(NO_RUN if run is None else f"Loading {run.label}…")
+        self._stale = run is not None
+        self.source.setText("" if run is None else
+                            f"Attacking <b>{run.label}</b> ({self._how(run)})")
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def hideEvent(self, event) -> None:
+        """Stop charting while hidden; showing the tab again finishes the chart."""
+        super().hideEvent(event)
+        if self._chart_thread is not None:
+            self._chart_thread.cancelled = True
+            self._chart_thread = None
+            self._stale = self.run is not None
+
+    def refresh(self) -> None:
+        self._stale = False
+        run = self.run
+        if run is None:
+            return
+        if key(run) in self.prepared:
+            self._prepared(run, self.prepared[key(run)])
+            return
+        dataset = self.dataset
+        thread = JobThread(lambda _t: prepare(run, dataset), run, self)
+        thread.done.connect(self._prepared)
+        thread.failed.connect(self._not_prepared)
+        thread.start()
+
+    def _not_prepared(self, run, text: str) -> None:
+        if run is self.run:
+            self.status.setText(f"Cannot attack {run.label}: {text}")
+
+    def _prepared(self, run, prepared) -> None:
+        self.prepared[key(run)] = prepared
+        if run is not self.run:
+            return
+        predictor, _raw, labels = prepared
+        self.sample.setMaximum(len(labels) - 1)
+        self.target.blockSignals(True)
+        self.target.clear()
+        self.target.addItem("none", None)
+        for i, name in enumerate(predictor.class_names):
+            self.target.addItem(name, i)
+        self.target.blockSignals(False)
+        self.units.setText(self._units(predictor))
+        self._enable(True)
+        self.attack()
+        self.update_chart()
+
+    @staticmethod
+    def _units(predictor) -> str:
+        if not predictor.is_image:
+            return "ε is in the units of the input features, before normalisation."
+        scale = predictor.data.input_scale
+        files = f"; 1 = {1 / scale:g} levels in the data's files" if scale and scale != 1 else ""
+        return (f"ε in raw-input units (pixels in [0,\u00a01]{files}), before "
+                "normalisation; attacked pixels stay in [0,\u00a01].")
+
+    # ---- one sample --------------------------------------------------------------------
+    def attack(self) -> None:
+        """Attack the chosen sample with the chosen ε, method and target (in a thread; a
+        change while one runs is attacked as soon as it ends)."""
+        self._show_eps()
+        if self.run is None or key(self.run) not in self.prepared:
+            return
+        if self._sample_thread is not None:
+            self._sample_again = True
+            return
+        from netcanvas.backend.insight.adversarial import attack_sample
+
+        predictor, raw, labels = self.prepared[key(self.run)]
+        index, eps = self.sample.value(), self.eps
+        method, target = self.method.currentData(), self.target.currentData()
+        thread = JobThread(lambda _t: attack_sample(predictor, raw[index], int(labels[index]),
+                                                    eps, method, target),
+                           (index, eps, method, target), self)
+        thread.done.connect(self._show)
+        thread.failed.connect(self._say)
+        thread.finished.connect(self._sample_finished)
+        self._sample_thread = thread
+        thread.start()
+
+    def _say(self, _context, text: str) -> None:
+        self.status.setText(text)
+
+    def _sample_finished(self) -> None:
+        self._sample_thread = None
+        if self._sample_again:
+            self._sample_again = False
+            self.attack()
+
+    def _show(self, context, a) -> None:
+        index, eps, method, target = context
+        self.result = a
+        predictor, _raw, labels = self.prepared[key(self.run)]
+        names = predictor.class_names
+        label = int(labels[index])
+        lo, hi = predictor.valid_range or (min(a.x.min(), a.x_adv.min()),
+                                           max(a.x.max(), a.x_adv.max()))
+        step = ("(x′ − x) / ε, PGD's perturbation" if method == "pgd" else
+                "−sign(∇ₓJ(x, target))" if target is not None else "sign(∇ₓJ(θ, x, y))")
+        texts = [(f"<b>x</b>: test sample {index}, label {names[label]}<br>"
+                 f"predicted <b>{names[a.predicted]}</b> ({a.probs.max():.1%})"),
+                 f"<b>{step}</b><br>−1 black · 0 grey · +1 white",
+                 (f"<b>x + ε·step</b>, ε = {eps:g}<br>predicted "
+                 f"<b>{names[a.predicted_adv]}</b> ({a.probs_adv.max():.1%})")]
+        if target is not None:
+            texts[2] += f"<br>target {names[target]}: {a.probs[target]:.1%} → " \
+                        f"{a.probs_adv[target]:.1%}"
+        if predictor.is_image:
+            for picture, values, (l, h) in zip(self.pictures, (a.x, a.direction, a.x_adv),
+                                               ((lo, hi), (-1.0, 1.0), (lo, hi))):
+                picture.setPixmap(pixmap(_image(values, l, h), IMAGE_SIZE))
+        else:
+            for picture, values in zip(self.pictures, (a.x, a.direction, a.x_adv)):
+                picture.setText("(" + ", ".join(f"{v:.3g}" for v in values.reshape(-1)) + ")")
+        for caption, text in zip(self.captions, texts):
+            caption.setText(text)
+        fooled = a.predicted_adv != label if target is None else a.predicted_adv == target
+        self.status.setText(("Fooled: " if fooled else "Not fooled at this ε: ")
+                            + f"{names[label]} is now read as {names[a.predicted_adv]}.")
+
+    def _show_eps(self) -> None:
+        self.eps_label.setText(f"{self.eps:.3f}")
+
+    def _move_marker(self) -> None:
+        self.marker.setValue(self.eps)
+
+    # ---- accuracy under attack ---------------------------------------------------------
+    def update_chart(self) -> None:
+        """Accuracy against ε, FGSM and PGD, for the shown run and the one compared."""
+        if self.run is None or key(self.run) not in self.prepared:
+            return
+        shown = [key(self.run)] + ([self.compare.currentData()]
+                                   if self.compare.currentData() is not None else [])
+        self._draw()
+        missing = [k for k in shown if k not in self.curves]
+        if not missing:
+            return
+        if self._chart_thread is not None:
+            self._chart_thread.cancelled = True
+        runs = {key(r): r for r in (*self.runs, self.run)}
+        prepared = dict(self.prepared)
+        dataset = self.dataset
+
+        def job(thread):
+            from netcanvas.backend.insight.adversarial import accuracy_under_attack
+
+            found = {}
+            for k in missing:
+                parts = prepared.get(k) or prepare(runs[k], dataset)
+                curves = {m: [] for m in ("fgsm", "pgd")}
+                for method, accuracy in curves.items():
+                    for eps in CHART_EPS:
+                        if thread.cancelled:
+                            return None
+                        accuracy += accuracy_under_attack(*parts, [eps], method)
+                found[k] = (parts, curves)
+            return found
+
+        self._chart_serial += 1
+        thread = JobThread(job, self._chart_serial, self)
+        thread.done.connect(self._chart_done)
+        thread.failed.connect(self._chart_failed)
+        self._chart_thread = thread
+        self.plot.setTitle("Test accuracy under attack (computing…)")
+        thread.start()
+
+    def _chart_failed(self, serial: int, text: str) -> None:
+        if serial == self._chart_serial:
+            self._chart_thread = None
+        self.plot.setTitle(f"Cannot compute the accuracy under attack: {text}")
+
+    def _chart_done(self, serial: int, found) -> None:
+        if serial == self._chart_serial:
+            self._chart_thread = None
+        if found is None:  # cancelled: a newer computation is under way
+            return
+        for k, (parts, curves) in found.items():
+            self.prepared.setdefault(k, parts)
+            self.curves[k] = curves
+        self._draw()
+
+    def _draw(self) -> None:
+        self.plot.clear()
+        self.legend.clear()
+        self.plot.addItem(self.marker)
+        self._move_marker()
+        shown = [key(self.run), self.compare.currentData()]
+        runs = {key(r): r for r in (*self.runs, self.run)}
+        for k in shown:
+            curves = self.curves.get(k)
+            if curves is None:
+                continue
+            run = runs[k]
+            for method, style in (("fgsm", Qt.PenStyle.SolidLine), ("pgd", Qt.PenStyle.DashLine)):
+                pen = pg.mkPen(colour(run.number - 1), width=2, style=style)
+                self.plot.plot(CHART_EPS, curves[method], pen=pen, symbol="o", symbolSize=4,
+                               symbolBrush=colour(run.number - 1),
+                               name=f"{self._name(run)} {method.upper()}")
+        self.plot.setYRange(0.0, 1.0, padding=0.02)
+        self.plot.setXRange(0.0, EPS_MAX, padding=0.02)
+        waiting = any(k is not None and k not in self.curves for k in shown)
+        _bg, fg = palette_colours(self)
+        self.plot.setTitle("Test accuracy under attack" + (" (computing…)" if waiting else ""),
+                           color=fg.name(), size="9pt")
+
+    def _name(self, run) -> str:
+        """'run 2 (plain)', 'run 3 (FGSM-trained, ε 0.1)'."""
+        return f"run {run.number} ({self._how(run)})"
+
+    @staticmethod
+    def _how(run) -> str:
+        s = run.project.training
+        return ("plain" if s.adversarial == "none" else
+                f"{s.adversarial.upper()}-trained, ε {s.adversarial_eps:g}")
+
+    def shutdown(self) -> None:
+        for thread in self.findChildren(JobThread):
+            thread.cancelled = True
+            thread.wait(5000)

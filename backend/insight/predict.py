@@ -1,0 +1,293 @@
+"""A trained model the user can feed: loaded from a run or from a project file and its weights,
+taking raw inputs (pixels in [0, 1], feature values as the data's files hold them) and
+answering with class probabilities.
+
+"Raw" means what the dataset's loader produces before normalisation: image files become
+uint8 pixels scaled to [0, 1] (exactly as backend/data/images.py reads a folder), CSV rows
+keep their values. `Predictor.raw_module()` puts the run's normalisation in front of the
+model, so attribution and attacks work in raw units and ε means pixels.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from netcanvas.backend.data.images import EXTENSIONS, read_image
+from netcanvas.backend.runs import DataInfo, Run, data_info
+
+
+class PredictError(Exception):
+    """A model, weights or input that cannot be used: one line naming the file or field."""
+
+
+class RawInput(nn.Module):
+    """raw sample -> the model's first output (logits for a classifier), normalised inside."""
+
+    def __init__(self, module: nn.Module, mean: torch.Tensor | None,
+                 std: torch.Tensor | None) -> None:
+        super().__init__()
+        self.module = module
+        self.normalised = mean is not None
+        if mean is not None:
+            self.register_buffer("mean", mean)
+            self.register_buffer("std", std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.normalised:
+            x = (x - self.mean) / self.std
+        out = self.module(x)
+        return out[0] if isinstance(out, tuple) else out
+
+
+@dataclass
+class Predictor:
+    """A compiled model with its weights (CPU, eval mode) and what it knows of its data."""
+
+    model: object  # CompiledModel
+    data: DataInfo  # input_scale always known here
+    label: str  # which weights: "run 2, epoch 19, val acc 0.95" or "lenet.netcanvas + w"
+    project: object  # the Project the model was compiled from
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.model.input_shapes[0])
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.sample_shape) == 3
+
+    @property
+    def classifies(self) -> bool:
+        return self.data.task == "classification"
+
+    @property
+    def class_names(self) -> list[str]:
+        k = int(self.model.output_shapes[0][-1]) if self.model.output_shapes[0] else 1
+        names = self.data.class_names
+        return names if len(names) == k else [str(i) for i in range(k)]
+
+    @property
+    def valid_range(self) -> tuple[float, float] | None:
+        """The range raw inputs live in: [0, 1] for pixels; None for feature vectors."""
+        return (0.0, 1.0) if self.is_image else None
+
+    def _stats(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Mean and std in raw units, shaped to broadcast over one sample."""
+        if self.data.mean is None:
+            return None, None
+        shape = (-1,) + (1,) * (len(self.sample_shape) - 1)
+        scale = self.data.input_scale
+        mean = torch.tensor(self.data.mean, dtype=torch.float32).reshape(shape) * scale
+        std = torch.tensor(self.data.std, dtype=torch.float32).reshape(shape) * scale
+        return mean, std
+
+    def raw_module(self) -> RawInput:
+        """The model taking raw samples (N, *sample_shape) and returning its first output."""
+        return RawInput(self.model.module, *self._stats()).eval()
+
+    def outputs(self, x_raw: torch.Tensor) -> torch.Tensor:
+        """The first output (logits for a classifier) for raw samples, without gradients."""
+        with torch.inference_mode():
+            return self.raw_module()(self._batch(x_raw)).float()
+
+    def probabilities(self, x_raw: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (N, classes) for raw samples (N, *sample_shape) or one sample."""
+        if not self.classifies:
+            raise PredictError(f"{self.label} is a regression: it has no class probabilities")
+        return torch.softmax(self.outputs(x_raw), dim=-1)
+
+    def _batch(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(x, dtype=torch.float32)
+        if tuple(x.shape) == self.sample_shape:
+            x = x[None]
+        if tuple(x.shape[1:]) != self.sample_shape:
+            raise PredictError(f"the model takes samples of shape {_shape(self.sample_shape)}, "
+                               f"got {_shape(tuple(x.shape[1:]))}")
+        return x
+
+    def test_samples(self, dataset=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The test split in raw units and its labels: `dataset` (already loaded) or the
+        project's dataset loaded anew."""
+        if dataset is None:
+            dataset = _load(self.project)
+        x = dataset.test.x
+        if dataset.mean is not None:
+            shape = (1, -1) + (1,) * (x.dim() - 2)
+            x = x * dataset.std.reshape(shape) + dataset.mean.reshape(shape)
+        return x, dataset.test.y
+
+
+def from_run(run: Run, which: str = "best") -> Predictor:
+    """The run's best (or last) weights on the snapshot it trained."""
+    try:
+        model = run.model(which)
+    except (ValueError, OSError) as exc:
+        raise PredictError(str(exc)) from None
+    data = run.data if run.data is not None else DataInfo.of(_load(run.project))
+    return _checked(Predictor(model, _with_scale(data, run.project), run.label, run.project))
+
+
+def from_file(path: str | os.PathLike, weights: str | os.PathLike) -> Predictor:
+    """A project file compiled with `weights` (safetensors or a run's checkpoint); the data's
+    normalisation comes from the run folder the weights are in, else from its dataset."""
+    from netcanvas.backend.compiler import CompileError, compile_graph
+    from netcanvas.backend.data import DatasetError
+    from netcanvas.backend.export import ExportError, load_weights
+    from netcanvas.backend.project_io import ProjectFileError, load_project
+
+    try:
+        project = load_project(path)
+        model = compile_graph(project.graph, device="cpu")
+        load_weights(model, weights)
+        data = data_info(project, weights)
+    except (ProjectFileError, ExportError, DatasetError) as exc:
+        raise PredictError(str(exc)) from None
+    except CompileError as exc:
+        raise PredictError(f"{Path(path).name} does not compile: "
+                           + str(exc).splitlines()[0]) from None
+    model.module.eval()
+    label = f"{Path(path).name} with {Path(weights).name}"
+    return _checked(Predictor(model, _with_scale(data, project), label, project))
+
+
+def _with_scale(data: DataInfo, project) -> DataInfo:
+    """Runs saved before the input scale was recorded: take it from the dataset."""
+    if data.input_scale is not None:
+        return data
+    return replace(data, input_scale=DataInfo.of(_load(project)).input_scale)
+
+
+def _load(project):
+    from netcanvas.backend.data import DatasetError, load_dataset
+
+    try:
+        return load_dataset(project.dataset)
+    except DatasetError as exc:
+        raise PredictError(str(exc)) from None
+
+
+def _checked(predictor: Predictor) -> Predictor:
+    model = predictor.model
+    if len(model.input_shapes) != 1:
+        raise PredictError(f"the model has {len(model.input_shapes)} inputs; predict takes "
+                           "models with one")
+    out = tuple(model.output_shapes[0])
+    if predictor.classifies and len(out) != 1:
+        raise PredictError(f"the model outputs {_shape(out)} per sample; predict takes "
+                           "classifiers with one score per class")
+    data_shape = tuple(predictor.data.sample_shape)
+    if data_shape and data_shape != predictor.sample_shape:
+        raise PredictError(f"the model takes {_shape(predictor.sample_shape)} samples but its "
+                           f"data has {_shape(data_shape)}")
+    return predictor
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape)) or "scalar"
+
+
+# ---- the user's inputs ---------------------------------------------------------------------
+def read_inputs(predictor: Predictor, paths) -> tuple[torch.Tensor, list[str]]:
+    """Image files and CSV files as one batch of raw samples, with a name for each."""
+    samples, names = [], []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise PredictError(f"{path}: no such file")
+        if path.suffix.lower() == ".csv":
+            rows = read_csv_rows(predictor, path)
+            samples.extend(rows)
+            names.extend(f"{path.name} row {i + 1}" for i in range(len(rows)))
+        elif path.suffix.lower() in EXTENSIONS:
+            samples.append(read_image_sample(predictor, path))
+            names.append(path.name)
+        else:
+            raise PredictError(f"{path}: not an image ({', '.join(sorted(EXTENSIONS))}) "
+                               "or a .csv file")
+    if not samples:
+        raise PredictError("no inputs given")
+    return torch.stack(samples), names
+
+
+def read_image_sample(predictor: Predictor, path: str | os.PathLike) -> torch.Tensor:
+    """An image file as the dataset pipeline reads one: the model's channels (grey or RGB),
+    resized bilinearly to its input size, pixels scaled to [0, 1]."""
+    from netcanvas.backend.data import DatasetError
+
+    if not predictor.is_image:
+        raise PredictError(f"{Path(path).name}: the model takes vectors of "
+                           f"{_shape(predictor.sample_shape)} values, not images")
+    channels, h, w = predictor.sample_shape
+    if channels not in (1, 3):
+        raise PredictError(f"the model takes {channels}-channel images; image files give "
+                           "1 (grey) or 3 (RGB)")
+    try:
+        pixels = read_image(Path(path), "L" if channels == 1 else "RGB", (h, w))
+    except DatasetError as exc:
+        raise PredictError(str(exc)) from None
+    x = torch.from_numpy(pixels.astype(np.float32) * np.float32(1 / 255))  # as assemble.py
+    return x[None] if x.dim() == 2 else x.permute(2, 0, 1).contiguous()
+
+
+def read_csv_rows(predictor: Predictor, path: str | os.PathLike) -> list[torch.Tensor]:
+    """Each data row of a CSV as one raw sample: exactly the model's number of values, or one
+    more when a header names the target column (dropped) or the last column is it."""
+    path = Path(path)
+    size = math.prod(predictor.sample_shape)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = [[c.strip() for c in r] for r in csv.reader(f) if any(c.strip() for c in r)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise PredictError(f"cannot read {path}: {exc}") from None
+    header = rows.pop(0) if rows and not all(map(_is_number, rows[0])) else None
+    if not rows:
+        raise PredictError(f"{path} holds no data rows")
+    drop = None
+    if len(rows[0]) == size + 1:
+        target = predictor.project.dataset.options.get("target") or "target"
+        drop = header.index(target) if header and target in header else len(rows[0]) - 1
+    samples = []
+    for line, row in enumerate(rows, start=2 if header else 1):
+        values = [c for i, c in enumerate(row) if i != drop]
+        if len(values) != size:
+            raise PredictError(f"{path} line {line}: {len(row)} values, the model takes {size}"
+                               + (" (plus an optional target column)" if size > 1 else ""))
+        bad = next((c for c in values if not _is_number(c)), None)
+        if bad is not None:
+            raise PredictError(f"{path} line {line}: not a number: {bad!r}")
+        samples.append(torch.tensor([float(c) for c in values]).reshape(predictor.sample_shape))
+    return samples
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def top_classes(probs: torch.Tensor, names: list[str], k: int = 3) -> list[tuple[str, float]]:
+    """The k most probable classes of one sample, most probable first."""
+    values, indices = torch.topk(probs, min(k, len(names)))
+    return [(names[int(i)], float(v)) for v, i in zip(values, indices)]
+
+
+def plane_probabilities(predictor: Predictor, extent: tuple[float, float, float, float],
+                        n: int = 100) -> np.ndarray:
+    """Class probabilities over an n × n grid of a 2-feature model's raw input plane,
+    extent (x0, x1, y0, y1): (n, n, classes), row i at y = y0 + i·(y1 − y0)/(n − 1)."""
+    if predictor.sample_shape != (2,):
+        raise PredictError(f"the model takes {_shape(predictor.sample_shape)} values, not a "
+                           "point of a plane")
+    x0, x1, y0, y1 = extent
+    ys, xs = torch.meshgrid(torch.linspace(y0, y1, n), torch.linspace(x0, x1, n), indexing="ij")
+    points = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)
+    return predictor.probabilities(points).reshape(n, n, -1).numpy()
