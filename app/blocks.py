@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 
-from netcanvas.backend.blocks.edits import AddBlock, EditBlock, GroupNodes, MakeUnique, Ungroup
+from netcanvas.backend.blocks.edits import AddBlock, GroupNodes, MakeUnique, RenamePort, Ungroup
 from netcanvas.backend.blocks.inside import instance_analysis
 from netcanvas.backend.blocks.io import blocks_from_dict
 from netcanvas.backend.blocks.library import (builtin_blocks, load_user_library,
                                               save_to_user_library)
-from netcanvas.backend.graph import (BLOCK, AddEdge, Compound, Edge, Edit, Graph, Node, RemoveItems,
-                                     Rename, new_id)
+from netcanvas.backend.graph import BLOCK, Compound, Edit, Graph, Node, Rename, new_id
 from netcanvas.backend.project_io import ProjectFileError
 from netcanvas.backend.shapes import Analysis
 from netcanvas.graph_editor.node_item import card_size
@@ -24,7 +23,7 @@ from PySide6.QtCore import QPointF
 LAST = 1 << 30  # "the last repetition" for instance_analysis
 
 
-def rename_edit(top: Graph, graph: Graph, node_id: str, name: str) -> tuple[Edit, Graph | None]:
+def rename_edit(graph: Graph, node_id: str, name: str) -> tuple[Edit, Graph | None]:
     """The edit renaming a node of `graph` (the top level or a block's inside) and the graph
     to offer it to. Inside a block an Input or Output node is one of the block's ports:
     renaming it also moves every instance's wire on that port to the new name, in every
@@ -32,26 +31,8 @@ def rename_edit(top: Graph, graph: Graph, node_id: str, name: str) -> tuple[Edit
     node = graph.node(node_id)
     if graph.owner is None or node.type_id not in ("input", "output"):
         return Rename(node_id, name), graph
-    old, into = node.name, node.type_id == "input"
-    removals, additions = [], []
-    for inside, where in [(top, None), *((d.graph, d.name) for d in top.blocks.values())]:
-        gone, made = [], []
-        for e in inside.edges:
-            end = inside.nodes[e.dst if into else e.src]
-            if (end.type_id == BLOCK and end.params.get("block") == graph.owner
-                    and (e.dst_port if into else e.src_port) == old):
-                gone.append(e)
-                made.append(AddEdge(Edge(e.src, e.src_port, e.dst, name) if into
-                                    else Edge(e.src, name, e.dst, e.dst_port)))
-        if gone:
-            removals.append(_inside(where, RemoveItems([], gone)))
-            additions.append(_inside(where, Compound(made)))
-    parts = [*removals, EditBlock(graph.owner, Rename(node_id, name)), *additions]
-    return Compound(parts, text=f"Rename port {old} of {graph.owner} to {name}"), None
-
-
-def _inside(block: str | None, edit: Edit) -> Edit:
-    return edit if block is None else EditBlock(block, edit)
+    text = f"Rename port {node.name} of {graph.owner} to {name}"
+    return RenamePort(graph.owner, node.name, name, text=text), None
 
 
 class BlockEditing:

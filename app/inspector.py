@@ -235,7 +235,7 @@ class InspectorPanel(QScrollArea):
         name = self.name_edit.text().strip()
         if name == node.name:
             return
-        edit, graph = rename_edit(self.document.graph, self.graph, self.node_id, name)
+        edit, graph = rename_edit(self.graph, self.node_id, name)
         reason = self.document.offer(edit, graph=graph)
         if reason:
             self.name_edit.setText(node.name)
