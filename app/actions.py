@@ -6,13 +6,12 @@ keep working normally in the inspector's text fields and the palette's search bo
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar
-
 from netcanvas.app.files import example_title, examples
 from netcanvas.app.icons import theme_icon
 from netcanvas.app.importing import import_model
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar
 
 
 def _action(window, text: str, slot, shortcut=None, icon: str | None = None,

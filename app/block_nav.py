@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from netcanvas.graph_editor.scene import GraphScene
+from netcanvas.graph_editor.view import GraphView
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
-
-from netcanvas.graph_editor.scene import GraphScene
-from netcanvas.graph_editor.view import GraphView
 
 SEPARATOR = "›"
 

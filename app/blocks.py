@@ -12,8 +12,7 @@ import json
 from netcanvas.backend.blocks.edits import AddBlock, GroupNodes, MakeUnique, RenamePort, Ungroup
 from netcanvas.backend.blocks.inside import instance_analysis
 from netcanvas.backend.blocks.io import blocks_from_dict
-from netcanvas.backend.blocks.library import (builtin_blocks, load_user_library,
-                                              save_to_user_library)
+from netcanvas.backend.blocks.library import builtin_blocks, load_user_library, save_to_user_library
 from netcanvas.backend.graph import BLOCK, Compound, Edit, Graph, Node, Rename, new_id
 from netcanvas.backend.project_io import ProjectFileError
 from netcanvas.backend.shapes import Analysis

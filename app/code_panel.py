@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import copy
 
+from netcanvas.app.highlighter import PythonHighlighter
+from netcanvas.app.workers import Worker, start_unowned
 from netcanvas.backend.graph import Graph
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
-
-from netcanvas.app.highlighter import PythonHighlighter
-from netcanvas.app.workers import Worker, start_unowned
 
 DEBOUNCE_MS = 300
 

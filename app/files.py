@@ -12,14 +12,13 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from netcanvas.app.document import Document
+from netcanvas.app.settings import app_settings, last_folder, recovery_dir, remember_folder
 from netcanvas.backend.echo import cut
 from netcanvas.backend.graph import GraphError
 from netcanvas.backend.project_io import ProjectFileError, load_project, save_project, write_atomic
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
-
-from netcanvas.app.document import Document
-from netcanvas.app.settings import app_settings, last_folder, recovery_dir, remember_folder
 
 SUFFIX = ".netcanvas"
 FILE_FILTER = "NetCanvas projects (*.netcanvas);;All files (*)"

@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+from netcanvas.app.node_kinds import category_colour
 from netcanvas.graph_editor.style import Style
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
-
-from netcanvas.app.node_kinds import category_colour
 
 
 def app_icon() -> QIcon:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netcanvas.graph_editor.node_item import card_size
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
-
 from netcanvas.app import files
 from netcanvas.app.dialogs import confirm
+from netcanvas.graph_editor.node_item import card_size
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 MODEL_FILTER = "Models (*.onnx *.py);;ONNX files (*.onnx);;PyTorch files (*.py)"
 

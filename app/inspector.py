@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from netcanvas.app.blocks import rename_edit
+from netcanvas.app.document import Document
+from netcanvas.app.icons import category_icon, status_color
+from netcanvas.app.param_editors import ParamEditor, make_editor
 from netcanvas.backend.graph import BLOCK, Graph, SetParam
 from netcanvas.backend.registry import ParamError
 from netcanvas.backend.shapes import format_count, format_shape
@@ -19,11 +23,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.blocks import rename_edit
-from netcanvas.app.document import Document
-from netcanvas.app.icons import category_icon, status_color
-from netcanvas.app.param_editors import ParamEditor, make_editor
 
 
 def _muted(label: QLabel) -> QLabel:

@@ -26,14 +26,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _application():
+    from netcanvas.app.icons import app_icon
+    from netcanvas.app.settings import APP_NAME, ORG_NAME
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from netcanvas import APP_ID
-
-    from netcanvas.app.icons import app_icon
-    from netcanvas.app.settings import APP_NAME, ORG_NAME
 
     app = QApplication.instance()
     if app is None:

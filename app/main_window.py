@@ -7,25 +7,6 @@ import json
 import time
 from pathlib import Path
 
-from netcanvas.backend.catalogue import sample_shape
-from netcanvas.backend.doctor import DataFacts
-from netcanvas.graph_editor.scene import GraphScene
-from netcanvas.graph_editor.style import Style
-from netcanvas.graph_editor.view import GraphView
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThread, QTimer
-from PySide6.QtGui import QPalette, QUndoGroup
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
-
-from netcanvas import __version__
-
 from netcanvas.app.actions import WindowActions
 from netcanvas.app.block_nav import BlockNavigator, Breadcrumb
 from netcanvas.app.blocks import BlockEditing
@@ -45,6 +26,24 @@ from netcanvas.app.summary_table import SummaryTablePanel
 from netcanvas.app.training.data_tab import config_key
 from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import STATE_VERSION, DockLayout
+from netcanvas.backend.catalogue import sample_shape
+from netcanvas.backend.doctor import DataFacts
+from netcanvas.graph_editor.scene import GraphScene
+from netcanvas.graph_editor.style import Style
+from netcanvas.graph_editor.view import GraphView
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThread, QTimer
+from PySide6.QtGui import QPalette, QUndoGroup
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netcanvas import __version__
 
 CLOSE_SECONDS = 2.0  # the longest closing the window may take
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from netcanvas.app.icons import category_icon
+from netcanvas.app.node_kinds import BLOCKS, node_kinds
 from netcanvas.graph_editor import BLOCK_MIME, LAYER_MIME, NodeKind
 from netcanvas.graph_editor.style import Style
 from PySide6.QtCore import QMimeData, QPoint, QRectF, Qt, Signal
@@ -17,9 +19,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.icons import category_icon
-from netcanvas.app.node_kinds import BLOCKS, node_kinds
 
 TYPE_ROLE = Qt.UserRole + 1
 BLOCK_ROLE = Qt.UserRole + 2  # a block's JSON payload (BLOCK_MIME)

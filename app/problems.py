@@ -3,10 +3,9 @@ node, right-click a row for its quick fixes."""
 
 from __future__ import annotations
 
+from netcanvas.app.icons import theme_icon
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
-
-from netcanvas.app.icons import theme_icon
 
 NODE_ROLE = Qt.UserRole + 1
 ICONS = {"error": "dialog-error", "warning": "dialog-warning", "info": "dialog-information"}

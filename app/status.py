@@ -3,11 +3,10 @@ and messages about a node, which go as soon as their cause does."""
 
 from __future__ import annotations
 
+from netcanvas.app.icons import status_color
 from netcanvas.backend.shapes import format_count
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
-
-from netcanvas.app.icons import status_color
 
 MESSAGE_MS = 15_000
 

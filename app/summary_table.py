@@ -7,8 +7,17 @@ from __future__ import annotations
 from netcanvas.backend.doctor.summary import HEADERS, summary_rows, to_csv, to_markdown
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 NODE_ROLE = Qt.UserRole + 1
 SORT_ROLE = Qt.UserRole + 2

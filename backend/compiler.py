@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.fx
-
 from netcanvas.backend.graph import Edge, Graph, GraphError, Node
 from netcanvas.backend.graph.names import reserved_reason
 from netcanvas.backend.registry import Shape

@@ -12,8 +12,14 @@ from typing import Any
 from netcanvas.backend.blocks.definition import BlockSet, attach
 from netcanvas.backend.graph import Event, Graph
 from netcanvas.backend.registry.spec import ParamError
-from netcanvas.backend.settings import (DATASET, SECTIONS, TRAINING, declaration, validate_options,
-                       validate_setting)
+from netcanvas.backend.settings import (
+    DATASET,
+    SECTIONS,
+    TRAINING,
+    declaration,
+    validate_options,
+    validate_setting,
+)
 
 _DEFAULTS = {s: {p.name: p.default for p in params} for s, params in SECTIONS.items()}
 

@@ -22,9 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import load_project, project_from_dict, project_to_dict, save_project
+from netcanvas.backend.project_io import (
+    load_project,
+    project_from_dict,
+    project_to_dict,
+    save_project,
+)
 
 RUN_JSON = "run.json"
 SNAPSHOT = "project.netcanvas"

@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import ProjectFileError, project_from_dict, project_to_dict, save_project
+from netcanvas.backend.project_io import (
+    ProjectFileError,
+    project_from_dict,
+    project_to_dict,
+    save_project,
+)
 
 RANGES = ("log", "float", "int")
 
@@ -154,7 +159,6 @@ def space_size(params: list[SweepParam]) -> int | None:
 def make_study(*, metric: str, storage: str | None, study_name: str | None,
                params: list[SweepParam], seed: int = 0):
     import optuna
-
     from netcanvas.backend.training.trainer import minimized
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -174,7 +178,6 @@ def objective(project: Project, params: list[SweepParam], *, metric: str, datase
               device: str | None = None, on_event: Callable | None = None):
     """Optuna's objective: one full training run per trial; its best epoch's `metric`."""
     import optuna
-
     from netcanvas.backend.training import EpochEnded, Trainer
     from netcanvas.backend.training.trainer import minimized
 

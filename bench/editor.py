@@ -16,17 +16,17 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from netcanvas.app.node_kinds import node_kinds
 from netcanvas.backend.blocks.definition import BlockDef, BlockSet, Exposed
 from netcanvas.backend.blocks.inside import instance_analysis, new_instance
 from netcanvas.backend.graph import Graph, SetParam
+from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import project_from_dict, project_to_dict
-from netcanvas.backend.shapes import analyze
-from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.backend.registry import get
+from netcanvas.backend.shapes import analyze
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
 from netcanvas.graph_editor.node_item import card_size
-from netcanvas.app.node_kinds import node_kinds
 from PySide6.QtWidgets import QApplication
 
 SIZE = (1400, 900)

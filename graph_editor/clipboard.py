@@ -10,10 +10,9 @@ import atexit
 import json
 import re
 
+from netcanvas.backend.graph import AddNodes, Edge, Graph, Node, new_id
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
-
-from netcanvas.backend.graph import AddNodes, Edge, Graph, Node, new_id
 
 NODES_MIME = "application/x-netcanvas-nodes"
 

@@ -7,12 +7,11 @@ that belong to one gesture (arrow-key nudges) into one undo step.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QUndoCommand
-
 from typing import Any
 
 from netcanvas.backend.blocks.edits import EditBlock
 from netcanvas.backend.graph import Edit, MoveNodes, SetParam, SetSetting
+from PySide6.QtGui import QUndoCommand
 
 _MOVE_ID, _PARAM_ID, _SETTING_ID = 1, 2, 3
 

@@ -8,13 +8,12 @@ reason instead (also emitted as `edit_refused`).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoStack
-
 from netcanvas.backend.blocks.edits import EditBlock
 from netcanvas.backend.graph import Edit, Graph, GraphError, ParamError
 from netcanvas.backend.project import Project
 from netcanvas.graph_editor.commands import EditCommand
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
 
 REFUSALS = (GraphError, ParamError)  # what a refused edit raises; anything else is a bug
 

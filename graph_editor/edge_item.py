@@ -3,16 +3,15 @@ tensor shape they carry (batch implied). Also the live wire that follows the mou
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem
-
 from netcanvas.backend.graph import Edge
 from netcanvas.graph_editor.hover_item import HoverItem
 from netcanvas.graph_editor.node_item import FADE_LOD, NEAR_LOD
 from netcanvas.graph_editor.overlay import reading_colours
 from netcanvas.graph_editor.routing import CardIndex, curve, route
 from netcanvas.graph_editor.style import Style, format_shape, mix, text_size
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem
 
 LABEL_RESERVE = 120.0  # width kept free for a shape label in the item's bounds
 

@@ -3,11 +3,7 @@ output shape and parameter count; input ports on the left edge, outputs on the r
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
 from functools import lru_cache
-
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem
 
 from netcanvas.backend.graph import BLOCK, Node
 from netcanvas.backend.shapes import format_count
@@ -29,6 +25,9 @@ from netcanvas.graph_editor.style import (
     mix,
     text_size,
 )
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem
 
 PAD = 10
 RADIUS = 7

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import itertools
 
+from netcanvas.graph_editor.style import Style
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QWidget
-
-from netcanvas.graph_editor.style import Style
 
 NOTE_H = 14.0
 SPARK_H = 14.0

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QPainterPath, QPen
-
 from netcanvas.graph_editor.hover_item import HoverItem
 from netcanvas.graph_editor.style import PORT_R, format_shape
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QPainterPath, QPen
 
 HIT_R = 10.0  # generous hit area: ports are small targets
 

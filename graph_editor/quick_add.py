@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from netcanvas.graph_editor.kinds import NodeKinds
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
-
-from netcanvas.graph_editor.kinds import NodeKinds
 
 
 class QuickAddWidget(QFrame):

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from netcanvas.graph_editor.style import CARD_WIDTH
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainterPath
-
-from netcanvas.graph_editor.style import CARD_WIDTH
 
 CELL = 256.0
 CLEARANCE = 14.0  # gap kept between a routed wire and the cards it passes

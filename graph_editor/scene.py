@@ -8,12 +8,16 @@ redraw the same way.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QGraphicsScene, QToolTip
-
-from netcanvas.backend.graph import (BLOCK, AddNodes, Edge, Graph, GraphError, MoveNodes, Node,
-                                     RemoveItems)
+from netcanvas.backend.graph import (
+    BLOCK,
+    AddNodes,
+    Edge,
+    Graph,
+    GraphError,
+    MoveNodes,
+    Node,
+    RemoveItems,
+)
 from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.graph_editor import clipboard
 from netcanvas.graph_editor.document import EditDocument
@@ -24,6 +28,9 @@ from netcanvas.graph_editor.port_item import PortItem
 from netcanvas.graph_editor.routing import CardIndex, is_long
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.wiring import Wiring
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
 SCENE_EXTENT = 100_000.0  # a fixed, huge scene rect: no bounding-rect recomputation on edits
 PASTE_OFFSET = 40.0

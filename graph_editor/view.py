@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+from netcanvas.graph_editor.quick_add import QuickAddWidget
+from netcanvas.graph_editor.scene import GraphScene
+from netcanvas.graph_editor.style import GRID, mix
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QCursor, QKeySequence, QPainter
 from PySide6.QtWidgets import (
@@ -15,10 +18,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QTextEdit,
 )
-
-from netcanvas.graph_editor.quick_add import QuickAddWidget
-from netcanvas.graph_editor.scene import GraphScene
-from netcanvas.graph_editor.style import GRID, mix
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 _NUDGE = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}

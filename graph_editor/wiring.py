@@ -8,12 +8,11 @@ or on empty canvas to disconnect.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QToolTip
-
 from netcanvas.backend.graph import AddEdge, Compound, Edge, RemoveItems
 from netcanvas.graph_editor.edge_item import WireItem
 from netcanvas.graph_editor.node_item import NodeItem
 from netcanvas.graph_editor.port_item import PortItem
+from PySide6.QtWidgets import QToolTip
 
 
 class Wiring:

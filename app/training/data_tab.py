@@ -12,8 +12,13 @@ import json
 
 import numpy as np
 import pyqtgraph as pg
-from netcanvas.backend.graph import Compound, SetSetting
+from netcanvas.app.settings import last_folder, remember_folder
+from netcanvas.app.training import setting_widgets as sw
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.image_grid import ImageGridWidget, to_display
+from netcanvas.app.workers import Worker, error_line
 from netcanvas.backend.catalogue import DATASETS
+from netcanvas.backend.graph import Compound, SetSetting
 from netcanvas.backend.project import DatasetConfig, Project
 from netcanvas.backend.settings import DATASET, DATASET_OPTIONS, option_defaults
 from netcanvas.backend.shapes import format_shape
@@ -33,12 +38,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.settings import last_folder, remember_folder
-from netcanvas.app.training import setting_widgets as sw
-from netcanvas.app.training.colours import colour, palette_colours, style_plot
-from netcanvas.app.training.image_grid import ImageGridWidget, to_display
-from netcanvas.app.workers import Worker, error_line
 
 KIND_TITLES = {"builtin": "Built-in", "download": "Download", "user": "Your data"}
 PREVIEW_COUNT = 32

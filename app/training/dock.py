@@ -10,6 +10,28 @@ from __future__ import annotations
 
 import importlib
 
+from netcanvas.app.dialogs import confirm
+from netcanvas.app.settings import app_settings
+from netcanvas.app.training import lr_dialog
+from netcanvas.app.training.data_tab import DataTab, config_key
+from netcanvas.app.training.eval_tab import EvalTab
+from netcanvas.app.training.experiments_tab import ExperimentsTab
+from netcanvas.app.training.export_dialogs import ExportActions
+from netcanvas.app.training.fool_tab import FoolTab
+from netcanvas.app.training.layers_tab import LayersTab
+from netcanvas.app.training.memory_label import MemoryFitLabel
+from netcanvas.app.training.run_tab import RunTab
+from netcanvas.app.training.settings_form import SettingsForm
+from netcanvas.app.training.try_tab import TryTab
+from netcanvas.app.training.worker import (
+    BoundaryUpdated,
+    ClosedForm,
+    DataProgress,
+    Predictions,
+    TrainingJob,
+    detached_project,
+)
+from netcanvas.app.workers import Worker
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
 from netcanvas.backend.settings import ALL_GPUS
 from netcanvas.backend.training.events import (
@@ -29,29 +51,6 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QWidget,
 )
-
-from netcanvas.app.dialogs import confirm
-from netcanvas.app.settings import app_settings
-from netcanvas.app.training import lr_dialog
-from netcanvas.app.training.data_tab import DataTab, config_key
-from netcanvas.app.training.eval_tab import EvalTab
-from netcanvas.app.training.experiments_tab import ExperimentsTab
-from netcanvas.app.training.fool_tab import FoolTab
-from netcanvas.app.training.export_dialogs import ExportActions
-from netcanvas.app.training.layers_tab import LayersTab
-from netcanvas.app.training.run_tab import RunTab
-from netcanvas.app.training.memory_label import MemoryFitLabel
-from netcanvas.app.training.settings_form import SettingsForm
-from netcanvas.app.training.try_tab import TryTab
-from netcanvas.app.training.worker import (
-    BoundaryUpdated,
-    ClosedForm,
-    DataProgress,
-    Predictions,
-    TrainingJob,
-    detached_project,
-)
-from netcanvas.app.workers import Worker
 
 STOP_TIMEOUT_MS = 2000
 LET_GO_MS = 200  # closing or switching projects waits this long for a stopped run at most

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
-
 from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
 from netcanvas.app.training.features_view import FeatureMapsPanel
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 from netcanvas.app.training.run_tab import tab_column
+from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 MISTAKES_SHOWN = 48
 MAX_LABELLED_CLASSES = 20  # above this the matrix has no per-cell counts

@@ -8,6 +8,7 @@ import datetime
 import math
 
 import pyqtgraph as pg
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from netcanvas.backend.runs import RUN_JSON
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -19,8 +20,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.training.colours import colour, palette_colours, style_plot
 
 COLUMNS = ("Run", "State", "Optimizer", "LR", "Batch", "Epochs", "Best val", "Saved")
 # the validation score a run is judged by: the first of these its history has

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netcanvas.app.settings import last_folder, remember_folder
+from netcanvas.app.workers import Worker, error_line
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,9 +24,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.settings import last_folder, remember_folder
-from netcanvas.app.workers import Worker, error_line
 
 DEFAULT_OPSET = 0  # 0 = the exporter's default
 KINDS = {  # kind -> (title, file name, filter)

@@ -4,9 +4,8 @@ as images, and the first convolution's filters (backend/insight/features.py)."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
-
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 MAX_CHANNELS = 64
 

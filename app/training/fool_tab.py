@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.image_grid import pixmap
 from PySide6.QtCore import QEvent, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,9 +23,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.training.colours import colour, palette_colours, style_plot
-from netcanvas.app.training.image_grid import pixmap
 
 EPS_STEP = 0.005  # the slider's resolution, raw units
 EPS_MAX = 0.3

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -16,8 +17,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.training.colours import colour, palette_colours, style_plot
 
 # statistic key -> (menu text, log scale)
 STATISTICS = {

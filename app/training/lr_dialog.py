@@ -8,13 +8,12 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from netcanvas.backend.graph import SetSetting
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
-
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from netcanvas.app.training.worker import detached_project
 from netcanvas.app.workers import Worker, error_line
+from netcanvas.backend.graph import SetSetting
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
 def range_test(project, dataset, steps: int, cancelled):

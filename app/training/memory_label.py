@@ -4,8 +4,13 @@ Self-contained: it installs itself under the batch-size row and follows the docu
 
 from __future__ import annotations
 
-from netcanvas.backend.doctor.memory import (GPU_SIZES_GB, GiB, describe, estimate_memory,
-                                             largest_batch)
+from netcanvas.backend.doctor.memory import (
+    GPU_SIZES_GB,
+    GiB,
+    describe,
+    estimate_memory,
+    largest_batch,
+)
 from netcanvas.backend.shapes import human_bytes
 from PySide6.QtWidgets import QLabel, QWidget
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pyqtgraph as pg
+from netcanvas.app.training.buffers import EmaBuffer, GrowingBuffer
+from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -15,9 +17,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.training.buffers import EmaBuffer, GrowingBuffer
-from netcanvas.app.training.colours import colour, palette_colours, style_plot
 
 MAX_RUNS = 5
 FRAME_MS = 33  # the fastest redraw (~30 Hz)

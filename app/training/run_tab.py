@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
+from netcanvas.app.training.plots import LivePlotsPanel
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
-
-from netcanvas.app.training.plots import LivePlotsPanel
 
 PROGRESS_EVERY_S = 0.5
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from netcanvas.app.icons import status_color
+from netcanvas.app.param_editors import parse_text
 from netcanvas.backend.registry import Param
 from PySide6.QtGui import QPalette, QValidator
 from PySide6.QtWidgets import (
@@ -22,9 +24,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
-
-from netcanvas.app.icons import status_color
-from netcanvas.app.param_editors import parse_text
 
 
 class RefusalLabel(QLabel):

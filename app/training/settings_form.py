@@ -8,6 +8,8 @@ one undo step, refused with the reason when the declaration or this machine cann
 
 from __future__ import annotations
 
+from netcanvas.app.training import setting_widgets as sw
+from netcanvas.app.workers import Worker
 from netcanvas.backend.graph import SetSetting
 from netcanvas.backend.project import Project, TrainingSettings
 from netcanvas.backend.settings import TRAINING, runnable_reason
@@ -21,9 +23,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.training import setting_widgets as sw
-from netcanvas.app.workers import Worker
 
 DEVICES = ("auto", "cpu")  # GPUs are added once detected
 

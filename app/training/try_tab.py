@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
+from netcanvas.app.training.draw_canvas import DrawCanvas
+from netcanvas.app.training.why_view import WhyPanel
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -25,10 +28,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
-from netcanvas.app.training.draw_canvas import DrawCanvas
-from netcanvas.app.training.why_view import WhyPanel
 
 MAX_BARS = 10
 BOUNDARY_GRID = 120

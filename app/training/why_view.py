@@ -7,10 +7,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from netcanvas.app.training.image_grid import pixmap
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
-
-from netcanvas.app.training.image_grid import pixmap
 
 REFRESH_MS = 200  # the maps follow the input once drawing pauses
 POLL_MS = 30  # how often a running computation is looked at

@@ -9,8 +9,8 @@ resolve to (see netcanvas.backend.blocks.spec).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from netcanvas.backend.echo import brief

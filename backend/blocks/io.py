@@ -15,8 +15,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from netcanvas.backend.blocks.definition import (OPS, BlockDef, BlockSet, Branch, Exposed, Test,
-                                                 check_block_name)
+from netcanvas.backend.blocks.definition import (
+    OPS,
+    BlockDef,
+    BlockSet,
+    Branch,
+    Exposed,
+    Test,
+    check_block_name,
+)
 from netcanvas.backend.echo import brief
 from netcanvas.backend.graph import BLOCK, GraphError, topo_sort
 from netcanvas.backend.project_io import ProjectFileError, graph_from_dict

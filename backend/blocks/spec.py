@@ -48,7 +48,6 @@ def block_spec(blocks: BlockSet, definition: BlockDef) -> LayerSpec:
 
     def build(params: dict, shapes: dict):
         import torch
-
         from netcanvas.backend.compiler import compile_graph
         values = values_of(definition, params)
         later = _later(definition, values)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netcanvas.backend.graph import BLOCK
-from netcanvas.backend.shapes import analyze, format_count, format_shape
 from netcanvas.backend.cli.check_formats import memory_report, print_summary
 from netcanvas.backend.cli.common import UsageError, load, project_command
+from netcanvas.backend.graph import BLOCK
+from netcanvas.backend.shapes import analyze, format_count, format_shape
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -38,7 +38,13 @@ def parse_values(items: list[str]) -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> int:
     from netcanvas.backend.compiler import CompileError, compile_graph
-    from netcanvas.backend.insight.circuit import CircuitError, number, run_circuit, set_constants, split_sample
+    from netcanvas.backend.insight.circuit import (
+        CircuitError,
+        number,
+        run_circuit,
+        set_constants,
+        split_sample,
+    )
 
     project = load(args.file)
     values = parse_values(args.set)

@@ -7,8 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from netcanvas.backend.echo import brief
 from netcanvas.backend.cli.common import fail, load, project_command
+from netcanvas.backend.echo import brief
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

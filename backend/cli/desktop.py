@@ -17,9 +17,9 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from netcanvas import APP_ID
-
 from netcanvas.backend.cli.common import UsageError, fail
+
+from netcanvas import APP_ID
 
 MIME_TYPE = "application/x-netcanvas"
 DESKTOP_ID = f"{APP_ID}.desktop"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netcanvas.backend.shapes import format_shape
 from netcanvas.backend.cli.common import fail, load, project_command
+from netcanvas.backend.shapes import format_shape
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

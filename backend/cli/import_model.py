@@ -67,7 +67,12 @@ def _import(args: argparse.Namespace):
     """The Imported graph, or None when a Python file was not trusted."""
     from netcanvas.backend.importer import import_fx
     from netcanvas.backend.importer.onnx_fx import onnx_to_fx
-    from netcanvas.backend.importer.pytorch import import_class, load_class, parse_shape, split_target
+    from netcanvas.backend.importer.pytorch import (
+        import_class,
+        load_class,
+        parse_shape,
+        split_target,
+    )
 
     if args.model.lower().endswith(".onnx"):
         if not Path(args.model).is_file():

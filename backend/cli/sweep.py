@@ -36,7 +36,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from netcanvas.backend.sweep import SweepError, check_space, make_study, optimize, parse_param, shares
+    from netcanvas.backend.sweep import (
+        SweepError,
+        check_space,
+        make_study,
+        optimize,
+        parse_param,
+        shares,
+    )
 
     project = load(args.file)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from netcanvas.backend.catalogue import DATASETS, DatasetInfo
-from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.data.builtin import load_digits
 from netcanvas.backend.data.compat import check_compatible
 from netcanvas.backend.data.images import load_image_folder
@@ -18,6 +17,7 @@ from netcanvas.backend.data.types import (
     Split,
 )
 from netcanvas.backend.data.user import load_csv, load_npz
+from netcanvas.backend.project import DatasetConfig
 
 __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "DatasetMismatchError",
            "DownloadCancelled", "Split", "augment", "check_compatible", "load_dataset"]

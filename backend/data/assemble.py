@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 import torch
-
-from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.data.types import Dataset, DatasetError, Split
+from netcanvas.backend.project import DatasetConfig
 
 
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits as _sk_digits
-
-from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.data.assemble import make_dataset
 from netcanvas.backend.data.types import Dataset
+from netcanvas.backend.project import DatasetConfig
+from sklearn.datasets import load_digits as _sk_digits
 
 
 def load_digits(config: DatasetConfig) -> Dataset:

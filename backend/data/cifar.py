@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 from netcanvas.backend.data.types import DatasetError
 
 TRAIN_BATCHES = [f"data_batch_{i}.bin" for i in range(1, 6)]

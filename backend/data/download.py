@@ -16,7 +16,6 @@ import urllib.request
 from pathlib import Path
 
 import platformdirs
-
 from netcanvas.backend.data.types import Cancel, DatasetError, DownloadCancelled, Progress
 
 RETRIES = 3  # attempts per mirror before giving up

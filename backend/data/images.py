@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.data.assemble import make_dataset
 from netcanvas.backend.data.options import option
 from netcanvas.backend.data.types import Dataset, DatasetError
 from netcanvas.backend.data.user import user_path
+from netcanvas.backend.project import DatasetConfig
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
 _GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.data import cifar, download
 from netcanvas.backend.data.assemble import make_dataset
 from netcanvas.backend.data.idx import read_idx
 from netcanvas.backend.data.types import Cancel, Dataset, DatasetError, Progress
+from netcanvas.backend.project import DatasetConfig
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from netcanvas.backend.data.types import DatasetError
 
 MAX_INTEGER_CLASSES = 20  # integer targets with at most this many values are classes

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn import datasets as skd
-
-from netcanvas.backend.project import DatasetConfig
-from netcanvas.backend.settings import option_defaults
 from netcanvas.backend.data.assemble import make_dataset
 from netcanvas.backend.data.options import option
 from netcanvas.backend.data.types import Dataset
+from netcanvas.backend.project import DatasetConfig
+from netcanvas.backend.settings import option_defaults
+from sklearn import datasets as skd
 
 DEFAULTS: dict[str, dict[str, Any]] = {  # declared in backend/settings.py
     name: option_defaults(name) for name in ("moons", "circles", "spirals", "xor", "blobs", "linear")}

@@ -6,11 +6,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
-
-from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.data.assemble import make_dataset
 from netcanvas.backend.data.targets import encode_targets
 from netcanvas.backend.data.types import Dataset, DatasetError
+from netcanvas.backend.project import DatasetConfig
 
 
 def user_path(config: DatasetConfig, kind: str) -> Path:

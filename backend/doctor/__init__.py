@@ -3,13 +3,13 @@ undoable edits, a memory-fit predictor and the per-node summary table. No Qt, no
 
 from __future__ import annotations
 
-from netcanvas.backend.graph import Graph, SetSilenced
-from netcanvas.backend.project import Project
-from netcanvas.backend.shapes import Analysis
 from netcanvas.backend.doctor import rules_layers, rules_output  # noqa: F401  (declare the rules)
 from netcanvas.backend.doctor.context import DataFacts, LintContext
 from netcanvas.backend.doctor.error_fixes import error_fixes
 from netcanvas.backend.doctor.rule import RULES, Finding, Fix, Rule
+from netcanvas.backend.graph import Graph, SetSilenced
+from netcanvas.backend.project import Project
+from netcanvas.backend.shapes import Analysis
 
 __all__ = ["RULES", "Rule", "Finding", "Fix", "DataFacts", "lint", "fixes_for", "silence_fix",
            "fix_all"]

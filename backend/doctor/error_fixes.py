@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netcanvas.backend.graph import Graph, Node
-from netcanvas.backend.project_io import graph_from_dict
-from netcanvas.backend.shapes import Analysis, analyze, format_shape
 from netcanvas.backend.doctor.context import CLASS_LOSSES, DataFacts
 from netcanvas.backend.doctor.rule import Fix
 from netcanvas.backend.doctor.surgery import insert_before, insert_on_edge, set_param
+from netcanvas.backend.graph import Graph, Node
+from netcanvas.backend.project_io import graph_from_dict
+from netcanvas.backend.shapes import Analysis, analyze, format_shape
 
 MERGES = ("add", "multiply", "concat")
 

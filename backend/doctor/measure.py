@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.project import Project
 from netcanvas.backend.training.losses import build_loss

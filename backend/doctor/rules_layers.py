@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from netcanvas.backend.shapes import format_shape
 from netcanvas.backend.doctor.context import ACTIVATIONS, LintContext, label
 from netcanvas.backend.doctor.rule import Fix, Hit, rule
 from netcanvas.backend.doctor.surgery import bypass, insert_before, set_param
+from netcanvas.backend.shapes import format_shape
 
 BIASED = ("linear", "conv1d", "conv2d", "conv_transpose2d")
 BATCH_NORMS = ("batch_norm1d", "batch_norm2d")

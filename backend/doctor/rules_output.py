@@ -3,11 +3,11 @@ the Input's shape against the dataset."""
 
 from __future__ import annotations
 
-from netcanvas.backend.graph import Graph
-from netcanvas.backend.shapes import format_shape
 from netcanvas.backend.doctor.context import ACTIVATIONS, CLASS_LOSSES, LintContext, label
 from netcanvas.backend.doctor.rule import Fix, Hit, rule
 from netcanvas.backend.doctor.surgery import bypass, insert_before, set_param
+from netcanvas.backend.graph import Graph
+from netcanvas.backend.shapes import format_shape
 
 LOGIT_LOSSES = ("cross_entropy", "bce_with_logits")
 

@@ -3,7 +3,17 @@ Each returns ordinary edits from backend/graph/edits.py, so undo needs nothing n
 
 from __future__ import annotations
 
-from netcanvas.backend.graph import AddEdge, AddNodes, Edge, Edit, Graph, Node, RemoveItems, SetParam, new_id
+from netcanvas.backend.graph import (
+    AddEdge,
+    AddNodes,
+    Edge,
+    Edit,
+    Graph,
+    Node,
+    RemoveItems,
+    SetParam,
+    new_id,
+)
 from netcanvas.backend.registry import get
 
 NODE_GAP = 40.0  # how far apart inserted layers sit along the wire

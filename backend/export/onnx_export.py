@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from netcanvas.backend.compiler import CompiledModel, trace_node
 from netcanvas.backend.export.errors import ExportError
 

@@ -16,13 +16,12 @@ import textwrap
 from pathlib import Path
 
 import torch
-from torch import nn
-
 from netcanvas.backend.echo import brief
-from netcanvas.backend.graph import Graph
-from netcanvas.backend.registry.layers import modules as _layer_modules
 from netcanvas.backend.export.block_classes import BlockClasses, is_block
 from netcanvas.backend.export.errors import ExportError
+from netcanvas.backend.graph import Graph
+from netcanvas.backend.registry.layers import modules as _layer_modules
+from torch import nn
 
 # Arguments where torch's own modules take one int for "the same in every dimension".
 _UNIFORM_ARGS = ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_size")

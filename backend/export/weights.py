@@ -8,11 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from netcanvas.backend.export.errors import ExportError
+from netcanvas.backend.shapes import format_shape
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-
-from netcanvas.backend.shapes import format_shape
-from netcanvas.backend.export.errors import ExportError
 
 _CHECKPOINT_PREFIXES = ("best/", "model/")  # a checkpoint's best epoch, else its last one
 
@@ -60,7 +59,11 @@ def load_weights(model, path) -> None:
 
 
 def _read(path: Path) -> dict[str, torch.Tensor]:
-    from netcanvas.backend.training.checkpoint import CHECKPOINT_JSON, CheckpointError, load_checkpoint
+    from netcanvas.backend.training.checkpoint import (
+        CHECKPOINT_JSON,
+        CheckpointError,
+        load_checkpoint,
+    )
 
     if not path.exists():
         raise ExportError(f"{path}: no such weights file")

@@ -1,10 +1,29 @@
 """The Qt-free, undoable document model."""
 
-from netcanvas.backend.graph.edits import (AddEdge, AddNodes, Compound, Edit, MoveNodes, RemoveItems, Rename, SetParam,
-                    SetSetting, SetSilenced)
-from netcanvas.backend.graph.errors import (CycleError, NodeNameError, GraphError, MissingEndpointError,
-                     MissingInputError, ParamValueError, PortError, UnknownNodeError,
-                     ParamError, UnknownTypeError)
+from netcanvas.backend.graph.edits import (
+                    AddEdge,
+                    AddNodes,
+                    Compound,
+                    Edit,
+                    MoveNodes,
+                    RemoveItems,
+                    Rename,
+                    SetParam,
+                    SetSetting,
+                    SetSilenced,
+)
+from netcanvas.backend.graph.errors import (
+                    CycleError,
+                    GraphError,
+                    MissingEndpointError,
+                    MissingInputError,
+                    NodeNameError,
+                    ParamError,
+                    ParamValueError,
+                    PortError,
+                    UnknownNodeError,
+                    UnknownTypeError,
+)
 from netcanvas.backend.graph.events import Event
 from netcanvas.backend.graph.model import BLOCK, Edge, Graph, Node, new_id, topo_sort
 

@@ -11,13 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from netcanvas.backend.echo import brief
-from netcanvas.backend.registry import REGISTRY, LayerSpec, ParamError, get
-from netcanvas.backend.graph.errors import (CycleError, NodeNameError, GraphError, MissingEndpointError,
-                     MissingInputError, ParamValueError, PortError, UnknownNodeError,
-                     UnknownTypeError)
+from netcanvas.backend.graph.errors import (
+    CycleError,
+    GraphError,
+    MissingEndpointError,
+    MissingInputError,
+    NodeNameError,
+    ParamValueError,
+    PortError,
+    UnknownNodeError,
+    UnknownTypeError,
+)
 from netcanvas.backend.graph.events import Event
 from netcanvas.backend.graph.names import reserved_reason
-
+from netcanvas.backend.registry import REGISTRY, LayerSpec, ParamError, get
 
 BLOCK = "block"  # the type of a block instance; params["block"] names its definition
 

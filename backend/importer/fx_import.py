@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.fx
-from torch import nn
-from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
-
 from netcanvas.backend.graph import Graph, GraphError
 from netcanvas.backend.graph.layout import layered_layout
 from netcanvas.backend.registry import BATCH, REGISTRY, ImportForm, LayerSpec, ParamError, Shape
+from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 EXAMPLE_BATCH = 1  # ShapeProp needs sizes only; the batch is found by where it is read
 DEFAULT_CARD = (190.0, 110.0)  # a card's size when the editor's is not at hand (CLI import)

@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.fx
-from torch import nn
-from torch.nn import functional as F
-
+from netcanvas.backend.importer.fx_import import ImportProblem
 from netcanvas.backend.registry import BATCH
 from netcanvas.backend.registry.layers.modules import MaxUnpool2dTo
-from netcanvas.backend.importer.fx_import import ImportProblem
+from torch import nn
+from torch.nn import functional as F
 
 SUPPORTED_OPSETS = range(7, 24)
 

@@ -12,8 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-from netcanvas.backend.registry import Shape
 from netcanvas.backend.importer.fx_import import Imported, ImportProblem, import_fx, trace
+from netcanvas.backend.registry import Shape
 
 # `netcanvas code` writes "Inputs: image (N, 1, 8, 8). Outputs: logits (N, 10)" in its docstring.
 _DOC_VALUES = re.compile(r"(\w+) \(N((?:, \d+)*)\)")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safetensors.torch import save_file
-
+from netcanvas.backend.importer.fx_import import Imported
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import save_project
-from netcanvas.backend.importer.fx_import import Imported
+from safetensors.torch import save_file
 
 
 def weights_path(project_path) -> Path:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-
 from netcanvas.backend.insight.predict import Predictor
 
 METHODS = {"saliency": "Saliency (gradient)", "integrated_gradients": "Integrated Gradients",

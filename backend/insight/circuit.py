@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.fx
-
 from netcanvas.backend.graph import Graph
 
 

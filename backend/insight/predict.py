@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-
 from netcanvas.backend.data.images import EXTENSIONS, read_image
 from netcanvas.backend.runs import DataInfo, Run, data_info
+from torch import nn
 
 
 class PredictError(Exception):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from netcanvas.backend.registry.spec import BATCH, ImportForm, Inputs, LayerSpec, Param, ParamError, Port, Shape, ShapeError
+from netcanvas.backend.registry.spec import (
+    BATCH,
+    ImportForm,
+    Inputs,
+    LayerSpec,
+    Param,
+    ParamError,
+    Port,
+    Shape,
+    ShapeError,
+)
 
 REGISTRY: dict[str, LayerSpec] = {}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-
 from netcanvas.backend.training.device import fits_on_device, to_device
 
 

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
-
 from netcanvas.backend.echo import brief, cut
+from safetensors.torch import load_file, save_file
 
 CHECKPOINT_JSON = "checkpoint.json"
 FORMAT = "netcanvas-checkpoint-2"  # 2: the tensor file's sha256 in the JSON

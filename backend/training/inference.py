@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-
 from netcanvas.backend.training.batches import input_tensors
 from netcanvas.backend.training.device import resolve_device
 

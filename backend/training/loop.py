@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 
 import torch
-
 from netcanvas.backend.training.batches import DeviceSplit
 from netcanvas.backend.training.device import autocast
 from netcanvas.backend.training.events import LayerStats, Steps

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from netcanvas.backend.settings import SCHEDULES
+
 ONECYCLE_RISE = 0.3  # share of the steps spent rising, as torch's OneCycleLR
 ONECYCLE_START = 1 / 25  # initial lr = max lr / 25
 ONECYCLE_END = ONECYCLE_START / 1e4

@@ -22,7 +22,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import torch
-
 from netcanvas.backend.echo import cut
 from netcanvas.backend.registry import ParamError
 from netcanvas.backend.settings import runnable_reason
@@ -39,13 +38,20 @@ from netcanvas.backend.training.checkpoint import (
     save_checkpoint,
 )
 from netcanvas.backend.training.device import autocast_dtype, resolve_device
-from netcanvas.backend.training.events import Cancelled, EpochEnded, Evaluated, Finished, RunResult, Started
+from netcanvas.backend.training.events import (
+    Cancelled,
+    EpochEnded,
+    Evaluated,
+    Finished,
+    RunResult,
+    Started,
+)
 from netcanvas.backend.training.faults import failure
+from netcanvas.backend.training.inference import predict
 from netcanvas.backend.training.loop import Loop, Stopped
 from netcanvas.backend.training.losses import build_loss, primary_output
 from netcanvas.backend.training.metrics import per_class_accuracy
 from netcanvas.backend.training.optim import build_optimizer
-from netcanvas.backend.training.inference import predict
 from netcanvas.backend.training.schedules import LRSchedule, improved
 from netcanvas.backend.training.world import ONE, World
 

@@ -6,9 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from netcanvas.backend.blocks.edits import (AddBlock, EditBlock, ExposeParam, GroupNodes,
-                                            MakeUnique, RenamePort, Ungroup)
+from netcanvas.backend.blocks.edits import (
+    AddBlock,
+    EditBlock,
+    ExposeParam,
+    GroupNodes,
+    MakeUnique,
+    RenamePort,
+    Ungroup,
+)
 from netcanvas.backend.blocks.inside import instance_analysis, new_instance
 from netcanvas.backend.blocks.library import add_builtin, builtin_blocks
 from netcanvas.backend.graph import AddNodes, GraphError, Rename, SetParam

@@ -12,7 +12,6 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-
 from netcanvas.backend.blocks.expand import flat_state_dict, flatten
 from netcanvas.backend.blocks.inside import new_instance
 from netcanvas.backend.blocks.library import add_builtin

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from netcanvas.backend.blocks.edits import AddBlock
 from netcanvas.backend.blocks.io import blocks_from_dict
-from netcanvas.backend.blocks.library import (builtin_blocks, load_user_library,
-                                              save_to_user_library, user_library_path)
+from netcanvas.backend.blocks.library import (
+    builtin_blocks,
+    load_user_library,
+    save_to_user_library,
+    user_library_path,
+)
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.graph import Node, new_id
 from netcanvas.backend.project import Project

@@ -8,7 +8,6 @@ import json
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
 from netcanvas.backend.blocks.edits import GroupNodes, Ungroup
 from netcanvas.backend.graph import GraphError
 from netcanvas.backend.project import Project

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from netcanvas.backend.cli import main
 from netcanvas.backend.project_io import load_project, save_project
 from netcanvas.backend.shapes import analyze

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from doctor_graphs import chain, conv
 from netcanvas.backend.doctor import DataFacts, fixes_for, lint
 from netcanvas.backend.doctor.error_fixes import error_fixes
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import (FORMAT_VERSION, ProjectFileError, load_project,
-                                          project_from_dict, project_to_dict)
+from netcanvas.backend.project_io import (
+    FORMAT_VERSION,
+    ProjectFileError,
+    load_project,
+    project_from_dict,
+    project_to_dict,
+)
 from netcanvas.backend.shapes import analyze
-
-import pytest
 
 DIGITS = DataFacts("digits", (1, 8, 8), 10)
 

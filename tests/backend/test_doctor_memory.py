@@ -6,10 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from netcanvas.backend.doctor.measure import measure_memory
-from netcanvas.backend.doctor.memory import (GiB, describe, estimate_memory, fit_summary,
-                                             largest_batch)
+from netcanvas.backend.doctor.memory import (
+    GiB,
+    describe,
+    estimate_memory,
+    fit_summary,
+    largest_batch,
+)
 from netcanvas.backend.project_io import load_project
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"

@@ -4,12 +4,10 @@ each fix clears its finding as one edit that undoes exactly."""
 from __future__ import annotations
 
 import pytest
-
+from doctor_graphs import CASES, chain, conv, lin, pool
 from netcanvas.backend.doctor import RULES, DataFacts, lint, silence_fix
 from netcanvas.backend.project_io import project_from_dict, project_to_dict
 from netcanvas.backend.shapes import analyze
-
-from doctor_graphs import CASES, chain, conv, lin, pool
 
 DIGITS = DataFacts("digits", (1, 8, 8), 10)
 

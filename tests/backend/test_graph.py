@@ -5,12 +5,28 @@ from __future__ import annotations
 import copy
 
 import pytest
-
-from netcanvas.backend.graph import (AddEdge, AddNodes, Compound, CycleError, NodeNameError,
-                                     Edge, Graph, GraphError, MissingEndpointError,
-                                     MissingInputError, MoveNodes, Node, ParamValueError,
-                                     PortError, RemoveItems, Rename, SetParam, UnknownNodeError,
-                                     UnknownTypeError, new_id)
+from netcanvas.backend.graph import (
+    AddEdge,
+    AddNodes,
+    Compound,
+    CycleError,
+    Edge,
+    Graph,
+    GraphError,
+    MissingEndpointError,
+    MissingInputError,
+    MoveNodes,
+    Node,
+    NodeNameError,
+    ParamValueError,
+    PortError,
+    RemoveItems,
+    Rename,
+    SetParam,
+    UnknownNodeError,
+    UnknownTypeError,
+    new_id,
+)
 from netcanvas.backend.registry import ParamError
 
 

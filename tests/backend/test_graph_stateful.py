@@ -8,9 +8,20 @@ import copy
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-
-from netcanvas.backend.graph import (AddEdge, AddNodes, Compound, Edge, Graph, GraphError,
-                                     MoveNodes, Node, RemoveItems, Rename, SetParam, new_id)
+from netcanvas.backend.graph import (
+    AddEdge,
+    AddNodes,
+    Compound,
+    Edge,
+    Graph,
+    GraphError,
+    MoveNodes,
+    Node,
+    RemoveItems,
+    Rename,
+    SetParam,
+    new_id,
+)
 
 TYPES = ("input", "linear", "relu", "sigmoid", "output")
 NAMES = ("a", "b", "fc1", "relu1", "x")

@@ -7,7 +7,7 @@ import keyword
 import pytest
 import torch
 import torch.fx
-from netcanvas.backend.graph import NodeNameError, Graph
+from netcanvas.backend.graph import Graph, NodeNameError
 from netcanvas.backend.graph.names import MODULE_ATTRIBUTES, reserved_reason
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import ProjectFileError, project_from_dict, project_to_dict

@@ -6,12 +6,17 @@ import json
 import os
 
 import pytest
-
 from netcanvas.backend import project_io
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import DatasetConfig, Project, TrainingSettings
-from netcanvas.backend.project_io import (FORMAT_VERSION, ProjectFileError, load_project,
-                                          project_from_dict, project_to_dict, save_project)
+from netcanvas.backend.project_io import (
+    FORMAT_VERSION,
+    ProjectFileError,
+    load_project,
+    project_from_dict,
+    project_to_dict,
+    save_project,
+)
 
 
 @pytest.fixture

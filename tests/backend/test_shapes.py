@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from netcanvas.backend.graph import Edge, Graph, PortError
 from netcanvas.backend.registry import REGISTRY
 from netcanvas.backend.shapes import analyze, human_bytes

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 from netcanvas.backend.training import EpochEnded, Trainer
 from netcanvas.backend.training.outputs import DecisionBoundary, predict_test_split
-
-from test_training_support import blobs, mlp_project, regression, linear_project
+from test_training_support import blobs, linear_project, mlp_project, regression
 
 
 def test_the_boundary_grid_covers_the_training_data_with_a_margin():

@@ -4,12 +4,11 @@ goes back, Ctrl+Shift+G ungroups to the very same nodes."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from test_app_support import *  # fixtures: window, isolated
-
 from netcanvas.app.document import Document
 from netcanvas.backend.graph import BLOCK, Graph
 from netcanvas.backend.project import Project
+from PySide6.QtCore import Qt
+from test_app_support import *  # fixtures: window, isolated
 
 
 def _state(graph):

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from netcanvas.app import files
+from netcanvas.backend.graph import BLOCK
+from netcanvas.graph_editor import BLOCK_MIME
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from test_app_support import *  # fixtures: window, isolated
-
-from netcanvas.app import files
-from netcanvas.backend.graph import BLOCK
-from netcanvas.graph_editor import BLOCK_MIME
 
 _DRAGGED = []  # a drag's data lives until the app is done with it
 

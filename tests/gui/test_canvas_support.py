@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from netcanvas.app.node_kinds import node_kinds
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import analyze
 from netcanvas.graph_editor import EditDocument, GraphScene, GraphView
-from netcanvas.app.node_kinds import node_kinds
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtTest import QTest

@@ -8,7 +8,7 @@ import pytest
 import torch
 from netcanvas.app.training import dock as dock_module
 from netcanvas.backend.graph import SetParam
-from netcanvas.backend.project_io import load_project, save_project
+from netcanvas.backend.project_io import save_project
 from netcanvas.backend.training import Trainer
 from PySide6.QtCore import Qt
 from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project, run_to_end, window  # noqa: F401

@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from netcanvas.app.training.try_tab import TryTab
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
-
-from netcanvas.app.training.try_tab import TryTab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 from insight_support import trained_digits_run  # noqa: E402

@@ -15,13 +15,13 @@ import shiboken6
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from netcanvas.app.node_kinds import node_kinds
 from netcanvas.backend.graph import AddEdge, Edge, Graph, MoveNodes, Rename, SetParam, SetSetting
 from netcanvas.backend.project import Project
 from netcanvas.backend.registry import get
 from netcanvas.backend.settings import SECTIONS
 from netcanvas.backend.shapes import analyze
 from netcanvas.graph_editor import EditDocument, GraphScene
-from netcanvas.app.node_kinds import node_kinds
 from PySide6.QtCore import QPointF
 from test_canvas_support import chain
 

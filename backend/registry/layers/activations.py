@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.spec import LayerSpec, Param, Port
 from netcanvas.backend.registry.layers.common import forms, only, resolve_dim, same_shape, single
+from netcanvas.backend.registry.spec import LayerSpec, Param, Port
 
 
 def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwargs=(),

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
+from netcanvas.backend.registry.layers.common import (
+    LAYOUTS,
+    conv_macs,
+    dims,
+    expect_rank,
+    numel,
+    only,
+    single,
+    window_out,
+)
 from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
-from netcanvas.backend.registry.layers.common import LAYOUTS, conv_macs, dims, expect_rank, numel, only, single, window_out
 
 BIG = 1_000_000  # generous caps: absurd sizes are reported by the analysis, not refused here
 

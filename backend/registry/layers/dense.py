@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 from netcanvas.backend.registry.layers.common import single
+from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 
 
 def _linear_shape(params: dict, inputs: dict) -> dict:

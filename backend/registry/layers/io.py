@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
 from netcanvas.backend.registry.layers.common import identity_build, single
+from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
 
 LOSSES = ("cross_entropy", "mse", "l1", "bce_with_logits", "nll", "none")
 

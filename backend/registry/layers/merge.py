@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
 from netcanvas.backend.registry.layers.common import fmt, forms, no_macs, numel, resolve_dim
+from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
 
 
 def _shapes(title: str, inputs: dict) -> list[tuple[int, ...]]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 from netcanvas.backend.registry.layers.common import LAYOUTS, expect_rank, fmt, numel, only, single
+from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 
 EPS = Param("eps", "float", 1e-5, "Added to the variance so it is never divided by zero.",
             min=1e-12, max=1.0)

@@ -6,8 +6,18 @@ from __future__ import annotations
 import math
 
 from netcanvas.backend.registry import register
+from netcanvas.backend.registry.layers.common import (
+    LAYOUTS,
+    dims,
+    expect_rank,
+    fmt,
+    forms,
+    numel,
+    only,
+    single,
+    window_out,
+)
 from netcanvas.backend.registry.spec import LayerSpec, Param, ParamError, Port, ShapeError
-from netcanvas.backend.registry.layers.common import LAYOUTS, dims, expect_rank, fmt, forms, numel, only, single, window_out
 
 IMAGE = LAYOUTS[2]
 

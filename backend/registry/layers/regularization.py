@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.spec import LayerSpec, Param, Port
 from netcanvas.backend.registry.layers.common import LAYOUTS, expect_rank, forms, same_shape, single
+from netcanvas.backend.registry.spec import LayerSpec, Param, Port
 
 
 def _p(default: float) -> Param:

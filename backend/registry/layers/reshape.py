@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
+from netcanvas.backend.registry.layers.common import (
+    fmt,
+    forms,
+    identity_build,
+    no_macs,
+    numel,
+    resolve_dim,
+    same_shape,
+    single,
+)
 from netcanvas.backend.registry.spec import BATCH, LayerSpec, Param, ParamError, Port, ShapeError
-from netcanvas.backend.registry.layers.common import fmt, forms, identity_build, no_macs, numel, resolve_dim, same_shape, single
 
 
 def _flatten_shape(params: dict, inputs: dict) -> dict:

@@ -5,8 +5,8 @@ Divide, Power, Exp). They work on tensors of any shape as well as on scalars."""
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
 from netcanvas.backend.registry.layers.common import fmt, same_shape
+from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
 
 
 def _constant_shape(params: dict, inputs: dict) -> dict:
