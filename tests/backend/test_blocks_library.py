@@ -7,6 +7,7 @@ import torch
 from netcanvas.backend.blocks.edits import AddBlock
 from netcanvas.backend.blocks.io import blocks_from_dict
 from netcanvas.backend.blocks.library import (
+    MAX_COLUMNS,
     builtin_blocks,
     load_user_library,
     save_to_user_library,
@@ -71,3 +72,12 @@ def test_user_library_saves_and_loads_blocks_with_what_they_contain(tmp_path, mo
     (tmp_path / "blocks.json").write_text('{"blocks": {"Bad": {"graph": 3}}}')
     with pytest.raises(ProjectFileError, match="blocks.json: blocks.Bad.graph"):
         load_user_library()
+
+
+def test_builtin_layouts_are_at_most_max_columns_wide_and_cards_do_not_overlap():
+    """A long block (ResNet's basic block is 9 layers end to end) is folded into rows, so
+    opened inside it fits the canvas at a zoom where its cards read."""
+    for name, section in builtin_blocks().items():
+        spots = [tuple(n["position"]) for n in section[name]["graph"]["nodes"]]
+        assert len({x for x, _ in spots}) <= MAX_COLUMNS, name
+        assert len(set(spots)) == len(spots), name

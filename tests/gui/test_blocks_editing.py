@@ -4,9 +4,13 @@ goes back, Ctrl+Shift+G ungroups to the very same nodes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from netcanvas.app.document import Document
+from netcanvas.app.main_window import FIT_ZOOM
 from netcanvas.backend.graph import BLOCK, Graph
 from netcanvas.backend.project import Project
+from netcanvas.backend.project_io import load_project
 from PySide6.QtCore import Qt
 from test_app_support import *  # fixtures: window, isolated
 
@@ -224,3 +228,18 @@ def test_escape_in_the_quick_add_popup_inside_a_block_only_closes_the_popup(wind
     assert any(n.type_id == "dropout" for n in window.scene.graph.nodes.values())
     assert not any(n.type_id == "dropout" for n in window.document.graph.nodes.values())
     assert "in Block" in window.document.undo_stack.undoText()
+
+
+def test_a_block_opens_framed_to_its_whole_inner_graph_at_a_readable_zoom(window, qtbot):
+    example = Path(__file__).parents[2] / "resources" / "examples" / "resnet18.netcanvas"
+    window.set_document(Document(load_project(example)))
+    window.navigator.open(window.document.graph.by_name("layer2").id)
+    view = window.view
+    qtbot.waitUntil(lambda: view.property("framed") and view.zoom() != 1.0)
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    items = window.scene.node_items()
+    assert len(items) == 11  # x, conv1 bn1 relu1 conv2 bn2, down_conv down_bn, add relu2 y
+    for node_id, item in items.items():
+        assert seen.contains(item.sceneBoundingRect()), window.scene.graph.nodes[node_id].name
+    assert view.zoom() >= FIT_ZOOM  # cards still read
+    window.document.undo_stack.setClean()
