@@ -3,7 +3,8 @@ opened instance, with a breadcrumb ("resnet18 › layer2 › BasicBlock") to go 
 
 Each level keeps its own scene and view (zoom, selection and scroll survive a visit inside);
 every level's edits go through the one document and its one undo stack. An undo or redo
-that takes an opened instance or its definition away closes the levels below it.
+that takes an opened instance or its definition away closes the levels below it; one that
+makes its definition anew shows the new one in the same level.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class BlockNavigator(QObject):
     def reset(self, label: str, scene: GraphScene, view: GraphView) -> None:
         """A new document: only its top level, whose scene and view the window made."""
         for level in self.levels[1:]:
-            self._drop(level)
+            self._drop(level.scene, level.view)
         self.levels = [Level(label, scene, view)]
         self._update()
 
@@ -122,7 +123,8 @@ class BlockNavigator(QObject):
         if depth < 0 or depth >= self.depth:
             return
         while self.depth > depth:
-            self._drop(self.levels.pop())
+            level = self.levels.pop()
+            self._drop(level.scene, level.view)
         self.current.view.show()
         self._update()
 
@@ -133,21 +135,43 @@ class BlockNavigator(QObject):
         return True
 
     def check(self) -> None:
-        """After an undo or redo: close the levels whose instance or definition is gone."""
+        """After an edit, undo or redo: close the levels whose instance or definition is gone;
+        a level whose definition was made anew (redoing a Group or a drop from the library
+        builds a fresh inner graph) or that now runs another definition (undoing Make
+        Unique) shows the project's current one, at the same zoom and scroll."""
+        changed = False
         for depth in range(1, len(self.levels)):
             level, parent = self.levels[depth], self.levels[depth - 1]
             found = self.window.blocks.opens(parent.scene.graph, level.node_id)
-            if found is None or found[2] is not level.scene.graph:
+            if found is None:
                 self.go_to(depth - 1)
                 return
-            if found[:2] != (level.label, level.definition):
-                level.label, level.definition = found[:2]
-                self._update()
+            label, definition, inner = found
+            if inner is not level.scene.graph:
+                self._rebind(level, inner, shown=depth == self.depth)
+                changed = True
+            if (label, definition) != (level.label, level.definition):
+                level.label, level.definition = label, definition
+                changed = True
+        if changed:
+            self._update()
 
-    def _drop(self, level: Level) -> None:
-        level.scene.detach()
-        level.view.hide()
-        level.view.deleteLater()
+    def _rebind(self, level: Level, graph, shown: bool) -> None:
+        """Give `level` a canvas of `graph` in place of its stale one."""
+        old, old_scene = level.view, level.scene
+        level.scene, level.view = self.window.make_canvas(graph)
+        level.view.setProperty("framed", True)  # where the user was, not framed anew
+        level.view.setTransform(old.transform())
+        level.view.centerOn(old.mapToScene(old.viewport().rect().center()))
+        if not shown:
+            level.view.hide()
+        self._drop(old_scene, old)
+
+    @staticmethod
+    def _drop(scene: GraphScene, view: GraphView) -> None:
+        scene.detach()
+        view.hide()
+        view.deleteLater()
 
     def _update(self) -> None:
         self.breadcrumb.set_path([level.label for level in self.levels],

@@ -41,6 +41,16 @@ def _inner(window, name):
     return window.scene.graph.by_name(name)
 
 
+def _type_param(window, qtbot, node, param, text):
+    """Select `node` on the current canvas and type `text` into its `param` spin box."""
+    window.scene.select_nodes([node.id])
+    assert window.inspector.node_id == node.id
+    spin = window.inspector.editors[param].widget
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+    qtbot.keyClick(spin.lineEdit(), Qt.Key_Return)
+
+
 def test_group_open_edit_inside_go_back_ungroup_and_undo(window, qtbot):
     graph, stack = window.document.graph, window.document.undo_stack
     before, params = _state(graph), window.document.analysis.total_params
@@ -58,12 +68,7 @@ def test_group_open_edit_inside_go_back_ungroup_and_undo(window, qtbot):
     assert inner is window.document.project.blocks["Block"].graph
     fc1 = _inner(window, "fc1")
     assert window.scene.node_item(fc1.id).shape_text == "32"  # live shapes of this instance
-    window.scene.select_nodes([fc1.id])
-    assert window.inspector.node_id == fc1.id
-    spin = window.inspector.editors["out_features"].widget
-    spin.lineEdit().selectAll()
-    qtbot.keyClicks(spin.lineEdit(), "16")
-    qtbot.keyClick(spin.lineEdit(), Qt.Key_Return)
+    _type_param(window, qtbot, fc1, "out_features", "16")
     assert fc1.params["out_features"] == 16
     assert stack.count() == 2 and "in Block" in stack.undoText()
     assert window.scene.node_item(fc1.id).shape_text == "16"
@@ -98,6 +103,49 @@ def test_escape_goes_up_and_an_undo_that_removes_the_open_block_closes_it(window
     window.document.undo_stack.undo()  # the group: the open block is gone
     assert window.navigator.depth == 0 and window.scene.graph is window.document.graph
     assert window.scene.node_item(window.document.graph.by_name("fc1").id) is not None
+
+
+def test_after_undo_and_redo_of_the_group_edits_inside_land_in_the_current_definition(
+        window, qtbot):
+    """Redoing a Group makes its definition anew: a block opened again edits the new one."""
+    stack, blocks = window.document.undo_stack, window.document.project.blocks
+    instance = _group(window, qtbot, "fc1", "act")
+    window.navigator.open(instance.id)
+    qtbot.keyClick(window.view, Qt.Key_Escape)
+    stack.undo()
+    stack.redo()
+    assert window.navigator.open(instance.id)
+    assert window.scene.graph is blocks["Block"].graph
+    _type_param(window, qtbot, _inner(window, "fc1"), "out_features", "16")
+    assert blocks["Block"].graph.by_name("fc1").params["out_features"] == 16
+    fc2 = window.document.graph.by_name("fc2")
+    assert window.document.analysis.nodes[fc2.id].params == 16 * 10 + 10
+
+
+def test_an_open_block_stays_open_on_its_current_definition_across_undo_and_redo(
+        window, qtbot):
+    """Undo and redo of Make Unique swap the definition an open instance runs (and the redo
+    builds it anew): the level stays, showing the project's definition of the moment."""
+    stack, blocks = window.document.undo_stack, window.document.project.blocks
+    first = _group(window, qtbot, "fc1", "act")
+    window.scene.select_nodes([first.id])
+    qtbot.keyClick(window.view, Qt.Key_D, Qt.ControlModifier)  # a second instance of Block
+    (second,) = window.scene.selected_node_ids()
+    window.blocks.make_unique(second)
+    window.navigator.open(second)
+    assert window.breadcrumb.labels[-1] == "Block2"
+    stack.undo()
+    assert window.navigator.depth == 1 and window.breadcrumb.labels[-1] == "Block"
+    assert window.scene.graph is blocks["Block"].graph
+    stack.redo()
+    assert window.navigator.depth == 1 and window.breadcrumb.labels[-1] == "Block2"
+    assert window.scene.graph is blocks["Block2"].graph  # the new object, not the stale one
+    _type_param(window, qtbot, _inner(window, "fc1"), "out_features", "16")
+    assert blocks["Block2"].graph.by_name("fc1").params["out_features"] == 16
+    assert blocks["Block"].graph.by_name("fc1").params["out_features"] == 32
+    stack.undo()  # the edit inside, then Make Unique: still open, on Block
+    stack.undo()
+    assert window.navigator.depth == 1 and window.scene.graph is blocks["Block"].graph
 
 
 def test_edits_inside_a_nested_block_and_the_breadcrumb_path(window, qtbot):
