@@ -45,10 +45,15 @@ class BlockEditing:
     def _say(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 6000)
 
-    def _selected_blocks(self) -> list[str]:
+    def _selection(self, hint: str, blocks: bool = True) -> list[str]:
+        """The selected nodes' ids (only the block instances, with `blocks`); when there
+        are none, `hint` in the status bar says what to select."""
         scene = self.window.scene
-        return [nid for nid in scene.selected_node_ids()
-                if scene.graph.nodes[nid].type_id == BLOCK]
+        ids = [nid for nid in scene.selected_node_ids()
+               if not blocks or scene.graph.nodes[nid].type_id == BLOCK]
+        if not ids:
+            self._say(hint)
+        return ids
 
     # ---- opening ----------------------------------------------------------------------
     @staticmethod
@@ -84,9 +89,8 @@ class BlockEditing:
     def group(self) -> None:
         """Ctrl+G: the selected nodes become one block instance, one undo step."""
         scene = self.window.scene
-        ids = scene.selected_node_ids()
+        ids = self._selection("Select the nodes to group into a block", blocks=False)
         if not ids:
-            self._say("Select the nodes to group into a block")
             return
         edit = GroupNodes(ids)
         if scene.offer(edit) is None:
@@ -98,9 +102,8 @@ class BlockEditing:
     def ungroup(self) -> None:
         """Ctrl+Shift+G: each selected block becomes the nodes it runs, one undo step."""
         scene = self.window.scene
-        ids = self._selected_blocks()
+        ids = self._selection("Select a block to ungroup")
         if not ids:
-            self._say("Select a block to ungroup")
             return
         edits = [Ungroup(nid) for nid in ids]
         edit = edits[0] if len(edits) == 1 else Compound(edits, text="Ungroup blocks")
@@ -110,9 +113,8 @@ class BlockEditing:
 
     def make_unique(self, node_id: str | None = None) -> None:
         """Give a block (default: the selected one) its own copy of its definition."""
-        ids = [node_id] if node_id else self._selected_blocks()[:1]
+        ids = [node_id] if node_id else self._selection("Select a block to make unique")[:1]
         if not ids:
-            self._say("Select a block to make unique")
             return
         edit = MakeUnique(ids[0])
         if self.window.scene.offer(edit) is None:
@@ -163,9 +165,8 @@ class BlockEditing:
     def save_to_library(self) -> None:
         """Keep the selected block's definition (and the blocks inside it) in the user's
         library, for any project."""
-        ids = self._selected_blocks()[:1]
+        ids = self._selection("Select a block to save to your library")[:1]
         if not ids:
-            self._say("Select a block to save to your library")
             return
         name = self.window.scene.graph.nodes[ids[0]].params["block"]
         try:

@@ -291,3 +291,16 @@ def test_a_block_opens_framed_to_its_whole_inner_graph_at_a_readable_zoom(window
         assert seen.contains(item.sceneBoundingRect()), window.scene.graph.nodes[node_id].name
     assert view.zoom() >= FIT_ZOOM  # cards still read
     window.document.undo_stack.setClean()
+
+
+def test_block_actions_with_the_wrong_selection_say_what_to_select(window, qtbot):
+    window.scene.clearSelection()
+    window.actions.group.trigger()
+    assert window.statusBar().currentMessage() == "Select the nodes to group into a block"
+    window.scene.select_nodes([window.document.graph.by_name("fc1").id])  # not a block
+    for do, hint in ((window.blocks.ungroup, "Select a block to ungroup"),
+                     (window.blocks.make_unique, "Select a block to make unique"),
+                     (window.blocks.save_to_library, "Select a block to save to your library")):
+        do()
+        assert window.statusBar().currentMessage() == hint
+    assert window.document.undo_stack.count() == 0
