@@ -96,7 +96,9 @@ def blocks_from_dict(d: Any, into: BlockSet | None = None) -> BlockSet:
 
 
 def _uses(graph: Any) -> set[str]:
-    nodes = graph.get("nodes", []) if isinstance(graph, dict) else []
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    if not isinstance(nodes, list):
+        return set()  # graph_from_dict names what is wrong with it
     return {n["params"]["block"] for n in nodes if isinstance(n, dict) and n.get("type") == BLOCK
             and isinstance(n.get("params"), dict) and isinstance(n["params"].get("block"), str)}
 

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from netcanvas.backend.blocks.definition import BlockDef, BlockSet, Branch
+from netcanvas.backend.echo import brief, cut
 from netcanvas.backend.graph import Edge, Graph, Node
 from netcanvas.backend.registry import LayerSpec, Param, ParamError, Port, ShapeError
 
@@ -181,12 +182,12 @@ def concrete(blocks: BlockSet, definition: BlockDef, values: dict, shapes: dict,
             node = by_name.get(node_name)
             if node is None:
                 raise BlockShapeError(f"{definition.name}: exposed param '{exposed.name}' sets "
-                                      f"'{node_name}', which is not in the block")
+                                      f"{brief(node_name)}, which is not in the block")
             try:
                 node.params[param] = coerce(node.spec.param(param), values[exposed.name])
             except (KeyError, ParamError) as exc:
-                raise BlockShapeError(f"{definition.name}: exposed param '{exposed.name}' "
-                                      f"cannot set {node_name}.{param}: {exc.args[0]}",
+                raise BlockShapeError(cut(f"{definition.name}: exposed param '{exposed.name}' "
+                                          f"cannot set {node_name}.{param}: {exc.args[0]}"),
                                       inner_ids=(node.id,)) from None
     for node in nodes.values():
         if node.type_id == "input" and node.name in shapes:

@@ -37,7 +37,7 @@ SNAPSHOT = "distributed.netcanvas"
 POLL_S = 0.05
 STOP_GRACE_S = 60  # torchrun itself kills a rank 30 s after passing on a stop
 _TYPES = {cls.__name__: cls for cls in (ev.Started, ev.Steps, ev.LayerStats, ev.EpochEnded,
-                                        ev.Evaluated, ev.Cancelled, ev.Failed)}
+                                        ev.Evaluated, ev.Finished, ev.Cancelled, ev.Failed)}
 _ERROR = "netcanvas train: error: "
 
 
@@ -56,12 +56,7 @@ def trainer_for(project, dataset=None, **kw):
 def encode(event) -> str:
     """One JSON line for a Trainer event or a RunResult (its model left out: the checkpoint
     holds the weights)."""
-    if isinstance(event, ev.Finished):
-        fields = {"result": _result_fields(event.result)}
-    elif isinstance(event, ev.RunResult):
-        fields = _result_fields(event)
-    else:
-        fields = dataclasses.asdict(event)
+    fields = _result_fields(event) if isinstance(event, ev.RunResult) else dataclasses.asdict(event)
     return json.dumps({"type": type(event).__name__, **fields})
 
 
@@ -208,9 +203,6 @@ class ProcessTrainer:
             if self.result is None:
                 self.result = self._result(doc)
             return None
-        if kind == "Finished":
-            self.result = self._result(doc["result"])
-            return ev.Finished(self.result)
         event = _TYPES[kind](**doc)
         if isinstance(event, ev.Steps):
             self._last = ev.Cancelled(event.epoch, event.steps[-1] if event.steps else 0)
