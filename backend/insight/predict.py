@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from netcanvas.backend.data.images import EXTENSIONS, read_image
 from netcanvas.backend.runs import DataInfo, Run, data_info
+from netcanvas.backend.training.outputs import plane_grid
 from torch import nn
 
 
@@ -286,7 +287,4 @@ def plane_probabilities(predictor: Predictor, extent: tuple[float, float, float,
     if predictor.sample_shape != (2,):
         raise PredictError(f"the model takes {_shape(predictor.sample_shape)} values, not a "
                            "point of a plane")
-    x0, x1, y0, y1 = extent
-    ys, xs = torch.meshgrid(torch.linspace(y0, y1, n), torch.linspace(x0, x1, n), indexing="ij")
-    points = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)
-    return predictor.probabilities(points).reshape(n, n, -1).numpy()
+    return predictor.probabilities(plane_grid(extent, n)).reshape(n, n, -1).numpy()

@@ -25,6 +25,14 @@ def predict_test_split(model, dataset) -> np.ndarray:
     return scores(predict(model, dataset.test.x, "cpu"), dataset.task)
 
 
+def plane_grid(extent: tuple[float, float, float, float], n: int) -> torch.Tensor:
+    """(n·n, 2) points of an n × n grid over extent (x0, x1, y0, y1), row by row: point
+    i·n + j is at x = x0 + j·(x1 − x0)/(n − 1), y = y0 + i·(y1 − y0)/(n − 1)."""
+    x0, x1, y0, y1 = extent
+    ys, xs = torch.meshgrid(torch.linspace(y0, y1, n), torch.linspace(x0, x1, n), indexing="ij")
+    return torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)
+
+
 class DecisionBoundary:
     """Class probabilities over a size x size grid covering the training data (in the
     normalised input space) plus a margin, from the weights as trained so far."""
@@ -34,11 +42,8 @@ class DecisionBoundary:
         lo, hi = x.min(0).values, x.max(0).values
         pad = (hi - lo) * 0.1
         lo, hi = (lo - pad).tolist(), (hi + pad).tolist()
-        gx = torch.linspace(lo[0], hi[0], size)
-        gy = torch.linspace(lo[1], hi[1], size)
-        yy, xx = torch.meshgrid(gy, gx, indexing="ij")
-        self.points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
         self.extent = (lo[0], hi[0], lo[1], hi[1])
+        self.points = plane_grid(self.extent, size)
         self.size, self.task = size, dataset.task
 
     @staticmethod
