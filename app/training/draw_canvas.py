@@ -5,8 +5,9 @@ in [0, 1], one array (C, H, W); bright cells are high values, as the dataset sho
 from __future__ import annotations
 
 import numpy as np
+from netcanvas.app.training.image_grid import qimage
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPalette, QPen
+from PySide6.QtGui import QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -113,13 +114,10 @@ class DrawCanvas(QWidget):
         channels, h, w = self.values.shape
         cell = rect.width() / w
         pixels = (self.values * 255).round().astype(np.uint8)
-        if channels == 3:
-            rgb = np.ascontiguousarray(pixels.transpose(1, 2, 0))
-            image = QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888)
-        else:
-            grey = np.ascontiguousarray(pixels.mean(axis=0).astype(np.uint8))
-            image = QImage(grey.tobytes(), w, h, w, QImage.Format.Format_Grayscale8)
-        painter.drawImage(rect, image)  # no smoothing: each value stays one crisp cell
+        if channels != 3:
+            pixels = pixels.mean(axis=0, keepdims=True).astype(np.uint8)
+        # no smoothing: each value stays one crisp cell
+        painter.drawImage(rect, qimage(pixels.transpose(1, 2, 0)))
         if cell >= 6:  # the grid, where cells are big enough to see it
             grid = self.palette().color(QPalette.ColorRole.Mid)
             grid.setAlpha(110)

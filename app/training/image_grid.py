@@ -24,15 +24,20 @@ def to_display(x, mean=None, std=None) -> np.ndarray:
     return np.ascontiguousarray((x.transpose(0, 2, 3, 1) * 255).clip(0, 255).astype(np.uint8))
 
 
-def pixmap(image: np.ndarray, size: int) -> QPixmap:
-    """One uint8 (H, W, C) image, scaled without blurring (8x8 digits stay crisp)."""
+def qimage(image: np.ndarray) -> QImage:
+    """One uint8 (H, W, C) image (C = 1 grey, else RGB from the first three), as a QImage
+    that owns its pixels."""
     h, w, c = image.shape
     if c == 1:
-        qimg = QImage(image.tobytes(), w, h, w, QImage.Format.Format_Grayscale8)
-    else:
-        rgb = np.ascontiguousarray(image[..., :3])
-        qimg = QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888)
-    return QPixmap.fromImage(qimg.copy()).scaled(
+        grey = np.ascontiguousarray(image[..., 0])
+        return QImage(grey.tobytes(), w, h, w, QImage.Format.Format_Grayscale8).copy()
+    rgb = np.ascontiguousarray(image[..., :3])
+    return QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def pixmap(image: np.ndarray, size: int) -> QPixmap:
+    """One uint8 (H, W, C) image, scaled without blurring (8x8 digits stay crisp)."""
+    return QPixmap.fromImage(qimage(image)).scaled(
         size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
 
 
