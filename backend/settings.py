@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netcanvas.backend.catalogue import DATASETS, option_defaults  # noqa: F401 (re-exported)
 from netcanvas.backend.registry.spec import Param, ParamError
 
 OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw")
@@ -68,14 +69,9 @@ TRAINING: tuple[Param, ...] = (
           "adversarial version.", min=0.0, max=1.0, label="Share of each batch"),
 )
 
-# The dataset names, by kind: built-in, downloaded, the user's own.
-BUILTIN_DATASETS = ("digits", "moons", "circles", "spirals", "xor", "blobs", "linear")
-DOWNLOAD_DATASETS = ("mnist", "fashion_mnist", "cifar10")
-USER_DATASETS = ("folder", "csv", "npz")
-
 DATASET: tuple[Param, ...] = (
     Param("name", "choice", "digits", "Which data to train on.",
-          choices=BUILTIN_DATASETS + DOWNLOAD_DATASETS + USER_DATASETS, label="Dataset"),
+          choices=tuple(DATASETS), label="Dataset"),
     Param("path", "str", None, "The folder or file of your own data.", optional=True),
     Param("val_fraction", "float", 0.1, "Share of the samples held out for validation.",
           min=0.0, max=0.9, label="Validation fraction"),
@@ -89,44 +85,9 @@ DATASET: tuple[Param, ...] = (
           label="Random horizontal flip (images only)"),
 )
 
-_SEED = Param("seed", "int", 0, "Seeds the generated data and the split.", min=0, max=SEED_MAX)
-
-
-def _samples(default: int) -> Param:
-    return Param("n_samples", "int", default, "How many points to generate.", min=4,
-                 max=10_000_000)
-
-
-def _noise(default: float) -> Param:
-    return Param("noise", "float", default, "Standard deviation of the added noise.", min=0.0,
-                 max=1e6)
-
-
-_CLASSES = Param("classes", "int", 3, "How many classes.", min=2, max=1000)
-_TASK = Param("task", "choice", "auto", "Classification, regression, or guessed from the "
-              "targets.", choices=("auto", "classification", "regression"))
-_MIRROR = Param("base_url", "str", None, "A mirror to download from instead of the usual "
-                "ones.", optional=True, label="Mirror URL")
-
-# Each dataset's own options (`dataset.options`), by dataset name.
-DATASET_OPTIONS: dict[str, tuple[Param, ...]] = {
-    "digits": (_SEED,),
-    "moons": (_samples(1000), _noise(0.1), _SEED),
-    "circles": (_samples(1000), _noise(0.05), _SEED),
-    "spirals": (_samples(1500), _noise(0.05), _CLASSES, _SEED),
-    "xor": (_samples(1000), _noise(0.05), _SEED),
-    "blobs": (_samples(1000), _noise(1.0), _CLASSES, _SEED),
-    "linear": (_samples(500), Param("n_features", "int", 1, "Input features.", min=1,
-                                    max=100_000), _noise(0.1), _SEED),
-    **{name: (_SEED, _MIRROR) for name in DOWNLOAD_DATASETS},
-    "folder": (Param("size", "ints", None, "Resize every image to this size (one side, or "
-                     "height and width); empty = keep.", min=1, max=4096, optional=True),
-               Param("channels", "int", None, "1 (grey) or 3 (colour); empty = from the "
-                     "images.", min=1, max=3, optional=True), _SEED),
-    "csv": (Param("target", "str", "target", "The column holding the targets."), _TASK, _SEED),
-    "npz": (_TASK, _SEED),
-}
-assert set(DATASET_OPTIONS) == set(DATASET[0].choices), "options declared for every dataset"
+# Each dataset's own options (`dataset.options`), declared with the dataset in catalogue.py.
+DATASET_OPTIONS: dict[str, tuple[Param, ...]] = {name: spec.options
+                                                 for name, spec in DATASETS.items()}
 
 SECTIONS: dict[str, tuple[Param, ...]] = {"training": TRAINING, "dataset": DATASET}
 
@@ -147,10 +108,6 @@ def validate_setting(section: str, name: str, value: Any) -> Any:
         return param.validate(value)
     except ParamError as exc:
         raise ParamError(f"{section}.{exc}") from None
-
-
-def option_defaults(dataset: str) -> dict[str, Any]:
-    return {p.name: p.default for p in DATASET_OPTIONS.get(dataset, ())}
 
 
 def validate_options(dataset: str, options: Any) -> dict[str, Any]:

@@ -221,38 +221,79 @@ def inception_block() -> Project:
 
 def two_stream() -> Project:
     net = Net("two_stream")
-    a = net.layer("input", name="stream_a", shape=(1, 8, 8))
-    b = net.layer("input", name="stream_b", shape=(1, 8, 8))
-    a = net.chain(a, conv(16), RELU, ("max_pool2d", {}))
-    b = net.chain(b, conv(16), RELU, ("max_pool2d", {}))
+    a = net.layer("input", name="frame1", shape=(1, 12, 12))
+    b = net.layer("input", name="frame2", shape=(1, 12, 12))
+    a = net.chain(a, conv(16), RELU)
+    b = net.chain(b, conv(16), RELU)
     x = net.layer("concat", a, b, dim=1)
     net.wrap()
-    x = net.chain(x, conv(32), RELU, ("max_pool2d", {}))
+    x = net.chain(x, conv(32), RELU, conv(32), RELU)
     net.wrap()
-    classifier_head(net, x, hidden=64)
-    return net.project(DIGITS, DIGITS_TRAINING,
-                       "Two input streams, each with its own convolutions, merged by Concat as "
-                       "FlowNet merges its two frames. With a one-input dataset such as digits, "
-                       "every Input of the same shape is fed the same batch; an npz dataset can "
-                       "give each stream its own tensor.")
+    x = net.chain(x, conv(32), RELU, conv(2))
+    net.layer("output", x, name="flow", loss="mse")
+    return net.project(DatasetConfig(name="moving_digits"),
+                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=20),
+                       "Optical flow as FlowNet does it: two input streams, one per frame, each "
+                       "with its own convolutions, merged by Concat and followed by shared "
+                       "convolutions that regress the motion (dx, dy) of every pixel. Trained "
+                       "on moving_digits (frame2 is frame1 shifted by up to 1.5 pixels); scored "
+                       "by the end-point error (EPE).")
 
 
 def segmentation_unpool() -> Project:
     net = Net("segmentation_unpool")
-    x = net.layer("input", name="image", shape=(1, 8, 8))
+    x = net.layer("input", name="image", shape=(1, 16, 16))
     stage = net.block("EncoderDecoder", x, name="stage", channels=16, mid_channels=32)
-    mask = net.chain((stage, "y"), conv(16), RELU, conv(1, 1))  # one row, two lanes
-    net.layer("output", mask, name="mask", loss="none")
+    mask = net.chain((stage, "y"), conv(16), RELU, conv(2, 1))  # one row, two lanes
+    net.layer("output", mask, name="mask", loss="cross_entropy")
     g = net.layer("global_avg_pool2d", (stage, "features"))  # the encoder's code: a digit
     g = net.layer("linear", g, out_features=10)
-    net.layer("output", g, name="digit", loss="cross_entropy")
-    return net.project(DIGITS, DIGITS_TRAINING,
-                       "Encoder-decoder for per-pixel output, as one block (double-click it): "
+    net.layer("output", g, name="digit", loss="cross_entropy", weight=0.2)
+    return net.project(DatasetConfig(name="digit_masks"),
+                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=15),
+                       "Segmentation with an encoder-decoder, as one block (double-click it): "
                        "MaxPool2d keeps the positions of its maxima and MaxUnpool2d puts values "
-                       "back there. The 'mask' Output gives one logit per pixel (loss none: train "
-                       "it with per-pixel targets from an npz dataset and bce_with_logits); on "
-                       "digits the 'digit' head, fed by the block's middle features, trains the "
-                       "encoder.")
+                       "back there. The 'mask' Output gives two scores per pixel (background, "
+                       "digit) trained with a per-pixel cross-entropy on digit_masks; the "
+                       "'digit' head, fed by the block's middle features, is an auxiliary "
+                       "classifier (loss weight 0.2). Scored by mean IoU and pixel accuracy.")
+
+
+def localisation() -> Project:
+    net = Net("localisation")
+    x = net.layer("input", name="image", shape=(1, 16, 16))
+    x = net.chain(x, conv(16), RELU, ("max_pool2d", {}), conv(32), RELU, ("max_pool2d", {}))
+    net.wrap()
+    x = net.chain(x, ("flatten", {}), ("linear", {"out_features": 128}), RELU)
+    net.wrap()
+    digit = net.layer("linear", x, out_features=10)
+    net.layer("output", digit, name="digit", loss="cross_entropy")
+    box = net.chain(x, ("linear", {"out_features": 4}), ("sigmoid", {}))
+    net.layer("output", box, name="box", loss="mse", weight=10.0)
+    return net.project(DatasetConfig(name="find_digit"),
+                       TrainingSettings(optimizer="adam", lr=2e-3, batch_size=32, epochs=20),
+                       "Object localisation as the course describes it: convolutional features, "
+                       "then no soft-max but a fully connected layer that regresses the box "
+                       "(x0, y0, x1, y1, fractions of the image; a sigmoid keeps them in 0..1) "
+                       "beside a class head. Trained on find_digit; scored by class accuracy "
+                       "and mean box IoU.")
+
+
+def colourise() -> Project:
+    net = Net("colourise")
+    x = net.layer("input", name="image", shape=(1, 8, 8))
+    near = net.chain(x, conv(32), RELU)
+    far = net.chain(near, ("max_pool2d", {}), conv(64), RELU, ("upsample", {}))
+    x = net.layer("concat", near, far, dim=1)
+    net.wrap()
+    x = net.chain(x, conv(32), RELU, conv(3, 1))
+    net.layer("output", x, name="colour", loss="mse")
+    return net.project(DatasetConfig(name="colourise"),
+                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=20),
+                       "Image colouring: a grey digit in, its colour picture out (each digit "
+                       "has its own colour, so the network must recognise it). A pooled branch "
+                       "sees the whole digit, a full-size branch keeps the strokes; Concat "
+                       "joins them. Scored by PSNR against the true colours.")
 
 
 def vgg16() -> Project:
@@ -359,7 +400,7 @@ def deep_relu_bn() -> Project:
 
 BUILDERS = {f.__name__: f for f in (
     linear_regression, mlp_moons, lenet_digits, residual_cnn, inception_block, two_stream,
-    segmentation_unpool, vgg16, resnet18, backprop_circuit, deep_sigmoid, deep_relu_bn)}
+    segmentation_unpool, localisation, colourise, vgg16, resnet18, backprop_circuit, deep_sigmoid, deep_relu_bn)}
 
 
 def build(name: str) -> Project:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from netcanvas.backend.catalogue import DATASETS, DatasetInfo
-from netcanvas.backend.data.builtin import load_digits
 from netcanvas.backend.data.compat import check_compatible
-from netcanvas.backend.data.images import load_image_folder
-from netcanvas.backend.data.remote import REMOTES, load_remote
-from netcanvas.backend.data.toy import load_linear, load_toy
 from netcanvas.backend.data.transforms import augment
 from netcanvas.backend.data.types import (
     Dataset,
@@ -16,17 +14,10 @@ from netcanvas.backend.data.types import (
     DownloadCancelled,
     Split,
 )
-from netcanvas.backend.data.user import load_csv, load_npz
 from netcanvas.backend.project import DatasetConfig
 
 __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "DatasetMismatchError",
            "DownloadCancelled", "Split", "augment", "check_compatible", "load_dataset"]
-
-_LOCAL = {
-    "digits": load_digits, "moons": load_toy, "circles": load_toy, "spirals": load_toy,
-    "xor": load_toy, "blobs": load_toy, "linear": load_linear,
-    "folder": load_image_folder, "csv": load_csv, "npz": load_npz,
-}
 
 
 def load_dataset(config: DatasetConfig, progress=None, cancel=None) -> Dataset:
@@ -35,9 +26,10 @@ def load_dataset(config: DatasetConfig, progress=None, cancel=None) -> Dataset:
     progress(done_bytes, total_bytes, message) and cancel() -> bool are used while
     downloading; a cancelled download raises DownloadCancelled (a DatasetError).
     """
-    if config.name in REMOTES:
-        return load_remote(config, progress, cancel)
-    if config.name not in _LOCAL:
+    spec = DATASETS.get(config.name)
+    if spec is None:
         raise DatasetError(f"unknown dataset '{config.name}'; choose one of "
                            f"{', '.join(DATASETS)}")
-    return _LOCAL[config.name](config)
+    module, function = spec.loader.split(":")
+    loader = getattr(import_module(f"netcanvas.backend.data.{module}"), function)
+    return loader(config, progress, cancel) if spec.kind == "download" else loader(config)

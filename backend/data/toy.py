@@ -9,10 +9,10 @@ from netcanvas.backend.data.assemble import make_dataset
 from netcanvas.backend.data.options import option
 from netcanvas.backend.data.types import Dataset
 from netcanvas.backend.project import DatasetConfig
-from netcanvas.backend.settings import option_defaults
+from netcanvas.backend.catalogue import option_defaults
 from sklearn import datasets as skd
 
-DEFAULTS: dict[str, dict[str, Any]] = {  # declared in backend/settings.py
+DEFAULTS: dict[str, dict[str, Any]] = {  # declared in backend/catalogue.py
     name: option_defaults(name) for name in ("moons", "circles", "spirals", "xor", "blobs", "linear")}
 
 

@@ -25,19 +25,46 @@ class DownloadCancelled(DatasetError):
     """The user cancelled a download; nothing half-written is left behind."""
 
 
+@dataclass(frozen=True)
+class TargetInfo:
+    """One loaded target: its name (an Output node of that name trains on it), its kind (a
+    key of catalogue.TARGET_KINDS), one sample's shape and, for class and mask targets, how
+    many classes."""
+
+    name: str
+    kind: str
+    shape: Shape
+    classes: int | None = None
+
+
 @dataclass
 class Split:
-    """One split: x float32 (N, *sample_shape); y int64 (N,) or float32 (N, *target_shape)."""
+    """One split: x float32 (N, *sample_shape); y int64 (N,) or float32 (N, *target_shape).
+    A dataset with several inputs or targets holds tuples, in Dataset.inputs / .targets
+    order."""
 
-    x: torch.Tensor
-    y: torch.Tensor
+    x: torch.Tensor | tuple[torch.Tensor, ...]
+    y: torch.Tensor | tuple[torch.Tensor, ...]
 
     def __len__(self) -> int:
-        return int(self.x.shape[0])
+        return int(_first(self.x).shape[0])
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Split:
-        return Split(self.x.to(device, non_blocking=non_blocking),
-                     self.y.to(device, non_blocking=non_blocking))
+        def move(t):
+            if isinstance(t, tuple):
+                return tuple(move(u) for u in t)
+            return t.to(device, non_blocking=non_blocking)
+        return Split(move(self.x), move(self.y))
+
+    def xs(self) -> tuple[torch.Tensor, ...]:
+        return self.x if isinstance(self.x, tuple) else (self.x,)
+
+    def ys(self) -> tuple[torch.Tensor, ...]:
+        return self.y if isinstance(self.y, tuple) else (self.y,)
+
+
+def _first(t):
+    return t[0] if isinstance(t, (tuple, list)) else t
 
 
 @dataclass
@@ -54,7 +81,7 @@ class Dataset:
     train: Split
     val: Split
     test: Split
-    task: Literal["classification", "regression"]
+    task: Literal["classification", "regression"]  # the first target's: class, else regression
     num_classes: int | None
     class_names: list[str]
     sample_shape: Shape
@@ -62,6 +89,14 @@ class Dataset:
     mean: torch.Tensor | None = None
     std: torch.Tensor | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=lambda: ["x"])  # the inputs' names, in order
+    targets: list[TargetInfo] = field(default_factory=list)  # [] = one class/vector target
+
+    def __post_init__(self) -> None:
+        if not self.targets:  # a plain dataset: one target, named for its kind
+            self.targets = ([TargetInfo("label", "class", (), self.num_classes)]
+                            if self.task == "classification"
+                            else [TargetInfo("y", "vector", self.target_shape)])
 
     @property
     def is_image(self) -> bool:

@@ -58,7 +58,8 @@ class Loop:
                  primary: int, n_outputs: int, generator: torch.Generator, steps: int,
                  augment: Callable | None, emit: Callable, cancel: threading.Event,
                  running: threading.Event, world: World = ONE,
-                 adversary: Callable | None = None):
+                 adversary: Callable | None = None, targets: list | None = None,
+                 output_names: list[str] | None = None):
         self.model, self.loss, self.opt, self.schedule = model, loss, optimizer, schedule
         self.world = world
         self.forward = world.wrap(model, device)  # what training steps call (DDP across ranks)
@@ -76,6 +77,8 @@ class Loop:
         self.channels_last = settings.channels_last and device.type == "cuda"
         self.probe = None  # a LayerProbe (backend/insight/stats.py) when statistics are on
         self.adversary = adversary  # (xs, y) -> xs with adversarial samples mixed in, or None
+        self.targets = targets  # per output: its TargetInfo or None (typed-target datasets)
+        self.output_names = output_names or []
 
     def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
         """Augment (training batches only) and switch image batches to channels-last."""
@@ -216,10 +219,18 @@ class Loop:
     def evaluate(self, split: DeviceSplit, confusion: bool = False) -> Accumulator:
         self.model.eval()
         acc = Accumulator(self.task, self.classes, self.device, confusion=confusion)
+        if self.targets is not None:
+            from netcanvas.backend.training.task_metrics import TaskMetrics
+            plain = self.task in ("classification", "regression")
+            acc.extra = TaskMetrics(self.output_names, self.targets, self.device,
+                                    skip_primary=self.primary if plain else None)
         for xs, y in split.slices(max(self.settings.batch_size * 4, 256)):
             with autocast(self.device, self.amp_dtype):
                 out = self.model(*self._prepare(xs, train=False))
                 loss = self.loss(out, y)
             prim = out[self.primary] if self.multi_out else out
             acc.add(prim, y if not isinstance(y, tuple) else y[self.primary], loss)
+            if acc.extra is not None:
+                acc.extra.add(out if self.multi_out else (out,),
+                              y if isinstance(y, tuple) else (y,))
         return acc

@@ -34,12 +34,13 @@ class Accumulator:
         zero = torch.zeros((), device=device)
         self.loss_sum = zero.clone()
         self.n = 0
+        self.extra = None  # a TaskMetrics for the outputs of a dataset with typed targets
         if task == "classification":
             self.correct = torch.zeros((), dtype=torch.long, device=device)
             self.topk = self.correct.clone() if self.classes > TOP_K else None
             self.confusion = (torch.zeros(self.classes * self.classes, dtype=torch.long,
                                           device=device) if confusion and self.classes else None)
-        else:
+        elif task == "regression":
             self.sse, self.sae = zero.clone(), zero.clone()
             self.sum_y: torch.Tensor | float = 0.0
             self.sum_y2: torch.Tensor | float = 0.0
@@ -66,7 +67,7 @@ class Accumulator:
             if self.confusion is not None:
                 self.confusion += torch.bincount(y * self.classes + pred,
                                                  minlength=self.classes ** 2)
-        else:
+        elif self.task == "regression":
             y = as_target_of(y.float(), out)
             err = out - y
             self.sse += (err * err).sum()
@@ -77,9 +78,15 @@ class Accumulator:
             self.elements += y.numel()
 
     def result(self) -> dict[str, float]:
-        """All metrics, read from the device in one sync."""
+        """All metrics, read from the device in one sync (and the task metrics' own)."""
         if not self.n:
             return {}
+        extra = self.extra.result() if self.extra is not None else {}
+        if self.task not in ("classification", "regression"):  # the loss, and the task's
+            return {"loss": float(self.loss_sum) / self.n, **extra}
+        return {**self._result(), **extra}
+
+    def _result(self) -> dict[str, float]:
         sums = {"loss": self.loss_sum}
         if self.task == "classification":
             sums["accuracy"] = self.correct

@@ -55,7 +55,7 @@ from netcanvas.backend.training.optim import build_optimizer
 from netcanvas.backend.training.schedules import LRSchedule, improved
 from netcanvas.backend.training.world import ONE, World
 
-MAXIMIZED = ("accuracy", "top5", "r2")
+MAXIMIZED = ("accuracy", "top5", "r2", "iou", "psnr")
 
 
 def minimized(metric: str) -> bool:
@@ -205,13 +205,22 @@ class Trainer:
         if dataset is None:
             from netcanvas.backend.data import load_dataset
             dataset = load_dataset(self.project.dataset, cancel=self._cancel.is_set)
-        self._check(dataset, compiled)
+        plan = self._check(dataset, compiled)
+        splits = (dataset.train, dataset.val, dataset.test)
+        targets, task, classes = None, dataset.task, dataset.num_classes
+        if plan is not None:  # named inputs and typed targets, in the graph's node order
+            from netcanvas.backend.data.matching import ordered_split
+            splits = tuple(ordered_split(split, plan) for split in splits)
+            targets = plan.target_infos(dataset)
+            first = targets[primary_output(compiled.losses)]
+            task = {"class": "classification", "vector": "regression"}.get(first.kind, "loss")
+            classes = first.classes
         amp = autocast_dtype(device, s.precision)
         model = compiled.module.to(device)
         if s.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
         train, val, test = (DeviceSplit(split, compiled.input_shapes, device)
-                            for split in (dataset.train, dataset.val, dataset.test))
+                            for split in splits)
         steps = self.world.usable_steps(steps_per_epoch(train.n, s.batch_size), train.n,
                                         s.batch_size)
         if steps == 0:
@@ -228,19 +237,26 @@ class Trainer:
             optimizer=build_optimizer(model.parameters(), s), schedule=LRSchedule(s, steps),
             settings=s, device=device, amp_dtype=amp,
             scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None,
-            train=train, task=dataset.task, num_classes=dataset.num_classes,
+            train=train, task=task, num_classes=classes,
             primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
             generator=generator, steps=steps, augment=augment, emit=self._emit,
             cancel=self._cancel, running=self._running, world=self.world,
-            adversary=adversarial_batches(s, dataset, compiled, model))
+            adversary=adversarial_batches(s, dataset, compiled, model), targets=targets,
+            output_names=compiled.output_names)
         if self.layer_stats:
             from netcanvas.backend.insight.stats import LayerProbe
             self._loop.probe = LayerProbe(model, self.layer_stats)
         return self._loop, dataset, val, test
 
     # ---- pieces ------------------------------------------------------------------
-    def _check(self, dataset, compiled) -> None:
+    def _check(self, dataset, compiled):
+        """Refuse data that does not fit the graph; the Plan that matches a dataset with named
+        inputs or typed targets to the graph's nodes (None for a plain dataset)."""
         from netcanvas.backend.data import check_compatible
+        from netcanvas.backend.data.matching import is_plain, match
+
+        if not is_plain(dataset):
+            return match(dataset, compiled)
 
         shapes = {tuple(s) for s in compiled.input_shapes}
         view = compiled
@@ -252,6 +268,7 @@ class Trainer:
                                    output_names=compiled.output_names,
                                    output_shapes=compiled.output_shapes, losses=compiled.losses)
         check_compatible(dataset, view)
+        return None
 
     def _monitor(self, metrics: dict) -> str:
         wanted = self.project.training.monitor
@@ -263,7 +280,7 @@ class Trainer:
     def _evaluate_test(self, loop: Loop, test: DeviceSplit, dataset) -> dict:
         if not test.n:
             return {}
-        acc = loop.evaluate(test, confusion=dataset.task == "classification")
+        acc = loop.evaluate(test, confusion=loop.task == "classification")
         metrics = acc.result()
         confusion = acc.confusion_matrix()
         self._emit(Evaluated("test", metrics, confusion,

@@ -190,8 +190,8 @@ def shape_error(type_id: str, inputs: dict, **params) -> str:
     ("softmax", {"x": (10,)}, {"dim": 2},
      "Softmax dim 2 is out of range for a (N, 10) input; use 1, or -1 for the last"),
     ("output", {"x": (10, 4)}, {},
-     ("Output with cross_entropy loss expects class scores (N, classes), got (N, 10, 4); "
-     "add a Flatten and a Linear before the Output")),
+     ("Output with cross_entropy loss expects class scores (N, classes) or per-pixel scores "
+      "(N, classes, H, W), got (N, 10, 4); add a Flatten and a Linear before the Output")),
 ])
 def test_shape_errors_are_readable(type_id, inputs, params, message):
     assert shape_error(type_id, inputs, **params) == message

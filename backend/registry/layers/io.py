@@ -15,10 +15,11 @@ def _input_shape(params: dict, inputs: dict) -> dict:
 
 def _output_shape(params: dict, inputs: dict) -> dict:
     shape = single(inputs)
-    if params["loss"] in ("cross_entropy", "nll") and len(shape) != 1:
+    if params["loss"] in ("cross_entropy", "nll") and len(shape) not in (1, 3):
         raise ShapeError(
-            f"Output with {params['loss']} loss expects class scores (N, classes), got (N, "
-            + ", ".join(map(str, shape)) + "); add a Flatten and a Linear before the Output"
+            f"Output with {params['loss']} loss expects class scores (N, classes) or per-pixel "
+            "scores (N, classes, H, W), got (N, " + ", ".join(map(str, shape))
+            + "); add a Flatten and a Linear before the Output"
         )
     return {"y": shape}
 
