@@ -283,6 +283,7 @@ def colourise() -> Project:
     net = Net("colourise")
     x = net.layer("input", name="image", shape=(1, 8, 8))
     near = net.chain(x, conv(32), RELU)
+    net.wrap()
     far = net.chain(near, ("max_pool2d", {}), conv(64), RELU, ("upsample", {}))
     x = net.layer("concat", near, far, dim=1)
     net.wrap()
