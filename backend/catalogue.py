@@ -30,7 +30,7 @@ TARGET_KINDS = {
 }
 # The metrics each kind is scored by (backend/training/task_metrics.py computes them).
 TARGET_METRICS = {
-    "class": ("accuracy",), "vector": ("mse", "mae"), "mask": ("pixel_accuracy", "mean_iou"),
+    "class": ("accuracy",), "vector": ("mse",), "mask": ("pixel_accuracy", "mean_iou"),
     "boxes": ("box_iou",), "flow": ("epe",), "image": ("psnr",),
 }
 

@@ -24,9 +24,9 @@ def shape_n(shape) -> str:
     return "(" + ", ".join(["N", *(str(d) for d in shape)]) + ")"
 
 
-def describe(target: TargetInfo) -> str:
-    """"mask target (N, 28, 28) classes 0–1" and the like."""
-    text = f"{target.kind} target {shape_n(target.shape)}"
+def describe(target: TargetInfo, verb: str = "") -> str:
+    """"mask target (N, 28, 28) classes 0–1" and the like ("mask target is ..." with verb)."""
+    text = f"{target.kind} target{verb} {shape_n(target.shape)}"
     if target.classes is not None:
         text += f" classes 0–{target.classes - 1}"
     return text
@@ -105,7 +105,7 @@ def _input_shapes(dataset: Dataset) -> list[tuple]:
 def check_output(output: str, loss: str, shape: tuple, target: TargetInfo) -> None:
     """DatasetMismatchError when Output `output` (per-sample `shape`, `loss`) cannot learn
     `target`."""
-    gives = f"Output '{output}' gives {shape_n(shape)}; the dataset's {describe(target)}"
+    gives = f"Output '{output}' gives {shape_n(shape)}; the dataset's {describe(target, ' is')}"
     categorical = target.kind in ("class", "mask")
     if categorical and loss in VALUE_LOSSES:
         raise DatasetMismatchError(f"Output '{output}' uses {loss}, a loss for numbers, but "
