@@ -232,7 +232,7 @@ def two_stream() -> Project:
     x = net.chain(x, conv(32), RELU, conv(2))
     net.layer("output", x, name="flow", loss="mse")
     return net.project(DatasetConfig(name="moving_digits"),
-                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=20),
+                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=10),
                        "Optical flow as FlowNet does it: two input streams, one per frame, each "
                        "with its own convolutions, merged by Concat and followed by shared "
                        "convolutions that regress the motion (dx, dy) of every pixel. Trained "
@@ -250,7 +250,7 @@ def segmentation_unpool() -> Project:
     g = net.layer("linear", g, out_features=10)
     net.layer("output", g, name="digit", loss="cross_entropy", weight=0.2)
     return net.project(DatasetConfig(name="digit_masks"),
-                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=15),
+                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=5),
                        "Segmentation with an encoder-decoder, as one block (double-click it): "
                        "MaxPool2d keeps the positions of its maxima and MaxUnpool2d puts values "
                        "back there. The 'mask' Output gives two scores per pixel (background, "
@@ -270,8 +270,8 @@ def localisation() -> Project:
     net.layer("output", digit, name="digit", loss="cross_entropy")
     box = net.chain(x, ("linear", {"out_features": 4}), ("sigmoid", {}))
     net.layer("output", box, name="box", loss="mse", weight=10.0)
-    return net.project(DatasetConfig(name="find_digit"),
-                       TrainingSettings(optimizer="adam", lr=2e-3, batch_size=32, epochs=20),
+    return net.project(DatasetConfig(name="find_digit", options={"copies": 2}),
+                       TrainingSettings(optimizer="adam", lr=2e-3, batch_size=32, epochs=15),
                        "Object localisation as the course describes it: convolutional features, "
                        "then no soft-max but a fully connected layer that regresses the box "
                        "(x0, y0, x1, y1, fractions of the image; a sigmoid keeps them in 0..1) "
@@ -290,7 +290,7 @@ def colourise() -> Project:
     x = net.chain(x, conv(32), RELU, conv(3, 1))
     net.layer("output", x, name="colour", loss="mse")
     return net.project(DatasetConfig(name="colourise"),
-                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=20),
+                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=15),
                        "Image colouring: a grey digit in, its colour picture out (each digit "
                        "has its own colour, so the network must recognise it). A pooled branch "
                        "sees the whole digit, a full-size branch keeps the strokes; Concat "

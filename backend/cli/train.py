@@ -99,10 +99,10 @@ def _train(args, project, world) -> int:
         world.barrier()  # rank 0 downloads the data first
     try:
         dataset = load_dataset(project.dataset, progress=view.download)
-    except DatasetError as exc:
+    except DatasetError as exc:  # malformed or missing data: refused before training
         view.clear()
         _error(str(exc))
-        return 1
+        return 2
     finally:
         if world.is_main:
             world.barrier()
@@ -131,7 +131,9 @@ def _train(args, project, world) -> int:
         write_metrics(out, result)  # a resume that failed before restoring keeps the old ones
     if result.failed is not None:
         _error(result.failed.message.replace("\n", " "))
-        return 2 if _refused_resume(result) else 1
+        refused = _refused_resume(result) or (result.failed.kind == "data"
+                                              and result.failed.step is None)
+        return 2 if refused else 1
     if result.cancelled:
         _error("cancelled")
         return 1

@@ -79,6 +79,9 @@ def load_image_folder(config: DatasetConfig) -> Dataset:
     folder = user_path(config, "folder of images")
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder")
+    if config.options.get("masks"):
+        from netcanvas.backend.data.user_tasks import load_mask_folder
+        return load_mask_folder(folder, config)
     classes = _classes(folder)
     size, mode = _size(config), _mode(config)
     images, labels = [], []

@@ -1,8 +1,8 @@
 """Match a graph's Input and Output nodes to a dataset's named inputs and targets.
 
 A dataset with one input feeds every Input node of its shape; with several, each Input takes
-the input of its name. A dataset with one target trains every Output that has a loss; with
-several, each Output takes the target of its name (an Output with loss `none` is scored when
+the input of its name. Each Output takes the target of its name; only a dataset with one
+target that no Output is named for trains every Output that has a loss on it (an Output with loss `none` is scored when
 a target has its name, else ignored). Every refusal is one line naming the node, what it
 gives and what the target is, e.g. "Output 'mask' gives (N, 1, 28, 28); the dataset's mask
 target is (N, 28, 28) classes 0–1 ...".
@@ -77,11 +77,13 @@ def match(dataset: Dataset, compiled: Any) -> Plan:
     by_name = {t.name: i for i, t in enumerate(dataset.targets)}
     out_shapes = dict(zip(compiled.output_names, compiled.output_shapes))
     targets: list[int | None] = []
+    # One target and no Output named for it: every Output with a loss learns it.
+    anyone = len(dataset.targets) == 1 and not any(s.output in by_name for s in compiled.losses)
     for spec in compiled.losses:
         trained = spec.loss != "none"
         index = by_name.get(spec.output)
         if index is None and trained:
-            if len(dataset.targets) != 1:
+            if not anyone:
                 raise DatasetMismatchError(
                     f"Output '{spec.output}': the dataset has no target of that name; its "
                     "targets: " + "; ".join(f"{t.name} ({describe(t)})" for t in dataset.targets)

@@ -25,6 +25,9 @@ def load_csv(config: DatasetConfig) -> Dataset:
     """Options: `target` (column name, default "target" or else the last column),
     `task` (auto, classification, regression)."""
     path = user_path(config, "CSV file")
+    if config.options.get("boxes"):
+        from netcanvas.backend.data.user_tasks import load_box_csv
+        return load_box_csv(path, config)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             rows = [r for r in csv.reader(f) if any(cell.strip() for cell in r)]
@@ -59,7 +62,8 @@ def load_csv(config: DatasetConfig) -> Dataset:
 def load_npz(config: DatasetConfig) -> Dataset:
     """Arrays `X` (N, features) or (N, [C,] H, W) images and `y` (N,) or (N, k).
 
-    Option `task` as for CSV; integer `y` with few values are classes.
+    Option `task` as for CSV; integer `y` with few values are classes. Or named arrays,
+    `input_<name>` and `<kind>_<name>` (see user_tasks.py).
     """
     path = user_path(config, "NPZ file")
     try:
@@ -67,6 +71,9 @@ def load_npz(config: DatasetConfig) -> Dataset:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as e:
         raise DatasetError(f"cannot read {path}: {e}") from None
+    from netcanvas.backend.data.user_tasks import is_named_npz, load_named_npz
+    if is_named_npz(arrays):
+        return load_named_npz(path, arrays, config)
     for key in ("X", "y"):
         if key not in arrays:
             raise DatasetError(f"{path} has no array '{key}'; arrays: {', '.join(arrays) or 'none'}")
