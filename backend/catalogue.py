@@ -180,12 +180,12 @@ _SPECS = (
                 shape=_fixed((1, 8, 8))),
     *(DatasetSpec(name, title, "download", doc, "remote:load_remote", (_SEED, _MIRROR),
                   shape=_fixed(shape)) for name, title, doc, shape in (
-        ("mnist", "MNIST", "70,000 handwritten digits, grey 28x28, 10 classes (about 11 MB "
-         "download).", (1, 28, 28)),
-        ("fashion_mnist", "Fashion-MNIST", "70,000 grey 28x28 pictures of clothing, 10 classes "
-         "(about 30 MB download).", (1, 28, 28)),
-        ("cifar10", "CIFAR-10", "60,000 colour 32x32 photos, 10 classes (about 163 MB "
-         "download).", (3, 32, 32)))),
+        ("mnist", "MNIST", ("70,000 handwritten digits, grey 28x28, 10 classes (about 11 MB "
+                            "download)."), (1, 28, 28)),
+        ("fashion_mnist", "Fashion-MNIST", ("70,000 grey 28x28 pictures of clothing, 10 "
+                                            "classes (about 30 MB download)."), (1, 28, 28)),
+        ("cifar10", "CIFAR-10", ("60,000 colour 32x32 photos, 10 classes (about 163 MB "
+                                 "download)."), (3, 32, 32)))),
     DatasetSpec("folder", "Image folder", "user", "Your images (PNG/JPEG), one subfolder per "
                 "class; or, with `masks`, an images/ and a masks/ folder of same-named files "
                 "(segmentation). Options: `size`, `channels`.", "images:load_image_folder",

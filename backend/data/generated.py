@@ -72,7 +72,7 @@ def make_find_digit(opts: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.zeros((len(images), 1, side, side), np.float32)
     boxes = np.zeros((len(images), 4), np.float32)
     for i, digit in enumerate(images):
-        size = min(int(round(8 * rng.uniform(1.0, top))), side)
+        size = min(round(8 * rng.uniform(1.0, top)), side)
         zoomed = np.clip(ndimage.zoom(digit, size / 8, order=1), 0, 1) if size != 8 else digit
         r, c = rng.integers(0, side - size + 1, 2)
         x[i, 0, r:r + size, c:c + size] = zoomed

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from netcanvas.backend.catalogue import option_defaults
 from netcanvas.backend.data.assemble import make_dataset
 from netcanvas.backend.data.options import option
 from netcanvas.backend.data.types import Dataset
 from netcanvas.backend.project import DatasetConfig
-from netcanvas.backend.catalogue import option_defaults
 from sklearn import datasets as skd
 
 DEFAULTS: dict[str, dict[str, Any]] = {  # declared in backend/catalogue.py

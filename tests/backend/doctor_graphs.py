@@ -65,3 +65,7 @@ CASES = {
     "output-classes": (chain(FLAT, lin(7)), chain(FLAT, lin(10))),
     "input-shape": (chain(FLAT, lin(10), shape=(1, 28, 28)), chain(FLAT, lin(10), shape=(1, 8, 8))),
 }
+
+from doctor_task_graphs import TASK_CASES
+
+CASES.update(TASK_CASES)

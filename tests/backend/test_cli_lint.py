@@ -64,6 +64,6 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path, capsys):
 
 def test_errors_exit_1(tmp_path, capsys):
     path = tmp_path / "broken.netcanvas"
-    save_project(chain(conv(4)), path)  # 4-D into a cross-entropy Output
+    save_project(chain(shape=(3, 5)), path)  # (N, 3, 5) into a cross-entropy Output
     assert main(["lint", str(path)]) == 1
     assert "error: Output 'output1'" in capsys.readouterr().out

@@ -55,7 +55,8 @@ def test_fixes_that_exist():
     assert with_fix == {"double-softmax", "sigmoid-before-bce", "activation-on-logits",
                         "bias-before-batchnorm", "linear-chain", "double-activation",
                         "pool-kernel-1", "stride-drops-pixels", "big-first-linear",
-                        "output-classes", "input-shape"}
+                        "output-classes", "input-shape", "output-not-a-target",
+                        "head-cannot-reach-target"}
 
 
 def test_linear_chain_names_the_collapsed_size():

@@ -126,12 +126,12 @@ def test_outputs_match_targets_by_name(masks):
 
 @pytest.mark.parametrize("outputs,message", [
     ([("mask", (1, 16, 16), "cross_entropy")],
-     "Output 'mask' gives (N, 1, 16, 16); the dataset's mask target is (N, 16, 16) classes "
-     "0–1: cross_entropy needs one score per class: (N, 2, 16, 16)"),
+     ("Output 'mask' gives (N, 1, 16, 16); the dataset's mask target is (N, 16, 16) classes "
+      "0–1: cross_entropy needs one score per class: (N, 2, 16, 16)")),
     ([("logits", (10,), "cross_entropy")],
-     "Output 'logits': the dataset has no target of that name; its targets: mask (mask "
-     "target (N, 16, 16) classes 0–1); digit (class target (N) classes 0–9). Rename the "
-     "Output or set its loss to none"),
+     ("Output 'logits': the dataset has no target of that name; its targets: mask (mask "
+      "target (N, 16, 16) classes 0–1); digit (class target (N) classes 0–9). Rename the "
+      "Output or set its loss to none")),
     ([("mask", (2, 16, 16), "mse")], "Output 'mask' uses mse, a loss for numbers"),
     ([("mask", (2, 16, 16), "none")], "no Output node has a loss"),
 ])
