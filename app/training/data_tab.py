@@ -340,7 +340,21 @@ class DataTab(QWidget):
         self.summary.setText(f"<b>{ds.name}</b>: train {len(ds.train)} · validation "
                              f"{len(ds.val)} · test {len(ds.test)} samples; each {shape}; "
                              f"{classes}")
-        if ds.is_image:
+        pictures = None
+        if any(t.kind not in ("class", "vector") for t in ds.targets):
+            from netcanvas.backend.training.task_views import preview
+            pictures = preview(ds, PREVIEW_COUNT)
+            self.summary.setText(f"<b>{ds.name}</b>: train {len(ds.train)} · validation "
+                                 f"{len(ds.val)} · test {len(ds.test)} samples; inputs "
+                                 + ", ".join(f"{n} {format_shape(tuple(x.shape[1:]))}"
+                                             for n, x in zip(ds.inputs, ds.train.xs()))
+                                 + "; targets " + ", ".join(
+                                     f"{t.name} ({t.kind} {format_shape(t.shape)})"
+                                     for t in ds.targets))
+        if pictures is not None:
+            self.grid.set_images(*pictures)
+            self.preview.setCurrentWidget(self.grid)
+        elif ds.is_image:
             x = ds.train.x[:PREVIEW_COUNT]
             images = to_display(x, ds.mean, ds.std)
             labels = ds.train.y[:PREVIEW_COUNT].tolist()

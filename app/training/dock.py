@@ -42,6 +42,7 @@ from netcanvas.backend.training.events import (
     Started,
     Steps,
 )
+from netcanvas.backend.training.task_samples import TaskSamples
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -161,6 +162,7 @@ class TrainingDock(QDockWidget):
             BoundaryUpdated: self.eval_tab.boundary,
             Predictions: self.eval_tab.predictions,
             ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
+            TaskSamples: self.eval_tab.task_samples,
         }
         app = QCoreApplication.instance()
         if app is not None:

@@ -53,11 +53,19 @@ class EvalTab(QWidget):
         self.boundary_plot.addItem(self.boundary_image)
         self.boundary_points: pg.ScatterPlotItem | None = None
 
+        self.task_grid = ImageGridWidget(columns=4, size=150)  # typed targets: worst first
+        self.task_note = QLabel(wordWrap=True)
+        self.task_page = QWidget()
+        box = QVBoxLayout(self.task_page)
+        box.addWidget(self.task_note)
+        box.addWidget(self.task_grid, 1)
+
         self.views = QTabWidget()
         self.views.addTab(self.summary, "Confusion matrix")
         self.views.addTab(mistakes_page, "Mistakes")
         self.views.addTab(self.scatter, "Predicted vs true")
         self.views.addTab(self.boundary_plot, "Decision boundary")
+        self.views.addTab(self.task_page, "Predictions")
         self.features = FeatureMapsPanel()
         self.views.addTab(self.features, "Feature maps")
         tab_column(self, buttons, self.source, self.metrics, self.closed_form_table, self.views)
@@ -88,6 +96,9 @@ class EvalTab(QWidget):
         self.scatter.getPlotItem().clear()
         self.mistakes.set_images([], [])
         self.mistakes_note.setText("Shown when the run finishes.")
+        self.task_grid.set_images([], [])
+        self.task_note.setText("Shown when the run finishes: prediction beside truth, the "
+                               "worst test samples first.")
         self.boundary_image.clear()
         if self.boundary_points is not None:
             self.boundary_plot.removeItem(self.boundary_points)
@@ -96,13 +107,15 @@ class EvalTab(QWidget):
 
     def prepare(self, dataset) -> None:
         """Offer only the views that fit the data: classes, a regression, a 2-D plane."""
-        classes = dataset.task == "classification"
+        typed = any(t.kind not in ("class", "vector") for t in dataset.targets)
+        classes = dataset.task == "classification" and not typed
         plane = classes and tuple(dataset.sample_shape) == (2,)
         for page, shown in ((self.summary, classes), (self.mistakes_page, classes),
-                            (self.scatter, not classes), (self.boundary_plot, plane)):
+                            (self.scatter, not classes and not typed),
+                            (self.boundary_plot, plane), (self.task_page, typed)):
             self.views.setTabVisible(self.views.indexOf(page), shown)
-        self.views.setCurrentWidget(self.boundary_plot if plane else
-                                    self.summary if classes else self.scatter)
+        self.views.setCurrentWidget(self.task_page if typed else self.boundary_plot if plane
+                                    else self.summary if classes else self.scatter)
         self.features.set_dataset(dataset)
 
     def set_run(self, run) -> None:
@@ -199,6 +212,12 @@ class EvalTab(QWidget):
         captions = [f"{names[y[i]]} → {names[predicted[i]]}\n{probs[i, predicted[i]]:.0%}"
                     for i in shown]
         self.mistakes.set_images(images, captions)
+
+    def task_samples(self, ev, _dataset=None) -> None:
+        """Segmentation, localisation, flow, image to image: the worst test samples."""
+        self.task_note.setText(ev.note)
+        self.task_grid.set_images(ev.images, ev.captions)
+        self.views.setCurrentWidget(self.task_page)
 
     def closed_form(self, rows: list[tuple]) -> None:
         """Linear regression: the learned w, b beside the optimum w* = (XᵀX)⁻¹XᵀY."""

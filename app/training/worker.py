@@ -145,6 +145,18 @@ class TrainingJob:
         from netcanvas.backend.training.closed_form import compare_model, is_linear_regression
         from netcanvas.backend.training.outputs import predict_test_split
 
+        from netcanvas.backend.data.matching import is_plain
+
+        if not is_plain(self.dataset):  # typed targets: pictures of the worst test samples
+            from netcanvas.backend.training.task_views import evaluation
+            try:
+                samples = evaluation(self.result.model, self.dataset)
+            except Exception:
+                log.exception("picturing the test split failed")
+            else:
+                if samples is not None:
+                    self._send(samples)
+            return
         try:
             outputs = predict_test_split(self.result.model, self.dataset)
         except Exception:

@@ -10,25 +10,15 @@ length); image: input, output, target side by side.
 from __future__ import annotations
 
 import colorsys
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from netcanvas.backend.training import task_metrics as tm
+from netcanvas.backend.training.task_samples import TaskSamples
 
 SIDE = 64  # pixels a panel is scaled up to (nearest), so boxes and masks stay crisp
 TRUE, PREDICTED = np.array([60, 200, 90]), np.array([235, 70, 60])
 GAP = 3
-
-
-@dataclass
-class TaskSamples:
-    """The evaluation view's payload: pictures, their captions (worst first) and a note
-    (the score over the test split, per class for masks)."""
-
-    images: list[np.ndarray]
-    captions: list[str]
-    note: str
 
 
 def _raw(x: torch.Tensor, dataset) -> np.ndarray:

@@ -1,0 +1,50 @@
+"""The course's tasks in the app: the Data tab draws each sample's target on it, and a finished
+run's Evaluation tab shows prediction beside truth, worst test sample first. Screenshots of
+each task's views are written to SHOTS (docs/tasks/ keeps the ones looked at)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from netcanvas.app.files import examples
+from netcanvas.backend.project_io import load_project
+from test_training_dock import open_project, window  # noqa: F401 (fixture)
+
+SHOTS = Path(os.environ.get("NETCANVAS_SHOTS", "/tmp/netcanvas-shots"))
+RUN_TIMEOUT_MS = 600_000  # an upper bound on a shared 2-core machine, not a timing assert
+TASKS = {"segmentation_unpool": ("IoU per class", "IoU "),
+         "localisation": ("Mean box IoU", "IoU "),
+         "two_stream": ("End-point error", "EPE "),
+         "colourise": ("PSNR", "PSNR ")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", sorted(TASKS))
+def test_each_task_trains_and_shows_its_evaluation_view(qtbot, window, stem):  # noqa: F811
+    project = load_project(next(p for p in examples() if p.stem == stem))
+    project.training.epochs = 1
+    open_project(window, project)
+    with qtbot.waitSignal(window.training_dock.run_ended, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.training_dock.train_action.trigger()
+    result = blocker.args[0]
+    assert result.failed is None, result.failed
+    dock = window.training_dock
+    data, evaluation = dock.data_tab, dock.eval_tab
+    note, caption = TASKS[stem]
+    qtbot.waitUntil(lambda: bool(evaluation.task_note.text().startswith(note)
+                                 or note in evaluation.task_note.text()), timeout=RUN_TIMEOUT_MS)
+    views = evaluation.views
+    assert views.currentWidget() is evaluation.task_page
+    assert not views.isTabVisible(views.indexOf(evaluation.summary))
+    grid = evaluation.task_grid.widget()
+    captions = [label.text() for label in grid.findChildren(type(evaluation.task_note))
+                if label.text().startswith(caption)]
+    assert len(captions) == 24  # the worst 24 test samples
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dock.tabs.setCurrentWidget(evaluation)
+    dock.resize(900, 700)
+    assert dock.grab().save(str(SHOTS / f"{stem}-evaluation.png"))
+    dock.tabs.setCurrentWidget(data)
+    qtbot.waitUntil(lambda: data.preview.currentWidget() is data.grid, timeout=RUN_TIMEOUT_MS)
+    assert "targets" in data.summary.text()
+    assert dock.grab().save(str(SHOTS / f"{stem}-data.png"))
