@@ -32,6 +32,9 @@ from PySide6.QtWidgets import (
 MAX_BARS = 10
 BOUNDARY_GRID = 120
 NO_RUN = "Train a classifier to try it on your own input."
+TASK_PICTURES = {"mask": "the predicted mask tinted red", "boxes": "the predicted box in red",
+                 "flow": "frame 1, the predicted flow, the true flow (hue = direction)",
+                 "image": "input beside output"}
 
 
 class ProbabilityBars(QWidget):
@@ -203,6 +206,9 @@ class TryTab(QWidget):
         self.editor.addWidget(self.vector)
         self.bars = ProbabilityBars()
         self.answer = QLabel(wordWrap=True)
+        self.task = None  # a TaskTry when the run learns masks, boxes, flow or images
+        self.task_index = 0  # the test sample that gives the other inputs
+        self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, visible=False)
         self.why = WhyPanel()
 
         left = QVBoxLayout()
@@ -212,6 +218,7 @@ class TryTab(QWidget):
         middle = QVBoxLayout()
         middle.addWidget(self.answer)
         middle.addWidget(self.bars, 1)
+        middle.addWidget(self.picture, 1)
         columns = QHBoxLayout()
         columns.addLayout(left, 3)
         columns.addLayout(middle, 2)
@@ -230,11 +237,13 @@ class TryTab(QWidget):
         from netcanvas.backend.insight.predict import PredictError, from_run
 
         self.predictor, self.input, self.probs, self._samples = None, None, None, None
+        self.task, self.task_index = None, 0
         self.note.clear()
         if run is not None:
             try:
                 predictor = from_run(run)
-                if not predictor.classifies:
+                self.task = self._task_try(predictor)
+                if self.task is None and not predictor.classifies:
                     raise PredictError(f"{run.label} is a regression: Try it shows the class "
                                        "probabilities of a classifier")
                 self.predictor = predictor
@@ -245,10 +254,19 @@ class TryTab(QWidget):
         for w in (self.editor, self.bars, self.why, self.brush, self.eraser,
                   self.clear_button, self.load_button, self.sample, self.sample_button):
             w.setEnabled(self.predictor is not None)
-        self.why.set_predictor(self.predictor)
+        self.why.set_predictor(self.predictor if self.task is None else None)
         self.bars.set_probabilities(None, [])
         self.answer.clear()
+        for w in (self.bars, self.why):
+            w.setVisible(self.task is None)
+        self.picture.setVisible(self.task is not None)
+        self.picture.clear()
         if self.predictor is None:
+            return
+        if self.task is not None:
+            self.sample.setMaximum(max(len(self.task) - 1, 0))
+            self.editor.setCurrentWidget(self.canvas)
+            self.use_sample(0)
             return
         shape = self.predictor.sample_shape
         image = self.predictor.is_image
@@ -272,6 +290,29 @@ class TryTab(QWidget):
                 x = x.reshape(len(x), -1)
             self.vector.show_plane(self.predictor, x, y)
             self.vector.set_values(x[0] if x is not None else np.zeros(int(np.prod(shape))))
+
+    def _task_try(self, predictor):
+        """A TaskTry when the run's dataset has pictured targets, else None."""
+        from netcanvas.backend.catalogue import DATASETS
+        from netcanvas.backend.data import DatasetError, load_dataset
+        from netcanvas.backend.insight.predict import PredictError
+        from netcanvas.backend.training.task_views import TaskTry, pictured
+
+        project = predictor.project
+        dataset = self.dataset_for(project)
+        spec = DATASETS.get(project.dataset.name)
+        if dataset is None and spec is not None and any(
+                t.kind not in ("class", "vector") for t in spec.targets):
+            try:
+                dataset = load_dataset(project.dataset)
+            except DatasetError as exc:
+                raise PredictError(str(exc)) from None
+        if dataset is None or pictured(dataset) is None:
+            return None
+        try:
+            return TaskTry(predictor.model, dataset)
+        except (ValueError, DatasetError) as exc:
+            raise PredictError(str(exc)) from None
 
     def _how(self) -> str:
         shape = "×".join(map(str, self.predictor.sample_shape))
@@ -319,6 +360,15 @@ class TryTab(QWidget):
         self.canvas.set_values(values)
 
     def use_sample(self, index: int) -> None:
+        if self.task is not None:
+            index = min(max(index, 0), len(self.task) - 1)
+            self.sample.setValue(index)
+            self.task_index = index
+            self.note.setText(f"Test sample {index}" + (
+                " (its other inputs are used as they are)." if len(self.task.dataset.inputs) > 1
+                else "."))
+            self.canvas.set_values(self.task.raw_sample(index))
+            return
         samples = self._test_samples()
         if samples is None:
             return
@@ -339,6 +389,14 @@ class TryTab(QWidget):
 
     def _predict(self) -> None:
         if self.predictor is None or self.input is None:
+            return
+        if self.task is not None:
+            from netcanvas.app.training.image_grid import pixmap
+
+            picture = self.task.answer(self.input, self.task_index)
+            self.picture.setPixmap(pixmap(picture, 300))
+            self.answer.setText(f"The model's {self.task.target.name}: "
+                                + TASK_PICTURES[self.task.target.kind])
             return
         self.probs = self.predictor.probabilities(self.input)[0].numpy()
         names = self.predictor.class_names

@@ -142,10 +142,9 @@ class TrainingJob:
         return self.result
 
     def _send_evaluation(self) -> None:
+        from netcanvas.backend.data.matching import is_plain
         from netcanvas.backend.training.closed_form import compare_model, is_linear_regression
         from netcanvas.backend.training.outputs import predict_test_split
-
-        from netcanvas.backend.data.matching import is_plain
 
         if not is_plain(self.dataset):  # typed targets: pictures of the worst test samples
             from netcanvas.backend.training.task_views import evaluation

@@ -10,6 +10,7 @@ length); image: input, output, target side by side.
 from __future__ import annotations
 
 import colorsys
+import math
 
 import numpy as np
 import torch
@@ -195,7 +196,7 @@ def _note(target, pred, true, score) -> str:
                                minlength=k * k)[:k * k].view(k, k)
         acc, miou, per_class = tm.mask_scores(cells)
         table = " · ".join(f"class {c}: {v:.3f}" for c, v in enumerate(per_class)
-                           if v == v)
+                           if not math.isnan(v))
         return (f"Pixel accuracy {acc:.2%}, mean IoU {miou:.3f}. IoU per class: {table}. "
                 "Red: predicted, green: true; worst samples first.")
     if target.kind == "boxes":
@@ -206,3 +207,53 @@ def _note(target, pred, true, score) -> str:
                 f"{float(true.pow(2).sum(1).sqrt().mean()):.3f}). Frame 1, predicted flow, true "
                 "flow (hue = direction); worst first.")
     return f"PSNR {float(score.mean()):.2f} dB. Input, output, target; worst first."
+
+
+class TaskTry:
+    """Try it for typed targets: the model's answer to a raw first input (pixels 0..1, drawn
+    or loaded), the other inputs taken from a test sample (the second frame of a flow pair),
+    drawn as the evaluation view draws it."""
+
+    def __init__(self, model, dataset) -> None:
+        from netcanvas.backend.data.matching import match
+
+        self.model, self.dataset = model, dataset
+        index = pictured(dataset)
+        if index is None or len(dataset.sample_shape) != 3:
+            raise ValueError(f"{dataset.name} has no pictured target")
+        self.plan = match(dataset, model)
+        if index not in self.plan.targets:
+            raise ValueError(f"no Output learns the {dataset.targets[index].name} target")
+        self.target = dataset.targets[index]
+        self.output = self.plan.targets.index(index)
+
+    def __len__(self) -> int:
+        return len(self.dataset.test)
+
+    def raw_sample(self, i: int) -> np.ndarray:
+        """Test sample `i`'s first input, raw (C, H, W) 0..1."""
+        return _raw(self.dataset.test.xs()[0][i:i + 1], self.dataset)[0]
+
+    def answer(self, raw: np.ndarray, i: int) -> np.ndarray:
+        """The picture of the prediction for first input `raw`, other inputs from sample i."""
+        from netcanvas.backend.data.matching import ordered_split
+        from netcanvas.backend.data.types import Split
+        from netcanvas.backend.training.inference import predict
+
+        ds = self.dataset
+        x = torch.as_tensor(raw, dtype=torch.float32)[None]
+        if ds.mean is not None:
+            x = (x - ds.mean.reshape(1, -1, 1, 1)) / ds.std.reshape(1, -1, 1, 1)
+        xs = tuple(x if k == 0 else t[i:i + 1] for k, t in enumerate(ds.test.xs()))
+        one = Split(xs if len(xs) > 1 else xs[0], tuple(y[i:i + 1] for y in ds.test.ys()))
+        ordered = ordered_split(one, self.plan)
+        outs = predict(self.model, ordered.x, "cpu")
+        pred = (outs if isinstance(outs, tuple) else (outs,))[self.output].float()
+        if self.target.kind == "mask":
+            pred = tm.predicted_mask(pred)
+        else:
+            pred = pred.reshape(1, *self.target.shape)
+        truth = ds.test.ys()[self.dataset.targets.index(self.target)][i].numpy()
+        if self.target.kind == "flow":  # the colour scale of the sample's true motion
+            return draw("flow", raw, truth, pred[0].numpy())
+        return draw(self.target.kind, raw, pred[0].numpy())

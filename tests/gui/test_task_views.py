@@ -48,3 +48,22 @@ def test_each_task_trains_and_shows_its_evaluation_view(qtbot, window, stem):  #
     qtbot.waitUntil(lambda: data.preview.currentWidget() is data.grid, timeout=RUN_TIMEOUT_MS)
     assert "targets" in data.summary.text()
     assert dock.grab().save(str(SHOTS / f"{stem}-data.png"))
+    try_it(qtbot, dock, stem)
+
+
+def try_it(qtbot, dock, stem):
+    """Try it answers with the task's picture; drawing on the canvas changes the answer."""
+    from test_try_tab import drag
+
+    tab = dock.try_tab
+    dock.tabs.setCurrentWidget(tab)
+    assert tab.task is not None and tab.picture.isVisible() and not tab.bars.isVisible()
+    qtbot.waitUntil(lambda: tab.picture.pixmap() is not None
+                    and not tab.picture.pixmap().isNull(), timeout=RUN_TIMEOUT_MS)
+    before = tab.picture.pixmap().toImage()
+    tab.use_sample(5)
+    assert tab.task_index == 5 and "Test sample 5" in tab.note.text()
+    drag(qtbot, tab.canvas, [(r, 2) for r in range(1, 7)])
+    qtbot.waitUntil(lambda: tab.picture.pixmap().toImage() != before, timeout=RUN_TIMEOUT_MS)
+    assert tab.answer.text().startswith("The model's ")
+    assert dock.grab().save(str(SHOTS / f"{stem}-try.png"))
