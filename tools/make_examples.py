@@ -290,7 +290,7 @@ def colourise() -> Project:
     x = net.chain(x, conv(32), RELU, conv(3, 1))
     net.layer("output", x, name="colour", loss="mse")
     return net.project(DatasetConfig(name="colourise"),
-                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=15),
+                       TrainingSettings(optimizer="adam", lr=3e-3, batch_size=32, epochs=8),
                        "Image colouring: a grey digit in, its colour picture out (each digit "
                        "has its own colour, so the network must recognise it). A pooled branch "
                        "sees the whole digit, a full-size branch keeps the strokes; Concat "
