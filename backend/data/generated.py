@@ -119,9 +119,11 @@ def make_moving_digits(opts: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def make_colourise(opts: dict) -> tuple[np.ndarray, np.ndarray]:
     """(grey (N, 1, 8, 8), colour (N, 3, 8, 8)): each class in its own colour, varied by up to
-    0.1 per channel per sample; the grey image is the digit's brightness."""
+    0.1 per channel per sample; the grey image is the digit's brightness (the stroke's
+    intensity before colouring)."""
     images, labels, rng = _sources(opts)
-    tint = np.clip(COLOURS[labels] + rng.uniform(-0.1, 0.1, (len(labels), 3)), 0, 1)
+    # 0.85 x the colour, +-0.1: never exactly grey (1, 1, 1), so no grey input is its target
+    tint = 0.85 * COLOURS[labels] + rng.uniform(-0.1, 0.1, (len(labels), 3))
     colour = images[:, None] * tint[:, :, None, None].astype(np.float32)
     return images[:, None].copy(), colour.astype(np.float32)
 

@@ -43,6 +43,7 @@ def input_psnr(name: str) -> float:
     x, y = split.x.numpy(), split.y.numpy()
     x = np.broadcast_to(x, y.shape)  # the grey image as its own colour picture
     mse = ((x - y) ** 2).reshape(len(y), -1).mean(axis=1)
+    assert mse.min() > 0  # no grey input is its own target
     return float(np.mean(10 * np.log10(1 / mse)))
 
 
