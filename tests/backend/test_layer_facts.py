@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 from netcanvas.backend.compiler import compile_graph
-from netcanvas.backend.doctor.context import ACTIVATIONS, types_with
 from netcanvas.backend.doctor import memory
+from netcanvas.backend.doctor.context import ACTIVATIONS, types_with
 from netcanvas.backend.registry import REGISTRY
 from netcanvas.backend.registry.spec import ROLES
 from netcanvas.backend.shapes import analyze
