@@ -8,7 +8,7 @@ one undo step, refused with the reason when the declaration or this machine cann
 
 from __future__ import annotations
 
-from netcanvas.app.training import setting_widgets as sw
+from netcanvas.app import param_editors as sw
 from netcanvas.app.workers import Worker
 from netcanvas.backend.graph import SetSetting
 from netcanvas.backend.optimizers import OPTIMIZER_SETTINGS, OPTIMIZER_SPECS
