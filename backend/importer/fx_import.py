@@ -36,12 +36,19 @@ _NAMESPACES = {"nn": nn, "F": torch.nn.functional, "torch": torch, "operator": o
 
 class ImportProblem(ValueError):
     """The model cannot be imported; `problems` holds (op, original node name, reason) and the
-    message lists each, on one line."""
+    one-line message lists every op once, with how many nodes use it, so a user sees at once
+    all that a model lacks."""
 
     def __init__(self, problems: list[tuple[str, str, str]]) -> None:
         self.problems = problems
-        parts = [f"{op} at node '{name}'" + (f" ({why})" if why else "")
-                 for op, name, why in problems]
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for op, name, why in problems:
+            grouped.setdefault((op, why), []).append(name)
+        parts = []
+        for (op, why), names in grouped.items():
+            count = f" ×{len(names)}" if len(names) > 1 else ""
+            where = f"node '{names[0]}'" + (", ..." if len(names) > 1 else "")
+            parts.append(f"{op}{count} at {where}" + (f" ({why})" if why else ""))
         super().__init__(f"cannot import {len(problems)} node(s): " + "; ".join(parts))
 
 
@@ -108,15 +115,29 @@ def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
             ShapeProp(gm).propagate(*(torch.randn(EXAMPLE_BATCH, *s) for s in input_shapes))
     except Exception as exc:  # noqa: BLE001 - the model's own forward failing on these shapes
         shapes = ", ".join("×".join(map(str, s)) for s in input_shapes)
-        raise ImportProblem([("forward", type(gm).__name__,
-                              f"fails on input {shapes}: {type(exc).__name__}: {exc}")]) from None
+        first = (str(exc).strip().splitlines() or [""])[0]  # torch.fx appends a traceback
+        why = f"fails on input {shapes}: {type(exc).__name__}: {first}"
+        raise ImportProblem([("forward", type(gm).__name__, why)]) from None
     builder = _Builder(gm, input_shapes)
     for node in gm.graph.nodes:
         builder.visit(node, output_names)
     if builder.problems:
         raise ImportProblem(builder.problems)
+    _refuse_unusable(builder.graph)
     _lay_out(builder.graph, card_size or (lambda spec: DEFAULT_CARD))
     return Imported(builder.graph, builder.weights)
+
+
+def _refuse_unusable(graph: Graph) -> None:
+    """An imported graph that does not check (a shape no layer accepts) is refused whole, so
+    nothing unusable is ever written."""
+    from netcanvas.backend.shapes import analyze
+
+    errors = [(graph.nodes[p.node_id].spec.title if p.node_id in graph.nodes else "graph",
+               graph.nodes[p.node_id].name if p.node_id in graph.nodes else "", p.message)
+              for p in analyze(graph).problems if p.severity == "error"]
+    if errors:
+        raise ImportProblem(errors)
 
 
 def _lay_out(graph: Graph, card_size) -> None:
