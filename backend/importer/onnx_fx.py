@@ -37,6 +37,7 @@ HONOURED = {
     "Relu": set(), "Sigmoid": set(), "Tanh": set(), "Identity": set(),
     "LeakyRelu": {"alpha"}, "Elu": {"alpha"}, "Gelu": {"approximate"},
     "Softmax": {"axis"}, "LogSoftmax": {"axis"},
+    "Clip": {"min", "max"}, "HardSwish": set(), "HardSigmoid": {"alpha", "beta"},
     "Dropout": {"ratio", "seed"},  # the seed only draws masks in training
     "MaxPool": {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations"},
     "MaxUnpool": {"kernel_shape", "strides", "pads"},
@@ -353,6 +354,29 @@ class _Converter:
         approximate = a.get("approximate", b"none")
         self._call(node, F.gelu, self._tensor(node.input[0]),
                    approximate=approximate.decode() if isinstance(approximate, bytes) else approximate)
+
+    def op_Clip(self, node, a) -> None:
+        low, high = a.get("min", -np.inf), a.get("max", np.inf)
+        if self._input(node, 1):
+            low = float(self._const(node.input[1], "min"))
+        if self._input(node, 2):
+            high = float(self._const(node.input[2], "max"))
+        x = self._tensor(node.input[0])
+        if low == 0 and high == np.inf:
+            self._call(node, F.relu, x)
+        elif np.isfinite(low) and np.isfinite(high):
+            self._call(node, F.hardtanh, x, float(low), float(high))
+        else:
+            raise _Skip(f"a clip to [{low}, {high}] with one open end")
+
+    def op_HardSwish(self, node, a) -> None:
+        self._call(node, F.hardswish, self._tensor(node.input[0]))
+
+    def op_HardSigmoid(self, node, a) -> None:
+        alpha, beta = a.get("alpha", 0.2), a.get("beta", 0.5)
+        if not (np.isclose(alpha, 1 / 6) and beta == 0.5):
+            raise _Skip(f"alpha={alpha:g}, beta={beta:g}: only torch's 1/6 and 0.5")
+        self._call(node, F.hardsigmoid, self._tensor(node.input[0]))
 
     def op_Sigmoid(self, node, a) -> None:
         self._call(node, torch.sigmoid, self._tensor(node.input[0]))

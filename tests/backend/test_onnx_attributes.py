@@ -52,6 +52,13 @@ CASES = [
                                        **a)], [X], None,
                      {"s": weights(4), "b": weights(4), "m": weights(4),
                       "v": np.abs(weights(4)) + 0.5})),
+    ("Clip", {"min": 0.0, "max": 6.0}, lambda a: model(
+        [helper.make_node("Clip", ["x"], ["y"], **a)], [X], None, opset=10)),
+    ("Clip", {}, lambda a: model([helper.make_node("Clip", ["x", "lo", "hi"], ["y"])], [X], None,
+                                 {"lo": np.array(-0.5, np.float32),
+                                  "hi": np.array(0.5, np.float32)})),
+    ("HardSwish", {}, None),
+    ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}, None),
     ("LeakyRelu", {"alpha": 0.3}, None), ("Elu", {"alpha": 0.4}, None),
     ("Gelu", {"approximate": "tanh"}, lambda a: model(
         [helper.make_node("Gelu", ["x"], ["y"], **a)], [X], None, opset=20)),
