@@ -36,12 +36,19 @@ _NAMESPACES = {"nn": nn, "F": torch.nn.functional, "torch": torch, "operator": o
 
 class ImportProblem(ValueError):
     """The model cannot be imported; `problems` holds (op, original node name, reason) and the
-    message lists each, on one line."""
+    one-line message lists every op once, with how many nodes use it, so a user sees at once
+    all that a model lacks."""
 
     def __init__(self, problems: list[tuple[str, str, str]]) -> None:
         self.problems = problems
-        parts = [f"{op} at node '{name}'" + (f" ({why})" if why else "")
-                 for op, name, why in problems]
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for op, name, why in problems:
+            grouped.setdefault((op, why), []).append(name)
+        parts = []
+        for (op, why), names in grouped.items():
+            count = f" ×{len(names)}" if len(names) > 1 else ""
+            where = f"node '{names[0]}'" + (", ..." if len(names) > 1 else "")
+            parts.append(f"{op}{count} at {where}" + (f" ({why})" if why else ""))
         super().__init__(f"cannot import {len(problems)} node(s): " + "; ".join(parts))
 
 
@@ -76,6 +83,16 @@ def _forms() -> tuple[dict, dict, dict]:
     return classes, functions, methods
 
 
+@functools.cache
+def _helper_classes() -> frozenset[str]:
+    """The names of NetCanvas's own module classes, which `netcanvas code` copies into the
+    files it writes (Add, GlobalAvgPool2d, ...)."""
+    from netcanvas.backend.registry.layers import modules
+
+    return frozenset(name for name, cls in vars(modules).items() if isinstance(cls, type)
+                     and issubclass(cls, nn.Module) and cls.__module__ == modules.__name__)
+
+
 def module_form(module: nn.Module) -> _Form | None:
     """The declaration for a module's class, or for the torch class it extends."""
     classes = _forms()[0]
@@ -108,15 +125,29 @@ def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
             ShapeProp(gm).propagate(*(torch.randn(EXAMPLE_BATCH, *s) for s in input_shapes))
     except Exception as exc:  # noqa: BLE001 - the model's own forward failing on these shapes
         shapes = ", ".join("×".join(map(str, s)) for s in input_shapes)
-        raise ImportProblem([("forward", type(gm).__name__,
-                              f"fails on input {shapes}: {type(exc).__name__}: {exc}")]) from None
+        first = (str(exc).strip().splitlines() or [""])[0]  # torch.fx appends a traceback
+        why = f"fails on input {shapes}: {type(exc).__name__}: {first}"
+        raise ImportProblem([("forward", type(gm).__name__, why)]) from None
     builder = _Builder(gm, input_shapes)
     for node in gm.graph.nodes:
         builder.visit(node, output_names)
     if builder.problems:
         raise ImportProblem(builder.problems)
+    _refuse_unusable(builder.graph)
     _lay_out(builder.graph, card_size or (lambda spec: DEFAULT_CARD))
     return Imported(builder.graph, builder.weights)
+
+
+def _refuse_unusable(graph: Graph) -> None:
+    """An imported graph that does not check (a shape no layer accepts) is refused whole, so
+    nothing unusable is ever written."""
+    from netcanvas.backend.shapes import analyze
+
+    errors = [(graph.nodes[p.node_id].spec.title if p.node_id in graph.nodes else "graph",
+               graph.nodes[p.node_id].name if p.node_id in graph.nodes else "", p.message)
+              for p in analyze(graph).problems if p.severity == "error"]
+    if errors:
+        raise ImportProblem(errors)
 
 
 def _lay_out(graph: Graph, card_size) -> None:
@@ -142,6 +173,7 @@ class _Builder:
         self.multi: dict[torch.fx.Node, str] = {}  # a layer call returning several outputs
         self.scalars: dict[torch.fx.Node, object] = {}  # sizes: ints, BATCH, tuples of them
         self.failed: set[torch.fx.Node] = set()
+        self.helper_paths: set[str] = set()
         self.const_shapes: dict[object, Shape] = {}  # Constant Tensor nodes' per-sample shapes
 
     # ---- one fx node ------------------------------------------------------------------
@@ -200,12 +232,19 @@ class _Builder:
                 error = exc  # the last candidate is the most general one
         else:
             raise error
-        layer = self.graph.add(spec.type_id, self._name(node.name), **params)
+        layer = self.graph.add(spec.type_id, self._name(self._helper_name(node)), **params)
         for port in spec.inputs:
+            wired = set()
             for value in tensors.get(port.name, []):
                 if not isinstance(value, torch.fx.Node):
-                    value = self._constant(None, torch.tensor(float(value)), f"{layer.name}_{port.name}")
+                    value = self._constant(None, torch.tensor(float(value)),
+                                           f"{layer.name}_{port.name}")
                 src = self._tensor(value)
+                if src in wired:  # torch.cat([x, x]): one edge per source, so a junction
+                    junction = self.graph.add("identity", self._name(f"{layer.name}_{port.name}"))
+                    self.graph.connect(src[0], junction.id, src[1], "x")
+                    src = (junction.id, "y")
+                wired.add(src)
                 self.graph.connect(src[0], layer.id, src[1], port.name)
         if module is not None:
             for key, tensor in module.state_dict().items():
@@ -261,6 +300,17 @@ class _Builder:
         self.const_shapes[key] = shape
         return key
 
+    def _helper_name(self, node: torch.fx.Node) -> str:
+        """A NetCanvas helper module traced through (`self.add1 = Add()` in `netcanvas code`
+        output) names the first layer it makes, so names survive the round trip."""
+        stack = node.meta.get("nn_module_stack") or {}
+        if stack:
+            path, (_, cls) = list(stack.items())[-1]
+            if cls.__name__ in _helper_classes() and path not in self.helper_paths:
+                self.helper_paths.add(path)
+                return path.replace(".", "_")
+        return node.name
+
     def _candidates(self, node: torch.fx.Node) -> list[_Form]:
         _, functions, methods = _forms()
         if node.op == "call_module":
@@ -292,8 +342,12 @@ class _Builder:
                 values[name[1:]] = tuple(self._value(a) for a in node.args[i:])
                 break
             self._put(name, arg, spec_ports, tensors, values)
+        defaults = _call_defaults(node)
+        ignored = {p for p, n in zip(defaults.get("*", ()), names) if n == "-"}
         for name, arg in node.kwargs.items():
             if name not in names and f"*{name}" not in names:
+                if name in ignored or name in defaults and _same(defaults[name], arg):
+                    continue  # torch.fx records F.relu's inplace=False, softmax's _stacklevel
                 raise _Unmapped(f"argument {name}={arg!r} is not supported")
             self._put(name, arg, spec_ports, tensors, values)
         return tensors, values
@@ -339,6 +393,24 @@ def _attributes(module: nn.Module) -> dict:
                 value = value is not None
             values[name] = tuple(value) if isinstance(value, (list, torch.Size)) else value
     return values
+
+
+def _call_defaults(node: torch.fx.Node) -> dict:
+    """The keyword defaults of the function a call_function node calls, where Python can
+    read them, and under "*" its parameter names in order."""
+    if node.op != "call_function":
+        return {}
+    try:
+        signature = inspect.signature(node.target)
+    except (TypeError, ValueError):
+        return {}
+    defaults = {k: p.default for k, p in signature.parameters.items() if p.default is not p.empty}
+    defaults["*"] = tuple(signature.parameters)  # the order, for the form's ignored ("-") slots
+    return defaults
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b
 
 
 def _fetch(gm: torch.fx.GraphModule, target: str) -> torch.Tensor:
