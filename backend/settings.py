@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from netcanvas.backend.catalogue import DATASETS, option_defaults  # noqa: F401 (re-exported)
+from netcanvas.backend.optimizers import OPTIMIZERS
 from netcanvas.backend.registry.spec import Param, ParamError
 
-OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
 PRECISIONS = ("fp32", "bf16", "fp16")
 ADVERSARIAL = ("none", "fgsm", "pgd")
