@@ -47,6 +47,7 @@ def test_each_task_trains_and_shows_its_evaluation_view(qtbot, window, stem):  #
     dock.tabs.setCurrentWidget(data)
     qtbot.waitUntil(lambda: data.preview.currentWidget() is data.grid, timeout=RUN_TIMEOUT_MS)
     assert "targets" in data.summary.text()
+    qtbot.wait(200)  # the summary's new height laid out before the screenshot
     assert dock.grab().save(str(SHOTS / f"{stem}-data.png"))
     try_it(qtbot, dock, stem)
 
