@@ -84,3 +84,24 @@ def test_python_import_asks_before_running_the_file(window, isolated, monkeypatc
     before = window.document
     _file_menu_action(window, "&Import…").trigger()
     assert asked == [isolated / "net.py"] and window.document is before
+
+
+def test_import_asks_before_replacing_a_project_or_its_weights(window, isolated, monkeypatch):
+    """Issue 29: the implicit PROJECT.safetensors is never replaced without a question."""
+    _residual_onnx(isolated / "residual.onnx")
+    (isolated / "imported.safetensors").write_text("mine")
+    monkeypatch.setattr(importing, "ask_model_path", lambda parent, folder: str(
+        isolated / "residual.onnx"))
+    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: str(
+        isolated / "imported"))
+    asked = []
+    monkeypatch.setattr(importing, "ask_replace", lambda parent, paths: asked.append(paths))
+    before = window.document
+    _file_menu_action(window, "&Import…").trigger()
+    assert asked == [[isolated / "imported.safetensors"]] and window.document is before
+    assert (isolated / "imported.safetensors").read_text() == "mine"
+    assert not (isolated / "imported.netcanvas").exists()
+    monkeypatch.setattr(importing, "ask_replace", lambda parent, paths: True)
+    _file_menu_action(window, "&Import…").trigger()
+    assert window.document.path == isolated / "imported.netcanvas"
+    assert (isolated / "imported.safetensors").read_bytes() != b"mine"
