@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from netcanvas.backend.blocks.declared import check_exposed_fields, check_references
 from netcanvas.backend.blocks.definition import (
     OPS,
     BlockDef,
@@ -24,7 +25,6 @@ from netcanvas.backend.blocks.definition import (
     Test,
     check_block_name,
 )
-from netcanvas.backend.blocks.declared import check_exposed_fields, check_references
 from netcanvas.backend.blocks.size import ExpansionError, check_size, definition_sizes
 from netcanvas.backend.echo import brief
 from netcanvas.backend.graph import BLOCK, GraphError, topo_sort

@@ -9,6 +9,7 @@ same corpus, so a failure names a case that reproduces.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import random
 from collections.abc import Iterator
@@ -227,7 +228,7 @@ def _node(name: str, type_id: str, params: dict | None = None) -> dict:
 def _chain(names_types: list[tuple[str, str, dict]]) -> dict:
     nodes = [_node(n, t, p) for n, t, p in names_types]
     edges = [{"src": a["id"], "src_port": "y", "dst": b["id"], "dst_port": "x"}
-             for a, b in zip(nodes, nodes[1:])]
+             for a, b in itertools.pairwise(nodes)]
     return {"nodes": nodes, "edges": edges}
 
 

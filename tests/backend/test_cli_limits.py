@@ -86,9 +86,9 @@ def test_ctrl_c_stops_attack_and_lr_find_cleanly(digits_model, monkeypatch):  # 
                   "--device", "cpu"],
                  ["lr-find", str(digits_model / "lenet.netcanvas"), "--steps", "50",
                   "--device", "cpu"]):
-        status, out, err = run_cli(argv)
-        assert status == 1 and err.strip().splitlines() == [f"netcanvas {argv[0]}: error: "
-                                                            "cancelled"], (argv[0], err)
+        status, _, err = run_cli(argv)
+        cancelled = f"netcanvas {argv[0]}: error: cancelled"
+        assert status == 1 and err.strip().splitlines() == [cancelled], (argv[0], err)
 
 
 def test_progress_is_shown_on_a_terminal_only():

@@ -177,7 +177,7 @@ def test_metainfo_passes_appstreamcli_validate_pedantic():
 
 # ---- hostile folders (issue 29) ----------------------------------------------------------
 def test_install_replaces_a_link_at_its_paths_and_never_writes_through_it(xdg, tmp_path):
-    data, config = xdg
+    data, _ = xdg
     victim = tmp_path / "precious.txt"
     victim.write_text("the user's file")
     files = installed_files(data)
@@ -211,7 +211,7 @@ def test_a_linked_mimeapps_list_is_refused_by_name_and_left_alone(xdg, tmp_path,
 
 
 def test_a_mimeapps_list_that_is_not_utf8_keeps_its_bytes(xdg, capsys):
-    data, config = xdg
+    _, config = xdg
     config.mkdir(parents=True)
     theirs = b"[Default Applications]\ntext/x-caf\xe9=caf\xe9.desktop;\n\n[Added Associations]\n"
     (config / "mimeapps.list").write_bytes(theirs)

@@ -28,6 +28,7 @@ from fuzz_corpus import (
     source,
 )
 from netcanvas.backend.cli import main
+from process_tree import no_process_left  # noqa: F401 -- a fixture
 
 CASE_SECONDS = 10  # watchdog per case: a hang, not a timing assert
 MAX_LINE = 1000  # an error line longer than this echoes too much
@@ -277,6 +278,7 @@ def netcanvas(*argv: str, **kw) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("no_process_left")
 def test_a_sample_through_real_processes(cases, tmp_path):
     fifo = tmp_path / "pipe.netcanvas"
     os.mkfifo(fifo)
@@ -290,6 +292,7 @@ def test_a_sample_through_real_processes(cases, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("no_process_left")
 def test_check_piped_into_head_ends_quietly():
     example = "resources/examples/resnet18.netcanvas"
     run = subprocess.run(f"{sys.executable} -m netcanvas check {example} | head -1",
