@@ -11,7 +11,7 @@ from netcanvas.app import files
 from test_app_support import *  # fixtures: window, isolated
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
-from fuzz_corpus import block_bomb  # noqa: E402 -- the generator the fuzz test uses
+from fuzz_corpus import block_bomb
 
 
 def test_a_bomb_project_is_refused_with_its_count_and_the_document_kept(window, isolated,
