@@ -77,6 +77,7 @@ class _CtrlC(Progress):
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_attack_and_lr_find_cleanly(digits_model, monkeypatch):  # noqa: F811
     monkeypatch.setattr(attack_cli, "Progress", _CtrlC)
     monkeypatch.setattr(lr_find_cli, "Progress", _CtrlC)
@@ -84,7 +85,7 @@ def test_ctrl_c_stops_attack_and_lr_find_cleanly(digits_model, monkeypatch):  # 
              str(digits_model / "lenet.safetensors")]
     for argv in (["attack", *model, "--method", "pgd", "--eps", "0.1,0.2,0.3", "--steps", "2",
                   "--device", "cpu"],
-                 ["lr-find", str(digits_model / "lenet.netcanvas"), "--steps", "50",
+                 ["lr-find", str(digits_model / "lenet.netcanvas"), "--steps", "5",
                   "--device", "cpu"]):
         status, _, err = run_cli(argv)
         cancelled = f"netcanvas {argv[0]}: error: cancelled"
