@@ -87,7 +87,7 @@ def test_ctrl_c_stops_attack_and_lr_find_cleanly(digits_model, monkeypatch):  # 
                   "--device", "cpu"],
                  ["lr-find", str(digits_model / "lenet.netcanvas"), "--steps", "5",
                   "--device", "cpu"]):
-        status, _, err = run_cli(argv)
+        status, _, err = run_cli(argv, seconds=120)  # real work before the Ctrl-C
         cancelled = f"netcanvas {argv[0]}: error: cancelled"
         assert status == 1 and err.strip().splitlines() == [cancelled], (argv[0], err)
 
