@@ -380,3 +380,9 @@ def test_hostile_csv_rows_and_png_files_are_refused_by_predict(digits_model, com
         problems.append(refused_in_one_line(label, status, out, err))
     problems = [p for p in problems if p]
     assert not problems, "\n".join(problems)
+
+
+def test_the_memory_limit_stops_what_a_bomb_would_allocate():
+    with memory_limit(), pytest.raises(MemoryError):
+        bytearray(MEMORY_HEADROOM + 2**30)  # a case that tries this fails, the machine lives
+    bytearray(2**28)  # and the limit is lifted afterwards
