@@ -181,11 +181,13 @@ def node_labels(graph: Graph, result: CircuitResult) -> dict[str, str]:
 
 
 def split_sample(split, index: int, input_shapes) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-    """Sample `index` of a dataset split as (one tensor per Input, target), batch of one."""
+    """Sample `index` of a dataset split as (one tensor per Input, target), batch of one; a
+    dataset with several targets gives its first."""
     from netcanvas.backend.training.batches import input_tensors
 
     n = len(split)
     if not 0 <= index < n:
         raise CircuitError(f"sample {index} is out of range: the split has {n} samples")
     xs = input_tensors(split.x, input_shapes)
-    return tuple(x[index:index + 1] for x in xs), split.y[index:index + 1]
+    y = split.y[0] if isinstance(split.y, tuple) else split.y
+    return tuple(x[index:index + 1] for x in xs), y[index:index + 1]
