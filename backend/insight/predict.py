@@ -115,14 +115,17 @@ class Predictor:
 
     def test_samples(self, dataset=None) -> tuple[torch.Tensor, torch.Tensor]:
         """The test split in raw units and its labels: `dataset` (already loaded) or the
-        project's dataset loaded anew."""
+        project's dataset loaded anew. With several inputs or targets: the first input and
+        the first class target (else the first target)."""
         if dataset is None:
             dataset = _load(self.project)
-        x = dataset.test.x
+        x = dataset.test.xs()[0]
         if dataset.mean is not None:
             shape = (1, -1) + (1,) * (x.dim() - 2)
             x = x * dataset.std.reshape(shape) + dataset.mean.reshape(shape)
-        return x, dataset.test.y
+        ys = dataset.test.ys()
+        first = next((i for i, t in enumerate(dataset.targets) if t.kind == "class"), 0)
+        return x, ys[first]
 
 
 def from_run(run: Run, which: str = "best") -> Predictor:
