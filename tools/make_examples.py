@@ -380,20 +380,21 @@ def vit_digits() -> Project:
     net = Net("vit_digits")
     x = net.layer("input", name="image", shape=(1, 8, 8))
     x = net.block("ViTStem", x, name="stem", patch_size=(2, 2), d_model=64)
-    x = net.block("TransformerEncoder", x, name="encoder", repeat=3, d_model=64, heads=4,
+    x = net.block("TransformerEncoder", x, name="encoder", repeat=2, d_model=64, heads=4,
                   mlp_dim=128, dropout=0.1)
     net.wrap()
     transformer_head(net, x, 10)
     return net.project(DIGITS, TrainingSettings(optimizer="adamw", lr=2e-3, weight_decay=0.05,
-                                                batch_size=64, epochs=40),
+                                                batch_size=32, epochs=40, schedule="cosine",
+                                                warmup_epochs=2),
                        "A tiny vision transformer on the 8x8 digits: 2x2 patches make 16 tokens, "
-                       "a class token and learned positions are added, three pre-norm encoder "
-                       "blocks (Repeat x3) attend across them, and the class token's final "
+                       "a class token and learned positions are added, two pre-norm encoder "
+                       "blocks (Repeat x2) attend across them, and the class token's final "
                        "state is classified. Try it shows each head's attention over the patches.")
 
 
 RECALL = DatasetConfig(name="recall", normalize=False)
-RECALL_TRAINING = TrainingSettings(optimizer="adamw", lr=2e-3, batch_size=64, epochs=30)
+RECALL_TRAINING = TrainingSettings(optimizer="adamw", lr=2e-3, batch_size=64, epochs=12)
 
 
 def transformer_recall() -> Project:
