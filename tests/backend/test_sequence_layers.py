@@ -168,3 +168,24 @@ def test_transformer_encoder_blocks_stack_with_repeat(block, tmp_path):
     model = compile_graph(g)
     assert len(model.module.encoder) == 3
     assert export_onnx(model, tmp_path / "vit.onnx").rel_diff < 1e-5
+
+
+def test_attention_maps_of_one_sample_leave_the_model_as_it_was():
+    from netcanvas.backend.insight.attention import attention_maps, patch_grid
+    from netcanvas.backend.insight.predict import Predictor
+    from netcanvas.backend.runs import DataInfo
+
+    g = Graph()
+    attn = g.add("multihead_attention", "attn", num_heads=2)
+    g.connect(g.add("input", "x", shape=(5, 8)), attn)
+    g.connect(attn, g.add("output", "out", loss="none"))  # weights unwired: y alone
+    model = compile_graph(g)
+    predictor = Predictor(model, DataInfo(input_scale=1.0), "test", None)
+    x = torch.randn(5, 8)
+    before = predictor.outputs(x)
+    (found,) = attention_maps(predictor, x)
+    assert found.layer == "attn" and found.weights.shape == (2, 5, 5)
+    assert found.weights.sum(-1) == pytest.approx(1.0, abs=1e-5)
+    assert model.module.attn.return_weights is False
+    assert torch.equal(predictor.outputs(x), before)
+    assert patch_grid(predictor) is None  # not an image model
