@@ -130,6 +130,8 @@ class _Builder:
         self.tensors: dict[torch.fx.Node, tuple[str, str]] = {}  # value -> (node id, port)
         self.multi: dict[torch.fx.Node, str] = {}  # a layer call returning several outputs
         self.scalars: dict[torch.fx.Node, object] = {}  # sizes: ints, BATCH, tuples of them
+        # An LSTM's (h_n, c_n) ("states") or a recurrent layer's h_n: (layer id, which).
+        self.recurrent: dict[torch.fx.Node, tuple[str, str]] = {}
         self.failed: set[torch.fx.Node] = set()
 
     # ---- one fx node ------------------------------------------------------------------
@@ -174,9 +176,33 @@ class _Builder:
             return True
         if node.target is operator.getitem and node.args[0] in self.multi:
             layer = self.graph.nodes[self.multi[node.args[0]]]
+            if layer.type_id in RECURRENT and node.args[1] == 1:  # every layer's final state
+                self.recurrent[node] = (layer.id, "states" if layer.type_id == "lstm" else "h_n")
+                return True
             self.tensors[node] = (layer.id, layer.spec.outputs[node.args[1]].name)
             return True
+        if node.target is operator.getitem and node.args[0] in self.recurrent:
+            self._recurrent_item(node)
+            return True
         return False
+
+    def _recurrent_item(self, node: torch.fx.Node) -> None:
+        """`(h_n, c_n)[0]` is h_n; `h_n[-1]`, the last layer's final state, is the layer's
+        "h" port (one direction; both directions' states come joined only from the port)."""
+        layer_id, which = self.recurrent[node.args[0]]
+        layer, index = self.graph.nodes[layer_id], node.args[1]
+        if not node.users:  # `_, (h, _) = lstm(x)` unpacks what it never uses
+            return
+        if which == "states":
+            if index != 0:
+                raise _Unmapped("the LSTM's cell state c_n has no NetCanvas port; use h_n[-1]")
+            self.recurrent[node] = (layer_id, "h_n")
+            return
+        last = layer.params["num_layers"] - 1
+        if layer.params["bidirectional"] or index not in (-1, last):
+            raise _Unmapped(f"only h_n[-1] of a one-direction {layer.spec.title} imports (the "
+                            "last layer's final state: the layer's 'h' port)")
+        self.tensors[node] = (layer_id, "h")
 
     def _layer(self, node: torch.fx.Node) -> None:
         found = self._find(node)
@@ -273,11 +299,18 @@ class _Builder:
             return self.graph.unique_name(name)
 
 
+RECURRENT = ("lstm", "gru")
+
+
 def _attributes(module: nn.Module) -> dict:
     """The module's constructor arguments, read back from its attributes of the same names
     (what torch's own modules keep); bias as a bool."""
     values = {}
-    for name in list(inspect.signature(type(module).__init__).parameters)[1:]:
+    names = list(inspect.signature(type(module).__init__).parameters)[1:]
+    if names == ["args", "kwargs"]:  # nn.LSTM, nn.GRU: RNNBase keeps them as attributes
+        names = [k for k, v in vars(module).items() if not k.startswith("_")
+                 and not isinstance(v, (torch.Tensor, nn.Module))]
+    for name in names:
         if hasattr(module, name):
             value = getattr(module, name)
             if name == "bias" and not isinstance(value, bool):
