@@ -168,7 +168,7 @@ class ImportForm:
 # dtype "index", its output, the int64 indices it outputs, a dropout mask (one value per
 # element / per channel), LayerNorm's mean and 1/std per row, the loss's own (an Output).
 SAVED = ("input", "inputs", "index_inputs", "output", "indices", "mask", "channel_mask",
-         "row_stats", "loss")
+         "row_stats", "loss", "ids", "recurrent", "attention")
 # What the doctor's rules (backend/doctor/rules_*.py) know a layer as.
 ROLES = {
     "activation": "a nonlinearity between layers (double-activation, activation before a loss)",

@@ -57,8 +57,8 @@ def layer_graph(type_id: str, params: dict | None = None) -> Graph:
         for port in index_ports:
             g.connect(pool, layer, "indices", port)
     for port in spec.inputs:
-        if index_ports and port.name in ("x", *index_ports):
-            continue
+        if index_ports and port.name in ("x", *index_ports) or port.name not in shapes:
+            continue  # an optional port the example leaves unwired
         for i, shape in enumerate(shapes[port.name] if port.many else [shapes[port.name]]):
             g.connect(g.add("input", f"{port.name}{i}", shape=shape), layer, "y", port.name)
     for port in spec.outputs:

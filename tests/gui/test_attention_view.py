@@ -12,7 +12,7 @@ import pytest
 from netcanvas.app.training.try_tab import TryTab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
-from insight_support import trained_run  # noqa: E402
+from insight_support import trained_run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

@@ -72,8 +72,8 @@ register(LayerSpec(
     inputs=(Port("x", doc=f"the queries {SEQUENCE}"),
             Port("context", optional=True, doc="optional keys and values (N, S, F) for "
                                                "cross-attention"),
-            Port("key_mask", optional=True, discrete=True, doc="optional (N, S): 1 at real keys, 0 at "
-                                                "padding")),
+            Port("key_mask", optional=True, discrete=True,
+                 doc="optional (N, S): 1 at real keys, 0 at padding")),
     outputs=(Port("y", doc="the attended sequence (N, T, F)"),
              Port("weights", doc="attention weights (N, heads, T, S); each row sums to 1")),
     params=(Param("num_heads", "int", 2, "Heads; the features must divide by it.", min=1,
@@ -86,6 +86,7 @@ register(LayerSpec(
     infer_shape=_shape, build=_build,
     build_first_output=lambda p, i: _build(p, i, return_weights=False),
     count_params=_count, macs=_macs, key_params=("num_heads",), module_prefix="attn",
+    saves=("attention",),
     example_inputs={"x": (5, 8), "context": (3, 8), "key_mask": (3,)},
     imports=(ImportForm("nn.MultiheadAttention", read=_read),),
 ))

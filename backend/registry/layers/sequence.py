@@ -73,6 +73,7 @@ register(LayerSpec(
     infer_shape=_embedding_shape, build=_embedding_build,
     count_params=lambda p, i, o: p["num_embeddings"] * p["embedding_dim"], macs=no_macs,
     key_params=("embedding_dim",), module_prefix="embed", example_inputs={"x": (6,)},
+    saves=("ids",),
     imports=(ImportForm("nn.Embedding", read=_read_embedding),),
 ))
 
@@ -133,7 +134,7 @@ def _recurrent(type_id: str, title: str, cls: str, gates: int, doc: str) -> None
         infer_shape=infer, build=build,
         build_first_output=lambda p, i: build(p, i, final_state=False),
         count_params=count, macs=macs, key_params=("hidden_size", "num_layers"),
-        module_prefix=type_id, example_inputs={"x": (5, 4)},
+        module_prefix=type_id, example_inputs={"x": (5, 4)}, saves=("recurrent",),
         imports=(ImportForm(f"nn.{title}", read=read),),
     ))
 
@@ -170,7 +171,7 @@ register(LayerSpec(
     infer_shape=lambda p, i: {"y": _sequence("PositionalEncoding", i)},
     build=_positional_build,
     count_params=lambda p, i, o: numel(single(i)) if p["kind"] == "learned" else 0,
-    key_params=("kind",), module_prefix="pos", example_inputs={"x": (5, 4)},
+    key_params=("kind",), module_prefix="pos", example_inputs={"x": (5, 4)}, saves=(),
 ))
 
 
@@ -190,7 +191,7 @@ register(LayerSpec(
     infer_shape=_class_token_shape,
     build=lambda p, i: _modules().ClassToken(single(i)[-1], p["count"]),
     count_params=lambda p, i, o: p["count"] * single(i)[-1], macs=no_macs,
-    key_params=("count",), module_prefix="cls", example_inputs={"x": (5, 4)},
+    key_params=("count",), module_prefix="cls", example_inputs={"x": (5, 4)}, saves=(),
 ))
 
 
@@ -224,7 +225,8 @@ register(LayerSpec(
     build=lambda p, i: _modules().PatchEmbedding(single(i)[0], p["embed_dim"], p["patch_size"]),
     count_params=_patch_params,
     macs=lambda p, i, o: numel(o["y"]) * single(i)[0] * numel(p["patch_size"]),
-    key_params=("patch_size", "embed_dim"), module_prefix="patch", example_inputs={"x": (3, 8, 8)},
+    key_params=("patch_size", "embed_dim"), module_prefix="patch",
+    example_inputs={"x": (3, 8, 8)}, saves=("input",),
 ))
 
 
@@ -242,12 +244,12 @@ register(LayerSpec(
         "step (a class token's state), the last step (an RNN's summary), or the mean or "
         "maximum over steps. Wire a mask (1 at real steps, 0 at padding) to pool padded "
         "sequences of different lengths correctly.",
-    inputs=(Port("x"), Port("mask", optional=True, discrete=True, doc="optional (N, T): 1 at real steps, "
-                                                       "0 at padding")),
+    inputs=(Port("x"), Port("mask", optional=True, discrete=True,
+                            doc="optional (N, T): 1 at real steps, 0 at padding")),
     outputs=(Port("y"),),
     params=(Param("mode", "choice", "mean", "Which steps make the vector.",
                   choices=("mean", "first", "last", "max")),),
     infer_shape=_pool_shape, build=lambda p, i: _modules().SequencePool(p["mode"]),
     key_params=("mode",), module_prefix="seqpool",
-    example_inputs={"x": (5, 4), "mask": (5,)},
+    example_inputs={"x": (5, 4)}, saves=(),  # the mean over all steps keeps no tensor
 ))

@@ -173,7 +173,8 @@ class Attention(nn.Module):
             q, k, v = nn.functional.linear(x, w, b).chunk(3, dim=-1)
         else:
             q = nn.functional.linear(x, w[:d], None if b is None else b[:d])
-            k, v = nn.functional.linear(context, w[d:], None if b is None else b[d:]).chunk(2, dim=-1)
+            kv = nn.functional.linear(context, w[d:], None if b is None else b[d:])
+            k, v = kv.chunk(2, dim=-1)
         q, k, v = (t.reshape(t.shape[0], t.shape[1], heads, d // heads).transpose(1, 2)
                    for t in (q, k, v))
         scores = q @ k.transpose(-2, -1) * (d // heads) ** -0.5
