@@ -288,9 +288,12 @@ class _Builder:
         if node.op == "call_module":
             module = self.gm.get_submodule(node.target)
             values = _attributes(module)
-            if node.kwargs or len(node.args) > len(spec.inputs):
+            if spec.type_id == "multihead_attention":
+                tensors = _attention_call(node)
+            elif node.kwargs or len(node.args) > len(spec.inputs):
                 raise _Unmapped("called with arguments beyond its tensors")
-            tensors = {port.name: [a] for port, a in zip(spec.inputs, node.args)}
+            else:
+                tensors = {port.name: [a] for port, a in zip(spec.inputs, node.args)}
         else:
             tensors, values = self._bind(found, node)
         try:
@@ -307,6 +310,8 @@ class _Builder:
         for port in spec.inputs:
             got = [self.const_shapes.get(v) or (tuple(_meta_shape(v)[1:]) if isinstance(
                 v, torch.fx.Node) else (1,)) for v in tensors.get(port.name, [])]
+            if port.optional and not got:
+                continue
             shapes[port.name] = got if port.many else (got[0] if got else ())
         return shapes
 
@@ -409,6 +414,27 @@ class _Builder:
 
 
 RECURRENT = ("lstm", "gru")
+def _attention_call(node: torch.fx.Node) -> dict:
+    """`attn(x, x, x)` is self-attention, `attn(x, c, c)` cross-attention over c; masks and
+    head-averaged weights have no NetCanvas form and are refused by name."""
+    names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
+             "average_attn_weights", "is_causal")
+    call = dict(zip(names, node.args)) | dict(node.kwargs)
+    weights_used = any(u.target is operator.getitem and u.args[1] == 1 and u.users
+                       for u in node.users)
+    if weights_used and call.get("average_attn_weights", True):
+        raise _Unmapped("average_attn_weights=True has no NetCanvas equivalent: the "
+                        "weights port gives each head's weights")
+    for name in ("key_padding_mask", "attn_mask", "is_causal"):
+        if call.get(name):
+            raise _Unmapped(f"{name} has no NetCanvas equivalent on import (use the "
+                            "layer's key_mask port or its causal setting)")
+    if call.get("key") is not call.get("value"):
+        raise _Unmapped("keys and values from different tensors have no NetCanvas "
+                        "equivalent: the context port gives both")
+    if call["key"] is call["query"]:
+        return {"x": [call["query"]]}
+    return {"x": [call["query"]], "context": [call["key"]]}
 
 
 def _attributes(module: nn.Module) -> dict:

@@ -113,3 +113,16 @@ class GRUTagger(nn.Module):
     def forward(self, x):
         out, _ = self.gru(x)
         return self.fc(out)
+
+
+class SelfAttention(nn.Module):
+    """nn.MultiheadAttention as a transformer calls it: attn(x, x, x, need_weights=False)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        y, _ = self.attn(x, x, x, need_weights=False)
+        return self.fc(x + y)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from import_models import GRUTagger, LSTMClassifier
+from import_models import GRUTagger, LSTMClassifier, SelfAttention
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.importer.fx_import import ImportProblem, import_fx, trace
 from torch import nn
@@ -24,13 +24,15 @@ def imported_outputs(model: nn.Module, shape: tuple[int, ...]):
 
 
 @pytest.mark.parametrize("cls, shape, layer", [(LSTMClassifier, (7, 8), "lstm"),
-                                               (GRUTagger, (5, 4), "gru")])
+                                               (GRUTagger, (5, 4), "gru"),
+                                               (SelfAttention, (6, 16), "multihead_attention")])
 def test_recurrent_models_import_with_the_same_outputs(cls, shape, layer):
     graph, want, got = imported_outputs(cls(), shape)
     (node,) = [n for n in graph.nodes.values() if n.type_id == layer]
     assert torch.allclose(want, got, atol=1e-5)
     used = {e.src_port for e in graph.edges_from(node.id)}
     assert used == ({"h"} if layer == "lstm" else {"y"})
+    assert len(graph.edges_into(node.id)) == 1  # attn(x, x, x): self-attention, one wire
 
 
 class CellState(nn.Module):
@@ -52,7 +54,17 @@ class TimeFirst(nn.Module):
         return self.gru(x)[0]
 
 
+class Masked(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(4, 2, batch_first=True)
+
+    def forward(self, x):
+        return self.attn(x, x, x, attn_mask=torch.ones(5, 5, dtype=torch.bool).triu(1))[0]
+
+
 @pytest.mark.parametrize("model, message", [
+    (Masked(), "attn_mask has no NetCanvas equivalent"),
     (CellState(), "cell state c_n has no NetCanvas port"),
     (TimeFirst(), "batch_first=False has no NetCanvas equivalent"),
 ])

@@ -52,12 +52,13 @@ def _build(params: dict, inputs: dict, return_weights: bool = True):
 
 
 def _read(values: dict) -> dict:
+    """nn.MultiheadAttention keeps no `bias` attribute: its in_proj_bias comes with the
+    weights (a model without it fails to load them, by name)."""
     only("batch_first", values.get("batch_first"), (True,))
-    only("add_bias_kv", values.get("bias_k") is not None, (False,))
+    only("add_bias_kv", values.get("add_bias_kv", False), (False,))
     only("add_zero_attn", values.get("add_zero_attn", False), (False,))
-    only("kdim", values.get("_qkv_same_embed_dim", True), (True,))
-    return {"num_heads": values["num_heads"], "dropout": values["dropout"],
-            "bias": values.get("in_proj_bias") is not None}
+    only("kdim", values.get("kdim"), (None, values["embed_dim"]))
+    return {"num_heads": values["num_heads"], "dropout": values["dropout"]}
 
 
 register(LayerSpec(
