@@ -174,6 +174,9 @@ class _Builder:
         self.scalars: dict[torch.fx.Node, object] = {}  # sizes: ints, BATCH, tuples of them
         # An LSTM's (h_n, c_n) ("states") or a recurrent layer's h_n: (layer id, which).
         self.recurrent: dict[torch.fx.Node, tuple[str, str]] = {}
+        # A stored (1, count, F) tensor expanded over the batch and put in front: ViT's class
+        # token. The get_attr, then its expand, map to the tensor until the cat takes them.
+        self.tokens: dict[torch.fx.Node, torch.Tensor] = {}
         self.failed: set[torch.fx.Node] = set()
         self.helper_paths: set[str] = set()
         self.const_shapes: dict[object, Shape] = {}  # Constant Tensor nodes' per-sample shapes
@@ -190,8 +193,15 @@ class _Builder:
                 self.tensors[node] = (nid, "y")
             elif node.op == "output":
                 self._outputs(node, output_names)
+            elif node.op == "get_attr" and _class_token_use(node):
+                self.tokens[node] = _fetch(self.gm, node.target)
             elif node.op == "get_attr":
                 self._constant(node, _fetch(self.gm, node.target))
+            elif node.args and (isinstance(node.args[0], (list, tuple)) and node.args[0]
+                                and node.args[0][0] in self.tokens
+                                or isinstance(node.args[0], torch.fx.Node)
+                                and node.args[0] in self.tokens):
+                self._class_token(node)
             elif not self._shape_arithmetic(node):
                 self._layer(node)
         except _Unmapped as exc:
@@ -215,6 +225,29 @@ class _Builder:
             index = node.args[1] if node.op == "call_method" and len(node.args) > 1 else None
             self.scalars[node] = sizes if index is None else sizes[index]
             return True
+        if node.op == "call_method" and node.target == "dim":
+            self.scalars[node] = len(_meta_shape(node.args[0]))
+            return True
+        index = node.args[1] if node.target is operator.getitem else None
+        if (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
+                and index[1] in _STEP_INDEX and node.args[0] in self.tensors
+                and len(_meta_shape(node.args[0])) == 3):
+            mode = _STEP_INDEX[index[1]]  # x[:, 0]: a class token's state
+            layer = self.graph.add("sequence_pool", self._name(node.name), mode=mode)
+            src = self._tensor(node.args[0])
+            self.graph.connect(src[0], layer.id, src[1], "x")
+            self.tensors[node] = (layer.id, "y")
+            return True
+        if node.op == "call_function" and node.target in _SIZE_OPS:
+            args = [self.scalars.get(a, a) if isinstance(a, torch.fx.Node) else a
+                    for a in node.args]
+            if all(isinstance(a, int) for a in args):  # sizes known now: h // patch_size
+                self.scalars[node] = node.target(*args)
+                return True
+        if node.op == "call_function" and node.target is torch._assert:
+            if self.scalars.get(node.args[0]) is not True:
+                raise _Unmapped(f"the check {node.args[1:]!r} fails or depends on the data")
+            return True  # a size check that holds for the shapes imported
         if node.target is operator.getitem and node.args[0] in self.scalars:
             self.scalars[node] = self.scalars[node.args[0]][node.args[1]]
             return True
@@ -229,6 +262,22 @@ class _Builder:
             self._recurrent_item(node)
             return True
         return False
+
+    def _class_token(self, node: torch.fx.Node) -> None:
+        """`token.expand(n, -1, -1)` is remembered; `torch.cat([that, x], dim=1)` becomes a
+        ClassToken layer holding the tensor."""
+        if node.op == "call_method" and node.target == "expand":
+            self.tokens[node] = self.tokens[node.args[0]]
+            return
+        parts = node.args[0]
+        token = self.tokens[parts[0]]
+        if len(parts) != 2 or parts[1] not in self.tensors:
+            raise _Unmapped("a class token joins one sequence: torch.cat([token, x], dim=1)")
+        layer = self.graph.add("class_token", self._name(node.name), count=token.shape[1])
+        src = self._tensor(parts[1])
+        self.graph.connect(src[0], layer.id, src[1], "x")
+        self.weights[f"{layer.name}.token"] = token.detach().float().cpu().contiguous()
+        self.tensors[node] = (layer.id, "y")
 
     def _recurrent_item(self, node: torch.fx.Node) -> None:
         """`(h_n, c_n)[0]` is h_n; `h_n[-1]`, the last layer's final state, is the layer's
@@ -414,6 +463,27 @@ class _Builder:
 
 
 RECURRENT = ("lstm", "gru")
+# Arithmetic on known sizes (ints; not the batch), done at import: `n_h = h // p`, `h == 224`.
+_STEP_INDEX = {0: "first", -1: "last"}  # x[:, i] of a sequence
+_SIZE_OPS = {operator.floordiv, operator.mul, operator.add, operator.sub, operator.eq,
+             operator.ne}
+def _class_token_use(node) -> bool:
+    """A get_attr only expanded over the batch (`token.expand(n, -1, -1)`) and put first in a
+    torch.cat along dim 1; or such an expand itself."""
+    if not isinstance(node, torch.fx.Node):
+        return False
+    if node.op == "get_attr":
+        return bool(node.users) and all(_class_token_use(u) for u in node.users)
+    if node.op != "call_method" or node.target != "expand":
+        return False
+    if tuple(node.args[2:]) != (-1, -1) or len(node.users) != 1:
+        return False
+    (cat,) = node.users
+    dim = cat.kwargs.get("dim", cat.args[1] if len(cat.args) > 1 else 0)
+    return (cat.target is torch.cat and dim == 1 and isinstance(cat.args[0], (list, tuple))
+            and cat.args[0][0] is node)
+
+
 def _attention_call(node: torch.fx.Node) -> dict:
     """`attn(x, x, x)` is self-attention, `attn(x, c, c)` cross-attention over c; masks and
     head-averaged weights have no NetCanvas form and are refused by name."""
