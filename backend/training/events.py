@@ -17,6 +17,7 @@ class Started:
     epochs: int
     steps_per_epoch: int
     num_params: int
+    trainable_params: int | None = None  # fewer than num_params when nodes are frozen
 
 
 @dataclass

@@ -1,0 +1,251 @@
+"""Weights as a starting point: a run starts from an import's weights, a finished run or a
+weights file instead of random ones.
+
+Tensors are matched to the compiled model by state-dict key (`<node name>.<parameter>`, so
+by node name) and shape. A tensor that fits is loaded; one the model lacks is new
+(initialised as usual); one whose shape differs is kept in part where the layer only grew
+(a widened layer: old units copied, the new units' outgoing weights start at zero so the
+network computes what it did: function-preserving, Net2Net-style) and otherwise left out
+with the reason. A new square layer (n -> n Linear, a same-size Conv) is initialised to the
+identity when asked (`identity_new`), so inserting it leaves the network's function as it
+was. The data's normalisation and class labels recorded with a run come along.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from netcanvas.backend.shapes import format_shape
+
+IMPORT = "import"  # `--init-from import`: the weights saved beside the project by `netcanvas import`
+KEPT, PARTLY, NEW = "kept", "partly", "new"
+
+
+class InitError(ValueError):
+    """Weights that cannot be used as a starting point; the message says why."""
+
+
+@dataclass
+class InitSource:
+    """Where starting weights come from: tensors by state-dict key, and what the run that
+    made them knew of its data (a runs.DataInfo, or None)."""
+
+    label: str
+    tensors: dict[str, torch.Tensor]
+    data: object = None
+    identity_new: bool = False  # a new square layer starts as the identity (edit and continue)
+
+
+@dataclass
+class InitReport:
+    """What a start from weights did, per state-dict key; also the event the trainer emits
+    before training starts."""
+
+    source: str
+    loaded: list[str] = field(default_factory=list)
+    partly: list[str] = field(default_factory=list)  # grew: the old part kept
+    identity: list[str] = field(default_factory=list)  # new, initialised to the identity
+    new: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
+    unused: list[str] = field(default_factory=list)  # in the source, not in the model
+    notes: list[str] = field(default_factory=list)  # normalisation, class labels
+    start_metrics: dict[str, float] = field(default_factory=dict)  # validation, before step 1
+
+    def fates(self) -> dict[str, str]:
+        """Per node (the key's first part): kept, partly or new."""
+        out: dict[str, set[str]] = {}
+        for keys, fate in ((self.loaded, KEPT), (self.partly, PARTLY), (self.identity, PARTLY),
+                           (self.new, NEW), ([k for k, _ in self.mismatched], NEW)):
+            for key in keys:
+                out.setdefault(key.split(".")[0], set()).add(fate)
+        return {node: next(iter(f)) if len(f) == 1 else PARTLY for node, f in out.items()}
+
+    def lines(self) -> list[str]:
+        """The report as a user reads it, one line each."""
+        fates = self.fates()
+        by = {fate: sorted(n for n, f in fates.items() if f == fate) for fate in (KEPT, PARTLY, NEW)}
+        text = [f"weights from {self.source}: {len(self.loaded)} tensors loaded, "
+                f"{len(self.partly)} kept in part, {len(self.new) + len(self.identity)} new, "
+                f"{len(self.mismatched)} did not fit"]
+        for fate, title in ((KEPT, "keep their weights"), (PARTLY, "kept in part"),
+                            (NEW, "initialised anew")):
+            if by[fate]:
+                text.append(f"  {title}: {', '.join(by[fate])}")
+        text += [f"  did not fit: {key}: {why}" for key, why in self.mismatched]
+        if self.unused:
+            text.append(f"  not used (no such node here): {', '.join(self.unused[:8])}"
+                        + (f" and {len(self.unused) - 8} more" if len(self.unused) > 8 else ""))
+        text += [f"  {note}" for note in self.notes]
+        if self.start_metrics:
+            text.append("  before training: " + "  ".join(
+                f"val_{k} {v:.4g}" for k, v in self.start_metrics.items()))
+        return text
+
+
+# ---- reading a source -------------------------------------------------------------------
+def read_source(spec: str | os.PathLike, project_path=None, which: str = "best") -> InitSource:
+    """The weights `spec` names: "import" (the PROJECT.safetensors `netcanvas import` wrote
+    beside `project_path`), a run folder (its `which` epoch: "best" or "last"), a checkpoint
+    folder or checkpoint.json, or a .safetensors file."""
+    from netcanvas.backend.runs import RUN_JSON, Run
+    from netcanvas.backend.training.checkpoint import (
+        CHECKPOINT_JSON,
+        CheckpointError,
+        load_checkpoint,
+        prefixed,
+    )
+
+    if which not in ("best", "last"):
+        raise InitError(f"which epoch must be best or last, not {which!r}")
+    if str(spec) == IMPORT:
+        if project_path is None:
+            raise InitError("'import' needs a saved project: its weights sit beside it")
+        from netcanvas.backend.importer.save import weights_path
+        path = weights_path(project_path)
+        if not path.is_file():
+            raise InitError(f"no imported weights at {path} (made by netcanvas import)")
+    else:
+        path = Path(spec)
+    if not path.exists():
+        raise InitError(f"no weights at {path}")
+    data = None
+    try:
+        if path.is_dir() and (path / RUN_JSON).is_file():
+            run = Run.load(path)
+            data = run.data
+            if not run.usable:
+                raise InitError(f"{path}: {run.label} has no completed epoch: no weights")
+            _meta, tensors = load_checkpoint(run.checkpoint_dir)
+            label = f"{run.label} ({path})"
+        elif path.is_dir() or path.name == CHECKPOINT_JSON:
+            _meta, tensors = load_checkpoint(path)
+            label = str(path)
+        else:
+            from safetensors.torch import load_file
+            tensors, label = load_file(str(path)), str(path)
+    except CheckpointError as exc:
+        raise InitError(f"{path}: {exc}") from None
+    except InitError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- safetensors raises its own error types
+        raise InitError(f"{path}: not a weights file, run or checkpoint ({exc})") from None
+    if any(k.startswith(("best/", "model/")) for k in tensors):
+        best = prefixed(tensors, "best/") if which == "best" else {}
+        tensors = best or prefixed(tensors, "model/")
+        label += f", {which if best or which == 'last' else 'last'} epoch"
+    return InitSource(label, tensors, data)
+
+
+# ---- applying it --------------------------------------------------------------------------
+def apply_source(module: torch.nn.Module, source: InitSource) -> InitReport:
+    """Load what fits of `source` into `module` (in place) and say what happened."""
+    report = InitReport(source.label)
+    state = module.state_dict()
+    with torch.no_grad():
+        grown: list[tuple[str, tuple[int, ...]]] = []  # (key, old shape): widened tensors
+        for key, target in state.items():
+            got = source.tensors.get(key)
+            if got is None:
+                report.new.append(key)
+                continue
+            if tuple(got.shape) == tuple(target.shape):
+                target.copy_(got.to(target.dtype))
+                report.loaded.append(key)
+            elif _grew(got.shape, target.shape):
+                target[tuple(slice(0, n) for n in got.shape)] = got.to(target.dtype)
+                grown.append((key, tuple(got.shape)))
+                report.partly.append(key)
+            else:
+                report.mismatched.append(
+                    (key, f"shape {format_shape(tuple(got.shape))} in the source, "
+                          f"{format_shape(tuple(target.shape))} here"))
+        _silence_new_inputs(state, grown)
+        if source.identity_new:
+            _identity_new(module, report)
+    report.unused = sorted(set(source.tensors) - set(state))
+    return report
+
+
+def _grew(old, new) -> bool:
+    return len(old) == len(new) and all(o <= n for o, n in zip(old, new)) and tuple(old) != tuple(new)
+
+
+def _silence_new_inputs(state: dict, grown: list[tuple[str, tuple[int, ...]]]) -> None:
+    """A weight whose input dimension (dim 1) grew reads units that did not exist: their
+    columns start at zero, so the widened network computes the old function."""
+    for key, old in grown:
+        target = state[key]
+        if key.endswith(".weight") and target.dim() >= 2 and target.shape[1] > old[1]:
+            target[:, old[1]:].zero_()
+
+
+def _identity_new(module: torch.nn.Module, report: InitReport) -> None:
+    new = set(report.new)
+    for name, child in module.named_modules():
+        key = f"{name}.weight"
+        if key not in new or not _square(child):
+            continue
+        w = child.weight
+        w.zero_()
+        if isinstance(child, torch.nn.Linear):
+            w.copy_(torch.eye(w.shape[0], dtype=w.dtype))
+        else:
+            centre = tuple(k // 2 for k in child.kernel_size)
+            for c in range(w.shape[0]):
+                w[(c, c, *centre)] = 1.0
+        if child.bias is not None:
+            child.bias.zero_()
+        moved = [k for k in report.new if k.startswith(f"{name}.")]
+        report.new = [k for k in report.new if k not in moved]
+        report.identity += moved
+
+
+def _square(m: torch.nn.Module) -> bool:
+    """A layer that maps a tensor to one of the same shape and can be the identity."""
+    if isinstance(m, torch.nn.Linear):
+        return m.in_features == m.out_features
+    if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)):
+        return (m.in_channels == m.out_channels and m.groups == 1
+                and all(s == 1 for s in m.stride) and all(d == 1 for d in m.dilation)
+                and all(k % 2 == 1 for k in m.kernel_size)
+                and tuple(m.padding) == tuple(k // 2 for k in m.kernel_size))
+    return False
+
+
+def adopt_data(dataset, source: InitSource, report: InitReport):
+    """`dataset` normalised with the statistics the source was trained with (so the weights
+    see inputs as they did; a copy, the loaded dataset may be shared), noting where the
+    class labels differ."""
+    import dataclasses
+
+    from netcanvas.backend.data.types import Split
+
+    info = source.data
+    if info is None:
+        return dataset
+    if (info.mean is not None and dataset.mean is not None
+            and tuple(info.sample_shape) == tuple(dataset.sample_shape)
+            and not isinstance(dataset.train.x, (list, tuple))):
+        scale = float(dataset.extra.get("input_scale", 1.0))
+        mean = torch.tensor(info.mean, dtype=torch.float32) * scale
+        std = torch.tensor(info.std, dtype=torch.float32) * scale
+        if mean.numel() == dataset.mean.numel():
+            def renormalised(split):
+                shape = (1, -1) + (1,) * (split.x.dim() - 2)
+                x = split.x * dataset.std.reshape(shape) + dataset.mean.reshape(shape)
+                return Split((x - mean.reshape(shape)) / std.reshape(shape), split.y)
+            dataset = dataclasses.replace(
+                dataset, train=renormalised(dataset.train), val=renormalised(dataset.val),
+                test=renormalised(dataset.test), mean=mean, std=std)
+            report.notes.append("normalisation: the source run's mean and std")
+    if info.class_names and dataset.task == "classification":
+        if list(info.class_names) == list(dataset.class_names):
+            report.notes.append(f"class labels: {', '.join(info.class_names)} (as the source)")
+        else:
+            report.notes.append(f"class labels: the source was trained on "
+                                f"{', '.join(info.class_names)}; this data has "
+                                f"{', '.join(dataset.class_names)}")
+    return dataset
