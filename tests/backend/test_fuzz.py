@@ -22,7 +22,8 @@ CASE_SECONDS = 10  # watchdog per case: a hang, not a timing assert
 MAX_LINE = 1000  # an error line longer than this echoes too much
 # Cases (by label, after any "source: " prefix) no loader may accept.
 MUST_REFUSE = ("truncated", "raw ", "format_version", "version 0", "nested", "name of",
-               "type of", "position __", "input shape ['__", "out_features __", "kernel_size __")
+               "type of", "position __", "input shape ['__", "out_features __", "kernel_size __",
+               "node training")
 
 
 class Hang(Exception):
