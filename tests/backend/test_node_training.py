@@ -148,3 +148,25 @@ def test_everything_frozen_fails_with_a_message():
     result = Trainer(p, blobs()).run()
     assert result.failed is not None and "every node with weights is frozen" in \
         result.failed.message
+
+
+def test_new_task_replaces_the_head_freezes_before_it_and_undoes_in_one_step():
+    from netcanvas.backend.graph.head import new_task
+    from netcanvas.backend.project_io import load_project
+    from test_import import EXAMPLES
+
+    p = load_project(EXAMPLES / "lenet_digits.netcanvas")
+    g = p.graph
+    before = p.graph.to_dict()
+    edit = new_task(g, 5, freeze=True)
+    edit.apply(g)
+    head = g.by_name("head1")
+    assert g.by_name("fc2") is None and head.params["out_features"] == 5
+    assert [g.node(e.dst).name for e in g.edges_from(head.id)] == ["logits"]
+    assert [g.node(e.src).name for e in g.edges_into(head.id)] == ["relu3"]
+    frozen = sorted(n.name for n in g.nodes.values() if n.training.get("trainable") is False)
+    assert frozen == ["conv1", "conv2", "fc1"] and head.training == {}
+    edit.revert(g)
+    assert g.to_dict() == before
+    with pytest.raises(Exception, match="at least 1 class"):
+        new_task(g, 0)
