@@ -140,32 +140,65 @@ def read_source(spec: str | os.PathLike, project_path=None, which: str = "best")
 
 
 # ---- applying it --------------------------------------------------------------------------
+def plan(module: torch.nn.Module, shapes: dict[str, tuple[int, ...]], label: str = "",
+         identity_new: bool = False) -> InitReport:
+    """What loading tensors of these `shapes` (by key) into `module` would do, without
+    touching a weight: `module` may live on the meta device (the canvas's marks)."""
+    report = InitReport(label)
+    state = module.state_dict()
+    for key, target in state.items():
+        got = shapes.get(key)
+        if got is None:
+            report.new.append(key)
+        elif tuple(got) == tuple(target.shape):
+            report.loaded.append(key)
+        elif _grew(got, target.shape):
+            report.partly.append(key)
+        else:
+            report.mismatched.append(
+                (key, f"shape {format_shape(tuple(got))} in the source, "
+                      f"{format_shape(tuple(target.shape))} here"))
+    if identity_new:
+        new = set(report.new)
+        for name, child in module.named_modules():
+            if f"{name}.weight" in new and _square(child):
+                moved = [k for k in report.new if k.startswith(f"{name}.")]
+                report.new = [k for k in report.new if k not in moved]
+                report.identity += moved
+    report.unused = sorted(set(shapes) - set(state))
+    return report
+
+
+def fates_after_edit(graph, shapes: dict[str, tuple[int, ...]]) -> dict[str, str]:
+    """Node name -> kept / partly / new: how an edited `graph` would start from weights of
+    these `shapes` (edit and continue; new square layers as the identity). Built on the meta
+    device: no memory, no initialisation. {} while the graph does not compile."""
+    from netcanvas.backend.compiler import CompileError, compile_graph
+
+    try:
+        module = compile_graph(graph, device="meta").module
+    except CompileError:
+        return {}
+    return plan(module, shapes, identity_new=True).fates()
+
+
 def apply_source(module: torch.nn.Module, source: InitSource) -> InitReport:
     """Load what fits of `source` into `module` (in place) and say what happened."""
-    report = InitReport(source.label)
+    report = plan(module, {k: tuple(v.shape) for k, v in source.tensors.items()}, source.label,
+                  source.identity_new)
     state = module.state_dict()
     with torch.no_grad():
-        grown: list[tuple[str, tuple[int, ...]]] = []  # (key, old shape): widened tensors
-        for key, target in state.items():
-            got = source.tensors.get(key)
-            if got is None:
-                report.new.append(key)
-                continue
-            if tuple(got.shape) == tuple(target.shape):
-                target.copy_(got.to(target.dtype))
-                report.loaded.append(key)
-            elif _grew(got.shape, target.shape):
-                target[tuple(slice(0, n) for n in got.shape)] = got.to(target.dtype)
-                grown.append((key, tuple(got.shape)))
-                report.partly.append(key)
-            else:
-                report.mismatched.append(
-                    (key, f"shape {format_shape(tuple(got.shape))} in the source, "
-                          f"{format_shape(tuple(target.shape))} here"))
-        _silence_new_inputs(state, grown)
-        if source.identity_new:
-            _identity_new(module, report)
-    report.unused = sorted(set(source.tensors) - set(state))
+        for key in report.loaded:
+            state[key].copy_(source.tensors[key].to(state[key].dtype))
+        for key in report.partly:
+            got, target = source.tensors[key], state[key]
+            target[tuple(slice(0, n) for n in got.shape)] = got.to(target.dtype)
+            if key.endswith(".weight") and target.dim() >= 2 and target.shape[1] > got.shape[1]:
+                target[:, got.shape[1]:].zero_()  # reads units that did not exist: silent
+        identity = {k.rsplit(".", 1)[0] for k in report.identity}
+        for name, child in module.named_modules():
+            if name in identity:
+                _make_identity(child)
     return report
 
 
@@ -173,34 +206,17 @@ def _grew(old, new) -> bool:
     return len(old) == len(new) and all(o <= n for o, n in zip(old, new)) and tuple(old) != tuple(new)
 
 
-def _silence_new_inputs(state: dict, grown: list[tuple[str, tuple[int, ...]]]) -> None:
-    """A weight whose input dimension (dim 1) grew reads units that did not exist: their
-    columns start at zero, so the widened network computes the old function."""
-    for key, old in grown:
-        target = state[key]
-        if key.endswith(".weight") and target.dim() >= 2 and target.shape[1] > old[1]:
-            target[:, old[1]:].zero_()
-
-
-def _identity_new(module: torch.nn.Module, report: InitReport) -> None:
-    new = set(report.new)
-    for name, child in module.named_modules():
-        key = f"{name}.weight"
-        if key not in new or not _square(child):
-            continue
-        w = child.weight
-        w.zero_()
-        if isinstance(child, torch.nn.Linear):
-            w.copy_(torch.eye(w.shape[0], dtype=w.dtype))
-        else:
-            centre = tuple(k // 2 for k in child.kernel_size)
-            for c in range(w.shape[0]):
-                w[(c, c, *centre)] = 1.0
-        if child.bias is not None:
-            child.bias.zero_()
-        moved = [k for k in report.new if k.startswith(f"{name}.")]
-        report.new = [k for k in report.new if k not in moved]
-        report.identity += moved
+def _make_identity(child: torch.nn.Module) -> None:
+    w = child.weight
+    w.zero_()
+    if isinstance(child, torch.nn.Linear):
+        w.copy_(torch.eye(w.shape[0], dtype=w.dtype))
+    else:
+        centre = tuple(k // 2 for k in child.kernel_size)
+        for c in range(w.shape[0]):
+            w[(c, c, *centre)] = 1.0
+    if child.bias is not None:
+        child.bias.zero_()
 
 
 def _square(m: torch.nn.Module) -> bool:

@@ -1,0 +1,70 @@
+"""Issue 26 in the real main window: a node's Training rows in the inspector (frozen shown on
+its card, undoable), "Start from" in the training Settings, and edit and continue: after a
+trained graph is edited the canvas marks each node keeps / partly kept / re-initialised,
+and the next F5 starts from those weights."""
+
+from __future__ import annotations
+
+from netcanvas.app.training.start_from import SHOWN
+from netcanvas.backend.graph import AddNodes, Compound, Edge, RemoveItems, SetParam
+from PySide6.QtCore import QPoint, Qt
+from test_app_support import *  # noqa: F403 -- fixtures: window, isolated
+from test_training_dock import mlp_project, open_project, run_to_end
+
+
+def _tags(window, name: str) -> list:
+    node = window.document.graph.by_name(name)
+    return window.navigator.levels[0].scene.node_item(node.id).tag_item.tags
+
+
+def test_freezing_a_node_in_the_inspector_shows_on_its_card_and_undoes(window, qtbot):
+    node = window.document.graph.by_name("fc1")
+    window.scene.select_nodes([node.id])
+    rows = window.inspector.training
+    assert rows is not None and set(rows.editors) == {"trainable", "lr_factor", "weight_decay"}
+    box = rows.editors["trainable"].widget
+    assert box.isChecked()
+    window.inspector.ensureWidgetVisible(box)
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert node.training == {"trainable": False}
+    assert _tags(window, "fc1") == [("frozen", "training")]
+    window.document.undo_stack.undo()
+    assert node.training == {} and box.isChecked() and _tags(window, "fc1") == []
+    window.scene.select_nodes([window.document.graph.by_name("act").id])
+    assert window.inspector.training is None  # no weights, no training rows
+
+
+def test_edit_and_continue_marks_the_canvas_and_f5_starts_from_the_run(window, qtbot):
+    doc = open_project(window, mlp_project(epochs=1, hidden=8))
+    dock = window.training_dock
+    run_to_end(qtbot, dock)
+    g = doc.graph
+    first, second = [n for n in g.nodes.values() if n.type_id == "linear"]
+    dock.start_from.choose(SHOWN)
+    assert all(not _tags(window, n.name) for n in g.nodes.values())  # nothing edited yet
+    doc.push(SetParam(first.id, "out_features", 12))  # widen: Net2Net-style
+    inserted = g.new_node("linear", params={"out_features": 2})  # identity-initialised
+    from netcanvas.backend.graph import AddNodes, Compound, RemoveItems
+    out_edge = g.edges_from(second.id)[0]
+    doc.push(Compound([RemoveItems([], [out_edge]), AddNodes(
+        [inserted], [Edge(second.id, "y", inserted.id, "x"),
+                     Edge(inserted.id, "y", out_edge.dst, out_edge.dst_port)])]))
+    qtbot.waitUntil(lambda: _tags(window, first.name) == [("partly kept", "partly")])
+    assert _tags(window, second.name) == [("partly kept", "partly")]
+    assert _tags(window, inserted.name) == [("partly kept", "partly")]  # starts as identity
+    assert not window.view.grab().isNull()  # the pills draw
+    result = run_to_end(qtbot, dock)
+    assert result.failed is None
+    report = dock.start_from.report
+    assert report.isVisibleTo(dock.run_tab) and "weights from run 1" in report.text()
+    assert dock.store.runs[-1].number == 2
+
+
+def test_start_from_a_missing_run_is_refused_in_one_line(window, qtbot):
+    dock = window.training_dock
+    dock.start_from.choose(SHOWN)
+    dock.show_run(None)
+    messages = []
+    dock.failure_shown.connect(lambda text, _node: messages.append(text))
+    dock.train_action.trigger()
+    assert not dock.running and messages and "edit and continue needs a run" in messages[0]
