@@ -68,3 +68,30 @@ def test_start_from_a_missing_run_is_refused_in_one_line(window, qtbot):
     dock.failure_shown.connect(lambda text, _node: messages.append(text))
     dock.train_action.trigger()
     assert not dock.running and messages and "edit and continue needs a run" in messages[0]
+
+
+def test_new_task_quick_action_is_one_undoable_edit(window, qtbot):
+    from netcanvas.backend.doctor import DataFacts
+
+    doc = window.document
+    fc2 = doc.graph.by_name("fc2")
+    assert not [a for a in window.quick_fixes.build_menu(fc2.id).actions()
+                if a.text().startswith("New task")]  # classes unknown until data loads
+    doc.set_data_facts(DataFacts("digits", (1, 8, 8), 5))
+    menu = window.quick_fixes.popup(fc2.id)
+    titles = [a.text() for a in menu.actions()]
+    assert "New task with 5 classes" in titles
+    assert not [a for a in window.quick_fixes.build_menu(
+        doc.graph.by_name("fc1").id).actions() if a.text().startswith("New task")]
+    depth = doc.undo_stack.count()
+    next(a for a in menu.actions()
+         if a.text() == "New task with 5 classes, freeze everything before it").trigger()
+    head = doc.graph.by_name("head1")
+    assert head.params["out_features"] == 5 and doc.graph.by_name("fc2") is None
+    assert doc.graph.by_name("fc1").training == {"trainable": False}
+    assert _tags(window, "fc1") == [("frozen", "training")]
+    assert doc.undo_stack.count() == depth + 1
+    doc.undo_stack.undo()
+    assert doc.graph.by_name("fc2") is not None and doc.graph.by_name("head1") is None
+    assert doc.graph.by_name("fc1").training == {} and _tags(window, "fc1") == []
+    menu.close()
