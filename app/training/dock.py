@@ -138,6 +138,8 @@ class TrainingDock(QDockWidget):
         self.layers_tab = LayersTab()
         self.start_from = StartFrom(self)
         self.experiments_tab = ExperimentsTab()
+        self.experiments_tab.diff_requested.connect(self.show_diff)
+        self.diff_view = None  # the last RunDiffView opened
         self.fool_tab = FoolTab()
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
@@ -256,6 +258,15 @@ class TrainingDock(QDockWidget):
                               self._loaded_dataset(self.shown.project) if self.shown else None)
         self.start_from.update_marks()
         self._update_actions()
+
+    def show_diff(self, earlier, later) -> None:
+        from netcanvas.app.training.diff_view import RunDiffView
+
+        if self.diff_view is not None:  # one at a time
+            self.diff_view.close()
+            self.diff_view.deleteLater()
+        self.diff_view = RunDiffView(earlier, later, self.window())
+        self.diff_view.show()
 
     def choose_runs_folder(self) -> None:
         from netcanvas.backend.runs import runs_root

@@ -6,7 +6,7 @@ and the next F5 starts from those weights."""
 from __future__ import annotations
 
 from netcanvas.app.training.start_from import SHOWN
-from netcanvas.backend.graph import AddNodes, Compound, Edge, RemoveItems, SetParam
+from netcanvas.backend.graph import AddNodes, Compound, Edge, RemoveItems, SetParam, SetTraining
 from PySide6.QtCore import QPoint, Qt
 from test_app_support import *  # noqa: F403 -- fixtures: window, isolated
 from test_training_dock import mlp_project, open_project, run_to_end
@@ -95,3 +95,35 @@ def test_new_task_quick_action_is_one_undoable_edit(window, qtbot):
     assert doc.graph.by_name("fc2") is not None and doc.graph.by_name("head1") is None
     assert doc.graph.by_name("fc1").training == {} and _tags(window, "fc1") == []
     menu.close()
+
+
+def test_two_runs_diffed_on_the_canvas(window, qtbot, tmp_path):
+    doc = open_project(window, mlp_project(epochs=2, hidden=8))
+    dock = window.training_dock
+    run_to_end(qtbot, dock)
+    g = doc.graph
+    first = next(n for n in g.nodes.values() if n.type_id == "linear")
+    doc.push(SetParam(first.id, "out_features", 12))
+    doc.push(SetTraining(first.id, {"lr_factor": 0.5}))
+    run_to_end(qtbot, dock)
+    tab = dock.experiments_tab
+    dock.tabs.setCurrentWidget(tab)
+    assert not tab.diff_button.isEnabled()
+    tab.table.selectAll()
+    assert tab.diff_button.isEnabled()
+    qtbot.mouseClick(tab.diff_button, Qt.MouseButton.LeftButton)
+    view = dock.diff_view
+    assert view is not None and view.isVisible()
+    item = view.scene.node_item(first.id)
+    assert item.tag_item.tags == [("lr ×0.5", "training"),
+                                  ("changed: out_features, lr_factor", "changed")]
+    assert "out_features 8 -&gt; 12" in view.changes.text()
+    rows = {view.metrics.item(r, 0).text(): (view.metrics.item(r, 1).text(),
+                                              view.metrics.item(r, 2).text())
+            for r in range(view.metrics.rowCount())}
+    assert rows["epochs"] == ("2", "2") and "test accuracy" in rows
+    assert len(view.curves.getPlotItem().listDataItems()) == 2
+    qtbot.wait(50)
+    assert not view.grab().isNull()
+    view.grab().save(str(tmp_path / "diff.png"))
+    view.close()
