@@ -11,7 +11,6 @@ from netcanvas.backend.shapes import format_count
 from netcanvas.graph_editor.hover_item import HoverItem
 from netcanvas.graph_editor.kinds import NodeKind
 from netcanvas.graph_editor.port_item import PortItem
-from netcanvas.graph_editor.tag_item import TagItem
 from netcanvas.graph_editor.style import (
     CARD_WIDTH,
     FOOTER_H,
@@ -27,6 +26,7 @@ from netcanvas.graph_editor.style import (
     mix,
     text_size,
 )
+from netcanvas.graph_editor.tag_item import TagItem
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem

@@ -22,14 +22,14 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "docs"
     os.environ.setdefault("NETCANVAS_DATA_DIR", tempfile.mkdtemp(prefix="netcanvas-shots-"))
     app = QApplication.instance() or QApplication([])
+    from netcanvas.app.training.diff_view import RunDiffView
+    from netcanvas.backend.data import load_dataset
     from netcanvas.backend.graph import SetParam, SetTraining
     from netcanvas.backend.graph.head import new_task
     from netcanvas.backend.project_io import load_project
     from netcanvas.backend.runs import DataInfo, RunStore
     from netcanvas.backend.training import Trainer
     from netcanvas.backend.training.init_weights import InitSource
-    from netcanvas.app.training.diff_view import RunDiffView
-    from netcanvas.backend.data import load_dataset
 
     project = load_project(ROOT / "resources" / "examples" / "lenet_digits.netcanvas")
     project.training.epochs, project.training.device = 4, "cpu"

@@ -35,7 +35,6 @@ from netcanvas.app.training.worker import (
 from netcanvas.app.workers import Worker
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
 from netcanvas.backend.settings import ALL_GPUS
-from netcanvas.backend.training.init_weights import InitReport
 from netcanvas.backend.training.events import (
     EpochEnded,
     Evaluated,
@@ -44,6 +43,7 @@ from netcanvas.backend.training.events import (
     Started,
     Steps,
 )
+from netcanvas.backend.training.init_weights import InitReport
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (

@@ -240,7 +240,6 @@ class ProgressView:
 
     def __call__(self, event) -> None:
         from netcanvas.backend.training import EpochEnded, Started, Steps
-
         from netcanvas.backend.training.init_weights import InitReport
 
         if isinstance(event, InitReport):

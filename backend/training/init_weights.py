@@ -67,9 +67,9 @@ class InitReport:
         """The report as a user reads it, one line each."""
         fates = self.fates()
         by = {fate: sorted(n for n, f in fates.items() if f == fate) for fate in (KEPT, PARTLY, NEW)}
-        text = [f"weights from {self.source}: {len(self.loaded)} tensors loaded, "
-                f"{len(self.partly)} kept in part, {len(self.new) + len(self.identity)} new, "
-                f"{len(self.mismatched)} did not fit"]
+        text = [(f"weights from {self.source}: {len(self.loaded)} tensors loaded, "
+                 f"{len(self.partly)} kept in part, {len(self.new) + len(self.identity)} new, "
+                 f"{len(self.mismatched)} did not fit")]
         for fate, title in ((KEPT, "keep their weights"), (PARTLY, "kept in part"),
                             (NEW, "initialised anew")):
             if by[fate]:
@@ -156,8 +156,8 @@ def plan(module: torch.nn.Module, shapes: dict[str, tuple[int, ...]], label: str
             report.partly.append(key)
         else:
             report.mismatched.append(
-                (key, f"shape {format_shape(tuple(got))} in the source, "
-                      f"{format_shape(tuple(target.shape))} here"))
+                (key, (f"shape {format_shape(tuple(got))} in the source, "
+                       f"{format_shape(tuple(target.shape))} here")))
     if identity_new:
         new = set(report.new)
         for name, child in module.named_modules():

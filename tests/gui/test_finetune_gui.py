@@ -8,7 +8,7 @@ from __future__ import annotations
 from netcanvas.app.training.start_from import SHOWN
 from netcanvas.backend.graph import AddNodes, Compound, Edge, RemoveItems, SetParam, SetTraining
 from PySide6.QtCore import QPoint, Qt
-from test_app_support import *  # noqa: F403 -- fixtures: window, isolated
+from test_app_support import *  # fixtures: window, isolated
 from test_training_dock import mlp_project, open_project, run_to_end
 
 
@@ -44,7 +44,6 @@ def test_edit_and_continue_marks_the_canvas_and_f5_starts_from_the_run(window, q
     assert all(not _tags(window, n.name) for n in g.nodes.values())  # nothing edited yet
     doc.push(SetParam(first.id, "out_features", 12))  # widen: Net2Net-style
     inserted = g.new_node("linear", params={"out_features": 2})  # identity-initialised
-    from netcanvas.backend.graph import AddNodes, Compound, RemoveItems
     out_edge = g.edges_from(second.id)[0]
     doc.push(Compound([RemoveItems([], [out_edge]), AddNodes(
         [inserted], [Edge(second.id, "y", inserted.id, "x"),
