@@ -3,7 +3,7 @@ factor, weight decay), made from their declarations; each change is one undoable
 
 from __future__ import annotations
 
-from netcanvas.app.param_editors import ParamEditor, make_editor
+from netcanvas.app.param_editors import ParamEditor
 from netcanvas.backend.graph import SetTraining
 from netcanvas.backend.graph.node_training import NODE_TRAINING, setting
 from PySide6.QtWidgets import QFormLayout, QLabel
@@ -22,7 +22,7 @@ class NodeTrainingRows:
         form.addRow(heading)
         self.editors: dict[str, ParamEditor] = {}
         for param in NODE_TRAINING:
-            editor = make_editor(param)
+            editor = ParamEditor(param)
             editor.set_value(setting(node, param.name))
             editor.committed.connect(lambda value, n=param.name: self._commit(n, value))
             self.editors[param.name] = editor

@@ -39,11 +39,11 @@ from netcanvas.backend.training.events import (
     EpochEnded,
     Evaluated,
     Failed,
+    InitReport,
     LayerStats,
     Started,
     Steps,
 )
-from netcanvas.backend.training.init_weights import InitReport
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (

@@ -240,7 +240,7 @@ class ProgressView:
 
     def __call__(self, event) -> None:
         from netcanvas.backend.training import EpochEnded, Started, Steps
-        from netcanvas.backend.training.init_weights import InitReport
+        from netcanvas.backend.training.events import InitReport
 
         if isinstance(event, InitReport):
             print("\n".join(event.lines()), flush=True)

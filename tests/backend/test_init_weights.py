@@ -172,7 +172,8 @@ def test_normalisation_of_the_source_comes_along():
     info = DataInfo("classification", ["x", "y", "z"], (2,), [1.0, 2.0], [2.0, 4.0], 1.0)
     data.mean, data.std = torch.tensor([0.5, -1.0]), torch.tensor([3.0, 0.5])
     raw = data.train.x * data.std + data.mean
-    from netcanvas.backend.training.init_weights import InitReport, adopt_data
+    from netcanvas.backend.training.events import InitReport
+    from netcanvas.backend.training.init_weights import adopt_data
     report = InitReport("run")
     adopted = adopt_data(data, InitSource("run", {}, info), report)
     assert torch.allclose(adopted.train.x, (raw - torch.tensor([1.0, 2.0])) / torch.tensor(
