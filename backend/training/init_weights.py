@@ -4,9 +4,9 @@ weights file instead of random ones.
 Tensors are matched to the compiled model by state-dict key (`<node name>.<parameter>`, so
 by node name) and shape. A tensor that fits is loaded; one the model lacks is new
 (initialised as usual); one whose shape differs is kept in part where the layer only grew
-(a widened layer: old units copied, the new units' outgoing weights start at zero so the
-network computes what it did: function-preserving, Net2Net-style) and otherwise left out
-with the reason. A new square layer (n -> n Linear, a same-size Conv) is initialised to the
+(a widened layer: Net2Net, see net2net.py; where the graph's path does not allow it, the
+new units' outgoing weights start at zero: either way the network computes what it did)
+and otherwise left out with the reason. A new square layer (n -> n Linear, a same-size Conv) is initialised to the
 identity when asked (`identity_new`), so inserting it leaves the network's function as it
 was. The data's normalisation and class labels recorded with a run come along.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from netcanvas.backend.shapes import format_shape
 from netcanvas.backend.training.events import InitReport
+from netcanvas.backend.training.net2net import widen
 
 IMPORT = "import"  # `--init-from import`: the weights saved beside the project by `netcanvas import`
 
@@ -149,6 +150,7 @@ def apply_source(module: torch.nn.Module, source: InitSource) -> InitReport:
             target[tuple(slice(0, n) for n in got.shape)] = got.to(target.dtype)
             if key.endswith(".weight") and target.dim() >= 2 and target.shape[1] > got.shape[1]:
                 target[:, got.shape[1]:].zero_()  # reads units that did not exist: silent
+        widen(module, source.tensors, report.partly)  # Net2Net where the path allows
         identity = {k.rsplit(".", 1)[0] for k in report.identity}
         for name, child in module.named_modules():
             if name in identity:

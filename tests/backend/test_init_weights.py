@@ -5,6 +5,7 @@ Trainer / `netcanvas train --init-from` starting from them."""
 from __future__ import annotations
 
 import argparse
+import itertools
 
 import pytest
 import torch
@@ -82,6 +83,36 @@ def test_widening_a_trained_layer_keeps_its_accuracy():
     assert abs(_accuracy(widened, data.test) - before) <= 0.005
     with torch.no_grad():
         assert torch.allclose(widened.module(data.test.x), trained.module(data.test.x), atol=1e-5)
+    old, new = trained.module.fc1.weight, widened.module.fc1.weight
+    assert torch.equal(new[:8], old)  # Net2Net: the old units kept, each new one a copy
+    assert all(any(torch.equal(row, o) for o in old) for row in new[8:])
+    assert torch.allclose(widened.module.fc2.weight.sum(1), trained.module.fc2.weight.sum(1),
+                          atol=1e-5)  # the copied units' outgoing weights share the old one
+
+
+def test_net2net_carries_batchnorm_statistics_along():
+    from netcanvas.backend.graph import Graph
+    from netcanvas.backend.project import Project
+
+    g = Graph()
+    chain = [g.add("input", "x", shape=(2,)), g.add("linear", "fc1", out_features=6),
+             g.add("batch_norm1d", "bn"), g.add("relu", "act"),
+             g.add("linear", "fc2", out_features=3), g.add("output", "out")]
+    for a, b in itertools.pairwise(chain):
+        g.connect(a, b)
+    project = Project(graph=g)
+    project.training.device, project.training.batch_size = "cpu", 16
+    data = blobs(n=150)
+    trained = _trained(project, data, epochs=2)
+    g.set_param(chain[1].id, "out_features", 10)
+    widened = compile_graph(g)
+    report = apply_source(widened.module, InitSource("run", _state(trained)))
+    assert report.fates() == {"fc1": "partly", "bn": "partly", "fc2": "partly"}
+    old_mean, new_mean = trained.module.bn.running_mean, widened.module.bn.running_mean
+    assert all(any(float(m) == float(o) for o in old_mean) for m in new_mean[6:])  # copied
+    with torch.no_grad():
+        assert torch.allclose(widened.module.eval()(data.test.x),
+                              trained.module.eval()(data.test.x), atol=1e-5)
 
 
 def test_widening_a_conv_before_flatten_keeps_the_function():
@@ -94,6 +125,8 @@ def test_widening_a_conv_before_flatten_keeps_the_function():
     with torch.no_grad():
         assert torch.allclose(widened.module.eval()(data.test.x),
                               trained.module.eval()(data.test.x), atol=1e-5)
+    new = widened.module.conv1.weight
+    assert all(any(torch.equal(c, o) for o in trained.module.conv1.weight) for c in new[8:])
 
 
 def test_an_identity_initialised_block_leaves_test_accuracy_unchanged():
