@@ -5,7 +5,7 @@ and the next F5 starts from those weights."""
 
 from __future__ import annotations
 
-from netcanvas.app.training.start_from import SHOWN
+from netcanvas.app.training.start_from import FILE, IMPORT, SHOWN
 from netcanvas.backend.graph import AddNodes, Compound, Edge, RemoveItems, SetParam, SetTraining
 from PySide6.QtCore import QPoint, Qt
 from test_app_support import *  # fixtures: window, isolated
@@ -59,14 +59,17 @@ def test_edit_and_continue_marks_the_canvas_and_f5_starts_from_the_run(window, q
     assert dock.store.runs[-1].number == 2
 
 
-def test_start_from_a_missing_run_is_refused_in_one_line(window, qtbot):
+def test_start_from_what_is_not_there_is_refused_in_one_line(window, qtbot, tmp_path):
     dock = window.training_dock
-    dock.start_from.choose(SHOWN)
-    dock.show_run(None)
     messages = []
     dock.failure_shown.connect(lambda text, _node: messages.append(text))
-    dock.train_action.trigger()
-    assert not dock.running and messages and "edit and continue needs a run" in messages[0]
+    dock.show_run(None)
+    for choice, path, needle in ((SHOWN, None, "edit and continue needs a run"),
+                                 (IMPORT, None, "save it first"),
+                                 (FILE, str(tmp_path / "gone.safetensors"), "no weights at")):
+        dock.start_from.choose(choice, path)
+        dock.train_action.trigger()
+        assert not dock.running and needle in messages[-1], messages
 
 
 def test_new_task_quick_action_is_one_undoable_edit(window, qtbot):
