@@ -10,22 +10,14 @@ import math
 import pyqtgraph as pg
 from netcanvas.app.node_kinds import node_kinds
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
-from netcanvas.backend.graph.diff import ADDED, CHANGED, diff_projects, metrics_table
+from netcanvas.app.training.metrics_table import MetricsTable
+from netcanvas.backend.graph.diff import ADDED, CHANGED, diff_projects
 from netcanvas.backend.project_io import project_from_dict, project_to_dict
 from netcanvas.graph_editor.document import EditDocument
 from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.view import GraphView
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (
-    QDialog,
-    QHeaderView,
-    QLabel,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QLabel, QSplitter, QVBoxLayout, QWidget
 
 
 def diff_marks(diff) -> dict[str, tuple[str, str]]:
@@ -56,19 +48,8 @@ class RunDiffView(QDialog):
         self.changes = QLabel(wordWrap=True, textInteractionFlags=Qt.TextSelectableByMouse)
         self.changes.setObjectName("diff_changes")
         self.changes.setText("<br>".join(_html(line) for line in self.diff.lines()))
-        self.metrics = QTableWidget(0, 3)
-        self.metrics.setHorizontalHeaderLabels(["metric", f"run {earlier.number}",
-                                                f"run {later.number}"])
-        self.metrics.verticalHeader().setVisible(False)
-        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        rows = metrics_table([earlier, later])
-        self.metrics.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                if c:
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                self.metrics.setItem(r, c, item)
+        self.metrics = MetricsTable()
+        self.metrics.show_runs([earlier, later])
         self.curves = pg.PlotWidget(background=palette_colours(self)[0])
         plot = self.curves.getPlotItem()
         style_plot(plot, self, "Validation", "epoch", "")

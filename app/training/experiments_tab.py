@@ -9,6 +9,7 @@ import math
 
 import pyqtgraph as pg
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.metrics_table import MetricsTable
 from netcanvas.backend.runs import RUN_JSON
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -99,6 +100,8 @@ class ExperimentsTab(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.graph)
+        self.metrics = MetricsTable()  # the selected runs' final metrics side by side
+        split.addWidget(self.metrics)
         self.diff_button = QPushButton("Diff the two selected runs…")
         self.diff_button.setToolTip("The later run's graph with what changed marked, both "
                                     "runs' curves and final metrics side by side")
@@ -138,6 +141,7 @@ class ExperimentsTab(QWidget):
 
     def _draw(self) -> None:
         self.diff_button.setEnabled(len(self.selected()) == 2)
+        self.metrics.show_runs(sorted(self.selected(), key=lambda r: r.number))
         self.plot.clear()
         self.curves = {}
         runs = self.selected()

@@ -120,10 +120,9 @@ def test_two_runs_diffed_on_the_canvas(window, qtbot, tmp_path):
     assert item.tag_item.tags == [("lr ×0.5", "training"),
                                   ("changed: out_features, lr_factor", "changed")]
     assert "out_features 8 -&gt; 12" in view.changes.text()
-    rows = {view.metrics.item(r, 0).text(): (view.metrics.item(r, 1).text(),
-                                              view.metrics.item(r, 2).text())
-            for r in range(view.metrics.rowCount())}
+    rows = view.metrics.values()
     assert rows["epochs"] == ("2", "2") and "test accuracy" in rows
+    assert tab.metrics.values() == rows  # the Experiments tab shows them side by side too
     assert len(view.curves.getPlotItem().listDataItems()) == 2
     qtbot.wait(50)
     assert not view.grab().isNull()
