@@ -138,6 +138,28 @@ _SPECS = (
                 (_samples(500), Param("n_features", "int", 1, "Input features.", min=1,
                                       max=100_000), _noise(0.1), _SEED),
                 targets=(Target("y", "vector"),), shape=_linear),
+    DatasetSpec("digit_rows", "Digit rows (sequences)", "builtin", "The 8x8 digits read as "
+                "sequences: 8 steps of 8 pixels (one row per step); 10 classes. For LSTMs and "
+                "GRUs.", "sequences:load_digit_rows", (_SEED,), shape=_fixed((8, 8))),
+    DatasetSpec("recall", "Recall (synthetic sequences)", "builtin", "Token sequences of "
+                "varying length padded with 0: does the first token occur again? 2 classes. "
+                "Attention solves it; an MLP does not. Token ids, never normalised: start with "
+                "an Embedding.", "sequences:load_recall",
+                (_samples(6000), Param("length", "int", 12, "Longest sequence (query "
+                                       "included); shorter ones are padded with token 0.",
+                                       min=3, max=4096),
+                 Param("vocabulary", "int", 16, "How many symbols (ids 1 .. vocabulary).",
+                       min=2, max=100_000), _SEED),
+                shape=lambda options: ((int(options.get("length", 12)),),)),
+    DatasetSpec("timeseries", "Time series (forecasting)", "builtin", "Three noisy periodic "
+                "signals (or your own CSV, one column per signal): predict the next horizon "
+                "values of one column from a window of all. Regression; the last windows are "
+                "the test split.", "sequences:load_timeseries",
+                (Param("window", "int", 32, "Steps of history in each sample.", min=1,
+                       max=100_000),
+                 Param("horizon", "int", 1, "Steps ahead to predict.", min=1, max=100_000),
+                 Param("target", "str", None, "The column to predict (default: the first).",
+                       optional=True), _SEED), targets=(Target("y", "vector"),)),
     DatasetSpec("digit_masks", "Digit masks (segmentation)", "builtin", "Each digit placed "
                 "on a larger canvas among clutter; targets: `mask`, the digit's pixels (with "
                 "`digit_classes`, the digit's class + 1 per pixel), and `digit`, its class. "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from netcanvas.backend.doctor import (  # noqa: F401  (declare the rules)
     rules_layers,
     rules_output,
+    rules_sequence,
     rules_tasks,
 )
 from netcanvas.backend.doctor.context import DataFacts, LintContext
