@@ -159,7 +159,8 @@ _SPECS = (
                        max=100_000),
                  Param("horizon", "int", 1, "Steps ahead to predict.", min=1, max=100_000),
                  Param("target", "str", None, "The column to predict (default: the first).",
-                       optional=True), _SEED), targets=(Target("y", "vector"),)),
+                       optional=True), _SEED), targets=(Target("y", "vector"),),
+                shape=lambda options: ((int(options.get("window", 32)), 3),)),  # 3 signals
     DatasetSpec("digit_masks", "Digit masks (segmentation)", "builtin", "Each digit placed "
                 "on a larger canvas among clutter; targets: `mask`, the digit's pixels (with "
                 "`digit_classes`, the digit's class + 1 per pixel), and `digit`, its class. "
