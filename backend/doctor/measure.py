@@ -38,8 +38,8 @@ def _storage(t: torch.Tensor):
 def _targets(compiled, batch: int, device) -> tuple:
     ys = []
     for spec, shape in zip(compiled.losses, compiled.output_shapes):
-        if spec.loss in ("cross_entropy", "nll"):
-            ys.append(torch.randint(0, shape[0], (batch,), device=device))
+        if spec.loss in ("cross_entropy", "nll"):  # a class per sample, or per pixel
+            ys.append(torch.randint(0, shape[0], (batch, *shape[1:]), device=device))
         else:
             ys.append(torch.rand((batch, *shape), device=device))
     return ys[0] if len(ys) == 1 else tuple(ys)
