@@ -257,8 +257,10 @@ class TryTab(QWidget):
         self.note.clear()
         if run is not None:
             try:
-                predictor = from_run(run)
+                predictor = from_run(run, checked=False)  # a task model may have 2 inputs
                 self.task = self._task_try(predictor)
+                if self.task is None:
+                    predictor = from_run(run)
                 if self.task is None and not predictor.classifies:
                     raise PredictError(f"{run.label} is a regression: Try it shows the class "
                                        "probabilities of a classifier")

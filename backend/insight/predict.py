@@ -128,14 +128,17 @@ class Predictor:
         return x, ys[first]
 
 
-def from_run(run: Run, which: str = "best") -> Predictor:
-    """The run's best (or last) weights on the snapshot it trained."""
+def from_run(run: Run, which: str = "best", checked: bool = True) -> Predictor:
+    """The run's best (or last) weights on the snapshot it trained; `checked` refuses what
+    the class-probability views cannot take (several inputs, non-class outputs), which the
+    task pictures (backend/training/task_views.py) can."""
     try:
         model = run.model(which)
     except (ValueError, OSError) as exc:
         raise PredictError(str(exc)) from None
     data = run.data if run.data is not None else DataInfo.of(_load(run.project))
-    return _checked(Predictor(model, _with_scale(data, run.project), run.label, run.project))
+    predictor = Predictor(model, _with_scale(data, run.project), run.label, run.project)
+    return _checked(predictor) if checked else predictor
 
 
 def from_file(path: str | os.PathLike, weights: str | os.PathLike) -> Predictor:
