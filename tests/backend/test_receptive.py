@@ -18,7 +18,7 @@ from netcanvas.backend.shapes import analyze
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 SPATIAL = ("lenet_digits", "residual_cnn", "inception_block", "two_stream",
-           "segmentation_unpool", "vgg16", "resnet18")
+           "segmentation_unpool", "dilated_vs_plain", "vgg16", "resnet18")
 SMALL = 40  # the 224-pixel examples are checked at this size: same layers, quicker
 # Where the gradient cannot fill the box, by construction: a max-unpool passes a value only
 # where the pool's maximum was, and one element of a vector after a max-pool comes from one
@@ -186,3 +186,15 @@ def test_a_project_without_an_image_input_is_refused():
     project = load_project(EXAMPLES / "mlp_moons.netcanvas")
     with pytest.raises(receptive.NotSpatial, match="image input"):
         receptive.fields(project)
+
+
+def test_dilated_lesson_same_parameters_wider_field():
+    project = load_project(EXAMPLES / "dilated_vs_plain.netcanvas")
+    analysis = analyze(project.graph)
+    fields = receptive.fields(project)
+    by_name = {n.name: n.id for n in project.graph.nodes.values()}
+    params = {k: sum(analysis.nodes[by_name[f"{k}{i}"]].params for i in (1, 2, 3))
+              for k in ("plain", "dilated")}
+    assert params["plain"] == params["dilated"]
+    assert fields[by_name["plain3"]].size == (7, 7)
+    assert fields[by_name["dilated3"]].size == (15, 15)
