@@ -79,6 +79,7 @@ class TrainingDock(QDockWidget):
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
     layer_stats = Signal(object)  # a LayerStats event of the live run
+    training_event = Signal(object)  # every event of the live run, after the dock's handler
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
     def __init__(self, parent: QWidget | None = None, document=None) -> None:
@@ -356,6 +357,7 @@ class TrainingDock(QDockWidget):
         handler = self._handlers.get(type(ev))
         if handler is not None:
             handler(ev, self.job.dataset)
+        self.training_event.emit(ev)
 
     def _layer_stats(self, ev) -> None:
         self.layers_tab.add(ev)
