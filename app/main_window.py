@@ -248,6 +248,8 @@ class MainWindow(QMainWindow):
         scene = GraphScene(self.document, self, graph=graph, kinds=node_kinds())
         scene.snap_to_grid = self.actions.snap.isChecked()
         scene.node_hint = self.receptive.lines
+        scene.selection_changed_nodes.connect(
+            lambda ids, g=graph: self.training_dock.look_tab.select_nodes(g, ids))
         scene.new_node_params = self._new_node_params
         scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))

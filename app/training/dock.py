@@ -19,6 +19,7 @@ from netcanvas.app.training.experiments_tab import ExperimentsTab
 from netcanvas.app.training.export_dialogs import ExportActions
 from netcanvas.app.training.fool_tab import FoolTab
 from netcanvas.app.training.layers_tab import LayersTab
+from netcanvas.app.training.look_inside_tab import LookInsideTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
 from netcanvas.app.training.run_tab import RunTab
 from netcanvas.app.training.settings_form import SettingsForm
@@ -137,6 +138,7 @@ class TrainingDock(QDockWidget):
         self.layers_tab = LayersTab()
         self.experiments_tab = ExperimentsTab()
         self.fool_tab = FoolTab()
+        self.look_tab = LookInsideTab(self._loaded_dataset)
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -149,6 +151,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.layers_tab, "Layers")
         self.tabs.addTab(self.experiments_tab, "Experiments")
         self.tabs.addTab(self.fool_tab, "Fool it")
+        self.tabs.addTab(self.look_tab, "Look inside")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
@@ -193,6 +196,7 @@ class TrainingDock(QDockWidget):
         self.data_tab.set_document(document)
         self.settings_form.set_document(document)
         self.memory_label.set_document(document)
+        self.look_tab.set_document(document)
         self.store = RunStore(project_key(document.path), runs_folder())
         self.run_tab.reset()
         self.eval_tab.set_run(None)
@@ -249,6 +253,8 @@ class TrainingDock(QDockWidget):
         self.eval_tab.set_run(self.shown)
         self.try_tab.set_run(self.shown)
         self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
+                              self._loaded_dataset(self.shown.project) if self.shown else None)
+        self.look_tab.set_run(self.shown,
                               self._loaded_dataset(self.shown.project) if self.shown else None)
         self._update_actions()
 

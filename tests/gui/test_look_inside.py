@@ -87,3 +87,82 @@ def test_doctor_badges_the_vanishing_gradient_and_its_fix_is_undoable(window, qt
     assert not [f for f in window.document.findings if f.rule == "vanishing-gradients"]
     assert all(i.note is None or "gradient norm" not in i.note
                for i in window.scene.node_items().values())
+
+
+def show_look_inside(window, page):
+    dock = window.training_dock
+    dock.show()
+    dock.raise_()
+    dock.tabs.setCurrentWidget(dock.look_tab)
+    dock.look_tab.pages.setCurrentWidget(page)
+    QApplication.processEvents()
+
+
+def test_outputs_before_training_once_per_edit_off_the_gui_thread(window, qtbot, monkeypatch):
+    import threading
+
+    from netcanvas.backend.insight import previews as backend
+    graph = open_example(window, "lenet_digits")
+    page = window.training_dock.look_tab.outputs
+    real, threads, gui_ran = backend.previews, [], threading.Event()
+
+    def watched(*args, **kwargs):  # runs only once the GUI thread has handled an event
+        threads.append(threading.current_thread())
+        assert gui_ran.wait(30), "the GUI thread was blocked while the outputs computed"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "previews", watched)
+    with qtbot.waitSignal(page.computed, timeout=60_000):
+        show_look_inside(window, page)
+        qtbot.waitUntil(lambda: bool(threads), timeout=10_000)
+        gui_ran.set()  # set by the GUI thread, while the worker waits for it
+    assert threads[0] is not threading.main_thread()
+    assert page.computations == 1 and len(page.previews) == len(graph.nodes)
+    conv1 = graph.by_name("conv1")
+    assert page.previews[conv1.id].kind == "image"
+    window.resizeDocks([window.training_dock], [560], Qt.Vertical)
+    QApplication.processEvents()
+    window.grab().save(str(DOCS / "node_outputs_before_training.png"))
+    window.document.push_move = None
+    from netcanvas.backend.graph import MoveNodes, SetParam
+    window.document.push(MoveNodes({conv1.id: (5.0, 5.0)}))  # moving changes no output
+    QApplication.processEvents()
+    qtbot.wait(400)
+    assert page.computations == 1
+    with qtbot.waitSignal(page.computed, timeout=60_000):
+        window.document.push(SetParam(conv1.id, "out_channels", 4))
+    assert page.computations == 2
+    assert page.previews[conv1.id].shape == (4, 8, 8)
+
+
+def test_grad_cam_smoothgrad_class_maps_and_embeddings_of_a_run(window, qtbot):
+    open_example(window, "lenet_digits", epochs=2)
+    dock = window.training_dock
+    with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS):
+        dock.train_action.trigger()
+    look = dock.look_tab
+    cam = look.cam
+    show_look_inside(window, cam)
+    qtbot.waitUntil(lambda: cam.prepared is not None, timeout=60_000)
+    window.scene.select_nodes([window.document.graph.by_name("relu1").id])
+    assert cam.node.currentText() == "relu1"
+
+    def captions():
+        return {w.text() for w in cam.maps.widget().findChildren(type(cam.note))}
+    qtbot.waitUntil(lambda: "Grad-CAM of relu1" in captions(), timeout=60_000)
+    assert {"input", "SmoothGrad · saliency", "SmoothGrad · IG"} <= captions()
+    with qtbot.waitSignal(cam.shown, timeout=60_000):
+        cam.classes.click()
+    assert len(cam.class_maps.widget().findChildren(type(cam.note))) == 20  # 10 pictures
+    window.grab().save(str(DOCS / "grad_cam_smoothgrad.png"))
+    page = look.embedding
+    show_look_inside(window, page)
+    qtbot.waitUntil(lambda: page.prepared is not None, timeout=60_000)
+    page.node.setCurrentText("fc1")
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        qtbot.mouseClick(page.project_button, Qt.LeftButton)
+    assert page.embedding.points.shape[1] == 2 and page.embedding.node == "fc1"
+    page.show_point(0)
+    assert page.picked.text().startswith(f"test sample {int(page.embedding.indices[0])}")
+    assert not page.picture.pixmap().isNull()
+    window.grab().save(str(DOCS / "embeddings_pca.png"))
