@@ -198,3 +198,17 @@ def test_dilated_lesson_same_parameters_wider_field():
     assert params["plain"] == params["dilated"]
     assert fields[by_name["plain3"]].size == (7, 7)
     assert fields[by_name["dilated3"]].size == (15, 15)
+
+
+def test_effective_field_lies_in_the_box():
+    from netcanvas.backend.insight.effective_field import effective_field
+    project = load_project(EXAMPLES / "lenet_digits.netcanvas")
+    conv2 = project.graph.by_name("conv2")
+    found = effective_field(project, conv2.id, (1, 1))
+    assert found.box == ((0, 6), (0, 6)) and found.output.shape == (4, 4)
+    rows, cols = found.heat.nonzero()
+    assert rows.min() >= 0 and rows.max() <= 6 and cols.max() <= 6 and found.heat.sum() > 0
+    with pytest.raises(ValueError, match="outside conv2's 4×4 map"):
+        effective_field(project, conv2.id, (4, 0))
+    with pytest.raises(ValueError, match="not an image map"):
+        effective_field(project, project.graph.by_name("fc1").id)

@@ -9,7 +9,7 @@ from pathlib import Path
 from netcanvas.app.document import Document
 from netcanvas.app.summary_table import COLUMNS
 from netcanvas.backend.project_io import load_project
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 from test_app_support import *  # fixtures: window, isolated
 
@@ -166,3 +166,29 @@ def test_grad_cam_smoothgrad_class_maps_and_embeddings_of_a_run(window, qtbot):
     assert page.picked.text().startswith(f"test sample {int(page.embedding.indices[0])}")
     assert not page.picture.pixmap().isNull()
     window.grab().save(str(DOCS / "embeddings_pca.png"))
+
+
+def test_click_a_cell_to_outline_its_receptive_field(window, qtbot):
+    from netcanvas.backend.receptive import input_box
+    graph = open_example(window, "lenet_digits")
+    page = window.training_dock.look_tab.field
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        show_look_inside(window, page)
+    window.scene.select_nodes([graph.by_name("conv2").id])
+    assert page.node.currentText() == "conv2"
+    qtbot.waitUntil(lambda: page.result is not None and page.result.node == "conv2"
+                    and page.worker is None, timeout=60_000)
+    pm = page.map.pixmap()
+    x0, y0 = (page.map.width() - pm.width()) / 2, (page.map.height() - pm.height()) / 2
+    at = QPoint(int(x0 + pm.width() * 0.1), int(y0 + pm.height() * 0.9))  # cell (3, 0)
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        qtbot.mouseClick(page.map, Qt.LeftButton, pos=at)
+    assert page.result.cell == (3, 0)
+    assert page.result.box == input_box(window.document.project, graph.by_name("conv2").id,
+                                        (0, 3, 0)) == ((3, 7), (0, 4))
+    rows, cols = page.result.heat.nonzero()
+    assert 3 <= rows.min() and rows.max() <= 7 and cols.max() <= 4
+    assert "rows 3–7 and columns 0–4" in page.note.text()
+    window.resizeDocks([window.training_dock], [480], Qt.Vertical)
+    QApplication.processEvents()
+    window.grab().save(str(DOCS / "receptive_field_lens.png"))
