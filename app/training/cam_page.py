@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 from netcanvas.app.training.image_grid import ImageGridWidget
-from netcanvas.app.training.why_view import overlay
 from netcanvas.app.training.look_support import own_copy
+from netcanvas.app.training.why_view import overlay
 from netcanvas.app.workers import Worker, error_line
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (

@@ -54,7 +54,7 @@ def bars_image(values: np.ndarray) -> np.ndarray:
     img = np.full((BAR_H, len(values) * 3, 3), 245, dtype=np.uint8)
     mid = BAR_H // 2
     for i, v in enumerate(values):
-        h = int(round(abs(v) / peak * (mid - 1)))
+        h = round(abs(v) / peak * (mid - 1))
         rows = slice(mid - h, mid) if v >= 0 else slice(mid, mid + h)
         img[rows, i * 3:i * 3 + 2] = (230, 130, 30) if v >= 0 else (40, 110, 220)
     img[mid, :] = 150

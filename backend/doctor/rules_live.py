@@ -150,7 +150,7 @@ def saturated_activation(ctx: LiveContext):
         limit = SATURATED[node.type_id]
         if slope >= limit:
             continue
-        since = ctx.since(lambda layers, n=node: _slope(n.type_id, layers[n.name]) < limit)
+        since = ctx.since(lambda layers, n=node, top=limit: _slope(n.type_id, layers[n.name]) < top)
         peak = 0.25 if node.type_id == "sigmoid" else 1.0
         yield Hit(node.id, f"{node.name}: mean slope {slope:.3f} (at most {peak:g}), the "
                   f"outputs are saturated since epoch {since}", _norm_fix(ctx, node.name))

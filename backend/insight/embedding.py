@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from netcanvas.backend.insight.predict import Predictor, PredictError
+from netcanvas.backend.insight.predict import PredictError, Predictor
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE"}
 LIMIT = 600  # samples projected: t-SNE is quadratic

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from netcanvas.backend.insight.attribution import IG_STEPS, baseline
-from netcanvas.backend.insight.predict import Predictor, PredictError
+from netcanvas.backend.insight.predict import PredictError, Predictor
 
 SMOOTH_METHODS = ("saliency", "integrated_gradients")
 SMOOTH_SAMPLES = 16

@@ -135,7 +135,7 @@ def test_a_silenced_rule_stays_quiet():
     project = mlp()
     relu = next(n for n in project.graph.nodes.values() if n.type_id == "relu")
     relu.silenced = ("dead-relu",)
-    doctor, first = train(project, lr=1.0, epochs=2)
+    _, first = train(project, lr=1.0, epochs=2)
     assert "dead-relu" not in first
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from insight_support import LENET, trained_digits_run
 from netcanvas.backend.insight import embedding, grad_cam
 from netcanvas.backend.insight.predict import PredictError, from_run
@@ -38,7 +37,7 @@ def lenet(tmp_path_factory):
 
 @pytest.mark.slow
 def test_grad_cam_of_a_conv_node(lenet):
-    predictor, x, y = lenet
+    predictor, x, _ = lenet
     assert grad_cam.conv_nodes(predictor)[:2] == ["conv1", "relu1"]
     heat, target = grad_cam.grad_cam(predictor, x[0], "relu2")
     assert heat.shape == (8, 8) and (heat >= 0).all() and heat.max() > 0

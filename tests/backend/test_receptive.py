@@ -49,6 +49,12 @@ def _hull(a, b):
     return tuple((min(x[0], y[0]), max(x[1], y[1])) for x, y in zip(a, b))
 
 
+def _keeper(seen: dict, name: str):
+    def hook(_module, _args, out):
+        seen[name] = out[0] if isinstance(out, tuple) else out
+    return hook
+
+
 def _gradient_boxes(flat: Project, image: str, inputs: list[torch.Tensor]):
     """Per flat node name: hull of the nonzero input-gradient entries of its centre cell,
     over the given input batches (one forward each, one backward per node)."""
@@ -60,11 +66,7 @@ def _gradient_boxes(flat: Project, image: str, inputs: list[torch.Tensor]):
     for x in inputs:
         seen: dict[str, torch.Tensor] = {}
 
-        def keep(name):
-            def hook(_module, _args, out):
-                seen[name] = out[0] if isinstance(out, tuple) else out
-            return hook
-        hooks = [m.register_forward_hook(keep(name)) for name, m in modules.items()]
+        hooks = [m.register_forward_hook(_keeper(seen, name)) for name, m in modules.items()]
         feeds = []
         for name, shape in zip(model.input_names, model.input_shapes):
             t = (x if name == image else torch.randn(1, *shape, dtype=torch.float64))
