@@ -29,9 +29,16 @@ from netcanvas.backend.shapes import analyze
 Interval = tuple[int, int]  # inclusive
 ALL = "all"
 
-POINTWISE = {"relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "power", "exp",
-             "batch_norm2d", "batch_norm1d", "dropout", "dropout2d", "identity",
-             "add", "multiply", "subtract", "divide", "output"}
+POINTWISE = {"batch_norm2d", "batch_norm1d", "dropout", "dropout2d", "identity", "add",
+             "multiply", "subtract", "divide", "maximum", "minimum", "broadcast_add",
+             "broadcast_sub", "broadcast_mul", "broadcast_div", "output"}
+ALONG_AXIS = ("softmax", "log_softmax")  # activations that mix values along a `dim`
+
+
+def _pointwise(node) -> bool:
+    """Each output value depends on the values at its own position only (in eval mode)."""
+    return node.type_id in POINTWISE or (node.spec.category == "Activation"
+                                         and node.type_id not in ALONG_AXIS)
 WINDOWED = ("conv2d", "max_pool2d", "avg_pool2d")
 RESAMPLING = (*WINDOWED, "conv_transpose2d", "max_unpool2d", "adaptive_avg_pool2d",
               "global_avg_pool2d", "upsample")
@@ -154,7 +161,7 @@ def _forward(flat: _Flat, nid: str, per: dict) -> Field | None:
     f = _hull(ins)
     shape_in, shape_out, p = flat.shape_in(nid, "x") or flat.shape_in(nid), flat.shape_out(nid), node.params
     t = node.type_id
-    if f.whole or t in POINTWISE or t in ("concat", "flatten", "reshape"):
+    if f.whole or _pointwise(node) or t in ("concat", "flatten", "reshape"):
         return f
     if shape_out is None or len(shape_out) != 3 or shape_in is None or len(shape_in) != 3:
         return _whole(flat)
@@ -308,18 +315,18 @@ def _back_one(flat, node, t, p, region, shape_in, edge):
     if region == ALL:
         return ALL
     if isinstance(region[0], str):  # one element of a non-image tensor
-        if t in ("flatten", "reshape") or (t in POINTWISE and shape_in == shape_out):
+        if t in ("flatten", "reshape") or (_pointwise(node) and shape_in == shape_out):
             return _as_box(region, shape_in) if len(shape_in) == 3 else region
         if t == "concat":
             return _concat_flat(flat, node, region[1], shape_out, edge)
         return ALL
     if len(shape_in) != 3:
         return ALL
-    if t in POINTWISE:
+    if _pointwise(node):
         return region if shape_in == shape_out else ALL
     if t == "concat":
         return region if _concat_axis(node, shape_out) == 0 else ALL
-    if t in ("softmax", "log_softmax"):
+    if t in ALONG_AXIS:
         return region if _concat_axis(node, shape_out) == 0 else ALL
     if t not in RESAMPLING:  # no rule for this layer: it may mix every pixel
         return ALL

@@ -36,7 +36,10 @@ class LookInsideTab(QWidget):
         self.embedding.set_run(run, dataset)
 
     def select_nodes(self, graph, node_ids: list[str]) -> None:
-        """A node selected on the canvas becomes the Grad-CAM / embedding node."""
+        """A node selected on the canvas: its output shows on Outputs, and it becomes the
+        lens's, Grad-CAM's and the embedding's node where it can be."""
+        if node_ids:
+            self.outputs.show_node(node_ids[0])
         for nid in node_ids[:1]:
             node = graph.nodes.get(nid)
             if node is not None:

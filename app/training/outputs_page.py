@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from netcanvas.app.training.image_grid import ImageGridWidget
+from netcanvas.app.training.image_grid import ImageGridWidget, pixmap
 from netcanvas.app.workers import Worker, error_line
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 EDIT_PAUSE_MS = 150  # recompute once edits pause, not on every keystroke of a spin box
 BAR_H = 24  # pixels of a vector's bar chart
+FOCUS = 420  # width of the selected node's picture
 
 
 def signature(project) -> str:
@@ -75,6 +76,9 @@ class OutputsPage(QWidget):
         self.live = QCheckBox("Follow edits", checked=True)
         self.sample = QSpinBox(minimum=0, maximum=0)
         self.note = QLabel(wordWrap=True)
+        self.focus: str | None = None  # the node selected on the canvas
+        self.focus_picture = QLabel()
+        self.focus_caption = QLabel(wordWrap=True)
         self.grid = ImageGridWidget(columns=2, size=200)
         self._timer = QTimer(self, singleShot=True, interval=EDIT_PAUSE_MS)
         self._timer.timeout.connect(self.refresh)
@@ -87,6 +91,10 @@ class OutputsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.note)
+        focus = QHBoxLayout()
+        focus.addWidget(self.focus_picture)
+        focus.addWidget(self.focus_caption, 1)
+        layout.addLayout(focus)
         layout.addWidget(self.grid, 1)
 
     def set_document(self, document) -> None:
@@ -151,4 +159,22 @@ class OutputsPage(QWidget):
         self.note.setText(f"Each node's output on {source}, with the current weights "
                           "(random until trained).")
         self.grid.set_images(images, captions)
+        self.show_node(self.focus)
         self.computed.emit()
+
+    def show_node(self, node_id: str | None) -> None:
+        """The output of the node selected on the canvas, larger, above the grid (from the
+        cache: selecting computes nothing)."""
+        self.focus = node_id
+        preview = self.previews.get(node_id) if node_id else None
+        node = self.document.graph.nodes.get(node_id) if node_id and self.document else None
+        if preview is None or node is None:
+            self.focus_picture.clear()
+            self.focus_caption.setText("Select a node on the canvas to see its output here.")
+            return
+        image = maps_image(preview.values) if preview.kind == "image" else bars_image(
+            preview.values)
+        self.focus_picture.setPixmap(pixmap(image, FOCUS))
+        self.focus_caption.setText(f"<b>{node.name}</b> ({node.spec.title}): output "
+                                   f"{'×'.join(map(str, preview.shape))}, values "
+                                   f"{preview.describe()}")

@@ -120,6 +120,9 @@ def test_outputs_before_training_once_per_edit_off_the_gui_thread(window, qtbot,
     assert page.computations == 1 and len(page.previews) == len(graph.nodes)
     conv1 = graph.by_name("conv1")
     assert page.previews[conv1.id].kind == "image"
+    window.scene.select_nodes([conv1.id])  # shown from the cache: nothing computed
+    assert page.focus_caption.text().startswith("<b>conv1</b> (Conv2d): output 16×8×8, values ")
+    assert not page.focus_picture.pixmap().isNull() and page.computations == 1
     window.resizeDocks([window.training_dock], [560], Qt.Vertical)
     QApplication.processEvents()
     window.grab().save(str(DOCS / "node_outputs_before_training.png"))
