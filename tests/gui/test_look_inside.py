@@ -4,6 +4,8 @@ as an undoable quick fix, during a real run of the deep_sigmoid lesson."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from netcanvas.app.document import Document
@@ -15,6 +17,8 @@ from test_app_support import *  # fixtures: window, isolated
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+# NETCANVAS_SCREENSHOTS=1 redraws the screenshots under docs/ (else they go to a temp dir)
+SHOTS = DOCS if os.environ.get("NETCANVAS_SCREENSHOTS") else Path(tempfile.mkdtemp())
 RUN_TIMEOUT_MS = 120_000
 
 
@@ -44,7 +48,7 @@ def test_receptive_field_on_card_and_wire_tooltips_and_in_the_summary(window, qt
              for r in range(table.rowCount())}
     assert cells["pool2"] == "10, jump 4, offset -3"
     assert cells["image"] == "1, jump 1, offset 0"
-    window.summary_dock.grab().save(str(DOCS / "receptive_field_summary.png"))
+    window.summary_dock.grab().save(str(SHOTS / "receptive_field_summary.png"))
 
 
 def test_no_receptive_field_without_an_image_input(window):
@@ -73,7 +77,7 @@ def test_doctor_badges_the_vanishing_gradient_and_its_fix_is_undoable(window, qt
     window.problems_dock.raise_()
     window.go_to_node(fc1.id)
     QApplication.processEvents()
-    window.grab().save(str(DOCS / "doctor_vanishing_gradient.png"))
+    window.grab().save(str(SHOTS / "doctor_vanishing_gradient.png"))
     repairs, _ = window.quick_fixes.fixes(fc1.id)
     (fix,) = [f for f in repairs if f.title.startswith("Use ReLU instead")]
     window.quick_fixes.apply(fix)
@@ -125,7 +129,7 @@ def test_outputs_before_training_once_per_edit_off_the_gui_thread(window, qtbot,
     assert not page.focus_picture.pixmap().isNull() and page.computations == 1
     window.resizeDocks([window.training_dock], [560], Qt.Vertical)
     QApplication.processEvents()
-    window.grab().save(str(DOCS / "node_outputs_before_training.png"))
+    window.grab().save(str(SHOTS / "node_outputs_before_training.png"))
     window.document.push_move = None
     from netcanvas.backend.graph import MoveNodes, SetParam
     window.document.push(MoveNodes({conv1.id: (5.0, 5.0)}))  # moving changes no output
@@ -157,7 +161,7 @@ def test_grad_cam_smoothgrad_class_maps_and_embeddings_of_a_run(window, qtbot):
     with qtbot.waitSignal(cam.shown, timeout=60_000):
         cam.classes.click()
     assert len(cam.class_maps.widget().findChildren(type(cam.note))) == 20  # 10 pictures
-    window.grab().save(str(DOCS / "grad_cam_smoothgrad.png"))
+    window.grab().save(str(SHOTS / "grad_cam_smoothgrad.png"))
     page = look.embedding
     show_look_inside(window, page)
     qtbot.waitUntil(lambda: page.prepared is not None, timeout=60_000)
@@ -168,7 +172,7 @@ def test_grad_cam_smoothgrad_class_maps_and_embeddings_of_a_run(window, qtbot):
     page.show_point(0)
     assert page.picked.text().startswith(f"test sample {int(page.embedding.indices[0])}")
     assert not page.picture.pixmap().isNull()
-    window.grab().save(str(DOCS / "embeddings_pca.png"))
+    window.grab().save(str(SHOTS / "embeddings_pca.png"))
 
 
 def test_click_a_cell_to_outline_its_receptive_field(window, qtbot):
@@ -194,4 +198,4 @@ def test_click_a_cell_to_outline_its_receptive_field(window, qtbot):
     assert "rows 3–7 and columns 0–4" in page.note.text()
     window.resizeDocks([window.training_dock], [480], Qt.Vertical)
     QApplication.processEvents()
-    window.grab().save(str(DOCS / "receptive_field_lens.png"))
+    window.grab().save(str(SHOTS / "receptive_field_lens.png"))
