@@ -18,7 +18,11 @@ from netcanvas.backend.shapes import analyze
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 SPATIAL = ("lenet_digits", "residual_cnn", "inception_block", "two_stream",
-           "segmentation_unpool", "dilated_vs_plain", "vgg16", "resnet18")
+           "segmentation_unpool", "dilated_vs_plain", "deep_sigmoid", "deep_relu_bn",
+           "vit_digits", "vgg16", "resnet18")
+# Token sequences (a ViT's patches after permute/reshape) are not followed per position: the
+# box is the whole image, which contains the gradient but is not its extent.
+CONTAINMENT_ONLY = ("vit_digits",)
 SMALL = 40  # the 224-pixel examples are checked at this size: same layers, quicker
 # Where the gradient cannot fill the box, by construction: a max-unpool passes a value only
 # where the pool's maximum was, and one element of a vector after a max-pool comes from one
@@ -112,7 +116,7 @@ def _downstream_of(graph: Graph, type_id: str) -> set[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SPATIAL)
 def test_box_matches_the_input_gradient_of_the_centre_cell(name):
-    checked = 0
+    checked = tight = 0
     for flat, image, ones, noise in _checks(name):
         untight = _downstream_of(flat.graph, UNPOOL)
         after_max = _downstream_of(flat.graph, MAX_POOL)
@@ -129,10 +133,13 @@ def test_box_matches_the_input_gradient_of_the_centre_cell(name):
                 assert box is not None, f"{name}/{node.name}: gradient reaches {image}"
                 for (lo, hi), (a, b) in zip(box, seen):  # contains every nonzero gradient
                     assert lo <= a and b <= hi, f"{name}/{node.name}: {box} misses {seen}"
-            if node.id not in untight and (len(out) == 3 or node.id not in after_max):
+            # a unit dead on every input (a ReLU) sees nothing: degenerate, not checked
+            if name not in CONTAINMENT_ONLY and node.id not in untight and (
+                    len(out) == 3 or node.id not in after_max) and noise[node.name] is not None:
                 assert noise[node.name] == box, f"{name}/{node.name}: {box} is not tight"
+                tight += 1
             checked += 1
-    assert checked >= 5
+    assert checked >= 5 and (tight >= 3 or name in CONTAINMENT_ONLY)
 
 
 @pytest.mark.parametrize("name", ("lenet_digits", "residual_cnn", "inception_block", "vgg16",
@@ -214,3 +221,9 @@ def test_effective_field_lies_in_the_box():
         effective_field(project, conv2.id, (4, 0))
     with pytest.raises(ValueError, match="not an image map"):
         effective_field(project, project.graph.by_name("fc1").id)
+
+
+def test_every_example_with_an_image_input_is_checked():
+    stems = {p.stem for p in EXAMPLES.glob("*.netcanvas")
+             if receptive.image_inputs(load_project(p))}
+    assert stems == set(SPATIAL)
