@@ -342,11 +342,11 @@ class _Builder:
         try:
             encoders.check_call(module, node.args, node.kwargs)
             name, params, inner, weights, norm = encoders.encoder_block(module)
+            if self.graph.blocks is None:
+                self.graph.blocks = BlockSet()
+            encoders.add_definition(self.graph.blocks, name, inner)
         except encoders.EncoderProblem as exc:
             raise _Unmapped(str(exc)) from None
-        if self.graph.blocks is None:
-            self.graph.blocks = BlockSet()
-        encoders.add_definition(self.graph.blocks, name, inner)
         spec = self.graph.blocks.spec(name)
         block = self.graph.add_node(Node(new_id(), BLOCK, self._name(node.name),
                                          spec.defaults() | params))

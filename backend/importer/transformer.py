@@ -95,11 +95,17 @@ def encoder_block(module: nn.Module) -> tuple[str, dict, dict, dict, nn.LayerNor
 
 def add_definition(blocks, name: str, inner: dict) -> None:
     """The library's encoder block (or its ReLU copy) with `inner` params set, under `name`,
-    into `blocks`, where missing."""
+    into `blocks`, where missing; one already there must hold the same `inner` params."""
     from netcanvas.backend.blocks.io import blocks_from_dict
     from netcanvas.backend.blocks.library import builtin_blocks
 
     if name in blocks:
+        inner_graph = blocks[name].graph
+        for node, params in inner.items():
+            held = inner_graph.by_name(node).params
+            if any(held[k] != v for k, v in params.items()):
+                raise EncoderProblem(f"its {node} settings {params} differ from an earlier "
+                                     f"encoder's, which share the block {name}")
         return
     base = name.removesuffix("ReLU")
     raw = builtin_blocks()[base][base]

@@ -99,3 +99,21 @@ def test_the_imported_project_saves_and_loads_with_its_block(tmp_path):
     project = load_project(tmp_path / "m.netcanvas")
     assert "TransformerEncoderPostNormReLU" in project.blocks
     compile_graph(project.graph)
+
+
+class TwoEncoders(nn.Module):
+    def __init__(self, attention_dropout: float) -> None:
+        super().__init__()
+        self.first = encoder_layer(dropout=0.1)
+        self.second = encoder_layer(dropout=0.1)
+        self.second.self_attn.dropout = attention_dropout
+
+    def forward(self, x):
+        return self.second(self.first(x))
+
+
+def test_encoders_sharing_a_block_share_its_inner_settings():
+    result = import_fx(trace(TwoEncoders(0.1).eval()), [(5, 16)])
+    assert list(result.graph.blocks) == ["TransformerEncoderPostNormReLU"]
+    with pytest.raises(ImportProblem, match="at node 'second'.*differ from an earlier"):
+        import_fx(trace(TwoEncoders(0.2).eval()), [(5, 16)])
