@@ -169,9 +169,13 @@ def _task_picture(task, values: np.ndarray, index: int) -> np.ndarray:
     return task.answer(values, index)
 
 
-def _probabilities(predictor, values: np.ndarray) -> np.ndarray:
-    """The class probabilities of one raw input (on a Worker)."""
-    return predictor.probabilities(values)[0].numpy()
+def _answer(predictor, values: np.ndarray, attention: bool) -> tuple[np.ndarray, list]:
+    """The class probabilities of one raw input and, when `attention`, its attention maps
+    (on a Worker)."""
+    from netcanvas.backend.insight import attention as maps
+
+    probs = predictor.probabilities(values)[0].numpy()
+    return probs, maps.attention_maps(predictor, values) if attention else []
 
 
 class TryTab(QWidget):
@@ -413,7 +417,8 @@ class TryTab(QWidget):
             self._pictures.request(_task_picture, self.task, self.input, self.task_index,
                                    context=self.task)
             return
-        self._answers.request(_probabilities, self.predictor, self.input,
+        self._answers.request(_answer, self.predictor, self.input,
+                              self.attention.predictor is not None,
                               context=(self.predictor, self.input))
 
     def _pictured(self, task, picture: np.ndarray) -> None:
@@ -424,14 +429,14 @@ class TryTab(QWidget):
         self.picture.setPixmap(pixmap(picture, 300))
         self.answer.setText(f"The model's {task.target.name}: {TASK_PICTURES[task.target.kind]}")
 
-    def _answered(self, asked: tuple, probs: np.ndarray) -> None:
+    def _answered(self, asked: tuple, answer: tuple) -> None:
         predictor, values = asked
         if predictor is not self.predictor:  # a run shown before
             return
-        self.probs = probs
+        self.probs, maps = answer
         names = self.predictor.class_names
         best = int(self.probs.argmax())
         self.answer.setText(f"Prediction: <b>{names[best]}</b> ({self.probs[best]:.1%})")
         self.bars.set_probabilities(self.probs, names)
         self.why.set_input(values)
-        self.attention.set_input(values)
+        self.attention.show(values, maps)
