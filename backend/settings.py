@@ -122,7 +122,13 @@ DATASET_OPTIONS: dict[str, tuple[Param, ...]] = {
     "folder": (Param("size", "ints", None, "Resize every image to this size (one side, or "
                      "height and width); empty = keep.", min=1, max=4096, optional=True),
                Param("channels", "int", None, "1 (grey) or 3 (colour); empty = from the "
-                     "images.", min=1, max=3, optional=True), _SEED),
+                     "images.", min=1, max=3, optional=True),
+               Param("stream", "bool", False, "Decode the images from disk batch by batch "
+                     "(folders larger than memory)."),
+               Param("workers", "int", 2, "Processes decoding images when streaming "
+                     "(0 = none).", min=0, max=64),
+               Param("cache", "bool", False, "When streaming, keep decoded images in the "
+                     "user cache folder for later epochs."), _SEED),
     "csv": (Param("target", "str", "target", "The column holding the targets."), _TASK, _SEED),
     "npz": (_TASK, _SEED),
 }

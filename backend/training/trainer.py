@@ -26,7 +26,7 @@ from netcanvas.backend.echo import cut
 from netcanvas.backend.registry import ParamError
 from netcanvas.backend.settings import runnable_reason
 from netcanvas.backend.training.adversarial import adversarial_batches
-from netcanvas.backend.training.batches import DeviceSplit, steps_per_epoch
+from netcanvas.backend.training.batches import DeviceSplit, device_split, steps_per_epoch
 from netcanvas.backend.training.checkpoint import (
     CheckpointError,
     check_resume_fields,
@@ -210,7 +210,7 @@ class Trainer:
         model = compiled.module.to(device)
         if s.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
-        train, val, test = (DeviceSplit(split, compiled.input_shapes, device)
+        train, val, test = (device_split(split, compiled.input_shapes, device)
                             for split in (dataset.train, dataset.val, dataset.test))
         steps = self.world.usable_steps(steps_per_epoch(train.n, s.batch_size), train.n,
                                         s.batch_size)
