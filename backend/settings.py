@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netcanvas.backend.augmentations import AUGMENTATIONS
 from netcanvas.backend.optimizers import OPTIMIZERS
 from netcanvas.backend.registry.spec import Param, ParamError
 
@@ -87,6 +88,7 @@ DATASET: tuple[Param, ...] = (
           "(images only; 0 = off).", min=0, max=64, label="Crop padding"),
     Param("augment_flip", "bool", False, "Random horizontal flip (images only).",
           label="Random horizontal flip (images only)"),
+    *AUGMENTATIONS,
 )
 
 _SEED = Param("seed", "int", 0, "Seeds the generated data and the split.", min=0, max=SEED_MAX)

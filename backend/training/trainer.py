@@ -219,10 +219,11 @@ class Trainer:
         generator = torch.Generator(device=train.index_device)
         generator.manual_seed(s.seed)
         cfg = self.project.dataset
-        augment = None
-        if dataset.is_image and (cfg.augment_crop_padding or cfg.augment_flip):
-            from netcanvas.backend.data import augment as augment_batch
-            augment = lambda x, g: augment_batch(x, cfg, g)
+        augment = mix = None
+        if dataset.is_image:  # the declared augmentations (backend/augmentations.py)
+            from netcanvas.backend.data.augment import augmenter, mixer
+            augment = augmenter(cfg, dataset.mean, dataset.std)
+            mix = mixer(cfg) if dataset.task == "classification" else None
         self._loop = Loop(
             model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
             optimizer=build_optimizer(model.parameters(), s), schedule=LRSchedule(s, steps),
@@ -230,7 +231,7 @@ class Trainer:
             scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None,
             train=train, task=dataset.task, num_classes=dataset.num_classes,
             primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
-            generator=generator, steps=steps, augment=augment, emit=self._emit,
+            generator=generator, steps=steps, augment=augment, mix=mix, emit=self._emit,
             cancel=self._cancel, running=self._running, world=self.world,
             adversary=adversarial_batches(s, dataset, compiled, model))
         if self.layer_stats:
