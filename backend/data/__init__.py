@@ -40,4 +40,6 @@ def load_dataset(config: DatasetConfig, progress=None, cancel=None) -> Dataset:
     if config.name not in _LOCAL:
         raise DatasetError(f"unknown dataset '{config.name}'; choose one of "
                            f"{', '.join(DATASETS)}")
+    if config.name == "folder":  # indexing a large folder reports its progress
+        return load_image_folder(config, progress)
     return _LOCAL[config.name](config)
