@@ -120,3 +120,19 @@ def test_augmentation_touches_training_batches_only_and_a_seeded_run_repeats():
         return [p.detach().clone() for p in loop.model.parameters()]
 
     assert all(torch.equal(a, b) for a, b in zip(run(), run()))
+
+
+@pytest.mark.slow  # a CLI training run
+def test_the_cli_sets_augmentations_from_their_declarations(tmp_path, capsys):
+    from netcanvas.backend.cli import main
+    from netcanvas.backend.project_io import save_project
+    from test_data_stream import cnn_project
+
+    path = tmp_path / "p.netcanvas"
+    project = cnn_project((1, 8, 8), classes=10, epochs=1)
+    project.dataset = DatasetConfig(name="digits")
+    save_project(project, path)
+    assert main(["train", str(path), "--augment-rotation", "999"]) == 2
+    assert "--augment-rotation" in capsys.readouterr().err
+    assert main(["train", str(path), "--augment-mix", "cutmix", "--augment-rotation", "15",
+                 "--seed", "3"]) == 0
