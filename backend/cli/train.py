@@ -18,9 +18,9 @@ import threading
 import time
 from pathlib import Path
 
+from netcanvas.backend.augmentations import AUGMENTATIONS
 from netcanvas.backend.cli import launch
 from netcanvas.backend.cli.common import project_command
-from netcanvas.backend.augmentations import AUGMENTATIONS
 from netcanvas.backend.settings import declaration
 
 PROG = "netcanvas train"

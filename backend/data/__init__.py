@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from netcanvas.backend.catalogue import DATASETS, DatasetInfo
+from netcanvas.backend.data.augment import augment
 from netcanvas.backend.data.builtin import load_digits
 from netcanvas.backend.data.compat import check_compatible
 from netcanvas.backend.data.images import load_image_folder
 from netcanvas.backend.data.remote import REMOTES, load_remote
 from netcanvas.backend.data.toy import load_linear, load_toy
-from netcanvas.backend.data.augment import augment
 from netcanvas.backend.data.types import (
     Dataset,
     DatasetError,

@@ -58,7 +58,7 @@ def geometry(x: torch.Tensor, g: torch.Generator, min_area: float, degrees: floa
 def color_jitter(x: torch.Tensor, g: torch.Generator, strength: float) -> torch.Tensor:
     """Brightness, contrast and (colour images) saturation factors in [1 - s, 1 + s]."""
     n, dev = x.shape[0], x.device
-    factor = lambda: _rand(n, g, dev, 1 - strength, 1 + strength).view(n, 1, 1, 1)  # noqa: E731
+    factor = lambda: _rand(n, g, dev, 1 - strength, 1 + strength).view(n, 1, 1, 1)
     x = x * factor()
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     x = (x - mean) * factor() + mean

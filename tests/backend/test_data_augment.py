@@ -93,7 +93,7 @@ def test_the_mixed_loss_is_the_lam_weighted_sum_of_both_targets():
 
     loop.mix = spy
     state = {k: v.clone() for k, v in loop.model.state_dict().items()}
-    out, y, loss = loop.train_step(torch.arange(16))
+    _out, _y, loss = loop.train_step(torch.arange(16))
     mixed_x, y1, y2, lam = seen["out"]
     loop.model.load_state_dict(state)
     with torch.no_grad():
@@ -109,7 +109,7 @@ def test_augmentation_touches_training_batches_only_and_a_seeded_run_repeats():
         project = cnn_project((1, 8, 8), classes=10, epochs=1, seed=7)
         project.dataset = DatasetConfig(name="digits", augment_mix="cutmix", **ON)
         trainer = Trainer(project)
-        loop, dataset, val, test = trainer.build()
+        loop, dataset, val, _test = trainer.build()
         calls = []
         real = loop.augment
         loop.augment = lambda x, g: calls.append(len(x)) or real(x, g)

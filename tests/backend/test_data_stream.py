@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 from netcanvas.backend.data import load_dataset
-from netcanvas.backend.data.stream import StreamSplit, build_index
 from netcanvas.backend.data.images import EXTENSIONS
+from netcanvas.backend.data.stream import StreamSplit, build_index
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.training import Trainer
@@ -69,7 +69,7 @@ def test_streamed_splits_hold_no_images_and_match_the_in_memory_loader(tmp_path)
     d = load_dataset(config(root, workers=0))
     assert isinstance(d.train, StreamSplit) and d.sample_shape == (3, 8, 8)
     with pytest.raises(TypeError, match="never held in memory"):
-        d.train.x
+        _ = d.train.x
     memory = load_dataset(DatasetConfig(name="folder", path=str(root), normalize=False))
     raw = load_dataset(config(root, workers=0, normalize=False))
     split = raw.test.device_split(None, torch.device("cpu"))
@@ -109,7 +109,7 @@ def test_decoded_cache_serves_later_epochs_without_decoding(tmp_path, monkeypatc
     d = load_dataset(config(root, workers=0, cache=True, normalize=False))
     split = d.train.device_split(None, torch.device("cpu"))
     (first,), _ = next(split.slices(100))
-    import netcanvas.backend.data.images as images
+    from netcanvas.backend.data import images
     monkeypatch.setattr(images, "read_image", lambda *a: pytest.fail("decoded again"))
     again = load_dataset(config(root, workers=0, cache=True, normalize=False))
     (second,), _ = next(again.train.device_split(None, torch.device("cpu")).slices(100))
