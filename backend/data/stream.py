@@ -184,9 +184,17 @@ class StreamSplit:
     def __len__(self) -> int:
         return len(self.numbers)
 
+    _x: torch.Tensor | None = field(default=None, repr=False)
+
     @property
-    def x(self):
-        raise TypeError("a streamed image folder is never held in memory as one tensor")
+    def x(self) -> torch.Tensor:
+        """The whole split decoded, normalised, in memory: only for the views that show a
+        split after training (evaluation, predictions); training never asks for it."""
+        if self._x is None:
+            batches = self.device_split(None, torch.device("cpu")).slices(256)
+            parts = [x for (x,), _ in batches]
+            self._x = torch.cat(parts) if parts else torch.empty(0, *self.source.shape)
+        return self._x
 
     def device_split(self, input_shapes, device: torch.device) -> StreamedDeviceSplit:
         return StreamedDeviceSplit(self, device)
