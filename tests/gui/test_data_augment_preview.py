@@ -42,7 +42,7 @@ def test_the_preview_shows_one_sample_augmented_and_follows_the_settings(qtbot, 
     config = DatasetConfig(name="digits")
     data = tab(config)
     with qtbot.waitSignal(data.dataset_loaded, timeout=LOAD_TIMEOUT_MS):
-        data.load()
+        pass  # a shown tab loads a built-in dataset by itself
     assert "samples/s" in data.summary.text()
     assert data.augmented.isHidden() and "No augmentation" in data.augmented_title.text()
     data.fields["augment_rotation"].setValue(40.0)  # a user edit: SetSetting on the document
@@ -71,7 +71,11 @@ def test_a_streamed_folder_previews_its_samples_and_pipeline_speed(qtbot, tab, t
     config = DatasetConfig(name="folder", path=str(tmp_path / "data"),
                            options={"stream": True, "workers": 0}, augment_flip=True)
     data = tab(config)
+    shown = []
+    real = data._progress
+    data._progress = lambda *p: shown.append(p) or real(*p)
     with qtbot.waitSignal(data.dataset_loaded, timeout=LOAD_TIMEOUT_MS) as loaded:
-        data.load()
+        pass  # a shown tab loads the user's data with a path by itself
+    assert shown == [(1, 2, "indexing c0: 6 images"), (2, 2, "indexing c1: 6 images")]
     assert loaded.args[0].extra["streamed"] and "samples/s" in data.summary.text()
     assert len(pictures(data.grid)) == len(loaded.args[0].train) and len(pictures(data.augmented)) == AUGMENTED_COUNT
