@@ -1,7 +1,7 @@
 """The augmentation declarations (dataset fields, plain data: no torch import).
 
 One Param each drives the data tab's form, validation, the CLI's `--set dataset.NAME=` and
-the project file, like every other setting; backend/data/augment.py applies them, on the
+the project file, like every other setting; backend/data/augmentation.py applies them, on the
 training batches only, on the training device, drawn from the run's seeded generator.
 Every default is off. Normalisation is the `normalize` field; crop and flip are
 `augment_crop_padding` and `augment_flip` (backend/settings.py).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netcanvas.backend.catalogue import DATASETS, DatasetInfo
-from netcanvas.backend.data.augment import augment
+from netcanvas.backend.data.augmentation import augment
 from netcanvas.backend.data.builtin import load_digits
 from netcanvas.backend.data.compat import check_compatible
 from netcanvas.backend.data.images import load_image_folder

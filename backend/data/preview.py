@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import torch
-from netcanvas.backend.data.augment import augmenter
+from netcanvas.backend.data.augmentation import augmenter
 from netcanvas.backend.data.types import Dataset
 from netcanvas.backend.project import DatasetConfig
 

@@ -1,5 +1,5 @@
 """Random crop and flip on a device batch, vectorised over the batch (no per-sample loop);
-backend/data/augment.py applies them with the other declared augmentations."""
+backend/data/augmentation.py applies them with the other declared augmentations."""
 
 from __future__ import annotations
 

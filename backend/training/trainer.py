@@ -221,7 +221,7 @@ class Trainer:
         cfg = self.project.dataset
         augment = mix = None
         if dataset.is_image:  # the declared augmentations (backend/augmentations.py)
-            from netcanvas.backend.data.augment import augmenter, mixer
+            from netcanvas.backend.data.augmentation import augmenter, mixer
             augment = augmenter(cfg, dataset.mean, dataset.std)
             mix = mixer(cfg) if dataset.task == "classification" else None
         self._loop = Loop(

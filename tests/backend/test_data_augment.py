@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from netcanvas.backend.augmentations import AUGMENTATIONS
-from netcanvas.backend.data.augment import augment, blur, erasing, geometry, grayscale, mix
+from netcanvas.backend.data.augmentation import augment, blur, erasing, geometry, grayscale, mix
 from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.settings import DATASET
 from netcanvas.backend.training import Trainer
