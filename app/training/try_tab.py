@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from netcanvas.app.training.attention_view import AttentionView
 from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
 from netcanvas.app.training.draw_canvas import DrawCanvas
 from netcanvas.app.training.why_view import WhyPanel
@@ -210,6 +211,7 @@ class TryTab(QWidget):
         self.bars = ProbabilityBars()
         self.answer = QLabel(wordWrap=True)
         self.why = WhyPanel()
+        self.attention = AttentionView()
 
         left = QVBoxLayout()
         left.addLayout(self.tools)
@@ -218,6 +220,7 @@ class TryTab(QWidget):
         middle = QVBoxLayout()
         middle.addWidget(self.answer)
         middle.addWidget(self.bars, 1)
+        middle.addWidget(self.attention)
         columns = QHBoxLayout()
         columns.addLayout(left, 3)
         columns.addLayout(middle, 2)
@@ -253,6 +256,7 @@ class TryTab(QWidget):
                   self.clear_button, self.load_button, self.sample, self.sample_button):
             w.setEnabled(self.predictor is not None)
         self.why.set_predictor(self.predictor)
+        self.attention.set_predictor(self.predictor)
         self.bars.set_probabilities(None, [])
         self.answer.clear()
         if self.predictor is None:
@@ -360,3 +364,4 @@ class TryTab(QWidget):
         self.answer.setText(f"Prediction: <b>{names[best]}</b> ({self.probs[best]:.1%})")
         self.bars.set_probabilities(self.probs, names)
         self.why.set_input(values)
+        self.attention.set_input(values)
