@@ -216,6 +216,12 @@ _SPECS = (
                        "height and width); empty = keep.", min=1, max=4096, optional=True),
                  Param("channels", "int", None, "1 (grey) or 3 (colour); empty = from the "
                        "images.", min=1, max=3, optional=True),
+                 Param("stream", "bool", False, "Decode the images from disk batch by batch "
+                       "(folders larger than memory)."),
+                 Param("workers", "int", 2, "Processes decoding images when streaming "
+                       "(0 = none).", min=0, max=64),
+                 Param("cache", "bool", False, "When streaming, keep decoded images in the "
+                       "user cache folder for later epochs."),
                  Param("masks", "bool", False, "images/ + masks/ subfolders of paired files: "
                        "a mask's grey value is each pixel's class."), _SEED), targets=()),
     DatasetSpec("csv", "CSV file", "user", "Numeric feature columns and a `target` column; "

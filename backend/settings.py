@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netcanvas.backend.augmentations import AUGMENTATIONS
 from netcanvas.backend.catalogue import DATASETS, option_defaults  # noqa: F401 (re-exported)
 from netcanvas.backend.optimizers import OPTIMIZERS
 from netcanvas.backend.registry.spec import Param, ParamError
@@ -83,6 +84,7 @@ DATASET: tuple[Param, ...] = (
           "(images only; 0 = off).", min=0, max=64, label="Crop padding"),
     Param("augment_flip", "bool", False, "Random horizontal flip (images only).",
           label="Random horizontal flip (images only)"),
+    *AUGMENTATIONS,
 )
 
 # Each dataset's own options (`dataset.options`), declared with the dataset in catalogue.py.

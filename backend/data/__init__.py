@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib import import_module
 
 from netcanvas.backend.catalogue import DATASETS, DatasetInfo
+from netcanvas.backend.data.augmentation import augment
 from netcanvas.backend.data.compat import check_compatible
-from netcanvas.backend.data.transforms import augment
 from netcanvas.backend.data.types import (
     Dataset,
     DatasetError,
@@ -32,4 +32,8 @@ def load_dataset(config: DatasetConfig, progress=None, cancel=None) -> Dataset:
                            f"{', '.join(DATASETS)}")
     module, function = spec.loader.split(":")
     loader = getattr(import_module(f"netcanvas.backend.data.{module}"), function)
-    return loader(config, progress, cancel) if spec.kind == "download" else loader(config)
+    if spec.kind == "download":
+        return loader(config, progress, cancel)
+    if config.name == "folder":  # indexing a large folder reports its progress
+        return loader(config, progress)
+    return loader(config)

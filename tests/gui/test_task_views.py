@@ -45,7 +45,7 @@ def test_each_task_trains_and_shows_its_evaluation_view(qtbot, window, stem):  #
     dock.resize(900, 700)
     assert dock.grab().save(str(SHOTS / f"{stem}-evaluation.png"))
     dock.tabs.setCurrentWidget(data)
-    qtbot.waitUntil(lambda: data.preview.currentWidget() is data.grid, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: data.preview.currentWidget() is data.samples, timeout=RUN_TIMEOUT_MS)
     assert "targets" in data.summary.text()
     qtbot.wait(200)  # the summary's new height laid out before the screenshot
     assert dock.grab().save(str(SHOTS / f"{stem}-data.png"))
