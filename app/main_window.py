@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
         document.analysis_changed.connect(self._analysis_changed)
         document.title_changed.connect(self.setWindowTitle)
         document.graph.changed.connect(self.code_panel.schedule)
-        self.code_panel.set_graph(document.graph)
+        self.code_panel.set_project(document.project)
         self.navigator.reset(self.blocks.top_label(), scene, view)
         self._analysis_changed(document.analysis)
         self.setWindowTitle(document.title)

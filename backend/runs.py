@@ -23,12 +23,7 @@ from typing import Any
 
 import platformdirs
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import (
-    load_project,
-    project_from_dict,
-    project_to_dict,
-    save_project,
-)
+from netcanvas.backend.project_io import load_project, save_project
 
 RUN_JSON = "run.json"
 SNAPSHOT = "project.netcanvas"
@@ -323,7 +318,7 @@ class RunStore:
     def new_run(self, project: Project) -> Run:
         """A run of a deep copy of `project`, saved at once (status "running")."""
         number = max((r.number for r in self.runs), default=0) + 1
-        snapshot = project_from_dict(project_to_dict(project))
+        snapshot = project.copy()
         run = Run(number, self.folder / f"run-{number:03d}", snapshot)
         run.save()
         self.runs.append(run)

@@ -29,7 +29,6 @@ from netcanvas.app.training.worker import (
     DataProgress,
     Predictions,
     TrainingJob,
-    detached_project,
 )
 from netcanvas.app.workers import Worker
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
@@ -266,7 +265,7 @@ class TrainingDock(QDockWidget):
     def start_training(self) -> None:
         if self.running or self.document is None:
             return
-        self._launch(self.store.new_run(detached_project(self.document.project)), resume=False)
+        self._launch(self.store.new_run(self.document.project), resume=False)
 
     def resume_run(self) -> None:
         """Continue the shown run from its last checkpoint, exactly as `netcanvas train

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import project_from_dict, project_to_dict
 from netcanvas.backend.training.events import EpochEnded, LayerStats, Steps
 
 log = logging.getLogger(__name__)
@@ -51,11 +50,6 @@ class ClosedForm:
     """Linear regression: rows (name, trained, closed form w*, difference)."""
 
     rows: list[tuple]
-
-
-def detached_project(project: Project) -> Project:
-    """A deep, event-free copy, so the user may edit the graph while the copy trains."""
-    return project_from_dict(project_to_dict(project))
 
 
 class TrainingJob:

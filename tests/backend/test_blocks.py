@@ -287,3 +287,13 @@ def test_add_block_copies_library_definitions_in_once():
 def new_instance_for(graph, block, section, name="stage1"):
     from netcanvas.backend.graph import Node, new_id
     return Node(new_id(), "block", name, {"block": block})
+
+
+def test_a_project_copy_keeps_its_blocks_and_is_detached():
+    p, _ = resnet_stage()
+    twin = p.copy()
+    assert project_to_dict(twin) == project_to_dict(p)
+    assert twin.graph.blocks is twin.blocks and twin.blocks is not p.blocks
+    assert not analyze(twin.graph).errors  # the copied instances find their definitions
+    next(iter(twin.graph.nodes.values())).name = "changed"
+    assert project_to_dict(twin) != project_to_dict(p)
