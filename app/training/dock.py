@@ -220,7 +220,8 @@ class TrainingDock(QDockWidget):
             return True
         if not ask_stop_run(self.window(), self.run.label):
             return False
-        self._let_go()
+        if self.running:  # the run may have ended while the question was open
+            self._let_go()
         return True
 
     def _let_go(self) -> None:
