@@ -37,6 +37,7 @@ class InsightController(QObject):
         self.overlay: CanvasOverlay | None = None
         self.graph = None
         self.history: dict[str, list[float]] = {}
+        self.weights = ""  # whose weights the circuit shows: "(test sample 3, trained weights)"
         self.circuit = QAction("Circuit", window, checkable=True)
         self.circuit.setStatusTip("Show each wire's value and the gradient of the output with "
                                   "respect to it (one forward and backward pass)")
@@ -53,6 +54,7 @@ class InsightController(QObject):
         dock = window.training_dock
         dock.layer_stats.connect(self.show_layer_stats)
         dock.run_started.connect(self._run_started)
+        dock.shown_changed.connect(self._graph_changed)  # the circuit follows the shown run
         dock.layers_tab.canvas_toggled.connect(lambda on: None if on else self._clear_stats())
 
     def set_scene(self, scene, graph) -> None:
@@ -98,6 +100,7 @@ class InsightController(QObject):
             return
         self.overlay.show_wires(wire_labels(result))
         self.overlay.show_notes(node_labels(self.graph, result))
+        self.weights = where
         what = "loss" if result.objective == "loss" else result.output
         self.window.statusBar().showMessage(
             f"Circuit: {what} = {result.value:.4g}{where}; green: value (‖·‖ for tensors), "

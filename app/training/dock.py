@@ -78,6 +78,7 @@ class TrainingDock(QDockWidget):
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
     layer_stats = Signal(object)  # a LayerStats event of the live run
+    shown_changed = Signal()  # another run (or none) is the shown one
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
     def __init__(self, parent: QWidget | None = None, document=None) -> None:
@@ -250,6 +251,7 @@ class TrainingDock(QDockWidget):
         self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
                               self._loaded_dataset(self.shown.project) if self.shown else None)
         self._update_actions()
+        self.shown_changed.emit()
 
     def choose_runs_folder(self) -> None:
         from netcanvas.backend.runs import runs_root
