@@ -61,6 +61,8 @@ def test_group_makes_one_instance_with_the_crossing_wires_as_ports():
     assert len(p.graph.nodes) == 6
     grouped = analyze(p.graph)
     assert grouped.ok and grouped.total_params == flat.total_params
+    assert grouped.total_macs == flat.total_macs  # a block's MACs are its contents'
+    assert grouped.nodes[node.id].macs == sum(flat.nodes[n.id].macs for n in (r, c2, add))
     edit.revert(p.graph)
     assert project_to_dict(p) == before  # one undo step gives the identical document
     edit.apply(p.graph)  # redo repeats the same ids
