@@ -173,3 +173,10 @@ def test_metainfo_passes_appstreamcli_validate_pedantic():
     assert done.returncode == 0, done.stdout
     assert "cid-contains-uppercase-letter" not in done.stdout
     assert "W:" not in done.stdout and "E:" not in done.stdout
+
+
+def test_the_metadata_counts_macs_as_the_app_does():
+    from importlib.resources import files
+    text = "".join(p.read_text() for p in (files("netcanvas.resources") / "desktop").iterdir()
+                   if p.name.endswith(".xml"))
+    assert "FLOP" not in text and "MACs" in text
