@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         dock.run_started.connect(self._training_started)
         dock.failure_shown.connect(lambda text, node_id: self.status.show_message(text, node_id))
         dock.node_failed.connect(self.go_to_node)
+        dock.refused.connect(lambda text: (self.status.show_message(text), self.show_problems()))
         dock.data_tab.dataset_loaded.connect(
             lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
         # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule

@@ -78,6 +78,7 @@ class TrainingDock(QDockWidget):
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
     layer_stats = Signal(object)  # a LayerStats event of the live run
+    refused = Signal(str)  # why Train did not start (the graph has errors): for the status bar
     shown_changed = Signal()  # another run (or none) is the shown one
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
@@ -267,6 +268,11 @@ class TrainingDock(QDockWidget):
 
     def start_training(self) -> None:
         if self.running or self.document is None:
+            return
+        errors = len(self.document.analysis.errors)
+        if errors:  # refused before a run exists: the Problems panel says what to fix
+            self.refused.emit(f"Cannot train yet: fix the {errors} problem"
+                              f"{'s' * (errors != 1)} listed in Problems first.")
             return
         self._launch(self.store.new_run(self.document.project), resume=False)
 

@@ -1,5 +1,5 @@
-"""A prompt that outlives its cause acts on the state at the moment of the answer: the
-"still training?" question answered after the run finished behind it (issue 21, bug 1)."""
+"""Train's prompts and refusals act on the state at the moment: the "still training?" question
+answered after the run ended behind it (issue 21, bug 1); F5 on a broken graph (bug 7)."""
 
 import pytest
 from netcanvas.app.training import dock as dock_module
@@ -33,3 +33,19 @@ def test_quit_closes_when_the_run_ended_behind_the_prompt(answered_after_the_run
     window = answered_after_the_run_ended
     window.document.mark_saved("/tmp/unused.netcanvas")  # no "save changes?" before it
     assert window.close() and not window.isVisible()
+
+
+@pytest.mark.parametrize("broken", ["empty", "unwired"])
+def test_train_on_a_graph_with_errors_is_refused_before_a_run_exists(window, qtbot,  # noqa: F811
+                                                                     broken):
+    from netcanvas.backend.project import Project
+    project = Project()
+    if broken == "unwired":
+        project.graph.add("linear", "fc")
+    open_project(window, project)
+    dock = window.training_dock
+    dock.train_action.trigger()
+    assert not dock.running and dock.store.runs == [] and dock.run_tab.plots.runs == []
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Cannot train yet: fix the ") and "Problems" in message
+    assert window.problems_dock.isVisible()
