@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         self._shown = True
         if not self._sized:  # once, after layout; a restored state overrides it
             self.dock_layout.apply_defaults()
-        QTimer.singleShot(0, self.dock_layout.settled)
+        QTimer.singleShot(0, self, self.dock_layout.settled)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

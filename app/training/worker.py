@@ -103,11 +103,13 @@ class TrainingJob:
         from netcanvas.backend.data import DatasetError, load_dataset
         from netcanvas.backend.training import Failed
         from netcanvas.backend.training.device import use_process_threads
+        from netcanvas.backend.training.optim import load_optimizer_machinery
         from netcanvas.backend.training.outputs import DecisionBoundary
         from netcanvas.backend.training.remote import trainer_for
 
         self._emit = send
         use_process_threads()
+        load_optimizer_machinery()
         if self.dataset is None:
             try:
                 self.dataset = load_dataset(
