@@ -20,3 +20,32 @@ def test_a_refused_long_name_does_not_widen_the_inspector(window, qtbot):  # noq
     assert window.inspector_dock.width() == width
     assert inspector.widget().minimumSizeHint().width() <= inspector.viewport().width()
     window.grab().save("/tmp/inspector_long_name.png")
+
+
+def test_the_export_dialog_keeps_its_fields_whole_when_its_notes_show(qtbot, tmp_path):
+    import itertools
+
+    from netcanvas.app.training.export_dialogs import ExportDialog
+    from netcanvas.backend.graph import SetParam
+    from netcanvas.backend.project import Project
+    from netcanvas.backend.runs import RunStore
+
+    project = Project()
+    g = project.graph
+    chain = [g.add("input", shape=(2,)), g.add("linear", out_features=2), g.add("output")]
+    for a, b in itertools.pairwise(chain):
+        g.connect(a, b)
+    run = RunStore("fits", tmp_path).new_run(project)
+    SetParam(chain[1].id, "out_features", 3).apply(project.graph)  # the graph changed since
+    dialog = ExportDialog("onnx", run, project)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.changed.isVisible()
+    dialog._say(f"Wrote {tmp_path}/{'a-long-name' * 8}.onnx: verified with ONNX "
+                          "Runtime on a batch of 4; max |difference| = 1.19e-07 (relative "
+                          "3.2e-08). " * 2)
+    QApplication.processEvents()
+    for field in (dialog.path, dialog.opset, dialog.dynamic_batch, dialog.normalize):
+        assert field.height() >= field.minimumSizeHint().height(), field
+    dialog.grab().save("/tmp/export_dialog_notes.png")
