@@ -49,3 +49,25 @@ def test_the_export_dialog_keeps_its_fields_whole_when_its_notes_show(qtbot, tmp
     for field in (dialog.path, dialog.opset, dialog.dynamic_batch, dialog.normalize):
         assert field.height() >= field.minimumSizeHint().height(), field
     dialog.grab().save("/tmp/export_dialog_notes.png")
+
+
+def test_the_layer_statistics_legend_sits_beside_the_curves(qtbot):
+    from types import SimpleNamespace
+
+    from netcanvas.app.training.layers_tab import LayersTab
+
+    tab = LayersTab()
+    qtbot.addWidget(tab)
+    tab.resize(700, 300)
+    tab.show()
+    qtbot.waitExposed(tab)
+    for step in range(1, 30):
+        tab.add(SimpleNamespace(step=step, layers={
+            f"layer{i}": {"std": 0.5 + i + step / 30, "grad_norm": 1e-3 * (i + 1)}
+            for i in range(6)}))
+    QApplication.processEvents()
+    plot = tab.plot.getPlotItem()
+    box = plot.vb.sceneBoundingRect()
+    legend = tab.legend.sceneBoundingRect()
+    tab.grab().save("/tmp/layer_stats_legend.png")
+    assert len(tab.legend.items) == 6 and legend.left() >= box.right() - 1, (legend, box)
