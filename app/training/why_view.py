@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from netcanvas.app.training.image_grid import pixmap
+from netcanvas.backend.insight.attribution_methods import METHODS
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -43,8 +44,6 @@ def _explain(predictor, values: np.ndarray, target: int | None, methods) -> dict
 class WhyPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from netcanvas.backend.insight.attribution import METHODS
-
         self.methods = METHODS
         self.predictor = None
         self.input: np.ndarray | None = None
