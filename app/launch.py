@@ -7,6 +7,7 @@ training dock load it on a worker thread when first needed.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -117,16 +118,19 @@ def main(argv: list[str] | None = None) -> int:
     window.files.offer_recovery()
     from netcanvas.app.testing_hooks import install_test_hooks  # no-op unless a test asks for it
     install_test_hooks(window)
-    return _exit_status(app.exec())
+    return _exit_status(app.exec(), closed=True)
 
 
-def _exit_status(status: int) -> int:
+def _exit_status(status: int, closed: bool = False) -> int:
     """The status to return; when a thread is still busy after its window closed (a slow
     training step, the torch import), end the process now rather than wait for it or have
-    interpreter shutdown pull modules from under it."""
+    interpreter shutdown pull modules from under it. A window the user `closed` has saved
+    what it keeps (settings, layout, recovery): the process ends at once too, rather than
+    have interpreter shutdown tear down every widget and module one by one (seconds)."""
     from netcanvas.app.main_window import threads_left_running
 
-    if threads_left_running():
+    if closed or threads_left_running():
+        logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

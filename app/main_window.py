@@ -26,6 +26,7 @@ from netcanvas.app.summary_table import SummaryTablePanel
 from netcanvas.app.training.data_tab import config_key
 from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import STATE_VERSION, DockLayout
+from netcanvas.app.workers import Worker
 from netcanvas.backend.catalogue import sample_shape
 from netcanvas.backend.doctor import DataFacts
 from netcanvas.graph_editor.scene import GraphScene
@@ -420,9 +421,14 @@ class MainWindow(QMainWindow):
         self.files.autosave_timer.stop()
         self.save_state()
         self.training_dock.stop()  # a live run stops at its next step
+        threads = self.findChildren(QThread)
+        for thread in threads:
+            if isinstance(thread, Worker):
+                thread.cancel()
         deadline = time.monotonic() + CLOSE_SECONDS
-        busy = [t for t in self.findChildren(QThread)
-                if not t.wait(max(0, int((deadline - time.monotonic()) * 1000)))]
+        busy = [t for t in threads if t.isRunning() and getattr(t, "disposable", False)]
+        busy += [t for t in threads if t not in busy
+                 and not t.wait(max(0, int((deadline - time.monotonic()) * 1000)))]
         if busy:
             abandon(busy)
         else:
@@ -439,6 +445,8 @@ _ABANDONED: list[QThread] = []
 def abandon(threads: list[QThread]) -> None:
     for thread in threads:
         thread.setParent(None)
+        thread.abandoned = True  # its owner's shutdown no longer waits for it
+        thread.blockSignals(True)  # and what it hands back reaches no closed window
         _ABANDONED.append(thread)
 
 

@@ -266,7 +266,7 @@ class DataTab(QWidget):
         config = dataclasses.replace(self.config, options=dict(self.config.options))
         thread = Worker("netcanvas.backend.data:load_dataset", config,
                         progress=lambda *p: thread.send(p), cancel=lambda: thread.cancelled,
-                        parent=self)
+                        parent=self, disposable=True)
         thread.yielded.connect(lambda p: self._progress(*p))
         thread.returned.connect(lambda ds, t=thread: self._loaded(t, ds, config))
         thread.errored.connect(lambda exc, t=thread: self._failed(t, exc))
@@ -315,7 +315,8 @@ class DataTab(QWidget):
     def shutdown(self) -> None:
         if self._thread is not None:
             self._thread.cancel()
-            self._thread.wait(2000)
+            if not self._thread.abandoned:
+                self._thread.wait(2000)
 
     # ---- preview ------------------------------------------------------------------
     def _refresh_preview(self) -> None:

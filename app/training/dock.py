@@ -167,7 +167,8 @@ class TrainingDock(QDockWidget):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         # Import torch off the GUI thread (it takes seconds), so the first Train starts at once.
-        self._backend = Worker(importlib.import_module, "netcanvas.backend.training", parent=self)
+        self._backend = Worker(importlib.import_module, "netcanvas.backend.training", parent=self,
+                               disposable=True)
         self._backend.start()
         if document is not None:
             self.set_document(document)
@@ -335,7 +336,8 @@ class TrainingDock(QDockWidget):
         self.settings_form.shutdown()
         self.exports.shutdown()
         self.fool_tab.shutdown()
-        self._backend.wait()
+        if not self._backend.abandoned:
+            self._backend.wait()
         thread = self.thread
         if thread is None:
             return True

@@ -1,5 +1,8 @@
+import gc
 import os
 import tempfile
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The app keeps its settings and crash-recovery files here during tests, not in the user's.
@@ -9,11 +12,6 @@ os.environ.setdefault("NETCANVAS_RECOVERY_DIR", os.path.join(_SANDBOX, "recovery
 os.environ.setdefault("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # run folders
 
 
-import gc  # noqa: E402
-
-import pytest  # noqa: E402
-
-
 @pytest.fixture(autouse=True)
 def _widgets_destroyed_at_the_end_of_each_test(qapp):
     """Every window a test leaves is closed and deleted here, on the GUI thread, with the
@@ -21,11 +19,13 @@ def _widgets_destroyed_at_the_end_of_each_test(qapp):
     left for Python's collector to destroy later, perhaps while another test's worker runs
     (that deadlocked the suite once, issue 21 item 11)."""
     yield
-    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtCore import QCoreApplication, QEvent, QThread
     from PySide6.QtWidgets import QApplication
 
     for widget in QApplication.topLevelWidgets():
-        widget.close()
+        if any(t.isRunning() for t in widget.findChildren(QThread)):
+            continue  # deleting a running thread aborts: its test's own teardown ends it
+        widget.hide()  # not close(): no "save changes?" prompt at teardown
         widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     QApplication.processEvents()

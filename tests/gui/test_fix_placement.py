@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+
 from netcanvas.app.document import Document
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import Project
 from PySide6.QtWidgets import QApplication
-from test_app_support import *  # noqa: F403  fixtures: window, isolated
+from test_app_support import *  # fixtures: window, isolated
 
 
-def test_inserted_relu_lands_on_no_card(window):  # noqa: F811
+def test_inserted_relu_lands_on_no_card(window):
     g = Graph()
     chain = [g.add("input", "image", shape=(64,), position=(0, 0)),
              g.add("linear", "fc1", out_features=32, position=(200, 0)),
              g.add("linear", "fc2", out_features=10, position=(400, 0)),
              g.add("output", "logits", position=(600, 0))]
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         g.connect(a, b)
     window.set_document(Document(Project(graph=g)))
     QApplication.processEvents()

@@ -4,10 +4,10 @@ Inspector; the export dialog keeps its fields' heights when its notes show."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
-from test_app_support import *  # noqa: F403  fixtures: window, isolated
+from test_app_support import *  # fixtures: window, isolated
 
 
-def test_a_refused_long_name_does_not_widen_the_inspector(window, qtbot):  # noqa: F811
+def test_a_refused_long_name_does_not_widen_the_inspector(window, qtbot):
     fc1 = window.document.graph.by_name("fc1")
     window.scene.select_nodes([fc1.id])
     QApplication.processEvents()

@@ -23,16 +23,16 @@ def answered_after_the_run_ended(qtbot, monkeypatch, window):  # noqa: F811
 
 
 def test_new_project_opens_when_the_run_ended_behind_the_prompt(answered_after_the_run_ended):
-    window = answered_after_the_run_ended
-    old = window.document
-    assert window.files.new()
-    assert window.document is not old and not window.training_dock.running
+    win = answered_after_the_run_ended
+    old = win.document
+    assert win.files.new()
+    assert win.document is not old and not win.training_dock.running
 
 
-def test_quit_closes_when_the_run_ended_behind_the_prompt(answered_after_the_run_ended, qtbot):
-    window = answered_after_the_run_ended
-    window.document.mark_saved("/tmp/unused.netcanvas")  # no "save changes?" before it
-    assert window.close() and not window.isVisible()
+def test_quit_closes_when_the_run_ended_behind_the_prompt(answered_after_the_run_ended):
+    win = answered_after_the_run_ended
+    win.document.mark_saved("/tmp/unused.netcanvas")  # no "save changes?" before it
+    assert win.close() and not win.isVisible()
 
 
 @pytest.mark.parametrize("broken", ["empty", "unwired"])
