@@ -256,3 +256,11 @@ def test_first_start_without_saved_layout_gets_the_default_dock_sizes(qtbot, iso
     assert w.problems_dock.height() < w.height() // 4
     w.close()
     w.deleteLater()
+
+
+def test_the_shortcuts_list_names_undo_plainly_and_includes_every_action(window):
+    window.document.push(RemoveItems([window.document.graph.by_name("flat").id]))
+    rows = dict(window.actions.shortcut_rows())
+    assert rows["Undo"] == "Ctrl+Z" and not any(name.startswith("Undo ") for name in rows)
+    assert rows["Circuit"] == "Ctrl+Shift+B"
+    assert "F5" in rows.values()  # Train, from the training dock
