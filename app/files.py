@@ -130,6 +130,7 @@ class FileController(QObject):
             return False
         if example:  # never save over the bundled file: Save asks where
             doc = Document(project, None, display_name=f"{example_title(path)} (example)")
+            doc.example = path  # its runs are filed under the example, found when reopened
         else:
             doc = Document(project, path)
             self.add_recent(path)

@@ -194,7 +194,7 @@ class TrainingDock(QDockWidget):
         self.data_tab.set_document(document)
         self.settings_form.set_document(document)
         self.memory_label.set_document(document)
-        self.store = RunStore(project_key(document.path), runs_folder())
+        self.store = RunStore(project_key(document.path or document.example), runs_folder())
         self.run_tab.reset()
         self.eval_tab.set_run(None)
         for run in self.store.runs:

@@ -49,3 +49,17 @@ def test_train_on_a_graph_with_errors_is_refused_before_a_run_exists(window, qtb
     message = window.statusBar().currentMessage()
     assert message.startswith("Cannot train yet: fix the ") and "Problems" in message
     assert window.problems_dock.isVisible()
+
+
+def test_an_examples_runs_are_found_again_when_it_is_reopened(window):  # noqa: F811
+    from netcanvas.app.files import examples
+
+    path = next(p for p in examples() if p.stem == "mlp_moons")
+    window.files.open_path(path, prompt=False, example=True)
+    store = window.training_dock.store
+    store.new_run(window.document.project)
+    window.files.new()
+    window.files.open_path(path, prompt=False, example=True)
+    again = window.training_dock.store
+    assert again.folder == store.folder and len(again.runs) == 1
+    assert not window.document.path  # still an example: Save asks where
