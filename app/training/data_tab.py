@@ -364,7 +364,10 @@ class DataTab(QWidget):
         y = ds.train.y.numpy()
         if ds.task == "classification" and x.shape[1] == 2:
             style_plot(plot, self, "Training samples", "x₁", "x₂")
-            plot.addLegend(offset=(5, 5))
+            # one legend, kept: a second addLegend orphans the first (its Python side is
+            # collected while Qt still holds the item, which crashes the window's deletion)
+            legend = plot.legend or plot.addLegend(offset=(5, 5))
+            legend.clear()
             for k in range(ds.num_classes or int(y.max()) + 1):
                 sel = y == k
                 plot.addItem(pg.ScatterPlotItem(x[sel, 0], x[sel, 1], size=5, pen=None,

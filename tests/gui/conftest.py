@@ -19,10 +19,13 @@ def _widgets_destroyed_at_the_end_of_each_test(qapp):
     left for Python's collector to destroy later, perhaps while another test's worker runs
     (that deadlocked the suite once, issue 21 item 11)."""
     yield
+    import shiboken6
     from PySide6.QtCore import QCoreApplication, QEvent, QThread
     from PySide6.QtWidgets import QApplication
 
     for widget in QApplication.topLevelWidgets():
+        if not shiboken6.isValid(widget) or widget.parent() is not None:
+            continue  # a menu's submenu: deleted with its parent
         if any(t.isRunning() for t in widget.findChildren(QThread)):
             continue  # deleting a running thread aborts: its test's own teardown ends it
         widget.hide()  # not close(): no "save changes?" prompt at teardown
