@@ -161,11 +161,12 @@ class Run:
 
     @property
     def label(self) -> str:
-        """'run 2, epoch 19, val acc 0.95': which weights an export or a view holds."""
+        """'run 2, epoch 19 (best), val acc 0.95': which weights an export or a view holds,
+        from which epoch (the best one, or the last), and that epoch's validation score."""
         text = f"run {self.number}"
         if not self.weights_epoch:
             return text
-        text += f", epoch {self.weights_epoch}"
+        text += f", epoch {self.weights_epoch} ({'best' if self.best_epoch else 'last'})"
         metrics = self.history[self.weights_epoch - 1] if self.weights_epoch <= len(
             self.history) else {}
         for key, name in _SCORES:

@@ -140,7 +140,9 @@ class RunTab(QWidget):
             test = result.test_metrics
             summary = ", ".join(f"{k} {v:.4g}" for k, v in test.items()
                                 if k in ("loss", "accuracy", "mse", "mae", "r2"))
-            self.progress.setFormat(f"finished in {elapsed} · test {summary}")
+            weights = (f"epoch {result.best_epoch}, best" if result.best_epoch
+                       else "last epoch")
+            self.progress.setFormat(f"finished in {elapsed} · test split ({weights}): {summary}")
 
     def failed(self, ev) -> str:
         """Show the failure; returns the one-line text for the status bar."""

@@ -14,23 +14,27 @@ os.environ.setdefault("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # r
 
 @pytest.fixture(autouse=True)
 def _widgets_destroyed_at_the_end_of_each_test(qapp):
-    """Every window a test leaves is closed and deleted here, on the GUI thread, with the
+    """Every window a test leaves is hidden and deleted here, on the GUI thread, with the
     deferred deletions processed and the garbage collected: no Qt object of one test is
     left for Python's collector to destroy later, perhaps while another test's worker runs
     (that deadlocked the suite once, issue 21 item 11)."""
     yield
     import shiboken6
     from PySide6.QtCore import QCoreApplication, QEvent, QThread
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QDialog, QMainWindow
 
     for widget in QApplication.topLevelWidgets():
-        if not shiboken6.isValid(widget) or widget.parent() is not None:
-            continue  # a menu's submenu: deleted with its parent
+        # windows only: a parentless menu or widget belongs to what made it (pyqtgraph's
+        # plots keep some), which deletes it
+        if (not shiboken6.isValid(widget) or widget.parent() is not None
+                or not isinstance(widget, (QMainWindow, QDialog))):
+            continue
         if any(t.isRunning() for t in widget.findChildren(QThread)):
             continue  # deleting a running thread aborts: its test's own teardown ends it
         widget.hide()  # not close(): no "save changes?" prompt at teardown
         widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+        # one at a time: deleting a window may delete other top-levels with it
+        QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     QApplication.processEvents()
     gc.collect()
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
