@@ -303,9 +303,7 @@ class TrainingDock(QDockWidget):
         thread.returned.connect(self._on_ended)
         self.thread, self.job, self.run = thread, job, run
         self._watch_graph(self.document.graph)
-        self.run_tab.run_started(f"run {run.number}" + (" (resumed)" if resume else ""))
-        if resume:
-            self.run_tab.plots.set_history(run.history)
+        self.run_tab.run_started(f"run {run.number}", run.history if resume else None)
         self.eval_tab.set_run(None)
         self.eval_tab.source.setText(f"run {run.number} is training…")
         self.tabs.setCurrentWidget(self.run_tab)
