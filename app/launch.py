@@ -122,16 +122,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _exit_status(status: int, closed: bool = False) -> int:
-    """The status to return; when a thread is still busy after its window closed (a slow
-    training step, the torch import), end the process now rather than wait for it or have
-    interpreter shutdown pull modules from under it. A window the user `closed` has saved
-    what it keeps (settings, layout, recovery): the process ends at once too, rather than
-    have interpreter shutdown tear down every widget and module one by one (seconds)."""
-    from netcanvas.app.main_window import threads_left_running
+    """The status to return. A window the user `closed` has saved what it keeps (settings,
+    layout, recovery): the process ends now, without waiting for threads still busy (a slow
+    training step, the torch import) and without interpreter shutdown tearing down every
+    widget and module one by one (seconds). Otherwise (a screenshot, called from Python)
+    the threads left running are waited for, and the status returned."""
+    from netcanvas.app.main_window import wait_for_abandoned
 
-    if closed or threads_left_running():
+    if closed:
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
+    wait_for_abandoned()
     return status

@@ -451,7 +451,7 @@ def abandon(threads: list[QThread]) -> None:
 
 
 @atexit.register
-def _finish_abandoned() -> None:
+def wait_for_abandoned() -> None:
     """Where the process ends normally (the app ends with os._exit instead), let busy
     threads finish: a cancelled run stops after its step, an import completes."""
     for thread in _ABANDONED:
