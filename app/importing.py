@@ -31,13 +31,12 @@ def ask_text(parent: QWidget, title: str, label: str, default: str = "") -> str 
 
 
 def import_model(window) -> bool:
-    """Ask for a model, import it, save it as a project beside it and open that."""
+    """Ask for a model first, import it, then (the current document saved or dropped) ask
+    where its project goes, saying what is written, and open that."""
     from netcanvas.backend.importer import ImportProblem
     from netcanvas.backend.importer.save import save_imported
 
     controller = window.files
-    if not controller.maybe_save():
-        return False
     folder = str(window.document.path.parent) if window.document.path else str(Path.home())
     chosen = ask_model_path(window, folder)
     if not chosen:
@@ -49,9 +48,11 @@ def import_model(window) -> bool:
         controller._error("Could not import model", f"{path.name} could not be imported:\n\n"
                           f"{exc}\n\nThe current document was left unchanged.")
         return False
-    if imported is None:
+    if imported is None or not controller.maybe_save():
         return False
-    target = files.ask_save_path(window, str(path.with_suffix(files.SUFFIX)))
+    target = files.ask_save_path(window, str(path.with_suffix(files.SUFFIX)),
+                                 f"Save {path.name} as a NetCanvas project (its weights are "
+                                 "written beside it, as .safetensors)")
     if not target:
         return False
     target = Path(target).with_suffix(files.SUFFIX)
