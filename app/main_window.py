@@ -195,6 +195,8 @@ class MainWindow(QMainWindow):
                      int(self.height() * RUN_SHARE))
         if dock.height() < wanted:
             self.dock_layout.keep("bottom", wanted)
+            # the canvas got shorter: frame the graph again once the docks are laid out
+            QTimer.singleShot(0, self, self.frame_all)
 
     def docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock,
