@@ -53,6 +53,7 @@ def test_bad_input_gives_one_clear_line(isolated, capsys):
 
 HEAVY = ("torch", "sklearn", "captum", "matplotlib", "optuna", "onnx", "onnxruntime", "scipy")
 SHOW_THE_WINDOW = """
+import os
 import sys
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
@@ -66,7 +67,8 @@ window.show()
 app.processEvents()
 window.frame_all()
 app.processEvents()
-print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:])))
+print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:])), flush=True)
+os._exit(0)  # as the app ends: not waiting for the data it started loading
 """
 
 
