@@ -30,11 +30,18 @@ def ask_text(parent: QWidget, title: str, label: str, default: str = "") -> str 
     return text.strip() if ok else None
 
 
+def ask_replace(parent: QWidget, paths: list[Path]) -> bool:
+    return confirm(parent, "Replace existing files?",
+                   "Importing writes over " + " and ".join(p.name for p in paths)
+                   + ". Replace them?", warning=True)
+
+
 def import_model(window) -> bool:
     """Ask for a model first, import it, then (the current document saved or dropped) ask
     where its project goes, saying what is written, and open that."""
     from netcanvas.backend.importer import ImportProblem
     from netcanvas.backend.importer.save import save_imported
+    from netcanvas.backend.importer.targets import TargetError, check_targets
 
     controller = window.files
     folder = str(window.document.path.parent) if window.document.path else str(Path.home())
@@ -56,6 +63,13 @@ def import_model(window) -> bool:
     if not target:
         return False
     target = Path(target).with_suffix(files.SUFFIX)
+    try:
+        existing = check_targets(path, target, bool(imported.weights), force=True)
+    except TargetError as exc:
+        controller._error("Could not import model", str(exc))
+        return False
+    if existing and not ask_replace(window, existing):
+        return False
     try:
         save_imported(imported, target, path.name)
     except OSError as exc:

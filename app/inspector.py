@@ -8,7 +8,8 @@ from typing import Any
 from netcanvas.app.blocks import rename_edit
 from netcanvas.app.document import Document
 from netcanvas.app.icons import category_icon, status_color
-from netcanvas.app.param_editors import ParamEditor, make_editor
+from netcanvas.app.node_training_form import NodeTrainingRows
+from netcanvas.app.param_editors import ParamEditor
 from netcanvas.backend.graph import BLOCK, Graph, SetParam
 from netcanvas.backend.registry import ParamError
 from netcanvas.backend.shapes import format_count, format_shape
@@ -68,6 +69,7 @@ class InspectorPanel(QScrollArea):
         self.ran: Graph | None = None
         self.node_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self.training: NodeTrainingRows | None = None  # a node with weights: its Training rows
         self.name_edit: QLineEdit | None = None
         self.message = self.info = self.node_error = None
         self._show_placeholder("Select a node to edit its parameters.")
@@ -84,7 +86,9 @@ class InspectorPanel(QScrollArea):
             self.graph.param_changed.disconnect(self._param_changed)
             self.graph.node_renamed.disconnect(self._node_renamed)
             self.graph.node_removed.disconnect(self._node_removed)
+            self.graph.training_changed.disconnect(self._training_changed)
         self.graph, self.analysis, self.ran = graph, analysis, ran
+        graph.training_changed.connect(self._training_changed)
         graph.param_changed.connect(self._param_changed)
         graph.node_renamed.connect(self._node_renamed)
         graph.node_removed.connect(self._node_removed)
@@ -113,7 +117,7 @@ class InspectorPanel(QScrollArea):
 
     # ---- building the form -------------------------------------------------------------
     def _reset(self) -> QVBoxLayout:
-        self.node_id, self.editors, self.name_edit = None, {}, None
+        self.node_id, self.editors, self.name_edit, self.training = None, {}, None, None
         self.message = self.info = self.node_error = None
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -164,7 +168,7 @@ class InspectorPanel(QScrollArea):
         for param in spec.params:
             if node.type_id == BLOCK and param.name == "block":
                 continue  # shown above, with its actions
-            editor = make_editor(param)
+            editor = ParamEditor(param)
             editor.set_value(node.params.get(param.name, param.default))
             editor.committed.connect(lambda value, n=param.name: self._set_param(n, value))
             self.editors[param.name] = editor
@@ -176,6 +180,10 @@ class InspectorPanel(QScrollArea):
                     editor.set_value(ran.params[param.name])
                 editor.widget.setEnabled(False)
                 editor.widget.setToolTip(f"Set on each instance by the block's '{owner}'")
+        info = self.analysis.nodes.get(node_id) if self.analysis is not None else None
+        if self.graph.owner is None and (node.type_id == BLOCK or (info and info.params)):
+            self.training = NodeTrainingRows(
+                form, node, lambda edit: self.document.offer(edit, graph=self.graph))
         layout.addLayout(form)
 
         self.message = _wrapped()
@@ -258,6 +266,10 @@ class InspectorPanel(QScrollArea):
     def _param_changed(self, node_id: str, name: str, value: Any) -> None:
         if node_id == self.node_id and name in self.editors:
             self.editors[name].set_value(value)
+
+    def _training_changed(self, node_id: str, _training) -> None:
+        if node_id == self.node_id and self.training is not None:
+            self.training.show(self.graph.node(node_id))
 
     def _node_renamed(self, node_id: str, name: str) -> None:
         if node_id == self.node_id and self.name_edit is not None:

@@ -11,6 +11,7 @@ from netcanvas.app.actions import WindowActions
 from netcanvas.app.block_nav import BlockNavigator, Breadcrumb
 from netcanvas.app.blocks import BlockEditing
 from netcanvas.app.code_panel import CodePanel
+from netcanvas.app.doctor_watch import DoctorWatch
 from netcanvas.app.document import Document
 from netcanvas.app.files import SUFFIX, FileController
 from netcanvas.app.icons import app_icon
@@ -20,6 +21,7 @@ from netcanvas.app.node_kinds import node_kinds
 from netcanvas.app.palette import PalettePanel
 from netcanvas.app.problems import ProblemsPanel
 from netcanvas.app.quick_fixes import QuickFixes
+from netcanvas.app.receptive_lens import ReceptiveFields
 from netcanvas.app.settings import app_settings
 from netcanvas.app.status import StatusPanel
 from netcanvas.app.summary_table import SummaryTablePanel
@@ -47,6 +49,10 @@ from PySide6.QtWidgets import (
 from netcanvas import __version__
 
 CLOSE_SECONDS = 2.0  # the longest closing the window may take
+# ... of which threads get this share to end (counted from the start of the close): on a
+# loaded machine the rest of the close (saving the layout, hiding the window) takes the
+# remainder, so the whole close stays within CLOSE_SECONDS (bench/close_under_load.py).
+THREADS_SHARE = 0.5
 
 READABLE_ZOOM = 0.8  # the canvas fades edge shapes out below this zoom ...
 FIT_ZOOM = 0.65  # ... but a graph that fits whole at this zoom is better seen whole
@@ -133,6 +139,10 @@ class MainWindow(QMainWindow):
         self.code_dock.visibilityChanged.connect(self._code_visibility)
         self.training_dock = self._install_training_dock()
         self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
+        self.receptive = ReceptiveFields(lambda: self.document)
+        self.summary.receptive = self.receptive
+        self.doctor_watch = DoctorWatch(self.training_dock, lambda: self.document,
+                                        lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.problems_dock.raise_()
         self.dock_layout = DockLayout(self)
@@ -175,6 +185,8 @@ class MainWindow(QMainWindow):
         dock.setWidget(scroll)
         dock.run_started.connect(self._training_started)
         dock.failure_shown.connect(lambda text, node_id: self.status.show_message(text, node_id))
+        dock.start_from.marks_changed.connect(  # edit and continue: on the top-level canvas
+            lambda marks: self.navigator.levels and self.navigator.levels[0].scene.set_marks(marks))
         dock.node_failed.connect(self.go_to_node)
         dock.refused.connect(lambda text: (self.status.show_message(text), self.show_problems()))
         dock.data_tab.dataset_loaded.connect(
@@ -245,6 +257,9 @@ class MainWindow(QMainWindow):
         the panels; the navigator shows one at a time."""
         scene = GraphScene(self.document, self, graph=graph, kinds=node_kinds())
         scene.snap_to_grid = self.actions.snap.isChecked()
+        scene.node_hint = self.receptive.lines
+        scene.selection_changed_nodes.connect(
+            lambda ids, g=graph: self.training_dock.look_tab.select_nodes(g, ids))
         scene.new_node_params = self._new_node_params
         scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))
@@ -420,6 +435,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        deadline = time.monotonic() + CLOSE_SECONDS * THREADS_SHARE
         self.files.autosave_timer.stop()
         self.save_state()
         self.training_dock.stop()  # a live run stops at its next step
@@ -427,7 +443,6 @@ class MainWindow(QMainWindow):
         for thread in threads:
             if isinstance(thread, Worker):
                 thread.cancel()
-        deadline = time.monotonic() + CLOSE_SECONDS
         busy = [t for t in threads if t.isRunning() and getattr(t, "disposable", False)]
         busy += [t for t in threads if t not in busy
                  and not t.wait(max(0, int((deadline - time.monotonic()) * 1000)))]

@@ -78,6 +78,12 @@ def compile_graph(graph: Graph, device: str | torch.device | None = None,
     `device` creates the weights there directly; "meta" builds the structure alone, with no
     memory and no initialisation (enough for code and summaries, even for VGG-16). Block
     instances become submodules (their definition's `class_name`)."""
+    if graph.owner is None and graph.blocks:  # an edit may have made what no load accepts
+        from netcanvas.backend.blocks.size import ExpansionError, check_size, definition_sizes
+        try:
+            check_size(graph, definition_sizes(graph.blocks))
+        except ExpansionError as exc:
+            raise CompileError([(None, f"the graph {exc}")]) from None
     analysis = analyze(graph)
     errors = [(p.node_id, p.message) for p in analysis.problems if p.severity == "error"]
     if errors:
@@ -124,13 +130,17 @@ def _add_layer(graph: Graph, node: Node, incoming: list[Edge], analysis,
     spec = node.spec
     shapes: dict = {}
     args: list[torch.fx.Node] = []
+    kwargs: dict[str, torch.fx.Node] = {}  # wired optional ports, by name
     for port in spec.inputs:  # in port order; a many-port's edges in the order they were made
         edges = [e for e in incoming if e.dst_port == port.name]
         if port.many:
             shapes[port.name] = [analysis.edge_shapes[e] for e in edges]
         elif edges:
             shapes[port.name] = analysis.edge_shapes[edges[0]]
-        args.extend(values[(e.src, e.src_port)] for e in edges)
+        if port.optional:
+            kwargs.update((port.name, values[(e.src, e.src_port)]) for e in edges)
+        else:
+            args.extend(values[(e.src, e.src_port)] for e in edges)
     used = {e.src_port for e in graph.edges_from(node.id)}
     first_only = spec.build_first_output is not None and used <= {spec.outputs[0].name}
     build = spec.build_first_output if first_only else spec.build
@@ -140,7 +150,7 @@ def _add_layer(graph: Graph, node: Node, incoming: list[Edge], analysis,
         raise CompileError([(node.id, f"{spec.title} '{node.name}' cannot be built: {exc}")]
                            ) from exc
     root.add_module(node.name, module)
-    call = fx_graph.call_module(node.name, tuple(args))
+    call = fx_graph.call_module(node.name, tuple(args), kwargs)
     if len(spec.outputs) == 1 or first_only:
         values[(node.id, spec.outputs[0].name)] = call
         return

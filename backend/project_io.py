@@ -23,6 +23,7 @@ from typing import Any
 
 from netcanvas.backend.echo import brief
 from netcanvas.backend.graph import BLOCK, Edge, Graph, GraphError, Node
+from netcanvas.backend.graph.node_training import validate_training
 from netcanvas.backend.migrations import FORMAT_VERSION, migrate
 from netcanvas.backend.project import DatasetConfig, Project, TrainingSettings
 from netcanvas.backend.registry import ParamError
@@ -32,7 +33,7 @@ __all__ = ["FORMAT_VERSION", "ProjectFileError", "graph_from_dict", "load_projec
            "project_from_dict", "project_to_dict", "save_project", "write_atomic"]
 
 _TOP_KEYS = ("format_version", "description", "blocks", "graph", "dataset", "training")
-_NODE_KEYS = ("id", "type", "name", "params", "position", "silenced")
+_NODE_KEYS = ("id", "type", "name", "params", "position", "silenced", "training")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
 
@@ -230,8 +231,14 @@ def project_from_dict(d: Any) -> Project:
         raise ProjectFileError("missing: a project needs a graph", "graph")
     from netcanvas.backend.blocks.io import blocks_from_dict  # it reads graphs with this module
     blocks = blocks_from_dict(d.get("blocks", {}))
+    graph = graph_from_dict(d["graph"], blocks)
+    from netcanvas.backend.blocks.size import ExpansionError, check_size, definition_sizes
+    try:
+        check_size(graph, definition_sizes(blocks))
+    except ExpansionError as exc:
+        raise ProjectFileError(str(exc), "graph") from None
     return Project(
-        graph=graph_from_dict(d["graph"], blocks),
+        graph=graph,
         dataset=_settings_from_dict("dataset", d.get("dataset", {})),
         training=_settings_from_dict("training", d.get("training", {})),
         description=description,
@@ -340,8 +347,15 @@ def _node_from_dict(raw: Any, field: str, graph: Graph, names: dict[str, str]) -
     if not isinstance(silenced, list) or not all(isinstance(r, str) and r for r in silenced):
         raise ProjectFileError(f"expected a list of lint rule ids, got {brief(silenced)}",
                                f"{field}.silenced")
+    training = _expect(raw.get("training", {}), dict, f"{field}.training", "an object")
+    for key, value in training.items():
+        try:
+            validate_training({key: value})
+        except ParamError as exc:
+            raise ProjectFileError(str(exc).removeprefix(f"{key}: "),
+                                   f"{field}.training.{key}") from None
     return Node(node_id, type_id, name, params, (float(position[0]), float(position[1])),
-                tuple(sorted(set(silenced))))
+                tuple(sorted(set(silenced))), validate_training(training))
 
 
 def _edge_from_dict(raw: Any, field: str, graph: Graph) -> Edge:

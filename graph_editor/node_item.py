@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from netcanvas.backend.graph import BLOCK, Node
+from netcanvas.backend.graph.node_training import card_note
 from netcanvas.backend.shapes import format_count
 from netcanvas.graph_editor.hover_item import HoverItem
 from netcanvas.graph_editor.kinds import NodeKind
@@ -25,10 +26,12 @@ from netcanvas.graph_editor.style import (
     mix,
     text_size,
 )
+from netcanvas.graph_editor.tag_item import TagItem
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+NOTE_COLOUR = QColor(225, 150, 20)  # amber: the badge of a training finding
 PAD = 10
 RADIUS = 7
 NEAR_LOD = 0.65  # below this zoom a card shows its name and shape only, drawn large
@@ -66,10 +69,14 @@ class NodeItem(HoverItem):
         self.error: str | None = None
         self.unwired = False  # the error is only an input not wired yet: drawn calmly
         self.info = None
+        self.note: str | None = None  # a finding of the running training (amber badge)
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.inputs = self._make_ports(self.spec.inputs, False)
         self.outputs = self._make_ports(self.spec.outputs, True)
+        self.tag_item = TagItem(self, style)
+        self.training_note = ""  # "frozen · lr ×0.1": the node's own training settings
+        self.mark: tuple[str, str] | None = None  # (text, role) the app puts on the card
         self.setPos(*node.position)
         self.refresh(node)
 
@@ -93,7 +100,18 @@ class NodeItem(HoverItem):
         self.repeat = repeat
         self.param_lines = [(k, format_value(node.params.get(k)))
                             for k in self.kind.key_params[:3]]
+        self.training_note = card_note(node.training)
+        self._show_tags()
         self.update()
+
+    def set_mark(self, mark: tuple[str, str] | None) -> None:
+        """A (text, role) pill above the card (see tag_item.ROLES), or None."""
+        self.mark = mark
+        self._show_tags()
+
+    def _show_tags(self) -> None:
+        tags = [(self.training_note, "training")] if self.training_note else []
+        self.tag_item.set(tags + ([self.mark] if self.mark else []))
 
     def set_info(self, info) -> None:
         """Apply one node's analysis result (NodeInfo or None)."""
@@ -135,7 +153,17 @@ class NodeItem(HoverItem):
                 lines.append(f"{info.params:,} parameters")
             if info.error:
                 lines.append(f"Error: {info.error}")
+        hint = getattr(self.scene(), "node_hint", None)
+        if hint is not None:
+            lines += hint(self.node_id)
+        if self.note:
+            lines.append(f"Training: {self.note}")
         return "\n".join(lines)
+
+    def set_note(self, note: str | None) -> None:
+        if note != self.note:
+            self.note = note
+            self.update()
 
     def _params_label(self, count: int, shape_text: str) -> str:
         """"36.9k params", or just "36.9k" when the footer is too narrow for both."""
@@ -149,6 +177,7 @@ class NodeItem(HoverItem):
 
     def set_style(self, style: Style) -> None:
         self.theme = style
+        self.tag_item.theme = style
         self.update()
 
     # ---- geometry ----------------------------------------------------------------
@@ -227,6 +256,8 @@ class NodeItem(HoverItem):
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
         if self.alarming:
             self._paint_badge(painter, lod)
+        elif self.note:
+            self._paint_badge(painter, lod, NOTE_COLOUR)
 
     def _paint_text(self, painter, alpha: float) -> None:
         """Name and type at full strength; ports, parameters and footer at `alpha`."""
@@ -297,11 +328,11 @@ class NodeItem(HoverItem):
             painter.drawText(QRectF(rect.x(), HEADER_H, rect.width(), self.height - HEADER_H),
                              Qt.AlignCenter, _elide(second, small, rect.width()))
 
-    def _paint_badge(self, painter, lod: float) -> None:
+    def _paint_badge(self, painter, lod: float, colour=None) -> None:
         r = max(8.0, 5.0 / lod)
         c = QPointF(self.width - 2, 2)
         painter.setPen(Qt.NoPen)
-        painter.setBrush(QBrush(self.theme.error))
+        painter.setBrush(QBrush(colour or self.theme.error))
         painter.drawEllipse(c, r, r)
         painter.setPen(QColor(255, 255, 255))
         f = QFont(self.theme.name_font)

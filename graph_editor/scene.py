@@ -40,6 +40,7 @@ FREE_GAP = 12.0  # clear space kept around a placed card
 
 
 class GraphScene(QGraphicsScene):
+    node_hint = None  # (node id) -> extra tooltip lines for a card and its wires; set by the app
     selection_changed_nodes = Signal(list)  # selected node ids, document order
     edit_rejected = Signal(str)  # why an edit was refused (the document's), for the status bar
     # A new wire released on empty canvas: (node_id, port, is_output, scene_pos); the view
@@ -79,6 +80,7 @@ class GraphScene(QGraphicsScene):
             (graph.edge_added, self._on_edge_added), (graph.edge_removed, self._on_edge_removed),
             (graph.param_changed, self._on_param_changed),
             (graph.node_renamed, self._on_node_renamed), (graph.node_moved, self._on_node_moved),
+            (graph.training_changed, self._on_training_changed),
         ]
         if graph.blocks is not None:  # a block's ports or card may change from inside it
             self._handlers.append((graph.blocks.changed, self._on_blocks_changed))
@@ -364,6 +366,14 @@ class GraphScene(QGraphicsScene):
         else:
             self._nodes[node_id].refresh(node)
 
+    def _on_training_changed(self, node_id: str, _training) -> None:
+        self._nodes[node_id].refresh(self.graph.node(node_id))
+
+    def set_marks(self, marks: dict[str, tuple[str, str]]) -> None:
+        """Pills on cards by node id ((text, role), see tag_item); every other card's goes."""
+        for nid, item in self._nodes.items():
+            item.set_mark(marks.get(nid))
+
     def _on_blocks_changed(self) -> None:
         """Redraw the cards of instances whose definition now has other ports, title or
         card params (edited inside, Make Unique undone, ...)."""
@@ -470,11 +480,18 @@ class GraphScene(QGraphicsScene):
         super().contextMenuEvent(event)
 
     def helpEvent(self, event) -> None:
-        """Tooltips are composed on demand: name, type, output shape, parameters, error."""
+        """Tooltips are composed on demand: name, type, output shape, parameters, error;
+        a wire: its shape and what `node_hint` adds about its source (the receptive field)."""
         for item in self.items(event.scenePos()):
             if isinstance(item, (NodeItem, PortItem)):
                 QToolTip.showText(event.screenPos(), item.tooltip_text(), event.widget())
                 return
+            if isinstance(item, EdgeItem) and self.node_hint is not None:
+                lines = [item.label] if item.label else []
+                lines += self.node_hint(item.edge.src)
+                if lines:
+                    QToolTip.showText(event.screenPos(), "\n".join(lines), event.widget())
+                    return
         QToolTip.hideText()
 
     def event(self, event) -> bool:

@@ -19,9 +19,11 @@ from netcanvas.app.training.experiments_tab import ExperimentsTab
 from netcanvas.app.training.export_dialogs import ExportActions
 from netcanvas.app.training.fool_tab import FoolTab
 from netcanvas.app.training.layers_tab import LayersTab
+from netcanvas.app.training.look_inside_tab import LookInsideTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
 from netcanvas.app.training.run_tab import RunTab
 from netcanvas.app.training.settings_form import SettingsForm
+from netcanvas.app.training.start_from import StartFrom
 from netcanvas.app.training.try_tab import TryTab
 from netcanvas.app.training.worker import (
     BoundaryUpdated,
@@ -37,6 +39,7 @@ from netcanvas.backend.training.events import (
     EpochEnded,
     Evaluated,
     Failed,
+    InitReport,
     LayerStats,
     Started,
     Steps,
@@ -80,6 +83,7 @@ class TrainingDock(QDockWidget):
     layer_stats = Signal(object)  # a LayerStats event of the live run
     refused = Signal(str)  # why Train did not start (the graph has errors): for the status bar
     shown_changed = Signal()  # another run (or none) is the shown one
+    training_event = Signal(object)  # every event of the live run, after the dock's handler
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
     def __init__(self, parent: QWidget | None = None, document=None) -> None:
@@ -135,8 +139,12 @@ class TrainingDock(QDockWidget):
                                  self.export_python_action])
         self.try_tab = TryTab(self._loaded_dataset)
         self.layers_tab = LayersTab()
+        self.start_from = StartFrom(self)
         self.experiments_tab = ExperimentsTab()
+        self.experiments_tab.diff_requested.connect(self.show_diff)
+        self.diff_view = None  # the last RunDiffView opened
         self.fool_tab = FoolTab()
+        self.look_tab = LookInsideTab(self._loaded_dataset)
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -149,6 +157,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.layers_tab, "Layers")
         self.tabs.addTab(self.experiments_tab, "Experiments")
         self.tabs.addTab(self.fool_tab, "Fool it")
+        self.tabs.addTab(self.look_tab, "Look inside")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
@@ -162,6 +171,7 @@ class TrainingDock(QDockWidget):
             BoundaryUpdated: self.eval_tab.boundary,
             Predictions: self.eval_tab.predictions,
             ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
+            InitReport: lambda ev, _ds: self.start_from.reported(ev),
         }
         app = QCoreApplication.instance()
         if app is not None:
@@ -194,7 +204,9 @@ class TrainingDock(QDockWidget):
         self.data_tab.set_document(document)
         self.settings_form.set_document(document)
         self.memory_label.set_document(document)
+        self.look_tab.set_document(document)
         self.store = RunStore(project_key(document.path or document.example), runs_folder())
+        self.start_from.set_document(document)
         self.run_tab.reset()
         self.eval_tab.set_run(None)
         for run in self.store.runs:
@@ -252,8 +264,20 @@ class TrainingDock(QDockWidget):
         self.try_tab.set_run(self.shown)
         self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
                               self._loaded_dataset(self.shown.project) if self.shown else None)
+        self.look_tab.set_run(self.shown,
+                              self._loaded_dataset(self.shown.project) if self.shown else None)
+        self.start_from.update_marks()
         self._update_actions()
         self.shown_changed.emit()
+
+    def show_diff(self, earlier, later) -> None:
+        from netcanvas.app.training.diff_view import RunDiffView
+
+        if self.diff_view is not None:  # one at a time
+            self.diff_view.close()
+            self.diff_view.deleteLater()
+        self.diff_view = RunDiffView(earlier, later, self.window())
+        self.diff_view.show()
 
     def choose_runs_folder(self) -> None:
         from netcanvas.backend.runs import runs_root
@@ -275,7 +299,13 @@ class TrainingDock(QDockWidget):
             self.refused.emit(f"Cannot train yet: fix the {errors} problem"
                               f"{'s' * (errors != 1)} listed in Problems first.")
             return
-        self._launch(self.store.new_run(self.document.project), resume=False)
+        try:
+            init_from = self.start_from.source()
+        except ValueError as exc:  # InitError too: a missing or unreadable weights file
+            self.failure_shown.emit(f"Start from: {exc}", "")
+            return
+        self._launch(self.store.new_run(self.document.project), resume=False,
+                     init_from=init_from)
 
     def resume_run(self) -> None:
         """Continue the shown run from its last checkpoint, exactly as `netcanvas train
@@ -291,13 +321,14 @@ class TrainingDock(QDockWidget):
         return (self.data_tab.dataset
                 if self.data_tab.loaded_key == config_key(project.dataset) else None)
 
-    def _launch(self, run, resume: bool) -> None:
+    def _launch(self, run, resume: bool, init_from=None) -> None:
         project = run.project
         dataset = self._loaded_dataset(project)
         every = self.layers_tab.prepare(len(project.graph.nodes))
         job = TrainingJob(project, dataset, checkpoint_dir=run.checkpoint_dir,
                           resume_from=run.checkpoint_dir if resume else None,
-                          layer_stats=every, tensorboard_dir=run.folder / "tensorboard")
+                          layer_stats=every, tensorboard_dir=run.folder / "tensorboard",
+                          init_from=init_from)
         thread = Worker(lambda: job.run(thread.send), parent=self)
         thread.yielded.connect(self._on_events)
         thread.returned.connect(self._on_ended)
@@ -364,6 +395,7 @@ class TrainingDock(QDockWidget):
         handler = self._handlers.get(type(ev))
         if handler is not None:
             handler(ev, self.job.dataset)
+        self.training_event.emit(ev)
 
     def _layer_stats(self, ev) -> None:
         self.layers_tab.add(ev)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from netcanvas.app.training.attention_view import AttentionView
 from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
 from netcanvas.app.training.draw_canvas import DrawCanvas
 from netcanvas.app.training.why_view import WhyPanel
+from netcanvas.app.workers import Latest
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -159,6 +161,11 @@ class VectorEditor(QWidget):
         self.set_values(np.array([point.x(), point.y()]))
 
 
+def _probabilities(predictor, values: np.ndarray) -> np.ndarray:
+    """The class probabilities of one raw input (on a Worker)."""
+    return predictor.probabilities(values)[0].numpy()
+
+
 class TryTab(QWidget):
     def __init__(self, dataset_for=None, parent: QWidget | None = None) -> None:
         """`dataset_for(project)` answers an already loaded dataset of the project, or None
@@ -204,6 +211,7 @@ class TryTab(QWidget):
         self.bars = ProbabilityBars()
         self.answer = QLabel(wordWrap=True)
         self.why = WhyPanel()
+        self.attention = AttentionView()
 
         left = QVBoxLayout()
         left.addLayout(self.tools)
@@ -212,6 +220,7 @@ class TryTab(QWidget):
         middle = QVBoxLayout()
         middle.addWidget(self.answer)
         middle.addWidget(self.bars, 1)
+        middle.addWidget(self.attention)
         columns = QHBoxLayout()
         columns.addLayout(left, 3)
         columns.addLayout(middle, 2)
@@ -222,6 +231,7 @@ class TryTab(QWidget):
         layout.addLayout(columns, 1)
         self._timer = QTimer(self, singleShot=True, interval=0)  # one answer per burst
         self._timer.timeout.connect(self._predict)
+        self._answers = Latest(self, self._answered)  # a big model's forward is off the GUI
         self.set_run(None)
 
     # ---- the run ---------------------------------------------------------------------
@@ -246,6 +256,7 @@ class TryTab(QWidget):
                   self.clear_button, self.load_button, self.sample, self.sample_button):
             w.setEnabled(self.predictor is not None)
         self.why.set_predictor(self.predictor)
+        self.attention.set_predictor(self.predictor)
         self.bars.set_probabilities(None, [])
         self.answer.clear()
         if self.predictor is None:
@@ -334,15 +345,23 @@ class TryTab(QWidget):
 
     def set_input(self, values: np.ndarray) -> None:
         """A new raw input: the bars follow at once, the Why maps once it settles."""
-        self.input = np.asarray(values, dtype=np.float32).reshape(self.predictor.sample_shape)
+        self.input = np.array(values, dtype=np.float32).reshape(self.predictor.sample_shape)
         self._timer.start()
 
     def _predict(self) -> None:
         if self.predictor is None or self.input is None:
             return
-        self.probs = self.predictor.probabilities(self.input)[0].numpy()
+        self._answers.request(_probabilities, self.predictor, self.input,
+                              context=(self.predictor, self.input))
+
+    def _answered(self, asked: tuple, probs: np.ndarray) -> None:
+        predictor, values = asked
+        if predictor is not self.predictor:  # a run shown before
+            return
+        self.probs = probs
         names = self.predictor.class_names
         best = int(self.probs.argmax())
         self.answer.setText(f"Prediction: <b>{names[best]}</b> ({self.probs[best]:.1%})")
         self.bars.set_probabilities(self.probs, names)
-        self.why.set_input(self.input)
+        self.why.set_input(values)
+        self.attention.set_input(values)

@@ -51,11 +51,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "to layers.json (default 20 with --out; 0 = off)")
     p.add_argument("--resume", metavar="CKPT",
                    help="continue from a checkpoint (its folder or checkpoint.json)")
+    p.add_argument("--init-from", metavar="RUN_OR_FILE",
+                   help="start from these weights instead of random ones: a run folder, a "
+                        "checkpoint, a .safetensors file, or 'import' (the weights netcanvas "
+                        "import saved beside FILE); what fits by node name and shape is "
+                        "loaded, and the report says what was new or did not fit")
+    p.add_argument("--init-epoch", choices=("best", "last"), default="best",
+                   help="with --init-from a run or checkpoint: its best (default) or last "
+                        "epoch's weights")
     p.add_argument("--tensorboard", metavar="DIR",
                    help="also write TensorBoard event files here (e.g. OUT/tensorboard)")
     p.add_argument("--events", metavar="FILE",
                    help="also write every training event to FILE, one JSON line each, and the "
                         "run's result last (what the app follows in a multi-process run)")
+    p.add_argument("--doctor", action="store_true",
+                   help="watch the layer statistics and the loss, and print each finding of "
+                        "the training doctor as it appears (turns --layer-stats on)")
     launch.add_arguments(p)
     p.set_defaults(run=run)
     return p
@@ -72,7 +83,8 @@ def _error(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         project = _load(args)
-        if why := launch.check(args):
+        if why := launch.check(args) or launch.check_process_count(
+                args, args.device or project.training.device):
             raise BadArgs(why)
     except BadArgs as exc:
         _error(str(exc))
@@ -81,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
         return launch.launch(args, launch.worker_argv(args))
     from netcanvas.backend.training.world import World
 
+    if launch.is_worker():
+        from netcanvas.backend.training.lifeline import follow_parent
+
+        follow_parent()  # dies with the launcher, never an orphan
     world = World.from_env()
     try:
         return _train(args, project, world)
@@ -95,7 +111,13 @@ def _train(args, project, world) -> int:
 
     out = Path(args.out) if args.out and world.is_main else None
     view = ProgressView(sys.stderr.isatty() and world.is_main)
-    world.join(world.device(resolve_device(project.training.device)))
+    from netcanvas.backend.training.world import RendezvousError
+
+    try:
+        world.join(world.device(resolve_device(project.training.device)))
+    except RendezvousError as exc:
+        _error(str(exc))
+        return 1
     if not world.is_main:
         world.barrier()  # rank 0 downloads the data first
     try:
@@ -109,8 +131,13 @@ def _train(args, project, world) -> int:
             world.barrier()
     from netcanvas.backend.insight.stats import DEFAULT_EVERY
 
-    every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if out else 0)
+    wanted = out or args.doctor
+    every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if wanted else 0)
     sinks = [view]
+    if args.doctor and world.is_main:
+        from netcanvas.backend.cli.doctor_view import DoctorView
+        classes = dataset.num_classes if dataset.task == "classification" else None
+        sinks.append(DoctorView(project, classes, before=view.clear))
     if args.tensorboard and world.is_main:
         from netcanvas.backend.training.tensorboard import TensorBoardLog
         sinks.append(TensorBoardLog(args.tensorboard))
@@ -120,7 +147,7 @@ def _train(args, project, world) -> int:
         sinks.append(log := EventLog(args.events))
     trainer = Trainer(project, dataset, device=args.device, on_event=fan_out(sinks),
                       checkpoint_dir=out, resume_from=args.resume, world=world,
-                      layer_stats=every)
+                      layer_stats=every, init_from=args.init_source)
     result = run_cancellable(trainer)
     view.clear()
     if log is not None:
@@ -195,6 +222,9 @@ def _load(args):
 
     if args.layer_stats is not None and args.layer_stats < 0:
         raise BadArgs(f"--layer-stats must be 0 (off) or more, got {args.layer_stats}")
+    if args.doctor and args.layer_stats == 0:
+        raise BadArgs("--doctor reads the layer statistics: give --layer-stats N > 0 or leave "
+                      "it out")
     overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
                                                         "device", *DECLARED_OPTIONS)
                  if getattr(args, name) is not None}
@@ -207,6 +237,15 @@ def _load(args):
         raise BadArgs(f"no checkpoint at {args.resume}")
     if not Path(args.file).exists():
         raise BadArgs(f"no such file: {args.file}")
+    args.init_source = None
+    if args.init_from:
+        if args.resume:
+            raise BadArgs("--init-from starts a new run; --resume continues one: choose one")
+        from netcanvas.backend.training.init_weights import InitError, read_source
+        try:
+            args.init_source = read_source(args.init_from, args.file, args.init_epoch)
+        except InitError as exc:
+            raise BadArgs(f"--init-from: {exc}") from None
     try:
         project = load_project(args.file)
     except (ProjectFileError, OSError, ValueError) as exc:
@@ -240,10 +279,15 @@ class ProgressView:
 
     def __call__(self, event) -> None:
         from netcanvas.backend.training import EpochEnded, Started, Steps
+        from netcanvas.backend.training.events import InitReport
 
-        if isinstance(event, Started):
+        if isinstance(event, InitReport):
+            print("\n".join(event.lines()), flush=True)
+        elif isinstance(event, Started):
             self.epochs = event.epochs
-            print(f"training on {event.device}: {event.num_params:,} parameters, "
+            frozen = (f" ({event.trainable_params:,} trainable)"
+                      if event.trainable_params not in (None, event.num_params) else "")
+            print(f"training on {event.device}: {event.num_params:,} parameters{frozen}, "
                   f"{event.steps_per_epoch} steps per epoch", flush=True)
         elif isinstance(event, Steps) and self.tty and event.losses:
             self._bar(event.progress, f"epoch {event.epoch}/{self.epochs}  "

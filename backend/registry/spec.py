@@ -37,6 +37,11 @@ class Port:
     # "float" for activations; "index" for int64 positions (MaxPool2d -> MaxUnpool2d),
     # which only an "index" port accepts.
     dtype: str = "float"
+    # An optional port may stay unwired: the layer then does without (self- rather than
+    # cross-attention, no mask). Its value is passed by keyword, under the port's name.
+    optional: bool = False
+    # Values read as whole numbers or flags (token ids, masks): no gradient flows back.
+    discrete: bool = False
 
     def fits(self, other: Port) -> bool:
         """Whether a wire may join this port and `other` (the one dtype rule)."""
@@ -158,6 +163,23 @@ class ImportForm:
     read: Callable[[dict], dict] | None = None
 
 
+# What a layer's backward pass keeps (autograd's saved tensors), in the terms the memory
+# predictor (backend/doctor/memory.py) sizes: its first input, every input, its input(s) of
+# dtype "index", its output, the int64 indices it outputs, a dropout mask (one value per
+# element / per channel), LayerNorm's mean and 1/std per row, the loss's own (an Output).
+SAVED = ("input", "inputs", "index_inputs", "output", "indices", "mask", "channel_mask",
+         "row_stats", "loss", "ids", "recurrent", "attention")
+# What the doctor's rules (backend/doctor/rules_*.py) know a layer as.
+ROLES = {
+    "activation": "a nonlinearity between layers (double-activation, activation before a loss)",
+    "saturating": "squashes to a bounded range, so gradients vanish in deep stacks",
+    "batch_norm": "normalises with batch statistics and keeps running ones (buffers)",
+    "dropout": "drops values in training only",
+    "pass_through": "a linear map of its input itself (a reshape, a dropout)",
+    "pool": "a kernel_size/stride/padding window",
+}
+
+
 def _no_params(params: dict, inputs: Inputs, outputs: dict) -> int:
     return 0
 
@@ -192,6 +214,21 @@ class LayerSpec:
     example_inputs: Inputs = field(default_factory=dict)
     # What the layer is imported from (torch.fx graphs of PyTorch modules and ONNX files).
     imports: tuple[ImportForm, ...] = ()
+    # What backward keeps, from SAVED; () saves nothing; a view (`view=True`) aliases its
+    # input's tensor rather than making one. None: not declared (tests list the undeclared;
+    # the memory predictor then assumes the layer saves its input).
+    saves: tuple[str, ...] | None = None
+    view: bool = False
+    roles: tuple[str, ...] = ()  # names from ROLES
+
+    def __post_init__(self) -> None:
+        assert set(self.saves or ()) <= set(SAVED), f"{self.type_id}: unknown saves {self.saves}"
+        assert set(self.roles) <= set(ROLES), f"{self.type_id}: unknown roles {self.roles}"
+
+    @property
+    def bias_param(self) -> str | None:
+        """The bool param that turns the layer's additive bias on ("bias"), if it has one."""
+        return next((p.name for p in self.params if p.name == "bias" and p.kind == "bool"), None)
 
     def param(self, name: str) -> Param:
         for p in self.params:
