@@ -55,9 +55,8 @@ def ask_open_path(parent: QWidget, folder: str) -> str | None:
     return path or None
 
 
-def ask_save_path(parent: QWidget, suggested: str,
-                  title: str = "Save project as") -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, FILE_FILTER)
+def ask_save_path(parent: QWidget, suggested: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save project as", suggested, FILE_FILTER)
     return path or None
 
 

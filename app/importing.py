@@ -57,9 +57,9 @@ def import_model(window) -> bool:
         return False
     if imported is None or not controller.maybe_save():
         return False
-    target = files.ask_save_path(window, str(path.with_suffix(files.SUFFIX)),
-                                 f"Save {path.name} as a NetCanvas project (its weights are "
-                                 "written beside it, as .safetensors)")
+    window.statusBar().showMessage(f"Choose where to save {path.name} as a NetCanvas project "
+                                   "(its weights are written beside it, as .safetensors)")
+    target = files.ask_save_path(window, str(path.with_suffix(files.SUFFIX)))
     if not target:
         return False
     target = Path(target).with_suffix(files.SUFFIX)

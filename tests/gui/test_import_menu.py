@@ -56,8 +56,8 @@ def test_import_onnx_through_the_file_menu(window, isolated, monkeypatch, qtbot)
         "which file?") or str(isolated / "residual.onnx"))
     monkeypatch.setattr(files, "ask_save_changes",
                         lambda parent, name: asked.append("save changes?") or "discard")
-    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested, title: asked.append(
-        title) or str(isolated / "imported"))
+    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: asked.append(
+        window.statusBar().currentMessage()) or str(isolated / "imported"))
     window.document.mark_modified()
     _file_menu_action(window, "&Import…").trigger()
     # the file first; then the current document; then where the project goes, and why

@@ -107,7 +107,7 @@ def test_the_circuit_follows_the_run_that_ends(qtbot, window):
     """Circuit on while a run trains: when it ends the wires show its trained weights."""
     open_project(window, mlp_project(epochs=1))
     window.insight.circuit.setChecked(True)
-    assert "untrained weights" in window.insight.weights
+    qtbot.waitUntil(lambda: "untrained weights" in window.insight.weights, timeout=10_000)
     run_to_end(qtbot, window.training_dock)
     qtbot.waitUntil(lambda: "trained weights" in window.insight.weights
                     and "untrained" not in window.insight.weights, timeout=10_000)
