@@ -131,7 +131,7 @@ def main() -> None:
         scene.set_analysis(analyze(huge))
         view.frame_selection_or_all()
         view.viewport().repaint()
-        big_state["scene"] = scene
+        big_state["scene"], big_state["view"] = scene, view
 
     t_huge = timed(open_huge)
     big_state["scene"].detach()
