@@ -13,28 +13,17 @@ os.environ.setdefault("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # r
 
 
 @pytest.fixture(autouse=True)
-def _widgets_destroyed_at_the_end_of_each_test(qapp):
-    """Every window a test leaves is hidden and deleted here, on the GUI thread, with the
-    deferred deletions processed and the garbage collected: no Qt object of one test is
-    left for Python's collector to destroy later, perhaps while another test's worker runs
-    (that deadlocked the suite once, issue 21 item 11)."""
+def _deletions_done_at_the_end_of_each_test(qapp):
+    """The deletions a test asked for (its windows' deleteLater) happen here, on the GUI
+    thread, and the garbage is collected here too: no Qt object of one test is left for
+    Python's collector to destroy later on a worker thread while another test runs (that
+    deadlocked the suite once, issue 21 item 11). Windows are deleted by the fixtures that
+    made them; deleting every top-level here crashed pyqtgraph views that outlive them."""
     yield
-    import shiboken6
-    from PySide6.QtCore import QCoreApplication, QEvent, QThread
-    from PySide6.QtWidgets import QApplication, QDialog, QMainWindow
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
 
-    for widget in QApplication.topLevelWidgets():
-        # windows only: a parentless menu or widget belongs to what made it (pyqtgraph's
-        # plots keep some), which deletes it
-        if (not shiboken6.isValid(widget) or widget.parent() is not None
-                or not isinstance(widget, (QMainWindow, QDialog))):
-            continue
-        if any(t.isRunning() for t in widget.findChildren(QThread)):
-            continue  # deleting a running thread aborts: its test's own teardown ends it
-        widget.hide()  # not close(): no "save changes?" prompt at teardown
-        widget.deleteLater()
-        # one at a time: deleting a window may delete other top-levels with it
-        QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     QApplication.processEvents()
     gc.collect()
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)

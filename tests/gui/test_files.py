@@ -138,6 +138,7 @@ def test_autosave_writes_a_recovery_file_and_recovery_restores_it(qtbot, window,
     finally:
         monkeypatch.setattr(files, "ask_save_changes", lambda *args: "discard")
         fresh.close()
+        fresh.deleteLater()  # now, not whenever the garbage collector gets to it
     assert not fresh.files.recovery_path.exists()  # a clean close leaves nothing behind
 
 
