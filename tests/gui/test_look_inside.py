@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from netcanvas.app.document import Document
 from netcanvas.app.summary_table import COLUMNS
 from netcanvas.backend.project_io import load_project
@@ -246,3 +247,31 @@ def test_hovering_a_card_shows_its_output_from_the_cache(window, qtbot, monkeypa
     with qtbot.waitSignal(page.computed, timeout=60_000):
         assert "computing" in hover_card(window, conv1)
     assert page.computations == 2 and page.previews[conv1].shape == (4, 8, 8)
+
+
+@pytest.mark.slow
+def test_the_lens_uses_the_shown_runs_weights_and_the_try_it_drawing(window, qtbot,
+                                                                      tmp_path):
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+    import numpy as np
+    from insight_support import trained_digits_run
+    from netcanvas.app.training.field_page import DRAWING
+    graph = open_example(window, "lenet_digits")
+    run, data = trained_digits_run(tmp_path, epochs=1)
+    dock = window.training_dock
+    page = dock.look_tab.field
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        show_look_inside(window, page)
+    assert "random weights" in page.note.text()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        dock.show_run(run)  # the lens follows the shown run
+    assert page.run is run and f"with the weights of {run.label}" in page.note.text()
+    dock.try_tab.use_sample(7)  # what the Try it canvas now holds
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        page.source.setCurrentText(DRAWING)
+    assert page.used == "the Try it drawing" and " on the Try it drawing " in page.note.text()
+    assert graph.by_name(page.result.node) is not None
+    np.testing.assert_allclose(page.result.image, data.test.x[7].numpy(), atol=1e-5)
