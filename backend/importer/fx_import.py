@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.fx
-from netcanvas.backend.graph import Graph, GraphError
+from netcanvas.backend.blocks.definition import BlockSet
+from netcanvas.backend.graph import BLOCK, Graph, GraphError, Node, new_id
 from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.importer import transformer as encoders
 from netcanvas.backend.registry import (
     BATCH,
     REGISTRY,
@@ -104,7 +106,7 @@ class Tracer(torch.fx.Tracer):
     too); traces through everything else, Sequential and the user's own classes alike."""
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return module_form(m) is not None
+        return module_form(m) is not None or isinstance(m, encoders.ENCODERS)
 
 
 def trace(module: nn.Module) -> torch.fx.GraphModule:
@@ -202,6 +204,9 @@ class _Builder:
                                 or isinstance(node.args[0], torch.fx.Node)
                                 and node.args[0] in self.tokens):
                 self._class_token(node)
+            elif node.op == "call_module" and isinstance(
+                    self.gm.get_submodule(node.target), encoders.ENCODERS):
+                self._encoder(node)
             elif not self._shape_arithmetic(node):
                 self._layer(node)
         except _Unmapped as exc:
@@ -329,6 +334,33 @@ class _Builder:
             self.multi[node] = layer.id
         else:
             self.tensors[node] = (layer.id, spec.outputs[0].name)
+
+    def _encoder(self, node: torch.fx.Node) -> None:
+        """A torch transformer encoder (layer or stack) as the library's encoder block with
+        Repeat (backend/importer/transformer.py); its final norm as a LayerNorm after it."""
+        module = self.gm.get_submodule(node.target)
+        try:
+            encoders.check_call(module, node.args, node.kwargs)
+            name, params, inner, weights, norm = encoders.encoder_block(module)
+            if self.graph.blocks is None:
+                self.graph.blocks = BlockSet()
+            encoders.add_definition(self.graph.blocks, name, inner)
+        except encoders.EncoderProblem as exc:
+            raise _Unmapped(str(exc)) from None
+        spec = self.graph.blocks.spec(name)
+        block = self.graph.add_node(Node(new_id(), BLOCK, self._name(node.name),
+                                         spec.defaults() | params))
+        src = self._tensor(node.args[0])
+        self.graph.connect(src[0], block.id, src[1], "x")
+        self.weights.update({f"{block.name}.{k}": v for k, v in weights.items()})
+        self.tensors[node] = (block.id, "y")
+        if norm is not None:
+            layer = self.graph.add("layer_norm", self._name(f"{block.name}_norm"), dims=1,
+                                   eps=norm.eps)
+            self.graph.connect(block.id, layer.id, "y", "x")
+            for key, tensor in norm.state_dict().items():
+                self.weights[f"{layer.name}.{key}"] = tensor.detach().cpu().contiguous()
+            self.tensors[node] = (layer.id, "y")
 
     def _match(self, found: _Form, node: torch.fx.Node):
         """(spec, params, tensors by port, module or None) when `found` accepts the call
