@@ -47,7 +47,8 @@ HONOURED = {
     "ReduceMean": {"axes", "keepdims"},
     "Resize": {"mode", "coordinate_transformation_mode", "nearest_mode"},
     "Flatten": {"axis"}, "Reshape": {"allowzero"}, "Concat": {"axis"},
-    "Transpose": {"perm"},
+    "Transpose": {"perm"}, "Split": {"axis", "split", "num_outputs"},
+    "LayerNormalization": {"axis", "epsilon"},
     "Add": set(), "Sub": set(), "Mul": set(), "Div": set(),
     "Constant": {"value", "value_float", "value_floats", "value_int", "value_ints"},
     "Shape": {"start", "end"}, "Gather": set(), "Range": set(), "ConstantOfShape": {"value"},
@@ -340,6 +341,22 @@ class _Converter:
         self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), bn,
                                                 self._tensor(node.input[0]))
 
+    def op_LayerNormalization(self, node, a) -> None:
+        scale = self._const(node.input[1], "the scale")
+        bias = self._input(node, 2)
+        rank = len(self.shapes.get(node.input[0], ()))
+        axis = a.get("axis", -1) % max(rank, 1)
+        if rank < 2 or axis < 1:
+            raise _Skip(f"axis {a.get('axis', -1)} normalises over the batch")
+        if len([o for o in node.output if o]) > 1:
+            raise _Skip("its mean and inverse deviation are outputs")
+        norm = nn.LayerNorm(tuple(self.shapes[node.input[0]][axis:]), eps=a.get("epsilon", 1e-5))
+        self._load(norm, weight=np.broadcast_to(scale, norm.normalized_shape),
+                   bias=np.broadcast_to(self._const(bias, "the bias") if bias else
+                                        np.zeros(1, np.float32), norm.normalized_shape))
+        self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), norm,
+                                                self._tensor(node.input[0]))
+
     # ---- activations, dropout, identity -------------------------------------------------
     def op_Relu(self, node, a) -> None:
         self._call(node, F.relu, self._tensor(node.input[0]))
@@ -508,6 +525,8 @@ class _Converter:
         if value is BATCH and target == [-1]:
             self.env[node.output[0]] = [BATCH]
             return
+        if isinstance(value, _Marked) and value.what == "flat" and target != [-1]:
+            value = value.value  # flattened with its batch, then given a shape again
         if isinstance(value, (_Derived, _Marked)):
             self.env[node.output[0]] = value
             if isinstance(value, _Marked) and value.what == "scattered":
@@ -599,6 +618,26 @@ class _Converter:
             raise _Skip(f"perm {perm} moves the batch dimension")
         self._method(node, "permute", self._tensor(node.input[0]), *perm)
 
+    def op_Split(self, node, a) -> None:
+        x = self._tensor(node.input[0])
+        shape = self.shapes.get(node.input[0], ())
+        axis = a.get("axis", 0) % max(len(shape), 1)
+        if axis == 0 or shape[axis] is None:
+            raise _Skip(f"a split along axis {a.get('axis', 0)} (the batch, or of unknown size)")
+        sizes = self._input(node, 1)
+        count = len(node.output)
+        if sizes:
+            sizes = [int(v) for v in self._const(sizes, "split")]
+        elif "split" in a:
+            sizes = list(a["split"])
+        else:
+            step = -(-shape[axis] // count)
+            sizes = [min(step, shape[axis] - i * step) for i in range(count)]
+        start = 0
+        for name, size in zip(node.output, sizes):
+            self.env[name] = self.fx.call_method("narrow", (x, axis, start, size))
+            start += size
+
     def op_Concat(self, node, a) -> None:
         values = [self.env.get(n) for n in node.input]
         if len(values) == 1 and isinstance(values[0], torch.fx.Node):
@@ -628,6 +667,19 @@ class _Converter:
         self.env[node.output[0]] = full[a.get("start", 0):a.get("end", len(full))]
 
     def op_Gather(self, node, a) -> None:
+        value = self.env.get(node.input[0])
+        if isinstance(value, _Marked) and value.what == "flat":  # the exporter's as_strided
+            index = self._const(node.input[1], "the index")
+            if not np.array_equal(index.ravel(), np.arange(index.size)):
+                raise _Skip("a gather that reorders the values of a tensor")
+            if index.ndim == 1:
+                self.env[node.output[0]] = value
+                return
+            if not (self.fixed_batch and index.shape[0] == 1):
+                raise _Skip(f"a gather into shape {list(index.shape)} without the batch first")
+            batch = self.fx.call_method("size", (value.value, 0))
+            self._method(node, "reshape", value.value, batch, *(int(d) for d in index.shape[1:]))
+            return
         shape = self._shape_value(node.input[0])
         index = self._const(node.input[1], "the index")
         picked = [shape[int(i)] for i in np.atleast_1d(index)]

@@ -20,8 +20,10 @@ from netcanvas.backend.project_io import load_project
 from torchvision_zoo import models
 
 # model -> input size (the smallest each architecture allows, to keep the tier short)
-ZOO = {"resnet18": 32, "mobilenet_v2": 32, "efficientnet_b0": 32, "mobilenet_v3_small": 32,
-       "regnet_y_400mf": 32, "mnasnet0_5": 32, "squeezenet1_1": 64}
+ZOO = {"alexnet": 224, "vgg11": 224, "vgg16_bn": 224, "resnet18": 32, "resnet50": 32,
+       "squeezenet1_1": 64, "googlenet": 64, "densenet121": 32, "mobilenet_v2": 32,
+       "mobilenet_v3_small": 32, "shufflenet_v2_x0_5": 32, "efficientnet_b0": 32,
+       "mnasnet0_5": 32, "regnet_y_400mf": 32, "convnext_tiny": 32}
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(models() is None, reason="torchvision is not installed")]

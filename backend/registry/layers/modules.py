@@ -218,3 +218,17 @@ class Transpose(nn.Module):
 
     def extra_repr(self) -> str:
         return f"dim0={self.dim0}, dim1={self.dim1}"
+
+
+class Narrow(nn.Module):
+    """x.narrow(dim, start, length): a contiguous range of one dimension."""
+
+    def __init__(self, dim: int, start: int, length: int):
+        super().__init__()
+        self.dim, self.start, self.length = dim, start, length
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.narrow(self.dim, self.start, self.length)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, start={self.start}, length={self.length}"
