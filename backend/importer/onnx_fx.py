@@ -44,7 +44,8 @@ HONOURED = {
     "AveragePool": {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
                     "count_include_pad"},
     "GlobalAveragePool": set(),
-    "ReduceMean": {"axes", "keepdims"},
+    "ReduceMean": {"axes", "keepdims"}, "ReduceMax": {"axes", "keepdims"},
+    "ReduceMin": {"axes", "keepdims"}, "ReduceSum": {"axes", "keepdims"},
     "Resize": {"mode", "coordinate_transformation_mode", "nearest_mode"},
     "Flatten": {"axis"}, "Reshape": {"allowzero"}, "Concat": {"axis"},
     "Transpose": {"perm"}, "Split": {"axis", "split", "num_outputs"},
@@ -481,16 +482,30 @@ class _Converter:
         self._call(node, F.adaptive_avg_pool2d, self._tensor(node.input[0]), 1)
 
     def op_ReduceMean(self, node, a) -> None:
+        self._reduce(node, a, "mean")
+
+    def op_ReduceMax(self, node, a) -> None:
+        self._reduce(node, a, "amax")
+
+    def op_ReduceMin(self, node, a) -> None:
+        self._reduce(node, a, "amin")
+
+    def op_ReduceSum(self, node, a) -> None:
+        self._reduce(node, a, "sum")
+
+    def _reduce(self, node, a, method: str) -> None:
         axes = self._input(node, 1)
         axes = tuple(int(v) for v in self._const(axes, "axes")) if axes else tuple(a.get("axes", ()))
         rank = len(self.shapes.get(node.input[0], ()))
-        if rank != 4 or sorted(d % 4 for d in axes) != [2, 3]:
-            raise _Skip(f"a mean over axes {list(axes)} is not a global average pool")
+        axes = tuple(sorted(d % rank for d in axes)) if rank else axes
+        if not axes or 0 in axes:
+            raise _Skip(f"a reduction over axes {list(axes) or 'all'}, the batch included")
         x = self._tensor(node.input[0])
-        if a.get("keepdims", 1):
+        keep = bool(a.get("keepdims", 1))
+        if method == "mean" and rank == 4 and axes == (2, 3) and keep:
             self._call(node, F.adaptive_avg_pool2d, x, 1)
         else:
-            self._method(node, "mean", x, (2, 3))
+            self._method(node, method, x, axes, keep)
 
     def op_Resize(self, node, a) -> None:
         mode = a.get("mode", b"nearest").decode()

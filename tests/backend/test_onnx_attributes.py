@@ -75,6 +75,26 @@ CASES = [
     ("AveragePool", {"kernel_shape": [2, 2], "auto_pad": "VALID"}, None),
     ("ReduceMean", {"axes": [2, 3], "keepdims": 0}, lambda a: model(
         [helper.make_node("ReduceMean", ["x"], ["y"], **a)], [X], None, opset=13)),
+    ("ReduceMax", {"axes": [1], "keepdims": 1}, lambda a: model(
+        [helper.make_node("ReduceMax", ["x"], ["y"], **a)], [X], None, opset=13)),
+    ("ReduceMin", {"axes": [-1], "keepdims": 0}, lambda a: model(
+        [helper.make_node("ReduceMin", ["x"], ["y"], **a)], [X], None, opset=13)),
+    ("ReduceSum", {"axes": [2, 3], "keepdims": 1}, lambda a: model(
+        [helper.make_node("ReduceSum", ["x"], ["y"], **a)], [X], None, opset=11)),
+    ("ReduceSum", {}, lambda a: model(
+        [helper.make_node("ReduceSum", ["x", "ax"], ["y"], keepdims=0)], [X], None,
+        {"ax": np.array([1, 3])}, opset=13)),
+    ("LayerNormalization", {"axis": -2, "epsilon": 0.1}, lambda a: model(
+        [helper.make_node("LayerNormalization", ["x", "s", "b"], ["y"], **a)], [X], None,
+        {"s": weights(8, 8), "b": weights(8)}, opset=17)),
+    ("Split", {"axis": 1, "split": [1, 3]}, lambda a: model(
+        [helper.make_node("Split", ["x"], ["p", "q"], **a),
+         helper.make_node("Concat", ["q", "p"], ["y"], axis=1)], [X], None, opset=11)),
+    ("Split", {"axis": 3, "num_outputs": 3}, lambda a: model(
+        [helper.make_node("Split", ["x"], ["p", "q", "r"], **a),
+         helper.make_node("Concat", ["r", "p", "q"], ["y"], axis=3)], [X], None, opset=18)),
+    ("ReduceMean", {"axes": [2, 3], "keepdims": 1}, lambda a: model(
+        [helper.make_node("ReduceMean", ["x"], ["y"], **a)], [X], None, opset=13)),
     ("Resize", {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
                 "nearest_mode": "floor"},
      lambda a: model([helper.make_node("Resize", ["x", "", "s"], ["y"], **a)], [X], None,

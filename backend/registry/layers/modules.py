@@ -232,3 +232,23 @@ class Narrow(nn.Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, start={self.start}, length={self.length}"
+
+
+class Reduce(nn.Module):
+    """x.mean / amax / amin / sum over `dims`, keeping them as size 1 when `keepdim`."""
+
+    def __init__(self, op: str, dims: tuple[int, ...], keepdim: bool = False):
+        super().__init__()
+        self.op, self.dims, self.keepdim = op, tuple(dims), bool(keepdim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.op == "mean":
+            return x.mean(self.dims, self.keepdim)
+        if self.op == "amax":
+            return x.amax(self.dims, self.keepdim)
+        if self.op == "amin":
+            return x.amin(self.dims, self.keepdim)
+        return x.sum(self.dims, self.keepdim)
+
+    def extra_repr(self) -> str:
+        return f"op={self.op!r}, dims={self.dims}, keepdim={self.keepdim}"
