@@ -31,6 +31,8 @@ from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 EXAMPLE_BATCH = 1  # ShapeProp needs sizes only; the batch is found by where it is read
 DEFAULT_CARD = (190.0, 110.0)  # a card's size when the editor's is not at hand (CLI import)
+# Arithmetic on sizes (torchvision's channel shuffle: `channels // groups`), evaluated here.
+_SIZE_ARITHMETIC = (operator.floordiv, operator.mul, operator.add, operator.sub)
 _NAMESPACES = {"nn": nn, "F": torch.nn.functional, "torch": torch, "operator": operator}
 
 
@@ -78,6 +80,13 @@ def _forms() -> tuple[dict, dict, dict]:
                 methods.setdefault(name, []).append(_Form(spec, form))
             elif space == "nn":
                 classes[getattr(nn, name)] = _Form(spec, form)
+            elif space == "netcanvas":  # a helper class, also as copied into exported code
+                classes[form.target] = _Form(spec, form)
+            elif space == "torchvision":  # by name: torchvision need not be installed
+                if form.target.rpartition(".")[2][:1].isupper():
+                    classes[form.target] = _Form(spec, form)
+                else:
+                    functions.setdefault(form.target, []).append(_Form(spec, form))
             else:
                 functions.setdefault(getattr(_NAMESPACES[space], name), []).append(_Form(spec, form))
     return classes, functions, methods
@@ -94,9 +103,22 @@ def _helper_classes() -> frozenset[str]:
 
 
 def module_form(module: nn.Module) -> _Form | None:
-    """The declaration for a module's class, or for the torch class it extends."""
+    """The declaration for a module's class, or for the class it extends when it keeps that
+    class's forward (a subclass computing something else, such as ConvNeXt's LayerNorm2d
+    over channels, is not the layer it extends). torchvision's classes and NetCanvas's own
+    (`netcanvas.LayerNormChannels`, as `netcanvas code` copies them) are known by name."""
     classes = _forms()[0]
-    return next((classes[c] for c in type(module).__mro__ if c in classes), None)
+    cls = type(module)
+    for base in cls.__mro__:
+        own = base.__name__ in _helper_classes() and classes.get(f"netcanvas.{base.__name__}")
+        found = own or classes.get(base) or classes.get(f"{base.__module__}.{base.__qualname__}")
+        if found is None:
+            continue
+        if base is not cls and cls.forward is not base.forward and \
+                cls.__name__ not in _helper_classes():
+            return None
+        return found
+    return None
 
 
 class Tracer(torch.fx.Tracer):
@@ -108,6 +130,9 @@ class Tracer(torch.fx.Tracer):
 
 
 def trace(module: nn.Module) -> torch.fx.GraphModule:
+    """Traced in eval mode: what runs at inference (torchvision's stochastic depth is the
+    identity there) is what is imported; Dropout and BatchNorm stay layers."""
+    module.eval()
     return torch.fx.GraphModule(module, Tracer().trace(module), type(module).__name__)
 
 
@@ -216,6 +241,14 @@ class _Builder:
         if node.target is operator.getitem and node.args[0] in self.scalars:
             self.scalars[node] = self.scalars[node.args[0]][node.args[1]]
             return True
+        if node.target in _SIZE_ARITHMETIC and node.args and all(
+                a in self.scalars or isinstance(a, int) for a in node.args) and not node.kwargs:
+            values = [self.scalars.get(a, a) if isinstance(a, torch.fx.Node) else a
+                      for a in node.args]
+            if not all(isinstance(v, int) for v in values):  # the batch size: a layer's business
+                return False
+            self.scalars[node] = node.target(*values)
+            return True
         if node.target is operator.getitem and node.args[0] in self.multi:
             layer = self.graph.nodes[self.multi[node.args[0]]]
             self.tensors[node] = (layer.id, layer.spec.outputs[node.args[1]].name)
@@ -288,12 +321,14 @@ class _Builder:
         """A stored tensor (a module attribute, or a number where a tensor belongs) as a
         Constant Tensor node; leading ones are dropped, so its per-sample shape broadcasts
         the way the tensor did against batched ones."""
+        trainable = isinstance(value, nn.Parameter)  # ConvNeXt's layer scale is learned
         value = value.detach().float().cpu()
         shape = tuple(value.shape)
         while shape and shape[0] == 1:
             shape = shape[1:]
         shape = shape or (1,)
-        layer = self.graph.add("constant_tensor", self._name(name or node.name), shape=shape)
+        layer = self.graph.add("constant_tensor", self._name(name or node.name), shape=shape,
+                               trainable=trainable)
         self.weights[f"{layer.name}.value"] = value.reshape(1, *shape).contiguous()
         key = node if node is not None else object()
         self.tensors[key] = (layer.id, "y")
@@ -318,7 +353,8 @@ class _Builder:
             return [found] if found else []
         if node.op == "call_method":
             return methods.get(node.target, [])
-        return functions.get(node.target, [])
+        dotted = f"{getattr(node.target, '__module__', '')}.{getattr(node.target, '__name__', '')}"
+        return functions.get(node.target) or functions.get(dotted, [])
 
     def _find(self, node: torch.fx.Node) -> list[_Form]:
         found = self._candidates(node)
@@ -386,7 +422,10 @@ def _attributes(module: nn.Module) -> dict:
     """The module's constructor arguments, read back from its attributes of the same names
     (what torch's own modules keep); bias as a bool."""
     values = {}
-    for name in list(inspect.signature(type(module).__init__).parameters)[1:]:
+    init = next(c.__init__ for c in type(module).__mro__  # past a subclass's (*args, **kwargs)
+                if any(p.kind == p.POSITIONAL_OR_KEYWORD for p in list(
+                    inspect.signature(c.__init__).parameters.values())[1:]))
+    for name in list(inspect.signature(init).parameters)[1:]:
         if hasattr(module, name):
             value = getattr(module, name)
             if name == "bias" and not isinstance(value, bool):
