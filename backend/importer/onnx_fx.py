@@ -765,7 +765,27 @@ class _Converter:
         if isinstance(value, _Offsets):
             self.env[node.output[0]] = value
             return
-        raise _Skip("slicing has no NetCanvas layer")
+        x = self._tensor(node.input[0])
+        if len(node.input) < 3:
+            raise _Skip("starts and ends as attributes (before opset 10)")
+        shape = self.shapes.get(node.input[0], ())
+        starts, ends = (self._const(n, what) for n, what in zip(node.input[1:3], ("starts", "ends")))
+        axes = (self._const(node.input[3], "axes") if self._input(node, 3)
+                else np.arange(len(starts)))
+        steps = (self._const(node.input[4], "steps") if self._input(node, 4)
+                 else np.ones(len(starts), np.int64))
+        for start, end, axis, step in zip(starts, ends, axes, steps):
+            axis = int(axis) % len(shape)
+            if axis == 0 or step != 1 or shape[axis] is None:
+                raise _Skip(f"a slice along axis {axis} with step {step} (only steps of 1 "
+                            "after the batch)")
+            size = shape[axis]
+            start, end = (int(min(max(v + size if v < 0 else v, 0), size)) for v in (start, end))
+            if end <= start:
+                raise _Skip(f"an empty slice {start}:{end} of axis {axis}")
+            if (start, end) != (0, size):
+                x = self.fx.call_method("narrow", (x, axis, start, end - start))
+        self.env[node.output[0]] = x
 
     def _shape_value(self, name: str) -> list:
         value = self.env.get(name)

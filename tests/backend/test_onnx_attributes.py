@@ -84,6 +84,10 @@ CASES = [
     ("ReduceSum", {}, lambda a: model(
         [helper.make_node("ReduceSum", ["x", "ax"], ["y"], keepdims=0)], [X], None,
         {"ax": np.array([1, 3])}, opset=13)),
+    ("Slice", {}, lambda a: model(
+        [helper.make_node("Slice", ["x", "st", "en", "ax"], ["y"])], [X], None,
+        {"st": np.array([1, -5]), "en": np.array([3, 2**62]), "ax": np.array([1, -1])},
+        opset=13)),
     ("LayerNormalization", {"axis": -2, "epsilon": 0.1}, lambda a: model(
         [helper.make_node("LayerNormalization", ["x", "s", "b"], ["y"], **a)], [X], None,
         {"s": weights(8, 8), "b": weights(8)}, opset=17)),
