@@ -199,6 +199,7 @@ class _Builder:
         self.scalars: dict[torch.fx.Node, object] = {}  # sizes: ints, BATCH, tuples of them
         self.failed: set[torch.fx.Node] = set()
         self.helper_paths: set[str] = set()
+        self.chunks: dict[torch.fx.Node, tuple] = {}  # x.chunk(n, dim): (x, n, dim)
         self.const_shapes: dict[object, Shape] = {}  # Constant Tensor nodes' per-sample shapes
 
     # ---- one fx node ------------------------------------------------------------------
@@ -248,6 +249,17 @@ class _Builder:
             if not all(isinstance(v, int) for v in values):  # the batch size: a layer's business
                 return False
             self.scalars[node] = node.target(*values)
+            return True
+        if node.target == "chunk" and node.op == "call_method" or node.target is torch.chunk:
+            args = node.args
+            chunks = args[1] if len(args) > 1 else node.kwargs.get("chunks")
+            dim = args[2] if len(args) > 2 else node.kwargs.get("dim", 0)
+            if not (isinstance(chunks, int) and isinstance(dim, int)):
+                raise _Unmapped("a chunk whose count or dim is not a number")
+            self.chunks[node] = (node.args[0], chunks, dim)
+            return True
+        if node.target is operator.getitem and node.args[0] in self.chunks:
+            self._chunk_piece(node)
             return True
         if node.target is operator.getitem and node.args[0] in self.multi:
             layer = self.graph.nodes[self.multi[node.args[0]]]
@@ -334,6 +346,21 @@ class _Builder:
         self.tensors[key] = (layer.id, "y")
         self.const_shapes[key] = shape
         return key
+
+    def _chunk_piece(self, node: torch.fx.Node) -> None:
+        """`x.chunk(n, dim)[i]` as torch cuts it: pieces of ceil(size / n), the last shorter."""
+        source, chunks, dim = self.chunks[node.args[0]]
+        shape = _meta_shape(source)
+        axis = dim % len(shape)
+        if axis == 0:
+            raise _Unmapped("a chunk of the batch")
+        step = -(-shape[axis] // chunks)
+        start = node.args[1] * step
+        layer = self.graph.add("narrow", self._name(node.name), dim=dim, start=start,
+                               length=min(step, shape[axis] - start))
+        src = self._tensor(source)
+        self.graph.connect(src[0], layer.id, src[1], "x")
+        self.tensors[node] = (layer.id, "y")
 
     def _helper_name(self, node: torch.fx.Node) -> str:
         """A NetCanvas helper module traced through (`self.add1 = Add()` in `netcanvas code`

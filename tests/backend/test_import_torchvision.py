@@ -62,3 +62,40 @@ def test_torchvision_model_imports_exactly_trains_and_exports_back(name, tmp_pat
     compiled.module.eval()
     assert export_onnx(compiled, tmp_path / "back.onnx").ok
     assert main(["import", str(tmp_path / "back.onnx"), "-o", str(tmp_path / "b.netcanvas")]) == 0
+
+
+ZOO_FILE = '''
+import torch
+from torch import nn
+from torchvision_zoo import models
+
+
+class Zoo(nn.Module):
+    """A torchvision classification model by name, with seeded random weights."""
+
+    def __init__(self, name, num_classes=10):
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = getattr(models(), name)(num_classes=num_classes)
+
+    def forward(self, x):
+        return self.net(x)
+'''
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_torchvision_model_imports_through_the_pytorch_path(name, tmp_path, capsys):
+    (tmp_path / "zoo.py").write_text(ZOO_FILE, encoding="utf-8")
+    out = tmp_path / "zoo.netcanvas"
+    size = ZOO[name]
+    assert main(["import", f"{tmp_path / 'zoo.py'}:Zoo", "--trust-code", "--args", repr(name),
+                 "--input-shape", f"3,{size},{size}", "-o", str(out)]) == 0, \
+        capsys.readouterr().err
+    torch.manual_seed(0)
+    original = getattr(models(), name)(num_classes=10).eval()
+    compiled = compile_graph(load_project(out).graph)
+    load_weights(compiled, weights_path(out))
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        want, got = original(x), compiled.module.eval()(x)
+    assert float((want - got).abs().max()) <= 1e-4 * float(want.abs().max())
