@@ -35,6 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from netcanvas.backend.importer import ImportProblem
+    from netcanvas.backend.importer.report import report_lines
     from netcanvas.backend.importer.save import save_imported, weights_path
     from netcanvas.backend.shapes import analyze
 
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {out}{saved}: {len(imported.graph.nodes)} nodes, "
           f"{analysis.total_params:,} parameters "
           f"({format_count(analysis.total_params, decimals=1)})")
+    for line in report_lines(imported):
+        print(f"  {line}")
     for problem in analysis.problems:
         print(f"netcanvas import: {problem.severity}: {problem.message}")
     return 0 if analysis.ok else 1

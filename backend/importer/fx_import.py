@@ -58,6 +58,7 @@ class ImportProblem(ValueError):
 class Imported:
     graph: Graph
     weights: dict[str, torch.Tensor] = field(default_factory=dict)  # `<node name>.<tensor>`
+    notes: list[str] = field(default_factory=list)  # what the report adds (folded BatchNorm)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
         raise ImportProblem(builder.problems)
     _refuse_unusable(builder.graph)
     _lay_out(builder.graph, card_size or (lambda spec: DEFAULT_CARD))
-    return Imported(builder.graph, builder.weights)
+    return Imported(builder.graph, builder.weights, list(gm.meta.get("import_notes", ())))
 
 
 def _refuse_unusable(graph: Graph) -> None:

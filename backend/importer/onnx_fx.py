@@ -140,6 +140,7 @@ class _Converter:
         self.failed: set[str] = set()
         self.linear_of: dict[str, nn.Linear] = {}  # MatMul outputs awaiting their bias Add
         self.fixed_batch = False
+        self.folded: list[int] = []  # parameters lost by each BatchNorm folded into a Conv
 
     def run(self, class_name: str):
         inputs, batches = [], set()
@@ -167,7 +168,21 @@ class _Converter:
             raise ImportProblem(self.problems)
         self.fx.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
         gm = torch.fx.GraphModule(self.root, self.fx, class_name)
+        gm.meta["import_notes"] = self._notes()
         return gm, inputs, [_name(o.name) for o in self.onnx.output]
+
+    def _notes(self) -> list[str]:
+        notes = []
+        if self.folded:
+            notes.append(
+                f"{len(self.folded)} BatchNorm layer(s) were folded into their convolutions by "
+                f"the exporter: the file holds their effect, not the layers, so the model has "
+                f"{sum(self.folded):,} fewer parameters than the original (a BatchNorm's scale "
+                "and shift, 2 per channel, went into the convolution's weights and bias, 1 per "
+                "channel, or none where the exporter dropped an all-zero bias)")
+        if self.fixed_batch:
+            notes.append("the file was exported for a batch of 1; it imports for any batch")
+        return notes
 
     def _convert_nodes(self) -> None:
         for node in self.onnx.node:
@@ -287,6 +302,8 @@ class _Converter:
             padding=self._padding(a, nd, kernel), dilation=tuple(a.get("dilations", [1] * nd)),
             groups=groups, bias=bias is not None)
         self._load(conv, weight=w, **({"bias": self._const(bias, "the bias")} if bias else {}))
+        if any("FuseBatchNorm" in p.value for p in node.metadata_props):  # onnxscript's rule
+            self.folded.append(w.shape[0] * (1 if bias else 2))  # parameters gone
         self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), conv,
                                                 self._tensor(node.input[0]))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.export import export_onnx, load_weights
 from netcanvas.backend.importer.save import weights_path
 from netcanvas.backend.project_io import load_project
+from netcanvas.backend.shapes import analyze
 from torchvision_zoo import models
 
 # model -> input size (the smallest each architecture allows, to keep the tier short)
@@ -44,6 +46,13 @@ def test_torchvision_model_imports_exactly_trains_and_exports_back(name, tmp_pat
     out = tmp_path / "model.netcanvas"
     assert main(["import", str(tmp_path / "model.onnx"), "-o", str(out)]) == 0, \
         capsys.readouterr().err
+    # The report explains the parameter count: BatchNorm folded into Conv by the exporter.
+    report = capsys.readouterr().out
+    assert "mapped" in report
+    folded = re.search(r"has ([\d,]+) fewer parameters", report)
+    folded = int(folded.group(1).replace(",", "")) if folded else 0
+    assert analyze(load_project(out).graph).total_params + folded == sum(
+        p.numel() for p in model.parameters())
     compiled = compile_graph(load_project(out).graph)
     load_weights(compiled, weights_path(out))
     session = ort.InferenceSession(str(tmp_path / "model.onnx"))
