@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import math
 
+from netcanvas.app.circuit_readings import CircuitReadings, circuit_readings
+from netcanvas.app.training.worker import detached_project
+from netcanvas.app.workers import Latest
 from netcanvas.graph_editor.overlay import CanvasOverlay
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
@@ -50,6 +53,7 @@ class InsightController(QObject):
                 action.menu().addAction(self.circuit)
         self._timer = QTimer(self, singleShot=True, interval=RECOMPUTE_MS)
         self._timer.timeout.connect(self.show_circuit)
+        self._circuits = Latest(self, self._circuit_done, self._circuit_failed)
         dock = window.training_dock
         dock.layer_stats.connect(self.show_layer_stats)
         dock.run_started.connect(self._run_started)
@@ -76,62 +80,36 @@ class InsightController(QObject):
             self._timer.start()
 
     def show_circuit(self) -> None:
-        from netcanvas.backend.compiler import CompileError
-        from netcanvas.backend.insight.circuit import (
-            CircuitError,
-            node_labels,
-            run_circuit,
-            wire_labels,
-        )
-
+        """One forward and backward pass on a copy of the graph, on a Worker (a real network
+        takes a while); edits meanwhile are computed next."""
         if self.overlay is None or not self.circuit.isChecked():
             return
-        self.overlay.clear()
-        model, sample, target, where = self._network_inputs()
-        try:
-            result = run_circuit(self.graph, model=model, sample=sample, target=target)
-        except (CircuitError, CompileError) as exc:
-            self.window.statusBar().showMessage(f"Circuit: {str(exc).splitlines()[0]}", 8000)
-            return
-        except Exception as exc:  # noqa: BLE001 - a forward that fails says so, the app lives
-            self.window.statusBar().showMessage(f"Circuit: the forward pass failed: {exc}", 8000)
-            return
-        self.overlay.show_wires(wire_labels(result))
-        self.overlay.show_notes(node_labels(self.graph, result))
-        what = "loss" if result.objective == "loss" else result.output
-        self.window.statusBar().showMessage(
-            f"Circuit: {what} = {result.value:.4g}{where}; green: value (‖·‖ for tensors), "
-            "red: gradient of the output", 15000)
-
-    def _network_inputs(self):
-        """(model, sample, target, description) for a graph with Inputs: the trained model
-        when the graph is still the one trained, and the chosen test sample when the data
-        is loaded; else fresh weights and a random input."""
         dock = self.window.training_dock
-        if not any(n.type_id == "input" for n in self.graph.nodes.values()):
-            return None, None, None, ""
+        project = detached_project(self.window.document.project)
         run = dock.shown
-        trained = None
-        if run is not None and not run.graph_changed(self.window.document.project):
-            trained = run.model()
-        model = trained
-        dataset = dock.data_tab.dataset
-        sample = target = None
-        where = " (random input"
-        if dataset is not None and len(dataset.test):
-            from netcanvas.backend.compiler import compile_graph
-            from netcanvas.backend.insight.circuit import CircuitError, split_sample
+        trained = run if run is not None and not run.graph_changed(project) else None
+        index = dock.eval_tab.sample_index()
+        self._circuits.request(circuit_readings, project.graph, trained, dock.data_tab.dataset,
+                               index, context=self.graph)
 
-            try:
-                model = model or compile_graph(self.graph)
-                index = dock.eval_tab.sample_index()
-                sample, target = split_sample(dataset.test, index, model.input_shapes)
-                where = f" (test sample {index}"
-            except (CircuitError, ValueError):
-                sample = target = None
-        where += (", trained weights)" if model is not None and model is trained
-                  else ", untrained weights)")
-        return model, sample, target, where
+    def _circuit_done(self, graph, readings: CircuitReadings) -> None:
+        if self.overlay is None or graph is not self.graph or not self.circuit.isChecked():
+            return
+        self.overlay.clear()
+        self.overlay.show_wires(readings.wires)
+        self.overlay.show_notes(readings.notes)
+        self.window.statusBar().showMessage(readings.message, 15000)
+
+    def _circuit_failed(self, graph, exc: Exception) -> None:
+        from netcanvas.backend.compiler import CompileError
+        from netcanvas.backend.insight.circuit import CircuitError
+
+        if self.overlay is None or graph is not self.graph:
+            return
+        self.overlay.clear()
+        message = (str(exc).splitlines()[0] if isinstance(exc, (CircuitError, CompileError))
+                   else f"the forward pass failed: {exc}")  # a forward that fails says so
+        self.window.statusBar().showMessage(f"Circuit: {message}", 8000)
 
     # ---- live statistics -------------------------------------------------------------
     def _run_started(self) -> None:

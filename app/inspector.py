@@ -7,7 +7,7 @@ from typing import Any
 from netcanvas.app.blocks import rename_edit
 from netcanvas.app.document import Document
 from netcanvas.app.icons import category_icon, status_color
-from netcanvas.app.param_editors import ParamEditor, make_editor
+from netcanvas.app.param_editors import ParamEditor
 from netcanvas.backend.graph import BLOCK, Graph, SetParam
 from netcanvas.backend.registry import ParamError
 from netcanvas.backend.shapes import format_count, format_shape
@@ -155,7 +155,7 @@ class InspectorPanel(QScrollArea):
         for param in spec.params:
             if node.type_id == BLOCK and param.name == "block":
                 continue  # shown above, with its actions
-            editor = make_editor(param)
+            editor = ParamEditor(param)
             editor.set_value(node.params.get(param.name, param.default))
             editor.committed.connect(lambda value, n=param.name: self._set_param(n, value))
             self.editors[param.name] = editor

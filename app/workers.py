@@ -23,7 +23,7 @@ import importlib
 import inspect
 import logging
 
-from PySide6.QtCore import QMetaMethod, QThread, Signal
+from PySide6.QtCore import QMetaMethod, QObject, QThread, Signal
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Worker(QThread):
             result = work(*args, **kwargs)
             if inspect.isgenerator(result):
                 result = _send_all(result, self.send)
-        except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, never lost
+        except Exception as exc:
             if not self.isSignalConnected(QMetaMethod.fromSignal(self.errored)):
                 log.exception("work on a worker thread failed")
             self.errored.emit(exc)
@@ -96,3 +96,58 @@ def error_line(exc: Exception, expected: type | tuple[type, ...] = ()) -> str:
     if isinstance(exc, expected):
         return str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {exc}"
+
+
+class Latest(QObject):
+    """One request at a time on an unowned `Worker`, for work that follows the user's input (a
+    stroke, a slider, an edit): a request made while one runs waits, replacing any request
+    already waiting, and starts when the running one ends; so only the newest input is
+    computed next. `done(context, result)` and `failed(context, exception)` run on the GUI
+    thread; `context` is whatever the request was made with (what the answer is for)."""
+
+    def __init__(self, parent: QObject, done, failed=None) -> None:
+        super().__init__(parent)
+        self._done, self._failed = done, failed
+        self.running: Worker | None = None
+        self._context = None
+        self._waiting: tuple | None = None  # (work, args, context)
+
+    @property
+    def busy(self) -> bool:
+        return self.running is not None or self._waiting is not None
+
+    def request(self, work, *args, context=None) -> None:
+        if self.running is not None:
+            self._waiting = (work, args, context)
+            return
+        worker = self.running = Worker(work, *args)
+        self._context = context
+        worker.returned.connect(self._returned)
+        worker.errored.connect(self._errored)
+        start_unowned(worker)  # the widget may close first: the answer then goes nowhere
+
+    def cancel(self) -> None:
+        """Drop the waiting request and ask the running one to stop (it may poll
+        `worker.cancelled`); its answer, if any, still comes."""
+        self._waiting = None
+        if self.running is not None:
+            self.running.cancel()
+
+    def _returned(self, result) -> None:
+        context = self._next()
+        self._done(context, result)
+
+    def _errored(self, exc: Exception) -> None:
+        context = self._next()
+        if self._failed is None:
+            raise exc
+        self._failed(context, exc)
+
+    def _next(self):
+        """The answered request's context; the waiting request, if any, starts."""
+        context, self.running = self._context, None
+        if self._waiting is not None:
+            work, args, waiting = self._waiting
+            self._waiting = None
+            self.request(work, *args, context=waiting)
+        return context

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from netcanvas.backend.optimizers import OPTIMIZERS
 from netcanvas.backend.registry.spec import Param, ParamError
 
-OPTIMIZERS = ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
 PRECISIONS = ("fp32", "bf16", "fp16")
 ADVERSARIAL = ("none", "fgsm", "pgd")

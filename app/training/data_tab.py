@@ -12,8 +12,8 @@ import json
 
 import numpy as np
 import pyqtgraph as pg
+from netcanvas.app import param_editors as sw
 from netcanvas.app.settings import last_folder, remember_folder
-from netcanvas.app.training import setting_widgets as sw
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 from netcanvas.app.workers import Worker, error_line

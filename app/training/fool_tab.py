@@ -12,7 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from netcanvas.app.training.image_grid import pixmap
-from PySide6.QtCore import QEvent, Qt, QThread, Signal
+from netcanvas.app.workers import Latest, error_line
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -31,29 +32,6 @@ IMAGE_SIZE = 150
 NO_RUN = "Train a classifier to see how easily it is fooled."
 
 
-class JobThread(QThread):
-    """Runs `job(thread)` off the GUI thread; emits (context, result), or (context, one line
-    saying why it failed). Slots are bound methods, so nothing reaches a deleted tab."""
-
-    done = Signal(object, object)
-    failed = Signal(object, str)
-
-    def __init__(self, job, context, parent) -> None:
-        super().__init__(parent)
-        self.job, self.context = job, context
-        self.cancelled = False
-        self.finished.connect(self.deleteLater)
-
-    def run(self) -> None:
-        try:
-            result = self.job(self)
-        except Exception as exc:  # noqa: BLE001 - a model the attack cannot take: say so
-            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.failed.emit(self.context, text)
-        else:
-            self.done.emit(self.context, result)
-
-
 def prepare(run, dataset=None):
     """(predictor, raw test samples, labels) of a run: what every attack here needs."""
     from netcanvas.backend.insight.adversarial import check_model
@@ -63,6 +41,11 @@ def prepare(run, dataset=None):
     check_model(predictor.model)
     raw, labels = predictor.test_samples(dataset)
     return predictor, raw, labels
+
+
+def _line(exc: Exception) -> str:
+    """Why an attack failed, in one line (a model the attack cannot take says so)."""
+    return error_line(exc, (RuntimeError, ValueError)).splitlines()[0]
 
 
 def key(run) -> tuple:
@@ -87,10 +70,10 @@ class FoolTab(QWidget):
         self.curves: dict[tuple, dict[str, list[float]]] = {}  # run key -> method -> accuracy
         self.result = None  # the last SampleAttack shown
         self._stale = False
-        self._sample_thread: JobThread | None = None
-        self._sample_again = False
-        self._chart_thread: JobThread | None = None
-        self._chart_serial = 0
+        # the work, on Workers: the newest request of each kind runs next
+        self._preparing = Latest(self, self._prepared, self._not_prepared)
+        self._attacking = Latest(self, self._show, self._say)
+        self._charting = Latest(self, self._chart_done, self._chart_failed)
 
         self.sample = QSpinBox(minimum=0, maximum=0)
         self.method = QComboBox()
@@ -226,9 +209,8 @@ class FoolTab(QWidget):
     def hideEvent(self, event) -> None:
         """Stop charting while hidden; showing the tab again finishes the chart."""
         super().hideEvent(event)
-        if self._chart_thread is not None:
-            self._chart_thread.cancelled = True
-            self._chart_thread = None
+        if self._charting.busy:
+            self._charting.cancel()
             self._stale = self.run is not None
 
     def refresh(self) -> None:
@@ -239,15 +221,11 @@ class FoolTab(QWidget):
         if key(run) in self.prepared:
             self._prepared(run, self.prepared[key(run)])
             return
-        dataset = self.dataset
-        thread = JobThread(lambda _t: prepare(run, dataset), run, self)
-        thread.done.connect(self._prepared)
-        thread.failed.connect(self._not_prepared)
-        thread.start()
+        self._preparing.request(prepare, run, self.dataset, context=run)
 
-    def _not_prepared(self, run, text: str) -> None:
+    def _not_prepared(self, run, exc: Exception) -> None:
         if run is self.run:
-            self.status.setText(f"Cannot attack {run.label}: {text}")
+            self.status.setText(f"Cannot attack {run.label}: {_line(exc)}")
 
     def _prepared(self, run, prepared) -> None:
         self.prepared[key(run)] = prepared
@@ -282,31 +260,16 @@ class FoolTab(QWidget):
         self._show_eps()
         if self.run is None or key(self.run) not in self.prepared:
             return
-        if self._sample_thread is not None:
-            self._sample_again = True
-            return
         from netcanvas.backend.insight.adversarial import attack_sample
 
         predictor, raw, labels = self.prepared[key(self.run)]
         index, eps = self.sample.value(), self.eps
         method, target = self.method.currentData(), self.target.currentData()
-        thread = JobThread(lambda _t: attack_sample(predictor, raw[index], int(labels[index]),
-                                                    eps, method, target),
-                           (index, eps, method, target), self)
-        thread.done.connect(self._show)
-        thread.failed.connect(self._say)
-        thread.finished.connect(self._sample_finished)
-        self._sample_thread = thread
-        thread.start()
+        self._attacking.request(attack_sample, predictor, raw[index], int(labels[index]), eps,
+                                method, target, context=(index, eps, method, target))
 
-    def _say(self, _context, text: str) -> None:
-        self.status.setText(text)
-
-    def _sample_finished(self) -> None:
-        self._sample_thread = None
-        if self._sample_again:
-            self._sample_again = False
-            self.attack()
+    def _say(self, _context, exc: Exception) -> None:
+        self.status.setText(_line(exc))
 
     def _show(self, context, a) -> None:
         index, eps, method, target = context
@@ -356,13 +319,12 @@ class FoolTab(QWidget):
         missing = [k for k in shown if k not in self.curves]
         if not missing:
             return
-        if self._chart_thread is not None:
-            self._chart_thread.cancelled = True
+        self._charting.cancel()  # a computation under way is for other runs
         runs = {key(r): r for r in (*self.runs, self.run)}
         prepared = dict(self.prepared)
         dataset = self.dataset
 
-        def job(thread):
+        def chart():
             from netcanvas.backend.insight.adversarial import accuracy_under_attack
 
             found = {}
@@ -371,28 +333,19 @@ class FoolTab(QWidget):
                 curves = {m: [] for m in ("fgsm", "pgd")}
                 for method, accuracy in curves.items():
                     for eps in CHART_EPS:
-                        if thread.cancelled:
+                        if self._charting.running.cancelled:
                             return None
                         accuracy += accuracy_under_attack(*parts, [eps], method)
                 found[k] = (parts, curves)
             return found
 
-        self._chart_serial += 1
-        thread = JobThread(job, self._chart_serial, self)
-        thread.done.connect(self._chart_done)
-        thread.failed.connect(self._chart_failed)
-        self._chart_thread = thread
+        self._charting.request(chart)
         self.plot.setTitle("Test accuracy under attack (computing…)")
-        thread.start()
 
-    def _chart_failed(self, serial: int, text: str) -> None:
-        if serial == self._chart_serial:
-            self._chart_thread = None
-        self.plot.setTitle(f"Cannot compute the accuracy under attack: {text}")
+    def _chart_failed(self, _context, exc: Exception) -> None:
+        self.plot.setTitle(f"Cannot compute the accuracy under attack: {_line(exc)}")
 
-    def _chart_done(self, serial: int, found) -> None:
-        if serial == self._chart_serial:
-            self._chart_thread = None
+    def _chart_done(self, _context, found) -> None:
         if found is None:  # cancelled: a newer computation is under way
             return
         for k, (parts, curves) in found.items():
@@ -435,6 +388,7 @@ class FoolTab(QWidget):
                 f"{s.adversarial.upper()}-trained, ε {s.adversarial_eps:g}")
 
     def shutdown(self) -> None:
-        for thread in self.findChildren(JobThread):
-            thread.cancelled = True
-            thread.wait(5000)
+        for jobs in (self._preparing, self._attacking, self._charting):
+            jobs.cancel()
+            if jobs.running is not None:
+                jobs.running.wait(5000)

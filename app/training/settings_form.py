@@ -8,9 +8,10 @@ one undo step, refused with the reason when the declaration or this machine cann
 
 from __future__ import annotations
 
-from netcanvas.app.training import setting_widgets as sw
+from netcanvas.app import param_editors as sw
 from netcanvas.app.workers import Worker
 from netcanvas.backend.graph import SetSetting
+from netcanvas.backend.optimizers import OPTIMIZER_SETTINGS, OPTIMIZER_SPECS
 from netcanvas.backend.project import Project, TrainingSettings
 from netcanvas.backend.settings import TRAINING, runnable_reason
 from netcanvas.graph_editor import EditDocument
@@ -41,11 +42,8 @@ GROUPS = {  # fields not named here go to the last group
 }
 
 RELEVANT = {
-    "momentum": lambda s, _gpus: s.optimizer in ("sgd", "rmsprop"),
-    "nesterov": lambda s, _gpus: s.optimizer == "sgd",
-    "betas": lambda s, _gpus: s.optimizer in ("adam", "adamw"),
-    "alpha": lambda s, _gpus: s.optimizer == "rmsprop",
-    "rho": lambda s, _gpus: s.optimizer == "adadelta",
+    **{name: lambda s, _gpus, name=name: name in OPTIMIZER_SPECS[s.optimizer].settings
+       for name in OPTIMIZER_SETTINGS},  # what the chosen optimizer takes
     "step_size": lambda s, _gpus: s.schedule == "step",
     "gamma": lambda s, _gpus: s.schedule in ("step", "plateau"),
     "plateau_patience": lambda s, _gpus: s.schedule == "plateau",

@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
 from netcanvas.app.training.draw_canvas import DrawCanvas
 from netcanvas.app.training.why_view import WhyPanel
+from netcanvas.app.workers import Latest
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -159,6 +160,11 @@ class VectorEditor(QWidget):
         self.set_values(np.array([point.x(), point.y()]))
 
 
+def _probabilities(predictor, values: np.ndarray) -> np.ndarray:
+    """The class probabilities of one raw input (on a Worker)."""
+    return predictor.probabilities(values)[0].numpy()
+
+
 class TryTab(QWidget):
     def __init__(self, dataset_for=None, parent: QWidget | None = None) -> None:
         """`dataset_for(project)` answers an already loaded dataset of the project, or None
@@ -222,6 +228,7 @@ class TryTab(QWidget):
         layout.addLayout(columns, 1)
         self._timer = QTimer(self, singleShot=True, interval=0)  # one answer per burst
         self._timer.timeout.connect(self._predict)
+        self._answers = Latest(self, self._answered)  # a big model's forward is off the GUI
         self.set_run(None)
 
     # ---- the run ---------------------------------------------------------------------
@@ -334,15 +341,22 @@ class TryTab(QWidget):
 
     def set_input(self, values: np.ndarray) -> None:
         """A new raw input: the bars follow at once, the Why maps once it settles."""
-        self.input = np.asarray(values, dtype=np.float32).reshape(self.predictor.sample_shape)
+        self.input = np.array(values, dtype=np.float32).reshape(self.predictor.sample_shape)
         self._timer.start()
 
     def _predict(self) -> None:
         if self.predictor is None or self.input is None:
             return
-        self.probs = self.predictor.probabilities(self.input)[0].numpy()
+        self._answers.request(_probabilities, self.predictor, self.input,
+                              context=(self.predictor, self.input))
+
+    def _answered(self, asked: tuple, probs: np.ndarray) -> None:
+        predictor, values = asked
+        if predictor is not self.predictor:  # a run shown before
+            return
+        self.probs = probs
         names = self.predictor.class_names
         best = int(self.probs.argmax())
         self.answer.setText(f"Prediction: <b>{names[best]}</b> ({self.probs[best]:.1%})")
         self.bars.set_probabilities(self.probs, names)
-        self.why.set_input(self.input)
+        self.why.set_input(values)

@@ -4,15 +4,13 @@ overlaid on the input: red where a value raises the class's score, blue where it
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from netcanvas.app.training.image_grid import pixmap
+from netcanvas.app.workers import Latest, error_line
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 REFRESH_MS = 200  # the maps follow the input once drawing pauses
-POLL_MS = 30  # how often a running computation is looked at
 PICTURE = 128
 PREDICTED = "predicted class"
 SHORT = {"saliency": "gradient", "integrated_gradients": "IG", "occlusion": "occlusion"}
@@ -81,11 +79,7 @@ class WhyPanel(QWidget):
         layout.addStretch(1)
         self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="why")
-        self._job = None  # (predictor, input, target, future) being computed
-        self._pending = False  # the input or class changed while a job ran
-        self._poll = QTimer(self, interval=POLL_MS)
-        self._poll.timeout.connect(self._collect)
+        self._jobs = Latest(self, self._explained, self._not_explained)  # off the GUI thread
 
     def set_predictor(self, predictor) -> None:
         self.predictor, self.input, self.results, self.explained = predictor, None, {}, None
@@ -115,30 +109,21 @@ class WhyPanel(QWidget):
         ResNet-18 at 224×224 takes seconds); a change meanwhile is computed next."""
         if self.predictor is None or self.input is None:
             return
-        if self._job is not None:
-            self._pending = True
-            return
         index = self.target.currentIndex()
         target = None if index <= 0 else index - 1
         job = (self.predictor, self.input, target)
-        self._job = (*job, self._pool.submit(_explain, *job, tuple(self.methods)))
-        self._poll.start()
+        self._jobs.request(_explain, *job, tuple(self.methods), context=job)
 
-    def _collect(self) -> None:
-        predictor, values, target, future = self._job
-        if not future.done():
-            return
-        self._poll.stop()
-        self._job = None
+    def _explained(self, job: tuple, results: dict) -> None:
+        predictor, values, target = job
         if predictor is self.predictor:  # not a run shown before
-            try:
-                self._show(values, target, future.result())
-            except (RuntimeError, ValueError) as exc:  # a layer Captum cannot differentiate
-                self.results = {}
-                self.caption.setText(f"Cannot explain this model: {str(exc).splitlines()[0]}")
-        if self._pending:
-            self._pending = False
-            self.refresh()
+            self._show(values, target, results)
+
+    def _not_explained(self, job: tuple, exc: Exception) -> None:
+        if job[0] is self.predictor:  # e.g. a layer Captum cannot differentiate
+            self.results = {}
+            line = error_line(exc, (RuntimeError, ValueError)).splitlines()[0]
+            self.caption.setText(f"Cannot explain this model: {line}")
 
     def _show(self, values: np.ndarray, target: int | None, results: dict) -> None:
         self.results, self.explained = results, values

@@ -8,9 +8,16 @@ from functools import cached_property
 
 from netcanvas.backend.graph import Edge, Graph, Node
 from netcanvas.backend.project import Project
+from netcanvas.backend.registry import REGISTRY
 from netcanvas.backend.shapes import Analysis, analyze
 
-ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax")
+
+def types_with(role: str) -> tuple[str, ...]:
+    """The registered layer types that declare `role` (backend/registry/spec.py ROLES)."""
+    return tuple(t for t, spec in REGISTRY.items() if role in spec.roles)
+
+
+ACTIVATIONS = types_with("activation")
 CLASS_LOSSES = ("cross_entropy", "nll")
 
 

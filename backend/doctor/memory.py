@@ -4,8 +4,9 @@ largest batch that fits a GPU. Pure Python arithmetic over the shape analysis; n
 Training holds, at its peak (the end of the forward pass):
   weights        parameters + buffers (BatchNorm running statistics)
   gradients      one per parameter
-  optimizer      Adam/AdamW/Adadelta 2 per parameter, RMSprop/Adagrad 1 (+1 for momentum),
-                 SGD 1 with momentum, 0 without
+  optimizer      the state each optimizer declares (backend/optimizers.py): Adam/AdamW/
+                 Adadelta 2 per parameter, RMSprop/Adagrad 1 (+1 for momentum), SGD 1 with
+                 momentum, 0 without
   activations    the tensors autograd saves for backward, each counted once even when two
                  layers save it (a ReLU's output is also the next Conv's input), plus the
                  extras some layers save (MaxPool's int64 indices, Dropout's mask)
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from netcanvas.backend.blocks.expand import flatten
 from netcanvas.backend.graph import BLOCK, Graph
+from netcanvas.backend.optimizers import OPTIMIZER_SPECS
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import Analysis, analyze, human_bytes
 
@@ -34,11 +36,6 @@ TRANSIENT_LAYERS = 2
 FLOAT = 4
 INDEX = 8
 
-SAVES_INPUT = {"linear", "conv1d", "conv2d", "conv_transpose2d", "batch_norm1d", "batch_norm2d",
-               "layer_norm", "max_pool2d", "avg_pool2d", "leaky_relu", "gelu", "elu", "multiply"}
-SAVES_OUTPUT = {"relu", "sigmoid", "tanh", "softmax", "log_softmax"}
-VIEWS = {"flatten", "reshape", "identity", "output"}  # output aliases its input
-OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "adadelta": 2, "adagrad": 1, "rmsprop": 1, "sgd": 0}
 
 
 @dataclass
@@ -74,10 +71,7 @@ class MemoryEstimate:
 
 def _optimizer_slots(project: Project) -> int:
     s = project.training
-    slots = OPTIMIZER_SLOTS.get(s.optimizer, 2)
-    if s.optimizer in ("sgd", "rmsprop") and s.momentum > 0:
-        slots += 1
-    return slots
+    return OPTIMIZER_SPECS[s.optimizer].state_tensors(s)
 
 
 class _Saved:
@@ -95,7 +89,8 @@ class _Saved:
 
 def _saved_per_sample(graph: Graph, analysis: Analysis, device: str) -> _Saved:
     """Follows autograd's rules: a layer with parameters saves its input even when the data
-    needs no gradient; a parameter-free layer saves only when its input needs one."""
+    needs no gradient; a parameter-free layer saves only when its input needs one. What each
+    layer saves is its declaration's `saves` (backend/registry/spec.py SAVED)."""
     saved = _Saved()
     tensor: dict[tuple[str, str], tuple[str, str]] = {}  # (node, port) -> owning tensor
     grad: dict[tuple[str, str], bool] = {}
@@ -108,33 +103,49 @@ def _saved_per_sample(graph: Graph, analysis: Analysis, device: str) -> _Saved:
         in_keys = [tensor[i] for i in ins if i in tensor]
         needs = any(grad.get(i, False) for i in ins)
         has_params = info.params > 0
-        for port in node.spec.outputs:
+        spec = node.spec
+        for port in spec.outputs:
             key = (nid, port.name)
-            tensor[key] = in_keys[0] if node.type_id in VIEWS and in_keys else key
+            tensor[key] = in_keys[0] if spec.view and in_keys else key
             grad[key] = (needs or has_params) and port.dtype == "float"
-        if not (needs or has_params):
-            continue
-        size = {k: _bytes(graph, analysis, k) for k in in_keys}
-        t = node.type_id
-        if t in SAVES_INPUT:
-            for k in in_keys if t == "multiply" else in_keys[:1]:
+        if needs or has_params:
+            _layer_saved(saved, graph, analysis, node, in_keys, tensor, device)
+    return saved
+
+
+def _layer_saved(saved: _Saved, graph: Graph, analysis: Analysis, node, in_keys: list,
+                 tensor: dict, device: str) -> None:
+    """Add what one layer keeps for backward, by its declared `saves` (a layer that
+    declares nothing is assumed to keep its input)."""
+    nid, info = node.id, analysis.nodes[node.id]
+    size = {k: _bytes(graph, analysis, k) for k in in_keys}
+    first = node.spec.outputs[0].name if node.spec.outputs else ""
+    for what in ("input",) if node.spec.saves is None else node.spec.saves:
+        if what in ("input", "inputs", "index_inputs"):
+            keys = {"input": in_keys[:1], "inputs": in_keys,
+                    "index_inputs": [k for k in in_keys if _is_index(graph, k)]}[what]
+            for k in keys:
                 saved.add(k, size[k], k[0])
-        if t in SAVES_OUTPUT:
-            saved.add(tensor[(nid, "y")], _bytes(graph, analysis, (nid, "y")), nid)
-        if t == "max_pool2d":
-            saved.add(tensor[(nid, "indices")], math.prod(info.output_shapes["y"]) * INDEX, nid)
-        elif t == "dropout" and in_keys:  # the mask: float on the CPU, bool on a GPU
+        elif what == "output":
+            saved.add(tensor[(nid, first)], _bytes(graph, analysis, (nid, first)), nid)
+        elif what == "indices":
+            saved.add(tensor[(nid, "indices")], math.prod(info.output_shapes[first]) * INDEX, nid)
+        elif what == "mask" and in_keys:  # float on the CPU, bool on a GPU
             numel = size[in_keys[0]] // FLOAT
             saved.add((nid, "mask"), numel * (FLOAT if device == "cpu" else 1), nid)
-        elif t == "dropout2d":
-            saved.add((nid, "mask"), info.output_shapes["y"][0] * FLOAT, nid)
-        elif t == "layer_norm":  # mean and 1/std of every normalised row
-            shape = info.output_shapes["y"]
+        elif what == "channel_mask":
+            saved.add((nid, "mask"), info.output_shapes[first][0] * FLOAT, nid)
+        elif what == "row_stats":  # mean and 1/std of every normalised row
+            shape = info.output_shapes[first]
             rows = math.prod(shape[: len(shape) - node.params["dims"]])
             saved.add((nid, "stats"), 2 * rows * FLOAT, nid)
-        elif t == "output" and node.params["loss"] != "none" and in_keys:
+        elif what == "loss" and node.params["loss"] != "none" and in_keys:
             _loss_saved(saved, node, size[in_keys[0]], nid)
-    return saved
+
+
+def _is_index(graph: Graph, key: tuple[str, str]) -> bool:
+    port = graph.nodes[key[0]].spec.output_port(key[1])
+    return port is not None and port.dtype == "index"
 
 
 def _loss_saved(saved: _Saved, node, logits_bytes: int, nid: str) -> None:
@@ -176,7 +187,7 @@ def _buffer_bytes(graph: Graph, analysis: Analysis) -> int:
     """BatchNorm's running mean and variance (float per channel) and its int64 step count."""
     total = 0
     for node in graph.nodes.values():
-        if node.type_id in ("batch_norm1d", "batch_norm2d"):
+        if "batch_norm" in node.spec.roles:
             channels = analysis.nodes[node.id].output_shapes.get("y", (0,))[0]
             total += 2 * channels * FLOAT + INDEX
     return total

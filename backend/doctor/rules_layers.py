@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 
-from netcanvas.backend.doctor.context import ACTIVATIONS, LintContext, label
+from netcanvas.backend.doctor.context import ACTIVATIONS, LintContext, label, types_with
 from netcanvas.backend.doctor.rule import Fix, Hit, rule
 from netcanvas.backend.doctor.surgery import bypass, insert_before, set_param
+from netcanvas.backend.registry import REGISTRY
 from netcanvas.backend.shapes import format_shape
 
-BIASED = ("linear", "conv1d", "conv2d", "conv_transpose2d")
-BATCH_NORMS = ("batch_norm1d", "batch_norm2d")
-PASS_THROUGH = ("dropout", "dropout2d", "identity", "flatten", "reshape")
-POOLS = ("max_pool2d", "avg_pool2d")
-SATURATING = ("sigmoid", "tanh")
+BIASED = tuple(t for t, spec in REGISTRY.items() if spec.bias_param)
+BATCH_NORMS = types_with("batch_norm")
+DROPOUTS = types_with("dropout")
+PASS_THROUGH = types_with("pass_through")
+POOLS = types_with("pool")
+SATURATING = types_with("saturating")
 DEEP_SATURATING = 4  # this many sigmoids/tanhs on one path
 BIG_SHARE = 0.5  # of all parameters in the first Linear
 
@@ -33,10 +35,11 @@ def _feeds_only(ctx: LintContext, type_ids, into) -> list:
       "parameters are wasted and never learn anything.")
 def bias_before_batchnorm(ctx: LintContext):
     for a, b in _feeds_only(ctx, BIASED, BATCH_NORMS):
-        if a.params["bias"]:
+        bias = a.spec.bias_param
+        if a.params[bias]:
             yield Hit(a.id, f"{label(a)} has a bias but feeds {label(b)}, which cancels it",
                       Fix(f"Turn off the bias of '{a.name}'",
-                          lambda g, n=a.id: set_param(n, "bias", False)))
+                          lambda g, n=a.id, p=bias: set_param(n, p, False)))
 
 
 @rule("dropout-before-batchnorm", "warning",
@@ -44,7 +47,7 @@ def bias_before_batchnorm(ctx: LintContext):
       "running statistics BatchNorm learns in training are wrong at test time (the "
       "'variance shift'); put Dropout after the normalisation.")
 def dropout_before_batchnorm(ctx: LintContext):
-    for a, b in _feeds_only(ctx, ("dropout", "dropout2d"), BATCH_NORMS):
+    for a, b in _feeds_only(ctx, DROPOUTS, BATCH_NORMS):
         yield Hit(a.id, f"{label(a)} feeds {label(b)} directly: move the dropout after it")
 
 

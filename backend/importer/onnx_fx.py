@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.fx
 from netcanvas.backend.importer.fx_import import ImportProblem
+from netcanvas.backend.importer.onnx_checks import duplicate_output, missing_part
 from netcanvas.backend.registry import BATCH
 from netcanvas.backend.registry.layers.modules import MaxUnpool2dTo
 from torch import nn
@@ -109,6 +110,9 @@ def onnx_to_fx(path) -> tuple[torch.fx.GraphModule, list[tuple[int, ...]], list[
     if opset not in SUPPORTED_OPSETS:
         raise ValueError(f"{path}: opset {opset} is not supported (opsets "
                          f"{SUPPORTED_OPSETS.start}-{SUPPORTED_OPSETS.stop - 1} are)")
+    twice = duplicate_output(model.graph)
+    if twice:
+        raise ValueError(f"{path}: not a valid ONNX graph: {twice}")
     converter = _Converter(model.graph, opset)
     return converter.run(Path(path).stem)
 
@@ -200,6 +204,9 @@ class _Converter:
             except _Skip as exc:
                 self.problems.append((node.op_type, label, exc.reason))
                 self.failed.update(node.output)
+            except (KeyError, IndexError) as exc:  # a required attribute or input is absent
+                self.problems.append((node.op_type, label, missing_part(node, exc)))
+                self.failed.update(node.output)
 
     # ---- helpers ------------------------------------------------------------------------
     def _check_attributes(self, node, attrs: dict) -> None:
@@ -238,6 +245,8 @@ class _Converter:
         value = self.env.get(name)
         if not isinstance(value, np.ndarray):
             raise _Skip(f"{what} must be a constant of the file")
+        if value.dtype == object:  # string tensors
+            raise _Skip(f"{what} must be numbers, not text")
         return value
 
     def _input(self, node, i: int) -> str | None:

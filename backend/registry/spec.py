@@ -158,6 +158,23 @@ class ImportForm:
     read: Callable[[dict], dict] | None = None
 
 
+# What a layer's backward pass keeps (autograd's saved tensors), in the terms the memory
+# predictor (backend/doctor/memory.py) sizes: its first input, every input, its input(s) of
+# dtype "index", its output, the int64 indices it outputs, a dropout mask (one value per
+# element / per channel), LayerNorm's mean and 1/std per row, the loss's own (an Output).
+SAVED = ("input", "inputs", "index_inputs", "output", "indices", "mask", "channel_mask",
+         "row_stats", "loss")
+# What the doctor's rules (backend/doctor/rules_*.py) know a layer as.
+ROLES = {
+    "activation": "a nonlinearity between layers (double-activation, activation before a loss)",
+    "saturating": "squashes to a bounded range, so gradients vanish in deep stacks",
+    "batch_norm": "normalises with batch statistics and keeps running ones (buffers)",
+    "dropout": "drops values in training only",
+    "pass_through": "a linear map of its input itself (a reshape, a dropout)",
+    "pool": "a kernel_size/stride/padding window",
+}
+
+
 def _no_params(params: dict, inputs: Inputs, outputs: dict) -> int:
     return 0
 
@@ -192,6 +209,21 @@ class LayerSpec:
     example_inputs: Inputs = field(default_factory=dict)
     # What the layer is imported from (torch.fx graphs of PyTorch modules and ONNX files).
     imports: tuple[ImportForm, ...] = ()
+    # What backward keeps, from SAVED; () saves nothing; a view (`view=True`) aliases its
+    # input's tensor rather than making one. None: not declared (tests list the undeclared;
+    # the memory predictor then assumes the layer saves its input).
+    saves: tuple[str, ...] | None = None
+    view: bool = False
+    roles: tuple[str, ...] = ()  # names from ROLES
+
+    def __post_init__(self) -> None:
+        assert set(self.saves or ()) <= set(SAVED), f"{self.type_id}: unknown saves {self.saves}"
+        assert set(self.roles) <= set(ROLES), f"{self.type_id}: unknown roles {self.roles}"
+
+    @property
+    def bias_param(self) -> str | None:
+        """The bool param that turns the layer's additive bias on ("bias"), if it has one."""
+        return next((p.name for p in self.params if p.name == "bias" and p.kind == "bool"), None)
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -7,6 +7,8 @@ is not an event: it holds the trained model.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,4 +94,7 @@ class Finished:
     test_metrics: dict[str, float]
 
 
-Event = Started | Steps | LayerStats | EpochEnded | Evaluated | Finished | Cancelled | Failed
+# Every event, declared once: the type below, the multi-process runs' event log
+# (backend/training/remote.py) and its tests read this list.
+EVENTS = (Started, Steps, LayerStats, EpochEnded, Evaluated, Finished, Cancelled, Failed)
+Event = functools.reduce(operator.or_, EVENTS)

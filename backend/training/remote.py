@@ -36,8 +36,7 @@ LOG = "torchrun.log"
 SNAPSHOT = "distributed.netcanvas"
 POLL_S = 0.05
 STOP_GRACE_S = 60  # torchrun itself kills a rank 30 s after passing on a stop
-_TYPES = {cls.__name__: cls for cls in (ev.Started, ev.Steps, ev.LayerStats, ev.EpochEnded,
-                                        ev.Evaluated, ev.Finished, ev.Cancelled, ev.Failed)}
+_TYPES = {cls.__name__: cls for cls in ev.EVENTS}
 _ERROR = "netcanvas train: error: "
 
 

@@ -82,3 +82,35 @@ def test_import_linter_contracts_hold(tmp_path):
                             env={**os.environ, "PYTHONPATH": str(tmp_path / "src")})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def _thread_makers(path: Path) -> list[str]:
+    """What in one source file starts threads of its own: a QThread subclass, a
+    concurrent.futures import, a threading.Thread."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ClassDef):
+            bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+            found += [f"class {node.name}(QThread)"] if "QThread" in bases else []
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names]
+            found += [f"import {n}" for n in names if n.startswith("concurrent")]
+            if isinstance(node, ast.ImportFrom) and node.module == "threading":
+                found += [f"from threading import {a.name}" for a in node.names
+                          if a.name == "Thread"]
+        elif isinstance(node, ast.Attribute) and node.attr == "Thread" \
+                and getattr(node.value, "id", "") == "threading":
+            found.append("threading.Thread")
+    return found
+
+
+def test_the_app_runs_background_work_only_through_its_worker():
+    """app/workers.py's Worker is the one way off the GUI thread (closing the window finds
+    and waits for it; errors reach the GUI): no other QThread subclass, executor or thread."""
+    makers = {str(p.relative_to(ROOT)): _thread_makers(p)
+              for p in sorted((ROOT / "app").rglob("*.py")) if p.name != "workers.py"}
+    assert {p: m for p, m in makers.items() if m} == {}
+    assert _thread_makers(ROOT / "app" / "workers.py") == ["class Worker(QThread)"]

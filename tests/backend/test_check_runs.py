@@ -23,6 +23,7 @@ def pool_graph(pool: str, shape, kernel, stride) -> Graph:
     return g
 
 
+@pytest.mark.onnx
 @pytest.mark.slow
 @pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
 @pytest.mark.parametrize("shape, kernel, stride", [((1, 6, 6), (1, 1), (3, 3)),
@@ -71,6 +72,7 @@ def test_unpool_with_the_pools_input_size_runs():
     assert analyze(unpool_graph(8)).ok
 
 
+@pytest.mark.onnx
 def test_a_failed_export_leaves_no_file(tmp_path, monkeypatch):
     import onnx
 

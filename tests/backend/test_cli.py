@@ -114,6 +114,7 @@ def test_code_prints_or_writes_a_module_named_after_the_file(lenet_file, tmp_pat
     assert module.Digits()(torch.randn(2, 1, 8, 8)).shape == (2, 10)
 
 
+@pytest.mark.onnx
 def test_export_with_trained_weights_prints_the_verified_difference(tmp_path, capsys):
     project = tmp_path / "two.netcanvas"
     save_project(Project(graph=two_inputs()), project)
@@ -157,6 +158,7 @@ def test_code_and_export_exit_1_on_graph_errors(tmp_path, capsys):
     assert any("conv3" in ln for ln in lines) and any("lonely" in ln for ln in lines)
 
 
+@pytest.mark.onnx
 def test_export_bakes_the_input_normalisation_unless_told_not_to(tmp_path, capsys):
     import onnxruntime as ort
     from netcanvas.backend.data import load_dataset

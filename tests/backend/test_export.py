@@ -162,6 +162,7 @@ def exported(tmp_path_factory):
     return result
 
 
+@pytest.mark.onnx
 @pytest.mark.parametrize("name", GRAPHS)
 def test_onnx_export_is_verified_at_another_batch_size(name, exported):
     model, report = exported[name]
@@ -181,6 +182,7 @@ def test_onnx_export_is_verified_at_another_batch_size(name, exported):
         np.testing.assert_allclose(have, want.numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.onnx
 def test_verification_fails_when_onnx_and_torch_disagree(exported):
     report = exported["mlp"][1]
     changed = compile_graph(mlp())  # other random weights than the exported file holds
@@ -188,6 +190,7 @@ def test_verification_fails_when_onnx_and_torch_disagree(exported):
     assert not ok and rel_diff > 1e-4
 
 
+@pytest.mark.onnx
 def test_fixed_batch_export_and_training_mode_kept(tmp_path, capfd):
     model = compile_graph(mlp())
     model.module.train()
@@ -202,6 +205,7 @@ def test_fixed_batch_export_and_training_mode_kept(tmp_path, capfd):
     assert out == "" and err == ""  # the exporter's chatter is captured, not printed
 
 
+@pytest.mark.onnx
 def test_an_opset_the_exporter_cannot_write_is_an_error_not_a_surprise(tmp_path):
     with pytest.raises(ExportError, match="cannot write opset 99"):
         export_onnx(compile_graph(mlp()), tmp_path / "m.onnx", opset=99)
@@ -245,6 +249,7 @@ def compiled_with(module: torch.nn.Module):
         del REGISTRY[spec.type_id]
 
 
+@pytest.mark.onnx
 @pytest.mark.parametrize("module, words", [(Zeta(), "zeta"), (SignFlip(), "data"),
                                            (FixedBatch(), "batch")],
                          ids=["no-onnx-op", "data-dependent", "fixed-batch"])

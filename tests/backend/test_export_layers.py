@@ -13,6 +13,7 @@ from netcanvas.backend.graph import Graph
 from netcanvas.backend.registry import REGISTRY
 
 torch.set_num_threads(2)
+pytestmark = pytest.mark.onnx  # one ONNX export per layer: the onnx tier
 
 # Inputs for a layer that declares no `example_inputs`: by type, else by category.
 INPUTS_BY_TYPE: dict[str, dict] = {}

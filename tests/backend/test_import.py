@@ -66,6 +66,7 @@ def _params(path: Path) -> int:
     return analyze(load_project(path).graph).total_params
 
 
+@pytest.mark.onnx
 @pytest.mark.parametrize("name", SMALL + LARGE)
 def test_onnx_export_imports_back_with_the_same_parameters_and_outputs(name, tmp_path, capsys):
     original = _randomized(name)

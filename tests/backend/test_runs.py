@@ -110,6 +110,7 @@ def digits_run(tmp_path_factory):
     return _train(run, data), data
 
 
+@pytest.mark.onnx
 @pytest.mark.slow
 def test_onnx_of_a_run_takes_raw_pixels_and_names_its_labels(tmp_path, digits_run):
     run, data = digits_run

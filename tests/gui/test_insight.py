@@ -31,6 +31,7 @@ def test_circuit_toggle_shows_the_course_values_on_the_wires(qtbot, window):
     button = toolbar.widgetForAction(window.insight.circuit)
     qtbot.mouseClick(button, Qt.LeftButton)
     assert window.insight.circuit.isChecked()
+    qtbot.waitUntil(lambda: readings(window)[("f", "out")] is not None)  # off the GUI thread
     assert readings(window) == {
         ("x", "q"): ("-2", "∂ -4"), ("y", "q"): ("5", "∂ -4"), ("q", "f"): ("3", "∂ -4"),
         ("z", "f"): ("-4", "∂ 3"), ("f", "out"): ("-12", "∂ 1")}

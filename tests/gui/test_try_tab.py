@@ -58,7 +58,7 @@ def test_drawing_changes_the_input_and_the_bars(qtbot, tab):
     blank = tab.bars.shown
     assert not tab.input.any() and len(blank) == 10
     drag(qtbot, canvas, [(1, 4), (2, 4), (3, 4), (4, 4), (5, 4), (6, 4)])  # a "1"
-    qtbot.waitUntil(lambda: tab.bars.shown != blank)
+    qtbot.waitUntil(lambda: tab.bars.shown != blank and not tab._answers.busy)
     assert tab.input[0, 1:7, 4].min() > 0.9 and tab.input[0, :, 0].max() < 0.05
     assert np.array_equal(tab.input, canvas.values)
     expected = tab.predictor.probabilities(tab.input)[0].numpy()

@@ -1,11 +1,16 @@
-"""app/workers.py: the one way the app runs work off the GUI thread."""
+"""app/workers.py: the one way the app runs work off the GUI thread, and the views that
+follow the user's input (Why, Try it, the circuit, Fool it) computing on it."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from types import SimpleNamespace
 
-from netcanvas.app.workers import Worker, error_line
+import numpy as np
+from netcanvas.app.training import why_view
+from netcanvas.app.workers import Latest, Worker, error_line
+from PySide6.QtCore import QObject, QTimer
 
 
 def _run(qtbot, worker: Worker) -> None:
@@ -65,3 +70,55 @@ def test_cancel_is_a_request_the_work_polls(qtbot):
     assert started.wait(5)
     worker.cancel()
     assert worker.wait(5000) and worker.result == "stopped"
+
+
+def test_latest_runs_one_request_at_a_time_and_then_only_the_newest(qtbot):
+    gate, answers, owner = threading.Event(), [], QObject()
+    jobs = Latest(owner, lambda context, result: answers.append((context, result)))
+
+    def slow(x):
+        assert gate.wait(10)
+        return x * 10
+
+    jobs.request(slow, 1, context="first")
+    for x in (2, 3):  # asked while the first runs: only the newest waits
+        jobs.request(slow, x, context=x)
+    assert jobs.busy
+    gate.set()
+    qtbot.waitUntil(lambda: not jobs.busy)
+    assert answers == [("first", 10), (3, 30)]
+
+
+class _Predictor:
+    """What the Why panel reads of a backend predictor, for two features."""
+
+    class_names = ["a", "b"]
+    is_image = False
+    sample_shape = (2,)
+
+
+def test_the_gui_thread_stays_free_while_a_slow_map_computes(qtbot, monkeypatch):
+    started, release = threading.Event(), threading.Event()
+
+    def slow_explain(predictor, values, target, methods):
+        started.set()
+        assert release.wait(10)
+        attribution = SimpleNamespace(target=1, map=lambda: np.array([0.5, -0.5]))
+        return {method: attribution for method in methods}
+
+    monkeypatch.setattr(why_view, "_explain", slow_explain)
+    panel = why_view.WhyPanel()
+    qtbot.addWidget(panel)
+    panel.set_predictor(_Predictor())
+    panel.set_input(np.array([1.0, 2.0], dtype=np.float32))
+    panel.refresh()
+    assert started.wait(5)
+    ticks = []
+    timer = QTimer(panel, interval=5)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start()
+    qtbot.waitUntil(lambda: len(ticks) >= 5)  # the event loop turns while the maps compute
+    assert panel.explained is None
+    release.set()
+    qtbot.waitUntil(lambda: panel.explained is not None)
+    assert "<b>b</b>" in panel.caption.text() and "+0.5" in panel.table.text()

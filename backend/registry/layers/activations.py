@@ -10,7 +10,7 @@ from netcanvas.backend.registry.spec import LayerSpec, Param, Port
 
 
 def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwargs=(),
-            calls=(), args=("x", "-"), read=None):
+            calls=(), args=("x", "-"), read=None, saves=("input",), roles=("activation",)):
     def build(p: dict, inputs: dict):
         from torch import nn
 
@@ -20,7 +20,7 @@ def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwar
         type_id=type_id, title=title, category="Activation", doc=doc,
         inputs=(Port("x"),), outputs=(Port("y"),), params=tuple(params),
         infer_shape=same_shape, build=build, key_params=tuple(kwargs), module_prefix=type_id,
-        example_inputs={"x": (8,)},
+        example_inputs={"x": (8,)}, saves=saves, roles=roles,
         imports=(*forms(f"nn.{torch_name}", read=read), *forms(*calls, args=args, read=read)),
     ))
 
@@ -32,7 +32,7 @@ def _exact_gelu(values: dict) -> dict:
 
 _simple("relu", "ReLU", "ReLU", "max(0, x). The default hidden activation: cheap, and its "
         "gradient does not vanish for positive inputs.",
-        calls=("F.relu", "torch.relu", "Tensor.relu"))
+        calls=("F.relu", "torch.relu", "Tensor.relu"), saves=("output",))
 _simple("leaky_relu", "Leaky ReLU", "LeakyReLU", "x for x > 0, slope·x otherwise, so units "
         "never die completely.",
         params=(Param("negative_slope", "float", 0.01, "Slope for x < 0.", min=0.0, max=1.0),),
@@ -46,10 +46,12 @@ _simple("gelu", "GELU", "GELU", "x·Φ(x), where Φ is the standard normal CDF: 
         calls=("F.gelu",), args=("x", "approximate"), read=_exact_gelu)
 _simple("sigmoid", "Sigmoid", "Sigmoid", "1 / (1 + exp(−x)), squashing to (0, 1). Saturates, "
         "so gradients vanish in deep stacks.",
-        calls=("torch.sigmoid", "F.sigmoid", "Tensor.sigmoid"), args=("x",))
+        calls=("torch.sigmoid", "F.sigmoid", "Tensor.sigmoid"), args=("x",), saves=("output",),
+        roles=("activation", "saturating"))
 _simple("tanh", "Tanh", "Tanh", "Hyperbolic tangent, squashing to (−1, 1). Zero-centred, "
         "unlike Sigmoid, but it saturates the same way; common in recurrent networks.",
-        calls=("torch.tanh", "F.tanh", "Tensor.tanh"), args=("x",))
+        calls=("torch.tanh", "F.tanh", "Tensor.tanh"), args=("x",), saves=("output",),
+        roles=("activation", "saturating"))
 
 
 def _softmax_shape(title: str, params: dict, inputs: dict) -> dict:
@@ -75,7 +77,8 @@ for _type_id, _title, _torch, _doc in (
         params=(Param("dim", "int", -1, "Dimension that sums to one (1 = first after batch, "
                       "-1 = last).", min=-8, max=8),),
         infer_shape=functools.partial(_softmax_shape, _title), build=_build, key_params=("dim",),
-        module_prefix=_type_id, example_inputs={"x": (10,)},
+        module_prefix=_type_id, example_inputs={"x": (10,)}, saves=("output",),
+        roles=("activation",),
         imports=forms(f"nn.{_torch}", f"F.{_type_id}", f"torch.{_type_id}",
                       f"Tensor.{_type_id}", args=("x", "dim")),
     ))

@@ -98,6 +98,7 @@ def _conv(nd: int) -> None:
     layout = "channels x length" if nd == 1 else "channels x height x width"
     register(LayerSpec(
         type_id=f"conv{nd}d", title=title, category="Convolution",
+        saves=("input",),
         doc=f"Slides out_channels learned filters over a {layout} input; each output value "
             "is a weighted sum of one kernel-sized window across the input channels, so the "
             "same pattern detector is reused at every position. Stride is the step between "
@@ -174,6 +175,7 @@ def _deconv_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="conv_transpose2d", title="ConvTranspose2d", category="Convolution",
+    saves=("input",),
     doc="The transpose of a convolution, often called a deconvolution: each input value "
         "stamps a learned kernel-sized patch onto the output, stride apart, so the image "
         "grows (kernel 2, stride 2 doubles height and width). Used in decoders and "

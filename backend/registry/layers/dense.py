@@ -35,6 +35,7 @@ def _linear_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="linear", title="Linear", category="Dense",
+    saves=("input",),
     doc="A fully connected layer y = xWᵀ + b on the last dimension. Its input size comes "
         "from the incoming tensor. One Linear followed by an MSE Output is linear regression.",
     inputs=(Port("x"),), outputs=(Port("y"),),

@@ -25,6 +25,7 @@ def _output_shape(params: dict, inputs: dict) -> dict:
 
 register(LayerSpec(
     type_id="input", title="Input", category="Input/Output",
+    saves=(),
     doc="Where a batch of samples enters the network. `shape` is one sample's shape "
         "without the batch dimension: 1x8x8 for a grey 8x8 image, 2 for a point in the plane.",
     inputs=(), outputs=(Port("y", doc="one batch of samples from the dataset"),),
@@ -34,6 +35,7 @@ register(LayerSpec(
 
 register(LayerSpec(
     type_id="output", title="Output", category="Input/Output",
+    saves=("loss",), view=True,  # the Output aliases its input
     doc="A network output and the loss it is trained with. Cross-entropy takes raw class "
         "scores (logits) and applies softmax itself; label smoothing spreads a little "
         "probability over the wrong classes. Use `none` for an output that is not trained.",

@@ -15,7 +15,7 @@ def _shapes(title: str, inputs: dict) -> list[tuple[int, ...]]:
 
 
 def _elementwise(type_id: str, title: str, module: str, prefix: str, doc: str,
-                 calls: tuple[str, ...]) -> None:
+                 calls: tuple[str, ...], saves: tuple[str, ...]) -> None:
     def infer(params: dict, inputs: dict) -> dict:
         shapes = _shapes(title, inputs)
         for s in shapes[1:]:
@@ -36,7 +36,7 @@ def _elementwise(type_id: str, title: str, module: str, prefix: str, doc: str,
         type_id=type_id, title=title, category="Merge", doc=doc,
         inputs=(Port("x", many=True, doc="Two or more tensors of one shape."),),
         outputs=(Port("y"),), params=(), infer_shape=infer, build=build, macs=macs,
-        module_prefix=prefix, example_inputs={"x": [(4, 5, 5), (4, 5, 5)]},
+        module_prefix=prefix, example_inputs={"x": [(4, 5, 5), (4, 5, 5)]}, saves=saves,
         imports=forms(*calls, args=("x", "x")),
     ))
 
@@ -47,12 +47,12 @@ _elementwise("add", "Add", "Add", "add",
              "Adding a block's input to its output is a residual connection, the idea behind "
              "ResNet: the block only has to learn a correction, and gradients flow straight "
              "through the sum to early layers.",
-             ("operator.add", "operator.iadd", "torch.add", "Tensor.add"))
+             ("operator.add", "operator.iadd", "torch.add", "Tensor.add"), ())
 _elementwise("multiply", "Multiply", "Multiply", "mul",
              "Multiplies its inputs element by element; all must have the same shape. One "
              "input squashed by a Sigmoid acts as a learned gate on the other, as in LSTMs "
              "and squeeze-and-excitation blocks.",
-             ("operator.mul", "operator.imul", "torch.mul", "Tensor.mul"))
+             ("operator.mul", "operator.imul", "torch.mul", "Tensor.mul"), ("inputs",))
 
 
 def _concat_shape(params: dict, inputs: dict) -> dict:
@@ -77,6 +77,7 @@ def _concat_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="concat", title="Concat", category="Merge",
+    saves=(),
     doc="Stacks its inputs side by side along one dimension; all other dimensions must "
         "match. dim counts as in torch with the batch as 0: dim 1 joins channels of feature "
         "maps (an Inception block joins its parallel branches this way, and U-Net joins "

@@ -53,6 +53,7 @@ def _batch_norm(nd: int, ranks: tuple[int, ...], layout: str, where: str, before
 
     register(LayerSpec(
         type_id=f"batch_norm{nd}d", title=title, category="Normalization",
+        saves=("input",), roles=("batch_norm",),
         doc=BATCH_NORM_DOC.format(where=where, before=before),
         inputs=(Port("x"),), outputs=(Port("y"),), params=(EPS, MOMENTUM, AFFINE),
         infer_shape=infer, build=build, count_params=count, key_params=(),
@@ -92,6 +93,7 @@ def _layer_norm_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="layer_norm", title="LayerNorm", category="Normalization",
+    saves=("input", "row_stats"),
     doc="Normalises each sample on its own to zero mean and unit variance over its last "
         "`dims` dimensions (1: the features of each position), then applies a learned "
         "scale and shift per element. Unlike BatchNorm it does not depend on the batch, so "

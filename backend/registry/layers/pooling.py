@@ -116,6 +116,7 @@ def _max_pool_build_values_only(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="max_pool2d", title="MaxPool2d", category="Pooling",
+    saves=("input", "indices"), roles=("pool",),
     doc="Keeps the largest value of each window, channel by channel: the strongest response "
         "of a feature detector survives while the image shrinks (2x2 windows with stride 2 "
         "halve height and width and keep a quarter of the values). It has no weights, adds "
@@ -180,6 +181,7 @@ def _unpool_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="max_unpool2d", title="MaxUnpool2d", category="Pooling",
+    saves=("index_inputs",),
     doc="The partial inverse of MaxPool2d: each value is written back to the position its "
         "maximum came from (the pool's indices output) and every other position is zero. "
         "Encoder-decoder segmentation networks (SegNet) use it to restore the exact "
@@ -213,6 +215,7 @@ def _avg_pool_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="avg_pool2d", title="AvgPool2d", category="Pooling",
+    saves=("input",), roles=("pool",),
     doc="Replaces each window by its mean, channel by channel. Like max pooling it shrinks "
         "the image (2x2, stride 2 halves height and width) without weights, but it keeps "
         "a smoothed summary of the whole window rather than its strongest response.",
@@ -257,6 +260,7 @@ def _adaptive_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="adaptive_avg_pool2d", title="AdaptiveAvgPool2d", category="Pooling",
+    saves=(),  # backward spreads the gradient over each window: it needs only the shape
     doc="Average pooling that chooses its own windows so the output always has "
         "output_size height and width, whatever the input size. VGG and ResNet use it "
         "before their classifier so the same network accepts several image sizes.",
@@ -293,6 +297,7 @@ def _global_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="global_avg_pool2d", title="GlobalAvgPool2d", category="Pooling",
+    saves=(),  # a mean: backward needs only the shape
     doc="Averages each channel over all of height and width, turning a (C, H, W) feature "
         "map into a flat vector of C values, ready for a Linear classifier (no Flatten "
         "needed). It replaces large fully connected layers in modern CNNs (ResNet) and "
@@ -337,6 +342,7 @@ def _upsample_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="upsample", title="Upsample", category="Pooling",
+    saves=(),
     doc="Enlarges height and width by scale_factor without learning anything: 'nearest' "
         "repeats pixels, 'bilinear' interpolates smoothly between them. Followed by a "
         "convolution it is a common, artefact-free alternative to ConvTranspose2d in "

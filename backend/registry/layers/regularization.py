@@ -26,6 +26,7 @@ def _dropout_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="dropout", title="Dropout", category="Regularization",
+    saves=("mask",), roles=("dropout", "pass_through"),
     doc="During training, zeroes each value with probability p and scales the survivors by "
         "1/(1-p), so no unit can rely on any other being present; this curbs overfitting. "
         "At evaluation time it passes its input through unchanged.",
@@ -49,6 +50,7 @@ def _dropout2d_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="dropout2d", title="Dropout2d", category="Regularization",
+    saves=("channel_mask",), roles=("dropout", "pass_through"),
     doc="Dropout for feature maps: zeroes whole channels with probability p during "
         "training. Neighbouring pixels are strongly correlated, so dropping single values "
         "barely regularises a CNN; dropping an entire channel does. A no-op at evaluation.",

@@ -36,6 +36,7 @@ DIM_DOC = "counted as in torch: 0 is the batch, 1 the first per-sample dim, -1 t
 
 register(LayerSpec(
     type_id="flatten", title="Flatten", category="Reshape",
+    saves=(), view=True, roles=("pass_through",),
     doc="Joins dimensions into one without changing any value: with the defaults each "
         "sample's (C, H, W) feature map becomes a vector of C*H*W values, which is what a "
         "Linear layer after convolutions needs. The batch dimension is kept.",
@@ -89,6 +90,7 @@ def _reshape_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="reshape", title="Reshape", category="Reshape",
+    saves=(), view=True, roles=("pass_through",),
     doc="Rearranges each sample's values into a new shape with the same number of values, "
         "read in row-major order; the batch dimension is kept. One entry may be -1 to be "
         "computed from the others: shape 16, -1 turns a 64-vector into 16x4. Used to turn "
@@ -105,6 +107,7 @@ register(LayerSpec(
 
 register(LayerSpec(
     type_id="identity", title="Identity", category="Reshape",
+    saves=(), view=True, roles=("pass_through",),
     doc="Passes its input through unchanged. Useful as a named junction in a graph, as a "
         "placeholder while experimenting, or as the shortcut branch of a residual block.",
     inputs=(Port("x"),), outputs=(Port("y"),), params=(),

@@ -25,6 +25,7 @@ def _constant_params(params: dict, inputs: dict, outputs: dict) -> int:
 
 register(LayerSpec(
     type_id="constant", title="Constant", category="Input/Output",
+    saves=(),
     doc="A scalar with a value you set: an input of a circuit such as f = z(x + y), where "
         "the Circuit view shows each wire's value and the gradient of the output with "
         "respect to it. It is one number per sample and broadcasts over the batch; made "
@@ -38,7 +39,8 @@ register(LayerSpec(
 ))
 
 
-def _binary(type_id: str, title: str, module: str, prefix: str, doc: str) -> None:
+def _binary(type_id: str, title: str, module: str, prefix: str, doc: str,
+            saves: tuple[str, ...]) -> None:
     def infer(params: dict, inputs: dict) -> dict:
         x, other = tuple(inputs["x"]), tuple(inputs["other"])
         if x != other:
@@ -54,20 +56,21 @@ def _binary(type_id: str, title: str, module: str, prefix: str, doc: str) -> Non
         type_id=type_id, title=title, category="Merge", doc=doc,
         inputs=(Port("x", doc="The left operand."), Port("other", doc="The right operand.")),
         outputs=(Port("y"),), params=(), infer_shape=infer, build=build,
-        module_prefix=prefix, example_inputs={"x": (4, 5, 5), "other": (4, 5, 5)},
+        module_prefix=prefix, example_inputs={"x": (4, 5, 5), "other": (4, 5, 5)}, saves=saves,
     ))
 
 
 _binary("subtract", "Subtract", "Subtract", "sub",
         "x − other, element by element; both inputs must have the same shape. Its local "
         "gradients are +1 and −1: the output's gradient flows back unchanged to x and "
-        "negated to other.")
+        "negated to other.", ())
 _binary("divide", "Divide", "Divide", "div",
         "x / other, element by element; both inputs must have the same shape. Its local "
-        "gradients are 1/other for x and −x/other² for other.")
+        "gradients are 1/other for x and −x/other² for other.", ("inputs",))
 
 
-def _unary(type_id: str, title: str, doc: str, params=(), key_params=()) -> None:
+def _unary(type_id: str, title: str, doc: str, saves: tuple[str, ...], params=(),
+           key_params=()) -> None:
     def build(p: dict, inputs: dict):
         from netcanvas.backend.registry.layers import modules
 
@@ -78,13 +81,13 @@ def _unary(type_id: str, title: str, doc: str, params=(), key_params=()) -> None
         type_id=type_id, title=title, category="Activation", doc=doc,
         inputs=(Port("x"),), outputs=(Port("y"),), params=tuple(params),
         infer_shape=same_shape, build=build, key_params=tuple(key_params),
-        module_prefix=type_id, example_inputs={"x": (8,)},
+        module_prefix=type_id, example_inputs={"x": (8,)}, saves=saves,
     ))
 
 
 _unary("power", "Power", "x raised to a fixed exponent, element by element (2 squares, 0.5 "
        "takes the square root of non-negative inputs). Its local gradient is "
-       "exponent·x^(exponent − 1).",
+       "exponent·x^(exponent − 1).", ("input",),
        params=(Param("exponent", "float", 2.0, "The power each element is raised to."),), key_params=("exponent",))
 _unary("exp", "Exp", "e to the power x, element by element. Its local gradient is its own "
-       "output, so it grows as fast as the value does.")
+       "output, so it grows as fast as the value does.", ("output",))
