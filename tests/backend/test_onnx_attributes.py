@@ -14,6 +14,7 @@ from netcanvas.backend.importer import ImportProblem
 from netcanvas.backend.importer.onnx_fx import HONOURED, SUPPORTED_OPSETS, onnx_to_fx
 from onnx import TensorProto, defs, helper, numpy_helper
 
+pytestmark = pytest.mark.onnx
 RNG = np.random.default_rng(0)
 
 

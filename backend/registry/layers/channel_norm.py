@@ -41,7 +41,7 @@ register(LayerSpec(
                   max=1.0),
             Param("elementwise_affine", "bool", True, "Learn a scale and shift per channel.")),
     infer_shape=_shape, build=_build, count_params=_params, module_prefix="ln",
-    example_inputs={"x": (4, 5, 5)},
+    example_inputs={"x": (4, 5, 5)}, saves=("input",),  # and a mean and 1/std per position
     imports=(ImportForm("torchvision.models.convnext.LayerNorm2d", read=_read),
              ImportForm("netcanvas.LayerNormChannels", read=_read)),
 ))

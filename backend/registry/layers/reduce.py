@@ -66,6 +66,7 @@ register(LayerSpec(
             Param("keepdim", "bool", False, "Keep the reduced dims as size 1.")),
     infer_shape=_reduce_shape, build=_reduce_build, macs=_reduce_macs,
     key_params=("op", "dims"), module_prefix="reduce", example_inputs={"x": (4, 5, 5)},
+    saves=(),  # the default mean and a sum need only the shape (amax/amin keep their input)
     imports=(*(form for op in OPS for form in forms(
         f"Tensor.{op}", f"torch.{op}", args=("x", "dim", "keepdim"), read=_reader(op))),),
 ))

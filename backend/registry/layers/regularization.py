@@ -79,6 +79,7 @@ register(LayerSpec(
                   choices=("row", "batch"))),
     infer_shape=same_shape, build=_stochastic_depth_build, macs=no_macs, key_params=("p",),
     module_prefix="sd", example_inputs={"x": (4, 5, 5)},
+    saves=("mask",), roles=("dropout", "pass_through"),  # its mask: one value per sample
     imports=forms("torchvision.ops.stochastic_depth.stochastic_depth",
                   args=("x", "p", "mode", "-")),
 ))

@@ -37,6 +37,6 @@ register(LayerSpec(
             Param("length", "int", 1, "How many entries are kept.", min=1)),
     infer_shape=_narrow_shape, build=_narrow_build, macs=no_macs,
     key_params=("dim", "start", "length"), module_prefix="narrow",
-    example_inputs={"x": (4, 5, 5)},
+    example_inputs={"x": (4, 5, 5)}, saves=(), view=True, roles=("pass_through",),
     imports=forms("Tensor.narrow", "torch.narrow", args=("x", "dim", "start", "length")),
 ))
