@@ -458,18 +458,23 @@ class _Converter:
     # ---- pooling and resampling ---------------------------------------------------------
     def _window(self, node, a) -> dict:
         kernel = tuple(a["kernel_shape"])
-        if len(kernel) != 2:
+        if len(kernel) not in (1, 2):
             raise _Skip(f"{len(kernel)}-D pooling")
-        padding = self._padding(a, 2, kernel)
+        padding = self._padding(a, len(kernel), kernel)
         if padding == "same":
             raise _Skip("auto_pad SAME")
-        return {"kernel_size": kernel, "stride": tuple(a.get("strides", [1, 1])),
+        return {"kernel_size": kernel, "stride": tuple(a.get("strides", [1] * len(kernel))),
                 "padding": padding, "ceil_mode": bool(a.get("ceil_mode", 0))}
 
     def op_MaxPool(self, node, a) -> None:
         window = self._window(node, a)
         x = self._tensor(node.input[0])
-        dilation = tuple(a.get("dilations", [1, 1]))
+        dilation = tuple(a.get("dilations", [1] * len(window["kernel_size"])))
+        if len(window["kernel_size"]) == 1:
+            if len(node.output) > 1 and self.uses.get(node.output[1]) or dilation != (1,):
+                raise _Skip("a 1-D max pool with indices or a dilation")
+            self._call(node, F.max_pool1d, x, *_one_d(window), ceil_mode=window["ceil_mode"])
+            return
         if len(node.output) < 2 or not node.output[1]:
             self._call(node, F.max_pool2d, x, dilation=dilation, **window)
             return
@@ -501,6 +506,12 @@ class _Converter:
         if any(2 * p > k for p, k in zip(window["padding"], window["kernel_size"])):
             raise _Skip(f"pads {list(window['padding'])} larger than half the kernel "
                         f"{list(window['kernel_size'])}")
+        if len(window["kernel_size"]) == 1:
+            if window["padding"] != (0,) and not a.get("count_include_pad", 0):
+                raise _Skip("a 1-D average pool that leaves its padding out of the mean")
+            self._call(node, F.avg_pool1d, self._tensor(node.input[0]), *_one_d(window),
+                        ceil_mode=window["ceil_mode"])
+            return
         self._call(node, F.avg_pool2d, self._tensor(node.input[0]),
                    count_include_pad=bool(a.get("count_include_pad", 0)), **window)
 
@@ -822,6 +833,10 @@ class _Converter:
         if value is BATCH:
             return [BATCH]
         raise _Skip(f"'{name}' is not a shape computed from constants and sizes")
+
+
+def _one_d(window: dict) -> tuple[int, int, int]:
+    return window["kernel_size"][0], window["stride"][0], window["padding"][0]
 
 
 def _numel(dims) -> int:

@@ -74,6 +74,11 @@ CASES = [
     ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1],
                      "ceil_mode": 1, "count_include_pad": 1, "auto_pad": "NOTSET"}, None),
     ("AveragePool", {"kernel_shape": [2, 2], "auto_pad": "VALID"}, None),
+    ("MaxPool", {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}, lambda a: model(
+        [helper.make_node("MaxPool", ["x"], ["y"], **a)], [("x", [1, 4, 9])], None)),
+    ("AveragePool", {"kernel_shape": [3], "pads": [1, 1], "count_include_pad": 1},
+     lambda a: model([helper.make_node("AveragePool", ["x"], ["y"], **a)],
+                     [("x", [1, 4, 9])], None)),
     ("ReduceMean", {"axes": [2, 3], "keepdims": 0}, lambda a: model(
         [helper.make_node("ReduceMean", ["x"], ["y"], **a)], [X], None, opset=13)),
     ("ReduceMax", {"axes": [1], "keepdims": 1}, lambda a: model(
