@@ -108,3 +108,25 @@ def test_torchvision_model_imports_through_the_pytorch_path(name, tmp_path, caps
     with torch.no_grad():
         want, got = original(x), compiled.module.eval()(x)
     assert float((want - got).abs().max()) <= 1e-4 * float(want.abs().max())
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_torchvision_model_exported_with_a_dynamic_batch_imports_exactly(name, tmp_path, capsys):
+    torch.manual_seed(0)
+    model = getattr(models(), name)(num_classes=10).eval()
+    x = torch.randn(2, 3, ZOO[name], ZOO[name])
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), str(tmp_path / "model.onnx"), dynamo=True,
+                          dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=64)},))
+    out = tmp_path / "model.netcanvas"
+    assert main(["import", str(tmp_path / "model.onnx"), "-o", str(out)]) == 0, \
+        capsys.readouterr().err
+    compiled = compile_graph(load_project(out).graph)
+    load_weights(compiled, weights_path(out))
+    x = torch.randn(3, *x.shape[1:])  # another batch size than the export's
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"))
+    want = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    with torch.no_grad():
+        got = compiled.module.eval()(x).numpy()
+    assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
