@@ -138,9 +138,11 @@ def trace(module: nn.Module) -> torch.fx.GraphModule:
 
 
 def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
-              output_names: list[str] | None = None, card_size=None) -> Imported:
+              output_names: list[str] | None = None, card_size=None,
+              blocks: bool = True) -> Imported:
     """Map every node of `gm` to a layer; raises ImportProblem listing all that cannot map.
-    `input_shapes` are per-sample shapes of the placeholders, in order."""
+    `input_shapes` are per-sample shapes of the placeholders, in order. `blocks`: fold a
+    module class's repeated instances into one block definition (fold.py)."""
     gm.eval()
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(input_shapes):
@@ -160,8 +162,14 @@ def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
     if builder.problems:
         raise ImportProblem(builder.problems)
     _refuse_unusable(builder.graph)
-    _lay_out(builder.graph, card_size or (lambda spec: DEFAULT_CARD))
-    return Imported(builder.graph, builder.weights, list(gm.meta.get("import_notes", ())))
+    notes = list(gm.meta.get("import_notes", ()))
+    imported = Imported(builder.graph, builder.weights, notes)
+    if blocks:
+        from netcanvas.backend.importer.fold import fold_checked
+
+        imported = fold_checked(imported, builder.scopes, builder.input_shapes_given)
+    _lay_out(imported.graph, card_size or (lambda spec: DEFAULT_CARD))
+    return imported
 
 
 def _refuse_unusable(graph: Graph) -> None:
@@ -192,6 +200,7 @@ class _Unmapped(Exception):
 class _Builder:
     def __init__(self, gm: torch.fx.GraphModule, input_shapes: list[Shape]) -> None:
         self.gm, self.input_shapes = gm, list(input_shapes)
+        self.input_shapes_given = list(input_shapes)
         self.graph = Graph()
         self.weights: dict[str, torch.Tensor] = {}
         self.problems: list[tuple[str, str, str]] = []
@@ -200,6 +209,7 @@ class _Builder:
         self.scalars: dict[torch.fx.Node, object] = {}  # sizes: ints, BATCH, tuples of them
         self.failed: set[torch.fx.Node] = set()
         self.helper_paths: set[str] = set()
+        self.scopes: dict[str, list[tuple[str, str]]] = {}  # layer id -> its modules
         self.chunks: dict[torch.fx.Node, tuple] = {}  # x.chunk(n, dim): (x, n, dim)
         self.const_shapes: dict[object, Shape] = {}  # Constant Tensor nodes' per-sample shapes
 
@@ -279,6 +289,7 @@ class _Builder:
         else:
             raise error
         layer = self.graph.add(spec.type_id, self._name(self._helper_name(node)), **params)
+        self.scopes[layer.id] = _scope(node)
         for port in spec.inputs:
             wired = set()
             for value in tensors.get(port.name, []):
@@ -369,7 +380,7 @@ class _Builder:
         stack = node.meta.get("nn_module_stack") or {}
         if stack:
             path, (_, cls) = list(stack.items())[-1]
-            if cls.__name__ in _helper_classes() and path not in self.helper_paths:
+            if getattr(cls, "__name__", cls) in _helper_classes() and path not in self.helper_paths:
                 self.helper_paths.add(path)
                 return path.replace(".", "_")
         return node.name
@@ -450,9 +461,10 @@ def _attributes(module: nn.Module) -> dict:
     """The module's constructor arguments, read back from its attributes of the same names
     (what torch's own modules keep); bias as a bool."""
     values = {}
-    init = next(c.__init__ for c in type(module).__mro__  # past a subclass's (*args, **kwargs)
-                if any(p.kind == p.POSITIONAL_OR_KEYWORD for p in list(
-                    inspect.signature(c.__init__).parameters.values())[1:]))
+    init = next((c.__init__ for c in type(module).__mro__  # past a subclass's (*args, **kw)
+                 if any(p.kind == p.POSITIONAL_OR_KEYWORD for p in list(
+                     inspect.signature(c.__init__).parameters.values())[1:])),
+                type(module).__init__)
     for name in list(inspect.signature(init).parameters)[1:]:
         if hasattr(module, name):
             value = getattr(module, name)
@@ -460,6 +472,14 @@ def _attributes(module: nn.Module) -> dict:
                 value = value is not None
             values[name] = tuple(value) if isinstance(value, (list, torch.Size)) else value
     return values
+
+
+def _scope(node: torch.fx.Node) -> list[tuple[str, str]]:
+    """[(module path, class name), ...] the node was made in, outermost first; a module
+    call's own module last."""
+    stack = [(path, getattr(cls, "__name__", str(cls).rpartition(".")[2]))
+             for path, (_, cls) in (node.meta.get("nn_module_stack") or {}).items()]
+    return stack
 
 
 def _call_defaults(node: torch.fx.Node) -> dict:

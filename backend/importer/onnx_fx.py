@@ -9,6 +9,7 @@ evaluated here, so `Shape -> Gather -> Concat -> Reshape` becomes one reshape.
 
 from __future__ import annotations
 
+import ast
 import operator
 import re
 from pathlib import Path
@@ -200,7 +201,9 @@ class _Converter:
                     raise _Skip("no NetCanvas layer imports it")
                 attrs = self._attrs(node)
                 self._check_attributes(node, attrs)
+                made = len(self.fx.nodes)
                 handler(node, attrs)
+                self._scope(node, list(self.fx.nodes)[made:])
             except _Skip as exc:
                 self.problems.append((node.op_type, label, exc.reason))
                 self.failed.update(node.output)
@@ -209,6 +212,22 @@ class _Converter:
                 self.failed.update(node.output)
 
     # ---- helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _scope(node, made: list) -> None:
+        """The torch modules the dynamo exporter records a node came from, as fx's
+        `nn_module_stack` (path -> (path, class name)), for folding repeats into blocks."""
+        meta = {p.key: p.value for p in node.metadata_props}
+        try:
+            names = ast.literal_eval(meta["pkg.torch.onnx.name_scopes"])
+            classes = ast.literal_eval(meta["pkg.torch.onnx.class_hierarchy"])
+        except (KeyError, ValueError, SyntaxError):
+            return
+        stack, path = {}, []
+        for name, cls in list(zip(names, classes))[1:-1]:  # the root model; the aten op
+            path.append(name)
+            stack[".".join(path)] = (".".join(path), cls)
+        for fx_node in made:
+            fx_node.meta["nn_module_stack"] = stack
     def _check_attributes(self, node, attrs: dict) -> None:
         """Refuse, by name, an attribute the handler does not honour set to a value that
         changes the result."""

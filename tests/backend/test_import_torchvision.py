@@ -31,6 +31,13 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(models() is None, reason="torchvision is not installed")]
 
 
+def _blocks_found(name: str, project) -> None:
+    """ResNet-50 comes back as at most 25 top-level nodes, its bottlenecks as blocks."""
+    if name == "resnet50":
+        graph = load_project(project).graph
+        assert len(graph.nodes) <= 25 and "Bottleneck" in graph.blocks
+
+
 def _export(model, x, path) -> None:
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
@@ -53,6 +60,7 @@ def test_torchvision_model_imports_exactly_trains_and_exports_back(name, tmp_pat
     folded = int(folded.group(1).replace(",", "")) if folded else 0
     assert analyze(load_project(out).graph).total_params + folded == sum(
         p.numel() for p in model.parameters())
+    _blocks_found(name, out)
     compiled = compile_graph(load_project(out).graph)
     load_weights(compiled, weights_path(out))
     session = ort.InferenceSession(str(tmp_path / "model.onnx"))
@@ -100,6 +108,7 @@ def test_torchvision_model_imports_through_the_pytorch_path(name, tmp_path, caps
     assert main(["import", f"{tmp_path / 'zoo.py'}:Zoo", "--trust-code", "--args", repr(name),
                  "--input-shape", f"3,{size},{size}", "-o", str(out)]) == 0, \
         capsys.readouterr().err
+    _blocks_found(name, out)
     torch.manual_seed(0)
     original = getattr(models(), name)(num_classes=10).eval()
     compiled = compile_graph(load_project(out).graph)
