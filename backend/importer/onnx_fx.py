@@ -129,6 +129,7 @@ class _Converter:
 
         self.onnx, self.opset = graph, opset
         self.consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+        self.weights_named = {n for n in self.consts if "." in n}  # `features.1.layer_scale`
         self.shapes = {}
         for vi in [*graph.input, *graph.value_info, *graph.output]:
             dims = vi.type.tensor_type.shape.dim
@@ -146,6 +147,7 @@ class _Converter:
         self.linear_of: dict[str, nn.Linear] = {}  # MatMul outputs awaiting their bias Add
         self.fixed_batch = False
         self.folded: list[int] = []  # parameters lost by each BatchNorm folded into a Conv
+        self.dropped: list[int] = []  # sizes of the all-zero biases the exporter removed
 
     def run(self, class_name: str):
         inputs, batches = [], set()
@@ -185,6 +187,11 @@ class _Converter:
                 f"{sum(self.folded):,} fewer parameters than the original (a BatchNorm's scale "
                 "and shift, 2 per channel, went into the convolution's weights and bias, 1 per "
                 "channel, or none where the exporter dropped an all-zero bias)")
+        if self.dropped:
+            notes.append(
+                f"the exporter dropped {len(self.dropped)} all-zero bias(es): "
+                f"{sum(self.dropped):,} fewer parameters than the original (add a bias back "
+                "in the inspector to train one)")
         if self.fixed_batch:
             notes.append("the file was exported for a batch of 1; it imports for any batch")
         return notes
@@ -330,8 +337,11 @@ class _Converter:
             padding=self._padding(a, nd, kernel), dilation=tuple(a.get("dilations", [1] * nd)),
             groups=groups, bias=bias is not None)
         self._load(conv, weight=w, **({"bias": self._const(bias, "the bias")} if bias else {}))
-        if any("FuseBatchNorm" in p.value for p in node.metadata_props):  # onnxscript's rule
+        rules = _rules(node)
+        if "FuseBatchNorm" in rules:  # onnxscript's rewrite
             self.folded.append(w.shape[0] * (1 if bias else 2))  # parameters gone
+        elif "RemoveOptionalBias" in rules and not bias:
+            self.dropped.append(w.shape[0])
         self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), conv,
                                                 self._tensor(node.input[0]))
 
@@ -360,6 +370,8 @@ class _Converter:
         if b is not None and (b.size not in (1, w.shape[0]) or b.ndim > 1 and b.shape[0] != 1):
             raise _Skip(f"bias of shape {b.shape}")
         linear = nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
+        if b is None and "RemoveOptionalBias" in _rules(node):
+            self.dropped.append(w.shape[0])
         self._load(linear, weight=w, **({"bias": np.broadcast_to(b.reshape(-1), w.shape[:1])}
                                         if b is not None else {}))
         self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), linear,
@@ -679,7 +691,11 @@ class _Converter:
         while hasattr(self.root, key):
             i += 1
             key = f"{stem}_{i}"
-        self.root.register_buffer(key, torch.from_numpy(np.array(value, dtype=np.float32)))
+        tensor = torch.from_numpy(np.array(value, dtype=np.float32))
+        if name in self.weights_named and value.size > 1:  # a named initializer: a weight
+            self.root.register_parameter(key, nn.Parameter(tensor))  # (ConvNeXt's layer scale)
+        else:
+            self.root.register_buffer(key, tensor)
         return self.fx.get_attr(key)
 
     def op_Transpose(self, node, a) -> None:
@@ -852,6 +868,12 @@ class _Converter:
         if value is BATCH:
             return [BATCH]
         raise _Skip(f"'{name}' is not a shape computed from constants and sizes")
+
+
+def _rules(node) -> str:
+    """The onnxscript rewrite rules the exporter applied to a node, as recorded."""
+    return " ".join(p.value for p in node.metadata_props
+                    if p.key == "pkg.onnxscript.rewriter.rule_name")
 
 
 def _one_d(window: dict) -> tuple[int, int, int]:
