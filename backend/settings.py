@@ -69,7 +69,8 @@ TRAINING: tuple[Param, ...] = (
 )
 
 # The dataset names, by kind: built-in, downloaded, the user's own.
-BUILTIN_DATASETS = ("digits", "moons", "circles", "spirals", "xor", "blobs", "linear")
+BUILTIN_DATASETS = ("digits", "moons", "circles", "spirals", "xor", "blobs", "linear",
+                    "digit_rows", "recall", "timeseries")
 DOWNLOAD_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 USER_DATASETS = ("folder", "csv", "npz")
 
@@ -118,6 +119,16 @@ DATASET_OPTIONS: dict[str, tuple[Param, ...]] = {
     "blobs": (_samples(1000), _noise(1.0), _CLASSES, _SEED),
     "linear": (_samples(500), Param("n_features", "int", 1, "Input features.", min=1,
                                     max=100_000), _noise(0.1), _SEED),
+    "digit_rows": (_SEED,),
+    "recall": (_samples(6000), Param("length", "int", 12, "Longest sequence (query "
+               "included); shorter ones are padded with token 0.", min=3, max=4096),
+               Param("vocabulary", "int", 16, "How many symbols (ids 1 .. vocabulary).",
+                     min=2, max=100_000), _SEED),
+    "timeseries": (Param("window", "int", 32, "Steps of history in each sample.", min=1,
+                         max=100_000),
+                   Param("horizon", "int", 1, "Steps ahead to predict.", min=1, max=100_000),
+                   Param("target", "str", None, "The column to predict (default: the first).",
+                         optional=True), _SEED),
     **{name: (_SEED, _MIRROR) for name in DOWNLOAD_DATASETS},
     "folder": (Param("size", "ints", None, "Resize every image to this size (one side, or "
                      "height and width); empty = keep.", min=1, max=4096, optional=True),

@@ -40,6 +40,7 @@ FREE_GAP = 12.0  # clear space kept around a placed card
 
 
 class GraphScene(QGraphicsScene):
+    node_hint = None  # (node id) -> extra tooltip lines for a card and its wires; set by the app
     selection_changed_nodes = Signal(list)  # selected node ids, document order
     edit_rejected = Signal(str)  # why an edit was refused (the document's), for the status bar
     # A new wire released on empty canvas: (node_id, port, is_output, scene_pos); the view
@@ -468,11 +469,18 @@ class GraphScene(QGraphicsScene):
         super().contextMenuEvent(event)
 
     def helpEvent(self, event) -> None:
-        """Tooltips are composed on demand: name, type, output shape, parameters, error."""
+        """Tooltips are composed on demand: name, type, output shape, parameters, error;
+        a wire: its shape and what `node_hint` adds about its source (the receptive field)."""
         for item in self.items(event.scenePos()):
             if isinstance(item, (NodeItem, PortItem)):
                 QToolTip.showText(event.screenPos(), item.tooltip_text(), event.widget())
                 return
+            if isinstance(item, EdgeItem) and self.node_hint is not None:
+                lines = [item.label] if item.label else []
+                lines += self.node_hint(item.edge.src)
+                if lines:
+                    QToolTip.showText(event.screenPos(), "\n".join(lines), event.widget())
+                    return
         QToolTip.hideText()
 
     def event(self, event) -> bool:

@@ -63,6 +63,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--events", metavar="FILE",
                    help="also write every training event to FILE, one JSON line each, and the "
                         "run's result last (what the app follows in a multi-process run)")
+    p.add_argument("--doctor", action="store_true",
+                   help="watch the layer statistics and the loss, and print each finding of "
+                        "the training doctor as it appears (turns --layer-stats on)")
     launch.add_arguments(p)
     p.set_defaults(run=run)
     return p
@@ -127,8 +130,13 @@ def _train(args, project, world) -> int:
             world.barrier()
     from netcanvas.backend.insight.stats import DEFAULT_EVERY
 
-    every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if out else 0)
+    wanted = out or args.doctor
+    every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if wanted else 0)
     sinks = [view]
+    if args.doctor and world.is_main:
+        from netcanvas.backend.cli.doctor_view import DoctorView
+        classes = dataset.num_classes if dataset.task == "classification" else None
+        sinks.append(DoctorView(project, classes, before=view.clear))
     if args.tensorboard and world.is_main:
         from netcanvas.backend.training.tensorboard import TensorBoardLog
         sinks.append(TensorBoardLog(args.tensorboard))
@@ -197,6 +205,9 @@ def _load(args):
 
     if args.layer_stats is not None and args.layer_stats < 0:
         raise BadArgs(f"--layer-stats must be 0 (off) or more, got {args.layer_stats}")
+    if args.doctor and args.layer_stats == 0:
+        raise BadArgs("--doctor reads the layer statistics: give --layer-stats N > 0 or leave "
+                      "it out")
     overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
                                                         "device", *DECLARED_OPTIONS)
                  if getattr(args, name) is not None}

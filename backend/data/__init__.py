@@ -7,6 +7,7 @@ from netcanvas.backend.data.builtin import load_digits
 from netcanvas.backend.data.compat import check_compatible
 from netcanvas.backend.data.images import load_image_folder
 from netcanvas.backend.data.remote import REMOTES, load_remote
+from netcanvas.backend.data.sequences import load_digit_rows, load_recall, load_timeseries
 from netcanvas.backend.data.toy import load_linear, load_toy
 from netcanvas.backend.data.transforms import augment
 from netcanvas.backend.data.types import (
@@ -25,6 +26,7 @@ __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "DatasetMismatc
 _LOCAL = {
     "digits": load_digits, "moons": load_toy, "circles": load_toy, "spirals": load_toy,
     "xor": load_toy, "blobs": load_toy, "linear": load_linear,
+    "digit_rows": load_digit_rows, "recall": load_recall, "timeseries": load_timeseries,
     "folder": load_image_folder, "csv": load_csv, "npz": load_npz,
 }
 
