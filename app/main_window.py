@@ -21,6 +21,7 @@ from netcanvas.app.node_kinds import node_kinds
 from netcanvas.app.palette import PalettePanel
 from netcanvas.app.problems import ProblemsPanel
 from netcanvas.app.quick_fixes import QuickFixes
+from netcanvas.app.output_hover import OutputHover
 from netcanvas.app.receptive_lens import ReceptiveFields
 from netcanvas.app.settings import app_settings
 from netcanvas.app.status import StatusPanel
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
         self.receptive = ReceptiveFields(lambda: self.document)
         self.summary.receptive = self.receptive
+        self.output_hover = OutputHover(self.training_dock.look_tab.outputs)
         self.doctor_watch = DoctorWatch(self.training_dock, lambda: self.document,
                                         lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
@@ -258,6 +260,7 @@ class MainWindow(QMainWindow):
         scene = GraphScene(self.document, self, graph=graph, kinds=node_kinds())
         scene.snap_to_grid = self.actions.snap.isChecked()
         scene.node_hint = self.receptive.lines
+        scene.node_picture = self.output_hover.html
         scene.selection_changed_nodes.connect(
             lambda ids, g=graph: self.training_dock.look_tab.select_nodes(g, ids))
         scene.new_node_params = self._new_node_params

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netcanvas.backend.augmentations import AUGMENTATIONS
 from netcanvas.backend.optimizers import OPTIMIZERS
 from netcanvas.backend.registry.spec import Param, ParamError
 
@@ -88,6 +89,7 @@ DATASET: tuple[Param, ...] = (
           "(images only; 0 = off).", min=0, max=64, label="Crop padding"),
     Param("augment_flip", "bool", False, "Random horizontal flip (images only).",
           label="Random horizontal flip (images only)"),
+    *AUGMENTATIONS,
 )
 
 _SEED = Param("seed", "int", 0, "Seeds the generated data and the split.", min=0, max=SEED_MAX)
@@ -133,7 +135,13 @@ DATASET_OPTIONS: dict[str, tuple[Param, ...]] = {
     "folder": (Param("size", "ints", None, "Resize every image to this size (one side, or "
                      "height and width); empty = keep.", min=1, max=4096, optional=True),
                Param("channels", "int", None, "1 (grey) or 3 (colour); empty = from the "
-                     "images.", min=1, max=3, optional=True), _SEED),
+                     "images.", min=1, max=3, optional=True),
+               Param("stream", "bool", False, "Decode the images from disk batch by batch "
+                     "(folders larger than memory)."),
+               Param("workers", "int", 2, "Processes decoding images when streaming "
+                     "(0 = none).", min=0, max=64),
+               Param("cache", "bool", False, "When streaming, keep decoded images in the "
+                     "user cache folder for later epochs."), _SEED),
     "csv": (Param("target", "str", "target", "The column holding the targets."), _TASK, _SEED),
     "npz": (_TASK, _SEED),
 }

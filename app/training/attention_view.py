@@ -65,12 +65,11 @@ class AttentionView(QWidget):
         self.layer.clear()
         self.setVisible(self.predictor is not None)
 
-    def set_input(self, x: np.ndarray) -> None:
-        from netcanvas.backend.insight.attention import attention_maps
-
+    def show(self, x: np.ndarray, maps: list) -> None:
+        """The AttentionMaps of input `x` (computed on a Worker, with Try it's answer)."""
         if self.predictor is None:
             return
-        self.maps = attention_maps(self.predictor, x)
+        self.maps = maps
         self.image = x[0] if self.grid is not None else None
         names = [m.layer for m in self.maps]
         if names != [self.layer.itemText(i) for i in range(self.layer.count())]:

@@ -145,6 +145,7 @@ class TrainingDock(QDockWidget):
         self.diff_view = None  # the last RunDiffView opened
         self.fool_tab = FoolTab()
         self.look_tab = LookInsideTab(self._loaded_dataset)
+        self.look_tab.field.drawing_of = lambda: self.try_tab.input
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)

@@ -161,9 +161,13 @@ class VectorEditor(QWidget):
         self.set_values(np.array([point.x(), point.y()]))
 
 
-def _probabilities(predictor, values: np.ndarray) -> np.ndarray:
-    """The class probabilities of one raw input (on a Worker)."""
-    return predictor.probabilities(values)[0].numpy()
+def _answer(predictor, values: np.ndarray, attention: bool) -> tuple[np.ndarray, list]:
+    """The class probabilities of one raw input and, when `attention`, its attention maps
+    (on a Worker)."""
+    from netcanvas.backend.insight import attention as maps
+
+    probs = predictor.probabilities(values)[0].numpy()
+    return probs, maps.attention_maps(predictor, values) if attention else []
 
 
 class TryTab(QWidget):
@@ -351,17 +355,18 @@ class TryTab(QWidget):
     def _predict(self) -> None:
         if self.predictor is None or self.input is None:
             return
-        self._answers.request(_probabilities, self.predictor, self.input,
+        self._answers.request(_answer, self.predictor, self.input,
+                              self.attention.predictor is not None,
                               context=(self.predictor, self.input))
 
-    def _answered(self, asked: tuple, probs: np.ndarray) -> None:
+    def _answered(self, asked: tuple, answer: tuple) -> None:
         predictor, values = asked
         if predictor is not self.predictor:  # a run shown before
             return
-        self.probs = probs
+        self.probs, maps = answer
         names = self.predictor.class_names
         best = int(self.probs.argmax())
         self.answer.setText(f"Prediction: <b>{names[best]}</b> ({self.probs[best]:.1%})")
         self.bars.set_probabilities(self.probs, names)
         self.why.set_input(values)
-        self.attention.set_input(values)
+        self.attention.show(values, maps)

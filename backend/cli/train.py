@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+from netcanvas.backend.augmentations import AUGMENTATIONS
 from netcanvas.backend.cli import launch
 from netcanvas.backend.cli.common import project_command
 from netcanvas.backend.settings import declaration
@@ -43,6 +44,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     for name in DECLARED_OPTIONS:
         param = declaration("training", name)
         p.add_argument(f"--{name.replace('_', '-')}", type=_ARG_TYPES[param.kind],
+                       choices=param.choices or None, help=param.doc)
+    for param in AUGMENTATIONS:  # dataset fields: --augment-rotation 15, --augment-mix mixup
+        p.add_argument(f"--{param.name.replace('_', '-')}", type=_ARG_TYPES[param.kind],
                        choices=param.choices or None, help=param.doc)
     p.add_argument("--out", metavar="DIR",
                    help="write the checkpoint, metrics.csv, metrics.json and layers.json here")
@@ -228,11 +232,14 @@ def _load(args):
     overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
                                                         "device", *DECLARED_OPTIONS)
                  if getattr(args, name) is not None}
-    for name, value in overrides.items():  # the project's own declarations judge them
-        try:
-            validate_setting("training", name, value)
-        except ParamError as exc:
-            raise BadArgs(f"--{name.replace('_', '-')} ({exc})") from None
+    augments = {p.name: getattr(args, p.name) for p in AUGMENTATIONS
+                if getattr(args, p.name) is not None}
+    for section, values in (("training", overrides), ("dataset", augments)):
+        for name, value in values.items():  # the project's own declarations judge them
+            try:
+                validate_setting(section, name, value)
+            except ParamError as exc:
+                raise BadArgs(f"--{name.replace('_', '-')} ({exc})") from None
     if args.resume and not Path(args.resume).exists():
         raise BadArgs(f"no checkpoint at {args.resume}")
     if not Path(args.file).exists():
@@ -253,6 +260,8 @@ def _load(args):
         raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
     for name, value in overrides.items():
         project.set_setting("training", name, value)
+    for name, value in augments.items():
+        project.set_setting("dataset", name, value)
     from netcanvas.backend.training.device import processes, resolve_device  # torch: seconds
 
     s = project.training

@@ -5,6 +5,8 @@ over the picture."""
 
 from __future__ import annotations
 
+import copy
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,10 +45,11 @@ def has_attention(module: torch.nn.Module) -> bool:
 
 
 def attention_maps(predictor, x_raw) -> list[AttentionMap]:
-    """Every attention layer's weights for one raw sample, in the order they run."""
-    module = predictor.raw_module()
+    """Every attention layer's weights for one raw sample, in the order they run. Safe on a
+    worker thread while other threads run the model: the hooks and the weights switch go on
+    a copy that shares the model's parameters, never on the model itself."""
+    module = _sharing_copy(predictor.raw_module())
     found: list[AttentionMap] = []
-    handles, saved = [], {}
 
     def keep(name: str, wanted: bool):
         def hook(_module, _inputs, output):
@@ -56,18 +59,17 @@ def attention_maps(predictor, x_raw) -> list[AttentionMap]:
 
     for name, m in module.module.named_modules():
         if isinstance(m, Attention):
-            saved[m] = m.return_weights
+            m.register_forward_hook(keep(name, m.return_weights))
             m.return_weights = True  # the hook hands back only y where only y was wired
-            handles.append(m.register_forward_hook(keep(name, saved[m])))
-    try:
-        with torch.inference_mode():
-            module(predictor._batch(x_raw))
-    finally:
-        for h in handles:
-            h.remove()
-        for m, wanted in saved.items():
-            m.return_weights = wanted
+    with torch.inference_mode():
+        module(predictor._batch(x_raw))
     return found
+
+
+def _sharing_copy(module: torch.nn.Module) -> torch.nn.Module:
+    """A copy of `module`'s modules that shares its parameters and buffers (no tensor copied)."""
+    tensors = itertools.chain(module.parameters(), module.buffers())
+    return copy.deepcopy(module, {id(t): t for t in tensors})
 
 
 def patch_grid(predictor) -> PatchGrid | None:

@@ -186,6 +186,6 @@ def test_attention_maps_of_one_sample_leave_the_model_as_it_was():
     (found,) = attention_maps(predictor, x)
     assert found.layer == "attn" and found.weights.shape == (2, 5, 5)
     assert found.weights.sum(-1) == pytest.approx(1.0, abs=1e-5)
-    assert model.module.attn.return_weights is False
+    assert model.module.attn.return_weights is False and not model.module.attn._forward_hooks
     assert torch.equal(predictor.outputs(x), before)
     assert patch_grid(predictor) is None  # not an image model

@@ -59,3 +59,29 @@ def test_models_without_attention_hide_the_view(qtbot, tmp_path):
     qtbot.addWidget(tab)
     tab.set_run(None)
     assert not tab.attention.isVisible() and tab.attention.predictor is None
+
+
+def test_the_maps_are_computed_off_the_gui_thread(qtbot, vit, monkeypatch):
+    import threading
+
+    from netcanvas.backend.insight import attention as backend
+
+    run, data = vit
+    real, threads, gui_ran = backend.attention_maps, [], threading.Event()
+
+    def watched(*args, **kwargs):  # runs only once the GUI thread has handled an event
+        threads.append(threading.current_thread())
+        assert gui_ran.wait(30), "the GUI thread was blocked while the maps computed"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "attention_maps", watched)
+    tab = TryTab(lambda project: data)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.set_run(run)
+    tab.use_sample(1)
+    qtbot.waitUntil(lambda: bool(threads), timeout=10_000)
+    gui_ran.set()  # set by the GUI thread, while the worker waits for it
+    qtbot.waitUntil(lambda: len(tab.attention.maps) == 2, timeout=10_000)
+    assert threads[0] is not threading.main_thread()
+    assert tab.probs is not None and tab.attention.pictures[0].isVisible()
