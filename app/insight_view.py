@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 from netcanvas.app.circuit_readings import CircuitReadings, circuit_readings
-from netcanvas.app.training.worker import detached_project
 from netcanvas.app.workers import Latest
 from netcanvas.graph_editor.overlay import CanvasOverlay
 from PySide6.QtCore import QObject, QTimer
@@ -40,6 +39,7 @@ class InsightController(QObject):
         self.overlay: CanvasOverlay | None = None
         self.graph = None
         self.history: dict[str, list[float]] = {}
+        self.weights = ""  # whose weights the circuit shows: "(test sample 3, trained weights)"
         self.circuit = QAction("Circuit", window, checkable=True)
         self.circuit.setStatusTip("Show each wire's value and the gradient of the output with "
                                   "respect to it (one forward and backward pass)")
@@ -57,6 +57,7 @@ class InsightController(QObject):
         dock = window.training_dock
         dock.layer_stats.connect(self.show_layer_stats)
         dock.run_started.connect(self._run_started)
+        dock.shown_changed.connect(self._graph_changed)  # the circuit follows the shown run
         dock.layers_tab.canvas_toggled.connect(lambda on: None if on else self._clear_stats())
 
     def set_scene(self, scene, graph) -> None:
@@ -85,7 +86,7 @@ class InsightController(QObject):
         if self.overlay is None or not self.circuit.isChecked():
             return
         dock = self.window.training_dock
-        project = detached_project(self.window.document.project)
+        project = self.window.document.project.copy()
         run = dock.shown
         trained = run if run is not None and not run.graph_changed(project) else None
         index = dock.eval_tab.sample_index()
@@ -96,6 +97,7 @@ class InsightController(QObject):
         if self.overlay is None or graph is not self.graph or not self.circuit.isChecked():
             return
         self.overlay.clear()
+        self.weights = readings.message
         self.overlay.show_wires(readings.wires)
         self.overlay.show_notes(readings.notes)
         self.window.statusBar().showMessage(readings.message, 15000)

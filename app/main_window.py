@@ -21,6 +21,7 @@ from netcanvas.app.node_kinds import node_kinds
 from netcanvas.app.palette import PalettePanel
 from netcanvas.app.problems import ProblemsPanel
 from netcanvas.app.quick_fixes import QuickFixes
+from netcanvas.app.output_hover import OutputHover
 from netcanvas.app.receptive_lens import ReceptiveFields
 from netcanvas.app.settings import app_settings
 from netcanvas.app.status import StatusPanel
@@ -28,6 +29,7 @@ from netcanvas.app.summary_table import SummaryTablePanel
 from netcanvas.app.training.data_tab import config_key
 from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import STATE_VERSION, DockLayout
+from netcanvas.app.workers import Worker
 from netcanvas.backend.catalogue import sample_shape
 from netcanvas.backend.doctor import DataFacts
 from netcanvas.graph_editor.scene import GraphScene
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
         self.receptive = ReceptiveFields(lambda: self.document)
         self.summary.receptive = self.receptive
+        self.output_hover = OutputHover(self.training_dock.look_tab.outputs)
         self.doctor_watch = DoctorWatch(self.training_dock, lambda: self.document,
                                         lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
@@ -162,7 +165,7 @@ class MainWindow(QMainWindow):
         self._shown = True
         if not self._sized:  # once, after layout; a restored state overrides it
             self.dock_layout.apply_defaults()
-        QTimer.singleShot(0, self.dock_layout.settled)
+        QTimer.singleShot(0, self, self.dock_layout.settled)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -187,6 +190,7 @@ class MainWindow(QMainWindow):
         dock.start_from.marks_changed.connect(  # edit and continue: on the top-level canvas
             lambda marks: self.navigator.levels and self.navigator.levels[0].scene.set_marks(marks))
         dock.node_failed.connect(self.go_to_node)
+        dock.refused.connect(lambda text: (self.status.show_message(text), self.show_problems()))
         dock.data_tab.dataset_loaded.connect(
             lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
         # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
@@ -205,6 +209,8 @@ class MainWindow(QMainWindow):
                      int(self.height() * RUN_SHARE))
         if dock.height() < wanted:
             self.dock_layout.keep("bottom", wanted)
+            # the canvas got shorter: frame the graph again once the docks are laid out
+            QTimer.singleShot(0, self, self.frame_all)
 
     def docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock,
@@ -235,7 +241,7 @@ class MainWindow(QMainWindow):
         document.analysis_changed.connect(self._analysis_changed)
         document.title_changed.connect(self.setWindowTitle)
         document.graph.changed.connect(self.code_panel.schedule)
-        self.code_panel.set_graph(document.graph)
+        self.code_panel.set_project(document.project)
         self.navigator.reset(self.blocks.top_label(), scene, view)
         self._analysis_changed(document.analysis)
         self.setWindowTitle(document.title)
@@ -254,6 +260,7 @@ class MainWindow(QMainWindow):
         scene = GraphScene(self.document, self, graph=graph, kinds=node_kinds())
         scene.snap_to_grid = self.actions.snap.isChecked()
         scene.node_hint = self.receptive.lines
+        scene.node_picture = self.output_hover.html
         scene.selection_changed_nodes.connect(
             lambda ids, g=graph: self.training_dock.look_tab.select_nodes(g, ids))
         scene.new_node_params = self._new_node_params
@@ -435,8 +442,13 @@ class MainWindow(QMainWindow):
         self.files.autosave_timer.stop()
         self.save_state()
         self.training_dock.stop()  # a live run stops at its next step
-        busy = [t for t in self.findChildren(QThread)
-                if not t.wait(max(0, int((deadline - time.monotonic()) * 1000)))]
+        threads = self.findChildren(QThread)
+        for thread in threads:
+            if isinstance(thread, Worker):
+                thread.cancel()
+        busy = [t for t in threads if t.isRunning() and getattr(t, "disposable", False)]
+        busy += [t for t in threads if t not in busy
+                 and not t.wait(max(0, int((deadline - time.monotonic()) * 1000)))]
         if busy:
             abandon(busy)
         else:
@@ -453,11 +465,13 @@ _ABANDONED: list[QThread] = []
 def abandon(threads: list[QThread]) -> None:
     for thread in threads:
         thread.setParent(None)
+        thread.abandoned = True  # its owner's shutdown no longer waits for it
+        thread.blockSignals(True)  # and what it hands back reaches no closed window
         _ABANDONED.append(thread)
 
 
 @atexit.register
-def _finish_abandoned() -> None:
+def wait_for_abandoned() -> None:
     """Where the process ends normally (the app ends with os._exit instead), let busy
     threads finish: a cancelled run stops after its step, an import completes."""
     for thread in _ABANDONED:

@@ -8,6 +8,8 @@ redraw the same way.
 
 from __future__ import annotations
 
+import html
+
 from netcanvas.backend.graph import (
     BLOCK,
     AddNodes,
@@ -41,6 +43,7 @@ FREE_GAP = 12.0  # clear space kept around a placed card
 
 class GraphScene(QGraphicsScene):
     node_hint = None  # (node id) -> extra tooltip lines for a card and its wires; set by the app
+    node_picture = None  # (node id) -> rich text (its output's picture) under a card's tooltip
     selection_changed_nodes = Signal(list)  # selected node ids, document order
     edit_rejected = Signal(str)  # why an edit was refused (the document's), for the status bar
     # A new wire released on empty canvas: (node_id, port, is_output, scene_pos); the view
@@ -187,16 +190,27 @@ class GraphScene(QGraphicsScene):
         free = self.free_offset(QRectF(x, y, *size))
         return x + free.x(), y + free.y()
 
-    def free_offset(self, rect: QRectF) -> QPointF:
+    def free_offset(self, rect: QRectF, avoid: list[QRectF] = ()) -> QPointF:
         """The smallest shift (nearest first, in FREE_STEP steps) that makes `rect` overlap
-        no card; no shift when there is none within reach."""
+        no card (nor a rect of `avoid`); no shift when there is none within reach."""
         steps = range(-FREE_RINGS, FREE_RINGS + 1)
         for dx, dy in sorted(((i, j) for i in steps for j in steps),
                              key=lambda d: (d[0] ** 2 + d[1] ** 2, abs(d[0]), d[1] < 0)):
             moved = rect.translated(dx * FREE_STEP, dy * FREE_STEP)
-            if not self.cards.query(moved.adjusted(-FREE_GAP, -FREE_GAP, FREE_GAP, FREE_GAP)):
+            padded = moved.adjusted(-FREE_GAP, -FREE_GAP, FREE_GAP, FREE_GAP)
+            if not self.cards.query(padded) and not any(padded.intersects(r) for r in avoid):
                 return QPointF(dx * FREE_STEP, dy * FREE_STEP)
         return QPointF()
+
+    def land_in_free_space(self, nodes: list[Node]) -> None:
+        """Move new `nodes` (not yet in the graph: an edit's, before it is pushed) so that
+        none lands on a card or on another of them."""
+        placed: list[QRectF] = []
+        for node in nodes:
+            rect = QRectF(*node.position, *card_size(self.kinds.of(node)))
+            rect.translate(self.free_offset(rect, placed))
+            node.position = (round(rect.x()), round(rect.y()))
+            placed.append(rect)
 
     def wirable_port(self, kind, wire_to: tuple[str, str, bool]):
         """The first port of a new node of `kind` that could be wired to the port
@@ -473,7 +487,7 @@ class GraphScene(QGraphicsScene):
         a wire: its shape and what `node_hint` adds about its source (the receptive field)."""
         for item in self.items(event.scenePos()):
             if isinstance(item, (NodeItem, PortItem)):
-                QToolTip.showText(event.screenPos(), item.tooltip_text(), event.widget())
+                QToolTip.showText(event.screenPos(), self.tooltip_html(item), event.widget())
                 return
             if isinstance(item, EdgeItem) and self.node_hint is not None:
                 lines = [item.label] if item.label else []
@@ -482,6 +496,15 @@ class GraphScene(QGraphicsScene):
                     QToolTip.showText(event.screenPos(), "\n".join(lines), event.widget())
                     return
         QToolTip.hideText()
+
+    def tooltip_html(self, item) -> str:
+        """A card's tooltip lines, with what `node_picture` adds (its output) under them."""
+        text = item.tooltip_text()
+        picture = self.node_picture(item.node_id) if isinstance(item, NodeItem) and \
+            self.node_picture is not None else ""
+        if not picture:
+            return text
+        return html.escape(text).replace("\n", "<br>") + "<br>" + picture
 
     def event(self, event) -> bool:
         handled = super().event(event)

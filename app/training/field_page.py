@@ -1,5 +1,6 @@
-"""Look inside › Receptive field: click a cell of a node's output map (on a test sample, or
-a random one before the data is loaded; the current weights) and the input region that can
+"""Look inside › Receptive field: click a cell of a node's output map (on a test sample, the
+Try it drawing when chosen, or a random one before the data is loaded; the shown run's
+trained weights, or seeded random ones before any run) and the input region that can
 influence it is outlined on the image, beside the effective receptive field |∂ cell / ∂ input|
 as a heat map (backend/insight/effective_field.py, on a Worker)."""
 
@@ -13,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 PICTURE = 192
+TEST_SAMPLE, DRAWING = "Test sample", "Try it drawing"
 BOX = np.array([255, 170, 0], dtype=np.uint8)  # amber outline
 
 
@@ -62,11 +64,16 @@ class FieldPage(QWidget):
     def __init__(self, dataset_of, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.dataset_of = dataset_of
+        self.drawing_of = lambda: None  # () -> the Try it tab's raw input, if any
+        self.run = None  # the shown run: its trained weights
         self.document = None
         self.result = None
+        self.used = ""  # which sample the shown result is of
         self.worker: Worker | None = None
         self.node = QComboBox()
         self.sample = QSpinBox(minimum=0, maximum=0)
+        self.source = QComboBox()
+        self.source.addItems([TEST_SAMPLE, DRAWING])
         self.map = ClickableMap()
         self.input = QLabel()
         self.heat = QLabel()
@@ -76,6 +83,7 @@ class FieldPage(QWidget):
         self.note = QLabel("Pick a node, then click a cell of its output.", wordWrap=True)
         self.node.currentIndexChanged.connect(lambda: self.compute(None))
         self.sample.valueChanged.connect(lambda: self.compute(None))
+        self.source.currentIndexChanged.connect(lambda: self.compute(None))
         self.map.clicked.connect(lambda r, c: self.compute((r, c)))
         grid = QGridLayout()
         for i, (title, w) in enumerate((("Output (click a cell)", self.map),
@@ -84,7 +92,7 @@ class FieldPage(QWidget):
             grid.addWidget(QLabel(title), 0, i)
             grid.addWidget(w, 1, i)
         row = QGridLayout()
-        for i, w in enumerate((QLabel("Node"), self.node, QLabel("Test sample"), self.sample)):
+        for i, w in enumerate((QLabel("Node"), self.node, self.source, self.sample)):
             row.addWidget(w, 0, i)
         row.setColumnStretch(4, 1)
         layout = QVBoxLayout(self)
@@ -96,6 +104,11 @@ class FieldPage(QWidget):
     def set_document(self, document) -> None:
         self.document = document
         self.refresh_nodes()
+
+    def set_run(self, run) -> None:
+        """The run whose trained weights the lens uses (None: seeded random weights)."""
+        self.run = run
+        self.compute(None)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -138,8 +151,14 @@ class FieldPage(QWidget):
         if dataset is not None and len(dataset.test) and dataset.test.x.dim() == 4:
             self.sample.setMaximum(len(dataset.test) - 1)
             sample = dataset.test.x[self.sample.value()]
-        self.worker = Worker("netcanvas.backend.insight.effective_field:effective_field",
-                             snapshot(doc.project), node.id, cell, sample, parent=self)
+        drawing = self.drawing_of() if self.source.currentText() == DRAWING and \
+            self.run is not None else None  # Try it draws for the shown run only
+        self.used = ("the Try it drawing" if drawing is not None
+                     else f"test sample {self.sample.value()}" if sample is not None
+                     else "a random sample")
+        self.worker = Worker("netcanvas.backend.insight.effective_field:run_field",
+                             snapshot(doc.project), node.id, cell, sample, self.run,
+                             drawing, parent=self)
         self.worker.returned.connect(self._shown)
         self.worker.errored.connect(lambda exc: self.note.setText(error_line(exc, ValueError)))
         self.worker.finished.connect(self._ended)
@@ -163,7 +182,9 @@ class FieldPage(QWidget):
             self.note.setText(f"Cell ({r}, {c}) of {found.node} depends on no input pixel.")
         else:
             (r0, r1), (c0, c1) = found.box
-            self.note.setText(f"Cell ({r}, {c}) of {found.node} can see input rows {r0}–{r1} "
-                              f"and columns {c0}–{c1} (the amber box); the heat map is how "
-                              "strongly each pixel moves it, with the current weights.")
+            weights = (f"the weights of {self.run.label}" if self.run is not None
+                       else "random weights (train to see trained ones)")
+            self.note.setText(f"Cell ({r}, {c}) of {found.node} on {self.used} can see input "
+                              f"rows {r0}–{r1} and columns {c0}–{c1} (the amber box); the heat "
+                              f"map is how strongly each pixel moves it, with {weights}.")
         self.shown.emit()

@@ -33,6 +33,7 @@ class LookInsideTab(QWidget):
 
     def set_run(self, run, dataset=None) -> None:
         self.cam.set_run(run, dataset)
+        self.field.set_run(run)
         self.embedding.set_run(run, dataset)
 
     def select_nodes(self, graph, node_ids: list[str]) -> None:

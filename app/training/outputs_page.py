@@ -113,11 +113,12 @@ class OutputsPage(QWidget):
         super().showEvent(event)
         self._timer.start()
 
-    def refresh(self) -> None:
+    def refresh(self, wanted: bool = False) -> None:
         """Start a computation unless the shown previews are of this graph and sample, or one
-        runs (it is followed by another when it ends, if still needed)."""
+        runs (it is followed by another when it ends, if still needed). Only while the page
+        shows, unless `wanted` (a hover on a card asks for it)."""
         doc = self.document
-        if doc is None or not self.isVisible() or not doc.analysis.ok:
+        if doc is None or not (wanted or self.isVisible()) or not doc.analysis.ok:
             if doc is not None and not doc.analysis.ok:
                 self.note.setText("Fix the graph's errors to see what each node outputs.")
             return

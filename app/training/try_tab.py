@@ -254,12 +254,12 @@ class TryTab(QWidget):
     # ---- the run ---------------------------------------------------------------------
     def set_run(self, run) -> None:
         """Try the run's best weights (None: nothing to try)."""
-        from netcanvas.backend.insight.predict import PredictError, from_run
-
         self.predictor, self.input, self.probs, self._samples = None, None, None, None
         self.task, self.task_index = None, 0
         self.note.clear()
         if run is not None:
+            from netcanvas.backend.insight.predict import PredictError, from_run  # torch
+
             try:
                 predictor = from_run(run, checked=False)  # a task model may have 2 inputs
                 self.task = self._task_try(predictor)

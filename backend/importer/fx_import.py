@@ -33,6 +33,8 @@ from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 EXAMPLE_BATCH = 1  # ShapeProp needs sizes only; the batch is found by where it is read
 DEFAULT_CARD = (190.0, 110.0)  # a card's size when the editor's is not at hand (CLI import)
+# Arithmetic on sizes (torchvision's channel shuffle: `channels // groups`), evaluated here.
+_SIZE_ARITHMETIC = (operator.floordiv, operator.mul, operator.add, operator.sub)
 _NAMESPACES = {"nn": nn, "F": torch.nn.functional, "torch": torch, "operator": operator}
 
 
@@ -58,6 +60,7 @@ class ImportProblem(ValueError):
 class Imported:
     graph: Graph
     weights: dict[str, torch.Tensor] = field(default_factory=dict)  # `<node name>.<tensor>`
+    notes: list[str] = field(default_factory=list)  # what the report adds (folded BatchNorm)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,13 @@ def _forms() -> tuple[dict, dict, dict]:
                 methods.setdefault(name, []).append(_Form(spec, form))
             elif space == "nn":
                 classes[getattr(nn, name)] = _Form(spec, form)
+            elif space == "netcanvas":  # a helper class, also as copied into exported code
+                classes[form.target] = _Form(spec, form)
+            elif space == "torchvision":  # by name: torchvision need not be installed
+                if form.target.rpartition(".")[2][:1].isupper():
+                    classes[form.target] = _Form(spec, form)
+                else:
+                    functions.setdefault(form.target, []).append(_Form(spec, form))
             else:
                 functions.setdefault(getattr(_NAMESPACES[space], name), []).append(_Form(spec, form))
     return classes, functions, methods
@@ -96,9 +106,22 @@ def _helper_classes() -> frozenset[str]:
 
 
 def module_form(module: nn.Module) -> _Form | None:
-    """The declaration for a module's class, or for the torch class it extends."""
+    """The declaration for a module's class, or for the class it extends when it keeps that
+    class's forward (a subclass computing something else, such as ConvNeXt's LayerNorm2d
+    over channels, is not the layer it extends). torchvision's classes and NetCanvas's own
+    (`netcanvas.LayerNormChannels`, as `netcanvas code` copies them) are known by name."""
     classes = _forms()[0]
-    return next((classes[c] for c in type(module).__mro__ if c in classes), None)
+    cls = type(module)
+    for base in cls.__mro__:
+        own = base.__name__ in _helper_classes() and classes.get(f"netcanvas.{base.__name__}")
+        found = own or classes.get(base) or classes.get(f"{base.__module__}.{base.__qualname__}")
+        if found is None:
+            continue
+        if base is not cls and cls.forward is not base.forward and \
+                cls.__name__ not in _helper_classes():
+            return None
+        return found
+    return None
 
 
 class Tracer(torch.fx.Tracer):
@@ -110,13 +133,18 @@ class Tracer(torch.fx.Tracer):
 
 
 def trace(module: nn.Module) -> torch.fx.GraphModule:
+    """Traced in eval mode: what runs at inference (torchvision's stochastic depth is the
+    identity there) is what is imported; Dropout and BatchNorm stay layers."""
+    module.eval()
     return torch.fx.GraphModule(module, Tracer().trace(module), type(module).__name__)
 
 
 def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
-              output_names: list[str] | None = None, card_size=None) -> Imported:
+              output_names: list[str] | None = None, card_size=None,
+              blocks: bool = True) -> Imported:
     """Map every node of `gm` to a layer; raises ImportProblem listing all that cannot map.
-    `input_shapes` are per-sample shapes of the placeholders, in order."""
+    `input_shapes` are per-sample shapes of the placeholders, in order. `blocks`: fold a
+    module class's repeated instances into one block definition (fold.py)."""
     gm.eval()
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(input_shapes):
@@ -136,8 +164,14 @@ def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
     if builder.problems:
         raise ImportProblem(builder.problems)
     _refuse_unusable(builder.graph)
-    _lay_out(builder.graph, card_size or (lambda spec: DEFAULT_CARD))
-    return Imported(builder.graph, builder.weights)
+    notes = list(gm.meta.get("import_notes", ()))
+    imported = Imported(builder.graph, builder.weights, notes)
+    if blocks:
+        from netcanvas.backend.importer.fold import fold_checked
+
+        imported = fold_checked(imported, builder.scopes, builder.input_shapes_given)
+    _lay_out(imported.graph, card_size or (lambda spec: DEFAULT_CARD))
+    return imported
 
 
 def _refuse_unusable(graph: Graph) -> None:
@@ -168,6 +202,7 @@ class _Unmapped(Exception):
 class _Builder:
     def __init__(self, gm: torch.fx.GraphModule, input_shapes: list[Shape]) -> None:
         self.gm, self.input_shapes = gm, list(input_shapes)
+        self.input_shapes_given = list(input_shapes)
         self.graph = Graph()
         self.weights: dict[str, torch.Tensor] = {}
         self.problems: list[tuple[str, str, str]] = []
@@ -181,6 +216,8 @@ class _Builder:
         self.tokens: dict[torch.fx.Node, torch.Tensor] = {}
         self.failed: set[torch.fx.Node] = set()
         self.helper_paths: set[str] = set()
+        self.scopes: dict[str, list[tuple[str, str]]] = {}  # layer id -> its modules
+        self.chunks: dict[torch.fx.Node, tuple] = {}  # x.chunk(n, dim): (x, n, dim)
         self.const_shapes: dict[object, Shape] = {}  # Constant Tensor nodes' per-sample shapes
 
     # ---- one fx node ------------------------------------------------------------------
@@ -256,6 +293,25 @@ class _Builder:
         if node.target is operator.getitem and node.args[0] in self.scalars:
             self.scalars[node] = self.scalars[node.args[0]][node.args[1]]
             return True
+        if node.target in _SIZE_ARITHMETIC and node.args and all(
+                a in self.scalars or isinstance(a, int) for a in node.args) and not node.kwargs:
+            values = [self.scalars.get(a, a) if isinstance(a, torch.fx.Node) else a
+                      for a in node.args]
+            if not all(isinstance(v, int) for v in values):  # the batch size: a layer's business
+                return False
+            self.scalars[node] = node.target(*values)
+            return True
+        if node.target == "chunk" and node.op == "call_method" or node.target is torch.chunk:
+            args = node.args
+            chunks = args[1] if len(args) > 1 else node.kwargs.get("chunks")
+            dim = args[2] if len(args) > 2 else node.kwargs.get("dim", 0)
+            if not (isinstance(chunks, int) and isinstance(dim, int)):
+                raise _Unmapped("a chunk whose count or dim is not a number")
+            self.chunks[node] = (node.args[0], chunks, dim)
+            return True
+        if node.target is operator.getitem and node.args[0] in self.chunks:
+            self._chunk_piece(node)
+            return True
         if node.target is operator.getitem and node.args[0] in self.multi:
             layer = self.graph.nodes[self.multi[node.args[0]]]
             if layer.type_id in RECURRENT and node.args[1] == 1:  # every layer's final state
@@ -313,6 +369,7 @@ class _Builder:
         else:
             raise error
         layer = self.graph.add(spec.type_id, self._name(self._helper_name(node)), **params)
+        self.scopes[layer.id] = _scope(node)
         for port in spec.inputs:
             wired = set()
             for value in tensors.get(port.name, []):
@@ -400,17 +457,34 @@ class _Builder:
         """A stored tensor (a module attribute, or a number where a tensor belongs) as a
         Constant Tensor node; leading ones are dropped, so its per-sample shape broadcasts
         the way the tensor did against batched ones."""
+        trainable = isinstance(value, nn.Parameter)  # ConvNeXt's layer scale is learned
         value = value.detach().float().cpu()
         shape = tuple(value.shape)
         while shape and shape[0] == 1:
             shape = shape[1:]
         shape = shape or (1,)
-        layer = self.graph.add("constant_tensor", self._name(name or node.name), shape=shape)
+        layer = self.graph.add("constant_tensor", self._name(name or node.name), shape=shape,
+                               trainable=trainable)
         self.weights[f"{layer.name}.value"] = value.reshape(1, *shape).contiguous()
         key = node if node is not None else object()
         self.tensors[key] = (layer.id, "y")
         self.const_shapes[key] = shape
         return key
+
+    def _chunk_piece(self, node: torch.fx.Node) -> None:
+        """`x.chunk(n, dim)[i]` as torch cuts it: pieces of ceil(size / n), the last shorter."""
+        source, chunks, dim = self.chunks[node.args[0]]
+        shape = _meta_shape(source)
+        axis = dim % len(shape)
+        if axis == 0:
+            raise _Unmapped("a chunk of the batch")
+        step = -(-shape[axis] // chunks)
+        start = node.args[1] * step
+        layer = self.graph.add("narrow", self._name(node.name), dim=dim, start=start,
+                               length=min(step, shape[axis] - start))
+        src = self._tensor(source)
+        self.graph.connect(src[0], layer.id, src[1], "x")
+        self.tensors[node] = (layer.id, "y")
 
     def _helper_name(self, node: torch.fx.Node) -> str:
         """A NetCanvas helper module traced through (`self.add1 = Add()` in `netcanvas code`
@@ -418,7 +492,7 @@ class _Builder:
         stack = node.meta.get("nn_module_stack") or {}
         if stack:
             path, (_, cls) = list(stack.items())[-1]
-            if cls.__name__ in _helper_classes() and path not in self.helper_paths:
+            if getattr(cls, "__name__", cls) in _helper_classes() and path not in self.helper_paths:
                 self.helper_paths.add(path)
                 return path.replace(".", "_")
         return node.name
@@ -430,7 +504,8 @@ class _Builder:
             return [found] if found else []
         if node.op == "call_method":
             return methods.get(node.target, [])
-        return functions.get(node.target, [])
+        dotted = f"{getattr(node.target, '__module__', '')}.{getattr(node.target, '__name__', '')}"
+        return functions.get(node.target) or functions.get(dotted, [])
 
     def _find(self, node: torch.fx.Node) -> list[_Form]:
         found = self._candidates(node)
@@ -544,7 +619,7 @@ def _attributes(module: nn.Module) -> dict:
     (what torch's own modules keep); bias as a bool."""
     values = {}
     names = list(inspect.signature(type(module).__init__).parameters)[1:]
-    if names == ["args", "kwargs"]:  # nn.LSTM, nn.GRU: RNNBase keeps them as attributes
+    if names == ["args", "kwargs"]:  # nn.LSTM, nn.GRU, LayerNorm2d keep them as attributes
         names = [k for k, v in vars(module).items() if not k.startswith("_")
                  and not isinstance(v, (torch.Tensor, nn.Module))]
     for name in names:
@@ -554,6 +629,14 @@ def _attributes(module: nn.Module) -> dict:
                 value = value is not None
             values[name] = tuple(value) if isinstance(value, (list, torch.Size)) else value
     return values
+
+
+def _scope(node: torch.fx.Node) -> list[tuple[str, str]]:
+    """[(module path, class name), ...] the node was made in, outermost first; a module
+    call's own module last."""
+    stack = [(path, getattr(cls, "__name__", str(cls).rpartition(".")[2]))
+             for path, (_, cls) in (node.meta.get("nn_module_stack") or {}).items()]
+    return stack
 
 
 def _call_defaults(node: torch.fx.Node) -> dict:

@@ -67,3 +67,21 @@ def effective_field(project, node_id: str, cell: tuple[int, int] | None = None,
     box = input_box(project, node_id, (0, row, col))
     return EffectiveField(node.name, (row, col), out[0].detach().mean(0).numpy(),
                           x[0].detach().numpy(), heat, box)
+
+
+def run_field(project, node_id: str, cell: tuple[int, int] | None = None,
+              sample: torch.Tensor | None = None, run=None,
+              raw: np.ndarray | None = None) -> EffectiveField:
+    """effective_field with `run`'s best weights (None: seeded random ones), on `raw` (a raw
+    input such as the Try it drawing, normalised as the run's data) when given."""
+    if run is None:
+        return effective_field(project, node_id, cell, sample)
+    from netcanvas.backend.insight.predict import from_run
+
+    predictor = from_run(run)
+    if raw is not None:
+        scaled = predictor.raw_module()
+        sample = torch.as_tensor(raw, dtype=torch.float32)
+        if scaled.normalised:
+            sample = (sample - scaled.mean) / scaled.std
+    return effective_field(project, node_id, cell, sample, predictor.model.module.state_dict())

@@ -86,3 +86,22 @@ def test_embeddings_separate_classes_deeper(lenet):
         separation(raw)
     with pytest.raises(ValueError, match="unknown projection"):
         embedding.embed(predictor, "fc1", x, y, "umap")
+
+
+@pytest.mark.slow
+def test_receptive_lens_uses_the_runs_weights_and_a_drawing(tmp_path):
+    import torch
+    from netcanvas.backend.insight.effective_field import effective_field, run_field
+    run, data = trained_digits_run(tmp_path, epochs=1)
+    project = load_project(LENET)  # the document: the run's weights load by name and shape
+    conv2 = project.graph.by_name("conv2").id
+    sample = data.test.x[0]
+    trained = run_field(project, conv2, None, sample, run)
+    weights = from_run(run).model.module.state_dict()
+    np.testing.assert_allclose(trained.heat, effective_field(project, conv2, None, sample,
+                                                             weights).heat)
+    assert not np.allclose(trained.heat, run_field(project, conv2, None, sample).heat)
+    raw, _ = from_run(run).test_samples(data)  # a drawing is raw pixels, normalised inside
+    drawn = run_field(project, conv2, (1, 1), data.test.x[5], run, raw[3].numpy())
+    np.testing.assert_allclose(drawn.image, data.test.x[3].numpy(), atol=1e-5)
+    assert drawn.cell == (1, 1) and not torch.equal(data.test.x[3], data.test.x[5])

@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from netcanvas.app.document import Document
 from netcanvas.app.summary_table import COLUMNS
 from netcanvas.backend.project_io import load_project
@@ -199,3 +200,78 @@ def test_click_a_cell_to_outline_its_receptive_field(window, qtbot):
     window.resizeDocks([window.training_dock], [480], Qt.Vertical)
     QApplication.processEvents()
     window.grab().save(str(SHOTS / "receptive_field_lens.png"))
+
+
+def hover_card(window, node_id: str) -> str:
+    """A tooltip request over the card, as the mouse resting on it sends; the tooltip text."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+    view = window.view
+    pos = view.mapFromScene(window.scene.node_item(node_id).sceneBoundingRect().center())
+    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.ToolTip, pos,
+                                                       view.viewport().mapToGlobal(pos)))
+    return QToolTip.text()
+
+
+def test_hovering_a_card_shows_its_output_from_the_cache(window, qtbot, monkeypatch):
+    import threading
+
+    from netcanvas.backend.insight import previews as backend
+    graph = open_example(window, "lenet_digits")
+    page = window.training_dock.look_tab.outputs
+    assert not page.isVisible()
+    real, threads = backend.previews, []
+
+    def watched(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "previews", watched)
+    conv1, fc1 = graph.by_name("conv1").id, graph.by_name("fc1").id
+    with qtbot.waitSignal(page.computed, timeout=60_000):
+        text = hover_card(window, conv1)  # not cached yet: the page's Worker computes it
+        assert "conv1 — Conv2d" in text and "computing this node's output" in text
+    assert threads == [threads[0]] and threads[0] is not threading.main_thread()
+    text = hover_card(window, conv1)
+    assert '<img src="data:image/png;base64,' in text
+    assert f"output on a random sample: {page.previews[conv1].describe()}" in text
+    assert "receptive field 3, jump 1, offset -1" in text  # the lines above stay
+    shot = next(w for w in QApplication.topLevelWidgets()
+                if w.metaObject().className() == "QTipLabel" and w.isVisible())
+    shot.grab().save(str(SHOTS / "node_output_hover.png"))
+    assert page.previews[fc1].kind == "vector" and "<img" in hover_card(window, fc1)
+    assert page.computations == 1 and len(threads) == 1  # hovers read the cache
+    from netcanvas.backend.graph import SetParam
+    window.document.push(SetParam(conv1, "out_channels", 4))  # an edit: stale until recomputed
+    with qtbot.waitSignal(page.computed, timeout=60_000):
+        assert "computing" in hover_card(window, conv1)
+    assert page.computations == 2 and page.previews[conv1].shape == (4, 8, 8)
+
+
+@pytest.mark.slow
+def test_the_lens_uses_the_shown_runs_weights_and_the_try_it_drawing(window, qtbot,
+                                                                      tmp_path):
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+    import numpy as np
+    from insight_support import trained_digits_run
+    from netcanvas.app.training.field_page import DRAWING
+    graph = open_example(window, "lenet_digits")
+    run, data = trained_digits_run(tmp_path, epochs=1)
+    dock = window.training_dock
+    page = dock.look_tab.field
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        show_look_inside(window, page)
+    assert "random weights" in page.note.text()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        dock.show_run(run)  # the lens follows the shown run
+    assert page.run is run and f"with the weights of {run.label}" in page.note.text()
+    dock.try_tab.use_sample(7)  # what the Try it canvas now holds
+    qtbot.waitUntil(lambda: page.worker is None, timeout=60_000)
+    with qtbot.waitSignal(page.shown, timeout=60_000):
+        page.source.setCurrentText(DRAWING)
+    assert page.used == "the Try it drawing" and " on the Try it drawing " in page.note.text()
+    assert graph.by_name(page.result.node) is not None
+    np.testing.assert_allclose(page.result.image, data.test.x[7].numpy(), atol=1e-5)

@@ -53,7 +53,8 @@ register(LayerSpec(
     params=(Param("dims", "ints", (0, 2, 3, 1), f"The new order of the dimensions, {DIMS_DOC}.",
                   min=-8, max=8),),
     infer_shape=_permute_shape, build=_permute_build, macs=no_macs, key_params=("dims",),
-    module_prefix="permute", example_inputs={"x": (4, 5, 6)},
+    module_prefix="permute", example_inputs={"x": (4, 5, 6)}, saves=(), view=True,
+    roles=("pass_through",),
     imports=(*forms("Tensor.permute", args=("x", "*dims"), read=_read_permute),
              *forms("torch.permute", args=("x", "dims"), read=_read_permute)),
 ))
@@ -82,6 +83,7 @@ register(LayerSpec(
             Param("dim1", "int", 2, f"The other, {DIMS_DOC}.", min=-8, max=8)),
     infer_shape=_transpose_shape, build=_transpose_build, macs=no_macs,
     key_params=("dim0", "dim1"), module_prefix="transpose", example_inputs={"x": (4, 5, 6)},
+    saves=(), view=True, roles=("pass_through",),
     imports=forms("Tensor.transpose", "torch.transpose", "Tensor.swapaxes", "torch.swapaxes",
                   args=("x", "dim0", "dim1")),
 ))
@@ -110,7 +112,7 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),),
     params=(Param("groups", "int", 2, "Number of channel groups.", min=1, max=1024),),
     infer_shape=_shuffle_shape, build=_shuffle_build, macs=no_macs, key_params=("groups",),
-    module_prefix="shuffle", example_inputs={"x": (4, 5, 5)},
+    module_prefix="shuffle", example_inputs={"x": (4, 5, 5)}, saves=(), roles=("pass_through",),
     imports=(*forms("nn.ChannelShuffle"),
              *forms("F.channel_shuffle", "torch.channel_shuffle", args=("x", "groups"))),
 ))
