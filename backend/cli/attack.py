@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.out}: no such folder")
     from netcanvas.backend.insight.adversarial import PGD_STEPS, AttackError, accuracy_under_attack
     from netcanvas.backend.insight.predict import PredictError, from_file
-    from netcanvas.backend.training.device import resolve_device
+    from netcanvas.backend.runtime.device import resolve_device
 
     methods = ("fgsm", "pgd") if args.method == "both" else (args.method,)
     steps = args.steps or PGD_STEPS

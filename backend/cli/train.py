@@ -89,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _train(args, project, world) -> int:
     from netcanvas.backend.data import DatasetError, load_dataset
+    from netcanvas.backend.runtime.device import resolve_device
     from netcanvas.backend.training import Trainer
-    from netcanvas.backend.training.device import resolve_device
 
     out = Path(args.out) if args.out and world.is_main else None
     view = ProgressView(sys.stderr.isatty() and world.is_main)
@@ -106,7 +106,7 @@ def _train(args, project, world) -> int:
     finally:
         if world.is_main:
             world.barrier()
-    from netcanvas.backend.insight.stats import DEFAULT_EVERY
+    from netcanvas.backend.runtime.probes import DEFAULT_EVERY
 
     every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if out else 0)
     sinks = [view]
@@ -197,7 +197,7 @@ def _load(args):
         raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
     for name, value in overrides.items():
         project.set_setting("training", name, value)
-    from netcanvas.backend.training.device import processes, resolve_device  # torch: seconds
+    from netcanvas.backend.runtime.device import processes, resolve_device  # torch: seconds
 
     s = project.training
     try:
