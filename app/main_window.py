@@ -28,6 +28,7 @@ from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import STATE_VERSION, DockLayout
 from netcanvas.backend.catalogue import sample_shape
 from netcanvas.backend.doctor import DataFacts
+from netcanvas.backend.workspace import Workspace
 from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.view import GraphView
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self.problems_dock = self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
         self.code_dock.hide()
         self.code_dock.visibilityChanged.connect(self._code_visibility)
+        self.workspace = Workspace()  # the project, its runs, dataset, job, chosen sample
         self.training_dock = self._install_training_dock()
         self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
@@ -138,7 +140,11 @@ class MainWindow(QMainWindow):
 
         self.files = FileController(self)
         self.actions = WindowActions(self)
-        self.insight = InsightController(self)  # the Circuit toggle, live layer statistics
+        dock = self.training_dock  # the Circuit toggle, live layer statistics:
+        self.insight = InsightController(
+            self.workspace, self, menu=self.actions.view_menu, toolbar=self.actions.toolbar,
+            show_message=self.statusBar().showMessage, layers_tab=dock.layers_tab,
+            layer_stats=dock.layer_stats, run_started=dock.run_started)
         self.status = StatusPanel(self.statusBar(), self.show_problems)
         self.set_document(Document())
         self.resize(1440, 900)
@@ -167,7 +173,7 @@ class MainWindow(QMainWindow):
 
     def _install_training_dock(self) -> QDockWidget:
         """The training panel (app/training/) shares the bottom area with the problems."""
-        dock = TrainingDock(self)
+        dock = TrainingDock(self, workspace=self.workspace)
         # Scrollable, so the bottom area can stay low while designing; a run makes it tall.
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
         scroll.setWidget(dock.widget())

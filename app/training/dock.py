@@ -42,6 +42,7 @@ from netcanvas.backend.training.events import (
     Started,
     Steps,
 )
+from netcanvas.backend.workspace import Workspace
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -81,9 +82,11 @@ class TrainingDock(QDockWidget):
     layer_stats = Signal(object)  # a LayerStats event of the live run
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
-    def __init__(self, parent: QWidget | None = None, document=None) -> None:
+    def __init__(self, parent: QWidget | None = None, document=None, workspace=None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_dock")
+        # what the look-inside views read: kept up to date here (backend/workspace.py)
+        self.workspace = workspace if workspace is not None else Workspace()
         self.document = None
         self.thread: Worker | None = None  # runs `job`, the live run's TrainingJob
         self.job: TrainingJob | None = None
@@ -136,6 +139,9 @@ class TrainingDock(QDockWidget):
         self.layers_tab = LayersTab()
         self.experiments_tab = ExperimentsTab()
         self.fool_tab = FoolTab()
+        self.data_tab.dataset_loaded.connect(lambda ds: self.workspace.update(dataset=ds))
+        self.eval_tab.features.sample.valueChanged.connect(  # the Feature maps page's sample
+            lambda index: self.workspace.update(sample=index))
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -193,6 +199,7 @@ class TrainingDock(QDockWidget):
         self.settings_form.set_document(document)
         self.memory_label.set_document(document)
         self.store = RunStore(project_key(document.path), runs_folder())
+        self.workspace.update(project=document.project, runs=self.store)
         self.run_tab.reset()
         self.eval_tab.set_run(None)
         for run in self.store.runs:
@@ -212,6 +219,7 @@ class TrainingDock(QDockWidget):
         store.folder.rename(target)
         shown = self.shown.number if self.shown is not None else None
         self.store = RunStore(target.name, target.parent)
+        self.workspace.update(runs=self.store)
         self.experiments_tab.set_runs(self.store.runs)
         self.show_run(next((r for r in self.store.runs if r.number == shown), None))
 
@@ -235,6 +243,7 @@ class TrainingDock(QDockWidget):
             self._on_ended(thread.result, thread)
             return
         self.thread = self.job = self.run = None  # _on_ended ignores a thread it no longer holds
+        self.workspace.update(job=None)
         self._watch_graph(None)
         run.status = "interrupted"
         run.save()
@@ -244,6 +253,7 @@ class TrainingDock(QDockWidget):
     def show_run(self, run) -> None:
         """The run the Evaluation tab and the exports use (None: no usable run)."""
         self.shown = run if run is not None and run.usable else None
+        self.workspace.update(shown=self.shown)
         self.exports.run = self.shown
         self.eval_tab.set_run(self.shown)
         self.try_tab.set_run(self.shown)
@@ -293,6 +303,7 @@ class TrainingDock(QDockWidget):
         thread.yielded.connect(self._on_events)
         thread.returned.connect(self._on_ended)
         self.thread, self.job, self.run = thread, job, run
+        self.workspace.update(job=job)
         self._watch_graph(self.document.graph)
         self.run_tab.run_started(f"run {run.number}" + (" (resumed)" if resume else ""))
         if resume:
@@ -382,6 +393,7 @@ class TrainingDock(QDockWidget):
             return  # a run already ended (stopped when its project closed)
         thread.wait()
         run, self.thread, self.job, self.run = self.run, None, None, None
+        self.workspace.update(job=None)
         self._watch_graph(None)
         if result is None:  # the data never loaded
             run.status, run.message = "failed", "the data could not be loaded"
