@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel()
         self.problems.node_activated.connect(self.go_to_node)
         self.problems.count_changed.connect(self._problem_count)
-        self.quick_fixes = QuickFixes(self)
+        self.quick_fixes = QuickFixes(self, self.statusBar().showMessage)
         self.problems.fixes_requested.connect(self.quick_fixes.popup)
         self.code_panel = CodePanel()
         self.summary = SummaryTablePanel()
@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
             old.graph.changed.disconnect(self.empty_hint.update_visibility)
         document.setParent(self)
         self.document = document
+        self.quick_fixes.set_document(document)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
         document.undo_stack.indexChanged.connect(self.navigator.check)
@@ -261,6 +262,7 @@ class MainWindow(QMainWindow):
     def show_level(self, level) -> None:
         """Make `level`'s canvas the current one (the navigator calls this)."""
         self.scene, self.view = level.scene, level.view
+        self.quick_fixes.set_canvas(level.scene, level.view)
         ran, analysis = self.blocks.level_analysis()
         self.inspector.set_graph(level.scene.graph, analysis, ran)
         level.scene.set_analysis(analysis)
