@@ -107,7 +107,8 @@ class MainWindow(QMainWindow):
         self.breadcrumb = Breadcrumb()
         host.addWidget(self.breadcrumb)
         self.setCentralWidget(self.canvas_host)
-        self.navigator = BlockNavigator(self, self.breadcrumb)
+        self.navigator = BlockNavigator(self, self.breadcrumb, make_canvas=self.make_canvas,
+                                        show_level=self.show_level, opens=BlockEditing.opens)
         self.blocks = BlockEditing(self)
 
         self.palette_panel = PalettePanel()
