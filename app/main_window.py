@@ -139,7 +139,9 @@ class MainWindow(QMainWindow):
         self.problems_dock.raise_()
         self.dock_layout = DockLayout(self)
 
-        self.files = FileController(self)
+        self.files = FileController(
+            self, show_document=self.set_document, confirm_close=self.training_dock.confirm_close,
+            document_saved=self.training_dock.document_saved)
         self.actions = WindowActions(self)
         dock = self.training_dock  # the Circuit toggle, live layer statistics:
         self.insight = InsightController(
@@ -217,6 +219,7 @@ class MainWindow(QMainWindow):
         document.setParent(self)
         self.document = document
         self.quick_fixes.set_document(document)
+        self.files.set_document(document)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
         document.undo_stack.indexChanged.connect(self.navigator.check)
