@@ -109,9 +109,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas_host)
         self.navigator = BlockNavigator(self, self.breadcrumb, make_canvas=self.make_canvas,
                                         show_level=self.show_level, opens=BlockEditing.opens)
-        self.blocks = BlockEditing(self)
-
         self.palette_panel = PalettePanel()
+        self.blocks = BlockEditing(navigator=self.navigator, palette=self.palette_panel,
+                                   show_message=self.statusBar().showMessage)
         self.palette_panel.layer_activated.connect(self.add_layer_at_center)
         self.palette_panel.block_activated.connect(lambda payload: self.blocks.drop(payload))
         self.blocks.refresh_palette()
@@ -220,6 +220,7 @@ class MainWindow(QMainWindow):
         self.document = document
         self.quick_fixes.set_document(document)
         self.files.set_document(document)
+        self.blocks.set_document(document)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
         document.undo_stack.indexChanged.connect(self.navigator.check)
@@ -267,6 +268,7 @@ class MainWindow(QMainWindow):
         """Make `level`'s canvas the current one (the navigator calls this)."""
         self.scene, self.view = level.scene, level.view
         self.quick_fixes.set_canvas(level.scene, level.view)
+        self.blocks.set_canvas(level.scene, level.view)
         ran, analysis = self.blocks.level_analysis()
         self.inspector.set_graph(level.scene.graph, analysis, ran)
         level.scene.set_analysis(analysis)
