@@ -30,10 +30,17 @@ def ask_text(parent: QWidget, title: str, label: str, default: str = "") -> str 
     return text.strip() if ok else None
 
 
+def ask_replace(parent: QWidget, paths: list[Path]) -> bool:
+    return confirm(parent, "Replace existing files?",
+                   "Importing writes over " + " and ".join(p.name for p in paths)
+                   + ". Replace them?", warning=True)
+
+
 def import_model(window) -> bool:
     """Ask for a model, import it, save it as a project beside it and open that."""
     from netcanvas.backend.importer import ImportProblem
     from netcanvas.backend.importer.save import save_imported
+    from netcanvas.backend.importer.targets import TargetError, check_targets
 
     controller = window.files
     if not controller.maybe_save():
@@ -55,6 +62,13 @@ def import_model(window) -> bool:
     if not target:
         return False
     target = Path(target).with_suffix(files.SUFFIX)
+    try:
+        existing = check_targets(path, target, bool(imported.weights), force=True)
+    except TargetError as exc:
+        controller._error("Could not import model", str(exc))
+        return False
+    if existing and not ask_replace(window, existing):
+        return False
     try:
         save_imported(imported, target, path.name)
     except OSError as exc:

@@ -78,6 +78,12 @@ def compile_graph(graph: Graph, device: str | torch.device | None = None,
     `device` creates the weights there directly; "meta" builds the structure alone, with no
     memory and no initialisation (enough for code and summaries, even for VGG-16). Block
     instances become submodules (their definition's `class_name`)."""
+    if graph.owner is None and graph.blocks:  # an edit may have made what no load accepts
+        from netcanvas.backend.blocks.size import ExpansionError, check_size, definition_sizes
+        try:
+            check_size(graph, definition_sizes(graph.blocks))
+        except ExpansionError as exc:
+            raise CompileError([(None, f"the graph {exc}")]) from None
     analysis = analyze(graph)
     errors = [(p.node_id, p.message) for p in analysis.problems if p.severity == "error"]
     if errors:

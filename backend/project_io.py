@@ -219,8 +219,14 @@ def project_from_dict(d: Any) -> Project:
         raise ProjectFileError("missing: a project needs a graph", "graph")
     from netcanvas.backend.blocks.io import blocks_from_dict  # it reads graphs with this module
     blocks = blocks_from_dict(d.get("blocks", {}))
+    graph = graph_from_dict(d["graph"], blocks)
+    from netcanvas.backend.blocks.size import ExpansionError, check_size, definition_sizes
+    try:
+        check_size(graph, definition_sizes(blocks))
+    except ExpansionError as exc:
+        raise ProjectFileError(str(exc), "graph") from None
     return Project(
-        graph=graph_from_dict(d["graph"], blocks),
+        graph=graph,
         dataset=_settings_from_dict("dataset", d.get("dataset", {})),
         training=_settings_from_dict("training", d.get("training", {})),
         description=description,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from netcanvas.backend.blocks.declared import check_exposed_fields, check_references
 from netcanvas.backend.blocks.definition import (
     OPS,
     BlockDef,
@@ -24,6 +25,7 @@ from netcanvas.backend.blocks.definition import (
     Test,
     check_block_name,
 )
+from netcanvas.backend.blocks.size import ExpansionError, check_size, definition_sizes
 from netcanvas.backend.echo import brief
 from netcanvas.backend.graph import BLOCK, GraphError, topo_sort
 from netcanvas.backend.project_io import ProjectFileError, graph_from_dict
@@ -90,8 +92,14 @@ def blocks_from_dict(d: Any, into: BlockSet | None = None) -> BlockSet:
     if cyclic:
         raise ProjectFileError(f"a block cannot contain itself: {' › '.join(cyclic)} › "
                                f"{cyclic[0]}", f"blocks.{cyclic[0]}")
+    sizes = definition_sizes(blocks)
     for name in order:
-        blocks.add(definition_from_dict(d[name], name, blocks))
+        definition = definition_from_dict(d[name], name, blocks)
+        try:
+            sizes[name] = check_size(definition.graph, sizes)
+        except ExpansionError as exc:
+            raise ProjectFileError(str(exc), f"blocks.{name}") from None
+        blocks.add(definition)
     return blocks
 
 
@@ -125,7 +133,9 @@ def definition_from_dict(raw: dict, name: str, blocks: BlockSet) -> BlockDef:
         names.append(e.name)
     branches = [_branch_from_dict(b, f"{field}.branches[{i}]")
                 for i, b in enumerate(_list(raw.get("branches", []), f"{field}.branches"))]
-    return BlockDef(name, graph, exposed, branches, doc)
+    definition = BlockDef(name, graph, exposed, branches, doc)
+    check_references(definition, field)
+    return definition
 
 
 def _list(value: Any, field: str) -> list:
@@ -142,6 +152,7 @@ def _exposed_from_dict(raw: Any, field: str) -> Exposed:
                               and all(isinstance(v, str) for v in t) for t in targets):
         raise ProjectFileError("expected a list of [node name, param name] pairs",
                                f"{field}.targets")
+    check_exposed_fields(raw, field)
     declared = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()
                 if k in _PARAM_FIELDS}
     try:

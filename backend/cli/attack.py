@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-from pathlib import Path
 
 from netcanvas.backend.cli.common import UsageError, fail, trained_model_command
+from netcanvas.backend.cli.limits import ATTACK_STEPS, checked, eps_values
+from netcanvas.backend.cli.progress import Progress
+from netcanvas.backend.cli.writable import check_writable_file
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -23,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("fgsm", "pgd", "both"), default="fgsm",
                    help="the attack (default fgsm)")
     p.add_argument("--steps", type=int, default=None, metavar="N",
-                   help="PGD iterations (default 10)")
+                   help="PGD iterations (default 10, at most 1000)")
     p.add_argument("--out", metavar="T.csv", help="also write the table as CSV "
                    "(columns method,eps,accuracy; accuracy as a fraction)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 or mps")
@@ -44,26 +46,36 @@ def parse_eps(text: str) -> list[float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    eps = parse_eps(args.eps)
-    if args.steps is not None and args.steps < 1:
-        raise UsageError(f"--steps must be at least 1, got {args.steps}")
-    if args.out and not Path(args.out).resolve().parent.is_dir():
-        raise UsageError(f"cannot write {args.out}: no such folder")
+    eps = list(eps_values(parse_eps(args.eps)))
+    if args.steps is not None:
+        checked(ATTACK_STEPS, args.steps)
+    if args.out:
+        check_writable_file(args.out)
     from netcanvas.backend.insight.adversarial import PGD_STEPS, AttackError, accuracy_under_attack
     from netcanvas.backend.insight.predict import PredictError, from_file
     from netcanvas.backend.runtime.device import resolve_device
 
     methods = ("fgsm", "pgd") if args.method == "both" else (args.method,)
     steps = args.steps or PGD_STEPS
+    progress = None
     try:
         device = resolve_device(args.device)
         predictor = from_file(args.file, args.weights)
         raw, labels = predictor.test_samples()
-        rows = [(method, e, acc) for method in methods for e, acc in zip(
-            eps, accuracy_under_attack(predictor, raw, labels, eps, method, steps,
-                                       device=device))]
+        batches = -(-len(labels) // 512) * len(eps)
+        rows = []
+        for method in methods:
+            progress = Progress(f"{method} attack", batches)
+            accuracies = accuracy_under_attack(predictor, raw, labels, eps, method, steps,
+                                               device=device, on_batch=progress.step)
+            progress.close()
+            rows += [(method, e, acc) for e, acc in zip(eps, accuracies)]
     except (PredictError, AttackError, ValueError, RuntimeError) as exc:
         return fail("attack", str(exc).splitlines()[0], 2)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+        return fail("attack", "cancelled", 1)
     print(f"accuracy under attack on the test split ({len(labels)} samples; "
           "ε in raw-input units, before normalisation)")
     print(f"{'method':<8}{'eps':>8}{'accuracy':>10}")

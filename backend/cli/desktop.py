@@ -18,6 +18,13 @@ from importlib import resources
 from pathlib import Path
 
 from netcanvas.backend.cli.common import UsageError, fail
+from netcanvas.backend.cli.desktop_files import (
+    read_lines,
+    refuse_link,
+    remove,
+    replace_file,
+    write_lines,
+)
 
 from netcanvas import APP_ID
 
@@ -82,7 +89,7 @@ def _set_default(path: Path, desktop_id: str | None) -> None:
     """Make `desktop_id` the default app for MIME_TYPE in mimeapps.list, or drop ours (None).
 
     Other lines and sections are kept as they are; a file left with no entry is removed."""
-    lines = path.read_text().splitlines() if path.exists() else []
+    lines = read_lines(path)
     out, section, placed = [], None, False
     for line in lines:
         text = line.strip()
@@ -105,10 +112,9 @@ def _set_default(path: Path, desktop_id: str | None) -> None:
             out += ([""] if out else []) + [DEFAULTS]
         out.append(f"{MIME_TYPE}={desktop_id};")
     if any("=" in line for line in out):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(out) + "\n")
-    elif path.exists():
-        path.unlink()
+        write_lines(path, out)
+    else:
+        remove(path)
 
 
 def _refresh(tool: str, folder: Path) -> None:
@@ -138,9 +144,9 @@ def install() -> int:
     contents = {"launcher": launcher_text(command()).encode(),
                 "icon": (package / "icons" / "netcanvas.svg").read_bytes(),
                 "MIME type": (package / "desktop" / f"{APP_ID}.mime.xml").read_bytes()}
+    refuse_link(config / "mimeapps.list")
     for what, path in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(contents[what])
+        replace_file(path, contents[what])
         print(f"installed the {what}: {path}")
     _set_default(config / "mimeapps.list", DESKTOP_ID)
     print(f"NetCanvas opens *.netcanvas files ({MIME_TYPE} in {config / 'mimeapps.list'})")
@@ -152,9 +158,9 @@ def install() -> int:
 def uninstall() -> int:
     data, config = data_home(), config_home()
     files = installed_files(data)
+    refuse_link(config / "mimeapps.list")
     for what, path in files.items():
-        if path.exists():
-            path.unlink()
+        if remove(path):
             print(f"removed the {what}: {path}")
     _set_default(config / "mimeapps.list", None)
     mime, applications = data / "mime", data / "applications"
@@ -163,11 +169,12 @@ def uninstall() -> int:
     elif mime.is_dir():  # everything else in it was generated from packages/: now from nothing
         for entry in mime.iterdir():
             if entry.name != "packages":
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() \
+                    else entry.unlink()
     if any(applications.rglob("*.desktop")):
         _refresh("update-desktop-database", applications)
-    elif (applications / "mimeinfo.cache").exists():
-        (applications / "mimeinfo.cache").unlink()
+    else:
+        remove(applications / "mimeinfo.cache")
     for folder in {path.parent for path in files.values()} | {mime, applications}:
         _prune(folder, data)
     return 0

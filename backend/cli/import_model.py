@@ -23,6 +23,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("model", help="MODEL.onnx or FILE.py:ClassName")
     p.add_argument("-o", "--output", required=True, metavar="PROJECT.netcanvas",
                    help="the project to write")
+    p.add_argument("--force", action="store_true",
+                   help="replace PROJECT.netcanvas (and PROJECT.safetensors) if they exist")
     p.add_argument("--trust-code", action="store_true",
                    help="allow running FILE.py (needed for a PyTorch import)")
     p.add_argument("--args", nargs="*", default=[], metavar="ARG",
@@ -36,12 +38,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from netcanvas.backend.importer import ImportProblem
     from netcanvas.backend.importer.save import save_imported, weights_path
+    from netcanvas.backend.importer.targets import check_targets
     from netcanvas.backend.shapes import analyze
 
     out = Path(args.output)
     if not out.parent.is_dir():
         return fail("import", f"cannot write {out}: no such folder", 2)
+    source = Path(args.model.rpartition(":")[0] if ".py:" in args.model else args.model)
     try:
+        check_targets(source, out, has_weights=False, force=args.force)
         imported = _import(args)
     except ImportProblem as exc:
         return fail("import", str(exc), 2)
@@ -50,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
     if imported is None:
         return fail("import", TRUST_REFUSAL.format(target=args.model), 2)
     try:
-        save_imported(imported, out, Path(args.model.rpartition(":")[0] or args.model).name)
+        check_targets(source, out, has_weights=bool(imported.weights), force=args.force)
+    except ValueError as exc:
+        return fail("import", str(exc), 2)
+    try:
+        save_imported(imported, out, source.name)
     except OSError as exc:
         return fail("import", f"cannot write {out}: {exc.strerror or exc}", 2)
     analysis = analyze(imported.graph)

@@ -22,11 +22,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--node-rank", type=int, default=0, metavar="R", help="this machine's rank")
     g.add_argument("--rdzv-endpoint", metavar="HOST:PORT",
                    help="rendezvous of a multi-machine run (node 0's address and a free port)")
+    g.add_argument("--oversubscribe", action="store_true",
+                   help="allow more processes than this machine has GPUs (or CPU cores)")
+
+
+def is_worker() -> bool:
+    """True in the processes torchrun starts."""
+    return "TORCHELASTIC_RUN_ID" in os.environ
 
 
 def wants_launch(args: argparse.Namespace) -> bool:
     """True in the command the user typed, False in the workers torchrun starts."""
-    return bool(args.nproc_per_node) and "TORCHELASTIC_RUN_ID" not in os.environ
+    return bool(args.nproc_per_node) and not is_worker()
+
+
+def device_slots(device: str) -> tuple[int, str]:
+    """How many processes this machine runs well for `device`, and what it counts: one per
+    GPU, or one per CPU core for gloo processes on the CPU."""
+    if device.startswith("cuda") or device == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.device_count(), "GPUs"
+    return os.cpu_count() or 1, "CPU cores"
+
+
+def check_process_count(args: argparse.Namespace, device: str) -> str | None:
+    """Why --nproc-per-node is more than the machine holds (unless --oversubscribe)."""
+    if not wants_launch(args) or args.oversubscribe:
+        return None
+    slots, what = device_slots(device)
+    if args.nproc_per_node > slots:
+        return (f"--nproc-per-node {args.nproc_per_node} is more than this machine's {slots} "
+                f"{what} (each process holds a copy of the model and its data); use at most "
+                f"{slots}, or add --oversubscribe")
+    return None
 
 
 def check(args: argparse.Namespace) -> str | None:

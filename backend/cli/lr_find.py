@@ -12,6 +12,9 @@ import csv
 import math
 
 from netcanvas.backend.cli.common import fail, load, project_command
+from netcanvas.backend.cli.limits import LR_FIND_STEPS, checked
+from netcanvas.backend.cli.progress import Progress
+from netcanvas.backend.cli.writable import check_writable_file
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -21,7 +24,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "rises exponentially; suggest the rate where the loss falls fastest.")
     p.add_argument("--start", type=float, default=1e-7, help="first learning rate (1e-7)")
     p.add_argument("--end", type=float, default=10.0, help="last learning rate (10)")
-    p.add_argument("--steps", type=int, default=100, help="steps over the range (100)")
+    p.add_argument("--steps", type=int, default=100,
+                   help="steps over the range (100; at most 100000)")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 or mps")
     p.add_argument("--csv", metavar="OUT.csv", help="write lr, loss, smoothed per step")
     p.add_argument("--apply", action="store_true",
@@ -37,18 +41,33 @@ def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.start) and math.isfinite(args.end) and 0 < args.start < args.end):
         return fail("lr-find", f"--start and --end must rise from above 0, got "
                     f"{args.start:g}..{args.end:g}", 2)
-    if args.steps < 2:
-        return fail("lr-find", f"--steps must be at least 2, got {args.steps}", 2)
+    checked(LR_FIND_STEPS, args.steps)
+    if args.csv:
+        check_writable_file(args.csv)
+    progress = Progress("lr-find", args.steps)
+
+    def tick() -> bool:  # called before each step: never cancels, shows progress
+        progress.step()
+        return False
+
     try:
         finding = lr_range_test(project, device=args.device or project.training.device,
-                                start=args.start, end=args.end, steps=args.steps)
+                                start=args.start, end=args.end, steps=args.steps,
+                                cancel=tick)
     except (DatasetError, ValueError, RuntimeError) as exc:
         return fail("lr-find", str(exc).splitlines()[0], 1)
+    except KeyboardInterrupt:
+        return fail("lr-find", "cancelled", 1)
+    finally:
+        progress.close()
     if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["lr", "loss", "smoothed"])
-            writer.writerows(zip(finding.lrs, finding.losses, finding.smoothed))
+        try:
+            with open(args.csv, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["lr", "loss", "smoothed"])
+                writer.writerows(zip(finding.lrs, finding.losses, finding.smoothed))
+        except OSError as exc:
+            return fail("lr-find", f"cannot write {args.csv}: {exc.strerror or exc}", 2)
     print(f"{'lr':>10}  smoothed loss")
     stride = max(1, len(finding.lrs) // 12)
     for lr, loss in list(zip(finding.lrs, finding.smoothed))[::stride]:

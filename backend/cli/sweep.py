@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 from netcanvas.backend.cli.common import fail, load, project_command
+from netcanvas.backend.cli.limits import SWEEP_JOBS, SWEEP_TRIALS, checked
+from netcanvas.backend.cli.writable import check_writable_folder
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -44,11 +46,12 @@ def run(args: argparse.Namespace) -> int:
         parse_param,
         shares,
     )
+    from netcanvas.backend.sweep_checks import check_metric, open_storage
 
     project = load(args.file)
+    checked(SWEEP_TRIALS, args.trials)
+    checked(SWEEP_JOBS, args.jobs)
     try:
-        if args.trials < 1 or args.jobs < 1:
-            raise SweepError("--trials and --jobs must be at least 1")
         if not args.param:
             raise SweepError("nothing to sweep: give at least one --param")
         params = [parse_param(text) for text in args.param]
@@ -57,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
         return fail("sweep", str(exc), 2)
     out = Path(args.out or Path(args.file).with_suffix("").name + "-sweep")
     name = args.study_name or Path(args.file).stem
+    if not args.worker:
+        check_writable_folder(out)
     storage = args.storage
     if args.jobs > 1 and storage is None:
-        out.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{(out / 'sweep.db').resolve()}"
     from netcanvas.backend.data import DatasetError, load_dataset
 
@@ -68,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
     except DatasetError as exc:
         return fail("sweep", str(exc), 1)
     metric = args.metric or ("val_accuracy" if dataset.task == "classification" else "val_loss")
-    study = make_study(metric=metric, storage=storage, study_name=name, params=params)
+    try:
+        check_metric(metric, dataset.task)
+        opened = None if storage is None else open_storage(storage)
+    except SweepError as exc:
+        return fail("sweep", str(exc), 2)
+    study = make_study(metric=metric, storage=opened, study_name=name, params=params)
     mine, *others = shares(args.trials, args.jobs)
     workers = [subprocess.Popen(_worker_argv(args, n, storage, name, metric))
                for n in others if n]
@@ -99,7 +108,10 @@ def _worker_argv(args, trials: int, storage: str, name: str, metric: str) -> lis
 def _report(study, project, params, out: Path, metric: str) -> int:
     from netcanvas.backend.sweep import write_results
 
-    best = write_results(study, project, params, out, metric)
+    try:
+        best = write_results(study, project, params, out, metric)
+    except OSError as exc:
+        return fail("sweep", f"cannot write the results into {out}: {exc.strerror or exc}", 1)
     states = [t.state.name.lower() for t in study.trials]
     print(f"{len(states)} trials: {states.count('complete')} complete, "
           f"{states.count('pruned')} pruned, {states.count('fail')} failed; "

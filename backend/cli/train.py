@@ -71,7 +71,8 @@ def _error(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         project = _load(args)
-        if why := launch.check(args):
+        if why := launch.check(args) or launch.check_process_count(
+                args, args.device or project.training.device):
             raise BadArgs(why)
     except BadArgs as exc:
         _error(str(exc))
@@ -80,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
         return launch.launch(args, launch.worker_argv(args))
     from netcanvas.backend.training.world import World
 
+    if launch.is_worker():
+        from netcanvas.backend.training.lifeline import follow_parent
+
+        follow_parent()  # dies with the launcher, never an orphan
     world = World.from_env()
     try:
         return _train(args, project, world)
@@ -94,7 +99,13 @@ def _train(args, project, world) -> int:
 
     out = Path(args.out) if args.out and world.is_main else None
     view = ProgressView(sys.stderr.isatty() and world.is_main)
-    world.join(world.device(resolve_device(project.training.device)))
+    from netcanvas.backend.training.world import RendezvousError
+
+    try:
+        world.join(world.device(resolve_device(project.training.device)))
+    except RendezvousError as exc:
+        _error(str(exc))
+        return 1
     if not world.is_main:
         world.barrier()  # rank 0 downloads the data first
     try:

@@ -69,8 +69,8 @@ def read_image(file: Path, mode: str | None = None,
             if size is not None and (img.height, img.width) != tuple(size):
                 img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             return np.asarray(img, dtype=np.uint8)
-    except (OSError, ValueError) as e:  # UnidentifiedImageError is an OSError
-        raise DatasetError(f"cannot read image {file}: {e}") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as e:  # UnidentifiedImageError
+        raise DatasetError(f"cannot read image {file}: {e}") from None  # is an OSError
 
 
 def load_image_folder(config: DatasetConfig) -> Dataset:

@@ -312,7 +312,7 @@ class Graph:
         two only in a graph assembled behind the mutators). Shapes are the analysis's job."""
         errors: list[GraphError] = []
         types = {n.type_id for n in self.nodes.values()}
-        if not types & {"input", "constant"}:  # a circuit's Constants are its inputs
+        if not types & {"input", "constant", "constant_tensor"}:  # a circuit's Constants are its inputs
             errors.append(MissingEndpointError("the graph has no Input node"))
         if "output" not in types:
             errors.append(MissingEndpointError("the graph has no Output node"))

@@ -17,7 +17,15 @@ import torch
 import torch.fx
 from netcanvas.backend.graph import Graph, GraphError
 from netcanvas.backend.graph.layout import layered_layout
-from netcanvas.backend.registry import BATCH, REGISTRY, ImportForm, LayerSpec, ParamError, Shape
+from netcanvas.backend.registry import (
+    BATCH,
+    REGISTRY,
+    ImportForm,
+    LayerSpec,
+    ParamError,
+    Shape,
+    ShapeError,
+)
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
@@ -28,12 +36,19 @@ _NAMESPACES = {"nn": nn, "F": torch.nn.functional, "torch": torch, "operator": o
 
 class ImportProblem(ValueError):
     """The model cannot be imported; `problems` holds (op, original node name, reason) and the
-    message lists each, on one line."""
+    one-line message lists every op once, with how many nodes use it, so a user sees at once
+    all that a model lacks."""
 
     def __init__(self, problems: list[tuple[str, str, str]]) -> None:
         self.problems = problems
-        parts = [f"{op} at node '{name}'" + (f" ({why})" if why else "")
-                 for op, name, why in problems]
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for op, name, why in problems:
+            grouped.setdefault((op, why), []).append(name)
+        parts = []
+        for (op, why), names in grouped.items():
+            count = f" ×{len(names)}" if len(names) > 1 else ""
+            where = f"node '{names[0]}'" + (", ..." if len(names) > 1 else "")
+            parts.append(f"{op}{count} at {where}" + (f" ({why})" if why else ""))
         super().__init__(f"cannot import {len(problems)} node(s): " + "; ".join(parts))
 
 
@@ -51,7 +66,10 @@ class _Form:
 
 @functools.cache
 def _forms() -> tuple[dict, dict, dict]:
-    """(nn class -> form, function -> form, tensor method name -> forms) from the registry."""
+    """(nn class -> form, function -> forms, tensor method name -> forms) from the registry.
+    A call several layers import from (`x * y`: Multiply for one shape, Multiply
+    (broadcast) otherwise) lists them in registry order; the first that accepts the call's
+    arguments and shapes is used."""
     classes, functions, methods = {}, {}, {}
     for spec in REGISTRY.values():
         for form in spec.imports:
@@ -61,8 +79,18 @@ def _forms() -> tuple[dict, dict, dict]:
             elif space == "nn":
                 classes[getattr(nn, name)] = _Form(spec, form)
             else:
-                functions[getattr(_NAMESPACES[space], name)] = _Form(spec, form)
+                functions.setdefault(getattr(_NAMESPACES[space], name), []).append(_Form(spec, form))
     return classes, functions, methods
+
+
+@functools.cache
+def _helper_classes() -> frozenset[str]:
+    """The names of NetCanvas's own module classes, which `netcanvas code` copies into the
+    files it writes (Add, GlobalAvgPool2d, ...)."""
+    from netcanvas.backend.registry.layers import modules
+
+    return frozenset(name for name, cls in vars(modules).items() if isinstance(cls, type)
+                     and issubclass(cls, nn.Module) and cls.__module__ == modules.__name__)
 
 
 def module_form(module: nn.Module) -> _Form | None:
@@ -97,15 +125,29 @@ def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
             ShapeProp(gm).propagate(*(torch.randn(EXAMPLE_BATCH, *s) for s in input_shapes))
     except Exception as exc:  # noqa: BLE001 - the model's own forward failing on these shapes
         shapes = ", ".join("×".join(map(str, s)) for s in input_shapes)
-        raise ImportProblem([("forward", type(gm).__name__,
-                              f"fails on input {shapes}: {type(exc).__name__}: {exc}")]) from None
+        first = (str(exc).strip().splitlines() or [""])[0]  # torch.fx appends a traceback
+        why = f"fails on input {shapes}: {type(exc).__name__}: {first}"
+        raise ImportProblem([("forward", type(gm).__name__, why)]) from None
     builder = _Builder(gm, input_shapes)
     for node in gm.graph.nodes:
         builder.visit(node, output_names)
     if builder.problems:
         raise ImportProblem(builder.problems)
+    _refuse_unusable(builder.graph)
     _lay_out(builder.graph, card_size or (lambda spec: DEFAULT_CARD))
     return Imported(builder.graph, builder.weights)
+
+
+def _refuse_unusable(graph: Graph) -> None:
+    """An imported graph that does not check (a shape no layer accepts) is refused whole, so
+    nothing unusable is ever written."""
+    from netcanvas.backend.shapes import analyze
+
+    errors = [(graph.nodes[p.node_id].spec.title if p.node_id in graph.nodes else "graph",
+               graph.nodes[p.node_id].name if p.node_id in graph.nodes else "", p.message)
+              for p in analyze(graph).problems if p.severity == "error"]
+    if errors:
+        raise ImportProblem(errors)
 
 
 def _lay_out(graph: Graph, card_size) -> None:
@@ -131,6 +173,8 @@ class _Builder:
         self.multi: dict[torch.fx.Node, str] = {}  # a layer call returning several outputs
         self.scalars: dict[torch.fx.Node, object] = {}  # sizes: ints, BATCH, tuples of them
         self.failed: set[torch.fx.Node] = set()
+        self.helper_paths: set[str] = set()
+        self.const_shapes: dict[object, Shape] = {}  # Constant Tensor nodes' per-sample shapes
 
     # ---- one fx node ------------------------------------------------------------------
     def visit(self, node: torch.fx.Node, output_names: list[str] | None) -> None:
@@ -145,7 +189,7 @@ class _Builder:
             elif node.op == "output":
                 self._outputs(node, output_names)
             elif node.op == "get_attr":
-                raise _Unmapped("a constant tensor of the module, not a layer")
+                self._constant(node, _fetch(self.gm, node.target))
             elif not self._shape_arithmetic(node):
                 self._layer(node)
         except _Unmapped as exc:
@@ -179,8 +223,42 @@ class _Builder:
         return False
 
     def _layer(self, node: torch.fx.Node) -> None:
-        found = self._find(node)
-        spec = found.spec
+        error = None
+        for found in self._find(node):
+            try:
+                spec, params, tensors, module = self._match(found, node)
+                break
+            except _Unmapped as exc:
+                error = exc  # the last candidate is the most general one
+        else:
+            raise error
+        layer = self.graph.add(spec.type_id, self._name(self._helper_name(node)), **params)
+        for port in spec.inputs:
+            wired = set()
+            for value in tensors.get(port.name, []):
+                if not isinstance(value, torch.fx.Node):
+                    value = self._constant(None, torch.tensor(float(value)),
+                                           f"{layer.name}_{port.name}")
+                src = self._tensor(value)
+                if src in wired:  # torch.cat([x, x]): one edge per source, so a junction
+                    junction = self.graph.add("identity", self._name(f"{layer.name}_{port.name}"))
+                    self.graph.connect(src[0], junction.id, src[1], "x")
+                    src = (junction.id, "y")
+                wired.add(src)
+                self.graph.connect(src[0], layer.id, src[1], port.name)
+        if module is not None:
+            for key, tensor in module.state_dict().items():
+                self.weights[f"{layer.name}.{key}"] = tensor.detach().cpu().contiguous()
+        meta = node.meta.get("tensor_meta")
+        if len(spec.outputs) > 1 and not isinstance(meta, TensorMetadata):  # a tuple of them
+            self.multi[node] = layer.id
+        else:
+            self.tensors[node] = (layer.id, spec.outputs[0].name)
+
+    def _match(self, found: _Form, node: torch.fx.Node):
+        """(spec, params, tensors by port, module or None) when `found` accepts the call
+        with its arguments and input shapes; raises _Unmapped saying why not."""
+        spec, module = found.spec, None
         if node.op == "call_module":
             module = self.gm.get_submodule(node.target)
             values = _attributes(module)
@@ -193,31 +271,58 @@ class _Builder:
             raw = found.form.read(values) if found.form.read else {
                 k: v for k, v in values.items() if any(p.name == k for p in spec.params)}
             params = spec.validate_params(raw)
-        except (ParamError, KeyError, TypeError) as exc:
+            spec.infer_shape(params, self._input_shapes(spec, tensors))
+        except (ParamError, KeyError, TypeError, ShapeError) as exc:
             raise _Unmapped(str(exc)) from None
-        layer = self.graph.add(spec.type_id, self._name(node.name), **params)
-        for port in spec.inputs:
-            for value in tensors.get(port.name, []):
-                src = self._tensor(value)
-                self.graph.connect(src[0], layer.id, src[1], port.name)
-        if node.op == "call_module":
-            for key, tensor in module.state_dict().items():
-                self.weights[f"{layer.name}.{key}"] = tensor.detach().cpu().contiguous()
-        meta = node.meta.get("tensor_meta")
-        if len(spec.outputs) > 1 and not isinstance(meta, TensorMetadata):  # a tuple of them
-            self.multi[node] = layer.id
-        else:
-            self.tensors[node] = (layer.id, spec.outputs[0].name)
+        return spec, params, tensors, module
 
-    def _find(self, node: torch.fx.Node) -> _Form:
+    def _input_shapes(self, spec: LayerSpec, tensors: dict) -> dict:
+        shapes = {}
+        for port in spec.inputs:
+            got = [self.const_shapes.get(v) or (tuple(_meta_shape(v)[1:]) if isinstance(
+                v, torch.fx.Node) else (1,)) for v in tensors.get(port.name, [])]
+            shapes[port.name] = got if port.many else (got[0] if got else ())
+        return shapes
+
+    def _constant(self, node: torch.fx.Node | None, value: torch.Tensor, name: str = "") -> torch.fx.Node:
+        """A stored tensor (a module attribute, or a number where a tensor belongs) as a
+        Constant Tensor node; leading ones are dropped, so its per-sample shape broadcasts
+        the way the tensor did against batched ones."""
+        value = value.detach().float().cpu()
+        shape = tuple(value.shape)
+        while shape and shape[0] == 1:
+            shape = shape[1:]
+        shape = shape or (1,)
+        layer = self.graph.add("constant_tensor", self._name(name or node.name), shape=shape)
+        self.weights[f"{layer.name}.value"] = value.reshape(1, *shape).contiguous()
+        key = node if node is not None else object()
+        self.tensors[key] = (layer.id, "y")
+        self.const_shapes[key] = shape
+        return key
+
+    def _helper_name(self, node: torch.fx.Node) -> str:
+        """A NetCanvas helper module traced through (`self.add1 = Add()` in `netcanvas code`
+        output) names the first layer it makes, so names survive the round trip."""
+        stack = node.meta.get("nn_module_stack") or {}
+        if stack:
+            path, (_, cls) = list(stack.items())[-1]
+            if cls.__name__ in _helper_classes() and path not in self.helper_paths:
+                self.helper_paths.add(path)
+                return path.replace(".", "_")
+        return node.name
+
+    def _candidates(self, node: torch.fx.Node) -> list[_Form]:
         _, functions, methods = _forms()
         if node.op == "call_module":
             found = module_form(self.gm.get_submodule(node.target))
-        elif node.op == "call_method":
-            found = next(iter(methods.get(node.target, ())), None)
-        else:
-            found = functions.get(node.target)
-        if found is None:
+            return [found] if found else []
+        if node.op == "call_method":
+            return methods.get(node.target, [])
+        return functions.get(node.target, [])
+
+    def _find(self, node: torch.fx.Node) -> list[_Form]:
+        found = self._candidates(node)
+        if not found:
             raise _Unmapped("no NetCanvas layer imports it")
         return found
 
@@ -237,8 +342,12 @@ class _Builder:
                 values[name[1:]] = tuple(self._value(a) for a in node.args[i:])
                 break
             self._put(name, arg, spec_ports, tensors, values)
+        defaults = _call_defaults(node)
+        ignored = {p for p, n in zip(defaults.get("*", ()), names) if n == "-"}
         for name, arg in node.kwargs.items():
             if name not in names and f"*{name}" not in names:
+                if name in ignored or name in defaults and _same(defaults[name], arg):
+                    continue  # torch.fx records F.relu's inplace=False, softmax's _stacklevel
                 raise _Unmapped(f"argument {name}={arg!r} is not supported")
             self._put(name, arg, spec_ports, tensors, values)
         return tensors, values
@@ -261,7 +370,7 @@ class _Builder:
         return arg
 
     def _tensor(self, value) -> tuple[str, str]:
-        if not isinstance(value, torch.fx.Node) or value not in self.tensors:
+        if value not in self.tensors:
             raise _Unmapped(f"{value!r} is not a tensor of the network")
         return self.tensors[value]
 
@@ -284,6 +393,29 @@ def _attributes(module: nn.Module) -> dict:
                 value = value is not None
             values[name] = tuple(value) if isinstance(value, (list, torch.Size)) else value
     return values
+
+
+def _call_defaults(node: torch.fx.Node) -> dict:
+    """The keyword defaults of the function a call_function node calls, where Python can
+    read them, and under "*" its parameter names in order."""
+    if node.op != "call_function":
+        return {}
+    try:
+        signature = inspect.signature(node.target)
+    except (TypeError, ValueError):
+        return {}
+    defaults = {k: p.default for k, p in signature.parameters.items() if p.default is not p.empty}
+    defaults["*"] = tuple(signature.parameters)  # the order, for the form's ignored ("-") slots
+    return defaults
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _fetch(gm: torch.fx.GraphModule, target: str) -> torch.Tensor:
+    owner, _, name = target.rpartition(".")
+    return getattr(gm.get_submodule(owner) if owner else gm, name)
 
 
 def _meta_shape(node) -> tuple[int, ...]:

@@ -17,12 +17,45 @@ import numpy as np
 import torch
 import torch.fx
 from netcanvas.backend.importer.fx_import import ImportProblem
+from netcanvas.backend.importer.onnx_checks import duplicate_output, missing_part
 from netcanvas.backend.registry import BATCH
 from netcanvas.backend.registry.layers.modules import MaxUnpool2dTo
 from torch import nn
 from torch.nn import functional as F
 
 SUPPORTED_OPSETS = range(7, 24)
+
+# The attributes each op's handler honours exactly; any other attribute a node sets to
+# something but its default is refused by name (tests/backend/test_onnx_attributes.py walks
+# this table against the ONNX spec and ONNX Runtime).
+HONOURED = {
+    "Conv": {"kernel_shape", "strides", "pads", "auto_pad", "dilations", "group"},
+    "ConvTranspose": {"kernel_shape", "strides", "pads", "auto_pad", "dilations",
+                      "output_padding"},
+    "Gemm": {"alpha", "beta", "transB"},
+    "MatMul": set(),
+    "BatchNormalization": {"epsilon", "momentum"},
+    "Relu": set(), "Sigmoid": set(), "Tanh": set(), "Identity": set(),
+    "LeakyRelu": {"alpha"}, "Elu": {"alpha"}, "Gelu": {"approximate"},
+    "Softmax": {"axis"}, "LogSoftmax": {"axis"},
+    "Clip": {"min", "max"}, "HardSwish": set(), "HardSigmoid": {"alpha", "beta"},
+    "Dropout": {"ratio", "seed"},  # the seed only draws masks in training
+    "MaxPool": {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations"},
+    "MaxUnpool": {"kernel_shape", "strides", "pads"},
+    "AveragePool": {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
+                    "count_include_pad"},
+    "GlobalAveragePool": set(),
+    "ReduceMean": {"axes", "keepdims"},
+    "Resize": {"mode", "coordinate_transformation_mode", "nearest_mode"},
+    "Flatten": {"axis"}, "Reshape": {"allowzero"}, "Concat": {"axis"},
+    "Transpose": {"perm"},
+    "Add": set(), "Sub": set(), "Mul": set(), "Div": set(),
+    "Constant": {"value", "value_float", "value_floats", "value_int", "value_ints"},
+    "Shape": {"start", "end"}, "Gather": set(), "Range": set(), "ConstantOfShape": {"value"},
+    "ScatterND": set(), "Unsqueeze": {"axes"}, "Squeeze": {"axes"}, "Cast": {"to"}, "Slice": set(),
+}
+# Values that leave an op unchanged for attributes the spec gives no default.
+_NEUTRAL = {"dilations": 1, "strides": 1, "pads": 0}
 
 
 class _Skip(Exception):
@@ -75,6 +108,9 @@ def onnx_to_fx(path) -> tuple[torch.fx.GraphModule, list[tuple[int, ...]], list[
     if opset not in SUPPORTED_OPSETS:
         raise ValueError(f"{path}: opset {opset} is not supported (opsets "
                          f"{SUPPORTED_OPSETS.start}-{SUPPORTED_OPSETS.stop - 1} are)")
+    twice = duplicate_output(model.graph)
+    if twice:
+        raise ValueError(f"{path}: not a valid ONNX graph: {twice}")
     converter = _Converter(model.graph, opset)
     return converter.run(Path(path).stem)
 
@@ -105,9 +141,10 @@ class _Converter:
         self.problems: list[tuple[str, str, str]] = []
         self.failed: set[str] = set()
         self.linear_of: dict[str, nn.Linear] = {}  # MatMul outputs awaiting their bias Add
+        self.fixed_batch = False
 
     def run(self, class_name: str):
-        inputs = []
+        inputs, batches = [], set()
         for vi in self.onnx.input:
             if vi.name in self.consts:
                 continue
@@ -117,11 +154,19 @@ class _Converter:
                                  "batch dimension and fixed sizes for the rest")
             self.env[vi.name] = self.fx.placeholder(_name(vi.name))
             inputs.append(tuple(shape[1:]))
+            batches.add(shape[0])
+        self.fixed_batch = batches == {1}  # a fixed batch of 1 reads as the batch dimension
         with torch.device("meta"):  # modules are built empty; _load fills them
             self._convert_nodes()
+        outputs = []
+        for o in self.onnx.output:
+            try:
+                outputs.append(self._tensor(o.name))
+            except _Skip as exc:
+                if o.name not in self.failed:
+                    self.problems.append(("output", o.name, exc.reason))
         if self.problems:
             raise ImportProblem(self.problems)
-        outputs = [self._tensor(o.name) for o in self.onnx.output]
         self.fx.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
         gm = torch.fx.GraphModule(self.root, self.fx, class_name)
         return gm, inputs, [_name(o.name) for o in self.onnx.output]
@@ -136,12 +181,37 @@ class _Converter:
             try:
                 if node.domain not in ("", "ai.onnx") or handler is None:
                     raise _Skip("no NetCanvas layer imports it")
-                handler(node, self._attrs(node))
+                attrs = self._attrs(node)
+                self._check_attributes(node, attrs)
+                handler(node, attrs)
             except _Skip as exc:
                 self.problems.append((node.op_type, label, exc.reason))
                 self.failed.update(node.output)
+            except (KeyError, IndexError) as exc:  # a required attribute or input is absent
+                self.problems.append((node.op_type, label, missing_part(node, exc)))
+                self.failed.update(node.output)
 
     # ---- helpers ------------------------------------------------------------------------
+    def _check_attributes(self, node, attrs: dict) -> None:
+        """Refuse, by name, an attribute the handler does not honour set to a value that
+        changes the result."""
+        from onnx import defs, helper
+
+        honoured = HONOURED.get(node.op_type, set())
+        schema = defs.get_schema(node.op_type, self.opset, node.domain)
+        for name, value in attrs.items():
+            if name in honoured:
+                continue
+            declared = schema.attributes.get(name)
+            default = (helper.get_attribute_value(declared.default_value)
+                       if declared is not None and declared.default_value.name else None)
+            neutral = _NEUTRAL.get(name)
+            if value == default or (neutral is not None and isinstance(value, list)
+                                    and all(v == neutral for v in value)):
+                continue
+            shown = value.decode() if isinstance(value, bytes) else value
+            raise _Skip(f"attribute {name}={shown!r} is not supported")
+
     @staticmethod
     def _attrs(node) -> dict:
         from onnx import helper
@@ -158,6 +228,8 @@ class _Converter:
         value = self.env.get(name)
         if not isinstance(value, np.ndarray):
             raise _Skip(f"{what} must be a constant of the file")
+        if value.dtype == object:  # string tensors
+            raise _Skip(f"{what} must be numbers, not text")
         return value
 
     def _input(self, node, i: int) -> str | None:
@@ -228,8 +300,8 @@ class _Converter:
     def op_ConvTranspose(self, node, a) -> None:
         w = self._const(node.input[1], "the weight")
         bias = self._input(node, 2)
-        if w.ndim != 4 or a.get("group", 1) != 1 or "output_shape" in a:
-            raise _Skip("only 2-D, ungrouped, without output_shape")
+        if w.ndim != 4:
+            raise _Skip(f"{w.ndim - 2}-D transposed convolution")
         kernel = tuple(a.get("kernel_shape", w.shape[2:]))
         padding = self._padding(a, 2, kernel)
         if padding == "same":
@@ -243,16 +315,14 @@ class _Converter:
                                                 self._tensor(node.input[0]))
 
     def op_Gemm(self, node, a) -> None:
-        if a.get("transA", 0):
-            raise _Skip("transA")
         w = self._const(node.input[1], "B") * a.get("alpha", 1.0)
         w = w if a.get("transB", 0) else w.T
         bias = self._input(node, 2)
         b = self._const(bias, "C") * a.get("beta", 1.0) if bias else None
-        if b is not None and b.size not in (1, w.shape[0]):
+        if b is not None and (b.size not in (1, w.shape[0]) or b.ndim > 1 and b.shape[0] != 1):
             raise _Skip(f"bias of shape {b.shape}")
         linear = nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
-        self._load(linear, weight=w, **({"bias": np.broadcast_to(b, w.shape[:1])}
+        self._load(linear, weight=w, **({"bias": np.broadcast_to(b.reshape(-1), w.shape[:1])}
                                         if b is not None else {}))
         self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), linear,
                                                 self._tensor(node.input[0]))
@@ -267,8 +337,8 @@ class _Converter:
         self.linear_of[node.output[0]] = linear
 
     def op_BatchNormalization(self, node, a) -> None:
-        if a.get("training_mode", 0) or len([o for o in node.output if o]) > 1:
-            raise _Skip("training mode")
+        if len([o for o in node.output if o]) > 1:
+            raise _Skip("the running statistics are outputs (training mode)")
         scale, bias, mean, var = (self._const(n, "the statistics") for n in node.input[1:5])
         rank = len(self.shapes.get(node.input[0], ()))
         if rank not in (2, 3, 4):
@@ -294,6 +364,29 @@ class _Converter:
         self._call(node, F.gelu, self._tensor(node.input[0]),
                    approximate=approximate.decode() if isinstance(approximate, bytes) else approximate)
 
+    def op_Clip(self, node, a) -> None:
+        low, high = a.get("min", -np.inf), a.get("max", np.inf)
+        if self._input(node, 1):
+            low = float(self._const(node.input[1], "min"))
+        if self._input(node, 2):
+            high = float(self._const(node.input[2], "max"))
+        x = self._tensor(node.input[0])
+        if low == 0 and high == np.inf:
+            self._call(node, F.relu, x)
+        elif np.isfinite(low) and np.isfinite(high):
+            self._call(node, F.hardtanh, x, float(low), float(high))
+        else:
+            raise _Skip(f"a clip to [{low}, {high}] with one open end")
+
+    def op_HardSwish(self, node, a) -> None:
+        self._call(node, F.hardswish, self._tensor(node.input[0]))
+
+    def op_HardSigmoid(self, node, a) -> None:
+        alpha, beta = a.get("alpha", 0.2), a.get("beta", 0.5)
+        if not (np.isclose(alpha, 1 / 6) and beta == 0.5):
+            raise _Skip(f"alpha={alpha:g}, beta={beta:g}: only torch's 1/6 and 0.5")
+        self._call(node, F.hardsigmoid, self._tensor(node.input[0]))
+
     def op_Sigmoid(self, node, a) -> None:
         self._call(node, torch.sigmoid, self._tensor(node.input[0]))
 
@@ -314,6 +407,11 @@ class _Converter:
         self._softmax(node, a, F.log_softmax)
 
     def op_Dropout(self, node, a) -> None:
+        training = self._input(node, 2)
+        if training and bool(self._const(training, "training_mode").item()):
+            raise _Skip("training_mode=true drops values at inference")
+        if len(node.output) > 1 and self.uses.get(node.output[1]):
+            raise _Skip("its mask output is used")
         ratio = self._input(node, 1)
         p = float(self._const(ratio, "ratio")) if ratio else a.get("ratio", 0.5)
         self.env[node.output[0]] = self._module(self._stem(node), nn.Dropout(p),
@@ -335,8 +433,6 @@ class _Converter:
 
     def op_MaxPool(self, node, a) -> None:
         window = self._window(node, a)
-        if a.get("storage_order", 0):
-            raise _Skip("column-major indices")
         x = self._tensor(node.input[0])
         dilation = tuple(a.get("dilations", [1, 1]))
         if len(node.output) < 2 or not node.output[1]:
@@ -367,6 +463,9 @@ class _Converter:
 
     def op_AveragePool(self, node, a) -> None:
         window = self._window(node, a)
+        if any(2 * p > k for p, k in zip(window["padding"], window["kernel_size"])):
+            raise _Skip(f"pads {list(window['padding'])} larger than half the kernel "
+                        f"{list(window['kernel_size'])}")
         self._call(node, F.avg_pool2d, self._tensor(node.input[0]),
                    count_include_pad=bool(a.get("count_include_pad", 0)), **window)
 
@@ -407,7 +506,8 @@ class _Converter:
 
     # ---- reshaping and merging ----------------------------------------------------------
     def op_Flatten(self, node, a) -> None:
-        if a.get("axis", 1) != 1:
+        rank = len(self.shapes.get(node.input[0], ())) or 2
+        if a.get("axis", 1) % rank != 1:
             raise _Skip(f"axis {a['axis']} would merge the batch with other dimensions")
         self._call(node, torch.flatten, self._tensor(node.input[0]), 1)
 
@@ -428,6 +528,8 @@ class _Converter:
             self.env[node.output[0]] = _Marked("flat", value)
             return
         first = target[0] if target else None
+        if first == 1 and self.fixed_batch:
+            first = target[0] = BATCH
         if not (first is BATCH or first == -1 or (first == 0 and not a.get("allowzero", 0))):
             raise _Skip(f"target shape {target} does not keep the batch first")
         source = self.shapes.get(node.input[0], ())
@@ -455,24 +557,62 @@ class _Converter:
             return
         if isinstance(left, _Indices) or isinstance(right, _Indices):
             raise _Skip("arithmetic on pooling indices")
-        self._call(node, operator.add, self._tensor(node.input[0]), self._tensor(node.input[1]))
+        self._arithmetic(node, operator.add)
 
     def op_Mul(self, node, a) -> None:
         if any(self.env.get(n) is BATCH or isinstance(self.env.get(n), _Derived)
                for n in node.input):
             self.env[node.output[0]] = _Derived()
             return
-        self._call(node, operator.mul, self._tensor(node.input[0]), self._tensor(node.input[1]))
+        self._arithmetic(node, operator.mul)
 
     def op_Sub(self, node, a) -> None:
         left, right = (self.env.get(n) for n in node.input)
         if isinstance(left, _Indices) and isinstance(right, _Offsets):
             self.env[node.output[0]] = left
             return
-        raise _Skip("subtraction has no NetCanvas layer")
+        self._arithmetic(node, operator.sub)
+
+    def op_Div(self, node, a) -> None:
+        self._arithmetic(node, operator.truediv)
+
+    def _arithmetic(self, node, fn) -> None:
+        """Two tensors, or a tensor and a constant of the file (kept as a module buffer
+        that imports as a Constant Tensor), under broadcasting; two constants fold."""
+        left, right = (self.env.get(n) for n in node.input)
+        if isinstance(left, np.ndarray) and isinstance(right, np.ndarray):
+            if fn is operator.truediv and left.dtype.kind in "iu":
+                raise _Skip("integer division of constants")
+            self.env[node.output[0]] = fn(left, right)
+            return
+        self._call(node, fn, self._operand(node.input[0]), self._operand(node.input[1]))
+
+    def _operand(self, name: str) -> torch.fx.Node:
+        value = self.env.get(name)
+        if not isinstance(value, np.ndarray):
+            return self._tensor(name)
+        if value.dtype.kind not in "fiu":
+            raise _Skip(f"'{name}' is a constant of type {value.dtype}")
+        stem, i = f"const_{_name(name)}", 1
+        key = stem
+        while hasattr(self.root, key):
+            i += 1
+            key = f"{stem}_{i}"
+        self.root.register_buffer(key, torch.from_numpy(np.array(value, dtype=np.float32)))
+        return self.fx.get_attr(key)
+
+    def op_Transpose(self, node, a) -> None:
+        rank = len(self.shapes.get(node.input[0], ()))
+        perm = list(a.get("perm", range(rank)[::-1]))
+        if not perm or perm[0] != 0:
+            raise _Skip(f"perm {perm} moves the batch dimension")
+        self._method(node, "permute", self._tensor(node.input[0]), *perm)
 
     def op_Concat(self, node, a) -> None:
         values = [self.env.get(n) for n in node.input]
+        if len(values) == 1 and isinstance(values[0], torch.fx.Node):
+            self.env[node.output[0]] = values[0]  # the legacy exporter's one-input Concat
+            return
         if all(isinstance(v, torch.fx.Node) for v in values):
             self._call(node, torch.cat, values, a["axis"])
             return
@@ -509,6 +649,10 @@ class _Converter:
         self.env[node.output[0]] = _Derived()
 
     def op_ConstantOfShape(self, node, a) -> None:
+        from onnx import numpy_helper
+
+        if "value" in a and numpy_helper.to_array(a["value"]).any():
+            raise _Skip("a filled tensor that is not zeros")
         self._shape_value(node.input[0])
         self.env[node.output[0]] = _Marked("zeros")
 
@@ -530,6 +674,8 @@ class _Converter:
                                                 scattered.indices.node)
 
     def op_Unsqueeze(self, node, a) -> None:
+        if list(a.get("axes", [0])) != [0]:
+            raise _Skip(f"axes {list(a['axes'])} (only a size made a 1-element shape)")
         if isinstance(self.env.get(node.input[0]), _Marked):
             self.env[node.output[0]] = self.env[node.input[0]]
             return
@@ -537,11 +683,24 @@ class _Converter:
         self.env[node.output[0]] = value if isinstance(value, list) else [value]
 
     def op_Squeeze(self, node, a) -> None:
+        if list(a.get("axes", [0])) != [0]:
+            raise _Skip(f"axes {list(a['axes'])} (only a 1-element shape made a size)")
         value = self._shape_value(node.input[0])
         self.env[node.output[0]] = value[0] if len(value) == 1 else value
 
     def op_Cast(self, node, a) -> None:
-        self.env[node.output[0]] = self.env[node.input[0]]
+        from onnx import TensorProto, helper
+
+        value = self.env.get(node.input[0])
+        target = helper.tensor_dtype_to_np_dtype(a["to"])
+        if isinstance(value, np.ndarray):
+            self.env[node.output[0]] = value.astype(target)
+        elif isinstance(value, torch.fx.Node) and a["to"] == TensorProto.FLOAT:
+            self.env[node.output[0]] = value  # the network computes in float32 already
+        elif isinstance(value, torch.fx.Node):
+            raise _Skip(f"a cast of the network's values to {target.name}")
+        else:  # sizes stay sizes
+            self.env[node.output[0]] = value
 
     def op_Slice(self, node, a) -> None:
         value = self.env.get(node.input[0])

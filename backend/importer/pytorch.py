@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from netcanvas.backend.importer.fx_import import Imported, ImportProblem, import_fx, trace
+from netcanvas.backend.importer.user_code import guarded
 from netcanvas.backend.registry import Shape
 
 # `netcanvas code` writes "Inputs: image (N, 1, 8, 8). Outputs: logits (N, 10)" in its docstring.
@@ -39,10 +40,11 @@ def load_class(path: Path, name: str) -> type:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling look the module up
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - any error in the user's file is reported as such
-        raise SourceError(f"{path} fails to run: {type(exc).__name__}: {exc}") from None
+    with guarded(str(path)):
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # noqa: BLE001 - any error in the user's file is reported
+            raise SourceError(f"{path} fails to run: {type(exc).__name__}: {exc}") from None
     cls = getattr(module, name, None)
     if not isinstance(cls, type):
         raise SourceError(f"{path} defines no class {name!r}")
@@ -93,17 +95,21 @@ def documented_io(cls: type) -> tuple[list[Shape], list[str]]:
 def import_class(cls: type, args: list[str], input_shapes: list[Shape] | None,
                  card_size=None) -> Imported:
     positional, named = parse_args(args)
-    try:
-        module = cls(*positional, **named)
-    except Exception as exc:  # noqa: BLE001 - the user's constructor
-        raise SourceError(f"{cls.__name__}(...) fails: {type(exc).__name__}: {exc}") from None
+    with guarded(f"{cls.__name__}(...)"):
+        try:
+            module = cls(*positional, **named)
+        except Exception as exc:  # noqa: BLE001 - the user's constructor
+            raise SourceError(f"{cls.__name__}(...) fails: {type(exc).__name__}: {exc}") \
+                from None
     documented, output_names = documented_io(cls)
     shapes = input_shapes or documented
     if not shapes:
         raise SourceError(f"the input shape of {cls.__name__} is unknown: give --input-shape "
                           "C,H,W (one per forward argument)")
-    try:
-        gm = trace(module)
-    except Exception as exc:  # noqa: BLE001 - fx cannot follow data-dependent Python
-        raise ImportProblem([("forward", cls.__name__, f"cannot be traced: {exc}")]) from None
+    with guarded(f"{cls.__name__}.forward"):
+        try:
+            gm = trace(module)
+        except Exception as exc:  # noqa: BLE001 - fx cannot follow data-dependent Python
+            raise ImportProblem([("forward", cls.__name__, f"cannot be traced: {exc}")]) \
+                from None
     return import_fx(gm, shapes, output_names, card_size)

@@ -1,7 +1,11 @@
-"""An imported graph saved as a project, with its weights beside it as safetensors."""
+"""An imported graph saved as a project, with its weights beside it as safetensors: both
+files are replaced, or neither (the weights are written to a temp file first, and renamed
+only once the project is written)."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 from netcanvas.backend.importer.fx_import import Imported
@@ -17,7 +21,14 @@ def weights_path(project_path) -> Path:
 
 def save_imported(imported: Imported, path, source: str) -> Project:
     project = Project(graph=imported.graph, description=f"Imported from {source}.")
-    save_project(project, path)
-    if imported.weights:
-        save_file(imported.weights, str(weights_path(path)), metadata={"format": "netcanvas"})
+    weights = Path(os.path.realpath(weights_path(path)))
+    tmp = weights.with_name(f".{weights.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        if imported.weights:
+            save_file(imported.weights, str(tmp), metadata={"format": "netcanvas"})
+        save_project(project, path)
+        if imported.weights:
+            os.replace(tmp, weights)
+    finally:
+        tmp.unlink(missing_ok=True)
     return project

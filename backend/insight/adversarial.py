@@ -33,9 +33,10 @@ from netcanvas.backend.runtime.perturb import (  # noqa: F401 - the attacks, re-
 
 def accuracy_under_attack(predictor, raw: torch.Tensor, labels: torch.Tensor, eps_list,
                           method: str = "fgsm", steps: int = PGD_STEPS,
-                          batch_size: int = 512, device="cpu") -> list[float]:
+                          batch_size: int = 512, device="cpu", on_batch=None) -> list[float]:
     """Accuracy (a fraction) on the raw samples `raw` attacked with each ε of `eps_list`,
-    computed on `device` (the predictor's model moves there)."""
+    computed on `device` (the predictor's model moves there); `on_batch()` is called after
+    each batch (progress)."""
     check_model(predictor.model)
     if len(labels) == 0:
         raise AttackError("no samples to attack (the test split is empty)")
@@ -49,6 +50,8 @@ def accuracy_under_attack(predictor, raw: torch.Tensor, labels: torch.Tensor, ep
             adv = perturb(method, module, x, y, float(eps), predictor.valid_range, steps=steps)
             with torch.no_grad():
                 correct += int((module(adv).argmax(1) == y).sum())
+            if on_batch is not None:
+                on_batch()
         result.append(correct / len(labels))
     return result
 

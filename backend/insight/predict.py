@@ -240,9 +240,10 @@ def read_csv_rows(predictor: Predictor, path: str | os.PathLike) -> list[torch.T
         if len(values) != size:
             raise PredictError(f"{path} line {line}: {len(row)} values, the model takes {size}"
                                + (" (plus an optional target column)" if size > 1 else ""))
-        bad = next((c for c in values if not _is_number(c)), None)
-        if bad is not None:
-            raise PredictError(f"{path} line {line}: not a number: {bad!r}")
+        for column, cell in enumerate(row, start=1):
+            if column - 1 != drop and not _is_finite(cell):
+                what = "not a number" if not _is_number(cell) else "not a finite number"
+                raise PredictError(f"{path} line {line}, column {column}: {what}: {cell!r}")
         samples.append(torch.tensor([float(c) for c in values]).reshape(predictor.sample_shape))
     return samples
 
@@ -253,6 +254,11 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_finite(cell: str) -> bool:
+    """A number a model can take: not NaN, not ±inf, not one that overflows (1e999)."""
+    return _is_number(cell) and math.isfinite(float(cell))
 
 
 def top_classes(probs: torch.Tensor, names: list[str], k: int = 3) -> list[tuple[str, float]]:

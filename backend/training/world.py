@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
+
+RENDEZVOUS_SECONDS = 300.0  # joining the group, and any one collective after it
+
+
+class RendezvousError(RuntimeError):
+    """The ranks did not all meet in time; the message says where and how long."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,16 @@ class World:
         if self.distributed and not dist.is_initialized():
             if device.type == "cuda":
                 torch.cuda.set_device(device)
-            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+            try:
+                dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
+                                        timeout=timedelta(seconds=RENDEZVOUS_SECONDS))
+            except (RuntimeError, ValueError) as exc:  # DistStoreError is a RuntimeError
+                env = os.environ
+                where = f"{env.get('MASTER_ADDR', '?')}:{env.get('MASTER_PORT', '?')}"
+                raise RendezvousError(
+                    f"rank {self.rank} of {self.size}: the other training processes did not "
+                    f"join at {where} within {RENDEZVOUS_SECONDS:g} s "
+                    f"({str(exc).splitlines()[0][:200]})") from None
 
     def leave(self) -> None:
         import torch.distributed as dist

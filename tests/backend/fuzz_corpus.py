@@ -9,6 +9,7 @@ same corpus, so a failure names a case that reproduces.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import random
 from collections.abc import Iterator
@@ -216,3 +217,143 @@ def checkpoint_cases(doc: dict, rng: random.Random) -> Iterator[tuple[str, objec
         d = copy.deepcopy(doc)
         d["tensors"] = path
         yield f"tensors {path!r}", dump(d)
+
+
+# ---- the surfaces added since: blocks, ONNX, predict inputs (issue 29) ---------------------
+def _node(name: str, type_id: str, params: dict | None = None) -> dict:
+    return {"id": f"{name}_id", "type": type_id, "name": name, "params": params or {},
+            "position": [0.0, 0.0]}
+
+
+def _chain(names_types: list[tuple[str, str, dict]]) -> dict:
+    nodes = [_node(n, t, p) for n, t, p in names_types]
+    edges = [{"src": a["id"], "src_port": "y", "dst": b["id"], "dst_port": "x"}
+             for a, b in itertools.pairwise(nodes)]
+    return {"nodes": nodes, "edges": edges}
+
+
+def block_bomb(levels: int, fanout: int = 2, repeat: int = 1) -> dict:
+    """A project whose block B{levels} holds `fanout` instances (each repeated `repeat`
+    times) of B{levels-1}, ... down to B0 (one ReLU): (fanout·repeat)^levels nodes once
+    expanded, a few dozen as written."""
+    blocks = {"B0": {"graph": _chain([("x", "input", {"shape": [2]}), ("r", "relu", {}),
+                                      ("y", "output", {"loss": "none"})])}}
+    for level in range(1, levels + 1):
+        inner = [(f"b{i}", "block", {"block": f"B{level - 1}", "repeat": repeat})
+                 for i in range(fanout)]
+        blocks[f"B{level}"] = {"graph": _chain([("x", "input", {"shape": [2]}), *inner,
+                                                ("y", "output", {"loss": "none"})])}
+    project = source("mlp_moons")
+    graph = project["graph"]
+    bomb = _node("bomb", "block", {"block": f"B{levels}", "repeat": 1})
+    first = graph["edges"][0]
+    graph["nodes"].append(bomb)
+    graph["edges"][0] = {**first, "dst": bomb["id"]}
+    graph["edges"].append({"src": bomb["id"], "src_port": "y", "dst": first["dst"],
+                           "dst_port": "x"})
+    project["blocks"] = blocks
+    return project
+
+
+def block_cases() -> Iterator[tuple[str, str]]:
+    """Expansion bombs (labelled with their expanded node count) and exposed params or
+    branches that the blocks section must refuse by field."""
+    for levels, fanout, repeat in ((40, 2, 1), (20, 2, 1), (12, 3, 1), (3, 1, 1000),
+                                   (6, 2, 1000)):
+        count = (fanout * repeat) ** levels
+        yield (f"block bomb {fanout}x{repeat} deep {levels} ({count:.3g} nodes)",
+               dump(block_bomb(levels, fanout, repeat)))
+    exposed = {"name": "width", "kind": "int", "default": 2, "targets": [["r", "out_features"]]}
+    for label, change in (("doc 5", {"doc": 5}), ("min true", {"min": True}),
+                          ("min 7.5", {"min": 7.5}), ("max null", {"max": None}),
+                          ("unknown field", {"colour": "red"}), ("kind 5", {"kind": 5}),
+                          ("label list", {"label": [1]}), ("max 1e999", {"max": HUGE_FLOAT}),
+                          ("target missing node", {"targets": [["nowhere", "out_features"]]}),
+                          ("target missing param", {"targets": [["r", "colour"]]})):
+        project = block_bomb(1)
+        project["blocks"]["B0"]["graph"]["nodes"][1].update(type="linear",
+                                                           params={"out_features": 2})
+        project["blocks"]["B0"]["exposed"] = [{**exposed, **change}]
+        yield f"block exposed {label}", dump(project)
+    for nodes in (["nowhere"], ["r", "nowhere"]):
+        project = block_bomb(1)
+        project["blocks"]["B0"]["branches"] = [{"nodes": nodes, "when": [[1, "==", 1]]}]
+        yield f"block branch names a missing node {nodes}", dump(project)
+
+
+def csv_cases() -> Iterator[tuple[str, str]]:
+    """CSV files for a 64-value model that predict must refuse; a bad cell is on line 2,
+    column 8, and must be named so."""
+    row = ["0.5"] * 64
+    for bad in ("nan", "NaN", "inf", "-inf", "1e999", "-1e999", "Infinity", "0x10", "",
+                "1,5", "\u0000", "--1"):
+        cells = list(row)
+        cells[7] = bad
+        yield f"csv cell {bad!r}", ",".join(row) + "\n" + ",".join(
+            f'"{c}"' if "," in c else c for c in cells) + "\n"
+    yield "csv 100000 columns", ",".join(["1"] * 100_000) + "\n"
+    yield "csv no rows", "a,b,c\n"
+    yield "csv binary", "\x00\xff\xfe" * 100
+
+
+def png_bomb(side: int) -> bytes:
+    """A valid PNG header claiming side × side grey pixels (a few hundred bytes on disk):
+    decoding it would take side² bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 1024)) + chunk(b"IEND", b""))
+
+
+def png_cases() -> Iterator[tuple[str, bytes]]:
+    for side in (30_000, 65_535):
+        yield f"png bomb {side}²", png_bomb(side)
+    yield "png truncated", png_bomb(8)[:30]
+    yield "png empty", b""
+    yield "png text", b"not an image at all"
+
+
+def onnx_cases() -> Iterator[tuple[str, bytes]]:
+    """Small ONNX models that `import` must refuse in one line: ops missing a required
+    attribute or input, a string initializer, two nodes writing one output."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    def model(nodes, inits=(), shape=(1, 3, 8, 8)) -> bytes:
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+        graph = helper.make_graph(nodes, "g", [x], [y], initializer=list(inits))
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        return m.SerializeToString()
+
+    w = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
+    text = helper.make_tensor("w", TensorProto.STRING, [1], [b"hello"])
+    yield "onnx Concat without axis", model([helper.make_node("Concat", ["x", "x"], ["y"])])
+    yield "onnx MaxPool without kernel_shape", model([helper.make_node("MaxPool", ["x"], ["y"])])
+    yield "onnx AveragePool without kernel_shape", model(
+        [helper.make_node("AveragePool", ["x"], ["y"])])
+    yield "onnx Conv with one input", model([helper.make_node("Conv", ["x"], ["y"])])
+    yield "onnx Gemm with one input", model([helper.make_node("Gemm", ["x"], ["y"])],
+                                            shape=(1, 3))
+    yield "onnx string initializer", model([helper.make_node("Conv", ["x", "w"], ["y"])],
+                                           [text])
+    yield "onnx string Constant", model([
+        helper.make_node("Constant", [], ["c"], value=text),
+        helper.make_node("Add", ["x", "c"], ["y"])])
+    yield "onnx two nodes write y", model([helper.make_node("Relu", ["x"], ["y"]),
+                                           helper.make_node("Sigmoid", ["x"], ["y"])])
+    yield "onnx Flatten without input", model([helper.make_node("Flatten", [], ["y"])])
+    yield "onnx Conv 5-D weight", model(
+        [helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3, 3])],
+        [numpy_helper.from_array(np.ones((4, 3, 3, 3, 3), np.float32), "w")])
+    yield "onnx Conv weight mismatch", model([helper.make_node("Conv", ["x", "w"], ["y"],
+                                                               group=7)], [w])
+    yield "onnx Reshape without shape", model([helper.make_node("Reshape", ["x"], ["y"])])
+    assert onnx  # the import names the optional dependency

@@ -173,3 +173,51 @@ def test_metainfo_passes_appstreamcli_validate_pedantic():
     assert done.returncode == 0, done.stdout
     assert "cid-contains-uppercase-letter" not in done.stdout
     assert "W:" not in done.stdout and "E:" not in done.stdout
+
+
+# ---- hostile folders (issue 29) ----------------------------------------------------------
+def test_install_replaces_a_link_at_its_paths_and_never_writes_through_it(xdg, tmp_path):
+    data, _ = xdg
+    victim = tmp_path / "precious.txt"
+    victim.write_text("the user's file")
+    files = installed_files(data)
+    for path in files.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(victim)
+    assert main(["desktop", "install"]) == 0
+    assert victim.read_text() == "the user's file"
+    assert not any(path.is_symlink() for path in files.values())
+    assert "[Desktop Entry]" in files["launcher"].read_text()
+    for path in files.values():  # uninstall removes links, never what they point at
+        path.unlink()
+        path.symlink_to(victim)
+    assert main(["desktop", "uninstall"]) == 0
+    assert victim.read_text() == "the user's file"
+    assert not any(path.is_symlink() for path in files.values())
+
+
+def test_a_linked_mimeapps_list_is_refused_by_name_and_left_alone(xdg, tmp_path, capsys):
+    data, config = xdg
+    dotfile = tmp_path / "dotfiles-mimeapps.list"
+    dotfile.write_text("[Default Applications]\ntext/plain=gedit.desktop;\n")
+    config.mkdir(parents=True)
+    (config / "mimeapps.list").symlink_to(dotfile)
+    for action in ("install", "uninstall"):
+        assert main(["desktop", action]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "mimeapps.list is a symbolic link" in err[0]
+    assert dotfile.read_text() == "[Default Applications]\ntext/plain=gedit.desktop;\n"
+    assert not installed_files(data)["launcher"].exists()
+
+
+def test_a_mimeapps_list_that_is_not_utf8_keeps_its_bytes(xdg, capsys):
+    _, config = xdg
+    config.mkdir(parents=True)
+    theirs = b"[Default Applications]\ntext/x-caf\xe9=caf\xe9.desktop;\n\n[Added Associations]\n"
+    (config / "mimeapps.list").write_bytes(theirs)
+    assert main(["desktop", "install"]) == 0
+    written = (config / "mimeapps.list").read_bytes()
+    assert b"text/x-caf\xe9=caf\xe9.desktop;" in written and MIME.encode() in written
+    assert main(["desktop", "uninstall"]) == 0
+    assert (config / "mimeapps.list").read_bytes() == theirs
+    assert "Traceback" not in capsys.readouterr().err

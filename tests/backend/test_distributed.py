@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 import torch
 from netcanvas.backend.training.world import World
+from process_tree import no_process_left  # noqa: F401 -- a fixture, used by pytestmark
 
 EXAMPLE = Path(__file__).parents[2] / "resources" / "examples" / "lenet_digits.netcanvas"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_process_left")]
 
 
 def netcanvas(*argv: str, **kw) -> subprocess.CompletedProcess:

@@ -10,16 +10,29 @@ import io
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
 
 import pytest
-from fuzz_corpus import SETTINGS_CASES, checkpoint_cases, corpus, dump, source
+from fuzz_corpus import (
+    SETTINGS_CASES,
+    block_cases,
+    checkpoint_cases,
+    corpus,
+    csv_cases,
+    dump,
+    onnx_cases,
+    png_cases,
+    source,
+)
 from netcanvas.backend.cli import main
+from process_tree import no_process_left  # noqa: F401 -- a fixture
 
 CASE_SECONDS = 10  # watchdog per case: a hang, not a timing assert
 MAX_LINE = 1000  # an error line longer than this echoes too much
+MEMORY_HEADROOM = 3 * 2**30  # address space a case may add: a 2^40-node bomb needs far more
 # Cases (by label, after any "source: " prefix) no loader may accept.
 MUST_REFUSE = ("truncated", "raw ", "format_version", "version 0", "nested", "name of",
                "type of", "position __", "input shape ['__", "out_features __", "kernel_size __")
@@ -33,13 +46,30 @@ def _alarm(*_):
     raise Hang
 
 
-def run_cli(argv: list[str]) -> tuple[object, str, str]:
-    """(exit status or the exception's name, stdout, stderr) of `netcanvas ARGV`."""
+@contextlib.contextmanager
+def memory_limit(extra: int = MEMORY_HEADROOM):
+    """RLIMIT_AS at this process's address space now plus `extra` bytes, while a case runs:
+    a bomb that tries to allocate past it gets MemoryError (a finding) instead of the
+    machine's memory. The soft limit only: it is raised back afterwards."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/status") as f:
+        size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+    limit = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def run_cli(argv: list[str], seconds: float = CASE_SECONDS) -> tuple[object, str, str]:
+    """(exit status or the exception's name, stdout, stderr) of `netcanvas ARGV`, under a
+    watchdog of `seconds` and a memory limit."""
     out, err = io.StringIO(), io.StringIO()
     previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, CASE_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), memory_limit():
             status: object = main(argv)
     except Hang:
         status = "hang"
@@ -248,6 +278,7 @@ def netcanvas(*argv: str, **kw) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("no_process_left")
 def test_a_sample_through_real_processes(cases, tmp_path):
     fifo = tmp_path / "pipe.netcanvas"
     os.mkfifo(fifo)
@@ -261,8 +292,97 @@ def test_a_sample_through_real_processes(cases, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("no_process_left")
 def test_check_piped_into_head_ends_quietly():
     example = "resources/examples/resnet18.netcanvas"
     run = subprocess.run(f"{sys.executable} -m netcanvas check {example} | head -1",
                          shell=True, capture_output=True, text=True, timeout=60, check=False)
     assert run.stdout.startswith("node") and run.stderr == ""
+
+
+# ---- the surfaces added since: blocks, import, predict (issue 29) -------------------------
+def refused_in_one_line(label: str, status, out: str, err: str) -> str | None:
+    """What is wrong with a run that must be refused: exit 2, one line, no traceback."""
+    return verdict(label, status, out, err) or (
+        None if status == 2 else f"{label}: exit {status}: {(err or out)[:300]!r}")
+
+
+@pytest.fixture(scope="module")
+def block_files(tmp_path_factory):
+    return write_cases(tmp_path_factory.mktemp("blocks"), block_cases())
+
+
+@pytest.mark.parametrize("command", ["check", "code", "export", "train"])
+def test_block_bombs_and_bad_declarations_are_refused_by_every_command(
+        command, block_files, commands_loaded, tmp_path):
+    extra = {"check": [], "code": ["-o", str(tmp_path / "m.py")],
+             "export": ["--onnx", str(tmp_path / "m.onnx")], "train": ["--epochs", "1"]}
+    problems = []
+    for label, path in block_files:
+        status, out, err = run_cli([command, path, *extra[command]])
+        problem = refused_in_one_line(f"{command} {label}", status, out, err)
+        if problem is None and label.startswith("block bomb") and "nodes once" not in err:
+            problem = f"{label}: the refusal gives no count: {err!r}"
+        if problem:
+            problems.append(problem)
+    assert not problems, "\n".join(problems)
+
+
+def test_onnx_files_missing_attributes_or_inputs_are_refused_in_one_line(tmp_path):
+    problems = []
+    for label, data in onnx_cases():
+        model = tmp_path / "m.onnx"
+        model.write_bytes(data)
+        status, out, err = run_cli(["import", str(model), "-o", str(tmp_path / "p.netcanvas")])
+        problem = refused_in_one_line(label, status, out, err)
+        if problem:
+            problems.append(problem)
+    assert not problems, "\n".join(problems)
+    assert not (tmp_path / "p.netcanvas").exists()
+
+
+@pytest.fixture(scope="module")
+def digits_model(tmp_path_factory):
+    """The LeNet digits example (1×8×8 inputs, 64 values a CSV row) with untrained weights:
+    enough for predict to read hostile inputs."""
+    from netcanvas.backend.compiler import compile_graph
+    from netcanvas.backend.data import load_dataset
+    from netcanvas.backend.export import save_weights
+    from netcanvas.backend.project_io import load_project, save_project
+
+    folder = tmp_path_factory.mktemp("digits")
+    project = load_project("resources/examples/lenet_digits.netcanvas")
+    save_project(project, folder / "lenet.netcanvas")
+    save_weights(compile_graph(project.graph, device="cpu"), folder / "lenet.safetensors")
+    load_dataset(project.dataset)  # its imports (sklearn) load here, outside the watchdog
+    return folder
+
+
+def test_hostile_csv_rows_and_png_files_are_refused_by_predict(digits_model, commands_loaded):
+    model = ["predict", str(digits_model / "lenet.netcanvas"), "--weights",
+             str(digits_model / "lenet.safetensors")]
+    problems = []
+    for label, text in csv_cases():
+        path = digits_model / "rows.csv"
+        path.write_text(text, encoding="utf-8")
+        status, out, err = run_cli([*model, str(path)])
+        problem = refused_in_one_line(label, status, out, err)
+        if problem is None and "cell" in label and "line 2" not in err:
+            problem = f"{label}: the row is not named: {err!r}"
+        if problem is None and "cell" in label and "column 8" not in err:
+            problem = f"{label}: the column is not named: {err!r}"
+        if problem:
+            problems.append(problem)
+    for label, data in png_cases():
+        path = digits_model / "image.png"
+        path.write_bytes(data)
+        status, out, err = run_cli([*model, str(path)])
+        problems.append(refused_in_one_line(label, status, out, err))
+    problems = [p for p in problems if p]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_memory_limit_stops_what_a_bomb_would_allocate():
+    with memory_limit(), pytest.raises(MemoryError):
+        bytearray(MEMORY_HEADROOM + 2**30)  # a case that tries this fails, the machine lives
+    bytearray(2**28)  # and the limit is lifted afterwards

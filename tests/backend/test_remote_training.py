@@ -29,7 +29,10 @@ from netcanvas.backend.training.events import (
 )
 from netcanvas.backend.training.remote import ProcessTrainer, trainer_for
 from netcanvas.backend.training.trainer import Trainer
+from process_tree import no_process_left  # noqa: F401 -- a fixture, used by pytestmark
 from test_training_support import mlp_project
+
+pytestmark = pytest.mark.usefixtures("no_process_left")  # torchrun and its ranks end
 
 
 def blobs_project(**training):

@@ -20,6 +20,7 @@ from netcanvas.backend.sweep import (
     shares,
     with_settings,
 )
+from process_tree import no_process_left  # noqa: F401 -- a fixture
 from test_training_support import blobs_file as saved_blobs
 from test_training_support import mlp_project
 
@@ -104,6 +105,7 @@ def test_three_trials_on_the_digits_example(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("no_process_left")
 def test_two_jobs_share_one_study_without_repeating(blobs_file, tmp_path):
     out = tmp_path / "sweep"
     db = tmp_path / "study.db"

@@ -84,3 +84,40 @@ def test_python_import_asks_before_running_the_file(window, isolated, monkeypatc
     before = window.document
     _file_menu_action(window, "&Import…").trigger()
     assert asked == [isolated / "net.py"] and window.document is before
+
+
+def test_import_asks_before_replacing_a_project_or_its_weights(window, isolated, monkeypatch):
+    """Issue 29: the implicit PROJECT.safetensors is never replaced without a question."""
+    _residual_onnx(isolated / "residual.onnx")
+    (isolated / "imported.safetensors").write_text("mine")
+    monkeypatch.setattr(importing, "ask_model_path", lambda parent, folder: str(
+        isolated / "residual.onnx"))
+    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: str(
+        isolated / "imported"))
+    asked = []
+    monkeypatch.setattr(importing, "ask_replace", lambda parent, paths: asked.append(paths))
+    before = window.document
+    _file_menu_action(window, "&Import…").trigger()
+    assert asked == [[isolated / "imported.safetensors"]] and window.document is before
+    assert (isolated / "imported.safetensors").read_text() == "mine"
+    assert not (isolated / "imported.netcanvas").exists()
+    monkeypatch.setattr(importing, "ask_replace", lambda parent, paths: True)
+    _file_menu_action(window, "&Import…").trigger()
+    assert window.document.path == isolated / "imported.netcanvas"
+    assert (isolated / "imported.safetensors").read_bytes() != b"mine"
+
+
+def test_a_trusted_file_that_exits_is_reported_and_the_app_goes_on(window, isolated,
+                                                                    monkeypatch):
+    """Issue 29: sys.exit() in the user's module is an error, not the app's exit."""
+    (isolated / "net.py").write_text("import sys\nsys.exit(0)\n", encoding="utf-8")
+    monkeypatch.setattr(importing, "ask_model_path", lambda parent, folder: str(
+        isolated / "net.py"))
+    monkeypatch.setattr(importing, "ask_trust", lambda parent, path: True)
+    monkeypatch.setattr(importing, "ask_text", lambda parent, title, label, default="": "Net")
+    shown = []
+    monkeypatch.setattr(files, "show_error", lambda parent, title, text: shown.append(text))
+    before = window.document
+    _file_menu_action(window, "&Import…").trigger()
+    assert window.document is before and len(shown) == 1
+    assert "called sys.exit(0): nothing was imported" in shown[0]

@@ -134,3 +134,87 @@ class Exp(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.exp(x)
+
+
+class TensorConstant(nn.Module):
+    """A stored tensor of per-sample shape `shape`, returned as one sample (1, *shape) that
+    broadcasts over the batch. Its values live in the weights file (`<node>.value`)."""
+
+    def __init__(self, shape: tuple[int, ...], trainable: bool = False):
+        super().__init__()
+        self.shape = tuple(shape)
+        self.trainable = bool(trainable)
+        value = torch.zeros(1, *self.shape)
+        if self.trainable:
+            self.value = nn.Parameter(value)
+        else:
+            self.register_buffer("value", value)
+
+    def forward(self) -> torch.Tensor:
+        return self.value
+
+    def extra_repr(self) -> str:
+        return f"shape={self.shape}, trainable={self.trainable}"
+
+
+class Broadcast(nn.Module):
+    """`op` (add, sub, mul, div, max, min) of two tensors under numpy broadcasting of their
+    per-sample shapes: an input with fewer per-sample dims is first reshaped to
+    `x_shape` / `other_shape` (leading ones inserted after the batch)."""
+
+    def __init__(self, op: str, x_shape: tuple[int, ...] | None = None,
+                 other_shape: tuple[int, ...] | None = None):
+        super().__init__()
+        self.op = op
+        self.x_shape = None if x_shape is None else tuple(x_shape)
+        self.other_shape = None if other_shape is None else tuple(other_shape)
+
+    def forward(self, x: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+        if self.x_shape is not None:
+            x = x.reshape(-1, *self.x_shape)
+        if self.other_shape is not None:
+            other = other.reshape(-1, *self.other_shape)
+        if self.op == "add":
+            return x + other
+        if self.op == "sub":
+            return x - other
+        if self.op == "mul":
+            return x * other
+        if self.op == "div":
+            return x / other
+        if self.op == "max":
+            return torch.maximum(x, other)
+        return torch.minimum(x, other)
+
+    def extra_repr(self) -> str:
+        extra = "".join(f", {k}={v}" for k, v in (("x_shape", self.x_shape),
+                                                   ("other_shape", self.other_shape)) if v)
+        return f"op={self.op!r}{extra}"
+
+
+class Permute(nn.Module):
+    """x.permute(dims), dims counted with the batch as 0 (which stays first)."""
+
+    def __init__(self, dims: tuple[int, ...]):
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+
+    def extra_repr(self) -> str:
+        return f"dims={self.dims}"
+
+
+class Transpose(nn.Module):
+    """x.transpose(dim0, dim1), dims counted with the batch as 0."""
+
+    def __init__(self, dim0: int, dim1: int):
+        super().__init__()
+        self.dim0, self.dim1 = dim0, dim1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(self.dim0, self.dim1)
+
+    def extra_repr(self) -> str:
+        return f"dim0={self.dim0}, dim1={self.dim1}"

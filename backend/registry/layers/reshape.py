@@ -112,5 +112,6 @@ register(LayerSpec(
         "placeholder while experimenting, or as the shortcut branch of a residual block.",
     inputs=(Port("x"),), outputs=(Port("y"),), params=(),
     infer_shape=same_shape, build=identity_build, macs=no_macs,
-    module_prefix="identity", example_inputs={"x": (8,)}, imports=forms("nn.Identity"),
+    module_prefix="identity", example_inputs={"x": (8,)},
+    imports=(*forms("nn.Identity"), *forms("Tensor.contiguous", args=("x",))),
 ))
