@@ -42,20 +42,20 @@ def _macs(params: dict, inputs: dict, outputs: dict) -> int:
     return numel(outputs["y"])
 
 
-_OPS = (
+_OPS = (  # ..., what backward keeps (backend/registry/spec.py SAVED)
     ("broadcast_add", "Add (broadcast)", "add", "x + other", (
-        "operator.add", "operator.iadd", "torch.add", "Tensor.add")),
+        "operator.add", "operator.iadd", "torch.add", "Tensor.add"), ()),
     ("broadcast_sub", "Subtract (broadcast)", "sub", "x − other", (
-        "operator.sub", "operator.isub", "torch.sub", "Tensor.sub")),
+        "operator.sub", "operator.isub", "torch.sub", "Tensor.sub"), ()),
     ("broadcast_mul", "Multiply (broadcast)", "mul", "x · other", (
-        "operator.mul", "operator.imul", "torch.mul", "Tensor.mul")),
+        "operator.mul", "operator.imul", "torch.mul", "Tensor.mul"), ("inputs",)),
     ("broadcast_div", "Divide (broadcast)", "div", "x / other", (
-        "operator.truediv", "operator.itruediv", "torch.div", "Tensor.div")),
-    ("maximum", "Maximum", "max", "the larger of x and other", ("torch.maximum",)),
-    ("minimum", "Minimum", "min", "the smaller of x and other", ("torch.minimum",)),
+        "operator.truediv", "operator.itruediv", "torch.div", "Tensor.div"), ("inputs",)),
+    ("maximum", "Maximum", "max", "the larger of x and other", ("torch.maximum",), ("inputs",)),
+    ("minimum", "Minimum", "min", "the smaller of x and other", ("torch.minimum",), ("inputs",)),
 )
 
-for _type_id, _title, _op, _what, _calls in _OPS:
+for _type_id, _title, _op, _what, _calls, _saves in _OPS:
     register(LayerSpec(
         type_id=_type_id, title=_title, category="Merge",
         doc=f"{_what}, element by element, with numpy broadcasting of the per-sample shapes: "
@@ -67,6 +67,7 @@ for _type_id, _title, _op, _what, _calls in _OPS:
         outputs=(Port("y"),), params=(),
         infer_shape=functools.partial(_infer, _title), build=functools.partial(_build, _op),
         macs=_macs, module_prefix=_op, example_inputs={"x": (4, 5, 5), "other": (4, 1, 1)},
+        saves=_saves,
         imports=forms(*_calls, args=("x", "other")),
     ))
 
@@ -87,6 +88,7 @@ def _constant_params(params: dict, inputs: dict, outputs: dict) -> int:
 
 register(LayerSpec(
     type_id="constant_tensor", title="Constant Tensor", category="Input/Output",
+    saves=(),
     doc="A stored tensor of the given per-sample shape, kept in the weights file beside the "
         "project (an imported model's normalisation mean, a learned bias map). It is one "
         "sample that broadcasts over the batch; feed it to a broadcasting Add, Subtract, "

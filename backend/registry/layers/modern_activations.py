@@ -19,7 +19,7 @@ def _simple(type_id: str, title: str, torch_name: str, doc: str, calls=(), param
         type_id=type_id, title=title, category="Activation", doc=doc,
         inputs=(Port("x"),), outputs=(Port("y"),), params=tuple(params),
         infer_shape=infer, build=build, key_params=tuple(kwargs), module_prefix=type_id,
-        example_inputs={"x": (8,)},
+        example_inputs={"x": (8,)}, saves=("input",), roles=("activation",),
         imports=(*forms(f"nn.{torch_name}", read=read), *forms(*calls, args=args, read=read)),
     ))
 

@@ -46,6 +46,7 @@ def _permute_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="permute", title="Permute", category="Reshape",
+    saves=(), view=True,
     doc="Reorders the dimensions of each sample without changing any value: dims (0, 2, 3, "
         "1) turns (N, C, H, W) into (N, H, W, C), as a ConvNeXt block does around its "
         "LayerNorm and Linear layers. dims are " + DIMS_DOC + ".",
@@ -75,6 +76,7 @@ def _transpose_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="transpose", title="Transpose", category="Reshape",
+    saves=(), view=True,
     doc="Swaps two dimensions of each sample: dims 1 and 2 turn a (N, L, C) sequence into "
         "(N, C, L) for a Conv1d. dims are " + DIMS_DOC + ".",
     inputs=(Port("x"),), outputs=(Port("y"),),
@@ -104,6 +106,7 @@ def _shuffle_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="channel_shuffle", title="Channel Shuffle", category="Reshape",
+    saves=(),
     doc="Interleaves the channels of `groups` groups, so that the next grouped convolution "
         "sees channels from every group (ShuffleNet): (N, g·c, H, W) is viewed as (N, g, c, "
         "H, W), the two channel axes are swapped and it is viewed back.",
