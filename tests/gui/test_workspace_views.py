@@ -3,7 +3,7 @@ Circuit reads the project, the run, the dataset and the sample from it, not from
 
 from __future__ import annotations
 
-from test_app_support import *  # noqa: F403 - fixtures: window, isolated
+from test_app_support import *  # fixtures: window, isolated
 from test_training_dock import mlp_project, open_project, run_to_end
 
 
