@@ -7,6 +7,7 @@ from typing import Any
 from netcanvas.app.blocks import rename_edit
 from netcanvas.app.document import Document
 from netcanvas.app.icons import category_icon, status_color
+from netcanvas.app.node_training_form import NodeTrainingRows
 from netcanvas.app.param_editors import ParamEditor
 from netcanvas.backend.graph import BLOCK, Graph, SetParam
 from netcanvas.backend.registry import ParamError
@@ -59,6 +60,7 @@ class InspectorPanel(QScrollArea):
         self.ran: Graph | None = None
         self.node_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self.training: NodeTrainingRows | None = None  # a node with weights: its Training rows
         self.name_edit: QLineEdit | None = None
         self.message = self.info = self.node_error = None
         self._show_placeholder("Select a node to edit its parameters.")
@@ -75,7 +77,9 @@ class InspectorPanel(QScrollArea):
             self.graph.param_changed.disconnect(self._param_changed)
             self.graph.node_renamed.disconnect(self._node_renamed)
             self.graph.node_removed.disconnect(self._node_removed)
+            self.graph.training_changed.disconnect(self._training_changed)
         self.graph, self.analysis, self.ran = graph, analysis, ran
+        graph.training_changed.connect(self._training_changed)
         graph.param_changed.connect(self._param_changed)
         graph.node_renamed.connect(self._node_renamed)
         graph.node_removed.connect(self._node_removed)
@@ -104,7 +108,7 @@ class InspectorPanel(QScrollArea):
 
     # ---- building the form -------------------------------------------------------------
     def _reset(self) -> QVBoxLayout:
-        self.node_id, self.editors, self.name_edit = None, {}, None
+        self.node_id, self.editors, self.name_edit, self.training = None, {}, None, None
         self.message = self.info = self.node_error = None
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -167,6 +171,10 @@ class InspectorPanel(QScrollArea):
                     editor.set_value(ran.params[param.name])
                 editor.widget.setEnabled(False)
                 editor.widget.setToolTip(f"Set on each instance by the block's '{owner}'")
+        info = self.analysis.nodes.get(node_id) if self.analysis is not None else None
+        if self.graph.owner is None and (node.type_id == BLOCK or (info and info.params)):
+            self.training = NodeTrainingRows(
+                form, node, lambda edit: self.document.offer(edit, graph=self.graph))
         layout.addLayout(form)
 
         self.message = _wrapped()
@@ -249,6 +257,10 @@ class InspectorPanel(QScrollArea):
     def _param_changed(self, node_id: str, name: str, value: Any) -> None:
         if node_id == self.node_id and name in self.editors:
             self.editors[name].set_value(value)
+
+    def _training_changed(self, node_id: str, _training) -> None:
+        if node_id == self.node_id and self.training is not None:
+            self.training.show(self.graph.node(node_id))
 
     def _node_renamed(self, node_id: str, name: str) -> None:
         if node_id == self.node_id and self.name_edit is not None:

@@ -187,6 +187,8 @@ class MainWindow(QMainWindow):
         dock.setWidget(scroll)
         dock.run_started.connect(self._training_started)
         dock.failure_shown.connect(lambda text, node_id: self.status.show_message(text, node_id))
+        dock.start_from.marks_changed.connect(  # edit and continue: on the top-level canvas
+            lambda marks: self.navigator.levels and self.navigator.levels[0].scene.set_marks(marks))
         dock.node_failed.connect(self.go_to_node)
         dock.data_tab.dataset_loaded.connect(
             lambda ds: self.document.set_data_facts(DataFacts.of(ds)))

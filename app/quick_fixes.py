@@ -5,6 +5,7 @@ Ctrl+. on the selected node."""
 
 from __future__ import annotations
 
+from netcanvas.app.new_task import new_task_fixes
 from netcanvas.backend.doctor import Fix, fixes_for
 from netcanvas.backend.graph import GraphError
 from netcanvas.backend.registry import ParamError
@@ -45,7 +46,12 @@ class QuickFixes(QObject):
             menu.addSeparator()
         for fix in silences:
             menu.addAction(fix.title, lambda f=fix: self.apply(f))
-        if not repairs and not silences:
+        tasks = new_task_fixes(self.window.document, node_id)
+        if tasks and (repairs or silences):
+            menu.addSeparator()
+        for fix in tasks:
+            menu.addAction(fix.title, lambda f=fix: self.apply(f))
+        if not repairs and not silences and not tasks:
             menu.addAction("No quick fixes for this node").setEnabled(False)
         return menu
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def _is_pair(value: Any) -> bool:
@@ -64,8 +64,14 @@ def _v2_to_v3(d: dict[str, Any]) -> dict[str, Any]:
     return {**d, "blocks": {}}
 
 
+def _v3_to_v4(d: dict[str, Any]) -> dict[str, Any]:
+    """Format 4 lets a node carry "training" (per-node trainable, lr_factor, weight_decay);
+    a format 3 node has none: every weight trains at the run's rate, as before."""
+    return dict(d)
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3}
+    0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 assert set(MIGRATIONS) == set(range(FORMAT_VERSION)), "one migration per older version"
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from netcanvas.backend.echo import brief
 from netcanvas.backend.graph import BLOCK, Edge, Graph, GraphError, Node
+from netcanvas.backend.graph.node_training import validate_training
 from netcanvas.backend.migrations import FORMAT_VERSION, migrate
 from netcanvas.backend.project import DatasetConfig, Project, TrainingSettings
 from netcanvas.backend.registry import ParamError
@@ -32,7 +33,7 @@ __all__ = ["FORMAT_VERSION", "ProjectFileError", "graph_from_dict", "load_projec
            "project_from_dict", "project_to_dict", "save_project", "write_atomic"]
 
 _TOP_KEYS = ("format_version", "description", "blocks", "graph", "dataset", "training")
-_NODE_KEYS = ("id", "type", "name", "params", "position", "silenced")
+_NODE_KEYS = ("id", "type", "name", "params", "position", "silenced", "training")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
 
@@ -335,8 +336,15 @@ def _node_from_dict(raw: Any, field: str, graph: Graph, names: dict[str, str]) -
     if not isinstance(silenced, list) or not all(isinstance(r, str) and r for r in silenced):
         raise ProjectFileError(f"expected a list of lint rule ids, got {brief(silenced)}",
                                f"{field}.silenced")
+    training = _expect(raw.get("training", {}), dict, f"{field}.training", "an object")
+    for key, value in training.items():
+        try:
+            validate_training({key: value})
+        except ParamError as exc:
+            raise ProjectFileError(str(exc).removeprefix(f"{key}: "),
+                                   f"{field}.training.{key}") from None
     return Node(node_id, type_id, name, params, (float(position[0]), float(position[1])),
-                tuple(sorted(set(silenced))))
+                tuple(sorted(set(silenced))), validate_training(training))
 
 
 def _edge_from_dict(raw: Any, field: str, graph: Graph) -> Edge:

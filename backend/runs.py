@@ -59,7 +59,12 @@ def project_key(path: str | os.PathLike | None) -> str:
 
 def structure(project: Project) -> dict:
     """The graph as it trains: node positions left out (moving a node changes nothing)."""
-    graph = project.graph.to_dict()
+    return graph_structure(project.graph)
+
+
+def graph_structure(graph) -> dict:
+    """`structure` of a bare graph (the canvas's)."""
+    graph = graph.to_dict()
     graph["nodes"] = [{k: v for k, v in n.items() if k != "position"} for n in graph["nodes"]]
     return graph
 
@@ -194,6 +199,10 @@ class Run:
     def graph_changed(self, project: Project) -> bool:
         """True when `project`'s graph trains differently from this run's snapshot."""
         return structure(project) != structure(self.project)
+
+    def graph_changed_graph(self, graph) -> bool:
+        """`graph_changed` for a bare graph (the canvas's)."""
+        return graph_structure(graph) != structure(self.project)
 
     # ---- its models -------------------------------------------------------------------
     def model(self, which: str = "best"):

@@ -93,7 +93,8 @@ def paste_edit(graph: Graph, data: dict, offset: tuple[float, float]) -> AddNode
         taken.add(name)
         x, y = d.get("position", (0.0, 0.0))
         nodes.append(Node(ids[d["id"]], d["type"], name, dict(d.get("params", {})),
-                          (float(x) + offset[0], float(y) + offset[1]), blocks=graph.blocks))
+                          (float(x) + offset[0], float(y) + offset[1]),
+                          training=dict(d.get("training", {})), blocks=graph.blocks))
     edges = [Edge(ids[e["src"]], e["src_port"], ids[e["dst"]], e["dst_port"])
              for e in data.get("edges", []) if e["src"] in ids and e["dst"] in ids]
     return AddNodes(nodes, edges, text="Paste")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from netcanvas.backend.graph import BLOCK, Node
+from netcanvas.backend.graph.node_training import card_note
 from netcanvas.backend.shapes import format_count
 from netcanvas.graph_editor.hover_item import HoverItem
 from netcanvas.graph_editor.kinds import NodeKind
@@ -25,6 +26,7 @@ from netcanvas.graph_editor.style import (
     mix,
     text_size,
 )
+from netcanvas.graph_editor.tag_item import TagItem
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
@@ -69,6 +71,9 @@ class NodeItem(HoverItem):
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.inputs = self._make_ports(self.spec.inputs, False)
         self.outputs = self._make_ports(self.spec.outputs, True)
+        self.tag_item = TagItem(self, style)
+        self.training_note = ""  # "frozen · lr ×0.1": the node's own training settings
+        self.mark: tuple[str, str] | None = None  # (text, role) the app puts on the card
         self.setPos(*node.position)
         self.refresh(node)
 
@@ -92,7 +97,18 @@ class NodeItem(HoverItem):
         self.repeat = repeat
         self.param_lines = [(k, format_value(node.params.get(k)))
                             for k in self.kind.key_params[:3]]
+        self.training_note = card_note(node.training)
+        self._show_tags()
         self.update()
+
+    def set_mark(self, mark: tuple[str, str] | None) -> None:
+        """A (text, role) pill above the card (see tag_item.ROLES), or None."""
+        self.mark = mark
+        self._show_tags()
+
+    def _show_tags(self) -> None:
+        tags = [(self.training_note, "training")] if self.training_note else []
+        self.tag_item.set(tags + ([self.mark] if self.mark else []))
 
     def set_info(self, info) -> None:
         """Apply one node's analysis result (NodeInfo or None)."""
@@ -135,6 +151,7 @@ class NodeItem(HoverItem):
 
     def set_style(self, style: Style) -> None:
         self.theme = style
+        self.tag_item.theme = style
         self.update()
 
     # ---- geometry ----------------------------------------------------------------

@@ -79,6 +79,7 @@ class GraphScene(QGraphicsScene):
             (graph.edge_added, self._on_edge_added), (graph.edge_removed, self._on_edge_removed),
             (graph.param_changed, self._on_param_changed),
             (graph.node_renamed, self._on_node_renamed), (graph.node_moved, self._on_node_moved),
+            (graph.training_changed, self._on_training_changed),
         ]
         if graph.blocks is not None:  # a block's ports or card may change from inside it
             self._handlers.append((graph.blocks.changed, self._on_blocks_changed))
@@ -352,6 +353,14 @@ class GraphScene(QGraphicsScene):
             self._rebuild(node)
         else:
             self._nodes[node_id].refresh(node)
+
+    def _on_training_changed(self, node_id: str, _training) -> None:
+        self._nodes[node_id].refresh(self.graph.node(node_id))
+
+    def set_marks(self, marks: dict[str, tuple[str, str]]) -> None:
+        """Pills on cards by node id ((text, role), see tag_item); every other card's goes."""
+        for nid, item in self._nodes.items():
+            item.set_mark(marks.get(nid))
 
     def _on_blocks_changed(self) -> None:
         """Redraw the cards of instances whose definition now has other ports, title or

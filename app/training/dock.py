@@ -22,6 +22,7 @@ from netcanvas.app.training.layers_tab import LayersTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
 from netcanvas.app.training.run_tab import RunTab
 from netcanvas.app.training.settings_form import SettingsForm
+from netcanvas.app.training.start_from import StartFrom
 from netcanvas.app.training.try_tab import TryTab
 from netcanvas.app.training.worker import (
     BoundaryUpdated,
@@ -38,6 +39,7 @@ from netcanvas.backend.training.events import (
     EpochEnded,
     Evaluated,
     Failed,
+    InitReport,
     LayerStats,
     Started,
     Steps,
@@ -137,7 +139,10 @@ class TrainingDock(QDockWidget):
                                  self.export_python_action])
         self.try_tab = TryTab(self._loaded_dataset)
         self.layers_tab = LayersTab()
+        self.start_from = StartFrom(self)
         self.experiments_tab = ExperimentsTab()
+        self.experiments_tab.diff_requested.connect(self.show_diff)
+        self.diff_view = None  # the last RunDiffView opened
         self.fool_tab = FoolTab()
         self.data_tab.dataset_loaded.connect(lambda ds: self.workspace.update(dataset=ds))
         self.eval_tab.features.sample.valueChanged.connect(  # the Feature maps page's sample
@@ -167,6 +172,7 @@ class TrainingDock(QDockWidget):
             BoundaryUpdated: self.eval_tab.boundary,
             Predictions: self.eval_tab.predictions,
             ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
+            InitReport: lambda ev, _ds: self.start_from.reported(ev),
         }
         app = QCoreApplication.instance()
         if app is not None:
@@ -200,6 +206,7 @@ class TrainingDock(QDockWidget):
         self.memory_label.set_document(document)
         self.store = RunStore(project_key(document.path), runs_folder())
         self.workspace.update(project=document.project, runs=self.store)
+        self.start_from.set_document(document)
         self.run_tab.reset()
         self.eval_tab.set_run(None)
         for run in self.store.runs:
@@ -259,7 +266,17 @@ class TrainingDock(QDockWidget):
         self.try_tab.set_run(self.shown)
         self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
                               self._loaded_dataset(self.shown.project) if self.shown else None)
+        self.start_from.update_marks()
         self._update_actions()
+
+    def show_diff(self, earlier, later) -> None:
+        from netcanvas.app.training.diff_view import RunDiffView
+
+        if self.diff_view is not None:  # one at a time
+            self.diff_view.close()
+            self.diff_view.deleteLater()
+        self.diff_view = RunDiffView(earlier, later, self.window())
+        self.diff_view.show()
 
     def choose_runs_folder(self) -> None:
         from netcanvas.backend.runs import runs_root
@@ -276,7 +293,13 @@ class TrainingDock(QDockWidget):
     def start_training(self) -> None:
         if self.running or self.document is None:
             return
-        self._launch(self.store.new_run(detached_project(self.document.project)), resume=False)
+        try:
+            init_from = self.start_from.source()
+        except ValueError as exc:  # InitError too: a missing or unreadable weights file
+            self.failure_shown.emit(f"Start from: {exc}", "")
+            return
+        self._launch(self.store.new_run(detached_project(self.document.project)), resume=False,
+                     init_from=init_from)
 
     def resume_run(self) -> None:
         """Continue the shown run from its last checkpoint, exactly as `netcanvas train
@@ -292,13 +315,14 @@ class TrainingDock(QDockWidget):
         return (self.data_tab.dataset
                 if self.data_tab.loaded_key == config_key(project.dataset) else None)
 
-    def _launch(self, run, resume: bool) -> None:
+    def _launch(self, run, resume: bool, init_from=None) -> None:
         project = run.project
         dataset = self._loaded_dataset(project)
         every = self.layers_tab.prepare(len(project.graph.nodes))
         job = TrainingJob(project, dataset, checkpoint_dir=run.checkpoint_dir,
                           resume_from=run.checkpoint_dir if resume else None,
-                          layer_stats=every, tensorboard_dir=run.folder / "tensorboard")
+                          layer_stats=every, tensorboard_dir=run.folder / "tensorboard",
+                          init_from=init_from)
         thread = Worker(lambda: job.run(thread.send), parent=self)
         thread.yielded.connect(self._on_events)
         thread.returned.connect(self._on_ended)

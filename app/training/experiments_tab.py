@@ -9,11 +9,13 @@ import math
 
 import pyqtgraph as pg
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.metrics_table import MetricsTable
 from netcanvas.backend.runs import RUN_JSON
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -75,6 +77,8 @@ def row_items(run) -> list[_Item]:
 
 
 class ExperimentsTab(QWidget):
+    diff_requested = Signal(object, object)  # (earlier run, later run)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runs: list = []
@@ -96,7 +100,15 @@ class ExperimentsTab(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.graph)
-        QVBoxLayout(self).addWidget(split)
+        self.metrics = MetricsTable()  # the selected runs' final metrics side by side
+        split.addWidget(self.metrics)
+        self.diff_button = QPushButton("Diff the two selected runs…")
+        self.diff_button.setToolTip("The later run's graph with what changed marked, both "
+                                    "runs' curves and final metrics side by side")
+        self.diff_button.clicked.connect(self._diff)
+        column = QVBoxLayout(self)
+        column.addWidget(self.diff_button, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(split)
 
     def set_runs(self, runs) -> None:
         """Show these runs (the open project's); keeps the selection by run number."""
@@ -122,7 +134,14 @@ class ExperimentsTab(QWidget):
                    for i in self.table.selectionModel().selectedRows()}
         return [r for r in self.runs if r.number in numbers]
 
+    def _diff(self) -> None:
+        runs = sorted(self.selected(), key=lambda r: r.number)
+        if len(runs) == 2:
+            self.diff_requested.emit(*runs)
+
     def _draw(self) -> None:
+        self.diff_button.setEnabled(len(self.selected()) == 2)
+        self.metrics.show_runs(sorted(self.selected(), key=lambda r: r.number))
         self.plot.clear()
         self.curves = {}
         runs = self.selected()

@@ -65,12 +65,14 @@ class TrainingJob:
     are called from the GUI thread."""
 
     def __init__(self, project: Project, dataset=None, *, checkpoint_dir=None,
-                 resume_from=None, layer_stats: int = 0, tensorboard_dir=None) -> None:
+                 resume_from=None, layer_stats: int = 0, tensorboard_dir=None,
+                 init_from=None) -> None:
         self.tensorboard_dir = tensorboard_dir  # TensorBoard event files go here when set
         self.project = project
         self.dataset = dataset
         self.checkpoint_dir, self.resume_from = checkpoint_dir, resume_from
         self.layer_stats = layer_stats  # sample per-layer statistics every N steps; 0 = off
+        self.init_from = init_from  # an InitSource: the run starts from these weights
         self._keep = True
         self.result = None
         self._trainer = None
@@ -123,9 +125,10 @@ class TrainingJob:
                 return None
         if DecisionBoundary.applies(self.dataset):
             self._boundary = DecisionBoundary(self.dataset, BOUNDARY_GRID)
+        start = {"init_from": self.init_from} if self.init_from is not None else {}
         trainer = trainer_for(self.project, self.dataset, on_event=self._on_event,
                               checkpoint_dir=self.checkpoint_dir, resume_from=self.resume_from,
-                              layer_stats=self.layer_stats)
+                              layer_stats=self.layer_stats, **start)
         with self._lock:
             self._trainer = trainer
             if self._cancelled:

@@ -174,7 +174,8 @@ def concrete(blocks: BlockSet, definition: BlockDef, values: dict, shapes: dict,
     """The inner graph one repetition runs: same node ids and names, exposed values set,
     Input shapes those arriving, absent branches replaced by a wire (or, with `absent` =
     "identity", their nodes by Identity nodes where they are plain x -> y layers)."""
-    nodes = {nid: Node(nid, n.type_id, n.name, dict(n.params), n.position, n.silenced, blocks)
+    nodes = {nid: Node(nid, n.type_id, n.name, dict(n.params), n.position, n.silenced,
+                      dict(n.training), blocks)
              for nid, n in definition.graph.nodes.items()}
     by_name = {n.name: n for n in nodes.values()}
     for exposed in definition.exposed:

@@ -107,7 +107,7 @@ def worker_argv(args: argparse.Namespace) -> list[str]:
     """`train FILE` and the options the user gave, without the launch options."""
     argv = ["train", args.file]
     for name in ("epochs", "batch_size", "lr", "device", "seed", "out", "resume", "tensorboard",
-                 "layer_stats", "events"):
+                 "layer_stats", "events", "init_from", "init_epoch"):
         value = getattr(args, name, None)
         if value is not None:
             argv += [f"--{name.replace('_', '-')}", str(value)]

@@ -50,6 +50,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "to layers.json (default 20 with --out; 0 = off)")
     p.add_argument("--resume", metavar="CKPT",
                    help="continue from a checkpoint (its folder or checkpoint.json)")
+    p.add_argument("--init-from", metavar="RUN_OR_FILE",
+                   help="start from these weights instead of random ones: a run folder, a "
+                        "checkpoint, a .safetensors file, or 'import' (the weights netcanvas "
+                        "import saved beside FILE); what fits by node name and shape is "
+                        "loaded, and the report says what was new or did not fit")
+    p.add_argument("--init-epoch", choices=("best", "last"), default="best",
+                   help="with --init-from a run or checkpoint: its best (default) or last "
+                        "epoch's weights")
     p.add_argument("--tensorboard", metavar="DIR",
                    help="also write TensorBoard event files here (e.g. OUT/tensorboard)")
     p.add_argument("--events", metavar="FILE",
@@ -130,7 +138,7 @@ def _train(args, project, world) -> int:
         sinks.append(log := EventLog(args.events))
     trainer = Trainer(project, dataset, device=args.device, on_event=fan_out(sinks),
                       checkpoint_dir=out, resume_from=args.resume, world=world,
-                      layer_stats=every)
+                      layer_stats=every, init_from=args.init_source)
     result = run_cancellable(trainer)
     view.clear()
     if log is not None:
@@ -201,6 +209,15 @@ def _load(args):
         raise BadArgs(f"no checkpoint at {args.resume}")
     if not Path(args.file).exists():
         raise BadArgs(f"no such file: {args.file}")
+    args.init_source = None
+    if args.init_from:
+        if args.resume:
+            raise BadArgs("--init-from starts a new run; --resume continues one: choose one")
+        from netcanvas.backend.training.init_weights import InitError, read_source
+        try:
+            args.init_source = read_source(args.init_from, args.file, args.init_epoch)
+        except InitError as exc:
+            raise BadArgs(f"--init-from: {exc}") from None
     try:
         project = load_project(args.file)
     except (ProjectFileError, OSError, ValueError) as exc:
@@ -234,10 +251,15 @@ class ProgressView:
 
     def __call__(self, event) -> None:
         from netcanvas.backend.training import EpochEnded, Started, Steps
+        from netcanvas.backend.training.events import InitReport
 
-        if isinstance(event, Started):
+        if isinstance(event, InitReport):
+            print("\n".join(event.lines()), flush=True)
+        elif isinstance(event, Started):
             self.epochs = event.epochs
-            print(f"training on {event.device}: {event.num_params:,} parameters, "
+            frozen = (f" ({event.trainable_params:,} trainable)"
+                      if event.trainable_params not in (None, event.num_params) else "")
+            print(f"training on {event.device}: {event.num_params:,} parameters{frozen}, "
                   f"{event.steps_per_epoch} steps per epoch", flush=True)
         elif isinstance(event, Steps) and self.tty and event.losses:
             self._bar(event.progress, f"epoch {event.epoch}/{self.epochs}  "

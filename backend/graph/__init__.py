@@ -11,6 +11,7 @@ from netcanvas.backend.graph.edits import (
                     SetParam,
                     SetSetting,
                     SetSilenced,
+                    SetTraining,
 )
 from netcanvas.backend.graph.errors import (
                     CycleError,
@@ -29,7 +30,7 @@ from netcanvas.backend.graph.model import BLOCK, Edge, Graph, Node, new_id, topo
 
 __all__ = [
     "BLOCK", "Graph", "Node", "Edge", "new_id", "Event", "Edit", "AddNodes", "RemoveItems", "AddEdge",
-    "SetParam", "SetSetting", "SetSilenced", "Rename", "MoveNodes", "Compound", "GraphError",
+    "SetParam", "SetSetting", "SetSilenced", "SetTraining", "Rename", "MoveNodes", "Compound", "GraphError",
     "CycleError",
     "UnknownTypeError", "PortError", "NodeNameError", "UnknownNodeError", "ParamValueError",
     "MissingInputError", "MissingEndpointError", "ParamError", "topo_sort",

@@ -155,6 +155,20 @@ class SetSilenced(_Swap):
 
 
 @dataclass
+class SetTraining(_Swap):
+    """Set one node's per-node training settings (trainable, LR factor, weight decay)."""
+
+    node_id: str
+    training: dict[str, Any]
+    old: dict[str, Any] = field(default_factory=dict)
+    text: str = "Change training setting"
+
+    def _value(self, graph: Graph):
+        return (lambda: dict(graph.node(self.node_id).training),
+                partial(graph.set_training, self.node_id), self.training)
+
+
+@dataclass
 class MoveNodes(Edit):
     """Move nodes to new positions; also the auto-layout step."""
 

@@ -24,6 +24,7 @@ from netcanvas.backend.graph.errors import (
 )
 from netcanvas.backend.graph.events import Event
 from netcanvas.backend.graph.names import reserved_reason
+from netcanvas.backend.graph.node_training import validate_training
 from netcanvas.backend.registry import REGISTRY, LayerSpec, ParamError, get
 
 BLOCK = "block"  # the type of a block instance; params["block"] names its definition
@@ -37,6 +38,7 @@ class Node:
     params: dict[str, Any]
     position: tuple[float, float] = (0.0, 0.0)
     silenced: tuple[str, ...] = ()  # lint rule ids the user turned off for this node
+    training: dict[str, Any] = field(default_factory=dict)  # see node_training: non-defaults
     # The block definitions a block instance resolves its spec from: set by the Graph it is
     # added to, shared (never copied) by deepcopy, not part of the document.
     blocks: Any = field(default=None, compare=False, repr=False)
@@ -49,7 +51,7 @@ class Node:
 
     def __deepcopy__(self, memo: dict) -> Node:
         return Node(self.id, self.type_id, self.name, copy.deepcopy(self.params, memo),
-                    self.position, self.silenced, self.blocks)
+                    self.position, self.silenced, dict(self.training), self.blocks)
 
 
 def resolve_block(blocks: Any, name: Any, node_name: str) -> LayerSpec:
@@ -140,6 +142,7 @@ class Graph:
         self.node_renamed = Event()  # (node_id, name)
         self.node_moved = Event()  # (node_id, position)
         self.silenced_changed = Event()  # (node_id, rule ids)
+        self.training_changed = Event()  # (node_id, settings): per-node training settings
         self.changed = Event()  # () after any change, for views that re-derive everything
         self._revision = 0  # bumped by every structural change; keys the cached order
         self._order: tuple | None = None
@@ -354,6 +357,7 @@ class Graph:
         self.check_name(node.name, node.id)
         try:
             node.params = spec.validate_params(node.params)
+            node.training = validate_training(node.training)
         except ParamError as exc:
             raise ParamValueError(f"{node.name}: {exc}", (node.id,)) from None
         self._index()
@@ -442,6 +446,16 @@ class Graph:
         self.silenced_changed.emit(node_id, self.nodes[node_id].silenced)
         self.changed.emit()
 
+    def set_training(self, node_id: str, training: dict[str, Any]) -> None:
+        """Replace a node's per-node training settings (see node_training)."""
+        node = self.node(node_id)
+        try:
+            node.training = validate_training(training)
+        except ParamError as exc:
+            raise ParamValueError(f"{node.name}: {exc}", (node_id,)) from None
+        self.training_changed.emit(node_id, dict(node.training))
+        self.changed.emit()
+
     def move(self, node_id: str, position: tuple[float, float]) -> None:
         self.check_position(node_id, position)
         self.node(node_id).position = (float(position[0]), float(position[1]))
@@ -480,7 +494,8 @@ class Graph:
                        "params": {k: list(v) if isinstance(v, tuple) else v
                                   for k, v in n.params.items()},
                        "position": list(n.position),
-                       **({"silenced": list(n.silenced)} if n.silenced else {})}
+                       **({"silenced": list(n.silenced)} if n.silenced else {}),
+                       **({"training": dict(n.training)} if n.training else {})}
                       for n in self.nodes.values()],
             "edges": [{"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
                       for e in self.edges],

@@ -12,6 +12,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
+KEPT, PARTLY, NEW = "kept", "partly", "new"  # what a start from weights did to a node
+
 
 @dataclass
 class Started:
@@ -19,6 +21,7 @@ class Started:
     epochs: int
     steps_per_epoch: int
     num_params: int
+    trainable_params: int | None = None  # fewer than num_params when nodes are frozen
 
 
 @dataclass
@@ -94,7 +97,54 @@ class Finished:
     test_metrics: dict[str, float]
 
 
+@dataclass
+class InitReport:
+    """What a start from weights did (backend/training/init_weights.py), per state-dict key;
+    emitted before training starts."""
+
+    source: str
+    loaded: list[str] = field(default_factory=list)
+    partly: list[str] = field(default_factory=list)  # grew: the old part kept
+    identity: list[str] = field(default_factory=list)  # new, initialised to the identity
+    new: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
+    unused: list[str] = field(default_factory=list)  # in the source, not in the model
+    notes: list[str] = field(default_factory=list)  # normalisation, class labels
+    start_metrics: dict[str, float] = field(default_factory=dict)  # validation, before step 1
+
+    def fates(self) -> dict[str, str]:
+        """Per node (the key's first part): kept, partly or new."""
+        out: dict[str, set[str]] = {}
+        for keys, fate in ((self.loaded, KEPT), (self.partly, PARTLY), (self.identity, PARTLY),
+                           (self.new, NEW), ([k for k, _ in self.mismatched], NEW)):
+            for key in keys:
+                out.setdefault(key.split(".")[0], set()).add(fate)
+        return {node: next(iter(f)) if len(f) == 1 else PARTLY for node, f in out.items()}
+
+    def lines(self) -> list[str]:
+        """The report as a user reads it, one line each."""
+        fates = self.fates()
+        by = {fate: sorted(n for n, f in fates.items() if f == fate) for fate in (KEPT, PARTLY, NEW)}
+        text = [(f"weights from {self.source}: {len(self.loaded)} tensors loaded, "
+                 f"{len(self.partly)} kept in part, {len(self.new) + len(self.identity)} new, "
+                 f"{len(self.mismatched)} did not fit")]
+        for fate, title in ((KEPT, "keep their weights"), (PARTLY, "kept in part"),
+                            (NEW, "initialised anew")):
+            if by[fate]:
+                text.append(f"  {title}: {', '.join(by[fate])}")
+        text += [f"  did not fit: {key}: {why}" for key, why in self.mismatched]
+        if self.unused:
+            text.append(f"  not used (no such node here): {', '.join(self.unused[:8])}"
+                        + (f" and {len(self.unused) - 8} more" if len(self.unused) > 8 else ""))
+        text += [f"  {note}" for note in self.notes]
+        if self.start_metrics:
+            text.append("  before training: " + "  ".join(
+                f"val_{k} {v:.4g}" for k, v in self.start_metrics.items()))
+        return text
+
+
 # Every event, declared once: the type below, the multi-process runs' event log
 # (backend/training/remote.py) and its tests read this list.
-EVENTS = (Started, Steps, LayerStats, EpochEnded, Evaluated, Finished, Cancelled, Failed)
+EVENTS = (Started, Steps, LayerStats, EpochEnded, Evaluated, Finished, Cancelled, Failed,
+          InitReport)
 Event = functools.reduce(operator.or_, EVENTS)

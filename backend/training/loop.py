@@ -145,7 +145,7 @@ class Loop:
             if not constant_lr:
                 lr = self.schedule.lr(self.global_step, epoch - 1)
                 for g in groups:
-                    g["lr"] = lr
+                    g["lr"] = lr * g.get("lr_factor", 1.0)  # per-node LR factors
             self._lrs.append(lr)
             probing = self.probe is not None and self.probe.wants(i)
             if probing:

@@ -46,7 +46,7 @@ def lr_range_test(project, dataset=None, *, device: str | None = None, start: fl
         idx, perm = perm[:bs], perm[bs:]
         lr = start * (end / start) ** (i / (steps - 1))
         for group in loop.opt.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_factor", 1.0)
         value = loop.train_step(idx)[2].item()  # a 100-step diagnostic: reading each is fine
         if not math.isfinite(value):
             break

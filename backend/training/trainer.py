@@ -52,6 +52,7 @@ from netcanvas.backend.training.faults import failure
 from netcanvas.backend.training.loop import Loop, Stopped
 from netcanvas.backend.training.metrics import per_class_accuracy
 from netcanvas.backend.training.optim import build_optimizer
+from netcanvas.backend.training.param_groups import parameter_groups, trainable_count
 from netcanvas.backend.training.schedules import LRSchedule, improved
 from netcanvas.backend.training.world import ONE, World
 
@@ -65,7 +66,7 @@ def minimized(metric: str) -> bool:
 class Trainer:
     def __init__(self, project, dataset=None, *, device: str | None = None,
                  on_event: Callable | None = None, checkpoint_dir=None, resume_from=None,
-                 world: World = ONE, layer_stats: int = 0):
+                 world: World = ONE, layer_stats: int = 0, init_from=None):
         self.project = project
         self.world = world
         self.dataset = dataset
@@ -74,6 +75,8 @@ class Trainer:
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.resume_from = resume_from
         self.layer_stats = layer_stats  # sample per-layer statistics every N steps; 0 = off
+        self.init_from = init_from  # an init_weights.InitSource: start from these weights
+        self.init_report = None  # what starting from them did (an InitReport, also emitted)
         self._layers: list[dict] = []
         self._cancel = threading.Event()
         self._running = threading.Event()
@@ -153,8 +156,13 @@ class Trainer:
         state = {"epoch": 0, "best_metric": None, "bad_epochs": 0}
         if self.resume_from:
             state = self._resume(loop)
+        elif self.init_report is not None:
+            if val.n:  # where the starting weights stand, before the first step
+                self.init_report.start_metrics = loop.evaluate(val).result()
+            self._emit(self.init_report)
         self._emit(Started(device=self._device, epochs=s.epochs, steps_per_epoch=loop.steps,
-                           num_params=sum(p.numel() for p in loop.model.parameters())))
+                           num_params=sum(p.numel() for p in loop.model.parameters()),
+                           trainable_params=trainable_count(loop.model)))
         monitor = None
         for epoch in range(state["epoch"] + 1, s.epochs + 1):
             t0 = time.perf_counter()
@@ -206,6 +214,8 @@ class Trainer:
             from netcanvas.backend.data import load_dataset
             dataset = load_dataset(self.project.dataset, cancel=self._cancel.is_set)
         self._check(dataset, compiled)
+        if self.init_from is not None and not self.resume_from:
+            dataset = self._start_from(compiled, dataset)
         amp = autocast_dtype(device, s.precision)
         model = compiled.module.to(device)
         if s.channels_last and device.type == "cuda":
@@ -225,7 +235,8 @@ class Trainer:
             augment = lambda x, g: augment_batch(x, cfg, g)
         self._loop = Loop(
             model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
-            optimizer=build_optimizer(model.parameters(), s), schedule=LRSchedule(s, steps),
+            optimizer=build_optimizer(parameter_groups(model, self.project.graph, s), s),
+            schedule=LRSchedule(s, steps),
             settings=s, device=device, amp_dtype=amp,
             scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None,
             train=train, task=dataset.task, num_classes=dataset.num_classes,
@@ -239,6 +250,16 @@ class Trainer:
         return self._loop, dataset, val, test
 
     # ---- pieces ------------------------------------------------------------------
+    def _start_from(self, compiled, dataset):
+        """Load the starting weights that fit and adopt their data's normalisation; `run`
+        emits the report before training starts."""
+        from netcanvas.backend.training.init_weights import adopt_data, apply_source
+
+        report = apply_source(compiled.module, self.init_from)
+        dataset = adopt_data(dataset, self.init_from, report)
+        self.init_report = report
+        return dataset
+
     def _check(self, dataset, compiled) -> None:
         from netcanvas.backend.data import check_compatible
 

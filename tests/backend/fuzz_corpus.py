@@ -179,17 +179,45 @@ def special_cases() -> Iterator[tuple[str, str]]:
         d = copy.deepcopy(base)
         d["graph"]["nodes"][1]["type"] = "t" * size
         yield f"type of {size} characters", dump(d)
+    yield from training_cases(base)
     for text in ("", "null", "[]", "5", '"x"', "{}", "\ufeff{}", "\x00\x01\x02", "{" * 10,
                  '{"format_version": 1}', '{"format_version": 1, "graph": null}',
                  '{"format_version": 1, "graph": {"nodes": 5}}', "NaN", '{"a": Infinity}'):
         yield f"raw {text[:12]!r}", text
 
 
+# Per-node training settings (format 4): each value must be refused naming the field.
+TRAINING_CASES = [("lr_factor", -1), ("lr_factor", HUGE_FLOAT), ("lr_factor", "fast"),
+                  ("lr_factor", HUGE_INT), ("trainable", "no"), ("trainable", 0),
+                  ("weight_decay", None), ("frozen", True)]
+
+
+def training_cases(base: dict) -> Iterator[tuple[str, str]]:
+    """A node's "training" object holding a bad value (or being no object at all)."""
+    for key, value in TRAINING_CASES:
+        d = copy.deepcopy(base)
+        d["graph"]["nodes"][1]["training"] = {key: value}
+        yield f"node training {key} = {str(value)[:20]}", dump(d)
+    for value in ([], "frozen", 5, None):
+        d = copy.deepcopy(base)
+        d["graph"]["nodes"][1]["training"] = value
+        yield f"node training object {value!r}", dump(d)
+
+
+def with_training(base: dict) -> dict:
+    """`base` with per-node training settings on its first layers, for mutations to hit."""
+    d = copy.deepcopy(base)
+    layers = [n for n in d["graph"]["nodes"] if n["type"] not in ("input", "output")]
+    layers[0]["training"] = {"trainable": False}
+    layers[-1]["training"] = {"lr_factor": 0.1, "weight_decay": False}
+    return d
+
+
 def corpus(seed: int = 0, per_source: int = 1) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     cases = list(special_cases())
     for name in SOURCES:
-        base = source(name)
+        base = with_training(source(name)) if name == "lenet_digits" else source(name)
         for _ in range(per_source):
             cases += [(f"{name}: {label}", text) for label, text in mutations(base, rng)]
     return cases

@@ -19,7 +19,12 @@ from netcanvas.backend.blocks.inside import instance_analysis, new_instance
 from netcanvas.backend.blocks.library import add_builtin, builtin_blocks
 from netcanvas.backend.graph import AddNodes, GraphError, Rename, SetParam
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import ProjectFileError, project_from_dict, project_to_dict
+from netcanvas.backend.project_io import (
+    FORMAT_VERSION,
+    ProjectFileError,
+    project_from_dict,
+    project_to_dict,
+)
 from netcanvas.backend.shapes import analyze
 
 
@@ -239,7 +244,7 @@ def test_renaming_a_port_rewires_every_instance():
 def test_blocks_section_round_trips_and_old_files_migrate():
     p, layer = resnet_stage()
     d = json.loads(json.dumps(project_to_dict(p)))
-    assert d["format_version"] == 3 and list(d["blocks"]) == ["BasicBlock"]
+    assert d["format_version"] == FORMAT_VERSION and list(d["blocks"]) == ["BasicBlock"]
     assert project_to_dict(project_from_dict(d)) == d
     old = {**d, "format_version": 2, "graph": {"nodes": d["graph"]["nodes"][:1], "edges": []}}
     del old["blocks"]

@@ -35,7 +35,8 @@ MAX_LINE = 1000  # an error line longer than this echoes too much
 MEMORY_HEADROOM = 3 * 2**30  # address space a case may add: a 2^40-node bomb needs far more
 # Cases (by label, after any "source: " prefix) no loader may accept.
 MUST_REFUSE = ("truncated", "raw ", "format_version", "version 0", "nested", "name of",
-               "type of", "position __", "input shape ['__", "out_features __", "kernel_size __")
+               "type of", "position __", "input shape ['__", "out_features __", "kernel_size __",
+               "node training")
 
 
 class Hang(Exception):
