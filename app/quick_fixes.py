@@ -46,7 +46,7 @@ class QuickFixes(QObject):
             menu.addSeparator()
         for fix in silences:
             menu.addAction(fix.title, lambda f=fix: self.apply(f))
-        tasks = new_task_fixes(self.window.document, node_id)
+        tasks = new_task_fixes(self.document, node_id)
         if tasks and (repairs or silences):
             menu.addSeparator()
         for fix in tasks:
