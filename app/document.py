@@ -32,6 +32,7 @@ class Document(EditDocument):
         self.data_facts: DataFacts | None = None  # the loaded dataset's shape and classes
         self._analysis = analyze(self.graph)
         self._findings = lint(self.project, self._analysis)
+        self.live_findings: list[Finding] = []  # set by app/doctor_watch.py
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._refresh_if_stale)
         self.graph.changed.connect(self._graph_changed)
@@ -43,9 +44,10 @@ class Document(EditDocument):
 
     @property
     def findings(self) -> list[Finding]:
-        """The lint findings of the current analysis (backend/doctor)."""
+        """The lint findings of the current analysis (backend/doctor), then the training
+        doctor's findings of the last run on nodes that are still here."""
         self._refresh_if_stale()
-        return self._findings
+        return self._findings + [f for f in self.live_findings if f.node_id in self.graph.nodes]
 
     def set_data_facts(self, facts: DataFacts | None) -> None:
         self.data_facts = facts

@@ -74,7 +74,13 @@ def import_model(window) -> bool:
     except OSError as exc:
         controller._error("Could not import model", f"cannot write {target}: {exc}")
         return False
-    return controller.open_path(target, prompt=False)
+    opened = controller.open_path(target, prompt=False)
+    if opened:
+        from netcanvas.backend.importer.report import report_lines
+
+        window.statusBar().showMessage(f"Imported {path.name}: " + "; ".join(
+            report_lines(imported)), 15000)
+    return opened
 
 
 def _import(window, path: Path):

@@ -11,6 +11,7 @@ from netcanvas.app.actions import WindowActions
 from netcanvas.app.block_nav import BlockNavigator, Breadcrumb
 from netcanvas.app.blocks import BlockEditing
 from netcanvas.app.code_panel import CodePanel
+from netcanvas.app.doctor_watch import DoctorWatch
 from netcanvas.app.document import Document
 from netcanvas.app.files import SUFFIX, FileController
 from netcanvas.app.icons import app_icon
@@ -20,6 +21,8 @@ from netcanvas.app.node_kinds import node_kinds
 from netcanvas.app.palette import PalettePanel
 from netcanvas.app.problems import ProblemsPanel
 from netcanvas.app.quick_fixes import QuickFixes
+from netcanvas.app.output_hover import OutputHover
+from netcanvas.app.receptive_lens import ReceptiveFields
 from netcanvas.app.settings import app_settings
 from netcanvas.app.status import StatusPanel
 from netcanvas.app.summary_table import SummaryTablePanel
@@ -139,6 +142,11 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace()  # the project, its runs, dataset, job, chosen sample
         self.training_dock = self._install_training_dock()
         self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
+        self.receptive = ReceptiveFields(lambda: self.document)
+        self.summary.receptive = self.receptive
+        self.output_hover = OutputHover(self.training_dock.look_tab.outputs)
+        self.doctor_watch = DoctorWatch(self.training_dock, lambda: self.document,
+                                        lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.problems_dock.raise_()
         self.dock_layout = DockLayout(self)
@@ -259,6 +267,10 @@ class MainWindow(QMainWindow):
         the panels; the navigator shows one at a time."""
         scene = GraphScene(self.document, self, graph=graph, kinds=node_kinds())
         scene.snap_to_grid = self.actions.snap.isChecked()
+        scene.node_hint = self.receptive.lines
+        scene.node_picture = self.output_hover.html
+        scene.selection_changed_nodes.connect(
+            lambda ids, g=graph: self.training_dock.look_tab.select_nodes(g, ids))
         scene.new_node_params = self._new_node_params
         scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))

@@ -13,7 +13,7 @@ from netcanvas.graph_editor.kinds import NodeKind, NodeKinds
 CATEGORY_HUES = {
     "Input/Output": 140, "Dense": 215, "Convolution": 265, "Pooling": 190,
     "Normalization": 45, "Activation": 25, "Regularization": 330, "Reshape": 170,
-    "Merge": 300,
+    "Merge": 300, "Sequence": 100,
 }
 BLOCKS = "Blocks"  # the category of block instances (their spec's) and of the palette section
 BLOCK_HUE = 215  # blocks hold layers of every kind: a quiet slate, not a layer's colour

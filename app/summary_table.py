@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+COLUMNS = (*HEADERS, "Receptive field")  # the last from app/receptive_lens.py
 NODE_ROLE = Qt.UserRole + 1
 SORT_ROLE = Qt.UserRole + 2
 
@@ -37,9 +38,10 @@ class SummaryTablePanel(QWidget):
         super().__init__(parent)
         self.rows = []
         self.document = None
+        self.receptive = None  # a ReceptiveFields, for the last column
         self._stale = False
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.setAlternatingRowColors(True)
@@ -85,7 +87,8 @@ class SummaryTablePanel(QWidget):
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
             numbers = {3: row.parameters, 4: row.macs, 5: row.activation_bytes}
-            for c, text in enumerate(row.cells()):
+            field = self.receptive.text(row.id) if self.receptive is not None else ""
+            for c, text in enumerate((*row.cells(), field)):
                 item = _Cell(text)
                 item.setData(NODE_ROLE, row.id)
                 item.setData(SORT_ROLE, numbers.get(c, text.lower()))
@@ -95,7 +98,7 @@ class SummaryTablePanel(QWidget):
                     item.setToolTip(row.error)
                 self.table.setItem(r, c, item)
         self.table.setSortingEnabled(True)
-        if sort_column >= 0 and sort_column < len(HEADERS):
+        if sort_column >= 0 and sort_column < len(COLUMNS):
             self.table.sortItems(sort_column, order)
         a = doc.analysis
         self.caption.setText(f"{len(self.rows)} nodes · {a.total_params:,} parameters · "

@@ -39,7 +39,7 @@ assert tuple(DATASETS) == DATASET[0].choices, "the catalogue lists the declared 
 # One sample's shape, known without loading (user data: only once loaded).
 SAMPLE_SHAPES: dict[str, tuple[int, ...]] = {
     "digits": (1, 8, 8), "moons": (2,), "circles": (2,), "spirals": (2,), "xor": (2,),
-    "blobs": (2,), "mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32),
+    "blobs": (2,), "digit_rows": (8, 8), "mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32),
 }
 
 

@@ -130,13 +130,17 @@ def _add_layer(graph: Graph, node: Node, incoming: list[Edge], analysis,
     spec = node.spec
     shapes: dict = {}
     args: list[torch.fx.Node] = []
+    kwargs: dict[str, torch.fx.Node] = {}  # wired optional ports, by name
     for port in spec.inputs:  # in port order; a many-port's edges in the order they were made
         edges = [e for e in incoming if e.dst_port == port.name]
         if port.many:
             shapes[port.name] = [analysis.edge_shapes[e] for e in edges]
         elif edges:
             shapes[port.name] = analysis.edge_shapes[edges[0]]
-        args.extend(values[(e.src, e.src_port)] for e in edges)
+        if port.optional:
+            kwargs.update((port.name, values[(e.src, e.src_port)]) for e in edges)
+        else:
+            args.extend(values[(e.src, e.src_port)] for e in edges)
     used = {e.src_port for e in graph.edges_from(node.id)}
     first_only = spec.build_first_output is not None and used <= {spec.outputs[0].name}
     build = spec.build_first_output if first_only else spec.build
@@ -146,7 +150,7 @@ def _add_layer(graph: Graph, node: Node, incoming: list[Edge], analysis,
         raise CompileError([(node.id, f"{spec.title} '{node.name}' cannot be built: {exc}")]
                            ) from exc
     root.add_module(node.name, module)
-    call = fx_graph.call_module(node.name, tuple(args))
+    call = fx_graph.call_module(node.name, tuple(args), kwargs)
     if len(spec.outputs) == 1 or first_only:
         values[(node.id, spec.outputs[0].name)] = call
         return

@@ -42,6 +42,15 @@ class DatasetConfig:
     normalize: bool = _d("normalize")
     augment_crop_padding: int = _d("augment_crop_padding")
     augment_flip: bool = _d("augment_flip")
+    augment_resized_crop: float = _d("augment_resized_crop")  # backend/augmentations.py
+    augment_rotation: float = _d("augment_rotation")
+    augment_affine: float = _d("augment_affine")
+    augment_color_jitter: float = _d("augment_color_jitter")
+    augment_grayscale: float = _d("augment_grayscale")
+    augment_blur: float = _d("augment_blur")
+    augment_erasing: float = _d("augment_erasing")
+    augment_mix: str = _d("augment_mix")
+    augment_mix_alpha: float = _d("augment_mix_alpha")
 
 
 @dataclass

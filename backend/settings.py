@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netcanvas.backend.augmentations import AUGMENTATIONS
 from netcanvas.backend.optimizers import OPTIMIZERS
 from netcanvas.backend.registry.spec import Param, ParamError
 
@@ -69,7 +70,8 @@ TRAINING: tuple[Param, ...] = (
 )
 
 # The dataset names, by kind: built-in, downloaded, the user's own.
-BUILTIN_DATASETS = ("digits", "moons", "circles", "spirals", "xor", "blobs", "linear")
+BUILTIN_DATASETS = ("digits", "moons", "circles", "spirals", "xor", "blobs", "linear",
+                    "digit_rows", "recall", "timeseries")
 DOWNLOAD_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 USER_DATASETS = ("folder", "csv", "npz")
 
@@ -87,6 +89,7 @@ DATASET: tuple[Param, ...] = (
           "(images only; 0 = off).", min=0, max=64, label="Crop padding"),
     Param("augment_flip", "bool", False, "Random horizontal flip (images only).",
           label="Random horizontal flip (images only)"),
+    *AUGMENTATIONS,
 )
 
 _SEED = Param("seed", "int", 0, "Seeds the generated data and the split.", min=0, max=SEED_MAX)
@@ -118,11 +121,27 @@ DATASET_OPTIONS: dict[str, tuple[Param, ...]] = {
     "blobs": (_samples(1000), _noise(1.0), _CLASSES, _SEED),
     "linear": (_samples(500), Param("n_features", "int", 1, "Input features.", min=1,
                                     max=100_000), _noise(0.1), _SEED),
+    "digit_rows": (_SEED,),
+    "recall": (_samples(6000), Param("length", "int", 12, "Longest sequence (query "
+               "included); shorter ones are padded with token 0.", min=3, max=4096),
+               Param("vocabulary", "int", 16, "How many symbols (ids 1 .. vocabulary).",
+                     min=2, max=100_000), _SEED),
+    "timeseries": (Param("window", "int", 32, "Steps of history in each sample.", min=1,
+                         max=100_000),
+                   Param("horizon", "int", 1, "Steps ahead to predict.", min=1, max=100_000),
+                   Param("target", "str", None, "The column to predict (default: the first).",
+                         optional=True), _SEED),
     **{name: (_SEED, _MIRROR) for name in DOWNLOAD_DATASETS},
     "folder": (Param("size", "ints", None, "Resize every image to this size (one side, or "
                      "height and width); empty = keep.", min=1, max=4096, optional=True),
                Param("channels", "int", None, "1 (grey) or 3 (colour); empty = from the "
-                     "images.", min=1, max=3, optional=True), _SEED),
+                     "images.", min=1, max=3, optional=True),
+               Param("stream", "bool", False, "Decode the images from disk batch by batch "
+                     "(folders larger than memory)."),
+               Param("workers", "int", 2, "Processes decoding images when streaming "
+                     "(0 = none).", min=0, max=64),
+               Param("cache", "bool", False, "When streaming, keep decoded images in the "
+                     "user cache folder for later epochs."), _SEED),
     "csv": (Param("target", "str", "target", "The column holding the targets."), _TASK, _SEED),
     "npz": (_TASK, _SEED),
 }

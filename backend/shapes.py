@@ -158,7 +158,10 @@ def _gather(spec: LayerSpec, edges: list[Edge], edge_shapes: dict[Edge, Shape]) 
                 if shape is None:
                     return None
                 shapes.append(shape)
-        inputs[port.name] = shapes if port.many else shapes[0]
+        if port.many or shapes:
+            inputs[port.name] = shapes if port.many else shapes[0]
+        elif not port.optional:
+            return None
     return inputs
 
 

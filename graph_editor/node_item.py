@@ -31,6 +31,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+NOTE_COLOUR = QColor(225, 150, 20)  # amber: the badge of a training finding
 PAD = 10
 RADIUS = 7
 NEAR_LOD = 0.65  # below this zoom a card shows its name and shape only, drawn large
@@ -67,6 +68,7 @@ class NodeItem(HoverItem):
         self.params_text = ""
         self.error: str | None = None
         self.info = None
+        self.note: str | None = None  # a finding of the running training (amber badge)
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.inputs = self._make_ports(self.spec.inputs, False)
@@ -137,7 +139,17 @@ class NodeItem(HoverItem):
                 lines.append(f"{info.params:,} parameters")
             if info.error:
                 lines.append(f"Error: {info.error}")
+        hint = getattr(self.scene(), "node_hint", None)
+        if hint is not None:
+            lines += hint(self.node_id)
+        if self.note:
+            lines.append(f"Training: {self.note}")
         return "\n".join(lines)
+
+    def set_note(self, note: str | None) -> None:
+        if note != self.note:
+            self.note = note
+            self.update()
 
     def _params_label(self, count: int, shape_text: str) -> str:
         """"36.9k params", or just "36.9k" when the footer is too narrow for both."""
@@ -227,6 +239,8 @@ class NodeItem(HoverItem):
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
         if self.error:
             self._paint_badge(painter, lod)
+        elif self.note:
+            self._paint_badge(painter, lod, NOTE_COLOUR)
 
     def _paint_text(self, painter, alpha: float) -> None:
         """Name and type at full strength; ports, parameters and footer at `alpha`."""
@@ -299,11 +313,11 @@ class NodeItem(HoverItem):
             painter.drawText(QRectF(rect.x(), HEADER_H, rect.width(), self.height - HEADER_H),
                              Qt.AlignCenter, _elide(second, small, rect.width()))
 
-    def _paint_badge(self, painter, lod: float) -> None:
+    def _paint_badge(self, painter, lod: float, colour=None) -> None:
         r = max(8.0, 5.0 / lod)
         c = QPointF(self.width - 2, 2)
         painter.setPen(Qt.NoPen)
-        painter.setBrush(QBrush(self.theme.error))
+        painter.setBrush(QBrush(colour or self.theme.error))
         painter.drawEllipse(c, r, r)
         painter.setPen(QColor(255, 255, 255))
         f = QFont(self.theme.name_font)

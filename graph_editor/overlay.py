@@ -11,6 +11,7 @@ from netcanvas.graph_editor.style import Style
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QWidget
+from shiboken6 import isValid
 
 NOTE_H = 14.0
 SPARK_H = 14.0
@@ -169,7 +170,7 @@ class CanvasOverlay:
 
     def _drop_note(self, node_id: str) -> None:
         note = self.notes.pop(node_id)
-        if note.scene() is not None:
+        if isValid(note) and note.scene() is not None:  # gone with its card: nothing to do
             note.scene().removeItem(note)
 
     def _drop_legend(self) -> None:

@@ -8,6 +8,8 @@ redraw the same way.
 
 from __future__ import annotations
 
+import html
+
 from netcanvas.backend.graph import (
     BLOCK,
     AddNodes,
@@ -40,6 +42,8 @@ FREE_GAP = 12.0  # clear space kept around a placed card
 
 
 class GraphScene(QGraphicsScene):
+    node_hint = None  # (node id) -> extra tooltip lines for a card and its wires; set by the app
+    node_picture = None  # (node id) -> rich text (its output's picture) under a card's tooltip
     selection_changed_nodes = Signal(list)  # selected node ids, document order
     edit_rejected = Signal(str)  # why an edit was refused (the document's), for the status bar
     # A new wire released on empty canvas: (node_id, port, is_output, scene_pos); the view
@@ -468,12 +472,28 @@ class GraphScene(QGraphicsScene):
         super().contextMenuEvent(event)
 
     def helpEvent(self, event) -> None:
-        """Tooltips are composed on demand: name, type, output shape, parameters, error."""
+        """Tooltips are composed on demand: name, type, output shape, parameters, error;
+        a wire: its shape and what `node_hint` adds about its source (the receptive field)."""
         for item in self.items(event.scenePos()):
             if isinstance(item, (NodeItem, PortItem)):
-                QToolTip.showText(event.screenPos(), item.tooltip_text(), event.widget())
+                QToolTip.showText(event.screenPos(), self.tooltip_html(item), event.widget())
                 return
+            if isinstance(item, EdgeItem) and self.node_hint is not None:
+                lines = [item.label] if item.label else []
+                lines += self.node_hint(item.edge.src)
+                if lines:
+                    QToolTip.showText(event.screenPos(), "\n".join(lines), event.widget())
+                    return
         QToolTip.hideText()
+
+    def tooltip_html(self, item) -> str:
+        """A card's tooltip lines, with what `node_picture` adds (its output) under them."""
+        text = item.tooltip_text()
+        picture = self.node_picture(item.node_id) if isinstance(item, NodeItem) and \
+            self.node_picture is not None else ""
+        if not picture:
+            return text
+        return html.escape(text).replace("\n", "<br>") + "<br>" + picture
 
     def event(self, event) -> bool:
         handled = super().event(event)

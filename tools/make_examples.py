@@ -357,9 +357,121 @@ def deep_relu_bn() -> Project:
                     "trains.")
 
 
+def dilated_vs_plain() -> Project:
+    net = Net("dilated_vs_plain")
+    image = net.layer("input", name="image", shape=(1, 8, 8))
+    for name, dilations in (("plain", (1, 1, 1)), ("dilated", (1, 2, 4))):
+        x = image
+        for i, d in enumerate(dilations):
+            x = net.layer("conv2d", x, name=f"{name}{i + 1}", out_channels=16, kernel_size=3,
+                          padding=d, dilation=d)
+            x = net.layer("relu", x, name=f"{name}_relu{i + 1}")
+            if i == 1:
+                net.wrap()
+        x = net.layer("global_avg_pool2d", x, name=f"{name}_gap")
+        x = net.layer("linear", x, name=f"{name}_fc", out_features=10)
+        net.layer("output", x, name=name, loss="cross_entropy")
+        net.wrap()
+    return net.project(DIGITS, DIGITS_TRAINING,
+                       "Dilated convolutions see further for the same parameters: two stacks of "
+                       "three 3x3 convolutions with 16 channels side by side, one plain and one "
+                       "with dilation 1, 2, 4. Hover a wire (or run `netcanvas rf`): after three "
+                       "layers each plain cell sees 7x7 pixels, each dilated cell 15x15 (the whole "
+                       "8x8 digit). Both heads train on the same labels; compare their "
+                       "accuracies.")
+
+
+def lstm_digit_rows() -> Project:
+    net = Net("lstm_digit_rows")
+    x = net.layer("input", name="rows", shape=(8, 8))
+    lstm = net.layer("lstm", x, name="lstm", hidden_size=64)
+    x = net.layer("linear", (lstm, "h"), name="fc", out_features=10)
+    net.layer("output", x, name="logits", loss="cross_entropy")
+    return net.project(DatasetConfig(name="digit_rows"),
+                       TrainingSettings(optimizer="adam", lr=1e-2, batch_size=64, epochs=30),
+                       "An LSTM reads each 8x8 digit one row at a time (8 steps of 8 pixels); "
+                       "its final hidden state h is classified by one Linear layer.")
+
+
+def transformer_head(net: Net, x: Node, classes: int) -> None:
+    x = net.layer("layer_norm", x, name="norm")
+    x = net.layer("sequence_pool", x, name="pool", mode="first")
+    x = net.layer("linear", x, name="head", out_features=classes)
+    net.layer("output", x, name="logits", loss="cross_entropy")
+
+
+def vit_digits() -> Project:
+    net = Net("vit_digits")
+    x = net.layer("input", name="image", shape=(1, 8, 8))
+    x = net.block("ViTStem", x, name="stem", patch_size=(2, 2), d_model=64)
+    x = net.block("TransformerEncoder", x, name="encoder", repeat=2, d_model=64, heads=4,
+                  mlp_dim=128, dropout=0.1)
+    net.wrap()
+    transformer_head(net, x, 10)
+    return net.project(DIGITS, TrainingSettings(optimizer="adamw", lr=2e-3, weight_decay=0.05,
+                                                batch_size=32, epochs=40, schedule="cosine",
+                                                warmup_epochs=2),
+                       "A tiny vision transformer on the 8x8 digits: 2x2 patches make 16 tokens, "
+                       "a class token and learned positions are added, two pre-norm encoder "
+                       "blocks (Repeat x2) attend across them, and the class token's final "
+                       "state is classified. Try it shows each head's attention over the patches.")
+
+
+RECALL = DatasetConfig(name="recall", normalize=False)
+RECALL_TRAINING = TrainingSettings(optimizer="adamw", lr=2e-3, batch_size=64, epochs=12)
+
+
+def transformer_recall() -> Project:
+    net = Net("transformer_recall")
+    x = net.layer("input", name="tokens", shape=(12,))
+    x = net.layer("embedding", x, name="embed", num_embeddings=17, embedding_dim=64,
+                  padding_idx=0)
+    x = net.layer("positional_encoding", x, name="pos")
+    x = net.block("TransformerEncoder", x, name="encoder", repeat=2, d_model=64, heads=4,
+                  mlp_dim=128)
+    net.wrap()
+    transformer_head(net, x, 2)
+    return net.project(RECALL, RECALL_TRAINING,
+                       "A two-layer transformer on the recall task: does the first token occur "
+                       "again in the (padded) sequence? Attention compares the query with every "
+                       "token at once; compare mlp_recall, an MLP of similar size.")
+
+
+def mlp_recall() -> Project:
+    net = Net("mlp_recall")
+    x = net.layer("input", name="tokens", shape=(12,))
+    x = net.layer("embedding", x, name="embed", num_embeddings=17, embedding_dim=32,
+                  padding_idx=0)
+    x = net.chain(x, ("flatten", {}), ("linear", {"out_features": 256}), RELU,
+                  ("linear", {"out_features": 256}), RELU)
+    net.wrap()
+    x = net.layer("linear", x, out_features=2)
+    net.layer("output", x, name="logits", loss="cross_entropy")
+    return net.project(RECALL, RECALL_TRAINING,
+                       "The baseline for transformer_recall: an MLP of similar size on the "
+                       "flattened token embeddings. It must learn every query/position pair "
+                       "separately, and stays far below the transformer.")
+
+
+def gru_forecast() -> Project:
+    net = Net("gru_forecast")
+    x = net.layer("input", name="window", shape=(32, 3))
+    gru = net.layer("gru", x, name="gru", hidden_size=32)
+    x = net.layer("linear", (gru, "h"), name="fc", out_features=1)
+    net.layer("output", x, name="next", loss="mse")
+    return net.project(DatasetConfig(name="timeseries", normalize=False,
+                                     options={"window": 32, "horizon": 1}),
+                       TrainingSettings(optimizer="adam", lr=5e-3, batch_size=64, epochs=20),
+                       "A GRU forecaster: from 32 steps of three noisy periodic signals it "
+                       "predicts the next value of the first. Its test MSE beats repeating the "
+                       "last value (the dataset's repeat_last_mse).")
+
+
 BUILDERS = {f.__name__: f for f in (
     linear_regression, mlp_moons, lenet_digits, residual_cnn, inception_block, two_stream,
-    segmentation_unpool, vgg16, resnet18, backprop_circuit, deep_sigmoid, deep_relu_bn)}
+    segmentation_unpool, vgg16, resnet18, backprop_circuit, deep_sigmoid, deep_relu_bn,
+    lstm_digit_rows, vit_digits, transformer_recall, mlp_recall, gru_forecast,
+    dilated_vs_plain)}
 
 
 def build(name: str) -> Project:

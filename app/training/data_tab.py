@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 KIND_TITLES = {"builtin": "Built-in", "download": "Download", "user": "Your data"}
 PREVIEW_COUNT = 32
+AUGMENTED_COUNT = 16
 
 
 def config_key(config: DatasetConfig) -> str:
@@ -92,6 +93,7 @@ class DataTab(QWidget):
                 widget.setText(sw.label(param))
             form.addRow("" if param.kind == "bool" else sw.label(param), widget)
         self.crop, self.flip = self.fields["augment_crop_padding"], self.fields["augment_flip"]
+        self.augment_rows = [w for n, w in self.fields.items() if n.startswith("augment_")]
         self.option_widgets: dict[str, QWidget] = {}
         self.message = sw.RefusalLabel()
         self.form = form
@@ -108,10 +110,18 @@ class DataTab(QWidget):
         self.summary = QLabel(wordWrap=True)
 
         self.grid = ImageGridWidget(columns=8, size=48)
+        self.augmented = ImageGridWidget(columns=8, size=48)  # one sample, augmented
+        self.augmented_title = QLabel()
+        self.samples = QWidget()  # the samples above, one of them augmented below
+        stack = QVBoxLayout(self.samples)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.addWidget(self.grid, 2)
+        stack.addWidget(self.augmented_title)
+        stack.addWidget(self.augmented, 1)
         self.scatter = pg.PlotWidget()
         self.preview = QStackedWidget()
         self.preview.addWidget(QLabel("Load the dataset to see samples."))
-        self.preview.addWidget(self.grid)
+        self.preview.addWidget(self.samples)
         self.preview.addWidget(self.scatter)
 
         left = QWidget()
@@ -225,6 +235,8 @@ class DataTab(QWidget):
         self.changed.emit()
         self._auto_load_soon()
         self._refresh_preview()  # the loaded data only if it is this data: no stale picture
+        if name.startswith("augment_"):
+            self._show_augmented()  # at once, before the reload
 
     def _browse(self) -> None:
         start = str(last_folder())
@@ -264,7 +276,7 @@ class DataTab(QWidget):
         if self._thread is not None:
             self._thread.cancel()
         config = dataclasses.replace(self.config, options=dict(self.config.options))
-        thread = Worker("netcanvas.backend.data:load_dataset", config,
+        thread = Worker("netcanvas.backend.data.preview:load_for_preview", config,
                         progress=lambda *p: thread.send(p), cancel=lambda: thread.cancelled,
                         parent=self)
         thread.yielded.connect(lambda p: self._progress(*p))
@@ -307,7 +319,7 @@ class DataTab(QWidget):
             return
         self.dataset = dataset
         self.loaded_key = config_key(config)
-        for widget in (self.crop, self.flip):
+        for widget in self.augment_rows:
             self.form.setRowVisible(widget, dataset.is_image)
         self._show(dataset)
         self.dataset_loaded.emit(dataset)
@@ -337,22 +349,41 @@ class DataTab(QWidget):
         classes = (f"{ds.num_classes} classes: {', '.join(ds.class_names[:12])}"
                    + ("…" if len(ds.class_names) > 12 else "")) if ds.num_classes else \
             f"regression, target shape {ds.target_shape or '(scalar)'}"
+        rate = ds.extra.get("pipeline_samples_per_sec")
+        speed = f"; input pipeline {rate:,.0f} samples/s" if rate else ""
         self.summary.setText(f"<b>{ds.name}</b>: train {len(ds.train)} · validation "
                              f"{len(ds.val)} · test {len(ds.test)} samples; each {shape}; "
-                             f"{classes}")
+                             f"{classes}{speed}")
         if ds.is_image:
-            x = ds.train.x[:PREVIEW_COUNT]
+            from netcanvas.backend.data.preview import first_samples
+
+            x, y = first_samples(ds.train, PREVIEW_COUNT)
             images = to_display(x, ds.mean, ds.std)
-            labels = ds.train.y[:PREVIEW_COUNT].tolist()
-            captions = [ds.class_names[i] if ds.class_names else str(i) for i in labels]
+            captions = [ds.class_names[i] if ds.class_names else str(i) for i in y.tolist()]
             self.grid.set_images(images, captions)
-            self.preview.setCurrentWidget(self.grid)
+            self.preview.setCurrentWidget(self.samples)
+            self._show_augmented()
         elif len(ds.sample_shape) == 1 and ds.sample_shape[0] <= 2:
             self._scatter(ds)
             self.preview.setCurrentWidget(self.scatter)
         else:
             self.preview.setCurrentIndex(0)
             self.preview.currentWidget().setText("No picture for this kind of data.")
+
+    def _show_augmented(self) -> None:
+        """The first training image as the current augmentation settings change it."""
+        ds = self.dataset
+        if ds is None or not ds.is_image:
+            return
+        from netcanvas.backend.data.preview import augmented_copies
+
+        copies = augmented_copies(ds, self.config, AUGMENTED_COUNT)
+        self.augmented.setVisible(copies is not None)
+        self.augmented_title.setText(
+            "Augmented (training batches only): one sample, 16 draws" if copies is not None
+            else "No augmentation: training sees the samples as above.")
+        if copies is not None:
+            self.augmented.set_images(to_display(copies, ds.mean, ds.std), [""] * len(copies))
 
     def _scatter(self, ds) -> None:
         plot = self.scatter.getPlotItem()

@@ -19,6 +19,7 @@ from netcanvas.app.training.experiments_tab import ExperimentsTab
 from netcanvas.app.training.export_dialogs import ExportActions
 from netcanvas.app.training.fool_tab import FoolTab
 from netcanvas.app.training.layers_tab import LayersTab
+from netcanvas.app.training.look_inside_tab import LookInsideTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
 from netcanvas.app.training.run_tab import RunTab
 from netcanvas.app.training.settings_form import SettingsForm
@@ -82,6 +83,7 @@ class TrainingDock(QDockWidget):
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
     layer_stats = Signal(object)  # a LayerStats event of the live run
+    training_event = Signal(object)  # every event of the live run, after the dock's handler
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
     def __init__(self, parent: QWidget | None = None, document=None, workspace=None) -> None:
@@ -144,6 +146,8 @@ class TrainingDock(QDockWidget):
         self.experiments_tab.diff_requested.connect(self.show_diff)
         self.diff_view = None  # the last RunDiffView opened
         self.fool_tab = FoolTab()
+        self.look_tab = LookInsideTab(self._loaded_dataset)
+        self.look_tab.field.drawing_of = lambda: self.try_tab.input
         self.data_tab.dataset_loaded.connect(lambda ds: self.workspace.update(dataset=ds))
         self.eval_tab.features.sample.valueChanged.connect(  # the Feature maps page's sample
             lambda index: self.workspace.update(sample=index))
@@ -159,6 +163,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.layers_tab, "Layers")
         self.tabs.addTab(self.experiments_tab, "Experiments")
         self.tabs.addTab(self.fool_tab, "Fool it")
+        self.tabs.addTab(self.look_tab, "Look inside")
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
@@ -204,6 +209,7 @@ class TrainingDock(QDockWidget):
         self.data_tab.set_document(document)
         self.settings_form.set_document(document)
         self.memory_label.set_document(document)
+        self.look_tab.set_document(document)
         self.store = RunStore(project_key(document.path), runs_folder())
         self.workspace.update(project=document.project, runs=self.store)
         self.start_from.set_document(document)
@@ -265,6 +271,8 @@ class TrainingDock(QDockWidget):
         self.eval_tab.set_run(self.shown)
         self.try_tab.set_run(self.shown)
         self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
+                              self._loaded_dataset(self.shown.project) if self.shown else None)
+        self.look_tab.set_run(self.shown,
                               self._loaded_dataset(self.shown.project) if self.shown else None)
         self.start_from.update_marks()
         self._update_actions()
@@ -391,6 +399,7 @@ class TrainingDock(QDockWidget):
         handler = self._handlers.get(type(ev))
         if handler is not None:
             handler(ev, self.job.dataset)
+        self.training_event.emit(ev)
 
     def _layer_stats(self, ev) -> None:
         self.layers_tab.add(ev)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from netcanvas.app.training.attention_view import AttentionView
 from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
 from netcanvas.app.training.draw_canvas import DrawCanvas
 from netcanvas.app.training.why_view import WhyPanel
@@ -160,9 +161,13 @@ class VectorEditor(QWidget):
         self.set_values(np.array([point.x(), point.y()]))
 
 
-def _probabilities(predictor, values: np.ndarray) -> np.ndarray:
-    """The class probabilities of one raw input (on a Worker)."""
-    return predictor.probabilities(values)[0].numpy()
+def _answer(predictor, values: np.ndarray, attention: bool) -> tuple[np.ndarray, list]:
+    """The class probabilities of one raw input and, when `attention`, its attention maps
+    (on a Worker)."""
+    from netcanvas.backend.insight import attention as maps
+
+    probs = predictor.probabilities(values)[0].numpy()
+    return probs, maps.attention_maps(predictor, values) if attention else []
 
 
 class TryTab(QWidget):
@@ -210,6 +215,7 @@ class TryTab(QWidget):
         self.bars = ProbabilityBars()
         self.answer = QLabel(wordWrap=True)
         self.why = WhyPanel()
+        self.attention = AttentionView()
 
         left = QVBoxLayout()
         left.addLayout(self.tools)
@@ -218,6 +224,7 @@ class TryTab(QWidget):
         middle = QVBoxLayout()
         middle.addWidget(self.answer)
         middle.addWidget(self.bars, 1)
+        middle.addWidget(self.attention)
         columns = QHBoxLayout()
         columns.addLayout(left, 3)
         columns.addLayout(middle, 2)
@@ -253,6 +260,7 @@ class TryTab(QWidget):
                   self.clear_button, self.load_button, self.sample, self.sample_button):
             w.setEnabled(self.predictor is not None)
         self.why.set_predictor(self.predictor)
+        self.attention.set_predictor(self.predictor)
         self.bars.set_probabilities(None, [])
         self.answer.clear()
         if self.predictor is None:
@@ -347,16 +355,18 @@ class TryTab(QWidget):
     def _predict(self) -> None:
         if self.predictor is None or self.input is None:
             return
-        self._answers.request(_probabilities, self.predictor, self.input,
+        self._answers.request(_answer, self.predictor, self.input,
+                              self.attention.predictor is not None,
                               context=(self.predictor, self.input))
 
-    def _answered(self, asked: tuple, probs: np.ndarray) -> None:
+    def _answered(self, asked: tuple, answer: tuple) -> None:
         predictor, values = asked
         if predictor is not self.predictor:  # a run shown before
             return
-        self.probs = probs
+        self.probs, maps = answer
         names = self.predictor.class_names
         best = int(self.probs.argmax())
         self.answer.setText(f"Prediction: <b>{names[best]}</b> ({self.probs[best]:.1%})")
         self.bars.set_probabilities(self.probs, names)
         self.why.set_input(values)
+        self.attention.show(values, maps)

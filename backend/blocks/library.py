@@ -209,8 +209,64 @@ def _encoder_decoder(blocks: BlockSet) -> None:
                "the middle features.")
 
 
+def _encoder(blocks: BlockSet, name: str, pre_norm: bool) -> None:
+    """A transformer encoder layer on (T, d_model) sequences: attention and an MLP, each
+    with a residual connection, normalised before (pre-norm) or after (post-norm)."""
+    d = _Def(name, blocks)
+    x = d.add("input", name="x", shape=(16, 64))
+    y = d.add("layer_norm", x, name="ln1") if pre_norm else x
+    y = d.add("dropout", d.add("multihead_attention", y, name="attn", num_heads=4),
+              name="drop1", p=0.0)
+    y = d.add("add", x, y, name="add1")
+    mid = y if pre_norm else d.add("layer_norm", y, name="ln1")
+    y = d.add("layer_norm", mid, name="ln2") if pre_norm else mid
+    y = d.add("gelu", d.add("linear", y, name="fc1", out_features=128), name="gelu")
+    y = d.add("dropout", d.add("linear", y, name="fc2", out_features=64), name="drop2", p=0.0)
+    y = d.add("add", mid, y, name="add2")
+    d.add("output", y if pre_norm else d.add("layer_norm", y, name="ln2"), name="y", loss="none")
+    where = ("LayerNorm before each (pre-norm: ViT, GPT-2; trains stably without warm-up)"
+             if pre_norm else "LayerNorm after each sum (post-norm: the original transformer, "
+             "BERT)")
+    d.done([Exposed(_int("d_model", 64, "Features of each token; must match the input's."),
+                    (("fc2", "out_features"),)),
+            Exposed(_int("heads", 4, "Attention heads; d_model must divide by it."),
+                    (("attn", "num_heads"),)),
+            Exposed(_int("mlp_dim", 128, "Hidden units of the MLP (mlp ratio x d_model; "
+                         "usually 2 to 4 times d_model)."), (("fc1", "out_features"),)),
+            Exposed(Param("dropout", "float", 0.0, "Dropout after attention and after the "
+                          "MLP (training only).", min=0.0, max=0.99),
+                    (("drop1", "p"), ("drop2", "p")))],
+           doc=f"Transformer encoder layer: self-attention and a two-layer GELU MLP, each "
+               f"added back to its input, with {where}. A transformer is a stack of these: "
+               f"set Repeat to N.")
+
+
+def _transformer_encoder(blocks: BlockSet) -> None:
+    _encoder(blocks, "TransformerEncoder", pre_norm=True)
+
+
+def _transformer_encoder_post_norm(blocks: BlockSet) -> None:
+    _encoder(blocks, "TransformerEncoderPostNorm", pre_norm=False)
+
+
+def _vit_stem(blocks: BlockSet) -> None:
+    d = _Def("ViTStem", blocks)
+    x = d.add("input", name="x", shape=(1, 8, 8))
+    y = d.add("patch_embedding", x, name="patch", patch_size=(2, 2), embed_dim=64)
+    y = d.add("positional_encoding", d.add("class_token", y, name="cls"), name="pos")
+    d.add("output", y, name="y", loss="none")
+    d.done([Exposed(Param("patch_size", "ints", (2, 2), "Patch height and width; they must "
+                          "tile the image.", length=2, min=1, max=4096),
+                    (("patch", "patch_size"),)),
+            Exposed(_int("d_model", 64, "Features of each token."),
+                    (("patch", "embed_dim"),))],
+           doc="Vision transformer stem: the image cut into patches, each projected to a "
+               "token; a learned class token in front; learned positions added. (N, C, H, W) "
+               "becomes (N, 1 + patches, d_model) for TransformerEncoder blocks.")
+
+
 BUILTIN = (_conv_relu, _vgg_block, _basic_block, _bottleneck, _inception, _two_stream,
-           _encoder_decoder)
+           _encoder_decoder, _transformer_encoder, _transformer_encoder_post_norm, _vit_stem)
 
 
 @functools.cache

@@ -13,7 +13,7 @@ import sys
 from netcanvas.backend.cli.common import UsageError
 
 COMMANDS = ("check", "code", "export", "import", "lint", "train", "sweep", "lr-find", "circuit",
-            "predict", "attack", "desktop", "diff")
+            "predict", "attack", "rf", "desktop", "diff")
 MODULES = {"import": "import_model", "lr-find": "lr_find"}  # not Python names
 
 

@@ -29,6 +29,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="allow running FILE.py (needed for a PyTorch import)")
     p.add_argument("--args", nargs="*", default=[], metavar="ARG",
                    help="constructor arguments as Python literals: 10 or num_classes=10")
+    p.add_argument("--no-blocks", action="store_true",
+                   help="keep repeated structure flat instead of folding it into blocks")
     p.add_argument("--input-shape", action="append", metavar="C,H,W",
                    help="per-sample shape of each forward input (default: from a `netcanvas "
                         "code` docstring)")
@@ -37,6 +39,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from netcanvas.backend.importer import ImportProblem
+    from netcanvas.backend.importer.report import report_lines
     from netcanvas.backend.importer.save import save_imported, weights_path
     from netcanvas.backend.importer.targets import check_targets
     from netcanvas.backend.shapes import analyze
@@ -67,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {out}{saved}: {len(imported.graph.nodes)} nodes, "
           f"{analysis.total_params:,} parameters "
           f"({format_count(analysis.total_params, decimals=1)})")
+    for line in report_lines(imported):
+        print(f"  {line}")
     for problem in analysis.problems:
         print(f"netcanvas import: {problem.severity}: {problem.message}")
     return 0 if analysis.ok else 1
@@ -87,10 +92,10 @@ def _import(args: argparse.Namespace):
         if not Path(args.model).is_file():
             raise ValueError(f"{args.model}: no such file")
         gm, shapes, outputs = onnx_to_fx(args.model)
-        return import_fx(gm, shapes, outputs)
+        return import_fx(gm, shapes, outputs, blocks=not args.no_blocks)
     path, name = split_target(args.model)
     if not args.trust_code:
         return None
     shapes = [parse_shape(text) for text in args.input_shape or []]
-    return import_class(load_class(path, name), args.args, shapes)
+    return import_class(load_class(path, name), args.args, shapes, blocks=not args.no_blocks)
 

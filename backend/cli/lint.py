@@ -24,20 +24,27 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def data_facts(project):
-    """The dataset's sample shape and classes when it loads offline (the built-ins); None
-    otherwise, so the dataset rules are skipped rather than a download started."""
+    """(facts, None) for data that loads offline: the built-ins and the user's own folder, CSV
+    or NPZ (a folder is indexed, not decoded: its shape comes from the first image);
+    (None, why the dataset rules are skipped) otherwise, never starting a download."""
+    import dataclasses
+
     from netcanvas.backend.catalogue import DATASETS
 
-    info = DATASETS.get(project.dataset.name)
-    if info is None or info.kind != "builtin":
-        return None
+    config = project.dataset
+    info = DATASETS.get(config.name)
+    if info is None or info.kind == "download":
+        return None, "dataset not available offline"
     from netcanvas.backend.data import DatasetError, load_dataset
     from netcanvas.backend.doctor import DataFacts
 
+    if config.name == "folder":
+        config = dataclasses.replace(config, normalize=False, options={
+            **config.options, "stream": True, "workers": 0})
     try:
-        return DataFacts.of(load_dataset(project.dataset))
-    except DatasetError:
-        return None
+        return DataFacts.of(load_dataset(config)), None
+    except DatasetError as exc:
+        return None, f"the data does not load: {exc}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output and args.fix is None:
         raise UsageError("-o/--output writes the fixed project: use it with --fix")
     project = load(args.file)
-    data = data_facts(project)
+    data, skipped = data_facts(project)
     if args.fix is not None:
         rules = args.fix or [r.id for r in RULES.values() if r.severity == "warning"]
         for finding in fix_all(project, rules, data):
@@ -70,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{f.severity}: {f.message} [{f.rule}]")
     warnings = sum(f.severity == "warning" for f in findings)
     infos = len(findings) - warnings
-    skipped = "" if data else "; dataset rules skipped (dataset not available offline)"
+    skipped = f"; dataset rules skipped ({skipped})" if skipped else ""
     print(f"{len(analysis.errors)} error(s), {warnings} warning(s), {infos} info(s){skipped}",
           file=sys.stderr)
     return 1 if analysis.errors or (args.strict and warnings) else 0

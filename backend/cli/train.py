@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+from netcanvas.backend.augmentations import AUGMENTATIONS
 from netcanvas.backend.cli import launch
 from netcanvas.backend.cli.common import project_command
 from netcanvas.backend.settings import declaration
@@ -43,6 +44,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         param = declaration("training", name)
         p.add_argument(f"--{name.replace('_', '-')}", type=_ARG_TYPES[param.kind],
                        choices=param.choices or None, help=param.doc)
+    for param in AUGMENTATIONS:  # dataset fields: --augment-rotation 15, --augment-mix mixup
+        p.add_argument(f"--{param.name.replace('_', '-')}", type=_ARG_TYPES[param.kind],
+                       choices=param.choices or None, help=param.doc)
     p.add_argument("--out", metavar="DIR",
                    help="write the checkpoint, metrics.csv, metrics.json and layers.json here")
     p.add_argument("--layer-stats", type=int, metavar="N",
@@ -63,6 +67,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--events", metavar="FILE",
                    help="also write every training event to FILE, one JSON line each, and the "
                         "run's result last (what the app follows in a multi-process run)")
+    p.add_argument("--doctor", action="store_true",
+                   help="watch the layer statistics and the loss, and print each finding of "
+                        "the training doctor as it appears (turns --layer-stats on)")
     launch.add_arguments(p)
     p.set_defaults(run=run)
     return p
@@ -127,8 +134,13 @@ def _train(args, project, world) -> int:
             world.barrier()
     from netcanvas.backend.runtime.probes import DEFAULT_EVERY
 
-    every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if out else 0)
+    wanted = out or args.doctor
+    every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if wanted else 0)
     sinks = [view]
+    if args.doctor and world.is_main:
+        from netcanvas.backend.cli.doctor_view import DoctorView
+        classes = dataset.num_classes if dataset.task == "classification" else None
+        sinks.append(DoctorView(project, classes, before=view.clear))
     if args.tensorboard and world.is_main:
         from netcanvas.backend.training.tensorboard import TensorBoardLog
         sinks.append(TensorBoardLog(args.tensorboard))
@@ -197,14 +209,20 @@ def _load(args):
 
     if args.layer_stats is not None and args.layer_stats < 0:
         raise BadArgs(f"--layer-stats must be 0 (off) or more, got {args.layer_stats}")
+    if args.doctor and args.layer_stats == 0:
+        raise BadArgs("--doctor reads the layer statistics: give --layer-stats N > 0 or leave "
+                      "it out")
     overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "seed",
                                                         "device", *DECLARED_OPTIONS)
                  if getattr(args, name) is not None}
-    for name, value in overrides.items():  # the project's own declarations judge them
-        try:
-            validate_setting("training", name, value)
-        except ParamError as exc:
-            raise BadArgs(f"--{name.replace('_', '-')} ({exc})") from None
+    augments = {p.name: getattr(args, p.name) for p in AUGMENTATIONS
+                if getattr(args, p.name) is not None}
+    for section, values in (("training", overrides), ("dataset", augments)):
+        for name, value in values.items():  # the project's own declarations judge them
+            try:
+                validate_setting(section, name, value)
+            except ParamError as exc:
+                raise BadArgs(f"--{name.replace('_', '-')} ({exc})") from None
     if args.resume and not Path(args.resume).exists():
         raise BadArgs(f"no checkpoint at {args.resume}")
     if not Path(args.file).exists():
@@ -225,6 +243,8 @@ def _load(args):
         raise BadArgs(text if args.file in text else f"{args.file}: {text}") from None
     for name, value in overrides.items():
         project.set_setting("training", name, value)
+    for name, value in augments.items():
+        project.set_setting("dataset", name, value)
     from netcanvas.backend.runtime.device import processes, resolve_device  # torch: seconds
 
     s = project.training

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from netcanvas.backend.catalogue import DATASETS, DatasetInfo
+from netcanvas.backend.data.augmentation import augment
 from netcanvas.backend.data.builtin import load_digits
 from netcanvas.backend.data.compat import check_compatible
 from netcanvas.backend.data.images import load_image_folder
 from netcanvas.backend.data.remote import REMOTES, load_remote
+from netcanvas.backend.data.sequences import load_digit_rows, load_recall, load_timeseries
 from netcanvas.backend.data.toy import load_linear, load_toy
-from netcanvas.backend.data.transforms import augment
 from netcanvas.backend.data.types import (
     Dataset,
     DatasetError,
@@ -25,6 +26,7 @@ __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "DatasetMismatc
 _LOCAL = {
     "digits": load_digits, "moons": load_toy, "circles": load_toy, "spirals": load_toy,
     "xor": load_toy, "blobs": load_toy, "linear": load_linear,
+    "digit_rows": load_digit_rows, "recall": load_recall, "timeseries": load_timeseries,
     "folder": load_image_folder, "csv": load_csv, "npz": load_npz,
 }
 
@@ -40,4 +42,6 @@ def load_dataset(config: DatasetConfig, progress=None, cancel=None) -> Dataset:
     if config.name not in _LOCAL:
         raise DatasetError(f"unknown dataset '{config.name}'; choose one of "
                            f"{', '.join(DATASETS)}")
+    if config.name == "folder":  # indexing a large folder reports its progress
+        return load_image_folder(config, progress)
     return _LOCAL[config.name](config)

@@ -73,14 +73,18 @@ def read_image(file: Path, mode: str | None = None,
         raise DatasetError(f"cannot read image {file}: {e}") from None  # is an OSError
 
 
-def load_image_folder(config: DatasetConfig) -> Dataset:
+def load_image_folder(config: DatasetConfig, progress=None) -> Dataset:
     """Options: `size` (resize target, default the first image's) and `channels` (1 grey,
-    3 RGB; default from the first image). Always classification, by subfolder."""
+    3 RGB; default from the first image). Always classification, by subfolder. With
+    `stream`, nothing is loaded here: the splits are decoded from disk batch by batch."""
     folder = user_path(config, "folder of images")
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder")
-    classes = _classes(folder)
     size, mode = _size(config), _mode(config)
+    if config.options.get("stream"):
+        from netcanvas.backend.data.streamed import load_streamed_folder
+        return load_streamed_folder(config, folder, EXTENSIONS, size, mode, progress)
+    classes = _classes(folder)
     images, labels = [], []
     for label, (_, files) in enumerate(classes):
         for file in files:

@@ -1,10 +1,10 @@
-"""Image augmentation on a device batch, vectorised over the batch (no per-sample loop)."""
+"""Random crop and flip on a device batch, vectorised over the batch (no per-sample loop);
+backend/data/augmentation.py applies them with the other declared augmentations."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from netcanvas.backend.project import DatasetConfig
 
 
 def _uniform_ints(high: int, n: int, generator: torch.Generator, device) -> torch.Tensor:
@@ -29,18 +29,3 @@ def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Mirror each (N, C, H, W) sample left-right with probability 1/2."""
     flip = torch.rand(x.shape[0], generator=generator, device=generator.device).to(x.device) < 0.5
     return torch.where(flip[:, None, None, None], x.flip(3), x)
-
-
-def augment(x: torch.Tensor, config: DatasetConfig, generator: torch.Generator) -> torch.Tensor:
-    """Crop with padding and/or flip as the config asks; non-image batches pass unchanged.
-
-    Deterministic given the generator's state. Padding is zero in the (normalised) input
-    space, i.e. the training mean when normalisation is on.
-    """
-    if x.dim() != 4:
-        return x
-    if config.augment_crop_padding > 0:
-        x = random_crop(x, int(config.augment_crop_padding), generator)
-    if config.augment_flip:
-        x = random_flip(x, generator)
-    return x

@@ -3,7 +3,7 @@ undoable edits, a memory-fit predictor and the per-node summary table. No Qt, no
 
 from __future__ import annotations
 
-from netcanvas.backend.doctor import rules_layers, rules_output  # noqa: F401  (declare the rules)
+from netcanvas.backend.doctor import rules_layers, rules_output, rules_sequence  # noqa: F401  (declare the rules)
 from netcanvas.backend.doctor.context import DataFacts, LintContext
 from netcanvas.backend.doctor.error_fixes import error_fixes
 from netcanvas.backend.doctor.rule import RULES, Finding, Fix, Rule

@@ -141,6 +141,26 @@ def _layer_saved(saved: _Saved, graph: Graph, analysis: Analysis, node, in_keys:
             saved.add((nid, "stats"), 2 * rows * FLOAT, nid)
         elif what == "loss" and node.params["loss"] != "none" and in_keys:
             _loss_saved(saved, node, size[in_keys[0]], nid)
+        elif what == "ids" and in_keys:  # token ids, cast to int64
+            saved.add((nid, "ids"), size[in_keys[0]] // FLOAT * INDEX, nid)
+        elif what in ("recurrent", "attention"):
+            saved.add((nid, what), _sequence_saved(what, node, info, size, in_keys), nid)
+
+
+def _sequence_saved(what: str, node, info, size: dict, in_keys: list) -> int:
+    """An estimate (autograd's own count depends on the kernel): a recurrent layer keeps
+    its input and, per step, layer and direction, its gates, their activations and states
+    (18 x hidden values for torch's CPU LSTM, 7 for its GRU, as measured); attention keeps
+    its inputs, the queries, keys and values, the weights twice (softmax, matmul), the mix."""
+    inputs = sum(size[k] for k in in_keys[:2])
+    if what == "recurrent":
+        steps = info.output_shapes["y"][0]
+        per_step = (18 if node.type_id == "lstm" else 7) * node.params["hidden_size"] * FLOAT
+        directions = 2 if node.params["bidirectional"] else 1
+        return inputs + steps * per_step * directions * node.params["num_layers"]
+    steps, features = info.output_shapes["y"]
+    heads, _, keys = info.output_shapes["weights"]
+    return inputs + ((steps + 2 * keys + steps) * features + 2 * heads * steps * keys) * FLOAT
 
 
 def _is_index(graph: Graph, key: tuple[str, str]) -> bool:

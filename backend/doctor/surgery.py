@@ -64,3 +64,32 @@ def bypass(graph: Graph, node_id: str) -> list[Edit]:
 
 def set_param(node_id: str, name: str, value) -> list[Edit]:
     return [SetParam(node_id, name, value)]
+
+
+
+def replace_type(graph: Graph, node_ids: list[str], type_id: str,
+                 norms: dict[str, str] | None = None) -> list[Edit]:
+    """Swap one-in one-out layers for `type_id` layers (default params) in place: same
+    names, same positions, same wires; `norms` puts a layer (node id -> its type_id, a
+    BatchNorm) on the wire into each new one."""
+    norms = norms or {}
+    fresh = {nid: Node(new_id(), type_id, graph.node(nid).name, {}, graph.node(nid).position)
+             for nid in node_ids}
+    names = iter(_fresh_names(graph, [norms[n] for n in node_ids if n in norms]))
+    extra = {nid: Node(new_id(), norms[nid], next(names), {},
+                       (graph.node(nid).position[0], graph.node(nid).position[1] + NODE_GAP))
+             for nid in node_ids if nid in norms}
+    wires = []
+    for e in graph.edges:
+        if e.src not in fresh and e.dst not in fresh:
+            continue
+        src = (fresh[e.src].id, fresh[e.src].spec.outputs[0].name) if e.src in fresh \
+            else (e.src, e.src_port)
+        dst = (fresh[e.dst].id, fresh[e.dst].spec.inputs[0].name) if e.dst in fresh \
+            else (e.dst, e.dst_port)
+        if e.dst in extra:
+            norm = extra[e.dst]
+            wires.append(Edge(*src, norm.id, norm.spec.inputs[0].name))
+            src = (norm.id, norm.spec.outputs[0].name)
+        wires.append(Edge(*src, *dst))
+    return [RemoveItems(list(fresh)), AddNodes([*fresh.values(), *extra.values()], wires)]

@@ -21,6 +21,7 @@ from netcanvas.backend.export.block_classes import BlockClasses, is_block
 from netcanvas.backend.export.errors import ExportError
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.registry.layers import modules as _layer_modules
+from netcanvas.backend.registry.layers import sequence_modules as _sequence_modules
 from torch import nn
 
 # Arguments where torch's own modules take one int for "the same in every dimension".
@@ -29,10 +30,12 @@ _UNIFORM_REPR = re.compile(rf"\b({'|'.join(_UNIFORM_ARGS)})=\((-?\d+)(?:, \2)+\)
 _SKIPPED_ARGS = {"device", "dtype"}
 _POSITIONAL = 2  # leading required arguments written without their names: nn.Linear(784, 10)
 _FILE_NAMES = {"torch", "nn"}  # what every generated file imports
-# The module classes torch lacks, which a generated file may define (Add, Concat, ...).
-HELPER_CLASSES = frozenset(
-    name for name, cls in vars(_layer_modules).items()
-    if isinstance(cls, type) and issubclass(cls, nn.Module) and cls.__module__ == _layer_modules.__name__)
+# The module classes torch lacks, which a generated file may define (Add, Concat, LSTM's
+# sequence wrapper, ...), by name.
+_HELPERS = {
+    name: cls for module in (_layer_modules, _sequence_modules) for name, cls in vars(module).items()
+    if isinstance(cls, type) and issubclass(cls, nn.Module) and cls.__module__ == module.__name__}
+HELPER_CLASSES = frozenset(_HELPERS)
 
 
 def class_name_problem(name: str, taken=HELPER_CLASSES) -> str | None:
@@ -156,7 +159,7 @@ def _block_classes(gm: nn.Module, helpers: dict[str, str]) -> BlockClasses:
 def _rebuilds_any(call: str, module: nn.Module) -> bool:
     """`_rebuilds` for torch's modules and the helper classes alike."""
     with torch.device("meta"):
-        return _printed(eval(call, {"nn": nn, **vars(_layer_modules)})) == _printed(module)
+        return _printed(eval(call, {"nn": nn, "torch": torch, **_HELPERS})) == _printed(module)
 
 
 def _rebuilds(call: str, module: nn.Module) -> bool:

@@ -330,7 +330,7 @@ class Graph:
                 continue
             for port in spec.inputs:
                 count = wired.get((node.id, port.name), 0)
-                if count == 0:
+                if count == 0 and not port.optional:
                     errors.append(MissingInputError(f"{spec.title} '{node.name}' needs an input "
                                                     f"on port '{port.name}'", (node.id,)))
                 elif count > 1 and not port.many:

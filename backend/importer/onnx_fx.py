@@ -9,6 +9,7 @@ evaluated here, so `Shape -> Gather -> Concat -> Reshape` becomes one reshape.
 
 from __future__ import annotations
 
+import ast
 import operator
 import re
 from pathlib import Path
@@ -45,10 +46,12 @@ HONOURED = {
     "AveragePool": {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
                     "count_include_pad"},
     "GlobalAveragePool": set(),
-    "ReduceMean": {"axes", "keepdims"},
+    "ReduceMean": {"axes", "keepdims"}, "ReduceMax": {"axes", "keepdims"},
+    "ReduceMin": {"axes", "keepdims"}, "ReduceSum": {"axes", "keepdims"},
     "Resize": {"mode", "coordinate_transformation_mode", "nearest_mode"},
     "Flatten": {"axis"}, "Reshape": {"allowzero"}, "Concat": {"axis"},
-    "Transpose": {"perm"},
+    "Transpose": {"perm"}, "Split": {"axis", "split", "num_outputs"},
+    "LayerNormalization": {"axis", "epsilon"},
     "Add": set(), "Sub": set(), "Mul": set(), "Div": set(),
     "Constant": {"value", "value_float", "value_floats", "value_int", "value_ints"},
     "Shape": {"start", "end"}, "Gather": set(), "Range": set(), "ConstantOfShape": {"value"},
@@ -126,6 +129,7 @@ class _Converter:
 
         self.onnx, self.opset = graph, opset
         self.consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+        self.weights_named = {n for n in self.consts if "." in n}  # `features.1.layer_scale`
         self.shapes = {}
         for vi in [*graph.input, *graph.value_info, *graph.output]:
             dims = vi.type.tensor_type.shape.dim
@@ -142,6 +146,8 @@ class _Converter:
         self.failed: set[str] = set()
         self.linear_of: dict[str, nn.Linear] = {}  # MatMul outputs awaiting their bias Add
         self.fixed_batch = False
+        self.folded: list[int] = []  # parameters lost by each BatchNorm folded into a Conv
+        self.dropped: list[int] = []  # sizes of the all-zero biases the exporter removed
 
     def run(self, class_name: str):
         inputs, batches = [], set()
@@ -169,7 +175,26 @@ class _Converter:
             raise ImportProblem(self.problems)
         self.fx.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
         gm = torch.fx.GraphModule(self.root, self.fx, class_name)
+        gm.meta["import_notes"] = self._notes()
         return gm, inputs, [_name(o.name) for o in self.onnx.output]
+
+    def _notes(self) -> list[str]:
+        notes = []
+        if self.folded:
+            notes.append(
+                f"{len(self.folded)} BatchNorm layer(s) were folded into their convolutions by "
+                f"the exporter: the file holds their effect, not the layers, so the model has "
+                f"{sum(self.folded):,} fewer parameters than the original (a BatchNorm's scale "
+                "and shift, 2 per channel, went into the convolution's weights and bias, 1 per "
+                "channel, or none where the exporter dropped an all-zero bias)")
+        if self.dropped:
+            notes.append(
+                f"the exporter dropped {len(self.dropped)} all-zero bias(es): "
+                f"{sum(self.dropped):,} fewer parameters than the original (add a bias back "
+                "in the inspector to train one)")
+        if self.fixed_batch:
+            notes.append("the file was exported for a batch of 1; it imports for any batch")
+        return notes
 
     def _convert_nodes(self) -> None:
         for node in self.onnx.node:
@@ -183,7 +208,9 @@ class _Converter:
                     raise _Skip("no NetCanvas layer imports it")
                 attrs = self._attrs(node)
                 self._check_attributes(node, attrs)
+                made = len(self.fx.nodes)
                 handler(node, attrs)
+                self._scope(node, list(self.fx.nodes)[made:])
             except _Skip as exc:
                 self.problems.append((node.op_type, label, exc.reason))
                 self.failed.update(node.output)
@@ -192,6 +219,22 @@ class _Converter:
                 self.failed.update(node.output)
 
     # ---- helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _scope(node, made: list) -> None:
+        """The torch modules the dynamo exporter records a node came from, as fx's
+        `nn_module_stack` (path -> (path, class name)), for folding repeats into blocks."""
+        meta = {p.key: p.value for p in node.metadata_props}
+        try:
+            names = ast.literal_eval(meta["pkg.torch.onnx.name_scopes"])
+            classes = ast.literal_eval(meta["pkg.torch.onnx.class_hierarchy"])
+        except (KeyError, ValueError, SyntaxError):
+            return
+        stack, path = {}, []
+        for name, cls in list(zip(names, classes))[1:-1]:  # the root model; the aten op
+            path.append(name)
+            stack[".".join(path)] = (".".join(path), cls)
+        for fx_node in made:
+            fx_node.meta["nn_module_stack"] = stack
     def _check_attributes(self, node, attrs: dict) -> None:
         """Refuse, by name, an attribute the handler does not honour set to a value that
         changes the result."""
@@ -294,6 +337,11 @@ class _Converter:
             padding=self._padding(a, nd, kernel), dilation=tuple(a.get("dilations", [1] * nd)),
             groups=groups, bias=bias is not None)
         self._load(conv, weight=w, **({"bias": self._const(bias, "the bias")} if bias else {}))
+        rules = _rules(node)
+        if "FuseBatchNorm" in rules:  # onnxscript's rewrite
+            self.folded.append(w.shape[0] * (1 if bias else 2))  # parameters gone
+        elif "RemoveOptionalBias" in rules and not bias:
+            self.dropped.append(w.shape[0])
         self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), conv,
                                                 self._tensor(node.input[0]))
 
@@ -322,6 +370,8 @@ class _Converter:
         if b is not None and (b.size not in (1, w.shape[0]) or b.ndim > 1 and b.shape[0] != 1):
             raise _Skip(f"bias of shape {b.shape}")
         linear = nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
+        if b is None and "RemoveOptionalBias" in _rules(node):
+            self.dropped.append(w.shape[0])
         self._load(linear, weight=w, **({"bias": np.broadcast_to(b.reshape(-1), w.shape[:1])}
                                         if b is not None else {}))
         self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), linear,
@@ -347,6 +397,22 @@ class _Converter:
             scale.shape[0], eps=a.get("epsilon", 1e-5), momentum=1 - a.get("momentum", 0.9))
         self._load(bn, weight=scale, bias=bias, running_mean=mean, running_var=var)
         self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), bn,
+                                                self._tensor(node.input[0]))
+
+    def op_LayerNormalization(self, node, a) -> None:
+        scale = self._const(node.input[1], "the scale")
+        bias = self._input(node, 2)
+        rank = len(self.shapes.get(node.input[0], ()))
+        axis = a.get("axis", -1) % max(rank, 1)
+        if rank < 2 or axis < 1:
+            raise _Skip(f"axis {a.get('axis', -1)} normalises over the batch")
+        if len([o for o in node.output if o]) > 1:
+            raise _Skip("its mean and inverse deviation are outputs")
+        norm = nn.LayerNorm(tuple(self.shapes[node.input[0]][axis:]), eps=a.get("epsilon", 1e-5))
+        self._load(norm, weight=np.broadcast_to(scale, norm.normalized_shape),
+                   bias=np.broadcast_to(self._const(bias, "the bias") if bias else
+                                        np.zeros(1, np.float32), norm.normalized_shape))
+        self.env[node.output[0]] = self._module(self._stem(node, node.input[1]), norm,
                                                 self._tensor(node.input[0]))
 
     # ---- activations, dropout, identity -------------------------------------------------
@@ -423,18 +489,23 @@ class _Converter:
     # ---- pooling and resampling ---------------------------------------------------------
     def _window(self, node, a) -> dict:
         kernel = tuple(a["kernel_shape"])
-        if len(kernel) != 2:
+        if len(kernel) not in (1, 2):
             raise _Skip(f"{len(kernel)}-D pooling")
-        padding = self._padding(a, 2, kernel)
+        padding = self._padding(a, len(kernel), kernel)
         if padding == "same":
             raise _Skip("auto_pad SAME")
-        return {"kernel_size": kernel, "stride": tuple(a.get("strides", [1, 1])),
+        return {"kernel_size": kernel, "stride": tuple(a.get("strides", [1] * len(kernel))),
                 "padding": padding, "ceil_mode": bool(a.get("ceil_mode", 0))}
 
     def op_MaxPool(self, node, a) -> None:
         window = self._window(node, a)
         x = self._tensor(node.input[0])
-        dilation = tuple(a.get("dilations", [1, 1]))
+        dilation = tuple(a.get("dilations", [1] * len(window["kernel_size"])))
+        if len(window["kernel_size"]) == 1:
+            if len(node.output) > 1 and self.uses.get(node.output[1]) or dilation != (1,):
+                raise _Skip("a 1-D max pool with indices or a dilation")
+            self._call(node, F.max_pool1d, x, *_one_d(window), ceil_mode=window["ceil_mode"])
+            return
         if len(node.output) < 2 or not node.output[1]:
             self._call(node, F.max_pool2d, x, dilation=dilation, **window)
             return
@@ -466,6 +537,12 @@ class _Converter:
         if any(2 * p > k for p, k in zip(window["padding"], window["kernel_size"])):
             raise _Skip(f"pads {list(window['padding'])} larger than half the kernel "
                         f"{list(window['kernel_size'])}")
+        if len(window["kernel_size"]) == 1:
+            if window["padding"] != (0,) and not a.get("count_include_pad", 0):
+                raise _Skip("a 1-D average pool that leaves its padding out of the mean")
+            self._call(node, F.avg_pool1d, self._tensor(node.input[0]), *_one_d(window),
+                        ceil_mode=window["ceil_mode"])
+            return
         self._call(node, F.avg_pool2d, self._tensor(node.input[0]),
                    count_include_pad=bool(a.get("count_include_pad", 0)), **window)
 
@@ -473,16 +550,30 @@ class _Converter:
         self._call(node, F.adaptive_avg_pool2d, self._tensor(node.input[0]), 1)
 
     def op_ReduceMean(self, node, a) -> None:
+        self._reduce(node, a, "mean")
+
+    def op_ReduceMax(self, node, a) -> None:
+        self._reduce(node, a, "amax")
+
+    def op_ReduceMin(self, node, a) -> None:
+        self._reduce(node, a, "amin")
+
+    def op_ReduceSum(self, node, a) -> None:
+        self._reduce(node, a, "sum")
+
+    def _reduce(self, node, a, method: str) -> None:
         axes = self._input(node, 1)
         axes = tuple(int(v) for v in self._const(axes, "axes")) if axes else tuple(a.get("axes", ()))
         rank = len(self.shapes.get(node.input[0], ()))
-        if rank != 4 or sorted(d % 4 for d in axes) != [2, 3]:
-            raise _Skip(f"a mean over axes {list(axes)} is not a global average pool")
+        axes = tuple(sorted(d % rank for d in axes)) if rank else axes
+        if not axes or 0 in axes:
+            raise _Skip(f"a reduction over axes {list(axes) or 'all'}, the batch included")
         x = self._tensor(node.input[0])
-        if a.get("keepdims", 1):
+        keep = bool(a.get("keepdims", 1))
+        if method == "mean" and rank == 4 and axes == (2, 3) and keep:
             self._call(node, F.adaptive_avg_pool2d, x, 1)
         else:
-            self._method(node, "mean", x, (2, 3))
+            self._method(node, method, x, axes, keep)
 
     def op_Resize(self, node, a) -> None:
         mode = a.get("mode", b"nearest").decode()
@@ -517,6 +608,8 @@ class _Converter:
         if value is BATCH and target == [-1]:
             self.env[node.output[0]] = [BATCH]
             return
+        if isinstance(value, _Marked) and value.what == "flat" and target != [-1]:
+            value = value.value  # flattened with its batch, then given a shape again
         if isinstance(value, (_Derived, _Marked)):
             self.env[node.output[0]] = value
             if isinstance(value, _Marked) and value.what == "scattered":
@@ -598,7 +691,11 @@ class _Converter:
         while hasattr(self.root, key):
             i += 1
             key = f"{stem}_{i}"
-        self.root.register_buffer(key, torch.from_numpy(np.array(value, dtype=np.float32)))
+        tensor = torch.from_numpy(np.array(value, dtype=np.float32))
+        if name in self.weights_named and value.size > 1:  # a named initializer: a weight
+            self.root.register_parameter(key, nn.Parameter(tensor))  # (ConvNeXt's layer scale)
+        else:
+            self.root.register_buffer(key, tensor)
         return self.fx.get_attr(key)
 
     def op_Transpose(self, node, a) -> None:
@@ -607,6 +704,26 @@ class _Converter:
         if not perm or perm[0] != 0:
             raise _Skip(f"perm {perm} moves the batch dimension")
         self._method(node, "permute", self._tensor(node.input[0]), *perm)
+
+    def op_Split(self, node, a) -> None:
+        x = self._tensor(node.input[0])
+        shape = self.shapes.get(node.input[0], ())
+        axis = a.get("axis", 0) % max(len(shape), 1)
+        if axis == 0 or shape[axis] is None:
+            raise _Skip(f"a split along axis {a.get('axis', 0)} (the batch, or of unknown size)")
+        sizes = self._input(node, 1)
+        count = len(node.output)
+        if sizes:
+            sizes = [int(v) for v in self._const(sizes, "split")]
+        elif "split" in a:
+            sizes = list(a["split"])
+        else:
+            step = -(-shape[axis] // count)
+            sizes = [min(step, shape[axis] - i * step) for i in range(count)]
+        start = 0
+        for name, size in zip(node.output, sizes):
+            self.env[name] = self.fx.call_method("narrow", (x, axis, start, size))
+            start += size
 
     def op_Concat(self, node, a) -> None:
         values = [self.env.get(n) for n in node.input]
@@ -637,6 +754,19 @@ class _Converter:
         self.env[node.output[0]] = full[a.get("start", 0):a.get("end", len(full))]
 
     def op_Gather(self, node, a) -> None:
+        value = self.env.get(node.input[0])
+        if isinstance(value, _Marked) and value.what == "flat":  # the exporter's as_strided
+            index = self._const(node.input[1], "the index")
+            if not np.array_equal(index.ravel(), np.arange(index.size)):
+                raise _Skip("a gather that reorders the values of a tensor")
+            if index.ndim == 1:
+                self.env[node.output[0]] = value
+                return
+            if not (self.fixed_batch and index.shape[0] == 1):
+                raise _Skip(f"a gather into shape {list(index.shape)} without the batch first")
+            batch = self.fx.call_method("size", (value.value, 0))
+            self._method(node, "reshape", value.value, batch, *(int(d) for d in index.shape[1:]))
+            return
         shape = self._shape_value(node.input[0])
         index = self._const(node.input[1], "the index")
         picked = [shape[int(i)] for i in np.atleast_1d(index)]
@@ -707,7 +837,27 @@ class _Converter:
         if isinstance(value, _Offsets):
             self.env[node.output[0]] = value
             return
-        raise _Skip("slicing has no NetCanvas layer")
+        x = self._tensor(node.input[0])
+        if len(node.input) < 3:
+            raise _Skip("starts and ends as attributes (before opset 10)")
+        shape = self.shapes.get(node.input[0], ())
+        starts, ends = (self._const(n, what) for n, what in zip(node.input[1:3], ("starts", "ends")))
+        axes = (self._const(node.input[3], "axes") if self._input(node, 3)
+                else np.arange(len(starts)))
+        steps = (self._const(node.input[4], "steps") if self._input(node, 4)
+                 else np.ones(len(starts), np.int64))
+        for start, end, axis, step in zip(starts, ends, axes, steps):
+            axis = int(axis) % len(shape)
+            if axis == 0 or step != 1 or shape[axis] is None:
+                raise _Skip(f"a slice along axis {axis} with step {step} (only steps of 1 "
+                            "after the batch)")
+            size = shape[axis]
+            start, end = (int(min(max(v + size if v < 0 else v, 0), size)) for v in (start, end))
+            if end <= start:
+                raise _Skip(f"an empty slice {start}:{end} of axis {axis}")
+            if (start, end) != (0, size):
+                x = self.fx.call_method("narrow", (x, axis, start, end - start))
+        self.env[node.output[0]] = x
 
     def _shape_value(self, name: str) -> list:
         value = self.env.get(name)
@@ -718,6 +868,16 @@ class _Converter:
         if value is BATCH:
             return [BATCH]
         raise _Skip(f"'{name}' is not a shape computed from constants and sizes")
+
+
+def _rules(node) -> str:
+    """The onnxscript rewrite rules the exporter applied to a node, as recorded."""
+    return " ".join(p.value for p in node.metadata_props
+                    if p.key == "pkg.onnxscript.rewriter.rule_name")
+
+
+def _one_d(window: dict) -> tuple[int, int, int]:
+    return window["kernel_size"][0], window["stride"][0], window["padding"][0]
 
 
 def _numel(dims) -> int:

@@ -93,7 +93,7 @@ def documented_io(cls: type) -> tuple[list[Shape], list[str]]:
 
 
 def import_class(cls: type, args: list[str], input_shapes: list[Shape] | None,
-                 card_size=None) -> Imported:
+                 card_size=None, blocks: bool = True) -> Imported:
     positional, named = parse_args(args)
     with guarded(f"{cls.__name__}(...)"):
         try:
@@ -112,4 +112,4 @@ def import_class(cls: type, args: list[str], input_shapes: list[Shape] | None,
         except Exception as exc:  # noqa: BLE001 - fx cannot follow data-dependent Python
             raise ImportProblem([("forward", cls.__name__, f"cannot be traced: {exc}")]) \
                 from None
-    return import_fx(gm, shapes, output_names, card_size)
+    return import_fx(gm, shapes, output_names, card_size, blocks)

@@ -19,7 +19,7 @@ REGISTRY: dict[str, LayerSpec] = {}
 # Display order of categories in the palette; colours are chosen by the editor.
 CATEGORIES = (
     "Input/Output", "Dense", "Convolution", "Pooling", "Normalization",
-    "Activation", "Regularization", "Reshape", "Merge",
+    "Activation", "Regularization", "Reshape", "Merge", "Sequence",
 )
 
 

@@ -37,6 +37,11 @@ class Port:
     # "float" for activations; "index" for int64 positions (MaxPool2d -> MaxUnpool2d),
     # which only an "index" port accepts.
     dtype: str = "float"
+    # An optional port may stay unwired: the layer then does without (self- rather than
+    # cross-attention, no mask). Its value is passed by keyword, under the port's name.
+    optional: bool = False
+    # Values read as whole numbers or flags (token ids, masks): no gradient flows back.
+    discrete: bool = False
 
     def fits(self, other: Port) -> bool:
         """Whether a wire may join this port and `other` (the one dtype rule)."""
@@ -163,7 +168,7 @@ class ImportForm:
 # dtype "index", its output, the int64 indices it outputs, a dropout mask (one value per
 # element / per channel), LayerNorm's mean and 1/std per row, the loss's own (an Output).
 SAVED = ("input", "inputs", "index_inputs", "output", "indices", "mask", "channel_mask",
-         "row_stats", "loss")
+         "row_stats", "loss", "ids", "recurrent", "attention")
 # What the doctor's rules (backend/doctor/rules_*.py) know a layer as.
 ROLES = {
     "activation": "a nonlinearity between layers (double-activation, activation before a loss)",

@@ -68,6 +68,13 @@ class DeviceSplit:
             yield self.batch(idx)
 
 
+def device_split(split, input_shapes: Sequence[tuple], device: torch.device):
+    """A DeviceSplit, or what a streamed split (backend/data/stream.py) gives instead."""
+    if hasattr(split, "device_split"):
+        return split.device_split(input_shapes, device)
+    return DeviceSplit(split, input_shapes, device)
+
+
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """Full batches plus the remainder, except a remainder of one sample (BatchNorm cannot
     train on a batch of one)."""

@@ -58,7 +58,7 @@ class Loop:
                  primary: int, n_outputs: int, generator: torch.Generator, steps: int,
                  augment: Callable | None, emit: Callable, cancel: threading.Event,
                  running: threading.Event, world: World = ONE,
-                 adversary: Callable | None = None):
+                 adversary: Callable | None = None, mix: Callable | None = None):
         self.model, self.loss, self.opt, self.schedule = model, loss, optimizer, schedule
         self.world = world
         self.forward = world.wrap(model, device)  # what training steps call (DDP across ranks)
@@ -76,6 +76,7 @@ class Loop:
         self.channels_last = settings.channels_last and device.type == "cuda"
         self.probe = None  # a LayerProbe (backend/runtime/probes.py) when statistics are on
         self.adversary = adversary  # (xs, y) -> xs with adversarial samples mixed in, or None
+        self.mix = mix  # mixup/cutmix: (x, y, gen) -> (x, y, y2, lam), training batches only
 
     def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
         """Augment (training batches only) and switch image batches to channels-last."""
@@ -86,12 +87,15 @@ class Loop:
                   for x in xs]
         return xs
 
-    def _step(self, xs, y, clip: float, weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def _step(self, xs, y, clip: float, weight: float,
+              mixed: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Forward, loss, backward, optimizer step: (primary output, loss), nothing read.
-        `weight` scales a rank's mean loss to its share of the global batch."""
+        `weight` scales a rank's mean loss to its share of the global batch; `mixed`
+        (y2, lam) makes the loss lam * loss(y) + (1 - lam) * loss(y2) (mixup/cutmix)."""
         with autocast(self.device, self.amp_dtype):
             out = self.forward(*xs)
-            loss = self.loss(out, y)
+            loss = self.loss(out, y) if mixed is None else \
+                mixed[1] * self.loss(out, y) + (1 - mixed[1]) * self.loss(out, mixed[0])
             if weight != 1.0:
                 loss = loss * weight
         self.opt.zero_grad(set_to_none=True)
@@ -117,7 +121,11 @@ class Loop:
         xs = self._prepare(xs)
         if self.adversary is not None:
             xs = self.adversary(xs, y)
-        out, loss = self._step(xs, y, clip, weight)
+        mixed = None
+        if self.mix is not None and len(xs) == 1 and xs[0].dim() == 4:
+            xs[0], y, y2, lam = self.mix(xs[0], y, self.gen)
+            mixed = (y2, lam.to(xs[0].device))
+        out, loss = self._step(xs, y, clip, weight, mixed)
         return out, y, loss
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
@@ -125,6 +133,8 @@ class Loop:
         self.model.train()
         bs, n, steps = self.settings.batch_size, self.train.n, self.steps
         perm = torch.randperm(n, generator=self.gen, device=self.train.index_device)
+        if hasattr(self.train, "plan"):  # a streamed split decodes the epoch's batches ahead
+            self.train.plan([perm[i * bs:(i + 1) * bs] for i in range(steps)])
         acc = Accumulator(self.task, self.classes, self.device)
         count_correct = self.task == "classification"
         constant_lr = self.schedule.constant

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 import torch
 from netcanvas.backend.echo import cut
 from netcanvas.backend.registry import ParamError
-from netcanvas.backend.runtime.batches import DeviceSplit, steps_per_epoch
+from netcanvas.backend.runtime.batches import DeviceSplit, device_split, steps_per_epoch
 from netcanvas.backend.runtime.device import autocast_dtype, resolve_device
 from netcanvas.backend.runtime.losses import build_loss, primary_output
 from netcanvas.backend.runtime.predict import predict
@@ -220,7 +220,7 @@ class Trainer:
         model = compiled.module.to(device)
         if s.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
-        train, val, test = (DeviceSplit(split, compiled.input_shapes, device)
+        train, val, test = (device_split(split, compiled.input_shapes, device)
                             for split in (dataset.train, dataset.val, dataset.test))
         steps = self.world.usable_steps(steps_per_epoch(train.n, s.batch_size), train.n,
                                         s.batch_size)
@@ -229,10 +229,11 @@ class Trainer:
         generator = torch.Generator(device=train.index_device)
         generator.manual_seed(s.seed)
         cfg = self.project.dataset
-        augment = None
-        if dataset.is_image and (cfg.augment_crop_padding or cfg.augment_flip):
-            from netcanvas.backend.data import augment as augment_batch
-            augment = lambda x, g: augment_batch(x, cfg, g)
+        augment = mix = None
+        if dataset.is_image:  # the declared augmentations (backend/augmentations.py)
+            from netcanvas.backend.data.augmentation import augmenter, mixer
+            augment = augmenter(cfg, dataset.mean, dataset.std)
+            mix = mixer(cfg) if dataset.task == "classification" else None
         self._loop = Loop(
             model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
             optimizer=build_optimizer(parameter_groups(model, self.project.graph, s), s),
@@ -241,7 +242,7 @@ class Trainer:
             scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None,
             train=train, task=dataset.task, num_classes=dataset.num_classes,
             primary=primary_output(compiled.losses), n_outputs=len(compiled.output_names),
-            generator=generator, steps=steps, augment=augment, emit=self._emit,
+            generator=generator, steps=steps, augment=augment, mix=mix, emit=self._emit,
             cancel=self._cancel, running=self._running, world=self.world,
             adversary=adversarial_batches(s, dataset, compiled, model))
         if self.layer_stats:

@@ -27,6 +27,9 @@ FLAT = ("flatten", {})
 CE = ("output", {"loss": "cross_entropy"})
 BCE = ("output", {"loss": "bce_with_logits"})
 NLL = ("output", {"loss": "nll"})
+PATCHES = ("patch_embedding", {"embed_dim": 8})
+POOL = ("sequence_pool", {"mode": "mean"})
+CONV1D = ("conv1d", {"out_channels": 8, "kernel_size": (3,)})
 
 
 def lin(n, bias=True):
@@ -64,4 +67,9 @@ CASES = {
                         chain(FLAT, *[x for _ in range(3) for x in (lin(8), "tanh")], lin(10))),
     "output-classes": (chain(FLAT, lin(7)), chain(FLAT, lin(10))),
     "input-shape": (chain(FLAT, lin(10), shape=(1, 28, 28)), chain(FLAT, lin(10), shape=(1, 8, 8))),
+    "attention-without-positions": (
+        chain(PATCHES, "multihead_attention", POOL, lin(10)),
+        chain(PATCHES, "positional_encoding", "multihead_attention", POOL, lin(10))),
+    "rnn-channels-as-time": (chain(CONV1D, "relu", "lstm", POOL, lin(10), shape=(4, 16)),
+                             chain("lstm", POOL, lin(10), shape=(16, 4))),
 }

@@ -87,3 +87,42 @@ class Sorts(nn.Module):
 
     def forward(self, x):
         return torch.sort(x, dim=1).values
+
+
+class LSTMClassifier(nn.Module):
+    """An nn.LSTM written by hand, classified from the last layer's final state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(8, 16, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.fc(h[-1])
+
+
+class GRUTagger(nn.Module):
+    """An nn.GRU whose outputs at every step are scored."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = nn.GRU(4, 6, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(12, 3)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return self.fc(out)
+
+
+class SelfAttention(nn.Module):
+    """nn.MultiheadAttention as a transformer calls it: attn(x, x, x, need_weights=False)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        y, _ = self.attn(x, x, x, need_weights=False)
+        return self.fc(x + y)

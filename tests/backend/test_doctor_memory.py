@@ -20,7 +20,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
 @pytest.mark.parametrize("name", ["lenet_digits", "residual_cnn", "segmentation_unpool",
-                                  "inception_block", "mlp_moons"])
+                                  "inception_block", "mlp_moons", "vit_digits"])
 @pytest.mark.parametrize("batch", [1, 32])
 def test_prediction_matches_a_measured_step(name, batch):
     project = load_project(EXAMPLES / f"{name}.netcanvas")
@@ -71,3 +71,13 @@ def test_a_graph_with_errors_has_no_estimate():
     project.graph.remove_edge(project.graph.edges_into(out.id)[0])
     with pytest.raises(ValueError, match="errors"):
         estimate_memory(project, 8)
+
+
+@pytest.mark.parametrize("name", ["lstm_digit_rows", "gru_forecast"])
+def test_recurrent_layers_activations_are_predicted_at_training_batch_sizes(name):
+    """torch's CPU LSTM/GRU kernels also keep copies of their weights (not per sample), so
+    the per-sample estimate is checked where samples dominate."""
+    project = load_project(EXAMPLES / f"{name}.netcanvas")
+    predicted = estimate_memory(project, 32, device="cpu")
+    measured = measure_memory(project, 32, "cpu")
+    assert 0.9 < predicted.activations / measured.activations < 1.1

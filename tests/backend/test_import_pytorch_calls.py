@@ -50,6 +50,6 @@ def test_code_output_imports_back_with_every_name(name, tmp_path):
     project = flatten(load_project(EXAMPLES / f"{name}.netcanvas"))
     code = tmp_path / "net.py"
     code.write_text(python_source(compile_graph(project.graph), "Net"), encoding="utf-8")
-    imported = import_class(load_class(code, "Net"), [], None)
+    imported = import_class(load_class(code, "Net"), [], None, blocks=False)
     want = {n.name for n in project.graph.nodes.values()}
     assert {n.name for n in imported.graph.nodes.values()} == want

@@ -127,6 +127,8 @@ def make_tensors(spec, inputs: dict, outputs: dict | None) -> list[torch.Tensor]
     limit = math.prod(outputs["y"][1:]) if outputs else 1
     args = []
     for port in spec.inputs:
+        if port.optional and port.name not in inputs:
+            continue
         for shape in inputs[port.name] if port.many else [inputs[port.name]]:
             if port.dtype == "index":
                 args.append(torch.randint(0, max(limit, 1), (BATCH, *shape)))

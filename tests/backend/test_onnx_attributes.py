@@ -14,6 +14,7 @@ from netcanvas.backend.importer import ImportProblem
 from netcanvas.backend.importer.onnx_fx import HONOURED, SUPPORTED_OPSETS, onnx_to_fx
 from onnx import TensorProto, defs, helper, numpy_helper
 
+pytestmark = pytest.mark.onnx
 RNG = np.random.default_rng(0)
 
 
@@ -73,7 +74,36 @@ CASES = [
     ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1],
                      "ceil_mode": 1, "count_include_pad": 1, "auto_pad": "NOTSET"}, None),
     ("AveragePool", {"kernel_shape": [2, 2], "auto_pad": "VALID"}, None),
+    ("MaxPool", {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}, lambda a: model(
+        [helper.make_node("MaxPool", ["x"], ["y"], **a)], [("x", [1, 4, 9])], None)),
+    ("AveragePool", {"kernel_shape": [3], "pads": [1, 1], "count_include_pad": 1},
+     lambda a: model([helper.make_node("AveragePool", ["x"], ["y"], **a)],
+                     [("x", [1, 4, 9])], None)),
     ("ReduceMean", {"axes": [2, 3], "keepdims": 0}, lambda a: model(
+        [helper.make_node("ReduceMean", ["x"], ["y"], **a)], [X], None, opset=13)),
+    ("ReduceMax", {"axes": [1], "keepdims": 1}, lambda a: model(
+        [helper.make_node("ReduceMax", ["x"], ["y"], **a)], [X], None, opset=13)),
+    ("ReduceMin", {"axes": [-1], "keepdims": 0}, lambda a: model(
+        [helper.make_node("ReduceMin", ["x"], ["y"], **a)], [X], None, opset=13)),
+    ("ReduceSum", {"axes": [2, 3], "keepdims": 1}, lambda a: model(
+        [helper.make_node("ReduceSum", ["x"], ["y"], **a)], [X], None, opset=11)),
+    ("ReduceSum", {}, lambda a: model(
+        [helper.make_node("ReduceSum", ["x", "ax"], ["y"], keepdims=0)], [X], None,
+        {"ax": np.array([1, 3])}, opset=13)),
+    ("Slice", {}, lambda a: model(
+        [helper.make_node("Slice", ["x", "st", "en", "ax"], ["y"])], [X], None,
+        {"st": np.array([1, -5]), "en": np.array([3, 2**62]), "ax": np.array([1, -1])},
+        opset=13)),
+    ("LayerNormalization", {"axis": -2, "epsilon": 0.1}, lambda a: model(
+        [helper.make_node("LayerNormalization", ["x", "s", "b"], ["y"], **a)], [X], None,
+        {"s": weights(8, 8), "b": weights(8)}, opset=17)),
+    ("Split", {"axis": 1, "split": [1, 3]}, lambda a: model(
+        [helper.make_node("Split", ["x"], ["p", "q"], **a),
+         helper.make_node("Concat", ["q", "p"], ["y"], axis=1)], [X], None, opset=11)),
+    ("Split", {"axis": 3, "num_outputs": 3}, lambda a: model(
+        [helper.make_node("Split", ["x"], ["p", "q", "r"], **a),
+         helper.make_node("Concat", ["r", "p", "q"], ["y"], axis=3)], [X], None, opset=18)),
+    ("ReduceMean", {"axes": [2, 3], "keepdims": 1}, lambda a: model(
         [helper.make_node("ReduceMean", ["x"], ["y"], **a)], [X], None, opset=13)),
     ("Resize", {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
                 "nearest_mode": "floor"},

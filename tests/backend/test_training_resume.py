@@ -78,15 +78,15 @@ def test_seeded_runs_with_augmentation_repeat_exactly():
 
 
 def test_augmentation_is_applied_to_training_batches(monkeypatch):
-    from netcanvas.backend import data
+    from netcanvas.backend.data import augmentation as augment
 
     seen = []
-    real = data.augment
+    real = augment.augmenter
 
-    def spy(x, config, generator):
-        seen.append(x.shape)
-        return real(x, config, generator)
-    monkeypatch.setattr(data, "augment", spy)
+    def spy(config, mean, std):
+        apply = real(config, mean, std)
+        return lambda x, generator: seen.append(x.shape) or apply(x, generator)
+    monkeypatch.setattr(augment, "augmenter", spy)
     project = cnn_project(epochs=1, device="cpu")
     project.dataset.augment_flip = True
     assert Trainer(project, images()).run().failed is None

@@ -60,6 +60,7 @@ def test_import_onnx_through_the_file_menu(window, isolated, monkeypatch, qtbot)
     doc = window.document
     assert doc.path == isolated / "imported.netcanvas"
     assert (isolated / "imported.safetensors").exists()
+    assert "Imported residual.onnx: mapped 8 layers" in window.statusBar().currentMessage()
     graph = doc.graph
     assert sorted(n.type_id for n in graph.nodes.values()) == sorted([
         "input", "conv2d", "batch_norm2d", "relu", "conv2d", "add", "adaptive_avg_pool2d",

@@ -67,8 +67,7 @@ for _type_id, _title, _op, _what, _calls, _saves in _OPS:
         outputs=(Port("y"),), params=(),
         infer_shape=functools.partial(_infer, _title), build=functools.partial(_build, _op),
         macs=_macs, module_prefix=_op, example_inputs={"x": (4, 5, 5), "other": (4, 1, 1)},
-        saves=_saves,
-        imports=forms(*_calls, args=("x", "other")),
+        imports=forms(*_calls, args=("x", "other")), saves=_saves,
     ))
 
 
@@ -88,7 +87,6 @@ def _constant_params(params: dict, inputs: dict, outputs: dict) -> int:
 
 register(LayerSpec(
     type_id="constant_tensor", title="Constant Tensor", category="Input/Output",
-    saves=(),
     doc="A stored tensor of the given per-sample shape, kept in the weights file beside the "
         "project (an imported model's normalisation mean, a learned bias map). It is one "
         "sample that broadcasts over the batch; feed it to a broadcasting Add, Subtract, "
@@ -98,5 +96,5 @@ register(LayerSpec(
                   min=1, max=1_000_000),
             Param("trainable", "bool", False, "Learn the values during training.")),
     infer_shape=_constant_shape, build=_constant_build, count_params=_constant_params,
-    macs=no_macs, key_params=("shape",), module_prefix="const",
+    macs=no_macs, key_params=("shape",), module_prefix="const", saves=(),
 ))

@@ -56,7 +56,9 @@ _elementwise("multiply", "Multiply", "Multiply", "mul",
 
 
 def _concat_shape(params: dict, inputs: dict) -> dict:
-    shapes = _shapes("Concat", inputs)
+    shapes = [tuple(s) for s in inputs["x"]]  # one input passes through (DenseNet's first layer)
+    if not shapes:
+        raise ShapeError("Concat needs at least 1 input, got 0")
     first = shapes[0]
     dim = resolve_dim("Concat", "dim", params["dim"], first)
     for s in shapes[1:]:
@@ -81,7 +83,7 @@ register(LayerSpec(
         "maps (an Inception block joins its parallel branches this way, and U-Net joins "
         "encoder and decoder features), and -1 joins the last dimension. Unlike Add it "
         "keeps every input's values apart for the next layer to combine.",
-    inputs=(Port("x", many=True, doc="Two or more tensors to join."),),
+    inputs=(Port("x", many=True, doc="The tensors to join (one passes through)."),),
     outputs=(Port("y"),),
     params=(Param("dim", "int", 1, "Dimension to join along: 1 = channels, 0 is the batch "
                   "and not allowed, -1 = last.", min=-8, max=8),),

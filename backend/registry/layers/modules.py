@@ -218,3 +218,73 @@ class Transpose(nn.Module):
 
     def extra_repr(self) -> str:
         return f"dim0={self.dim0}, dim1={self.dim1}"
+
+
+class Narrow(nn.Module):
+    """x.narrow(dim, start, length): a contiguous range of one dimension."""
+
+    def __init__(self, dim: int, start: int, length: int):
+        super().__init__()
+        self.dim, self.start, self.length = dim, start, length
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.narrow(self.dim, self.start, self.length)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, start={self.start}, length={self.length}"
+
+
+class Reduce(nn.Module):
+    """x.mean / amax / amin / sum over `dims`, keeping them as size 1 when `keepdim`."""
+
+    def __init__(self, op: str, dims: tuple[int, ...], keepdim: bool = False):
+        super().__init__()
+        self.op, self.dims, self.keepdim = op, tuple(dims), bool(keepdim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.op == "mean":
+            return x.mean(self.dims, self.keepdim)
+        if self.op == "amax":
+            return x.amax(self.dims, self.keepdim)
+        if self.op == "amin":
+            return x.amin(self.dims, self.keepdim)
+        return x.sum(self.dims, self.keepdim)
+
+    def extra_repr(self) -> str:
+        return f"op={self.op!r}, dims={self.dims}, keepdim={self.keepdim}"
+
+
+class StochasticDepth(nn.Module):
+    """torchvision's stochastic depth: in training, zero the input with probability p per
+    sample ("row") or for the whole batch, scaling what is kept by 1 / (1 - p)."""
+
+    def __init__(self, p: float, mode: str = "row"):
+        super().__init__()
+        self.p, self.mode = float(p), mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        return x * (noise / survival if survival > 0.0 else noise)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode!r}"
+
+
+class LayerNormChannels(nn.LayerNorm):
+    """LayerNorm over dim 1 (the channels) of (N, C, ...) tensors."""
+
+    def __init__(self, channels: int, eps: float = 1e-6, elementwise_affine: bool = True):
+        super().__init__(channels, eps=eps, elementwise_affine=elementwise_affine)
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.movedim(1, -1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.movedim(-1, 1)
+
+    def extra_repr(self) -> str:
+        return f"{self.channels}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -46,7 +46,6 @@ def _permute_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="permute", title="Permute", category="Reshape",
-    saves=(), view=True,
     doc="Reorders the dimensions of each sample without changing any value: dims (0, 2, 3, "
         "1) turns (N, C, H, W) into (N, H, W, C), as a ConvNeXt block does around its "
         "LayerNorm and Linear layers. dims are " + DIMS_DOC + ".",
@@ -54,7 +53,8 @@ register(LayerSpec(
     params=(Param("dims", "ints", (0, 2, 3, 1), f"The new order of the dimensions, {DIMS_DOC}.",
                   min=-8, max=8),),
     infer_shape=_permute_shape, build=_permute_build, macs=no_macs, key_params=("dims",),
-    module_prefix="permute", example_inputs={"x": (4, 5, 6)},
+    module_prefix="permute", example_inputs={"x": (4, 5, 6)}, saves=(), view=True,
+    roles=("pass_through",),
     imports=(*forms("Tensor.permute", args=("x", "*dims"), read=_read_permute),
              *forms("torch.permute", args=("x", "dims"), read=_read_permute)),
 ))
@@ -76,7 +76,6 @@ def _transpose_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="transpose", title="Transpose", category="Reshape",
-    saves=(), view=True,
     doc="Swaps two dimensions of each sample: dims 1 and 2 turn a (N, L, C) sequence into "
         "(N, C, L) for a Conv1d. dims are " + DIMS_DOC + ".",
     inputs=(Port("x"),), outputs=(Port("y"),),
@@ -84,6 +83,7 @@ register(LayerSpec(
             Param("dim1", "int", 2, f"The other, {DIMS_DOC}.", min=-8, max=8)),
     infer_shape=_transpose_shape, build=_transpose_build, macs=no_macs,
     key_params=("dim0", "dim1"), module_prefix="transpose", example_inputs={"x": (4, 5, 6)},
+    saves=(), view=True, roles=("pass_through",),
     imports=forms("Tensor.transpose", "torch.transpose", "Tensor.swapaxes", "torch.swapaxes",
                   args=("x", "dim0", "dim1")),
 ))
@@ -106,14 +106,13 @@ def _shuffle_build(params: dict, inputs: dict):
 
 register(LayerSpec(
     type_id="channel_shuffle", title="Channel Shuffle", category="Reshape",
-    saves=(),
     doc="Interleaves the channels of `groups` groups, so that the next grouped convolution "
         "sees channels from every group (ShuffleNet): (N, g·c, H, W) is viewed as (N, g, c, "
         "H, W), the two channel axes are swapped and it is viewed back.",
     inputs=(Port("x"),), outputs=(Port("y"),),
     params=(Param("groups", "int", 2, "Number of channel groups.", min=1, max=1024),),
     infer_shape=_shuffle_shape, build=_shuffle_build, macs=no_macs, key_params=("groups",),
-    module_prefix="shuffle", example_inputs={"x": (4, 5, 5)},
+    module_prefix="shuffle", example_inputs={"x": (4, 5, 5)}, saves=(), roles=("pass_through",),
     imports=(*forms("nn.ChannelShuffle"),
              *forms("F.channel_shuffle", "torch.channel_shuffle", args=("x", "groups"))),
 ))

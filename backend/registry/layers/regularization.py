@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.layers.common import LAYOUTS, expect_rank, forms, same_shape, single
+from netcanvas.backend.registry.layers.common import (
+    LAYOUTS,
+    expect_rank,
+    forms,
+    no_macs,
+    same_shape,
+    single,
+)
 from netcanvas.backend.registry.spec import LayerSpec, Param, Port
 
 
@@ -51,4 +58,28 @@ register(LayerSpec(
     infer_shape=_dropout2d_shape, build=_dropout2d_build, key_params=("p",),
     module_prefix="drop", example_inputs={"x": (4, 6, 6)},
     imports=(*forms("nn.Dropout2d"), *forms("F.dropout2d", args=("x", "p", "-", "-"))),
+))
+
+
+def _stochastic_depth_build(params: dict, inputs: dict):
+    from netcanvas.backend.registry.layers.modules import StochasticDepth
+
+    return StochasticDepth(params["p"], params["mode"])
+
+
+register(LayerSpec(
+    type_id="stochastic_depth", title="Stochastic Depth", category="Regularization",
+    doc="In training, drops a residual branch's output with probability p, per sample "
+        "(row) or for the whole batch, and scales the kept ones by 1/(1 − p), so a deep "
+        "network trains as an ensemble of shallower ones (EfficientNet, ConvNeXt). The "
+        "identity at evaluation, exactly as torchvision defines it.",
+    inputs=(Port("x"),), outputs=(Port("y"),),
+    params=(Param("p", "float", 0.1, "Probability of dropping the branch.", min=0.0, max=1.0),
+            Param("mode", "choice", "row", "row: per sample; batch: for the whole batch.",
+                  choices=("row", "batch"))),
+    infer_shape=same_shape, build=_stochastic_depth_build, macs=no_macs, key_params=("p",),
+    module_prefix="sd", example_inputs={"x": (4, 5, 5)},
+    saves=("mask",), roles=("dropout", "pass_through"),  # its mask: one value per sample
+    imports=forms("torchvision.ops.stochastic_depth.stochastic_depth",
+                  args=("x", "p", "mode", "-")),
 ))

@@ -1,0 +1,87 @@
+"""Try it's attention maps (app/training/attention_view.py): a trained tiny ViT shows each
+head's class-token attention over the digit's patches, per chosen layer."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from netcanvas.app.training.try_tab import TryTab
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+from insight_support import trained_run
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+
+
+@pytest.fixture(scope="module")
+def vit(tmp_path_factory):
+    return trained_run(tmp_path_factory.mktemp("vit"), EXAMPLES / "vit_digits.netcanvas", 6)
+
+
+def grey(label) -> np.ndarray:
+    image = label.pixmap().toImage()
+    return np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(0, image.width(), 6)]
+                     for y in range(0, image.height(), 6)])
+
+
+def test_each_head_of_the_chosen_layer_is_drawn_over_the_patches(qtbot, vit, tmp_path):
+    run, data = vit
+    tab = TryTab(lambda project: data)
+    qtbot.addWidget(tab)
+    tab.resize(1100, 640)
+    tab.show()
+    tab.set_run(run)
+    view = tab.attention
+    assert view.isVisible() and view.grid is not None
+    assert (view.grid.rows, view.grid.cols, view.grid.first) == (4, 4, 1)
+    tab.use_sample(0)
+    qtbot.waitUntil(lambda: len(view.maps) == 2, timeout=5000)
+    assert [view.layer.itemText(i) for i in range(view.layer.count())] == [
+        "encoder.0.attn", "encoder.1.attn"]
+    shown = [p for p in view.pictures if p.isVisible()]
+    assert len(shown) == 4 and all(not p.pixmap().isNull() for p in shown)
+    assert "4×4 patches" in view.caption.text()
+    first = grey(shown[0])
+    assert (first[..., 0] != first[..., 2]).any()  # orange over the grey digit
+    view.layer.setCurrentIndex(1)
+    assert not np.array_equal(grey(view.pictures[0]), first)
+    tab.grab().save(str(tmp_path / "attention.png"))
+    if os.environ.get("NETCANVAS_SCREENSHOTS"):  # refresh the picture in docs/
+        tab.grab().save(os.environ["NETCANVAS_SCREENSHOTS"] + "/try_it_attention.png")
+
+
+def test_models_without_attention_hide_the_view(qtbot, tmp_path):
+    tab = TryTab()
+    qtbot.addWidget(tab)
+    tab.set_run(None)
+    assert not tab.attention.isVisible() and tab.attention.predictor is None
+
+
+def test_the_maps_are_computed_off_the_gui_thread(qtbot, vit, monkeypatch):
+    import threading
+
+    from netcanvas.backend.insight import attention as backend
+
+    run, data = vit
+    real, threads, gui_ran = backend.attention_maps, [], threading.Event()
+
+    def watched(*args, **kwargs):  # runs only once the GUI thread has handled an event
+        threads.append(threading.current_thread())
+        assert gui_ran.wait(30), "the GUI thread was blocked while the maps computed"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "attention_maps", watched)
+    tab = TryTab(lambda project: data)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.set_run(run)
+    tab.use_sample(1)
+    qtbot.waitUntil(lambda: bool(threads), timeout=10_000)
+    gui_ran.set()  # set by the GUI thread, while the worker waits for it
+    qtbot.waitUntil(lambda: len(tab.attention.maps) == 2, timeout=10_000)
+    assert threads[0] is not threading.main_thread()
+    assert tab.probs is not None and tab.attention.pictures[0].isVisible()
