@@ -34,6 +34,7 @@ class WindowActions:
 
     def __init__(self, window) -> None:
         w, files = window, window.files
+        self._window = w
         canvas = lambda: w.scene  # the scene changes with the document
         view = lambda: w.view
         self.new = _action(w, "&New", files.new, QKeySequence.New, "document-new")
@@ -185,12 +186,20 @@ class WindowActions:
         help_.addActions([self.shortcuts, self.about])
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        rows = []
-        for action in vars(self).values():
+        """(what, keys) for every action of the window with a shortcut: the menus', the
+        training dock's and the canvas overlays' alike; Undo and Redo by their plain names
+        (their text names the step they would undo)."""
+        plain = {id(self.undo): "Undo", id(self.redo): "Redo"}
+        rows, seen = [], set()
+        for action in [*vars(self).values(), *self._window.findChildren(QAction)]:
+            if not isinstance(action, QAction) or id(action) in seen:
+                continue
+            seen.add(id(action))
             keys = ", ".join(k.toString(QKeySequence.NativeText) for k in action.shortcuts()
-                             if not k.isEmpty()) if isinstance(action, QAction) else ""
+                             if not k.isEmpty())
             if keys:
-                rows.append((action.text().replace("&", "").rstrip("…"), keys))
+                name = plain.get(id(action)) or action.text().replace("&", "").rstrip("…")
+                rows.append((name, keys))
         return rows
 
     def show_shortcuts(self, w) -> None:

@@ -7,22 +7,15 @@ edits compiles once.
 
 from __future__ import annotations
 
-import copy
-
 from netcanvas.app.highlighter import PythonHighlighter
 from netcanvas.app.workers import Worker, start_unowned
 from netcanvas.backend.graph import Graph
+from netcanvas.backend.project import Project
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 DEBOUNCE_MS = 300
-
-
-def detached_graph(graph: Graph) -> Graph:
-    """A detached copy the worker can read while the user keeps editing the original."""
-    return Graph(nodes={nid: copy.deepcopy(n) for nid, n in graph.nodes.items()},
-                 edges=list(graph.edges))
 
 
 def generate_code(graph: Graph) -> tuple[str, str]:
@@ -69,15 +62,15 @@ class CodePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.editor)
         layout.addWidget(self.status)
-        self._graph: Graph | None = None
+        self._project: Project | None = None
         self._generation = 0
         self._shown_generation = 0
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._start)
         self._worker: Worker | None = None  # the one generating, if any
 
-    def set_graph(self, graph: Graph) -> None:
-        self._graph = graph
+    def set_project(self, project: Project) -> None:
+        self._project = project
         self.schedule()
 
     def schedule(self) -> None:
@@ -96,11 +89,12 @@ class CodePanel(QWidget):
             self._timer.start()
 
     def _start(self) -> None:
-        if self._graph is None:
+        if self._project is None:
             return
         if self._worker is not None:
             return  # the running one starts the next when it ends
-        generation, graph = self._generation, detached_graph(self._graph)
+        # a copy with its block definitions, read by the worker while the user edits
+        generation, graph = self._generation, self._project.copy().graph
         self.status.setText("Generating code…")
         worker = self._worker = Worker(_generate, generation, graph)
         worker.returned.connect(self._show)

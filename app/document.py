@@ -24,6 +24,7 @@ class Document(EditDocument):
                  display_name: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(project, parent)
         self.path = Path(path) if path else None
+        self.example: Path | None = None  # the bundled example it was opened from, if any
         self._display_name = display_name
         self._marked_modified = False
         self.undo_stack.cleanChanged.connect(self._emit_modified)

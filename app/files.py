@@ -24,6 +24,7 @@ SUFFIX = ".netcanvas"
 FILE_FILTER = "NetCanvas projects (*.netcanvas);;All files (*)"
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 10
+SET_ASIDE_DAYS = 7  # recovery files declined or unreadable are kept this long
 DEFAULT_EXAMPLE = "lenet_digits"
 
 
@@ -134,6 +135,7 @@ class FileController(QObject):
             return False
         if example:  # never save over the bundled file: Save asks where
             doc = Document(project, None, display_name=f"{example_title(path)} (example)")
+            doc.example = path  # its runs are filed under the example, found when reopened
         else:
             doc = Document(project, path)
             self.add_recent(path)
@@ -257,7 +259,9 @@ class FileController(QObject):
 
     def offer_recovery(self) -> bool:
         """After a crash, offer the newest recovery file; True when it was restored. One
-        that cannot be read is set aside (renamed, never offered again) after saying why."""
+        that cannot be read, or that the user declined, is set aside (renamed, never offered
+        again, removed after SET_ASIDE_DAYS) after saying where."""
+        self._remove_old_set_aside()
         stale = self.stale_recoveries()
         if not stale:
             return False
@@ -278,10 +282,28 @@ class FileController(QObject):
             self.show_document(doc)
             self.autosave()
             restored = True
+        else:  # declined: a second chance, for a while
+            kept = path.with_name(f"{path.stem}-declined{SUFFIX}")  # File > Open lists it
+            path.replace(kept)
+            self.window.statusBar().showMessage(
+                f"The unsaved work was set aside as {kept} for {SET_ASIDE_DAYS} days "
+                "(File > Open it to get it back).", 30_000)
         for p in stale:
             p.unlink(missing_ok=True)
             p.with_suffix(".json").unlink(missing_ok=True)
         return restored
+
+
+    def _remove_old_set_aside(self) -> None:
+        folder = self.recovery_path.parent
+        old = time.time() - SET_ASIDE_DAYS * 86400
+        for pattern in (f"recovery-*{SUFFIX}.unreadable", f"recovery-*-declined{SUFFIX}"):
+            for path in folder.glob(pattern):
+                try:
+                    if path.stat().st_mtime < old:
+                        path.unlink()
+                except OSError:
+                    pass
 
 
 def _recovery_meta(path: Path) -> dict:

@@ -37,14 +37,13 @@ def ask_replace(parent: QWidget, paths: list[Path]) -> bool:
 
 
 def import_model(window) -> bool:
-    """Ask for a model, import it, save it as a project beside it and open that."""
+    """Ask for a model first, import it, then (the current document saved or dropped) ask
+    where its project goes, saying what is written, and open that."""
     from netcanvas.backend.importer import ImportProblem
     from netcanvas.backend.importer.save import save_imported
     from netcanvas.backend.importer.targets import TargetError, check_targets
 
     controller = window.files
-    if not controller.maybe_save():
-        return False
     folder = str(window.document.path.parent) if window.document.path else str(Path.home())
     chosen = ask_model_path(window, folder)
     if not chosen:
@@ -56,8 +55,10 @@ def import_model(window) -> bool:
         controller._error("Could not import model", f"{path.name} could not be imported:\n\n"
                           f"{exc}\n\nThe current document was left unchanged.")
         return False
-    if imported is None:
+    if imported is None or not controller.maybe_save():
         return False
+    window.statusBar().showMessage(f"Choose where to save {path.name} as a NetCanvas project "
+                                   "(its weights are written beside it, as .safetensors)")
     target = files.ask_save_path(window, str(path.with_suffix(files.SUFFIX)))
     if not target:
         return False

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 from netcanvas.app.circuit_readings import CircuitReadings, circuit_readings
-from netcanvas.app.training.worker import detached_project
 from netcanvas.app.workers import Latest
 from netcanvas.graph_editor.overlay import CanvasOverlay
 from PySide6.QtCore import QObject, QTimer
@@ -46,6 +45,7 @@ class InsightController(QObject):
         self.overlay: CanvasOverlay | None = None
         self.graph = None
         self.history: dict[str, list[float]] = {}
+        self.weights = ""  # whose weights the circuit shows: "(test sample 3, trained weights)"
         self.circuit = QAction("Circuit", parent, checkable=True)
         self.circuit.setStatusTip("Show each wire's value and the gradient of the output with "
                                   "respect to it (one forward and backward pass)")
@@ -61,6 +61,7 @@ class InsightController(QObject):
         layer_stats.connect(self.show_layer_stats)
         run_started.connect(self._run_started)
         layers_tab.canvas_toggled.connect(lambda on: None if on else self._clear_stats())
+        workspace.subscribe("shown", lambda _run: self._graph_changed())  # follows the run
 
     def set_scene(self, scene, graph) -> None:
         if self.graph is not None:
@@ -88,7 +89,7 @@ class InsightController(QObject):
         if self.overlay is None or not self.circuit.isChecked():
             return
         ws = self.workspace
-        project = detached_project(ws.project)
+        project = ws.project.copy()
         self._circuits.request(circuit_readings, project.graph, ws.trained_run(), ws.dataset,
                                ws.sample, context=self.graph)
 
@@ -96,6 +97,7 @@ class InsightController(QObject):
         if self.overlay is None or graph is not self.graph or not self.circuit.isChecked():
             return
         self.overlay.clear()
+        self.weights = readings.message
         self.overlay.show_wires(readings.wires)
         self.overlay.show_notes(readings.notes)
         self.show_message(readings.message, 15000)

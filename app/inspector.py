@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from netcanvas.app.blocks import rename_edit
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -43,7 +45,14 @@ def _bold(font: QFont, scale: float = 1.0) -> QFont:
 def _wrapped(text: str = "") -> QLabel:
     label = QLabel(text, wordWrap=True)
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    # a long word (a refused 150-character name) wraps too, never widening the dock
+    label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
     return label
+
+
+def breakable(text: str) -> str:
+    """`text` with a break opportunity (zero-width space) every 20 characters of a long word."""
+    return re.sub(r"(\S{20})(?=\S)", "\\1\u200b", text)
 
 
 class InspectorPanel(QScrollArea):
@@ -250,7 +259,7 @@ class InspectorPanel(QScrollArea):
 
     def _refuse(self, text: str) -> None:
         if self.message is not None:
-            self.message.setText(text)
+            self.message.setText(breakable(text))
             self.message.setVisible(bool(text))
 
     # ---- graph events (undo, redo, edits from the canvas) ------------------------------

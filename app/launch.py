@@ -7,6 +7,7 @@ training dock load it on a worker thread when first needed.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -117,17 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     window.files.offer_recovery()
     from netcanvas.app.testing_hooks import install_test_hooks  # no-op unless a test asks for it
     install_test_hooks(window)
-    return _exit_status(app.exec())
+    return _exit_status(app.exec(), closed=True)
 
 
-def _exit_status(status: int) -> int:
-    """The status to return; when a thread is still busy after its window closed (a slow
-    training step, the torch import), end the process now rather than wait for it or have
-    interpreter shutdown pull modules from under it."""
-    from netcanvas.app.main_window import threads_left_running
+def _exit_status(status: int, closed: bool = False) -> int:
+    """The status to return. A window the user `closed` has saved what it keeps (settings,
+    layout, recovery): the process ends now, without waiting for threads still busy (a slow
+    training step, the torch import) and without interpreter shutdown tearing down every
+    widget and module one by one (seconds). Otherwise (a screenshot, called from Python)
+    the threads left running are waited for, and the status returned."""
+    from netcanvas.app.main_window import wait_for_abandoned
 
-    if threads_left_running():
+    if closed:
+        logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
+    wait_for_abandoned()
     return status

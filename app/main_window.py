@@ -29,6 +29,7 @@ from netcanvas.app.summary_table import SummaryTablePanel
 from netcanvas.app.training.data_tab import config_key
 from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import STATE_VERSION, DockLayout
+from netcanvas.app.workers import Worker
 from netcanvas.backend.catalogue import sample_shape
 from netcanvas.backend.doctor import DataFacts
 from netcanvas.backend.workspace import Workspace
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
         self._shown = True
         if not self._sized:  # once, after layout; a restored state overrides it
             self.dock_layout.apply_defaults()
-        QTimer.singleShot(0, self.dock_layout.settled)
+        QTimer.singleShot(0, self, self.dock_layout.settled)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
         dock.start_from.marks_changed.connect(  # edit and continue: on the top-level canvas
             lambda marks: self.navigator.levels and self.navigator.levels[0].scene.set_marks(marks))
         dock.node_failed.connect(self.go_to_node)
+        dock.refused.connect(lambda text: (self.status.show_message(text), self.show_problems()))
         dock.data_tab.dataset_loaded.connect(
             lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
         # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
@@ -216,6 +218,8 @@ class MainWindow(QMainWindow):
                      int(self.height() * RUN_SHARE))
         if dock.height() < wanted:
             self.dock_layout.keep("bottom", wanted)
+            # the canvas got shorter: frame the graph again once the docks are laid out
+            QTimer.singleShot(0, self, self.frame_all)
 
     def docks(self) -> list[QDockWidget]:
         return [self.palette_dock, self.inspector_dock, self.problems_dock, self.training_dock,
@@ -249,7 +253,7 @@ class MainWindow(QMainWindow):
         document.analysis_changed.connect(self._analysis_changed)
         document.title_changed.connect(self.setWindowTitle)
         document.graph.changed.connect(self.code_panel.schedule)
-        self.code_panel.set_graph(document.graph)
+        self.code_panel.set_project(document.project)
         self.navigator.reset(self.blocks.top_label(), scene, view)
         self._analysis_changed(document.analysis)
         self.setWindowTitle(document.title)
@@ -452,8 +456,13 @@ class MainWindow(QMainWindow):
         self.files.autosave_timer.stop()
         self.save_state()
         self.training_dock.stop()  # a live run stops at its next step
-        busy = [t for t in self.findChildren(QThread)
-                if not t.wait(max(0, int((deadline - time.monotonic()) * 1000)))]
+        threads = self.findChildren(QThread)
+        for thread in threads:
+            if isinstance(thread, Worker):
+                thread.cancel()
+        busy = [t for t in threads if t.isRunning() and getattr(t, "disposable", False)]
+        busy += [t for t in threads if t not in busy
+                 and not t.wait(max(0, int((deadline - time.monotonic()) * 1000)))]
         if busy:
             abandon(busy)
         else:
@@ -470,11 +479,13 @@ _ABANDONED: list[QThread] = []
 def abandon(threads: list[QThread]) -> None:
     for thread in threads:
         thread.setParent(None)
+        thread.abandoned = True  # its owner's shutdown no longer waits for it
+        thread.blockSignals(True)  # and what it hands back reaches no closed window
         _ABANDONED.append(thread)
 
 
 @atexit.register
-def _finish_abandoned() -> None:
+def wait_for_abandoned() -> None:
     """Where the process ends normally (the app ends with os._exit instead), let busy
     threads finish: a cancelled run stops after its step, an import completes."""
     for thread in _ABANDONED:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from netcanvas.app.new_task import new_task_fixes
 from netcanvas.backend.doctor import Fix, fixes_for
-from netcanvas.backend.graph import GraphError
+from netcanvas.backend.graph import AddNodes, GraphError
 from netcanvas.backend.registry import ParamError
 from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QCursor
@@ -81,7 +81,11 @@ class QuickFixes(QObject):
     def apply(self, fix: Fix) -> None:
         doc = self.document
         try:
-            doc.push(fix.edit(doc.graph))
+            edit = fix.edit(doc.graph)
+            if self.window.scene.graph is doc.graph:  # the canvas shows where they go
+                self.window.scene.land_in_free_space(
+                    [n for e in edit.edits if isinstance(e, AddNodes) for n in e.nodes])
+            doc.push(edit)
         except (GraphError, ParamError) as exc:
             self.show_message(f"{fix.title}: {exc}", 6000)
             return

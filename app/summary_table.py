@@ -48,6 +48,8 @@ class SummaryTablePanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # graph order until the user sorts by a column (Qt would start at name, descending)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.table.cellClicked.connect(self._clicked)
         self.caption = QLabel(wordWrap=True)  # a long caption must not widen the window

@@ -86,7 +86,8 @@ class DockLayout(QObject):
         finally:
             self._adjusting = False
         self.apply_defaults()
-        QTimer.singleShot(0, self.give_back)  # once the restored placement is laid out
+        # once the restored placement is laid out
+        QTimer.singleShot(0, self.window, self.give_back)
 
     def settled(self) -> None:
         """After the first show: the defaults, or the sizes saved with a restored layout, are
@@ -138,15 +139,15 @@ class DockLayout(QObject):
         if self._window_size is None or self._restore_pending:
             return
         self._restore_pending = True
-        QTimer.singleShot(0, self.give_back)
+        QTimer.singleShot(0, self.window, self.give_back)
 
     # ---- Show Code --------------------------------------------------------------------------
     def _code_toggled(self, visible: bool) -> None:
         if self._adjusting or self._window_size is None or self.window.code_dock.isFloating():
             return
         if visible:
-            QTimer.singleShot(0, self._split_right_column)
-        QTimer.singleShot(0, self.give_back)
+            QTimer.singleShot(0, self.window, self._split_right_column)
+        QTimer.singleShot(0, self.window, self.give_back)
 
     def _split_right_column(self) -> None:
         w = self.window
@@ -162,5 +163,5 @@ class DockLayout(QObject):
     # ---- the user's own choices -----------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:
         if obj is self.window and event.type() == QEvent.MouseButtonRelease:
-            QTimer.singleShot(0, self.record)
+            QTimer.singleShot(0, self.window, self.record)
         return False

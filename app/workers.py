@@ -33,9 +33,13 @@ class Worker(QThread):
     returned = Signal(object)
     errored = Signal(object)  # the exception
 
-    def __init__(self, work, *args, parent=None, **kwargs) -> None:
+    def __init__(self, work, *args, parent=None, disposable: bool = False, **kwargs) -> None:
         super().__init__(parent)
         self._call = (work, args, kwargs)
+        # Work that only fills a view (a load, an import): closing the window never waits
+        # for it, and the process may end under it.
+        self.disposable = disposable
+        self.abandoned = False  # left running when its window closed (main_window.abandon)
         self.result = None  # the return value, once returned
         self.cancelled = False  # a request the work may poll; nothing stops it by force
 

@@ -119,3 +119,9 @@ class Project:
         self.setting(section, name)
         setattr(self.training if section == "training" else self.dataset, name, value)
         self.setting_changed.emit(section, name, value)
+
+    def copy(self) -> Project:
+        """A deep, event-free copy with its block definitions: what a run trains, what the
+        code panel compiles and what block expansion rewrites, while the user edits this one."""
+        from netcanvas.backend.project_io import project_from_dict, project_to_dict
+        return project_from_dict(project_to_dict(self))

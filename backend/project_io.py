@@ -88,7 +88,7 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     replaced, the link stays), the file keeps its permissions, temp files left by killed
     saves are removed, and an error names `path`, never the temp file."""
     path = Path(os.path.realpath(path))
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = path.with_name(f"{_temp_prefix(path)}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
@@ -113,9 +113,20 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     _remove_stale_temps(path)
 
 
+def _temp_prefix(path: Path) -> str:
+    """"." + the file's name, cut so that the temp name (prefix + ".1234abcd.tmp") fits in
+    the folder's longest name whenever the file's own name does."""
+    try:
+        longest = os.pathconf(path.parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # Windows has no pathconf
+        longest = 255
+    budget = longest - len(".") - len(".1234abcd.tmp")
+    return "." + path.name.encode()[:budget].decode(errors="ignore")
+
+
 def _remove_stale_temps(path: Path) -> None:
     now = time.time()
-    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+    for old in path.parent.glob(f"{glob.escape(_temp_prefix(path))}.*.tmp"):
         try:
             if now - old.stat().st_mtime > STALE_TEMP_SECONDS:
                 old.unlink()

@@ -23,12 +23,7 @@ from typing import Any
 
 import platformdirs
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import (
-    load_project,
-    project_from_dict,
-    project_to_dict,
-    save_project,
-)
+from netcanvas.backend.project_io import load_project, save_project
 
 RUN_JSON = "run.json"
 SNAPSHOT = "project.netcanvas"
@@ -171,11 +166,12 @@ class Run:
 
     @property
     def label(self) -> str:
-        """'run 2, epoch 19, val acc 0.95': which weights an export or a view holds."""
+        """'run 2, epoch 19 (best), val acc 0.95': which weights an export or a view holds,
+        from which epoch (the best one, or the last), and that epoch's validation score."""
         text = f"run {self.number}"
         if not self.weights_epoch:
             return text
-        text += f", epoch {self.weights_epoch}"
+        text += f", epoch {self.weights_epoch} ({'best' if self.best_epoch else 'last'})"
         metrics = self.history[self.weights_epoch - 1] if self.weights_epoch <= len(
             self.history) else {}
         for key, name in _SCORES:
@@ -332,7 +328,7 @@ class RunStore:
     def new_run(self, project: Project) -> Run:
         """A run of a deep copy of `project`, saved at once (status "running")."""
         number = max((r.number for r in self.runs), default=0) + 1
-        snapshot = project_from_dict(project_to_dict(project))
+        snapshot = project.copy()
         run = Run(number, self.folder / f"run-{number:03d}", snapshot)
         run.save()
         self.runs.append(run)

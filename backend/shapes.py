@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from netcanvas.backend.graph import Edge, Graph
+from netcanvas.backend.graph import Edge, Graph, MissingInputError
 from netcanvas.backend.registry import LayerSpec, ParamError, Shape, ShapeError
 
 BYTES_PER_VALUE = {"float": 4, "index": 8}  # float32 activations, int64 pooling indices
@@ -33,6 +33,7 @@ class NodeInfo:
     macs: int = 0  # multiply-accumulates per sample
     activation_bytes: int = 0  # outputs of one sample (float32; indices int64)
     error: str | None = None
+    unwired: bool = False  # the error is an input not wired yet: incomplete, not wrong
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,10 @@ def analyze(graph: Graph) -> Analysis:
             result.nodes[node_id].error = message
 
     for error in graph.validate():  # no Input/Output, unwired inputs, cycles
-        fail(error.node_ids[0] if error.node_ids else None, str(error))
+        node_id = error.node_ids[0] if error.node_ids else None
+        if node_id is not None and result.nodes[node_id].error is None:
+            result.nodes[node_id].unwired = isinstance(error, MissingInputError)
+        fail(node_id, str(error))
 
     order, _ = graph.order()
     for nid in order:

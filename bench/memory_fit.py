@@ -48,6 +48,19 @@ def cuda_peak(project, batch: int) -> int:
     return torch.cuda.max_memory_allocated()
 
 
+def untrainable(project) -> str:
+    """Why `project` has no training step to measure ("" when it has one)."""
+    from netcanvas.backend.compiler import CompileError, compile_graph
+    from netcanvas.backend.runtime.losses import build_loss
+
+    try:
+        compiled = compile_graph(project.graph, device="meta")
+        build_loss(compiled.losses, len(compiled.output_names))
+    except (CompileError, ValueError) as exc:
+        return str(exc).splitlines()[0]
+    return ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 256])
@@ -61,10 +74,18 @@ def main() -> None:
     worst = []
     for path in EXAMPLES:
         project = load_project(path)
+        reason = untrainable(project)
+        if reason:  # a bench skips what does not apply, and says so
+            print(f"{path.stem:<22}  skipped: {reason}", flush=True)
+            continue
         for batch in args.batches:
             predicted = estimate_memory(project, batch, device="cpu")
             device = "cpu" if predicted.measured_part <= args.cpu_budget_gb * 1e9 else "meta"
-            measured = measure_memory(project, batch, device)
+            try:
+                measured = measure_memory(project, batch, device)
+            except ValueError as exc:  # BatchNorm at batch 1: no training step either
+                print(f"{path.stem:<22}{batch:>6}  skipped: {str(exc).splitlines()[0]}")
+                continue
             ratio = predicted.measured_part / measured.total
             if batch >= 32:
                 worst.append(ratio)
@@ -80,6 +101,9 @@ def main() -> None:
                 peak = cuda_peak(project, batch)
                 print(f"{'':<22}{'cuda':>6}  {human_bytes(expect):>10}  {human_bytes(peak):>10}  "
                       f"{expect / peak:>6.3f}  max_memory_allocated")
+    if not worst:
+        print("no batch >= 32 measured")
+        return
     print(f"ratios at batch >= 32: {min(worst):.3f} .. {max(worst):.3f} "
           f"({'within' if 0.85 <= min(worst) and max(worst) <= 1.15 else 'OUTSIDE'} 0.85-1.15)")
 

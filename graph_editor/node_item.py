@@ -67,6 +67,7 @@ class NodeItem(HoverItem):
         self.shape_text = ""
         self.params_text = ""
         self.error: str | None = None
+        self.unwired = False  # the error is only an input not wired yet: drawn calmly
         self.info = None
         self.note: str | None = None  # a finding of the running training (amber badge)
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
@@ -123,9 +124,22 @@ class NodeItem(HoverItem):
             params_text = self._params_label(info.params, shape_text)
             error = info.error
         if (shape_text, params_text, error) == (self.shape_text, self.params_text, self.error):
-            return
+            return  # (an error's text says whether it is an unwired input)
         self.shape_text, self.params_text, self.error = shape_text, params_text, error
+        self.unwired = bool(error and info.unwired)
         self.update()
+
+    @property
+    def alarming(self) -> bool:
+        """A red outline and badge: an error that is more than an input not wired yet."""
+        return bool(self.error) and not self.unwired
+
+    def footer_text(self) -> str:
+        if self.unwired:
+            return "not wired yet"
+        if self.error:
+            return "shape error"
+        return f"→ {self.shape_text}" if self.shape_text else ""
 
     def tooltip_text(self) -> str:
         """Built when asked (GraphScene.helpEvent), so re-analyses never pay for it."""
@@ -226,8 +240,11 @@ class NodeItem(HoverItem):
 
         if self.isSelected():
             pen = QPen(s.selection, max(2.5, 2.0 / lod))
-        elif self.error:
+        elif self.alarming:
             pen = QPen(s.error, max(2.0, 1.5 / lod))
+        elif self.unwired:  # incomplete, not wrong: a quiet dashed outline
+            pen = QPen(s.muted, 1.2, Qt.DashLine)
+            pen.setCosmetic(True)
         elif self.hovered:
             pen = QPen(mix(s.outline, s.selection, 0.6), 1.5)
             pen.setCosmetic(True)
@@ -237,7 +254,7 @@ class NodeItem(HoverItem):
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
-        if self.error:
+        if self.alarming:
             self._paint_badge(painter, lod)
         elif self.note:
             self._paint_badge(painter, lod, NOTE_COLOUR)
@@ -282,10 +299,8 @@ class NodeItem(HoverItem):
         if y > HEADER_H + 2:  # a rule between parameters and the footer, when there are any
             painter.setPen(QPen(s.outline, 0))
             painter.drawLine(QPointF(1, foot.top()), QPointF(self.width - 1, foot.top()))
-        painter.setPen(s.error if self.error else s.text)
-        painter.drawText(foot, Qt.AlignLeft | Qt.AlignVCenter,
-                         "shape error" if self.error else (f"→ {self.shape_text}"
-                                                           if self.shape_text else ""))
+        painter.setPen(s.error if self.alarming else s.muted if self.unwired else s.text)
+        painter.drawText(foot, Qt.AlignLeft | Qt.AlignVCenter, self.footer_text())
         painter.setPen(s.muted)
         painter.drawText(foot, Qt.AlignRight | Qt.AlignVCenter, self.params_text)
         painter.setOpacity(1.0)
@@ -302,14 +317,14 @@ class NodeItem(HoverItem):
         painter.setPen(s.text)
         painter.drawText(QRectF(rect.x(), 0, rect.width(), HEADER_H), Qt.AlignCenter,
                          _elide(self.name, name_font, rect.width()))
-        second = "shape error" if self.error else f"→ {self.shape_text}" if self.shape_text else ""
+        second = self.footer_text()
         if second and lod >= 0.4:
             small = QFont(s.small_font)
             fit = s.small_font.pixelSize() * rect.width() / text_size(second, s.small_font)[0]
             small.setPixelSize(max(6, min(int(10 / lod), int(self.height - HEADER_H) - 4,
                                           int(fit))))
             painter.setFont(small)
-            painter.setPen(s.error if self.error else s.muted)
+            painter.setPen(s.error if self.alarming else s.muted)
             painter.drawText(QRectF(rect.x(), HEADER_H, rect.width(), self.height - HEADER_H),
                              Qt.AlignCenter, _elide(second, small, rect.width()))
 

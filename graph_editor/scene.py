@@ -190,16 +190,27 @@ class GraphScene(QGraphicsScene):
         free = self.free_offset(QRectF(x, y, *size))
         return x + free.x(), y + free.y()
 
-    def free_offset(self, rect: QRectF) -> QPointF:
+    def free_offset(self, rect: QRectF, avoid: list[QRectF] = ()) -> QPointF:
         """The smallest shift (nearest first, in FREE_STEP steps) that makes `rect` overlap
-        no card; no shift when there is none within reach."""
+        no card (nor a rect of `avoid`); no shift when there is none within reach."""
         steps = range(-FREE_RINGS, FREE_RINGS + 1)
         for dx, dy in sorted(((i, j) for i in steps for j in steps),
                              key=lambda d: (d[0] ** 2 + d[1] ** 2, abs(d[0]), d[1] < 0)):
             moved = rect.translated(dx * FREE_STEP, dy * FREE_STEP)
-            if not self.cards.query(moved.adjusted(-FREE_GAP, -FREE_GAP, FREE_GAP, FREE_GAP)):
+            padded = moved.adjusted(-FREE_GAP, -FREE_GAP, FREE_GAP, FREE_GAP)
+            if not self.cards.query(padded) and not any(padded.intersects(r) for r in avoid):
                 return QPointF(dx * FREE_STEP, dy * FREE_STEP)
         return QPointF()
+
+    def land_in_free_space(self, nodes: list[Node]) -> None:
+        """Move new `nodes` (not yet in the graph: an edit's, before it is pushed) so that
+        none lands on a card or on another of them."""
+        placed: list[QRectF] = []
+        for node in nodes:
+            rect = QRectF(*node.position, *card_size(self.kinds.of(node)))
+            rect.translate(self.free_offset(rect, placed))
+            node.position = (round(rect.x()), round(rect.y()))
+            placed.append(rect)
 
     def wirable_port(self, kind, wire_to: tuple[str, str, bool]):
         """The first port of a new node of `kind` that could be wired to the port

@@ -172,10 +172,13 @@ def lenet_digits() -> Project:
     x = net.chain(x, conv(32), RELU, ("max_pool2d", {}))
     net.wrap()
     classifier_head(net, x, hidden=64)
-    return net.project(DIGITS, DIGITS_TRAINING,
-                       "LeNet-style CNN on scikit-learn's 8x8 handwritten digits: two conv + pool "
-                       "stages, then two fully connected layers. Reaches about 98% test accuracy "
-                       "in well under a minute on a CPU.")
+    project = net.project(DIGITS, DIGITS_TRAINING,
+                          "LeNet-style CNN on scikit-learn's 8x8 handwritten digits: two conv + "
+                          "pool stages, then two fully connected layers. Reaches about 98% test "
+                          "accuracy in well under a minute on a CPU.")
+    # The classic design keeps its big first Linear: the first example opens with no finding.
+    project.graph.by_name("fc1").silenced = ("big-first-linear",)
+    return project
 
 
 def residual_block(net: Net, x: Node, channels: int) -> Node:

@@ -55,11 +55,12 @@ class AttentionView(QWidget):
         self.pictures: list[QLabel] = []
 
     def set_predictor(self, predictor) -> None:
-        from netcanvas.backend.insight.attention import has_attention, patch_grid
+        self.predictor = self.grid = None
+        if predictor is not None:  # torch: imported only once there is a model to look at
+            from netcanvas.backend.insight.attention import has_attention, patch_grid
 
-        self.predictor = predictor if predictor is not None and has_attention(
-            predictor.model.module) else None
-        self.grid = patch_grid(self.predictor) if self.predictor is not None else None
+            if has_attention(predictor.model.module):
+                self.predictor, self.grid = predictor, patch_grid(predictor)
         self.maps = []
         self.layer.clear()
         self.setVisible(self.predictor is not None)

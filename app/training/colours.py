@@ -47,3 +47,13 @@ def class_tint(probs: np.ndarray, background: QColor) -> np.ndarray:
     sure = (probs.max(axis=-1) - 1.0 / k) / (1.0 - 1.0 / k)
     alpha = (0.15 + 0.5 * sure)[..., None]
     return (base * (1 - alpha) + colours[best] * alpha).astype(np.uint8)
+
+
+def legend_beside(plot: pg.PlotItem, below: bool = False, **options) -> pg.LegendItem:
+    """A legend in its own cell, right of the plot (or `below` it, for long names), never
+    over the curves it names; the curves `plot.plot(name=...)` makes join it."""
+    legend = pg.LegendItem(**options)
+    # the view box is row 2, column 1 of the plot's grid; the axes take the cells around it
+    plot.layout.addItem(legend, *((4, 1) if below else (2, 3)))
+    plot.legend = legend
+    return legend

@@ -278,7 +278,7 @@ class DataTab(QWidget):
         config = dataclasses.replace(self.config, options=dict(self.config.options))
         thread = Worker("netcanvas.backend.data.preview:load_for_preview", config,
                         progress=lambda *p: thread.send(p), cancel=lambda: thread.cancelled,
-                        parent=self)
+                        parent=self, disposable=True)
         thread.yielded.connect(lambda p: self._progress(*p))
         thread.returned.connect(lambda ds, t=thread: self._loaded(t, ds, config))
         thread.errored.connect(lambda exc, t=thread: self._failed(t, exc))
@@ -327,7 +327,8 @@ class DataTab(QWidget):
     def shutdown(self) -> None:
         if self._thread is not None:
             self._thread.cancel()
-            self._thread.wait(2000)
+            if not self._thread.abandoned:
+                self._thread.wait(2000)
 
     # ---- preview ------------------------------------------------------------------
     def _refresh_preview(self) -> None:
@@ -394,7 +395,10 @@ class DataTab(QWidget):
         y = ds.train.y.numpy()
         if ds.task == "classification" and x.shape[1] == 2:
             style_plot(plot, self, "Training samples", "x₁", "x₂")
-            plot.addLegend(offset=(5, 5))
+            # one legend, kept: a second addLegend orphans the first (its Python side is
+            # collected while Qt still holds the item, which crashes the window's deletion)
+            legend = plot.legend or plot.addLegend(offset=(5, 5))
+            legend.clear()
             for k in range(ds.num_classes or int(y.max()) + 1):
                 sel = y == k
                 plot.addItem(pg.ScatterPlotItem(x[sel, 0], x[sel, 1], size=5, pen=None,

@@ -31,7 +31,6 @@ from netcanvas.app.training.worker import (
     DataProgress,
     Predictions,
     TrainingJob,
-    detached_project,
 )
 from netcanvas.app.workers import Worker
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
@@ -83,6 +82,8 @@ class TrainingDock(QDockWidget):
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
     layer_stats = Signal(object)  # a LayerStats event of the live run
+    refused = Signal(str)  # why Train did not start (the graph has errors): for the status bar
+    shown_changed = Signal()  # another run (or none) is the shown one
     training_event = Signal(object)  # every event of the live run, after the dock's handler
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
@@ -183,7 +184,8 @@ class TrainingDock(QDockWidget):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         # Import torch off the GUI thread (it takes seconds), so the first Train starts at once.
-        self._backend = Worker(importlib.import_module, "netcanvas.backend.training", parent=self)
+        self._backend = Worker(importlib.import_module, "netcanvas.backend.training", parent=self,
+                               disposable=True)
         self._backend.start()
         if document is not None:
             self.set_document(document)
@@ -210,7 +212,7 @@ class TrainingDock(QDockWidget):
         self.settings_form.set_document(document)
         self.memory_label.set_document(document)
         self.look_tab.set_document(document)
-        self.store = RunStore(project_key(document.path), runs_folder())
+        self.store = RunStore(project_key(document.path or document.example), runs_folder())
         self.workspace.update(project=document.project, runs=self.store)
         self.start_from.set_document(document)
         self.run_tab.reset()
@@ -242,7 +244,8 @@ class TrainingDock(QDockWidget):
             return True
         if not ask_stop_run(self.window(), self.run.label):
             return False
-        self._let_go()
+        if self.running:  # the run may have ended while the question was open
+            self._let_go()
         return True
 
     def _let_go(self) -> None:
@@ -276,6 +279,7 @@ class TrainingDock(QDockWidget):
                               self._loaded_dataset(self.shown.project) if self.shown else None)
         self.start_from.update_marks()
         self._update_actions()
+        self.shown_changed.emit()
 
     def show_diff(self, earlier, later) -> None:
         from netcanvas.app.training.diff_view import RunDiffView
@@ -301,12 +305,17 @@ class TrainingDock(QDockWidget):
     def start_training(self) -> None:
         if self.running or self.document is None:
             return
+        errors = len(self.document.analysis.errors)
+        if errors:  # refused before a run exists: the Problems panel says what to fix
+            self.refused.emit(f"Cannot train yet: fix the {errors} problem"
+                              f"{'s' * (errors != 1)} listed in Problems first.")
+            return
         try:
             init_from = self.start_from.source()
         except ValueError as exc:  # InitError too: a missing or unreadable weights file
             self.failure_shown.emit(f"Start from: {exc}", "")
             return
-        self._launch(self.store.new_run(detached_project(self.document.project)), resume=False,
+        self._launch(self.store.new_run(self.document.project), resume=False,
                      init_from=init_from)
 
     def resume_run(self) -> None:
@@ -337,9 +346,7 @@ class TrainingDock(QDockWidget):
         self.thread, self.job, self.run = thread, job, run
         self.workspace.update(job=job)
         self._watch_graph(self.document.graph)
-        self.run_tab.run_started(f"run {run.number}" + (" (resumed)" if resume else ""))
-        if resume:
-            self.run_tab.plots.set_history(run.history)
+        self.run_tab.run_started(f"run {run.number}", run.history if resume else None)
         self.eval_tab.set_run(None)
         self.eval_tab.source.setText(f"run {run.number} is training…")
         self.tabs.setCurrentWidget(self.run_tab)
@@ -370,7 +377,8 @@ class TrainingDock(QDockWidget):
         self.settings_form.shutdown()
         self.exports.shutdown()
         self.fool_tab.shutdown()
-        self._backend.wait()
+        if not self._backend.abandoned:
+            self._backend.wait()
         thread = self.thread
         if thread is None:
             return True

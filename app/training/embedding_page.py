@@ -31,7 +31,7 @@ class EmbeddingPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from netcanvas.backend.insight.embedding import METHODS
+        from netcanvas.backend.insight.attribution_methods import EMBEDDINGS as METHODS
 
         self.run = self.prepared = self.embedding = None
         self.workers: list[Worker] = []

@@ -67,7 +67,9 @@ def _saved(run) -> tuple[str, float]:
 def row_items(run) -> list[_Item]:
     s = run.project.training
     best, key = best_score(run), score_key(run)
-    best_text = f"{key[1]} {best:.4g}" if best is not None else ""
+    epoch = next((i + 1 for i, h in enumerate(run.history)
+                  if key is not None and h.get(key[0]) == best), 0)
+    best_text = f"val {key[1]} {best:.4g} (epoch {epoch})" if best is not None else ""
     saved, stamp = _saved(run)
     return [_Item(str(run.number), run.number), _Item(run.state, run.status),
             _Item(s.optimizer, s.optimizer), _Item(f"{s.lr:g}", s.lr),

@@ -89,6 +89,19 @@ class ExportDialog(QDialog):
         layout.addWidget(self.result)
         layout.addWidget(self.buttons)
         self.resize(560, 240)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to hold the wrapped notes (graph changed, the result) rather than squash the
+        fields between them."""
+        self.layout().activate()
+        needed = self.layout().totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def _say(self, text: str) -> None:
+        self.result.setText(text)
+        self._fit()
 
     def _describe_source(self) -> None:
         run = self.run
@@ -142,16 +155,16 @@ class ExportDialog(QDialog):
         self.thread.errored.connect(self._failed)
         self.thread.finished.connect(self._thread_done)
         self.export_button.setEnabled(False)
-        self.result.setText("Exporting and verifying…" if self.kind == "onnx" else "Writing…")
+        self._say("Exporting and verifying…" if self.kind == "onnx" else "Writing…")
         self.thread.start()
 
     def _exported(self, report) -> None:
         self.report = report
         if self.kind != "onnx":
-            self.result.setText(f"Wrote {report}.")
+            self._say(f"Wrote {report}.")
         else:
             verdict = "verified" if report.ok else "<b>differs from PyTorch</b>"
-            self.result.setText(
+            self._say(
                 f"Wrote {report.path}: {verdict} with ONNX Runtime on a batch of "
                 f"{report.verified_batch}; max |difference| = {report.max_abs_diff:.3g} "
                 f"(relative {report.rel_diff:.3g}).")
@@ -162,7 +175,7 @@ class ExportDialog(QDialog):
 
         where = f" (node {exc.node})" if getattr(exc, "node", None) else ""
         message = error_line(exc, ExportError) + (where if isinstance(exc, ExportError) else "")
-        self.result.setText(f"<b>Export failed:</b> {message}")
+        self._say(f"<b>Export failed:</b> {message}")
         self.done_exporting.emit(None)
 
     def _thread_done(self) -> None:

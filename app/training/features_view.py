@@ -40,15 +40,16 @@ class FeatureMapsPanel(QWidget):
         self.sample.setMaximum(max(len(dataset.test) - 1, 0) if dataset is not None else 0)
 
     def set_model(self, model) -> None:
-        from netcanvas.backend.insight.features import first_conv_filters, node_names
-
         self.model = model
         self.node.blockSignals(True)
         self.node.clear()
+        found = None
         if model is not None:
+            from netcanvas.backend.insight.features import first_conv_filters, node_names
+
             self.node.addItems(node_names(model))
+            found = first_conv_filters(model)
         self.node.blockSignals(False)
-        found = first_conv_filters(model) if model is not None else None
         if found is None:
             self.filters_note.setText("No Conv2d: no filters to show.")
             self.filters.set_images([], [])
@@ -62,11 +63,11 @@ class FeatureMapsPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        if self.model is None or self.dataset is None or not self.node.currentText():
+            return
         from netcanvas.backend.insight.circuit import split_sample
         from netcanvas.backend.insight.features import feature_maps
 
-        if self.model is None or self.dataset is None or not self.node.currentText():
-            return
         node, index = self.node.currentText(), self.sample.value()
         try:
             sample, target = split_sample(self.dataset.test, index, self.model.input_shapes)

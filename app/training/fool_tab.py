@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.colours import colour, legend_beside, palette_colours, style_plot
 from netcanvas.app.training.image_grid import pixmap
 from netcanvas.app.workers import Latest, error_line
 from PySide6.QtCore import QEvent, Qt
@@ -114,7 +114,7 @@ class FoolTab(QWidget):
         self.graph = pg.PlotWidget()
         self.plot = self.graph.getPlotItem()
         self.plot.setMenuEnabled(False)
-        self.legend = self.plot.addLegend(offset=(10, -10))  # bottom left: the curves fall
+        self.legend = legend_beside(self.plot, below=True)
         self.marker = pg.InfiniteLine(angle=90, movable=False)
         self._style()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.app.training.colours import colour, legend_beside, palette_colours, style_plot
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -53,7 +53,7 @@ class LayersTab(QWidget):
         row.addStretch(1)
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
-        self.legend = self.plot.getPlotItem().addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.legend = legend_beside(self.plot.getPlotItem(), labelTextSize="8pt")
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.note)

@@ -9,7 +9,6 @@ import math
 
 import pyqtgraph as pg
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
-from netcanvas.app.training.worker import detached_project
 from netcanvas.app.workers import Worker, error_line
 from netcanvas.backend.graph import SetSetting
 from PySide6.QtCore import Qt, Signal
@@ -61,7 +60,7 @@ class LRFindDialog(QDialog):
         column.addWidget(self.graph, 1)
         column.addLayout(buttons)
         self.resize(520, 380)
-        worker = Worker(range_test, detached_project(document.project), dataset, steps,
+        worker = Worker(range_test, document.project.copy(), dataset, steps,
                         lambda: worker.cancelled, parent=self)
         worker.returned.connect(lambda found: self._found(*found))
         worker.errored.connect(self._failed)

@@ -191,6 +191,15 @@ class LivePlotsPanel(QWidget):
         self._manual.clear()
         return run
 
+    def drop(self, label: str) -> None:
+        """Forget the curves labelled `label` (a run that is resumed draws them anew)."""
+        for i, run in enumerate(self.runs):
+            if run.label == label:
+                run.remove()
+                self.runs.pop(i)
+                self.run_list.takeItem(i)
+                return
+
     def clear(self) -> None:
         """Forget every run: another project is open."""
         for run in self.runs:

@@ -68,6 +68,7 @@ class RunTab(QWidget):
         self.plots = LivePlotsPanel()
         tab_column(self, buttons, self.info, self.stale_banner, self.failure_banner, self.plots)
         self._t0 = 0.0
+        self._before = 0.0  # seconds a resumed run had trained before
         self._shown = 0.0  # when the progress bar was last updated
         self._epochs = 0
 
@@ -88,17 +89,23 @@ class RunTab(QWidget):
         self.plots.flush(force=True)
         self.info.setText(f"Last run: run {run.number}, {run.state}")
 
-    def run_started(self, label: str) -> None:
-        self._t0 = time.monotonic()
+    def run_started(self, label: str, history: list[dict] | None = None) -> None:
+        """A run begins; `history`, for a resumed run, its finished epochs: it continues its
+        own curves and its own clock."""
+        self._before = sum(h.get("seconds", 0.0) for h in history or [])
+        self._t0 = time.monotonic() - self._before
         self.failure_banner.hide()
         self.stale_banner.hide()
         self.progress.setValue(0)
         self.progress.setFormat("loading data…")
         self.info.setText("")
+        self.plots.drop(label)
         self.plots.begin_run(label)
+        if history:
+            self.plots.set_history(history)
 
     def started(self, ev, task: str) -> None:
-        self._t0 = time.monotonic()
+        self._t0 = time.monotonic() - self._before
         self._epochs = ev.epochs
         self.plots.set_task(task)
         self.plots.set_plan(ev.epochs * ev.steps_per_epoch, ev.epochs)
@@ -140,7 +147,9 @@ class RunTab(QWidget):
             test = result.test_metrics
             summary = ", ".join(f"{k} {v:.4g}" for k, v in test.items()
                                 if k in ("loss", "accuracy", "mse", "mae", "r2"))
-            self.progress.setFormat(f"finished in {elapsed} · test {summary}")
+            weights = (f"epoch {result.best_epoch}, best" if result.best_epoch
+                       else "last epoch")
+            self.progress.setFormat(f"finished in {elapsed} · test split ({weights}): {summary}")
 
     def failed(self, ev) -> str:
         """Show the failure; returns the one-line text for the status bar."""

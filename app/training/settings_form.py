@@ -140,7 +140,8 @@ class SettingsForm(QWidget):
     def probe_devices(self) -> None:
         """Ask torch which GPUs there are, once, in a thread (first time the form is shown)."""
         if self._probe is None:
-            self._probe = Worker("netcanvas.backend.runtime.device:accelerators", parent=self)
+            self._probe = Worker("netcanvas.backend.runtime.device:accelerators", parent=self,
+                                 disposable=True)
             self._probe.returned.connect(self._devices_found)
             self._probe.start()
 
@@ -159,5 +160,5 @@ class SettingsForm(QWidget):
         self._update_visibility()
 
     def shutdown(self) -> None:
-        if self._probe is not None:
+        if self._probe is not None and not self._probe.abandoned:
             self._probe.wait(5000)

@@ -241,11 +241,11 @@ class TryTab(QWidget):
     # ---- the run ---------------------------------------------------------------------
     def set_run(self, run) -> None:
         """Try the run's best weights (None: nothing to try)."""
-        from netcanvas.backend.insight.predict import PredictError, from_run
-
         self.predictor, self.input, self.probs, self._samples = None, None, None, None
         self.note.clear()
         if run is not None:
+            from netcanvas.backend.insight.predict import PredictError, from_run  # torch
+
             try:
                 predictor = from_run(run)
                 if not predictor.classifies:

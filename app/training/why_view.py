@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from netcanvas.app.training.image_grid import pixmap
 from netcanvas.app.workers import Latest, error_line
+from netcanvas.backend.insight.attribution_methods import METHODS
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -41,8 +42,6 @@ def _explain(predictor, values: np.ndarray, target: int | None, methods) -> dict
 class WhyPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from netcanvas.backend.insight.attribution import METHODS
-
         self.methods = METHODS
         self.predictor = None
         self.input: np.ndarray | None = None

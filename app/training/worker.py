@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from netcanvas.backend.project import Project
-from netcanvas.backend.project_io import project_from_dict, project_to_dict
 from netcanvas.backend.training.events import EpochEnded, LayerStats, Steps
 
 log = logging.getLogger(__name__)
@@ -51,11 +50,6 @@ class ClosedForm:
     """Linear regression: rows (name, trained, closed form w*, difference)."""
 
     rows: list[tuple]
-
-
-def detached_project(project: Project) -> Project:
-    """A deep, event-free copy, so the user may edit the graph while the copy trains."""
-    return project_from_dict(project_to_dict(project))
 
 
 class TrainingJob:
@@ -111,11 +105,13 @@ class TrainingJob:
         from netcanvas.backend.data import DatasetError, load_dataset
         from netcanvas.backend.runtime.device import use_process_threads
         from netcanvas.backend.training import Failed
+        from netcanvas.backend.training.optim import load_optimizer_machinery
         from netcanvas.backend.training.outputs import DecisionBoundary
         from netcanvas.backend.training.remote import trainer_for
 
         self._emit = send
         use_process_threads()
+        load_optimizer_machinery()
         if self.dataset is None:
             try:
                 self.dataset = load_dataset(

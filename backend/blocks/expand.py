@@ -107,8 +107,7 @@ def flatten(project, origins: dict[str, str] | None = None):
     it runs (named by path: layer2_0_conv1), and no block definitions. Same parameters,
     same function: `flat_state_dict` maps the blocked model's weights onto it. `origins`,
     when given, is filled with each flat node's top-level node id."""
-    from netcanvas.backend.project_io import project_from_dict, project_to_dict
-    flat = project_from_dict(project_to_dict(project))
+    flat = project.copy()
     graph = flat.graph
     origins = {} if origins is None else origins
     origins.update({nid: nid for nid in graph.nodes})

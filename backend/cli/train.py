@@ -1,7 +1,7 @@
 """`netcanvas train FILE`: train a project headless, print progress and the test metrics.
 
-Exit status: 0 trained, 1 the run failed or was cancelled, 2 bad arguments, a bad file or
-a checkpoint that cannot be resumed from.
+Exit status: 0 trained, 1 the run failed, 2 bad arguments, a bad file or a checkpoint that
+cannot be resumed from, 130 interrupted (Ctrl-C; the checkpoint says where to resume).
 Per-epoch lines and the results go to stdout; the progress bar goes to stderr, only when
 stderr is a terminal.
 """
@@ -24,6 +24,7 @@ from netcanvas.backend.cli.common import project_command
 from netcanvas.backend.settings import declaration
 
 PROG = "netcanvas train"
+INTERRUPTED = 130  # the exit status shells expect after Ctrl-C
 # Settings whose option is made from their declaration (name, type, choices, help).
 DECLARED_OPTIONS = ("adversarial", "adversarial_eps", "adversarial_ratio")
 _ARG_TYPES = {"float": float, "int": int, "choice": str, "str": str}
@@ -163,11 +164,17 @@ def _train(args, project, world) -> int:
     if result.failed is not None:
         _error(result.failed.message.replace("\n", " "))
         return 2 if _refused_resume(result) else 1
-    if result.cancelled:
-        _error("cancelled")
-        return 1
+    if result.cancelled:  # Ctrl-C: an interrupt, not an error
+        where = (f"; its checkpoint is in {out}: continue with --resume {out} --out {out}"
+                 if result.checkpoint and out is not None else "")
+        print(f"{PROG}: interrupted after {len(result.history)} epoch(s){where}",
+              file=sys.stderr)
+        return INTERRUPTED
     if not world.is_main:
         return 0
+    stop = early_stop_note(project.training, result)
+    if stop:
+        print(stop)
     if world.distributed:
         print(f"trained in {world.size} processes")
     print_test(result.test_metrics)
@@ -177,6 +184,16 @@ def _train(args, project, world) -> int:
     if is_linear_regression(project.graph):
         print_closed_form(result.model, dataset)
     return 0
+
+
+def early_stop_note(settings, result) -> str:
+    """'stopped early at epoch 7 of 30: ...; best epoch 4', or "" when every epoch ran."""
+    done = len(result.history)
+    if not settings.early_stopping_patience or done >= settings.epochs:
+        return ""
+    return (f"stopped early at epoch {done} of {settings.epochs}: {settings.monitor} did not "
+            f"improve for {settings.early_stopping_patience} epoch(s); best epoch "
+            f"{result.best_epoch}")
 
 
 def _refused_resume(result) -> bool:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from netcanvas.backend.insight.attribution_methods import METHODS
 from netcanvas.backend.insight.predict import Predictor
 
-METHODS = {"saliency": "Saliency (gradient)", "integrated_gradients": "Integrated Gradients",
-           "occlusion": "Occlusion"}
+__all__ = ["METHODS", "Attribution", "attribute", "baseline"]
 IG_STEPS = 64
 
 

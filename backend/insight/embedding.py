@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from netcanvas.backend.insight.attribution_methods import EMBEDDINGS
 from netcanvas.backend.insight.predict import PredictError, Predictor
 
-METHODS = {"pca": "PCA", "tsne": "t-SNE"}
+METHODS = EMBEDDINGS
 LIMIT = 600  # samples projected: t-SNE is quadratic
 
 

@@ -7,6 +7,13 @@ import torch
 from netcanvas.backend.optimizers import OPTIMIZER_SPECS, OPTIMIZERS
 
 
+def load_optimizer_machinery() -> None:
+    """Import what torch loads on the first optimizer it builds (torch._dynamo: hundreds of
+    modules, seconds): called on the training thread before the run rather than inside its
+    first step, so no step holds the import machinery while the GUI thread waits."""
+    import torch._dynamo  # noqa: F401
+
+
 def build_optimizer(params, s) -> torch.optim.Optimizer:
     """`s` is a TrainingSettings; each optimizer takes the settings that apply to it."""
     spec = OPTIMIZER_SPECS.get(s.optimizer.lower())

@@ -66,6 +66,8 @@ def test_group_makes_one_instance_with_the_crossing_wires_as_ports():
     assert len(p.graph.nodes) == 6
     grouped = analyze(p.graph)
     assert grouped.ok and grouped.total_params == flat.total_params
+    assert grouped.total_macs == flat.total_macs  # a block's MACs are its contents'
+    assert grouped.nodes[node.id].macs == sum(flat.nodes[n.id].macs for n in (r, c2, add))
     edit.revert(p.graph)
     assert project_to_dict(p) == before  # one undo step gives the identical document
     edit.apply(p.graph)  # redo repeats the same ids
@@ -292,3 +294,13 @@ def test_add_block_copies_library_definitions_in_once():
 def new_instance_for(graph, block, section, name="stage1"):
     from netcanvas.backend.graph import Node, new_id
     return Node(new_id(), "block", name, {"block": block})
+
+
+def test_a_project_copy_keeps_its_blocks_and_is_detached():
+    p, _ = resnet_stage()
+    twin = p.copy()
+    assert project_to_dict(twin) == project_to_dict(p)
+    assert twin.graph.blocks is twin.blocks and twin.blocks is not p.blocks
+    assert not analyze(twin.graph).errors  # the copied instances find their definitions
+    next(iter(twin.graph.nodes.values())).name = "changed"
+    assert project_to_dict(twin) != project_to_dict(p)

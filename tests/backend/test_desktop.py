@@ -175,6 +175,13 @@ def test_metainfo_passes_appstreamcli_validate_pedantic():
     assert "W:" not in done.stdout and "E:" not in done.stdout
 
 
+def test_the_metadata_counts_macs_as_the_app_does():
+    from importlib.resources import files
+    text = "".join(p.read_text() for p in (files("netcanvas.resources") / "desktop").iterdir()
+                   if p.name.endswith(".xml"))
+    assert "FLOP" not in text and "MACs" in text
+
+
 # ---- hostile folders (issue 29) ----------------------------------------------------------
 def test_install_replaces_a_link_at_its_paths_and_never_writes_through_it(xdg, tmp_path):
     data, _ = xdg

@@ -88,3 +88,10 @@ def test_analysis_agrees_with_torch(name):
     expected = [analysis.nodes[graph.by_name(n).id].output_shapes["y"]
                 for n in model.output_names]
     assert [tuple(o.shape) for o in outs] == [(batch, *s) for s in expected]
+
+
+def test_the_first_example_opens_with_no_finding():
+    from netcanvas.backend.doctor import lint
+
+    project = load_project(EXAMPLES / "lenet_digits.netcanvas")
+    assert lint(project, analyze(project.graph)) == []

@@ -52,6 +52,8 @@ def test_a_stopped_run_keeps_its_epochs_and_resumes_like_an_uninterrupted_one(tm
     assert stopped.status == "stopped" and stopped.usable and stopped.can_resume
     assert stopped.state == "stopped at epoch 2/5"
     assert stopped.label.startswith("run 2, epoch ") and "val " in stopped.label
+    best = "(best)" if stopped.best_epoch else "(last)"  # which weights: said, not implied
+    assert stopped.label.startswith(f"run 2, epoch {stopped.weights_epoch} {best}, val ")
     assert set(stopped.test_metrics) >= {"loss", "accuracy"}  # evaluated, not thrown away
     x = data.test.x
     best = predict(stopped.model("best"), x, "cpu")

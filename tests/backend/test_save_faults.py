@@ -65,3 +65,18 @@ def test_temp_files_of_killed_saves_are_removed(project, tmp_path):
     os.utime(other, (old, old))
     save_project(project, path)
     assert not stale.exists() and fresh.exists() and other.exists()
+
+
+@pytest.mark.parametrize("stem", ["n" * 236, "ü" * 118])  # 246 characters / 246 bytes
+def test_a_long_legal_name_saves_and_its_stale_temps_go(project, tmp_path, stem):
+    path = tmp_path / f"{stem}.netcanvas"
+    save_project(project, path)
+    assert load_project(path).graph.to_dict() == project.graph.to_dict()
+    stale = [p for p in tmp_path.iterdir() if p != path]
+    assert not stale
+    leftover = tmp_path / f"{project_io._temp_prefix(path)}.deadbeef.tmp"
+    leftover.write_text("{")
+    old = time.time() - 2 * project_io.STALE_TEMP_SECONDS
+    os.utime(leftover, (old, old))
+    save_project(project, path)
+    assert not leftover.exists()

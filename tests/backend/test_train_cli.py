@@ -123,3 +123,42 @@ def test_progress_bar_only_on_a_terminal(blobs_file, monkeypatch, capsys):
     assert train(str(blobs_file), "--epochs", "1") == 0
     err = capsys.readouterr().err
     assert "\r[" in err and "samples/s" in err
+
+
+def test_ctrl_c_is_an_interrupt_that_says_where_to_resume(blobs_file, tmp_path, capsys,
+                                                          monkeypatch):
+    """A real SIGINT after the first epoch: exit 130, no "error", the resumable checkpoint."""
+    import os
+    import signal
+
+    from netcanvas.backend.training import EpochEnded
+
+    real = train_cli.run_cancellable
+
+    def interrupted_after_one_epoch(trainer):
+        report = trainer.on_event
+
+        def on_event(event):
+            report(event)
+            if isinstance(event, EpochEnded):
+                os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C in the terminal
+        trainer.on_event = on_event
+        return real(trainer)
+
+    monkeypatch.setattr(train_cli, "run_cancellable", interrupted_after_one_epoch)
+    out = tmp_path / "run"
+    assert train(str(blobs_file), "--epochs", "50", "--out", str(out)) == 130
+    err = capsys.readouterr().err
+    assert "error" not in err and "interrupted after " in err
+    assert f"--resume {out}" in err and (out / "checkpoint.json").exists()
+
+
+def test_early_stopping_says_so_and_names_the_best_epoch(tmp_path, capsys, monkeypatch):
+    from netcanvas.backend.training import trainer
+
+    calls = []  # only the first epoch improves: patience 2 stops after epoch 3
+    monkeypatch.setattr(trainer, "improved", lambda *args: not calls.append(1) and len(calls) == 1)
+    path = saved_blobs(tmp_path / "flat.netcanvas", epochs=40, early_stopping_patience=2)
+    assert train(str(path)) == 0
+    out = capsys.readouterr().out
+    assert "stopped early at epoch 3 of 40:" in out and "best epoch 1" in out

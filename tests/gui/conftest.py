@@ -1,5 +1,8 @@
+import gc
 import os
 import tempfile
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The app keeps its settings and crash-recovery files here during tests, not in the user's.
@@ -7,3 +10,20 @@ _SANDBOX = tempfile.mkdtemp(prefix="netcanvas-gui-tests-")
 os.environ.setdefault("NETCANVAS_CONFIG_DIR", os.path.join(_SANDBOX, "config"))
 os.environ.setdefault("NETCANVAS_RECOVERY_DIR", os.path.join(_SANDBOX, "recovery"))
 os.environ.setdefault("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # run folders
+
+
+@pytest.fixture(autouse=True)
+def _deletions_done_at_the_end_of_each_test(qapp):
+    """The deletions a test asked for (its windows' deleteLater) happen here, on the GUI
+    thread, and the garbage is collected here too: no Qt object of one test is left for
+    Python's collector to destroy later on a worker thread while another test runs (that
+    deadlocked the suite once, issue 21 item 11). Windows are deleted by the fixtures that
+    made them; deleting every top-level here crashed pyqtgraph views that outlive them."""
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QApplication.processEvents()
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)

@@ -410,3 +410,19 @@ def test_hovering_a_card_shows_its_tooltip(qtbot):
     QApplication.sendEvent(vp, QHelpEvent(QHelpEvent.Type.ToolTip, pos, vp.mapToGlobal(pos)))
     text = QToolTip.text()
     assert "conv1 — Conv2d" in text and "output 16×26×26" in text and "160 parameters" in text
+
+
+def test_an_unwired_card_is_incomplete_not_wrong(qtbot):
+    """A dropped card with nothing wired in says so calmly (no red); a real error stays red."""
+    from netcanvas.backend.graph import Graph
+    from netcanvas.backend.shapes import analyze
+
+    g = Graph()
+    lone = g.add("linear", position=(0, 0))
+    flat = g.add("conv2d", position=(300, 300))
+    g.connect(g.add("input", shape=(4,), position=(0, 300)), flat)  # 1-D into a Conv2d: wrong
+    editor = make_editor(qtbot, g)
+    editor.scene.set_analysis(analyze(editor.scene.graph))
+    calm, wrong = editor.scene.node_item(lone.id), editor.scene.node_item(flat.id)
+    assert calm.error and not calm.alarming and calm.footer_text() == "not wired yet"
+    assert wrong.alarming and wrong.footer_text() == "shape error"

@@ -7,7 +7,10 @@ import itertools
 import pytest
 import torch
 from netcanvas.app.code_panel import CodePanel
+from netcanvas.app.files import examples
 from netcanvas.backend.graph import Graph
+from netcanvas.backend.project import Project
+from netcanvas.backend.project_io import load_project
 from netcanvas.backend.registry import REGISTRY, LayerSpec, Port
 from netcanvas.backend.registry.layers.common import same_shape
 
@@ -56,7 +59,7 @@ def _graph(*type_ids: str) -> Graph:
 
 
 def _shown_code(panel: CodePanel, graph: Graph, qtbot) -> str:
-    panel.set_graph(graph)
+    panel.set_project(Project(graph))
     qtbot.waitUntil(lambda: panel.up_to_date, timeout=60_000)
     return panel.editor.toPlainText()
 
@@ -80,3 +83,14 @@ def test_a_module_export_cannot_write_shows_a_message_naming_the_node(panel, qtb
     # the panel recovers once the graph can be written again
     code = _shown_code(panel, _graph("linear"), qtbot)
     assert "nn.Linear(4, " in code and panel.status.text() == ""
+
+
+@pytest.mark.parametrize("example", ["resnet18", "inception_block"])
+def test_code_is_shown_for_an_example_with_blocks(panel, qtbot, example):
+    """The panel's copy of the project keeps its block definitions."""
+    path = next(p for p in examples() if p.stem == example)
+    panel.set_project(load_project(path))
+    qtbot.waitUntil(lambda: panel.up_to_date, timeout=60_000)
+    code = panel.editor.toPlainText()
+    assert panel.status.text() == "", code
+    assert "unknown layer type" not in code and "class " in code

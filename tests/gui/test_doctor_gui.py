@@ -125,6 +125,8 @@ def test_summary_table_sorts_goes_to_nodes_copies_and_saves(window, qtbot, tmp_p
     table = window.summary.table
     assert [table.horizontalHeaderItem(c).text() for c in range(6)] == [
         "Name", "Type", "Output shape", "Parameters", "MACs", "Activation memory"]
+    graph = window.document.graph  # graph order until a column is chosen
+    assert [table.item(r, 0).text() for r in range(6)] == [n.name for n in graph.nodes.values()]
     table.sortItems(3, Qt.DescendingOrder)
     assert [table.item(r, 0).text() for r in range(2)] == ["fc1", "fc2"]  # 2,080 > 330
     rect = table.visualItemRect(table.item(1, 0))

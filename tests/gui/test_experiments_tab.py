@@ -25,7 +25,7 @@ def test_two_runs_are_two_rows_and_selecting_both_draws_two_curves(qtbot, window
     assert rows["2"][header.index("LR")] == "0.05"
     assert rows["1"][header.index("Optimizer")] == doc.project.training.optimizer
     assert rows["1"][header.index("State")].startswith("finished")
-    assert rows["1"][header.index("Best val")].startswith("accuracy ")
+    assert rows["1"][header.index("Best val")].startswith("val accuracy ")
     # sorting by run number, descending, puts run 2 first
     table.sortItems(0, Qt.SortOrder.DescendingOrder)
     assert table.item(0, 0).text() == "2"
@@ -33,8 +33,10 @@ def test_two_runs_are_two_rows_and_selecting_both_draws_two_curves(qtbot, window
     table.selectAll()
     assert sorted(tab.curves) == [1, 2]
     assert len(tab.curves[1].getData()[0]) == 2 and len(tab.curves[2].getData()[0]) == 3
-    best = max(h["val_accuracy"] for h in dock.store.runs[1].history)
-    assert rows["2"][header.index("Best val")] == f"accuracy {best:.4g}"
+    history = dock.store.runs[1].history
+    best = max(h["val_accuracy"] for h in history)
+    epoch = next(i + 1 for i, h in enumerate(history) if h["val_accuracy"] == best)
+    assert rows["2"][header.index("Best val")] == f"val accuracy {best:.4g} (epoch {epoch})"
     dock.tabs.setCurrentWidget(tab)
     tab.grab().save("/tmp/experiments.png")
     table.selectRow(table.rowCount() - 1)  # run 1 alone

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 from netcanvas.app import files
@@ -120,9 +122,23 @@ def test_autosave_writes_a_recovery_file_and_recovery_restores_it(qtbot, window,
         assert fresh.document.modified and fresh.windowTitle().startswith("Untitled*")
         assert not crashed.exists()
         assert not fresh.files.offer_recovery()  # offered once
+        # Declined: set aside, openable, not offered again, gone after SET_ASIDE_DAYS
+        fresh.files.recovery_path.rename(crashed)
+        fresh.files.recovery_path.with_suffix(".json").rename(crashed.with_suffix(".json"))
+        monkeypatch.setattr(files, "ask_recover", lambda *args: False)
+        assert not fresh.files.offer_recovery() and not crashed.exists()
+        kept = crashed.with_name(f"{crashed.stem}-declined.netcanvas")
+        assert str(kept) in fresh.statusBar().currentMessage()
+        assert load_project(kept).graph.by_name("fc1").params["out_features"] == 20
+        assert not fresh.files.offer_recovery()
+        old = time.time() - (files.SET_ASIDE_DAYS + 1) * 86400
+        os.utime(kept, (old, old))
+        fresh.files.offer_recovery()
+        assert not kept.exists()
     finally:
         monkeypatch.setattr(files, "ask_save_changes", lambda *args: "discard")
         fresh.close()
+        fresh.deleteLater()  # now, not whenever the garbage collector gets to it
     assert not fresh.files.recovery_path.exists()  # a clean close leaves nothing behind
 
 

@@ -51,11 +51,18 @@ def _file_menu_action(window, text: str):
 
 def test_import_onnx_through_the_file_menu(window, isolated, monkeypatch, qtbot):
     _residual_onnx(isolated / "residual.onnx")
-    monkeypatch.setattr(importing, "ask_model_path", lambda parent, folder: str(
-        isolated / "residual.onnx"))
-    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: str(
-        isolated / "imported"))
+    asked = []
+    monkeypatch.setattr(importing, "ask_model_path", lambda parent, folder: asked.append(
+        "which file?") or str(isolated / "residual.onnx"))
+    monkeypatch.setattr(files, "ask_save_changes",
+                        lambda parent, name: asked.append("save changes?") or "discard")
+    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: asked.append(
+        window.statusBar().currentMessage()) or str(isolated / "imported"))
+    window.document.mark_modified()
     _file_menu_action(window, "&Import…").trigger()
+    # the file first; then the current document; then where the project goes, and why
+    assert asked[:2] == ["which file?", "save changes?"]
+    assert "residual.onnx as a NetCanvas project" in asked[2]
 
     doc = window.document
     assert doc.path == isolated / "imported.netcanvas"

@@ -101,3 +101,13 @@ def test_feature_maps_and_filters(qtbot):
     assert "test sample 2 (label 2)" in panel.note.text()
     panel.node.setCurrentText("flat")
     assert "1 channel(s) of 1×144" in panel.note.text()
+
+
+def test_the_circuit_follows_the_run_that_ends(qtbot, window):
+    """Circuit on while a run trains: when it ends the wires show its trained weights."""
+    open_project(window, mlp_project(epochs=1))
+    window.insight.circuit.setChecked(True)
+    qtbot.waitUntil(lambda: "untrained weights" in window.insight.weights, timeout=10_000)
+    run_to_end(qtbot, window.training_dock)
+    qtbot.waitUntil(lambda: "trained weights" in window.insight.weights
+                    and "untrained" not in window.insight.weights, timeout=10_000)

@@ -1,6 +1,8 @@
 """The "Find learning rate…" dialog in the real main window: a real range test on tiny data in
 its thread; Use applies the suggestion as one undoable edit."""
 
+import time
+
 import pytest
 from netcanvas.app.main_window import MainWindow
 
@@ -51,13 +53,30 @@ def test_find_lr_suggests_and_use_is_one_undo_step(qtbot, window):
     assert doc.project.training.lr == 0.0123
 
 
-def test_cancel_stops_the_test(qtbot, window):
+def test_cancel_stops_the_test(qtbot, window, monkeypatch):
+    from netcanvas.app.training import lr_dialog
+
+    def held_until_cancelled(project, dataset, steps, cancelled):
+        """The real test, whose first step waits for Cancel: the click always lands mid-test,
+        however fast or loaded the machine."""
+        steps_seen = []
+
+        def gate():
+            if not steps_seen:
+                steps_seen.append(1)
+                while not cancelled():
+                    time.sleep(0.005)  # polls the condition; no elapsed time is asserted
+            return cancelled()
+        return real(project, dataset, steps, gate)
+
+    real = lr_dialog.range_test
+    monkeypatch.setattr(lr_dialog, "range_test", held_until_cancelled)
     open_project(window, mlp_project(epochs=1))
     dialog = open_dialog(qtbot, window)
     with qtbot.waitSignal(dialog.finished_test, timeout=TIMEOUT_MS):
         dialog.cancel_button.click()
     assert dialog.cancel_button.text() == "Close"
-    xs = dialog.curve.getData()[0]  # None before the first point, else an array
-    assert len(xs if xs is not None else []) < 100  # stopped before the 100 steps
+    xs = dialog.curve.getData()[0]
+    assert xs is None or len(xs) < 100  # stopped before the 100 steps
     dialog.cancel_button.click()
     assert not dialog.isVisible()

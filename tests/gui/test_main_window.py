@@ -68,12 +68,17 @@ def test_shortcuts_reach_the_canvas_but_not_the_text_fields(window, qtbot):
     fc1 = graph.by_name("fc1")
     window.scene.select_nodes([fc1.id])
     name_edit = window.inspector.name_edit
+    window.activateWindow()
+    qtbot.waitActive(window)  # focus, and so editingFinished, follows at once, not later
     name_edit.setFocus()
+    qtbot.waitUntil(name_edit.hasFocus)
     name_edit.end(False)
     qtbot.keyClick(name_edit, Qt.Key_Backspace)  # edits the text, deletes no node
     assert fc1.id in graph.nodes and name_edit.text() == "fc"
     name_edit.setText("fc1")
     window.view.setFocus()
+    qtbot.waitUntil(window.view.hasFocus)
+    assert fc1.name == "fc1" and len(graph.nodes) == 6
     qtbot.keyClick(window.view, Qt.Key_D, Qt.ControlModifier)
     assert len(graph.nodes) == 7
     qtbot.keyClick(window.view, Qt.Key_Delete)
@@ -251,3 +256,11 @@ def test_first_start_without_saved_layout_gets_the_default_dock_sizes(qtbot, iso
     assert w.problems_dock.height() < w.height() // 4
     w.close()
     w.deleteLater()
+
+
+def test_the_shortcuts_list_names_undo_plainly_and_includes_every_action(window):
+    window.document.push(RemoveItems([window.document.graph.by_name("flat").id]))
+    rows = dict(window.actions.shortcut_rows())
+    assert rows["Undo"] == "Ctrl+Z" and not any(name.startswith("Undo ") for name in rows)
+    assert rows["Circuit"] == "Ctrl+Shift+B"
+    assert "F5" in rows.values()  # Train, from the training dock

@@ -11,7 +11,14 @@ from netcanvas.backend.graph import SetParam
 from netcanvas.backend.project_io import save_project
 from netcanvas.backend.training import Trainer
 from PySide6.QtCore import Qt
-from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project, run_to_end, window  # noqa: F401
+from test_training_dock import (  # noqa: F401
+    RUN_TIMEOUT_MS,
+    mlp_project,
+    open_project,
+    run_broken_to_end,
+    run_to_end,
+    window,
+)
 
 
 def _export(qtbot, dock, action, path):
@@ -77,7 +84,7 @@ def test_opening_another_project_shows_its_runs_only(qtbot, window, tmp_path):
     bad.graph.connect(edge.src, conv)
     bad.graph.connect(conv, linear)
     open_project(window, bad)
-    assert run_to_end(qtbot, dock).failed is not None
+    assert run_broken_to_end(qtbot, dock).failed is not None
     assert dock.run_tab.failure_banner.isVisibleTo(dock)
 
     window.files.open_path(next(p for p in _examples() if p.stem == "linear_regression"),

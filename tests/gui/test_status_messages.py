@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from netcanvas.app import files
 from netcanvas.backend.graph import RemoveItems
-from test_training_dock import mlp_project, open_project, run_to_end, window  # noqa: F401
+from test_training_dock import mlp_project, open_project, run_broken_to_end, window  # noqa: F401
 
 LOAD_TIMEOUT_MS = 60_000
 
@@ -13,7 +13,7 @@ def test_a_failure_message_about_a_node_goes_when_the_node_does(qtbot, window): 
     project = mlp_project(epochs=1)
     project.graph.add("dropout", name="drop1")  # wired to nothing
     doc = open_project(window, project)
-    result = run_to_end(qtbot, window.training_dock)
+    result = run_broken_to_end(qtbot, window.training_dock)
     assert result is not None and result.failed.node == "drop1"
     bar = window.statusBar()
     assert "Dropout 'drop1' needs an input" in bar.currentMessage()

@@ -59,6 +59,14 @@ def run_to_end(qtbot, dock):
     return blocker.args[0]
 
 
+def run_broken_to_end(qtbot, dock):
+    """Train a graph with errors anyway (Train refuses it, see test_train_prompts.py): how a
+    run that fails at a node is shown."""
+    with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS) as blocker:
+        dock._launch(dock.store.new_run(dock.document.project), resume=False)
+    return blocker.args[0]
+
+
 def train_example(qtbot, win, stem: str, epochs: int):
     """Open the bundled example `stem` with `epochs` and train it to the end: (project, result)."""
     project = load_project(next(p for p in examples() if p.stem == stem))
@@ -163,7 +171,7 @@ def test_a_failure_naming_a_node_selects_it_on_the_canvas(qtbot, window):
     g.connect(conv, linear)
     doc = open_project(window, project)
     before = project_to_dict(doc.project)
-    result = run_to_end(qtbot, window.training_dock)
+    result = run_broken_to_end(qtbot, window.training_dock)
     assert result.failed is not None and result.failed.node == "conv_bad"
     assert window.scene.selected_node_ids() == [conv.id]
     assert "conv_bad" in window.training_dock.run_tab.failure_banner.text()

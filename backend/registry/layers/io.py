@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.layers.common import identity_build, single
+from netcanvas.backend.registry.layers.common import identity_build, no_macs, single
 from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
 
 LOSSES = ("cross_entropy", "mse", "l1", "bce_with_logits", "nll", "none")
@@ -48,5 +48,6 @@ register(LayerSpec(
         Param("weight", "float", 1.0, "Weight of this loss when there are several.", min=0.0),
     ),
     infer_shape=_output_shape, build=identity_build, key_params=("loss",), module_prefix="output",
+    macs=no_macs,  # passes its prediction on: a block's MACs are the sum of its layers
     example_inputs={"x": (10,)},
 ))

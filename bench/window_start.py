@@ -1,0 +1,109 @@
+"""Start and quit as a user feels them, under a real X server (Xvfb): seconds from launching
+`netcanvas` until its main window is mapped, and from Ctrl+Q until the process has exited,
+against a bare PySide6 + pyqtgraph window measured the same way in the same run (rounds
+alternate). Targets: the window on screen in under 1.0 s; quit in under 0.5 s.
+
+Run: python bench/window_start.py [--rounds 3]   (needs Xvfb and xdotool; uses $DISPLAY if
+set, else starts its own Xvfb). The app runs with fresh settings, recovery and run folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BARE = """
+import pyqtgraph as pg
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+window = QMainWindow()
+window.setCentralWidget(pg.PlotWidget())
+QShortcut(QKeySequence("Ctrl+Q"), window, app.quit)
+window.resize(1200, 800)
+window.show()
+app.exec()
+"""
+APP = [sys.executable, "-m", "netcanvas"]
+
+
+def start_xvfb() -> subprocess.Popen | None:
+    if os.environ.get("DISPLAY"):
+        return None
+    for n in range(90, 110):
+        if not os.path.exists(f"/tmp/.X11-unix/X{n}"):
+            server = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1600x1000x24",
+                                       "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
+            os.environ["DISPLAY"] = f":{n}"
+            for _ in range(100):
+                if os.path.exists(f"/tmp/.X11-unix/X{n}"):
+                    return server
+                time.sleep(0.05)
+            server.kill()
+    raise SystemExit("could not start Xvfb")
+
+
+def one(command: list[str], env: dict) -> tuple[float, float]:
+    """(seconds until a window of the process is mapped, seconds from Ctrl+Q to its exit)."""
+    begin = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
+                                str(proc.pid)], capture_output=True, text=True, timeout=120,
+                               check=True)
+        shown = time.perf_counter() - begin
+        window = found.stdout.split()[-1]
+        time.sleep(1.0)  # let it settle: idle, as a user quits it
+        for step in ("windowactivate", "windowfocus"):  # no window manager: may not apply
+            subprocess.run(["xdotool", step, "--sync", window], capture_output=True,
+                           timeout=10, check=False)
+        pressed = time.perf_counter()
+        subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], timeout=10, check=False)
+        proc.wait(timeout=60)
+        return shown, time.perf_counter() - pressed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if not shutil.which("xdotool"):
+        raise SystemExit("xdotool is needed (apt-get install xvfb xdotool)")
+    server = start_xvfb()
+    sandbox = tempfile.mkdtemp(prefix="netcanvas-bench-")
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb",
+           "NETCANVAS_CONFIG_DIR": f"{sandbox}/config",
+           "NETCANVAS_RECOVERY_DIR": f"{sandbox}/recovery",
+           "NETCANVAS_DATA_DIR": f"{sandbox}/data"}
+    times = {"bare": [], "netcanvas": []}
+    try:
+        one(APP, env)  # warm the file cache and the .pyc files
+        for _ in range(args.rounds):
+            times["bare"].append(one([sys.executable, "-c", BARE], env))
+            times["netcanvas"].append(one(APP, env))
+    finally:
+        if server is not None:
+            server.kill()
+        shutil.rmtree(sandbox, ignore_errors=True)
+    med = {k: (statistics.median(s for s, _ in v), statistics.median(q for _, q in v))
+           for k, v in times.items()}
+    for name, (shown, quit_s) in med.items():
+        print(f"{name:10s} window on screen {shown:5.2f} s   quit {quit_s:5.2f} s   "
+              f"(median of {args.rounds})")
+    print(f"ratio netcanvas / bare: on screen {med['netcanvas'][0] / med['bare'][0]:.2f}, "
+          f"quit {med['netcanvas'][1] / med['bare'][1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
