@@ -160,7 +160,7 @@ class WindowActions:
         edit.addActions([self.group, self.ungroup, self.make_unique, self.save_block,
                          self.go_up])
 
-        view = bar.addMenu("&View")
+        view = self.view_menu = bar.addMenu("&View")
         view.addActions([self.frame, self.reset_zoom, self.zoom_in, self.zoom_out])
         view.addSeparator()
         view.addActions([self.auto_layout, self.snap])

@@ -74,15 +74,16 @@ class Level:
 
 
 class BlockNavigator(QObject):
-    """The stack of open levels. `window` makes canvases (make_canvas(graph) -> scene,
-    view) and shows the current one (show_level(level)); `blocks` answers what a node
-    opens to (opens(graph, node_id) -> (label, definition, inner graph) or None)."""
+    """The stack of open levels. `make_canvas(graph) -> (scene, view)` makes a level's
+    canvas, `show_level(level)` shows the current one, and `opens(graph, node_id) -> (label,
+    definition, inner graph) or None` answers what a node opens to."""
 
     changed = Signal()
 
-    def __init__(self, window, breadcrumb: Breadcrumb) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, parent: QObject, breadcrumb: Breadcrumb, *, make_canvas, show_level,
+                 opens) -> None:
+        super().__init__(parent)
+        self.make_canvas, self.show_level, self.opens = make_canvas, show_level, opens
         self.breadcrumb = breadcrumb
         self.levels: list[Level] = []
         breadcrumb.level_chosen.connect(self.go_to)
@@ -108,11 +109,11 @@ class BlockNavigator(QObject):
 
     def open(self, node_id: str) -> bool:
         """Show the inner graph of the block instance `node_id` of the current level."""
-        found = self.window.blocks.opens(self.current.scene.graph, node_id)
+        found = self.opens(self.current.scene.graph, node_id)
         if found is None:
             return False
         label, definition, inner = found
-        scene, view = self.window.make_canvas(inner)
+        scene, view = self.make_canvas(inner)
         self.current.view.hide()
         self.levels.append(Level(label, scene, view, node_id, definition))
         self._update()
@@ -142,7 +143,7 @@ class BlockNavigator(QObject):
         changed = False
         for depth in range(1, len(self.levels)):
             level, parent = self.levels[depth], self.levels[depth - 1]
-            found = self.window.blocks.opens(parent.scene.graph, level.node_id)
+            found = self.opens(parent.scene.graph, level.node_id)
             if found is None:
                 self.go_to(depth - 1)
                 return
@@ -159,7 +160,7 @@ class BlockNavigator(QObject):
     def _rebind(self, level: Level, graph, shown: bool) -> None:
         """Give `level` a canvas of `graph` in place of its stale one."""
         old, old_scene = level.view, level.scene
-        level.scene, level.view = self.window.make_canvas(graph)
+        level.scene, level.view = self.make_canvas(graph)
         level.view.setProperty("framed", True)  # where the user was, not framed anew
         level.view.setTransform(old.transform())
         level.view.centerOn(old.mapToScene(old.viewport().rect().center()))
@@ -176,5 +177,5 @@ class BlockNavigator(QObject):
     def _update(self) -> None:
         self.breadcrumb.set_path([level.label for level in self.levels],
                                  self.current.definition)
-        self.window.show_level(self.current)
+        self.show_level(self.current)
         self.changed.emit()

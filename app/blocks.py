@@ -35,20 +35,31 @@ def rename_edit(graph: Graph, node_id: str, name: str) -> tuple[Edit, Graph | No
 
 
 class BlockEditing:
-    def __init__(self, window) -> None:
-        self.window = window
+    """Acts on the shown document (`set_document`) and canvas (`set_canvas`); `navigator`
+    knows the open block path, `palette` lists the library's blocks and `show_message(text,
+    ms)` is the status bar's."""
+
+    def __init__(self, *, navigator, palette, show_message) -> None:
+        self.navigator, self.palette, self.show_message = navigator, palette, show_message
+        self.document = self.scene = self.view = None
         self.library: dict[str, dict] = {}  # BLOCK_MIME payload -> "blocks" section
 
+    def set_document(self, document) -> None:
+        self.document = document
+
+    def set_canvas(self, scene, view) -> None:
+        self.scene, self.view = scene, view
+
     def top_label(self) -> str:
-        return self.window.document.name.removesuffix(".netcanvas")
+        return self.document.name.removesuffix(".netcanvas")
 
     def _say(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, 6000)
+        self.show_message(text, 6000)
 
     def _selection(self, hint: str, blocks: bool = True) -> list[str]:
         """The selected nodes' ids (only the block instances, with `blocks`); when there
         are none, `hint` in the status bar says what to select."""
-        scene = self.window.scene
+        scene = self.scene
         ids = [nid for nid in scene.selected_node_ids()
                if not blocks or scene.graph.nodes[nid].type_id == BLOCK]
         if not ids:
@@ -72,9 +83,9 @@ class BlockEditing:
         inside a block, the graph the opened instance runs (its first repetition, or the
         one that fails: exposed params set) and its analysis, keyed by the inner node ids;
         an empty analysis while the shapes reaching the instance are unknown."""
-        analysis = self.window.document.analysis
-        graph, ran = self.window.document.graph, None
-        for node_id in self.window.navigator.path():
+        analysis = self.document.analysis
+        graph, ran = self.document.graph, None
+        for node_id in self.navigator.path():
             if self.opens(graph, node_id) is None:
                 return None, Analysis()
             first = instance_analysis(graph, node_id, analysis)
@@ -88,7 +99,7 @@ class BlockEditing:
     # ---- edits --------------------------------------------------------------------------
     def group(self) -> None:
         """Ctrl+G: the selected nodes become one block instance, one undo step."""
-        scene = self.window.scene
+        scene = self.scene
         ids = self._selection("Select the nodes to group into a block", blocks=False)
         if not ids:
             return
@@ -101,7 +112,7 @@ class BlockEditing:
 
     def ungroup(self) -> None:
         """Ctrl+Shift+G: each selected block becomes the nodes it runs, one undo step."""
-        scene = self.window.scene
+        scene = self.scene
         ids = self._selection("Select a block to ungroup")
         if not ids:
             return
@@ -117,7 +128,7 @@ class BlockEditing:
         if not ids:
             return
         edit = MakeUnique(ids[0])
-        if self.window.scene.offer(edit) is None:
+        if self.scene.offer(edit) is None:
             self._say(f"This block now has its own definition, {edit.block_name}")
 
     # ---- the library -----------------------------------------------------------------------
@@ -139,12 +150,12 @@ class BlockEditing:
         return entries
 
     def refresh_palette(self) -> None:
-        self.window.palette_panel.set_blocks(self.palette_entries())
+        self.palette.set_blocks(self.palette_entries())
 
     def drop(self, payload: str, pos: QPointF | None = None) -> str | None:
         """Add a library block at `pos` (default: the view's centre), copying its
         definitions into the project; one undo step. The new instance's id."""
-        window, scene = self.window, self.window.scene
+        scene = self.scene
         section = self.library.get(payload)
         if section is None:
             self._say("That block is no longer in the library")
@@ -152,14 +163,14 @@ class BlockEditing:
         name = json.loads(payload)["name"]
         spec = blocks_from_dict(section).spec(name)  # a scratch copy, for the card's size
         if pos is None:
-            pos = window.view.mapToScene(window.view.viewport().rect().center())
+            pos = self.view.mapToScene(self.view.viewport().rect().center())
         x, y = scene.place(card_size(scene.kinds.block_kind(spec)), (pos.x(), pos.y()))
         node = Node(new_id(), BLOCK, scene.graph.unique_name(spec.module_prefix),
                     {"block": name}, (round(x), round(y)))
         if scene.offer(AddBlock(section, node, text=f"Add {name}")) is not None:
             return None
         scene.select_nodes([node.id])
-        window.view.setFocus()
+        self.view.setFocus()
         return node.id
 
     def save_to_library(self) -> None:
@@ -168,9 +179,9 @@ class BlockEditing:
         ids = self._selection("Select a block to save to your library")[:1]
         if not ids:
             return
-        name = self.window.scene.graph.nodes[ids[0]].params["block"]
+        name = self.scene.graph.nodes[ids[0]].params["block"]
         try:
-            path = save_to_user_library(self.window.document.project.blocks, name)
+            path = save_to_user_library(self.document.project.blocks, name)
         except (OSError, ProjectFileError) as exc:
             self._say(f"Cannot save {name} to your library: {exc}")
             return

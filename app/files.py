@@ -91,11 +91,16 @@ def _pid_alive(pid: int) -> bool:
 
 
 class FileController(QObject):
-    """File operations on the window's document. `window` has `document` and `set_document`."""
+    """File operations on the shown document (`set_document`), asking with dialogs over
+    `parent`. `show_document(document)` shows another one; `document_saved()` and
+    `confirm_close() -> bool` are the training dock's (its runs follow a first save; a live
+    run must stop before its document closes)."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, parent: QWidget, *, show_document, document_saved, confirm_close) -> None:
+        super().__init__(parent)
+        self.show_document, self.document_saved = show_document, document_saved
+        self.confirm_close = confirm_close
+        self.document: Document | None = None
         self.quiet = False  # report errors on stderr instead of a dialog (headless runs)
         self.last_error = ""  # why the last open failed
         self.autosave_error: str | None = None  # set while autosave fails (told once)
@@ -104,21 +109,20 @@ class FileController(QObject):
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
 
-    @property
-    def document(self) -> Document:
-        return self.window.document
+    def set_document(self, document: Document) -> None:
+        self.document = document
 
     # ---- opening -------------------------------------------------------------------------
     def new(self) -> bool:
         if not self.maybe_save():
             return False
-        self.window.set_document(Document())
+        self.show_document(Document())
         return True
 
     def open(self) -> bool:
         if not self.maybe_save():
             return False
-        path = ask_open_path(self.window, str(last_folder()))
+        path = ask_open_path(self.parent(), str(last_folder()))
         return bool(path) and self.open_path(path, prompt=False)
 
     def open_path(self, path: str | Path, *, prompt: bool = True, example: bool = False) -> bool:
@@ -136,7 +140,7 @@ class FileController(QObject):
             doc = Document(project, path)
             self.add_recent(path)
             remember_folder(path)
-        self.window.set_document(doc)
+        self.show_document(doc)
         return True
 
     def _load(self, path: Path, *, quiet: bool = False):
@@ -162,7 +166,7 @@ class FileController(QObject):
         if self.quiet:
             print(f"netcanvas: {text}", file=sys.stderr)
         else:
-            (warn if warning else show_error)(self.window, title, text)
+            (warn if warning else show_error)(self.parent(), title, text)
 
     # ---- saving --------------------------------------------------------------------------
     def save(self) -> bool:
@@ -173,7 +177,7 @@ class FileController(QObject):
     def save_as(self) -> bool:
         doc = self.document
         suggested = doc.path or last_folder() / (doc.name.split(" (")[0].replace(" ", "_") + SUFFIX)
-        path = ask_save_path(self.window, str(suggested))
+        path = ask_save_path(self.parent(), str(suggested))
         if not path:
             return False
         path = Path(path)
@@ -188,7 +192,7 @@ class FileController(QObject):
             self._error("Could not save project", f"Saving {path} failed:\n\n{exc}")
             return False
         self.document.mark_saved(path)
-        self.window.training_dock.document_saved()
+        self.document_saved()
         self.add_recent(path)
         remember_folder(path)
         self.discard_recovery()
@@ -198,10 +202,10 @@ class FileController(QObject):
         """True when it is fine to drop the current document (saved or discarded, and its
         live run, if any, stopped with the user's consent)."""
         if self.document.modified:
-            choice = ask_save_changes(self.window, self.document.name)
+            choice = ask_save_changes(self.parent(), self.document.name)
             if choice == "cancel" or (choice == "save" and not self.save()):
                 return False
-        return self.window.training_dock.confirm_close()
+        return self.confirm_close()
 
     # ---- recent files --------------------------------------------------------------------
     def recent_files(self) -> list[Path]:
@@ -271,11 +275,11 @@ class FileController(QObject):
             self._error("Could not recover unsaved work",
                         f"The unsaved work kept after a crash could not be read:\n\n"
                         f"{self.last_error}\n\nThe file was set aside as {kept}.")
-        elif ask_recover(self.window, meta["name"] or path.name, meta["saved_at"]):
+        elif ask_recover(self.parent(), meta["name"] or path.name, meta["saved_at"]):
             doc = Document(project, meta["path"],
                            display_name=None if meta["path"] else meta["name"])
             doc.mark_modified()
-            self.window.set_document(doc)
+            self.show_document(doc)
             self.autosave()
             restored = True
         else:  # declined: a second chance, for a while

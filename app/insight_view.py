@@ -33,32 +33,35 @@ def std_scale(std: float) -> float:
 
 
 class InsightController(QObject):
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    """The Circuit action (added to `menu` and `toolbar`) and the live statistics on the
+    canvas. Reads the project, the shown run, the dataset and the chosen sample from the
+    `workspace`; `layers_tab` says whether statistics go on the canvas; `show_message(text,
+    ms)` is the status bar's."""
+
+    def __init__(self, workspace, parent: QObject, *, menu, toolbar, show_message,
+                 layers_tab, layer_stats, run_started) -> None:
+        super().__init__(parent)
+        self.workspace, self.show_message, self.layers_tab = workspace, show_message, layers_tab
         self.overlay: CanvasOverlay | None = None
         self.graph = None
         self.history: dict[str, list[float]] = {}
         self.weights = ""  # whose weights the circuit shows: "(test sample 3, trained weights)"
-        self.circuit = QAction("Circuit", window, checkable=True)
+        self.circuit = QAction("Circuit", parent, checkable=True)
         self.circuit.setStatusTip("Show each wire's value and the gradient of the output with "
                                   "respect to it (one forward and backward pass)")
         self.circuit.setShortcut("Ctrl+Shift+B")
         self.circuit.toggled.connect(self._circuit_toggled)
-        window.actions.toolbar.addSeparator()
-        window.actions.toolbar.addAction(self.circuit)
-        for action in window.menuBar().actions():
-            if action.text() == "&View":
-                action.menu().addSeparator()
-                action.menu().addAction(self.circuit)
+        toolbar.addSeparator()
+        toolbar.addAction(self.circuit)
+        menu.addSeparator()
+        menu.addAction(self.circuit)
         self._timer = QTimer(self, singleShot=True, interval=RECOMPUTE_MS)
         self._timer.timeout.connect(self.show_circuit)
         self._circuits = Latest(self, self._circuit_done, self._circuit_failed)
-        dock = window.training_dock
-        dock.layer_stats.connect(self.show_layer_stats)
-        dock.run_started.connect(self._run_started)
-        dock.shown_changed.connect(self._graph_changed)  # the circuit follows the shown run
-        dock.layers_tab.canvas_toggled.connect(lambda on: None if on else self._clear_stats())
+        layer_stats.connect(self.show_layer_stats)
+        run_started.connect(self._run_started)
+        layers_tab.canvas_toggled.connect(lambda on: None if on else self._clear_stats())
+        workspace.subscribe("shown", lambda _run: self._graph_changed())  # follows the run
 
     def set_scene(self, scene, graph) -> None:
         if self.graph is not None:
@@ -85,13 +88,10 @@ class InsightController(QObject):
         takes a while); edits meanwhile are computed next."""
         if self.overlay is None or not self.circuit.isChecked():
             return
-        dock = self.window.training_dock
-        project = self.window.document.project.copy()
-        run = dock.shown
-        trained = run if run is not None and not run.graph_changed(project) else None
-        index = dock.eval_tab.sample_index()
-        self._circuits.request(circuit_readings, project.graph, trained, dock.data_tab.dataset,
-                               index, context=self.graph)
+        ws = self.workspace
+        project = ws.project.copy()
+        self._circuits.request(circuit_readings, project.graph, ws.trained_run(), ws.dataset,
+                               ws.sample, context=self.graph)
 
     def _circuit_done(self, graph, readings: CircuitReadings) -> None:
         if self.overlay is None or graph is not self.graph or not self.circuit.isChecked():
@@ -100,7 +100,7 @@ class InsightController(QObject):
         self.weights = readings.message
         self.overlay.show_wires(readings.wires)
         self.overlay.show_notes(readings.notes)
-        self.window.statusBar().showMessage(readings.message, 15000)
+        self.show_message(readings.message, 15000)
 
     def _circuit_failed(self, graph, exc: Exception) -> None:
         from netcanvas.backend.compiler import CompileError
@@ -111,15 +111,15 @@ class InsightController(QObject):
         self.overlay.clear()
         message = (str(exc).splitlines()[0] if isinstance(exc, (CircuitError, CompileError))
                    else f"the forward pass failed: {exc}")  # a forward that fails says so
-        self.window.statusBar().showMessage(f"Circuit: {message}", 8000)
+        self.show_message(f"Circuit: {message}", 8000)
 
     # ---- live statistics -------------------------------------------------------------
     def _run_started(self) -> None:
         self.history.clear()
 
     def show_layer_stats(self, ev) -> None:
-        tab = self.window.training_dock.layers_tab
-        if self.overlay is None or self.circuit.isChecked() or not tab.on_canvas.isChecked():
+        if (self.overlay is None or self.circuit.isChecked()
+                or not self.layers_tab.on_canvas.isChecked()):
             return
         by_name = {n.name: n for n in self.graph.nodes.values()}
         notes, sparks, colours = {}, {}, {}

@@ -32,6 +32,7 @@ from netcanvas.app.window_layout import STATE_VERSION, DockLayout
 from netcanvas.app.workers import Worker
 from netcanvas.backend.catalogue import sample_shape
 from netcanvas.backend.doctor import DataFacts
+from netcanvas.backend.workspace import Workspace
 from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.view import GraphView
@@ -114,10 +115,11 @@ class MainWindow(QMainWindow):
         self.breadcrumb = Breadcrumb()
         host.addWidget(self.breadcrumb)
         self.setCentralWidget(self.canvas_host)
-        self.navigator = BlockNavigator(self, self.breadcrumb)
-        self.blocks = BlockEditing(self)
-
+        self.navigator = BlockNavigator(self, self.breadcrumb, make_canvas=self.make_canvas,
+                                        show_level=self.show_level, opens=BlockEditing.opens)
         self.palette_panel = PalettePanel()
+        self.blocks = BlockEditing(navigator=self.navigator, palette=self.palette_panel,
+                                   show_message=self.statusBar().showMessage)
         self.palette_panel.layer_activated.connect(self.add_layer_at_center)
         self.palette_panel.block_activated.connect(lambda payload: self.blocks.drop(payload))
         self.blocks.refresh_palette()
@@ -127,7 +129,7 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel()
         self.problems.node_activated.connect(self.go_to_node)
         self.problems.count_changed.connect(self._problem_count)
-        self.quick_fixes = QuickFixes(self)
+        self.quick_fixes = QuickFixes(self, self.statusBar().showMessage)
         self.problems.fixes_requested.connect(self.quick_fixes.popup)
         self.code_panel = CodePanel()
         self.summary = SummaryTablePanel()
@@ -138,6 +140,7 @@ class MainWindow(QMainWindow):
         self.problems_dock = self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
         self.code_dock.hide()
         self.code_dock.visibilityChanged.connect(self._code_visibility)
+        self.workspace = Workspace()  # the project, its runs, dataset, job, chosen sample
         self.training_dock = self._install_training_dock()
         self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
         self.receptive = ReceptiveFields(lambda: self.document)
@@ -149,9 +152,15 @@ class MainWindow(QMainWindow):
         self.problems_dock.raise_()
         self.dock_layout = DockLayout(self)
 
-        self.files = FileController(self)
+        self.files = FileController(
+            self, show_document=self.set_document, confirm_close=self.training_dock.confirm_close,
+            document_saved=self.training_dock.document_saved)
         self.actions = WindowActions(self)
-        self.insight = InsightController(self)  # the Circuit toggle, live layer statistics
+        dock = self.training_dock  # the Circuit toggle, live layer statistics:
+        self.insight = InsightController(
+            self.workspace, self, menu=self.actions.view_menu, toolbar=self.actions.toolbar,
+            show_message=self.statusBar().showMessage, layers_tab=dock.layers_tab,
+            layer_stats=dock.layer_stats, run_started=dock.run_started)
         self.status = StatusPanel(self.statusBar(), self.show_problems)
         self.set_document(Document())
         self.resize(1440, 900)
@@ -180,7 +189,7 @@ class MainWindow(QMainWindow):
 
     def _install_training_dock(self) -> QDockWidget:
         """The training panel (app/training/) shares the bottom area with the problems."""
-        dock = TrainingDock(self)
+        dock = TrainingDock(self, workspace=self.workspace)
         # Scrollable, so the bottom area can stay low while designing; a run makes it tall.
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
         scroll.setWidget(dock.widget())
@@ -227,6 +236,9 @@ class MainWindow(QMainWindow):
             old.graph.changed.disconnect(self.empty_hint.update_visibility)
         document.setParent(self)
         self.document = document
+        self.quick_fixes.set_document(document)
+        self.files.set_document(document)
+        self.blocks.set_document(document)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
         document.undo_stack.indexChanged.connect(self.navigator.check)
@@ -277,6 +289,8 @@ class MainWindow(QMainWindow):
     def show_level(self, level) -> None:
         """Make `level`'s canvas the current one (the navigator calls this)."""
         self.scene, self.view = level.scene, level.view
+        self.quick_fixes.set_canvas(level.scene, level.view)
+        self.blocks.set_canvas(level.scene, level.view)
         ran, analysis = self.blocks.level_analysis()
         self.inspector.set_graph(level.scene.graph, analysis, ran)
         level.scene.set_analysis(analysis)

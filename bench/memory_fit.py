@@ -31,7 +31,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "resources" / "examples
 def cuda_peak(project, batch: int) -> int:
     from netcanvas.backend.compiler import compile_graph
     from netcanvas.backend.doctor.measure import _targets
-    from netcanvas.backend.training.losses import build_loss
+    from netcanvas.backend.runtime.losses import build_loss
     from netcanvas.backend.training.optim import build_optimizer
 
     torch.cuda.empty_cache()
@@ -51,7 +51,7 @@ def cuda_peak(project, batch: int) -> int:
 def untrainable(project) -> str:
     """Why `project` has no training step to measure ("" when it has one)."""
     from netcanvas.backend.compiler import CompileError, compile_graph
-    from netcanvas.backend.training.losses import build_loss
+    from netcanvas.backend.runtime.losses import build_loss
 
     try:
         compiled = compile_graph(project.graph, device="meta")

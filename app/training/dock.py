@@ -45,6 +45,7 @@ from netcanvas.backend.training.events import (
     Steps,
 )
 from netcanvas.backend.training.task_samples import TaskSamples
+from netcanvas.backend.workspace import Workspace
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -87,9 +88,11 @@ class TrainingDock(QDockWidget):
     training_event = Signal(object)  # every event of the live run, after the dock's handler
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
-    def __init__(self, parent: QWidget | None = None, document=None) -> None:
+    def __init__(self, parent: QWidget | None = None, document=None, workspace=None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_dock")
+        # what the look-inside views read: kept up to date here (backend/workspace.py)
+        self.workspace = workspace if workspace is not None else Workspace()
         self.document = None
         self.thread: Worker | None = None  # runs `job`, the live run's TrainingJob
         self.job: TrainingJob | None = None
@@ -147,6 +150,9 @@ class TrainingDock(QDockWidget):
         self.fool_tab = FoolTab()
         self.look_tab = LookInsideTab(self._loaded_dataset)
         self.look_tab.field.drawing_of = lambda: self.try_tab.input
+        self.data_tab.dataset_loaded.connect(lambda ds: self.workspace.update(dataset=ds))
+        self.eval_tab.features.sample.valueChanged.connect(  # the Feature maps page's sample
+            lambda index: self.workspace.update(sample=index))
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -209,6 +215,7 @@ class TrainingDock(QDockWidget):
         self.memory_label.set_document(document)
         self.look_tab.set_document(document)
         self.store = RunStore(project_key(document.path or document.example), runs_folder())
+        self.workspace.update(project=document.project, runs=self.store)
         self.start_from.set_document(document)
         self.run_tab.reset()
         self.eval_tab.set_run(None)
@@ -229,6 +236,7 @@ class TrainingDock(QDockWidget):
         store.folder.rename(target)
         shown = self.shown.number if self.shown is not None else None
         self.store = RunStore(target.name, target.parent)
+        self.workspace.update(runs=self.store)
         self.experiments_tab.set_runs(self.store.runs)
         self.show_run(next((r for r in self.store.runs if r.number == shown), None))
 
@@ -253,6 +261,7 @@ class TrainingDock(QDockWidget):
             self._on_ended(thread.result, thread)
             return
         self.thread = self.job = self.run = None  # _on_ended ignores a thread it no longer holds
+        self.workspace.update(job=None)
         self._watch_graph(None)
         run.status = "interrupted"
         run.save()
@@ -262,6 +271,7 @@ class TrainingDock(QDockWidget):
     def show_run(self, run) -> None:
         """The run the Evaluation tab and the exports use (None: no usable run)."""
         self.shown = run if run is not None and run.usable else None
+        self.workspace.update(shown=self.shown)
         self.exports.run = self.shown
         self.eval_tab.set_run(self.shown)
         self.try_tab.set_run(self.shown)
@@ -336,6 +346,7 @@ class TrainingDock(QDockWidget):
         thread.yielded.connect(self._on_events)
         thread.returned.connect(self._on_ended)
         self.thread, self.job, self.run = thread, job, run
+        self.workspace.update(job=job)
         self._watch_graph(self.document.graph)
         self.run_tab.run_started(f"run {run.number}", run.history if resume else None)
         self.eval_tab.set_run(None)
@@ -425,6 +436,7 @@ class TrainingDock(QDockWidget):
             return  # a run already ended (stopped when its project closed)
         thread.wait()
         run, self.thread, self.job, self.run = self.run, None, None, None
+        self.workspace.update(job=None)
         self._watch_graph(None)
         if result is None:  # the data never loaded
             run.status, run.message = "failed", "the data could not be loaded"

@@ -133,10 +133,6 @@ class EvalTab(QWidget):
         elif self.metrics.text() == NO_RUN:
             self.metrics.setText("Not evaluated on the test split.")
 
-    def sample_index(self) -> int:
-        """The test sample chosen on the Feature maps page (also the Circuit view's)."""
-        return self.features.sample.value()
-
     # ---- payloads ---------------------------------------------------------------------
     def _metrics_text(self, metrics: dict) -> None:
         parts = [f"<b>{k.replace('_', ' ')}</b> {v:.4g}" for k, v in metrics.items()

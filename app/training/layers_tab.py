@@ -1,4 +1,4 @@
-"""The Layers tab: per-layer statistics of the live run (backend/insight/stats.py), one
+"""The Layers tab: per-layer statistics of the live run (backend/runtime/probes.py), one
 curve per layer, and whether to collect them and draw them on the canvas."""
 
 from __future__ import annotations

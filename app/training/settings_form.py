@@ -140,7 +140,7 @@ class SettingsForm(QWidget):
     def probe_devices(self) -> None:
         """Ask torch which GPUs there are, once, in a thread (first time the form is shown)."""
         if self._probe is None:
-            self._probe = Worker("netcanvas.backend.training.device:accelerators", parent=self,
+            self._probe = Worker("netcanvas.backend.runtime.device:accelerators", parent=self,
                                  disposable=True)
             self._probe.returned.connect(self._devices_found)
             self._probe.start()

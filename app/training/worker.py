@@ -103,8 +103,8 @@ class TrainingJob:
     # ---- the worker thread ----------------------------------------------------------
     def run(self, send):
         from netcanvas.backend.data import DatasetError, load_dataset
+        from netcanvas.backend.runtime.device import use_process_threads
         from netcanvas.backend.training import Failed
-        from netcanvas.backend.training.device import use_process_threads
         from netcanvas.backend.training.optim import load_optimizer_machinery
         from netcanvas.backend.training.outputs import DecisionBoundary
         from netcanvas.backend.training.remote import trainer_for
@@ -142,8 +142,8 @@ class TrainingJob:
 
     def _send_evaluation(self) -> None:
         from netcanvas.backend.data.matching import is_plain
+        from netcanvas.backend.runtime.predict import predict_test_split
         from netcanvas.backend.training.closed_form import compare_model, is_linear_regression
-        from netcanvas.backend.training.outputs import predict_test_split
 
         if not is_plain(self.dataset):  # typed targets: pictures of the worst test samples
             from netcanvas.backend.training.task_views import evaluation

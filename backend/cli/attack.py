@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable_file(args.out)
     from netcanvas.backend.insight.adversarial import PGD_STEPS, AttackError, accuracy_under_attack
     from netcanvas.backend.insight.predict import PredictError, from_file
-    from netcanvas.backend.training.device import resolve_device
+    from netcanvas.backend.runtime.device import resolve_device
 
     methods = ("fgsm", "pgd") if args.method == "both" else (args.method,)
     steps = args.steps or PGD_STEPS

@@ -110,8 +110,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _train(args, project, world) -> int:
     from netcanvas.backend.data import DatasetError, load_dataset
+    from netcanvas.backend.runtime.device import resolve_device
     from netcanvas.backend.training import Trainer
-    from netcanvas.backend.training.device import resolve_device
 
     out = Path(args.out) if args.out and world.is_main else None
     view = ProgressView(sys.stderr.isatty() and world.is_main)
@@ -133,7 +133,7 @@ def _train(args, project, world) -> int:
     finally:
         if world.is_main:
             world.barrier()
-    from netcanvas.backend.insight.stats import DEFAULT_EVERY
+    from netcanvas.backend.runtime.probes import DEFAULT_EVERY
 
     wanted = out or args.doctor
     every = args.layer_stats if args.layer_stats is not None else (DEFAULT_EVERY if wanted else 0)
@@ -264,7 +264,7 @@ def _load(args):
         project.set_setting("training", name, value)
     for name, value in augments.items():
         project.set_setting("dataset", name, value)
-    from netcanvas.backend.training.device import processes, resolve_device  # torch: seconds
+    from netcanvas.backend.runtime.device import processes, resolve_device  # torch: seconds
 
     s = project.training
     try:

@@ -36,7 +36,7 @@ def augmented_copies(dataset: Dataset, config: DatasetConfig, count: int = 16,
 def pipeline_rate(dataset: Dataset, batch_size: int = 128, batches: int = 4) -> float:
     """Samples/s the training split's batches arrive at on the CPU (decoding included for a
     streamed folder), for comparing with the model's speed during training."""
-    from netcanvas.backend.training.batches import device_split
+    from netcanvas.backend.runtime.batches import device_split
 
     split = device_split(dataset.train, [dataset.sample_shape], CPU)
     n = min(len(dataset.train), batch_size * batches)

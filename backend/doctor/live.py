@@ -1,5 +1,5 @@
 """The doctor that watches training: rules over the live per-layer statistics
-(backend/insight/stats.py, arriving as LayerStats events) and the epoch metrics, declared
+(backend/runtime/probes.py, arriving as LayerStats events) and the epoch metrics, declared
 like the static lint rules. A finding is pinned to a node, says what was seen and since
 when, and may carry a fix (an ordinary undoable edit) for the next run. No Qt, no torch:
 it reads plain events, so it costs nothing between reports."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.project import Project
-from netcanvas.backend.training.losses import build_loss
+from netcanvas.backend.runtime.losses import build_loss
 from netcanvas.backend.training.optim import build_optimizer
 
 

@@ -112,7 +112,7 @@ def run_circuit(graph: Graph, values: dict[str, float] | None = None, *, model=N
         outs = out if isinstance(out, tuple) else (out,)
         objective, how = outs[0].sum(), "output"
         if target is not None and model.losses[0].loss != "none":
-            from netcanvas.backend.training.losses import build_loss
+            from netcanvas.backend.runtime.losses import build_loss
 
             objective, how = build_loss(model.losses, len(outs))(out, target), "loss"
         objective.backward(retain_graph=True)
@@ -183,7 +183,7 @@ def node_labels(graph: Graph, result: CircuitResult) -> dict[str, str]:
 def split_sample(split, index: int, input_shapes) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
     """Sample `index` of a dataset split as (one tensor per Input, target), batch of one; a
     dataset with several targets gives its first."""
-    from netcanvas.backend.training.batches import input_tensors
+    from netcanvas.backend.runtime.batches import input_tensors
 
     n = len(split)
     if not 0 <= index < n:

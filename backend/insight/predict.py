@@ -20,31 +20,12 @@ import numpy as np
 import torch
 from netcanvas.backend.data.images import EXTENSIONS, read_image
 from netcanvas.backend.runs import DataInfo, Run, data_info
-from netcanvas.backend.training.outputs import plane_grid
-from torch import nn
+from netcanvas.backend.runtime.predict import plane_grid
+from netcanvas.backend.runtime.raw_input import RawInput
 
 
 class PredictError(Exception):
     """A model, weights or input that cannot be used: one line naming the file or field."""
-
-
-class RawInput(nn.Module):
-    """raw sample -> the model's first output (logits for a classifier), normalised inside."""
-
-    def __init__(self, module: nn.Module, mean: torch.Tensor | None,
-                 std: torch.Tensor | None) -> None:
-        super().__init__()
-        self.module = module
-        self.normalised = mean is not None
-        if mean is not None:
-            self.register_buffer("mean", mean)
-            self.register_buffer("std", std)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.normalised:
-            x = (x - self.mean) / self.std
-        out = self.module(x)
-        return out[0] if isinstance(out, tuple) else out
 
 
 @dataclass

@@ -19,14 +19,15 @@ from netcanvas.backend.training.events import (
 __all__ = ["Cancelled", "EpochEnded", "Evaluated", "Failed", "Finished", "LayerStats", "RunResult",
            "Started", "Steps", "Trainer", "predict"]
 
-_LAZY = {"Trainer": ".trainer", "predict": ".inference"}
+_LAZY = {"Trainer": "netcanvas.backend.training.trainer",
+         "predict": "netcanvas.backend.runtime.predict"}  # runs a trained model
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

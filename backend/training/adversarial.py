@@ -10,9 +10,9 @@ mixed batch as usual.
 from __future__ import annotations
 
 import torch
-from netcanvas.backend.insight.adversarial import AttackError, Bounds, check_model, perturb
-from netcanvas.backend.insight.predict import RawInput
 from netcanvas.backend.registry import ParamError
+from netcanvas.backend.runtime.perturb import AttackError, Bounds, check_model, perturb
+from netcanvas.backend.runtime.raw_input import RawInput
 
 
 class AdversarialBatches:

@@ -39,7 +39,7 @@ class Steps:
 @dataclass
 class LayerStats:
     """Per-layer statistics of the steps sampled since the last report (see
-    backend/insight/stats.py), read in the same batched sync as Steps."""
+    backend/runtime/probes.py), read in the same batched sync as Steps."""
 
     step: int  # the global step of the report
     epoch: int

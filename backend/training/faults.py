@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from netcanvas.backend.runtime.device import is_oom
+from netcanvas.backend.runtime.losses import LossError
 from netcanvas.backend.training.checkpoint import CheckpointError
-from netcanvas.backend.training.device import is_oom
 from netcanvas.backend.training.events import Failed
 from netcanvas.backend.training.loop import NonFiniteLoss
-from netcanvas.backend.training.losses import LossError
 
 _SHAPE_WORDS = ("shape", "size mismatch", "sizes", "dimension", "mat1 and mat2",
                 "expected input", "must match the size")

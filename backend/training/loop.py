@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 
 import torch
-from netcanvas.backend.training.batches import DeviceSplit
-from netcanvas.backend.training.device import autocast
+from netcanvas.backend.runtime.batches import DeviceSplit
+from netcanvas.backend.runtime.device import autocast
 from netcanvas.backend.training.events import LayerStats, Steps
 from netcanvas.backend.training.metrics import Accumulator
 from netcanvas.backend.training.world import ONE, World
@@ -75,7 +75,7 @@ class Loop:
         self.total_steps = steps * settings.epochs
         self.loss_buf = torch.zeros(steps, device=device)
         self.channels_last = settings.channels_last and device.type == "cuda"
-        self.probe = None  # a LayerProbe (backend/insight/stats.py) when statistics are on
+        self.probe = None  # a LayerProbe (backend/runtime/probes.py) when statistics are on
         self.adversary = adversary  # (xs, y) -> xs with adversarial samples mixed in, or None
         self.mix = mix  # mixup/cutmix: (x, y, gen) -> (x, y, y2, lam), training batches only
         self.targets = targets  # per output: its TargetInfo or None (typed-target datasets)

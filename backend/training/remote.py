@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from netcanvas.backend.runtime.device import processes
 from netcanvas.backend.training import events as ev
-from netcanvas.backend.training.device import processes
 
 EVENTS = "events.jsonl"  # in the checkpoint folder, beside the torchrun log and the snapshot
 LOG = "torchrun.log"

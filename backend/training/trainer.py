@@ -24,9 +24,12 @@ from types import SimpleNamespace
 import torch
 from netcanvas.backend.echo import cut
 from netcanvas.backend.registry import ParamError
+from netcanvas.backend.runtime.batches import DeviceSplit, device_split, steps_per_epoch
+from netcanvas.backend.runtime.device import autocast_dtype, resolve_device
+from netcanvas.backend.runtime.losses import build_loss, primary_output
+from netcanvas.backend.runtime.predict import predict
 from netcanvas.backend.settings import runnable_reason
 from netcanvas.backend.training.adversarial import adversarial_batches
-from netcanvas.backend.training.batches import DeviceSplit, device_split, steps_per_epoch
 from netcanvas.backend.training.checkpoint import (
     CheckpointError,
     check_resume_fields,
@@ -37,7 +40,6 @@ from netcanvas.backend.training.checkpoint import (
     restore_rng,
     save_checkpoint,
 )
-from netcanvas.backend.training.device import autocast_dtype, resolve_device
 from netcanvas.backend.training.events import (
     Cancelled,
     EpochEnded,
@@ -47,9 +49,7 @@ from netcanvas.backend.training.events import (
     Started,
 )
 from netcanvas.backend.training.faults import failure
-from netcanvas.backend.training.inference import predict
 from netcanvas.backend.training.loop import Loop, Stopped
-from netcanvas.backend.training.losses import build_loss, primary_output
 from netcanvas.backend.training.metrics import per_class_accuracy
 from netcanvas.backend.training.optim import build_optimizer
 from netcanvas.backend.training.param_groups import parameter_groups, trainable_count
@@ -256,7 +256,7 @@ class Trainer:
             adversary=adversarial_batches(s, dataset, compiled, model), targets=targets,
             output_names=compiled.output_names)
         if self.layer_stats:
-            from netcanvas.backend.insight.stats import LayerProbe
+            from netcanvas.backend.runtime.probes import LayerProbe
             self._loop.probe = LayerProbe(model, self.layer_stats)
         return self._loop, dataset, val, test
 

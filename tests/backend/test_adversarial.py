@@ -17,9 +17,10 @@ from netcanvas.backend.insight.adversarial import (
     fgsm,
     pgd,
 )
-from netcanvas.backend.insight.predict import Predictor, RawInput
+from netcanvas.backend.insight.predict import Predictor
 from netcanvas.backend.registry import ParamError
 from netcanvas.backend.runs import DataInfo
+from netcanvas.backend.runtime.raw_input import RawInput
 from netcanvas.backend.training import Trainer
 from test_training_support import blobs, blobs_file, cnn_project, mlp_project
 

@@ -12,8 +12,8 @@ import torch
 from netcanvas.backend.cli import main
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.graph import Graph
-from netcanvas.backend.insight.stats import LayerProbe
 from netcanvas.backend.project_io import load_project
+from netcanvas.backend.runtime.probes import LayerProbe
 from netcanvas.backend.training import LayerStats, Steps, Trainer
 
 torch.set_num_threads(1)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from netcanvas.backend.training import Started, Steps, Trainer, batches
+from netcanvas.backend.runtime import batches
+from netcanvas.backend.training import Started, Steps, Trainer
 from netcanvas.backend.training.loop import Loop
 from test_training_support import Recorder, blobs, cnn_project, images, mlp_project
 

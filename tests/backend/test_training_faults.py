@@ -97,7 +97,7 @@ def test_dataset_errors_are_kind_data():
 @pytest.mark.filterwarnings("ignore:Using a target size")
 def test_loss_that_does_not_fit_the_targets_names_the_output():
     from netcanvas.backend.compiler import LossSpec
-    from netcanvas.backend.training.losses import LossError, build_loss
+    from netcanvas.backend.runtime.losses import LossError, build_loss
 
     loss = build_loss([LossSpec("scores", "mse", 0.0, 1.0)], n_outputs=1)
     with pytest.raises(LossError, match="Output 'scores'"):

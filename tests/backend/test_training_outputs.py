@@ -4,8 +4,9 @@ the live decision boundary, as numpy arrays the GUI only moves."""
 from __future__ import annotations
 
 import numpy as np
+from netcanvas.backend.runtime.predict import predict_test_split
 from netcanvas.backend.training import EpochEnded, Trainer
-from netcanvas.backend.training.outputs import DecisionBoundary, predict_test_split
+from netcanvas.backend.training.outputs import DecisionBoundary
 from test_training_support import blobs, linear_project, mlp_project, regression
 
 

@@ -92,7 +92,7 @@ def test_latest_runs_one_request_at_a_time_and_then_only_the_newest(qtbot):
 class _Predictor:
     """What the Why panel reads of a backend predictor, for two features."""
 
-    class_names = ["a", "b"]
+    class_names = ("a", "b")
     is_image = False
     sample_shape = (2,)
 

@@ -42,7 +42,7 @@ def _macs(params: dict, inputs: dict, outputs: dict) -> int:
     return numel(outputs["y"])
 
 
-_OPS = (
+_OPS = (  # ..., what backward keeps (backend/registry/spec.py SAVED)
     ("broadcast_add", "Add (broadcast)", "add", "x + other", (
         "operator.add", "operator.iadd", "torch.add", "Tensor.add"), ()),
     ("broadcast_sub", "Subtract (broadcast)", "sub", "x − other", (

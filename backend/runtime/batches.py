@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from netcanvas.backend.training.device import fits_on_device, to_device
+from netcanvas.backend.runtime.device import fits_on_device, to_device
 
 
 def input_tensors(x, input_shapes: Sequence[tuple]) -> list[torch.Tensor]:

@@ -1,0 +1,64 @@
+"""What the user is working with, Qt-free: the open project, its runs, the run shown in the
+evaluation views, the loaded dataset, the running training job and the chosen test sample.
+
+The app's training dock keeps it up to date; views subscribe to the fields they show and
+are handed the workspace, not the main window:
+
+    unsubscribe = workspace.subscribe("shown", lambda run: ...)
+    workspace.update(shown=run, sample=3)    # subscribers of each changed field are called
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+FIELDS = ("project", "runs", "shown", "dataset", "job", "sample")
+
+
+class Workspace:
+    def __init__(self) -> None:
+        self.project = None  # the open Project
+        self.runs = None  # its RunStore
+        self.shown = None  # the usable Run the evaluation views and the exports show
+        self.dataset = None  # the dataset the Data tab loaded (a backend Dataset)
+        self.job = None  # the training job running now, None between runs
+        self.sample = 0  # the index of the test sample chosen for the look-inside views
+        self._subscribers: dict[str, list[Callable[[Any], None]]] = {f: [] for f in FIELDS}
+
+    def subscribe(self, field: str, callback: Callable[[Any], None]) -> Callable[[], None]:
+        """Call `callback(new value)` whenever `field` changes; returns the unsubscribe."""
+        if field not in self._subscribers:
+            raise KeyError(f"a workspace has no field {field!r}; it has {', '.join(FIELDS)}")
+        self._subscribers[field].append(callback)
+        return lambda: self._subscribers[field].remove(callback)
+
+    def update(self, **changes: Any) -> None:
+        """Set the given fields; once all are set, tell each changed field's subscribers
+        (a field set to what it holds already is not a change)."""
+        unknown = sorted(set(changes) - set(FIELDS))
+        if unknown:
+            raise KeyError(f"a workspace has no field {unknown[0]!r}; it has {', '.join(FIELDS)}")
+        changed = [f for f, value in changes.items() if not _same(getattr(self, f), value)]
+        for field in changed:
+            setattr(self, field, changes[field])
+        for field in changed:
+            for callback in list(self._subscribers[field]):
+                callback(changes[field])
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def trained_run(self):
+        """The shown run while the open project's graph is still the one it trained (its
+        weights fit the canvas), else None."""
+        run = self.shown
+        if run is None or self.project is None or run.graph_changed(self.project):
+            return None
+        return run
+
+
+def _same(old: Any, new: Any) -> bool:
+    """The same object, or the same number (the sample index)."""
+    return old is new or (type(old) is type(new) is int and old == new)

@@ -1,0 +1,55 @@
+"""The Qt-free workspace (backend/workspace.py): fields, plain events, the trained run."""
+
+from __future__ import annotations
+
+import pytest
+from netcanvas.backend.graph import Graph
+from netcanvas.backend.project import Project
+from netcanvas.backend.workspace import FIELDS, Workspace
+
+
+class FakeRun:
+    """What the workspace asks of a Run: whether the project's graph changed since."""
+
+    def __init__(self, graph_changed: bool) -> None:
+        self.changed = graph_changed
+
+    def graph_changed(self, project) -> bool:
+        return self.changed
+
+
+def test_subscribers_hear_each_changed_field_once_after_all_are_set():
+    ws, heard = Workspace(), []
+    for field in FIELDS:
+        ws.subscribe(field, lambda value, f=field: heard.append((f, value, ws.sample)))
+    run = FakeRun(False)
+    ws.update(shown=run, sample=3)
+    assert heard == [("shown", run, 3), ("sample", 3, 3)]  # both set before either is told
+    heard.clear()
+    ws.update(shown=run, sample=3, job=None)  # nothing changed
+    assert heard == []
+    ws.update(sample=1000)
+    ws.update(sample=int("1000"))  # an equal index is no change
+    assert heard == [("sample", 1000, 1000)]
+
+
+def test_unsubscribe_and_unknown_fields():
+    ws, heard = Workspace(), []
+    stop = ws.subscribe("job", heard.append)
+    ws.update(job="job 1")
+    stop()
+    ws.update(job=None)
+    assert heard == ["job 1"] and not ws.running
+    with pytest.raises(KeyError, match="no field 'window'"):
+        ws.update(window=object())
+    with pytest.raises(KeyError, match="no field 'run'"):
+        ws.subscribe("run", print)
+
+
+def test_the_trained_run_is_the_shown_one_while_its_graph_is_the_projects():
+    ws = Workspace()
+    assert ws.trained_run() is None
+    ws.update(project=Project(graph=Graph()), shown=FakeRun(graph_changed=False))
+    assert ws.trained_run() is ws.shown
+    ws.update(shown=FakeRun(graph_changed=True))
+    assert ws.trained_run() is None
