@@ -53,7 +53,8 @@ def merge(kind: str, left, right, shape=(1, 8, 8)) -> tuple[Graph, str]:
 
 
 def test_flatten_and_linear_to_the_class_count_before_a_cross_entropy_output():
-    project = chain(conv(4))
+    # (N, 8, 8) is neither class scores nor per-pixel scores (N, C, H, W)
+    project = chain(("linear", {"out_features": 8}), shape=(8, 8))
     out = next(n for n in project.graph.nodes.values() if n.type_id == "output")
     titles = [f.title for f in error_fixes(project.graph, out.id, data=DIGITS)]
     assert titles == ["Insert a Flatten and a Linear to 10 classes before 'output1'",

@@ -19,7 +19,7 @@ from netcanvas.backend.shapes import analyze
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 SPATIAL = ("lenet_digits", "residual_cnn", "inception_block", "two_stream",
            "segmentation_unpool", "dilated_vs_plain", "deep_sigmoid", "deep_relu_bn",
-           "vit_digits", "vgg16", "resnet18")
+           "vit_digits", "vgg16", "resnet18", "localisation", "colourise")
 # Token sequences (a ViT's patches after permute/reshape) are not followed per position: the
 # box is the whole image, which contains the gradient but is not its extent.
 CONTAINMENT_ONLY = ("vit_digits",)
