@@ -96,9 +96,11 @@ class FileController(QObject):
     `confirm_close() -> bool` are the training dock's (its runs follow a first save; a live
     run must stop before its document closes)."""
 
-    def __init__(self, parent: QWidget, *, show_document, document_saved, confirm_close) -> None:
+    def __init__(self, parent: QWidget, *, show_document, document_saved, confirm_close,
+                 show_message) -> None:
         super().__init__(parent)
         self.show_document, self.document_saved = show_document, document_saved
+        self.show_message = show_message  # (text, ms) on the status bar
         self.confirm_close = confirm_close
         self.document: Document | None = None
         self.quiet = False  # report errors on stderr instead of a dialog (headless runs)
@@ -285,7 +287,7 @@ class FileController(QObject):
         else:  # declined: a second chance, for a while
             kept = path.with_name(f"{path.stem}-declined{SUFFIX}")  # File > Open lists it
             path.replace(kept)
-            self.window.statusBar().showMessage(
+            self.show_message(
                 f"The unsaved work was set aside as {kept} for {SET_ASIDE_DAYS} days "
                 "(File > Open it to get it back).", 30_000)
         for p in stale:

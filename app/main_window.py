@@ -154,7 +154,8 @@ class MainWindow(QMainWindow):
 
         self.files = FileController(
             self, show_document=self.set_document, confirm_close=self.training_dock.confirm_close,
-            document_saved=self.training_dock.document_saved)
+            document_saved=self.training_dock.document_saved,
+            show_message=self.statusBar().showMessage)
         self.actions = WindowActions(self)
         dock = self.training_dock  # the Circuit toggle, live layer statistics:
         self.insight = InsightController(

@@ -82,8 +82,8 @@ class QuickFixes(QObject):
         doc = self.document
         try:
             edit = fix.edit(doc.graph)
-            if self.window.scene.graph is doc.graph:  # the canvas shows where they go
-                self.window.scene.land_in_free_space(
+            if self.scene.graph is doc.graph:  # the canvas shows where they go
+                self.scene.land_in_free_space(
                     [n for e in edit.edits if isinstance(e, AddNodes) for n in e.nodes])
             doc.push(edit)
         except (GraphError, ParamError) as exc:

@@ -278,7 +278,12 @@ def test_analysis_shows_shapes_param_counts_and_errors(qtbot):
     conv_item = ed.scene.node_item(conv.id)
     assert conv_item.shape_text == "16×6×6" and conv_item.params_text == "160 params"
     out_item = ed.scene.node_item(out.id)
-    assert out_item.error and "Output" in out_item.tooltip_text()  # (N, 16, 6, 10): not scores
+    assert not out_item.error  # (N, 16, 6, 10) reads as per-pixel class scores
+    ed.graph.set_param(inp.id, "shape", (8, 8))
+    ed.analyze()
+    assert conv_item.error and "Conv2d" in conv_item.tooltip_text()
+    ed.graph.set_param(inp.id, "shape", (1, 8, 8))
+    ed.analyze()
     ed.graph.set_param(conv.id, "out_channels", 4)
     assert conv_item.param_lines[0] == ("out_channels", "4")
     ed.analyze()

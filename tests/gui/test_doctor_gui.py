@@ -8,7 +8,7 @@ import csv
 
 from netcanvas.app.document import Document
 from netcanvas.backend.doctor import DataFacts
-from netcanvas.backend.graph import AddEdge, Edge, Graph, RemoveItems
+from netcanvas.backend.graph import AddEdge, Edge, Graph, RemoveItems, SetParam
 from netcanvas.backend.project import Project
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
@@ -107,7 +107,8 @@ def test_error_fix_from_the_menu_with_the_dataset_known(window, qtbot):
     window.document.set_data_facts(DataFacts("digits", (1, 8, 8), 10))
     window.document.push(RemoveItems([graph.by_name("flat").id, graph.by_name("fc").id]))
     image, sm = graph.by_name("image"), graph.by_name("sm")
-    window.document.push(AddEdge(Edge(image.id, "y", sm.id, "x")))  # 1×8×8 scores: an error
+    window.document.push(AddEdge(Edge(image.id, "y", sm.id, "x")))
+    window.document.push(SetParam(image.id, "shape", (8, 8)))  # 8×8 scores: an error
     logits = graph.by_name("logits")
     assert window.document.analysis.nodes[logits.id].error
     right_click_node(window, "logits")
