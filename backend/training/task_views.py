@@ -154,7 +154,7 @@ def evaluation(model, dataset, count: int = 24) -> TaskSamples | None:
     """The test split's worst `count` samples, prediction beside truth; None for a dataset
     whose targets have no picture."""
     from netcanvas.backend.data.matching import match, ordered_split
-    from netcanvas.backend.training.inference import predict
+    from netcanvas.backend.runtime.predict import predict
 
     index = pictured(dataset)
     if index is None or len(dataset.sample_shape) != 3 or not len(dataset.test):
@@ -238,7 +238,7 @@ class TaskTry:
         """The picture of the prediction for first input `raw`, other inputs from sample i."""
         from netcanvas.backend.data.matching import ordered_split
         from netcanvas.backend.data.types import Split
-        from netcanvas.backend.training.inference import predict
+        from netcanvas.backend.runtime.predict import predict
 
         ds = self.dataset
         x = torch.as_tensor(raw, dtype=torch.float32)[None]
