@@ -130,7 +130,7 @@ def main() -> None:
         for burner in burners:
             burner.kill()
             burner.wait()
-        main_window._finish_abandoned()  # let the slow steps end before exiting
+        main_window.wait_for_abandoned()  # let the slow steps end before exiting
 
 
 if __name__ == "__main__":

@@ -55,5 +55,5 @@ def test_the_threads_wait_is_counted_from_the_start_of_the_close(qtbot, monkeypa
     budget = main_window.CLOSE_SECONDS * main_window.THREADS_SHARE - SLOW_SAVE_SECONDS
     assert asked and max(asked) <= budget * 1000  # the slow save came out of the wait
     assert main_window.threads_left_running()
-    main_window._finish_abandoned()
+    main_window.wait_for_abandoned()
     win.deleteLater()
