@@ -11,7 +11,8 @@ import types
 import pytest
 import torch
 from netcanvas.backend.compiler import compile_graph
-from netcanvas.backend.importer.fx_import import import_fx, trace
+from netcanvas.backend.importer.fx_forms import trace
+from netcanvas.backend.importer.fx_import import import_fx
 
 pytestmark = pytest.mark.slow
 

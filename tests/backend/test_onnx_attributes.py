@@ -11,7 +11,8 @@ import pytest
 import torch
 from netcanvas.backend.cli import main
 from netcanvas.backend.importer import ImportProblem
-from netcanvas.backend.importer.onnx_fx import HONOURED, SUPPORTED_OPSETS, onnx_to_fx
+from netcanvas.backend.importer.onnx_fx import SUPPORTED_OPSETS, onnx_to_fx
+from netcanvas.backend.importer.onnx_layers import HONOURED
 from onnx import TensorProto, defs, helper, numpy_helper
 
 pytestmark = pytest.mark.onnx
