@@ -160,12 +160,14 @@ class _Converter(LayerOps, ShapeOps):
             classes = ast.literal_eval(meta["pkg.torch.onnx.class_hierarchy"])
         except (KeyError, ValueError, SyntaxError):
             return
-        stack, path = {}, []
+        stack, path = {}, ""
         for name, cls in list(zip(names, classes))[1:-1]:  # the root model; the aten op
-            path.append(name)
-            stack[".".join(path)] = (".".join(path), cls)
+            # the exporter records full paths (`layer1`, `layer1.0`); older ones, the last part
+            path = name if not path or name.startswith(path + ".") else f"{path}.{name}"
+            stack[path] = (path, cls)
         for fx_node in made:
             fx_node.meta["nn_module_stack"] = stack
+
     def _check_attributes(self, node, attrs: dict) -> None:
         """Refuse, by name, an attribute the handler does not honour set to a value that
         changes the result."""
