@@ -47,7 +47,7 @@ HONOURED = {
     "ReduceMin": {"axes", "keepdims"}, "ReduceSum": {"axes", "keepdims"},
     "Resize": {"mode", "coordinate_transformation_mode", "nearest_mode"},
     "Flatten": {"axis"}, "Reshape": {"allowzero"}, "Concat": {"axis"},
-    "Transpose": {"perm"}, "Split": {"axis", "split", "num_outputs"},
+    "Transpose": {"perm"}, "Expand": set(), "Split": {"axis", "split", "num_outputs"},
     "LayerNormalization": {"axis", "epsilon"},
     "Add": set(), "Sub": set(), "Mul": set(), "Div": set(),
     "Constant": {"value", "value_float", "value_floats", "value_int", "value_ints"},
@@ -67,7 +67,7 @@ class LayerOps:
         bias = self._input(node, 2)
         nd = w.ndim - 2
         if nd not in (1, 2):
-            raise _Skip(f"{nd}-D convolution")
+            raise _Skip(f"{nd}-D convolution{_NO_3D if nd == 3 else ''}")
         kernel = tuple(a.get("kernel_shape", w.shape[2:]))
         groups = a.get("group", 1)
         conv = (nn.Conv1d, nn.Conv2d)[nd - 1](
@@ -228,7 +228,7 @@ class LayerOps:
     def _window(self, node, a) -> dict:
         kernel = tuple(a["kernel_shape"])
         if len(kernel) not in (1, 2):
-            raise _Skip(f"{len(kernel)}-D pooling")
+            raise _Skip(f"{len(kernel)}-D pooling{_NO_3D if len(kernel) == 3 else ''}")
         padding = self._padding(a, len(kernel), kernel)
         if padding == "same":
             raise _Skip("auto_pad SAME")
@@ -285,7 +285,15 @@ class LayerOps:
                    count_include_pad=bool(a.get("count_include_pad", 0)), **window)
 
     def op_GlobalAveragePool(self, node, a) -> None:
-        self._call(node, F.adaptive_avg_pool2d, self._tensor(node.input[0]), 1)
+        rank = len(self.shapes.get(node.input[0], ()))
+        x = self._tensor(node.input[0])
+        if rank == 4:
+            self._call(node, F.adaptive_avg_pool2d, x, 1)
+        elif rank == 3:
+            self._method(node, "mean", x, (2,), True)
+        else:
+            raise _Skip(f"global pooling of a {rank or 'unknown'}-D input"
+                        f"{_NO_3D if rank == 5 else ''}")
 
     def op_ReduceMean(self, node, a) -> None:
         self._reduce(node, a, "mean")
@@ -468,16 +476,47 @@ class LayerOps:
         if len(values) == 1 and isinstance(values[0], torch.fx.Node):
             self.env[node.output[0]] = values[0]  # the legacy exporter's one-input Concat
             return
+        if (len(values) == 2 and self.fixed_batch and _token_shaped(values[0])
+                and isinstance(values[1], torch.fx.Node) and a["axis"] in (1, -2)):
+            # ViT's class token before the patches, its expand over a batch of one folded
+            token = self._class_token(node.input[0], values[0], values[1])
+            self._call(node, torch.cat, [token, values[1]], 1)
+            return
         if all(isinstance(v, torch.fx.Node) for v in values):
             self._call(node, torch.cat, values, a["axis"])
             return
         self.env[node.output[0]] = [d for n in node.input for d in self._shape_value(n)]
+
+    def op_Expand(self, node, a) -> None:
+        """Only a stored (1, count, features) tensor expanded over the batch: a class token."""
+        value = self.env.get(node.input[0])
+        target = self._shape_value(node.input[1])
+        if not (_token_shaped(value) and len(target) == 3 and target[0] is BATCH
+                and all(t in (-1, 1, v) for t, v in zip(target[1:], value.shape[1:]))):
+            raise _Skip(f"an expand to {target} that is not a class token over the batch")
+        x = next(n for n in self.fx.nodes if n.op == "placeholder")
+        self.env[node.output[0]] = self._class_token(node.input[0], value, x)
+
+    def _class_token(self, name: str, value: np.ndarray, like: torch.fx.Node) -> torch.fx.Node:
+        """`token.expand(like.size(0), -1, -1)`: what fx_import reads as a ClassToken layer
+        when a torch.cat puts it first along dim 1."""
+        token = self._operand(name)
+        batch = self.fx.call_method("size", (like, 0))
+        return self.fx.call_method("expand", (token, batch, -1, -1))
 
 
 def _rules(node) -> str:
     """The onnxscript rewrite rules the exporter applied to a node, as recorded."""
     return " ".join(p.value for p in node.metadata_props
                     if p.key == "pkg.onnxscript.rewriter.rule_name")
+
+
+_NO_3D = " (NetCanvas has no 3-D layers: no Conv3d, MaxPool3d or AvgPool3d)"
+
+
+def _token_shaped(value) -> bool:
+    return isinstance(value, np.ndarray) and value.ndim == 3 and value.shape[0] == 1 \
+        and value.dtype.kind == "f"
 
 
 def _one_d(window: dict) -> tuple[int, int, int]:
