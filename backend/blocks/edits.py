@@ -139,9 +139,10 @@ class GroupNodes(Edit):
         by_port = {n.name: n.id for n in boundary}
         for n in [*boundary[:len(sources)], *nodes, *boundary[len(sources):]]:
             inner.add_node(n)
-        edges = [e for e in graph.edges if e.src in chosen and e.dst in chosen]
-        edges += [Edge(by_port[ports_in[(e.src, e.src_port)]], "y", e.dst, e.dst_port)
-                  for e in incoming]
+        # in graph order, wires from outside from their Input: a Concat keeps its order
+        edges = [e if e.src in chosen else
+                 Edge(by_port[ports_in[(e.src, e.src_port)]], "y", e.dst, e.dst_port)
+                 for e in graph.edges if e.dst in chosen]
         edges += [Edge(e[0], e[1], by_port[ports_out[e]], "x") for e in ends]
         for e in edges:
             inner.add_edge(e)

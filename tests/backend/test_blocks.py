@@ -341,3 +341,27 @@ def test_grouping_nodes_that_feed_a_concat_keeps_the_order_of_its_inputs():
         assert torch.equal(blocked(inp), flat(inp))
     edit.revert(g)
     assert list(g.edges) == edges
+
+
+def test_grouping_a_concat_with_one_input_from_outside_keeps_the_order_inside():
+    import torch
+    from netcanvas.backend.compiler import compile_graph
+
+    p = Project()
+    g = p.graph
+    x = g.add("input", shape=(2, 4, 4))
+    a = g.add("conv2d", out_channels=3, kernel_size=1)
+    cat = g.add("concat", dim=1)
+    g.connect(x, a)
+    g.connect(x, cat)  # the input first, from outside the group
+    g.connect(a, cat)
+    g.connect(cat, g.add("output", loss="none"))
+    torch.manual_seed(0)
+    flat = compile_graph(g).module.eval()
+    state = flat.state_dict()
+    GroupNodes([a.id, cat.id], name="dense").apply(g)
+    blocked = compile_graph(g).module.eval()
+    blocked.load_state_dict({f"dense.{k}": v for k, v in state.items()})
+    inp = torch.randn(2, 2, 4, 4)
+    with torch.no_grad():
+        assert torch.equal(blocked(inp), flat(inp))
