@@ -11,6 +11,7 @@ from collections import defaultdict
 from netcanvas.backend.blocks.definition import BlockSet, attach
 from netcanvas.backend.blocks.edits import EditBlock, ExposeParam, GroupNodes
 from netcanvas.backend.graph import Graph, GraphError, Rename, SetParam
+from netcanvas.backend.importer.fold_dense import rejoin_concats
 from netcanvas.backend.importer.fold_runs import collapse_runs
 
 
@@ -26,8 +27,10 @@ def fold_checked(imported, scopes: dict, input_shapes: list) -> object:
     want = None
     for runs in (True, False):
         graph, weights = copy.deepcopy(imported.graph), dict(imported.weights)
+        layers = {nid: list(stack) for nid, stack in scopes.items()}
         try:
-            found = fold_repeats(graph, weights, scopes)
+            rejoin_concats(graph, layers)
+            found = fold_repeats(graph, weights, layers)
             repeated = collapse_runs(graph, weights) if runs and found else []
         except GraphError:  # a grouping the editor refuses: the model stays flat
             found = repeated = []

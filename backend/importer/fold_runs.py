@@ -9,7 +9,7 @@ from the first's can be the definition's `later` values for every run collapsed.
 from __future__ import annotations
 
 import dataclasses
-import re
+import os
 
 from netcanvas.backend.graph import BLOCK, Graph
 
@@ -101,12 +101,12 @@ def _collapse(graph: Graph, weights: dict, run: list[str]) -> str:
 
 
 def _run_name(graph: Graph, names: list[str]) -> str | None:
-    """`layer1` for layer1_0, layer1_1 when no other node's name is or starts with
-    `layer1_` (layer2_0_conv1 left flat keeps layer2_1, layer2_2 from being `layer2`)."""
-    stems = {re.sub(r"_?\d+$", "", n) for n in names}
-    if len(stems) != 1:
-        return None
-    stem = stems.pop()
+    """What the instances' names share, to the last whole word: `layer1` for layer1_0,
+    layer1_1; `features_denseblock1` for features_denseblock1_denselayer1 ... 6; None when
+    another node's name is or starts with it (layer2_0_conv1 left flat keeps layer2_1,
+    layer2_2 from being `layer2`)."""
+    common = os.path.commonprefix(names)
+    stem = common[:-1] if common.endswith("_") else common.rpartition("_")[0]
     others = [n.name for n in graph.nodes.values() if n.name not in names]
     if not stem or any(o == stem or o.startswith(stem + "_") for o in others):
         return None
