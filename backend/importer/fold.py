@@ -36,8 +36,6 @@ def fold_checked(imported, scopes: dict, input_shapes: list) -> object:
             found = repeated = []
         if not found:
             return imported
-        if runs and not repeated:
-            continue  # nothing to collapse: the plain fold is checked next
         want = want if want is not None else _outputs(imported.graph, imported.weights, inputs)
         got = _outputs(graph, weights, inputs)
         if all(torch.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(want, got)):
@@ -45,6 +43,8 @@ def fold_checked(imported, scopes: dict, input_shapes: list) -> object:
             if repeated:
                 lines.append("consecutive instances repeated: " + ", ".join(repeated))
             return Imported(graph, weights, [*lines, *imported.notes])
+        if not repeated:
+            break  # without Repeat it would be the same graph
     left = ("repeated structure was found but left flat: as blocks it did not reproduce the "
             "outputs")
     return Imported(imported.graph, imported.weights, [left, *imported.notes])
