@@ -35,6 +35,12 @@ TARGET_METRICS = {
 }
 
 
+def is_mask_input(name: str) -> bool:
+    """Whether input `name` is a padding mask, (N, T), 1 at real steps and 0 at padding: an
+    input named `mask` or `<name>_mask`. A mask is never normalised (nor in exported files)."""
+    return name == "mask" or name.endswith("_mask")
+
+
 @dataclass(frozen=True)
 class Target:
     """One named target of a dataset: what an Output node of the same name is trained on."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from netcanvas.backend.catalogue import is_mask_input
 from netcanvas.backend.data.assemble import _normalize_, normalization_stats, split_indices
 from netcanvas.backend.data.types import Dataset, DatasetError, Split, TargetInfo
 from netcanvas.backend.project import DatasetConfig
@@ -52,11 +53,6 @@ def check_target(name: str, kind: str, y: np.ndarray, n: int, source: str,
         raise DatasetError(f"{where} is {shape[-2]}x{shape[-1]} but the images are "
                            f"{image_hw[0]}x{image_hw[1]}")
     return TargetInfo(name, kind, shape, classes)
-
-
-def is_mask_input(name: str) -> bool:
-    """Whether input `name` is a padding mask (1 at real steps, 0 at padding), by its name."""
-    return name == "mask" or name.endswith("_mask")
 
 
 def check_mask(name: str, mask: np.ndarray, source: str) -> None:

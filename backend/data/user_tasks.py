@@ -20,9 +20,9 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from netcanvas.backend.catalogue import TARGET_KINDS
+from netcanvas.backend.catalogue import TARGET_KINDS, is_mask_input
 from netcanvas.backend.data.images import EXTENSIONS, _mode, _size, read_image
-from netcanvas.backend.data.tasks import is_mask_input, make_task_dataset
+from netcanvas.backend.data.tasks import make_task_dataset
 from netcanvas.backend.data.types import Dataset, DatasetError
 from netcanvas.backend.project import DatasetConfig
 

@@ -84,6 +84,20 @@ def test_onnx_export_with_the_mask_input_agrees_with_onnx_runtime(tmp_path):
         assert np.abs(got - want).max() / np.abs(want).max() < 1e-5
 
 
+def test_a_file_with_the_normalisation_baked_in_leaves_the_mask_raw(tmp_path):
+    import onnxruntime as ort
+
+    model = example_model()
+    export_onnx(model, tmp_path / "raw.onnx", normalization=([5.0], [2.0], (12,)))
+    tokens, mask = recall()
+    with torch.no_grad():
+        want = model.module((tokens - 5.0) / 2.0, mask).numpy()
+    session = ort.InferenceSession(str(tmp_path / "raw.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"tokens": tokens.numpy(), "mask": mask.numpy()})
+    assert np.abs(got - want).max() / np.abs(want).max() < 1e-5
+
+
 def test_the_masked_encoder_takes_the_mask_but_not_repeat():
     blocks = BlockSet()
     add_builtin(blocks, "MaskedTransformerEncoder")
