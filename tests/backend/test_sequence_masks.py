@@ -20,6 +20,7 @@ from netcanvas.backend.export import export_onnx
 from netcanvas.backend.graph import Graph
 from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.project_io import load_project
+from netcanvas.backend.runtime.predict import predict_test_split
 from netcanvas.backend.shapes import analyze
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / \
@@ -110,6 +111,15 @@ def test_the_masked_encoder_takes_the_mask_but_not_repeat():
     assert analyze(g).ok
     encoder.params["repeat"] = 2
     assert "repeats only with one input and one output" in analyze(g).problems[0].message
+
+
+@pytest.mark.parametrize("example", ["masked_transformer_recall", "transformer_recall"])
+def test_the_test_split_is_predicted_with_each_input_by_name(example):
+    torch.manual_seed(0)
+    model = compile_graph(load_project(EXAMPLE.with_stem(example)).graph)
+    data = load_dataset(DatasetConfig(name="recall", options={"n_samples": 300}))
+    probs = predict_test_split(model, data)  # one Input (tokens) or two (tokens, mask)
+    assert probs.shape == (len(data.test), 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
 
 
 def npz(path: Path, **arrays) -> DatasetConfig:
