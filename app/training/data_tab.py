@@ -346,23 +346,23 @@ class DataTab(QWidget):
             else "Load the dataset to see samples.")
 
     def _show(self, ds) -> None:
-        shape = format_shape(ds.sample_shape)
+        listed = "inputs " + ", ".join(f"{n} {format_shape(tuple(x.shape[1:]))}"
+                                       for n, x in zip(ds.inputs, ds.train.xs()))
+        inputs = f"each {format_shape(ds.sample_shape)}" if len(ds.inputs) == 1 else listed
         classes = (f"{ds.num_classes} classes: {', '.join(ds.class_names[:12])}"
                    + ("…" if len(ds.class_names) > 12 else "")) if ds.num_classes else \
             f"regression, target shape {ds.target_shape or '(scalar)'}"
         rate = ds.extra.get("pipeline_samples_per_sec")
         speed = f"; input pipeline {rate:,.0f} samples/s" if rate else ""
         self.summary.setText(f"<b>{ds.name}</b>: train {len(ds.train)} · validation "
-                             f"{len(ds.val)} · test {len(ds.test)} samples; each {shape}; "
+                             f"{len(ds.val)} · test {len(ds.test)} samples; {inputs}; "
                              f"{classes}{speed}")
         pictures = None
         if any(t.kind not in ("class", "vector") for t in ds.targets):
             from netcanvas.backend.training.task_views import preview
             pictures = preview(ds, PREVIEW_COUNT)
             self.summary.setText(f"<b>{ds.name}</b>: train {len(ds.train)} · validation "
-                                 f"{len(ds.val)} · test {len(ds.test)} samples; inputs "
-                                 + ", ".join(f"{n} {format_shape(tuple(x.shape[1:]))}"
-                                             for n, x in zip(ds.inputs, ds.train.xs()))
+                                 f"{len(ds.val)} · test {len(ds.test)} samples; {listed}"
                                  + "; targets " + ", ".join(
                                      f"{t.name} ({t.kind} {format_shape(t.shape)})"
                                      for t in ds.targets))

@@ -35,3 +35,21 @@ def test_a_masked_sequence_run_is_scored_like_any_classifier(qtbot, window):  # 
     dock.resize(900, 700)
     SHOTS.mkdir(parents=True, exist_ok=True)
     assert dock.grab().save(str(SHOTS / "masked-recall-evaluation.png"))
+
+
+def test_the_data_tab_names_both_inputs_of_a_masked_sequence_set(qtbot):
+    from netcanvas.app.training.data_tab import DataTab
+    from netcanvas.backend.project import DatasetConfig
+
+    tab = DataTab(DatasetConfig(name="digits"))
+    qtbot.addWidget(tab)
+    tab.resize(1100, 600)
+    tab.show()
+    tab.combo.setCurrentIndex(tab.combo.findData("recall"))
+    with qtbot.waitSignal(tab.dataset_loaded, timeout=RUN_TIMEOUT_MS):
+        tab.load_button.click()
+    assert "inputs tokens 12, mask 12; 2 classes: absent, present" in tab.summary.text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    qtbot.wait(200)  # the summary's new height laid out before the screenshot
+    assert tab.summary.grab().save(str(SHOTS / "masked-recall-data.png"))
+    tab.shutdown()
