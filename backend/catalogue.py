@@ -229,7 +229,11 @@ _SPECS = (
                 "file (file, x0, y0, x1, y1, label), pixels.", "user:load_csv",
                 (Param("target", "str", "target", "The column holding the targets."), _TASK,
                  Param("boxes", "bool", False, "The rows are boxes of images beside the CSV: "
-                       "file, x0, y0, x1, y1, label."), _SEED), targets=()),
+                       "file, x0, y0, x1, y1, label."),
+                 Param("inputs", "str", "", "Several Inputs: feature columns grouped by "
+                       "name, e.g. `left: l1..l4; right: r1, r2` (a..b: a range of columns "
+                       "in header order); each group feeds the Input node of its name."),
+                 _SEED), targets=()),
     DatasetSpec("npz", "NumPy .npz", "user", "Arrays X (samples first) and y; `task` auto, "
                 "classification or regression. Or named arrays: `input_*` for each Input and "
                 "`<kind>_<name>` (class_, vector_, mask_, boxes_, flow_, image_) for each "
