@@ -40,7 +40,7 @@ def test_the_digits_are_the_cached_mnist_digits_averaged_to_8x8(mnist, cache):  
     for i in range(0, len(served), 37):
         np.testing.assert_allclose(images[i], _block_means(served[i]), atol=1e-6)
     assert labels.tolist() == arrays["train-labels-idx1-ubyte.gz"].tolist()
-    grey, colour = g.make_colourise({"copies": 2, "seed": 0, "source": "mnist"})
+    grey, _colour = g.make_colourise({"copies": 2, "seed": 0, "source": "mnist"})
     np.testing.assert_array_equal(grey[:len(served), 0], images)
     assert len(grey) == 2 * len(served)
     assert len(server.requests) == requests  # the generator never downloads

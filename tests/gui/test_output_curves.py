@@ -1,6 +1,7 @@
 """Per-Output curves: a project with several Output nodes plots each one's loss (train solid,
 validation dashed) beside the total, and each one's validation metric, named by its node."""
 
+import itertools
 import os
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_a_localisation_run_plots_each_outputs_loss_and_metric(qtbot, window):  
         names = sorted((label.pos().y(), run.buffers[key].y[-1])  # none over another
                        for key, label in run.labels.items() if run.chart_of[key] == chart)
         (_x, _x1), (y0, y1) = plots.charts[chart].vb.viewRange()
-        for (y, end), (above, _end) in zip(names, names[1:]):
+        for (y, _end), (above, _above_end) in itertools.pairwise(names):
             assert above - y >= (y1 - y0) * 14 / plots.charts[chart].vb.height() - 1e-9
         assert all(abs(y - end) < (y1 - y0) / 3 and y0 <= y <= y1 for y, end in names)
     assert all(label.pos().x() == pytest.approx(2.05) and label.isVisible()
