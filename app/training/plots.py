@@ -52,6 +52,7 @@ EPOCH_CURVES = [name for name, (chart, _) in CURVES.items() if CHARTS[chart][1] 
 # val_<output>_loss) and, with typed targets, each one's metrics (val_[<output>_]<metric>):
 # they get curves of their own, labelled at their last point.
 METRICS = sorted({m for ms in TARGET_METRICS.values() for m in ms}, key=len, reverse=True)
+ACRONYMS = {"iou": "IoU", "epe": "EPE", "psnr": "PSNR", "mse": "MSE"}
 LABEL_PX = 100  # room right of the epoch charts for the curves' names
 MARKERS = ("s", "d", "t1", "star", "p", "h")  # one marker per Output of a run
 PER_OUTPUT_SCORE = ("Validation metric of each Output per epoch", "epoch", "metric")
@@ -68,7 +69,8 @@ def output_curve(key: str) -> tuple[str, str, str] | None:
     if key.startswith("val_") and key not in ("val_mse", "val_top5"):
         metric = next((m for m in METRICS if key.endswith(m)), None)
         if metric is not None:
-            return "epoch_score", "dashed", key[4:].replace("_", " ").replace("iou", "IoU")
+            words = key[4:].split("_")
+            return "epoch_score", "dashed", " ".join(ACRONYMS.get(w, w) for w in words)
     return None
 
 

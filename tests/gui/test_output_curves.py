@@ -19,7 +19,8 @@ SHOTS = Path(os.environ.get("NETCANVAS_SHOTS", "/tmp/netcanvas-shots"))
     ("val_my_head_loss", ("epoch_loss", "dashed", "my_head")),
     ("val_box_iou", ("epoch_score", "dashed", "box IoU")),
     ("val_mask_mean_iou", ("epoch_score", "dashed", "mask mean IoU")),
-    ("val_epe", ("epoch_score", "dashed", "epe")),
+    ("val_epe", ("epoch_score", "dashed", "EPE")),
+    ("val_clean_psnr", ("epoch_score", "dashed", "clean PSNR")),
     ("train_loss", None), ("val_loss", None), ("val_accuracy", None), ("val_top5", None),
     ("lr", None), ("val_mse", None),
 ])
