@@ -83,7 +83,6 @@ class Loop:
         # each Output's own loss per step, when several outputs have one (per-output curves)
         self.part_buf = (torch.zeros(steps, len(loss.names), device=device)
                          if len(loss.names) > 1 else None)
-        self._step_index = 0
 
     def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
         """Augment (training batches only) and switch image batches to channels-last."""
@@ -95,8 +94,9 @@ class Loop:
         return xs
 
     def _step(self, xs, y, clip: float, weight: float,
-              mixed: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Forward, loss, backward, optimizer step: (primary output, loss), nothing read.
+              mixed: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """Forward, loss, backward, optimizer step: (primary output, loss, each Output's own
+        loss), nothing read.
         `weight` scales a rank's mean loss to its share of the global batch; `mixed`
         (y2, lam) makes the loss lam * loss(y) + (1 - lam) * loss(y2) (mixup/cutmix)."""
         with autocast(self.device, self.amp_dtype):
@@ -109,8 +109,6 @@ class Loop:
             if weight != 1.0:
                 parts = [part * weight for part in parts]
             loss = self.loss.combine(parts)
-        if self.part_buf is not None:
-            self.part_buf[self._step_index] = torch.stack([p.detach().float() for p in parts])
         self.opt.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -124,11 +122,12 @@ class Loop:
             if clip:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
             self.opt.step()
-        return out[self.primary] if self.multi_out else out, loss
+        return out[self.primary] if self.multi_out else out, loss, parts
 
     def train_step(self, idx: torch.Tensor, clip: float = 0.0):
         """One optimizer step on the training samples `idx` (this rank's share of them):
-        (primary output, targets, loss), nothing read from the device."""
+        (primary output, targets, loss, each Output's own loss), nothing read from the
+        device."""
         idx, weight = self.world.share(idx)
         xs, y = self.train.batch(idx)
         xs = self._prepare(xs)
@@ -138,8 +137,8 @@ class Loop:
         if self.mix is not None and len(xs) == 1 and xs[0].dim() == 4:
             xs[0], y, y2, lam = self.mix(xs[0], y, self.gen)
             mixed = (y2, lam.to(xs[0].device))
-        out, loss = self._step(xs, y, clip, weight, mixed)
-        return out, y, loss
+        out, loss, parts = self._step(xs, y, clip, weight, mixed)
+        return out, y, loss, parts
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         """Train one epoch (1-based); returns train_loss, train_accuracy."""
@@ -173,11 +172,12 @@ class Loop:
             probing = self.probe is not None and self.probe.wants(i)
             if probing:
                 self.probe.start()
-            self._step_index = i
-            out, y, loss = self.train_step(perm[i * bs:(i + 1) * bs], clip)
+            out, y, loss, parts = self.train_step(perm[i * bs:(i + 1) * bs], clip)
             if probing:
                 self.probe.finish()
             self.loss_buf[i] = loss.detach()
+            if self.part_buf is not None:
+                self.part_buf[i] = torch.stack([p.detach().float() for p in parts])
             if count_correct:
                 acc.add_correct(out, y if not isinstance(y, tuple) else y[self.primary])
             self.global_step += 1
