@@ -44,6 +44,11 @@ PREVIEW_COUNT = 32
 AUGMENTED_COUNT = 16
 
 
+def _drawn_targets(ds) -> bool:
+    """Whether the preview draws the samples' targets on them (masks, boxes, flow, images)."""
+    return any(t.kind not in ("class", "vector") for t in ds.targets)
+
+
 def config_key(config: DatasetConfig) -> str:
     """Equal keys mean the same data: a loaded dataset is reused for training."""
     return json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
@@ -357,7 +362,7 @@ class DataTab(QWidget):
                              f"{len(ds.val)} · test {len(ds.test)} samples; {inputs}; "
                              f"{classes}{speed}")
         pictures = None
-        if any(t.kind not in ("class", "vector") for t in ds.targets):
+        if _drawn_targets(ds):
             from netcanvas.backend.training.task_views import preview
             pictures = preview(ds, PREVIEW_COUNT)
             self.summary.setText(f"<b>{ds.name}</b>: train {len(ds.train)} · validation "
@@ -369,6 +374,7 @@ class DataTab(QWidget):
         if pictures is not None:
             self.grid.set_images(*pictures)
             self.preview.setCurrentWidget(self.samples)
+            self._show_augmented()
         elif ds.is_image:
             from netcanvas.backend.data.preview import first_samples
 
@@ -389,6 +395,10 @@ class DataTab(QWidget):
         """The first training image as the current augmentation settings change it."""
         ds = self.dataset
         if ds is None or not ds.is_image:
+            return
+        if _drawn_targets(ds):  # the samples carry their targets: no augmented copies here
+            self.augmented.setVisible(False)
+            self.augmented_title.setText("")
             return
         from netcanvas.backend.data.preview import augmented_copies
 

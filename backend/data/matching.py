@@ -70,7 +70,7 @@ def _fits(model_shape, shape) -> bool:
 def match(dataset: Dataset, compiled: Any) -> Plan:
     """The Plan, or DatasetMismatchError (one line) naming the node that does not fit."""
     names, shapes = list(compiled.input_names), [tuple(s) for s in compiled.input_shapes]
-    input_shapes = _input_shapes(dataset)
+    input_shapes = dataset.input_shapes
     inputs = []
     for name, shape in zip(names, shapes):
         if len(dataset.inputs) == 1:
@@ -110,10 +110,6 @@ def match(dataset: Dataset, compiled: Any) -> Plan:
                                    "Output named for a target (" +
                                    ", ".join(t.name for t in dataset.targets) + ")")
     return Plan(tuple(inputs), tuple(targets))
-
-
-def _input_shapes(dataset: Dataset) -> list[tuple]:
-    return [tuple(x.shape[1:]) for x in dataset.train.xs()]
 
 
 def check_output(output: str, loss: str, shape: tuple, target: TargetInfo) -> None:
