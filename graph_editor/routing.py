@@ -103,7 +103,8 @@ def is_long(p0: QPointF, p1: QPointF) -> bool:
 
 
 class CardIndex:
-    """Scene rects of the cards, bucketed in a coarse grid for rectangle queries."""
+    """Scene rects by key (the scene's cards by node id, its wires not built yet by edge),
+    bucketed in a coarse grid for rectangle queries."""
 
     def __init__(self) -> None:
         self._cells: dict[tuple[int, int], set] = defaultdict(set)
@@ -113,10 +114,13 @@ class CardIndex:
     def _keys(rect: QRectF) -> list[tuple[int, int]]:
         x0, x1 = int(rect.left() // CELL), int(rect.right() // CELL)
         y0, y1 = int(rect.top() // CELL), int(rect.bottom() // CELL)
+        if x0 == x1 and y0 == y1:  # most cards (a 10,000-card graph is put at once)
+            return [(x0, y0)]
         return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
 
     def put(self, key, rect: QRectF) -> None:
-        self.remove(key)
+        if key in self._where:
+            self.remove(key)
         cells = self._keys(rect)
         for c in cells:
             self._cells[c].add(key)
@@ -126,6 +130,20 @@ class CardIndex:
         _, cells = self._where.pop(key, (None, ()))
         for c in cells:
             self._cells[c].discard(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._where
+
+    def __iter__(self):
+        return iter(list(self._where))
+
+    def bounds(self) -> QRectF:
+        """The rect around every rect held (a null rect when none is)."""
+        if not self._where:
+            return QRectF()
+        rects = [r for r, _ in self._where.values()]
+        return QRectF(QPointF(min(r.left() for r in rects), min(r.top() for r in rects)),
+                      QPointF(max(r.right() for r in rects), max(r.bottom() for r in rects)))
 
     def rect(self, key) -> QRectF | None:
         entry = self._where.get(key)
