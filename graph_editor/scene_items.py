@@ -37,7 +37,7 @@ class ItemScene(QGraphicsScene):
     def _init_items(self) -> None:
         """Index the graph's cards and wires (after graph, kinds and theme are set)."""
         self.cards = CardIndex()  # node id -> its card's rect, built or not (routing, free space)
-        self._spans = CardIndex()  # long wires not built yet -> the box around their cards
+        self._spans = CardIndex(cell=4 * SHORT_WIRE)  # long wires not built yet -> the box around their cards
         self._nodes: dict[str, NodeItem] = {}  # the cards built so far (see realize)
         self._wired: set[str] = set()  # built cards whose wires are all built too
         self._edges: dict[Edge, EdgeItem] = {}
@@ -123,7 +123,7 @@ class ItemScene(QGraphicsScene):
         box = src.united(dst)
         if box.width() > SHORT_WIRE or box.height() > SHORT_WIRE:
             self._spans.put(edge, box.adjusted(-WIRE_ROOM, -WIRE_ROOM, WIRE_ROOM, WIRE_ROOM))
-        else:
+        elif edge in self._spans:
             self._spans.remove(edge)
 
     def _build_node(self, node: Node) -> NodeItem:
