@@ -129,3 +129,19 @@ def test_rubber_band_and_wiring_work_on_a_big_graph(qtbot):
     assert Edge(a.id, "y", c.id, "x") in ed.graph.edges
     assert Edge(a.id, "y", c.id, "x") in ed.scene.edge_items()
     assert Edge(a.id, "y", c.id, "x") in ed.scene.edge_items()
+
+
+def test_what_the_scene_was_told_reaches_the_items_built_later(qtbot):
+    ed, row, _ = big_editor(qtbot)
+    far, before = row[1600], row[1599]
+    key = (before.id, "y")
+    ed.scene.set_wire_readings({key: (("0.5", "∇ 0.01"), None)})
+    ed.scene.set_marks({far.id: ("added", "added")})
+    ed.scene.set_notes({far.id: "loss is flat"})
+    assert far.id not in ed.scene.node_items()
+    show(ed, QPointF(*far.position))
+    card = ed.scene.node_items()[far.id]
+    assert card.mark == ("added", "added") and card.note == "loss is flat"
+    assert ed.scene.edge_items()[Edge(before.id, "y", far.id, "x")].reading == ("0.5", "∇ 0.01")
+    ed.scene.set_notes({})
+    assert card.note is None
