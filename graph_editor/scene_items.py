@@ -11,7 +11,7 @@ and given to each item as it is built. A graph of up to EAGER_NODES cards is bui
 
 from __future__ import annotations
 
-from netcanvas.backend.graph import Edge, Graph, Node
+from netcanvas.backend.graph import BLOCK, Edge, Graph, Node
 from netcanvas.graph_editor.edge_item import EdgeItem
 from netcanvas.graph_editor.kinds import NodeKinds
 from netcanvas.graph_editor.node_item import NodeItem, card_size
@@ -47,6 +47,7 @@ class ItemScene(QGraphicsScene):
         self._notes: dict[str, str] = {}
         self._readings: dict[tuple[str, str], tuple] = {}  # see set_wire_readings
         self._params_graph: Graph | None = None  # whose params the cards show (show_params_of)
+        self._sizes: dict[str, tuple[float, float]] = {}  # card size by layer type
         self.setSceneRect(QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT))
         for node in self.graph.nodes.values():  # a big graph's items wait for a view
             self._index_node(node)
@@ -108,7 +109,12 @@ class ItemScene(QGraphicsScene):
                 self._build_edge(edge)
 
     def _card_rect(self, node: Node) -> QRectF:
-        return QRectF(*node.position, *card_size(self.kinds.of(node)))
+        size = self._sizes.get(node.type_id)  # a block's size depends on its definition
+        if size is None:
+            size = card_size(self.kinds.of(node))
+            if node.type_id != BLOCK:
+                self._sizes[node.type_id] = size
+        return QRectF(*node.position, *size)
 
     def _index_node(self, node: Node) -> None:
         """Note where a card not built yet goes."""

@@ -208,11 +208,11 @@ class GraphView(QGraphicsView):
         super().keyReleaseEvent(event)
 
     def paintEvent(self, event) -> None:
-        """Build what is about to show first: the cards and wires in view and half a view
-        around it (so a pan rarely waits), see GraphScene.realize."""
+        """Build what is about to show first: the cards and wires in view and SHORT_WIRE
+        around it (see GraphScene.realize); a pan builds what comes into view as it paints."""
         seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        dx, dy = max(seen.width() / 2, SHORT_WIRE), max(seen.height() / 2, SHORT_WIRE)
-        self.graph_scene().realize(seen.adjusted(-dx, -dy, dx, dy))
+        self.graph_scene().realize(seen.adjusted(-SHORT_WIRE, -SHORT_WIRE, SHORT_WIRE,
+                                                 SHORT_WIRE))
         super().paintEvent(event)
 
     # ---- background -------------------------------------------------------------------------
