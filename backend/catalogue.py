@@ -35,6 +35,12 @@ TARGET_METRICS = {
 }
 
 
+def is_mask_input(name: str) -> bool:
+    """Whether input `name` is a padding mask, (N, T), 1 at real steps and 0 at padding: an
+    input named `mask` or `<name>_mask`. A mask is never normalised (nor in exported files)."""
+    return name == "mask" or name.endswith("_mask")
+
+
 @dataclass(frozen=True)
 class Target:
     """One named target of a dataset: what an Output node of the same name is trained on."""
@@ -143,14 +149,17 @@ _SPECS = (
                 "GRUs.", "sequences:load_digit_rows", (_SEED,), shape=_fixed((8, 8))),
     DatasetSpec("recall", "Recall (synthetic sequences)", "builtin", "Token sequences of "
                 "varying length padded with 0: does the first token occur again? 2 classes. "
-                "Attention solves it; an MLP does not. Token ids, never normalised: start with "
-                "an Embedding.", "sequences:load_recall",
+                "Attention solves it; an MLP does not. Inputs `tokens` (ids, never normalised: "
+                "start with an Embedding) and `mask` (1 at real steps, 0 at padding: wire it "
+                "to MultiheadAttention's key_mask and SequencePool's mask).",
+                "sequences:load_recall",
                 (_samples(6000), Param("length", "int", 12, "Longest sequence (query "
                                        "included); shorter ones are padded with token 0.",
                                        min=3, max=4096),
                  Param("vocabulary", "int", 16, "How many symbols (ids 1 .. vocabulary).",
                        min=2, max=100_000), _SEED),
-                shape=lambda options: ((int(options.get("length", 12)),),)),
+                inputs=("tokens", "mask"),
+                shape=lambda options: ((int(options.get("length", 12)),),) * 2),
     DatasetSpec("timeseries", "Time series (forecasting)", "builtin", "Three noisy periodic "
                 "signals (or your own CSV, one column per signal): predict the next horizon "
                 "values of one column from a window of all. Regression; the last windows are "

@@ -466,20 +466,47 @@ RECALL = DatasetConfig(name="recall", normalize=False)
 RECALL_TRAINING = TrainingSettings(optimizer="adamw", lr=2e-3, batch_size=64, epochs=12)
 
 
-def transformer_recall() -> Project:
-    net = Net("transformer_recall")
+def recall_tokens(net: Net) -> Node:
+    """The tokens of the recall task embedded, with learned positions added."""
     x = net.layer("input", name="tokens", shape=(12,))
     x = net.layer("embedding", x, name="embed", num_embeddings=17, embedding_dim=64,
                   padding_idx=0)
-    x = net.layer("positional_encoding", x, name="pos")
-    x = net.block("TransformerEncoder", x, name="encoder", repeat=2, d_model=64, heads=4,
-                  mlp_dim=128)
+    return net.layer("positional_encoding", x, name="pos")
+
+
+def transformer_recall() -> Project:
+    net = Net("transformer_recall")
+    x = net.block("TransformerEncoder", recall_tokens(net), name="encoder", repeat=2,
+                  d_model=64, heads=4, mlp_dim=128)
     net.wrap()
     transformer_head(net, x, 2)
     return net.project(RECALL, RECALL_TRAINING,
                        "A two-layer transformer on the recall task: does the first token occur "
                        "again in the (padded) sequence? Attention compares the query with every "
-                       "token at once; compare mlp_recall, an MLP of similar size.")
+                       "token at once; compare mlp_recall, an MLP of similar size, and "
+                       "masked_transformer_recall, which hides the padding.")
+
+
+def masked_transformer_recall() -> Project:
+    net = Net("masked_transformer_recall")
+    x = recall_tokens(net)
+    mask = net.layer("input", name="mask", shape=(12,))
+    for i in (1, 2):  # Repeat takes one input: two blocks, each fed the mask
+        x = net.block("MaskedTransformerEncoder", x, name=f"encoder{i}", d_model=64, heads=4,
+                      mlp_dim=128)
+        net.graph.connect(mask, x, dst_port="mask")
+    net.wrap()
+    x = net.layer("layer_norm", x, name="norm")
+    x = net.layer("sequence_pool", x, name="pool", mode="mean")
+    net.graph.connect(mask, x, dst_port="mask")
+    x = net.layer("linear", x, name="head", out_features=2)
+    net.layer("output", x, name="logits", loss="cross_entropy")
+    return net.project(RECALL, RECALL_TRAINING,
+                       "transformer_recall with the padding hidden: sequences vary in length, "
+                       "padded to 12, and the dataset's second input, mask (1 at real steps), "
+                       "keeps the padded steps out of the attention (key_mask) and out of the "
+                       "mean over steps (SequencePool's mask), so padded tokens change "
+                       "nothing.")
 
 
 def mlp_recall() -> Project:
@@ -516,7 +543,7 @@ BUILDERS = {f.__name__: f for f in (
     linear_regression, mlp_moons, lenet_digits, residual_cnn, inception_block, two_stream,
     segmentation_unpool, localisation, colourise, vgg16, resnet18, backprop_circuit,
     deep_sigmoid, deep_relu_bn, lstm_digit_rows, vit_digits, transformer_recall, mlp_recall,
-    gru_forecast, dilated_vs_plain)}
+    masked_transformer_recall, gru_forecast, dilated_vs_plain)}
 
 
 def build(name: str) -> Project:

@@ -46,8 +46,20 @@ class Plan:
 
 def is_plain(dataset: Dataset) -> bool:
     """One input and one class or vector target: the classic datasets."""
-    return (len(dataset.inputs) == 1 and len(dataset.targets) == 1
-            and dataset.targets[0].kind in ("class", "vector"))
+    return len(dataset.inputs) == 1 and has_plain_target(dataset)
+
+
+def has_plain_target(dataset: Dataset) -> bool:
+    """One class or vector target, whatever the inputs (a sequence and its padding mask):
+    the class-probability and regression views score it."""
+    return len(dataset.targets) == 1 and dataset.targets[0].kind in ("class", "vector")
+
+
+def matched_test_inputs(dataset: Dataset, compiled: Any):
+    """The test split's inputs for `compiled`: one tensor per Input node, matched by name."""
+    if len(dataset.inputs) == 1:
+        return dataset.test.x
+    return ordered_split(dataset.test, match(dataset, compiled)).x
 
 
 def _fits(model_shape, shape) -> bool:

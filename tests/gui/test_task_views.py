@@ -45,8 +45,6 @@ def test_each_task_trains_and_shows_its_evaluation_view(qtbot, window, stem):  #
     dock.resize(900, 700)
     assert dock.grab().save(str(SHOTS / f"{stem}-evaluation.png"))
     dock.tabs.setCurrentWidget(data)
-    if stem == "two_stream":  # open gap (issue 23/28 merge): two-input sets show no preview
-        pytest.xfail("the Data tab's sample preview of a two-input dataset does not show")
     qtbot.waitUntil(lambda: data.preview.currentWidget() is data.samples, timeout=RUN_TIMEOUT_MS)
     assert "targets" in data.summary.text()
     qtbot.wait(200)  # the summary's new height laid out before the screenshot
