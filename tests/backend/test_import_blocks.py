@@ -52,8 +52,8 @@ def test_repeated_modules_fold_into_one_definition_and_consecutive_instances_rep
     assert widths == {"layer1": 8, "layer2_1": 16}
     assert len(graph.nodes) < len(flat.graph.nodes) - 20
     assert imported.notes[:2] == ["repeated structure as blocks: BasicBlock ×4",
-                                  "consecutive instances repeated: layer1 = BasicBlock ×2, "
-                                  "layer2_1 = BasicBlock ×2"]
+                                  ("consecutive instances repeated: layer1 = BasicBlock ×2, "
+                                   "layer2_1 = BasicBlock ×2")]
     assert "layer1.1.conv1.weight" in imported.weights
     x = torch.randn(3, 3, 8, 8)
     assert torch.allclose(_outputs(imported, x), model(x), atol=1e-6)
