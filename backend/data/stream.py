@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from netcanvas.backend.data.download import data_dir
+from netcanvas.backend.data.stream_workers import Feeder
 from netcanvas.backend.data.types import DatasetError, Progress
 
 SAMPLES_FOR_STATS = 512  # training images read to estimate the normalisation statistics
@@ -180,6 +181,11 @@ class StreamSplit:
     std: torch.Tensor | None = None
     report: Callable[[str], None] = _report_stderr
     bad: set[int] = field(default_factory=set)  # shared by the splits of one folder
+    feeder: Feeder | None = None  # the decoding workers, shared by the splits of one folder
+
+    def __post_init__(self):
+        if self.feeder is None:
+            self.feeder = Feeder(self.source, self.workers)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -215,18 +221,13 @@ class StreamedDeviceSplit:
         self.y = split.y
         self._pending = None
         self.peak_batch_bytes = 0  # the largest decoded batch held (what tests count)
-
-    def _loader(self, batches: list[list[int]]):
-        workers = self.split.workers if len(batches) > 1 else 0
-        return iter(torch.utils.data.DataLoader(
-            self.split.source, batch_size=None, sampler=batches, num_workers=workers,
-            pin_memory=self.device.type == "cuda", persistent_workers=False,
-            prefetch_factor=4 if workers else None))
+        self.unplanned = 0  # batches asked for outside the plan, so decoded in this process
 
     def plan(self, positions: Sequence[torch.Tensor]) -> None:
         """The epoch's batches, as position tensors into the split, in training order."""
         numbers = self.split.numbers
-        self._pending = (self._loader([numbers[p.cpu().numpy()].tolist() for p in positions]),
+        batches = [numbers[p.cpu().numpy()].tolist() for p in positions]
+        self._pending = (self.split.feeder.read(batches, self.device.type == "cuda"),
                          [p.cpu() for p in positions])
 
     def _to_device(self, numbers, images, ok, positions):
@@ -257,6 +258,7 @@ class StreamedDeviceSplit:
             if not queue:
                 self._pending = None
         else:  # not planned (e.g. a diagnostic's own batches): decode here
+            self.unplanned += 1
             numbers, images, ok = self.split.source[self.split.numbers[idx.numpy()]]
         return self._to_device(numbers, images, ok, idx)
 

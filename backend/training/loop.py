@@ -136,8 +136,9 @@ class Loop:
         self.model.train()
         bs, n, steps = self.settings.batch_size, self.train.n, self.steps
         perm = torch.randperm(n, generator=self.gen, device=self.train.index_device)
-        if hasattr(self.train, "plan"):  # a streamed split decodes the epoch's batches ahead
-            self.train.plan([perm[i * bs:(i + 1) * bs] for i in range(steps)])
+        if hasattr(self.train, "plan"):  # a streamed split decodes this rank's share of
+            self.train.plan([self.world.share(perm[i * bs:(i + 1) * bs])[0]  # each batch ahead
+                             for i in range(steps)])
         acc = Accumulator(self.task, self.classes, self.device)
         count_correct = self.task == "classification"
         constant_lr = self.schedule.constant
