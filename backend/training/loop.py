@@ -81,10 +81,20 @@ class Loop:
         self.targets = targets  # per output: its TargetInfo or None (typed-target datasets)
         self.output_names = output_names or []
 
-    def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
-        """Augment (training batches only) and switch image batches to channels-last."""
-        if train and self.augment is not None:
-            xs = [self.augment(x, self.gen) if x.dim() == 4 else x for x in xs]
+    def _augment(self, xs: list[torch.Tensor], y):
+        """The training batch augmented: image inputs alone, or with the mask / box / image
+        targets that move with them (typed-target datasets; samples may be dropped)."""
+        if self.augment is None:
+            return xs, y
+        if self.targets is None:
+            return [self.augment(x, self.gen) if x.dim() == 4 else x for x in xs], y
+        ys = list(y) if isinstance(y, tuple) else [y]
+        kinds = [t.kind if t is not None else None for t in self.targets]
+        xs, ys = self.augment.with_targets(xs, ys, kinds, self.gen)
+        return xs, (tuple(ys) if isinstance(y, tuple) else ys[0])
+
+    def _prepare(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Switch image batches to channels-last (on CUDA, when asked for)."""
         if self.channels_last:
             xs = [x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
                   for x in xs]
@@ -120,7 +130,7 @@ class Loop:
         """One optimizer step on the training samples `idx` (this rank's share of them):
         (primary output, targets, loss), nothing read from the device."""
         idx, weight = self.world.share(idx)
-        xs, y = self.train.batch(idx)
+        xs, y = self._augment(*self.train.batch(idx))
         xs = self._prepare(xs)
         if self.adversary is not None:
             xs = self.adversary(xs, y)
@@ -237,7 +247,7 @@ class Loop:
                                     skip_primary=self.primary if plain else None)
         for xs, y in split.slices(max(self.settings.batch_size * 4, 256)):
             with autocast(self.device, self.amp_dtype):
-                out = self.model(*self._prepare(xs, train=False))
+                out = self.model(*self._prepare(xs))
                 loss = self.loss(out, y)
             prim = out[self.primary] if self.multi_out else out
             acc.add(prim, y if not isinstance(y, tuple) else y[self.primary], loss)

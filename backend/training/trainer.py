@@ -243,6 +243,12 @@ class Trainer:
             from netcanvas.backend.data.augmentation import augmenter, mixer
             augment = augmenter(cfg, dataset.mean, dataset.std)
             mix = mixer(cfg) if dataset.task == "classification" else None
+            if augment is not None and augment.geometric and targets is not None:
+                from netcanvas.backend.data.augment_geometry import unmovable
+                if stuck := unmovable([t.kind for t in targets if t is not None]):
+                    raise _data_error(f"geometric augmentations (crop, flip, resized crop, "
+                                      f"rotation, affine) cannot move {stuck[0]} targets "
+                                      "consistently; turn them off for this dataset")
         self._loop = Loop(
             model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
             optimizer=build_optimizer(parameter_groups(model, self.project.graph, s), s),

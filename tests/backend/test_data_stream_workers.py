@@ -8,13 +8,17 @@ import pickle
 import sys
 import threading
 
+import pytest
 import torch
 import torch.distributed as dist
 from netcanvas.backend.data import load_dataset
 from netcanvas.backend.data.stream_workers import start_method
 from netcanvas.backend.training import Trainer
+from netcanvas.backend.project_io import save_project
 from netcanvas.backend.training.world import World
+from process_tree import no_process_left  # noqa: F401 -- a fixture
 from test_data_stream import cache_folder, cnn_project, config, make_folder  # noqa: F401
+from test_distributed import epochs, netcanvas
 
 
 def in_thread(fn):
@@ -80,3 +84,26 @@ def test_each_rank_decodes_its_share_of_every_batch_ahead(tmp_path, monkeypatch)
     train = trainer._loop.train
     assert train.unplanned == 0
     assert train.peak_batch_bytes == 4 * 3 * 8 * 8  # half of each 8-sample batch
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_process_left")
+def test_two_torchrun_processes_train_a_streamed_folder_like_one(tmp_path):
+    """`netcanvas train --nproc-per-node 2` (gloo, CPU) on a streamed folder: rank 0 builds
+    the index, rank 1 reads it; each decodes its half of every batch with its own workers;
+    the losses are one process's (tolerance as in test_distributed.py)."""
+    root = make_folder(tmp_path / "data", per_class=24)
+    project = cnn_project((3, 8, 8), epochs=2)
+    project.dataset = config(root, workers=1, val_fraction=0.25, test_fraction=0.0)
+    save_project(project, tmp_path / "folder.netcanvas")
+    runs = {}
+    for name, extra in (("two", ["--nproc-per-node", "2"]), ("one", [])):
+        done = netcanvas("train", str(tmp_path / "folder.netcanvas"), "--device", "cpu",
+                         "--out", str(tmp_path / name), *extra)
+        assert done.returncode == 0, done.stderr
+        runs[name] = epochs(tmp_path / name)
+    assert len(list((tmp_path / "cache").rglob("*.index.json"))) == 1
+    for a, b in zip(runs["one"], runs["two"], strict=True):
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-5)
+        assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-5)
+        assert b["train_accuracy"] == a["train_accuracy"]
