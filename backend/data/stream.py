@@ -130,35 +130,39 @@ class FolderBatches(torch.utils.data.Dataset):
                           np.memmap(self._state_path, np.uint8, "r+", shape=(n,)))
         return self._maps
 
-    def decode(self, i: int) -> np.ndarray | None:
-        """Sample i as uint8 (C, H, W), or None when its file cannot be decoded."""
+    def _decode_into(self, i: int, row: np.ndarray) -> bool:
+        """Decode sample i's file into `row` (uint8 (C, H, W)); False when it cannot be."""
         from netcanvas.backend.data.images import read_image
 
-        maps = self._cache()
-        if maps is not None and maps[1][i] != 0:
-            return np.array(maps[0][i]) if maps[1][i] == OK else None
         try:
             image = read_image(self.root / self.files[i], self.mode, self.size)
-            image = image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
         except DatasetError:
-            image = None
-        if maps is not None:
-            if image is not None:
-                maps[0][i] = image
-            maps[1][i] = OK if image is not None else BAD
-        return image
+            return False
+        row[...] = image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
+        return True
 
     def __getitem__(self, numbers: Sequence[int]):
-        numbers = [int(i) for i in numbers]
+        """A batch: decoded rows read from the cache in one gather when all are there,
+        else each file decoded straight into its row of the batch (and cached)."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        maps = self._cache()
+        state = maps[1][numbers] if maps is not None else np.zeros(len(numbers), np.uint8)
+        if maps is not None and (state == OK).all():
+            return (torch.from_numpy(numbers), torch.from_numpy(maps[0][numbers]),
+                    torch.ones(len(numbers), dtype=torch.bool))
         out = np.zeros((len(numbers), *self.shape), dtype=np.uint8)
-        ok = np.ones(len(numbers), dtype=bool)
-        for k, i in enumerate(numbers):
-            image = self.decode(i)
-            if image is None:
-                ok[k] = False
-            else:
-                out[k] = image
-        return torch.tensor(numbers), torch.from_numpy(out), torch.from_numpy(ok)
+        ok = state != BAD
+        for k, i in enumerate(numbers.tolist()):
+            if state[k] == OK:
+                out[k] = maps[0][i]
+            elif state[k] == 0:
+                ok[k] = self._decode_into(i, out[k])
+                if maps is not None:
+                    if ok[k]:
+                        maps[0][i] = out[k]
+                    maps[1][i] = OK if ok[k] else BAD
+        out[~ok] = 0
+        return torch.from_numpy(numbers), torch.from_numpy(out), torch.from_numpy(ok)
 
 
 def _report_stderr(message: str) -> None:
@@ -222,6 +226,7 @@ class StreamedDeviceSplit:
         self._pending = None
         self.peak_batch_bytes = 0  # the largest decoded batch held (what tests count)
         self.unplanned = 0  # batches asked for outside the plan, so decoded in this process
+        self._affine = None  # (scale, shift) turning uint8 pixels into normalised input
 
     def plan(self, positions: Sequence[torch.Tensor]) -> None:
         """The epoch's batches, as position tensors into the split, in training order."""
@@ -229,6 +234,19 @@ class StreamedDeviceSplit:
         batches = [numbers[p.cpu().numpy()].tolist() for p in positions]
         self._pending = (self.split.feeder.read(batches, self.device.type == "cuda"),
                          [p.cpu() for p in positions])
+
+    def _scale_shift(self, channels: int):
+        """uint8 pixels -> normalised input as x * scale + shift, per channel, on the device
+        (computed once): scale = 1 / (255 std), shift = -mean / std."""
+        if self._affine is None:
+            mean, std = self.split.mean, self.split.std
+            if mean is None:
+                self._affine = (torch.tensor(1 / 255, device=self.device), None)
+            else:
+                shape = (1, channels, 1, 1)
+                self._affine = ((1 / (255 * std)).view(shape).to(self.device),
+                                (-mean / std).view(shape).to(self.device))
+        return self._affine
 
     def _to_device(self, numbers, images, ok, positions):
         self.peak_batch_bytes = max(self.peak_batch_bytes, images.numel())
@@ -238,11 +256,9 @@ class StreamedDeviceSplit:
                 path = self.split.source.root / self.split.source.files[i]
                 self.split.report(f"skipped {path}: not a readable image")
         keep = ok.to(self.device, non_blocking=True)
-        x = images.to(self.device, non_blocking=True).float().div_(255)
-        if self.split.mean is not None:
-            shape = (1, -1, 1, 1)
-            x = (x - self.split.mean.to(self.device).view(shape)) / \
-                self.split.std.to(self.device).view(shape)
+        x = images.to(self.device, non_blocking=True).float()
+        scale, shift = self._scale_shift(x.shape[1])
+        x = torch.addcmul(shift, x, scale) if shift is not None else x.mul_(scale)
         y = self.y[positions].to(self.device, non_blocking=True)
         if not bool(ok.all()):
             x, y = x[keep], y[keep]

@@ -132,3 +132,18 @@ def test_a_folder_larger_than_the_memory_budget_trains_batch_by_batch(tmp_path):
     trainer.run()
     assert 0 < trainer._loop.train.peak_batch_bytes <= 8 * 3 * 16 * 16 < budget
     assert d.train._x is None  # training never asked for the whole split
+
+
+@pytest.mark.parametrize("ext", ["jpg", "png"])
+def test_a_large_image_shrunk_by_draft_and_reduce_stays_close_to_a_plain_resize(tmp_path, ext):
+    from netcanvas.backend.data.images import read_image
+
+    rows, cols = np.mgrid[0:240, 0:320]
+    a = np.stack([cols * 255 // 320, rows * 255 // 240, (rows + cols) * 255 // 560], 2)
+    Image.fromarray(a.astype(np.uint8)).save(tmp_path / f"big.{ext}")
+    fast = read_image(tmp_path / f"big.{ext}", "RGB", (24, 32)).astype(int)
+    with Image.open(tmp_path / f"big.{ext}") as img:
+        plain = np.asarray(img.convert("RGB").resize((32, 24), Image.Resampling.BILINEAR),
+                           dtype=int)
+    assert fast.shape == plain.shape == (24, 32, 3)
+    assert np.abs(fast - plain).max() <= 8 and np.abs(fast - plain).mean() < 1.0
