@@ -1,12 +1,14 @@
 """The worker processes that decode a streamed folder: how they start, and kept for the run.
 
-Start method: 'fork' is the quickest, but forking a process that runs other threads copies
-the locks those threads hold (Qt's, the allocator's, a logging handler's) and a child can
-hang on one; the app trains and previews in a worker thread beside Qt's own threads. So
-workers fork only from the main thread of a process with no other Python thread and no Qt
-loaded (`netcanvas train` on the command line); anywhere else they start through a
-'forkserver': a fresh single-threaded server process, which imports this module (and torch)
-once and forks each worker from that clean state ('spawn' where there is no forkserver).
+Start method: 'fork' is the quickest (bench/loader_start.py), but forking a process that
+runs other threads copies the locks those threads hold (Qt's, a logging handler's) and a
+child can hang on one; the app trains and previews in a worker thread beside Qt's own
+threads. So workers fork only from the main thread of a process without Qt (`netcanvas
+train` on the command line, whose only other threads are its own lock-free ones: the
+torchrun lifeline's sleep loop, multiprocessing's queue feeders); anywhere else they start
+through a 'forkserver': a fresh single-threaded server process, which imports this module
+(and torch) once and forks each worker from that clean state ('spawn' where there is no
+forkserver).
 
 `Feeder` keeps one folder's workers alive across epochs and evaluations (persistent
 workers): each `read(batches)` hands them the next list of batches, so the start-up is paid
@@ -26,11 +28,11 @@ PREFETCH = 4  # batches each worker decodes ahead
 
 
 def start_method() -> str:
-    """'fork' from a plain single-threaded main thread without Qt, else 'forkserver'
-    (or 'spawn' where the platform has no forkserver)."""
+    """'fork' from the main thread of a process without Qt, else 'forkserver' (or
+    'spawn' where the platform has no forkserver)."""
     methods = multiprocessing.get_all_start_methods()
     plain = (threading.current_thread() is threading.main_thread()
-             and threading.active_count() == 1 and "PySide6.QtCore" not in sys.modules)
+             and "PySide6.QtCore" not in sys.modules)
     if plain and "fork" in methods:
         return "fork"
     return "forkserver" if "forkserver" in methods else "spawn"
