@@ -57,6 +57,14 @@ def _index_key(folder: Path, subs: Sequence[Path]) -> str:
     return hashlib.sha1("\n".join(stamp).encode()).hexdigest()[:20]
 
 
+def _store_json(path: Path, data) -> None:
+    """Write `data` to `path` whole or not at all (another process may read it meanwhile)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data), "utf-8")
+    tmp.replace(path)
+
+
 def build_index(folder: Path, extensions: set[str], progress: Progress | None = None) -> Index:
     """The folder's index, from the cache when the folder is unchanged, else listed now
     (progress(done_classes, total_classes, message) after each class folder) and stored."""
@@ -83,10 +91,7 @@ def build_index(folder: Path, extensions: set[str], progress: Progress | None = 
         if progress is not None:
             progress(label + 1, len(subs), f"indexing {sub.name}: {len(names)} images")
     classes = [s.name for s in subs]
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    tmp = stored.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"classes": classes, "files": files, "labels": labels}), "utf-8")
-    tmp.replace(stored)
+    _store_json(stored, {"classes": classes, "files": files, "labels": labels})
     return Index(folder, classes, files, np.asarray(labels, dtype=np.int64), key)
 
 
@@ -101,8 +106,8 @@ class FolderBatches(torch.utils.data.Dataset):
         self.root, self.files = index.folder, index.files
         self.mode, self.size = mode, tuple(size)
         self.shape = (1 if mode == "L" else 3, *self.size)
-        self.cache_path = (cache_dir() / f"{index.key}-{mode}-{size[0]}x{size[1]}.u8"
-                           if cache else None)
+        self.key = f"{index.key}-{mode}-{size[0]}x{size[1]}"  # the folder, as decoded
+        self.cache_path = cache_dir() / f"{self.key}.u8" if cache else None
         self._maps: tuple[np.memmap, np.memmap] | None = None
         if self.cache_path is not None:
             n = len(self.files)
@@ -290,15 +295,23 @@ class StreamedDeviceSplit:
 
 
 def channel_stats(source: FolderBatches, numbers: np.ndarray, seed: int):
-    """Per-channel mean/std of pixels in [0, 1], from up to SAMPLES_FOR_STATS training images."""
+    """Per-channel mean/std of pixels in [0, 1], from up to SAMPLES_FOR_STATS training images;
+    kept in the cache folder beside the index (keyed by the folder and the images picked),
+    so a later start of an unchanged folder decodes none of them."""
     rng = np.random.default_rng(seed)
-    pick = numbers if len(numbers) <= SAMPLES_FOR_STATS else rng.choice(
-        numbers, SAMPLES_FOR_STATS, replace=False)
-    _, images, ok = source[np.sort(pick)]
+    pick = np.sort(numbers if len(numbers) <= SAMPLES_FOR_STATS else rng.choice(
+        numbers, SAMPLES_FOR_STATS, replace=False)).astype(np.int64)
+    digest = hashlib.sha1(pick.tobytes()).hexdigest()[:16]
+    stored = cache_dir() / f"{source.key}-stats-{digest}.json"
+    if stored.is_file():
+        mean, std = json.loads(stored.read_text("utf-8"))
+        return torch.tensor(mean), torch.tensor(std)
+    _, images, ok = source[pick]
     x = images[ok].double().div_(255)
     if not len(x):
         return None, None
-    mean = x.mean(dim=(0, 2, 3))
+    mean = x.mean(dim=(0, 2, 3)).float()
     std = x.std(dim=(0, 2, 3), unbiased=False)
-    std = torch.where(std > 1e-12, std, torch.ones_like(std))
-    return mean.float(), std.float()
+    std = torch.where(std > 1e-12, std, torch.ones_like(std)).float()
+    _store_json(stored, [mean.tolist(), std.tolist()])
+    return mean, std

@@ -147,3 +147,13 @@ def test_a_large_image_shrunk_by_draft_and_reduce_stays_close_to_a_plain_resize(
                            dtype=int)
     assert fast.shape == plain.shape == (24, 32, 3)
     assert np.abs(fast - plain).max() <= 8 and np.abs(fast - plain).mean() < 1.0
+
+
+def test_normalisation_statistics_are_kept_and_a_later_start_decodes_nothing(tmp_path,
+                                                                             monkeypatch):
+    root = make_folder(tmp_path / "data", per_class=6)
+    first = load_dataset(config(root, workers=0))
+    from netcanvas.backend.data import images
+    monkeypatch.setattr(images, "read_image", lambda *a: pytest.fail("decoded at start"))
+    again = load_dataset(config(root, workers=0))
+    assert torch.equal(first.mean, again.mean) and torch.equal(first.std, again.std)
