@@ -17,8 +17,7 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
-from netcanvas.backend.data import load_dataset
-from netcanvas.backend.data import stream_workers
+from netcanvas.backend.data import load_dataset, stream_workers
 from netcanvas.backend.project import DatasetConfig
 
 BATCH = 128

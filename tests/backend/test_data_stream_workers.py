@@ -13,8 +13,8 @@ import torch
 import torch.distributed as dist
 from netcanvas.backend.data import load_dataset
 from netcanvas.backend.data.stream_workers import start_method
-from netcanvas.backend.training import Trainer
 from netcanvas.backend.project_io import save_project
+from netcanvas.backend.training import Trainer
 from netcanvas.backend.training.world import World
 from process_tree import no_process_left  # noqa: F401 -- a fixture
 from test_data_stream import cache_folder, cnn_project, config, make_folder  # noqa: F401
