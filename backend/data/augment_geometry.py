@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from netcanvas.backend.data.transforms import shift_crop
+from netcanvas.backend.data.transforms import shift_crop, warp
 
 GEOMETRIC_KINDS = ("image", "mask", "boxes")  # targets a geometric augmentation moves
 UNMOVED_KINDS = ("class", "vector")  # targets it leaves as they are
@@ -27,8 +27,6 @@ class Warp:
     theta: torch.Tensor | None = None  # (N, 2, 3), output position -> input position
 
     def image(self, x: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
-        from netcanvas.backend.data.augmentation import warp
-
         if self.offsets is not None:
             x = shift_crop(x, self.padding, *self.offsets)
         if self.flip is not None:

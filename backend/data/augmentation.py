@@ -16,7 +16,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from netcanvas.backend.data.augment_geometry import Warp
-from netcanvas.backend.data.transforms import crop_offsets, flip_draw
+from netcanvas.backend.data.transforms import crop_offsets, flip_draw, warp
 from netcanvas.backend.project import DatasetConfig
 
 
@@ -52,12 +52,6 @@ def affine_draw(n: int, g: torch.Generator, dev, min_area: float, degrees: float
         shift = shift + 2 * torch.stack([_rand(n, g, dev, -strength, strength),
                                          _rand(n, g, dev, -strength, strength)], 1)
     return torch.cat([m, shift[:, :, None]], 2)
-
-
-def warp(x: torch.Tensor, theta: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
-    """(N, C, H, W) resampled through `theta` (zeros outside); mode "nearest" for masks."""
-    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
 
 
 def geometry(x: torch.Tensor, g: torch.Generator, min_area: float, degrees: float,

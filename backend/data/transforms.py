@@ -1,5 +1,6 @@
-"""Random crop and flip on a device batch, vectorised over the batch (no per-sample loop);
-backend/data/augmentation.py applies them with the other declared augmentations."""
+"""Crop, flip and affine resampling of a device batch, vectorised over the batch (no
+per-sample loop); backend/data/augmentation.py draws their parameters and applies them
+with the other declared augmentations, augment_geometry.py to masks and boxes too."""
 
 from __future__ import annotations
 
@@ -33,3 +34,8 @@ def flip_draw(n: int, generator: torch.Generator, device) -> torch.Tensor:
     """Which of n samples a random flip mirrors (each with probability 1/2)."""
     return torch.rand(n, generator=generator, device=generator.device).to(device) < 0.5
 
+
+def warp(x: torch.Tensor, theta: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
+    """(N, C, H, W) resampled through `theta` (zeros outside); mode "nearest" for masks."""
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)

@@ -243,7 +243,7 @@ class Trainer:
             from netcanvas.backend.data.augmentation import augmenter, mixer
             augment = augmenter(cfg, dataset.mean, dataset.std)
             mix = mixer(cfg) if dataset.task == "classification" else None
-            if augment is not None and augment.geometric and targets is not None:
+            if targets is not None and augment is not None and augment.geometric:
                 from netcanvas.backend.data.augment_geometry import unmovable
                 if stuck := unmovable([t.kind for t in targets if t is not None]):
                     raise _data_error(f"geometric augmentations (crop, flip, resized crop, "
