@@ -237,8 +237,8 @@ class StreamedDeviceSplit:
         """The epoch's batches, as position tensors into the split, in training order."""
         numbers = self.split.numbers
         batches = [numbers[p.cpu().numpy()].tolist() for p in positions]
-        self._pending = (self.split.feeder.read(batches, self.device.type == "cuda"),
-                         [p.cpu() for p in positions])
+        loader = self.split.feeder.read(batches, self.device.type == "cuda")
+        self._pending = (loader, [p.cpu() for p in positions], self.split.feeder.passes)
 
     def _scale_shift(self, channels: int):
         """uint8 pixels -> normalised input as x * scale + shift, per channel, on the device
@@ -271,9 +271,11 @@ class StreamedDeviceSplit:
 
     def batch(self, idx: torch.Tensor):
         idx = idx.cpu()
+        if self._pending is not None and self._pending[2] != self.split.feeder.passes:
+            self._pending = None  # another split's pass took the workers over
         if self._pending is not None and self._pending[1] and torch.equal(
                 self._pending[1][0], idx):
-            loader, queue = self._pending
+            loader, queue, _ = self._pending
             queue.pop(0)
             numbers, images, ok = next(loader)
             if not queue:

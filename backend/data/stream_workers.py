@@ -69,10 +69,12 @@ class Feeder:
         self.method: str | None = None  # the start method of the running workers
         self._planned = _Planned()
         self._loader: torch.utils.data.DataLoader | None = None
+        self.passes = 0  # `read` calls so far: a reader's pass ends when another begins
 
     def read(self, batches: Sequence[list[int]], pin: bool) -> Iterator:
         """The decoded batches in order: by the workers, or here when there are none or
         only one batch to read (not worth a start)."""
+        self.passes += 1
         if self.workers == 0 or (len(batches) <= 1 and self._loader is None):
             return (self.source[b] for b in batches)
         if self._loader is None or self._loader.pin_memory != pin:

@@ -104,3 +104,19 @@ def test_two_torchrun_processes_train_a_streamed_folder_like_one(tmp_path):
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-5)
         assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-5)
         assert b["train_accuracy"] == a["train_accuracy"]
+
+
+def test_a_pass_left_unfinished_is_not_read_after_another_split_took_the_workers(tmp_path):
+    root = make_folder(tmp_path / "data", per_class=12)
+    d = load_dataset(config(root, workers=2, normalize=False))
+    train = d.train.device_split(None, torch.device("cpu"))
+    order = [torch.arange(0, 4), torch.arange(4, 8)]
+    train.plan(order)
+    train.batch(order[0])  # then stopped, e.g. a cancelled epoch
+    val = torch.cat([x for (x,), _ in d.val.device_split(None, torch.device("cpu")).slices(2)])
+    assert len(val) == len(d.val)
+    (x,), y = train.batch(order[1])  # decoded here, not a val batch from the shared workers
+    assert train.unplanned == 1 and torch.equal(y, d.train.y[4:8])
+    inline = load_dataset(config(root, workers=0, normalize=False))
+    (expected,), _ = inline.train.device_split(None, torch.device("cpu")).batch(order[1])
+    assert torch.equal(x, expected)
