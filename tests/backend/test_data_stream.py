@@ -157,3 +157,14 @@ def test_normalisation_statistics_are_kept_and_a_later_start_decodes_nothing(tmp
     monkeypatch.setattr(images, "read_image", lambda *a: pytest.fail("decoded at start"))
     again = load_dataset(config(root, workers=0))
     assert torch.equal(first.mean, again.mean) and torch.equal(first.std, again.std)
+
+
+def test_the_preview_rate_is_timed_from_the_first_batch_leaving_the_worker_start_out(
+        tmp_path, monkeypatch):
+    from netcanvas.backend.data import preview
+
+    root = make_folder(tmp_path / "data", per_class=20)
+    d = load_dataset(config(root, workers=0, val_fraction=0.0, test_fraction=0.0))
+    clock = iter([0.0, 50.0, 52.0])  # asked, first batch in (workers started), last batch in
+    monkeypatch.setattr(preview.time, "perf_counter", lambda: next(clock))
+    assert preview.pipeline_rate(d, batch_size=8, batches=5) == (40 - 8) / 2
