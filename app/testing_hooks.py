@@ -101,6 +101,7 @@ class GeometryDump(QObject):
             return _point(port.mapToGlobal(view.mapFromScene(scene_point)))
 
         out = {}
+        self.window.scene.build_all()
         for node_id, item in self.window.scene.node_items().items():
             card = view.mapFromScene(item.mapRectToScene(item.card_rect())).boundingRect()
             out[node_id] = {
