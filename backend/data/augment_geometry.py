@@ -75,7 +75,3 @@ class Warp:
             out.append(y)
         return out, keep
 
-
-def unmovable(kinds: list[str | None]) -> list[str]:
-    """The target kinds a geometric augmentation cannot move consistently (e.g. flow)."""
-    return [k for k in kinds if k is not None and k not in GEOMETRIC_KINDS + UNMOVED_KINDS]

@@ -244,12 +244,6 @@ class Trainer:
             _refuse_moving_augmentations(cfg, dataset)
             augment = augmenter(cfg, dataset.mean, dataset.std)
             mix = mixer(cfg) if dataset.task == "classification" else None
-            if targets is not None and augment is not None and augment.geometric:
-                from netcanvas.backend.data.augment_geometry import unmovable
-                if stuck := unmovable([t.kind for t in targets if t is not None]):
-                    raise _data_error(f"geometric augmentations (crop, flip, resized crop, "
-                                      f"rotation, affine) cannot move {stuck[0]} targets "
-                                      "consistently; turn them off for this dataset")
         self._loop = Loop(
             model=model, loss=build_loss(compiled.losses, len(compiled.output_names)),
             optimizer=build_optimizer(parameter_groups(model, self.project.graph, s), s),
@@ -394,14 +388,16 @@ class Trainer:
 
 MOVING_AUGMENTATIONS = ("augment_crop_padding", "augment_flip", "augment_resized_crop",
                         "augment_rotation", "augment_affine")
-PLACED_TARGETS = ("mask", "boxes", "flow", "image")  # tied to where the input's pixels are
 
 
 def _refuse_moving_augmentations(config, dataset) -> None:
-    """Augmentations move the input's pixels only: refused by name for a target that is tied
-    to their places (a mask, a box, a flow field, an image), which they would misplace."""
+    """Augmentations that move pixels move masks, boxes and image targets with them
+    (backend/data/augment_geometry.py); refused by name for a target they cannot move
+    consistently (a flow field, whose vectors would need turning too)."""
+    from netcanvas.backend.data.augment_geometry import GEOMETRIC_KINDS, UNMOVED_KINDS
+
     moving = [name for name in MOVING_AUGMENTATIONS if getattr(config, name)]
-    placed = [t for t in dataset.targets if t.kind in PLACED_TARGETS]
+    placed = [t for t in dataset.targets if t.kind not in GEOMETRIC_KINDS + UNMOVED_KINDS]
     if moving and placed:
         t = placed[0]
         from netcanvas.backend.data import DatasetError
