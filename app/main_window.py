@@ -28,7 +28,6 @@ from netcanvas.app.settings import app_settings
 from netcanvas.app.status import StatusPanel
 from netcanvas.app.summary_table import SummaryTablePanel
 from netcanvas.app.testing_hooks import GeometryDump
-from netcanvas.app.training.data_tab import config_key
 from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import STATE_VERSION, DockLayout
 from netcanvas.app.workers import Worker
@@ -148,8 +147,8 @@ class MainWindow(QMainWindow):
         self.receptive = ReceptiveFields(lambda: self.document)
         self.summary.receptive = self.receptive
         self.output_hover = OutputHover(self.training_dock.look_tab.outputs)
-        self.doctor_watch = DoctorWatch(self.training_dock, lambda: self.document,
-                                        lambda: self.scene, self)
+        self.doctor_watch = DoctorWatch(self.workspace, self.training_dock.training_event,
+                                        lambda: self.document, lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.problems_dock.raise_()
         self.dock_layout = DockLayout(self, self.docks(), self.code_dock, self.inspector_dock)
@@ -213,8 +212,8 @@ class MainWindow(QMainWindow):
             lambda marks: self.navigator.levels and self.navigator.levels[0].scene.set_marks(marks))
         dock.node_failed.connect(self.go_to_node)
         dock.refused.connect(lambda text: (self.status.show_message(text), self.show_problems()))
-        dock.data_tab.dataset_loaded.connect(
-            lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
+        self.workspace.subscribe(  # what the doctor knows of the data
+            "dataset", lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
         # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
         dock.settings_form.changed.connect(lambda _name: self.document.refresh())
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
@@ -383,10 +382,10 @@ class MainWindow(QMainWindow):
         """A new Input takes one sample's shape of the project's dataset, when it is known."""
         if type_id != "input":
             return {}
-        config = self.document.project.dataset
-        data = self.training_dock.data_tab
-        shape = (data.dataset.sample_shape if data.loaded_key == config_key(config)
-                 else sample_shape(config.name, config.options))
+        project = self.document.project
+        loaded = self.workspace.dataset_for(project)
+        shape = (loaded.sample_shape if loaded is not None
+                 else sample_shape(project.dataset.name, project.dataset.options))
         return {"shape": tuple(shape)} if shape else {}
 
     def auto_layout(self) -> None:

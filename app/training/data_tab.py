@@ -8,7 +8,6 @@ undo step and a value outside its declaration is refused with the reason.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,7 +18,7 @@ from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 from netcanvas.app.workers import Worker, error_line
 from netcanvas.backend.catalogue import DATASETS
 from netcanvas.backend.graph import Compound, SetSetting
-from netcanvas.backend.project import DatasetConfig, Project
+from netcanvas.backend.project import DatasetConfig, Project, config_key
 from netcanvas.backend.settings import DATASET, DATASET_OPTIONS, option_defaults
 from netcanvas.backend.shapes import format_shape
 from netcanvas.graph_editor import EditDocument
@@ -42,11 +41,6 @@ from PySide6.QtWidgets import (
 KIND_TITLES = {"builtin": "Built-in", "download": "Download", "user": "Your data"}
 PREVIEW_COUNT = 32
 AUGMENTED_COUNT = 16
-
-
-def config_key(config: DatasetConfig) -> str:
-    """Equal keys mean the same data: a loaded dataset is reused for training."""
-    return json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
 
 
 class DataTab(QWidget):

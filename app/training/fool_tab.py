@@ -169,6 +169,13 @@ class FoolTab(QWidget):
             w.setEnabled(on)
 
     # ---- which run -------------------------------------------------------------------
+    def follow(self, workspace) -> None:
+        """Attack the workspace's shown run, compared with the project's other runs, on its
+        dataset when that is loaded."""
+        workspace.subscribe("shown", lambda run: self.set_run(
+            run, workspace.runs.runs if workspace.runs is not None else [],
+            workspace.dataset_for(run.project) if run is not None else None))
+
     def set_run(self, run, runs=(), dataset=None) -> None:
         """Attack `run` (None: nothing to attack); `runs` are the project's, to compare with.
         Work starts when the tab is shown."""
