@@ -19,10 +19,10 @@ from netcanvas.app.importing import import_model
 from netcanvas.app.insight_view import InsightController
 from netcanvas.app.inspector import InspectorPanel
 from netcanvas.app.node_kinds import node_kinds
+from netcanvas.app.output_hover import OutputHover
 from netcanvas.app.palette import PalettePanel
 from netcanvas.app.problems import ProblemsPanel
 from netcanvas.app.quick_fixes import QuickFixes
-from netcanvas.app.output_hover import OutputHover
 from netcanvas.app.receptive_lens import ReceptiveFields
 from netcanvas.app.settings import app_settings
 from netcanvas.app.status import StatusPanel
