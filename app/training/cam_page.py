@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from netcanvas.app.training.image_grid import ImageGridWidget
 from netcanvas.app.training.layouts import STRETCH, column, row
-from netcanvas.app.training.look_support import one_at_a_time, own_samples
+from netcanvas.app.training.look_support import RunPage, one_at_a_time, own_samples
 from netcanvas.app.training.why_view import overlay
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QWidget
@@ -40,17 +40,16 @@ def explain(predictor, values: np.ndarray, node: str | None) -> dict:
     return {"maps": maps, "target": target}
 
 
-class CamPage(QWidget):
+class CamPage(RunPage):
     shown = Signal()  # a result is on screen
+    NO_RUN = "Train a model to see where it looks."
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.run = self.dataset = None
-        self.prepared = None  # (predictor, x, y, conv nodes)
+        super().__init__(prepare, parent)  # prepared: (predictor, x, y, conv nodes)
         self.node = QComboBox()
         self.sample = QSpinBox(minimum=0, maximum=0)
         self.classes = QPushButton("Per-class average maps")
-        self.note = QLabel("Train a model to see where it looks.", wordWrap=True)
+        self.note = QLabel(self.NO_RUN, wordWrap=True)
         self.maps = ImageGridWidget(columns=4, size=140)
         self.class_maps = ImageGridWidget(columns=10, size=64)
         self.node.currentIndexChanged.connect(self.refresh)
@@ -66,22 +65,13 @@ class CamPage(QWidget):
         for w in (self.node, self.sample, self.classes):
             w.setEnabled(on)
 
-    def set_run(self, run, dataset=None) -> None:
-        self.run, self.dataset, self.prepared = run, dataset, None
+    def cleared(self) -> None:
         self._enable(False)
         self.maps.set_images([], [])
         self.class_maps.set_images([], [])
-        if run is None:
-            self.note.setText("Train a model to see where it looks.")
-            return
         self.note.setText("Loading the run…")
-        self._work.request(prepare, run, dataset,
-                           context=lambda result, r=run: self._prepared(r, result))
 
-    def _prepared(self, run, result) -> None:
-        if run is not self.run:
-            return
-        self.prepared = result
+    def prepared_run(self, result) -> None:
         predictor, x, _y, convs = result
         if not predictor.is_image or not predictor.classifies:
             self.note.setText("Grad-CAM and SmoothGrad here explain image classifiers.")
@@ -94,13 +84,6 @@ class CamPage(QWidget):
         self.sample.setMaximum(max(len(x) - 1, 0))
         self._enable(True)
         self.refresh()
-
-    def select_node(self, name: str) -> bool:
-        """The canvas's selection picks the Grad-CAM node when it is a convolutional one."""
-        index = self.node.findText(name)
-        if index >= 0:
-            self.node.setCurrentIndex(index)
-        return index >= 0
 
     def refresh(self) -> None:
         if self.prepared is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+from PySide6.QtWidgets import QWidget
+
 
 def own_samples(run, dataset=None):
     """(predictor with its own model, raw test samples, labels) of a run (on a Worker):
@@ -33,6 +35,41 @@ def one_at_a_time(page, note, after=lambda: None):
         after()
 
     return Latest(page, done, failed)
+
+
+class RunPage(QWidget):
+    """A Look inside page of the shown run. `set_run` clears the page (`cleared`), then
+    prepares the run on the page's `_work` (`prepare(run, dataset)`, on a Worker) and hands
+    the result to `prepared_run` once ready, unless another run was set meanwhile. The page
+    has a `note` label and a `node` chooser."""
+
+    NO_RUN = ""  # what the note says without a run
+
+    def __init__(self, prepare, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._prepare = prepare
+        self.run = self.prepared = None
+
+    def set_run(self, run, dataset=None) -> None:
+        self.run, self.prepared = run, None
+        self.cleared()
+        if run is None:
+            self.note.setText(self.NO_RUN)
+            return
+        self._work.request(self._prepare, run, dataset,
+                           context=lambda result, r=run: self._ready_for(r, result))
+
+    def _ready_for(self, run, result) -> None:
+        if run is self.run:
+            self.prepared = result
+            self.prepared_run(result)
+
+    def select_node(self, name: str) -> bool:
+        """The canvas's selection picks the page's node when the page offers it."""
+        index = self.node.findText(name)
+        if index >= 0:
+            self.node.setCurrentIndex(index)
+        return index >= 0
 
 
 def own_copy(predictor):
