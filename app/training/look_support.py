@@ -65,11 +65,16 @@ class RunPage(QWidget):
             self.prepared_run(result)
 
     def select_node(self, name: str) -> bool:
-        """The canvas's selection picks the page's node when the page offers it."""
-        index = self.node.findText(name)
-        if index >= 0:
-            self.node.setCurrentIndex(index)
-        return index >= 0
+        return pick(self.node, name)
+
+
+def pick(chooser, name: str) -> bool:
+    """The canvas's selection picks a page's node (in its `chooser` combo box) when the page
+    offers it; True when it does."""
+    index = chooser.findText(name)
+    if index >= 0:
+        chooser.setCurrentIndex(index)
+    return index >= 0
 
 
 def own_copy(predictor):
