@@ -435,10 +435,9 @@ class TrainingDock(QDockWidget):
         else:
             run.ended(result)
         self.run_tab.ended(result, run)
-        # one update, so that a view following both (Evaluation) shows the new run once; a
-        # resumed run is the shown one still, with new weights: it is told again
-        self.show_run(run if run.usable else self.shown, job=None,
-                      renewed=("shown",) if run.usable else ())
+        # the views that waited for the run show the shown run again, even when it is the
+        # same (a failed run; a resumed run, with new weights): it is told again
+        self.show_run(run if run.usable else self.shown, job=None, renewed=("shown",))
         self.experiments_tab.set_runs(self.store.runs)
         self.run_ended.emit(result)
         thread.deleteLater()

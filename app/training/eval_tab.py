@@ -67,7 +67,6 @@ class EvalTab(QWidget):
         self.views.addTab(self.boundary_plot, "Decision boundary")
         self.views.addTab(self.task_page, "Predictions")
         self.features = FeatureMapsPanel()
-        self.run = None  # the run the views show
         self.views.addTab(self.features, "Feature maps")
         tab_column(self, buttons, self.source, self.metrics, self.closed_form_table, self.views)
         self._style()
@@ -120,22 +119,18 @@ class EvalTab(QWidget):
         self.features.set_dataset(dataset)
 
     def follow(self, workspace) -> None:
-        """Show the workspace's shown run; while a job trains, say so and show nothing of an
-        older run (the views fill as the live run evaluates); when it ends, the shown run."""
+        """Show the workspace's shown run (told again when a run ends); while a job trains,
+        say so and show nothing of an older run: the views fill as the live run evaluates."""
         workspace.subscribe("shown", self.set_run)
-        workspace.subscribe("job", lambda job: self._job_changed(job, workspace.shown))
+        workspace.subscribe("job", lambda job: job is not None and self._training(job.label))
 
-    def _job_changed(self, job, shown) -> None:
-        if job is not None:
-            self.set_run(None)
-            self.source.setText(f"{job.label} is training…")
-        elif self.run is not shown:  # the run ended and the shown run stayed the same
-            self.set_run(shown)
+    def _training(self, label: str) -> None:
+        self.set_run(None)
+        self.source.setText(f"{label} is training…")
 
     def set_run(self, run) -> None:
         """Say which run the views show: 'run 2, epoch 19, val acc 0.95 · stopped at epoch
         19/60'; None clears every view (another project, or no usable run)."""
-        self.run = run
         self.features.set_model(run.model() if run is not None and run.usable else None)
         if run is None:
             self.run_started()

@@ -56,7 +56,7 @@ def test_the_tabs_follow_the_workspace_without_the_dock_calling_them(qtbot, wind
     assert dock.try_tab.predictor is None and dock.fool_tab.run is None
     assert dock.look_tab.cam.run is None and dock.exports.run is None
     ws.update(shown=run)
-    assert run.label in dock.eval_tab.source.text() and dock.eval_tab.run is run
+    assert run.label in dock.eval_tab.source.text()
     assert dock.try_tab.predictor is not None and run.label in dock.try_tab.source.text()
     assert dock.fool_tab.run is run and run.label in dock.fool_tab.source.text()
     assert dock.look_tab.cam.run is run and dock.look_tab.embedding.run is run
@@ -64,13 +64,16 @@ def test_the_tabs_follow_the_workspace_without_the_dock_calling_them(qtbot, wind
 
     window.doctor_watch.shown = ["a finding of the last run"]
     ws.update(job=FakeJob("run 7", ws.project))  # a job starts: Evaluation waits for it
-    assert dock.eval_tab.source.text() == "run 7 is training…" and dock.eval_tab.run is None
+    assert dock.eval_tab.source.text() == "run 7 is training…"
+    assert dock.eval_tab.metrics.text() == "Train a model to evaluate it on the test split."
     assert window.doctor_watch.shown == []  # the last run's findings went
-    ws.update(job=None)  # it ended and the shown run stayed: Evaluation shows it again
-    assert dock.eval_tab.run is run and run.label in dock.eval_tab.source.text()
+    ws.update(job=None)  # let go of (a closing project): nothing is loaded meanwhile
+    assert dock.eval_tab.source.text() == "run 7 is training…"
+    ws.update(job=None, shown=run, renewed=("shown",))  # it ended, the shown run stayed
+    assert run.label in dock.eval_tab.source.text()
 
     data = load_dataset(ws.project.dataset)
-    assert window.document.data_facts is None  # the run loaded its own data
+    window.document.set_data_facts(None)  # (the Data tab may have loaded it already)
     ws.update(dataset=data, dataset_key=config_key(ws.project.dataset))
     assert window.document.data_facts is not None
     assert dock.try_tab.dataset_for(ws.project) is data
