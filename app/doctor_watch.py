@@ -54,6 +54,5 @@ class DoctorWatch(QObject):
             notes: dict[str, list[str]] = {}
             for f in self.shown:
                 notes.setdefault(f.node_id, []).append(f.message)
-            for node_id, item in scene.node_items().items():
-                item.set_note("\n".join(notes[node_id]) if node_id in notes else None)
+            scene.set_notes({node_id: "\n".join(lines) for node_id, lines in notes.items()})
         self.findings_changed.emit(self.shown)

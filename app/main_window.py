@@ -364,8 +364,7 @@ class MainWindow(QMainWindow):
         view.scale(READABLE_ZOOM, READABLE_ZOOM)
         width, height = port.width() / READABLE_ZOOM, port.height() / READABLE_ZOOM
         strip = QRectF(rect.left() - MARGIN, rect.top(), width, rect.height())
-        ids = [nid for nid, item in self.scene.node_items().items()
-               if item.sceneBoundingRect().intersects(strip)]
+        ids = [nid for nid, _ in self.scene.cards.query(strip)]
         shown = self.scene.nodes_rect(ids)
         y = (shown.center().y() if shown.height() + 2 * MARGIN <= height
              else shown.top() - MARGIN + height / 2)

@@ -107,7 +107,9 @@ class GeometryDump(QObject):
             return _point(port.mapToGlobal(view.mapFromScene(scene_point)))
 
         out = {}
-        for node_id, item in self.scene().node_items().items():
+        scene = self.scene()
+        scene.build_all()
+        for node_id, item in scene.node_items().items():
             card = view.mapFromScene(item.mapRectToScene(item.card_rect())).boundingRect()
             out[node_id] = {
                 "card": _rect(port, card),

@@ -60,7 +60,7 @@ class EdgeItem(HoverItem):
     def update_path(self) -> None:
         """Follow the ports (after a node moved), steering clear of cards in the way."""
         p0, p1 = self.src_port.anchor(), self.dst_port.anchor()
-        ends = (self.src_port.node_item, self.dst_port.node_item)
+        ends = (self.src_port.node_id, self.dst_port.node_id)
         path = curve(p0, p1) if self.cards is None else route(p0, p1, self.cards, ends)
         self.prepareGeometryChange()
         self.path = path
@@ -88,7 +88,7 @@ class EdgeItem(HoverItem):
         return QRectF()
 
     def _card(self, node_item) -> QRectF:
-        rect = self.cards.rect(node_item) if self.cards is not None else None
+        rect = self.cards.rect(node_item.node_id) if self.cards is not None else None
         return rect if rect is not None else node_item.mapRectToScene(node_item.card_rect())
 
     def boundingRect(self) -> QRectF:

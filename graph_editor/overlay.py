@@ -135,10 +135,9 @@ class CanvasOverlay:
                    colours: dict[tuple[str, str], float] | None = None) -> None:
         """Per source (node id, port): (value text, gradient text) and/or a 0..1 colour."""
         readings, colours = readings or {}, colours or {}
-        for edge, item in self.scene.edge_items().items():
-            key = (edge.src, edge.src_port)
-            t = colours.get(key)
-            item.set_reading(readings.get(key), None if t is None else ramp(t))
+        self.scene.set_wire_readings({
+            key: (readings.get(key), None if colours.get(key) is None else ramp(colours[key]))
+            for key in readings.keys() | colours.keys()})
 
     def show_notes(self, notes: dict[str, str], sparks: dict[str, list[float]] | None = None
                    ) -> None:

@@ -15,7 +15,7 @@ from netcanvas.graph_editor.style import CARD_WIDTH
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainterPath
 
-CELL = 256.0
+CELL = 512.0
 CLEARANCE = 14.0  # gap kept between a routed wire and the cards it passes
 STUB = 24.0  # how far a carriage return runs out of its port before turning
 CORNER = 22.0  # radius of a carriage return's rounded corners
@@ -103,29 +103,52 @@ def is_long(p0: QPointF, p1: QPointF) -> bool:
 
 
 class CardIndex:
-    """Scene rects of the cards, bucketed in a coarse grid for rectangle queries."""
+    """Scene rects by key (the scene's cards by node id, its wires not built yet by edge),
+    bucketed in a coarse grid for rectangle queries."""
 
-    def __init__(self) -> None:
+    def __init__(self, cell: float = CELL) -> None:
+        self.cell = cell  # the grid's step: about the size of what is put and asked for
         self._cells: dict[tuple[int, int], set] = defaultdict(set)
         self._where: dict[object, tuple[QRectF, list]] = {}
+        self._bounds: QRectF | None = None  # of everything held; None: to be computed
 
-    @staticmethod
-    def _keys(rect: QRectF) -> list[tuple[int, int]]:
-        x0, x1 = int(rect.left() // CELL), int(rect.right() // CELL)
-        y0, y1 = int(rect.top() // CELL), int(rect.bottom() // CELL)
+    def _keys(self, rect: QRectF) -> list[tuple[int, int]]:
+        cell = self.cell
+        x0, x1 = int(rect.left() // cell), int(rect.right() // cell)
+        y0, y1 = int(rect.top() // cell), int(rect.bottom() // cell)
+        if x0 == x1 and y0 == y1:  # most cards (a 10,000-card graph is put at once)
+            return [(x0, y0)]
         return [(i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1)]
 
     def put(self, key, rect: QRectF) -> None:
-        self.remove(key)
+        if key in self._where:
+            self.remove(key)
         cells = self._keys(rect)
+        self._bounds = None
         for c in cells:
             self._cells[c].add(key)
         self._where[key] = (rect, cells)
 
     def remove(self, key) -> None:
         _, cells = self._where.pop(key, (None, ()))
+        self._bounds = None
         for c in cells:
             self._cells[c].discard(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._where
+
+    def __iter__(self):
+        return iter(list(self._where))
+
+    def bounds(self) -> QRectF:
+        """The rect around every rect held (a null rect when none is)."""
+        if self._bounds is None:
+            coords = [r.getCoords() for r, _ in self._where.values()]
+            self._bounds = QRectF() if not coords else QRectF(
+                QPointF(min(c[0] for c in coords), min(c[1] for c in coords)),
+                QPointF(max(c[2] for c in coords), max(c[3] for c in coords)))
+        return QRectF(self._bounds)
 
     def rect(self, key) -> QRectF | None:
         entry = self._where.get(key)

@@ -27,21 +27,21 @@ from netcanvas.graph_editor.edge_item import EdgeItem
 from netcanvas.graph_editor.kinds import BLOCK_MIME, LAYER_MIME, NodeKinds
 from netcanvas.graph_editor.node_item import NodeItem, card_size, port_y
 from netcanvas.graph_editor.port_item import PortItem
-from netcanvas.graph_editor.routing import CardIndex, is_long
+from netcanvas.graph_editor.routing import is_long
+from netcanvas.graph_editor.scene_items import ItemScene
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.wiring import Wiring
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QGraphicsScene, QToolTip
+from PySide6.QtWidgets import QToolTip
 
-SCENE_EXTENT = 100_000.0  # a fixed, huge scene rect: no bounding-rect recomputation on edits
 PASTE_OFFSET = 40.0
 FREE_STEP = 40.0  # new cards move in these steps, nearest first, until they overlap nothing
 FREE_RINGS = 12
 FREE_GAP = 12.0  # clear space kept around a placed card
 
 
-class GraphScene(QGraphicsScene):
+class GraphScene(ItemScene):
     node_hint = None  # (node id) -> extra tooltip lines for a card and its wires; set by the app
     node_picture = None  # (node id) -> rich text (its output's picture) under a card's tooltip
     selection_changed_nodes = Signal(list)  # selected node ids, document order
@@ -70,14 +70,9 @@ class GraphScene(QGraphicsScene):
         self.new_node_params = lambda type_id: {}
         self.theme = Style.from_palette(self.palette())
         self.wiring = Wiring(self)
-        self.cards = CardIndex()  # where the cards are, for routing wires around them
-        self._nodes: dict[str, NodeItem] = {}
-        self._edges: dict[Edge, EdgeItem] = {}
-        self._node_edges: dict[str, set[EdgeItem]] = {}
-        self._analysis = None
         self._paste_serial = 0
         self._reroute_pending = False
-        self.setSceneRect(QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT))
+        self._init_items()
         self._handlers = [
             (graph.node_added, self._on_node_added), (graph.node_removed, self._on_node_removed),
             (graph.edge_added, self._on_edge_added), (graph.edge_removed, self._on_edge_removed),
@@ -90,10 +85,6 @@ class GraphScene(QGraphicsScene):
         for event, handler in self._handlers:
             event.connect(handler)
         document.edit_refused.connect(self.edit_rejected)
-        for node in graph.nodes.values():
-            self._on_node_added(node)
-        for edge in graph.edges:
-            self._on_edge_added(edge)
         self.selectionChanged.connect(self._emit_selection)
 
     def detach(self) -> None:
@@ -107,19 +98,6 @@ class GraphScene(QGraphicsScene):
         """Offer an edit of this scene's graph to the document (the one front door)."""
         return self.document.offer(edit, gesture, graph=self.graph)
 
-    # ---- lookups ------------------------------------------------------------------
-    def node_item(self, node_id: str) -> NodeItem | None:
-        return self._nodes.get(node_id)
-
-    def edge_item(self, edge: Edge) -> EdgeItem | None:
-        return self._edges.get(edge)
-
-    def node_items(self) -> dict[str, NodeItem]:
-        return self._nodes
-
-    def edge_items(self) -> dict[Edge, EdgeItem]:
-        return self._edges
-
     def selected_node_ids(self) -> list[str]:
         """Selected node ids in document order."""
         chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
@@ -131,25 +109,17 @@ class GraphScene(QGraphicsScene):
     def _emit_selection(self) -> None:
         self.selection_changed_nodes.emit(self.selected_node_ids())
 
-    def nodes_rect(self, node_ids=None) -> QRectF:
-        """Scene rect around the given nodes' cards (all when None)."""
-        rect = QRectF()
-        for nid in self._nodes if node_ids is None else node_ids:
-            item = self._nodes[nid]
-            rect = rect.united(item.mapRectToScene(item.card_rect()))
-        return rect
-
     def select_nodes(self, node_ids) -> None:
         wanted = set(node_ids)
         self.blockSignals(True)
         self.clearSelection()
         for nid in wanted:
-            self._nodes[nid].setSelected(True)
+            self.node_item(nid).setSelected(True)
         self.blockSignals(False)
         self.selection_changed_nodes.emit(self.selected_node_ids())
 
     def select_all(self) -> None:
-        self.select_nodes(list(self._nodes))
+        self.select_nodes(list(self.graph.nodes))
 
     def add_layer(self, type_id: str, pos: QPointF | tuple, centered: bool = True,
                   wire_to: tuple[str, str, bool] | None = None) -> str | None:
@@ -289,10 +259,11 @@ class GraphScene(QGraphicsScene):
 
     def auto_layout(self) -> None:
         """Layered left-to-right layout of the whole graph, as one undo step."""
-        if not self._nodes:
+        if not self.graph.nodes:
             return
         ids = list(self.graph.nodes)
-        sizes = {nid: (self._nodes[nid].width, self._nodes[nid].height) for nid in ids}
+        sizes = {nid: (self.cards.rect(nid).width(), self.cards.rect(nid).height())
+                 for nid in ids}
         top_left = self.nodes_rect().topLeft()
         pos = layered_layout(ids, [(e.src, e.dst) for e in self.graph.edges], sizes,
                              origin=(top_left.x(), top_left.y()))
@@ -300,61 +271,28 @@ class GraphScene(QGraphicsScene):
         if moved:
             self.offer(MoveNodes(moved, text="Auto-layout"))
 
-    # ---- analysis -------------------------------------------------------------------
-    def set_analysis(self, analysis) -> None:
-        """Show shapes on edges, parameter counts and errors; touches only what changed."""
-        old = self._analysis
-        self._analysis = analysis
-        old_nodes = old.nodes if old is not None else {}
-        old_edges = old.edge_shapes if old is not None else {}
-        for nid, item in self._nodes.items():
-            info = analysis.nodes.get(nid)
-            if old is None or old_nodes.get(nid) != info:
-                item.set_info(info)
-        for edge, item in self._edges.items():
-            shape = analysis.edge_shapes.get(edge)
-            if old is None or old_edges.get(edge) != shape:
-                item.set_shape(shape)
-
-    def show_params_of(self, graph: Graph) -> None:
-        """Cards show the params of `graph`'s nodes of the same ids: inside a block, the
-        values the opened instance runs (its exposed params set)."""
-        for nid, item in self._nodes.items():
-            node = graph.nodes.get(nid)
-            if node is not None:
-                item.refresh(node)
-
     # ---- graph events -> items ---------------------------------------------------------
     def _on_node_added(self, node: Node) -> None:
-        item = NodeItem(node, self.theme, self.kinds.of(node))
-        self._nodes[node.id] = item
-        self._node_edges[node.id] = set()
-        self.addItem(item)
-        self.cards.put(item, item.mapRectToScene(item.card_rect()))
-        if self._analysis is not None:
-            item.set_info(self._analysis.nodes.get(node.id))
+        self._wire(node.id)  # an edit's few nodes are built at once
+        self._fit_scene_rect(self.cards.rect(node.id))
 
     def _on_node_removed(self, node: Node) -> None:
         self.wiring.cancel()
-        item = self._nodes.pop(node.id)
+        self.cards.remove(node.id)
+        self._wired.discard(node.id)
         self._node_edges.pop(node.id, None)
-        self.cards.remove(item)
-        self.removeItem(item)
+        item = self._nodes.pop(node.id, None)
+        if item is not None:
+            self.removeItem(item)
 
     def _on_edge_added(self, edge: Edge) -> None:
-        if not self._drawable(edge):  # onto a port a block no longer has (see _rebuild)
-            return
-        src, dst = self._nodes[edge.src], self._nodes[edge.dst]
-        item = EdgeItem(edge, src.port(edge.src_port, True), dst.port(edge.dst_port, False),
-                        self.theme, self.cards)
-        self._edges[edge] = item
-        self._node_edges[edge.src].add(item)
-        self._node_edges[edge.dst].add(item)
-        self.addItem(item)
-        if self._analysis is not None:
-            item.set_shape(self._analysis.edge_shapes.get(edge))
+        if edge.src in self._wired or edge.dst in self._wired:
+            self._build_edge(edge)
+        else:  # between cards not shown yet: built with them
+            self._index_edge(edge)
 
     def _on_edge_removed(self, edge: Edge) -> None:
+        self._spans.remove(edge)
         item = self._edges.pop(edge, None)
         if item is None:  # never drawn
             return
@@ -367,59 +305,58 @@ class GraphScene(QGraphicsScene):
         if node.type_id == BLOCK and name == "block":  # now another definition's instance
             self._rebuild(node)
         else:
-            self._nodes[node_id].refresh(node)
+            self._refresh(node_id)
 
     def _on_training_changed(self, node_id: str, _training) -> None:
-        self._nodes[node_id].refresh(self.graph.node(node_id))
-
-    def set_marks(self, marks: dict[str, tuple[str, str]]) -> None:
-        """Pills on cards by node id ((text, role), see tag_item); every other card's goes."""
-        for nid, item in self._nodes.items():
-            item.set_mark(marks.get(nid))
+        self._refresh(node_id)
 
     def _on_blocks_changed(self) -> None:
         """Redraw the cards of instances whose definition now has other ports, title or
         card params (edited inside, Make Unique undone, ...)."""
-        for nid, item in list(self._nodes.items()):
-            node = self.graph.nodes.get(nid)
-            if node is None or node.type_id != BLOCK:
+        for node in list(self.graph.nodes.values()):
+            if node.type_id != BLOCK:
                 continue
             try:
                 kind = self.kinds.of(node)
             except GraphError:  # its definition is going away with it
                 continue
-            if kind != item.kind:
+            item = self._nodes.get(node.id)
+            if item is None:  # not built: its card may have another size now
+                self._reindex(node)
+            elif kind != item.kind:
                 self._rebuild(node)
 
     def _rebuild(self, node: Node) -> None:
         """A new card for `node`, with its wires (a wire to a port that is gone stays
         in the document, reported by the analysis, but is not drawn)."""
-        selected = self._nodes[node.id].isSelected()
-        for item in list(self._node_edges.get(node.id, ())):
-            self._on_edge_removed(item.edge)
+        item = self._nodes.get(node.id)
+        if item is None:
+            self._reindex(node)
+            return
+        selected = item.isSelected()
+        for edge_item in list(self._node_edges.get(node.id, ())):
+            self._on_edge_removed(edge_item.edge)
         self._on_node_removed(node)
-        self._on_node_added(node)
+        self._on_node_added(node)  # with its wires
         self._nodes[node.id].setSelected(selected)
-        for edge in self.graph.edges_into(node.id) + self.graph.edges_from(node.id):
-            if edge not in self._edges and self._drawable(edge):
-                self._on_edge_added(edge)
-
-    def _drawable(self, edge: Edge) -> bool:
-        src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
-        return (src is not None and dst is not None and src.port(edge.src_port, True) is not None
-                and dst.port(edge.dst_port, False) is not None)
 
     def _on_node_renamed(self, node_id: str, name: str) -> None:
-        self._nodes[node_id].refresh(self.graph.node(node_id))
+        self._refresh(node_id)
 
     def _on_node_moved(self, node_id: str, position) -> None:
-        item = self._nodes[node_id]
-        if (item.x(), item.y()) != tuple(position):
+        item = self._nodes.get(node_id)
+        if item is None:
+            self._reindex(self.graph.node(node_id))
+        elif (item.x(), item.y()) != tuple(position):
             item.setPos(*position)
 
     def node_item_moved(self, item: NodeItem) -> None:
         if item.node_id in self._nodes:
-            self.cards.put(item, item.mapRectToScene(item.card_rect()))
+            rect = item.mapRectToScene(item.card_rect())
+            self.cards.put(item.node_id, rect)
+            self._fit_scene_rect(rect)
+            if item.node_id not in self._wired:
+                self._reindex_wires(item.node_id)
         for edge in self._node_edges.get(item.node_id, ()):
             edge.update_path()
         if not self._reroute_pending:  # a moved card may now block, or free, a long wire

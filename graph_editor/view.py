@@ -6,6 +6,7 @@ import math
 
 from netcanvas.graph_editor.quick_add import QuickAddWidget
 from netcanvas.graph_editor.scene import GraphScene
+from netcanvas.graph_editor.scene_items import SHORT_WIRE
 from netcanvas.graph_editor.style import GRID, mix
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QCursor, QKeySequence, QPainter
@@ -205,6 +206,14 @@ class GraphView(QGraphicsView):
             self._pan_from = None
             self.viewport().setCursor(Qt.ArrowCursor)
         super().keyReleaseEvent(event)
+
+    def paintEvent(self, event) -> None:
+        """Build what is about to show first: the cards and wires in view and SHORT_WIRE
+        around it (see GraphScene.realize); a pan builds what comes into view as it paints."""
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        self.graph_scene().realize(seen.adjusted(-SHORT_WIRE, -SHORT_WIRE, SHORT_WIRE,
+                                                 SHORT_WIRE))
+        super().paintEvent(event)
 
     # ---- background -------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:

@@ -105,6 +105,6 @@ class Wiring:
         """The ports the document would let a wire from `origin` go to."""
         found = self.scene.graph.connectable(origin.node_id, origin.name, origin.is_output,
                                              without=self.detached)
-        items = self.scene.node_items()
+        items = self.scene.node_items()  # cards not built yet are off screen: not lit
         return {(items[nid].inputs if origin.is_output else items[nid].outputs)[port]
-                for nid, port in found}
+                for nid, port in found if nid in items}

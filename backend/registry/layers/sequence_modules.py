@@ -22,10 +22,10 @@ class TokenEmbedding(nn.Embedding):
         return super().forward(ids)
 
 
-class BatchFirstRecurrent(nn.RNNBase):
-    """A batch-first recurrent layer (nn.LSTM or nn.GRU, the class's other base) that
-    returns the output sequence and, unless `final_state` is off, the last layer's final
-    hidden state with both directions side by side."""
+class RecurrentSequence(nn.Module):
+    """The shared half of LSTMSequence and GRUSequence, put before nn.LSTM or nn.GRU: batch
+    first, returning the output sequence and, unless `final_state` is off, the last layer's
+    final hidden state with both directions side by side."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, bias: bool = True,
@@ -43,12 +43,12 @@ class BatchFirstRecurrent(nn.RNNBase):
         return y, h[-directions:].transpose(0, 1).reshape(x.shape[0], -1)
 
 
-class LSTMSequence(BatchFirstRecurrent, nn.LSTM):
-    """nn.LSTM, batch-first, with its final hidden state (BatchFirstRecurrent)."""
+class LSTMSequence(RecurrentSequence, nn.LSTM):
+    """A batch-first nn.LSTM whose final hidden state is a second output."""
 
 
-class GRUSequence(BatchFirstRecurrent, nn.GRU):
-    """nn.GRU, batch-first, with its final hidden state (BatchFirstRecurrent)."""
+class GRUSequence(RecurrentSequence, nn.GRU):
+    """A batch-first nn.GRU whose final hidden state is a second output."""
 
 
 class PositionalEncoding(nn.Module):
