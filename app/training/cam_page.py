@@ -92,8 +92,8 @@ class CamPage(RunPage):
         values = x[self.sample.value()].numpy()
         node = self.node.currentText() or None
         self.note.setText("Computing…")
-        self._work.request(explain, predictor, values, node,
-                           context=lambda result, v=values, n=node: self._explained(v, n, result))
+        self.ask(explain, predictor, values, node,
+                 then=lambda result, v=values, n=node: self._explained(v, n, result))
 
     def _explained(self, values, node, result) -> None:
         if node != (self.node.currentText() or None):
@@ -114,8 +114,7 @@ class CamPage(RunPage):
 
         predictor, x, y, _ = self.prepared
         self.note.setText("Averaging each class's saliency over the test set…")
-        self._work.request(class_average_maps, predictor, x, y, PER_CLASS,
-                           context=self._averaged)
+        self.ask(class_average_maps, predictor, x, y, PER_CLASS, then=self._averaged)
 
     def _averaged(self, maps: np.ndarray) -> None:
         predictor = self.prepared[0]

@@ -96,7 +96,7 @@ class EmbeddingPage(RunPage):
         node, method = self.node.currentText(), self.method.currentData()
         self.note.setText(f"Projecting {node}'s outputs ({self.method.currentText()})…")
         self.project_button.setEnabled(False)  # one projection at a time: hooks on one model
-        self._work.request(embed, predictor, node, x, y, method, context=self._embedded)
+        self.ask(embed, predictor, node, x, y, method, then=self._embedded)
 
     def _embedded(self, embedding) -> None:
         self.embedding = embedding

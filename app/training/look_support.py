@@ -49,20 +49,31 @@ class RunPage(QWidget):
         super().__init__(parent)
         self._prepare = prepare
         self.run = self.prepared = None
+        self._generation = 0  # how many times a run was set: older answers are dropped
 
     def set_run(self, run, dataset=None) -> None:
         self.run, self.prepared = run, None
+        self._generation += 1
         self.cleared()
         if run is None:
             self.note.setText(self.NO_RUN)
             return
-        self._work.request(self._prepare, run, dataset,
-                           context=lambda result, r=run: self._ready_for(r, result))
+        self.ask(self._prepare, run, dataset, then=self._ready)
 
-    def _ready_for(self, run, result) -> None:
-        if run is self.run:
-            self.prepared = result
-            self.prepared_run(result)
+    def _ready(self, result) -> None:
+        self.prepared = result
+        self.prepared_run(result)
+
+    def ask(self, work, *args, then) -> None:
+        """Compute `work(*args)` on the page's `_work`; `then(result)` on the GUI thread,
+        unless a run was set since (the answer is about what the page no longer shows)."""
+        asked = self._generation
+
+        def answer(result) -> None:
+            if asked == self._generation:
+                then(result)
+
+        self._work.request(work, *args, context=answer)
 
     def select_node(self, name: str) -> bool:
         return pick(self.node, name)
