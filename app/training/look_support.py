@@ -58,9 +58,9 @@ class RunPage(QWidget):
         if run is None:
             self.note.setText(self.NO_RUN)
             return
-        self.ask(self._prepare, run, dataset, then=self._ready)
+        self.ask(self._prepare, run, dataset, then=self._run_prepared)
 
-    def _ready(self, result) -> None:
+    def _run_prepared(self, result) -> None:
         self.prepared = result
         self.prepared_run(result)
 
