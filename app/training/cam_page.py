@@ -88,9 +88,9 @@ class CamPage(QWidget):
         """One computation at a time: Captum's hooks sit on the shared model, so a second
         one would see the first's forward passes. A request made meanwhile waits (the
         latest replaces an older waiting one)."""
-        worker.returned.connect(done)
-        worker.errored.connect(lambda exc: self.note.setText(error_line(exc)))
-        worker.finished.connect(lambda: self._finished(worker))
+        worker.returned.connect(done)  # bound slots: dropped if the page is deleted first
+        worker.errored.connect(self._failed)
+        worker.finished.connect(self._finished)
         if self.workers:
             if self.waiting is not None:
                 self.waiting.deleteLater()
@@ -99,7 +99,11 @@ class CamPage(QWidget):
         self.workers.append(worker)
         worker.start()
 
-    def _finished(self, worker: Worker) -> None:
+    def _failed(self, exc: Exception) -> None:
+        self.note.setText(error_line(exc))
+
+    def _finished(self) -> None:
+        worker = self.sender()
         self.workers.remove(worker)
         worker.deleteLater()
         if self.waiting is not None:

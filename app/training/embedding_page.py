@@ -73,12 +73,18 @@ class EmbeddingPage(QWidget):
             w.setEnabled(on)
 
     def _start(self, worker: Worker, done) -> None:
-        worker.returned.connect(done)
-        worker.errored.connect(lambda exc: self.note.setText(error_line(exc)))
-        worker.finished.connect(lambda: self.workers.remove(worker))
-        worker.finished.connect(lambda: self.project_button.setEnabled(self.prepared is not None))
+        worker.returned.connect(done)  # bound slots: dropped if the page is deleted first
+        worker.errored.connect(self._failed)
+        worker.finished.connect(self._finished)
         self.workers.append(worker)
         worker.start()
+
+    def _failed(self, exc: Exception) -> None:
+        self.note.setText(error_line(exc))
+
+    def _finished(self) -> None:
+        self.workers.remove(self.sender())
+        self.project_button.setEnabled(self.prepared is not None)
 
     def set_run(self, run, dataset=None) -> None:
         self.run, self.prepared, self.embedding = run, None, None

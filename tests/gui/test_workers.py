@@ -148,7 +148,29 @@ def _outputs_page(monkeypatch):
     return page, page.worker
 
 
-@pytest.mark.parametrize("make", [_lr_dialog, _outputs_page], ids=["lr_dialog", "outputs"])
+def _failing_on(page):
+    def fails():
+        raise ValueError("no such thing")
+
+    worker = Worker(fails, parent=page)
+    page._start(worker, lambda result: None)
+    return page, worker
+
+
+def _embedding_page(monkeypatch):
+    from netcanvas.app.training.embedding_page import EmbeddingPage
+
+    return _failing_on(EmbeddingPage())
+
+
+def _cam_page(monkeypatch):
+    from netcanvas.app.training.cam_page import CamPage
+
+    return _failing_on(CamPage())
+
+
+@pytest.mark.parametrize("make", [_lr_dialog, _outputs_page, _embedding_page, _cam_page],
+                         ids=["lr_dialog", "outputs", "embedding", "cam"])
 def test_a_result_queued_as_its_window_closes_reaches_no_deleted_widget(make, monkeypatch):
     # The work ends just as the window closes: the close finds it running and abandons it,
     # its result already queued for the GUI thread; delivered after its widget is deleted,
