@@ -35,6 +35,12 @@ TARGET_METRICS = {
 }
 
 
+def is_mask_input(name: str) -> bool:
+    """Whether input `name` is a padding mask, (N, T), 1 at real steps and 0 at padding: an
+    input named `mask` or `<name>_mask`. A mask is never normalised (nor in exported files)."""
+    return name == "mask" or name.endswith("_mask")
+
+
 @dataclass(frozen=True)
 class Target:
     """One named target of a dataset: what an Output node of the same name is trained on."""
@@ -97,6 +103,10 @@ _POINTS = _fixed((2,))
 _TOY = "toy:load_toy"
 _COPIES = Param("copies", "int", 1, "Samples made from each of the 1,797 digits (each placed "
                 "anew).", min=1, max=100)
+_SOURCE = Param("source", "choice", "digits", "Where the 1,797 digits come from: scikit-learn's "
+                "bundled 8x8 digits, or the first 1,797 MNIST training digits averaged down to "
+                "8x8 the same way (4x4 blocks); MNIST must be downloaded first (dataset MNIST).",
+                choices=("digits", "mnist"))
 _CANVAS = Param("canvas", "int", 16, "Side of the square image the digit is placed on.",
                 min=8, max=128)
 
@@ -143,14 +153,17 @@ _SPECS = (
                 "GRUs.", "sequences:load_digit_rows", (_SEED,), shape=_fixed((8, 8))),
     DatasetSpec("recall", "Recall (synthetic sequences)", "builtin", "Token sequences of "
                 "varying length padded with 0: does the first token occur again? 2 classes. "
-                "Attention solves it; an MLP does not. Token ids, never normalised: start with "
-                "an Embedding.", "sequences:load_recall",
+                "Attention solves it; an MLP does not. Inputs `tokens` (ids, never normalised: "
+                "start with an Embedding) and `mask` (1 at real steps, 0 at padding: wire it "
+                "to MultiheadAttention's key_mask and SequencePool's mask).",
+                "sequences:load_recall",
                 (_samples(6000), Param("length", "int", 12, "Longest sequence (query "
                                        "included); shorter ones are padded with token 0.",
                                        min=3, max=4096),
                  Param("vocabulary", "int", 16, "How many symbols (ids 1 .. vocabulary).",
                        min=2, max=100_000), _SEED),
-                shape=lambda options: ((int(options.get("length", 12)),),)),
+                inputs=("tokens", "mask"),
+                shape=lambda options: ((int(options.get("length", 12)),),) * 2),
     DatasetSpec("timeseries", "Time series (forecasting)", "builtin", "Three noisy periodic "
                 "signals (or your own CSV, one column per signal): predict the next horizon "
                 "values of one column from a window of all. Regression; the last windows are "
@@ -168,7 +181,7 @@ _SPECS = (
                 (_CANVAS, _COPIES, Param("digit_classes", "bool", False, "Mask pixels hold the "
                                          "digit's class + 1 (11 classes) instead of 1."),
                  Param("clutter", "int", 6, "Stray strokes added around the digit.", min=0,
-                       max=100), _SEED),
+                       max=100), _SOURCE, _SEED),
                 inputs=("image",), targets=(Target("mask", "mask", 2), Target("digit", "class",
                                                                               10)),
                 shape=_canvas),
@@ -177,7 +190,8 @@ _SPECS = (
                 "fractions of the image (x0, y0, x1, y1). Generated from the 8x8 digits, "
                 "seeded.", "generated:load_find_digit",
                 (_CANVAS, _COPIES, Param("max_scale", "float", 1.5, "Largest zoom of the 8x8 "
-                                         "digit (the smallest is 1).", min=1.0, max=16.0), _SEED),
+                                         "digit (the smallest is 1).", min=1.0, max=16.0),
+                 _SOURCE, _SEED),
                 inputs=("image",), targets=(Target("digit", "class", 10), Target("box", "boxes")),
                 shape=_canvas),
     DatasetSpec("moving_digits", "Moving digits (optical flow)", "builtin", "Two frames of a "
@@ -188,18 +202,18 @@ _SPECS = (
                  Param("max_shift", "float", 1.5, "Largest shift along each axis, in pixels.",
                        min=0.0, max=8.0),
                  Param("rotation", "float", 0.0, "Largest rotation, in degrees.", min=0.0,
-                       max=45.0), _SEED),
+                       max=45.0), _SOURCE, _SEED),
                 inputs=("frame1", "frame2"), targets=(Target("flow", "flow"),), shape=_moving),
     DatasetSpec("colourise", "Colourise digits (image to image)", "builtin", "A grey digit "
                 "and its coloured original (each class its own colour, varied per sample); "
                 "target `colour`. Generated from the 8x8 digits, seeded.",
-                "generated:load_colourise", (_COPIES, _SEED), inputs=("image",),
+                "generated:load_colourise", (_COPIES, _SOURCE, _SEED), inputs=("image",),
                 targets=(Target("colour", "image"),), shape=_fixed((1, 8, 8))),
     DatasetSpec("denoise", "Denoise digits (image to image)", "builtin", "A noisy digit and "
                 "its clean original; target `clean`. Generated from the 8x8 digits, seeded.",
                 "generated:load_denoise",
                 (_COPIES, _noise(0.3, "Standard deviation of the noise (pixels are 0 to 1)."),
-                 _SEED), inputs=("image",), targets=(Target("clean", "image"),),
+                 _SOURCE, _SEED), inputs=("image",), targets=(Target("clean", "image"),),
                 shape=_fixed((1, 8, 8))),
     *(DatasetSpec(name, title, "download", doc, "remote:load_remote", (_SEED, _MIRROR),
                   shape=_fixed(shape)) for name, title, doc, shape in (
@@ -229,7 +243,11 @@ _SPECS = (
                 "file (file, x0, y0, x1, y1, label), pixels.", "user:load_csv",
                 (Param("target", "str", "target", "The column holding the targets."), _TASK,
                  Param("boxes", "bool", False, "The rows are boxes of images beside the CSV: "
-                       "file, x0, y0, x1, y1, label."), _SEED), targets=()),
+                       "file, x0, y0, x1, y1, label."),
+                 Param("inputs", "str", "", "Several Inputs: feature columns grouped by "
+                       "name, e.g. `left: l1..l4; right: r1, r2` (a..b: a range of columns "
+                       "in header order); each group feeds the Input node of its name."),
+                 _SEED), targets=()),
     DatasetSpec("npz", "NumPy .npz", "user", "Arrays X (samples first) and y; `task` auto, "
                 "classification or regression. Or named arrays: `input_*` for each Input and "
                 "`<kind>_<name>` (class_, vector_, mask_, boxes_, flow_, image_) for each "

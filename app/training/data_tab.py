@@ -44,6 +44,11 @@ PREVIEW_COUNT = 32
 AUGMENTED_COUNT = 16
 
 
+def _drawn_targets(ds) -> bool:
+    """Whether the preview draws the samples' targets on them (masks, boxes, flow, images)."""
+    return any(t.kind not in ("class", "vector") for t in ds.targets)
+
+
 def config_key(config: DatasetConfig) -> str:
     """Equal keys mean the same data: a loaded dataset is reused for training."""
     return json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
@@ -351,29 +356,30 @@ class DataTab(QWidget):
             else "Load the dataset to see samples.")
 
     def _show(self, ds) -> None:
-        shape = format_shape(ds.sample_shape)
+        inputs = f"each {format_shape(ds.sample_shape)}" if len(ds.inputs) == 1 else \
+            _named_inputs(ds)
         classes = (f"{ds.num_classes} classes: {', '.join(ds.class_names[:12])}"
                    + ("…" if len(ds.class_names) > 12 else "")) if ds.num_classes else \
             f"regression, target shape {ds.target_shape or '(scalar)'}"
         rate = ds.extra.get("pipeline_samples_per_sec")
         speed = f"; input pipeline {rate:,.0f} samples/s" if rate else ""
         self.summary.setText(f"<b>{ds.name}</b>: train {len(ds.train)} · validation "
-                             f"{len(ds.val)} · test {len(ds.test)} samples; each {shape}; "
+                             f"{len(ds.val)} · test {len(ds.test)} samples; {inputs}; "
                              f"{classes}{speed}")
         pictures = None
-        if any(t.kind not in ("class", "vector") for t in ds.targets):
+        if _drawn_targets(ds):
             from netcanvas.backend.training.task_views import preview
             pictures = preview(ds, PREVIEW_COUNT)
             self.summary.setText(f"<b>{ds.name}</b>: train {len(ds.train)} · validation "
-                                 f"{len(ds.val)} · test {len(ds.test)} samples; inputs "
-                                 + ", ".join(f"{n} {format_shape(tuple(x.shape[1:]))}"
-                                             for n, x in zip(ds.inputs, ds.train.xs()))
+                                 f"{len(ds.val)} · test {len(ds.test)} samples; "
+                                 + _named_inputs(ds)
                                  + "; targets " + ", ".join(
                                      f"{t.name} ({t.kind} {format_shape(t.shape)})"
                                      for t in ds.targets))
         if pictures is not None:
             self.grid.set_images(*pictures)
             self.preview.setCurrentWidget(self.samples)
+            self._show_augmented()
         elif ds.is_image:
             from netcanvas.backend.data.preview import first_samples
 
@@ -394,6 +400,10 @@ class DataTab(QWidget):
         """The first training image as the current augmentation settings change it."""
         ds = self.dataset
         if ds is None or not ds.is_image:
+            return
+        if _drawn_targets(ds):  # the samples carry their targets: no augmented copies here
+            self.augmented.setVisible(False)
+            self.augmented_title.setText("")
             return
         from netcanvas.backend.data.preview import augmented_copies
 
@@ -426,3 +436,9 @@ class DataTab(QWidget):
             style_plot(plot, self, "Training samples", "x", "target")
             plot.addItem(pg.ScatterPlotItem(x[:, 0], np.asarray(y).reshape(len(y), -1)[:, 0],
                                             size=5, pen=None, brush=colour(0)))
+
+
+def _named_inputs(ds) -> str:
+    """Each input of an in-memory dataset with its shape: "inputs tokens 12, mask 12"."""
+    return "inputs " + ", ".join(f"{n} {format_shape(tuple(x.shape[1:]))}"
+                                 for n, x in zip(ds.inputs, ds.train.xs()))

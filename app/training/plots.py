@@ -7,6 +7,7 @@ import time
 import pyqtgraph as pg
 from netcanvas.app.training.buffers import EmaBuffer, GrowingBuffer
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
+from netcanvas.backend.catalogue import TARGET_METRICS
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -47,6 +48,30 @@ CURVES = {
     "val_r2": ("epoch_score", "dashed"),
 }
 EPOCH_CURVES = [name for name, (chart, _) in CURVES.items() if CHARTS[chart][1] == "epoch"]
+# A run with several Outputs also reports each one's loss (train_<output>_loss,
+# val_<output>_loss) and, with typed targets, each one's metrics (val_[<output>_]<metric>):
+# they get curves of their own, labelled at their last point.
+METRICS = sorted({m for ms in TARGET_METRICS.values() for m in ms}, key=len, reverse=True)
+ACRONYMS = {"iou": "IoU", "epe": "EPE", "psnr": "PSNR", "mse": "MSE"}
+LABEL_PX = 100  # room right of the epoch charts for the curves' names
+MARKERS = ("s", "d", "t1", "star", "p", "h")  # one marker per Output of a run
+PER_OUTPUT_SCORE = ("Validation metric of each Output per epoch", "epoch", "metric")
+
+
+def output_curve(key: str) -> tuple[str, str, str] | None:
+    """(chart, style, label) of a per-Output epoch metric, or None for any other key."""
+    if key in CURVES:
+        return None
+    for split in ("train", "val"):
+        if key.startswith(f"{split}_") and key.endswith("_loss") and len(key) > len(split) + 6:
+            name = key[len(split) + 1:-len("_loss")]
+            return "epoch_loss", "marked" if split == "train" else "dashed", name
+    if key.startswith("val_") and key not in ("val_mse", "val_top5"):
+        metric = next((m for m in METRICS if key.endswith(m)), None)
+        if metric is not None:
+            words = key[4:].split("_")
+            return "epoch_score", "dashed", " ".join(ACRONYMS.get(w, w) for w in words)
+    return None
 
 
 class RunCurves:
@@ -58,6 +83,9 @@ class RunCurves:
         self.buffers: dict[str, GrowingBuffer] = {
             name: EmaBuffer() if name == "ema" else GrowingBuffer() for name in CURVES}
         self.items: dict[str, pg.PlotDataItem] = {}
+        self.chart_of = {name: chart for name, (chart, _style) in CURVES.items()}
+        self.labels: dict[str, pg.TextItem] = {}  # per-Output curves, named at their end
+        self._markers: dict[str, str] = {}  # label -> its curves' marker
         self._charts = charts
         for name, (chart, style) in CURVES.items():
             item = pg.PlotDataItem(name=label, **_style(colour, style))
@@ -77,30 +105,69 @@ class RunCurves:
             self.buffers[name].extend(steps, ys)
             self.dirty.add(name)
 
+    @property
+    def has_output_metrics(self) -> bool:
+        return any(chart == "epoch_score" for name, chart in self.chart_of.items()
+                   if name not in CURVES)
+
     def add_epoch(self, epoch: int, metrics: dict) -> None:
-        for name in EPOCH_CURVES:
+        for name in EPOCH_CURVES + [k for k in metrics if output_curve(k)]:
             value = metrics.get(name)
             if isinstance(value, (int, float)):
+                if name not in self.buffers:
+                    self._add_output_curve(name)
                 self.buffers[name].append(epoch, value)
                 self.dirty.add(name)
 
+    def _add_output_curve(self, key: str) -> None:
+        """A curve for one Output's loss or metric; the total loss is labelled as well."""
+        chart, style, label = output_curve(key)
+        marker = self._markers.setdefault(label, MARKERS[len(self._markers) % len(MARKERS)])
+        look = _style(self.colour, style)
+        look["pen"].setWidthF(1.2)
+        look["symbol"] = marker
+        item = pg.PlotDataItem(name=f"{self.label} {label}", **look)
+        self._charts[chart].addItem(item)
+        self.items[key], self.chart_of[key], self.buffers[key] = item, chart, GrowingBuffer()
+        if key.startswith("val_") and chart == "epoch_loss":
+            return  # the train curve names the Output
+        self.labels[key] = self._label(chart, label)
+        if chart == "epoch_loss" and "train_loss" not in self.labels:
+            self.labels["train_loss"] = self._label(chart, "total")
+        if chart == "epoch_score" and self.buffers["val_accuracy"].size and \
+                "val_accuracy" not in self.labels:  # the first Output's, scored as the task
+            first = next((lab for lab in self._markers if lab != label), "")
+            self.labels["val_accuracy"] = self._label(chart, f"{first} accuracy".strip())
+
+    def _label(self, chart: str, text: str) -> pg.TextItem:
+        item = pg.TextItem(text, color=self.colour, anchor=(0, 0.5))
+        item.chart = chart
+        self._charts[chart].addItem(item, ignoreBounds=True)
+        return item
+
     def flush(self) -> None:
-        """One setData per changed curve."""
+        """One setData per changed curve (and its label moved to its last point)."""
         for name in self.dirty:
             buf = self.buffers[name]
             self.items[name].setData(buf.x, buf.y)
+            if name in self.labels and buf.size:
+                self.labels[name].setPos(float(buf.x[-1]) + 0.05, float(buf.y[-1]))
         self.dirty.clear()
 
     def set_visible(self, visible: bool, score_task: str) -> None:
         """Show or hide everywhere; on the score chart only if it plots this run's task."""
         self.visible = visible
         for name, item in self.items.items():
-            item.setVisible(visible and (CURVES[name][0] != "epoch_score"
-                                         or self.task == score_task))
+            item.setVisible(visible and (self.chart_of[name] != "epoch_score"
+                                         or name not in CURVES or self.task == score_task))
+        for label in self.labels.values():
+            label.setVisible(visible)
 
     def remove(self) -> None:
         for name, item in self.items.items():
-            self._charts[CURVES[name][0]].removeItem(item)
+            self._charts[self.chart_of[name]].removeItem(item)
+        for name, label in self.labels.items():
+            self._charts[self.chart_of[name]].removeItem(label)
 
 
 def _style(colour: str, style: str) -> dict:
@@ -229,7 +296,7 @@ class LivePlotsPanel(QWidget):
             self.current.task = task
         if task != self.task:
             self.task = task
-            style_plot(self.charts["epoch_score"], self, *SCORE_CHARTS[task])
+            self._style_score()
             self._ranges.pop(("epoch_score", "y"), None)
         for run in self.runs:
             run.set_visible(run.visible, task)
@@ -242,8 +309,17 @@ class LivePlotsPanel(QWidget):
 
     def add_epoch(self, epoch: int, metrics: dict) -> None:
         if self.current is not None:
+            had = self.current.has_output_metrics
             self.current.add_epoch(epoch, metrics)
+            if self.current.has_output_metrics != had:
+                self._style_score()
             self._schedule()
+
+    def _style_score(self) -> None:
+        """The score chart's titles: the task's score, or each Output's metrics."""
+        per_output = any(run.has_output_metrics for run in self.runs)
+        style_plot(self.charts["epoch_score"], self,
+                   *(PER_OUTPUT_SCORE if per_output else SCORE_CHARTS[self.task]))
 
     def _schedule(self) -> None:
         """Draw at the next frame slot (at most ~30 Hz, fewer when frames are costly)."""
@@ -265,12 +341,14 @@ class LivePlotsPanel(QWidget):
             self._schedule()
             return
         cpu = time.thread_time()  # not wall time: that counts waiting for the GIL as well
-        charts = {CURVES[name][0] for run in dirty for name in run.dirty}
+        charts = {run.chart_of[name] for run in dirty for name in run.dirty}
         self._fit_x()
         for key in charts:
             self._fit_y(key)
         for run in dirty:
             run.flush()
+        for key in charts:
+            self._spread_labels(key)
         self.graphics.viewport().repaint()  # now, so that its cost is known
         cost = time.thread_time() - cpu
         self._frame_cost = cost if self._frame_cost is None else \
@@ -278,6 +356,25 @@ class LivePlotsPanel(QWidget):
         wait = min(max(FRAME_MS, 1000 * self._frame_cost / DUTY), SLOWEST_MS)
         self._next_frame = now + wait / 1000
         self.redrawn.emit()
+
+    def _spread_labels(self, key: str) -> None:
+        """Curve names on one chart, moved apart vertically so that none covers another."""
+        labels = sorted(((label, run.buffers[name].y[-1]) for run in self.runs
+                         for name, label in run.labels.items()
+                         if run.chart_of[name] == key and label.isVisible()
+                         and run.buffers[name].size), key=lambda pair: pair[1])
+        vb = self.charts[key].vb
+        (_x0, _x1), (y0, y1) = vb.viewRange()
+        gap = (y1 - y0) * 14 / max(vb.height(), 1.0)  # one line of text, in data units
+        floor, placed = -float("inf"), []
+        for _label, y in labels:
+            floor = max(float(y), floor + gap)
+            placed.append(floor)
+        ceiling = y1 - gap / 2  # ...and down from the top where they would leave the chart
+        for (label, _y), y in reversed(list(zip(labels, placed))):
+            ceiling = min(y, ceiling)
+            label.setPos(label.pos().x(), ceiling)
+            ceiling -= gap
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -299,13 +396,16 @@ class LivePlotsPanel(QWidget):
                      default=0)
         for key, (_title, xlabel, _ylabel) in CHARTS.items():
             if xlabel == "epoch":
-                self._set_range(key, "x", 0.5, max(epochs, 1) + 0.5)
+                named = any(lab.chart == key for run in shown for lab in run.labels.values())
+                width = self.charts[key].vb.width()  # ~100 px on the right for curve names
+                room = max(epochs, 1) * LABEL_PX / max(width - LABEL_PX, LABEL_PX) if named else 0
+                self._set_range(key, "x", 0.5, max(epochs, 1) + 0.5 + room)
             elif steps:
                 self._set_range(key, "x", -0.02 * steps, 1.02 * steps)
 
     def _fit_y(self, key: str) -> None:
         """Grow to fit the data; shrink only once the data fills less than 1/SLACK of it."""
-        bufs = [run.buffers[name] for run in self.runs for name, (chart, _) in CURVES.items()
+        bufs = [run.buffers[name] for run in self.runs for name, chart in run.chart_of.items()
                 if chart == key and run.items[name].isVisible() and run.buffers[name].size]
         if not bufs:
             return
@@ -341,10 +441,9 @@ class LivePlotsPanel(QWidget):
                 hair.hide()
                 continue
             x = chart.vb.mapSceneToView(pos).x()
-            curves = [name for name, (c, _) in CURVES.items() if c == key and name != "raw"]
             lines = []
             for run in self.runs:
-                for name in curves:
+                for name in [n for n, c in run.chart_of.items() if c == key and n != "raw"]:
                     if not run.items[name].isVisible():
                         continue
                     point = run.buffers[name].value_at(x)
@@ -360,10 +459,11 @@ class LivePlotsPanel(QWidget):
         bg, fg = palette_colours(self)
         self.graphics.setBackground(bg)
         for key, chart in self.charts.items():
-            style_plot(chart, self, *(SCORE_CHARTS[self.task] if key == "epoch_score"
-                                      else CHARTS[key]))
+            if key != "epoch_score":
+                style_plot(chart, self, *CHARTS[key])
             chart.getAxis("left").setWidth(64)
             self._crosshairs[key].set_colours(bg, fg)
+        self._style_score()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.PaletteChange:

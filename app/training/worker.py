@@ -141,11 +141,11 @@ class TrainingJob:
         return self.result
 
     def _send_evaluation(self) -> None:
-        from netcanvas.backend.data.matching import is_plain
+        from netcanvas.backend.data.matching import has_plain_target
         from netcanvas.backend.runtime.predict import predict_test_split
         from netcanvas.backend.training.closed_form import compare_model, is_linear_regression
 
-        if not is_plain(self.dataset):  # typed targets: pictures of the worst test samples
+        if not has_plain_target(self.dataset):  # typed targets: the worst test samples
             from netcanvas.backend.training.task_views import evaluation
             try:
                 samples = evaluation(self.result.model, self.dataset)

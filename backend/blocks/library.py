@@ -192,14 +192,17 @@ def _encoder_decoder(blocks: BlockSet) -> None:
                "the middle features.")
 
 
-def _encoder(blocks: BlockSet, name: str, pre_norm: bool) -> None:
+def _encoder(blocks: BlockSet, name: str, pre_norm: bool, masked: bool = False) -> None:
     """A transformer encoder layer on (T, d_model) sequences: attention and an MLP, each
-    with a residual connection, normalised before (pre-norm) or after (post-norm)."""
+    with a residual connection, normalised before (pre-norm) or after (post-norm); `masked`
+    adds a second input, the padding mask, for the attention's key_mask."""
     d = _Def(name, blocks)
     x = d.add("input", name="x", shape=(16, 64))
     y = d.add("layer_norm", x, name="ln1") if pre_norm else x
-    y = d.add("dropout", d.add("multihead_attention", y, name="attn", num_heads=4),
-              name="drop1", p=0.0)
+    attn = d.add("multihead_attention", y, name="attn", num_heads=4)
+    if masked:
+        d.graph.connect(d.add("input", name="mask", shape=(16,)), attn, dst_port="key_mask")
+    y = d.add("dropout", attn, name="drop1", p=0.0)
     y = d.add("add", x, y, name="add1")
     mid = y if pre_norm else d.add("layer_norm", y, name="ln1")
     y = d.add("layer_norm", mid, name="ln2") if pre_norm else mid
@@ -210,6 +213,10 @@ def _encoder(blocks: BlockSet, name: str, pre_norm: bool) -> None:
     where = ("LayerNorm before each (pre-norm: ViT, GPT-2; trains stably without warm-up)"
              if pre_norm else "LayerNorm after each sum (post-norm: the original transformer, "
              "BERT)")
+    stack = ("Its second input `mask` (N, T), 1 at real steps and 0 at padding, hides the "
+             "padded steps from the attention. Stack these as separate blocks, each fed the "
+             "same mask (Repeat takes one input)." if masked else
+             "A transformer is a stack of these: set Repeat to N.")
     d.done([Exposed(_int("d_model", 64, "Features of each token; must match the input's."),
                     (("fc2", "out_features"),)),
             Exposed(_int("heads", 4, "Attention heads; d_model must divide by it."),
@@ -220,8 +227,7 @@ def _encoder(blocks: BlockSet, name: str, pre_norm: bool) -> None:
                           "MLP (training only).", min=0.0, max=0.99),
                     (("drop1", "p"), ("drop2", "p")))],
            doc=f"Transformer encoder layer: self-attention and a two-layer GELU MLP, each "
-               f"added back to its input, with {where}. A transformer is a stack of these: "
-               f"set Repeat to N.")
+               f"added back to its input, with {where}. {stack}")
 
 
 def _transformer_encoder(blocks: BlockSet) -> None:
@@ -230,6 +236,10 @@ def _transformer_encoder(blocks: BlockSet) -> None:
 
 def _transformer_encoder_post_norm(blocks: BlockSet) -> None:
     _encoder(blocks, "TransformerEncoderPostNorm", pre_norm=False)
+
+
+def _masked_transformer_encoder(blocks: BlockSet) -> None:
+    _encoder(blocks, "MaskedTransformerEncoder", pre_norm=True, masked=True)
 
 
 def _vit_stem(blocks: BlockSet) -> None:
@@ -249,7 +259,8 @@ def _vit_stem(blocks: BlockSet) -> None:
 
 
 BUILTIN = (_conv_relu, _vgg_block, _basic_block, _bottleneck, _inception, _two_stream,
-           _encoder_decoder, _transformer_encoder, _transformer_encoder_post_norm, _vit_stem)
+           _encoder_decoder, _transformer_encoder, _transformer_encoder_post_norm,
+           _masked_transformer_encoder, _vit_stem)
 
 
 @functools.cache

@@ -1,4 +1,6 @@
-"""The course's problems as small seeded datasets made from scikit-learn's 8x8 digits.
+"""The course's problems as small seeded datasets made from 8x8 digits: scikit-learn's, or
+(option `source` mnist) the first 1,797 MNIST training digits from the data cache, averaged
+down to 8x8 as scikit-learn's were made from 32x32 NIST bitmaps.
 
 digit_masks (segmentation), find_digit (localisation), moving_digits (optical flow),
 colourise and denoise (image to image). Each sample comes from one digit (`copies` per digit,
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from netcanvas.backend.catalogue import option_defaults
 from netcanvas.backend.data.tasks import make_task_dataset
-from netcanvas.backend.data.types import Dataset
+from netcanvas.backend.data.types import Dataset, DatasetError
 from netcanvas.backend.project import DatasetConfig
 from scipy import ndimage
 
@@ -21,6 +23,10 @@ COLOURS = np.array([[1.0, 0.2, 0.2], [0.2, 1.0, 0.2], [0.3, 0.4, 1.0], [1.0, 1.0
                     [0.6, 1.0, 0.5], [1.0, 1.0, 1.0]], dtype=np.float32)
 
 
+DIGITS = 1797  # source digits, whichever the source
+MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
+
+
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """(images (1797, 8, 8) in [0, 1], labels (1797,))."""
     from sklearn.datasets import load_digits
@@ -29,12 +35,36 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     return (bunch.images / 16.0).astype(np.float32), bunch.target.astype(np.int64)
 
 
+def mnist_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The first 1,797 MNIST training digits as (images (N, 8, 8) in [0, 1], labels): each
+    28x28 digit padded to 32x32 and averaged over 4x4 blocks. MNIST must be in the data cache
+    (checked against its checksums); this never downloads."""
+    from netcanvas.backend.data import download
+    from netcanvas.backend.data.idx import read_idx
+    from netcanvas.backend.data.remote import REMOTES
+
+    folder = download.data_dir() / "mnist"
+    missing = [f for f in MNIST_FILES if not (folder / f).exists()]
+    if missing:
+        raise DatasetError(f"option source: MNIST is not downloaded ({', '.join(missing)} not "
+                           f"in {folder}); load the MNIST dataset once, or choose source digits")
+    for f in MNIST_FILES:
+        download.verify(folder / f, REMOTES["mnist"].files[f])
+    images, labels = (read_idx(folder / f)[:DIGITS] for f in MNIST_FILES)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
+        raise DatasetError(f"{folder / MNIST_FILES[0]}: {images.shape} is not 28x28 digits "
+                           f"with one label each")
+    padded = np.pad(images.astype(np.float32) / 255.0, ((0, 0), (2, 2), (2, 2)))
+    small = padded.reshape(len(padded), 8, 4, 8, 4).mean(axis=(2, 4))
+    return small.astype(np.float32), labels.astype(np.int64)
+
+
 def _options(config: DatasetConfig) -> dict:
     return {**option_defaults(config.name), **config.options}
 
 
 def _sources(opts: dict) -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
-    images, labels = digits()
+    images, labels = mnist_digits() if opts.get("source") == "mnist" else digits()
     copies = int(opts["copies"])
     return (np.concatenate([images] * copies), np.concatenate([labels] * copies),
             np.random.default_rng(int(opts["seed"])))

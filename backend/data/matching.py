@@ -46,8 +46,20 @@ class Plan:
 
 def is_plain(dataset: Dataset) -> bool:
     """One input and one class or vector target: the classic datasets."""
-    return (len(dataset.inputs) == 1 and len(dataset.targets) == 1
-            and dataset.targets[0].kind in ("class", "vector"))
+    return len(dataset.inputs) == 1 and has_plain_target(dataset)
+
+
+def has_plain_target(dataset: Dataset) -> bool:
+    """One class or vector target, whatever the inputs (a sequence and its padding mask):
+    the class-probability and regression views score it."""
+    return len(dataset.targets) == 1 and dataset.targets[0].kind in ("class", "vector")
+
+
+def matched_test_inputs(dataset: Dataset, compiled: Any):
+    """The test split's inputs for `compiled`: one tensor per Input node, matched by name."""
+    if len(dataset.inputs) == 1:
+        return dataset.test.x
+    return ordered_split(dataset.test, match(dataset, compiled)).x
 
 
 def _fits(model_shape, shape) -> bool:
@@ -58,7 +70,7 @@ def _fits(model_shape, shape) -> bool:
 def match(dataset: Dataset, compiled: Any) -> Plan:
     """The Plan, or DatasetMismatchError (one line) naming the node that does not fit."""
     names, shapes = list(compiled.input_names), [tuple(s) for s in compiled.input_shapes]
-    input_shapes = _input_shapes(dataset)
+    input_shapes = dataset.input_shapes
     inputs = []
     for name, shape in zip(names, shapes):
         if len(dataset.inputs) == 1:
@@ -98,10 +110,6 @@ def match(dataset: Dataset, compiled: Any) -> Plan:
                                    "Output named for a target (" +
                                    ", ".join(t.name for t in dataset.targets) + ")")
     return Plan(tuple(inputs), tuple(targets))
-
-
-def _input_shapes(dataset: Dataset) -> list[tuple]:
-    return [tuple(x.shape[1:]) for x in dataset.train.xs()]
 
 
 def check_output(output: str, loss: str, shape: tuple, target: TargetInfo) -> None:

@@ -38,7 +38,7 @@ def pipeline_rate(dataset: Dataset, batch_size: int = 128, batches: int = 4) -> 
     streamed folder), for comparing with the model's speed during training."""
     from netcanvas.backend.runtime.batches import device_split
 
-    split = device_split(dataset.train, [dataset.sample_shape], CPU)
+    split = device_split(dataset.train, dataset.input_shapes, CPU)
     n = min(len(dataset.train), batch_size * batches)
     if n == 0:
         return 0.0

@@ -3,7 +3,8 @@
 - `digit_rows`: the 8x8 digits read as sequences of 8 rows of 8 pixels.
 - `recall`: a synthetic task attention solves and an MLP does not: does the first token
   (the query) occur again in the rest of the sequence? Lengths vary; shorter sequences
-  are padded with token 0.
+  are padded with token 0, and the input `mask` (1 at real steps, 0 at padding) says
+  which steps are real, for MultiheadAttention's key_mask and SequencePool's mask.
 - `timeseries`: forecasting from a CSV of signals (the bundled noisy periodic signals, or
   the user's own file): each sample is a `window` of rows, the target the next `horizon`
   values of one column; the last rows in time are the test split.
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from netcanvas.backend.data.assemble import make_dataset
 from netcanvas.backend.data.options import option
+from netcanvas.backend.data.tasks import make_task_dataset
 from netcanvas.backend.data.types import Dataset, DatasetError
 from netcanvas.backend.project import DatasetConfig
 from sklearn.datasets import load_digits as _sk_digits
@@ -53,16 +55,20 @@ def recall_samples(n: int, length: int, vocabulary: int, seed: int
 
 
 def load_recall(config: DatasetConfig) -> Dataset:
-    """Token ids as numbers (never normalised: an Embedding reads them), 2 classes."""
+    """Inputs `tokens` (token ids as numbers, never normalised: an Embedding reads them) and
+    `mask`; 2 classes."""
     opts = config.options
     length = option(opts, "length", 12, int, minimum=3)
     vocabulary = option(opts, "vocabulary", 16, int, minimum=2)
     n = option(opts, "n_samples", 6000, int, minimum=10)
     tokens, labels, lengths = recall_samples(n, length, vocabulary, option(opts, "seed", 0, int))
-    return make_dataset("recall", tokens, labels, dataclasses.replace(config, normalize=False),
-                        class_names=["absent", "present"],
-                        extra={"vocabulary": vocabulary + 1, "pad": PAD,
-                               "mean_length": float(lengths.mean())})
+    mask = np.arange(length)[None, :] < lengths[:, None]
+    return make_task_dataset("recall", {"tokens": tokens, "mask": mask},
+                             [("label", "class", labels)],
+                             dataclasses.replace(config, normalize=False),
+                             class_names=["absent", "present"],
+                             extra={"vocabulary": vocabulary + 1, "pad": PAD,
+                                    "mean_length": float(lengths.mean())})
 
 
 def read_signals(path: Path) -> tuple[list[str], np.ndarray]:

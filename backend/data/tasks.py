@@ -2,7 +2,9 @@
 
 The same seeded split as plain datasets (stratified by the first class target, if any);
 every input is normalised with the first input's per-channel training statistics when the
-channels agree (two frames of one video share them), else with its own.
+channels agree (two frames of one video share them), else with its own. A padding mask (an
+input named `mask` or `<name>_mask`: 1 at real steps, 0 at padding) is never normalised and
+must hold only 0 and 1.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from netcanvas.backend.catalogue import is_mask_input
 from netcanvas.backend.data.assemble import _normalize_, normalization_stats, split_indices
 from netcanvas.backend.data.types import Dataset, DatasetError, Split, TargetInfo
 from netcanvas.backend.project import DatasetConfig
@@ -52,6 +55,18 @@ def check_target(name: str, kind: str, y: np.ndarray, n: int, source: str,
     return TargetInfo(name, kind, shape, classes)
 
 
+def check_mask(name: str, mask: np.ndarray, source: str) -> None:
+    """DatasetError naming the input unless `mask` is (N, T) of 0s and 1s."""
+    where = f"{source}: input '{name}' is a padding mask (named so)"
+    if mask.ndim != 2:
+        raise DatasetError(f"{where} and must be (N, T), one 0 or 1 per step; got shape "
+                           f"{mask.shape}")
+    odd = mask[(mask != 0) & (mask != 1)]
+    if odd.size:
+        raise DatasetError(f"{where} and must hold only 1 (a real step) and 0 (padding); "
+                           f"found {odd.flat[0]:g}")
+
+
 TARGET_LAYOUT = {"class": "one class number", "mask": "(H, W)", "boxes": "(4,)",
                  "flow": "(2, H, W)", "image": "(C, H, W)"}
 
@@ -75,6 +90,8 @@ def make_task_dataset(name: str, inputs: dict[str, np.ndarray],
         if len(a) != n:
             raise DatasetError(f"{source}: input '{key}' has {len(a)} samples, "
                                f"'{next(iter(inputs))}' has {n}")
+        if is_mask_input(key):
+            check_mask(key, a, source)
     hw = tuple(arrays[0].shape[-2:]) if arrays[0].ndim == 4 else None
     infos = [check_target(t, kind, np.asarray(y), n, source, hw) for t, kind, y in targets]
     if not infos:
@@ -93,14 +110,16 @@ def make_task_dataset(name: str, inputs: dict[str, np.ndarray],
 
     train, val, test = split(tr), split(va), split(te)
     mean = std = None
-    if config.normalize:
-        first = train.xs()[0]
+    values = [not is_mask_input(key) for key in inputs]  # the inputs normalised
+    if config.normalize and any(values):
+        first = next(x for x, v in zip(train.xs(), values) if v)
         stats = [normalization_stats(x) if x.shape[1:2] != first.shape[1:2] else None
                  for x in train.xs()]
         mean, std = normalization_stats(first)
         for s in (train, val, test):
-            for x, own in zip(s.xs(), stats):
-                _normalize_(x, *(own or (mean, std)))
+            for x, own, value in zip(s.xs(), stats, values):
+                if value:
+                    _normalize_(x, *(own or (mean, std)))
     primary = infos[0]
     return Dataset(
         name=name, train=train, val=val, test=test,

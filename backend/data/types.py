@@ -102,6 +102,13 @@ class Dataset:
     def is_image(self) -> bool:
         return len(self.sample_shape) == 3
 
+    @property
+    def input_shapes(self) -> list[tuple]:
+        """One sample's shape per input, in `inputs` order (a streamed split: sample_shape)."""
+        if not hasattr(self.train, "xs"):
+            return [tuple(self.sample_shape)]
+        return [tuple(x.shape[1:]) for x in self.train.xs()]
+
     def normalize_input(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the training statistics to new raw samples (N, *sample_shape)."""
         if self.mean is None or self.std is None:

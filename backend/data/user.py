@@ -21,9 +21,53 @@ def user_path(config: DatasetConfig, kind: str) -> Path:
     return path
 
 
+def input_groups(spec: str, header: list[str], features: list[int],
+                 source: str) -> dict[str, list[int]]:
+    """Option `inputs` of a CSV: "left: l1..l4; right: r1, r2" -> each Input's column
+    indices (a range `a..b` runs in header order). Every feature column is in one group."""
+    where = f"{source}: option inputs"
+    groups: dict[str, list[int]] = {}
+    owner: dict[int, str] = {}
+    for text in (g.strip() for g in spec.split(";")):
+        name, colon, columns = (part.strip() for part in text.partition(":"))
+        if not text:
+            continue
+        if not colon or not name or not columns:
+            raise DatasetError(f"{where}: '{text}' is not 'name: columns' (groups split by ;)")
+        if name in groups:
+            raise DatasetError(f"{where}: group '{name}' is given twice")
+        groups[name] = []
+        for item in (c.strip() for c in columns.split(",")):
+            first, dots, last = (part.strip() for part in item.partition(".."))
+            for column in (first, last) if dots else (first,):
+                if column not in header:
+                    raise DatasetError(f"{where}, group '{name}': no column '{column}'; "
+                                       f"columns: {', '.join(header)}")
+            lo, hi = header.index(first), header.index(last if dots else first)
+            if hi < lo:
+                raise DatasetError(f"{where}, group '{name}': '{item}' runs backwards")
+            for i in range(lo, hi + 1):
+                if i not in features:
+                    raise DatasetError(f"{where}, group '{name}': column '{header[i]}' is the "
+                                       "target")
+                if i in owner:
+                    raise DatasetError(f"{where}: column '{header[i]}' is in groups "
+                                       f"'{owner[i]}' and '{name}'")
+                owner[i] = name
+                groups[name].append(i)
+    if not groups:
+        raise DatasetError(f"{where}: no groups (write 'name: columns; name: columns')")
+    loose = [header[i] for i in features if i not in owner]
+    if loose:
+        raise DatasetError(f"{where}: column '{loose[0]}' is in no group (each feature column "
+                           "feeds one Input)")
+    return groups
+
+
 def load_csv(config: DatasetConfig) -> Dataset:
     """Options: `target` (column name, default "target" or else the last column),
-    `task` (auto, classification, regression)."""
+    `task` (auto, classification or regression), `inputs` (feature columns grouped into
+    named Inputs, see input_groups)."""
     path = user_path(config, "CSV file")
     if config.options.get("boxes"):
         from netcanvas.backend.data.user_tasks import load_box_csv
@@ -55,6 +99,15 @@ def load_csv(config: DatasetConfig) -> Dataset:
                                    f"{row[i]!r}") from None
     values = np.array([row[t].strip() for row in rows[1:]])
     y, classes = encode_targets(values, config.options.get("task", "auto"), str(path))
+    if config.options.get("inputs", "").strip():
+        from netcanvas.backend.data.tasks import make_task_dataset
+        groups = input_groups(config.options["inputs"], header, features, str(path))
+        inputs = {name: x[:, [features.index(i) for i in cols]] for name, cols in groups.items()}
+        kind = "class" if classes is not None else "vector"
+        return make_task_dataset(path.stem, inputs, [(target, kind, y)], config,
+                                 class_names=classes, source=str(path),
+                                 extra={"input_columns": {n: [header[i] for i in cols]
+                                                          for n, cols in groups.items()}})
     return make_dataset(path.stem, x, y, config, class_names=classes,
                         extra={"feature_names": [header[i] for i in features], "target": target})
 

@@ -2,6 +2,9 @@
 
 - NPZ with named arrays: `input_<name>` per Input node, `<kind>_<name>` per target
   (class_, vector_, mask_, boxes_, flow_, image_), matched to the graph's nodes by name.
+  Variable-length sequences come padded to one length T with a padding mask beside them,
+  `input_mask` (or `input_<name>_mask`) (N, T), 1 at real steps: never normalised. A 3-D
+  input (N, T, F) with such a mask is a sequence; without one, (N, H, W) grey images.
 - An image folder with images/ and masks/ of same-named files (segmentation): a mask's grey
   value is each pixel's class.
 - A CSV of boxes: one row per image beside the CSV (file, x0, y0, x1, y1, label), in pixels;
@@ -17,7 +20,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from netcanvas.backend.catalogue import TARGET_KINDS
+from netcanvas.backend.catalogue import TARGET_KINDS, is_mask_input
 from netcanvas.backend.data.images import EXTENSIONS, _mode, _size, read_image
 from netcanvas.backend.data.tasks import make_task_dataset
 from netcanvas.backend.data.types import Dataset, DatasetError
@@ -32,11 +35,14 @@ def is_named_npz(arrays: dict) -> bool:
 
 def load_named_npz(path: Path, arrays: dict[str, np.ndarray], config: DatasetConfig) -> Dataset:
     inputs, targets = {}, []
+    masked = {a.shape[:2] for k, a in arrays.items()
+              if k.startswith("input_") and is_mask_input(k[6:]) and a.ndim == 2}
     for key, array in arrays.items():
         kind, _, name = key.partition("_")
         if kind == "input" and name:
             a = array.astype(np.float32)
-            inputs[name] = a[:, None] if a.ndim == 3 else a
+            images = a.ndim == 3 and a.shape[:2] not in masked  # grey, without a channel axis
+            inputs[name] = a[:, None] if images else a
         elif kind in TARGET_KINDS and name:
             targets.append((name, kind, array))
         else:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from netcanvas.backend.catalogue import is_mask_input
 from netcanvas.backend.compiler import CompiledModel, trace_node
 from netcanvas.backend.export.errors import ExportError
 
@@ -44,20 +45,23 @@ class OnnxReport:
 
 
 class InputNormalization(torch.nn.Module):
-    """`module` behind (x - mean) / std on every input of the normalised sample shape, so the
-    exported file takes raw values, as the dataset's files hold them."""
+    """`module` behind (x - mean) / std on every input of the normalised sample shape but
+    the padding masks (`masks`: True per input that is one), so the exported file takes raw
+    values, as the dataset's files hold them."""
 
-    def __init__(self, module: torch.nn.Module, mean, std, sample_shape) -> None:
+    def __init__(self, module: torch.nn.Module, mean, std, sample_shape,
+                 masks: tuple[bool, ...]) -> None:
         super().__init__()
         self.module = module
-        self.sample_shape = tuple(sample_shape)
+        self.sample_shape, self.masks = tuple(sample_shape), tuple(masks)
         shape = (-1,) + (1,) * (len(self.sample_shape) - 1)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).reshape(shape))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).reshape(shape))
 
     def forward(self, *xs):
-        return self.module(*((x - self.mean) / self.std if tuple(x.shape[1:]) == self.sample_shape
-                             else x for x in xs))
+        return self.module(*((x - self.mean) / self.std
+                             if tuple(x.shape[1:]) == self.sample_shape and not mask else x
+                             for x, mask in zip(xs, self.masks, strict=True)))
 
 
 def export_onnx(model: CompiledModel, path, opset: int | None = None,
@@ -86,7 +90,8 @@ def export_onnx(model: CompiledModel, path, opset: int | None = None,
     was_training = module.training
     module.eval()
     if normalization is not None:
-        module = InputNormalization(module, *normalization)
+        module = InputNormalization(module, *normalization,
+                                    masks=tuple(map(is_mask_input, model.input_names)))
     # Written into a hidden folder beside the target (same name, so external weight data
     # keeps its relative location) and moved over it once checked: a failed export leaves
     # no file behind, and an earlier file at `path` as it was.

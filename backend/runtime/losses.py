@@ -48,35 +48,45 @@ def loss_fn(kind: str, label_smoothing: float = 0.0) -> Callable | None:
     raise ValueError(f"unknown loss {kind!r}")
 
 
-def build_loss(losses, n_outputs: int) -> Callable:
-    """`(outputs, targets) -> loss`; outputs is the forward's result (a tensor, or a tuple
-    in Output order), targets one tensor shared by every output or a tuple, one per output."""
-    terms = [(i, spec.output, loss_fn(spec.loss, spec.label_smoothing), spec.weight)
-             for i, spec in enumerate(losses)]
-    terms = [t for t in terms if t[2] is not None]
-    if not terms:
-        raise ValueError("no Output node has a loss: set a loss on at least one Output")
-    if n_outputs == 1:
-        _, name, fn, w = terms[0]
+class Loss:
+    """The loss of the Output nodes that have one. `loss(outs, ys)` is their weighted sum;
+    `terms(outs, ys)` gives each such output's own loss (unweighted), in `names` order, and
+    `combine(terms)` their weighted sum. outs is the forward's result (a tensor, or a tuple in
+    Output order), ys one tensor shared by every output or a tuple, one per output."""
 
-        def single(out, y):
+    def __init__(self, losses, n_outputs: int):
+        terms = [(i, spec.output, loss_fn(spec.loss, spec.label_smoothing), spec.weight)
+                 for i, spec in enumerate(losses)]
+        self._terms = [t for t in terms if t[2] is not None]
+        if not self._terms:
+            raise ValueError("no Output node has a loss: set a loss on at least one Output")
+        self.single = n_outputs == 1
+        self.names = [name for _i, name, _fn, _w in self._terms]
+
+    def terms(self, outs, ys) -> list[torch.Tensor]:
+        parts = []
+        for i, name, fn, _w in self._terms:
+            out = outs if self.single else outs[i]
+            y = ys[i] if isinstance(ys, (tuple, list)) and not self.single else ys
             try:
-                loss = fn(out, y)
+                parts.append(fn(out, y))
             except (RuntimeError, ValueError, IndexError) as exc:
                 raise LossError(name, exc) from exc
-            return loss if w == 1.0 else loss * w
-        return single
+        return parts
 
-    def weighted(outs, ys):
+    def combine(self, parts: list[torch.Tensor]) -> torch.Tensor:
         total = 0.0
-        for i, name, fn, w in terms:
-            y = ys[i] if isinstance(ys, (tuple, list)) else ys
-            try:
-                total = total + w * fn(outs[i], y)
-            except (RuntimeError, ValueError, IndexError) as exc:
-                raise LossError(name, exc) from exc
+        for (_i, _name, _fn, w), part in zip(self._terms, parts):
+            total = total + (part if w == 1.0 else w * part)
         return total
-    return weighted
+
+    def __call__(self, outs, ys) -> torch.Tensor:
+        return self.combine(self.terms(outs, ys))
+
+
+def build_loss(losses, n_outputs: int) -> Loss:
+    """The training loss from the Output nodes' LossSpecs (see Loss)."""
+    return Loss(losses, n_outputs)
 
 
 def primary_output(losses) -> int:

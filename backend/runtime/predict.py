@@ -39,8 +39,11 @@ def scores(out, task: str) -> np.ndarray:
 
 
 def predict_test_split(model, dataset) -> np.ndarray:
-    """(N, classes) probabilities, or (N, *target) regression values, on the test split."""
-    return scores(predict(model, dataset.test.x, "cpu"), dataset.task)
+    """(N, classes) probabilities, or (N, *target) regression values, on the test split
+    (each Input node fed the dataset input of its name)."""
+    from netcanvas.backend.data.matching import matched_test_inputs
+
+    return scores(predict(model, matched_test_inputs(dataset, model), "cpu"), dataset.task)
 
 
 def plane_grid(extent: tuple[float, float, float, float], n: int) -> torch.Tensor:

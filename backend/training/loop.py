@@ -80,6 +80,9 @@ class Loop:
         self.mix = mix  # mixup/cutmix: (x, y, gen) -> (x, y, y2, lam), training batches only
         self.targets = targets  # per output: its TargetInfo or None (typed-target datasets)
         self.output_names = output_names or []
+        # each Output's own loss per step, when several outputs have one (per-output curves)
+        self.part_buf = (torch.zeros(steps, len(loss.names), device=device)
+                         if len(loss.names) > 1 else None)
 
     def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
         """Augment (training batches only) and switch image batches to channels-last."""
@@ -91,16 +94,21 @@ class Loop:
         return xs
 
     def _step(self, xs, y, clip: float, weight: float,
-              mixed: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Forward, loss, backward, optimizer step: (primary output, loss), nothing read.
+              mixed: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """Forward, loss, backward, optimizer step: (primary output, loss, each Output's own
+        loss), nothing read.
         `weight` scales a rank's mean loss to its share of the global batch; `mixed`
         (y2, lam) makes the loss lam * loss(y) + (1 - lam) * loss(y2) (mixup/cutmix)."""
         with autocast(self.device, self.amp_dtype):
             out = self.forward(*xs)
-            loss = self.loss(out, y) if mixed is None else \
-                mixed[1] * self.loss(out, y) + (1 - mixed[1]) * self.loss(out, mixed[0])
+            parts = self.loss.terms(out, y)
+            if mixed is not None:
+                lam = mixed[1]
+                parts = [lam * a + (1 - lam) * b
+                         for a, b in zip(parts, self.loss.terms(out, mixed[0]))]
             if weight != 1.0:
-                loss = loss * weight
+                parts = [part * weight for part in parts]
+            loss = self.loss.combine(parts)
         self.opt.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -114,11 +122,12 @@ class Loop:
             if clip:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
             self.opt.step()
-        return out[self.primary] if self.multi_out else out, loss
+        return out[self.primary] if self.multi_out else out, loss, parts
 
     def train_step(self, idx: torch.Tensor, clip: float = 0.0):
         """One optimizer step on the training samples `idx` (this rank's share of them):
-        (primary output, targets, loss), nothing read from the device."""
+        (primary output, targets, loss, each Output's own loss), nothing read from the
+        device."""
         idx, weight = self.world.share(idx)
         xs, y = self.train.batch(idx)
         xs = self._prepare(xs)
@@ -128,8 +137,8 @@ class Loop:
         if self.mix is not None and len(xs) == 1 and xs[0].dim() == 4:
             xs[0], y, y2, lam = self.mix(xs[0], y, self.gen)
             mixed = (y2, lam.to(xs[0].device))
-        out, loss = self._step(xs, y, clip, weight, mixed)
-        return out, y, loss
+        out, loss, parts = self._step(xs, y, clip, weight, mixed)
+        return out, y, loss, parts
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         """Train one epoch (1-based); returns train_loss, train_accuracy."""
@@ -163,28 +172,41 @@ class Loop:
             probing = self.probe is not None and self.probe.wants(i)
             if probing:
                 self.probe.start()
-            out, y, loss = self.train_step(perm[i * bs:(i + 1) * bs], clip)
+            out, y, loss, parts = self.train_step(perm[i * bs:(i + 1) * bs], clip)
             if probing:
                 self.probe.finish()
             self.loss_buf[i] = loss.detach()
+            if self.part_buf is not None:
+                self.part_buf[i] = torch.stack([p.detach().float() for p in parts])
             if count_correct:
                 acc.add_correct(out, y if not isinstance(y, tuple) else y[self.primary])
             self.global_step += 1
             if time.perf_counter() - self._t_report >= REPORT_INTERVAL:
                 losses += self._report(i + 1)
         losses += self._report(steps)
+        parts = self.part_buf[:steps].clone() if self.part_buf is not None else None
         if self.world.distributed:  # the whole batch's losses and counts, once per epoch
             losses = (self.world.sum(self.loss_buf[:steps].clone()) / self.world.size).tolist()
             self.world.sum(acc.correct)
+            if parts is not None:
+                parts = self.world.sum(parts) / self.world.size
         self._report_layers()
-        return self._epoch_metrics(losses, acc if count_correct else None)
+        return self._epoch_metrics(losses, acc if count_correct else None,
+                                   parts.T.tolist() if parts is not None else [])
 
-    def _epoch_metrics(self, losses: list[float], acc: Accumulator | None) -> dict[str, float]:
-        """Mean loss weighted by batch size, and the accuracy: the epoch's one more sync."""
+    def _epoch_metrics(self, losses: list[float], acc: Accumulator | None,
+                       parts: list[list[float]]) -> dict[str, float]:
+        """Mean loss weighted by batch size (the total, and each Output's own when several
+        have one: `train_<output>_loss`), and the accuracy: the epoch's one more sync."""
         bs, steps = self.settings.batch_size, self.steps
         used = min(steps * bs, self.train.n)
         sizes = [bs] * (steps - 1) + [used - bs * (steps - 1)]
-        metrics = {"train_loss": sum(v * b for v, b in zip(losses, sizes)) / used}
+
+        def mean(values: list[float]) -> float:
+            return sum(v * b for v, b in zip(values, sizes)) / used
+        metrics = {"train_loss": mean(losses)}
+        metrics.update({f"train_{name}_loss": mean(values)
+                        for name, values in zip(self.loss.names, parts)})
         if acc is not None:
             metrics["train_accuracy"] = acc.correct.item() / used
         return metrics
@@ -237,9 +259,12 @@ class Loop:
         for xs, y in split.slices(max(self.settings.batch_size * 4, 256)):
             with autocast(self.device, self.amp_dtype):
                 out = self.model(*self._prepare(xs, train=False))
-                loss = self.loss(out, y)
+                parts = self.loss.terms(out, y)
+                loss = self.loss.combine(parts)
             prim = out[self.primary] if self.multi_out else out
             acc.add(prim, y if not isinstance(y, tuple) else y[self.primary], loss)
+            if self.part_buf is not None:
+                acc.add_parts(self.loss.names, parts, len(prim))
             if acc.extra is not None:
                 acc.extra.add(out if self.multi_out else (out,),
                               y if isinstance(y, tuple) else (y,))

@@ -35,6 +35,8 @@ class Accumulator:
         self.loss_sum = zero.clone()
         self.n = 0
         self.extra = None  # a TaskMetrics for the outputs of a dataset with typed targets
+        self.part_names: list[str] = []  # each Output's own loss, when several have one
+        self.part_sums = zero.clone()
         if task == "classification":
             self.correct = torch.zeros((), dtype=torch.long, device=device)
             self.topk = self.correct.clone() if self.classes > TOP_K else None
@@ -77,11 +79,19 @@ class Accumulator:
             self.sum_y2 = self.sum_y2 + (flat * flat).sum(0)
             self.elements += y.numel()
 
+    def add_parts(self, names: list[str], parts: list[torch.Tensor], n: int) -> None:
+        """Each Output's own loss of a batch of n (call after `add`): `<output>_loss`."""
+        self.part_names = names
+        self.part_sums = self.part_sums + torch.stack([p.detach().float() for p in parts]) * n
+
     def result(self) -> dict[str, float]:
         """All metrics, read from the device in one sync (and the task metrics' own)."""
         if not self.n:
             return {}
         extra = self.extra.result() if self.extra is not None else {}
+        if self.part_names:
+            extra.update({f"{name}_loss": v / self.n
+                          for name, v in zip(self.part_names, self.part_sums.tolist())})
         if self.task not in ("classification", "regression"):  # the loss, and the task's
             return {"loss": float(self.loss_sum) / self.n, **extra}
         return {**self._result(), **extra}

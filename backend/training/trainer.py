@@ -241,6 +241,7 @@ class Trainer:
         augment = mix = None
         if dataset.is_image:  # the declared augmentations (backend/augmentations.py)
             from netcanvas.backend.data.augmentation import augmenter, mixer
+            _refuse_moving_augmentations(cfg, dataset)
             augment = augmenter(cfg, dataset.mean, dataset.std)
             mix = mixer(cfg) if dataset.task == "classification" else None
         self._loop = Loop(
@@ -383,6 +384,24 @@ class Trainer:
         self._best_epoch = meta["best_epoch"]
         return {"epoch": meta["epoch"], "best_metric": meta.get("best_metric"),
                 "bad_epochs": meta["bad_epochs"]}
+
+
+MOVING_AUGMENTATIONS = ("augment_crop_padding", "augment_flip", "augment_resized_crop",
+                        "augment_rotation", "augment_affine")
+PLACED_TARGETS = ("mask", "boxes", "flow", "image")  # tied to where the input's pixels are
+
+
+def _refuse_moving_augmentations(config, dataset) -> None:
+    """Augmentations move the input's pixels only: refused by name for a target that is tied
+    to their places (a mask, a box, a flow field, an image), which they would misplace."""
+    moving = [name for name in MOVING_AUGMENTATIONS if getattr(config, name)]
+    placed = [t for t in dataset.targets if t.kind in PLACED_TARGETS]
+    if moving and placed:
+        t = placed[0]
+        from netcanvas.backend.data import DatasetError
+        raise DatasetError(f"dataset.{', dataset.'.join(moving)} move the input's pixels but not "
+                         f"the {t.kind} target '{t.name}' of {dataset.name}: turn "
+                         f"{'it' if len(moving) == 1 else 'them'} off for this dataset")
 
 
 def _data_error(message: str) -> Exception:

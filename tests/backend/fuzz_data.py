@@ -1,5 +1,5 @@
 """A corpus of malformed task data: named-array NPZ files (inputs, masks, boxes, flow, images),
-image + mask folders and CSVs of boxes, each broken in one way. Each case is
+image + mask folders, CSVs of boxes and CSVs grouped into Inputs, each broken in one way. Each case is
 (label, dataset config dict, words the one-line refusal must contain)."""
 
 from __future__ import annotations
@@ -97,5 +97,21 @@ def folder_cases(folder: Path) -> list[tuple[str, dict, tuple[str, ...]]]:
     return out
 
 
+def csv_group_cases(folder: Path) -> list[tuple[str, dict, tuple[str, ...]]]:
+    """A two-Input CSV (option inputs) grouped wrongly."""
+    path = folder / "groups.csv"
+    path.write_text("l1,l2,r1,r2,target\n" + "".join(f"{i},{i + 1},{i},{-i},{i % 2}\n"
+                                                    for i in range(N)))
+    groups = {"missing column": ("left: l1..l3; right: r1..r2", ("'left'", "no column 'l3'")),
+              "missing group name": ("l1..l2; right: r1..r2", ("not 'name: columns'",)),
+              "column in no group": ("left: l1..l2; right: r1", ("'r2'", "no group")),
+              "column in two groups": ("left: l1..r1; right: r1..r2", ("'r1'", "'right'")),
+              "target in a group": ("left: l1..l2; right: r1..target", ("'target'",))}
+    return [(f"csv inputs: {label}", {"name": "csv", "path": str(path),
+                                      "options": {"inputs": spec}},
+             (str(path), "option inputs", *words))
+            for label, (spec, words) in groups.items()]
+
+
 def cases(folder: Path) -> list[tuple[str, dict, tuple[str, ...]]]:
-    return npz_cases(folder) + folder_cases(folder)
+    return npz_cases(folder) + folder_cases(folder) + csv_group_cases(folder)

@@ -93,7 +93,7 @@ def test_the_mixed_loss_is_the_lam_weighted_sum_of_both_targets():
 
     loop.mix = spy
     state = {k: v.clone() for k, v in loop.model.state_dict().items()}
-    _out, _y, loss = loop.train_step(torch.arange(16))
+    _out, _y, loss, _parts = loop.train_step(torch.arange(16))
     mixed_x, y1, y2, lam = seen["out"]
     loop.model.load_state_dict(state)
     with torch.no_grad():

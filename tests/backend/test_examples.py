@@ -15,7 +15,8 @@ EXAMPLES = ROOT / "resources" / "examples"
 NAMES = ("linear_regression", "mlp_moons", "lenet_digits", "residual_cnn", "inception_block",
          "two_stream", "segmentation_unpool", "localisation", "colourise", "vgg16", "resnet18",
          "backprop_circuit", "deep_sigmoid", "deep_relu_bn", "lstm_digit_rows", "vit_digits",
-         "transformer_recall", "mlp_recall", "gru_forecast", "dilated_vs_plain")
+         "transformer_recall", "mlp_recall", "masked_transformer_recall", "gru_forecast",
+         "dilated_vs_plain")
 PUBLISHED_PARAMS = {"vgg16": 138_357_544, "resnet18": 11_689_512}
 
 

@@ -9,6 +9,7 @@ import torch
 from netcanvas.backend.catalogue import DATASETS, TARGET_KINDS, TARGET_METRICS, sample_shape
 from netcanvas.backend.data import DatasetError, DatasetMismatchError, load_dataset
 from netcanvas.backend.data.matching import match
+from netcanvas.backend.data.preview import pipeline_rate
 from netcanvas.backend.data.types import TargetInfo
 from netcanvas.backend.project import DatasetConfig
 from netcanvas.backend.settings import DATASET, DATASET_OPTIONS, validate_options
@@ -46,7 +47,9 @@ def test_every_builtin_loads_as_declared(name):
     assert [(t.name, t.kind) for t in ds.targets] == [(t.name, t.kind) for t in spec.targets]
     declared = spec.shape({p.name: p.default for p in spec.options} | options)
     assert tuple(tuple(x.shape[1:]) for x in ds.train.xs()) == declared
+    assert tuple(ds.input_shapes) == declared
     assert sample_shape(name, options) == declared[0]
+    assert pipeline_rate(ds, batches=1) > 0  # the Data tab's preview batches every input
     for t, y in zip(ds.targets, ds.train.ys()):
         assert tuple(y.shape[1:]) == t.shape
         assert (y.dtype == torch.int64) == (t.kind in ("class", "mask"))

@@ -22,9 +22,10 @@ class TokenEmbedding(nn.Embedding):
         return super().forward(ids)
 
 
-class LSTMSequence(nn.LSTM):
-    """A batch-first nn.LSTM that returns the output sequence and, unless `final_state` is
-    off, the last layer's final hidden state with both directions side by side."""
+class RecurrentSequence(nn.Module):
+    """The shared half of LSTMSequence and GRUSequence, put before nn.LSTM or nn.GRU: batch
+    first, returning the output sequence and, unless `final_state` is off, the last layer's
+    final hidden state with both directions side by side."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, bias: bool = True,
@@ -34,30 +35,20 @@ class LSTMSequence(nn.LSTM):
         self.final_state = final_state
 
     def forward(self, x: torch.Tensor):
-        y, (h, _) = super().forward(x)
+        y, state = super().forward(x)
         if not self.final_state:
             return y
+        h = state[0] if isinstance(state, tuple) else state  # an LSTM's is (h, c)
         directions = 2 if self.bidirectional else 1
         return y, h[-directions:].transpose(0, 1).reshape(x.shape[0], -1)
 
 
-class GRUSequence(nn.GRU):
-    """A batch-first nn.GRU that returns the output sequence and, unless `final_state` is
-    off, the last layer's final hidden state with both directions side by side."""
+class LSTMSequence(RecurrentSequence, nn.LSTM):
+    """A batch-first nn.LSTM whose final hidden state is a second output."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0, bias: bool = True,
-                 final_state: bool = True):
-        super().__init__(input_size, hidden_size, num_layers=num_layers, bias=bias,
-                         batch_first=True, dropout=dropout, bidirectional=bidirectional)
-        self.final_state = final_state
 
-    def forward(self, x: torch.Tensor):
-        y, h = super().forward(x)
-        if not self.final_state:
-            return y
-        directions = 2 if self.bidirectional else 1
-        return y, h[-directions:].transpose(0, 1).reshape(x.shape[0], -1)
+class GRUSequence(RecurrentSequence, nn.GRU):
+    """A batch-first nn.GRU whose final hidden state is a second output."""
 
 
 class PositionalEncoding(nn.Module):
