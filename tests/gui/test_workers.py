@@ -152,9 +152,8 @@ def _failing_on(page):
     def fails():
         raise ValueError("no such thing")
 
-    worker = Worker(fails, parent=page)
-    page._start(worker, lambda result: None)
-    return page, worker
+    page.ask(fails, then=lambda result: None)
+    return page, page._work.running
 
 
 def _embedding_page(monkeypatch):
