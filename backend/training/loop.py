@@ -3,8 +3,9 @@
 Per-step losses are kept as device scalars and correct counts accumulate on the device;
 the host reads them in one `.tolist()` at most every REPORT_INTERVAL seconds and at the
 end of the epoch. Cancel and pause are checked between steps. Steps that sample no layer
-statistics call the lean forward (backend/runtime/lean_forward.py), as a hand-written loop
-would; sampled steps call every node's module so the probe's hooks see each layer.
+statistics, and evaluation, call the lean forward (backend/runtime/lean_forward.py), as a
+hand-written loop would; sampled steps call every node's module so the probe's hooks see
+each layer.
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ class Loop:
         self.world = world
         # what sampled training steps call: each node's module (DDP across ranks)
         self.hooked = world.wrap(model, device)
-        # what the other steps call: the same weights, stateless layers as plain functions
-        self.forward = self.hooked if world.distributed else lean_module(model)
+        # the same weights, stateless layers as plain functions: the other steps, evaluation
+        self.lean = lean_module(model)
+        self.forward = self.hooked if world.distributed else self.lean
         self.settings, self.device, self.amp_dtype = settings, device, amp_dtype
         self.scaler = scaler
         self.train, self.task, self.classes = train, task, num_classes
@@ -108,12 +110,7 @@ class Loop:
         `hooked` calls each node's module (for the probe's hooks)."""
         forward = self.hooked if hooked else self.forward
         with autocast(self.device, self.amp_dtype):
-            try:
-                out = forward(*xs)
-            except Exception:
-                if forward is not self.hooked:  # again through the modules: the traceback
-                    self.hooked(*xs)  # then names the node that failed (compiler.trace_node)
-                raise
+            out = self._call(forward, xs)
             parts = self.loss.terms(out, y)
             if mixed is not None:
                 lam = mixed[1]
@@ -136,6 +133,16 @@ class Loop:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
             self.opt.step()
         return out[self.primary] if self.multi_out else out, loss, parts
+
+    def _call(self, forward, xs: list[torch.Tensor]):
+        """forward(*xs); a failure in the lean module happens again through the modules,
+        whose traceback names the node that failed (compiler.trace_node)."""
+        try:
+            return forward(*xs)
+        except Exception:
+            if forward is self.lean and forward is not self.model:
+                self.model(*xs)
+            raise
 
     def train_step(self, idx: torch.Tensor, clip: float = 0.0, hooked: bool = False):
         """One optimizer step on the training samples `idx` (this rank's share of them):
@@ -273,7 +280,7 @@ class Loop:
                                     skip_primary=self.primary if plain else None)
         for xs, y in split.slices(max(self.settings.batch_size * 4, 256)):
             with autocast(self.device, self.amp_dtype):
-                out = self.model(*self._prepare(xs, train=False))
+                out = self._call(self.lean, self._prepare(xs, train=False))
                 parts = self.loss.terms(out, y)
                 loss = self.loss.combine(parts)
             prim = out[self.primary] if self.multi_out else out

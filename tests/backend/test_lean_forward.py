@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from netcanvas.backend.compiler import compile_graph
+from netcanvas.backend.compiler import compile_graph, trace_node
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.runtime.lean_forward import lean_module
 from netcanvas.backend.runtime.losses import build_loss
@@ -88,9 +88,10 @@ def test_plain_steps_skip_the_stateless_modules_and_sampled_steps_call_them(monk
     monkeypatch.setattr(nn.ReLU, "forward", lambda self, x: calls.append(1) or original(self, x))
     steps = 8  # 115 training samples in batches of 16
     trainer = Trainer(mlp_project(epochs=1, batch_size=16), blobs(), layer_stats=4)
-    loop = trainer.build()[0]
+    loop, _, val, _ = trainer.build()
     loop.train_epoch(1)
     assert len(calls) == steps // 4  # steps 0 and 4 sample; the other six run lean
+    assert loop.evaluate(val).result()["accuracy"] > 0 and len(calls) == steps // 4
     assert set(loop.probe.epoch_summary()) >= {"fc1", "act", "fc2"}
 
 
@@ -109,6 +110,10 @@ def test_a_failure_in_a_lean_layer_still_names_its_node(monkeypatch):
     monkeypatch.setattr(torch, "relu", boom)
     result = Trainer(mlp_project(), blobs()).run()
     assert result.failed.node == "act" and "relu broke" in result.failed.message
+    loop, _, val, _ = Trainer(mlp_project(), blobs()).build()
+    with pytest.raises(RuntimeError) as raised:
+        loop.evaluate(val)
+    assert trace_node(raised.value) == "act"
 
 
 def test_one_loss_is_the_term_itself_with_no_extra_add():
