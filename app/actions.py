@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from netcanvas.app.files import example_title, examples
 from netcanvas.app.icons import theme_icon
-from netcanvas.app.importing import import_model
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar
+from PySide6.QtWidgets import QMenu, QMenuBar, QMessageBox, QToolBar
 
 
-def _action(window, text: str, slot, shortcut=None, icon: str | None = None,
+def _action(parent, text: str, slot, shortcut=None, icon: str | None = None,
             tip: str | None = None) -> QAction:
-    action = QAction(text, window)
+    action = QAction(text, parent)
     if shortcut is not None:
         keys = shortcut if isinstance(shortcut, list) else [shortcut]
         action.setShortcuts([QKeySequence(k) for k in keys])
@@ -30,33 +29,41 @@ def _action(window, text: str, slot, shortcut=None, icon: str | None = None,
 
 
 class WindowActions:
-    """Builds every action once; `canvas` ones are re-attached to each new canvas view."""
+    """Builds every action once, the menus in `menu_bar` and the main toolbar (`toolbar`, for
+    the window to add); `canvas` ones are re-attached to each new canvas view.
 
-    def __init__(self, window) -> None:
-        w, files = window, window.files
-        self._window = w
-        canvas = lambda: w.scene  # the scene changes with the document
-        view = lambda: w.view
+    It is handed what its actions act on: the file controller, the undo group, the current
+    canvas (`scene()`, `view()`), the block editing, the training dock's run actions, the
+    docks for the Panels menu, and callbacks for what only the window does (close, auto-layout,
+    Escape inside a block, snapping, Reset Layout, About, Import). `all_actions()` lists every
+    action of the window, for the shortcuts table."""
+
+    def __init__(self, menu_bar: QMenuBar, *, files, undo_group, scene, view, blocks,
+                 quick_fix, training_dock, code_dock, panels, all_actions, import_model,
+                 close, auto_layout, go_up, set_snap_to_grid, reset_layout, about) -> None:
+        w = self._bar = menu_bar  # the actions' parent, and the shortcuts dialog's
+        self._files, self._all_actions = files, all_actions
         self.new = _action(w, "&New", files.new, QKeySequence.New, "document-new")
         self.open = _action(w, "&Open…", files.open, QKeySequence.Open, "document-open")
-        self.import_model = _action(w, "&Import…", lambda: import_model(w), "Ctrl+I",
+        self.import_model = _action(w, "&Import…", import_model, "Ctrl+I",
                                     tip="Import an ONNX file or a PyTorch nn.Module class")
         self.save = _action(w, "&Save", files.save, QKeySequence.Save, "document-save")
         self.save_as = _action(w, "Save &As…", files.save_as, "Ctrl+Shift+S", "document-save-as")
-        self.quit = _action(w, "&Quit", w.close, "Ctrl+Q")
-        self.undo = w.undo_group.createUndoAction(w, "&Undo")
+        self.quit = _action(w, "&Quit", close, "Ctrl+Q")
+        self.undo = undo_group.createUndoAction(w, "&Undo")
         self.undo.setShortcut(QKeySequence.Undo)
         self.undo.setProperty("icon_name", "edit-undo")
-        self.redo = w.undo_group.createRedoAction(w, "&Redo")
+        self.redo = undo_group.createRedoAction(w, "&Redo")
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo.setProperty("icon_name", "edit-redo")
         # The toolbar's own Undo/Redo keep a fixed label ("Undo Add Linear" would shift every
         # button after them); what they undo is in their tooltip.
-        group = w.undo_group
+        group = undo_group
         self.undo_button = self._fixed_label(w, "Undo", "edit-undo", group.undo,
                                              group.canUndoChanged, group.undoTextChanged)
         self.redo_button = self._fixed_label(w, "Redo", "edit-redo", group.redo,
                                              group.canRedoChanged, group.redoTextChanged)
+        canvas = scene  # the scene changes with the document and the block shown
         self.cut = _action(w, "Cu&t", lambda: canvas().cut_selection(), QKeySequence.Cut)
         self.copy = _action(w, "&Copy", lambda: canvas().copy_selection(), QKeySequence.Copy)
         self.paste = _action(w, "&Paste", lambda: canvas().paste(view().cursor_scene_pos()),
@@ -74,11 +81,10 @@ class WindowActions:
         self.reset_zoom = _action(w, "&Reset Zoom", lambda: view().reset_zoom(), "Ctrl+0")
         self.zoom_in = _action(w, "Zoom &In", lambda: view().zoom_by(1.25), QKeySequence.ZoomIn)
         self.zoom_out = _action(w, "Zoom &Out", lambda: view().zoom_by(0.8), QKeySequence.ZoomOut)
-        self.auto_layout = _action(w, "Auto-&Layout", w.auto_layout, "Ctrl+L",
+        self.auto_layout = _action(w, "Auto-&Layout", auto_layout, "Ctrl+L",
                                    "view-grid", "Arrange the graph in layers, left to right")
-        self.quick_fix = _action(w, "Quick &Fix…", lambda: w.quick_fixes.popup_for_selection(),
-                                 "Ctrl+.", tip="Fixes for the selected node's problems")
-        blocks = w.blocks
+        self.quick_fix = _action(w, "Quick &Fix…", quick_fix, "Ctrl+.",
+                                 tip="Fixes for the selected node's problems")
         self.group = _action(w, "&Group into Block", blocks.group, "Ctrl+G",
                              tip="Make the selected nodes one block")
         self.ungroup = _action(w, "U&ngroup Block", blocks.ungroup, "Ctrl+Shift+G",
@@ -87,23 +93,23 @@ class WindowActions:
                                    tip="Give the selected block its own copy of its definition")
         self.save_block = _action(w, "Save Block to &Library…", blocks.save_to_library,
                                   tip="Keep the selected block in your library of blocks")
-        self.go_up = _action(w, "Close Block", w.go_up, "Escape",
+        self.go_up = _action(w, "Close Block", go_up, "Escape",
                              tip="Back to the graph that holds this block")
         self.go_up.setEnabled(False)
         self.snap = _action(w, "&Snap to Grid", lambda: None)
         self.snap.setCheckable(True)
-        self.snap.toggled.connect(w.set_snap_to_grid)
-        self.show_code = w.code_dock.toggleViewAction()
+        self.snap.toggled.connect(set_snap_to_grid)
+        self.show_code = code_dock.toggleViewAction()
         self.show_code.setText("Show &Code")
         self.show_code.setShortcut("Ctrl+Shift+K")
         self.show_code.setProperty("icon_name", "text-x-script")
         self.show_code.setStatusTip("The generated PyTorch code for this graph")
-        self.reset_layout = _action(w, "Reset &Layout", w.dock_layout.reset,
+        self.reset_layout = _action(w, "Reset &Layout", reset_layout,
                                     tip="Put every panel back where it started, at its size")
-        self.about = _action(w, "&About NetCanvas", w.show_about)
-        self.shortcuts = _action(w, "&Keyboard Shortcuts", lambda: self.show_shortcuts(w),
+        self.about = _action(w, "&About NetCanvas", about)
+        self.shortcuts = _action(w, "&Keyboard Shortcuts", self.show_shortcuts,
                                  QKeySequence.HelpContents)
-        dock = w.training_dock  # the Run menu's actions live with the runs they act on
+        dock = training_dock  # the Run menu's actions live with the runs they act on
         self.train, self.pause, self.stop, self.resume = (
             dock.train_action, dock.pause_action, dock.stop_action, dock.resume_action)
         self.run_exports = [dock.export_onnx_action, dock.save_weights_action,
@@ -118,8 +124,8 @@ class WindowActions:
         for action in self.canvas_actions:
             action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
         self.refresh_icons()
-        self._build_menus(w)
-        self._build_toolbar(w)
+        self._build_menus(menu_bar, panels)
+        self._build_toolbar()
 
     @staticmethod
     def _fixed_label(w, text: str, icon: str, slot, can_changed, text_changed) -> QAction:
@@ -135,16 +141,16 @@ class WindowActions:
             if isinstance(action, QAction) and action.property("icon_name"):
                 action.setIcon(theme_icon(action.property("icon_name")))
 
-    def _build_menus(self, w) -> None:
-        bar = w.menuBar()
+    def _build_menus(self, bar: QMenuBar, panels) -> None:
+        files = self._files
         file = bar.addMenu("&File")
         file.addActions([self.new, self.open, self.import_model])
         self.recent_menu = file.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(lambda: self._fill_recent(w))
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.examples_menu = file.addMenu("&Examples")
         for path in examples():
             self.examples_menu.addAction(example_title(path),
-                                         lambda p=path: w.files.open_path(p, example=True))
+                                         lambda p=path: files.open_path(p, example=True))
         file.addSeparator()
         file.addActions([self.save, self.save_as])
         file.addSeparator()
@@ -167,9 +173,8 @@ class WindowActions:
         view.addSeparator()
         view.addAction(self.show_code)
         self.panels_menu = view.addMenu("&Panels")
-        for dock in w.docks():
-            if dock is not w.code_dock:
-                self.panels_menu.addAction(dock.toggleViewAction())
+        for dock in panels:
+            self.panels_menu.addAction(dock.toggleViewAction())
         view.addAction(self.reset_layout)
 
         run = bar.addMenu("&Run")
@@ -191,7 +196,7 @@ class WindowActions:
         (their text names the step they would undo)."""
         plain = {id(self.undo): "Undo", id(self.redo): "Redo"}
         rows, seen = [], set()
-        for action in [*vars(self).values(), *self._window.findChildren(QAction)]:
+        for action in [*vars(self).values(), *self._all_actions()]:
             if not isinstance(action, QAction) or id(action) in seen:
                 continue
             seen.add(id(action))
@@ -202,29 +207,30 @@ class WindowActions:
                 rows.append((name, keys))
         return rows
 
-    def show_shortcuts(self, w) -> None:
+    def show_shortcuts(self) -> None:
         cells = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>"
                         for name, keys in self.shortcut_rows())
-        QMessageBox.information(w, "Keyboard shortcuts", f"<table>{cells}</table><p>Middle "
+        QMessageBox.information(self._bar, "Keyboard shortcuts", f"<table>{cells}</table><p>Middle "
                                 "button or Space + drag pans; the wheel zooms under the mouse."
                                 "</p><p>Run menu: Train trains a snapshot of the graph; Stop "
                                 "keeps the completed epochs; Resume continues a stopped or "
                                 "interrupted run from its checkpoint. Exports come from the "
                                 "run shown in Evaluation and name it.</p>")
 
-    def _fill_recent(self, w) -> None:
+    def _fill_recent(self) -> None:
         menu: QMenu = self.recent_menu
         menu.clear()
-        recent = w.files.recent_files()
+        files = self._files
+        recent = files.recent_files()
         for path in recent:
-            menu.addAction(path.name, lambda p=path: w.files.open_path(p)).setToolTip(str(path))
+            menu.addAction(path.name, lambda p=path: files.open_path(p)).setToolTip(str(path))
         if not recent:
             menu.addAction("No recent files").setEnabled(False)
         menu.addSeparator()
-        menu.addAction("Clear Recent Files", w.files.clear_recent).setEnabled(bool(recent))
+        menu.addAction("Clear Recent Files", files.clear_recent).setEnabled(bool(recent))
 
-    def _build_toolbar(self, w) -> None:
-        bar = QToolBar("Main toolbar", w)
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main toolbar")
         bar.setObjectName("main_toolbar")
         bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         bar.setMovable(False)
@@ -233,5 +239,4 @@ class WindowActions:
         bar.addActions([self.undo_button, self.redo_button])
         bar.addSeparator()
         bar.addActions([self.auto_layout, self.frame, self.show_code])
-        w.addToolBar(bar)
-        self.toolbar = bar
+        self.toolbar = bar  # the window adds it

@@ -13,15 +13,17 @@ from PySide6.QtCore import QObject, Signal
 class DoctorWatch(QObject):
     findings_changed = Signal(list)  # the current findings (backend Finding objects)
 
-    def __init__(self, dock, document_of, scene_of, parent=None) -> None:
+    def __init__(self, workspace, training_event, document_of, scene_of, parent=None) -> None:
+        """Follows the `workspace`'s job (a new one clears the findings) and the live run's
+        `training_event`s (a signal carrying each event)."""
         super().__init__(parent)
-        self.dock = dock
+        self.workspace = workspace
         self.document_of = document_of  # () -> the open Document
         self.scene_of = scene_of  # () -> the GraphScene showing it
         self.doctor: TrainingDoctor | None = None
         self.shown: list = []
-        dock.run_started.connect(self.reset)
-        dock.training_event.connect(self.observe)
+        workspace.subscribe("job", lambda job: job is not None and self.reset())
+        training_event.connect(self.observe)
 
     def reset(self) -> None:
         self.doctor = None
@@ -29,11 +31,11 @@ class DoctorWatch(QObject):
 
     def observe(self, event) -> None:
         if isinstance(event, Started):
-            job = self.dock.job
-            dataset = job.dataset if job is not None else None
+            job = self.workspace.job  # the live run's
+            dataset = job.dataset
             classes = (dataset.num_classes if dataset is not None
                        and dataset.task == "classification" else None)
-            self.doctor = TrainingDoctor(self.dock.run.project, classes)
+            self.doctor = TrainingDoctor(job.project, classes)
             return
         if self.doctor is None:
             return

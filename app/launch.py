@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     window.frame_all()
     window.files.offer_recovery()
     from netcanvas.app.testing_hooks import install_test_hooks  # no-op unless a test asks for it
-    install_test_hooks(window)
+    install_test_hooks(window.install_geometry_dump)
     return _exit_status(app.exec(), closed=True)
 
 

@@ -15,18 +15,19 @@ from netcanvas.app.doctor_watch import DoctorWatch
 from netcanvas.app.document import Document
 from netcanvas.app.files import SUFFIX, FileController
 from netcanvas.app.icons import app_icon
+from netcanvas.app.importing import import_model
 from netcanvas.app.insight_view import InsightController
 from netcanvas.app.inspector import InspectorPanel
 from netcanvas.app.node_kinds import node_kinds
+from netcanvas.app.output_hover import OutputHover
 from netcanvas.app.palette import PalettePanel
 from netcanvas.app.problems import ProblemsPanel
 from netcanvas.app.quick_fixes import QuickFixes
-from netcanvas.app.output_hover import OutputHover
 from netcanvas.app.receptive_lens import ReceptiveFields
 from netcanvas.app.settings import app_settings
 from netcanvas.app.status import StatusPanel
 from netcanvas.app.summary_table import SummaryTablePanel
-from netcanvas.app.training.data_tab import config_key
+from netcanvas.app.testing_hooks import GeometryDump
 from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import STATE_VERSION, DockLayout
 from netcanvas.app.workers import Worker
@@ -37,7 +38,7 @@ from netcanvas.graph_editor.scene import GraphScene
 from netcanvas.graph_editor.style import Style
 from netcanvas.graph_editor.view import GraphView
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QThread, QTimer
-from PySide6.QtGui import QPalette, QUndoGroup
+from PySide6.QtGui import QAction, QPalette, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -146,17 +147,27 @@ class MainWindow(QMainWindow):
         self.receptive = ReceptiveFields(lambda: self.document)
         self.summary.receptive = self.receptive
         self.output_hover = OutputHover(self.training_dock.look_tab.outputs)
-        self.doctor_watch = DoctorWatch(self.training_dock, lambda: self.document,
-                                        lambda: self.scene, self)
+        self.doctor_watch = DoctorWatch(self.workspace, self.training_dock.training_event,
+                                        lambda: self.document, lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.problems_dock.raise_()
-        self.dock_layout = DockLayout(self)
+        self.dock_layout = DockLayout(self, self.docks(), self.code_dock, self.inspector_dock)
 
         self.files = FileController(
             self, show_document=self.set_document, confirm_close=self.training_dock.confirm_close,
             document_saved=self.training_dock.document_saved,
             show_message=self.statusBar().showMessage)
-        self.actions = WindowActions(self)
+        self.actions = WindowActions(
+            self.menuBar(), files=self.files, undo_group=self.undo_group,
+            scene=lambda: self.scene, view=lambda: self.view, blocks=self.blocks,
+            quick_fix=lambda: self.quick_fixes.popup_for_selection(),
+            training_dock=self.training_dock, code_dock=self.code_dock,
+            panels=[d for d in self.docks() if d is not self.code_dock],
+            all_actions=lambda: self.findChildren(QAction), import_model=lambda: import_model(self),
+            close=self.close, auto_layout=self.auto_layout, go_up=self.go_up,
+            set_snap_to_grid=self.set_snap_to_grid, reset_layout=self.dock_layout.reset,
+            about=self.show_about)
+        self.addToolBar(self.actions.toolbar)
         dock = self.training_dock  # the Circuit toggle, live layer statistics:
         self.insight = InsightController(
             self.workspace, self, menu=self.actions.view_menu, toolbar=self.actions.toolbar,
@@ -201,8 +212,8 @@ class MainWindow(QMainWindow):
             lambda marks: self.navigator.levels and self.navigator.levels[0].scene.set_marks(marks))
         dock.node_failed.connect(self.go_to_node)
         dock.refused.connect(lambda text: (self.status.show_message(text), self.show_problems()))
-        dock.data_tab.dataset_loaded.connect(
-            lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
+        self.workspace.subscribe(  # what the doctor knows of the data
+            "dataset", lambda ds: self.document.set_data_facts(DataFacts.of(ds)))
         # the batch size feeds the summary's memory column and the batchnorm-batch-1 rule
         dock.settings_form.changed.connect(lambda _name: self.document.refresh())
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
@@ -370,10 +381,10 @@ class MainWindow(QMainWindow):
         """A new Input takes one sample's shape of the project's dataset, when it is known."""
         if type_id != "input":
             return {}
-        config = self.document.project.dataset
-        data = self.training_dock.data_tab
-        shape = (data.dataset.sample_shape if data.loaded_key == config_key(config)
-                 else sample_shape(config.name, config.options))
+        project = self.document.project
+        loaded = self.workspace.dataset_for(project)
+        shape = (loaded.sample_shape if loaded is not None
+                 else sample_shape(project.dataset.name, project.dataset.options))
         return {"shape": tuple(shape)} if shape else {}
 
     def auto_layout(self) -> None:
@@ -404,6 +415,14 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About NetCanvas",
                           f"<h3>NetCanvas {__version__}</h3><p>Design neural networks by drag "
                           "and drop, train them live and export them to ONNX or PyTorch.</p>")
+
+    def install_geometry_dump(self, path: Path) -> None:
+        """The end-to-end tests' window geometry file (app/testing_hooks.py)."""
+        self._geometry_dump = GeometryDump(
+            path, palette_panel=self.palette_panel, training_dock=self.training_dock,
+            scene=lambda: self.scene, view=lambda: self.view,
+            changed=[self.undo_group.indexChanged, self.undo_group.activeStackChanged,
+                     self.training_dock.run_started, self.training_dock.run_ended])
 
     # ---- window state, drops and closing ------------------------------------------------
     def restore_state(self) -> None:

@@ -20,11 +20,12 @@ ENV_VAR = "NETCANVAS_TEST_GEOMETRY_DUMP"
 DEBOUNCE_MS = 100
 
 
-def install_test_hooks(window) -> None:
-    """Called by launch.main once the window is shown; a no-op unless the env var is set."""
+def install_test_hooks(install_dump) -> None:
+    """Called by launch.main once the window is shown, with the window's own way to make a
+    GeometryDump writing to a path; a no-op unless the env var is set."""
     path = os.environ.get(ENV_VAR)
     if path:
-        window._geometry_dump = GeometryDump(window, Path(path))
+        install_dump(Path(path))
 
 
 def _rect(widget, local) -> list[int]:
@@ -37,15 +38,20 @@ def _point(point: QPoint) -> list[int]:
 
 
 class GeometryDump(QObject):
-    def __init__(self, window, path: Path) -> None:
-        super().__init__(window)
-        self.window, self.path, self.seq = window, path, 0
+    """Measures the top-level window that holds `palette_panel`, the palette's rows, the
+    current canvas (`scene()`, `view()`: they change with the document and the block shown)
+    and what the training dock shows; rewritten after each of the `changed` signals."""
+
+    def __init__(self, path: Path, *, palette_panel, training_dock, scene, view,
+                 changed) -> None:
+        super().__init__(palette_panel)
+        self.path, self.seq = path, 0
+        self.palette_panel, self.dock, self.scene, self.view = (
+            palette_panel, training_dock, scene, view)
         self.timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.timer.timeout.connect(self.write)
-        window.installEventFilter(self)
-        window.document.graph.changed.connect(lambda *_: self.timer.start())
-        dock = window.training_dock
-        for signal in (dock.run_started, dock.run_ended, window.undo_group.activeStackChanged):
+        palette_panel.window().installEventFilter(self)
+        for signal in changed:
             signal.connect(lambda *_: self.timer.start())
         self.timer.start()
 
@@ -56,17 +62,17 @@ class GeometryDump(QObject):
 
     def write(self) -> None:
         self.seq += 1
-        data = {"seq": self.seq, "window_id": int(self.window.winId()),
-                "window": _rect(self.window, self.window.rect()),
+        top = self.palette_panel.window()
+        data = {"seq": self.seq, "window_id": int(top.winId()), "window": _rect(top, top.rect()),
                 "palette": self._palette(), "canvas": self._canvas(), "nodes": self._nodes(),
-                "title": self.window.windowTitle(), "training": self._training()}
+                "title": top.windowTitle(), "training": self._training()}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=1))
         os.replace(tmp, self.path)
 
     def _palette(self) -> dict[str, list[int]]:
         """Visible palette leaves: type_id -> global rect of the row."""
-        panel = self.window.palette_panel
+        panel = self.palette_panel
         tree, port = panel.tree, panel.tree.viewport()
         out = {}
         for type_id in panel.visible_type_ids():
@@ -77,7 +83,7 @@ class GeometryDump(QObject):
 
     def _training(self) -> dict:
         """What the training dock shows: the runs plotted, the run evaluated, the banners."""
-        dock = self.window.training_dock
+        dock = self.dock
         return {"running": dock.running,
                 "plotted": [run.label for run in dock.run_tab.plots.runs],
                 "shown": dock.shown.label if dock.shown is not None else None,
@@ -87,22 +93,23 @@ class GeometryDump(QObject):
                 "progress": dock.run_tab.progress.format()}
 
     def _canvas(self) -> dict:
-        view = self.window.view
+        view = self.view()
         port = view.viewport()
         origin = view.mapToScene(QPoint(0, 0))
         return {"global": _rect(port, port.rect()), "scene_origin": [origin.x(), origin.y()],
                 "zoom": view.transform().m11()}
 
     def _nodes(self) -> dict[str, dict]:
-        view = self.window.view
+        view = self.view()
         port = view.viewport()
 
         def to_global(scene_point):
             return _point(port.mapToGlobal(view.mapFromScene(scene_point)))
 
         out = {}
-        self.window.scene.build_all()
-        for node_id, item in self.window.scene.node_items().items():
+        scene = self.scene()
+        scene.build_all()
+        for node_id, item in scene.node_items().items():
             card = view.mapFromScene(item.mapRectToScene(item.card_rect())).boundingRect()
             out[node_id] = {
                 "card": _rect(port, card),

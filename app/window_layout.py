@@ -9,7 +9,7 @@ the window resizes. Programmatic changes (a new document, Show Code) never count
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 
 STATE_VERSION = 2  # layouts saved by older versions (a squashed canvas) are not restored
 SIDE_WIDTHS = {"left": 200, "right": 280, "right_code": 480}
@@ -21,24 +21,27 @@ _ORIENTATION = {"left": Qt.Horizontal, "right": Qt.Horizontal, "right_code": Qt.
 
 
 class DockLayout(QObject):
-    """Sizes of the docks of `window` (a QMainWindow with a `code_dock` and `docks()`)."""
+    """Sizes of `docks`, docked in `host`: any QMainWindow (it uses Qt's dock API only);
+    `code_dock` (one of them) opens splitting the right column with `inspector_dock`."""
 
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: QMainWindow, docks: list[QDockWidget], code_dock: QDockWidget,
+                 inspector_dock: QDockWidget) -> None:
+        super().__init__(host)
+        self.host, self.docks = host, docks
+        self.code_dock, self.inspector_dock = code_dock, inspector_dock
         self.preferred: dict[str, int] = {}
-        self.default_state = window.saveState(STATE_VERSION)  # placements, before any show
+        self.default_state = host.saveState(STATE_VERSION)  # placements, before any show
         self._window_size = None  # the window's size when the docks last settled
         self._adjusting = False  # Reset Layout is restoring placements: no Show Code sizing
         self._restore_pending = False
-        window.installEventFilter(self)  # a separator drag ends with a release on the window
-        window.code_dock.visibilityChanged.connect(self._code_toggled)
+        host.installEventFilter(self)  # a separator drag ends with a release on the window
+        code_dock.visibilityChanged.connect(self._code_toggled)
 
     # ---- which size a dock stands for ---------------------------------------------------
     def _key(self, dock: QDockWidget) -> str | None:
         if dock.isFloating() or dock.isHidden() or dock.visibleRegion().isEmpty():
             return None
-        area = self.window.dockWidgetArea(dock)
+        area = self.host.dockWidgetArea(dock)
         if area == Qt.LeftDockWidgetArea:
             return "left"
         if area == Qt.RightDockWidgetArea:
@@ -46,20 +49,20 @@ class DockLayout(QObject):
         return "bottom" if area == Qt.BottomDockWidgetArea else None
 
     def _code_docked(self) -> bool:
-        code = self.window.code_dock
+        code = self.code_dock
         return (not code.isHidden() and not code.isFloating()
-                and self.window.dockWidgetArea(code) == Qt.RightDockWidgetArea)
+                and self.host.dockWidgetArea(code) == Qt.RightDockWidgetArea)
 
     def _size(self, key: str, dock: QDockWidget) -> int:
         """The dock area's extent, which resizeDocks sets (tabbed docks: with the tab bar)."""
         if key != "bottom":
             return dock.width()
-        bar = self.window.statusBar()
-        return (bar.y() if bar.isVisible() else self.window.height()) - dock.y()
+        bar = self.host.statusBar()
+        return (bar.y() if bar.isVisible() else self.host.height()) - dock.y()
 
     def _current(self) -> dict[str, tuple[QDockWidget, int]]:
         found = {}
-        for dock in self.window.docks():
+        for dock in self.docks:
             key = self._key(dock)
             if key is not None and key not in found:
                 found[key] = (dock, self._size(key, dock))
@@ -67,7 +70,7 @@ class DockLayout(QObject):
 
     # ---- defaults and reset ---------------------------------------------------------------
     def defaults(self) -> dict[str, int]:
-        return SIDE_WIDTHS | {"bottom": max(140, self.window.height() // 6)}
+        return SIDE_WIDTHS | {"bottom": max(140, self.host.height() // 6)}
 
     def apply_defaults(self) -> None:
         """The first start's sizes; also what Reset Layout ends with."""
@@ -76,23 +79,23 @@ class DockLayout(QObject):
 
     def reset(self) -> None:
         """View > Reset Layout: every dock where it started, at the default sizes."""
-        w = self.window
+        w = self.host
         self._adjusting = True
         try:
             w.restoreState(self.default_state, STATE_VERSION)
-            for dock in w.docks():
+            for dock in self.docks:
                 dock.setFloating(False)
-            w.code_dock.hide()
+            self.code_dock.hide()
         finally:
             self._adjusting = False
         self.apply_defaults()
         # once the restored placement is laid out
-        QTimer.singleShot(0, self.window, self.give_back)
+        QTimer.singleShot(0, self.host, self.give_back)
 
     def settled(self) -> None:
         """After the first show: the defaults, or the sizes saved with a restored layout, are
         the choice (a restored window smaller than the saved one squeezes them for now)."""
-        self._window_size = self.window.size()
+        self._window_size = self.host.size()
         if self.preferred:
             self.give_back()
         else:
@@ -108,16 +111,16 @@ class DockLayout(QObject):
     def give_back(self) -> None:
         """Resize each docked area to its remembered size, leaving the canvas room."""
         self._restore_pending = False
-        self.window.layout().activate()  # sizes as they are for this window size
+        self.host.layout().activate()  # sizes as they are for this window size
         current = self._current()
-        w = self.window
+        w = self.host
         sides = [k for k in current if k != "bottom"]
         room = w.width() - MIN_CANVAS[0] - CHROME[0]
         wanted_total = sum(self.preferred.get(k, current[k][1]) for k in sides) or 1
         scale = min(1.0, max(room, 0) / wanted_total)
         wanted = {k: int(self.preferred.get(k, current[k][1]) * scale) for k in sides}
         if "bottom" in current:
-            bars = sum(b.height() for b in (w.menuBar(), w.actions.toolbar, w.statusBar())
+            bars = sum(b.height() for b in (w.menuBar(), *_across_bars(w), w.statusBar())
                        if b.isVisible())
             room = w.height() - bars - MIN_CANVAS[1] - CHROME[1]
             wanted["bottom"] = min(self.preferred.get("bottom", current["bottom"][1]), room)
@@ -128,7 +131,7 @@ class DockLayout(QObject):
                 w.resizeDocks([current[k][0] for k in keys], [wanted[k] for k in keys],
                               orientation)
         w.layout().activate()  # now: a relayout still pending would undo it
-        self._window_size = self.window.size()
+        self._window_size = self.host.size()
 
     def keep(self, key: str, size: int) -> None:
         """Give an area a size on the app's initiative (a run makes room) and keep it."""
@@ -139,29 +142,35 @@ class DockLayout(QObject):
         if self._window_size is None or self._restore_pending:
             return
         self._restore_pending = True
-        QTimer.singleShot(0, self.window, self.give_back)
+        QTimer.singleShot(0, self.host, self.give_back)
 
     # ---- Show Code --------------------------------------------------------------------------
     def _code_toggled(self, visible: bool) -> None:
-        if self._adjusting or self._window_size is None or self.window.code_dock.isFloating():
+        if self._adjusting or self._window_size is None or self.code_dock.isFloating():
             return
         if visible:
-            QTimer.singleShot(0, self.window, self._split_right_column)
-        QTimer.singleShot(0, self.window, self.give_back)
+            QTimer.singleShot(0, self.host, self._split_right_column)
+        QTimer.singleShot(0, self.host, self.give_back)
 
     def _split_right_column(self) -> None:
-        w = self.window
+        w = self.host
         if not self._code_docked():
             return
-        docked = [d for d in (w.inspector_dock, w.code_dock)
+        docked = [d for d in (self.inspector_dock, self.code_dock)
                   if not d.isHidden() and w.dockWidgetArea(d) == Qt.RightDockWidgetArea]
-        if len(docked) == 2 and not w.code_dock.visibleRegion().isEmpty():
+        if len(docked) == 2 and not self.code_dock.visibleRegion().isEmpty():
             total = sum(d.height() for d in docked)
             w.resizeDocks(docked, [int(total * (1 - CODE_SHARE)), int(total * CODE_SHARE)],
                           Qt.Vertical)
 
     # ---- the user's own choices -----------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:
-        if obj is self.window and event.type() == QEvent.MouseButtonRelease:
-            QTimer.singleShot(0, self.window, self.record)
+        if obj is self.host and event.type() == QEvent.MouseButtonRelease:
+            QTimer.singleShot(0, self.host, self.record)
         return False
+
+
+def _across_bars(host: QMainWindow) -> list[QToolBar]:
+    """The toolbars above or below the docks (they take height from the bottom area)."""
+    return [bar for bar in host.findChildren(QToolBar, options=Qt.FindDirectChildrenOnly)
+            if host.toolBarArea(bar) in (Qt.TopToolBarArea, Qt.BottomToolBarArea)]

@@ -6,6 +6,8 @@ dataclasses below only name the fields (a test keeps the two in step).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +53,11 @@ class DatasetConfig:
     augment_erasing: float = _d("augment_erasing")
     augment_mix: str = _d("augment_mix")
     augment_mix_alpha: float = _d("augment_mix_alpha")
+
+
+def config_key(config: DatasetConfig) -> str:
+    """Equal keys mean the same data: a loaded dataset is reused for training."""
+    return json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """What the user is working with, Qt-free: the open project, its runs, the run shown in the
 evaluation views, the loaded dataset, the running training job and the chosen test sample.
 
-The app's training dock keeps it up to date; views subscribe to the fields they show and
-are handed the workspace, not the main window:
+The app's training dock keeps it up to date; views (the dock's tabs, the Circuit, the
+doctor's badges on the canvas) subscribe to the fields they show and are handed the
+workspace, not the main window nor the dock:
 
     unsubscribe = workspace.subscribe("shown", lambda run: ...)
     workspace.update(shown=run, sample=3)    # subscribers of each changed field are called
@@ -13,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-FIELDS = ("project", "runs", "shown", "dataset", "job", "sample")
+from netcanvas.backend.project import config_key
+
+FIELDS = ("project", "runs", "shown", "dataset", "dataset_key", "job", "sample")
 
 
 class Workspace:
@@ -22,6 +25,7 @@ class Workspace:
         self.runs = None  # its RunStore
         self.shown = None  # the usable Run the evaluation views and the exports show
         self.dataset = None  # the dataset the Data tab loaded (a backend Dataset)
+        self.dataset_key = None  # the config_key of the DatasetConfig it was loaded for
         self.job = None  # the training job running now, None between runs
         self.sample = 0  # the index of the test sample chosen for the look-inside views
         self._subscribers: dict[str, list[Callable[[Any], None]]] = {f: [] for f in FIELDS}
@@ -33,13 +37,15 @@ class Workspace:
         self._subscribers[field].append(callback)
         return lambda: self._subscribers[field].remove(callback)
 
-    def update(self, **changes: Any) -> None:
+    def update(self, *, renewed: tuple[str, ...] = (), **changes: Any) -> None:
         """Set the given fields; once all are set, tell each changed field's subscribers
-        (a field set to what it holds already is not a change)."""
-        unknown = sorted(set(changes) - set(FIELDS))
+        (a field set to what it holds already is not a change, unless it is `renewed`: the
+        same object changed inside, as the shown run when it has trained on)."""
+        unknown = sorted((set(changes) | set(renewed)) - set(FIELDS))
         if unknown:
             raise KeyError(f"a workspace has no field {unknown[0]!r}; it has {', '.join(FIELDS)}")
-        changed = [f for f, value in changes.items() if not _same(getattr(self, f), value)]
+        changed = [f for f, value in changes.items()
+                   if f in renewed or not _same(getattr(self, f), value)]
         for field in changed:
             setattr(self, field, changes[field])
         for field in changed:
@@ -49,6 +55,13 @@ class Workspace:
     @property
     def running(self) -> bool:
         return self.job is not None
+
+    def dataset_for(self, project):
+        """The loaded dataset when it is `project`'s data (the same config), else None:
+        then whoever needs it loads it anew."""
+        if self.dataset is None or self.dataset_key != config_key(project.dataset):
+            return None
+        return self.dataset
 
     def trained_run(self):
         """The shown run while the open project's graph is still the one it trained (its

@@ -29,8 +29,8 @@ import torch
 from netcanvas.app.document import Document
 from netcanvas.app.files import examples
 from netcanvas.app.main_window import MainWindow
-from netcanvas.app.training.data_tab import config_key
 from netcanvas.backend.data import load_dataset
+from netcanvas.backend.project import config_key
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.training import EpochEnded, Trainer
 from PySide6.QtCore import QEventLoop

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 from netcanvas.app.training.image_grid import pixmap
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from netcanvas.app.training.layouts import STRETCH, column, row
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QWidget
 
 PICTURE = 72  # pixels per head's picture: four fit beside each other
 HEAT = np.array([255, 96, 0], dtype=np.float32)  # the attention colour over the image
@@ -39,15 +40,8 @@ class AttentionView(QWidget):
         self.layer.currentIndexChanged.connect(self._draw)
         self.caption = QLabel(wordWrap=True)
         self.heads = QGridLayout()
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Attention of"))
-        top.addWidget(self.layer, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.caption)
-        layout.addLayout(self.heads)
-        layout.addStretch(1)
+        column(row(QLabel("Attention of"), (self.layer, 1)), self.caption, self.heads, STRETCH,
+               on=self, margins=False)
         self.predictor = None
         self.maps: list = []  # AttentionMap per layer, for the input last shown
         self.grid = None  # PatchGrid of a vision transformer

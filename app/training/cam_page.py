@@ -7,19 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 from netcanvas.app.training.image_grid import ImageGridWidget
-from netcanvas.app.training.look_support import own_copy
+from netcanvas.app.training.layouts import STRETCH, column, row
+from netcanvas.app.training.look_support import RunPage, one_at_a_time, own_samples
 from netcanvas.app.training.why_view import overlay
-from netcanvas.app.workers import Worker, error_line
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QWidget
 
 PER_CLASS = 20
 
@@ -27,10 +19,8 @@ PER_CLASS = 20
 def prepare(run, dataset=None):
     """(predictor, raw test samples, labels, conv nodes) of a run (on a Worker)."""
     from netcanvas.backend.insight.grad_cam import conv_nodes
-    from netcanvas.backend.insight.predict import from_run
 
-    predictor = own_copy(from_run(run))
-    x, y = predictor.test_samples(dataset)
+    predictor, x, y = own_samples(run, dataset)
     return predictor, x, y, conv_nodes(predictor)
 
 
@@ -50,79 +40,38 @@ def explain(predictor, values: np.ndarray, node: str | None) -> dict:
     return {"maps": maps, "target": target}
 
 
-class CamPage(QWidget):
+class CamPage(RunPage):
     shown = Signal()  # a result is on screen
+    NO_RUN = "Train a model to see where it looks."
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.run = self.dataset = None
-        self.prepared = None  # (predictor, x, y, conv nodes)
-        self.workers: list[Worker] = []  # the one running
-        self.waiting: Worker | None = None  # the next, not started
+        super().__init__(prepare, parent)  # prepared: (predictor, x, y, conv nodes)
         self.node = QComboBox()
         self.sample = QSpinBox(minimum=0, maximum=0)
         self.classes = QPushButton("Per-class average maps")
-        self.note = QLabel("Train a model to see where it looks.", wordWrap=True)
+        self.note = QLabel(self.NO_RUN, wordWrap=True)
         self.maps = ImageGridWidget(columns=4, size=140)
         self.class_maps = ImageGridWidget(columns=10, size=64)
         self.node.currentIndexChanged.connect(self.refresh)
         self.sample.valueChanged.connect(self.refresh)
         self.classes.clicked.connect(self.average_maps)
-        row = QHBoxLayout()
-        for w in (QLabel("Grad-CAM of"), self.node, QLabel("Test sample"), self.sample,
-                  self.classes):
-            row.addWidget(w)
-        row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.note)
-        layout.addWidget(self.maps, 2)
-        layout.addWidget(self.class_maps, 1)
+        column(row(QLabel("Grad-CAM of"), self.node, QLabel("Test sample"), self.sample,
+                   self.classes, STRETCH),
+               self.note, (self.maps, 2), (self.class_maps, 1), on=self)
         self._enable(False)
+        self._work = one_at_a_time(self, self.note)
 
     def _enable(self, on: bool) -> None:
         for w in (self.node, self.sample, self.classes):
             w.setEnabled(on)
 
-    def _start(self, worker: Worker, done) -> None:
-        """One computation at a time: Captum's hooks sit on the shared model, so a second
-        one would see the first's forward passes. A request made meanwhile waits (the
-        latest replaces an older waiting one)."""
-        worker.returned.connect(done)
-        worker.errored.connect(lambda exc: self.note.setText(error_line(exc)))
-        worker.finished.connect(lambda: self._finished(worker))
-        if self.workers:
-            if self.waiting is not None:
-                self.waiting.deleteLater()
-            self.waiting = worker
-            return
-        self.workers.append(worker)
-        worker.start()
-
-    def _finished(self, worker: Worker) -> None:
-        self.workers.remove(worker)
-        worker.deleteLater()
-        if self.waiting is not None:
-            worker, self.waiting = self.waiting, None
-            self.workers.append(worker)
-            worker.start()
-
-    def set_run(self, run, dataset=None) -> None:
-        self.run, self.dataset, self.prepared = run, dataset, None
+    def cleared(self) -> None:
         self._enable(False)
         self.maps.set_images([], [])
         self.class_maps.set_images([], [])
-        if run is None:
-            self.note.setText("Train a model to see where it looks.")
-            return
         self.note.setText("Loading the run…")
-        self._start(Worker(prepare, run, dataset, parent=self),
-                    lambda result, r=run: self._prepared(r, result))
 
-    def _prepared(self, run, result) -> None:
-        if run is not self.run:
-            return
-        self.prepared = result
+    def prepared_run(self, result) -> None:
         predictor, x, _y, convs = result
         if not predictor.is_image or not predictor.classifies:
             self.note.setText("Grad-CAM and SmoothGrad here explain image classifiers.")
@@ -136,13 +85,6 @@ class CamPage(QWidget):
         self._enable(True)
         self.refresh()
 
-    def select_node(self, name: str) -> bool:
-        """The canvas's selection picks the Grad-CAM node when it is a convolutional one."""
-        index = self.node.findText(name)
-        if index >= 0:
-            self.node.setCurrentIndex(index)
-        return index >= 0
-
     def refresh(self) -> None:
         if self.prepared is None:
             return
@@ -150,8 +92,8 @@ class CamPage(QWidget):
         values = x[self.sample.value()].numpy()
         node = self.node.currentText() or None
         self.note.setText("Computing…")
-        self._start(Worker(explain, predictor, values, node, parent=self),
-                    lambda result, v=values, n=node: self._explained(v, n, result))
+        self.ask(explain, predictor, values, node,
+                 then=lambda result, v=values, n=node: self._explained(v, n, result))
 
     def _explained(self, values, node, result) -> None:
         if node != (self.node.currentText() or None):
@@ -172,8 +114,7 @@ class CamPage(QWidget):
 
         predictor, x, y, _ = self.prepared
         self.note.setText("Averaging each class's saliency over the test set…")
-        worker = Worker(class_average_maps, predictor, x, y, PER_CLASS, parent=self)
-        self._start(worker, self._averaged)
+        self.ask(class_average_maps, predictor, x, y, PER_CLASS, then=self._averaged)
 
     def _averaged(self, maps: np.ndarray) -> None:
         predictor = self.prepared[0]

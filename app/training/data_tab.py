@@ -8,7 +8,6 @@ undo step and a value outside its declaration is refused with the reason.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,7 +18,7 @@ from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 from netcanvas.app.workers import Worker, error_line
 from netcanvas.backend.catalogue import DATASETS
 from netcanvas.backend.graph import Compound, SetSetting
-from netcanvas.backend.project import DatasetConfig, Project
+from netcanvas.backend.project import DatasetConfig, Project, config_key
 from netcanvas.backend.settings import DATASET, DATASET_OPTIONS, option_defaults
 from netcanvas.backend.shapes import format_shape
 from netcanvas.graph_editor import EditDocument
@@ -47,11 +46,6 @@ AUGMENTED_COUNT = 16
 def _drawn_targets(ds) -> bool:
     """Whether the preview draws the samples' targets on them (masks, boxes, flow, images)."""
     return any(t.kind not in ("class", "vector") for t in ds.targets)
-
-
-def config_key(config: DatasetConfig) -> str:
-    """Equal keys mean the same data: a loaded dataset is reused for training."""
-    return json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
 
 
 class DataTab(QWidget):

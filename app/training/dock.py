@@ -13,7 +13,7 @@ import importlib
 from netcanvas.app.dialogs import confirm
 from netcanvas.app.settings import app_settings
 from netcanvas.app.training import lr_dialog
-from netcanvas.app.training.data_tab import DataTab, config_key
+from netcanvas.app.training.data_tab import DataTab
 from netcanvas.app.training.eval_tab import EvalTab
 from netcanvas.app.training.experiments_tab import ExperimentsTab
 from netcanvas.app.training.export_dialogs import ExportActions
@@ -91,7 +91,8 @@ class TrainingDock(QDockWidget):
     def __init__(self, parent: QWidget | None = None, document=None, workspace=None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("training_dock")
-        # what the look-inside views read: kept up to date here (backend/workspace.py)
+        # what the tabs and the look-inside views follow: kept up to date here
+        # (backend/workspace.py); the dock never pushes the shown run to them
         self.workspace = workspace if workspace is not None else Workspace()
         self.document = None
         self.thread: Worker | None = None  # runs `job`, the live run's TrainingJob
@@ -111,7 +112,7 @@ class TrainingDock(QDockWidget):
         self.resume_action = self._action("Resume", "Ctrl+F5", self.resume_run,
                                           "Continue a stopped or interrupted run from its last "
                                           "checkpoint (Ctrl+F5)")
-        self.exports = ExportActions(self, lambda: self.document.project)
+        self.exports = ExportActions(self, self.workspace)
         self.export_onnx_action = self._action(
             "Export ONNX…", "Ctrl+Shift+E", lambda: self.exports.open("onnx"),
             "Export the shown run's trained model to ONNX")
@@ -136,23 +137,27 @@ class TrainingDock(QDockWidget):
         self.data_tab = DataTab()
         self.settings_form = SettingsForm()
         self.memory_label = MemoryFitLabel.install(self.settings_form)
-        self.lr_find_button = lr_dialog.install_button(self.settings_form, self._loaded_dataset)
+        ws = self.workspace
+        self.lr_find_button = lr_dialog.install_button(self.settings_form, ws.dataset_for)
         self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action,
                               self.resume_action)
         self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
                                  self.export_python_action])
-        self.try_tab = TryTab(self._loaded_dataset)
+        self.try_tab = TryTab()
         self.layers_tab = LayersTab()
         self.start_from = StartFrom(self)
         self.experiments_tab = ExperimentsTab()
         self.experiments_tab.diff_requested.connect(self.show_diff)
         self.diff_view = None  # the last RunDiffView opened
         self.fool_tab = FoolTab()
-        self.look_tab = LookInsideTab(self._loaded_dataset)
+        self.look_tab = LookInsideTab(ws.dataset_for)
         self.look_tab.field.drawing_of = lambda: self.try_tab.input
-        self.data_tab.dataset_loaded.connect(lambda ds: self.workspace.update(dataset=ds))
+        for view in (self.eval_tab, self.try_tab, self.fool_tab, self.look_tab):
+            view.follow(ws)
+        self.data_tab.dataset_loaded.connect(
+            lambda ds: ws.update(dataset=ds, dataset_key=self.data_tab.loaded_key))
         self.eval_tab.features.sample.valueChanged.connect(  # the Feature maps page's sample
-            lambda index: self.workspace.update(sample=index))
+            lambda index: ws.update(sample=index))
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
@@ -218,7 +223,6 @@ class TrainingDock(QDockWidget):
         self.workspace.update(project=document.project, runs=self.store)
         self.start_from.set_document(document)
         self.run_tab.reset()
-        self.eval_tab.set_run(None)
         for run in self.store.runs:
             self.run_tab.show_history(run)
         self.show_run(self.store.latest_usable())
@@ -268,17 +272,12 @@ class TrainingDock(QDockWidget):
         thread.finished.connect(thread.deleteLater)
         self._update_actions()
 
-    def show_run(self, run) -> None:
-        """The run the Evaluation tab and the exports use (None: no usable run)."""
+    def show_run(self, run, **also) -> None:
+        """The run the evaluation views and the exports use (None: no usable run): the
+        workspace's shown run, which they follow; `also` other workspace fields that change
+        with it, in the same update."""
         self.shown = run if run is not None and run.usable else None
-        self.workspace.update(shown=self.shown)
-        self.exports.run = self.shown
-        self.eval_tab.set_run(self.shown)
-        self.try_tab.set_run(self.shown)
-        self.fool_tab.set_run(self.shown, self.store.runs if self.store else [],
-                              self._loaded_dataset(self.shown.project) if self.shown else None)
-        self.look_tab.set_run(self.shown,
-                              self._loaded_dataset(self.shown.project) if self.shown else None)
+        self.workspace.update(shown=self.shown, **also)
         self.start_from.update_marks()
         self._update_actions()
         self.shown_changed.emit()
@@ -329,28 +328,21 @@ class TrainingDock(QDockWidget):
         run.resuming()
         self._launch(run, resume=True)
 
-    def _loaded_dataset(self, project):
-        """The Data tab's dataset when it is the project's, else None (then loaded anew)."""
-        return (self.data_tab.dataset
-                if self.data_tab.loaded_key == config_key(project.dataset) else None)
-
     def _launch(self, run, resume: bool, init_from=None) -> None:
         project = run.project
-        dataset = self._loaded_dataset(project)
+        dataset = self.workspace.dataset_for(project)
         every = self.layers_tab.prepare(len(project.graph.nodes))
         job = TrainingJob(project, dataset, checkpoint_dir=run.checkpoint_dir,
                           resume_from=run.checkpoint_dir if resume else None,
                           layer_stats=every, tensorboard_dir=run.folder / "tensorboard",
-                          init_from=init_from)
+                          init_from=init_from, label=f"run {run.number}")
         thread = Worker(lambda: job.run(thread.send), parent=self)
         thread.yielded.connect(self._on_events)
         thread.returned.connect(self._on_ended)
         self.thread, self.job, self.run = thread, job, run
         self.workspace.update(job=job)
         self._watch_graph(self.document.graph)
-        self.run_tab.run_started(f"run {run.number}", run.history if resume else None)
-        self.eval_tab.set_run(None)
-        self.eval_tab.source.setText(f"run {run.number} is training…")
+        self.run_tab.run_started(job.label, run.history if resume else None)
         self.tabs.setCurrentWidget(self.run_tab)
         self.pause_action.setText("Pause")
         self._update_actions()
@@ -436,7 +428,6 @@ class TrainingDock(QDockWidget):
             return  # a run already ended (stopped when its project closed)
         thread.wait()
         run, self.thread, self.job, self.run = self.run, None, None, None
-        self.workspace.update(job=None)
         self._watch_graph(None)
         if result is None:  # the data never loaded
             run.status, run.message = "failed", "the data could not be loaded"
@@ -444,7 +435,9 @@ class TrainingDock(QDockWidget):
         else:
             run.ended(result)
         self.run_tab.ended(result, run)
-        self.show_run(run if run.usable else self.shown)
+        # the views that waited for the run show the shown run again, even when it is the
+        # same (a failed run; a resumed run, with new weights): it is told again
+        self.show_run(run if run.usable else self.shown, job=None, renewed=("shown",))
         self.experiments_tab.set_runs(self.store.runs)
         self.run_ended.emit(result)
         thread.deleteLater()

@@ -8,8 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from netcanvas.app.training.colours import colour, palette_colours, style_plot
 from netcanvas.app.training.image_grid import pixmap, to_display
-from netcanvas.app.training.look_support import own_copy
-from netcanvas.app.workers import Worker, error_line
+from netcanvas.app.training.look_support import RunPage, one_at_a_time, own_samples
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -19,29 +18,27 @@ PICTURE = 96
 def prepare(run, dataset=None):
     """(predictor, raw test samples, labels, node names) of a run (on a Worker)."""
     from netcanvas.backend.insight.features import node_names
-    from netcanvas.backend.insight.predict import from_run
 
-    predictor = own_copy(from_run(run))
-    x, y = predictor.test_samples(dataset)
+    predictor, x, y = own_samples(run, dataset)
     return predictor, x, y, node_names(predictor.model)
 
 
-class EmbeddingPage(QWidget):
+class EmbeddingPage(RunPage):
     shown = Signal()  # a projection is drawn
+    NO_RUN = "Train a model to see how it arranges the test set."
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(prepare, parent)
         from netcanvas.backend.insight.attribution_methods import EMBEDDINGS as METHODS
 
-        self.run = self.prepared = self.embedding = None
-        self.workers: list[Worker] = []
+        self.embedding = None
         self.node = QComboBox()
         self.method = QComboBox()
         for key, title in METHODS.items():
             self.method.addItem(title, key)
         self.project_button = QPushButton("Project")
         self.project_button.clicked.connect(self.project)
-        self.note = QLabel("Train a model to see how it arranges the test set.", wordWrap=True)
+        self.note = QLabel(self.NO_RUN, wordWrap=True)
         self.plot = pg.PlotWidget()
         self.scatter = pg.ScatterPlotItem(size=6, pen=None)
         self.scatter.sigClicked.connect(self._clicked)
@@ -67,45 +64,28 @@ class EmbeddingPage(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(body, 1)
         self._enable(False)
+        self._work = one_at_a_time(self, self.note, after=self._ready)
+
+    def _ready(self) -> None:
+        """A computation ended, done or not: another projection may start."""
+        self.project_button.setEnabled(self.prepared is not None)
 
     def _enable(self, on: bool) -> None:
         for w in (self.node, self.method, self.project_button):
             w.setEnabled(on)
 
-    def _start(self, worker: Worker, done) -> None:
-        worker.returned.connect(done)
-        worker.errored.connect(lambda exc: self.note.setText(error_line(exc)))
-        worker.finished.connect(lambda: self.workers.remove(worker))
-        worker.finished.connect(lambda: self.project_button.setEnabled(self.prepared is not None))
-        self.workers.append(worker)
-        worker.start()
-
-    def set_run(self, run, dataset=None) -> None:
-        self.run, self.prepared, self.embedding = run, None, None
+    def cleared(self) -> None:
+        self.embedding = None
         self.scatter.clear()
         self._enable(False)
-        if run is None:
-            self.note.setText("Train a model to see how it arranges the test set.")
-            return
-        self._start(Worker(prepare, run, dataset, parent=self),
-                    lambda result, r=run: self._prepared(r, result))
 
-    def _prepared(self, run, result) -> None:
-        if run is not self.run:
-            return
-        self.prepared = result
+    def prepared_run(self, result) -> None:
         names = result[3]
         self.node.clear()
         self.node.addItems(names)
         self.node.setCurrentIndex(max(len(names) - 2, 0))  # the last hidden layer
         self._enable(True)
         self.note.setText("Pick a node and project its outputs for the test set.")
-
-    def select_node(self, name: str) -> bool:
-        index = self.node.findText(name)
-        if index >= 0:
-            self.node.setCurrentIndex(index)
-        return index >= 0
 
     def project(self) -> None:
         if self.prepared is None:
@@ -116,7 +96,7 @@ class EmbeddingPage(QWidget):
         node, method = self.node.currentText(), self.method.currentData()
         self.note.setText(f"Projecting {node}'s outputs ({self.method.currentText()})…")
         self.project_button.setEnabled(False)  # one projection at a time: hooks on one model
-        self._start(Worker(embed, predictor, node, x, y, method, parent=self), self._embedded)
+        self.ask(embed, predictor, node, x, y, method, then=self._embedded)
 
     def _embedded(self, embedding) -> None:
         self.embedding = embedding

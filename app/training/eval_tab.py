@@ -118,6 +118,16 @@ class EvalTab(QWidget):
                                     else self.summary if classes else self.scatter)
         self.features.set_dataset(dataset)
 
+    def follow(self, workspace) -> None:
+        """Show the workspace's shown run (told again when a run ends); while a job trains,
+        say so and show nothing of an older run: the views fill as the live run evaluates."""
+        workspace.subscribe("shown", self.set_run)
+        workspace.subscribe("job", lambda job: job is not None and self._training(job.label))
+
+    def _training(self, label: str) -> None:
+        self.set_run(None)
+        self.source.setText(f"{label} is training…")
+
     def set_run(self, run) -> None:
         """Say which run the views show: 'run 2, epoch 19, val acc 0.95 · stopped at epoch
         19/60'; None clears every view (another project, or no usable run)."""

@@ -197,21 +197,24 @@ def _short(values: list[float]) -> str:
 
 
 class ExportActions:
-    """Opens the export dialogs for the shown run, or for the current graph untrained."""
+    """Opens the export dialogs for the workspace's shown run, or for its project's graph
+    untrained (the project also tells whether the run's graph is still the canvas's)."""
 
-    def __init__(self, parent: QWidget, project=lambda: None) -> None:
-        self.parent = parent
-        self.project = project  # the open document's project, to compare with the run's
-        self.run = None
+    def __init__(self, parent: QWidget, workspace) -> None:
+        self.parent, self.workspace = parent, workspace
         self.dialog: ExportDialog | None = None
+
+    @property
+    def run(self):
+        return self.workspace.shown
 
     def open(self, kind: str, trained: bool = True) -> ExportDialog | None:
         if trained and (self.run is None or not self.run.usable):
             return None
         if self.dialog is not None:
             self.dialog.shutdown()
-        self.dialog = ExportDialog(kind, self.run if trained else None, self.project(),
-                                   self.parent)
+        self.dialog = ExportDialog(kind, self.run if trained else None,
+                                   self.workspace.project, self.parent)
         self.dialog.done_exporting.connect(self._remember_folder)
         self.dialog.open()
         return self.dialog

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from netcanvas.app.training.layouts import STRETCH, column, row
+from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QWidget
 
 MAX_CHANNELS = 64
 
@@ -24,16 +25,8 @@ class FeatureMapsPanel(QWidget):
         self.maps = ImageGridWidget(columns=8, size=56)
         self.filters_note = QLabel(wordWrap=True)
         self.filters = ImageGridWidget(columns=16, size=40)
-        row = QHBoxLayout()
-        for w in (QLabel("Test sample"), self.sample, QLabel("Node"), self.node):
-            row.addWidget(w)
-        row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.note)
-        layout.addWidget(self.maps, 3)
-        layout.addWidget(self.filters_note)
-        layout.addWidget(self.filters, 1)
+        column(row(QLabel("Test sample"), self.sample, QLabel("Node"), self.node, STRETCH),
+               self.note, (self.maps, 3), self.filters_note, (self.filters, 1), on=self)
 
     def set_dataset(self, dataset) -> None:
         self.dataset = dataset

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from netcanvas.app.training.image_grid import pixmap
+from netcanvas.app.training.look_support import pick
 from netcanvas.app.training.outputs_page import snapshot
 from netcanvas.app.workers import Worker, error_line
 from PySide6.QtCore import Qt, Signal
@@ -135,10 +136,7 @@ class FieldPage(QWidget):
             self.compute(None)
 
     def select_node(self, name: str) -> bool:
-        index = self.node.findText(name)
-        if index >= 0:
-            self.node.setCurrentIndex(index)
-        return index >= 0
+        return pick(self.node, name)
 
     def compute(self, cell) -> None:
         doc = self.document

@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from netcanvas.app.training.colours import colour, legend_beside, palette_colours, style_plot
 from netcanvas.app.training.image_grid import pixmap
+from netcanvas.app.training.layouts import STRETCH, column, fill, row
 from netcanvas.app.workers import Latest, error_line
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
@@ -21,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -118,32 +118,12 @@ class FoolTab(QWidget):
         self.marker = pg.InfiniteLine(angle=90, movable=False)
         self._style()
 
-        controls = QHBoxLayout()
-        for w in (QLabel("Test sample"), self.sample, QLabel("Attack"), self.method,
-                  QLabel("Target class"), self.target):
-            controls.addWidget(w)
-        controls.addStretch(1)
-        eps_row = QHBoxLayout()
-        eps_row.addWidget(QLabel("ε"))
-        eps_row.addWidget(self.slider, 1)
-        eps_row.addWidget(self.eps_label)
-        left = QVBoxLayout()
-        left.addWidget(self.source)
-        left.addLayout(controls)
-        left.addLayout(eps_row)
-        left.addWidget(self.units)
-        left.addLayout(images)
-        left.addWidget(self.status)
-        left.addStretch(1)
-        right = QVBoxLayout()
-        compare_row = QHBoxLayout()
-        compare_row.addWidget(QLabel("Compare with"))
-        compare_row.addWidget(self.compare, 1)
-        right.addLayout(compare_row)
-        right.addWidget(self.graph, 1)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
+        controls = row(QLabel("Test sample"), self.sample, QLabel("Attack"), self.method,
+                       QLabel("Target class"), self.target, STRETCH)
+        eps_row = row(QLabel("ε"), (self.slider, 1), self.eps_label)
+        left = column(self.source, controls, eps_row, self.units, images, self.status, STRETCH)
+        right = column(row(QLabel("Compare with"), (self.compare, 1)), (self.graph, 1))
+        fill(QHBoxLayout(self), (left, 3), (right, 2))
         self._show_eps()
         self._enable(False)
 
@@ -169,6 +149,13 @@ class FoolTab(QWidget):
             w.setEnabled(on)
 
     # ---- which run -------------------------------------------------------------------
+    def follow(self, workspace) -> None:
+        """Attack the workspace's shown run, compared with the project's other runs, on its
+        dataset when that is loaded."""
+        workspace.subscribe("shown", lambda run: self.set_run(
+            run, workspace.runs.runs if workspace.runs is not None else [],
+            workspace.dataset_for(run.project) if run is not None else None))
+
     def set_run(self, run, runs=(), dataset=None) -> None:
         """Attack `run` (None: nothing to attack); `runs` are the project's, to compare with.
         Work starts when the tab is shown."""

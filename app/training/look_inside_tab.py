@@ -31,6 +31,12 @@ class LookInsideTab(QWidget):
         self.outputs.set_document(document)
         self.field.set_document(document)
 
+    def follow(self, workspace) -> None:
+        """Look inside the workspace's shown run (Grad-CAM, the lens, the embeddings), on
+        its dataset when that is loaded."""
+        workspace.subscribe("shown", lambda run: self.set_run(
+            run, workspace.dataset_for(run.project) if run is not None else None))
+
     def set_run(self, run, dataset=None) -> None:
         self.cam.set_run(run, dataset)
         self.field.set_run(run)

@@ -252,6 +252,11 @@ class TryTab(QWidget):
         self.set_run(None)
 
     # ---- the run ---------------------------------------------------------------------
+    def follow(self, workspace) -> None:
+        """Try the workspace's shown run, with its dataset when that is loaded."""
+        self.dataset_for = workspace.dataset_for
+        workspace.subscribe("shown", self.set_run)
+
     def set_run(self, run) -> None:
         """Try the run's best weights (None: nothing to try)."""
         self.predictor, self.input, self.probs, self._samples = None, None, None, None

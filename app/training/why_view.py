@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 from netcanvas.app.training.image_grid import pixmap
+from netcanvas.app.training.layouts import STRETCH, column, row
 from netcanvas.app.workers import Latest, error_line
 from netcanvas.backend.insight.attribution_methods import METHODS
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QWidget
 
 REFRESH_MS = 200  # the maps follow the input once drawing pauses
 PICTURE = 128
@@ -66,16 +67,8 @@ class WhyPanel(QWidget):
         # room for four wrapped lines: the side-by-side columns give a wrapped label no
         # height-for-width, so it would otherwise keep the height of its first text
         self.caption.setMinimumHeight(self.caption.fontMetrics().lineSpacing() * 4 + 4)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("<b>Why</b> — explain"))
-        row.addWidget(self.target, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.maps)
-        layout.addWidget(self.table)
-        layout.addWidget(self.caption)
-        layout.addStretch(1)
+        column(row(QLabel("<b>Why</b> — explain"), (self.target, 1)), self.maps, self.table,
+               self.caption, STRETCH, on=self, margins=False)
         self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self._jobs = Latest(self, self._explained, self._not_explained)  # off the GUI thread

@@ -60,7 +60,8 @@ class TrainingJob:
 
     def __init__(self, project: Project, dataset=None, *, checkpoint_dir=None,
                  resume_from=None, layer_stats: int = 0, tensorboard_dir=None,
-                 init_from=None) -> None:
+                 init_from=None, label: str = "the run") -> None:
+        self.label = label  # "run 3": what the views call it while it trains
         self.tensorboard_dir = tensorboard_dir  # TensorBoard event files go here when set
         self.project = project
         self.dataset = dataset

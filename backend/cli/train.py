@@ -41,13 +41,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1, mps, or cuda:all (every GPU of "
                                     "this machine: --nproc-per-node N GPUs)")
     p.add_argument("--seed", type=int, help="random seed")
-    for name in DECLARED_OPTIONS:
-        param = declaration("training", name)
-        p.add_argument(f"--{name.replace('_', '-')}", type=_ARG_TYPES[param.kind],
-                       choices=param.choices or None, help=param.doc)
-    for param in AUGMENTATIONS:  # dataset fields: --augment-rotation 15, --augment-mix mixup
+    # declared settings, and dataset fields: --augment-rotation 15, --augment-mix mixup
+    for param in [*(declaration("training", name) for name in DECLARED_OPTIONS), *AUGMENTATIONS]:
         p.add_argument(f"--{param.name.replace('_', '-')}", type=_ARG_TYPES[param.kind],
-                       choices=param.choices or None, help=param.doc)
+                       choices=param.choices or None,
+                       help=param.doc.replace("%", "%%"))  # argparse formats help with %
     p.add_argument("--out", metavar="DIR",
                    help="write the checkpoint, metrics.csv, metrics.json and layers.json here")
     p.add_argument("--layer-stats", type=int, metavar="N",

@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
-from netcanvas.backend.data.transforms import random_crop, random_flip
+from netcanvas.backend.data.augment_geometry import Warp
+from netcanvas.backend.data.transforms import crop_offsets, flip_draw, warp
 from netcanvas.backend.project import DatasetConfig
 
 
@@ -23,10 +24,10 @@ def _rand(n: int, g: torch.Generator, device, low: float = 0.0, high: float = 1.
     return (torch.rand(n, generator=g, device=g.device) * (high - low) + low).to(device)
 
 
-def geometry(x: torch.Tensor, g: torch.Generator, min_area: float, degrees: float,
-             strength: float) -> torch.Tensor:
-    """Random resized crop, rotation and affine (shift, scale, shear), one grid_sample."""
-    n, dev = x.shape[0], x.device
+def affine_draw(n: int, g: torch.Generator, dev, min_area: float, degrees: float,
+                strength: float) -> torch.Tensor:
+    """(n, 2, 3) affine_grid matrices of a random resized crop, rotation and affine (shift,
+    scale, shear): each maps an output position to the input position it samples."""
     eye = torch.eye(2, device=dev).expand(n, 2, 2)
     shift = torch.zeros(n, 2, device=dev)
     m = eye.clone()
@@ -50,9 +51,13 @@ def geometry(x: torch.Tensor, g: torch.Generator, min_area: float, degrees: floa
         m = m @ aff
         shift = shift + 2 * torch.stack([_rand(n, g, dev, -strength, strength),
                                          _rand(n, g, dev, -strength, strength)], 1)
-    theta = torch.cat([m, shift[:, :, None]], 2).to(x.dtype)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return torch.cat([m, shift[:, :, None]], 2)
+
+
+def geometry(x: torch.Tensor, g: torch.Generator, min_area: float, degrees: float,
+             strength: float) -> torch.Tensor:
+    """Random resized crop, rotation and affine (shift, scale, shear), one grid_sample."""
+    return warp(x, affine_draw(x.shape[0], g, x.device, min_area, degrees, strength))
 
 
 def color_jitter(x: torch.Tensor, g: torch.Generator, strength: float) -> torch.Tensor:
@@ -148,27 +153,38 @@ def _beta_draw(alpha: float, g: torch.Generator) -> float:
             return a / (a + b)
 
 
-def augmenter(config: DatasetConfig, mean: torch.Tensor | None,
-              std: torch.Tensor | None) -> Callable | None:
-    """(x, generator) -> augmented (N, C, H, W) batch, or None when nothing is on."""
-    c = config
-    geometric = c.augment_resized_crop > 0 or c.augment_rotation > 0 or c.augment_affine > 0
-    pixel = c.augment_color_jitter > 0 or c.augment_grayscale > 0
-    if not (geometric or pixel or c.augment_crop_padding or c.augment_flip or
-            c.augment_blur > 0 or c.augment_erasing > 0):
-        return None
+class Augmenter:
+    """The config's augmentations. `augmenter(x, g)` augments one image batch;
+    `with_targets` moves a sample's inputs and its mask / box / image targets alike."""
 
-    def apply(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    def __init__(self, config: DatasetConfig, mean: torch.Tensor | None,
+                 std: torch.Tensor | None):
+        c = self.config = config
+        self.mean, self.std = mean, std
+        self.affine = c.augment_resized_crop > 0 or c.augment_rotation > 0 or \
+            c.augment_affine > 0
+        self.geometric = self.affine or c.augment_crop_padding > 0 or c.augment_flip
+        self.pixel = c.augment_color_jitter > 0 or c.augment_grayscale > 0
+
+    def draw(self, n: int, g: torch.Generator, device) -> Warp:
+        """The geometric draws of one batch of n samples (the crop, flip, affine order)."""
+        c, warp = self.config, Warp()
         if c.augment_crop_padding > 0:
-            x = random_crop(x, int(c.augment_crop_padding), g)
+            warp.padding = int(c.augment_crop_padding)
+            warp.offsets = crop_offsets(n, warp.padding, g, device)
         if c.augment_flip:
-            x = random_flip(x, g)
-        if geometric:
-            x = geometry(x, g, c.augment_resized_crop, c.augment_rotation, c.augment_affine)
-        if pixel:
+            warp.flip = flip_draw(n, g, device)
+        if self.affine:
+            warp.theta = affine_draw(n, g, device, c.augment_resized_crop,
+                                     c.augment_rotation, c.augment_affine)
+        return warp
+
+    def photometric(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        c = self.config
+        if self.pixel:
             shape = (1, -1, 1, 1)
-            m = mean.to(x.device).view(shape) if mean is not None else 0.0
-            s = std.to(x.device).view(shape) if std is not None else 1.0
+            m = self.mean.to(x.device).view(shape) if self.mean is not None else 0.0
+            s = self.std.to(x.device).view(shape) if self.std is not None else 1.0
             x = x * s + m
             if c.augment_color_jitter > 0:
                 x = color_jitter(x, g, c.augment_color_jitter)
@@ -181,7 +197,45 @@ def augmenter(config: DatasetConfig, mean: torch.Tensor | None,
             x = erasing(x, g, c.augment_erasing)
         return x
 
-    return apply
+    def __call__(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        if self.geometric:
+            x = self.draw(x.shape[0], g, x.device).image(x)
+        return self.photometric(x, g)
+
+    def with_targets(self, xs: list[torch.Tensor], ys: list[torch.Tensor],
+                     kinds: list[str | None], g: torch.Generator):
+        """(xs, ys) of one batch augmented: one geometric draw moves every image input and
+        every mask / box / image target (kinds per target); photometric ones touch the
+        inputs only. Samples whose box left the image are dropped (when every box left it,
+        the batch stays as it was, unmoved)."""
+        images = [k for k, x in enumerate(xs) if x.dim() == 4]
+        if not images:
+            return xs, ys
+        xs, ys = list(xs), list(ys)
+        if self.geometric:
+            first = xs[images[0]]
+            warp = self.draw(first.shape[0], g, first.device)
+            moved = [warp.image(x) if k in images else x for k, x in enumerate(xs)]
+            moved_ys, keep = warp.targets(ys, kinds, tuple(first.shape[-2:]))
+            if keep is None or bool(keep.all()):
+                xs, ys = moved, moved_ys
+            elif bool(keep.any()):
+                xs, ys = [x[keep] for x in moved], [y[keep] for y in moved_ys]
+        for k in images:
+            xs[k] = self.photometric(xs[k], g)
+        return xs, ys
+
+
+def augmenter(config: DatasetConfig, mean: torch.Tensor | None,
+              std: torch.Tensor | None) -> Augmenter | None:
+    """The config's Augmenter, or None when nothing is on."""
+    c = config
+    if not (c.augment_resized_crop > 0 or c.augment_rotation > 0 or c.augment_affine > 0
+            or c.augment_color_jitter > 0 or c.augment_grayscale > 0
+            or c.augment_crop_padding or c.augment_flip or c.augment_blur > 0
+            or c.augment_erasing > 0):
+        return None
+    return Augmenter(config, mean, std)
 
 
 def mixer(config: DatasetConfig) -> Callable | None:

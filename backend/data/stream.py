@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from netcanvas.backend.data.download import data_dir
+from netcanvas.backend.data.stream_workers import Feeder
 from netcanvas.backend.data.types import DatasetError, Progress
 
 SAMPLES_FOR_STATS = 512  # training images read to estimate the normalisation statistics
@@ -56,6 +57,14 @@ def _index_key(folder: Path, subs: Sequence[Path]) -> str:
     return hashlib.sha1("\n".join(stamp).encode()).hexdigest()[:20]
 
 
+def _store_json(path: Path, data) -> None:
+    """Write `data` to `path` whole or not at all (another process may read it meanwhile)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data), "utf-8")
+    tmp.replace(path)
+
+
 def build_index(folder: Path, extensions: set[str], progress: Progress | None = None) -> Index:
     """The folder's index, from the cache when the folder is unchanged, else listed now
     (progress(done_classes, total_classes, message) after each class folder) and stored."""
@@ -82,10 +91,7 @@ def build_index(folder: Path, extensions: set[str], progress: Progress | None = 
         if progress is not None:
             progress(label + 1, len(subs), f"indexing {sub.name}: {len(names)} images")
     classes = [s.name for s in subs]
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    tmp = stored.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"classes": classes, "files": files, "labels": labels}), "utf-8")
-    tmp.replace(stored)
+    _store_json(stored, {"classes": classes, "files": files, "labels": labels})
     return Index(folder, classes, files, np.asarray(labels, dtype=np.int64), key)
 
 
@@ -100,8 +106,8 @@ class FolderBatches(torch.utils.data.Dataset):
         self.root, self.files = index.folder, index.files
         self.mode, self.size = mode, tuple(size)
         self.shape = (1 if mode == "L" else 3, *self.size)
-        self.cache_path = (cache_dir() / f"{index.key}-{mode}-{size[0]}x{size[1]}.u8"
-                           if cache else None)
+        self.key = f"{index.key}-{mode}-{size[0]}x{size[1]}"  # the folder, as decoded
+        self.cache_path = cache_dir() / f"{self.key}.u8" if cache else None
         self._maps: tuple[np.memmap, np.memmap] | None = None
         if self.cache_path is not None:
             n = len(self.files)
@@ -129,35 +135,39 @@ class FolderBatches(torch.utils.data.Dataset):
                           np.memmap(self._state_path, np.uint8, "r+", shape=(n,)))
         return self._maps
 
-    def decode(self, i: int) -> np.ndarray | None:
-        """Sample i as uint8 (C, H, W), or None when its file cannot be decoded."""
+    def _decode_into(self, i: int, row: np.ndarray) -> bool:
+        """Decode sample i's file into `row` (uint8 (C, H, W)); False when it cannot be."""
         from netcanvas.backend.data.images import read_image
 
-        maps = self._cache()
-        if maps is not None and maps[1][i] != 0:
-            return np.array(maps[0][i]) if maps[1][i] == OK else None
         try:
             image = read_image(self.root / self.files[i], self.mode, self.size)
-            image = image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
         except DatasetError:
-            image = None
-        if maps is not None:
-            if image is not None:
-                maps[0][i] = image
-            maps[1][i] = OK if image is not None else BAD
-        return image
+            return False
+        row[...] = image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
+        return True
 
     def __getitem__(self, numbers: Sequence[int]):
-        numbers = [int(i) for i in numbers]
+        """A batch: decoded rows read from the cache in one gather when all are there,
+        else each file decoded straight into its row of the batch (and cached)."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        maps = self._cache()
+        state = maps[1][numbers] if maps is not None else np.zeros(len(numbers), np.uint8)
+        if maps is not None and (state == OK).all():
+            return (torch.from_numpy(numbers), torch.from_numpy(maps[0][numbers]),
+                    torch.ones(len(numbers), dtype=torch.bool))
         out = np.zeros((len(numbers), *self.shape), dtype=np.uint8)
-        ok = np.ones(len(numbers), dtype=bool)
-        for k, i in enumerate(numbers):
-            image = self.decode(i)
-            if image is None:
-                ok[k] = False
-            else:
-                out[k] = image
-        return torch.tensor(numbers), torch.from_numpy(out), torch.from_numpy(ok)
+        ok = state != BAD
+        for k, i in enumerate(numbers.tolist()):
+            if state[k] == OK:
+                out[k] = maps[0][i]
+            elif state[k] == 0:
+                ok[k] = self._decode_into(i, out[k])
+                if maps is not None:
+                    if ok[k]:
+                        maps[0][i] = out[k]
+                    maps[1][i] = OK if ok[k] else BAD
+        out[~ok] = 0
+        return torch.from_numpy(numbers), torch.from_numpy(out), torch.from_numpy(ok)
 
 
 def _report_stderr(message: str) -> None:
@@ -180,6 +190,11 @@ class StreamSplit:
     std: torch.Tensor | None = None
     report: Callable[[str], None] = _report_stderr
     bad: set[int] = field(default_factory=set)  # shared by the splits of one folder
+    feeder: Feeder | None = None  # the decoding workers, shared by the splits of one folder
+
+    def __post_init__(self):
+        if self.feeder is None:
+            self.feeder = Feeder(self.source, self.workers)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -215,19 +230,28 @@ class StreamedDeviceSplit:
         self.y = split.y
         self._pending = None
         self.peak_batch_bytes = 0  # the largest decoded batch held (what tests count)
-
-    def _loader(self, batches: list[list[int]]):
-        workers = self.split.workers if len(batches) > 1 else 0
-        return iter(torch.utils.data.DataLoader(
-            self.split.source, batch_size=None, sampler=batches, num_workers=workers,
-            pin_memory=self.device.type == "cuda", persistent_workers=False,
-            prefetch_factor=4 if workers else None))
+        self.unplanned = 0  # batches asked for outside the plan, so decoded in this process
+        self._affine = None  # (scale, shift) turning uint8 pixels into normalised input
 
     def plan(self, positions: Sequence[torch.Tensor]) -> None:
         """The epoch's batches, as position tensors into the split, in training order."""
         numbers = self.split.numbers
-        self._pending = (self._loader([numbers[p.cpu().numpy()].tolist() for p in positions]),
-                         [p.cpu() for p in positions])
+        batches = [numbers[p.cpu().numpy()].tolist() for p in positions]
+        loader = self.split.feeder.read(batches, self.device.type == "cuda")
+        self._pending = (loader, [p.cpu() for p in positions], self.split.feeder.passes)
+
+    def _scale_shift(self, channels: int):
+        """uint8 pixels -> normalised input as x * scale + shift, per channel, on the device
+        (computed once): scale = 1 / (255 std), shift = -mean / std."""
+        if self._affine is None:
+            mean, std = self.split.mean, self.split.std
+            if mean is None:
+                self._affine = (torch.tensor(1 / 255, device=self.device), None)
+            else:
+                shape = (1, channels, 1, 1)
+                self._affine = ((1 / (255 * std)).view(shape).to(self.device),
+                                (-mean / std).view(shape).to(self.device))
+        return self._affine
 
     def _to_device(self, numbers, images, ok, positions):
         self.peak_batch_bytes = max(self.peak_batch_bytes, images.numel())
@@ -237,11 +261,9 @@ class StreamedDeviceSplit:
                 path = self.split.source.root / self.split.source.files[i]
                 self.split.report(f"skipped {path}: not a readable image")
         keep = ok.to(self.device, non_blocking=True)
-        x = images.to(self.device, non_blocking=True).float().div_(255)
-        if self.split.mean is not None:
-            shape = (1, -1, 1, 1)
-            x = (x - self.split.mean.to(self.device).view(shape)) / \
-                self.split.std.to(self.device).view(shape)
+        x = images.to(self.device, non_blocking=True).float()
+        scale, shift = self._scale_shift(x.shape[1])
+        x = torch.addcmul(shift, x, scale) if shift is not None else x.mul_(scale)
         y = self.y[positions].to(self.device, non_blocking=True)
         if not bool(ok.all()):
             x, y = x[keep], y[keep]
@@ -249,14 +271,17 @@ class StreamedDeviceSplit:
 
     def batch(self, idx: torch.Tensor):
         idx = idx.cpu()
+        if self._pending is not None and self._pending[2] != self.split.feeder.passes:
+            self._pending = None  # another split's pass took the workers over
         if self._pending is not None and self._pending[1] and torch.equal(
                 self._pending[1][0], idx):
-            loader, queue = self._pending
+            loader, queue, _ = self._pending
             queue.pop(0)
             numbers, images, ok = next(loader)
             if not queue:
                 self._pending = None
         else:  # not planned (e.g. a diagnostic's own batches): decode here
+            self.unplanned += 1
             numbers, images, ok = self.split.source[self.split.numbers[idx.numpy()]]
         return self._to_device(numbers, images, ok, idx)
 
@@ -272,15 +297,23 @@ class StreamedDeviceSplit:
 
 
 def channel_stats(source: FolderBatches, numbers: np.ndarray, seed: int):
-    """Per-channel mean/std of pixels in [0, 1], from up to SAMPLES_FOR_STATS training images."""
+    """Per-channel mean/std of pixels in [0, 1], from up to SAMPLES_FOR_STATS training images;
+    kept in the cache folder beside the index (keyed by the folder and the images picked),
+    so a later start of an unchanged folder decodes none of them."""
     rng = np.random.default_rng(seed)
-    pick = numbers if len(numbers) <= SAMPLES_FOR_STATS else rng.choice(
-        numbers, SAMPLES_FOR_STATS, replace=False)
-    _, images, ok = source[np.sort(pick)]
+    pick = np.sort(numbers if len(numbers) <= SAMPLES_FOR_STATS else rng.choice(
+        numbers, SAMPLES_FOR_STATS, replace=False)).astype(np.int64)
+    digest = hashlib.sha1(pick.tobytes()).hexdigest()[:16]
+    stored = cache_dir() / f"{source.key}-stats-{digest}.json"
+    if stored.is_file():
+        mean, std = json.loads(stored.read_text("utf-8"))
+        return torch.tensor(mean), torch.tensor(std)
+    _, images, ok = source[pick]
     x = images[ok].double().div_(255)
     if not len(x):
         return None, None
-    mean = x.mean(dim=(0, 2, 3))
+    mean = x.mean(dim=(0, 2, 3)).float()
     std = x.std(dim=(0, 2, 3), unbiased=False)
-    std = torch.where(std > 1e-12, std, torch.ones_like(std))
-    return mean.float(), std.float()
+    std = torch.where(std > 1e-12, std, torch.ones_like(std)).float()
+    _store_json(stored, [mean.tolist(), std.tolist()])
+    return mean, std

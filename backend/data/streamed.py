@@ -13,6 +13,7 @@ from netcanvas.backend.data.stream import (
     build_index,
     channel_stats,
 )
+from netcanvas.backend.data.stream_workers import Feeder
 from netcanvas.backend.data.types import Dataset, DatasetError, Progress
 from netcanvas.backend.project import DatasetConfig
 
@@ -50,8 +51,10 @@ def load_streamed_folder(config: DatasetConfig, folder: Path, extensions: set[st
     if config.normalize:
         mean, std = channel_stats(source, parts[0], seed)
     bad: set[int] = set()
+    feeder = Feeder(source, workers)
     train, val, test = (StreamSplit(source, numbers, torch.from_numpy(index.labels[numbers]),
-                                    workers, mean, std, bad=bad) for numbers in parts)
+                                    workers, mean, std, bad=bad, feeder=feeder)
+                        for numbers in parts)
     return Dataset(name=folder.name, train=train, val=val, test=test, task="classification",
                    num_classes=len(index.classes), class_names=list(index.classes),
                    sample_shape=source.shape, target_shape=(), mean=mean, std=std,

@@ -7,40 +7,23 @@ it reads plain events, so it costs nothing between reports."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from netcanvas.backend.doctor.rule import Finding, Hit, Severity
+from netcanvas.backend.doctor.rule import Finding, Rule, declarer
 from netcanvas.backend.graph import Node
 from netcanvas.backend.project import Project
 from netcanvas.backend.training.events import EpochEnded, LayerStats
 
-
-@dataclass(frozen=True)
-class LiveRule:
-    id: str
-    severity: Severity
-    why: str
-    check: Callable[..., Iterable[Hit]]  # (LiveContext) -> hits
+LIVE_RULES: dict[str, Rule] = {}
+live_rule = declarer(LIVE_RULES, "training rule")  # the decorated check takes a LiveContext
 
 
-LIVE_RULES: dict[str, LiveRule] = {}
-
-
-def live_rules() -> dict[str, LiveRule]:
+def live_rules() -> dict[str, Rule]:
     """Every training-time rule (declared in rules_live.py, which imports this module)."""
     from netcanvas.backend.doctor import rules_live  # noqa: F401
     return LIVE_RULES
-
-
-def live_rule(rule_id: str, severity: Severity, why: str):
-    """Declare a training-time rule: the decorated function yields a Hit per finding."""
-    def register(check):
-        assert rule_id not in LIVE_RULES, f"duplicate training rule {rule_id!r}"
-        LIVE_RULES[rule_id] = LiveRule(rule_id, severity, why, check)
-        return check
-    return register
 
 
 @dataclass

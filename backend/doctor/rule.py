@@ -47,16 +47,22 @@ class Rule:
     id: str  # stable, saved in projects that silence it: "double-softmax"
     severity: Severity
     why: str  # one sentence: why this is worth a change
-    check: Callable[..., Iterable[Hit]]  # (LintContext) -> hits
+    check: Callable[..., Iterable[Hit]]  # (LintContext, or the live doctor's) -> hits
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: Severity, why: str):
-    """Declare a rule: the decorated function yields a Hit per offending node."""
-    def register(check):
-        assert rule_id not in RULES, f"duplicate lint rule {rule_id!r}"
-        RULES[rule_id] = Rule(rule_id, severity, why, check)
-        return check
-    return register
+def declarer(registry: dict[str, Rule], what: str):
+    """The decorator that declares a rule of one kind into `registry`:
+    `@declare(rule_id, severity, why)` on a function yielding a Hit per finding."""
+    def declare(rule_id: str, severity: Severity, why: str):
+        def register(check):
+            assert rule_id not in registry, f"duplicate {what} {rule_id!r}"
+            registry[rule_id] = Rule(rule_id, severity, why, check)
+            return check
+        return register
+    return declare
+
+
+rule = declarer(RULES, "lint rule")  # the static rules, over the graph (LintContext)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from netcanvas.backend.insight.previews import seeded_model
 from netcanvas.backend.receptive import input_box
 
 
@@ -27,17 +28,9 @@ def effective_field(project, node_id: str, cell: tuple[int, int] | None = None,
     """For the image-shaped output of top-level node `node_id` (its centre cell unless
     `cell` is given), on `sample` (one normalised image, (C, H, W); None: a seeded random
     one) with the weights `state` (None: seeded random ones)."""
-    from netcanvas.backend.compiler import compile_graph
-
     graph = project.graph
     node = graph.node(node_id)
-    torch.manual_seed(seed)
-    model = compile_graph(graph, device="cpu")
-    net = model.module.eval()
-    if state:
-        own = net.state_dict()
-        net.load_state_dict({k: v for k, v in state.items()
-                             if k in own and own[k].shape == v.shape}, strict=False)
+    model, net = seeded_model(graph, seed, state)
     if len(model.input_shapes) != 1 or len(model.input_shapes[0]) != 3:
         raise ValueError("the receptive-field lens needs one image input (channels, height, "
                          "width)")

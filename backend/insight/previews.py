@@ -26,10 +26,9 @@ class Preview:
         return f"{self.low:.3g} … {self.high:.3g}"
 
 
-def previews(graph, sample: tuple[torch.Tensor, ...] | None = None, seed: int = 0,
-             state: dict | None = None) -> dict[str, Preview]:
-    """Per node id, its output for `sample` (one tensor per Input, batch of one; None: a
-    seeded random one). `state`: weights to load where names and shapes match."""
+def seeded_model(graph, seed: int = 0, state: dict | None = None):
+    """`graph` compiled on the CPU with weights drawn from `seed`, then `state`'s loaded where
+    names and shapes match: (the CompiledModel, its module in eval mode)."""
     from netcanvas.backend.compiler import compile_graph
 
     torch.manual_seed(seed)
@@ -39,6 +38,14 @@ def previews(graph, sample: tuple[torch.Tensor, ...] | None = None, seed: int = 
         own = net.state_dict()
         net.load_state_dict({k: v for k, v in state.items()
                              if k in own and own[k].shape == v.shape}, strict=False)
+    return model, net
+
+
+def previews(graph, sample: tuple[torch.Tensor, ...] | None = None, seed: int = 0,
+             state: dict | None = None) -> dict[str, Preview]:
+    """Per node id, its output for `sample` (one tensor per Input, batch of one; None: a
+    seeded random one). `state`: weights to load where names and shapes match."""
+    model, net = seeded_model(graph, seed, state)
     if sample is None:
         sample = model.example_inputs(batch=1, generator=torch.Generator().manual_seed(seed))
     seen: dict[str, torch.Tensor] = {}

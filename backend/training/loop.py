@@ -92,10 +92,20 @@ class Loop:
         self.part_buf = (torch.zeros(steps, len(loss.names), device=device)
                          if len(loss.names) > 1 else None)
 
-    def _prepare(self, xs: list[torch.Tensor], train: bool = True) -> list[torch.Tensor]:
-        """Augment (training batches only) and switch image batches to channels-last."""
-        if train and self.augment is not None:
-            xs = [self.augment(x, self.gen) if x.dim() == 4 else x for x in xs]
+    def _augment(self, xs: list[torch.Tensor], y):
+        """The training batch augmented: image inputs alone, or with the mask / box / image
+        targets that move with them (typed-target datasets; samples may be dropped)."""
+        if self.augment is None:
+            return xs, y
+        if self.targets is None:
+            return [self.augment(x, self.gen) if x.dim() == 4 else x for x in xs], y
+        ys = list(y) if isinstance(y, tuple) else [y]
+        kinds = [t.kind if t is not None else None for t in self.targets]
+        xs, ys = self.augment.with_targets(xs, ys, kinds, self.gen)
+        return xs, (tuple(ys) if isinstance(y, tuple) else ys[0])
+
+    def _prepare(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Switch image batches to channels-last (on CUDA, when asked for)."""
         if self.channels_last:
             xs = [x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
                   for x in xs]
@@ -149,7 +159,7 @@ class Loop:
         (primary output, targets, loss, each Output's own loss), nothing read from the
         device. `hooked`: through each node's module, for forward hooks."""
         idx, weight = self.world.share(idx)
-        xs, y = self.train.batch(idx)
+        xs, y = self._augment(*self.train.batch(idx))
         xs = self._prepare(xs)
         if self.adversary is not None:
             xs = self.adversary(xs, y)
@@ -165,8 +175,9 @@ class Loop:
         self.model.train()
         bs, n, steps = self.settings.batch_size, self.train.n, self.steps
         perm = torch.randperm(n, generator=self.gen, device=self.train.index_device)
-        if hasattr(self.train, "plan"):  # a streamed split decodes the epoch's batches ahead
-            self.train.plan([perm[i * bs:(i + 1) * bs] for i in range(steps)])
+        if hasattr(self.train, "plan"):  # a streamed split decodes this rank's share of
+            self.train.plan([self.world.share(perm[i * bs:(i + 1) * bs])[0]  # each batch ahead
+                             for i in range(steps)])
         acc = Accumulator(self.task, self.classes, self.device)
         count_correct = self.task == "classification"
         constant_lr = self.schedule.constant
@@ -280,7 +291,7 @@ class Loop:
                                     skip_primary=self.primary if plain else None)
         for xs, y in split.slices(max(self.settings.batch_size * 4, 256)):
             with autocast(self.device, self.amp_dtype):
-                out = self._call(self.lean, self._prepare(xs, train=False))
+                out = self._call(self.lean, self._prepare(xs))
                 parts = self.loss.terms(out, y)
                 loss = self.loss.combine(parts)
             prim = out[self.primary] if self.multi_out else out

@@ -388,14 +388,16 @@ class Trainer:
 
 MOVING_AUGMENTATIONS = ("augment_crop_padding", "augment_flip", "augment_resized_crop",
                         "augment_rotation", "augment_affine")
-PLACED_TARGETS = ("mask", "boxes", "flow", "image")  # tied to where the input's pixels are
 
 
 def _refuse_moving_augmentations(config, dataset) -> None:
-    """Augmentations move the input's pixels only: refused by name for a target that is tied
-    to their places (a mask, a box, a flow field, an image), which they would misplace."""
+    """Augmentations that move pixels move masks, boxes and image targets with them
+    (backend/data/augment_geometry.py); refused by name for a target they cannot move
+    consistently (a flow field, whose vectors would need turning too)."""
+    from netcanvas.backend.data.augment_geometry import GEOMETRIC_KINDS, UNMOVED_KINDS
+
     moving = [name for name in MOVING_AUGMENTATIONS if getattr(config, name)]
-    placed = [t for t in dataset.targets if t.kind in PLACED_TARGETS]
+    placed = [t for t in dataset.targets if t.kind not in GEOMETRIC_KINDS + UNMOVED_KINDS]
     if moving and placed:
         t = placed[0]
         from netcanvas.backend.data import DatasetError

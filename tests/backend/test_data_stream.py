@@ -132,3 +132,39 @@ def test_a_folder_larger_than_the_memory_budget_trains_batch_by_batch(tmp_path):
     trainer.run()
     assert 0 < trainer._loop.train.peak_batch_bytes <= 8 * 3 * 16 * 16 < budget
     assert d.train._x is None  # training never asked for the whole split
+
+
+@pytest.mark.parametrize("ext", ["jpg", "png"])
+def test_a_large_image_shrunk_by_draft_and_reduce_stays_close_to_a_plain_resize(tmp_path, ext):
+    from netcanvas.backend.data.images import read_image
+
+    rows, cols = np.mgrid[0:240, 0:320]
+    a = np.stack([cols * 255 // 320, rows * 255 // 240, (rows + cols) * 255 // 560], 2)
+    Image.fromarray(a.astype(np.uint8)).save(tmp_path / f"big.{ext}")
+    fast = read_image(tmp_path / f"big.{ext}", "RGB", (24, 32)).astype(int)
+    with Image.open(tmp_path / f"big.{ext}") as img:
+        plain = np.asarray(img.convert("RGB").resize((32, 24), Image.Resampling.BILINEAR),
+                           dtype=int)
+    assert fast.shape == plain.shape == (24, 32, 3)
+    assert np.abs(fast - plain).max() <= 8 and np.abs(fast - plain).mean() < 1.0
+
+
+def test_normalisation_statistics_are_kept_and_a_later_start_decodes_nothing(tmp_path,
+                                                                             monkeypatch):
+    root = make_folder(tmp_path / "data", per_class=6)
+    first = load_dataset(config(root, workers=0))
+    from netcanvas.backend.data import images
+    monkeypatch.setattr(images, "read_image", lambda *a: pytest.fail("decoded at start"))
+    again = load_dataset(config(root, workers=0))
+    assert torch.equal(first.mean, again.mean) and torch.equal(first.std, again.std)
+
+
+def test_the_preview_rate_is_timed_from_the_first_batch_leaving_the_worker_start_out(
+        tmp_path, monkeypatch):
+    from netcanvas.backend.data import preview
+
+    root = make_folder(tmp_path / "data", per_class=20)
+    d = load_dataset(config(root, workers=0, val_fraction=0.0, test_fraction=0.0))
+    clock = iter([0.0, 50.0, 52.0])  # asked, first batch in (workers started), last batch in
+    monkeypatch.setattr(preview.time, "perf_counter", lambda: next(clock))
+    assert preview.pipeline_rate(d, batch_size=8, batches=5) == (40 - 8) / 2

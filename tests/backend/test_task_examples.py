@@ -94,13 +94,12 @@ def test_task_examples_export_with_named_inputs_and_outputs(name, tmp_path):
 
 
 @pytest.mark.parametrize("name, flag, value, target", [
-    ("localisation", "augment_affine", "0.1", "boxes target 'box'"),
-    ("segmentation_unpool", "augment_rotation", "15", "mask target 'mask'"),
     ("two_stream", "augment_resized_crop", "0.5", "flow target 'flow'"),
 ])
 def test_augmentations_that_move_pixels_are_refused_for_placed_targets(name, flag, value,
                                                                        target, tmp_path, capsys):
-    """A shift moves the digit but not its box: refused in one line, exit 2, before a step."""
+    """A resized crop moves the frames but cannot turn the flow vectors: refused in one line,
+    exit 2, before a step (masks and boxes move with the image: test_augment_targets.py)."""
     assert train(str(EXAMPLES / f"{name}.netcanvas"), "--epochs", "1", "--device", "cpu",
                  "--out", str(tmp_path / "out"), f"--{flag.replace('_', '-')}", value) == 2
     err = capsys.readouterr().err.strip()
@@ -108,17 +107,16 @@ def test_augmentations_that_move_pixels_are_refused_for_placed_targets(name, fla
     assert "\n" not in err and "Traceback" not in err
 
 
-def test_flips_and_crops_are_refused_and_pixel_only_augmentations_kept():
+def test_flips_and_crops_are_refused_for_flow_only_and_pixel_only_augmentations_kept():
     from netcanvas.backend.data import DatasetError, load_dataset
     from netcanvas.backend.project import DatasetConfig
     from netcanvas.backend.training.trainer import _refuse_moving_augmentations
 
     kept = DatasetConfig(name="digit_masks", augment_color_jitter=0.3, augment_blur=0.5,
-                         augment_erasing=0.2)
-    masks = load_dataset(kept)
-    _refuse_moving_augmentations(kept, masks)  # no refusal
-    moved = DatasetConfig(name="digit_masks", augment_flip=True, augment_crop_padding=2)
+                         augment_erasing=0.2, augment_flip=True, augment_crop_padding=2)
+    _refuse_moving_augmentations(kept, load_dataset(kept))  # masks move with the image
+    moved = DatasetConfig(name="moving_digits", augment_flip=True, augment_crop_padding=2)
     with pytest.raises(DatasetError, match=r"^dataset.augment_crop_padding, dataset.augment_flip "
-                       "move the input's pixels but not the mask target 'mask' of digit_masks: "
-                       "turn them off for this dataset$"):
-        _refuse_moving_augmentations(moved, masks)
+                       "move the input's pixels but not the flow target 'flow' of "
+                       "moving_digits: turn them off for this dataset$"):
+        _refuse_moving_augmentations(moved, load_dataset(moved))

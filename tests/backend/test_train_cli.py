@@ -162,3 +162,11 @@ def test_early_stopping_says_so_and_names_the_best_epoch(tmp_path, capsys, monke
     assert train(str(path)) == 0
     out = capsys.readouterr().out
     assert "stopped early at epoch 3 of 40:" in out and "best epoch 1" in out
+
+
+def test_train_help_prints_every_declared_option():
+    """A declaration's doc with a percent sign ("2% to 33% of the area") is help text, not
+    an argparse format: `netcanvas train --help` printed a traceback."""
+    help_ = train_cli.add_parser(argparse.ArgumentParser().add_subparsers()).format_help()
+    text = " ".join(help_.split())  # as wrapped
+    assert "--augment-erasing" in text and "(2% to 33% of the area; cutout)" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from netcanvas.backend.graph import Graph
-from netcanvas.backend.project import Project
+from netcanvas.backend.project import Project, config_key
 from netcanvas.backend.workspace import FIELDS, Workspace
 
 
@@ -53,3 +53,25 @@ def test_the_trained_run_is_the_shown_one_while_its_graph_is_the_projects():
     assert ws.trained_run() is ws.shown
     ws.update(shown=FakeRun(graph_changed=True))
     assert ws.trained_run() is None
+
+
+def test_a_renewed_field_is_told_again_though_it_holds_the_same_object():
+    ws, heard = Workspace(), []
+    ws.subscribe("shown", heard.append)
+    run = FakeRun(False)
+    ws.update(shown=run)
+    ws.update(shown=run)  # the same run: no change
+    ws.update(shown=run, job=None, renewed=("shown",))  # it trained on (a resumed run)
+    assert heard == [run, run]
+    with pytest.raises(KeyError, match="no field 'run'"):
+        ws.update(renewed=("run",))
+
+
+def test_the_loaded_dataset_is_a_projects_only_for_the_config_it_was_loaded_for():
+    ws, project = Workspace(), Project(graph=Graph())
+    assert ws.dataset_for(project) is None
+    data = object()
+    ws.update(dataset=data, dataset_key=config_key(project.dataset))
+    assert ws.dataset_for(project) is data
+    project.dataset.options = {**project.dataset.options, "n_samples": 12345}
+    assert ws.dataset_for(project) is None  # other data: loaded anew by who needs it

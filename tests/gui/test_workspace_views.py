@@ -3,6 +3,8 @@ Circuit reads the project, the run, the dataset and the sample from it, not from
 
 from __future__ import annotations
 
+from netcanvas.backend.data import load_dataset
+from netcanvas.backend.project import config_key
 from test_app_support import *  # fixtures: window, isolated
 from test_training_dock import mlp_project, open_project, run_to_end
 
@@ -26,3 +28,52 @@ def test_the_workspace_follows_the_dock_and_feeds_the_circuit(qtbot, window):
     qtbot.waitUntil(lambda: "test sample 2, trained weights" in
                     window.statusBar().currentMessage(), timeout=10_000)
     window.insight.circuit.setChecked(False)
+
+
+class FakeJob:
+    """What the views read of a training job: its label, its project and dataset."""
+
+    def __init__(self, label: str, project) -> None:
+        self.label, self.project, self.dataset = label, project, None
+
+
+def test_the_tabs_follow_the_workspace_without_the_dock_calling_them(qtbot, window,
+                                                                       monkeypatch):
+    """Changing the shown run, the job or the dataset on the workspace updates the dock's
+    tabs, the exports, the doctor's badges and the document: the dock is not asked."""
+    ws, dock = window.workspace, window.training_dock
+    open_project(window, mlp_project(epochs=1))
+    assert run_to_end(qtbot, dock).failed is None
+    run = ws.shown
+    assert run is not None and run.usable
+
+    def not_the_dock(*args, **kwargs):
+        raise AssertionError("the dock was asked to show a run")
+
+    monkeypatch.setattr(dock, "show_run", not_the_dock)
+    ws.update(shown=None)
+    assert dock.eval_tab.metrics.text() == "Train a model to evaluate it on the test split."
+    assert dock.try_tab.predictor is None and dock.fool_tab.run is None
+    assert dock.look_tab.cam.run is None and dock.exports.run is None
+    ws.update(shown=run)
+    assert run.label in dock.eval_tab.source.text()
+    assert dock.try_tab.predictor is not None and run.label in dock.try_tab.source.text()
+    assert dock.fool_tab.run is run and run.label in dock.fool_tab.source.text()
+    assert dock.look_tab.cam.run is run and dock.look_tab.embedding.run is run
+    assert dock.exports.run is run
+
+    window.doctor_watch.shown = ["a finding of the last run"]
+    ws.update(job=FakeJob("run 7", ws.project))  # a job starts: Evaluation waits for it
+    assert dock.eval_tab.source.text() == "run 7 is training…"
+    assert dock.eval_tab.metrics.text() == "Train a model to evaluate it on the test split."
+    assert window.doctor_watch.shown == []  # the last run's findings went
+    ws.update(job=None)  # let go of (a closing project): nothing is loaded meanwhile
+    assert dock.eval_tab.source.text() == "run 7 is training…"
+    ws.update(job=None, shown=run, renewed=("shown",))  # it ended, the shown run stayed
+    assert run.label in dock.eval_tab.source.text()
+
+    data = load_dataset(ws.project.dataset)
+    window.document.set_data_facts(None)  # (the Data tab may have loaded it already)
+    ws.update(dataset=data, dataset_key=config_key(ws.project.dataset))
+    assert window.document.data_facts is not None
+    assert dock.try_tab.dataset_for(ws.project) is data

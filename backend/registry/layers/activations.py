@@ -9,8 +9,11 @@ from netcanvas.backend.registry.layers.common import forms, only, resolve_dim, s
 from netcanvas.backend.registry.spec import LayerSpec, Param, Port
 
 
-def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwargs=(),
-            calls=(), args=("x", "-"), read=None, saves=("input",), roles=("activation",)):
+def simple_activation(type_id: str, title: str, torch_name: str, doc: str, params=(),
+                      kwargs=(), calls=(), args=("x", "-"), read=None, saves=("input",),
+                      roles=("activation",), infer=same_shape) -> None:
+    """Register the elementwise activation nn.`torch_name`, built from its `kwargs` params and
+    imported from that module or the functional `calls` (with these `args`)."""
     def build(p: dict, inputs: dict):
         from torch import nn
 
@@ -19,10 +22,13 @@ def _simple(type_id: str, title: str, torch_name: str, doc: str, params=(), kwar
     register(LayerSpec(
         type_id=type_id, title=title, category="Activation", doc=doc,
         inputs=(Port("x"),), outputs=(Port("y"),), params=tuple(params),
-        infer_shape=same_shape, build=build, key_params=tuple(kwargs), module_prefix=type_id,
+        infer_shape=infer, build=build, key_params=tuple(kwargs), module_prefix=type_id,
         example_inputs={"x": (8,)}, saves=saves, roles=roles,
         imports=(*forms(f"nn.{torch_name}", read=read), *forms(*calls, args=args, read=read)),
     ))
+
+
+_simple = simple_activation  # short, for the declarations below
 
 
 def _exact_gelu(values: dict) -> dict:

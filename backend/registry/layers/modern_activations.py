@@ -3,25 +3,9 @@
 
 from __future__ import annotations
 
-from netcanvas.backend.registry import register
-from netcanvas.backend.registry.layers.common import forms, same_shape
-from netcanvas.backend.registry.spec import LayerSpec, Param, ParamError, Port, ShapeError
-
-
-def _simple(type_id: str, title: str, torch_name: str, doc: str, calls=(), params=(),
-            kwargs=(), args=("x", "-"), read=None, infer=same_shape) -> None:
-    def build(p: dict, inputs: dict):
-        from torch import nn
-
-        return getattr(nn, torch_name)(**{k: p[k] for k in kwargs})
-
-    register(LayerSpec(
-        type_id=type_id, title=title, category="Activation", doc=doc,
-        inputs=(Port("x"),), outputs=(Port("y"),), params=tuple(params),
-        infer_shape=infer, build=build, key_params=tuple(kwargs), module_prefix=type_id,
-        example_inputs={"x": (8,)}, saves=("input",), roles=("activation",),
-        imports=(*forms(f"nn.{torch_name}", read=read), *forms(*calls, args=args, read=read)),
-    ))
+from netcanvas.backend.registry.layers.activations import simple_activation as _simple
+from netcanvas.backend.registry.layers.common import same_shape
+from netcanvas.backend.registry.spec import Param, ParamError, ShapeError
 
 
 def _read_hardtanh(values: dict) -> dict:

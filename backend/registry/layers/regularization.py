@@ -14,27 +14,32 @@ from netcanvas.backend.registry.layers.common import (
 from netcanvas.backend.registry.spec import LayerSpec, Param, Port
 
 
-def _p(default: float) -> Param:
-    return Param("p", "float", default, "Probability that a value is zeroed.", min=0.0, max=1.0)
+def _dropout(type_id: str, torch_name: str, p: float, saves: str, doc: str, infer,
+             example: tuple[int, ...]) -> None:
+    """Register nn.`torch_name` (F.`type_id` imports as it too), zeroing with probability p."""
+    def build(params: dict, inputs: dict):
+        from torch import nn
+
+        return getattr(nn, torch_name)(params["p"])
+
+    register(LayerSpec(
+        type_id=type_id, title=torch_name, category="Regularization",
+        saves=(saves,), roles=("dropout", "pass_through"), doc=doc,
+        inputs=(Port("x"),), outputs=(Port("y"),),
+        params=(Param("p", "float", p, "Probability that a value is zeroed.", min=0.0,
+                      max=1.0),),
+        infer_shape=infer, build=build, key_params=("p",), module_prefix="drop",
+        example_inputs={"x": example},
+        imports=(*forms(f"nn.{torch_name}"), *forms(f"F.{type_id}", args=("x", "p", "-", "-"))),
+    ))
 
 
-def _dropout_build(params: dict, inputs: dict):
-    from torch import nn
-
-    return nn.Dropout(params["p"])
-
-
-register(LayerSpec(
-    type_id="dropout", title="Dropout", category="Regularization",
-    saves=("mask",), roles=("dropout", "pass_through"),
-    doc="During training, zeroes each value with probability p and scales the survivors by "
-        "1/(1-p), so no unit can rely on any other being present; this curbs overfitting. "
-        "At evaluation time it passes its input through unchanged.",
-    inputs=(Port("x"),), outputs=(Port("y"),), params=(_p(0.5),),
-    infer_shape=same_shape, build=_dropout_build, key_params=("p",), module_prefix="drop",
-    example_inputs={"x": (16,)},
-    imports=(*forms("nn.Dropout"), *forms("F.dropout", args=("x", "p", "-", "-"))),
-))
+_dropout(
+    "dropout", "Dropout", 0.5, "mask",
+    "During training, zeroes each value with probability p and scales the survivors by "
+    "1/(1-p), so no unit can rely on any other being present; this curbs overfitting. "
+    "At evaluation time it passes its input through unchanged.",
+    same_shape, (16,))
 
 
 def _dropout2d_shape(params: dict, inputs: dict) -> dict:
@@ -42,23 +47,12 @@ def _dropout2d_shape(params: dict, inputs: dict) -> dict:
     return same_shape(params, inputs)
 
 
-def _dropout2d_build(params: dict, inputs: dict):
-    from torch import nn
-
-    return nn.Dropout2d(params["p"])
-
-
-register(LayerSpec(
-    type_id="dropout2d", title="Dropout2d", category="Regularization",
-    saves=("channel_mask",), roles=("dropout", "pass_through"),
-    doc="Dropout for feature maps: zeroes whole channels with probability p during "
-        "training. Neighbouring pixels are strongly correlated, so dropping single values "
-        "barely regularises a CNN; dropping an entire channel does. A no-op at evaluation.",
-    inputs=(Port("x"),), outputs=(Port("y"),), params=(_p(0.2),),
-    infer_shape=_dropout2d_shape, build=_dropout2d_build, key_params=("p",),
-    module_prefix="drop", example_inputs={"x": (4, 6, 6)},
-    imports=(*forms("nn.Dropout2d"), *forms("F.dropout2d", args=("x", "p", "-", "-"))),
-))
+_dropout(
+    "dropout2d", "Dropout2d", 0.2, "channel_mask",
+    "Dropout for feature maps: zeroes whole channels with probability p during "
+    "training. Neighbouring pixels are strongly correlated, so dropping single values "
+    "barely regularises a CNN; dropping an entire channel does. A no-op at evaluation.",
+    _dropout2d_shape, (4, 6, 6))
 
 
 def _stochastic_depth_build(params: dict, inputs: dict):
