@@ -1,12 +1,13 @@
-"""The forward that plain training steps call: the compiled module with its stateless layers
-(ReLU, pooling, flatten, ...) called as functions instead of as submodules.
+"""The forward of plain training steps and evaluation: the compiled module with its stateless
+layers (ReLU, pooling, flatten, ...) called as functions instead of as submodules.
 
 The compiled module calls every node's module so that forward hooks (the layer-statistics
 probe, the insight views) and error messages see each node; a hand-written loop calls
 `F.relu(x)` instead and skips Module.__call__'s bookkeeping. The lean twin does the same
 arithmetic with the same parameters (it shares the module objects, so the optimizer, the
 state_dict and every export keep using the compiled module); the loop runs it on the steps
-where nothing is hooked. Only exact torch classes with no hooks of their own are replaced.
+where nothing is hooked. Only exact torch classes with no hooks of their own (when the twin
+is built) are replaced.
 """
 
 from __future__ import annotations
