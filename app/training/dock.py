@@ -145,7 +145,7 @@ class TrainingDock(QDockWidget):
                                  self.export_python_action])
         self.try_tab = TryTab()
         self.layers_tab = LayersTab()
-        self.start_from = StartFrom(self)
+        self.start_from = StartFrom(self.settings_form, self.run_tab, ws)
         self.experiments_tab = ExperimentsTab()
         self.experiments_tab.diff_requested.connect(self.show_diff)
         self.diff_view = None  # the last RunDiffView opened
@@ -277,8 +277,7 @@ class TrainingDock(QDockWidget):
         workspace's shown run, which they follow; `also` other workspace fields that change
         with it, in the same update."""
         self.shown = run if run is not None and run.usable else None
-        self.workspace.update(shown=self.shown, **also)
-        self.start_from.update_marks()
+        self.workspace.update(shown=self.shown, **also)  # Start from's marks follow it
         self._update_actions()
         self.shown_changed.emit()
 
