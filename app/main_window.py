@@ -147,8 +147,8 @@ class MainWindow(QMainWindow):
         self.receptive = ReceptiveFields(lambda: self.document)
         self.summary.receptive = self.receptive
         self.output_hover = OutputHover(self.training_dock.look_tab.outputs)
-        self.doctor_watch = DoctorWatch(self.workspace, self.training_dock.training_event,
-                                        lambda: self.document, lambda: self.scene, self)
+        self.doctor_watch = DoctorWatch(self.workspace, lambda: self.document,
+                                        lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.problems_dock.raise_()
         self.dock_layout = DockLayout(self, self.docks(), self.code_dock, self.inspector_dock)
