@@ -6,8 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from netcanvas.backend.data import load_dataset
-from netcanvas.backend.training.events import EpochEnded, Started, Steps
 from netcanvas.backend.project import config_key
+from netcanvas.backend.training.events import EpochEnded, Started, Steps
 from test_app_support import *  # fixtures: window, isolated
 from test_training_dock import mlp_project, open_project, run_to_end
 
