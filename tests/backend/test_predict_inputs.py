@@ -78,8 +78,8 @@ def test_predict_cli_takes_a_file_per_named_input(recall, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("inputs, reason", [
-    (["tokns={t}", "mask={m}"], "tokns={t}: the model has no Input named 'tokns'; its inputs: "
-                                "tokens, mask"),
+    (["tokns={t}", "mask={m}"],
+     "tokns={t}: the model has no Input named 'tokns'; its inputs: tokens, mask"),
     (["tokens={t}"], "no file for input mask: give NAME=FILE for each of tokens, mask"),
     (["{t}"], "{t}: the model has inputs tokens, mask: give NAME=FILE for each"),
     (["tokens={t}", "mask={short}"], "input mask has 2 samples, tokens has 3"),

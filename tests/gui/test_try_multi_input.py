@@ -14,26 +14,19 @@ import pytest
 from netcanvas.app.training.try_tab import TryTab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
-from insight_support import EXAMPLES, trained_masked_recall_run, trained_run  # noqa: E402
+from insight_support import EXAMPLES, trained_masked_recall_run, trained_run
+from test_try_tab import open_tab
 
 SHOTS = Path(os.environ.get("NETCANVAS_SHOTS", "/tmp/netcanvas-shots"))
+SIZE = (1200, 600)
 WAIT_MS = 30_000  # an upper bound on a loaded 2-core machine, not a timing assert
-
-
-def _tab(qtbot, run, data) -> TryTab:
-    tab = TryTab(lambda project: data)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 600)
-    tab.show()
-    tab.set_run(run)
-    return tab
 
 
 def test_the_masked_recall_transformer_answers_edited_tokens(qtbot, tmp_path):
     from netcanvas.backend.runtime.predict import predict_test_split
 
     run, data = trained_masked_recall_run(tmp_path)
-    tab = _tab(qtbot, run, data)
+    tab = open_tab(qtbot, run, data, SIZE)
     assert tab.predictor is not None, tab.note.text()
     assert "input tokens; mask follows tokens (padding where it is 0)" in tab.source.text()
     editor = tab.vector
@@ -64,7 +57,7 @@ def test_the_masked_recall_transformer_answers_edited_tokens(qtbot, tmp_path):
 @pytest.mark.slow
 def test_the_two_stream_model_takes_a_drawn_first_frame(qtbot, tmp_path):
     run, data = trained_run(tmp_path, EXAMPLES / "two_stream.netcanvas", 1)
-    tab = _tab(qtbot, run, data)
+    tab = open_tab(qtbot, run, data, SIZE)
     assert tab.task is not None, tab.note.text()
     assert "input frame1; frame2 from the picked test sample" in tab.source.text()
     qtbot.waitUntil(lambda: "flow" in tab.answer.text(), timeout=WAIT_MS)
