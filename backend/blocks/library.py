@@ -19,12 +19,10 @@ from typing import Any
 from netcanvas.backend.blocks.definition import BlockDef, BlockSet, Branch, Exposed, Test
 from netcanvas.backend.blocks.io import blocks_from_dict, blocks_to_dict
 from netcanvas.backend.graph import BLOCK, Graph, Node
-from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.graph.layout import MAX_COLUMNS, folded, layered_layout
 from netcanvas.backend.registry import Param
 
 CARD = (152.0, 117.0)  # the editor's card size, for laying out inner graphs
-MAX_COLUMNS = 7  # wider than this, an inner graph is folded into rows: it opens readable
-ROW_GAP = 60.0  # under a folded row, for the wires that run back to the next row's start
 LIBRARY_FILE = "blocks.json"
 _BIG = 1 << 16
 
@@ -53,26 +51,11 @@ class _Def:
 
     def done(self, exposed: list[Exposed], branches: list[Branch] = (), doc: str = "") -> None:
         edges = [(e.src, e.dst) for e in self.graph.edges]
-        spots = layered_layout(list(self.graph.nodes), edges, dict.fromkeys(self.graph.nodes, CARD))
-        for nid, spot in _folded(spots).items():
+        sizes = dict.fromkeys(self.graph.nodes, CARD)
+        spots = layered_layout(list(self.graph.nodes), edges, sizes)
+        for nid, spot in folded(spots, sizes, max_columns=MAX_COLUMNS).items():
             self.graph.move(nid, spot)
         self.blocks.add(BlockDef(self.name, self.graph, list(exposed), list(branches), doc))
-
-
-def _folded(spots: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-    """A layout more than MAX_COLUMNS wide folded into rows of equal width, read like lines
-    of text (the examples' top levels read the same way), so a block opened inside fits the
-    canvas at a zoom where its cards can be read."""
-    xs = sorted({x for x, _ in spots.values()})
-    rows = -(-len(xs) // MAX_COLUMNS)
-    if rows == 1:
-        return spots
-    per_row = -(-len(xs) // rows)
-    top = min(y for _, y in spots.values())
-    height = max(y for _, y in spots.values()) - top + CARD[1] + ROW_GAP
-    column = {x: i for i, x in enumerate(xs)}
-    return {nid: (xs[column[x] % per_row], y - top + column[x] // per_row * height)
-            for nid, (x, y) in spots.items()}
 
 
 def _int(name: str, default: int, doc: str, lo: int = 1) -> Param:

@@ -14,7 +14,7 @@ import torch
 import torch.fx
 from netcanvas.backend.blocks.definition import BlockSet
 from netcanvas.backend.graph import BLOCK, Graph, GraphError, Node, new_id
-from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.graph.layout import CANVAS_ASPECT, folded, layered_layout
 from netcanvas.backend.importer import transformer as encoders
 from netcanvas.backend.importer.fx_forms import (
     _attention_call,
@@ -134,7 +134,7 @@ def _refuse_unusable(graph: Graph) -> None:
 def _lay_out(graph: Graph, card_size) -> None:
     sizes = {nid: card_size(n.spec) for nid, n in graph.nodes.items()}
     positions = layered_layout(list(graph.nodes), [(e.src, e.dst) for e in graph.edges], sizes)
-    for nid, position in positions.items():
+    for nid, position in folded(positions, sizes, aspect=CANVAS_ASPECT).items():
         graph.move(nid, position)
 
 
