@@ -96,3 +96,28 @@ def test_bad_named_inputs_are_one_line_and_exit_2(recall, tmp_path, capsys, inpu
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert reason.format(**names) in err
+
+
+@pytest.mark.slow
+def test_predict_cli_normalises_a_second_frame_as_the_first(tmp_path, capsys):
+    from insight_support import EXAMPLES, trained_run
+    from netcanvas.backend.runtime.predict import predict
+    from PIL import Image
+
+    project = EXAMPLES / "two_stream.netcanvas"
+    run, data = trained_run(tmp_path, project, 1)
+    predictor = from_run(run, checked=False)
+    mean, std = data.mean.reshape(1, -1, 1, 1), data.std.reshape(1, -1, 1, 1)
+    frames, argv = [], []
+    for name, x in zip(predictor.input_names, matched_test_inputs(data, predictor.model)):
+        pixels = ((x[:1] * std + mean)[0, 0].numpy() * 255).round().clip(0, 255)
+        path = tmp_path / f"{name}.png"
+        Image.fromarray(pixels.astype(np.uint8)).save(path)
+        frames.append((torch.from_numpy(pixels / 255).float()[None, None] - mean) / std)
+        argv.append(f"{name}={path}")
+    assert main(["predict", str(project), "--weights", str(run.checkpoint_dir), *argv]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("frame1.png: ")
+    printed = np.array([float(v) for v in line.split(": ", 1)[1].split(", ")])
+    flow = predict(predictor.model, tuple(frames), "cpu")
+    assert np.allclose(printed, flow.reshape(-1).numpy(), rtol=1e-3, atol=1e-4)  # 4 digits
