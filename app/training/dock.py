@@ -28,7 +28,6 @@ from netcanvas.app.training.try_tab import TryTab
 from netcanvas.app.training.worker import (
     BoundaryUpdated,
     ClosedForm,
-    DataProgress,
     Predictions,
     TrainingJob,
 )
@@ -36,13 +35,11 @@ from netcanvas.app.workers import Worker
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
 from netcanvas.backend.settings import ALL_GPUS
 from netcanvas.backend.training.events import (
-    EpochEnded,
     Evaluated,
     Failed,
     InitReport,
     LayerStats,
     Started,
-    Steps,
 )
 from netcanvas.backend.training.task_samples import TaskSamples
 from netcanvas.backend.workspace import Workspace
@@ -85,7 +82,6 @@ class TrainingDock(QDockWidget):
     layer_stats = Signal(object)  # a LayerStats event of the live run
     refused = Signal(str)  # why Train did not start (the graph has errors): for the status bar
     shown_changed = Signal()  # another run (or none) is the shown one
-    training_event = Signal(object)  # every event of the live run, after the dock's handler
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
 
     def __init__(self, parent: QWidget | None = None, document=None, workspace=None) -> None:
@@ -145,14 +141,14 @@ class TrainingDock(QDockWidget):
                                  self.export_python_action])
         self.try_tab = TryTab()
         self.layers_tab = LayersTab()
-        self.start_from = StartFrom(self)
+        self.start_from = StartFrom(self.settings_form, self.run_tab, ws)
         self.experiments_tab = ExperimentsTab()
         self.experiments_tab.diff_requested.connect(self.show_diff)
         self.diff_view = None  # the last RunDiffView opened
         self.fool_tab = FoolTab()
         self.look_tab = LookInsideTab(ws.dataset_for)
         self.look_tab.field.drawing_of = lambda: self.try_tab.input
-        for view in (self.eval_tab, self.try_tab, self.fool_tab, self.look_tab):
+        for view in (self.run_tab, self.eval_tab, self.try_tab, self.fool_tab, self.look_tab):
             view.follow(ws)
         self.data_tab.dataset_loaded.connect(
             lambda ds: ws.update(dataset=ds, dataset_key=self.data_tab.loaded_key))
@@ -174,13 +170,10 @@ class TrainingDock(QDockWidget):
         self.setWidget(self.tabs)
 
         self._handlers = {  # what to do with each kind of event the worker sends
-            Steps: lambda ev, _ds: self.run_tab.steps(ev),
-            EpochEnded: lambda ev, _ds: self.run_tab.epoch_ended(ev),
             LayerStats: lambda ev, _ds: self._layer_stats(ev),
             Started: self._started,
             Evaluated: self.eval_tab.evaluated,
             Failed: lambda ev, _ds: self._failed(ev),
-            DataProgress: lambda ev, _ds: self.run_tab.data_progress(ev),
             BoundaryUpdated: self.eval_tab.boundary,
             Predictions: self.eval_tab.predictions,
             ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
@@ -277,8 +270,7 @@ class TrainingDock(QDockWidget):
         workspace's shown run, which they follow; `also` other workspace fields that change
         with it, in the same update."""
         self.shown = run if run is not None and run.usable else None
-        self.workspace.update(shown=self.shown, **also)
-        self.start_from.update_marks()
+        self.workspace.update(shown=self.shown, **also)  # Start from's marks follow it
         self._update_actions()
         self.shown_changed.emit()
 
@@ -401,7 +393,7 @@ class TrainingDock(QDockWidget):
         handler = self._handlers.get(type(ev))
         if handler is not None:
             handler(ev, self.job.dataset)
-        self.training_event.emit(ev)
+        self.workspace.publish("event", ev)  # the Run tab's plots, the doctor
 
     def _layer_stats(self, ev) -> None:
         self.layers_tab.add(ev)
@@ -410,7 +402,6 @@ class TrainingDock(QDockWidget):
     def _started(self, ev, dataset) -> None:
         self.run.data = DataInfo.of(dataset)
         self.run.save()
-        self.run_tab.started(ev, dataset.task)
         self.eval_tab.prepare(dataset)
 
     def _failed(self, ev) -> None:
