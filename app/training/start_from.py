@@ -21,7 +21,7 @@ MARKS = {"kept": ("keeps weights", "kept"), "partly": ("partly kept", "partly"),
 
 class StartFrom(QObject):
     """The "Start from" row of the training dock's settings form (its Run group), the
-    report of what a start from weights loaded (on the Run tab) and the edit-and-continue
+    report of what a start from weights loaded (`report`: the dock puts it on the Run tab) and the edit-and-continue
     marks (`marks_changed`, for the top-level canvas)."""
 
     changed = Signal()
@@ -33,7 +33,6 @@ class StartFrom(QObject):
         form = dock.settings_form
         self.report = QLabel(wordWrap=True, visible=False)
         self.report.setObjectName("start_from_report")
-        dock.run_tab.layout().insertWidget(2, self.report)
         self._graph = None
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self.update_marks)
