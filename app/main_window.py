@@ -388,8 +388,10 @@ class MainWindow(QMainWindow):
         return {"shape": tuple(shape)} if shape else {}
 
     def auto_layout(self) -> None:
-        """Lay the graph out, then show it: the layout may move it out of sight."""
-        self.scene.auto_layout()
+        """Lay the graph out in rows that fit the view's shape, then show it: the layout may
+        move it out of sight."""
+        port = self.view.viewport().rect() if self.view is not None else None
+        self.scene.auto_layout(port.width() / max(port.height(), 1) if port else None)
         self.frame_all()
 
     def go_to_node(self, node_id: str) -> None:

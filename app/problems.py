@@ -4,11 +4,27 @@ node, right-click a row for its quick fixes."""
 from __future__ import annotations
 
 from netcanvas.app.icons import theme_icon
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QStyledItemDelegate,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 NODE_ROLE = Qt.UserRole + 1
 ICONS = {"error": "dialog-error", "warning": "dialog-warning", "info": "dialog-information"}
+
+
+class _Wrapped(QStyledItemDelegate):
+    """Rows as tall as their text wrapped at its column's width (a tree view asks its
+    delegate for a row's height without saying how wide the column is)."""
+
+    def sizeHint(self, option, index):
+        width = self.parent().header().sectionSize(index.column())
+        option.rect = QRect(0, 0, width, max(option.rect.height(), 1))
+        return super().sizeHint(option, index)
 
 
 class ProblemsPanel(QTreeWidget):
@@ -21,10 +37,18 @@ class ProblemsPanel(QTreeWidget):
         self.setColumnCount(3)
         self.setHeaderLabels(["Node", "Problem", "Rule"])
         self.setRootIsDecorated(False)
-        self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
-        self.setColumnWidth(0, 160)
-        self.setColumnWidth(1, 640)
+        # A problem is read whole: its column takes the width left and its rows wrap (the
+        # rows grow as tall as their text), where a cut row read "remov…".
+        self.setWordWrap(True)
+        self.setItemDelegate(_Wrapped(self))
+        self.setTextElideMode(Qt.ElideNone)
+        header = self.header()
+        header.setStretchLastSection(False)
+        self.setColumnWidth(0, 160)  # a long name is cut here, but whole in its problem
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.sectionResized.connect(self._rewrap)
         self.itemActivated.connect(self._activated)
         self.setContextMenuPolicy(Qt.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
@@ -41,12 +65,18 @@ class ProblemsPanel(QTreeWidget):
             errors += severity == "error"
             warnings += severity != "error"
             item.setIcon(0, theme_icon(ICONS[severity]))
+            item.setToolTip(0, item.text(0))
             item.setToolTip(1, tip)
+            item.setToolTip(2, tip)
             item.setData(0, NODE_ROLE, node_id)
         if not rows:
             done = QTreeWidgetItem(self, ["", "No problems: every shape checks out."])
             done.setFlags(Qt.ItemIsEnabled)
         self.count_changed.emit(errors, warnings)
+
+    def _rewrap(self, column: int, _old: int, _new: int) -> None:
+        if column == 1:  # the rows' heights follow the problem column's new width
+            self.scheduleDelayedItemsLayout()
 
     def _activated(self, item: QTreeWidgetItem) -> None:
         node_id = item.data(0, NODE_ROLE)

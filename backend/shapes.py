@@ -33,6 +33,7 @@ class NodeInfo:
     macs: int = 0  # multiply-accumulates per sample
     activation_bytes: int = 0  # outputs of one sample (float32; indices int64)
     error: str | None = None
+    variant: str = ""  # the spec's `variant`: "depthwise 3×3", shown on the card
     unwired: bool = False  # the error is an input not wired yet: incomplete, not wrong
 
 
@@ -186,6 +187,8 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
     info.output_shapes = {k: tuple(v) for k, v in outputs.items()}
     info.activation_bytes = nbytes
     info.params = spec.count_params(params, inputs, outputs)
+    if spec.variant is not None:
+        info.variant = spec.variant(params, inputs)
     if spec.macs is not None:
         info.macs = spec.macs(params, inputs, outputs)
     elif spec.inputs:  # one op per output element; an Input computes nothing

@@ -27,7 +27,7 @@ GraphScene(document, parent=None, graph=None, *, kinds)
     place(size, pos, centered=True) -> top-left of a new card in free space
     show_params_of(graph): cards show the params of the same ids there (a block's run)
     delete_selection(), copy_selection(), cut_selection(), paste(at=None),
-    duplicate_selection(), nudge_selection(dx, dy), auto_layout()
+    duplicate_selection(), nudge_selection(dx, dy), auto_layout(aspect=None)
     select_all(), select_nodes(ids), selected_node_ids(), selected_edges()
     nodes_rect(ids=None), node_item(id), edge_item(edge), wirable_port(kind, wire_to)
     snap_to_grid (bool attribute); restyle() runs by itself on a palette change
@@ -48,8 +48,8 @@ NodeKinds (kinds.py): the editor's descriptor of each type of node (title, categ
     the registry (app/node_kinds.py); the editor never reads the registry. Its `block`
     kind is the look of block instances; `of(node)` gives one its definition's title,
     ports and exposed params.
-Helpers the app may reuse: style.Style.from_palette, backend.graph.layout.layered_layout,
-node_item.card_size.
+Helpers the app may reuse: style.Style.from_palette, backend.graph.layout.layered_layout
+(and `folded`, its rows fitted to an aspect), node_item.card_size.
 """
 
 from netcanvas.graph_editor.clipboard import NODES_MIME

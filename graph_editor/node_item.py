@@ -96,13 +96,20 @@ class NodeItem(HoverItem):
         """Re-read name and parameters from the document node."""
         self.name = node.name
         repeat = node.params.get("repeat", 1) if node.type_id == BLOCK else 1
-        self.title = self.kind.title + (f" ×{repeat}" if repeat > 1 else "")
         self.repeat = repeat
+        self._retitle()
         self.param_lines = [(k, format_value(node.params.get(k)))
                             for k in self.kind.key_params[:3]]
         self.training_note = card_note(node.training)
         self._show_tags()
         self.update()
+
+    def _retitle(self) -> None:
+        """The type line: the kind's title, ×N when repeated, and what its params make of
+        it ("Conv2d · depthwise 3×3", from the analysis)."""
+        variant = getattr(self.info, "variant", "")
+        self.title = self.kind.title + (f" ×{self.repeat}" if self.repeat > 1 else "") + \
+            (f" · {variant}" if variant else "")
 
     def set_mark(self, mark: tuple[str, str] | None) -> None:
         """A (text, role) pill above the card (see tag_item.ROLES), or None."""
@@ -116,6 +123,8 @@ class NodeItem(HoverItem):
     def set_info(self, info) -> None:
         """Apply one node's analysis result (NodeInfo or None)."""
         self.info = info
+        title = self.title
+        self._retitle()
         if info is None:
             shape_text, params_text, error = "", "", None
         else:
@@ -123,7 +132,8 @@ class NodeItem(HoverItem):
             shape_text = format_shape(tuple(shapes[0])) if shapes else "?"  # unknown upstream
             params_text = self._params_label(info.params, shape_text)
             error = info.error
-        if (shape_text, params_text, error) == (self.shape_text, self.params_text, self.error):
+        if (shape_text, params_text, error, title) == (self.shape_text, self.params_text,
+                                                       self.error, self.title):
             return  # (an error's text says whether it is an unwired input)
         self.shape_text, self.params_text, self.error = shape_text, params_text, error
         self.unwired = bool(error and info.unwired)

@@ -20,7 +20,7 @@ from netcanvas.backend.graph import (
     Node,
     RemoveItems,
 )
-from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.graph.layout import folded, layered_layout
 from netcanvas.graph_editor import clipboard
 from netcanvas.graph_editor.document import EditDocument
 from netcanvas.graph_editor.edge_item import EdgeItem
@@ -257,8 +257,9 @@ class GraphScene(ItemScene):
         self.select_nodes(ids)
         return ids
 
-    def auto_layout(self) -> None:
-        """Layered left-to-right layout of the whole graph, as one undo step."""
+    def auto_layout(self, aspect: float | None = None) -> None:
+        """Layered left-to-right layout of the whole graph, as one undo step; with `aspect`
+        (the view's width / height), a long graph folds into rows that fit that shape."""
         if not self.graph.nodes:
             return
         ids = list(self.graph.nodes)
@@ -267,6 +268,8 @@ class GraphScene(ItemScene):
         top_left = self.nodes_rect().topLeft()
         pos = layered_layout(ids, [(e.src, e.dst) for e in self.graph.edges], sizes,
                              origin=(top_left.x(), top_left.y()))
+        if aspect is not None:
+            pos = folded(pos, sizes, aspect=aspect)
         moved = {nid: p for nid, p in pos.items() if p != self.graph.nodes[nid].position}
         if moved:
             self.offer(MoveNodes(moved, text="Auto-layout"))

@@ -278,9 +278,12 @@ class DataTab(QWidget):
         thread = Worker("netcanvas.backend.data.preview:load_for_preview", config,
                         progress=lambda *p: thread.send(p), cancel=lambda: thread.cancelled,
                         parent=self, disposable=True)
-        thread.yielded.connect(lambda p: self._progress(*p))
-        thread.returned.connect(lambda ds, t=thread: self._loaded(t, ds, config))
-        thread.errored.connect(lambda exc, t=thread: self._failed(t, exc))
+        thread.config = config
+        # Bound methods, not lambdas: Qt drops what a finished load queued for this tab
+        # when the tab is deleted first (a lambda would run on the deleted widgets).
+        thread.yielded.connect(self._progress)
+        thread.returned.connect(self._loaded)
+        thread.errored.connect(self._failed)
         thread.finished.connect(thread.deleteLater)
         self._thread = thread
         self.progress.setRange(0, 0)
@@ -293,7 +296,8 @@ class DataTab(QWidget):
         if self._thread is not None:
             self._thread.cancel()
 
-    def _progress(self, done: int, total: int, message: str) -> None:
+    def _progress(self, sent: tuple[int, int, str]) -> None:
+        done, total, message = sent
         if total > 0:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * done / total))
@@ -307,17 +311,18 @@ class DataTab(QWidget):
         self.cancel_button.setVisible(False)
         return True
 
-    def _failed(self, thread, exc: Exception) -> None:
+    def _failed(self, exc: Exception) -> None:
         from netcanvas.backend.data import DatasetError
 
-        if self._finish(thread):  # a loader bug must not take the app down: it is named
+        if self._finish(self.sender()):  # a loader bug must not take the app down: it is named
             self.summary.setText(f"<b>Could not load the data:</b> {error_line(exc, DatasetError)}")
 
-    def _loaded(self, thread, dataset, config) -> None:
+    def _loaded(self, dataset) -> None:
+        thread = self.sender()
         if not self._finish(thread):
             return
         self.dataset = dataset
-        self.loaded_key = config_key(config)
+        self.loaded_key = config_key(thread.config)
         for widget in self.augment_rows:
             self.form.setRowVisible(widget, dataset.is_image)
         self._show(dataset)

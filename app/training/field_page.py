@@ -158,9 +158,12 @@ class FieldPage(QWidget):
                              snapshot(doc.project), node.id, cell, sample, self.run,
                              drawing, parent=self)
         self.worker.returned.connect(self._shown)
-        self.worker.errored.connect(lambda exc: self.note.setText(error_line(exc, ValueError)))
+        self.worker.errored.connect(self._failed)  # bound: dropped if the page goes first
         self.worker.finished.connect(self._ended)
         self.worker.start()
+
+    def _failed(self, exc: Exception) -> None:
+        self.note.setText(error_line(exc, ValueError))
 
     def _ended(self) -> None:
         self.worker.deleteLater()

@@ -62,7 +62,7 @@ class LRFindDialog(QDialog):
         self.resize(520, 380)
         worker = Worker(range_test, document.project.copy(), dataset, steps,
                         lambda: worker.cancelled, parent=self)
-        worker.returned.connect(lambda found: self._found(*found))
+        worker.returned.connect(self._found)  # a bound slot: dropped if the dialog goes first
         worker.errored.connect(self._failed)
         worker.finished.connect(self._ended)
         self.thread = worker
@@ -76,7 +76,8 @@ class LRFindDialog(QDialog):
         else:
             self.reject()
 
-    def _found(self, lrs: list, smoothed: list, suggestion) -> None:
+    def _found(self, found: tuple[list, list, float | None]) -> None:
+        lrs, smoothed, suggestion = found
         self.curve.setData(lrs, smoothed)
         self.suggestion = suggestion
         if suggestion is None:

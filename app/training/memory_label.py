@@ -12,6 +12,7 @@ from netcanvas.backend.doctor.memory import (
     largest_batch,
 )
 from netcanvas.backend.shapes import human_bytes
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QLabel, QWidget
 
 
@@ -19,8 +20,16 @@ class MemoryFitLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("memory_fit")
-        self.setWordWrap(True)
+        self.setWordWrap(True)  # only where there is no room for its lines (see sizeHint)
         self.document = None
+
+    def sizeHint(self) -> QSize:
+        """Its lines whole: a wrapping label asks for a narrow column of broken phrases."""
+        lines = self.text().splitlines() or [""]
+        m = self.contentsMargins()
+        return QSize(max(self.fontMetrics().horizontalAdvance(line) for line in lines) + 2
+                     + m.left() + m.right(),
+                     self.fontMetrics().lineSpacing() * len(lines) + m.top() + m.bottom())
 
     @classmethod
     def install(cls, form) -> MemoryFitLabel:

@@ -133,7 +133,8 @@ class OutputsPage(QWidget):
         self.note.setText("Computing every node's output…")
         self.worker = Worker("netcanvas.backend.insight.previews:previews",
                              snapshot(doc.project).graph, sample, parent=self)
-        self.worker.returned.connect(lambda result, k=key: self._done(k, result))
+        self.worker.key = key
+        self.worker.returned.connect(self._done)  # a bound slot: dropped if the page goes first
         self.worker.errored.connect(self._failed)
         self.worker.finished.connect(self._ended)
         self.computations += 1
@@ -147,7 +148,8 @@ class OutputsPage(QWidget):
     def _failed(self, exc) -> None:
         self.note.setText(f"Could not compute the outputs: {error_line(exc)}")
 
-    def _done(self, key, previews: dict) -> None:
+    def _done(self, previews: dict) -> None:
+        key = self.sender().key
         self.previews, self.key = previews, key
         graph = self.document.graph
         shown = [(graph.nodes[nid], p) for nid, p in previews.items() if nid in graph.nodes]

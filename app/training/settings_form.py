@@ -9,21 +9,15 @@ one undo step, refused with the reason when the declaration or this machine cann
 from __future__ import annotations
 
 from netcanvas.app import param_editors as sw
+from netcanvas.app.flow_layout import FlowLayout
 from netcanvas.app.workers import Worker
 from netcanvas.backend.graph import SetSetting
 from netcanvas.backend.optimizers import OPTIMIZER_SETTINGS, OPTIMIZER_SPECS
 from netcanvas.backend.project import Project, TrainingSettings
 from netcanvas.backend.settings import TRAINING, runnable_reason
 from netcanvas.graph_editor import EditDocument
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QVBoxLayout, QWidget
 
 DEVICES = ("auto", "cpu")  # GPUs are added once detected
 
@@ -64,14 +58,13 @@ class SettingsForm(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         column = QVBoxLayout(self)
-        row = QHBoxLayout()
+        row = FlowLayout()  # the groups wrap to a second row where the dock is narrow
         column.addLayout(row)
         group_forms = {}
         for title in GROUPS:
             box = QGroupBox(title)
             group_forms[title] = QFormLayout(box)
-            row.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
-        row.addStretch(1)
+            row.addWidget(box)
         self.message = sw.RefusalLabel()
         column.addWidget(self.message)
         column.addStretch(1)

@@ -36,6 +36,7 @@ class GroupNodes(Edit):
     _block: str = ""
     _removed: RemoveItems | None = field(default=None, repr=False)
     _edges: list[Edge] = field(default_factory=list, repr=False)
+    _replaced: list[Edge] = field(default_factory=list, repr=False)  # by _edges' last ones
 
     def apply(self, graph: Graph) -> None:
         blocks = _blocks(graph)
@@ -44,11 +45,12 @@ class GroupNodes(Edit):
         blocks.add(definition_from_dict(self._definition, self._block, blocks))
         try:
             index = list(graph.nodes).index(self.node_ids[0])
+            places = self._places(graph)
             self._removed = RemoveItems(list(self.node_ids))
             self._removed.apply(graph)
             graph.add_node(copy.deepcopy(self._instance), min(index, len(graph.nodes)))
-            for e in self._edges:
-                graph.add_edge(e)
+            for e, place in zip(self._edges, places):
+                graph.add_edge(e, place)
         except Exception:
             if self.instance_id in graph.nodes:
                 graph.remove_node(self.instance_id)
@@ -61,6 +63,18 @@ class GroupNodes(Edit):
         graph.remove_node(self.instance_id)
         self._removed.revert(graph)
         graph.blocks.remove(self._block)
+
+    def _places(self, graph: Graph) -> list[int | None]:
+        """Where each new edge goes in graph.edges once the grouped nodes' edges are gone:
+        a wire out of the instance takes the place of the one it replaces, so a Concat
+        fed by the block keeps the order of its inputs; wires in are appended."""
+        chosen = set(self.node_ids)
+        kept = [e for e in graph.edges if e.src not in chosen and e.dst not in chosen]
+        position = {e: i for i, e in enumerate(graph.edges)}
+        places: list[int | None] = [None] * (len(self._edges) - len(self._replaced))
+        for done, old in enumerate(self._replaced):  # in graph order
+            places.append(done + sum(1 for e in kept if position[e] < position[old]))
+        return places
 
     def _plan(self, graph: Graph) -> None:
         from netcanvas.backend.shapes import analyze
@@ -125,9 +139,10 @@ class GroupNodes(Edit):
         by_port = {n.name: n.id for n in boundary}
         for n in [*boundary[:len(sources)], *nodes, *boundary[len(sources):]]:
             inner.add_node(n)
-        edges = [e for e in graph.edges if e.src in chosen and e.dst in chosen]
-        edges += [Edge(by_port[ports_in[(e.src, e.src_port)]], "y", e.dst, e.dst_port)
-                  for e in incoming]
+        # in graph order, wires from outside from their Input: a Concat keeps its order
+        edges = [e if e.src in chosen else
+                 Edge(by_port[ports_in[(e.src, e.src_port)]], "y", e.dst, e.dst_port)
+                 for e in graph.edges if e.dst in chosen]
         edges += [Edge(e[0], e[1], by_port[ports_out[e]], "x") for e in ends]
         for e in edges:
             inner.add_edge(e)
@@ -140,6 +155,7 @@ class GroupNodes(Edit):
         self._edges = [Edge(*src, self.instance_id, port) for src, port in ports_in.items()]
         self._edges += [Edge(self.instance_id, ports_out[(e.src, e.src_port)], e.dst, e.dst_port)
                         for e in outgoing]
+        self._replaced = list(outgoing)
 
 
 @dataclass

@@ -19,12 +19,10 @@ from typing import Any
 from netcanvas.backend.blocks.definition import BlockDef, BlockSet, Branch, Exposed, Test
 from netcanvas.backend.blocks.io import blocks_from_dict, blocks_to_dict
 from netcanvas.backend.graph import BLOCK, Graph, Node
-from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.graph.layout import MAX_COLUMNS, folded, layered_layout
 from netcanvas.backend.registry import Param
 
 CARD = (152.0, 117.0)  # the editor's card size, for laying out inner graphs
-MAX_COLUMNS = 7  # wider than this, an inner graph is folded into rows: it opens readable
-ROW_GAP = 60.0  # under a folded row, for the wires that run back to the next row's start
 LIBRARY_FILE = "blocks.json"
 _BIG = 1 << 16
 
@@ -53,26 +51,11 @@ class _Def:
 
     def done(self, exposed: list[Exposed], branches: list[Branch] = (), doc: str = "") -> None:
         edges = [(e.src, e.dst) for e in self.graph.edges]
-        spots = layered_layout(list(self.graph.nodes), edges, dict.fromkeys(self.graph.nodes, CARD))
-        for nid, spot in _folded(spots).items():
+        sizes = dict.fromkeys(self.graph.nodes, CARD)
+        spots = layered_layout(list(self.graph.nodes), edges, sizes)
+        for nid, spot in folded(spots, sizes, max_columns=MAX_COLUMNS).items():
             self.graph.move(nid, spot)
         self.blocks.add(BlockDef(self.name, self.graph, list(exposed), list(branches), doc))
-
-
-def _folded(spots: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-    """A layout more than MAX_COLUMNS wide folded into rows of equal width, read like lines
-    of text (the examples' top levels read the same way), so a block opened inside fits the
-    canvas at a zoom where its cards can be read."""
-    xs = sorted({x for x, _ in spots.values()})
-    rows = -(-len(xs) // MAX_COLUMNS)
-    if rows == 1:
-        return spots
-    per_row = -(-len(xs) // rows)
-    top = min(y for _, y in spots.values())
-    height = max(y for _, y in spots.values()) - top + CARD[1] + ROW_GAP
-    column = {x: i for i, x in enumerate(xs)}
-    return {nid: (xs[column[x] % per_row], y - top + column[x] // per_row * height)
-            for nid, (x, y) in spots.items()}
 
 
 def _int(name: str, default: int, doc: str, lo: int = 1) -> Param:
@@ -275,9 +258,78 @@ def _vit_stem(blocks: BlockSet) -> None:
                "becomes (N, 1 + patches, d_model) for TransformerEncoder blocks.")
 
 
+def _squeeze_excitation(blocks: BlockSet) -> None:
+    d = _Def("SqueezeExcitation", blocks)
+    x = d.add("input", name="x", shape=(64, 16, 16))
+    gate = d.add("relu", d.conv(d.add("adaptive_avg_pool2d", x, name="pool",
+                                                      output_size=(1, 1)), "fc1", 16, 1),
+                 name="relu")
+    gate = d.add("sigmoid", d.conv(gate, "fc2", 64, 1), name="gate")
+    d.add("output", d.add("broadcast_mul", x, name="scale"), name="y", loss="none")
+    d.graph.connect(gate, d.graph.by_name("scale"), dst_port="other")
+    d.done([_channels(64, "fc2", doc="Channels of the input (the gate has one per channel)."),
+            Exposed(_int("squeeze", 16, "Channels of the bottleneck between the two 1x1 "
+                         "convolutions (input channels / 4 in MobileNetV3, / 16 in SENet)."),
+                    (("fc1", "out_channels"),))],
+           doc="Squeeze-and-excitation: the input averaged over its positions, squeezed by a "
+               "1x1 conv and ReLU, widened back by a 1x1 conv and a sigmoid, then multiplies "
+               "each channel of the input by its gate (torchvision's SqueezeExcitation).")
+
+
+def _depthwise(d: _Def, x: Node, name: str, channels: int, k: int = 3, **params) -> Node:
+    return d.conv(x, name, channels, k, groups=channels, **params)
+
+
+def _inverted_residual(blocks: BlockSet) -> None:
+    d = _Def("InvertedResidual", blocks)
+    x = d.add("input", name="x", shape=(32, 16, 16))
+    y = d.add("relu6", d.add("batch_norm2d", d.conv(x, "expand", 192, 1, bias=False),
+                             name="expand_bn"), name="expand_relu")
+    y = d.add("relu6", d.add("batch_norm2d", _depthwise(d, y, "depthwise", 192, bias=False),
+                             name="depthwise_bn"), name="depthwise_relu")
+    y = d.add("batch_norm2d", d.conv(y, "project", 32, 1, bias=False), name="project_bn")
+    d.add("output", d.add("add", x, y, name="add"), name="y", loss="none")
+    d.done([_channels(32, "project", doc="Output channels: the input's (the block adds its "
+                      "input back)."),
+            Exposed(_int("hidden", 192, "Channels of the expanded middle (expand ratio x input "
+                         "channels: 6x in MobileNetV2); the depthwise conv has one group each."),
+                    (("expand", "out_channels"), ("depthwise", "out_channels"),
+                     ("depthwise", "groups")))],
+           doc="MobileNetV2 inverted residual: a 1x1 conv widens, a 3x3 depthwise conv filters "
+               "each channel alone, a 1x1 conv narrows back without an activation, each with "
+               "BN (ReLU6 after the first two); the input is added back. This is the stride-1 "
+               "form with as many channels out as in; a stage's first block, which strides or "
+               "widens, has no residual.")
+
+
+def _convnext(blocks: BlockSet) -> None:
+    d = _Def("ConvNeXtBlock", blocks)
+    x = d.add("input", name="x", shape=(96, 16, 16))
+    y = d.add("layer_norm_channels", _depthwise(d, x, "depthwise", 96, 7), name="norm",
+              eps=1e-6)
+    y = d.add("gelu", d.conv(y, "fc1", 384, 1), name="gelu")
+    y = _depthwise(d, d.conv(y, "fc2", 96, 1), "layer_scale", 96, 1, bias=False)
+    y = d.add("stochastic_depth", y, name="drop_path", p=0.0)
+    d.add("output", d.add("add", x, y, name="add"), name="y", loss="none")
+    d.done([Exposed(_int("channels", 96, "Channels of the input and the output."),
+                    (("depthwise", "out_channels"), ("depthwise", "groups"),
+                     ("fc2", "out_channels"), ("layer_scale", "out_channels"),
+                     ("layer_scale", "groups"))),
+            Exposed(_int("hidden", 384, "Channels of the MLP's middle (4x the channels)."),
+                    (("fc1", "out_channels"),)),
+            Exposed(Param("drop_path", "float", 0.0, "Stochastic depth: the chance a sample "
+                          "skips the block in training.", min=0.0, max=0.99),
+                    (("drop_path", "p"),))],
+           doc="ConvNeXt block: a 7x7 depthwise conv, LayerNorm over the channels, a 1x1 conv "
+               "MLP (4x wider, GELU), a learned per-channel layer scale (a depthwise 1x1 conv "
+               "without bias), stochastic depth, and the input added back (torchvision's "
+               "CNBlock, its Linear layers as 1x1 convolutions).")
+
+
 BUILTIN = (_conv_relu, _vgg_block, _basic_block, _bottleneck, _inception, _two_stream,
            _encoder_decoder, _transformer_encoder, _transformer_encoder_post_norm,
-           _masked_transformer_encoder, _vit_stem)
+           _masked_transformer_encoder, _vit_stem, _squeeze_excitation, _inverted_residual,
+           _convnext)
 
 
 @functools.cache

@@ -3,7 +3,9 @@ lays out the canvas with it and the importer lays out an imported graph.
 
 Longest-path layering from the sources, barycentre sweeps to reduce crossings, then
 columns spaced by the widest card and rows stacked by card height, each node pulled level
-with its predecessors so chains come out straight.
+with its predecessors so chains come out straight. A layout too wide for where it is shown
+is then folded into rows read like lines of text (`folded`): a long chain fits the view at a
+zoom where its cards can be read.
 """
 
 from __future__ import annotations
@@ -11,6 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from netcanvas.backend.graph.model import topo_sort
+
+# A layout at most this wide (in columns) reads whole in one row; the block library folds its
+# inner graphs at this width, so a block opened inside fits the canvas at a legible zoom.
+MAX_COLUMNS = 7
+ROW_GAP = 60.0  # under a folded row, for the wires that run back to the next row's start
+CANVAS_ASPECT = 16 / 10  # width / height of a canvas, for a layout made before it is shown
 
 
 def layered_layout(nodes: list[str], edges: list[tuple[str, str]],
@@ -56,6 +64,67 @@ def layered_layout(nodes: list[str], edges: list[tuple[str, str]],
             pos[n] = (round(x), round(y_ + shift))
         x += max((sizes[n][0] for n in col), default=0) + hgap
     return {n: p for n, p in pos.items() if not isinstance(n, _Dummy)}
+
+
+def folded(spots: dict[str, tuple[float, float]], sizes: dict[str, tuple[float, float]], *,
+           aspect: float | None = None, max_columns: int | None = None,
+           row_gap: float = ROW_GAP) -> dict[str, tuple[float, float]]:
+    """`spots` (a layered layout) folded into rows of about equal column counts, each row
+    starting under the first, read like lines of text. The row length is at most
+    `max_columns` columns, or the one whose bounding box comes closest to `aspect`
+    (width / height); a layout already narrower than that, or at most MAX_COLUMNS wide, is
+    returned as it is."""
+    xs = sorted({x for x, _ in spots.values()})
+    if len(xs) <= (MAX_COLUMNS if max_columns is None else max_columns):
+        return dict(spots)
+    column = {x: i for i, x in enumerate(xs)}
+    right, bottom = [float("-inf")] * len(xs), [float("-inf")] * len(xs)
+    top = [float("inf")] * len(xs)
+    for nid, (x, y) in spots.items():
+        c = column[x]
+        right[c] = max(right[c], x + sizes[nid][0])
+        top[c], bottom[c] = min(top[c], y), max(bottom[c], y + sizes[nid][1])
+
+    def rows(per_row: int) -> list[range]:
+        count = -(-len(xs) // per_row)
+        per_row = -(-len(xs) // count)  # rows of equal length, the last one no longer
+        return [range(r * per_row, min(len(xs), (r + 1) * per_row)) for r in range(count)]
+
+    def box(per_row: int) -> tuple[float, float]:
+        spans = rows(per_row)
+        width = max(max(right[c] for c in row) - xs[row[0]] for row in spans)
+        height = sum(max(bottom[c] for c in row) - min(top[c] for c in row) for row in spans)
+        return width, height + row_gap * (len(spans) - 1)
+
+    per_row = len(xs) if max_columns is None else max_columns
+    if aspect is not None:
+        per_row = _row_length(box, len(xs), aspect)
+    shift: list[tuple[float, float]] = []  # each column's move: to its row's place
+    y = min(top)
+    for row in rows(per_row):
+        row_top = min(top[c] for c in row)
+        shift += [(xs[0] - xs[row[0]], y - row_top)] * len(row)
+        y += max(bottom[c] for c in row) - row_top + row_gap
+    return {nid: (x + shift[column[x]][0], sy + shift[column[x]][1])
+            for nid, (x, sy) in spots.items()}
+
+
+def _row_length(box, columns: int, aspect: float) -> int:
+    """The columns per row whose box is nearest `aspect` on a log scale. The aspect grows with
+    the row length, so the crossing is found by bisection (a 10,000-card chain stays quick)."""
+    def ratio(n: int) -> float:
+        width, height = box(n)
+        return width / max(height, 1.0)
+
+    lo, hi = 1, columns
+    if ratio(hi) <= aspect:
+        return hi
+    while lo < hi:  # the shortest row length whose box is at least as wide as `aspect`
+        mid = (lo + hi) // 2
+        lo, hi = (mid + 1, hi) if ratio(mid) < aspect else (lo, mid)
+    if lo > 1 and ratio(lo) * ratio(lo - 1) > aspect * aspect:  # geometric midpoint
+        return lo - 1
+    return lo
 
 
 class _Dummy(str):

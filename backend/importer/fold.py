@@ -11,37 +11,54 @@ from collections import defaultdict
 from netcanvas.backend.blocks.definition import BlockSet, attach
 from netcanvas.backend.blocks.edits import EditBlock, ExposeParam, GroupNodes
 from netcanvas.backend.graph import Graph, GraphError, Rename, SetParam
+from netcanvas.backend.importer.fold_dense import rejoin_concats
+from netcanvas.backend.importer.fold_runs import collapse_runs
 
 
 def fold_checked(imported, scopes: dict, input_shapes: list) -> object:
-    """`imported` with its repeats folded, when the folded graph computes what the flat one
-    does on a random input (else the flat one, with a note): outputs never change."""
+    """`imported` with its repeats folded, and consecutive instances collapsed into Repeat
+    ×N (fold_runs.py), when the folded graph computes what the flat one does on a random
+    input; else folded without Repeat, else the flat one, with a note: outputs never change."""
     import torch
-    from netcanvas.backend.compiler import compile_graph
     from netcanvas.backend.importer.fx_import import Imported
 
-    graph, weights = copy.deepcopy(imported.graph), dict(imported.weights)
-    try:
-        found = fold_repeats(graph, weights, scopes)
-    except GraphError:  # a grouping the editor refuses: the model stays flat
-        found = []
-    if not found:
-        return imported
     inputs = [torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
               for shape in input_shapes]
-    results = []
-    for g, w in ((imported.graph, imported.weights), (graph, weights)):
-        model = compile_graph(g)
-        model.module.load_state_dict(w)
-        with torch.no_grad():
-            out = model.module.eval()(*inputs)
-        results.append(out if isinstance(out, tuple) else (out,))
-    if all(torch.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(*results)):
-        return Imported(graph, weights,
-                        ["repeated structure as blocks: " + ", ".join(found), *imported.notes])
+    want = None
+    for runs in (True, False):
+        graph, weights = copy.deepcopy(imported.graph), dict(imported.weights)
+        layers = {nid: list(stack) for nid, stack in scopes.items()}
+        try:
+            rejoin_concats(graph, layers)
+            found = fold_repeats(graph, weights, layers)
+            repeated = collapse_runs(graph, weights) if runs and found else []
+        except GraphError:  # a grouping the editor refuses: the model stays flat
+            found = repeated = []
+        if not found:
+            return imported
+        want = want if want is not None else _outputs(imported.graph, imported.weights, inputs)
+        got = _outputs(graph, weights, inputs)
+        if all(torch.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(want, got)):
+            lines = ["repeated structure as blocks: " + ", ".join(found)]
+            if repeated:
+                lines.append("consecutive instances repeated: " + ", ".join(repeated))
+            return Imported(graph, weights, [*lines, *imported.notes])
+        if not repeated:
+            break  # without Repeat it would be the same graph
     left = ("repeated structure was found but left flat: as blocks it did not reproduce the "
             "outputs")
     return Imported(imported.graph, imported.weights, [left, *imported.notes])
+
+
+def _outputs(graph: Graph, weights: dict, inputs: list) -> tuple:
+    import torch
+    from netcanvas.backend.compiler import compile_graph
+
+    model = compile_graph(graph)
+    model.module.load_state_dict(weights)
+    with torch.no_grad():
+        out = model.module.eval()(*inputs)
+    return out if isinstance(out, tuple) else (out,)
 
 
 # Containers that only hold other modules: never a block of their own.

@@ -2,27 +2,39 @@
 
 The one importer: PyTorch modules arrive here traced, ONNX files converted to fx
 (onnx_fx.py). Which layer a call or module becomes is read from each layer's declared
-`imports` in the registry; nothing here knows a layer by name.
+`imports` in the registry (fx_forms.py); nothing here knows a layer by name. Values that
+are not layers (sizes, class tokens, chunks) are read in fx_values.py.
 """
 
 from __future__ import annotations
 
-import builtins
-import functools
-import inspect
-import operator
 from dataclasses import dataclass, field
 
 import torch
 import torch.fx
 from netcanvas.backend.blocks.definition import BlockSet
 from netcanvas.backend.graph import BLOCK, Graph, GraphError, Node, new_id
-from netcanvas.backend.graph.layout import layered_layout
+from netcanvas.backend.graph.layout import CANVAS_ASPECT, folded, layered_layout
 from netcanvas.backend.importer import transformer as encoders
+from netcanvas.backend.importer.fx_forms import (
+    _attention_call,
+    _attributes,
+    _call_defaults,
+    _Form,
+    _forms,
+    _helper_classes,
+    _op_name,
+    _same,
+    _Unmapped,
+    module_form,
+)
+from netcanvas.backend.importer.fx_values import (
+    ValueReader,
+    _class_token_use,
+    _fetch,
+    _meta_shape,
+)
 from netcanvas.backend.registry import (
-    BATCH,
-    REGISTRY,
-    ImportForm,
     LayerSpec,
     ParamError,
     Shape,
@@ -33,9 +45,6 @@ from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 EXAMPLE_BATCH = 1  # ShapeProp needs sizes only; the batch is found by where it is read
 DEFAULT_CARD = (190.0, 110.0)  # a card's size when the editor's is not at hand (CLI import)
-# Arithmetic on sizes (torchvision's channel shuffle: `channels // groups`), evaluated here.
-_SIZE_ARITHMETIC = (operator.floordiv, operator.mul, operator.add, operator.sub)
-_NAMESPACES = {"nn": nn, "F": torch.nn.functional, "torch": torch, "operator": operator}
 
 
 class ImportProblem(ValueError):
@@ -63,80 +72,16 @@ class Imported:
     notes: list[str] = field(default_factory=list)  # what the report adds (folded BatchNorm)
 
 
-@dataclass(frozen=True)
-class _Form:
-    spec: LayerSpec
-    form: ImportForm
 
 
-@functools.cache
-def _forms() -> tuple[dict, dict, dict]:
-    """(nn class -> form, function -> forms, tensor method name -> forms) from the registry.
-    A call several layers import from (`x * y`: Multiply for one shape, Multiply
-    (broadcast) otherwise) lists them in registry order; the first that accepts the call's
-    arguments and shapes is used."""
-    classes, functions, methods = {}, {}, {}
-    for spec in REGISTRY.values():
-        for form in spec.imports:
-            space, _, name = form.target.partition(".")
-            if space == "Tensor":
-                methods.setdefault(name, []).append(_Form(spec, form))
-            elif space == "nn":
-                classes[getattr(nn, name)] = _Form(spec, form)
-            elif space == "netcanvas":  # a helper class, also as copied into exported code
-                classes[form.target] = _Form(spec, form)
-            elif space == "torchvision":  # by name: torchvision need not be installed
-                if form.target.rpartition(".")[2][:1].isupper():
-                    classes[form.target] = _Form(spec, form)
-                else:
-                    functions.setdefault(form.target, []).append(_Form(spec, form))
-            else:
-                functions.setdefault(getattr(_NAMESPACES[space], name), []).append(_Form(spec, form))
-    return classes, functions, methods
 
 
-@functools.cache
-def _helper_classes() -> frozenset[str]:
-    """The names of NetCanvas's own module classes, which `netcanvas code` copies into the
-    files it writes (Add, GlobalAvgPool2d, ...)."""
-    from netcanvas.backend.registry.layers import modules
-
-    return frozenset(name for name, cls in vars(modules).items() if isinstance(cls, type)
-                     and issubclass(cls, nn.Module) and cls.__module__ == modules.__name__)
 
 
-def module_form(module: nn.Module) -> _Form | None:
-    """The declaration for a module's class, or for the class it extends when it keeps that
-    class's forward (a subclass computing something else, such as ConvNeXt's LayerNorm2d
-    over channels, is not the layer it extends). torchvision's classes and NetCanvas's own
-    (`netcanvas.LayerNormChannels`, as `netcanvas code` copies them) are known by name."""
-    classes = _forms()[0]
-    cls = type(module)
-    for base in cls.__mro__:
-        own = base.__name__ in _helper_classes() and classes.get(f"netcanvas.{base.__name__}")
-        found = own or classes.get(base) or classes.get(f"{base.__module__}.{base.__qualname__}")
-        if found is None:
-            continue
-        if base is not cls and cls.forward is not base.forward and \
-                cls.__name__ not in _helper_classes():
-            return None
-        return found
-    return None
 
 
-class Tracer(torch.fx.Tracer):
-    """Keeps every module a layer imports from as one call (a subclass of nn.MaxUnpool2d
-    too); traces through everything else, Sequential and the user's own classes alike."""
-
-    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return module_form(m) is not None or isinstance(m, encoders.ENCODERS)
 
 
-def trace(module: nn.Module) -> torch.fx.GraphModule:
-    """Traced in eval mode: what runs at inference (torchvision's stochastic depth is the
-    identity there) is what is imported; Dropout and BatchNorm stay layers."""
-    module.eval()
-    return torch.fx.GraphModule(module, Tracer().trace(module), type(module).__name__)
 
 
 def import_fx(gm: torch.fx.GraphModule, input_shapes: list[Shape],
@@ -189,17 +134,16 @@ def _refuse_unusable(graph: Graph) -> None:
 def _lay_out(graph: Graph, card_size) -> None:
     sizes = {nid: card_size(n.spec) for nid, n in graph.nodes.items()}
     positions = layered_layout(list(graph.nodes), [(e.src, e.dst) for e in graph.edges], sizes)
-    for nid, position in positions.items():
+    for nid, position in folded(positions, sizes, aspect=CANVAS_ASPECT).items():
         graph.move(nid, position)
 
 
-class _Unmapped(Exception):
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
-class _Builder:
+class _Builder(ValueReader):
+    """Maps fx nodes to layers in order; values that are not layers (sizes, class tokens,
+    recurrent states, chunks) are read by ValueReader (fx_values.py)."""
+
     def __init__(self, gm: torch.fx.GraphModule, input_shapes: list[Shape]) -> None:
         self.gm, self.input_shapes = gm, list(input_shapes)
         self.input_shapes_given = list(input_shapes)
@@ -258,105 +202,8 @@ class _Builder:
             out = self.graph.add("output", self._name(name), loss="none")
             self.graph.connect(src[0], out.id, src[1], "x")
 
-    def _shape_arithmetic(self, node: torch.fx.Node) -> bool:
-        """x.size(), x.shape, x.size(0), shape[0]: sizes, not layers. The batch size reads
-        as BATCH, every other size as the int it is."""
-        if node.op == "call_method" and node.target == "size" or (
-                node.target is builtins.getattr and node.args[1] == "shape"):
-            sizes = (BATCH, *_meta_shape(node.args[0])[1:])
-            index = node.args[1] if node.op == "call_method" and len(node.args) > 1 else None
-            self.scalars[node] = sizes if index is None else sizes[index]
-            return True
-        if node.op == "call_method" and node.target == "dim":
-            self.scalars[node] = len(_meta_shape(node.args[0]))
-            return True
-        index = node.args[1] if node.target is operator.getitem else None
-        if (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
-                and index[1] in _STEP_INDEX and node.args[0] in self.tensors
-                and len(_meta_shape(node.args[0])) == 3):
-            mode = _STEP_INDEX[index[1]]  # x[:, 0]: a class token's state
-            layer = self.graph.add("sequence_pool", self._name(node.name), mode=mode)
-            src = self._tensor(node.args[0])
-            self.graph.connect(src[0], layer.id, src[1], "x")
-            self.tensors[node] = (layer.id, "y")
-            return True
-        if node.op == "call_function" and node.target in _SIZE_OPS:
-            args = [self.scalars.get(a, a) if isinstance(a, torch.fx.Node) else a
-                    for a in node.args]
-            if all(isinstance(a, int) for a in args):  # sizes known now: h // patch_size
-                self.scalars[node] = node.target(*args)
-                return True
-        if node.op == "call_function" and node.target is torch._assert:
-            if self.scalars.get(node.args[0]) is not True:
-                raise _Unmapped(f"the check {node.args[1:]!r} fails or depends on the data")
-            return True  # a size check that holds for the shapes imported
-        if node.target is operator.getitem and node.args[0] in self.scalars:
-            self.scalars[node] = self.scalars[node.args[0]][node.args[1]]
-            return True
-        if node.target in _SIZE_ARITHMETIC and node.args and all(
-                a in self.scalars or isinstance(a, int) for a in node.args) and not node.kwargs:
-            values = [self.scalars.get(a, a) if isinstance(a, torch.fx.Node) else a
-                      for a in node.args]
-            if not all(isinstance(v, int) for v in values):  # the batch size: a layer's business
-                return False
-            self.scalars[node] = node.target(*values)
-            return True
-        if node.target == "chunk" and node.op == "call_method" or node.target is torch.chunk:
-            args = node.args
-            chunks = args[1] if len(args) > 1 else node.kwargs.get("chunks")
-            dim = args[2] if len(args) > 2 else node.kwargs.get("dim", 0)
-            if not (isinstance(chunks, int) and isinstance(dim, int)):
-                raise _Unmapped("a chunk whose count or dim is not a number")
-            self.chunks[node] = (node.args[0], chunks, dim)
-            return True
-        if node.target is operator.getitem and node.args[0] in self.chunks:
-            self._chunk_piece(node)
-            return True
-        if node.target is operator.getitem and node.args[0] in self.multi:
-            layer = self.graph.nodes[self.multi[node.args[0]]]
-            if layer.type_id in RECURRENT and node.args[1] == 1:  # every layer's final state
-                self.recurrent[node] = (layer.id, "states" if layer.type_id == "lstm" else "h_n")
-                return True
-            self.tensors[node] = (layer.id, layer.spec.outputs[node.args[1]].name)
-            return True
-        if node.target is operator.getitem and node.args[0] in self.recurrent:
-            self._recurrent_item(node)
-            return True
-        return False
 
-    def _class_token(self, node: torch.fx.Node) -> None:
-        """`token.expand(n, -1, -1)` is remembered; `torch.cat([that, x], dim=1)` becomes a
-        ClassToken layer holding the tensor."""
-        if node.op == "call_method" and node.target == "expand":
-            self.tokens[node] = self.tokens[node.args[0]]
-            return
-        parts = node.args[0]
-        token = self.tokens[parts[0]]
-        if len(parts) != 2 or parts[1] not in self.tensors:
-            raise _Unmapped("a class token joins one sequence: torch.cat([token, x], dim=1)")
-        layer = self.graph.add("class_token", self._name(node.name), count=token.shape[1])
-        src = self._tensor(parts[1])
-        self.graph.connect(src[0], layer.id, src[1], "x")
-        self.weights[f"{layer.name}.token"] = token.detach().float().cpu().contiguous()
-        self.tensors[node] = (layer.id, "y")
 
-    def _recurrent_item(self, node: torch.fx.Node) -> None:
-        """`(h_n, c_n)[0]` is h_n; `h_n[-1]`, the last layer's final state, is the layer's
-        "h" port (one direction; both directions' states come joined only from the port)."""
-        layer_id, which = self.recurrent[node.args[0]]
-        layer, index = self.graph.nodes[layer_id], node.args[1]
-        if not node.users:  # `_, (h, _) = lstm(x)` unpacks what it never uses
-            return
-        if which == "states":
-            if index != 0:
-                raise _Unmapped("the LSTM's cell state c_n has no NetCanvas port; use h_n[-1]")
-            self.recurrent[node] = (layer_id, "h_n")
-            return
-        last = layer.params["num_layers"] - 1
-        if layer.params["bidirectional"] or index not in (-1, last):
-            raise _Unmapped(f"only h_n[-1] of a one-direction {layer.spec.title} imports (the "
-                            "last layer's final state: the layer's 'h' port)")
-        self.tensors[node] = (layer_id, "h")
 
     def _layer(self, node: torch.fx.Node) -> None:
         error = None
@@ -471,20 +318,6 @@ class _Builder:
         self.const_shapes[key] = shape
         return key
 
-    def _chunk_piece(self, node: torch.fx.Node) -> None:
-        """`x.chunk(n, dim)[i]` as torch cuts it: pieces of ceil(size / n), the last shorter."""
-        source, chunks, dim = self.chunks[node.args[0]]
-        shape = _meta_shape(source)
-        axis = dim % len(shape)
-        if axis == 0:
-            raise _Unmapped("a chunk of the batch")
-        step = -(-shape[axis] // chunks)
-        start = node.args[1] * step
-        layer = self.graph.add("narrow", self._name(node.name), dim=dim, start=start,
-                               length=min(step, shape[axis] - start))
-        src = self._tensor(source)
-        self.graph.connect(src[0], layer.id, src[1], "x")
-        self.tensors[node] = (layer.id, "y")
 
     def _helper_name(self, node: torch.fx.Node) -> str:
         """A NetCanvas helper module traced through (`self.add1 = Add()` in `netcanvas code`
@@ -569,66 +402,10 @@ class _Builder:
             return self.graph.unique_name(name)
 
 
-RECURRENT = ("lstm", "gru")
-# Arithmetic on known sizes (ints; not the batch), done at import: `n_h = h // p`, `h == 224`.
-_STEP_INDEX = {0: "first", -1: "last"}  # x[:, i] of a sequence
-_SIZE_OPS = {operator.floordiv, operator.mul, operator.add, operator.sub, operator.eq,
-             operator.ne}
-def _class_token_use(node) -> bool:
-    """A get_attr only expanded over the batch (`token.expand(n, -1, -1)`) and put first in a
-    torch.cat along dim 1; or such an expand itself."""
-    if not isinstance(node, torch.fx.Node):
-        return False
-    if node.op == "get_attr":
-        return bool(node.users) and all(_class_token_use(u) for u in node.users)
-    if node.op != "call_method" or node.target != "expand":
-        return False
-    if tuple(node.args[2:]) != (-1, -1) or len(node.users) != 1:
-        return False
-    (cat,) = node.users
-    dim = cat.kwargs.get("dim", cat.args[1] if len(cat.args) > 1 else 0)
-    return (cat.target is torch.cat and dim == 1 and isinstance(cat.args[0], (list, tuple))
-            and cat.args[0][0] is node)
 
 
-def _attention_call(node: torch.fx.Node) -> dict:
-    """`attn(x, x, x)` is self-attention, `attn(x, c, c)` cross-attention over c; masks and
-    head-averaged weights have no NetCanvas form and are refused by name."""
-    names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
-             "average_attn_weights", "is_causal")
-    call = dict(zip(names, node.args)) | dict(node.kwargs)
-    weights_used = any(u.target is operator.getitem and u.args[1] == 1 and u.users
-                       for u in node.users)
-    if weights_used and call.get("average_attn_weights", True):
-        raise _Unmapped("average_attn_weights=True has no NetCanvas equivalent: the "
-                        "weights port gives each head's weights")
-    for name in ("key_padding_mask", "attn_mask", "is_causal"):
-        if call.get(name):
-            raise _Unmapped(f"{name} has no NetCanvas equivalent on import (use the "
-                            "layer's key_mask port or its causal setting)")
-    if call.get("key") is not call.get("value"):
-        raise _Unmapped("keys and values from different tensors have no NetCanvas "
-                        "equivalent: the context port gives both")
-    if call["key"] is call["query"]:
-        return {"x": [call["query"]]}
-    return {"x": [call["query"]], "context": [call["key"]]}
 
 
-def _attributes(module: nn.Module) -> dict:
-    """The module's constructor arguments, read back from its attributes of the same names
-    (what torch's own modules keep); bias as a bool."""
-    values = {}
-    names = list(inspect.signature(type(module).__init__).parameters)[1:]
-    if names == ["args", "kwargs"]:  # nn.LSTM, nn.GRU, LayerNorm2d keep them as attributes
-        names = [k for k, v in vars(module).items() if not k.startswith("_")
-                 and not isinstance(v, (torch.Tensor, nn.Module))]
-    for name in names:
-        if hasattr(module, name):
-            value = getattr(module, name)
-            if name == "bias" and not isinstance(value, bool):
-                value = value is not None
-            values[name] = tuple(value) if isinstance(value, (list, torch.Size)) else value
-    return values
 
 
 def _scope(node: torch.fx.Node) -> list[tuple[str, str]]:
@@ -639,44 +416,11 @@ def _scope(node: torch.fx.Node) -> list[tuple[str, str]]:
     return stack
 
 
-def _call_defaults(node: torch.fx.Node) -> dict:
-    """The keyword defaults of the function a call_function node calls, where Python can
-    read them, and under "*" its parameter names in order."""
-    if node.op != "call_function":
-        return {}
-    try:
-        signature = inspect.signature(node.target)
-    except (TypeError, ValueError):
-        return {}
-    defaults = {k: p.default for k, p in signature.parameters.items() if p.default is not p.empty}
-    defaults["*"] = tuple(signature.parameters)  # the order, for the form's ignored ("-") slots
-    return defaults
 
 
-def _same(a, b) -> bool:
-    return type(a) is type(b) and a == b
 
 
-def _fetch(gm: torch.fx.GraphModule, target: str) -> torch.Tensor:
-    owner, _, name = target.rpartition(".")
-    return getattr(gm.get_submodule(owner) if owner else gm, name)
 
 
-def _meta_shape(node) -> tuple[int, ...]:
-    meta = node.meta.get("tensor_meta") if isinstance(node, torch.fx.Node) else None
-    if meta is None or not hasattr(meta, "shape"):
-        raise _Unmapped("the size of a value that is not a tensor")
-    return tuple(meta.shape)
 
 
-def _op_name(node: torch.fx.Node, gm: torch.fx.GraphModule) -> str:
-    if node.op == "call_module":
-        return type(gm.get_submodule(node.target)).__name__
-    if node.op == "call_method":
-        return f"Tensor.{node.target}"
-    if node.op == "get_attr":
-        return "get_attr"
-    target = node.target
-    module = getattr(target, "__module__", None) or ""
-    short = {"torch.nn.functional": "F", "_operator": "operator"}.get(module, module)
-    return f"{short}.{getattr(target, '__name__', target)}" if short else str(target)

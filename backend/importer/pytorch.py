@@ -12,7 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-from netcanvas.backend.importer.fx_import import Imported, ImportProblem, import_fx, trace
+from netcanvas.backend.importer.fx_forms import trace
+from netcanvas.backend.importer.fx_import import Imported, ImportProblem, import_fx
 from netcanvas.backend.importer.user_code import guarded
 from netcanvas.backend.registry import Shape
 

@@ -207,6 +207,9 @@ class LayerSpec:
     # Multiply-accumulates per sample; default: one op per output element.
     macs: Callable[[dict, Inputs, dict], int] | None = None
     key_params: tuple[str, ...] = ()
+    # What its params make of the layer, said on its card ("depthwise 3×3" for a Conv2d
+    # with one group per input channel); "" when it is the plain layer.
+    variant: Callable[[dict, Inputs], str] | None = None
     module_prefix: str = ""  # default node-name stem ("conv" -> conv1, conv2, ...)
     aliases: tuple[str, ...] = field(default=())
     # A typical per-sample input the layer accepts with default params, by port name

@@ -54,18 +54,25 @@ class DeviceSplit:
 
     def batch(self, idx: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor | tuple]:
         if self.on_device:
-            xs = [x.index_select(0, idx) for x in self.xs]
-            ys = [y.index_select(0, idx) for y in self.ys]
-        else:
-            xs = [x[idx].pin_memory().to(self.device, non_blocking=True) for x in self.xs]
-            ys = [y[idx].pin_memory().to(self.device, non_blocking=True) for y in self.ys]
-        return xs, ys[0] if len(ys) == 1 else tuple(ys)
+            return _pair([x.index_select(0, idx) for x in self.xs],
+                         [y.index_select(0, idx) for y in self.ys])
+        return _pair([x[idx].pin_memory().to(self.device, non_blocking=True) for x in self.xs],
+                     [y[idx].pin_memory().to(self.device, non_blocking=True) for y in self.ys])
 
     def slices(self, batch_size: int):
-        """Evaluation batches in order."""
+        """Evaluation batches in order (views, not copies, of the tensors on the device)."""
         for start in range(0, self.n, batch_size):
-            idx = torch.arange(start, min(start + batch_size, self.n), device=self.index_device)
-            yield self.batch(idx)
+            if self.on_device:
+                part = slice(start, start + batch_size)
+                yield _pair([x[part] for x in self.xs], [y[part] for y in self.ys])
+            else:
+                yield self.batch(torch.arange(start, min(start + batch_size, self.n),
+                                              device=self.index_device))
+
+
+def _pair(xs: list[torch.Tensor], ys: list[torch.Tensor]):
+    """(inputs, the target or a tuple of targets)."""
+    return xs, ys[0] if len(ys) == 1 else tuple(ys)
 
 
 def device_split(split, input_shapes: Sequence[tuple], device: torch.device):

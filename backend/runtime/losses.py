@@ -75,9 +75,10 @@ class Loss:
         return parts
 
     def combine(self, parts: list[torch.Tensor]) -> torch.Tensor:
-        total = 0.0
+        total = None  # no `0.0 + loss`: one add fewer in the step's forward and backward
         for (_i, _name, _fn, w), part in zip(self._terms, parts):
-            total = total + (part if w == 1.0 else w * part)
+            term = part if w == 1.0 else w * part
+            total = term if total is None else total + term
         return total
 
     def __call__(self, outs, ys) -> torch.Tensor:

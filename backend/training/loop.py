@@ -1,8 +1,11 @@
 """The epoch loop: train steps without per-step host syncs, evaluation, reporting.
 
-Per-step losses go into a device buffer and correct counts accumulate on the device;
+Per-step losses are kept as device scalars and correct counts accumulate on the device;
 the host reads them in one `.tolist()` at most every REPORT_INTERVAL seconds and at the
-end of the epoch. Cancel and pause are checked between steps.
+end of the epoch. Cancel and pause are checked between steps. Steps that sample no layer
+statistics, and evaluation, call the lean forward (backend/runtime/lean_forward.py), as a
+hand-written loop would; sampled steps call every node's module so the probe's hooks see
+each layer.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable
 import torch
 from netcanvas.backend.runtime.batches import DeviceSplit
 from netcanvas.backend.runtime.device import autocast
+from netcanvas.backend.runtime.lean_forward import lean_module
 from netcanvas.backend.training.events import LayerStats, Steps
 from netcanvas.backend.training.metrics import Accumulator
 from netcanvas.backend.training.world import ONE, World
@@ -62,7 +66,11 @@ class Loop:
                  targets: list | None = None, output_names: list[str] | None = None):
         self.model, self.loss, self.opt, self.schedule = model, loss, optimizer, schedule
         self.world = world
-        self.forward = world.wrap(model, device)  # what training steps call (DDP across ranks)
+        # what sampled training steps call: each node's module (DDP across ranks)
+        self.hooked = world.wrap(model, device)
+        # the same weights, stateless layers as plain functions: the other steps, evaluation
+        self.lean = lean_module(model)
+        self.forward = self.hooked if world.distributed else self.lean
         self.settings, self.device, self.amp_dtype = settings, device, amp_dtype
         self.scaler = scaler
         self.train, self.task, self.classes = train, task, num_classes
@@ -73,7 +81,7 @@ class Loop:
         self.first_loss: float | None = None  # the run's first reported loss
         self.epoch = 0  # the 1-based epoch being trained; 0 before the first
         self.total_steps = steps * settings.epochs
-        self.loss_buf = torch.zeros(steps, device=device)
+        self.step_losses: list[torch.Tensor] = []  # this epoch's, detached, on the device
         self.channels_last = settings.channels_last and device.type == "cuda"
         self.probe = None  # a LayerProbe (backend/runtime/probes.py) when statistics are on
         self.adversary = adversary  # (xs, y) -> xs with adversarial samples mixed in, or None
@@ -103,14 +111,16 @@ class Loop:
                   for x in xs]
         return xs
 
-    def _step(self, xs, y, clip: float, weight: float,
-              mixed: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor, list]:
+    def _step(self, xs, y, clip: float, weight: float, mixed: tuple | None = None,
+              hooked: bool = False) -> tuple[torch.Tensor, torch.Tensor, list]:
         """Forward, loss, backward, optimizer step: (primary output, loss, each Output's own
         loss), nothing read.
         `weight` scales a rank's mean loss to its share of the global batch; `mixed`
-        (y2, lam) makes the loss lam * loss(y) + (1 - lam) * loss(y2) (mixup/cutmix)."""
+        (y2, lam) makes the loss lam * loss(y) + (1 - lam) * loss(y2) (mixup/cutmix);
+        `hooked` calls each node's module (for the probe's hooks)."""
+        forward = self.hooked if hooked else self.forward
         with autocast(self.device, self.amp_dtype):
-            out = self.forward(*xs)
+            out = self._call(forward, xs)
             parts = self.loss.terms(out, y)
             if mixed is not None:
                 lam = mixed[1]
@@ -134,10 +144,20 @@ class Loop:
             self.opt.step()
         return out[self.primary] if self.multi_out else out, loss, parts
 
-    def train_step(self, idx: torch.Tensor, clip: float = 0.0):
+    def _call(self, forward, xs: list[torch.Tensor]):
+        """forward(*xs); a failure in the lean module happens again through the modules,
+        whose traceback names the node that failed (compiler.trace_node)."""
+        try:
+            return forward(*xs)
+        except Exception:
+            if forward is self.lean and forward is not self.model:
+                self.model(*xs)
+            raise
+
+    def train_step(self, idx: torch.Tensor, clip: float = 0.0, hooked: bool = False):
         """One optimizer step on the training samples `idx` (this rank's share of them):
         (primary output, targets, loss, each Output's own loss), nothing read from the
-        device."""
+        device. `hooked`: through each node's module, for forward hooks."""
         idx, weight = self.world.share(idx)
         xs, y = self._augment(*self.train.batch(idx))
         xs = self._prepare(xs)
@@ -147,7 +167,7 @@ class Loop:
         if self.mix is not None and len(xs) == 1 and xs[0].dim() == 4:
             xs[0], y, y2, lam = self.mix(xs[0], y, self.gen)
             mixed = (y2, lam.to(xs[0].device))
-        out, loss, parts = self._step(xs, y, clip, weight, mixed)
+        out, loss, parts = self._step(xs, y, clip, weight, mixed, hooked)
         return out, y, loss, parts
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
@@ -167,6 +187,7 @@ class Loop:
         self._lrs: list[float] = []
         self._reported, self._t_report, self.epoch = 0, time.perf_counter(), epoch
         self._epoch_start = self.global_step
+        self.step_losses = []
         lr = groups[0]["lr"]
         for i in range(steps):
             if self.cancel.is_set():
@@ -183,10 +204,10 @@ class Loop:
             probing = self.probe is not None and self.probe.wants(i)
             if probing:
                 self.probe.start()
-            out, y, loss, parts = self.train_step(perm[i * bs:(i + 1) * bs], clip)
+            out, y, loss, parts = self.train_step(perm[i * bs:(i + 1) * bs], clip, probing)
             if probing:
                 self.probe.finish()
-            self.loss_buf[i] = loss.detach()
+            self.step_losses.append(loss.detach())
             if self.part_buf is not None:
                 self.part_buf[i] = torch.stack([p.detach().float() for p in parts])
             if count_correct:
@@ -197,7 +218,8 @@ class Loop:
         losses += self._report(steps)
         parts = self.part_buf[:steps].clone() if self.part_buf is not None else None
         if self.world.distributed:  # the whole batch's losses and counts, once per epoch
-            losses = (self.world.sum(self.loss_buf[:steps].clone()) / self.world.size).tolist()
+            losses = (self.world.sum(torch.stack(self.step_losses).float())
+                      / self.world.size).tolist()
             self.world.sum(acc.correct)
             if parts is not None:
                 parts = self.world.sum(parts) / self.world.size
@@ -227,7 +249,7 @@ class Loop:
         start = self._reported
         if upto <= start:
             return []
-        losses = self.loss_buf[start:upto].tolist()
+        losses = torch.stack(self.step_losses[start:upto]).float().tolist()
         now = time.perf_counter()
         first = self._epoch_start + start + 1
         if self.first_loss is None and losses:
@@ -269,7 +291,7 @@ class Loop:
                                     skip_primary=self.primary if plain else None)
         for xs, y in split.slices(max(self.settings.batch_size * 4, 256)):
             with autocast(self.device, self.amp_dtype):
-                out = self.model(*self._prepare(xs))
+                out = self._call(self.lean, self._prepare(xs))
                 parts = self.loss.terms(out, y)
                 loss = self.loss.combine(parts)
             prim = out[self.primary] if self.multi_out else out

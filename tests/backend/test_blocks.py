@@ -304,3 +304,64 @@ def test_a_project_copy_keeps_its_blocks_and_is_detached():
     assert not analyze(twin.graph).errors  # the copied instances find their definitions
     next(iter(twin.graph.nodes.values())).name = "changed"
     assert project_to_dict(twin) != project_to_dict(p)
+
+
+def test_grouping_nodes_that_feed_a_concat_keeps_the_order_of_its_inputs():
+    """DenseNet's concatenations: a block made of the concat's second input must not
+    become its first (the channels would be swapped); undo gives the same edges back."""
+    import torch
+    from netcanvas.backend.compiler import compile_graph
+
+    p = Project()
+    g = p.graph
+    x = g.add("input", shape=(2, 4, 4))
+    a = g.add("conv2d", out_channels=3, kernel_size=1)
+    b = g.add("conv2d", out_channels=5, kernel_size=1)
+    relu = g.add("relu")
+    cat = g.add("concat", dim=1)
+    g.connect(x, a)
+    g.connect(x, b)
+    g.connect(b, relu)
+    g.connect(relu, cat)
+    g.connect(a, cat)
+    g.connect(cat, g.add("output", loss="none"))
+    torch.manual_seed(0)
+    flat = compile_graph(g).module.eval()
+    state = flat.state_dict()
+    edges = list(g.edges)
+    edit = GroupNodes([b.id, relu.id], name="branch")
+    edit.apply(g)
+    sources = [g.nodes[e.src].name for e in g.edges_into(cat.id)]
+    assert sources == ["branch", a.name]
+    blocked = compile_graph(g).module.eval()
+    blocked.load_state_dict({k.replace(f"{b.name}.", f"branch.{b.name}."): v
+                             for k, v in state.items()})
+    inp = torch.randn(2, 2, 4, 4)
+    with torch.no_grad():
+        assert torch.equal(blocked(inp), flat(inp))
+    edit.revert(g)
+    assert list(g.edges) == edges
+
+
+def test_grouping_a_concat_with_one_input_from_outside_keeps_the_order_inside():
+    import torch
+    from netcanvas.backend.compiler import compile_graph
+
+    p = Project()
+    g = p.graph
+    x = g.add("input", shape=(2, 4, 4))
+    a = g.add("conv2d", out_channels=3, kernel_size=1)
+    cat = g.add("concat", dim=1)
+    g.connect(x, a)
+    g.connect(x, cat)  # the input first, from outside the group
+    g.connect(a, cat)
+    g.connect(cat, g.add("output", loss="none"))
+    torch.manual_seed(0)
+    flat = compile_graph(g).module.eval()
+    state = flat.state_dict()
+    GroupNodes([a.id, cat.id], name="dense").apply(g)
+    blocked = compile_graph(g).module.eval()
+    blocked.load_state_dict({f"dense.{k}": v for k, v in state.items()})
+    inp = torch.randn(2, 2, 4, 4)
+    with torch.no_grad():
+        assert torch.equal(blocked(inp), flat(inp))

@@ -12,7 +12,7 @@ from netcanvas.backend.blocks.expand import flatten
 from netcanvas.backend.cli import main
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.export import export_onnx, load_weights, python_source
-from netcanvas.backend.importer.fx_import import _forms
+from netcanvas.backend.importer.fx_forms import _forms
 from netcanvas.backend.importer.save import weights_path
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.registry import REGISTRY

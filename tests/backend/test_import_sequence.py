@@ -7,7 +7,8 @@ import pytest
 import torch
 from import_models import GRUTagger, LSTMClassifier, SelfAttention
 from netcanvas.backend.compiler import compile_graph
-from netcanvas.backend.importer.fx_import import ImportProblem, import_fx, trace
+from netcanvas.backend.importer.fx_forms import trace
+from netcanvas.backend.importer.fx_import import ImportProblem, import_fx
 from torch import nn
 
 torch.set_num_threads(2)

@@ -36,10 +36,19 @@ pytestmark = [pytest.mark.slow,
 
 
 def _blocks_found(name: str, project) -> None:
-    """ResNet-50 comes back as at most 25 top-level nodes, its bottlenecks as blocks."""
+    """ResNet-50 comes back as at most 25 top-level nodes, its bottlenecks as blocks;
+    ResNet-18's layer1 as BasicBlock x2; DenseNet-121's dense blocks as one dense layer
+    repeated 6, 12, 24 and 16 times."""
+    graph = load_project(project).graph
     if name == "resnet50":
-        graph = load_project(project).graph
         assert len(graph.nodes) <= 25 and "Bottleneck" in graph.blocks
+    if name == "resnet18":
+        (layer1,) = [n for n in graph.nodes.values() if n.name.endswith("layer1")]  # net_layer1
+        assert (layer1.params["block"], layer1.params["repeat"]) == ("BasicBlock", 2)
+    if name == "densenet121":
+        repeats = sorted(n.params["repeat"] for n in graph.nodes.values()
+                         if n.type_id == "block" and n.params["block"] == "_DenseLayer")
+        assert repeats == [6, 12, 16, 24] and len(graph.nodes) <= 20
 
 
 def _export(model, x, path) -> None:

@@ -8,7 +8,8 @@ import pytest
 import torch
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.graph import BLOCK
-from netcanvas.backend.importer.fx_import import ImportProblem, import_fx, trace
+from netcanvas.backend.importer.fx_forms import trace
+from netcanvas.backend.importer.fx_import import ImportProblem, import_fx
 from torch import nn
 
 torch.set_num_threads(2)

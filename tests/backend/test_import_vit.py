@@ -11,7 +11,8 @@ import types
 import pytest
 import torch
 from netcanvas.backend.compiler import compile_graph
-from netcanvas.backend.importer.fx_import import import_fx, trace
+from netcanvas.backend.importer.fx_forms import trace
+from netcanvas.backend.importer.fx_import import import_fx
 
 pytestmark = pytest.mark.slow
 
@@ -34,11 +35,10 @@ def test_vit_b_16_imports_with_the_same_outputs(vit_b_16):
     counts: dict[str, int] = {}
     for node in result.graph.nodes.values():
         counts[node.type_id] = counts.get(node.type_id, 0) + 1
-    # the 12 encoder layers come back as one block definition (its instances not yet
-    # collapsed into one Repeat x12 node)
-    assert counts["block"] == 12 and counts["class_token"] == 1
-    assert len({n.params["block"] for n in result.graph.nodes.values()
-                if n.type_id == "block"}) == 1
+    # the 12 encoder layers come back as one EncoderBlock instance with Repeat x12
+    assert counts["block"] == 1 and counts["class_token"] == 1
+    (encoder,) = [n for n in result.graph.nodes.values() if n.type_id == "block"]
+    assert encoder.params["block"] == "EncoderBlock" and encoder.params["repeat"] == 12
     (definition,) = result.graph.blocks.values()
     assert [n.type_id for n in definition.graph.nodes.values()].count("multihead_attention") == 1
     assert counts["sequence_pool"] == 1  # x[:, 0]: the class token's final state

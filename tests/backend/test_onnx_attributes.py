@@ -11,7 +11,8 @@ import pytest
 import torch
 from netcanvas.backend.cli import main
 from netcanvas.backend.importer import ImportProblem
-from netcanvas.backend.importer.onnx_fx import HONOURED, SUPPORTED_OPSETS, onnx_to_fx
+from netcanvas.backend.importer.onnx_fx import SUPPORTED_OPSETS, onnx_to_fx
+from netcanvas.backend.importer.onnx_layers import HONOURED
 from onnx import TensorProto, defs, helper, numpy_helper
 
 pytestmark = pytest.mark.onnx
@@ -246,6 +247,41 @@ def test_silent_and_crashing_cases_are_refused_by_name_and_write_nothing(
     assert not out.exists() and not out.with_suffix(".safetensors").exists()
 
 
+@pytest.mark.parametrize("node, named", [
+    (helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2, 2], name="pool"),
+     "MaxPool at node 'pool' (3-D pooling (NetCanvas has no 3-D layers"),
+    (helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2, 2], name="pool"),
+     "AveragePool at node 'pool' (3-D pooling (NetCanvas has no 3-D layers"),
+    (helper.make_node("GlobalAveragePool", ["x"], ["y"], name="pool"),
+     "GlobalAveragePool at node 'pool' (global pooling of a 5-D input (NetCanvas has no 3-D"),
+    (helper.make_node("Conv", ["x", "w"], ["y"], name="conv"),
+     "Conv at node 'conv' (3-D convolution (NetCanvas has no 3-D layers"),
+], ids=["maxpool3d", "avgpool3d", "global-avgpool3d", "conv3d"])
+def test_3d_pooling_and_convolution_of_a_5d_input_are_refused_by_name(node, named, tmp_path,
+                                                                      capsys):
+    inits = {"w": weights(2, 4, 1, 1, 1)} if node.op_type == "Conv" else {}
+    m = model([node], [("x", [1, 4, 4, 8, 8])], None, inits)
+    code, err, out = _import(m, tmp_path, capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and named in err, err
+    assert not out.exists()
+
+
+def test_global_average_pool_of_a_sequence_averages_over_its_length(tmp_path, capsys):
+    """(N, C, L) -> (N, C, 1): torch's 2-D pool would read (N, C, L) as one (C, H, W)."""
+    from netcanvas.backend.compiler import compile_graph
+    from netcanvas.backend.project_io import load_project
+
+    m = model([helper.make_node("GlobalAveragePool", ["x"], ["y"])], [("x", ["N", 4, 8])],
+              ["N", 4, 1])
+    code, err, out = _import(m, tmp_path, capsys)
+    assert code == 0, err
+    x = RNG.standard_normal((3, 4, 8)).astype(np.float32)
+    want = ort.InferenceSession(m.SerializeToString()).run(None, {"x": x})[0]
+    with torch.no_grad():
+        got = compile_graph(load_project(out).graph).module.eval()(torch.from_numpy(x)).numpy()
+    assert got.shape == want.shape and np.abs(got - want).max() < 1e-6
+
+
 def test_an_output_not_computed_from_the_inputs_is_refused_by_name(tmp_path, capsys):
     m = model([helper.make_node("Relu", ["x"], ["y"]),
                helper.make_node("Shape", ["x"], ["shape"])], [X], [1, 4, 8, 8],
@@ -307,3 +343,26 @@ def test_channel_shuffle_with_a_fixed_batch_of_one_imports(tmp_path, capsys):
     inits = {"s1": np.array([1, 2, 2, 8, 8]), "s2": np.array([1, 4, 8, 8])}
     m = model(nodes, [X], [1, 4, 8, 8], inits)
     assert _roundtrip(m, tmp_path, capsys, batch=1) == 0
+
+
+def test_a_class_token_put_before_the_sequence_imports_as_a_class_token(tmp_path, capsys):
+    """The exporter folds ViT's `token.expand(1, -1, -1)` at a fixed batch of one into a
+    constant concatenated before the patches; it comes back as a ClassToken layer."""
+    from netcanvas.backend.compiler import compile_graph
+    from netcanvas.backend.export import load_weights
+    from netcanvas.backend.importer.save import weights_path
+    from netcanvas.backend.project_io import load_project
+
+    m = model([helper.make_node("Concat", ["token", "x"], ["y"], axis=1)],
+              [("x", [1, 3, 4])], [1, 4, 4], {"token": weights(1, 1, 4)})
+    code, err, out = _import(m, tmp_path, capsys)
+    assert code == 0, err
+    graph = load_project(out).graph
+    assert [n.type_id for n in graph.nodes.values()].count("class_token") == 1
+    compiled = compile_graph(graph)
+    load_weights(compiled, weights_path(out))
+    x = RNG.standard_normal((1, 3, 4)).astype(np.float32)
+    want = ort.InferenceSession(m.SerializeToString()).run(None, {"x": x})[0]
+    with torch.no_grad():
+        got = compiled.module.eval()(torch.from_numpy(x)).numpy()
+    assert np.abs(got - want).max() < 1e-6

@@ -73,7 +73,7 @@ def test_a_streamed_folder_previews_its_samples_and_pipeline_speed(qtbot, tab, t
     data = tab(config)
     shown = []
     real = data._progress
-    data._progress = lambda *p: shown.append(p) or real(*p)
+    data._progress = lambda sent: shown.append(sent) or real(sent)
     with qtbot.waitSignal(data.dataset_loaded, timeout=LOAD_TIMEOUT_MS) as loaded:
         pass  # a shown tab loads the user's data with a path by itself
     assert shown == [(1, 2, "indexing c0: 6 images"), (2, 2, "indexing c1: 6 images")]

@@ -95,8 +95,10 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
     names = [item.name() for item in tab.plot.listDataItems()]
     assert names == ["run 1 (plain) FGSM", "run 1 (plain) PGD",
                      "run 2 (FGSM-trained, ε 0.1) FGSM", "run 2 (FGSM-trained, ε 0.1) PGD"]
-    legend, box = tab.legend.sceneBoundingRect(), tab.plot.vb.sceneBoundingRect()
-    assert len(tab.legend.items) == 4 and legend.top() >= box.bottom() - 1  # below, not over
+    assert len(tab.legend.items) == 4
+    # below the curves, not over them, once the plot's layout has run (a posted event)
+    qtbot.waitUntil(lambda: tab.legend.sceneBoundingRect().top()
+                    >= tab.plot.vb.sceneBoundingRect().bottom() - 1, timeout=10_000)
     tab.grab().save("/tmp/fool_tab_legend.png")
 
     # Another project's run 1 is another run: nothing cached for it is reused

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from netcanvas.app import files
+from netcanvas.app.document import Document
+from netcanvas.backend.graph import Graph
+from netcanvas.backend.project import Project
 from netcanvas.graph_editor.node_item import NodeItem
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QEnterEvent, QHelpEvent, QMouseEvent
@@ -132,3 +137,26 @@ def test_the_output_port_says_what_it_carries(window):
     QApplication.sendEvent(viewport, QHelpEvent(QEvent.ToolTip, port, viewport.mapToGlobal(port)))
     text = QToolTip.text()
     assert "output 'y' of logits" in text and "prediction" in text and "shape 10" in text
+
+
+def test_auto_layout_folds_a_long_chain_into_rows_that_fit_the_view(window, qtbot):
+    # An imported graph lands in one long row: Frame shrank it unreadably. Auto-Layout folds
+    # it into rows read like text, its box near the view's shape, readable when framed.
+    g = Graph()
+    prev = g.add("input", "x", shape=(8,), position=(0, 0))
+    for i in range(58):
+        node = g.add("linear" if i % 2 == 0 else "relu", f"l{i}", position=(240 * (i + 1), 0),
+                     **({"out_features": 8} if i % 2 == 0 else {}))
+        g.connect(prev, node)
+        prev = node
+    g.connect(prev, g.add("output", "y", position=(240 * 59, 0)))
+    window.set_document(Document(Project(graph=g)))
+    window.actions.auto_layout.trigger()
+    port = window.view.viewport().rect()
+    box = window.scene.nodes_rect()
+    aspect = port.width() / port.height()
+    assert abs(math.log(box.width() / box.height() / aspect)) < math.log(1.5)
+    assert not _cards_overlap(window)
+    window.actions.frame.trigger()
+    seen = window.view.mapToScene(port).boundingRect()
+    assert seen.contains(box) and window.view.zoom() > 0.4  # whole, and legible

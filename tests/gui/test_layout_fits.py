@@ -3,7 +3,9 @@ Inspector; the export dialog keeps its fields' heights when its notes show."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt
+from PySide6.QtWidgets import QApplication, QGroupBox, QScrollArea
 from test_app_support import *  # fixtures: window, isolated
 
 
@@ -71,3 +73,90 @@ def test_the_layer_statistics_legend_sits_beside_the_curves(qtbot):
     legend = tab.legend.sceneBoundingRect()
     tab.grab().save("/tmp/layer_stats_legend.png")
     assert len(tab.legend.items) == 6 and legend.left() >= box.right() - 1, (legend, box)
+
+
+def test_a_long_problem_wraps_into_a_row_tall_enough_to_read_whole(window, qtbot):
+    window.resize(1000, 700)  # the problem is longer than its column is wide
+    graph = window.document.graph
+    fc2, logits = graph.by_name("fc2"), graph.by_name("logits")
+    graph.remove_edge(graph.edges_into(logits.id)[0])
+    graph.connect(graph.connect(fc2, graph.add("relu", "squash")).dst, logits)
+    panel = window.problems  # "ReLU 'squash' is applied to the scores Output 'logits' ..."
+    window.problems_dock.raise_()
+    qtbot.waitUntil(lambda: panel.topLevelItemCount() and "applied to the scores" in
+                    panel.topLevelItem(0).text(1))
+    QApplication.processEvents()
+    item = panel.topLevelItem(0)
+    header = panel.header()
+    width = header.sectionSize(1)
+    assert header.sectionViewportPosition(1) + width <= panel.viewport().width()
+    metrics = panel.fontMetrics()
+    wrapped = metrics.boundingRect(QRect(0, 0, width, 10_000), Qt.TextWordWrap, item.text(1))
+    assert wrapped.height() >= 2 * metrics.lineSpacing()  # it does need more than one line
+    assert panel.visualItemRect(item).height() >= wrapped.height()
+    window.grab().save("/tmp/problems_wrapped.png")
+
+
+def _settings_tab(window, size):
+    window.resize(*size)
+    dock = window.training_dock
+    dock.show()
+    dock.raise_()
+    scroll = dock.tabs.widget(1)
+    dock.tabs.setCurrentWidget(scroll)
+    _laid_out()
+    return dock.settings_form, scroll
+
+
+def _laid_out():
+    for _ in range(3):  # the window's, the dock's and the scroll areas' layouts, in turn
+        QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        QApplication.processEvents()
+
+
+def _groups(form):
+    return {box.title(): box for box in form.findChildren(QGroupBox)}
+
+
+def test_the_settings_tab_shows_every_group_at_the_default_window_size(window):
+    form, _scroll = _settings_tab(window, (1440, 900))  # MainWindow's own default size
+    seen = window.training_dock.widget().viewport()  # what the Training dock shows
+    assert "Adversarial training" in _groups(form)
+    for title, box in _groups(form).items():
+        left = box.mapTo(seen, QPoint(0, 0)).x()
+        assert 0 <= left and left + box.width() <= seen.width(), title
+    window.grab().save("/tmp/settings_default.png")
+
+
+def test_settings_groups_wrap_under_each_other_where_the_tab_is_narrow(qtbot):
+    from netcanvas.app.training.settings_form import SettingsForm
+
+    scroll = QScrollArea(widgetResizable=True)
+    qtbot.addWidget(scroll)
+    form = SettingsForm()
+    scroll.setWidget(form)
+    scroll.resize(560, 260)
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    _laid_out()
+    assert scroll.horizontalScrollBar().maximum() == 0  # nothing off to the right
+    groups = _groups(form)
+    for title, box in groups.items():
+        assert box.geometry().right() < scroll.viewport().width(), title
+    assert len({box.y() for box in groups.values()}) > 1  # in more than one row
+    adversarial = groups["Adversarial training"]
+    scroll.ensureWidgetVisible(adversarial)  # reachable: scrolled to, it shows whole
+    shown = scroll.viewport().rect().translated(0, scroll.verticalScrollBar().value())
+    assert shown.contains(adversarial.geometry())
+    scroll.grab().save("/tmp/settings_narrow.png")
+    qtbot.waitUntil(form._probe.isFinished, timeout=60_000)  # its GPU probe, on show
+
+
+def test_the_memory_estimate_reads_as_two_whole_lines(window):
+    form, _scroll = _settings_tab(window, (1440, 900))
+    label = window.training_dock.memory_label
+    lines = label.text().splitlines()
+    assert len(lines) == 2 and "largest batch" in lines[1]
+    room = label.contentsRect().width()
+    assert all(label.fontMetrics().horizontalAdvance(line) <= room for line in lines)
+    assert label.height() < 3 * label.fontMetrics().lineSpacing()

@@ -5,8 +5,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from netcanvas.app.main_window import abandon
 from netcanvas.app.training.data_tab import DataTab
 from netcanvas.backend.project import DatasetConfig
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QApplication
 
 LOAD_TIMEOUT_MS = 60_000
 
@@ -39,6 +42,21 @@ def test_choosing_a_dataset_and_its_options_edits_the_config_and_previews(qtbot,
     assert data.preview.currentWidget() is data.scatter
     assert len(data.scatter.getPlotItem().listDataItems()) == 4  # one colour per class
     assert not data.form.isRowVisible(data.crop)  # image augmentation: not for points
+
+
+def test_a_load_that_ends_as_its_window_closes_reaches_no_deleted_widget():
+    # The load hands back its result just as the window closes: the close finds it still
+    # running and abandons it (it outlives the tab), its result already queued for the GUI
+    # thread. Delivered after the tab is deleted, it must touch nothing (this flaked the GUI
+    # suite: "Internal C++ object (QProgressBar) already deleted").
+    data = DataTab(DatasetConfig(name="blobs"))
+    data.load()
+    thread = data._thread
+    assert thread.wait(LOAD_TIMEOUT_MS)
+    abandon([thread])
+    data.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QApplication.processEvents()
 
 
 class _SlowFile(BaseHTTPRequestHandler):

@@ -8,6 +8,7 @@ import threading
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from netcanvas.app.training import why_view
 from netcanvas.app.workers import Latest, Worker, error_line
 from PySide6.QtCore import QObject, QTimer
@@ -122,3 +123,64 @@ def test_the_gui_thread_stays_free_while_a_slow_map_computes(qtbot, monkeypatch)
     release.set()
     qtbot.waitUntil(lambda: panel.explained is not None)
     assert "<b>b</b>" in panel.caption.text() and "+0.5" in panel.table.text()
+
+
+def _lr_dialog(monkeypatch):
+    from netcanvas.app.document import Document
+    from netcanvas.app.training import lr_dialog
+    from test_app_support import mlp_project
+
+    monkeypatch.setattr(lr_dialog, "range_test", lambda *args: ([1e-3, 1e-2], [1.0, 0.5], 1e-3))
+    dialog = lr_dialog.LRFindDialog(Document(mlp_project()))  # starts its test at once
+    return dialog, dialog.thread
+
+
+def _outputs_page(monkeypatch):
+    import netcanvas.backend.insight.previews as previews
+    from netcanvas.app.document import Document
+    from netcanvas.app.training.outputs_page import OutputsPage
+    from test_app_support import mlp_project
+
+    monkeypatch.setattr(previews, "previews", lambda graph, sample: {})
+    page = OutputsPage(lambda project: None)
+    page.set_document(Document(mlp_project()))
+    page.refresh(wanted=True)
+    return page, page.worker
+
+
+def _failing_on(page):
+    def fails():
+        raise ValueError("no such thing")
+
+    page.ask(fails, then=lambda result: None)
+    return page, page._work.running
+
+
+def _embedding_page(monkeypatch):
+    from netcanvas.app.training.embedding_page import EmbeddingPage
+
+    return _failing_on(EmbeddingPage())
+
+
+def _cam_page(monkeypatch):
+    from netcanvas.app.training.cam_page import CamPage
+
+    return _failing_on(CamPage())
+
+
+@pytest.mark.parametrize("make", [_lr_dialog, _outputs_page, _embedding_page, _cam_page],
+                         ids=["lr_dialog", "outputs", "embedding", "cam"])
+def test_a_result_queued_as_its_window_closes_reaches_no_deleted_widget(make, monkeypatch):
+    # The work ends just as the window closes: the close finds it running and abandons it,
+    # its result already queued for the GUI thread; delivered after its widget is deleted,
+    # it must touch nothing (the Data tab's load flaked the GUI suite so).
+    from netcanvas.app.main_window import abandon
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    widget, worker = make(monkeypatch)
+    assert worker.wait(60_000)
+    abandon([worker])
+    widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QApplication.processEvents()

@@ -61,6 +61,16 @@ def _read_conv(values: dict) -> dict:
     return params
 
 
+def _grouping(params: dict, inputs: dict) -> str:
+    """"depthwise 3×3" (a group per input channel), "groups 4", or "" (one group)."""
+    groups = params["groups"]
+    if groups == 1:
+        return ""
+    if groups == single(inputs)[0]:
+        return "depthwise " + "×".join(str(k) for k in params["kernel_size"])
+    return f"groups {groups}"
+
+
 def _conv(nd: int) -> None:
     title = f"Conv{nd}d"
 
@@ -122,7 +132,8 @@ def _conv(nd: int) -> None:
             Param("bias", "bool", True, "Learn one additive bias per output channel."),
         ),
         infer_shape=infer, build=build, count_params=count, macs=macs,
-        key_params=("out_channels", "kernel_size", "stride"), module_prefix="conv",
+        key_params=("out_channels", "kernel_size", "stride"), variant=_grouping,
+        module_prefix="conv",
         example_inputs={"x": (3,) + (16,) * nd}, imports=(ImportForm(f"nn.{title}", read=_read_conv),),
     ))
 
