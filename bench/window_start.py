@@ -49,17 +49,29 @@ def start_xvfb() -> subprocess.Popen | None:
     raise SystemExit("could not start Xvfb")
 
 
+def mapped_window(proc: subprocess.Popen, timeout: float = 120.0) -> str:
+    """The id of the first window of `proc` that is mapped, polled every 20 ms (`xdotool
+    search --sync` polls every 0.5 s, which made every figure a multiple of half a second)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(proc.pid)],
+                               capture_output=True, text=True, timeout=10, check=False)
+        if found.stdout.split():
+            return found.stdout.split()[-1]
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited ({proc.returncode}) before showing a window")
+        time.sleep(0.02)
+    raise SystemExit(f"{proc.args} showed no window in {timeout:.0f} s")
+
+
 def one(command: list[str], env: dict) -> tuple[float, float]:
     """(seconds until a window of the process is mapped, seconds from Ctrl+Q to its exit)."""
     begin = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
-                                str(proc.pid)], capture_output=True, text=True, timeout=120,
-                               check=True)
+        window = mapped_window(proc)
         shown = time.perf_counter() - begin
-        window = found.stdout.split()[-1]
         time.sleep(1.0)  # let it settle: idle, as a user quits it
         for step in ("windowactivate", "windowfocus"):  # no window manager: may not apply
             subprocess.run(["xdotool", step, "--sync", window], capture_output=True,

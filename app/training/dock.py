@@ -42,7 +42,7 @@ from netcanvas.backend.training.events import (
 )
 from netcanvas.backend.training.task_samples import TaskSamples
 from netcanvas.backend.workspace import Workspace
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -180,10 +180,12 @@ class TrainingDock(QDockWidget):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        # Import torch off the GUI thread (it takes seconds), so the first Train starts at once.
+        # Import torch off the GUI thread (it takes seconds), so the first Train starts at once;
+        # begun from the event loop, once the window is on screen: before, it competed with
+        # building and showing the window for the CPU and the interpreter lock
         self._backend = Worker(importlib.import_module, "netcanvas.backend.training", parent=self,
                                disposable=True)
-        self._backend.start()
+        QTimer.singleShot(0, self._backend.start)
         if document is not None:
             self.set_document(document)
         self._update_actions()
