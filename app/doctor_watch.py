@@ -13,9 +13,9 @@ from PySide6.QtCore import QObject, Signal
 class DoctorWatch(QObject):
     findings_changed = Signal(list)  # the current findings (backend Finding objects)
 
-    def __init__(self, workspace, training_event, document_of, scene_of, parent=None) -> None:
+    def __init__(self, workspace, document_of, scene_of, parent=None) -> None:
         """Follows the `workspace`'s job (a new one clears the findings) and the live run's
-        `training_event`s (a signal carrying each event)."""
+        events, which the workspace publishes."""
         super().__init__(parent)
         self.workspace = workspace
         self.document_of = document_of  # () -> the open Document
@@ -23,7 +23,7 @@ class DoctorWatch(QObject):
         self.doctor: TrainingDoctor | None = None
         self.shown: list = []
         workspace.subscribe("job", lambda job: job is not None and self.reset())
-        training_event.connect(self.observe)
+        workspace.subscribe("event", self.observe)
 
     def reset(self) -> None:
         self.doctor = None

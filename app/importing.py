@@ -36,30 +36,31 @@ def ask_replace(parent: QWidget, paths: list[Path]) -> bool:
                    + ". Replace them?", warning=True)
 
 
-def import_model(window) -> bool:
+def import_model(controller: files.FileController) -> bool:
     """Ask for a model first, import it, then (the current document saved or dropped) ask
-    where its project goes, saying what is written, and open that."""
+    where its project goes, saying what is written, and open that: all through the file
+    `controller` (its document, its dialogs' parent, its status messages)."""
     from netcanvas.backend.importer import ImportProblem
     from netcanvas.backend.importer.save import save_imported
     from netcanvas.backend.importer.targets import TargetError, check_targets
 
-    controller = window.files
-    folder = str(window.document.path.parent) if window.document.path else str(Path.home())
-    chosen = ask_model_path(window, folder)
+    parent, document = controller.parent(), controller.document
+    folder = str(document.path.parent) if document and document.path else str(Path.home())
+    chosen = ask_model_path(parent, folder)
     if not chosen:
         return False
     path = Path(chosen)
     try:
-        imported = _import(window, path)
+        imported = _import(parent, path)
     except (ImportProblem, ValueError) as exc:
         controller._error("Could not import model", f"{path.name} could not be imported:\n\n"
                           f"{exc}\n\nThe current document was left unchanged.")
         return False
     if imported is None or not controller.maybe_save():
         return False
-    window.statusBar().showMessage(f"Choose where to save {path.name} as a NetCanvas project "
-                                   "(its weights are written beside it, as .safetensors)")
-    target = files.ask_save_path(window, str(path.with_suffix(files.SUFFIX)))
+    controller.show_message(f"Choose where to save {path.name} as a NetCanvas project "
+                            "(its weights are written beside it, as .safetensors)", 0)
+    target = files.ask_save_path(parent, str(path.with_suffix(files.SUFFIX)))
     if not target:
         return False
     target = Path(target).with_suffix(files.SUFFIX)
@@ -68,7 +69,7 @@ def import_model(window) -> bool:
     except TargetError as exc:
         controller._error("Could not import model", str(exc))
         return False
-    if existing and not ask_replace(window, existing):
+    if existing and not ask_replace(parent, existing):
         return False
     try:
         save_imported(imported, target, path.name)
@@ -79,12 +80,12 @@ def import_model(window) -> bool:
     if opened:
         from netcanvas.backend.importer.report import report_lines
 
-        window.statusBar().showMessage(f"Imported {path.name}: " + "; ".join(
+        controller.show_message(f"Imported {path.name}: " + "; ".join(
             report_lines(imported)), 15000)
     return opened
 
 
-def _import(window, path: Path):
+def _import(parent: QWidget, path: Path):
     from netcanvas.backend.importer import import_fx
     from netcanvas.backend.importer.onnx_fx import onnx_to_fx
     from netcanvas.backend.importer.pytorch import (
@@ -97,18 +98,18 @@ def _import(window, path: Path):
     if path.suffix.lower() == ".onnx":
         gm, shapes, outputs = onnx_to_fx(path)
         return import_fx(gm, shapes, outputs, card_size)
-    if not ask_trust(window, path):
+    if not ask_trust(parent, path):
         return None
-    name = ask_text(window, "Import PyTorch class", "nn.Module class to import:")
+    name = ask_text(parent, "Import PyTorch class", "nn.Module class to import:")
     if not name:
         return None
     cls = load_class(path, name)
     documented = ";".join(",".join(map(str, s)) for s in documented_io(cls)[0])
-    shapes = ask_text(window, "Import PyTorch class", "Input shape of one sample "
+    shapes = ask_text(parent, "Import PyTorch class", "Input shape of one sample "
                       "(C,H,W; several inputs separated by ;):", documented)
     if not shapes:
         return None
-    args = ask_text(window, "Import PyTorch class", "Constructor arguments (Python "
+    args = ask_text(parent, "Import PyTorch class", "Constructor arguments (Python "
                     "literals, space-separated; empty for none):", "")
     if args is None:
         return None

@@ -147,8 +147,8 @@ class MainWindow(QMainWindow):
         self.receptive = ReceptiveFields(lambda: self.document)
         self.summary.receptive = self.receptive
         self.output_hover = OutputHover(self.training_dock.look_tab.outputs)
-        self.doctor_watch = DoctorWatch(self.workspace, self.training_dock.training_event,
-                                        lambda: self.document, lambda: self.scene, self)
+        self.doctor_watch = DoctorWatch(self.workspace, lambda: self.document,
+                                        lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.problems_dock.raise_()
         self.dock_layout = DockLayout(self, self.docks(), self.code_dock, self.inspector_dock)
@@ -163,7 +163,8 @@ class MainWindow(QMainWindow):
             quick_fix=lambda: self.quick_fixes.popup_for_selection(),
             training_dock=self.training_dock, code_dock=self.code_dock,
             panels=[d for d in self.docks() if d is not self.code_dock],
-            all_actions=lambda: self.findChildren(QAction), import_model=lambda: import_model(self),
+            all_actions=lambda: self.findChildren(QAction),
+            import_model=lambda: import_model(self.files),
             close=self.close, auto_layout=self.auto_layout, go_up=self.go_up,
             set_snap_to_grid=self.set_snap_to_grid, reset_layout=self.dock_layout.reset,
             about=self.show_about)

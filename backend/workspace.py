@@ -7,6 +7,10 @@ workspace, not the main window nor the dock:
 
     unsubscribe = workspace.subscribe("shown", lambda run: ...)
     workspace.update(shown=run, sample=3)    # subscribers of each changed field are called
+
+Besides its fields it carries one stream, told and not kept: "event", each event of the
+running job in order (the dock publishes what the job's worker sends; the Run tab's plots
+and the training doctor subscribe), so no view is fed a run's events by the dock.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from netcanvas.backend.project import config_key
 
 FIELDS = ("project", "runs", "shown", "dataset", "dataset_key", "job", "sample")
+STREAMS = ("event",)  # published, not kept
 
 
 class Workspace:
@@ -28,12 +33,15 @@ class Workspace:
         self.dataset_key = None  # the config_key of the DatasetConfig it was loaded for
         self.job = None  # the training job running now, None between runs
         self.sample = 0  # the index of the test sample chosen for the look-inside views
-        self._subscribers: dict[str, list[Callable[[Any], None]]] = {f: [] for f in FIELDS}
+        self._subscribers: dict[str, list[Callable[[Any], None]]] = {
+            name: [] for name in FIELDS + STREAMS}
 
     def subscribe(self, field: str, callback: Callable[[Any], None]) -> Callable[[], None]:
-        """Call `callback(new value)` whenever `field` changes; returns the unsubscribe."""
+        """Call `callback(new value)` whenever `field` changes (or, for a stream, with each
+        value published on it); returns the unsubscribe."""
         if field not in self._subscribers:
-            raise KeyError(f"a workspace has no field {field!r}; it has {', '.join(FIELDS)}")
+            raise KeyError(f"a workspace has no field {field!r}; it has "
+                           f"{', '.join(FIELDS + STREAMS)}")
         self._subscribers[field].append(callback)
         return lambda: self._subscribers[field].remove(callback)
 
@@ -51,6 +59,13 @@ class Workspace:
         for field in changed:
             for callback in list(self._subscribers[field]):
                 callback(changes[field])
+
+    def publish(self, stream: str, value: Any) -> None:
+        """Tell `stream`'s subscribers `value` (kept nowhere): an event of the running job."""
+        if stream not in STREAMS:
+            raise KeyError(f"a workspace has no stream {stream!r}; it has {', '.join(STREAMS)}")
+        for callback in list(self._subscribers[stream]):
+            callback(value)
 
     @property
     def running(self) -> bool:

@@ -24,7 +24,6 @@ from netcanvas.app.training.start_from import StartFrom
 from netcanvas.app.training.worker import (
     BoundaryUpdated,
     ClosedForm,
-    DataProgress,
     Predictions,
     TrainingJob,
 )
@@ -32,13 +31,11 @@ from netcanvas.app.workers import Worker
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
 from netcanvas.backend.settings import ALL_GPUS
 from netcanvas.backend.training.events import (
-    EpochEnded,
     Evaluated,
     Failed,
     InitReport,
     LayerStats,
     Started,
-    Steps,
 )
 from netcanvas.backend.training.task_samples import TaskSamples
 from netcanvas.backend.workspace import Workspace
@@ -80,7 +77,6 @@ class TrainingDock(QDockWidget):
     layer_stats = Signal(object)  # a LayerStats event of the live run
     refused = Signal(str)  # why Train did not start (the graph has errors): for the status bar
     shown_changed = Signal()  # another run (or none) is the shown one
-    training_event = Signal(object)  # every event of the live run, after the dock's handler
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
     # the tabs built when first shown or first used (see lazy_tabs.py and the _build_ methods)
     run_tab = LazyPage("Run")
@@ -161,16 +157,13 @@ class TrainingDock(QDockWidget):
         self.tabs.add_lazy("Fool it", self._build_fool_tab)
         self.tabs.addTab(self.look_tab, "Look inside")
         self.setWidget(self.tabs)
-        self.start_from = StartFrom(self)
+        self.start_from = StartFrom(self.settings_form, ws)
 
         self._handlers = {  # what to do with each kind of event the worker sends
-            Steps: lambda ev, _ds: self.run_tab.steps(ev),
-            EpochEnded: lambda ev, _ds: self.run_tab.epoch_ended(ev),
             LayerStats: lambda ev, _ds: self._layer_stats(ev),
             Started: self._started,
             Evaluated: lambda ev, ds: self.eval_tab.evaluated(ev, ds),
             Failed: lambda ev, _ds: self._failed(ev),
-            DataProgress: lambda ev, _ds: self.run_tab.data_progress(ev),
             BoundaryUpdated: lambda ev, ds: self.eval_tab.boundary(ev, ds),
             Predictions: lambda ev, ds: self.eval_tab.predictions(ev, ds),
             ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
@@ -197,6 +190,7 @@ class TrainingDock(QDockWidget):
         tab = RunTab(self.train_action, self.pause_action, self.stop_action,
                      self.resume_action)
         tab.layout().insertWidget(2, self.start_from.report)
+        tab.follow(self.workspace)
         self._show_histories(tab)
         return tab
 
@@ -320,8 +314,7 @@ class TrainingDock(QDockWidget):
         workspace's shown run, which they follow; `also` other workspace fields that change
         with it, in the same update."""
         self.shown = run if run is not None and run.usable else None
-        self.workspace.update(shown=self.shown, **also)
-        self.start_from.update_marks()
+        self.workspace.update(shown=self.shown, **also)  # Start from's marks follow it
         self._update_actions()
         self.shown_changed.emit()
 
@@ -445,7 +438,7 @@ class TrainingDock(QDockWidget):
         handler = self._handlers.get(type(ev))
         if handler is not None:
             handler(ev, self.job.dataset)
-        self.training_event.emit(ev)
+        self.workspace.publish("event", ev)  # the Run tab's plots, the doctor
 
     def _layer_stats(self, ev) -> None:
         self.layers_tab.add(ev)
@@ -454,7 +447,6 @@ class TrainingDock(QDockWidget):
     def _started(self, ev, dataset) -> None:
         self.run.data = DataInfo.of(dataset)
         self.run.save()
-        self.run_tab.started(ev, dataset.task)
         self.eval_tab.prepare(dataset)
 
     def _failed(self, ev) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 from netcanvas.app.training.plots import LivePlotsPanel
+from netcanvas.app.training.worker import DataProgress
+from netcanvas.backend.training.events import EpochEnded, Started, Steps
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
 
@@ -71,6 +73,21 @@ class RunTab(QWidget):
         self._before = 0.0  # seconds a resumed run had trained before
         self._shown = 0.0  # when the progress bar was last updated
         self._epochs = 0
+
+    def follow(self, workspace) -> None:
+        """Show the running job's events as the workspace publishes them: its progress and
+        the live plots' curves (the dock drives only the run's start, end, failure and
+        pause)."""
+        handlers = {Steps: self.steps, EpochEnded: self.epoch_ended,
+                    DataProgress: self.data_progress,
+                    Started: lambda ev: self.started(ev, workspace.job.dataset.task)}
+
+        def heard(ev) -> None:
+            handler = handlers.get(type(ev))
+            if handler is not None:
+                handler(ev)
+
+        workspace.subscribe("event", heard)
 
     # ---- run lifecycle, driven by the dock --------------------------------------------
     def reset(self) -> None:

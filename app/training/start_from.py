@@ -21,22 +21,25 @@ MARKS = {"kept": ("keeps weights", "kept"), "partly": ("partly kept", "partly"),
 
 class StartFrom(QObject):
     """The "Start from" row of the training dock's settings form (its Run group), the
-    report of what a start from weights loaded (`report`: the dock puts it on the Run tab) and the edit-and-continue
-    marks (`marks_changed`, for the top-level canvas)."""
+    report of what a start from weights loaded (`report`: the dock puts it on the Run tab)
+    and the edit-and-continue marks (`marks_changed`, for the top-level canvas)."""
 
     changed = Signal()
     marks_changed = Signal(dict)  # node id -> (text, role)
 
-    def __init__(self, dock) -> None:
-        super().__init__(dock)
-        self.dock = dock
-        form = dock.settings_form
+    def __init__(self, form, workspace) -> None:
+        """`form`: the settings form its row joins; `workspace`: its shown run, the run edit
+        and continue starts from."""
+        super().__init__(form)
+        self.workspace = workspace
         self.report = QLabel(wordWrap=True, visible=False)
         self.report.setObjectName("start_from_report")
+        self._document = None
         self._graph = None
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self.update_marks)
         self.changed.connect(self.update_marks)
+        workspace.subscribe("shown", lambda _run: self.update_marks())
         self.combo = QComboBox()
         for key, text in CHOICES:
             self.combo.addItem(text, key)
@@ -52,13 +55,14 @@ class StartFrom(QObject):
     def set_document(self, document) -> None:
         if self._graph is not None:
             self._graph.changed.disconnect(self._timer.start)
+        self._document = document
         self._graph = document.graph
         self._graph.changed.connect(self._timer.start)
         self.report.hide()
         self.update_marks()
 
     def update_marks(self) -> None:
-        shown = self.dock.shown if self.choice == SHOWN else None
+        shown = self.workspace.shown if self.choice == SHOWN else None
         self.marks_changed.emit(marks_for(self._graph, shown) if self._graph is not None else {})
 
     def reported(self, report) -> None:
@@ -71,12 +75,12 @@ class StartFrom(QObject):
     def source(self):
         """The InitSource the next run starts from, or None; ValueError (an InitError too)
         says why the choice cannot be used."""
-        spec = self.spec(self.dock.shown, self.dock.document.path)
+        spec = self.spec(self.workspace.shown, self._document.path)
         if spec is None:
             return None
         from netcanvas.backend.settings import ALL_GPUS
 
-        if self.dock.document.project.training.device == ALL_GPUS:
+        if self._document.project.training.device == ALL_GPUS:
             raise ValueError("a start from weights trains in this process: choose one device, "
                              f"not {ALL_GPUS}")
         from netcanvas.backend.training.init_weights import read_source

@@ -107,12 +107,14 @@ class VectorEditor(QWidget):
         layout.addLayout(self.form)
         layout.addWidget(self.plot, 1)
 
-    def setup(self, size: int, names: list[str]) -> None:
+    def setup(self, size: int, names: list[str], decimals: int = 3) -> None:
+        """`decimals` 0 for whole values (token ids): they step by 1."""
         while self.form.rowCount():
             self.form.removeRow(0)
         self.spins = []
         for i in range(size):
-            spin = QDoubleSpinBox(minimum=-1e6, maximum=1e6, decimals=3, singleStep=0.1)
+            spin = QDoubleSpinBox(minimum=-1e6, maximum=1e6, decimals=decimals,
+                                  singleStep=0.1 if decimals else 1.0)
             spin.valueChanged.connect(self._edited)
             self.form.addRow(names[i], spin)
             self.spins.append(spin)
@@ -188,6 +190,7 @@ class TryTab(QWidget):
         self.input: np.ndarray | None = None
         self.probs: np.ndarray | None = None
         self._samples: tuple[np.ndarray, np.ndarray] | None = None
+        self._dataset = None  # the test samples' dataset, once loaded
 
         self.source = QLabel(NO_RUN, wordWrap=True)
         self.note = QLabel(wordWrap=True)
@@ -262,6 +265,7 @@ class TryTab(QWidget):
     def set_run(self, run) -> None:
         """Try the run's best weights (None: nothing to try)."""
         self.predictor, self.input, self.probs, self._samples = None, None, None, None
+        self._dataset = None
         self.task, self.task_index = None, 0
         self.note.clear()
         if run is not None:
@@ -271,13 +275,15 @@ class TryTab(QWidget):
                 predictor = from_run(run, checked=False)  # a task model may have 2 inputs
                 self.task = self._task_try(predictor)
                 if self.task is None:
-                    predictor = from_run(run)
+                    predictor = from_run(run, several=True)  # a test sample feeds the rest
                 if self.task is None and not predictor.classifies:
                     raise PredictError(f"{run.label} is a regression: Try it shows the class "
                                        "probabilities of a classifier")
                 self.predictor = predictor
             except PredictError as exc:
                 self.note.setText(str(exc))
+        if self.predictor is not None and self.task is None and self._several():
+            self._test_samples()  # sample 0 feeds the other inputs
         self.source.setText(NO_RUN if self.predictor is None else
                             f"<b>{self.predictor.label}</b> · " + self._how())
         for w in (self.editor, self.bars, self.why, self.brush, self.eraser,
@@ -312,12 +318,13 @@ class TryTab(QWidget):
             size = int(np.prod(shape))
             names = list(loaded.extra.get("feature_names", [])) if loaded else []
             names = names if len(names) == size else [f"x{i + 1}" for i in range(size)]
-            self.vector.setup(size, names)
-            self.why.feature_names = names
             samples = self._test_samples()
             x, y = samples if samples is not None else (None, None)
             if x is not None:
                 x = x.reshape(len(x), -1)
+            whole = x is not None and bool(np.all(x == np.round(x)))  # token ids, counts
+            self.vector.setup(size, names, decimals=0 if whole else 3)
+            self.why.feature_names = names
             self.vector.show_plane(self.predictor, x, y)
             self.vector.set_values(x[0] if x is not None else np.zeros(int(np.prod(shape))))
 
@@ -344,22 +351,51 @@ class TryTab(QWidget):
         except (ValueError, DatasetError) as exc:
             raise PredictError(str(exc)) from None
 
+    def _several(self) -> bool:
+        return len(self.predictor.input_names) > 1
+
     def _how(self) -> str:
         shape = "×".join(map(str, self.predictor.sample_shape))
         if self.predictor.is_image:
             channels, h, w = self.predictor.sample_shape
             shape = f"{h}×{w}" + (" grey" if channels == 1 else f" ×{channels} channels")
-            return (f"draw a {shape} input (left button draws, right erases), load an image "
-                    "file (converted, resized and scaled to [0, 1] as the dataset's images "
-                    "are) or use a test sample")
-        return f"edit the {shape} raw values or pick a test sample"
+            how = (f"draw a {shape} input (left button draws, right erases), load an image "
+                   "file (converted, resized and scaled to [0, 1] as the dataset's images "
+                   "are) or use a test sample")
+        else:
+            how = f"edit the {shape} raw values or pick a test sample"
+        return how + self._others_note()
+
+    def _kept(self) -> list[str]:
+        """The Inputs after the first that the picked test sample feeds as they are."""
+        names = self.predictor.input_names
+        return [n for k, n in enumerate(names[1:]) if k not in self.predictor.masks]
+
+    def _others_note(self) -> str:
+        """How the Inputs after the first are fed: "" for a model with one."""
+        if not self._several():
+            return ""
+        names = self.predictor.input_names
+        derived = [names[1 + k] for k in self.predictor.masks]
+        kept = self._kept()
+        parts = [f"{n} follows {names[0]} (padding where it is {self.predictor.pad:g})"
+                 for n in derived]
+        if kept:
+            parts.append(", ".join(kept) + " from the picked test sample")
+        return f" for input {names[0]}; " + "; ".join(parts)
 
     def _test_samples(self) -> tuple[np.ndarray, np.ndarray] | None:
         from netcanvas.backend.insight.predict import PredictError
 
         if self._samples is None:
+            from netcanvas.backend.insight.predict import load_data
+
             try:
-                x, y = self.predictor.test_samples(self.dataset_for(self.predictor.project))
+                dataset = self.dataset_for(self.predictor.project)
+                self._dataset = dataset or load_data(self.predictor.project)
+                x, y = self.predictor.test_samples(self._dataset)
+                if self._several():
+                    self.predictor.use_sample(self._dataset, 0)
             except PredictError as exc:
                 self.note.setText(f"No test samples: {exc}")
                 return None
@@ -405,8 +441,12 @@ class TryTab(QWidget):
         x, y = samples
         index = min(max(index, 0), len(x) - 1)
         self.sample.setValue(index)
+        if self._several():
+            self.predictor.use_sample(self._dataset, index)
         self.note.setText(f"Test sample {index}: true class "
-                          f"{self.predictor.class_names[int(y[index])]}.")
+                          f"{self.predictor.class_names[int(y[index])]}"
+                          + (f" (its {', '.join(self._kept())} too)."
+                             if self._several() and self._kept() else "."))
         if self.predictor.is_image:
             self.canvas.set_values(x[index])
         else:

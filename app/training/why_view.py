@@ -75,6 +75,10 @@ class WhyPanel(QWidget):
 
     def set_predictor(self, predictor) -> None:
         self.predictor, self.input, self.results, self.explained = predictor, None, {}, None
+        if predictor is not None:
+            from netcanvas.backend.insight.attribution import methods_for
+
+            self.methods = methods_for(predictor)
         self.target.blockSignals(True)
         self.target.clear()
         if predictor is not None:
@@ -132,6 +136,10 @@ class WhyPanel(QWidget):
                "with a black image." if self.predictor.is_image else
                "Positive: the value raises the class's score (its logit), negative: lowers it. "
                "Integrated Gradients and occlusion compare with the training mean.")
+        if "saliency" not in self.methods:
+            how = ("No gradient reaches token ids (an Embedding reads them): occlusion alone "
+                   "explains them, each id in turn set to 0; positive: the id raises the "
+                   "class's score (its logit), negative: lowers it.")
         self.caption.setText(f"Class <b>{name}</b> ({which}). {how}")
 
     def _table(self, values: np.ndarray, explained: int) -> None:

@@ -18,7 +18,7 @@ import torch
 from netcanvas.backend.insight.attribution_methods import METHODS
 from netcanvas.backend.insight.predict import Predictor
 
-__all__ = ["METHODS", "Attribution", "attribute", "baseline"]
+__all__ = ["METHODS", "Attribution", "attribute", "baseline", "methods_for"]
 IG_STEPS = 64
 
 
@@ -42,6 +42,16 @@ def baseline(predictor: Predictor) -> torch.Tensor:
     if predictor.is_image or mean is None:
         return torch.zeros(shape)
     return mean.reshape(shape).clone()
+
+
+def methods_for(predictor: Predictor) -> tuple[str, ...]:
+    """The methods that can explain the model: all of them when a gradient reaches the raw
+    input, else occlusion alone (token ids read by an Embedding have no gradient)."""
+    x = baseline(predictor)[None].requires_grad_(True)
+    with torch.enable_grad():
+        out = predictor.raw_module()(x)
+        grad = torch.autograd.grad(out.sum(), x, allow_unused=True)[0]
+    return tuple(METHODS) if grad is not None else ("occlusion",)
 
 
 def occlusion_window(shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -3,6 +3,7 @@ for the predict, attribution and attack tests."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -18,6 +19,7 @@ from netcanvas.backend.training import Trainer
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
 LENET = EXAMPLES / "lenet_digits.netcanvas"
 MOONS = EXAMPLES / "mlp_moons.netcanvas"
+MASKED_RECALL = EXAMPLES / "masked_transformer_recall.netcanvas"  # inputs tokens + mask
 
 
 def trained_digits_run(root: Path, epochs: int = 3):
@@ -25,10 +27,13 @@ def trained_digits_run(root: Path, epochs: int = 3):
     return trained_run(root, LENET, epochs)
 
 
-def trained_run(root: Path, example: Path, epochs: int):
-    """(run, dataset): an example project trained on the CPU, saved under `root`."""
+def trained_run(root: Path, example: Path, epochs: int, options: dict | None = None):
+    """(run, dataset): an example project trained on the CPU, saved under `root`; `options`
+    replace its dataset's."""
     torch.set_num_threads(1)
     project = load_project(example)
+    if options is not None:
+        project.dataset = dataclasses.replace(project.dataset, options=options)
     project.training.epochs = epochs
     project.training.device = "cpu"
     data = load_dataset(project.dataset)
@@ -36,6 +41,11 @@ def trained_run(root: Path, example: Path, epochs: int):
     run.data = DataInfo.of(data)
     run.ended(Trainer(run.project, data, checkpoint_dir=run.checkpoint_dir).run())
     return run, data
+
+
+def trained_masked_recall_run(root: Path):
+    """(run, dataset): masked_transformer_recall, one epoch on 400 recall sequences."""
+    return trained_run(root, MASKED_RECALL, 1, {"n_samples": 400})
 
 
 def linear_predictor(features: int = 4, mean=None, std=None, scale: float = 1.0) -> Predictor:

@@ -183,7 +183,7 @@ def test_models_that_do_not_classify_one_sample_are_refused_by_name():
 
     project = load_project(EXAMPLES / "two_stream.netcanvas")
     model = compile_graph(project.graph, device="cpu")
-    with pytest.raises(PredictError, match="inputs; predict takes models with one"):
+    with pytest.raises(PredictError, match="2 inputs; this view takes models with one"):
         _checked(Predictor(model, DataInfo(input_scale=1.0), "two", project))
     predictor = linear_predictor()
     predictor.model.output_shapes = [(3, 4)]

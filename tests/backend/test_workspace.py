@@ -75,3 +75,17 @@ def test_the_loaded_dataset_is_a_projects_only_for_the_config_it_was_loaded_for(
     assert ws.dataset_for(project) is data
     project.dataset.options = {**project.dataset.options, "n_samples": 12345}
     assert ws.dataset_for(project) is None  # other data: loaded anew by who needs it
+
+
+def test_a_stream_tells_each_published_value_and_keeps_none():
+    ws, heard = Workspace(), []
+    stop = ws.subscribe("event", heard.append)
+    ws.publish("event", "steps 1")
+    ws.publish("event", "steps 1")  # a stream has no "same value": each one is told
+    stop()
+    ws.publish("event", "steps 2")
+    assert heard == ["steps 1", "steps 1"] and not hasattr(ws, "event")
+    with pytest.raises(KeyError, match="no stream 'job'"):
+        ws.publish("job", None)  # a field is set with update, not published
+    with pytest.raises(KeyError, match="no field 'event'"):
+        ws.update(event="steps 3")

@@ -132,3 +132,28 @@ def test_a_trusted_file_that_exits_is_reported_and_the_app_goes_on(window, isola
     _file_menu_action(window, "&Import…").trigger()
     assert window.document is before and len(shown) == 1
     assert "called sys.exit(0): nothing was imported" in shown[0]
+
+
+def test_import_needs_only_a_file_controller(isolated, monkeypatch, qtbot):
+    """import_model is handed the file controller, not the main window: over a plain
+    widget, it asks beside the open document, opens the project and says what it wrote."""
+    from netcanvas.app.document import Document
+    from PySide6.QtWidgets import QWidget
+
+    _residual_onnx(isolated / "residual.onnx")
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    shown, messages, asked = [], [], []
+    controller = files.FileController(
+        parent, show_document=shown.append, document_saved=lambda: None,
+        confirm_close=lambda: True, show_message=lambda text, ms: messages.append(text))
+    controller.set_document(Document(path=isolated / "current.netcanvas"))
+    monkeypatch.setattr(importing, "ask_model_path", lambda parent, folder: asked.append(
+        (parent, folder)) or str(isolated / "residual.onnx"))
+    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: asked.append(
+        parent) or str(isolated / "imported"))
+    assert importing.import_model(controller)
+    assert asked == [(parent, str(isolated)), parent]
+    assert [doc.path for doc in shown] == [isolated / "imported.netcanvas"]
+    assert "residual.onnx as a NetCanvas project" in messages[0]
+    assert messages[-1].startswith("Imported residual.onnx: mapped 8 layers")

@@ -26,10 +26,14 @@ def digits(tmp_path_factory):
 
 @pytest.fixture
 def tab(qtbot, digits):
-    run, data = digits
+    return open_tab(qtbot, *digits)
+
+
+def open_tab(qtbot, run, data, size=(1100, 420)) -> TryTab:
+    """A shown Try-it tab on `run`, its dataset already loaded."""
     widget = TryTab(lambda project: data)
     qtbot.addWidget(widget)
-    widget.resize(1100, 420)
+    widget.resize(*size)
     widget.show()
     widget.set_run(run)
     return widget

@@ -1,5 +1,6 @@
 """The main window assembles; it is not a service locator: no controller or view of app/
-takes the main window or keeps it, each is handed what it uses (issue 22)."""
+takes the main window or keeps it, each is handed what it uses (issue 22). So does the
+training dock: none of its parts (app/training/) takes the dock or keeps it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 
 import netcanvas.app
 from netcanvas.app.main_window import MainWindow
+from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import DockLayout
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
@@ -19,24 +21,47 @@ from test_app_support import *  # fixtures: window, isolated
 WINDOW_NAMES = {"window", "main_window", "main", "mainwindow"}
 
 
-def app_classes():
-    for info in pkgutil.walk_packages(netcanvas.app.__path__, "netcanvas.app."):
+DOCK_NAMES = {"dock", "training_dock"}
+
+
+def app_classes(package=netcanvas.app, skip=MainWindow):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         module = importlib.import_module(info.name)
         for _name, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ == module.__name__ and cls is not MainWindow:
+            if cls.__module__ == module.__name__ and cls is not skip:
                 yield cls
 
 
-def test_no_constructor_in_app_takes_the_main_window():
+def constructors_taking(classes, names: set[str], cls_name: str) -> list[str]:
     offenders = []
-    for cls in app_classes():
+    for cls in classes:
         init = cls.__dict__.get("__init__")
         if init is None:
             continue
         for param in inspect.signature(init).parameters.values():
-            if param.name in WINDOW_NAMES or re.search(r"\bMainWindow\b", str(param.annotation)):
+            if param.name in names or re.search(rf"\b{cls_name}\b", str(param.annotation)):
                 offenders.append(f"{cls.__module__}.{cls.__qualname__}({param.name})")
+    return offenders
+
+
+def test_no_constructor_in_app_takes_the_main_window():
+    offenders = constructors_taking(app_classes(), WINDOW_NAMES, "MainWindow")
     assert not offenders, f"constructors that take the main window: {offenders}"
+
+
+def test_no_part_of_the_training_dock_takes_the_dock(window):
+    """Its tabs, Start from, the exports: each is handed the widgets, actions and workspace
+    it uses. The exports keep the dock only as their dialogs' parent widget."""
+    import netcanvas.app.training
+
+    offenders = constructors_taking(app_classes(netcanvas.app.training, TrainingDock),
+                                    DOCK_NAMES, "TrainingDock")
+    assert not offenders, f"constructors that take the training dock: {offenders}"
+    dock = window.training_dock
+    keeping = [f"{name}.{attr}" for name, obj in vars(dock).items()
+               if type(obj).__module__.startswith("netcanvas.app") and not isinstance(obj, QWidget)
+               for attr, value in vars(obj).items() if value is dock and attr != "parent"]
+    assert not keeping, f"parts of the dock that keep it: {keeping}"
 
 
 def test_no_controller_of_the_window_keeps_the_window(window):
