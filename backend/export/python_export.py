@@ -9,6 +9,7 @@ are small self-contained classes and are copied in verbatim.
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import keyword
 import re
@@ -36,6 +37,22 @@ _HELPERS = {
     name: cls for module in (_layer_modules, _sequence_modules) for name, cls in vars(module).items()
     if isinstance(cls, type) and issubclass(cls, nn.Module) and cls.__module__ == module.__name__}
 HELPER_CLASSES = frozenset(_HELPERS)
+
+
+@functools.cache
+def is_helper(cls: type) -> bool:
+    """Whether `cls` is one of the helper classes as `netcanvas code` copies them: the same
+    name and the same source, for it and for each helper it extends (a user's own class
+    that is merely named Attention is not NetCanvas's)."""
+    helpers = [base for base in cls.__mro__ if base.__name__ in _HELPERS]
+    if not helpers or helpers[0] is not cls:
+        return False
+    try:
+        return all(textwrap.dedent(inspect.getsource(base))
+                   == textwrap.dedent(inspect.getsource(_HELPERS[base.__name__]))
+                   for base in helpers)
+    except (OSError, TypeError):  # defined where no source can be read
+        return False
 
 
 def class_name_problem(name: str, taken=HELPER_CLASSES) -> str | None:

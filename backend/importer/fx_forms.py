@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.fx
+from netcanvas.backend.export.python_export import is_helper
 from netcanvas.backend.importer import transformer as encoders
 from netcanvas.backend.registry import REGISTRY, ImportForm, LayerSpec
 from torch import nn
@@ -57,16 +58,6 @@ def _forms() -> tuple[dict, dict, dict]:
     return classes, functions, methods
 
 
-@functools.cache
-def _helper_classes() -> frozenset[str]:
-    """The names of NetCanvas's own module classes, which `netcanvas code` copies into the
-    files it writes (Add, GlobalAvgPool2d, ...)."""
-    from netcanvas.backend.registry.layers import modules
-
-    return frozenset(name for name, cls in vars(modules).items() if isinstance(cls, type)
-                     and issubclass(cls, nn.Module) and cls.__module__ == modules.__name__)
-
-
 def module_form(module: nn.Module) -> _Form | None:
     """The declaration for a module's class, or for the class it extends when it keeps that
     class's forward (a subclass computing something else, such as ConvNeXt's LayerNorm2d
@@ -75,12 +66,11 @@ def module_form(module: nn.Module) -> _Form | None:
     classes = _forms()[0]
     cls = type(module)
     for base in cls.__mro__:
-        own = base.__name__ in _helper_classes() and classes.get(f"netcanvas.{base.__name__}")
+        own = is_helper(base) and classes.get(f"netcanvas.{base.__name__}")
         found = own or classes.get(base) or classes.get(f"{base.__module__}.{base.__qualname__}")
         if found is None:
             continue
-        if base is not cls and cls.forward is not base.forward and \
-                cls.__name__ not in _helper_classes():
+        if base is not cls and cls.forward is not base.forward and not is_helper(cls):
             return None
         return found
     return None

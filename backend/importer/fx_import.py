@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.fx
 from netcanvas.backend.blocks.definition import BlockSet
+from netcanvas.backend.export.python_export import HELPER_CLASSES
 from netcanvas.backend.graph import BLOCK, Graph, GraphError, Node, new_id
 from netcanvas.backend.graph.layout import CANVAS_ASPECT, folded, layered_layout
 from netcanvas.backend.importer import transformer as encoders
@@ -22,7 +23,6 @@ from netcanvas.backend.importer.fx_forms import (
     _call_defaults,
     _Form,
     _forms,
-    _helper_classes,
     _op_name,
     _same,
     _Unmapped,
@@ -273,12 +273,10 @@ class _Builder(ValueReader):
         if node.op == "call_module":
             module = self.gm.get_submodule(node.target)
             values = _attributes(module)
-            if spec.type_id == "multihead_attention":
+            if isinstance(module, nn.MultiheadAttention):
                 tensors = _attention_call(node)
-            elif node.kwargs or len(node.args) > len(spec.inputs):
-                raise _Unmapped("called with arguments beyond its tensors")
             else:
-                tensors = {port.name: [a] for port, a in zip(spec.inputs, node.args)}
+                tensors = _module_call(spec, node)
         else:
             tensors, values = self._bind(found, node)
         try:
@@ -325,7 +323,7 @@ class _Builder(ValueReader):
         stack = node.meta.get("nn_module_stack") or {}
         if stack:
             path, (_, cls) = list(stack.items())[-1]
-            if getattr(cls, "__name__", cls) in _helper_classes() and path not in self.helper_paths:
+            if getattr(cls, "__name__", cls) in HELPER_CLASSES and path not in self.helper_paths:
                 self.helper_paths.add(path)
                 return path.replace(".", "_")
         return node.name
@@ -406,6 +404,16 @@ class _Builder(ValueReader):
 
 
 
+
+
+def _module_call(spec: LayerSpec, node: torch.fx.Node) -> dict:
+    """A module call's tensors by port: positional in the ports' order, keywords by port
+    name (`self.pool(x, mask=mask)`); an argument that is no port is refused."""
+    ports = [port.name for port in spec.inputs]
+    if len(node.args) > len(ports) or set(node.kwargs) - set(ports):
+        raise _Unmapped("called with arguments beyond its tensors")
+    call = dict(zip(ports, node.args)) | dict(node.kwargs)
+    return {name: [value] for name, value in call.items() if value is not None}
 
 
 def _scope(node: torch.fx.Node) -> list[tuple[str, str]]:

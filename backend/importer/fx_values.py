@@ -10,12 +10,19 @@ import operator
 
 import torch
 import torch.fx
+from netcanvas.backend.export.python_export import is_helper
 from netcanvas.backend.importer.fx_forms import _Unmapped
 from netcanvas.backend.registry import BATCH
 
 # Arithmetic on sizes (torchvision's channel shuffle: `channels // groups`), evaluated here.
 _SIZE_ARITHMETIC = (operator.floordiv, operator.mul, operator.add, operator.sub)
 RECURRENT = ("lstm", "gru")
+
+
+def _helper_call(gm: torch.fx.GraphModule, node: torch.fx.Node) -> bool:
+    """A call of a NetCanvas helper module (as `netcanvas code` writes them), whose tuple
+    holds the layer's output ports in order (LSTMSequence's (y, h))."""
+    return node.op == "call_module" and is_helper(type(gm.get_submodule(node.target)))
 
 
 _STEP_INDEX = {0: "first", -1: "last"}  # x[:, i] of a sequence
@@ -113,7 +120,8 @@ class ValueReader:
             return True
         if node.target is operator.getitem and node.args[0] in self.multi:
             layer = self.graph.nodes[self.multi[node.args[0]]]
-            if layer.type_id in RECURRENT and node.args[1] == 1:  # every layer's final state
+            if layer.type_id in RECURRENT and node.args[1] == 1 and \
+                    not _helper_call(self.gm, node.args[0]):  # nn.LSTM's: every layer's state
                 self.recurrent[node] = (layer.id, "states" if layer.type_id == "lstm" else "h_n")
                 return True
             self.tensors[node] = (layer.id, layer.spec.outputs[node.args[1]].name)

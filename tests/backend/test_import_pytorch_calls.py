@@ -53,3 +53,29 @@ def test_code_output_imports_back_with_every_name(name, tmp_path):
     imported = import_class(load_class(code, "Net"), [], None, blocks=False)
     want = {n.name for n in project.graph.nodes.values()}
     assert {n.name for n in imported.graph.nodes.values()} == want
+
+
+class SequencePool(nn.Module):
+    """A user's own class that only shares a NetCanvas helper's name: it sums."""
+
+    def forward(self, x):
+        return x.sum(dim=1)
+
+
+class Summed(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = SequencePool()
+
+    def forward(self, x):
+        return self.pool(x)
+
+
+def test_a_class_merely_named_like_a_helper_is_traced_through_not_taken_for_it():
+    imported = import_fx(trace(Summed()), [(5, 3)], blocks=False)
+    assert "sequence_pool" not in {n.type_id for n in imported.graph.nodes.values()}
+    compiled = compile_graph(imported.graph)
+    compiled.module.load_state_dict(imported.weights)
+    x = torch.randn(2, 5, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled.module.eval()(x), x.sum(dim=1))

@@ -89,5 +89,6 @@ register(LayerSpec(
     count_params=_count, macs=_macs, key_params=("num_heads",), module_prefix="attn",
     saves=("attention",),
     example_inputs={"x": (5, 8), "context": (3, 8), "key_mask": (3,)},
-    imports=(ImportForm("nn.MultiheadAttention", read=_read),),
+    imports=(ImportForm("nn.MultiheadAttention", read=_read),
+             ImportForm("netcanvas.Attention")),
 ))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from netcanvas.backend.registry import register
 from netcanvas.backend.registry.layers.common import fmt, same_shape
-from netcanvas.backend.registry.spec import LayerSpec, Param, Port, ShapeError
+from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 
 
 def _constant_shape(params: dict, inputs: dict) -> dict:
@@ -36,6 +36,7 @@ register(LayerSpec(
             Param("trainable", "bool", False, "Learn the value during training.")),
     infer_shape=_constant_shape, build=_constant_build, count_params=_constant_params,
     key_params=("value",), module_prefix="const",
+    imports=(ImportForm("netcanvas.Constant"),),  # as `netcanvas code` writes it
 ))
 
 

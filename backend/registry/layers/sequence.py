@@ -74,7 +74,8 @@ register(LayerSpec(
     count_params=lambda p, i, o: p["num_embeddings"] * p["embedding_dim"], macs=no_macs,
     key_params=("embedding_dim",), module_prefix="embed", example_inputs={"x": (6,)},
     saves=("ids",),
-    imports=(ImportForm("nn.Embedding", read=_read_embedding),),
+    imports=(ImportForm("nn.Embedding", read=_read_embedding),
+             ImportForm("netcanvas.TokenEmbedding", read=_read_embedding)),
 ))
 
 
@@ -110,7 +111,7 @@ def _recurrent(type_id: str, title: str, cls: str, gates: int, doc: str) -> None
             final_state=final_state)
 
     def read(values: dict) -> dict:
-        only("batch_first", values.get("batch_first"), (True,))
+        only("batch_first", values.get("batch_first", True), (True,))  # LSTMSequence's always is
         only("proj_size", values.get("proj_size", 0), (0,))
         return {k: values[k] for k in ("hidden_size", "num_layers", "bidirectional", "bias",
                                        "dropout")}
@@ -135,7 +136,7 @@ def _recurrent(type_id: str, title: str, cls: str, gates: int, doc: str) -> None
         build_first_output=lambda p, i: build(p, i, final_state=False),
         count_params=count, macs=macs, key_params=("hidden_size", "num_layers"),
         module_prefix=type_id, example_inputs={"x": (5, 4)}, saves=("recurrent",),
-        imports=(ImportForm(f"nn.{title}", read=read),),
+        imports=(ImportForm(f"nn.{title}", read=read), ImportForm(f"netcanvas.{cls}", read=read)),
     ))
 
 
@@ -172,6 +173,7 @@ register(LayerSpec(
     build=_positional_build,
     count_params=lambda p, i, o: numel(single(i)) if p["kind"] == "learned" else 0,
     key_params=("kind",), module_prefix="pos", example_inputs={"x": (5, 4)}, saves=(),
+    imports=(ImportForm("netcanvas.PositionalEncoding"),),
 ))
 
 
@@ -192,6 +194,7 @@ register(LayerSpec(
     build=lambda p, i: _modules().ClassToken(single(i)[-1], p["count"]),
     count_params=lambda p, i, o: p["count"] * single(i)[-1], macs=no_macs,
     key_params=("count",), module_prefix="cls", example_inputs={"x": (5, 4)}, saves=(),
+    imports=(ImportForm("netcanvas.ClassToken"),),
 ))
 
 
@@ -227,6 +230,8 @@ register(LayerSpec(
     macs=lambda p, i, o: numel(o["y"]) * single(i)[0] * numel(p["patch_size"]),
     key_params=("patch_size", "embed_dim"), module_prefix="patch",
     example_inputs={"x": (3, 8, 8)}, saves=("input",),
+    imports=(ImportForm("netcanvas.PatchEmbedding",
+                        read=lambda v: {"patch_size": v["patch_size"], "embed_dim": v["dim"]}),),
 ))
 
 
@@ -252,4 +257,5 @@ register(LayerSpec(
     infer_shape=_pool_shape, build=lambda p, i: _modules().SequencePool(p["mode"]),
     key_params=("mode",), module_prefix="seqpool",
     example_inputs={"x": (5, 4)}, saves=(),  # the mean over all steps keeps no tensor
+    imports=(ImportForm("netcanvas.SequencePool"),),
 ))
