@@ -34,19 +34,37 @@ APP = [sys.executable, "-m", "netcanvas"]
 
 
 def start_xvfb() -> subprocess.Popen | None:
+    """Start Xvfb on a display it finds free (-displayfd: it writes the number once it
+    accepts clients; sockets left by a killed server do not fool it)."""
     if os.environ.get("DISPLAY"):
         return None
-    for n in range(90, 110):
-        if not os.path.exists(f"/tmp/.X11-unix/X{n}"):
-            server = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1600x1000x24",
-                                       "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
-            os.environ["DISPLAY"] = f":{n}"
-            for _ in range(100):
-                if os.path.exists(f"/tmp/.X11-unix/X{n}"):
-                    return server
-                time.sleep(0.05)
-            server.kill()
-    raise SystemExit("could not start Xvfb")
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0",
+                               "1600x1000x24", "-nolisten", "tcp"], pass_fds=(write,),
+                              stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        server.kill()
+        raise SystemExit("could not start Xvfb")
+    os.environ["DISPLAY"] = f":{number}"
+    return server
+
+
+def mapped_window(proc: subprocess.Popen, timeout: float = 120.0) -> str:
+    """The id of the first window of `proc` that is mapped, polled every 20 ms (`xdotool
+    search --sync` polls every 0.5 s, which made every figure a multiple of half a second)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(proc.pid)],
+                               capture_output=True, text=True, timeout=10, check=False)
+        if found.stdout.split():
+            return found.stdout.split()[-1]
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited ({proc.returncode}) before showing a window")
+        time.sleep(0.02)
+    raise SystemExit(f"{proc.args} showed no window in {timeout:.0f} s")
 
 
 def one(command: list[str], env: dict) -> tuple[float, float]:
@@ -55,11 +73,8 @@ def one(command: list[str], env: dict) -> tuple[float, float]:
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid",
-                                str(proc.pid)], capture_output=True, text=True, timeout=120,
-                               check=True)
+        window = mapped_window(proc)
         shown = time.perf_counter() - begin
-        window = found.stdout.split()[-1]
         time.sleep(1.0)  # let it settle: idle, as a user quits it
         for step in ("windowactivate", "windowfocus"):  # no window manager: may not apply
             subprocess.run(["xdotool", step, "--sync", window], capture_output=True,
@@ -97,7 +112,8 @@ def main() -> None:
             times["netcanvas"].append(one(APP, env))
     finally:
         if server is not None:
-            server.kill()
+            server.terminate()  # not kill: it removes its socket and lock file
+            server.wait()
         shutil.rmtree(sandbox, ignore_errors=True)
     med = {k: (statistics.median(s for s, _ in v), statistics.median(q for _, q in v))
            for k, v in times.items()}

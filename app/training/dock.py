@@ -14,17 +14,13 @@ from netcanvas.app.dialogs import confirm
 from netcanvas.app.settings import app_settings
 from netcanvas.app.training import lr_dialog
 from netcanvas.app.training.data_tab import DataTab
-from netcanvas.app.training.eval_tab import EvalTab
-from netcanvas.app.training.experiments_tab import ExperimentsTab
 from netcanvas.app.training.export_dialogs import ExportActions
-from netcanvas.app.training.fool_tab import FoolTab
 from netcanvas.app.training.layers_tab import LayersTab
+from netcanvas.app.training.lazy_tabs import LazyPage, LazyTabs
 from netcanvas.app.training.look_inside_tab import LookInsideTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
-from netcanvas.app.training.run_tab import RunTab
 from netcanvas.app.training.settings_form import SettingsForm
 from netcanvas.app.training.start_from import StartFrom
-from netcanvas.app.training.try_tab import TryTab
 from netcanvas.app.training.worker import (
     BoundaryUpdated,
     ClosedForm,
@@ -43,13 +39,12 @@ from netcanvas.backend.training.events import (
 )
 from netcanvas.backend.training.task_samples import TaskSamples
 from netcanvas.backend.workspace import Workspace
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QScrollArea,
-    QTabWidget,
     QWidget,
 )
 
@@ -83,6 +78,12 @@ class TrainingDock(QDockWidget):
     refused = Signal(str)  # why Train did not start (the graph has errors): for the status bar
     shown_changed = Signal()  # another run (or none) is the shown one
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
+    # the tabs built when first shown or first used (see lazy_tabs.py and the _build_ methods)
+    run_tab = LazyPage("Run")
+    eval_tab = LazyPage("Evaluation")
+    try_tab = LazyPage("Try it")
+    experiments_tab = LazyPage("Experiments")
+    fool_tab = LazyPage("Fool it")
 
     def __init__(self, parent: QWidget | None = None, document=None, workspace=None) -> None:
         super().__init__("Training", parent)
@@ -135,61 +136,105 @@ class TrainingDock(QDockWidget):
         self.memory_label = MemoryFitLabel.install(self.settings_form)
         ws = self.workspace
         self.lr_find_button = lr_dialog.install_button(self.settings_form, ws.dataset_for)
-        self.run_tab = RunTab(self.train_action, self.pause_action, self.stop_action,
-                              self.resume_action)
-        self.eval_tab = EvalTab([self.export_onnx_action, self.save_weights_action,
-                                 self.export_python_action])
-        self.try_tab = TryTab()
         self.layers_tab = LayersTab()
-        self.start_from = StartFrom(self.settings_form, self.run_tab, ws)
-        self.experiments_tab = ExperimentsTab()
-        self.experiments_tab.diff_requested.connect(self.show_diff)
         self.diff_view = None  # the last RunDiffView opened
-        self.fool_tab = FoolTab()
         self.look_tab = LookInsideTab(ws.dataset_for)
         self.look_tab.field.drawing_of = lambda: self.try_tab.input
-        for view in (self.run_tab, self.eval_tab, self.try_tab, self.fool_tab, self.look_tab):
-            view.follow(ws)
+        self.look_tab.follow(ws)
         self.data_tab.dataset_loaded.connect(
             lambda ds: ws.update(dataset=ds, dataset_key=self.data_tab.loaded_key))
-        self.eval_tab.features.sample.valueChanged.connect(  # the Feature maps page's sample
-            lambda index: ws.update(sample=index))
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(self.settings_form)
-        self.tabs = QTabWidget()
+        self.tabs = LazyTabs()
         self.tabs.addTab(self.data_tab, "Data")
         self.tabs.addTab(settings_scroll, "Settings")
-        self.tabs.addTab(self.run_tab, "Run")
-        self.tabs.addTab(self.eval_tab, "Evaluation")
-        self.tabs.addTab(self.try_tab, "Try it")
+        self.tabs.add_lazy("Run", self._build_run_tab)
+        self.tabs.add_lazy("Evaluation", self._build_eval_tab)
+        self.tabs.add_lazy("Try it", self._build_try_tab)
         self.tabs.addTab(self.layers_tab, "Layers")
-        self.tabs.addTab(self.experiments_tab, "Experiments")
-        self.tabs.addTab(self.fool_tab, "Fool it")
+        self.tabs.add_lazy("Experiments", self._build_experiments_tab)
+        self.tabs.add_lazy("Fool it", self._build_fool_tab)
         self.tabs.addTab(self.look_tab, "Look inside")
         self.setWidget(self.tabs)
+        self.start_from = StartFrom(self.settings_form, ws)
 
         self._handlers = {  # what to do with each kind of event the worker sends
             LayerStats: lambda ev, _ds: self._layer_stats(ev),
             Started: self._started,
-            Evaluated: self.eval_tab.evaluated,
+            Evaluated: lambda ev, ds: self.eval_tab.evaluated(ev, ds),
             Failed: lambda ev, _ds: self._failed(ev),
-            BoundaryUpdated: self.eval_tab.boundary,
-            Predictions: self.eval_tab.predictions,
+            BoundaryUpdated: lambda ev, ds: self.eval_tab.boundary(ev, ds),
+            Predictions: lambda ev, ds: self.eval_tab.predictions(ev, ds),
             ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
-            TaskSamples: self.eval_tab.task_samples,
+            TaskSamples: lambda ev, ds: self.eval_tab.task_samples(ev, ds),
             InitReport: lambda ev, _ds: self.start_from.reported(ev),
         }
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        # Import torch off the GUI thread (it takes seconds), so the first Train starts at once.
+        # Import torch off the GUI thread (it takes seconds), so the first Train starts at once;
+        # begun from the event loop, once the window is on screen: before, it competed with
+        # building and showing the window for the CPU and the interpreter lock
         self._backend = Worker(importlib.import_module, "netcanvas.backend.training", parent=self,
                                disposable=True)
-        self._backend.start()
+        QTimer.singleShot(0, self._backend.start)
         if document is not None:
             self.set_document(document)
         self._update_actions()
+
+    # ---- the tabs built late: each takes the workspace's and the dock's state when built ----
+    def _build_run_tab(self):
+        from netcanvas.app.training.run_tab import RunTab
+
+        tab = RunTab(self.train_action, self.pause_action, self.stop_action,
+                     self.resume_action)
+        tab.layout().insertWidget(2, self.start_from.report)
+        tab.follow(self.workspace)
+        self._show_histories(tab)
+        return tab
+
+    def _show_histories(self, run_tab) -> None:
+        run_tab.reset()
+        for run in self.store.runs if self.store is not None else ():
+            run_tab.show_history(run)
+
+    def _build_eval_tab(self):
+        from netcanvas.app.training.eval_tab import EvalTab
+
+        tab = EvalTab([self.export_onnx_action, self.save_weights_action,
+                       self.export_python_action])
+        tab.follow(self.workspace)
+        tab.features.sample.valueChanged.connect(  # the Feature maps page's sample
+            lambda index: self.workspace.update(sample=index))
+        return tab
+
+    def _build_try_tab(self):
+        from netcanvas.app.training.try_tab import TryTab
+
+        tab = TryTab()
+        tab.follow(self.workspace)
+        return tab
+
+    def _build_experiments_tab(self):
+        from netcanvas.app.training.experiments_tab import ExperimentsTab
+
+        tab = ExperimentsTab()
+        tab.diff_requested.connect(self.show_diff)
+        tab.set_runs(self.store.runs if self.store is not None else [])
+        return tab
+
+    def _list_runs(self) -> None:
+        """The Experiments tab lists the store's runs anew, when it is built."""
+        if (tab := self.tabs.built("Experiments")) is not None:
+            tab.set_runs(self.store.runs)
+
+    def _build_fool_tab(self):
+        from netcanvas.app.training.fool_tab import FoolTab
+
+        tab = FoolTab()
+        tab.follow(self.workspace)
+        return tab
 
     def _action(self, text: str, shortcut: str | None, slot, tip: str) -> QAction:
         action = QAction(text, self)
@@ -215,11 +260,10 @@ class TrainingDock(QDockWidget):
         self.store = RunStore(project_key(document.path or document.example), runs_folder())
         self.workspace.update(project=document.project, runs=self.store)
         self.start_from.set_document(document)
-        self.run_tab.reset()
-        for run in self.store.runs:
-            self.run_tab.show_history(run)
+        if (run_tab := self.tabs.built("Run")) is not None:
+            self._show_histories(run_tab)
         self.show_run(self.store.latest_usable())
-        self.experiments_tab.set_runs(self.store.runs)
+        self._list_runs()
 
     def document_saved(self) -> None:
         """A never-saved document got a file: its runs move to that file's run folder, so
@@ -234,7 +278,7 @@ class TrainingDock(QDockWidget):
         shown = self.shown.number if self.shown is not None else None
         self.store = RunStore(target.name, target.parent)
         self.workspace.update(runs=self.store)
-        self.experiments_tab.set_runs(self.store.runs)
+        self._list_runs()
         self.show_run(next((r for r in self.store.runs if r.number == shown), None))
 
     def confirm_close(self) -> bool:
@@ -338,7 +382,7 @@ class TrainingDock(QDockWidget):
         self.tabs.setCurrentWidget(self.run_tab)
         self.pause_action.setText("Pause")
         self._update_actions()
-        self.experiments_tab.set_runs(self.store.runs)
+        self._list_runs()
         self.run_started.emit()
         thread.start()
 
@@ -362,7 +406,8 @@ class TrainingDock(QDockWidget):
         self.data_tab.shutdown()
         self.settings_form.shutdown()
         self.exports.shutdown()
-        self.fool_tab.shutdown()
+        if (fool_tab := self.tabs.built("Fool it")) is not None:
+            fool_tab.shutdown()
         if not self._backend.abandoned:
             self._backend.wait()
         thread = self.thread
@@ -429,7 +474,7 @@ class TrainingDock(QDockWidget):
         # the views that waited for the run show the shown run again, even when it is the
         # same (a failed run; a resumed run, with new weights): it is told again
         self.show_run(run if run.usable else self.shown, job=None, renewed=("shown",))
-        self.experiments_tab.set_runs(self.store.runs)
+        self._list_runs()
         self.run_ended.emit(result)
         thread.deleteLater()
 

@@ -120,9 +120,14 @@ class EvalTab(QWidget):
 
     def follow(self, workspace) -> None:
         """Show the workspace's shown run (told again when a run ends); while a job trains,
-        say so and show nothing of an older run: the views fill as the live run evaluates."""
+        say so and show nothing of an older run: the views fill as the live run evaluates.
+        Shows what the workspace holds now at once (a tab built late misses nothing)."""
         workspace.subscribe("shown", self.set_run)
         workspace.subscribe("job", lambda job: job is not None and self._training(job.label))
+        if workspace.job is not None:
+            self._training(workspace.job.label)
+        else:
+            self.set_run(workspace.shown)
 
     def _training(self, label: str) -> None:
         self.set_run(None)

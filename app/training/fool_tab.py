@@ -151,10 +151,13 @@ class FoolTab(QWidget):
     # ---- which run -------------------------------------------------------------------
     def follow(self, workspace) -> None:
         """Attack the workspace's shown run, compared with the project's other runs, on its
-        dataset when that is loaded."""
-        workspace.subscribe("shown", lambda run: self.set_run(
-            run, workspace.runs.runs if workspace.runs is not None else [],
-            workspace.dataset_for(run.project) if run is not None else None))
+        dataset when that is loaded: the run it holds now, then each next one."""
+        def show(run) -> None:
+            self.set_run(run, workspace.runs.runs if workspace.runs is not None else [],
+                         workspace.dataset_for(run.project) if run is not None else None)
+
+        workspace.subscribe("shown", show)
+        show(workspace.shown)
 
     def set_run(self, run, runs=(), dataset=None) -> None:
         """Attack `run` (None: nothing to attack); `runs` are the project's, to compare with.

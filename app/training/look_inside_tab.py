@@ -33,9 +33,12 @@ class LookInsideTab(QWidget):
 
     def follow(self, workspace) -> None:
         """Look inside the workspace's shown run (Grad-CAM, the lens, the embeddings), on
-        its dataset when that is loaded."""
-        workspace.subscribe("shown", lambda run: self.set_run(
-            run, workspace.dataset_for(run.project) if run is not None else None))
+        its dataset when that is loaded: the run it holds now, then each next one."""
+        def show(run) -> None:
+            self.set_run(run, workspace.dataset_for(run.project) if run is not None else None)
+
+        workspace.subscribe("shown", show)
+        show(workspace.shown)
 
     def set_run(self, run, dataset=None) -> None:
         self.cam.set_run(run, dataset)

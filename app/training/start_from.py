@@ -21,20 +21,19 @@ MARKS = {"kept": ("keeps weights", "kept"), "partly": ("partly kept", "partly"),
 
 class StartFrom(QObject):
     """The "Start from" row of the training dock's settings form (its Run group), the
-    report of what a start from weights loaded (on the Run tab) and the edit-and-continue
-    marks (`marks_changed`, for the top-level canvas)."""
+    report of what a start from weights loaded (`report`: the dock puts it on the Run tab)
+    and the edit-and-continue marks (`marks_changed`, for the top-level canvas)."""
 
     changed = Signal()
     marks_changed = Signal(dict)  # node id -> (text, role)
 
-    def __init__(self, form, run_tab, workspace) -> None:
-        """`form`: the settings form its row joins; `run_tab`: whose column shows the report;
-        `workspace`: its shown run, the run edit and continue starts from."""
+    def __init__(self, form, workspace) -> None:
+        """`form`: the settings form its row joins; `workspace`: its shown run, the run edit
+        and continue starts from."""
         super().__init__(form)
         self.workspace = workspace
         self.report = QLabel(wordWrap=True, visible=False)
         self.report.setObjectName("start_from_report")
-        run_tab.layout().insertWidget(2, self.report)
         self._document = None
         self._graph = None
         self._timer = QTimer(self, singleShot=True, interval=150)

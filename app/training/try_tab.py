@@ -256,9 +256,11 @@ class TryTab(QWidget):
 
     # ---- the run ---------------------------------------------------------------------
     def follow(self, workspace) -> None:
-        """Try the workspace's shown run, with its dataset when that is loaded."""
+        """Try the workspace's shown run (the one it holds now, then each next one), with
+        its dataset when that is loaded."""
         self.dataset_for = workspace.dataset_for
         workspace.subscribe("shown", self.set_run)
+        self.set_run(workspace.shown)
 
     def set_run(self, run) -> None:
         """Try the run's best weights (None: nothing to try)."""
