@@ -41,11 +41,11 @@ class _NoMatch(Exception):
 
 def find_attentions(graph, consts: dict, shapes: dict) -> list[AttentionMatch]:
     """Every decomposed self-attention in `graph` (an onnx GraphProto)."""
-    found, taken = [], set()
+    found, taken, matcher = [], set(), _Matcher(graph, consts, shapes)
     for node in graph.node:
         if node.op_type == "Transpose" and id(node) not in taken:
             try:
-                match = _Matcher(graph, consts, shapes).match(node)
+                match = matcher.match(node)
             except _NoMatch:
                 continue
             found.append(match)
