@@ -34,10 +34,12 @@ def overlay(values: np.ndarray, heat: np.ndarray) -> np.ndarray:
 
 
 def _explain(predictor, values: np.ndarray, target: int | None, methods) -> dict:
-    """The backend's attribution of `values` by each method (runs in the worker thread)."""
-    from netcanvas.backend.insight.attribution import attribute
+    """The backend's attribution of `values` by each of `methods` the model allows (runs in
+    the worker thread: finding which takes a forward and backward pass)."""
+    from netcanvas.backend.insight.attribution import attribute, methods_for
 
-    return {m: attribute(predictor, values, m, target) for m in methods}
+    usable = methods_for(predictor)
+    return {m: attribute(predictor, values, m, target) for m in methods if m in usable}
 
 
 class WhyPanel(QWidget):
@@ -75,10 +77,7 @@ class WhyPanel(QWidget):
 
     def set_predictor(self, predictor) -> None:
         self.predictor, self.input, self.results, self.explained = predictor, None, {}, None
-        if predictor is not None:
-            from netcanvas.backend.insight.attribution import methods_for
-
-            self.methods = methods_for(predictor)
+        self.methods = METHODS  # until the first answer says which the model allows
         self.target.blockSignals(True)
         self.target.clear()
         if predictor is not None:
@@ -108,7 +107,7 @@ class WhyPanel(QWidget):
         index = self.target.currentIndex()
         target = None if index <= 0 else index - 1
         job = (self.predictor, self.input, target)
-        self._jobs.request(_explain, *job, tuple(self.methods), context=job)
+        self._jobs.request(_explain, *job, METHODS, context=job)
 
     def _explained(self, job: tuple, results: dict) -> None:
         predictor, values, target = job
@@ -122,7 +121,7 @@ class WhyPanel(QWidget):
             self.caption.setText(f"Cannot explain this model: {line}")
 
     def _show(self, values: np.ndarray, target: int | None, results: dict) -> None:
-        self.results, self.explained = results, values
+        self.results, self.explained, self.methods = results, values, tuple(results)
         explained = next(iter(results.values())).target
         name = self.predictor.class_names[explained]
         if self.predictor.is_image:
