@@ -14,12 +14,14 @@ onnx_layers.py (ops that become layers, and the attributes each honours) and onn
 from __future__ import annotations
 
 import ast
+import operator
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.fx
 from netcanvas.backend.importer.fx_import import ImportProblem
+from netcanvas.backend.importer.onnx_attention import AttentionMatch, find_attentions
 from netcanvas.backend.importer.onnx_checks import duplicate_output, missing_part
 from netcanvas.backend.importer.onnx_layers import _NEUTRAL, HONOURED, LayerOps
 from netcanvas.backend.importer.onnx_shapes import ShapeOps, _name, _Skip
@@ -128,10 +130,18 @@ class _Converter(LayerOps, ShapeOps):
         return notes
 
     def _convert_nodes(self) -> None:
+        matched = {id(n): m for m in find_attentions(self.onnx, self.consts, self.shapes)
+                   for n in m.nodes}
         for node in self.onnx.node:
             label = node.name or node.output[0]
             if any(i in self.failed for i in node.input):
                 self.failed.update(node.output)
+                continue
+            if id(node) in matched:  # one decomposed attention: made at its last op
+                if node.output[0] == matched[id(node)].output:
+                    made = len(self.fx.nodes)
+                    self._attention(matched[id(node)])
+                    self._scope(node, list(self.fx.nodes)[made:], drop="MultiheadAttention")
                 continue
             handler = getattr(self, f"op_{node.op_type}", None)
             try:
@@ -149,11 +159,28 @@ class _Converter(LayerOps, ShapeOps):
                 self.problems.append((node.op_type, label, missing_part(node, exc)))
                 self.failed.update(node.output)
 
+    def _attention(self, match: AttentionMatch) -> None:
+        """`attn(x, x, x, need_weights=False)[0]`, as the PyTorch path traces it."""
+        embed = match.out_weight.shape[0]
+        attn = nn.MultiheadAttention(embed, match.heads, batch_first=True)
+        attn.to_empty(device="cpu")
+        tensors = {"in_proj_weight": match.in_weight, "in_proj_bias": match.in_bias,
+                   "out_proj.weight": match.out_weight, "out_proj.bias": match.out_bias}
+        attn.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32))
+                              for k, v in tensors.items()})
+        x = self._tensor(match.source)
+        stem = match.out_weight_name.rsplit(".", 2)[0] if "." in match.out_weight_name \
+            else "attention"
+        call = self._module(stem, attn, x, x, x)
+        call.kwargs = {"need_weights": False}
+        self.env[match.output] = self.fx.call_function(operator.getitem, (call, 0))
+
     # ---- helpers ------------------------------------------------------------------------
     @staticmethod
-    def _scope(node, made: list) -> None:
+    def _scope(node, made: list, drop: str | None = None) -> None:
         """The torch modules the dynamo exporter records a node came from, as fx's
-        `nn_module_stack` (path -> (path, class name)), for folding repeats into blocks."""
+        `nn_module_stack` (path -> (path, class name)), for folding repeats into blocks;
+        from the first module whose class name ends in `drop` on, none."""
         meta = {p.key: p.value for p in node.metadata_props}
         try:
             names = ast.literal_eval(meta["pkg.torch.onnx.name_scopes"])
@@ -162,6 +189,8 @@ class _Converter(LayerOps, ShapeOps):
             return
         stack, path = {}, ""
         for name, cls in list(zip(names, classes))[1:-1]:  # the root model; the aten op
+            if drop and cls.endswith(drop):
+                break
             # the exporter records full paths (`layer1`, `layer1.0`); older ones, the last part
             path = name if not path or name.startswith(path + ".") else f"{path}.{name}"
             stack[path] = (path, cls)

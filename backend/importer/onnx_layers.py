@@ -51,7 +51,7 @@ HONOURED = {
     "LayerNormalization": {"axis", "epsilon"},
     "Add": set(), "Sub": set(), "Mul": set(), "Div": set(),
     "Constant": {"value", "value_float", "value_floats", "value_int", "value_ints"},
-    "Shape": {"start", "end"}, "Gather": set(), "Range": set(), "ConstantOfShape": {"value"},
+    "Shape": {"start", "end"}, "Gather": {"axis"}, "Range": set(), "ConstantOfShape": {"value"},
     "ScatterND": set(), "Unsqueeze": {"axes"}, "Squeeze": {"axes"}, "Cast": {"to"}, "Slice": set(),
 }
 # Values that leave an op unchanged for attributes the spec gives no default.

@@ -5,6 +5,7 @@ converter, which supplies `env`, `shapes`, `fx` and the helpers (`_tensor`, `_co
 
 from __future__ import annotations
 
+import operator
 import re
 
 import numpy as np
@@ -75,6 +76,11 @@ class ShapeOps:
 
     def op_Gather(self, node, a) -> None:
         value = self.env.get(node.input[0])
+        if isinstance(value, torch.fx.Node):
+            self._pick(node, value, a.get("axis", 0))
+            return
+        if a.get("axis", 0) not in (0, -1):  # sizes and indices are 1-D
+            raise _Skip(f"a gather along axis {a['axis']} of a size or an index")
         if isinstance(value, _Marked) and value.what == "flat":  # the exporter's as_strided
             index = self._const(node.input[1], "the index")
             if not np.array_equal(index.ravel(), np.arange(index.size)):
@@ -91,6 +97,17 @@ class ShapeOps:
         index = self._const(node.input[1], "the index")
         picked = [shape[int(i)] for i in np.atleast_1d(index)]
         self.env[node.output[0]] = picked if index.ndim else picked[0]
+
+    def _pick(self, node, x: torch.fx.Node, axis: int) -> None:
+        """One position along a dimension after the batch (`x[:, 0]`, a class token)."""
+        rank = len(self.shapes.get(node.input[0], ()))
+        index = self._const(node.input[1], "the index")
+        if not rank or axis % rank == 0 or index.ndim:
+            raise _Skip(f"a gather of a tensor along axis {axis} with an index of shape "
+                        f"{list(index.shape)} (one position along an axis after the batch "
+                        "imports)")
+        where = (slice(None),) * (axis % rank) + (int(index),)
+        self._call(node, operator.getitem, x, where)
 
     def op_Range(self, node, a) -> None:
         if not any(self.env.get(n) is BATCH or isinstance(self.env.get(n), _Derived)

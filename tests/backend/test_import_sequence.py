@@ -72,32 +72,3 @@ class Masked(nn.Module):
 def test_what_has_no_netcanvas_form_is_refused_by_name(model, message):
     with pytest.raises(ImportProblem, match=message):
         import_fx(trace(model), [(5, 4)])
-
-
-class _BatchFirstAttention(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.attn = nn.MultiheadAttention(16, 2, batch_first=True)
-
-    def forward(self, x):
-        return self.attn(x, x, x, need_weights=False)[0]
-
-
-@pytest.mark.onnx
-def test_attention_the_onnx_exporter_decomposes_is_refused_by_name(tmp_path):
-    """The exporter writes nn.MultiheadAttention as Transpose/MatMul/Softmax/Reshape ops,
-    which are not recognised as one attention yet: refused at the first Transpose by name,
-    never imported as something else."""
-    import contextlib
-    import io
-    import warnings
-
-    from netcanvas.backend.importer.onnx_fx import onnx_to_fx
-
-    path = tmp_path / "attention.onnx"
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        torch.onnx.export(_BatchFirstAttention().eval(), (torch.randn(1, 5, 16),), str(path),
-                          dynamo=True)
-    with pytest.raises(ImportProblem, match=r"Transpose at node .*moves the batch dimension"):
-        onnx_to_fx(path)

@@ -115,6 +115,8 @@ CASES = [
     ("Concat", {"axis": 1}, lambda a: model(
         [helper.make_node("Concat", ["x", "x"], ["y"], **a)], [X], None)),
     ("Cast", {"to": TensorProto.FLOAT}, None),
+    ("Gather", {"axis": 2}, lambda a: model(  # x[:, :, -1]: one position after the batch
+        [helper.make_node("Gather", ["x", "i"], ["y"], **a)], [X], None, {"i": np.array(-1)})),
     # The exporters' shape arithmetic: x.reshape(x.size(0), -1) spelled out.
     ("Shape", {"start": 0, "end": 1, "allowzero": 0}, lambda a: model([
         helper.make_node("Shape", ["x"], ["s"], **{k: a[k] for k in ("start", "end")}),
@@ -235,11 +237,14 @@ def _import(m, tmp_path, capsys):
     (helper.make_node("Dropout", ["x", "r", "t"], ["y"]), 17, "training_mode=true"),
     (helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], pads=[2, 2, 2, 2]), 17,
      "larger than half the kernel"),
-], ids=["avgpool-dilations", "resize-antialias", "cast-int", "dropout-training", "avgpool-pads"])
+    (helper.make_node("Gather", ["x", "g"], ["y"], axis=1), 17,
+     "a gather of a tensor along axis 1 with an index of shape [2]"),
+], ids=["avgpool-dilations", "resize-antialias", "cast-int", "dropout-training", "avgpool-pads",
+        "gather-many"])
 def test_silent_and_crashing_cases_are_refused_by_name_and_write_nothing(
         node, opset, named, tmp_path, capsys):
     inits = {"s": np.array([1, 1, 0.5, 0.5], np.float32), "r": np.array(0.5, np.float32),
-             "t": np.array(True)}
+             "t": np.array(True), "g": np.array([0, 2])}
     m = model([node], [X], None, {k: v for k, v in inits.items() if k in node.input},
               opset=opset)
     code, err, out = _import(m, tmp_path, capsys)
