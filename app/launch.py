@@ -27,6 +27,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _application():
+    from netcanvas.app.gui_gc import collect_on_gui_thread
     from netcanvas.app.icons import app_icon
     from netcanvas.app.settings import APP_NAME, ORG_NAME
     from PySide6.QtCore import Qt
@@ -45,6 +46,7 @@ def _application():
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
+    collect_on_gui_thread()
     return app
 
 

@@ -12,6 +12,14 @@ os.environ.setdefault("NETCANVAS_RECOVERY_DIR", os.path.join(_SANDBOX, "recovery
 os.environ.setdefault("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # run folders
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cycles_collected_on_the_gui_thread(qapp):
+    """As the app does (app/gui_gc.py): no collection on a worker thread."""
+    from netcanvas.app.gui_gc import collect_on_gui_thread
+
+    collect_on_gui_thread()
+
+
 @pytest.fixture(autouse=True)
 def _deletions_done_at_the_end_of_each_test(qapp):
     """The deletions a test asked for (its windows' deleteLater) happen here, on the GUI
