@@ -24,10 +24,11 @@ def test_a_skip_wire_runs_around_the_card_in_its_way(qtbot):
     assert not any(card.contains(p) for p in _points(path))
     # Move the middle card out of the way: the wire straightens.
     g.move(b.id, (300, 500))
-    qtbot.wait(1)  # the deferred reroute of long wires
-    path = ed.scene.edge_item(skip).path
-    ys = {round(p.y()) for p in _points(path)}
-    assert max(ys) - min(ys) <= 1
+
+    def straight() -> bool:  # once the deferred reroute of long wires has run
+        ys = {round(p.y()) for p in _points(ed.scene.edge_item(skip).path)}
+        return max(ys) - min(ys) <= 1
+    qtbot.waitUntil(straight)
 
 
 def test_labels_show_between_spaced_cards_and_hide_when_squeezed(qtbot):

@@ -134,8 +134,7 @@ def test_outputs_before_training_once_per_edit_off_the_gui_thread(window, qtbot,
     window.document.push_move = None
     from netcanvas.backend.graph import MoveNodes, SetParam
     window.document.push(MoveNodes({conv1.id: (5.0, 5.0)}))  # moving changes no output
-    QApplication.processEvents()
-    qtbot.wait(400)
+    qtbot.waitUntil(lambda: not page._timer.isActive())  # the page looked at the edit
     assert page.computations == 1
     with qtbot.waitSignal(page.computed, timeout=60_000):
         window.document.push(SetParam(conv1.id, "out_channels", 4))
