@@ -3,6 +3,7 @@ import os
 import tempfile
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The app keeps its settings and crash-recovery files here during tests, not in the user's.
@@ -10,6 +11,39 @@ _SANDBOX = tempfile.mkdtemp(prefix="netcanvas-gui-tests-")
 os.environ.setdefault("NETCANVAS_CONFIG_DIR", os.path.join(_SANDBOX, "config"))
 os.environ.setdefault("NETCANVAS_RECOVERY_DIR", os.path.join(_SANDBOX, "recovery"))
 os.environ.setdefault("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # run folders
+
+
+# A wait ends as soon as its condition holds; on a loaded machine (issue 21: two CPU burners
+# beside the suite) a worker's result or a window's first paint can take far longer than
+# pytest-qt's 5 s, so its waits give up only after this long unless a test says otherwise.
+WAIT_MS = 60_000
+
+
+class PatientBot(QtBot):
+    """pytest-qt's bot with WAIT_MS as the default timeout of every wait."""
+
+    def waitUntil(self, callback, *, timeout=WAIT_MS):
+        return super().waitUntil(callback, timeout=timeout)
+
+    def waitSignal(self, signal, *, timeout=WAIT_MS, **kwargs):
+        return super().waitSignal(signal, timeout=timeout, **kwargs)
+
+    def waitSignals(self, signals, *, timeout=WAIT_MS, **kwargs):
+        return super().waitSignals(signals, timeout=timeout, **kwargs)
+
+    def waitExposed(self, widget, *, timeout=WAIT_MS):
+        return super().waitExposed(widget, timeout=timeout)
+
+    def waitActive(self, widget, *, timeout=WAIT_MS):
+        return super().waitActive(widget, timeout=timeout)
+
+    def waitCallback(self, *, timeout=WAIT_MS, raising=None):
+        return super().waitCallback(timeout=timeout, raising=raising)
+
+
+@pytest.fixture
+def qtbot(qapp, request):
+    return PatientBot(request)
 
 
 @pytest.fixture(autouse=True, scope="session")

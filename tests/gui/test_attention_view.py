@@ -39,7 +39,7 @@ def test_each_head_of_the_chosen_layer_is_drawn_over_the_patches(qtbot, vit, tmp
     assert view.isVisible() and view.grid is not None
     assert (view.grid.rows, view.grid.cols, view.grid.first) == (4, 4, 1)
     tab.use_sample(0)
-    qtbot.waitUntil(lambda: len(view.maps) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(view.maps) == 2)
     assert [view.layer.itemText(i) for i in range(view.layer.count())] == [
         "encoder.0.attn", "encoder.1.attn"]
     shown = [p for p in view.pictures if p.isVisible()]

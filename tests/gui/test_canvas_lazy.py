@@ -89,7 +89,7 @@ def test_edits_and_undo_on_cards_not_built_yet(qtbot):
     assert far.id not in built
     home = far.position
     ed.scene.offer(MoveNodes({far.id: (520.0, 400.0)}, text="Move"))  # into view
-    qtbot.waitUntil(lambda: far.id in built, timeout=5000)  # the next paint builds it
+    qtbot.waitUntil(lambda: far.id in built)  # the next paint builds it
     assert built[far.id].pos() == QPointF(520.0, 400.0)
     assert ed.scene.nodes_rect([far.id]).topLeft() == QPointF(520.0, 400.0)
     ed.stack.undo()

@@ -56,12 +56,12 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
     tab.set_run(store.runs[0], store.runs, dataset)
     assert tab.result is None  # nothing is computed while the tab is hidden
     tab.show()
-    qtbot.waitUntil(lambda: tab.result is not None, timeout=20000)
+    qtbot.waitUntil(lambda: tab.result is not None)
     assert "pixels in [0,\u00a01]" in tab.units.text() and "16" in tab.units.text()
     assert "run 1" in tab.source.text() and "(plain)" in tab.source.text()
 
     qtbot.keyClick(tab.slider, Qt.Key_Home)  # ε = 0: x' = x, same prediction
-    qtbot.waitUntil(lambda: "ε = 0<" in tab.captions[2].text(), timeout=20000)
+    qtbot.waitUntil(lambda: "ε = 0<" in tab.captions[2].text())
     clean = tab.result
     assert np.array_equal(clean.x_adv, clean.x)
     assert np.array_equal(pixels(tab.pictures[0]), pixels(tab.pictures[2]))
@@ -72,7 +72,7 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
         qtbot.keyClick(tab.slider, Qt.Key_PageUp)
     assert tab.eps == pytest.approx(0.3)
     assert tab.eps_label.text() == "0.300"
-    qtbot.waitUntil(lambda: "ε = 0.3<" in tab.captions[2].text(), timeout=20000)
+    qtbot.waitUntil(lambda: "ε = 0.3<" in tab.captions[2].text())
     attacked = tab.result
     assert np.abs(attacked.x_adv - attacked.x).max() == pytest.approx(0.3, abs=1e-5)
     assert not np.array_equal(pixels(tab.pictures[0]), pixels(tab.pictures[2]))
@@ -83,7 +83,7 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
     # PGD toward a target class: the caption says how its probability moved
     tab.method.setCurrentIndex(tab.method.findData("pgd"))
     tab.target.setCurrentIndex(tab.target.findData(7 if clean.predicted != 7 else 1))
-    qtbot.waitUntil(lambda: "target" in tab.captions[2].text(), timeout=20000)
+    qtbot.waitUntil(lambda: "target" in tab.captions[2].text())
     assert "PGD" in tab.captions[1].text()
 
     # The chart: FGSM and PGD for this run and the one compared (the FGSM-trained run)
@@ -105,7 +105,7 @@ def test_the_eps_slider_updates_the_images_and_predictions(qtbot, runs, monkeypa
     other, _dataset = trained_runs(tmp_path, epochs=1)
     tab.set_run(other.runs[0], other.runs[:1], dataset)
     assert tab.prepared == {} and tab.curves == {} and tab.compare.currentData() is None
-    qtbot.waitUntil(lambda: tab.result is not None, timeout=20000)
+    qtbot.waitUntil(lambda: tab.result is not None)
     assert tab.prepared[fool_tab.key(other.runs[0])][0].label == other.runs[0].label
     tab.shutdown()
 

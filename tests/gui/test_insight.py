@@ -43,7 +43,7 @@ def test_circuit_toggle_shows_the_course_values_on_the_wires(qtbot, window):
 
     # Editing a Constant (as the inspector does) recomputes the circuit.
     window.document.push(SetParam(graph.by_name("z").id, "value", 2.0))
-    qtbot.waitUntil(lambda: readings(window)[("f", "out")] == ("6", "∂ 1"), timeout=5000)
+    qtbot.waitUntil(lambda: readings(window)[("f", "out")] == ("6", "∂ 1"))
     assert readings(window)[("x", "q")] == ("-2", "∂ 2")
 
     window.insight.circuit.setChecked(False)

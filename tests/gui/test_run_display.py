@@ -39,4 +39,4 @@ def test_the_canvas_frames_again_when_a_run_opens_the_training_dock(window, qtbo
         window.training_dock.train_action.trigger()
     view = window.view  # the dock took room from the canvas: every card is still in sight
     qtbot.waitUntil(lambda: view.mapToScene(view.viewport().rect()).boundingRect().contains(
-        window.scene.nodes_rect()), timeout=5000)
+        window.scene.nodes_rect()))

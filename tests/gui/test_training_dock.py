@@ -82,7 +82,7 @@ def test_plots_grow_while_training_and_stop_ends_the_run(qtbot, window):
     dock.train_action.trigger()
     assert dock.running and not dock.train_action.isEnabled()
     qtbot.waitUntil(lambda: plots.current.steps > 0, timeout=RUN_TIMEOUT_MS)
-    with qtbot.waitSignal(plots.redrawn, timeout=5000):
+    with qtbot.waitSignal(plots.redrawn):
         pass
     raw = plots.current.items["raw"]  # the curve's data (what it draws is downsampled)
     first = len(raw.xData)

@@ -60,7 +60,7 @@ def test_only_dirty_curves_are_redrawn(qtbot):
     assert run.dirty == {"raw", "ema", "lr"}
     panel.flush()
     assert run.dirty  # hidden: nothing is drawn, the data waits
-    with qtbot.waitSignal(panel.redrawn, timeout=2000):
+    with qtbot.waitSignal(panel.redrawn):
         panel.show()
     assert not run.dirty
     assert len(run.items["raw"].xData) == 1000

@@ -105,7 +105,7 @@ def test_why_maps_follow_the_input_for_the_chosen_class(qtbot, tab, digits):
     x, _ = tab.predictor.test_samples(data)
     tab.canvas.set_values(x[0].numpy())
     qtbot.waitUntil(lambda: tab.why.explained is not None
-                    and np.array_equal(tab.why.explained, x[0].numpy()), timeout=5000)
+                    and np.array_equal(tab.why.explained, x[0].numpy()))
     predicted = int(tab.probs.argmax())
     assert {r.target for r in tab.why.results.values()} == {predicted}
     assert all(not p.pixmap().isNull() for p in tab.why.pictures.values())
@@ -151,9 +151,8 @@ def test_a_click_on_the_decision_boundary_places_a_moons_point(qtbot, tmp_path):
     editor.spins[0].setValue(1.5)  # typing a value moves the point too
     qtbot.waitUntil(lambda: tab.input[0] == pytest.approx(1.5))
     assert list(editor.marker.getData()[0]) == [pytest.approx(1.5)]
-    qtbot.waitUntil(lambda: bool(tab.why.results), timeout=5000)
-    qtbot.waitUntil(lambda: tab.why.explained is not None and tab.why.explained[0] == 1.5,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: bool(tab.why.results))
+    qtbot.waitUntil(lambda: tab.why.explained is not None and tab.why.explained[0] == 1.5)
     assert "<b>width</b>" in tab.why.table.text() and "occlusion" in tab.why.table.text()
     assert editor.form.labelForField(editor.spins[1]).text() == "height"
     qtbot.wait(300)
