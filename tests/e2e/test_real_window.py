@@ -25,7 +25,7 @@ from xvfb_helpers import Mouse, grab_screen, read_json, stop, wait_for, x_displa
 EXAMPLE = "mlp_moons"  # a short chain in one row: empty canvas above and below it
 LAYER = "linear"
 STARTUP_S = 60  # generous bounds on waits that normally take well under a second
-STEP_S = 20
+STEP_S = 60  # a save on a loaded machine; the wait ends when the file is written
 # One Qt pixel must be one X pixel, or the dumped positions miss under xdotool.
 SCALING_VARS = ("QT_SCALE_FACTOR", "QT_SCREEN_SCALE_FACTORS", "QT_AUTO_SCREEN_SCALE_FACTOR",
                 "QT_SCALE_FACTOR_ROUNDING_POLICY", "QT_FONT_DPI")
