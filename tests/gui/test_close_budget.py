@@ -17,18 +17,18 @@ from netcanvas.backend.training import loop
 from PySide6.QtCore import QThread
 from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project
 
-STEP_SECONDS = 4.0
+HELD_S = 60  # the step is held until the window has closed (at most this long)
 SLOW_SAVE_SECONDS = 0.4  # what a loaded machine spends saving the window's layout
 
 
 @pytest.mark.slow
 def test_the_threads_wait_is_counted_from_the_start_of_the_close(qtbot, monkeypatch):
-    started = threading.Event()
+    started, release = threading.Event(), threading.Event()
     real_step = loop.Loop._step
 
     def slow_step(self, *args):
         started.set()
-        time.sleep(STEP_SECONDS)
+        release.wait(HELD_S)
         return real_step(self, *args)
 
     asked: list[int] = []
@@ -55,5 +55,6 @@ def test_the_threads_wait_is_counted_from_the_start_of_the_close(qtbot, monkeypa
     budget = main_window.CLOSE_SECONDS * main_window.THREADS_SHARE - SLOW_SAVE_SECONDS
     assert asked and max(asked) <= budget * 1000  # the slow save came out of the wait
     assert main_window.threads_left_running()
+    release.set()
     main_window.wait_for_abandoned()
     win.deleteLater()
