@@ -260,8 +260,9 @@ class DataTab(QWidget):
         return False
 
     def _auto_load(self) -> None:
-        if self.loaded_key == config_key(self.config):
-            return  # this very data is loaded already
+        loading = self._thread is not None and config_key(self._thread.config)
+        if config_key(self.config) in (self.loaded_key, loading):
+            return  # this very data is loaded already, or is loading
         if self.isVisible() or self.dataset is not None:
             self.load()
 

@@ -109,3 +109,31 @@ def test_the_dataset_list_is_complete_the_moment_the_window_exists(qtbot):
     listed = {combo.itemData(i) for i in range(combo.count())} - {None}
     assert listed == set(DATASETS)
     window.training_dock.shutdown()
+
+
+def test_the_pending_auto_load_leaves_a_load_of_the_same_data_running(qtbot, tab, monkeypatch):
+    # Shown, the tab arms its auto-load; a load of the same data starts before it fires (the
+    # window opening a project, the user's Load). When the moment comes on a loaded machine,
+    # that load is still running: it carries on, not cancelled and started again (which
+    # left two loads to cancel on close and flaked test_quit under load).
+    from netcanvas.backend.data import DatasetError
+
+    started, release, loads = threading.Event(), threading.Event(), []
+
+    def held(config, progress=None, cancel=None):
+        loads.append(config.name)
+        started.set()
+        release.wait(60)
+        raise DatasetError("released")
+
+    monkeypatch.setattr("netcanvas.backend.data.load_dataset", held)
+    data = tab(DatasetConfig(name="blobs"))
+    assert data._reload_timer.isActive()
+    data.load()
+    first = data._thread
+    qtbot.waitUntil(started.is_set)
+    qtbot.waitUntil(lambda: not data._reload_timer.isActive())  # the auto-load's moment came
+    assert data._thread is first and not first.cancelled
+    release.set()
+    qtbot.waitUntil(lambda: data._thread is None)
+    assert loads == ["blobs"] and "released" in data.summary.text()
