@@ -41,6 +41,5 @@ def test_close_returns_while_a_slow_step_runs(qtbot, monkeypatch):
     assert not finished.is_set()  # the close did not wait for the step
     assert main_window.threads_left_running()
     release.set()
-    for thread in main_window._ABANDONED:  # let it end before the test process does
-        thread.wait()
+    main_window.wait_for_abandoned()  # let it end before the test process does
     win.deleteLater()
