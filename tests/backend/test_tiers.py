@@ -3,6 +3,7 @@ leaves out `slow`, `onnx` and `e2e`, `--all` runs every tier, and CI runs `--all
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,22 @@ def test_the_default_run_leaves_out_the_heavy_tiers(suite, args, ran):
     passed = {r.nodeid.split("::")[-1] for r in result.reprec.getreports("pytest_runtest_logreport")
               if r.when == "call" and r.passed}
     assert passed == ran
+
+
+@pytest.mark.parametrize("args, processes", [
+    ((), 2),  # the whole default run
+    (("-n", "0"), 1),
+    (("--all",), 1),
+    (("backend",), 1),  # a folder or a file: starting processes would cost more than it saves
+])
+def test_the_whole_default_run_is_spread_over_two_processes(suite, args, processes):
+    pytest.importorskip("xdist")
+    suite.makeini("[pytest]\ntestpaths = gui e2e backend\n"
+                  "markers =\n    slow\n    onnx\n    e2e\n    gui\n")
+    result = suite.runpytest_subprocess("-p", "xdist.plugin", "-p", "no:cacheprovider", *args)
+    workers = re.search(r"created: (\d+)/\d+ workers", result.stdout.str())
+    assert (int(workers[1]) if workers else 1) == processes
+    assert result.ret == 0
 
 
 def test_ci_runs_every_tier_with_the_readmes_command():
