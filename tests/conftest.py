@@ -16,6 +16,7 @@ starting a process costs each ~15 s of imports, more than a file or two take.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,14 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
             and not hasattr(config, "workerinput")  # an xdist worker itself
             and getattr(config.option, "numprocesses", 0) is None):  # xdist there, no -n
         config.option.numprocesses = DEFAULT_PROCESSES
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A process of a parallel run computes on one torch thread (after the test modules that
+    set their own were imported): two processes of two threads each on two cores wait on
+    each other's spinning threads, which made some tests 20-40 times slower."""
+    if hasattr(session.config, "workerinput") and "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _default_run(config: pytest.Config) -> bool:
