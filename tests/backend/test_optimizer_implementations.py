@@ -17,8 +17,8 @@ from netcanvas.backend.training import optim as optim_module
 from netcanvas.backend.training.optim import build_optimizer, load_optimizer_state
 from test_training_support import blobs, mlp_project
 
-VARIANTS = [dict(momentum=0.0, weight_decay=0.0), dict(momentum=0.9, weight_decay=1e-2),
-            dict(momentum=0.9, nesterov=True, weight_decay=0.0)]
+VARIANTS = [{"momentum": 0.0, "weight_decay": 0.0}, {"momentum": 0.9, "weight_decay": 1e-2},
+            {"momentum": 0.9, "nesterov": True, "weight_decay": 0.0}]
 LR = {"sgd": 0.1, "rmsprop": 0.01, "adagrad": 0.1, "adadelta": 1.0, "adam": 0.01, "adamw": 0.01}
 
 
