@@ -19,7 +19,7 @@ from netcanvas.backend.importer.onnx_shapes import (
     _Skip,
 )
 from netcanvas.backend.registry import BATCH
-from netcanvas.backend.registry.layers.modules import MaxUnpool2dTo, hold
+from netcanvas.backend.registry.layers.modules import MaxUnpool2dTo
 from torch import nn
 from torch.nn import functional as F
 
@@ -438,8 +438,10 @@ class LayerOps:
             i += 1
             key = f"{stem}_{i}"
         tensor = torch.from_numpy(np.array(value, dtype=np.float32))
-        # a named initializer is a weight (ConvNeXt's layer scale); anything else a buffer
-        hold(self.root, key, tensor, learned=name in self.weights_named and value.size > 1)
+        if name in self.weights_named and value.size > 1:  # a named initializer: a weight
+            self.root.register_parameter(key, nn.Parameter(tensor))  # (ConvNeXt's layer scale)
+        else:
+            self.root.register_buffer(key, tensor)
         return self.fx.get_attr(key)
 
     def op_Transpose(self, node, a) -> None:

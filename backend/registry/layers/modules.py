@@ -80,15 +80,6 @@ class MaxUnpool2dTo(nn.MaxUnpool2d):
         return f"{super().extra_repr()}, output_size={self.output_size}"
 
 
-def hold(module: nn.Module, name: str, tensor: torch.Tensor, learned: bool) -> None:
-    """Keep `tensor` on `module` as `name`: a parameter the optimizer trains when `learned`,
-    else a buffer (saved with the weights, never trained)."""
-    if learned:
-        module.register_parameter(name, nn.Parameter(tensor))
-    else:
-        module.register_buffer(name, tensor)
-
-
 class Constant(nn.Module):
     """A scalar source: one value of shape (1, 1) that broadcasts over the batch. A buffer,
     or a learned parameter when `trainable`."""
@@ -97,7 +88,11 @@ class Constant(nn.Module):
         super().__init__()
         self.value = float(value)
         self.trainable = bool(trainable)
-        hold(self, "scalar", torch.full((1, 1), self.value), learned=self.trainable)
+        scalar = torch.full((1, 1), self.value)
+        if self.trainable:
+            self.scalar = nn.Parameter(scalar)
+        else:
+            self.register_buffer("scalar", scalar)
 
     def forward(self) -> torch.Tensor:
         return self.scalar
@@ -149,7 +144,11 @@ class TensorConstant(nn.Module):
         super().__init__()
         self.shape = tuple(shape)
         self.trainable = bool(trainable)
-        hold(self, "value", torch.zeros(1, *self.shape), learned=self.trainable)
+        value = torch.zeros(1, *self.shape)
+        if self.trainable:
+            self.value = nn.Parameter(value)
+        else:
+            self.register_buffer("value", value)
 
     def forward(self) -> torch.Tensor:
         return self.value
