@@ -241,6 +241,32 @@ def test_hovering_a_card_shows_its_output_from_the_cache(window, qtbot, monkeypa
     assert page.computations == 2 and page.previews[conv1].shape == (4, 8, 8)
 
 
+def test_a_hover_during_a_computation_is_answered_when_it_ends(window, qtbot, monkeypatch):
+    """The page is hidden: a hover that arrives while an older computation still runs (a
+    busy machine) must start the next one when that one ends, not be dropped."""
+    import threading
+
+    from netcanvas.backend.graph import SetParam
+    from netcanvas.backend.insight import previews as backend
+    graph = open_example(window, "lenet_digits")
+    page = window.training_dock.look_tab.outputs
+    real, release = backend.previews, threading.Event()
+
+    def held(*args, **kwargs):
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "previews", held)
+    conv1 = graph.by_name("conv1").id
+    hover_card(window, conv1)  # the first computation starts and is held
+    assert page.worker is not None and not page.isVisible()
+    window.document.push(SetParam(conv1, "out_channels", 4))
+    hover_card(window, conv1)  # asked for the edited graph while the first one runs
+    release.set()
+    qtbot.waitUntil(lambda: page.computations == 2 and page.worker is None
+                    and conv1 in page.previews and page.previews[conv1].shape == (4, 8, 8))
+
+
 @pytest.mark.slow
 def test_the_lens_uses_the_shown_runs_weights_and_the_try_it_drawing(window, qtbot,
                                                                       tmp_path):
