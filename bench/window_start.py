@@ -39,8 +39,12 @@ def start_xvfb() -> subprocess.Popen | None:
     if os.environ.get("DISPLAY"):
         return None
     read, write = os.pipe()
+    # -noreset: by default the server resets when its last client disconnects (an app that
+    # quit, each `xdotool search` poll), and a launch connecting during that reset gets
+    # "could not connect to display" and aborts (SIGABRT, "exited (-6)")
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0",
-                               "1600x1000x24", "-nolisten", "tcp"], pass_fds=(write,),
+                               "1600x1000x24", "-nolisten", "tcp", "-noreset"],
+                              pass_fds=(write,),
                               stderr=subprocess.DEVNULL)
     os.close(write)
     with os.fdopen(read) as pipe:
@@ -50,6 +54,12 @@ def start_xvfb() -> subprocess.Popen | None:
         raise SystemExit("could not start Xvfb")
     os.environ["DISPLAY"] = f":{number}"
     return server
+
+
+def _stderr_tail(proc: subprocess.Popen) -> str:
+    proc.errors.seek(0)
+    lines = proc.errors.read().decode(errors="replace").strip().splitlines()
+    return "\n".join(lines[-15:]) or "(nothing on stderr)"
 
 
 def mapped_window(proc: subprocess.Popen, timeout: float = 120.0) -> str:
@@ -62,7 +72,8 @@ def mapped_window(proc: subprocess.Popen, timeout: float = 120.0) -> str:
         if found.stdout.split():
             return found.stdout.split()[-1]
         if proc.poll() is not None:
-            raise SystemExit(f"{proc.args} exited ({proc.returncode}) before showing a window")
+            raise SystemExit(f"{proc.args} exited ({proc.returncode}) before showing a window; "
+                             f"its stderr:\n{_stderr_tail(proc)}")
         time.sleep(0.02)
     raise SystemExit(f"{proc.args} showed no window in {timeout:.0f} s")
 
@@ -70,8 +81,9 @@ def mapped_window(proc: subprocess.Popen, timeout: float = 120.0) -> str:
 def one(command: list[str], env: dict) -> tuple[float, float]:
     """(seconds until a window of the process is mapped, seconds from Ctrl+Q to its exit)."""
     begin = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    errors = tempfile.TemporaryFile()  # its stderr, read when it fails
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+    proc.errors = errors
     try:
         window = mapped_window(proc)
         shown = time.perf_counter() - begin
