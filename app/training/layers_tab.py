@@ -7,6 +7,7 @@ import math
 
 import pyqtgraph as pg
 from netcanvas.app.training.colours import colour, legend_beside, palette_colours, style_plot
+from netcanvas.backend.training.events import LayerStats
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -79,6 +80,10 @@ class LayersTab(QWidget):
                           "Layer statistics are off for this run.")
         self.redraw()
         return self.every.value() if self.collect.isChecked() else 0
+
+    def follow(self, workspace) -> None:
+        """Chart the running job's LayerStats events as the workspace publishes them."""
+        workspace.subscribe("event", lambda ev: self.add(ev) if isinstance(ev, LayerStats) else None)
 
     def add(self, ev) -> None:
         """One LayerStats event."""
