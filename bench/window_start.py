@@ -31,6 +31,9 @@ window.show()
 app.exec()
 """
 APP = [sys.executable, "-m", "netcanvas"]
+# Under heavy load a Ctrl+Q sent a second after the window mapped is sometimes lost (the
+# window is not active yet); it is pressed again, and quit is timed from the press that worked
+QUIT_PRESSES, QUIT_WAIT_S = 4, 10.0
 
 
 def start_xvfb() -> subprocess.Popen | None:
@@ -91,10 +94,17 @@ def one(command: list[str], env: dict) -> tuple[float, float]:
         for step in ("windowactivate", "windowfocus"):  # no window manager: may not apply
             subprocess.run(["xdotool", step, "--sync", window], capture_output=True,
                            timeout=10, check=False)
-        pressed = time.perf_counter()
-        subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], timeout=10, check=False)
-        proc.wait(timeout=60)
-        return shown, time.perf_counter() - pressed
+        for _press in range(QUIT_PRESSES):
+            pressed = time.perf_counter()
+            subprocess.run(["xdotool", "key", "--window", window, "ctrl+q"], timeout=10,
+                           check=False, capture_output=True)
+            try:
+                proc.wait(timeout=QUIT_WAIT_S)
+                return shown, time.perf_counter() - pressed
+            except subprocess.TimeoutExpired:
+                print(f"{'netcanvas' if command is APP else 'bare'}: Ctrl+Q had no effect; pressed again",
+                      file=sys.stderr)
+        raise SystemExit(f"{proc.args} did not quit on Ctrl+Q")
     finally:
         if proc.poll() is None:
             proc.kill()
