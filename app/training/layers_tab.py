@@ -111,4 +111,6 @@ class LayersTab(QWidget):
             if log:
                 pairs = [(s, v) for s, v in zip(steps, values) if v > 0 and math.isfinite(v)]
                 steps, values = [s for s, _ in pairs], [v for _, v in pairs]
-            plot.plot(steps, values, pen=pg.mkPen(colour(i), width=1.6), name=name)
+            alone = {"symbol": "o", "symbolSize": 6, "symbolBrush": colour(i)} if len(
+                steps) == 1 else {}  # one sample (a short run) is a dot: a line would not show
+            plot.plot(steps, values, pen=pg.mkPen(colour(i), width=1.6), name=name, **alone)

@@ -66,5 +66,7 @@ def test_evaluation_and_layers_follow_the_workspaces_events_without_the_dock(qtb
     ws.publish("event", LayerStats(step=5, epoch=1, layers={
         fc.name: {"mean": 0.1, "std": 0.5, "zeros": 0.0, "grad_norm": 0.25, "update_ratio": 1e-3}}))
     assert layers.history[fc.name]["grad_norm"] == [0.25] and layers.steps[fc.name] == [5]
+    (curve,) = layers.plot.getPlotItem().listDataItems()
+    assert curve.opts["symbol"] == "o", "one sample shows as a dot, not an invisible line"
     assert "‖∇‖" in window.insight.overlay.notes[fc.id].text  # the canvas's statistics too
     ws.update(job=None)
