@@ -18,6 +18,7 @@ def test_layers_and_look_inside_are_built_on_first_show_with_the_current_state(q
                                                                                window):
     dock = window.training_dock
     assert dock.tabs.built("Layers") is None and dock.tabs.built("Look inside") is None
+    assert dock.data_tab.scatter is None  # the Data tab's plot: made for the first 2-D data
     document = open_project(window, mlp_project(epochs=1))
     assert run_to_end(qtbot, dock).failed is None  # the run builds Layers: it follows events
     assert dock.tabs.built("Layers").history, "the run's statistics reached the tab"
