@@ -4,39 +4,16 @@ the process, and nothing aborts. No timing assert: the step outlasts the close b
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 from netcanvas.app import main_window
-from netcanvas.app.main_window import MainWindow
-from netcanvas.app.training import dock as dock_module
-from netcanvas.backend.training import loop
-from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project
+from test_training_dock import window_in_a_slow_step
 
 STEP_SECONDS = 8.0  # far longer than main_window.CLOSE_SECONDS
 
 
 @pytest.mark.slow
 def test_close_returns_while_a_slow_step_runs(qtbot, monkeypatch):
-    started, finished = threading.Event(), threading.Event()
-    real_step = loop.Loop._step
-
-    def slow_step(self, *args):
-        started.set()
-        time.sleep(STEP_SECONDS)
-        finished.set()
-        return real_step(self, *args)
-
-    monkeypatch.setattr(loop.Loop, "_step", slow_step)
-    monkeypatch.setattr(dock_module, "ask_stop_run", lambda parent, label: True)  # "Stop it"
-    win = MainWindow()
-    win.files.quiet = True
-    win.show()
-    open_project(win, mlp_project(epochs=1))
-    win.training_dock.train_action.trigger()
-    qtbot.waitUntil(started.is_set, timeout=RUN_TIMEOUT_MS)
-    win.document.mark_saved("/tmp/unused.netcanvas")  # no unsaved-changes prompt
+    win, finished = window_in_a_slow_step(qtbot, monkeypatch, STEP_SECONDS)
     assert win.close()
     assert not finished.is_set()  # the close did not wait for the step
     assert main_window.threads_left_running()
