@@ -8,6 +8,7 @@ import math
 
 from netcanvas.app.circuit_readings import CircuitReadings, circuit_readings
 from netcanvas.app.workers import Latest
+from netcanvas.backend.training.events import LayerStats
 from netcanvas.graph_editor.overlay import CanvasOverlay
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
@@ -35,13 +36,14 @@ def std_scale(std: float) -> float:
 class InsightController(QObject):
     """The Circuit action (added to `menu` and `toolbar`) and the live statistics on the
     canvas. Reads the project, the shown run, the dataset and the chosen sample from the
-    `workspace`; `layers_tab` says whether statistics go on the canvas; `show_message(text,
-    ms)` is the status bar's."""
+    `workspace`, and the live run's LayerStats events from its event stream; `on_canvas()`
+    says whether statistics go on the canvas (the Layers tab's choice), `canvas_toggled`
+    tells when that changes; `show_message(text, ms)` is the status bar's."""
 
     def __init__(self, workspace, parent: QObject, *, menu, toolbar, show_message,
-                 layers_tab, layer_stats, run_started) -> None:
+                 on_canvas, canvas_toggled) -> None:
         super().__init__(parent)
-        self.workspace, self.show_message, self.layers_tab = workspace, show_message, layers_tab
+        self.workspace, self.show_message, self.on_canvas = workspace, show_message, on_canvas
         self.overlay: CanvasOverlay | None = None
         self.graph = None
         self.history: dict[str, list[float]] = {}
@@ -58,9 +60,10 @@ class InsightController(QObject):
         self._timer = QTimer(self, singleShot=True, interval=RECOMPUTE_MS)
         self._timer.timeout.connect(self.show_circuit)
         self._circuits = Latest(self, self._circuit_done, self._circuit_failed)
-        layer_stats.connect(self.show_layer_stats)
-        run_started.connect(self._run_started)
-        layers_tab.canvas_toggled.connect(lambda on: None if on else self._clear_stats())
+        workspace.subscribe("event", lambda ev: self.show_layer_stats(ev)
+                            if isinstance(ev, LayerStats) else None)
+        workspace.subscribe("job", lambda job: None if job is None else self.history.clear())
+        canvas_toggled.connect(lambda on: None if on else self._clear_stats())
         workspace.subscribe("shown", lambda _run: self._graph_changed())  # follows the run
 
     def set_scene(self, scene, graph) -> None:
@@ -114,12 +117,9 @@ class InsightController(QObject):
         self.show_message(f"Circuit: {message}", 8000)
 
     # ---- live statistics -------------------------------------------------------------
-    def _run_started(self) -> None:
-        self.history.clear()
-
     def show_layer_stats(self, ev) -> None:
         if (self.overlay is None or self.circuit.isChecked()
-                or not self.layers_tab.on_canvas.isChecked()):
+                or not self.on_canvas()):
             return
         by_name = {n.name: n for n in self.graph.nodes.values()}
         notes, sparks, colours = {}, {}, {}

@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         self.summary_dock = self._dock("Summary", self.summary, Qt.BottomDockWidgetArea)
         self.receptive = ReceptiveFields(lambda: self.document)
         self.summary.receptive = self.receptive
-        self.output_hover = OutputHover(self.training_dock.look_tab.outputs)
+        self.output_hover = OutputHover(lambda: self.training_dock.look_tab.outputs)
         self.doctor_watch = DoctorWatch(self.workspace, lambda: self.document,
                                         lambda: self.scene, self)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
@@ -172,8 +172,9 @@ class MainWindow(QMainWindow):
         dock = self.training_dock  # the Circuit toggle, live layer statistics:
         self.insight = InsightController(
             self.workspace, self, menu=self.actions.view_menu, toolbar=self.actions.toolbar,
-            show_message=self.statusBar().showMessage, layers_tab=dock.layers_tab,
-            layer_stats=dock.layer_stats, run_started=dock.run_started)
+            show_message=self.statusBar().showMessage,
+            on_canvas=lambda: dock.layers_tab.on_canvas.isChecked(),
+            canvas_toggled=dock.stats_on_canvas)
         self.status = StatusPanel(self.statusBar(), self.show_problems)
         self.set_document(Document())
         self.resize(1440, 900)
@@ -287,7 +288,7 @@ class MainWindow(QMainWindow):
         scene.node_hint = self.receptive.lines
         scene.node_picture = self.output_hover.html
         scene.selection_changed_nodes.connect(
-            lambda ids, g=graph: self.training_dock.look_tab.select_nodes(g, ids))
+            lambda ids, g=graph: self.training_dock.select_nodes(g, ids))
         scene.new_node_params = self._new_node_params
         scene.selection_changed_nodes.connect(self.inspector.set_nodes)
         scene.edit_rejected.connect(lambda msg: self.statusBar().showMessage(msg, 6000))

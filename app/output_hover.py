@@ -24,11 +24,12 @@ def png_data_uri(image) -> str:
 
 class OutputHover:
     def __init__(self, page) -> None:
-        self.page = page  # the Look inside › Outputs page: its previews, key and refresh
+        self.page = page  # () -> the Look inside › Outputs page (built when first hovered)
 
     def html(self, node_id: str) -> str:
         """The picture and range of `node_id`'s output, or a line saying why not yet."""
-        page, doc = self.page, self.page.document
+        page = self.page()
+        doc = page.document
         if doc is None or node_id not in doc.graph.nodes or not doc.analysis.ok:
             return ""
         if page.key is None or page.key[0] != signature(doc.project):

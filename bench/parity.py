@@ -1,16 +1,24 @@
 """Seconds per epoch: NetCanvas (project file -> compile -> Trainer) vs a hand-written loop.
 
 Both train the LeNet of resources/examples/lenet_digits.netcanvas on the 8x8 digits with
-the same optimizer, batch size and data (on the device, batched by index), and both
+the same optimizer (Adam), batch size and data (on the device, batched by index), and both
 evaluate the validation split every epoch, from the same initial weights in the same data
-order (so they do the same arithmetic). Runs alternate in one process after an uncounted
-warm-up round; an epoch is timed from the end of the previous one (the first epoch of a
-run is skipped as warm-up). Prints the median seconds per epoch of each and their ratio,
-in wall-clock time and in this process's CPU time (steadier when other programs share the
-cores); on a machine with CUDA it repeats the comparison there. NetCanvas should be within
-5% (ratio <= 1.05) on the CPU.
+order (so they do the same arithmetic, up to the rounding of the optimizer's kernel). Runs
+alternate in one process after an uncounted warm-up round; an epoch is timed from the end
+of the previous one (the first epoch of a run is skipped as warm-up). Prints the median
+seconds per epoch of each and their ratio, in wall-clock time and in this process's CPU
+time (steadier when other programs share the cores); on a machine with CUDA it repeats the
+comparison there. NetCanvas should be at or under 1.00 on the CPU.
+
+The hand-written loop builds `torch.optim.Adam` as a user would, with torch's default
+implementation (on the CPU a Python loop over the parameters); NetCanvas picks the
+implementation its optimizer declares for the device (backend/optimizers.py: fused Adam on
+the CPU, whose update of this model's weights takes about a quarter of the default's time).
+`--same-kernels` gives the hand-written loop that implementation too, which leaves
+NetCanvas's own overhead (its loop, metrics and events) in the ratio.
 
     python bench/parity.py [--rounds 6] [--epochs 6] [--threads 2] [--cpu-only]
+                           [--same-kernels]
 
 On a shared machine pin it to two idle cores (taskset -c 2,3) for a steady number.
 """
@@ -27,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from netcanvas.backend.compiler import compile_graph
 from netcanvas.backend.data import load_dataset
+from netcanvas.backend.optimizers import OPTIMIZER_SPECS
 from netcanvas.backend.project_io import load_project
 from netcanvas.backend.training import EpochEnded, Started, Trainer
 from torch import nn
@@ -71,13 +80,15 @@ def initial_weights(project) -> dict[str, torch.Tensor]:
     return compile_graph(project.graph).module.state_dict()
 
 
-def hand_written(data, s, device: torch.device, epochs: int, weights: dict
-                 ) -> tuple[list[tuple[float, float]], float]:
-    """A plain, reasonably careful PyTorch loop: (wall, cpu) seconds per epoch, last loss."""
+def hand_written(data, s, device: torch.device, epochs: int, weights: dict,
+                 same_kernels: bool = False) -> tuple[list[tuple[float, float]], float]:
+    """A plain, reasonably careful PyTorch loop: (wall, cpu) seconds per epoch, last loss.
+    `same_kernels`: Adam in the implementation NetCanvas picks for the device."""
     model = LeNet()
     model.load_state_dict(weights)
     model = model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=s.lr, betas=tuple(s.betas))
+    kernels = OPTIMIZER_SPECS["adam"].implementation_kwargs(device.type) if same_kernels else {}
+    opt = torch.optim.Adam(model.parameters(), lr=s.lr, betas=tuple(s.betas), **kernels)
     x, y = data.train.x.to(device), data.train.y.to(device)
     vx, vy = data.val.x.to(device), data.val.y.to(device)
     gen = torch.Generator(device=device).manual_seed(s.seed)
@@ -125,7 +136,7 @@ def netcanvas(project, data, device: torch.device, epochs: int
     return laps(marks), result.history[-1]["train_loss"]
 
 
-def compare(device: torch.device, rounds: int, epochs: int) -> float:
+def compare(device: torch.device, rounds: int, epochs: int, same_kernels: bool = False) -> float:
     project = load_project(EXAMPLE)
     data = load_dataset(project.dataset)
     weights = initial_weights(project)
@@ -136,7 +147,8 @@ def compare(device: torch.device, rounds: int, epochs: int) -> float:
         for name, bucket in pair if r % 2 == 0 else pair[::-1]:
             times, losses[name] = (
                 netcanvas(project, data, device, epochs) if name == "netcanvas"
-                else hand_written(data, project.training, device, epochs, weights))
+                else hand_written(data, project.training, device, epochs, weights,
+                                  same_kernels))
             sync(device)
             bucket.extend(times[1:])  # the first epoch warms up allocators and kernels
     print(f"[{device}] last train loss: NetCanvas {losses['netcanvas']:.6f}  "
@@ -157,12 +169,14 @@ def main(argv=None) -> None:
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cpu-only", action="store_true")
+    p.add_argument("--same-kernels", action="store_true",
+                   help="the hand-written loop's Adam in the implementation NetCanvas picks")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    ratio = compare(torch.device("cpu"), args.rounds, args.epochs)
-    print(f"CPU: {'within' if ratio <= 1.05 else 'NOT within'} 5% of the hand-written loop")
+    ratio = compare(torch.device("cpu"), args.rounds, args.epochs, args.same_kernels)
+    print(f"CPU: {'at or under' if ratio <= 1.0 else 'OVER'} the hand-written loop's time")
     if torch.cuda.is_available() and not args.cpu_only:
-        compare(torch.device("cuda"), args.rounds, args.epochs)
+        compare(torch.device("cuda"), args.rounds, args.epochs, args.same_kernels)
 
 
 if __name__ == "__main__":

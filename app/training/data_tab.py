@@ -117,11 +117,10 @@ class DataTab(QWidget):
         stack.addWidget(self.grid, 2)
         stack.addWidget(self.augmented_title)
         stack.addWidget(self.augmented, 1)
-        self.scatter = pg.PlotWidget()
+        self.scatter: pg.PlotWidget | None = None  # made for the first 2-D data shown
         self.preview = QStackedWidget()
         self.preview.addWidget(QLabel("Load the dataset to see samples."))
         self.preview.addWidget(self.samples)
-        self.preview.addWidget(self.scatter)
 
         left = QWidget()
         column = QVBoxLayout(left)
@@ -411,6 +410,9 @@ class DataTab(QWidget):
             self.augmented.set_images(to_display(copies, ds.mean, ds.std), [""] * len(copies))
 
     def _scatter(self, ds) -> None:
+        if self.scatter is None:  # not on the path to the window's first frame
+            self.scatter = pg.PlotWidget()
+            self.preview.addWidget(self.scatter)
         plot = self.scatter.getPlotItem()
         plot.clear()
         bg, _fg = palette_colours(self)

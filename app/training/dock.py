@@ -15,29 +15,15 @@ from netcanvas.app.settings import app_settings
 from netcanvas.app.training import lr_dialog
 from netcanvas.app.training.data_tab import DataTab
 from netcanvas.app.training.export_dialogs import ExportActions
-from netcanvas.app.training.layers_tab import LayersTab
 from netcanvas.app.training.lazy_tabs import LazyPage, LazyTabs
-from netcanvas.app.training.look_inside_tab import LookInsideTab
 from netcanvas.app.training.memory_label import MemoryFitLabel
 from netcanvas.app.training.settings_form import SettingsForm
 from netcanvas.app.training.start_from import StartFrom
-from netcanvas.app.training.worker import (
-    BoundaryUpdated,
-    ClosedForm,
-    Predictions,
-    TrainingJob,
-)
+from netcanvas.app.training.worker import TrainingJob
 from netcanvas.app.workers import Worker
 from netcanvas.backend.runs import DataInfo, RunStore, project_key
 from netcanvas.backend.settings import ALL_GPUS
-from netcanvas.backend.training.events import (
-    Evaluated,
-    Failed,
-    InitReport,
-    LayerStats,
-    Started,
-)
-from netcanvas.backend.training.task_samples import TaskSamples
+from netcanvas.backend.training.events import Failed, InitReport, Started
 from netcanvas.backend.workspace import Workspace
 from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -74,7 +60,7 @@ class TrainingDock(QDockWidget):
     run_started = Signal()
     run_ended = Signal(object)  # RunResult, or None when the data never loaded
     node_failed = Signal(str)  # id of the node a failure names
-    layer_stats = Signal(object)  # a LayerStats event of the live run
+    stats_on_canvas = Signal(bool)  # the Layers tab's "Show on the canvas" was toggled
     refused = Signal(str)  # why Train did not start (the graph has errors): for the status bar
     shown_changed = Signal()  # another run (or none) is the shown one
     failure_shown = Signal(str, str)  # one line for the status bar, id of its node or ""
@@ -84,6 +70,8 @@ class TrainingDock(QDockWidget):
     try_tab = LazyPage("Try it")
     experiments_tab = LazyPage("Experiments")
     fool_tab = LazyPage("Fool it")
+    layers_tab = LazyPage("Layers")
+    look_tab = LazyPage("Look inside")
 
     def __init__(self, parent: QWidget | None = None, document=None, workspace=None) -> None:
         super().__init__("Training", parent)
@@ -136,11 +124,8 @@ class TrainingDock(QDockWidget):
         self.memory_label = MemoryFitLabel.install(self.settings_form)
         ws = self.workspace
         self.lr_find_button = lr_dialog.install_button(self.settings_form, ws.dataset_for)
-        self.layers_tab = LayersTab()
         self.diff_view = None  # the last RunDiffView opened
-        self.look_tab = LookInsideTab(ws.dataset_for)
-        self.look_tab.field.drawing_of = lambda: self.try_tab.input
-        self.look_tab.follow(ws)
+        self._selection = None  # (graph, node ids) selected on the canvas, for Look inside
         self.data_tab.dataset_loaded.connect(
             lambda ds: ws.update(dataset=ds, dataset_key=self.data_tab.loaded_key))
         settings_scroll = QScrollArea()
@@ -152,23 +137,17 @@ class TrainingDock(QDockWidget):
         self.tabs.add_lazy("Run", self._build_run_tab)
         self.tabs.add_lazy("Evaluation", self._build_eval_tab)
         self.tabs.add_lazy("Try it", self._build_try_tab)
-        self.tabs.addTab(self.layers_tab, "Layers")
+        self.tabs.add_lazy("Layers", self._build_layers_tab)
         self.tabs.add_lazy("Experiments", self._build_experiments_tab)
         self.tabs.add_lazy("Fool it", self._build_fool_tab)
-        self.tabs.addTab(self.look_tab, "Look inside")
+        self.tabs.add_lazy("Look inside", self._build_look_tab)
         self.setWidget(self.tabs)
         self.start_from = StartFrom(self.settings_form, ws)
 
-        self._handlers = {  # what to do with each kind of event the worker sends
-            LayerStats: lambda ev, _ds: self._layer_stats(ev),
+        self._handlers = {  # the run's lifecycle; the tabs follow the workspace's events
             Started: self._started,
-            Evaluated: lambda ev, ds: self.eval_tab.evaluated(ev, ds),
-            Failed: lambda ev, _ds: self._failed(ev),
-            BoundaryUpdated: lambda ev, ds: self.eval_tab.boundary(ev, ds),
-            Predictions: lambda ev, ds: self.eval_tab.predictions(ev, ds),
-            ClosedForm: lambda ev, _ds: self.eval_tab.closed_form(ev.rows),
-            TaskSamples: lambda ev, ds: self.eval_tab.task_samples(ev, ds),
-            InitReport: lambda ev, _ds: self.start_from.reported(ev),
+            Failed: self._failed,
+            InitReport: lambda ev: self.start_from.reported(ev),
         }
         app = QCoreApplication.instance()
         if app is not None:
@@ -216,6 +195,32 @@ class TrainingDock(QDockWidget):
         tab.follow(self.workspace)
         return tab
 
+    def _build_layers_tab(self):
+        from netcanvas.app.training.layers_tab import LayersTab
+
+        tab = LayersTab()
+        tab.canvas_toggled.connect(self.stats_on_canvas)
+        tab.follow(self.workspace)
+        return tab
+
+    def _build_look_tab(self):
+        from netcanvas.app.training.look_inside_tab import LookInsideTab
+
+        tab = LookInsideTab(self.workspace.dataset_for)
+        tab.field.drawing_of = lambda: self.try_tab.input
+        if self.document is not None:
+            tab.set_document(self.document)
+        tab.follow(self.workspace)
+        if self._selection is not None:
+            tab.select_nodes(*self._selection)
+        return tab
+
+    def select_nodes(self, graph, node_ids: list[str]) -> None:
+        """Nodes selected on the canvas: Look inside shows them, now or when it is built."""
+        self._selection = (graph, node_ids)
+        if (tab := self.tabs.built("Look inside")) is not None:
+            tab.select_nodes(graph, node_ids)
+
     def _build_experiments_tab(self):
         from netcanvas.app.training.experiments_tab import ExperimentsTab
 
@@ -256,7 +261,9 @@ class TrainingDock(QDockWidget):
         self.data_tab.set_document(document)
         self.settings_form.set_document(document)
         self.memory_label.set_document(document)
-        self.look_tab.set_document(document)
+        self._selection = None
+        if (look_tab := self.tabs.built("Look inside")) is not None:
+            look_tab.set_document(document)
         self.store = RunStore(project_key(document.path or document.example), runs_folder())
         self.workspace.update(project=document.project, runs=self.store)
         self.start_from.set_document(document)
@@ -367,7 +374,8 @@ class TrainingDock(QDockWidget):
     def _launch(self, run, resume: bool, init_from=None) -> None:
         project = run.project
         dataset = self.workspace.dataset_for(project)
-        every = self.layers_tab.prepare(len(project.graph.nodes))
+        every = self.layers_tab.prepare(len(project.graph.nodes))  # built now, as is
+        self.tabs.page("Evaluation")  # Evaluation: both follow the run's events from its start
         job = TrainingJob(project, dataset, checkpoint_dir=run.checkpoint_dir,
                           resume_from=run.checkpoint_dir if resume else None,
                           layer_stats=every, tensorboard_dir=run.folder / "tensorboard",
@@ -437,17 +445,13 @@ class TrainingDock(QDockWidget):
     def _on_event(self, ev) -> None:
         handler = self._handlers.get(type(ev))
         if handler is not None:
-            handler(ev, self.job.dataset)
-        self.workspace.publish("event", ev)  # the Run tab's plots, the doctor
+            handler(ev)
+        # the Run, Evaluation and Layers tabs, the canvas's statistics, the doctor
+        self.workspace.publish("event", ev)
 
-    def _layer_stats(self, ev) -> None:
-        self.layers_tab.add(ev)
-        self.layer_stats.emit(ev)
-
-    def _started(self, ev, dataset) -> None:
-        self.run.data = DataInfo.of(dataset)
+    def _started(self, ev) -> None:
+        self.run.data = DataInfo.of(self.job.dataset)
         self.run.save()
-        self.eval_tab.prepare(dataset)
 
     def _failed(self, ev) -> None:
         message = self.run_tab.failed(ev)

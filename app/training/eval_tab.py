@@ -10,6 +10,9 @@ from netcanvas.app.training.colours import class_tint, colour, palette_colours, 
 from netcanvas.app.training.features_view import FeatureMapsPanel
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
 from netcanvas.app.training.run_tab import tab_column
+from netcanvas.app.training.worker import BoundaryUpdated, ClosedForm, Predictions
+from netcanvas.backend.training.events import Evaluated, Started
+from netcanvas.backend.training.task_samples import TaskSamples
 from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
@@ -120,8 +123,20 @@ class EvalTab(QWidget):
 
     def follow(self, workspace) -> None:
         """Show the workspace's shown run (told again when a run ends); while a job trains,
-        say so and show nothing of an older run: the views fill as the live run evaluates.
+        say so and show nothing of an older run: the views fill as the live run's events
+        come (on the running job's dataset), published by the workspace.
         Shows what the workspace holds now at once (a tab built late misses nothing)."""
+        handlers = {Started: lambda ev, ds: self.prepare(ds), Evaluated: self.evaluated,
+                    BoundaryUpdated: self.boundary, Predictions: self.predictions,
+                    ClosedForm: lambda ev, _ds: self.closed_form(ev.rows),
+                    TaskSamples: self.task_samples}
+
+        def heard(ev) -> None:
+            handler = handlers.get(type(ev))
+            if handler is not None and workspace.job is not None:
+                handler(ev, workspace.job.dataset)
+
+        workspace.subscribe("event", heard)
         workspace.subscribe("shown", self.set_run)
         workspace.subscribe("job", lambda job: job is not None and self._training(job.label))
         if workspace.job is not None:

@@ -7,6 +7,7 @@ import math
 
 import pyqtgraph as pg
 from netcanvas.app.training.colours import colour, legend_beside, palette_colours, style_plot
+from netcanvas.backend.training.events import LayerStats
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -80,6 +81,10 @@ class LayersTab(QWidget):
         self.redraw()
         return self.every.value() if self.collect.isChecked() else 0
 
+    def follow(self, workspace) -> None:
+        """Chart the running job's LayerStats events as the workspace publishes them."""
+        workspace.subscribe("event", lambda ev: self.add(ev) if isinstance(ev, LayerStats) else None)
+
     def add(self, ev) -> None:
         """One LayerStats event."""
         for name, values in ev.layers.items():
@@ -106,4 +111,6 @@ class LayersTab(QWidget):
             if log:
                 pairs = [(s, v) for s, v in zip(steps, values) if v > 0 and math.isfinite(v)]
                 steps, values = [s for s, _ in pairs], [v for _, v in pairs]
-            plot.plot(steps, values, pen=pg.mkPen(colour(i), width=1.6), name=name)
+            alone = {"symbol": "o", "symbolSize": 6, "symbolBrush": colour(i)} if len(
+                steps) == 1 else {}  # one sample (a short run) is a dot: a line would not show
+            plot.plot(steps, values, pen=pg.mkPen(colour(i), width=1.6), name=name, **alone)

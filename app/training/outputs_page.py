@@ -73,6 +73,7 @@ class OutputsPage(QWidget):
         self.key: tuple | None = None  # (signature, sample) of what `previews` shows
         self.computations = 0  # forward passes run (one per edit, not per look)
         self.worker: Worker | None = None
+        self._wanted = False  # a hover asked for previews while a computation ran
         self.live = QCheckBox("Follow edits", checked=True)
         self.sample = QSpinBox(minimum=0, maximum=0)
         self.note = QLabel(wordWrap=True)
@@ -125,7 +126,10 @@ class OutputsPage(QWidget):
         dataset = self.dataset_of(doc.project)
         self.sample.setMaximum(max(len(dataset.test) - 1, 0) if dataset is not None else 0)
         key = (signature(doc.project), self.sample.value() if dataset is not None else None)
-        if key == self.key or self.worker is not None:
+        if self.worker is not None:
+            self._wanted = self._wanted or wanted  # asked again once the running one ends
+            return
+        if key == self.key:
             return
         sample = None
         if dataset is not None and len(dataset.test):
@@ -142,8 +146,8 @@ class OutputsPage(QWidget):
 
     def _ended(self) -> None:
         self.worker.deleteLater()
-        self.worker = None
-        self.refresh()  # edits made while it ran
+        self.worker, wanted, self._wanted = None, self._wanted, False
+        self.refresh(wanted)  # edits made while it ran, and hovers it outlived
 
     def _failed(self, exc) -> None:
         self.note.setText(f"Could not compute the outputs: {error_line(exc)}")

@@ -21,6 +21,7 @@ from netcanvas.backend.blocks.io import blocks_from_dict, blocks_to_dict
 from netcanvas.backend.graph import BLOCK, Graph, Node
 from netcanvas.backend.graph.layout import MAX_COLUMNS, folded, layered_layout
 from netcanvas.backend.registry import Param
+from netcanvas.backend.registry.layers.common import dropout
 
 CARD = (152.0, 117.0)  # the editor's card size, for laying out inner graphs
 LIBRARY_FILE = "blocks.json"
@@ -223,8 +224,7 @@ def _encoder(blocks: BlockSet, name: str, pre_norm: bool, masked: bool = False) 
                     (("attn", "num_heads"),)),
             Exposed(_int("mlp_dim", 128, "Hidden units of the MLP (mlp ratio x d_model; "
                          "usually 2 to 4 times d_model)."), (("fc1", "out_features"),)),
-            Exposed(Param("dropout", "float", 0.0, "Dropout after attention and after the "
-                          "MLP (training only).", min=0.0, max=0.99),
+            Exposed(dropout("Dropout after attention and after the MLP (training only)."),
                     (("drop1", "p"), ("drop2", "p")))],
            doc=f"Transformer encoder layer: self-attention and a two-layer GELU MLP, each "
                f"added back to its input, with {where}. {stack}")

@@ -4,6 +4,7 @@ where one helps, a fix for the next run."""
 
 from __future__ import annotations
 
+import functools
 import statistics
 
 from netcanvas.backend.doctor.live import LiveContext, chance_loss, live_rule, percent, sci
@@ -61,22 +62,6 @@ def _ratio(layers: dict, first: str, last: str) -> float:
     return layers[first]["grad_norm"] / layers[last]["grad_norm"]
 
 
-@live_rule("vanishing-gradients", "warning",
-           "When the first layer's gradient is thousands of times smaller than the last "
-           "one's, the early layers barely learn: the signal dies on its way back (deep "
-           "sigmoid/tanh stacks, poor initialisation).")
-def vanishing_gradients(ctx: LiveContext):
-    yield from _gradient_ratio(ctx, vanishing=True)
-
-
-@live_rule("exploding-gradients", "warning",
-           "When the first layer's gradient is thousands of times larger than the last "
-           "one's, the early layers take huge steps and training diverges: lower the "
-           "learning rate, normalise, or clip the gradients.")
-def exploding_gradients(ctx: LiveContext):
-    yield from _gradient_ratio(ctx, vanishing=False)
-
-
 def _gradient_ratio(ctx: LiveContext, vanishing: bool):
     names = ctx.weighted()
     if len(names) < 2:
@@ -103,6 +88,18 @@ def _gradient_ratio(ctx: LiveContext, vanishing: bool):
     else:
         fix = _lr_fix(ctx, 0.1)
     yield Hit(ctx.by_name[first].id, message, fix)
+
+
+vanishing_gradients = live_rule(
+    "vanishing-gradients", "warning",
+    "When the first layer's gradient is thousands of times smaller than the last one's, the "
+    "early layers barely learn: the signal dies on its way back (deep sigmoid/tanh stacks, "
+    "poor initialisation).")(functools.partial(_gradient_ratio, vanishing=True))
+exploding_gradients = live_rule(
+    "exploding-gradients", "warning",
+    "When the first layer's gradient is thousands of times larger than the last one's, the "
+    "early layers take huge steps and training diverges: lower the learning rate, normalise, "
+    "or clip the gradients.")(functools.partial(_gradient_ratio, vanishing=False))
 
 
 @live_rule("update-ratio", "info",

@@ -51,7 +51,7 @@ from netcanvas.backend.training.events import (
 from netcanvas.backend.training.faults import failure
 from netcanvas.backend.training.loop import Loop, Stopped
 from netcanvas.backend.training.metrics import per_class_accuracy
-from netcanvas.backend.training.optim import build_optimizer
+from netcanvas.backend.training.optim import build_optimizer, load_optimizer_state
 from netcanvas.backend.training.param_groups import parameter_groups, trainable_count
 from netcanvas.backend.training.schedules import LRSchedule, improved
 from netcanvas.backend.training.world import ONE, World
@@ -374,7 +374,7 @@ class Trainer:
         device = next(iter(loop.model.parameters())).device
         best = prefixed(tensors, "best/")
         self._best_state = {k: v.to(device) for k, v in best.items()} or None
-        loop.opt.load_state_dict(optimizer_from_parts(meta["optimizer"], tensors))
+        load_optimizer_state(loop.opt, optimizer_from_parts(meta["optimizer"], tensors))
         loop.schedule.load_state_dict(meta["schedule"])
         if loop.scaler is not None and meta.get("scaler"):
             loop.scaler.load_state_dict(meta["scaler"])

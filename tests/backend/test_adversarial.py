@@ -83,6 +83,7 @@ def digits_predictor():
     return predictor, *predictor.test_samples(dataset)
 
 
+@pytest.mark.slow
 def test_targeted_attack_moves_toward_the_target(digits_predictor):
     predictor, raw, labels = digits_predictor
     module = predictor.raw_module()
@@ -97,6 +98,7 @@ def test_targeted_attack_moves_toward_the_target(digits_predictor):
     assert (module(strong).argmax(1) == target).float().mean() > 0.8
 
 
+@pytest.mark.slow
 def test_accuracy_under_attack_falls_with_eps(digits_predictor):
     predictor, raw, labels = digits_predictor
     clean = (predictor.probabilities(raw).argmax(1) == labels).float().mean().item()
@@ -109,6 +111,7 @@ def test_accuracy_under_attack_falls_with_eps(digits_predictor):
         accuracy_under_attack(predictor, raw, labels, [0.2], "fgsm")[0]
 
 
+@pytest.mark.slow
 def test_attack_sample_reports_the_images_and_both_predictions(digits_predictor):
     predictor, raw, labels = digits_predictor
     a = attack_sample(predictor, raw[0], int(labels[0]), 0.2)

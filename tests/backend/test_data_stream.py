@@ -115,6 +115,7 @@ def test_decoded_cache_serves_later_epochs_without_decoding(tmp_path, monkeypatc
     assert torch.equal(first, second)
 
 
+@pytest.mark.slow
 def test_worker_processes_decode_and_training_learns(tmp_path):
     root = make_folder(tmp_path / "data", per_class=24)
     d = load_dataset(config(root, workers=2))

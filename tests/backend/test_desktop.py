@@ -31,6 +31,9 @@ def xdg(tmp_path, monkeypatch):
     data, config = tmp_path / "data", tmp_path / "config"
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    # update-mime-database fsyncs every file it writes: seconds on a busy disk, for folders
+    # that tmp_path throws away
+    monkeypatch.setenv("PKGSYSTEM_ENABLE_FSYNC", "0")
     return data, config
 
 

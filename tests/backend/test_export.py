@@ -60,6 +60,7 @@ def test_exported_code_with_the_same_weights_gives_identical_outputs(name, tmp_p
         assert torch.equal(mine, theirs)
 
 
+@pytest.mark.slow
 def test_exported_code_runs_as_a_script_and_takes_a_graph(tmp_path):
     path = tmp_path / "encoder_decoder.py"
     export_python(GRAPHS["encoder_decoder"](), path, class_name="Segmenter")

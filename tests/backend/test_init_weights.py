@@ -5,7 +5,6 @@ Trainer / `netcanvas train --init-from` starting from them."""
 from __future__ import annotations
 
 import argparse
-import itertools
 
 import pytest
 import torch
@@ -91,20 +90,11 @@ def test_widening_a_trained_layer_keeps_its_accuracy():
 
 
 def test_net2net_carries_batchnorm_statistics_along():
-    from netcanvas.backend.graph import Graph
-    from netcanvas.backend.project import Project
-
-    g = Graph()
-    chain = [g.add("input", "x", shape=(2,)), g.add("linear", "fc1", out_features=6),
-             g.add("batch_norm1d", "bn"), g.add("relu", "act"),
-             g.add("linear", "fc2", out_features=3), g.add("output", "out")]
-    for a, b in itertools.pairwise(chain):
-        g.connect(a, b)
-    project = Project(graph=g)
-    project.training.device, project.training.batch_size = "cpu", 16
+    project = mlp_project(hidden=6, batch_norm=True, lr=1e-3)
+    g = project.graph
     data = blobs(n=150)
     trained = _trained(project, data, epochs=2)
-    g.set_param(chain[1].id, "out_features", 10)
+    g.set_param(g.by_name("fc1").id, "out_features", 10)
     widened = compile_graph(g)
     report = apply_source(widened.module, InitSource("run", _state(trained)))
     assert report.fates() == {"fc1": "partly", "bn": "partly", "fc2": "partly"}

@@ -41,6 +41,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_a_rendezvous_nobody_joins_times_out_in_one_line(capsys, monkeypatch):
     monkeypatch.setattr(world_module, "RENDEZVOUS_SECONDS", 2.0)
     for key, value in (("RANK", "1"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "1"),

@@ -13,7 +13,7 @@ import torch
 from fuzz_corpus import source, training_cases
 from netcanvas.backend.blocks.library import add_builtin
 from netcanvas.backend.cli import main
-from netcanvas.backend.graph import Graph, ParamValueError, SetTraining
+from netcanvas.backend.graph import ParamValueError, SetTraining
 from netcanvas.backend.graph.node_training import NODE_TRAINING, card_note
 from netcanvas.backend.project import Project
 from netcanvas.backend.project_io import (
@@ -94,15 +94,8 @@ def test_frozen_nodes_stay_bit_identical_and_factors_scale_the_rate():
 
 
 def test_a_frozen_batchnorm_keeps_its_running_statistics():
-    g = Graph()
-    chain = [g.add("input", "x", shape=(2,)), g.add("linear", "fc1", out_features=8),
-             g.add("batch_norm1d", "bn"), g.add("relu", "act"),
-             g.add("linear", "fc2", out_features=3), g.add("output", "out")]
-    for a, b in itertools.pairwise(chain):
-        g.connect(a, b)
-    p = Project(graph=g)
-    p.training.epochs, p.training.device, p.training.batch_size = 1, "cpu", 16
-    g.set_training(chain[2].id, {"trainable": False})
+    p = mlp_project(hidden=8, batch_norm=True, epochs=1, lr=1e-3)
+    p.graph.set_training(p.graph.by_name("bn").id, {"trainable": False})
     result = Trainer(p, blobs(n=120)).run()
     state = result.model.module.state_dict()
     assert torch.equal(state["bn.running_mean"], torch.zeros(8))

@@ -142,6 +142,7 @@ def test_an_unwired_optional_port_is_no_error_and_a_wired_one_is_passed_by_name(
     assert "self.layer(x0, context = context0, key_mask = key_mask0)" in code
 
 
+@pytest.mark.onnx
 @pytest.mark.parametrize("type_id", SEQUENCE_LAYERS + ["self_attention"])
 def test_onnx_runtime_agrees_within_1e_5(type_id, tmp_path):
     graph = self_attention_graph() if type_id == "self_attention" else layer_graph(type_id)
@@ -149,6 +150,7 @@ def test_onnx_runtime_agrees_within_1e_5(type_id, tmp_path):
     assert report.rel_diff < 1e-5, f"{type_id}: {report.rel_diff:g}"
 
 
+@pytest.mark.onnx
 @pytest.mark.parametrize("block", ["TransformerEncoder", "TransformerEncoderPostNorm"])
 def test_transformer_encoder_blocks_stack_with_repeat(block, tmp_path):
     blocks = BlockSet()

@@ -68,6 +68,7 @@ def test_padded_tokens_do_not_change_the_logits():
     assert not torch.allclose(unmasked, logits, atol=1e-3)  # the mask is what hides them
 
 
+@pytest.mark.onnx
 def test_onnx_export_with_the_mask_input_agrees_with_onnx_runtime(tmp_path):
     import onnxruntime as ort
 
@@ -85,6 +86,7 @@ def test_onnx_export_with_the_mask_input_agrees_with_onnx_runtime(tmp_path):
         assert np.abs(got - want).max() / np.abs(want).max() < 1e-5
 
 
+@pytest.mark.onnx
 def test_a_file_with_the_normalisation_baked_in_leaves_the_mask_raw(tmp_path):
     import onnxruntime as ort
 

@@ -3,6 +3,7 @@ leaves out `slow`, `onnx` and `e2e`, `--all` runs every tier, and CI runs `--all
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,27 @@ def test_the_default_run_leaves_out_the_heavy_tiers(suite, args, ran):
     passed = {r.nodeid.split("::")[-1] for r in result.reprec.getreports("pytest_runtest_logreport")
               if r.when == "call" and r.passed}
     assert passed == ran
+
+
+@pytest.mark.slow  # starts pytest and its workers: seconds each
+@pytest.mark.parametrize("args, processes", [
+    ((), 2),  # the whole default run
+    (("--all",), 1),
+    (("backend",), 1),  # a folder or a file: starting processes would cost more than it saves
+])
+def test_the_whole_default_run_is_spread_over_two_processes(suite, args, processes):
+    pytest.importorskip("xdist")
+    suite.makeini("[pytest]\ntestpaths = gui e2e backend\n"
+                  "markers =\n    slow\n    onnx\n    e2e\n    gui\n")
+    (suite.path / "backend" / "test_threads.py").write_text(
+        "import torch\ntorch.set_num_threads(2)  # as some test modules do\n\n"
+        "def test_a_parallel_runs_process_computes_on_one_thread(request):\n"
+        "    worker = hasattr(request.config, 'workerinput')\n"
+        "    assert not worker or torch.get_num_threads() == 1\n")
+    result = suite.runpytest_subprocess("-p", "xdist.plugin", "-p", "no:cacheprovider", *args)
+    workers = re.search(r"created: (\d+)/\d+ workers", result.stdout.str())
+    assert (int(workers[1]) if workers else 1) == processes
+    assert result.ret == 0
 
 
 def test_ci_runs_every_tier_with_the_readmes_command():

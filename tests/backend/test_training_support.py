@@ -14,11 +14,13 @@ torch.set_num_threads(1)  # tiny models: threads only add contention
 
 
 def mlp_project(features: int = 2, classes: int = 3, hidden: int = 16, loss="cross_entropy",
-                dropout: float = 0.0, **training) -> Project:
-    """Input -> Linear -> ReLU [-> Dropout] -> Linear -> Output."""
+                dropout: float = 0.0, batch_norm: bool = False, **training) -> Project:
+    """Input -> Linear [-> BatchNorm1d "bn"] -> ReLU [-> Dropout] -> Linear -> Output."""
     g = Graph()
-    nodes = [g.add("input", "x", shape=(features,)), g.add("linear", "fc1", out_features=hidden),
-             g.add("relu", "act")]
+    nodes = [g.add("input", "x", shape=(features,)), g.add("linear", "fc1", out_features=hidden)]
+    if batch_norm:
+        nodes.append(g.add("batch_norm1d", "bn"))
+    nodes.append(g.add("relu", "act"))
     if dropout:
         nodes.append(g.add("dropout", "drop", p=dropout))
     nodes += [g.add("linear", "fc2", out_features=classes), g.add("output", "out", loss=loss)]
@@ -121,3 +123,6 @@ def test_helpers_build_trainable_projects():
     out = compiled.module(blobs().train.x)
     assert out.shape == (115, 3)
     assert compile_graph(linear_project().graph).module(regression().train.x).shape == (96, 1)
+    graph = mlp_project(batch_norm=True).graph
+    assert [n.type_id for n in graph.nodes.values()] == [
+        "input", "linear", "batch_norm1d", "relu", "linear", "output"]

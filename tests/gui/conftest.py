@@ -1,4 +1,5 @@
 import gc
+import itertools
 import os
 import tempfile
 
@@ -6,11 +7,29 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# The app keeps its settings and crash-recovery files here during tests, not in the user's.
+# The app keeps its settings and crash-recovery files here during tests, not in the user's;
+# each process of `pytest -n N` has its own (a worker inherits the controller's environment).
 _SANDBOX = tempfile.mkdtemp(prefix="netcanvas-gui-tests-")
-os.environ.setdefault("NETCANVAS_CONFIG_DIR", os.path.join(_SANDBOX, "config"))
-os.environ.setdefault("NETCANVAS_RECOVERY_DIR", os.path.join(_SANDBOX, "recovery"))
-os.environ.setdefault("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # run folders
+_set = os.environ.__setitem__ if "PYTEST_XDIST_WORKER" in os.environ else os.environ.setdefault
+_set("NETCANVAS_CONFIG_DIR", os.path.join(_SANDBOX, "config"))
+_set("NETCANVAS_RECOVERY_DIR", os.path.join(_SANDBOX, "recovery"))
+_set("NETCANVAS_DATA_DIR", os.path.join(_SANDBOX, "data"))  # run folders
+
+
+FULL_EVERY = 100  # tests between collections that also look at what earlier tests left alive
+_tests = itertools.count(1)
+
+
+def _collect_and_freeze(full: bool) -> None:
+    """Collect the garbage, then freeze what is left (gc.freeze): the next test's collection
+    looks only at the objects made since, not again at torch, Qt and the app's modules (a full
+    collection over them took ~1 s per test once the session had grown). An object that
+    outlived one test and became garbage later is collected by the next `full` collection,
+    which unfreezes everything first."""
+    if full:
+        gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 # A wait ends as soon as its condition holds; on a loaded machine (issue 21: two CPU burners
@@ -52,6 +71,7 @@ def _cycles_collected_on_the_gui_thread(qapp):
     from netcanvas.app.gui_gc import collect_on_gui_thread
 
     collect_on_gui_thread()
+    _collect_and_freeze(full=True)
 
 
 @pytest.fixture(autouse=True)
@@ -73,5 +93,5 @@ def _deletions_done_at_the_end_of_each_test(qapp):
              for thread in top.findChildren(QThread) if thread.isRunning()])
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     QApplication.processEvents()
-    gc.collect()
+    _collect_and_freeze(full=next(_tests) % FULL_EVERY == 0)
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)

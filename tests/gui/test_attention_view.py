@@ -13,13 +13,16 @@ from netcanvas.app.training.try_tab import TryTab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 from insight_support import trained_run
+from test_view_support import OffGuiThread, open_tab
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
 @pytest.fixture(scope="module")
 def vit(tmp_path_factory):
-    return trained_run(tmp_path_factory.mktemp("vit"), EXAMPLES / "vit_digits.netcanvas", 6)
+    # one epoch is enough for what the tests check; the picture for docs/ shows six
+    epochs = 6 if os.environ.get("NETCANVAS_SCREENSHOTS") else 1
+    return trained_run(tmp_path_factory.mktemp("vit"), EXAMPLES / "vit_digits.netcanvas", epochs)
 
 
 def grey(label) -> np.ndarray:
@@ -30,11 +33,7 @@ def grey(label) -> np.ndarray:
 
 def test_each_head_of_the_chosen_layer_is_drawn_over_the_patches(qtbot, vit, tmp_path):
     run, data = vit
-    tab = TryTab(lambda project: data)
-    qtbot.addWidget(tab)
-    tab.resize(1100, 640)
-    tab.show()
-    tab.set_run(run)
+    tab = open_tab(qtbot, run, data, size=(1100, 640))
     view = tab.attention
     assert view.isVisible() and view.grid is not None
     assert (view.grid.rows, view.grid.cols, view.grid.first) == (4, 4, 1)
@@ -62,26 +61,14 @@ def test_models_without_attention_hide_the_view(qtbot, tmp_path):
 
 
 def test_the_maps_are_computed_off_the_gui_thread(qtbot, vit, monkeypatch):
-    import threading
-
     from netcanvas.backend.insight import attention as backend
 
     run, data = vit
-    real, threads, gui_ran = backend.attention_maps, [], threading.Event()
-
-    def watched(*args, **kwargs):  # runs only once the GUI thread has handled an event
-        threads.append(threading.current_thread())
-        assert gui_ran.wait(30), "the GUI thread was blocked while the maps computed"
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(backend, "attention_maps", watched)
-    tab = TryTab(lambda project: data)
-    qtbot.addWidget(tab)
-    tab.show()
-    tab.set_run(run)
+    gate = OffGuiThread(monkeypatch, backend, "attention_maps", "the maps computed")
+    tab = open_tab(qtbot, run, data)
     tab.use_sample(1)
-    qtbot.waitUntil(lambda: bool(threads), timeout=10_000)
-    gui_ran.set()  # set by the GUI thread, while the worker waits for it
+    qtbot.waitUntil(gate.started, timeout=10_000)
+    gate.release()
     qtbot.waitUntil(lambda: len(tab.attention.maps) == 2, timeout=10_000)
-    assert threads[0] is not threading.main_thread()
+    assert gate.ran_off_the_gui_thread()
     assert tab.probs is not None and tab.attention.pictures[0].isVisible()

@@ -6,31 +6,18 @@ under load is measured by bench/close_under_load.py."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from netcanvas.app import main_window
-from netcanvas.app.main_window import MainWindow
-from netcanvas.app.training import dock as dock_module
-from netcanvas.backend.training import loop
 from PySide6.QtCore import QThread
-from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project
+from test_training_dock import window_in_a_slow_step
 
-HELD_S = 60  # the step is held until the window has closed (at most this long)
 SLOW_SAVE_SECONDS = 0.4  # what a loaded machine spends saving the window's layout
 
 
 @pytest.mark.slow
 def test_the_threads_wait_is_counted_from_the_start_of_the_close(qtbot, monkeypatch):
-    started, release = threading.Event(), threading.Event()
-    real_step = loop.Loop._step
-
-    def slow_step(self, *args):
-        started.set()
-        release.wait(HELD_S)
-        return real_step(self, *args)
-
     asked: list[int] = []
     real_wait = QThread.wait
 
@@ -38,15 +25,7 @@ def test_the_threads_wait_is_counted_from_the_start_of_the_close(qtbot, monkeypa
         asked.append(args[0] if args else -1)
         return real_wait(thread, *args)
 
-    monkeypatch.setattr(loop.Loop, "_step", slow_step)
-    monkeypatch.setattr(dock_module, "ask_stop_run", lambda parent, label: True)
-    win = MainWindow()
-    win.files.quiet = True
-    win.show()
-    open_project(win, mlp_project(epochs=1))
-    win.training_dock.train_action.trigger()
-    qtbot.waitUntil(started.is_set, timeout=RUN_TIMEOUT_MS)
-    win.document.mark_saved("/tmp/unused.netcanvas")
+    win, _, release = window_in_a_slow_step(qtbot, monkeypatch)
     real_save = win.save_state
     monkeypatch.setattr(win, "save_state", lambda: (time.sleep(SLOW_SAVE_SECONDS), real_save()))
     monkeypatch.setattr(QThread, "wait", recorded_wait)

@@ -15,6 +15,7 @@ from netcanvas.backend.project_io import load_project
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 from test_app_support import *  # fixtures: window, isolated
+from test_view_support import OffGuiThread
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -104,24 +105,15 @@ def show_look_inside(window, page):
 
 
 def test_outputs_before_training_once_per_edit_off_the_gui_thread(window, qtbot, monkeypatch):
-    import threading
-
     from netcanvas.backend.insight import previews as backend
     graph = open_example(window, "lenet_digits")
     page = window.training_dock.look_tab.outputs
-    real, threads, gui_ran = backend.previews, [], threading.Event()
-
-    def watched(*args, **kwargs):  # runs only once the GUI thread has handled an event
-        threads.append(threading.current_thread())
-        assert gui_ran.wait(30), "the GUI thread was blocked while the outputs computed"
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(backend, "previews", watched)
+    gate = OffGuiThread(monkeypatch, backend, "previews", "the outputs computed")
     with qtbot.waitSignal(page.computed, timeout=60_000):
         show_look_inside(window, page)
-        qtbot.waitUntil(lambda: bool(threads), timeout=10_000)
-        gui_ran.set()  # set by the GUI thread, while the worker waits for it
-    assert threads[0] is not threading.main_thread()
+        qtbot.waitUntil(gate.started, timeout=10_000)
+        gate.release()
+    assert gate.ran_off_the_gui_thread()
     assert page.computations == 1 and len(page.previews) == len(graph.nodes)
     conv1 = graph.by_name("conv1")
     assert page.previews[conv1.id].kind == "image"
@@ -246,6 +238,32 @@ def test_hovering_a_card_shows_its_output_from_the_cache(window, qtbot, monkeypa
     with qtbot.waitSignal(page.computed, timeout=60_000):
         assert "computing" in hover_card(window, conv1)
     assert page.computations == 2 and page.previews[conv1].shape == (4, 8, 8)
+
+
+def test_a_hover_during_a_computation_is_answered_when_it_ends(window, qtbot, monkeypatch):
+    """The page is hidden: a hover that arrives while an older computation still runs (a
+    busy machine) must start the next one when that one ends, not be dropped."""
+    import threading
+
+    from netcanvas.backend.graph import SetParam
+    from netcanvas.backend.insight import previews as backend
+    graph = open_example(window, "lenet_digits")
+    page = window.training_dock.look_tab.outputs
+    real, release = backend.previews, threading.Event()
+
+    def held(*args, **kwargs):
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "previews", held)
+    conv1 = graph.by_name("conv1").id
+    hover_card(window, conv1)  # the first computation starts and is held
+    assert page.worker is not None and not page.isVisible()
+    window.document.push(SetParam(conv1, "out_channels", 4))
+    hover_card(window, conv1)  # asked for the edited graph while the first one runs
+    release.set()
+    qtbot.waitUntil(lambda: page.computations == 2 and page.worker is None
+                    and conv1 in page.previews and page.previews[conv1].shape == (4, 8, 8))
 
 
 @pytest.mark.slow

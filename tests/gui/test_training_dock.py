@@ -53,6 +53,37 @@ def open_project(win, project) -> Document:
     return doc
 
 
+def window_in_a_slow_step(qtbot, monkeypatch):
+    """A shown main window training a small MLP whose steps are each held until the test
+    sets `release` (a minute at most: a fixed sleep could end first on a loaded machine),
+    returned once the first step has begun, with nothing unsaved and "Stop it" as the answer
+    to the close's prompt. Returns (window, an Event set when that step ends, release)."""
+    import threading
+
+    from netcanvas.app.training import dock as dock_module
+    from netcanvas.backend.training import loop
+
+    started, finished, release = threading.Event(), threading.Event(), threading.Event()
+    real_step = loop.Loop._step
+
+    def slow_step(self, *args):
+        started.set()
+        release.wait(60)
+        finished.set()
+        return real_step(self, *args)
+
+    monkeypatch.setattr(loop.Loop, "_step", slow_step)
+    monkeypatch.setattr(dock_module, "ask_stop_run", lambda parent, label: True)  # "Stop it"
+    win = MainWindow()
+    win.files.quiet = True
+    win.show()
+    open_project(win, mlp_project(epochs=1))
+    win.training_dock.train_action.trigger()
+    qtbot.waitUntil(started.is_set, timeout=RUN_TIMEOUT_MS)
+    win.document.mark_saved("/tmp/unused.netcanvas")  # no unsaved-changes prompt
+    return win, finished, release
+
+
 def run_to_end(qtbot, dock):
     with qtbot.waitSignal(dock.run_ended, timeout=RUN_TIMEOUT_MS) as blocker:
         dock.train_action.trigger()

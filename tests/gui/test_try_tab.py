@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 from insight_support import trained_digits_run  # noqa: E402
+from test_view_support import open_tab
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +28,6 @@ def digits(tmp_path_factory):
 @pytest.fixture
 def tab(qtbot, digits):
     return open_tab(qtbot, *digits)
-
-
-def open_tab(qtbot, run, data, size=(1100, 420)) -> TryTab:
-    """A shown Try-it tab on `run`, its dataset already loaded."""
-    widget = TryTab(lambda project: data)
-    qtbot.addWidget(widget)
-    widget.resize(*size)
-    widget.show()
-    widget.set_run(run)
-    return widget
 
 
 def drag(qtbot, canvas, cells, button=Qt.MouseButton.LeftButton):
@@ -127,11 +118,7 @@ def test_a_click_on_the_decision_boundary_places_a_moons_point(qtbot, tmp_path):
 
     run, data = trained_run(tmp_path, MOONS, epochs=3)
     data.extra["feature_names"] = ["width", "height"]  # as a CSV dataset names its columns
-    tab = TryTab(lambda project: data)
-    qtbot.addWidget(tab)
-    tab.resize(1100, 420)
-    tab.show()
-    tab.set_run(run)
+    tab = open_tab(qtbot, run, data)
     editor = tab.vector
     assert tab.editor.currentWidget() is editor and len(editor.spins) == 2
     assert editor.plot.isVisible() and editor.image.image is not None

@@ -4,7 +4,7 @@ attention weights as an output of their own (Try it draws them)."""
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.layers.common import fmt, only, single
+from netcanvas.backend.registry.layers.common import bias, dropout, fmt, only, single
 from netcanvas.backend.registry.layers.sequence import SEQUENCE, _mask, _sequence
 from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 
@@ -81,9 +81,8 @@ register(LayerSpec(
                   max=1024),
             Param("causal", "bool", False, "Step t attends only to steps <= t (a language "
                   "model's mask)."),
-            Param("dropout", "float", 0.0, "Dropout on the attention weights (training "
-                  "only).", min=0.0, max=0.99),
-            Param("bias", "bool", True, "Learn biases in the projections.")),
+            dropout("Dropout on the attention weights (training only)."),
+            bias("Learn biases in the projections.")),
     infer_shape=_shape, build=_build,
     build_first_output=lambda p, i: _build(p, i, return_weights=False),
     count_params=_count, macs=_macs, key_params=("num_heads",), module_prefix="attn",

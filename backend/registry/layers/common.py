@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import math
 
-from netcanvas.backend.registry.spec import ImportForm, ParamError, Shape, ShapeError
+from netcanvas.backend.registry.spec import ImportForm, Param, ParamError, Shape, ShapeError
 
 # Per-sample layouts by number of spatial dims, for messages: "(N, C, H, W)".
 LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)"}
+
+
+def bias(doc: str) -> Param:
+    """The bool param that turns a layer's additive bias on (what LayerSpec.bias_param finds)."""
+    return Param("bias", "bool", True, doc)
+
+
+def dropout(doc: str) -> Param:
+    """A dropout probability inside a layer (training only); below 1, as torch requires."""
+    return Param("dropout", "float", 0.0, doc, min=0.0, max=0.99)
 
 
 def numel(shape: Shape) -> int:

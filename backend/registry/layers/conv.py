@@ -5,6 +5,7 @@ from __future__ import annotations
 from netcanvas.backend.registry import register
 from netcanvas.backend.registry.layers.common import (
     LAYOUTS,
+    bias,
     conv_macs,
     dims,
     expect_rank,
@@ -16,6 +17,7 @@ from netcanvas.backend.registry.layers.common import (
 from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 
 BIG = 1_000_000  # generous caps: absurd sizes are reported by the analysis, not refused here
+CHANNEL_BIAS = bias("Learn one additive bias per output channel.")
 
 
 def _spatial_params(nd: int) -> tuple[Param, ...]:
@@ -129,7 +131,7 @@ def _conv(nd: int) -> None:
             _dilation(nd),
             Param("groups", "int", 1, "Independent channel groups; must divide both the "
                   "input and output channels.", min=1, max=BIG),
-            Param("bias", "bool", True, "Learn one additive bias per output channel."),
+            CHANNEL_BIAS,
         ),
         infer_shape=infer, build=build, count_params=count, macs=macs,
         key_params=("out_channels", "kernel_size", "stride"), variant=_grouping,
@@ -205,7 +207,7 @@ register(LayerSpec(
         Param("output_padding", "ints", (0, 0), "Extra rows/columns added on one side; "
               "smaller than the stride or the dilation.", min=0, max=1024, length=2),
         _dilation(2),
-        Param("bias", "bool", True, "Learn one additive bias per output channel."),
+        CHANNEL_BIAS,
     ),
     infer_shape=_deconv_shape, build=_deconv_build, count_params=_deconv_params,
     macs=_deconv_macs, key_params=("out_channels", "kernel_size", "stride"),

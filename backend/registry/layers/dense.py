@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.layers.common import single
+from netcanvas.backend.registry.layers.common import bias, single
 from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 
 
@@ -41,7 +41,7 @@ register(LayerSpec(
     inputs=(Port("x"),), outputs=(Port("y"),),
     params=(
         Param("out_features", "int", 10, "Number of output units.", min=1, max=1_000_000_000),
-        Param("bias", "bool", True, "Learn an additive bias."),
+        bias("Learn an additive bias."),
     ),
     infer_shape=_linear_shape, build=_linear_build, count_params=_linear_params,
     macs=_linear_macs, key_params=("out_features",), module_prefix="fc", aliases=("fc", "dense"),

@@ -5,7 +5,15 @@ is (T, F), T steps of F features, shown on the canvas as T×F."""
 from __future__ import annotations
 
 from netcanvas.backend.registry import register
-from netcanvas.backend.registry.layers.common import fmt, no_macs, numel, only, single
+from netcanvas.backend.registry.layers.common import (
+    bias,
+    dropout,
+    fmt,
+    no_macs,
+    numel,
+    only,
+    single,
+)
 from netcanvas.backend.registry.spec import ImportForm, LayerSpec, Param, Port, ShapeError
 
 SEQUENCE = "(N, T, F)"
@@ -129,9 +137,9 @@ def _recurrent(type_id: str, title: str, cls: str, gates: int, doc: str) -> None
                       min=1, max=64),
                 Param("bidirectional", "bool", False, "Also read the sequence backwards and "
                       "join both directions (doubles the output features)."),
-                Param("dropout", "float", 0.0, "Dropout between stacked layers (training "
-                      "only; needs num_layers > 1).", min=0.0, max=0.99),
-                Param("bias", "bool", True, "Learn the gates' biases.")),
+                dropout("Dropout between stacked layers (training only; needs num_layers "
+                        "> 1)."),
+                bias("Learn the gates' biases.")),
         infer_shape=infer, build=build,
         build_first_output=lambda p, i: build(p, i, final_state=False),
         count_params=count, macs=macs, key_params=("hidden_size", "num_layers"),
