@@ -232,8 +232,9 @@ _SPECS = (
                        "images.", min=1, max=3, optional=True),
                  Param("stream", "bool", False, "Decode the images from disk batch by batch "
                        "(folders larger than memory)."),
-                 Param("workers", "int", 2, "Processes decoding images when streaming "
-                       "(0 = none).", min=0, max=64),
+                 Param("workers", "int", None, "Processes decoding images when streaming "
+                       "(0 = none; empty = one per core but the one that trains, at most 8).",
+                       min=0, max=64, optional=True),
                  Param("cache", "bool", False, "When streaming, keep decoded images in the "
                        "user cache folder for later epochs."),
                  Param("masks", "bool", False, "images/ + masks/ subfolders of paired files: "

@@ -18,6 +18,7 @@ once per run, not once per epoch.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,16 @@ from collections.abc import Iterator, Sequence
 import torch
 
 PREFETCH = 4  # batches each worker decodes ahead
+MOST_WORKERS = 8  # past this, decoding small images outruns any one training process
+
+
+def default_workers() -> int:
+    """Decoding processes when a folder does not say: one per core this process may use,
+    less the one that trains, shared among the training processes on this machine
+    (torchrun's LOCAL_WORLD_SIZE); 0 (decode in the training process) on one core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    ranks = max(int(os.environ.get("LOCAL_WORLD_SIZE", "1")), 1)
+    return max(0, min(MOST_WORKERS, (cores or 1) // ranks - 1))
 
 
 def start_method() -> str:

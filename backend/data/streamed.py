@@ -13,7 +13,7 @@ from netcanvas.backend.data.stream import (
     build_index,
     channel_stats,
 )
-from netcanvas.backend.data.stream_workers import Feeder
+from netcanvas.backend.data.stream_workers import Feeder, default_workers
 from netcanvas.backend.data.types import Dataset, DatasetError, Progress
 from netcanvas.backend.project import DatasetConfig
 
@@ -36,14 +36,16 @@ def _first_image(index, limit: int = 32) -> tuple[str, tuple[int, int]]:
 def load_streamed_folder(config: DatasetConfig, folder: Path, extensions: set[str],
                          size: tuple[int, int] | None, mode: str | None,
                          progress: Progress | None = None) -> Dataset:
-    """Options `workers` (decoding processes, 0 = in this one) and `cache` (keep decoded
+    """Options `workers` (decoding processes, 0 = in this one; unset = one per spare core)
+    and `cache` (keep decoded
     images in the user cache folder for later epochs and runs)."""
     index = build_index(folder, extensions, progress)
     if size is None or mode is None:
         first_mode, first_size = _first_image(index)
         size, mode = size or first_size, mode or first_mode
     source = FolderBatches(index, mode, size, cache=bool(config.options.get("cache", False)))
-    workers = option(config.options, "workers", 2, int, minimum=0)
+    workers = (default_workers() if config.options.get("workers") is None
+               else option(config.options, "workers", 0, int, minimum=0))
     seed = int(config.options.get("seed", 0))
     parts = split_indices(len(index.files), config.val_fraction, config.test_fraction, seed,
                           index.labels)

@@ -120,3 +120,29 @@ def test_a_pass_left_unfinished_is_not_read_after_another_split_took_the_workers
     inline = load_dataset(config(root, workers=0, normalize=False))
     (expected,), _ = inline.train.device_split(None, torch.device("cpu")).batch(order[1])
     assert torch.equal(x, expected)
+
+
+@pytest.mark.parametrize(("cores", "ranks", "expected"), [
+    (1, None, 0), (2, None, 1), (16, None, 8), (64, None, 8), (16, "4", 3), (2, "2", 0)])
+def test_the_default_worker_count_is_the_spare_cores_shared_by_the_ranks(monkeypatch, cores,
+                                                                          ranks, expected):
+    from netcanvas.backend.data import stream_workers
+    monkeypatch.setattr(stream_workers.os, "sched_getaffinity", lambda pid: set(range(cores)),
+                        raising=False)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    if ranks is not None:
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", ranks)
+    assert stream_workers.default_workers() == expected
+
+
+def test_a_folder_that_names_no_worker_count_takes_the_default(tmp_path, monkeypatch):
+    from netcanvas.backend.data import streamed
+    monkeypatch.setattr(streamed, "default_workers", lambda: 0)
+    root = make_folder(tmp_path / "data", per_class=4)
+    options = dict(config(root, workers=1).options)
+    del options["workers"]
+    d = load_dataset(config(root, **options))
+    assert d.train.feeder.workers == 0
+    monkeypatch.setattr(streamed, "default_workers", lambda: 3)
+    assert load_dataset(config(root, **options)).train.feeder.workers == 3
+    assert load_dataset(config(root, **{**options, "workers": 1})).train.feeder.workers == 1
