@@ -27,7 +27,6 @@ from netcanvas.app.receptive_lens import ReceptiveFields
 from netcanvas.app.settings import app_settings
 from netcanvas.app.status import StatusPanel
 from netcanvas.app.summary_table import SummaryTablePanel
-from netcanvas.app.testing_hooks import GeometryDump
 from netcanvas.app.training.dock import TrainingDock
 from netcanvas.app.window_layout import STATE_VERSION, DockLayout
 from netcanvas.app.workers import Worker
@@ -422,6 +421,8 @@ class MainWindow(QMainWindow):
 
     def install_geometry_dump(self, path: Path) -> None:
         """The end-to-end tests' window geometry file (app/testing_hooks.py)."""
+        from netcanvas.app.testing_hooks import GeometryDump  # test-only: not loaded at start
+
         self._geometry_dump = GeometryDump(
             path, palette_panel=self.palette_panel, training_dock=self.training_dock,
             scene=lambda: self.scene, view=lambda: self.view,

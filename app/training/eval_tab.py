@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from netcanvas.app.training.colours import class_tint, colour, palette_colours, style_plot
 from netcanvas.app.training.features_view import FeatureMapsPanel
 from netcanvas.app.training.image_grid import ImageGridWidget, to_display
-from netcanvas.app.training.run_tab import tab_column
+from netcanvas.app.training.layouts import column
 from netcanvas.app.training.worker import BoundaryUpdated, ClosedForm, Predictions
 from netcanvas.backend.training.events import Evaluated, Started
 from netcanvas.backend.training.task_samples import TaskSamples
@@ -71,7 +71,7 @@ class EvalTab(QWidget):
         self.views.addTab(self.task_page, "Predictions")
         self.features = FeatureMapsPanel()
         self.views.addTab(self.features, "Feature maps")
-        tab_column(self, buttons, self.source, self.metrics, self.closed_form_table, self.views)
+        column(buttons, self.source, self.metrics, self.closed_form_table, (self.views, 1), on=self)
         self._style()
         self.run_started()
 

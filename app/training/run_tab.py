@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
+from netcanvas.app.training.layouts import column
 from netcanvas.app.training.plots import LivePlotsPanel
 from netcanvas.app.training.worker import DataProgress
 from netcanvas.backend.training.events import EpochEnded, Started, Steps
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 PROGRESS_EVERY_S = 0.5
 
@@ -27,16 +28,6 @@ def _banner(border: str) -> QLabel:
     label.setStyleSheet(f"QLabel {{ border: 2px solid {border}; border-radius: 4px; "
                         "padding: 4px; }")
     return label
-
-
-def tab_column(tab: QWidget, top, *rows: QWidget) -> QVBoxLayout:
-    """A tab's column: the `top` row (its buttons), then `rows`, the last taking the height."""
-    layout = QVBoxLayout(tab)
-    layout.addLayout(top)
-    for row in rows[:-1]:
-        layout.addWidget(row)
-    layout.addWidget(rows[-1], 1)
-    return layout
 
 
 def _duration(seconds: float) -> str:
@@ -68,7 +59,7 @@ class RunTab(QWidget):
                                   "graph as it was when you pressed Train.")
         self.failure_banner = _banner("#d62728")
         self.plots = LivePlotsPanel()
-        tab_column(self, buttons, self.info, self.stale_banner, self.failure_banner, self.plots)
+        column(buttons, self.info, self.stale_banner, self.failure_banner, (self.plots, 1), on=self)
         self._t0 = 0.0
         self._before = 0.0  # seconds a resumed run had trained before
         self._shown = 0.0  # when the progress bar was last updated

@@ -35,7 +35,6 @@ class StartFrom(QObject):
         self.report = QLabel(wordWrap=True, visible=False)
         self.report.setObjectName("start_from_report")
         self._document = None
-        self._graph = None
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self.update_marks)
         self.changed.connect(self.update_marks)
@@ -53,17 +52,16 @@ class StartFrom(QObject):
 
     # ---- the document and its marks ------------------------------------------------------
     def set_document(self, document) -> None:
-        if self._graph is not None:
-            self._graph.changed.disconnect(self._timer.start)
+        if self._document is not None:
+            self._document.graph.changed.disconnect(self._timer.start)
         self._document = document
-        self._graph = document.graph
-        self._graph.changed.connect(self._timer.start)
+        document.graph.changed.connect(self._timer.start)
         self.report.hide()
         self.update_marks()
 
     def update_marks(self) -> None:
         shown = self.workspace.shown if self.choice == SHOWN else None
-        self.marks_changed.emit(marks_for(self._graph, shown) if self._graph is not None else {})
+        self.marks_changed.emit(marks_for(self._document.graph, shown) if self._document is not None else {})
 
     def reported(self, report) -> None:
         """A run's InitReport: shown on the Run tab until the next document."""

@@ -217,10 +217,12 @@ class Augmenter:
             warp = self.draw(first.shape[0], g, first.device)
             moved = [warp.image(x) if k in images else x for k, x in enumerate(xs)]
             moved_ys, keep = warp.targets(ys, kinds, tuple(first.shape[-2:]))
-            if keep is None or bool(keep.all()):
+            rows = keep.nonzero().squeeze(1) if keep is not None else None  # one device read
+            if rows is None or len(rows) == len(keep):
                 xs, ys = moved, moved_ys
-            elif bool(keep.any()):
-                xs, ys = [x[keep] for x in moved], [y[keep] for y in moved_ys]
+            elif len(rows):
+                xs = [x.index_select(0, rows) for x in moved]
+                ys = [y.index_select(0, rows) for y in moved_ys]
         for k in images:
             xs[k] = self.photometric(xs[k], g)
         return xs, ys
@@ -229,13 +231,9 @@ class Augmenter:
 def augmenter(config: DatasetConfig, mean: torch.Tensor | None,
               std: torch.Tensor | None) -> Augmenter | None:
     """The config's Augmenter, or None when nothing is on."""
-    c = config
-    if not (c.augment_resized_crop > 0 or c.augment_rotation > 0 or c.augment_affine > 0
-            or c.augment_color_jitter > 0 or c.augment_grayscale > 0
-            or c.augment_crop_padding or c.augment_flip or c.augment_blur > 0
-            or c.augment_erasing > 0):
-        return None
-    return Augmenter(config, mean, std)
+    a = Augmenter(config, mean, std)
+    on = a.geometric or a.pixel or config.augment_blur > 0 or config.augment_erasing > 0
+    return a if on else None
 
 
 def mixer(config: DatasetConfig) -> Callable | None:

@@ -185,16 +185,11 @@ class StreamSplit:
     source: FolderBatches
     numbers: np.ndarray
     y: torch.Tensor
-    workers: int = 2
+    feeder: Feeder  # the decoding workers, shared by the splits of one folder
     mean: torch.Tensor | None = None
     std: torch.Tensor | None = None
     report: Callable[[str], None] = _report_stderr
     bad: set[int] = field(default_factory=set)  # shared by the splits of one folder
-    feeder: Feeder | None = None  # the decoding workers, shared by the splits of one folder
-
-    def __post_init__(self):
-        if self.feeder is None:
-            self.feeder = Feeder(self.source, self.workers)
 
     def __len__(self) -> int:
         return len(self.numbers)

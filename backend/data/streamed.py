@@ -37,8 +37,7 @@ def load_streamed_folder(config: DatasetConfig, folder: Path, extensions: set[st
                          size: tuple[int, int] | None, mode: str | None,
                          progress: Progress | None = None) -> Dataset:
     """Options `workers` (decoding processes, 0 = in this one; unset = one per spare core)
-    and `cache` (keep decoded
-    images in the user cache folder for later epochs and runs)."""
+    and `cache` (keep decoded images in the user cache folder for later epochs and runs)."""
     index = build_index(folder, extensions, progress)
     if size is None or mode is None:
         first_mode, first_size = _first_image(index)
@@ -55,7 +54,7 @@ def load_streamed_folder(config: DatasetConfig, folder: Path, extensions: set[st
     bad: set[int] = set()
     feeder = Feeder(source, workers)
     train, val, test = (StreamSplit(source, numbers, torch.from_numpy(index.labels[numbers]),
-                                    workers, mean, std, bad=bad, feeder=feeder)
+                                    feeder, mean, std, bad=bad)
                         for numbers in parts)
     return Dataset(name=folder.name, train=train, val=val, test=test, task="classification",
                    num_classes=len(index.classes), class_names=list(index.classes),

@@ -67,8 +67,8 @@ def layered_layout(nodes: list[str], edges: list[tuple[str, str]],
 
 
 def folded(spots: dict[str, tuple[float, float]], sizes: dict[str, tuple[float, float]], *,
-           aspect: float | None = None, max_columns: int | None = None,
-           row_gap: float = ROW_GAP) -> dict[str, tuple[float, float]]:
+           aspect: float | None = None, max_columns: int | None = None
+           ) -> dict[str, tuple[float, float]]:
     """`spots` (a layered layout) folded into rows of about equal column counts, each row
     starting under the first, read like lines of text. The row length is at most
     `max_columns` columns, or the one whose bounding box comes closest to `aspect`
@@ -94,7 +94,7 @@ def folded(spots: dict[str, tuple[float, float]], sizes: dict[str, tuple[float, 
         spans = rows(per_row)
         width = max(max(right[c] for c in row) - xs[row[0]] for row in spans)
         height = sum(max(bottom[c] for c in row) - min(top[c] for c in row) for row in spans)
-        return width, height + row_gap * (len(spans) - 1)
+        return width, height + ROW_GAP * (len(spans) - 1)
 
     per_row = len(xs) if max_columns is None else max_columns
     if aspect is not None:
@@ -104,7 +104,7 @@ def folded(spots: dict[str, tuple[float, float]], sizes: dict[str, tuple[float, 
     for row in rows(per_row):
         row_top = min(top[c] for c in row)
         shift += [(xs[0] - xs[row[0]], y - row_top)] * len(row)
-        y += max(bottom[c] for c in row) - row_top + row_gap
+        y += max(bottom[c] for c in row) - row_top + ROW_GAP
     return {nid: (x + shift[column[x]][0], sy + shift[column[x]][1])
             for nid, (x, sy) in spots.items()}
 

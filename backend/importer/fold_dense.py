@@ -9,10 +9,9 @@ from __future__ import annotations
 from netcanvas.backend.graph import Edge, Graph
 
 
-def rejoin_concats(graph: Graph, scopes: dict[str, list[tuple[str, str]]]) -> bool:
-    """Rewrite in place (`scopes`: node id -> its modules, updated); True when anything
-    changed."""
-    changed = _drop_single_concats(graph)
+def rejoin_concats(graph: Graph, scopes: dict[str, list[tuple[str, str]]]) -> None:
+    """Rewrite in place (`scopes`: node id -> its modules, updated)."""
+    _drop_single_concats(graph)
     concats = [n for n in graph.nodes.values() if n.type_id == "concat"]
     sources = {n.id: [(e.src, e.src_port) for e in graph.edges_into(n.id)] for n in concats}
     by_sources = {(tuple(sources[n.id]), n.params.get("dim")): n for n in concats}
@@ -22,11 +21,8 @@ def rejoin_concats(graph: Graph, scopes: dict[str, list[tuple[str, str]]]) -> bo
         if len(parts) < 3 or shorter is None:
             continue
         _rewire(graph, node.id, [(shorter.id, "y"), parts[-1]])
-        changed = True
     for node in concats:
-        if node.id in graph.nodes:
-            _join_scope(graph, node.id, scopes)
-    return changed
+        _join_scope(graph, node.id, scopes)
 
 
 def _rewire(graph: Graph, node_id: str, parts: list[tuple[str, str]]) -> None:
@@ -39,7 +35,7 @@ def _rewire(graph: Graph, node_id: str, parts: list[tuple[str, str]]) -> None:
         graph.add_edge(Edge(src, port, node_id, "x"), place + i)
 
 
-def _drop_single_concats(graph: Graph) -> bool:
+def _drop_single_concats(graph: Graph) -> None:
     """A concat of one tensor is that tensor: its consumers read the tensor instead."""
     single = [n.id for n in graph.nodes.values()
               if n.type_id == "concat" and len(graph.edges_into(n.id)) == 1]
@@ -50,7 +46,6 @@ def _drop_single_concats(graph: Graph) -> bool:
             graph.remove_edge(e)
             graph.add_edge(Edge(feed.src, feed.src_port, e.dst, e.dst_port), place)
         graph.remove_node(nid)
-    return bool(single)
 
 
 def _join_scope(graph: Graph, node_id: str, scopes: dict) -> None:

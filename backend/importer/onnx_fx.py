@@ -162,12 +162,10 @@ class _Converter(LayerOps, ShapeOps):
     def _attention(self, match: AttentionMatch) -> None:
         """`attn(x, x, x, need_weights=False)[0]`, as the PyTorch path traces it."""
         embed = match.out_weight.shape[0]
-        attn = nn.MultiheadAttention(embed, match.heads, batch_first=True)
-        attn.to_empty(device="cpu")
-        tensors = {"in_proj_weight": match.in_weight, "in_proj_bias": match.in_bias,
-                   "out_proj.weight": match.out_weight, "out_proj.bias": match.out_bias}
-        attn.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32))
-                              for k, v in tensors.items()})
+        attn = self._load(nn.MultiheadAttention(embed, match.heads, batch_first=True),
+                          **{"in_proj_weight": match.in_weight, "in_proj_bias": match.in_bias,
+                             "out_proj.weight": match.out_weight,
+                             "out_proj.bias": match.out_bias})
         x = self._tensor(match.source)
         stem = match.out_weight_name.rsplit(".", 2)[0] if "." in match.out_weight_name \
             else "attention"
@@ -268,7 +266,8 @@ class _Converter(LayerOps, ShapeOps):
             if getattr(module, "num_batches_tracked", None) is not None:
                 module.num_batches_tracked.zero_()
             for key, value in tensors.items():
-                getattr(module, key).copy_(torch.from_numpy(np.array(value, dtype=np.float32)))
+                operator.attrgetter(key)(module).copy_(  # a dotted key: a submodule's
+                    torch.from_numpy(np.array(value, dtype=np.float32)))
         return module
 
     def _padding(self, attrs: dict, nd: int, kernel) -> tuple | str:
