@@ -1,6 +1,8 @@
+import atexit
 import gc
 import itertools
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -10,6 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The app keeps its settings and crash-recovery files here during tests, not in the user's;
 # each process of `pytest -n N` has its own (a worker inherits the controller's environment).
 _SANDBOX = tempfile.mkdtemp(prefix="netcanvas-gui-tests-")
+atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)  # its runs hold checkpoints
 _set = os.environ.__setitem__ if "PYTEST_XDIST_WORKER" in os.environ else os.environ.setdefault
 _set("NETCANVAS_CONFIG_DIR", os.path.join(_SANDBOX, "config"))
 _set("NETCANVAS_RECOVERY_DIR", os.path.join(_SANDBOX, "recovery"))
