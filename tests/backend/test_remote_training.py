@@ -100,7 +100,7 @@ def test_two_processes_stream_epochs_and_finish_with_a_loadable_checkpoint(tmp_p
     assert seen[-1].test_metrics == result.test_metrics
     assert result.failed is None and not result.cancelled and len(result.history) == 3
     assert result.test_metrics["accuracy"] > 0.5
-    assert trainer._proc.returncode == 0
+    assert trainer._proc.returncode == 0, (tmp_path / "ck" / remote.LOG).read_text()
     # The model the result holds is the checkpoint's, and predicts like it.
     again = load_model(project.graph, tmp_path / "ck")
     x = torch.randn(5, 2)
