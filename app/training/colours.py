@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 # Tableau 10: readable on light and dark backgrounds alike.
 TABLEAU = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -23,7 +24,8 @@ def palette_colours(widget: QWidget) -> tuple[QColor, QColor]:
 
 
 def style_plot(plot: pg.PlotItem, widget: QWidget, title: str, xlabel: str, ylabel: str) -> None:
-    """Axes, labels and title in the palette's text colour; no SI prefixes on the axes."""
+    """Axes, labels, title and legend in the palette's text colour; no SI prefixes on the
+    axes."""
     _bg, fg = palette_colours(widget)
     plot.setTitle(title, color=fg.name(), size="9pt")
     for side, text in (("bottom", xlabel), ("left", ylabel)):
@@ -35,6 +37,8 @@ def style_plot(plot: pg.PlotItem, widget: QWidget, title: str, xlabel: str, ylab
         axis.setSIPrefixEnableRanges(())
         axis.enableAutoSIPrefix(False)
         plot.setLabel(side, text, color=fg.name())
+    if plot.legend is not None:  # names as readable as the axes, not pyqtgraph's pale grey
+        plot.legend.setLabelTextColor(fg)
 
 
 def class_tint(probs: np.ndarray, background: QColor) -> np.ndarray:
@@ -55,5 +59,9 @@ def legend_beside(plot: pg.PlotItem, below: bool = False, **options) -> pg.Legen
     legend = pg.LegendItem(**options)
     # the view box is row 2, column 1 of the plot's grid; the axes take the cells around it
     plot.layout.addItem(legend, *((4, 1) if below else (2, 3)))
+    # its own height at the top of the cell: stretched to the plot's, each name floated off
+    # its swatch
+    legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+    plot.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
     plot.legend = legend
     return legend

@@ -105,6 +105,10 @@ class LayersTab(QWidget):
         style_plot(plot, self, f"{title} per layer", "step", title.split(" ‖")[0].lower())
         plot.setLogMode(y=log)
         layers = [name for name, stats in self.history.items() if key in stats]
+        # Steps are whole numbers: one sampled step gets its own tick, not 4.6 … 5.4.
+        sampled = {s for name in layers for s in self.steps[name]}
+        plot.getAxis("bottom").setTicks([[(s, str(s)) for s in sampled]]
+                                        if len(sampled) == 1 else None)
         for i, name in enumerate(layers):
             values = self.history[name][key]
             steps = self.steps[name][-len(values):]
