@@ -158,7 +158,11 @@ def _train(args, project, world) -> int:
         sink.close()
     if out is not None and not (args.resume and result.failed is not None
                                 and not result.history):
-        write_metrics(out, result)  # a resume that failed before restoring keeps the old ones
+        try:
+            write_metrics(out, result)  # a resume that failed before restoring keeps the old
+        except OSError as exc:  # a full disk, say: one line, not a traceback
+            _error(f"could not write the metrics to {out}: {exc.strerror or exc}")
+            return 1
     if result.failed is not None:
         _error(result.failed.message.replace("\n", " "))
         refused = _refused_resume(result) or (result.failed.kind == "data"

@@ -72,6 +72,16 @@ def test_corrupt_project_file_exits_2(tmp_path, capsys):
     assert "bad.netcanvas" in capsys.readouterr().err
 
 
+def test_metrics_that_cannot_be_written_are_one_line_and_exit_1(blobs_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / "metrics.json").mkdir(parents=True)  # as unwritable as a full disk, even for root
+    assert train(str(blobs_file), "--device", "cpu", "--out", str(out)) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"netcanvas train: error: could not write the metrics to {out}: "
+                   "Is a directory"]
+    assert (out / "checkpoint.json").exists(), "the trained weights are kept"
+
+
 def test_failed_run_exits_1(blobs_file, capsys):
     assert train(str(blobs_file), "--lr", "1e30", "--epochs", "2") == 1
     err = capsys.readouterr().err.strip().splitlines()
