@@ -7,7 +7,8 @@ FORMAT_VERSION.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 FORMAT_VERSION = 4
 

@@ -177,7 +177,7 @@ def _infer_node(spec: LayerSpec, name: str, params: dict, inputs: dict,
         outputs = spec.infer_shape(params, inputs)
     except (ShapeError, ParamError) as exc:  # inside a repeated block: "layer2.0"
         return node_message(spec, name + getattr(exc, "suffix", ""), str(exc))
-    except Exception as exc:  # a bug in a shape rule must not take the editor down
+    except Exception as exc:  # noqa: BLE001 -- a bug in a shape rule must not take the editor down
         return f"{label(spec, name)}: shape rule failed ({type(exc).__name__}: {exc})"
     sizes = {port: math.prod(shape) for port, shape in outputs.items()}
     nbytes = sum(n * BYTES_PER_VALUE[spec.output_port(port).dtype] for port, n in sizes.items())

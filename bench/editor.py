@@ -66,7 +66,7 @@ def blocked_net(n_blocks: int = 100) -> Project:
     conv2 = inner.add("conv2d", out_channels=16, kernel_size=3, padding=1)
     chain = [x, conv1, inner.add("batch_norm2d"), inner.add("relu"), conv2,
              inner.add("batch_norm2d"), inner.add("dropout"), inner.add("add")]
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         inner.connect(a, b)
     inner.connect(x, chain[-1])
     inner.connect(inner.connect(chain[-1], inner.add("relu")).dst,

@@ -62,7 +62,7 @@ class DrawCanvas(QWidget):
         rect = self._grid_rect()
         if not rect.contains(pos.x(), pos.y()):
             return None
-        _c, h, w = self.values.shape
+        w = self.values.shape[-1]
         cell = rect.width() / w
         return (pos.y() - rect.top()) / cell - 0.5, (pos.x() - rect.left()) / cell - 0.5
 

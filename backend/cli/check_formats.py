@@ -34,10 +34,10 @@ def memory_report(project, analysis, batch_size: int | None) -> str:
     lines = [f"memory to train at batch {e.batch_size} ({e.precision}, {e.optimizer}):",
              f"  {'layer':<{width}}  {'saved for backward':>18}  {'weights':>10}"]
     lines += [f"  {name:<{width}}  {saved:>18}  {weights:>10}" for name, saved, weights in rows]
-    lines += [f"  weights {human_bytes(e.weights)} + gradients {human_bytes(e.gradients)} + "
-              f"optimizer state {human_bytes(e.optimizer_state)} + activations "
-              f"{human_bytes(e.activations)} + workspace allowance {human_bytes(e.workspace)} "
-              f"= {human_bytes(e.total)}"]
+    lines.append(f"  weights {human_bytes(e.weights)} + gradients {human_bytes(e.gradients)} + "
+                 f"optimizer state {human_bytes(e.optimizer_state)} + activations "
+                 f"{human_bytes(e.activations)} + workspace allowance {human_bytes(e.workspace)} "
+                 f"= {human_bytes(e.total)}")
     for gb in GPU_SIZES_GB:
         n = largest_batch(project, gb * GiB, analysis=analysis)
         lines.append(f"  fits a {gb} GB GPU up to batch {n:,}" if n else

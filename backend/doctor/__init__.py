@@ -16,8 +16,8 @@ from netcanvas.backend.graph import Graph, SetSilenced
 from netcanvas.backend.project import Project
 from netcanvas.backend.shapes import Analysis
 
-__all__ = ["RULES", "Rule", "Finding", "Fix", "DataFacts", "lint", "fixes_for", "silence_fix",
-           "fix_all"]
+__all__ = ["RULES", "DataFacts", "Finding", "Fix", "Rule", "fix_all", "fixes_for", "lint",
+           "silence_fix"]
 
 
 def lint(project: Project, analysis: Analysis | None = None, data: DataFacts | None = None,

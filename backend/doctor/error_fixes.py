@@ -31,7 +31,7 @@ def _clears(graph: Graph, fix: Fix, node_id: str, errors_before: int) -> bool:
     trial = graph_from_dict(graph.to_dict())
     try:
         fix.edit(trial).apply(trial)
-    except Exception:  # a refused edit: not a fix here
+    except Exception:  # noqa: BLE001 -- a refused edit, of whatever kind: not a fix here
         return False
     after = analyze(trial)
     return after.nodes[node_id].error is None and len(after.errors) < errors_before

@@ -28,10 +28,8 @@ from netcanvas.backend.graph.errors import (
 from netcanvas.backend.graph.events import Event
 from netcanvas.backend.graph.model import BLOCK, Edge, Graph, Node, new_id, topo_sort
 
-__all__ = [
-    "BLOCK", "Graph", "Node", "Edge", "new_id", "Event", "Edit", "AddNodes", "RemoveItems", "AddEdge",
-    "SetParam", "SetSetting", "SetSilenced", "SetTraining", "Rename", "MoveNodes", "Compound", "GraphError",
-    "CycleError",
-    "UnknownTypeError", "PortError", "NodeNameError", "UnknownNodeError", "ParamValueError",
-    "MissingInputError", "MissingEndpointError", "ParamError", "topo_sort",
-]
+__all__ = ["BLOCK", "AddEdge", "AddNodes", "Compound", "CycleError", "Edge", "Edit", "Event",
+           "Graph", "GraphError", "MissingEndpointError", "MissingInputError", "MoveNodes", "Node",
+           "NodeNameError", "ParamError", "ParamValueError", "PortError", "RemoveItems", "Rename",
+           "SetParam", "SetSetting", "SetSilenced", "SetTraining", "UnknownNodeError",
+           "UnknownTypeError", "new_id", "topo_sort"]

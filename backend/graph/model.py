@@ -7,8 +7,9 @@ import heapq
 import math
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from netcanvas.backend.echo import brief
 from netcanvas.backend.graph.errors import (

@@ -25,5 +25,5 @@ def test_several_targets_come_as_a_tuple():
     x = torch.randn(5, 2)
     split = DeviceSplit(SimpleNamespace(x=x, y=(torch.arange(5), torch.ones(5))), [(2,)],
                         torch.device("cpu"))
-    (xs, ys), = split.slices(8)
+    (_xs, ys), = split.slices(8)
     assert isinstance(ys, tuple) and len(ys) == 2 and torch.equal(ys[0], torch.arange(5))

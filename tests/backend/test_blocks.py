@@ -54,7 +54,7 @@ def chain_project() -> tuple[Project, list]:
 
 
 def test_group_makes_one_instance_with_the_crossing_wires_as_ports():
-    p, (x, c1, r, c2, add, *_) = chain_project()
+    p, (_x, _c1, r, c2, add, *_) = chain_project()
     flat = analyze(p.graph)
     before = project_to_dict(p)
     edit = GroupNodes([r.id, c2.id, add.id])
@@ -75,7 +75,7 @@ def test_group_makes_one_instance_with_the_crossing_wires_as_ports():
 
 
 def test_ungroup_restores_nodes_wires_params_and_positions():
-    p, (x, c1, r, c2, add, *_) = chain_project()
+    p, (_x, c1, r, c2, _add, *_) = chain_project()
     before = canonical(p)
     group = GroupNodes([c1.id, r.id, c2.id])
     group.apply(p.graph)
@@ -141,7 +141,7 @@ def test_exposed_params_and_the_optional_downsample():
     SetParam(layer.id, "channels", 64).apply(p.graph)
     a = analyze(p.graph)
     assert a.total_params == 2 * (2 * 9 * 64 * 64 + 4 * 64)  # no shortcut conv at all
-    inner, inner_analysis = instance_analysis(p.graph, layer.id, a, 1)
+    inner, _inner_analysis = instance_analysis(p.graph, layer.id, a, 1)
     assert "down_conv" not in {n.name for n in inner.nodes.values()}
 
 
@@ -167,7 +167,7 @@ def test_repeat_needs_one_input_and_one_output():
 
 
 def test_a_block_cannot_contain_itself():
-    p, layer = resnet_stage()
+    p, _layer = resnet_stage()
     inner = p.blocks["BasicBlock"].graph
     with pytest.raises(GraphError, match="a block cannot contain itself: BasicBlock › BasicBlock"):
         EditBlock("BasicBlock", AddNodes([new_instance(inner, "BasicBlock")])).apply(p.graph)
@@ -203,7 +203,7 @@ def test_editing_a_definition_changes_every_instance_and_make_unique_forks_one()
 
 
 def test_expose_param_on_a_grouped_block():
-    p, (x, c1, r, c2, *_) = chain_project()
+    p, (_x, c1, r, _c2, *_) = chain_project()
     group = GroupNodes([c1.id, r.id], block_name="Stem")
     group.apply(p.graph)
     expose = ExposeParam("Stem", "width", [("conv1", "out_channels")])
@@ -218,7 +218,7 @@ def test_expose_param_on_a_grouped_block():
 
 
 def test_rename_inside_a_definition_is_one_undoable_edit():
-    p, layer = resnet_stage()
+    p, _layer = resnet_stage()
     relu = p.blocks["BasicBlock"].graph.by_name("relu1")
     edit = EditBlock("BasicBlock", Rename(relu.id, "act"))
     edit.apply(p.graph)
@@ -244,7 +244,7 @@ def test_renaming_a_port_rewires_every_instance():
 
 
 def test_blocks_section_round_trips_and_old_files_migrate():
-    p, layer = resnet_stage()
+    p, _layer = resnet_stage()
     d = json.loads(json.dumps(project_to_dict(p)))
     assert d["format_version"] == FORMAT_VERSION and list(d["blocks"]) == ["BasicBlock"]
     assert project_to_dict(project_from_dict(d)) == d
@@ -264,7 +264,7 @@ def test_blocks_section_round_trips_and_old_files_migrate():
      "blocks.BasicBlock.graph.nodes[1].type"),
 ])
 def test_a_damaged_blocks_section_is_refused_by_field(corrupt, field):
-    p, layer = resnet_stage()
+    p, _layer = resnet_stage()
     d = json.loads(json.dumps(project_to_dict(p)))
     corrupt(d)
     with pytest.raises(ProjectFileError) as caught:

@@ -120,5 +120,5 @@ def test_code_writes_one_class_per_block_definition(name, classes, capsys):
     path = EXAMPLES / f"{name}.netcanvas"
     assert sorted(json.loads(path.read_text())["blocks"]) == classes
     assert main(["code", str(path)]) == 0
-    written = re.findall(r"^class (\w+)\(nn.Module\)", capsys.readouterr().out, re.M)
+    written = re.findall(r"^class (\w+)\(nn.Module\)", capsys.readouterr().out, re.MULTILINE)
     assert [c for c in written if c in classes or c.rstrip("0123456789") in classes] == classes

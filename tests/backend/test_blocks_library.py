@@ -42,7 +42,7 @@ def dropped(name: str) -> tuple[Project, Node]:
 
 @pytest.mark.parametrize("name", COURSE)
 def test_each_course_block_builds_and_agrees_with_torch(name):
-    project, node = dropped(name)
+    project, _node = dropped(name)
     analysis = analyze(project.graph)
     assert analysis.ok, analysis.problems
     assert project.blocks[name].doc

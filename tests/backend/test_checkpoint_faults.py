@@ -81,7 +81,7 @@ def test_a_checkpoint_of_another_graph_says_so_in_full(run_dir, tmp_path):
     assert "fc1.weight" in message and "fc2.weight" in message  # every mismatch, not one
 
 
-def test_a_refused_resume_keeps_the_metrics_and_exits_2(blobs_file, tmp_path, capsys):  # noqa: F811
+def test_a_refused_resume_keeps_the_metrics_and_exits_2(blobs_file, tmp_path, capsys):
     out = tmp_path / "run"
     assert train(str(blobs_file), "--epochs", "1", "--out", str(out)) == 0
     before = (out / "metrics.json").read_text()

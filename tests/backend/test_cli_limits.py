@@ -78,7 +78,7 @@ class _CtrlC(Progress):
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_attack_and_lr_find_cleanly(digits_model, monkeypatch):  # noqa: F811
+def test_ctrl_c_stops_attack_and_lr_find_cleanly(digits_model, monkeypatch):
     monkeypatch.setattr(attack_cli, "Progress", _CtrlC)
     monkeypatch.setattr(lr_find_cli, "Progress", _CtrlC)
     model = [str(digits_model / "lenet.netcanvas"), "--weights",

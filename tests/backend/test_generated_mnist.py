@@ -22,7 +22,7 @@ def _block_means(image: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", GENERATED)
-def test_mnist_not_downloaded_is_one_line_saying_what_to_do(cache, name):  # noqa: F811
+def test_mnist_not_downloaded_is_one_line_saying_what_to_do(cache, name):
     with pytest.raises(DatasetError) as info:
         load_dataset(DatasetConfig(name=name, options={"source": "mnist"}))
     message = str(info.value)
@@ -30,7 +30,7 @@ def test_mnist_not_downloaded_is_one_line_saying_what_to_do(cache, name):  # noq
     assert str(cache / "mnist") in message and "choose source digits" in message
 
 
-def test_the_digits_are_the_cached_mnist_digits_averaged_to_8x8(mnist, cache):  # noqa: F811
+def test_the_digits_are_the_cached_mnist_digits_averaged_to_8x8(mnist, cache):
     server, arrays = mnist
     load_dataset(config(server))  # MNIST downloaded once, as the user would
     requests = len(server.requests)
@@ -47,7 +47,7 @@ def test_the_digits_are_the_cached_mnist_digits_averaged_to_8x8(mnist, cache):  
 
 
 @pytest.mark.parametrize("name", GENERATED)
-def test_each_generated_dataset_is_made_from_mnist_and_seeded(mnist, cache, name):  # noqa: F811
+def test_each_generated_dataset_is_made_from_mnist_and_seeded(mnist, cache, name):
     server, arrays = mnist
     load_dataset(config(server))
     made = [load_dataset(DatasetConfig(name=name, normalize=False,
@@ -62,7 +62,7 @@ def test_each_generated_dataset_is_made_from_mnist_and_seeded(mnist, cache, name
     assert [t.shape for t in a.targets] == [t.shape for t in bundled.targets]
 
 
-def test_a_damaged_cached_mnist_is_refused_naming_the_file(mnist, cache):  # noqa: F811
+def test_a_damaged_cached_mnist_is_refused_naming_the_file(mnist, cache):
     server, _arrays = mnist
     load_dataset(config(server))
     damaged = cache / "mnist" / "train-images-idx3-ubyte.gz"

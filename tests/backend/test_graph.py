@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 
 import pytest
 from netcanvas.backend.graph import (
@@ -34,7 +35,7 @@ def chain() -> tuple[Graph, list[Node]]:
     g = Graph()
     nodes = [g.add("input", shape=(4,)), g.add("linear", out_features=3), g.add("relu"),
              g.add("output")]
-    for a, b in zip(nodes, nodes[1:]):
+    for a, b in itertools.pairwise(nodes):
         g.connect(a, b)
     return g, nodes
 
@@ -118,7 +119,7 @@ def test_topological_order_and_cycle_report():
 
 
 def test_validate_lists_structural_errors_with_node_ids():
-    g, (x, fc, act, out) = chain()
+    g, (x, fc, _act, _out) = chain()
     assert g.validate() == []
     g.remove_node(x.id)
     unpool = g.add("max_unpool2d")

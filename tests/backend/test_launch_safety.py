@@ -71,7 +71,7 @@ time.sleep(120)
 """
 
 
-def test_a_worker_dies_with_its_launcher(no_process_left):  # noqa: F811
+def test_a_worker_dies_with_its_launcher(no_process_left):
     launcher = subprocess.Popen([sys.executable, "-c", PARENT, CHILD, str(LIFELINE)],
                                 stdout=subprocess.PIPE, text=True)
     assert launcher.stdout.readline().strip() == "armed"
@@ -85,7 +85,7 @@ def test_a_worker_dies_with_its_launcher(no_process_left):  # noqa: F811
 
 
 @pytest.mark.slow
-def test_killing_the_torchrun_launcher_leaves_no_worker(no_process_left):  # noqa: F811
+def test_killing_the_torchrun_launcher_leaves_no_worker(no_process_left):
     launcher = subprocess.Popen([sys.executable, "-m", "netcanvas", "train", MOONS, "--device",
                                  "cpu", "--epochs", "1000", "--nproc-per-node", "2"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

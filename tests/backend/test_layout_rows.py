@@ -33,7 +33,7 @@ def _overlaps(pos, sizes):
 def _chain(n, sizes=None):
     nodes = [f"n{i}" for i in range(n)]
     sizes = sizes or dict.fromkeys(nodes, CARD)
-    return nodes, list(zip(nodes, nodes[1:])), sizes
+    return nodes, list(itertools.pairwise(nodes)), sizes
 
 
 def test_a_60_card_chain_folds_to_the_views_shape_without_overlaps():

@@ -12,8 +12,8 @@ from netcanvas.backend.project_io import load_project
 from netcanvas.backend.runtime.lean_forward import lean_module
 from netcanvas.backend.runtime.losses import build_loss
 from netcanvas.backend.training import Trainer
-from torch import nn
 from test_training_support import blobs, mlp_project
+from torch import nn
 
 torch.set_num_threads(1)
 LENET = (Path(__file__).resolve().parents[2] / "resources" / "examples"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,7 @@ def lenet() -> tuple[Graph, dict]:
         "out": g.add("output"),
     }
     names = list(n)
-    for a, b in zip(names, names[1:]):
+    for a, b in itertools.pairwise(names):
         g.connect(n[a], n[b])
     return g, n
 

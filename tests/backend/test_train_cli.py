@@ -77,8 +77,7 @@ def test_metrics_that_cannot_be_written_are_one_line_and_exit_1(blobs_file, tmp_
     (out / "metrics.json").mkdir(parents=True)  # as unwritable as a full disk, even for root
     assert train(str(blobs_file), "--device", "cpu", "--out", str(out)) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"netcanvas train: error: could not write the metrics to {out}: "
-                   "Is a directory"]
+    assert err == [f"netcanvas train: error: could not write the metrics to {out}: Is a directory"]
     assert (out / "checkpoint.json").exists(), "the trained weights are kept"
 
 

@@ -79,7 +79,7 @@ def running_app(display: str, tmp_path: Path, project: Path, **env_extra: str):
 
 
 @pytest.fixture
-def app(x_display, tmp_path):  # noqa: F811 - the fixture imported above
+def app(x_display, tmp_path):
     """`netcanvas COPY_OF_EXAMPLE` on the virtual screen; the screen is grabbed to
     tmp_path/screen.png at the end, pass or fail, before the app is stopped."""
     project = tmp_path / f"{EXAMPLE}.netcanvas"

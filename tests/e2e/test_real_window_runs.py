@@ -34,7 +34,7 @@ def _copy(name: str, folder: Path, epochs: int) -> Path:
 
 
 @pytest.fixture
-def session(x_display, tmp_path):  # noqa: F811 - the fixture imported above
+def session(x_display, tmp_path):
     projects = tmp_path / "projects"
     projects.mkdir()
     moons = _copy("mlp_moons", projects, epochs=3)

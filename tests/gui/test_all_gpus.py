@@ -59,7 +59,7 @@ def test_one_gpu_offers_no_all_gpus_choice(qtbot, gpus):
 
 
 @pytest.mark.slow
-def test_a_run_in_two_processes_plots_stops_and_stays_resumable(qtbot, monkeypatch, window):  # noqa: F811
+def test_a_run_in_two_processes_plots_stops_and_stays_resumable(qtbot, monkeypatch, window):
     monkeypatch.setattr(remote, "processes", lambda _device: 2)
     project = mlp_project(epochs=10_000)
     project.training.device = "cpu"

@@ -8,7 +8,7 @@ from netcanvas.backend.training.closed_form import compare_model
 from test_training_dock import mlp_project, open_project, run_to_end, train_example, window  # noqa: F401
 
 
-def test_a_linear_regression_run_shows_w_and_b_beside_the_closed_form(qtbot, window):  # noqa: F811
+def test_a_linear_regression_run_shows_w_and_b_beside_the_closed_form(qtbot, window):
     project, result = train_example(qtbot, window, "linear_regression", epochs=12)
     dock = window.training_dock
     assert result.failed is None

@@ -5,6 +5,7 @@ memory-fit line in the Settings tab."""
 from __future__ import annotations
 
 import csv
+import itertools
 
 from netcanvas.app.document import Document
 from netcanvas.backend.doctor import DataFacts
@@ -24,7 +25,7 @@ def softmax_project() -> Project:
              g.add("linear", "fc", out_features=10, position=(480, 0)),
              g.add("softmax", "sm", position=(720, 0)),
              g.add("output", "logits", position=(960, 0))]
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         g.connect(a, b)
     return Project(graph=g)
 
@@ -137,7 +138,7 @@ def test_summary_table_sorts_goes_to_nodes_copies_and_saves(window, qtbot, tmp_p
     assert QGuiApplication.clipboard().text() == text
     assert "| fc1 | Linear | 32 | 2,080 | 2,048 |" in text
     window.summary.save_csv(str(tmp_path / "s.csv"))
-    saved = list(csv.DictReader(open(tmp_path / "s.csv", encoding="utf-8")))
+    saved = list(csv.DictReader((tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()))
     assert saved[2]["name"] == "fc1" and saved[2]["activation_bytes"] == str(32 * 4 * 64)
     window.training_dock.settings_form.widgets["batch_size"].setValue(8)
     assert "activation memory at batch 8" in window.summary.caption.text()
@@ -160,7 +161,7 @@ def test_batch_size_1_in_settings_brings_up_the_batchnorm_rule(window):
     chain = [g.add("input", "x", shape=(4,)), g.add("linear", "fc", out_features=8, bias=False),
              g.add("batch_norm1d", "bn"), g.add("relu", "act"),
              g.add("linear", "head", out_features=2), g.add("output", "y")]
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         g.connect(a, b)
     window.set_document(Document(Project(graph=g)))
     assert ("bn", "batchnorm-batch-1") not in rows(window)

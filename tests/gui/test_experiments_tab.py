@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from tests.gui.test_training_dock import mlp_project, open_project, run_to_end, window  # noqa: F401
 
 
-def test_two_runs_are_two_rows_and_selecting_both_draws_two_curves(qtbot, window):  # noqa: F811
+def test_two_runs_are_two_rows_and_selecting_both_draws_two_curves(qtbot, window):
     doc = open_project(window, mlp_project(epochs=2))
     dock = window.training_dock
     tab = dock.experiments_tab

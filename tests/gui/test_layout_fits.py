@@ -3,7 +3,6 @@ Inspector; the export dialog keeps its fields' heights when its notes show."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QGroupBox, QScrollArea
 from test_app_support import *  # fixtures: window, isolated
@@ -153,7 +152,7 @@ def test_settings_groups_wrap_under_each_other_where_the_tab_is_narrow(qtbot):
 
 
 def test_the_memory_estimate_reads_as_two_whole_lines(window):
-    form, _scroll = _settings_tab(window, (1440, 900))
+    _form, _scroll = _settings_tab(window, (1440, 900))
     label = window.training_dock.memory_label
     lines = label.text().splitlines()
     assert len(lines) == 2 and "largest batch" in lines[1]

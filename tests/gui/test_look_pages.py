@@ -24,7 +24,7 @@ class Sample:
 
 class Predictor:
     is_image = classifies = True
-    class_names = ["a", "b"]
+    class_names = ("a", "b")
 
 
 def test_an_explanation_for_a_run_set_again_is_dropped(qtbot):

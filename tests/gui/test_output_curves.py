@@ -45,7 +45,7 @@ def test_a_run_without_output_metrics_keeps_its_task_title(qtbot):
 
 
 @pytest.mark.gui
-def test_a_localisation_run_plots_each_outputs_loss_and_metric(qtbot, window):  # noqa: F811
+def test_a_localisation_run_plots_each_outputs_loss_and_metric(qtbot, window):
     project = load_project(next(p for p in examples() if p.stem == "localisation"))
     project.training.epochs = 2
     project.dataset.options = {}  # one copy of each digit: a short run

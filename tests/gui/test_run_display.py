@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from test_training_dock import window  # noqa: F401  fixture
 
 
-def test_a_resumed_run_continues_its_curves_and_clock(window):  # noqa: F811
+def test_a_resumed_run_continues_its_curves_and_clock(window):
     tab = window.training_dock.run_tab
     history = [{"epoch": e, "seconds": 40.0, "val_loss": 1.0 / e} for e in (1, 2)]
     tab.run_started("run 1")  # trained two epochs, then stopped
@@ -27,7 +27,7 @@ def test_a_resumed_run_continues_its_curves_and_clock(window):  # noqa: F811
     assert tab.progress.format().startswith("finished in 1:2")  # 80 s before, a moment now
 
 
-def test_the_canvas_frames_again_when_a_run_opens_the_training_dock(window, qtbot):  # noqa: F811
+def test_the_canvas_frames_again_when_a_run_opens_the_training_dock(window, qtbot):
     from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project
 
     open_project(window, mlp_project(epochs=1))

@@ -8,7 +8,7 @@ event_accumulator = pytest.importorskip(
     "tensorboard.backend.event_processing.event_accumulator")
 
 
-def test_an_app_run_writes_event_files_into_its_folder(qtbot, window):  # noqa: F811
+def test_an_app_run_writes_event_files_into_its_folder(qtbot, window):
     open_project(window, mlp_project(epochs=2))
     dock = window.training_dock
     result = run_to_end(qtbot, dock)

@@ -15,7 +15,7 @@ SHOTS = Path(os.environ.get("NETCANVAS_SHOTS", "/tmp/netcanvas-shots"))
 RUN_TIMEOUT_MS = 60_000  # an upper bound on a shared 2-core machine, not a timing assert
 
 
-def test_a_masked_sequence_run_is_scored_like_any_classifier(qtbot, window):  # noqa: F811
+def test_a_masked_sequence_run_is_scored_like_any_classifier(qtbot, window):
     project = load_project(next(p for p in examples() if p.stem == "masked_transformer_recall"))
     project.training.epochs = 1
     project.dataset = dataclasses.replace(project.dataset, options={"n_samples": 400})

@@ -9,7 +9,7 @@ from test_training_dock import mlp_project, open_project, run_broken_to_end, win
 LOAD_TIMEOUT_MS = 60_000
 
 
-def test_a_failure_message_about_a_node_goes_when_the_node_does(qtbot, window):  # noqa: F811
+def test_a_failure_message_about_a_node_goes_when_the_node_does(qtbot, window):
     project = mlp_project(epochs=1)
     project.graph.add("dropout", name="drop1")  # wired to nothing
     doc = open_project(window, project)
@@ -21,7 +21,7 @@ def test_a_failure_message_about_a_node_goes_when_the_node_does(qtbot, window): 
     assert bar.currentMessage() == ""
 
 
-def test_a_message_about_another_node_stays_until_its_own_cause_goes(qtbot, window,  # noqa: F811
+def test_a_message_about_another_node_stays_until_its_own_cause_goes(qtbot, window,
                                                                     monkeypatch):
     monkeypatch.setattr(files, "ask_save_changes", lambda *args: "discard")
     doc = open_project(window, mlp_project(epochs=1))
@@ -33,7 +33,7 @@ def test_a_message_about_another_node_stays_until_its_own_cause_goes(qtbot, wind
     assert window.statusBar().currentMessage() == ""  # another document
 
 
-def test_choosing_other_data_drops_the_old_preview_at_once(qtbot, window):  # noqa: F811
+def test_choosing_other_data_drops_the_old_preview_at_once(qtbot, window):
     open_project(window, mlp_project())
     data = window.training_dock.data_tab
     window.training_dock.show()

@@ -21,7 +21,7 @@ TASKS = {"segmentation_unpool": ("IoU per class", "IoU "),
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", sorted(TASKS))
-def test_each_task_trains_and_shows_its_evaluation_view(qtbot, window, stem):  # noqa: F811
+def test_each_task_trains_and_shows_its_evaluation_view(qtbot, window, stem):
     project = load_project(next(p for p in examples() if p.stem == stem))
     project.training.epochs = 1
     open_project(window, project)

@@ -7,7 +7,7 @@ from test_training_dock import RUN_TIMEOUT_MS, mlp_project, open_project, window
 
 
 @pytest.fixture
-def answered_after_the_run_ended(qtbot, monkeypatch, window):  # noqa: F811
+def answered_after_the_run_ended(qtbot, monkeypatch, window):
     """`ask_stop_run` that keeps its question open until the run has ended, then says Yes."""
     dock = window.training_dock
 
@@ -36,7 +36,7 @@ def test_quit_closes_when_the_run_ended_behind_the_prompt(answered_after_the_run
 
 
 @pytest.mark.parametrize("broken", ["empty", "unwired"])
-def test_train_on_a_graph_with_errors_is_refused_before_a_run_exists(window, qtbot,  # noqa: F811
+def test_train_on_a_graph_with_errors_is_refused_before_a_run_exists(window, qtbot,
                                                                      broken):
     from netcanvas.backend.project import Project
     project = Project()
@@ -51,7 +51,7 @@ def test_train_on_a_graph_with_errors_is_refused_before_a_run_exists(window, qtb
     assert window.problems_dock.isVisible()
 
 
-def test_an_examples_runs_are_found_again_when_it_is_reopened(window):  # noqa: F811
+def test_an_examples_runs_are_found_again_when_it_is_reopened(window):
     from netcanvas.app.files import examples
 
     path = next(p for p in examples() if p.stem == "mlp_moons")

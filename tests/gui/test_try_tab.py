@@ -16,7 +16,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
-from insight_support import trained_digits_run  # noqa: E402
+from insight_support import trained_digits_run
 from test_view_support import open_tab
 
 
@@ -76,7 +76,7 @@ def test_the_eraser_tool_erases_with_the_left_button(qtbot, tab):
 
 
 def test_test_samples_and_image_files_feed_the_model(qtbot, tab, digits, tmp_path):
-    run, data = digits
+    _run, data = digits
     tab.sample.setValue(5)
     tab.sample_button.click()
     x, y = tab.predictor.test_samples(data)
@@ -92,7 +92,7 @@ def test_test_samples_and_image_files_feed_the_model(qtbot, tab, digits, tmp_pat
 
 
 def test_why_maps_follow_the_input_for_the_chosen_class(qtbot, tab, digits):
-    run, data = digits
+    _run, data = digits
     x, _ = tab.predictor.test_samples(data)
     tab.canvas.set_values(x[0].numpy())
     qtbot.waitUntil(lambda: tab.why.explained is not None

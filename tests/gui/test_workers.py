@@ -136,9 +136,9 @@ def _lr_dialog(monkeypatch):
 
 
 def _outputs_page(monkeypatch):
-    import netcanvas.backend.insight.previews as previews
     from netcanvas.app.document import Document
     from netcanvas.app.training.outputs_page import OutputsPage
+    from netcanvas.backend.insight import previews
     from test_app_support import mlp_project
 
     monkeypatch.setattr(previews, "previews", lambda graph, sample: {})
