@@ -10,7 +10,7 @@ import itertools
 from netcanvas.graph_editor.style import Style
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsOpacityEffect, QWidget
 from shiboken6 import isValid
 
 NOTE_H = 14.0
@@ -78,7 +78,11 @@ class NoteItem(QGraphicsItem):
 
 
 class LegendWidget(QWidget):
-    """A colour bar with its title and end labels in the view's bottom-right corner."""
+    """A colour bar with its title and end labels in the view's bottom-right corner. It fades
+    while the pointer is over it, so a card under it can be seen and clicked (clicks pass
+    through it)."""
+
+    FADED = 0.15
 
     def __init__(self, view, style: Style, title: str, low: str, mid: str, high: str) -> None:
         super().__init__(view)
@@ -86,8 +90,12 @@ class LegendWidget(QWidget):
         self.labels = (title, low, mid, high)
         self.setFixedSize(250, 46)
         self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.opacity = QGraphicsOpacityEffect(self)
+        self.setGraphicsEffect(self.opacity)
         self._place()
         view.installEventFilter(self)
+        view.viewport().setMouseTracking(True)  # moves without a button held reach us too
+        view.viewport().installEventFilter(self)
 
     def _place(self) -> None:
         view = self.parentWidget()
@@ -95,8 +103,15 @@ class LegendWidget(QWidget):
                   max(0, view.height() - self.height() - 24))
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.Resize:
+        kind = event.type()
+        if kind == QEvent.Type.Resize and obj is self.parentWidget():
             self._place()
+        elif kind == QEvent.Type.MouseMove:
+            under = self.geometry().contains(obj.mapTo(self.parentWidget(),
+                                                       event.position().toPoint()))
+            self.opacity.setOpacity(self.FADED if under else 1.0)
+        elif kind == QEvent.Type.Leave:
+            self.opacity.setOpacity(1.0)
         return False
 
     def paintEvent(self, event) -> None:

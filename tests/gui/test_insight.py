@@ -111,3 +111,26 @@ def test_the_circuit_follows_the_run_that_ends(qtbot, window):
     run_to_end(qtbot, window.training_dock)
     qtbot.waitUntil(lambda: "trained weights" in window.insight.weights
                     and "untrained" not in window.insight.weights, timeout=10_000)
+
+
+def test_the_wire_legend_fades_while_the_pointer_is_over_it(qtbot):
+    from netcanvas.graph_editor.overlay import LegendWidget
+    from netcanvas.graph_editor.style import Style
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
+
+    view = QGraphicsView(QGraphicsScene())
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    style = Style.from_palette(view.palette())
+    legend = LegendWidget(view, style, "wire colour", "low", "mid", "high")
+    legend.show()
+    viewport = view.viewport()
+    inside = viewport.mapFrom(view, legend.geometry().center())
+    QTest.mouseMove(viewport, inside)
+    qtbot.waitUntil(lambda: legend.opacity.opacity() == LegendWidget.FADED)
+    QTest.mouseMove(viewport, QPoint(20, 20))
+    qtbot.waitUntil(lambda: legend.opacity.opacity() == 1.0)
