@@ -34,12 +34,13 @@ def overlay(values: np.ndarray, heat: np.ndarray) -> np.ndarray:
 
 
 def _explain(predictor, values: np.ndarray, target: int | None, methods) -> dict:
-    """The backend's attribution of `values` by each of `methods` the model allows (runs in
-    the worker thread: finding which takes a forward and backward pass)."""
+    """The backend's attribution of `values` by each of `methods`; all of METHODS, before the
+    first answer, are narrowed to those the model allows (runs in the worker thread: finding
+    which takes a forward and backward pass, once per model)."""
     from netcanvas.backend.insight.attribution import attribute, methods_for
 
-    usable = methods_for(predictor)
-    return {m: attribute(predictor, values, m, target) for m in methods if m in usable}
+    usable = methods_for(predictor) if methods is METHODS else methods
+    return {m: attribute(predictor, values, m, target) for m in usable}
 
 
 class WhyPanel(QWidget):
@@ -107,7 +108,7 @@ class WhyPanel(QWidget):
         index = self.target.currentIndex()
         target = None if index <= 0 else index - 1
         job = (self.predictor, self.input, target)
-        self._jobs.request(_explain, *job, METHODS, context=job)
+        self._jobs.request(_explain, *job, self.methods, context=job)
 
     def _explained(self, job: tuple, results: dict) -> None:
         predictor, values, target = job

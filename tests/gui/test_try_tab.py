@@ -106,6 +106,24 @@ def test_why_maps_follow_the_input_for_the_chosen_class(qtbot, tab, digits):
     assert f"<b>{other}</b>" in tab.why.caption.text()
 
 
+def test_which_methods_explain_a_model_is_found_once_per_model(qtbot, tab, digits,
+                                                              monkeypatch):
+    from netcanvas.backend.insight import attribution
+
+    found = []
+    monkeypatch.setattr(attribution, "methods_for",
+                        lambda predictor: found.append(predictor) or tuple(attribution.METHODS))
+    _run, data = digits
+    x, _ = tab.predictor.test_samples(data)
+    tab.why.set_predictor(tab.predictor)  # a model shown afresh: not yet known
+    for i in range(3):
+        tab.canvas.set_values(x[i].numpy())
+        qtbot.waitUntil(lambda i=i: tab.why.explained is not None
+                        and np.array_equal(tab.why.explained, x[i].numpy()))
+    assert found == [tab.predictor]
+    assert set(tab.why.results) == set(attribution.METHODS)
+
+
 def test_no_run_leaves_nothing_to_try(qtbot):
     widget = TryTab()
     qtbot.addWidget(widget)
