@@ -85,26 +85,3 @@ def test_one_sampled_step_is_one_whole_tick_on_the_layers_chart(qtbot):
     layers.add(LayerStats(step=25, epoch=1, layers={"fc": stats}))
     assert axis._tickLevels is None, "two steps apart: pyqtgraph's own ticks again"
 
-
-def test_the_layers_legend_is_one_line_per_layer_in_the_text_colour(qtbot):
-    from netcanvas.app.training.layers_tab import LayersTab
-
-    layers = LayersTab()
-    qtbot.addWidget(layers)
-    layers.resize(700, 400)
-    layers.show()
-    qtbot.waitExposed(layers)
-    stats = {"mean": 0.1, "std": 0.5, "zeros": 0.0, "grad_norm": 0.25, "update_ratio": 1e-3}
-    layers.add(LayerStats(step=5, epoch=1, layers={"fc": stats, "conv": stats}))
-    plot, legend = layers.plot.getPlotItem(), layers.legend
-    heights = []
-
-    def laid_out() -> bool:  # the graphics layouts settle over several event-loop passes
-        heights.append((legend.geometry().height(), plot.vb.geometry().height()))
-        return len(heights) > 3 and len(set(heights[-4:])) == 1 and heights[-1][1] > 200
-
-    qtbot.waitUntil(laid_out)
-    # stretched to the plot's height, each row put its name far above its swatch
-    assert legend.geometry().height() < plot.vb.geometry().height() / 2
-    text = layers.palette().color(layers.palette().ColorRole.Text)
-    assert [legend.layout.itemAt(row, 1).opts["color"] for row in range(2)] == [text, text]

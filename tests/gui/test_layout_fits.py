@@ -3,6 +3,7 @@ Inspector; the export dialog keeps its fields' heights when its notes show."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QGroupBox, QScrollArea
 from test_app_support import *  # fixtures: window, isolated
@@ -53,25 +54,36 @@ def test_the_export_dialog_keeps_its_fields_whole_when_its_notes_show(qtbot, tmp
 
 
 def test_the_layer_statistics_legend_sits_beside_the_curves(qtbot):
+    """Beside the plot, never over a curve; one line per layer at the top of its cell
+    (stretched to the plot's height, each name floated off its swatch), in the text colour."""
     from types import SimpleNamespace
 
     from netcanvas.app.training.layers_tab import LayersTab
 
     tab = LayersTab()
     qtbot.addWidget(tab)
-    tab.resize(700, 300)
+    tab.resize(700, 400)
     tab.show()
     qtbot.waitExposed(tab)
     for step in range(1, 30):
         tab.add(SimpleNamespace(step=step, layers={
             f"layer{i}": {"std": 0.5 + i + step / 30, "grad_norm": 1e-3 * (i + 1)}
             for i in range(6)}))
-    QApplication.processEvents()
-    plot = tab.plot.getPlotItem()
-    box = plot.vb.sceneBoundingRect()
-    legend = tab.legend.sceneBoundingRect()
+    plot, legend = tab.plot.getPlotItem(), tab.legend
+    seen = []
+
+    def laid_out() -> bool:  # the graphics layouts settle over several event-loop passes
+        seen.append((legend.sceneBoundingRect(), plot.vb.sceneBoundingRect()))
+        return len(seen) > 3 and all(s == seen[-1] for s in seen[-4:])
+
+    qtbot.waitUntil(laid_out)
+    legend_box, box = seen[-1]
     tab.grab().save("/tmp/layer_stats_legend.png")
-    assert len(tab.legend.items) == 6 and legend.left() >= box.right() - 1, (legend, box)
+    assert len(legend.items) == 6 and legend_box.left() >= box.right() - 1, (legend_box, box)
+    assert legend_box.top() == pytest.approx(box.top(), abs=2)
+    assert legend_box.height() < 6 * 30, "one line per layer, not the plot's height"
+    text = tab.palette().color(tab.palette().ColorRole.Text)
+    assert {label.opts["color"].name() for _sample, label in legend.items} == {text.name()}
 
 
 def test_a_long_problem_wraps_into_a_row_tall_enough_to_read_whole(window, qtbot):
