@@ -188,6 +188,7 @@ class Loop:
         self._reported, self._t_report, self.epoch = 0, time.perf_counter(), epoch
         self._epoch_start = self.global_step
         self.step_losses = []
+        rows: list[int] = []  # the samples each step trained on (fewer where boxes were dropped)
         lr = groups[0]["lr"]
         for i in range(steps):
             if self.cancel.is_set():
@@ -208,6 +209,7 @@ class Loop:
             if probing:
                 self.probe.finish()
             self.step_losses.append(loss.detach())
+            rows.append((y[0] if isinstance(y, tuple) else y).shape[0])  # shape: no device read
             if self.part_buf is not None:
                 self.part_buf[i] = torch.stack([p.detach().float() for p in parts])
             if count_correct:
@@ -225,15 +227,20 @@ class Loop:
                 parts = self.world.sum(parts) / self.world.size
         self._report_layers()
         return self._epoch_metrics(losses, acc if count_correct else None,
-                                   parts.T.tolist() if parts is not None else [])
+                                   parts.T.tolist() if parts is not None else [], rows)
 
     def _epoch_metrics(self, losses: list[float], acc: Accumulator | None,
-                       parts: list[list[float]]) -> dict[str, float]:
-        """Mean loss weighted by batch size (the total, and each Output's own when several
-        have one: `train_<output>_loss`), and the accuracy: the epoch's one more sync."""
+                       parts: list[list[float]], rows: list[int]) -> dict[str, float]:
+        """Mean loss weighted by the samples each step trained on (the total, and each
+        Output's own when several have one: `train_<output>_loss`), and the accuracy: the
+        epoch's one more sync. Across ranks a step's loss is already the whole batch's, and
+        weighs as the batch asked for."""
         bs, steps = self.settings.batch_size, self.steps
-        used = min(steps * bs, self.train.n)
-        sizes = [bs] * (steps - 1) + [used - bs * (steps - 1)]
+        if self.world.distributed:
+            used = min(steps * bs, self.train.n)
+            sizes = [bs] * (steps - 1) + [used - bs * (steps - 1)]
+        else:
+            used, sizes = sum(rows), rows
 
         def mean(values: list[float]) -> float:
             return sum(v * b for v, b in zip(values, sizes)) / used

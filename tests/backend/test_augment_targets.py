@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 import torch
 from netcanvas.backend.data import load_dataset
 from netcanvas.backend.data.augment_geometry import Warp
@@ -35,7 +36,7 @@ def seen_batches(monkeypatch) -> list:
     return seen
 
 
-def train(dataset, head, target: str, loss: str, **augment):
+def train(dataset, head, target: str, loss: str, on_event=None, **augment):
     g = Graph()
     nodes = [g.add("input", "image", shape=(3, SIZE, SIZE)), *head(g),
              g.add("output", target, loss=loss)]
@@ -44,7 +45,7 @@ def train(dataset, head, target: str, loss: str, **augment):
     project = _project(g, epochs=1, batch_size=16, lr=0.01, seed=3)
     for key, value in augment.items():
         setattr(project.dataset, key, value)
-    failed = Trainer(project, dataset).run().failed
+    failed = Trainer(project, dataset, on_event=on_event).run().failed
     assert failed is None, failed
 
 
@@ -110,6 +111,20 @@ def test_a_box_still_encloses_its_drawn_rectangle_after_augmentation(monkeypatch
         bright = x[:, :1] > 0.05
         assert not (bright & ~inside).any()
         assert bright.flatten(1).any(1).all()  # every kept sample shows its rectangle
+
+
+def test_the_train_loss_weighs_each_step_by_the_samples_it_kept(monkeypatch):
+    from netcanvas.backend.training.events import EpochEnded, Steps
+
+    seen, events = seen_batches(monkeypatch), []
+    train(box_dataset(96), linear_head, "box", "mse", on_event=events.append,
+          augment_crop_padding=8, augment_affine=0.3)
+    rows = [len(boxes) for _xs, boxes in seen]
+    assert min(rows) < 16, f"no sample was dropped: {rows}"  # else the test shows nothing
+    losses = [loss for e in events if isinstance(e, Steps) for loss in e.losses]
+    (ended,) = [e for e in events if isinstance(e, EpochEnded)]
+    per_sample = sum(loss * n for loss, n in zip(losses, rows)) / sum(rows)
+    assert ended.metrics["train_loss"] == pytest.approx(per_sample, rel=1e-6)
 
 
 def test_a_box_moved_out_of_the_image_drops_its_sample_and_boxes_are_clipped():
