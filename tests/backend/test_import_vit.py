@@ -40,20 +40,25 @@ def test_vit_b_16_imports_with_the_same_outputs(vit_b_16):
 
 
 @pytest.mark.onnx
-def test_vit_b_16_imports_from_onnx_with_the_same_outputs(vit_b_16, tmp_path):
-    """The exporter decomposes each attention into 31 ops; they come back as one layer, so
-    the encoder layers fold as in the PyTorch path, and the outputs match ONNX Runtime."""
+@pytest.mark.parametrize("dynamic", [False, True], ids=["batch 1", "dynamic batch"])
+def test_vit_b_16_imports_from_onnx_with_the_same_outputs(vit_b_16, tmp_path, dynamic):
+    """The exporter decomposes each attention into 31 ops (38 with a dynamic batch); they
+    come back as one layer, so the encoder layers fold as in the PyTorch path, and the
+    outputs match ONNX Runtime."""
     import onnxruntime
     from netcanvas.backend.importer.onnx_fx import onnx_to_fx
 
     path = tmp_path / "vit.onnx"
+    batch = {"dynamic_shapes": ({0: torch.export.Dim("batch", min=1, max=64)},)} \
+        if dynamic else {}
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        torch.onnx.export(vit_b_16, (torch.randn(1, 3, 32, 32),), str(path), dynamo=True)
+        torch.onnx.export(vit_b_16, (torch.randn(2 if dynamic else 1, 3, 32, 32),), str(path),
+                          dynamo=True, **batch)
     gm, shapes, names = onnx_to_fx(path)
     model = _check(import_fx(gm, shapes, names), vit_b_16)
     session = onnxruntime.InferenceSession(str(path))
-    x = torch.randn(1, 3, 32, 32)
+    x = torch.randn(3 if dynamic else 1, 3, 32, 32)
     want = torch.from_numpy(session.run(None, {session.get_inputs()[0].name: x.numpy()})[0])
     with torch.no_grad():
         got = model(x)
