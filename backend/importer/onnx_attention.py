@@ -76,6 +76,7 @@ class _Matcher:
                 self.producers[name] = node
         self.outputs = {o.name for o in graph.output}
         self.nodes: list = []
+        self.batch: int | None = None  # the match's batch size; None: dynamic
 
     # ---- checks -------------------------------------------------------------------------
     def _next(self, name: str, op: str, count: int = 1) -> list:
@@ -124,7 +125,7 @@ class _Matcher:
         if len(shape) != 3 or None in shape[1:]:
             raise _NoMatch
         b, length, e = shape
-        self.batch = b  # None: exported with a dynamic batch, -1 wherever B goes
+        self.batch = b  # None: exported with a dynamic batch, -1 wherever B goes (_b)
         mm = self._step(first.output[0], "MatMul")
         w_in = self._const(mm.input[1]) if mm.input[0] == first.output[0] else None
         if w_in is None or w_in.shape != (e, 3 * e):
@@ -149,8 +150,8 @@ class _Matcher:
             by_index[int(index)] = g.output[0]
         if sorted(by_index) != [0, 1, 2]:
             raise _NoMatch
-        heads, d = self._heads(by_index[0], length, b, e)
-        q, k, v = (self._split_heads(by_index[i], length, b, heads, d) for i in range(3))
+        heads, d = self._heads(by_index[0], length, e)
+        q, k, v = (self._split_heads(by_index[i], length, heads, d) for i in range(3))
         q = self._reshape(self._step(q, "Reshape"), [self._b(), heads, length, d])
         if b is None:
             k = self._k_transposed_at_run_time(k, heads, length, d)
@@ -191,7 +192,7 @@ class _Matcher:
         """A reshape's dimension of `times` batches: -1 when the batch is dynamic."""
         return -1 if self.batch is None else self.batch * times
 
-    def _heads(self, q: str, length: int, b: int | None, e: int) -> tuple[int, int]:
+    def _heads(self, q: str, length: int, e: int) -> tuple[int, int]:
         """The head count and head size, from q's Reshape to [L, B*H, d] ([L, -1, d])."""
         users = self.consumers.get(q, [])
         if len(users) != 1 or users[0].op_type != "Reshape":
@@ -199,7 +200,7 @@ class _Matcher:
         shape = self._const(users[0].input[1]).reshape(-1).tolist()
         if len(shape) != 3 or shape[0] != length or shape[2] <= 0:
             raise _NoMatch
-        d = shape[2]
+        d, b = shape[2], self.batch
         if b is None:
             if shape[1] != -1 or e % d:
                 raise _NoMatch
@@ -208,7 +209,7 @@ class _Matcher:
             raise _NoMatch
         return shape[1] // b, d
 
-    def _split_heads(self, name: str, length: int, b: int | None, heads: int, d: int) -> str:
+    def _split_heads(self, name: str, length: int, heads: int, d: int) -> str:
         view = self._reshape(self._step(name, "Reshape"), [length, self._b(heads), d])
         tr = self._step(view, "Transpose")
         self._perm(tr, [1, 0, 2])
