@@ -60,8 +60,7 @@ class InsightController(QObject):
         self._timer = QTimer(self, singleShot=True, interval=RECOMPUTE_MS)
         self._timer.timeout.connect(self.show_circuit)
         self._circuits = Latest(self, self._circuit_done, self._circuit_failed)
-        workspace.subscribe("event", lambda ev: self.show_layer_stats(ev)
-                            if isinstance(ev, LayerStats) else None)
+        workspace.on_events({LayerStats: self.show_layer_stats})
         workspace.subscribe("job", lambda job: None if job is None else self.history.clear())
         canvas_toggled.connect(lambda on: None if on else self._clear_stats())
         workspace.subscribe("shown", lambda _run: self._graph_changed())  # follows the run

@@ -60,6 +60,16 @@ class Workspace:
             for callback in list(self._subscribers[field]):
                 callback(changes[field])
 
+    def on_events(self, handlers: dict[type, Callable[[Any], None]]) -> Callable[[], None]:
+        """Subscribe to the "event" stream by the event's type: `handlers[type(event)](event)`
+        for each event of a listed type, the others passed over; returns the unsubscribe."""
+        def heard(event: Any) -> None:
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
+
+        return self.subscribe("event", heard)
+
     def publish(self, stream: str, value: Any) -> None:
         """Tell `stream`'s subscribers `value` (kept nowhere): an event of the running job."""
         if stream not in STREAMS:

@@ -147,7 +147,7 @@ class TrainingDock(QDockWidget):
         self._handlers = {  # the run's lifecycle; the tabs follow the workspace's events
             Started: self._started,
             Failed: self._failed,
-            InitReport: lambda ev: self.start_from.reported(ev),
+            InitReport: self.start_from.reported,
         }
         app = QCoreApplication.instance()
         if app is not None:

@@ -126,17 +126,15 @@ class EvalTab(QWidget):
         say so and show nothing of an older run: the views fill as the live run's events
         come (on the running job's dataset), published by the workspace.
         Shows what the workspace holds now at once (a tab built late misses nothing)."""
-        handlers = {Started: lambda ev, ds: self.prepare(ds), Evaluated: self.evaluated,
-                    BoundaryUpdated: self.boundary, Predictions: self.predictions,
-                    ClosedForm: lambda ev, _ds: self.closed_form(ev.rows),
-                    TaskSamples: self.task_samples}
+        def on_data(show):  # show(event, the running job's dataset)
+            return lambda ev: workspace.job is not None and show(ev, workspace.job.dataset)
 
-        def heard(ev) -> None:
-            handler = handlers.get(type(ev))
-            if handler is not None and workspace.job is not None:
-                handler(ev, workspace.job.dataset)
-
-        workspace.subscribe("event", heard)
+        workspace.on_events({Started: on_data(lambda ev, ds: self.prepare(ds)),
+                             Evaluated: on_data(self.evaluated),
+                             BoundaryUpdated: on_data(self.boundary),
+                             Predictions: on_data(self.predictions),
+                             ClosedForm: on_data(lambda ev, _ds: self.closed_form(ev.rows)),
+                             TaskSamples: on_data(self.task_samples)})
         workspace.subscribe("shown", self.set_run)
         workspace.subscribe("job", lambda job: job is not None and self._training(job.label))
         if workspace.job is not None:

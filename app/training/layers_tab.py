@@ -83,7 +83,7 @@ class LayersTab(QWidget):
 
     def follow(self, workspace) -> None:
         """Chart the running job's LayerStats events as the workspace publishes them."""
-        workspace.subscribe("event", lambda ev: self.add(ev) if isinstance(ev, LayerStats) else None)
+        workspace.on_events({LayerStats: self.add})
 
     def add(self, ev) -> None:
         """One LayerStats event."""

@@ -69,16 +69,9 @@ class RunTab(QWidget):
         """Show the running job's events as the workspace publishes them: its progress and
         the live plots' curves (the dock drives only the run's start, end, failure and
         pause)."""
-        handlers = {Steps: self.steps, EpochEnded: self.epoch_ended,
-                    DataProgress: self.data_progress,
-                    Started: lambda ev: self.started(ev, workspace.job.dataset.task)}
-
-        def heard(ev) -> None:
-            handler = handlers.get(type(ev))
-            if handler is not None:
-                handler(ev)
-
-        workspace.subscribe("event", heard)
+        workspace.on_events({Steps: self.steps, EpochEnded: self.epoch_ended,
+                             DataProgress: self.data_progress,
+                             Started: lambda ev: self.started(ev, workspace.job.dataset.task)})
 
     # ---- run lifecycle, driven by the dock --------------------------------------------
     def reset(self) -> None:

@@ -61,7 +61,8 @@ class StartFrom(QObject):
 
     def update_marks(self) -> None:
         shown = self.workspace.shown if self.choice == SHOWN else None
-        self.marks_changed.emit(marks_for(self._document.graph, shown) if self._document is not None else {})
+        document = self._document
+        self.marks_changed.emit(marks_for(document.graph, shown) if document is not None else {})
 
     def reported(self, report) -> None:
         """A run's InitReport: shown on the Run tab until the next document."""

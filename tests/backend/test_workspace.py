@@ -89,3 +89,13 @@ def test_a_stream_tells_each_published_value_and_keeps_none():
         ws.publish("job", None)  # a field is set with update, not published
     with pytest.raises(KeyError, match="no field 'event'"):
         ws.update(event="steps 3")
+
+
+def test_events_are_handed_out_by_type():
+    ws, ints, strs = Workspace(), [], []
+    stop = ws.on_events({int: ints.append, str: strs.append})
+    for event in (1, "a", 2.5, 3):
+        ws.publish("event", event)
+    stop()
+    ws.publish("event", 4)
+    assert ints == [1, 3] and strs == ["a"]  # 2.5: no handler; 4: unsubscribed
